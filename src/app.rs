@@ -1,0 +1,138 @@
+//! Application state and start-up: opens the database, syncs content, opens
+//! the search index, starts the indexer, and builds the actix `App`.
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{Compress, DefaultHeaders, ErrorHandlers, Logger};
+use actix_web::{web, App};
+
+use crate::web as site;
+use tera::Tera;
+
+use crate::config::Config;
+use crate::content::{self, Diagnostic};
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::search::SearchIndex;
+use crate::service::content_sync::{self, SyncReport};
+use crate::service::search_feed::{IndexerSignal, IndexerTask};
+
+/// Everything a request handler can reach.
+pub struct AppState {
+    /// Database pool.
+    pub db: Pool,
+    /// The search index (shared reader).
+    pub search: SearchIndex,
+    /// Compiled templates.
+    pub templates: Tera,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Wakes the indexer after a write.
+    pub indexer: IndexerSignal,
+}
+
+/// Why the site could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// `content/` has problems; nothing was loaded.
+    #[error("content has {} problem(s)", .0.len())]
+    Content(Vec<Diagnostic>),
+    /// Anything else.
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+/// A started application: its state and the indexer task (stopped on drop).
+pub struct Started {
+    /// The state handed to every request.
+    pub state: web::Data<AppState>,
+    /// The background indexer.
+    pub indexer: IndexerTask,
+    /// What the content sync did.
+    pub sync: SyncReport,
+}
+
+/// Opens everything the site needs. Content is validated before anything is
+/// written, so invalid content leaves the database untouched.
+pub fn start(config: Config) -> Result<Started, StartError> {
+    let content = content::load(&config.content_dir).map_err(StartError::Content)?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| AppError::Internal(format!("cannot create data dir {}: {e}", config.data_dir.display())))?;
+    let pool = db::open(&config.database_path(), 16)?;
+    let sync = {
+        let mut conn = pool.get().map_err(AppError::from)?;
+        content_sync::sync(&mut conn, &content, db::unix_now())?
+    };
+    let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
+    let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild)?;
+    let templates = site::templates::load().map_err(|e| AppError::Internal(format!("templates: {e}")))?;
+    let state = web::Data::new(AppState {
+        db: pool,
+        search,
+        templates,
+        config: Arc::new(config),
+        indexer: indexer.signal(),
+    });
+    state.indexer.notify();
+    Ok(Started { state, indexer, sync })
+}
+
+/// The Content-Security-Policy of every page: no inline script or style.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' https: data:; style-src 'self'; \
+     script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// Builds the actix application around `state`: middleware, limits, routes.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(web::PayloadConfig::new(256 * 1024))
+        .app_data(web::FormConfig::default().limit(256 * 1024))
+        .app_data(web::JsonConfig::default().limit(256 * 1024))
+        .wrap(ErrorHandlers::new().default_handler(site::errors::render_error))
+        .wrap(
+            DefaultHeaders::new()
+                .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
+                .add((header::X_FRAME_OPTIONS, "DENY")),
+        )
+        .wrap(Compress::default())
+        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        .configure(site::routes::routes)
+        .default_service(actix_web::web::to(not_found))
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound("We could not find that page. It may have moved; try searching for it.".into()))
+}
+
+/// Runs the HTTP server until it is stopped (Ctrl-C / SIGTERM).
+pub async fn serve(started: Started) -> std::io::Result<()> {
+    let state = started.state.clone();
+    let addr = state.config.listen_addr().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let workers = match state.config.workers {
+        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        n => n,
+    };
+    log::info!("serving {} on http://{addr}", state.config.site_name);
+    let server = actix_web::HttpServer::new(move || build_app(state.clone()))
+        .workers(workers)
+        .bind(addr)?
+        .run();
+    let result = server.await;
+    drop(started);
+    result
+}

@@ -1,0 +1,249 @@
+//! Runtime configuration: an optional `signpost.toml` overridden by `SIGNPOST_*`
+//! environment variables. Unknown keys and unknown variables are errors, so a
+//! typo never silently falls back to a default.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Environment variable naming the config file (same as `--config`).
+pub const CONFIG_ENV: &str = "SIGNPOST_CONFIG";
+
+/// Everything the binary can be configured with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port the HTTP server listens on.
+    pub listen: String,
+    /// Folder holding the SQLite database and the search index.
+    pub data_dir: PathBuf,
+    /// Folder holding the shipped manuals (and troubleshooting trees).
+    pub content_dir: PathBuf,
+    /// SQLite database file; empty means `<data_dir>/signpost.db`.
+    pub database_url: String,
+    /// Name shown in the header and in page titles.
+    pub site_name: String,
+    /// Public URL of the site, used for absolute links and cookie security.
+    pub base_url: String,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub workers: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            content_dir: PathBuf::from("./content"),
+            database_url: String::new(),
+            site_name: "Signpost".into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            workers: 0,
+        }
+    }
+}
+
+/// A configuration problem, reported before anything starts.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file exists but could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML or has unknown keys.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said, including the line.
+        message: String,
+    },
+    /// An environment variable is unknown or has a bad value.
+    #[error("environment variable {name}: {message}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A value is present but unusable.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// Names of the environment variables and the key each one sets.
+const ENV_KEYS: &[(&str, &str)] = &[
+    ("SIGNPOST_LISTEN", "listen"),
+    ("SIGNPOST_DATA_DIR", "data_dir"),
+    ("SIGNPOST_CONTENT_DIR", "content_dir"),
+    ("SIGNPOST_DATABASE_URL", "database_url"),
+    ("SIGNPOST_SITE_NAME", "site_name"),
+    ("SIGNPOST_BASE_URL", "base_url"),
+    ("SIGNPOST_WORKERS", "workers"),
+];
+
+impl Config {
+    /// Loads the configuration: `file` (or `./signpost.toml` when it exists),
+    /// then the given environment variables on top.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let env: BTreeMap<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("SIGNPOST_"))
+            .collect();
+        let explicit = file
+            .map(Path::to_path_buf)
+            .or_else(|| env.get(CONFIG_ENV).map(PathBuf::from));
+        let path = explicit.clone().or_else(|| {
+            let default = PathBuf::from("signpost.toml");
+            default.exists().then_some(default)
+        });
+        let mut config = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                Config::from_toml(&text)
+                    .map_err(|message| ConfigError::Parse { path: path.clone(), message })?
+            }
+            None => Config::default(),
+        };
+        for (name, value) in &env {
+            if name == CONFIG_ENV {
+                continue;
+            }
+            let Some((_, key)) = ENV_KEYS.iter().find(|(n, _)| n == name) else {
+                let known: Vec<&str> = ENV_KEYS.iter().map(|(n, _)| *n).collect();
+                return Err(ConfigError::Env {
+                    name: name.clone(),
+                    message: format!("unknown variable; known ones: {}, {CONFIG_ENV}", known.join(", ")),
+                });
+            };
+            config.set(key, value).map_err(|message| ConfigError::Env { name: name.clone(), message })?;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses a TOML document into a config (unknown keys are refused).
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            match line {
+                Some(line) => format!("line {line}: {}", e.message()),
+                None => e.message().to_string(),
+            }
+        })
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "listen" => self.listen = value.to_string(),
+            "data_dir" => self.data_dir = PathBuf::from(value),
+            "content_dir" => self.content_dir = PathBuf::from(value),
+            "database_url" => self.database_url = value.to_string(),
+            "site_name" => self.site_name = value.to_string(),
+            "base_url" => self.base_url = value.to_string(),
+            "workers" => {
+                self.workers = value
+                    .parse()
+                    .map_err(|_| format!("expected a whole number, got {value:?}"))?
+            }
+            other => return Err(format!("unknown key {other}")),
+        }
+        Ok(())
+    }
+
+    fn validate(&mut self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                key: "base_url",
+                message: format!("must start with http:// or https://, got {:?}", self.base_url),
+            });
+        }
+        while self.base_url.ends_with('/') {
+            self.base_url.pop();
+        }
+        if self.site_name.trim().is_empty() {
+            return Err(ConfigError::Invalid { key: "site_name", message: "must not be empty".into() });
+        }
+        Ok(())
+    }
+
+    /// The parsed listen address.
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen.parse().map_err(|_| ConfigError::Invalid {
+            key: "listen",
+            message: format!("expected an address like 127.0.0.1:8080, got {:?}", self.listen),
+        })
+    }
+
+    /// Path of the SQLite database file.
+    pub fn database_path(&self) -> PathBuf {
+        if self.database_url.is_empty() {
+            self.data_dir.join("signpost.db")
+        } else {
+            PathBuf::from(self.database_url.trim_start_matches("sqlite://"))
+        }
+    }
+
+    /// Folder of the search index.
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+
+    /// Whether the public URL is served over TLS (cookies get `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_without_file_or_env() {
+        let c = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.database_path(), PathBuf::from("./data/signpost.db"));
+    }
+
+    #[test]
+    fn unknown_toml_key_is_an_error_with_line() {
+        let err = Config::from_toml("site_name = \"X\"\nlisten_adress = \"1\"\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("listen_adress"), "{err}");
+    }
+
+    #[test]
+    fn env_overrides_and_unknown_env_fails() {
+        let c = Config::load(None, vec![("SIGNPOST_SITE_NAME".into(), "Help".into())]).unwrap();
+        assert_eq!(c.site_name, "Help");
+        let err = Config::load(None, vec![("SIGNPOST_SITENAME".into(), "Help".into())]).unwrap_err();
+        assert!(err.to_string().contains("SIGNPOST_SITENAME"));
+        let err = Config::load(None, vec![("SIGNPOST_WORKERS".into(), "many".into())]).unwrap_err();
+        assert!(err.to_string().contains("whole number"));
+    }
+
+    #[test]
+    fn bad_listen_and_base_url_are_refused() {
+        assert!(Config::load(None, vec![("SIGNPOST_LISTEN".into(), "nowhere".into())]).is_err());
+        assert!(Config::load(None, vec![("SIGNPOST_BASE_URL".into(), "example.com".into())]).is_err());
+    }
+}

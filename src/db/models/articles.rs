@@ -1,0 +1,197 @@
+//! Articles: markdown pages of a manual, stored with their rendered HTML, the
+//! plain text for search and the table of contents.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{articles, manuals};
+use crate::db::Conn;
+
+/// Status of an article that customers can read.
+pub const STATUS_PUBLISHED: &str = "published";
+/// Status of an article visible to staff only.
+pub const STATUS_DRAFT: &str = "draft";
+
+/// An article row.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = articles)]
+pub struct Article {
+    /// Primary key.
+    pub id: i32,
+    /// The manual it belongs to.
+    pub manual_id: i32,
+    /// URL segment, unique within the manual.
+    pub slug: String,
+    /// Display title.
+    pub title: String,
+    /// One-sentence summary.
+    pub description: String,
+    /// Tags, comma separated.
+    pub tags: String,
+    /// Sort order within the manual (lower first).
+    pub weight: i32,
+    /// Markdown source.
+    pub body_md: String,
+    /// Rendered, sanitized HTML.
+    pub body_html: String,
+    /// Plain text, for search.
+    pub body_text: String,
+    /// Table of contents as JSON (`[{"level":2,"id":"..","title":".."}]`).
+    pub toc_json: String,
+    /// Set when the article is out of date: the reason shown to customers.
+    pub outdated_reason: Option<String>,
+    /// `published` or `draft`.
+    pub status: String,
+    /// The content file it came from; `None` for articles made in the browser.
+    pub source_path: Option<String>,
+    /// Hash of the source file, to skip unchanged files at sync.
+    pub content_hash: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds: the "last updated" date.
+    pub updated_at: i64,
+}
+
+impl Article {
+    /// Tags as a list.
+    pub fn tag_list(&self) -> Vec<String> {
+        split_tags(&self.tags)
+    }
+
+    /// Whether customers may see it.
+    pub fn is_published(&self) -> bool {
+        self.status != STATUS_DRAFT
+    }
+}
+
+/// Splits the stored comma-separated tag list.
+pub fn split_tags(tags: &str) -> Vec<String> {
+    tags.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()
+}
+
+/// Values to insert or overwrite an article with.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = articles, treat_none_as_null = true)]
+pub struct NewArticle<'a> {
+    /// Owning manual.
+    pub manual_id: i32,
+    /// URL segment.
+    pub slug: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Summary.
+    pub description: &'a str,
+    /// Comma-separated tags.
+    pub tags: &'a str,
+    /// Sort order.
+    pub weight: i32,
+    /// Markdown.
+    pub body_md: &'a str,
+    /// Rendered HTML.
+    pub body_html: &'a str,
+    /// Plain text.
+    pub body_text: &'a str,
+    /// Table of contents JSON.
+    pub toc_json: &'a str,
+    /// Outdated notice.
+    pub outdated_reason: Option<&'a str>,
+    /// Status.
+    pub status: &'a str,
+    /// Source file.
+    pub source_path: Option<&'a str>,
+    /// Source hash.
+    pub content_hash: &'a str,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// An article together with the slug and title of its manual.
+#[derive(Debug, Clone)]
+pub struct ArticleInManual {
+    /// The article.
+    pub article: Article,
+    /// Its manual's slug.
+    pub manual_slug: String,
+    /// Its manual's title.
+    pub manual_title: String,
+}
+
+/// Articles of a manual in reading order; drafts only when `include_drafts`.
+pub fn list_for_manual(
+    conn: &mut Conn,
+    manual_id: i32,
+    include_drafts: bool,
+) -> QueryResult<Vec<Article>> {
+    let mut query = articles::table
+        .filter(articles::manual_id.eq(manual_id))
+        .order((articles::weight.asc(), articles::title.asc(), articles::id.asc()))
+        .select(Article::as_select())
+        .into_boxed();
+    if !include_drafts {
+        query = query.filter(articles::status.ne(STATUS_DRAFT));
+    }
+    query.load(conn)
+}
+
+/// The article `article_slug` of the manual `manual_id`.
+pub fn find_in_manual(
+    conn: &mut Conn,
+    manual_id: i32,
+    article_slug: &str,
+) -> QueryResult<Option<Article>> {
+    articles::table
+        .filter(articles::manual_id.eq(manual_id))
+        .filter(articles::slug.eq(article_slug))
+        .select(Article::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// One article with its manual, by id.
+pub fn find_with_manual(conn: &mut Conn, id: i32) -> QueryResult<Option<ArticleInManual>> {
+    articles::table
+        .inner_join(manuals::table)
+        .filter(articles::id.eq(id))
+        .select((Article::as_select(), manuals::slug, manuals::title))
+        .first::<(Article, String, String)>(conn)
+        .optional()
+        .map(|row| {
+            row.map(|(article, manual_slug, manual_title)| ArticleInManual {
+                article,
+                manual_slug,
+                manual_title,
+            })
+        })
+}
+
+/// Ids of every article, in id order (for a full reindex).
+pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
+    articles::table.select(articles::id).order(articles::id.asc()).load(conn)
+}
+
+/// Every file-backed article: `(id, manual_id, slug, content_hash)`.
+pub fn file_backed(conn: &mut Conn) -> QueryResult<Vec<(i32, i32, String, String)>> {
+    articles::table
+        .filter(articles::source_path.is_not_null())
+        .select((articles::id, articles::manual_id, articles::slug, articles::content_hash))
+        .load(conn)
+}
+
+/// Inserts the article, or overwrites the one with the same manual and slug;
+/// returns its id.
+pub fn upsert(conn: &mut Conn, new: &NewArticle<'_>, now: i64) -> QueryResult<i32> {
+    match find_in_manual(conn, new.manual_id, new.slug)? {
+        Some(existing) => {
+            diesel::update(articles::table.find(existing.id)).set(new).execute(conn)?;
+            Ok(existing.id)
+        }
+        None => diesel::insert_into(articles::table)
+            .values((new, articles::created_at.eq(now)))
+            .returning(articles::id)
+            .get_result(conn),
+    }
+}
+
+/// Deletes one article.
+pub fn delete(conn: &mut Conn, id: i32) -> QueryResult<usize> {
+    diesel::delete(articles::table.find(id)).execute(conn)
+}

@@ -1,0 +1,67 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    articles (id) {
+        id -> Integer,
+        manual_id -> Integer,
+        slug -> Text,
+        title -> Text,
+        description -> Text,
+        tags -> Text,
+        weight -> Integer,
+        body_md -> Text,
+        body_html -> Text,
+        body_text -> Text,
+        toc_json -> Text,
+        outdated_reason -> Nullable<Text>,
+        status -> Text,
+        source_path -> Nullable<Text>,
+        content_hash -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    manuals (id) {
+        id -> Integer,
+        slug -> Text,
+        title -> Text,
+        description -> Text,
+        intro_html -> Text,
+        weight -> Integer,
+        source_path -> Nullable<Text>,
+        content_hash -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    search_log (id) {
+        id -> Integer,
+        query -> Text,
+        kind -> Nullable<Text>,
+        result_count -> Integer,
+        took_us -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    search_outbox (id) {
+        id -> Integer,
+        doc_kind -> Text,
+        doc_id -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(articles -> manuals (manual_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    articles,
+    manuals,
+    search_log,
+    search_outbox,
+);

@@ -1,0 +1,21 @@
+//! Signpost: a self-service support site in one binary: markdown manuals,
+//! troubleshooting trees and a community Q&A board behind one search.
+//!
+//! Modules, leaves first:
+//! - [`config`], [`error`]: configuration and the one error type.
+//! - [`db`]: SQLite pool, migrations, row structs and queries.
+//! - [`markdown`]: markdown to sanitized HTML.
+//! - [`content`]: reading and validating the `content/` folder.
+//! - [`search`]: the tantivy index: schema, writer, queries.
+//! - [`service`]: content into the database, database into the index.
+//! - [`web`], [`app`]: HTTP handlers, templates and the server.
+
+pub mod app;
+pub mod config;
+pub mod content;
+pub mod db;
+pub mod error;
+pub mod markdown;
+pub mod search;
+pub mod service;
+pub mod web;

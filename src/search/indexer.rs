@@ -1,0 +1,104 @@
+//! The one `IndexWriter`: applies groups of documents and commits them with the
+//! last applied outbox id in the commit payload.
+
+use tantivy::schema::TantivyDocument;
+use tantivy::{IndexWriter, Term};
+
+use super::{schema, CommitPayload, SearchDoc, SearchIndex, SearchResult};
+
+/// Memory budget of the writer (shared by its threads).
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+/// Exclusive write access to the index.
+pub struct IndexFeed {
+    search: SearchIndex,
+    writer: IndexWriter<TantivyDocument>,
+}
+
+/// One replacement: every document of `group` is replaced by `docs`
+/// (an empty `docs` deletes the group).
+#[derive(Debug, Clone)]
+pub struct GroupUpdate {
+    /// The group key, e.g. `article:12`.
+    pub group: String,
+    /// Its current documents.
+    pub docs: Vec<SearchDoc>,
+}
+
+impl IndexFeed {
+    pub(super) fn new(search: SearchIndex) -> SearchResult<IndexFeed> {
+        let writer = search.index().writer_with_num_threads(1, WRITER_MEMORY)?;
+        Ok(IndexFeed { search, writer })
+    }
+
+    /// Stages group replacements (visible after [`IndexFeed::commit`]).
+    pub fn stage(&mut self, updates: &[GroupUpdate]) -> SearchResult<()> {
+        let fields = *self.search.fields();
+        for update in updates {
+            self.writer.delete_term(Term::from_field_text(fields.group, &update.group));
+            for doc in &update.docs {
+                self.writer.add_document(to_tantivy(&fields, doc))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits what is staged, records `outbox_id` in the payload and makes it
+    /// visible to searches.
+    pub fn commit(&mut self, outbox_id: i64) -> SearchResult<()> {
+        self.commit_with(CommitPayload { outbox: outbox_id, schema: schema::VERSION, complete: true })
+    }
+
+    fn commit_with(&mut self, payload: CommitPayload) -> SearchResult<()> {
+        let text = serde_json::to_string(&payload)
+            .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&text);
+        prepared.commit()?;
+        self.search.reader().reload()?;
+        if payload.complete {
+            self.search.set_applied(payload.outbox);
+        }
+        Ok(())
+    }
+
+    /// Starts a full rebuild: drops every document. Searches say the index is
+    /// being rebuilt until [`IndexFeed::finish_rebuild`].
+    pub fn begin_rebuild(&mut self) -> SearchResult<()> {
+        self.search.set_rebuilding(true);
+        self.writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Commits a part of a rebuild so searches see progress; a crash now
+    /// leaves an index marked incomplete, which is rebuilt at the next start.
+    pub fn commit_partial(&mut self) -> SearchResult<()> {
+        self.commit_with(CommitPayload { outbox: 0, schema: schema::VERSION, complete: false })
+    }
+
+    /// Ends a rebuild that covered every change up to `outbox_id`.
+    pub fn finish_rebuild(&mut self, outbox_id: i64) -> SearchResult<()> {
+        self.commit(outbox_id)?;
+        self.search.set_rebuilding(false);
+        Ok(())
+    }
+
+    /// The index this feed writes to.
+    pub fn search(&self) -> &SearchIndex {
+        &self.search
+    }
+}
+
+fn to_tantivy(fields: &super::Fields, doc: &SearchDoc) -> TantivyDocument {
+    let mut out = TantivyDocument::default();
+    out.add_text(fields.group, &doc.group);
+    out.add_text(fields.kind, &doc.kind);
+    out.add_text(fields.url, &doc.url);
+    out.add_text(fields.title, &doc.title);
+    out.add_text(fields.body, &doc.body);
+    out.add_text(fields.tags, doc.tags.join(" "));
+    out.add_text(fields.breadcrumb, &doc.breadcrumb);
+    out.add_f64(fields.boost, if doc.boost > 0.0 { doc.boost } else { 1.0 });
+    out.add_u64(fields.solved, u64::from(doc.solved));
+    out
+}

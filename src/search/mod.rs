@@ -1,0 +1,222 @@
+//! Full-text search over manuals (and later troubleshooting steps and
+//! questions): the index schema, the single writer, and typo-tolerant queries.
+//!
+//! The index is derived from the database and can always be rebuilt. This
+//! module knows nothing of the database: callers hand it [`SearchDoc`]s.
+
+pub mod indexer;
+pub mod query;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tantivy::{Index, IndexReader, ReloadPolicy};
+
+pub use indexer::IndexFeed;
+pub use query::{SearchHit, SearchRequest, SearchResults};
+pub use schema::Fields;
+
+/// A document handed to the index. Several documents may share a `group`
+/// (e.g. all steps of one tree); a group is always replaced as a whole.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchDoc {
+    /// `article`, `step` or `question`.
+    pub kind: String,
+    /// Replacement unit, e.g. `article:12`.
+    pub group: String,
+    /// Where the result links to.
+    pub url: String,
+    /// Title (ranks above the body).
+    pub title: String,
+    /// Plain text body.
+    pub body: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Where it lives, e.g. the manual's title.
+    pub breadcrumb: String,
+    /// Ranking multiplier (1.0 is neutral).
+    pub boost: f64,
+    /// Whether this is a solved question.
+    pub solved: bool,
+}
+
+/// What the index remembers in its commit payload.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CommitPayload {
+    /// The last outbox id whose change is in the index.
+    pub outbox: i64,
+    /// The schema version the index was built with.
+    pub schema: u32,
+    /// False while a rebuild is under way.
+    pub complete: bool,
+}
+
+/// Errors of the search layer.
+pub type SearchResult<T> = Result<T, tantivy::TantivyError>;
+
+struct Inner {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    dir: PathBuf,
+    applied: Mutex<i64>,
+    applied_changed: Condvar,
+    rebuilding: AtomicBool,
+}
+
+/// A handle on the search index, cheap to clone and shared by every request.
+#[derive(Clone)]
+pub struct SearchIndex {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex").field("dir", &self.inner.dir).finish()
+    }
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`. A missing, corrupt, incomplete or
+    /// old-schema index is replaced by an empty one and `needs_rebuild` is true.
+    pub fn open(dir: &Path) -> SearchResult<(SearchIndex, bool)> {
+        std::fs::create_dir_all(dir)?;
+        let (index, payload) = match Self::open_existing(dir) {
+            Some(found) => found,
+            None => {
+                if dir.join("meta.json").exists() {
+                    log::warn!("search index in {} is unusable; rebuilding it from the database", dir.display());
+                }
+                clear_dir(dir)?;
+                let index = Index::create_in_dir(dir, schema::build())?;
+                (index, None)
+            }
+        };
+        let needs_rebuild = payload.is_none();
+        Self::from_index(index, dir, payload.map(|p| p.outbox).unwrap_or(0), needs_rebuild)
+            .map(|s| (s, needs_rebuild))
+    }
+
+    fn open_existing(dir: &Path) -> Option<(Index, Option<CommitPayload>)> {
+        if !dir.join("meta.json").exists() {
+            return None;
+        }
+        let index = Index::open_in_dir(dir).ok()?;
+        if index.schema() != schema::build() {
+            return None;
+        }
+        let metas = index.load_metas().ok()?;
+        let payload: CommitPayload = serde_json::from_str(metas.payload.as_deref()?).ok()?;
+        if payload.schema != schema::VERSION || !payload.complete {
+            return None;
+        }
+        // Make sure every segment file is readable before trusting it.
+        let reader = index.reader().ok()?;
+        let searcher = reader.searcher();
+        for segment in searcher.segment_readers() {
+            segment.get_store_reader(1).ok()?;
+        }
+        Some((index, Some(payload)))
+    }
+
+    fn from_index(index: Index, dir: &Path, applied: i64, rebuilding: bool) -> SearchResult<SearchIndex> {
+        schema::register_tokenizers(&index);
+        let fields = Fields::from_schema(&index.schema())?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex {
+            inner: Arc::new(Inner {
+                index,
+                reader,
+                fields,
+                dir: dir.to_path_buf(),
+                applied: Mutex::new(applied),
+                applied_changed: Condvar::new(),
+                rebuilding: AtomicBool::new(rebuilding),
+            }),
+        })
+    }
+
+    /// Takes the index's one writer. Fails if another process holds it.
+    pub fn feed(&self) -> SearchResult<IndexFeed> {
+        IndexFeed::new(self.clone())
+    }
+
+    /// The last outbox id applied to the index.
+    pub fn applied_id(&self) -> i64 {
+        self.inner.applied.lock().map(|g| *g).unwrap_or(0)
+    }
+
+    fn set_applied(&self, id: i64) {
+        if let Ok(mut guard) = self.inner.applied.lock() {
+            *guard = id;
+        }
+        self.inner.applied_changed.notify_all();
+    }
+
+    /// Blocks until the outbox id `id` is applied, or `timeout` passes.
+    pub fn wait_applied(&self, id: i64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let Ok(mut guard) = self.inner.applied.lock() else { return false };
+        while *guard < id || self.is_rebuilding() {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            match self.inner.applied_changed.wait_timeout(guard, deadline - now) {
+                Ok((g, _)) => guard = g,
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// Whether a full rebuild is under way (results may be incomplete).
+    pub fn is_rebuilding(&self) -> bool {
+        self.inner.rebuilding.load(Ordering::SeqCst)
+    }
+
+    fn set_rebuilding(&self, on: bool) {
+        self.inner.rebuilding.store(on, Ordering::SeqCst);
+        self.inner.applied_changed.notify_all();
+    }
+
+    /// Number of documents visible to searches.
+    pub fn num_docs(&self) -> u64 {
+        self.inner.reader.searcher().num_docs()
+    }
+
+    /// Whether searches can run (for the health check).
+    pub fn is_usable(&self) -> bool {
+        let searcher = self.inner.reader.searcher();
+        searcher.segment_readers().iter().all(|s| s.get_store_reader(1).is_ok())
+    }
+
+    pub(crate) fn index(&self) -> &Index {
+        &self.inner.index
+    }
+
+    pub(crate) fn reader(&self) -> &IndexReader {
+        &self.inner.reader
+    }
+
+    pub(crate) fn fields(&self) -> &Fields {
+        &self.inner.fields
+    }
+}
+
+/// Removes everything inside `dir` (not `dir` itself).
+fn clear_dir(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}

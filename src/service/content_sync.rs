@@ -1,0 +1,121 @@
+//! Writes a validated [`ContentSet`] into the database: manuals and articles
+//! are matched by slug and skipped when their content hash is unchanged; every
+//! change enqueues a search outbox row in the same transaction.
+//!
+//! Rule for file-backed articles: the file is the source. An article whose
+//! file disappeared is removed. Articles created in the browser (no source
+//! file) are never touched by the sync.
+
+
+use crate::content::ContentSet;
+use crate::db::models::{articles, manuals, outbox};
+use crate::db::Conn;
+use crate::error::AppResult;
+use crate::service::search_feed::KIND_ARTICLE;
+
+/// What a sync changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Articles inserted.
+    pub added: usize,
+    /// Articles rewritten because their file changed.
+    pub updated: usize,
+    /// File-backed articles removed because their file is gone.
+    pub removed: usize,
+    /// Articles whose file did not change.
+    pub unchanged: usize,
+}
+
+/// Syncs `content` into the database in one transaction.
+pub fn sync(conn: &mut Conn, content: &ContentSet, now: i64) -> AppResult<SyncReport> {
+    conn.immediate_transaction(|conn| sync_in_transaction(conn, content, now))
+}
+
+fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppResult<SyncReport> {
+    let mut report = SyncReport::default();
+    let mut kept_article_ids = Vec::new();
+    let mut kept_manual_ids = Vec::new();
+    for manual in &content.manuals {
+        let existing = manuals::find_by_slug(conn, &manual.slug)?;
+        let source_path = manual.path.to_string_lossy();
+        let manual_changed = existing.as_ref().is_none_or(|m| m.content_hash != manual.hash);
+        let manual_id = if manual_changed {
+            manuals::upsert(
+                conn,
+                &manuals::NewManual {
+                    slug: &manual.slug,
+                    title: &manual.title,
+                    description: &manual.description,
+                    intro_html: &manual.intro.html,
+                    weight: manual.weight,
+                    source_path: Some(&source_path),
+                    content_hash: &manual.hash,
+                    updated_at: now,
+                },
+                now,
+            )?
+        } else {
+            existing.as_ref().map(|m| m.id).unwrap_or_default()
+        };
+        kept_manual_ids.push(manual_id);
+        let title_changed = existing.as_ref().is_some_and(|m| m.title != manual.title);
+        for article in &manual.articles {
+            let current = articles::find_in_manual(conn, manual_id, &article.slug)?;
+            if let Some(current) = &current {
+                if current.content_hash == article.hash && current.source_path.is_some() {
+                    kept_article_ids.push(current.id);
+                    report.unchanged += 1;
+                    if title_changed {
+                        outbox::enqueue(conn, KIND_ARTICLE, current.id, now)?;
+                    }
+                    continue;
+                }
+            }
+            let tags = article.tags.join(",");
+            let toc_json = serde_json::to_string(&article.rendered.toc).unwrap_or_else(|_| "[]".into());
+            let path = article.path.to_string_lossy();
+            let id = articles::upsert(
+                conn,
+                &articles::NewArticle {
+                    manual_id,
+                    slug: &article.slug,
+                    title: &article.title,
+                    description: &article.description,
+                    tags: &tags,
+                    weight: article.weight,
+                    body_md: &article.body_md,
+                    body_html: &article.rendered.html,
+                    body_text: &article.rendered.text,
+                    toc_json: &toc_json,
+                    outdated_reason: article.outdated.as_deref(),
+                    status: articles::STATUS_PUBLISHED,
+                    source_path: Some(&path),
+                    content_hash: &article.hash,
+                    updated_at: article.updated.unwrap_or(now),
+                },
+                now,
+            )?;
+            outbox::enqueue(conn, KIND_ARTICLE, id, now)?;
+            kept_article_ids.push(id);
+            if current.is_some() {
+                report.updated += 1;
+            } else {
+                report.added += 1;
+            }
+        }
+    }
+    for (id, _, _, _) in articles::file_backed(conn)? {
+        if !kept_article_ids.contains(&id) {
+            articles::delete(conn, id)?;
+            outbox::enqueue(conn, KIND_ARTICLE, id, now)?;
+            report.removed += 1;
+        }
+    }
+    for manual in manuals::list(conn)? {
+        let file_backed = manual.source_path.is_some();
+        if file_backed && !kept_manual_ids.contains(&manual.id) && articles::list_for_manual(conn, manual.id, true)?.is_empty() {
+            manuals::delete(conn, manual.id)?;
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,5 @@
+//! Small services that connect modules which must not know each other:
+//! content files into the database, and database changes into the search index.
+
+pub mod content_sync;
+pub mod search_feed;

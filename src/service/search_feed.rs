@@ -1,0 +1,217 @@
+//! The indexer task: the one place that reads the search outbox and feeds the
+//! search index. It turns database rows into [`SearchDoc`]s, applies outbox
+//! entries in batches (at most one commit every [`COMMIT_INTERVAL`]), and
+//! rebuilds the whole index from the database when asked or when the index
+//! was missing at start.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::db::models::{articles, outbox};
+use crate::db::{Conn, Pool};
+use crate::error::{AppError, AppResult};
+use crate::search::indexer::GroupUpdate;
+use crate::search::{IndexFeed, SearchDoc, SearchIndex};
+
+/// Outbox kind of manual articles.
+pub const KIND_ARTICLE: &str = "article";
+
+/// Minimum time between two commits of the index.
+pub const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
+/// How often the outbox is polled when nobody signals (other nodes' writes).
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// Outbox entries read per batch.
+const BATCH: i64 = 2000;
+/// Applied outbox entries older than this are pruned.
+const OUTBOX_RETENTION_SECS: i64 = 7 * 24 * 3600;
+
+/// The search documents of one outbox subject; empty when it is gone or hidden.
+pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<SearchDoc>> {
+    match kind {
+        KIND_ARTICLE => {
+            let Some(found) = articles::find_with_manual(conn, id)? else { return Ok(Vec::new()) };
+            if !found.article.is_published() {
+                return Ok(Vec::new());
+            }
+            let a = &found.article;
+            Ok(vec![SearchDoc {
+                kind: "article".into(),
+                group: group_key(kind, id),
+                url: format!("/docs/{}/{}", found.manual_slug, a.slug),
+                title: a.title.clone(),
+                body: a.body_text.clone(),
+                tags: a.tag_list(),
+                breadcrumb: found.manual_title.clone(),
+                boost: if a.outdated_reason.is_some() { 0.6 } else { 1.0 },
+                solved: false,
+            }])
+        }
+        other => {
+            log::warn!("search outbox: unknown kind {other:?} (id {id}) skipped");
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// The group key of an outbox subject.
+pub fn group_key(kind: &str, id: i32) -> String {
+    format!("{kind}:{id}")
+}
+
+/// Every outbox subject that exists now, for a full rebuild.
+fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(&'static str, i32)>> {
+    Ok(articles::all_ids(conn)?.into_iter().map(|id| (KIND_ARTICLE, id)).collect())
+}
+
+/// Rebuilds the whole index from the database. `progress(done, total)` is
+/// called as it goes. Returns the number of documents written.
+pub fn rebuild(pool: &Pool, feed: &mut IndexFeed, progress: &dyn Fn(u64, u64)) -> AppResult<u64> {
+    let mut conn = pool.get()?;
+    // Everything up to this id is covered by reading the rows below;
+    // later entries are applied afterwards (re-applying is harmless).
+    let covered = outbox::max_id(&mut conn)?;
+    let subjects = all_subjects(&mut conn)?;
+    let total = subjects.len() as u64;
+    feed.begin_rebuild()?;
+    let mut written = 0;
+    for (i, chunk) in subjects.chunks(500).enumerate() {
+        let mut updates = Vec::with_capacity(chunk.len());
+        for (kind, id) in chunk {
+            let docs = documents_for(&mut conn, kind, *id)?;
+            written += docs.len() as u64;
+            updates.push(GroupUpdate { group: group_key(kind, *id), docs });
+        }
+        feed.stage(&updates)?;
+        if i % 20 == 19 {
+            feed.commit_partial()?;
+        }
+        progress(((i * 500) + chunk.len()) as u64, total);
+    }
+    feed.finish_rebuild(i64::from(covered))?;
+    progress(total, total);
+    Ok(written)
+}
+
+/// Applies outbox entries after the index's last applied id; returns how many
+/// entries were applied (0 when up to date).
+pub fn apply_pending(pool: &Pool, feed: &mut IndexFeed) -> AppResult<usize> {
+    let mut conn = pool.get()?;
+    let applied = feed.search().applied_id();
+    let after = i32::try_from(applied).unwrap_or(i32::MAX);
+    let entries = outbox::pending_after(&mut conn, after, BATCH)?;
+    let Some(last) = entries.last().map(|e| e.id) else { return Ok(0) };
+    let subjects: BTreeSet<(String, i32)> = entries.iter().map(|e| (e.doc_kind.clone(), e.doc_id)).collect();
+    let mut updates = Vec::with_capacity(subjects.len());
+    for (kind, id) in &subjects {
+        updates.push(GroupUpdate { group: group_key(kind, *id), docs: documents_for(&mut conn, kind, *id)? });
+    }
+    feed.stage(&updates)?;
+    feed.commit(i64::from(last))?;
+    Ok(entries.len())
+}
+
+/// Wakes the indexer task after a write (cheap; never blocks).
+#[derive(Clone, Debug)]
+pub struct IndexerSignal(Sender<()>);
+
+impl IndexerSignal {
+    /// Tells the indexer there is something in the outbox.
+    pub fn notify(&self) {
+        let _ = self.0.send(());
+    }
+}
+
+/// The running indexer task; stops and joins when dropped.
+pub struct IndexerTask {
+    stop: Arc<AtomicBool>,
+    signal: IndexerSignal,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl IndexerTask {
+    /// Takes the index writer and starts the task. When `needs_rebuild`, it
+    /// first rebuilds the index from the database (searches meanwhile say so).
+    pub fn start(pool: Pool, search: SearchIndex, needs_rebuild: bool) -> AppResult<IndexerTask> {
+        let mut feed = search.feed().map_err(|e| {
+            AppError::Internal(format!("cannot open the search index for writing ({e}); is another signpost process using this data dir?"))
+        })?;
+        if needs_rebuild {
+            feed.begin_rebuild()?;
+        }
+        let (tx, rx) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("search-indexer".into())
+            .spawn(move || run(pool, feed, rx, stop_flag, needs_rebuild))
+            .map_err(AppError::internal)?;
+        Ok(IndexerTask { stop, signal: IndexerSignal(tx), handle: Some(handle) })
+    }
+
+    /// A handle to wake the task.
+    pub fn signal(&self) -> IndexerSignal {
+        self.signal.clone()
+    }
+}
+
+impl Drop for IndexerTask {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.signal.notify();
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn run(pool: Pool, mut feed: IndexFeed, wake: Receiver<()>, stop: Arc<AtomicBool>, needs_rebuild: bool) {
+    if needs_rebuild {
+        let started = Instant::now();
+        match rebuild(&pool, &mut feed, &|_, _| {}) {
+            Ok(n) => log::info!("search index rebuilt: {n} documents in {:.1?}", started.elapsed()),
+            Err(e) => log::error!("search index rebuild failed: {e}"),
+        }
+    }
+    let mut last_commit = Instant::now() - COMMIT_INTERVAL;
+    let mut last_prune = Instant::now();
+    let mut failures = 0u32;
+    while !stop.load(Ordering::SeqCst) {
+        let since = last_commit.elapsed();
+        if since < COMMIT_INTERVAL {
+            std::thread::sleep(COMMIT_INTERVAL - since);
+        }
+        match apply_pending(&pool, &mut feed) {
+            Ok(0) => {
+                failures = 0;
+                match wake.recv_timeout(POLL_INTERVAL) {
+                    Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+                while wake.try_recv().is_ok() {}
+            }
+            Ok(_) => {
+                failures = 0;
+                last_commit = Instant::now();
+            }
+            Err(e) => {
+                failures += 1;
+                log::error!("search indexer: {e} (retrying)");
+                std::thread::sleep(Duration::from_millis(200 * u64::from(failures.min(25))));
+            }
+        }
+        if last_prune.elapsed() > Duration::from_secs(3600) {
+            last_prune = Instant::now();
+            let applied = i32::try_from(feed.search().applied_id()).unwrap_or(i32::MAX);
+            let before = crate::db::unix_now() - OUTBOX_RETENTION_SECS;
+            if let Ok(mut conn) = pool.get() {
+                if let Err(e) = outbox::prune(&mut conn, applied, before) {
+                    log::warn!("search outbox prune failed: {e}");
+                }
+            }
+        }
+    }
+}

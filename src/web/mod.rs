@@ -1,0 +1,90 @@
+//! The HTTP layer: routes, handlers by area, view structs, templates and the
+//! rendering of errors. Only this module and `app` name actix or tera types.
+
+pub mod assets;
+pub mod errors;
+pub mod pages;
+pub mod routes;
+pub mod templates;
+pub mod views;
+
+use actix_web::{http::header, web, HttpResponse};
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::db::Conn;
+use crate::error::{AppError, AppResult};
+
+/// Layout values every page gets.
+#[derive(Debug, Serialize)]
+struct SiteView<'a> {
+    name: &'a str,
+    css_url: &'a str,
+    base_url: &'a str,
+}
+
+/// Renders `template` with `view` plus the layout values into an HTML response.
+pub fn render(state: &AppState, template: &str, view: &impl Serialize) -> AppResult<HttpResponse> {
+    let html = render_string(state, template, view)?;
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html))
+}
+
+/// Renders a template to a string.
+pub fn render_string(state: &AppState, template: &str, view: &impl Serialize) -> AppResult<String> {
+    let mut context = tera::Context::from_serialize(view)
+        .map_err(|e| AppError::Internal(format!("template context for {template}: {e}")))?;
+    context.insert(
+        "site",
+        &SiteView { name: &state.config.site_name, css_url: assets::STYLESHEET_URL.as_str(), base_url: &state.config.base_url },
+    );
+    state
+        .templates
+        .render(template, &context)
+        .map_err(|e| AppError::Internal(format!("template {template}: {}", error_chain(&e))))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Runs a database closure on the blocking pool with a pooled connection.
+pub async fn with_db<T, F>(state: &web::Data<AppState>, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
+{
+    let pool = state.db.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
+}
+
+/// A JSON response that the error renderer leaves alone.
+pub fn json_response(status: actix_web::http::StatusCode, value: &impl Serialize) -> HttpResponse {
+    let mut response = HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(value);
+    response.extensions_mut().insert(errors::KeepBody);
+    response
+}
+
+/// Parses a query string leniently: invalid percent-encoding and invalid
+/// UTF-8 become replacement characters; repeated keys keep the first value.
+pub fn query_params(query_string: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query_string.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// The first value of `key` in parsed query parameters.
+pub fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}

@@ -1,0 +1,52 @@
+//! Manuals and articles.
+
+use actix_web::{web, HttpResponse};
+
+use crate::app::AppState;
+use crate::db::models::{articles, manuals};
+use crate::error::{AppError, AppResult};
+use crate::web::views::{ArticlePage, ManualCard, ManualPage, ManualsPage};
+use crate::web::{render, with_db};
+
+/// GET /docs
+pub async fn get_manuals(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let summaries = with_db(&state, |conn| Ok(manuals::list_with_counts(conn)?)).await?;
+    let view = ManualsPage { manuals: summaries.iter().map(ManualCard::from).collect() };
+    render(&state, "docs/index.html", &view)
+}
+
+fn manual_not_found(slug: &str) -> AppError {
+    AppError::NotFound(format!("There is no manual called \u{201c}{slug}\u{201d}. Browse all manuals or search below."))
+}
+
+/// GET /docs/{manual}
+pub async fn get_manual(state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let slug = path.into_inner();
+    let view = with_db(&state, move |conn| {
+        let manual = manuals::find_by_slug(conn, &slug)?.ok_or_else(|| manual_not_found(&slug))?;
+        let list = articles::list_for_manual(conn, manual.id, false)?;
+        Ok(ManualPage::new(&manual, &list))
+    })
+    .await?;
+    render(&state, "docs/manual.html", &view)
+}
+
+/// GET /docs/{manual}/{article}
+pub async fn get_article(state: web::Data<AppState>, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+    let (manual_slug, article_slug) = path.into_inner();
+    let view = with_db(&state, move |conn| {
+        let manual = manuals::find_by_slug(conn, &manual_slug)?.ok_or_else(|| manual_not_found(&manual_slug))?;
+        let article = articles::find_in_manual(conn, manual.id, &article_slug)?
+            .filter(articles::Article::is_published)
+            .ok_or_else(|| {
+                AppError::NotFound(format!(
+                    "The manual \u{201c}{}\u{201d} has no article \u{201c}{article_slug}\u{201d}. It may have been renamed; try searching for it.",
+                    manual.title
+                ))
+            })?;
+        let siblings = articles::list_for_manual(conn, manual.id, false)?;
+        Ok(ArticlePage::new(&manual, &article, &siblings))
+    })
+    .await?;
+    render(&state, "docs/article.html", &view)
+}

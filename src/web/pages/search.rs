@@ -1,0 +1,128 @@
+//! The one search page across manuals, troubleshooting steps and questions.
+
+use std::time::Instant;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::app::AppState;
+use crate::db::models::{manuals, search_log};
+use crate::error::{AppError, AppResult};
+use crate::search::SearchRequest;
+use crate::web::views::{kind_label, HitView, KindTab, LabelledLink, ManualCard, SearchPage};
+use crate::web::{param, query_params, render, with_db};
+
+/// Results per page.
+const PER_PAGE: usize = 10;
+/// Deepest page served (searches are for finding, not for paging).
+const MAX_PAGE: usize = 50;
+/// Kinds a search can be filtered to, with their tab labels.
+pub const KINDS: &[(&str, &str)] = &[("article", "Articles"), ("step", "Troubleshooting"), ("question", "Questions")];
+
+fn search_url(q: &str, kind: Option<&str>, page: usize) -> String {
+    let mut url = form_urlencoded::Serializer::new(String::new());
+    url.append_pair("q", q);
+    if let Some(kind) = kind {
+        url.append_pair("kind", kind);
+    }
+    if page > 1 {
+        url.append_pair("page", &page.to_string());
+    }
+    format!("/search?{}", url.finish())
+}
+
+/// The ask form with the query pre-filled as the title.
+pub fn ask_url(q: &str) -> String {
+    let mut url = form_urlencoded::Serializer::new(String::new());
+    url.append_pair("title", q);
+    format!("/questions/ask?{}", url.finish())
+}
+
+/// GET /search?q=..&kind=..&page=..
+pub async fn get_search(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    let params = query_params(req.query_string());
+    let q: String = param(&params, "q").unwrap_or("").trim().chars().take(crate::search::query::MAX_QUERY_CHARS).collect();
+    let kind = param(&params, "kind").and_then(|k| KINDS.iter().find(|(id, _)| *id == k)).map(|(id, _)| *id);
+    let page = param(&params, "page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).clamp(1, MAX_PAGE);
+
+    let manual_cards = with_db(&state, |conn| Ok(manuals::list_with_counts(conn)?)).await?;
+    let mut view = SearchPage {
+        q: q.clone(),
+        kind: kind.map(String::from),
+        tabs: std::iter::once((None, "All"))
+            .chain(KINDS.iter().map(|(id, label)| (Some(*id), *label)))
+            .map(|(k, label)| KindTab { label, url: search_url(&q, k, 1), active: k == kind })
+            .collect(),
+        hits: Vec::new(),
+        total: 0,
+        first: 0,
+        last: 0,
+        prev_url: None,
+        next_url: None,
+        corrected: None,
+        relaxed: false,
+        rebuilding: state.search.is_rebuilding(),
+        searched: !q.is_empty(),
+        ask_url: ask_url(&q),
+        manuals: manual_cards.iter().map(ManualCard::from).collect(),
+    };
+    if q.is_empty() {
+        return render(&state, "search/results.html", &view);
+    }
+
+    let started = Instant::now();
+    let search = state.search.clone();
+    let text = q.clone();
+    let results = web::block(move || {
+        search.search(&SearchRequest { text: &text, kind, limit: PER_PAGE, offset: (page - 1) * PER_PAGE })
+    })
+    .await
+    .map_err(AppError::internal)??;
+    let took_us = started.elapsed().as_micros() as i64;
+
+    let log_query: String = q.chars().take(200).collect();
+    let result_count = i32::try_from(results.total).unwrap_or(i32::MAX);
+    if let Err(e) = with_db(&state, move |conn| {
+        search_log::insert(
+            conn,
+            &search_log::NewSearchLogEntry {
+                query: &log_query,
+                kind,
+                result_count,
+                took_us,
+                created_at: crate::db::unix_now(),
+            },
+        )?;
+        Ok(())
+    })
+    .await
+    {
+        log::warn!("search log write failed: {e}");
+    }
+
+    view.total = results.total;
+    view.relaxed = results.relaxed;
+    view.rebuilding = results.rebuilding;
+    view.first = if results.hits.is_empty() { 0 } else { (page - 1) * PER_PAGE + 1 };
+    view.last = (page - 1) * PER_PAGE + results.hits.len();
+    if page > 1 {
+        view.prev_url = Some(search_url(&q, kind, page - 1));
+    }
+    if view.last < results.total && page < MAX_PAGE {
+        view.next_url = Some(search_url(&q, kind, page + 1));
+    }
+    view.corrected = results.corrected.filter(|c| *c != q.to_lowercase()).map(|c| LabelledLink { url: search_url(&c, kind, 1), text: c });
+    view.hits = results
+        .hits
+        .into_iter()
+        .map(|h| HitView {
+            kind_label: kind_label(&h.kind),
+            kind: h.kind,
+            url: h.url,
+            title_html: h.title_html,
+            snippet_html: h.snippet_html,
+            breadcrumb: h.breadcrumb,
+            solved: h.solved,
+        })
+        .collect();
+    render(&state, "search/results.html", &view)
+}

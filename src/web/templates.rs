@@ -1,0 +1,54 @@
+//! The tera templates, compiled into the binary, and the few filters they use.
+
+use std::collections::HashMap;
+
+use tera::{Tera, Value};
+
+/// Every template, by name, embedded at build time.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("partials/search_form.html", include_str!("../../templates/partials/search_form.html")),
+    ("partials/macros.html", include_str!("../../templates/partials/macros.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("docs/index.html", include_str!("../../templates/docs/index.html")),
+    ("docs/manual.html", include_str!("../../templates/docs/manual.html")),
+    ("docs/article.html", include_str!("../../templates/docs/article.html")),
+    ("search/results.html", include_str!("../../templates/search/results.html")),
+    ("errors/error.html", include_str!("../../templates/errors/error.html")),
+];
+
+/// Builds the template engine (autoescaping on for `.html`).
+pub fn load() -> tera::Result<Tera> {
+    let mut tera = Tera::default();
+    tera.add_raw_templates(TEMPLATES.iter().copied())?;
+    tera.autoescape_on(vec![".html"]);
+    tera.register_filter("day", day_filter);
+    tera.register_filter("urlencode", urlencode_filter);
+    Ok(tera)
+}
+
+/// `{{ unix_seconds | day }}` -> `22 Nov 2026`.
+fn day_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let secs = value.as_i64().ok_or_else(|| tera::Error::msg("day: expected unix seconds"))?;
+    Ok(Value::String(format_day(secs)))
+}
+
+/// Formats unix seconds as a day, e.g. `22 Nov 2026`.
+pub fn format_day(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|d| d.format("%-d %b %Y").to_string())
+        .unwrap_or_else(|| "unknown date".into())
+}
+
+/// Formats unix seconds as an ISO 8601 date, e.g. `2026-11-22`.
+pub fn format_iso_day(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// `{{ text | urlencode }}`: percent-encodes for a query string value.
+fn urlencode_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let text = value.as_str().ok_or_else(|| tera::Error::msg("urlencode: expected a string"))?;
+    Ok(Value::String(form_urlencoded::byte_serialize(text.as_bytes()).collect()))
+}

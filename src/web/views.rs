@@ -1,0 +1,244 @@
+//! View structs: exactly what each template gets, serializable to JSON as
+//! well. Built from database rows here, never handed rows directly.
+
+use serde::Serialize;
+
+use crate::db::models::articles::Article;
+use crate::db::models::manuals::{Manual, ManualSummary};
+use crate::markdown::TocEntry;
+use crate::web::templates::{format_day, format_iso_day};
+
+/// A manual in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManualCard {
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub description: String,
+    /// Link.
+    pub url: String,
+    /// Published articles.
+    pub article_count: i64,
+}
+
+impl From<&ManualSummary> for ManualCard {
+    fn from(s: &ManualSummary) -> Self {
+        ManualCard {
+            title: s.manual.title.clone(),
+            description: s.manual.description.clone(),
+            url: format!("/docs/{}", s.manual.slug),
+            article_count: s.article_count,
+        }
+    }
+}
+
+/// An article in a list or a previous/next link.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleLink {
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub description: String,
+    /// Link.
+    pub url: String,
+    /// Marked outdated.
+    pub outdated: bool,
+}
+
+impl ArticleLink {
+    /// The link to `article` in `manual_slug`.
+    pub fn new(manual_slug: &str, article: &Article) -> Self {
+        ArticleLink {
+            title: article.title.clone(),
+            description: article.description.clone(),
+            url: format!("/docs/{manual_slug}/{}", article.slug),
+            outdated: article.outdated_reason.is_some(),
+        }
+    }
+}
+
+/// `/`
+#[derive(Debug, Serialize)]
+pub struct HomePage {
+    /// Every manual.
+    pub manuals: Vec<ManualCard>,
+    /// Total published articles.
+    pub article_count: i64,
+}
+
+/// `/docs`
+#[derive(Debug, Serialize)]
+pub struct ManualsPage {
+    /// Every manual.
+    pub manuals: Vec<ManualCard>,
+}
+
+/// `/docs/{manual}`
+#[derive(Debug, Serialize)]
+pub struct ManualPage {
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub description: String,
+    /// Sanitized introduction.
+    pub intro_html: String,
+    /// Chapters in reading order.
+    pub articles: Vec<ArticleLink>,
+}
+
+impl ManualPage {
+    /// Builds the page.
+    pub fn new(manual: &Manual, articles: &[Article]) -> Self {
+        ManualPage {
+            title: manual.title.clone(),
+            description: manual.description.clone(),
+            intro_html: manual.intro_html.clone(),
+            articles: articles.iter().map(|a| ArticleLink::new(&manual.slug, a)).collect(),
+        }
+    }
+}
+
+/// One breadcrumb step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Crumb {
+    /// Label.
+    pub title: String,
+    /// Link.
+    pub url: String,
+}
+
+/// `/docs/{manual}/{article}`
+#[derive(Debug, Serialize)]
+pub struct ArticlePage {
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub description: String,
+    /// Breadcrumbs above the title (Manuals › Manual).
+    pub breadcrumbs: Vec<Crumb>,
+    /// Sanitized body.
+    pub body_html: String,
+    /// In-page table of contents.
+    pub toc: Vec<TocEntry>,
+    /// Previous chapter.
+    pub prev: Option<ArticleLink>,
+    /// Next chapter.
+    pub next: Option<ArticleLink>,
+    /// "Last updated" as shown.
+    pub updated: String,
+    /// The same as an ISO date, for `<time datetime>`.
+    pub updated_iso: String,
+    /// The outdated notice.
+    pub outdated_reason: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+impl ArticlePage {
+    /// Builds the page from the article, its manual and its siblings in order.
+    pub fn new(manual: &Manual, article: &Article, siblings: &[Article]) -> Self {
+        let position = siblings.iter().position(|a| a.id == article.id);
+        let prev = position.and_then(|i| i.checked_sub(1)).and_then(|i| siblings.get(i));
+        let next = position.and_then(|i| siblings.get(i + 1));
+        ArticlePage {
+            title: article.title.clone(),
+            description: article.description.clone(),
+            breadcrumbs: vec![
+                Crumb { title: "Manuals".into(), url: "/docs".into() },
+                Crumb { title: manual.title.clone(), url: format!("/docs/{}", manual.slug) },
+            ],
+            body_html: article.body_html.clone(),
+            toc: serde_json::from_str(&article.toc_json).unwrap_or_default(),
+            prev: prev.map(|a| ArticleLink::new(&manual.slug, a)),
+            next: next.map(|a| ArticleLink::new(&manual.slug, a)),
+            updated: format_day(article.updated_at),
+            updated_iso: format_iso_day(article.updated_at),
+            outdated_reason: article.outdated_reason.clone(),
+            tags: article.tag_list(),
+        }
+    }
+}
+
+/// A kind filter tab on the search page.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindTab {
+    /// Label.
+    pub label: &'static str,
+    /// Link.
+    pub url: String,
+    /// Currently selected.
+    pub active: bool,
+}
+
+/// One search result.
+#[derive(Debug, Clone, Serialize)]
+pub struct HitView {
+    /// "Article", "Troubleshooting step", "Question".
+    pub kind_label: &'static str,
+    /// Raw kind.
+    pub kind: String,
+    /// Link.
+    pub url: String,
+    /// Highlighted, escaped title.
+    pub title_html: String,
+    /// Highlighted, escaped snippet.
+    pub snippet_html: String,
+    /// Where it lives.
+    pub breadcrumb: String,
+    /// A solved question.
+    pub solved: bool,
+}
+
+/// A link with a label.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelledLink {
+    /// Label.
+    pub text: String,
+    /// Link.
+    pub url: String,
+}
+
+/// `/search`
+#[derive(Debug, Serialize)]
+pub struct SearchPage {
+    /// The query as typed.
+    pub q: String,
+    /// The kind filter.
+    pub kind: Option<String>,
+    /// Filter tabs.
+    pub tabs: Vec<KindTab>,
+    /// This page of results.
+    pub hits: Vec<HitView>,
+    /// Total results.
+    pub total: usize,
+    /// First result number on this page (1-based).
+    pub first: usize,
+    /// Last result number on this page.
+    pub last: usize,
+    /// Previous page.
+    pub prev_url: Option<String>,
+    /// Next page.
+    pub next_url: Option<String>,
+    /// "Did you mean".
+    pub corrected: Option<LabelledLink>,
+    /// Only some words matched.
+    pub relaxed: bool,
+    /// The index is being rebuilt.
+    pub rebuilding: bool,
+    /// Whether a query was given at all.
+    pub searched: bool,
+    /// Ask the community with the query pre-filled.
+    pub ask_url: String,
+    /// Manuals to browse instead.
+    pub manuals: Vec<ManualCard>,
+}
+
+/// Label of a document kind.
+pub fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "article" => "Article",
+        "step" => "Troubleshooting step",
+        "question" => "Question",
+        _ => "Page",
+    }
+}
