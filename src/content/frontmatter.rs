@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use super::Diagnostic;
 
 /// A file split at its front matter.
+#[derive(Debug)]
 pub struct Split<'a> {
     /// The TOML text between the `+++` lines.
     pub front: &'a str,

@@ -212,34 +212,26 @@ fn plan_word(searcher: &Searcher, fields: &[(Field, f32)], word: &str, prefix: b
     let mut variants = Vec::new();
     let mut correction = None;
     let known = doc_freq(searcher, fields, word)? > 0;
+    let completions =
+        if prefix && word.chars().count() >= 2 { prefix_completions(searcher, fields, word)? } else { Vec::new() };
     if known {
         variants.push((word.to_string(), 1.0));
     } else {
         let distance = max_distance(word);
         if distance > 0 {
             let neighbours = fuzzy_neighbours(searcher, fields, word, distance)?;
-            if let Some((best, _, _)) = neighbours.first() {
-                if !prefix {
-                    correction = Some(best.clone());
-                }
+            // A word still being typed that completes to something is not a typo.
+            if completions.is_empty() {
+                correction = neighbours.first().map(|(term, _, _)| term.clone());
             }
             for (term, d, _) in neighbours {
                 variants.push((term, if d == 1 { 0.6 } else { 0.4 }));
             }
         }
     }
-    if prefix && word.chars().count() >= 2 {
-        let completions = prefix_completions(searcher, fields, word)?;
-        if !known && correction.is_none() && completions.is_empty() {
-            // Still no idea: a typo in a word being typed.
-        }
-        for term in completions {
-            if !variants.iter().any(|(t, _)| *t == term) {
-                variants.push((term, 0.5));
-            }
-        }
-        if !known && variants.is_empty() {
-            correction = None;
+    for term in completions {
+        if !variants.iter().any(|(t, _)| *t == term) {
+            variants.push((term, 0.5));
         }
     }
     Ok(WordPlan { word: word.to_string(), variants, correction })

@@ -22,9 +22,16 @@ pub fn load() -> tera::Result<Tera> {
     let mut tera = Tera::default();
     tera.add_raw_templates(TEMPLATES.iter().copied())?;
     tera.autoescape_on(vec![".html"]);
+    tera.set_escape_fn(escape_html);
     tera.register_filter("day", day_filter);
     tera.register_filter("urlencode", urlencode_filter);
     Ok(tera)
+}
+
+/// Autoescaping: the five characters that matter in HTML text and quoted
+/// attributes (tera's default also escapes `/`, which only makes URLs unreadable).
+fn escape_html(text: &str) -> String {
+    crate::markdown::escape_html(text)
 }
 
 /// `{{ unix_seconds | day }}` -> `22 Nov 2026`.

@@ -1,1 +1,8 @@
+//! The one integration-test binary: every test gets its own temp data dir
+//! through [`harness::TestApp`].
 
+mod content;
+mod harness;
+mod indexing;
+mod pages;
+mod search;

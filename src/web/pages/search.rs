@@ -40,7 +40,9 @@ pub fn ask_url(q: &str) -> String {
 /// GET /search?q=..&kind=..&page=..
 pub async fn get_search(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
-    let q: String = param(&params, "q").unwrap_or("").trim().chars().take(crate::search::query::MAX_QUERY_CHARS).collect();
+    // Kept untrimmed for the search: a trailing space means the last word is complete.
+    let raw_q: String = param(&params, "q").unwrap_or("").trim_start().chars().take(crate::search::query::MAX_QUERY_CHARS).collect();
+    let q = raw_q.trim_end().to_string();
     let kind = param(&params, "kind").and_then(|k| KINDS.iter().find(|(id, _)| *id == k)).map(|(id, _)| *id);
     let page = param(&params, "page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).clamp(1, MAX_PAGE);
 
@@ -71,7 +73,7 @@ pub async fn get_search(state: web::Data<AppState>, req: HttpRequest) -> AppResu
 
     let started = Instant::now();
     let search = state.search.clone();
-    let text = q.clone();
+    let text = raw_q;
     let results = web::block(move || {
         search.search(&SearchRequest { text: &text, kind, limit: PER_PAGE, offset: (page - 1) * PER_PAGE })
     })

@@ -1,0 +1,155 @@
+//! The durable write path: outbox rows in the same transaction, the indexer
+//! resuming from its commit payload, and rebuilds of a lost index.
+
+use std::process::Command;
+
+use diesel::prelude::*;
+use signpost::db::models::outbox;
+use signpost::db::schema::articles;
+use signpost::search::{SearchIndex, SearchRequest};
+
+use crate::harness::{article, manual_index, TestApp};
+
+fn hits(app: &TestApp, text: &str) -> Vec<String> {
+    let search = &app.started().state.search;
+    search
+        .search(&SearchRequest { text, kind: None, limit: 20, offset: 0 })
+        .expect("search")
+        .hits
+        .into_iter()
+        .map(|h| h.url)
+        .collect()
+}
+
+fn guide() -> TestApp {
+    let app = TestApp::builder()
+        .file("manuals/guide/_index.md", &manual_index("Guide"))
+        .file("manuals/guide/modem.md", &article("Modem lights", 1, "The blinking amber light means no signal."))
+        .file("manuals/guide/cable.md", &article("Cables", 2, "Use the grey cable."))
+        .start();
+    app.wait_indexed();
+    app
+}
+
+#[actix_web::test]
+async fn changed_and_removed_files_follow_into_search_after_restart() {
+    let mut app = guide();
+    assert_eq!(hits(&app, "amber"), ["/docs/guide/modem"]);
+    app.write_content("manuals/guide/modem.md", &article("Modem lights", 1, "A pulsing violet light means updating."));
+    std::fs::remove_file(app.content_path("manuals/guide/cable.md")).expect("rm");
+    app.restart().expect("restart");
+    let sync = &app.started().sync;
+    assert_eq!((sync.updated, sync.removed, sync.added), (1, 1, 0));
+    app.wait_indexed();
+    assert!(hits(&app, "amber").is_empty());
+    assert_eq!(hits(&app, "violet"), ["/docs/guide/modem"]);
+    assert!(hits(&app, "grey").is_empty());
+    assert_eq!(app.get("/docs/guide/cable").await.status, 404);
+    // An unchanged restart rewrites nothing.
+    app.restart().expect("restart");
+    assert_eq!(app.started().sync.unchanged, 1);
+    assert_eq!(app.started().sync.updated, 0);
+}
+
+#[actix_web::test]
+async fn commit_payload_records_the_last_applied_outbox_id() {
+    let app = guide();
+    let state = &app.started().state;
+    let mut conn = state.db.get().expect("db");
+    let max = outbox::max_id(&mut conn).expect("max");
+    assert!(max >= 2);
+    assert_eq!(state.search.applied_id(), i64::from(max));
+    let index = tantivy::Index::open_in_dir(app.config.index_dir()).expect("open");
+    let payload = index.load_metas().expect("metas").payload.expect("payload");
+    let payload: serde_json::Value = serde_json::from_str(&payload).expect("json");
+    assert_eq!(payload["outbox"], i64::from(max));
+    assert_eq!(payload["complete"], true);
+}
+
+#[actix_web::test]
+async fn indexer_catches_up_after_a_crash_left_the_index_behind() {
+    let mut app = guide();
+    app.stop();
+    // A write that committed to the database (with its outbox row) but never
+    // reached the index, as if the process died before the indexer ran.
+    {
+        let pool = signpost::db::open(&app.config.database_path(), 1).expect("db");
+        let mut conn = pool.get().expect("conn");
+        let id: i32 = articles::table.filter(articles::slug.eq("cable")).select(articles::id).first(&mut conn).expect("id");
+        conn.immediate_transaction(|conn| {
+            diesel::update(articles::table.find(id))
+                .set(articles::body_text.eq("Use the turquoise cable."))
+                .execute(conn)?;
+            outbox::enqueue(conn, "article", id, 1).map(|_| ())
+        })
+        .expect("write");
+    }
+    // The index on disk still says the old outbox id.
+    let (search, needs_rebuild) = SearchIndex::open(&app.config.index_dir()).expect("open index");
+    assert!(!needs_rebuild);
+    assert!(search.search(&SearchRequest { text: "turquoise", kind: None, limit: 5, offset: 0 }).expect("s").hits.is_empty());
+    drop(search);
+    app.restart().expect("restart");
+    app.wait_indexed();
+    assert_eq!(hits(&app, "turquoise"), ["/docs/guide/cable"]);
+    assert!(hits(&app, "grey").is_empty());
+}
+
+#[actix_web::test]
+async fn a_deleted_index_is_rebuilt_at_start_while_the_site_serves() {
+    let mut app = guide();
+    app.stop();
+    std::fs::remove_dir_all(app.config.index_dir()).expect("rm index");
+    app.restart().expect("restart");
+    // The site serves immediately, whatever the state of the rebuild.
+    assert_eq!(app.get("/docs/guide/modem").await.status, 200);
+    let page = app.get("/search?q=amber").await;
+    assert_eq!(page.status, 200);
+    app.wait_indexed();
+    assert!(!app.started().state.search.is_rebuilding());
+    assert_eq!(hits(&app, "amber"), ["/docs/guide/modem"]);
+}
+
+#[actix_web::test]
+async fn a_corrupt_index_is_rebuilt() {
+    let mut app = guide();
+    app.stop();
+    std::fs::write(app.config.index_dir().join("meta.json"), b"{ not json").expect("corrupt");
+    app.restart().expect("restart");
+    app.wait_indexed();
+    assert_eq!(hits(&app, "amber"), ["/docs/guide/modem"]);
+}
+
+#[actix_web::test]
+async fn reindex_command_rebuilds_from_the_database() {
+    let mut app = guide();
+    app.stop();
+    std::fs::remove_dir_all(app.config.index_dir()).expect("rm index");
+    let out = Command::new(env!("CARGO_BIN_EXE_signpost"))
+        .arg("reindex")
+        .env("SIGNPOST_DATA_DIR", &app.config.data_dir)
+        .env("SIGNPOST_CONTENT_DIR", &app.config.content_dir)
+        .current_dir(app.dir.path())
+        .output()
+        .expect("run reindex");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("search index rebuilt: 2 documents"));
+    let (search, needs_rebuild) = SearchIndex::open(&app.config.index_dir()).expect("open");
+    assert!(!needs_rebuild, "reindex leaves a complete index");
+    assert_eq!(search.num_docs(), 2);
+}
+
+#[actix_web::test]
+async fn reindex_refuses_while_the_server_holds_the_index() {
+    let app = guide();
+    let out = Command::new(env!("CARGO_BIN_EXE_signpost"))
+        .arg("reindex")
+        .env("SIGNPOST_DATA_DIR", &app.config.data_dir)
+        .current_dir(app.dir.path())
+        .output()
+        .expect("run reindex");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stop the running server first"));
+    // The running app still works.
+    assert_eq!(hits(&app, "amber"), ["/docs/guide/modem"]);
+}

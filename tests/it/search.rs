@@ -1,0 +1,189 @@
+//! One search: typos, prefixes, kinds, hostile input, zero results, logging.
+
+use signpost::db::models::search_log;
+use signpost::search::SearchRequest;
+
+use crate::harness::{article, manual_index, TestApp};
+
+fn fixture() -> TestApp {
+    let app = TestApp::builder()
+        .file("manuals/guide/_index.md", &manual_index("Printer guide"))
+        .file("manuals/guide/paper.md", &article("Clearing a paper jam", 1, "Open the rear tray and pull the sheet out slowly."))
+        .file("manuals/guide/toner.md", &article("Replacing the toner", 2, "Lift the cover. The cartridge slides out. Mentions paper once."))
+        .file("manuals/guide/network.md", &article("Wireless setup", 3, "Connect the printer to your network with the configuration wizard."))
+        .start();
+    app.wait_indexed();
+    app
+}
+
+fn titles(body: &str) -> Vec<String> {
+    body.split("<li class=\"result ")
+        .skip(1)
+        .filter_map(|part| {
+            let start = part.find("<h2><a href=\"")?;
+            let rest = &part[start..];
+            let open = rest.find("\">")? + 2;
+            let close = rest.find("</a></h2>")?;
+            Some(rest[open..close].replace("<mark>", "").replace("</mark>", ""))
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn finds_an_article_by_a_misspelled_word() {
+    let app = fixture();
+    // One edit in a 4-7 letter word, two in an 8+ letter word.
+    for (query, expected) in [("tonre", "Replacing the toner"), ("cofniguration", "Wireless setup"), ("wireles", "Wireless setup")] {
+        let page = app.get(&format!("/search?q={query}")).await;
+        assert_eq!(page.status, 200);
+        assert!(titles(&page.body).contains(&expected.to_string()), "{query}: {:?}", titles(&page.body));
+    }
+    let page = app.get("/search?q=tonre+cartrige").await;
+    page.assert_contains("Including results for");
+    page.assert_contains("toner cartridge");
+}
+
+#[actix_web::test]
+async fn short_words_are_not_fuzzed() {
+    let app = fixture();
+    // "tra" is three letters: no typo tolerance, but it is a prefix of "tray".
+    let page = app.get("/search?q=tra").await;
+    assert_eq!(titles(&page.body), vec!["Clearing a paper jam".to_string()]);
+    let page = app.get("/search?q=xq%20").await;
+    page.assert_contains("Nothing matched");
+}
+
+#[actix_web::test]
+async fn last_word_matches_as_a_prefix() {
+    let app = fixture();
+    let page = app.get("/search?q=cartr").await;
+    assert_eq!(titles(&page.body), vec!["Replacing the toner".to_string()]);
+    page.assert_contains("<mark>cartridge</mark>");
+    // With a trailing space the word is complete: no prefix expansion.
+    let page = app.get("/search?q=cartr%20").await;
+    assert!(titles(&page.body).is_empty(), "{:?}", titles(&page.body));
+}
+
+#[actix_web::test]
+async fn title_matches_rank_above_body_matches() {
+    let app = fixture();
+    let page = app.get("/search?q=paper").await;
+    let found = titles(&page.body);
+    assert_eq!(found.first().map(String::as_str), Some("Clearing a paper jam"), "{found:?}");
+    assert!(found.contains(&"Replacing the toner".to_string()));
+    page.assert_contains("<mark>paper</mark>");
+    page.assert_contains("Printer guide");
+    page.assert_contains("<span class=\"kind\">Article</span>");
+}
+
+#[actix_web::test]
+async fn kind_filter_restricts_results() {
+    let app = fixture();
+    let page = app.get("/search?q=paper&kind=article").await;
+    assert_eq!(titles(&page.body).len(), 2);
+    page.assert_contains("class=\"active\" aria-current=\"page\">Articles</a>");
+    let page = app.get("/search?q=paper&kind=question").await;
+    assert!(titles(&page.body).is_empty());
+    page.assert_contains("Search everything for");
+    // An unknown kind is ignored rather than an error.
+    let page = app.get("/search?q=paper&kind=bogus").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(titles(&page.body).len(), 2);
+}
+
+#[actix_web::test]
+async fn hostile_queries_never_fail() {
+    let app = fixture();
+    let huge = "a".repeat(10_000);
+    let huge_words = "paper+".repeat(2_000);
+    let queries = [
+        "%22unbalanced",
+        "paper%22%20AND%20%22",
+        "AND%20OR%20NOT",
+        "title:paper",
+        "body:%5B*%20TO%20*%5D",
+        "*",
+        "paper~2",
+        "%2B-%21%28%29%7B%7D%5B%5D%5E%22~*%3F%3A%5C%2F",
+        "%FF%FE%FD",
+        "%E2%28%A1",
+        "%00%01",
+        "%",
+        "%%%",
+        huge.as_str(),
+        huge_words.as_str(),
+    ];
+    for q in queries {
+        let page = app.get(&format!("/search?q={q}")).await;
+        assert_eq!(page.status, 200, "query {:.60} gave {}", q, page.status);
+        page.assert_contains("class=\"search-form\"");
+    }
+    let page = app.get("/search?q=paper&page=999999999999999999999").await;
+    assert_eq!(page.status, 200);
+    let page = app.get("/search?page=-1&kind=%FF").await;
+    assert_eq!(page.status, 200);
+}
+
+#[actix_web::test]
+async fn zero_results_offer_a_spelling_the_manuals_and_asking() {
+    let app = fixture();
+    let page = app.get("/search?q=paperr+zzzzzzzz").await;
+    assert_eq!(page.status, 200);
+    // "paperr" corrects to "paper", but nothing has "zzzzzzzz": with the OR
+    // fallback the paper articles still show, labelled as partial matches.
+    page.assert_contains("matching some of your words");
+    let page = app.get("/search?q=qqqqqqq").await;
+    page.assert_contains("Nothing matched");
+    page.assert_contains("/questions/ask?title=qqqqqqq");
+    page.assert_contains("Printer guide");
+    let page = app.get("/search?q=wirelesss+setpu&kind=question").await;
+    page.assert_contains("Did you mean");
+    page.assert_contains("wireless setup");
+}
+
+#[actix_web::test]
+async fn every_search_is_logged() {
+    let app = fixture();
+    app.get("/search?q=paper").await;
+    app.get("/search?q=nothing+like+this+exists&kind=article").await;
+    let mut conn = app.started().state.db.get().expect("db");
+    let log = search_log::recent(&mut conn, 10).expect("log");
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[1].query, "paper");
+    assert_eq!(log[1].result_count, 2);
+    assert_eq!(log[0].query, "nothing like this exists");
+    assert_eq!(log[0].kind.as_deref(), Some("article"));
+    assert_eq!(log[0].result_count, 0);
+    assert!(log[0].took_us >= 0 && log[0].created_at > 0);
+}
+
+#[actix_web::test]
+async fn snippets_are_escaped() {
+    let app = TestApp::builder()
+        .file("manuals/guide/_index.md", &manual_index("Guide"))
+        .file("manuals/guide/html.md", &article("Angle brackets", 1, "Type `<b>bold</b>` to get bold text."))
+        .start();
+    app.wait_indexed();
+    let page = app.get("/search?q=bold").await;
+    page.assert_contains("&lt;b&gt;<mark>bold</mark>&lt;/b&gt;");
+    assert!(!page.body.contains("<b>bold</b>"));
+}
+
+#[actix_web::test]
+async fn search_api_pages_results() {
+    let app = TestApp::builder().file("manuals/guide/_index.md", &manual_index("Guide")).start();
+    for i in 0..25 {
+        app.write_content(&format!("manuals/guide/a{i:02}.md"), &article(&format!("Router reset {i}"), i, "Hold the router button."));
+    }
+    let mut app = app;
+    app.restart().expect("restart");
+    app.wait_indexed();
+    let search = &app.started().state.search;
+    let first = search.search(&SearchRequest { text: "router", kind: None, limit: 10, offset: 0 }).expect("search");
+    assert_eq!(first.total, 25);
+    assert_eq!(first.hits.len(), 10);
+    let page = app.get("/search?q=router&page=3").await;
+    page.assert_contains("21–25 of 25 results");
+    page.assert_contains("rel=\"prev\"");
+    assert!(!page.body.contains("rel=\"next\""));
+}
