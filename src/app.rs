@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::{Compress, DefaultHeaders, ErrorHandlers, Logger};
+use actix_web::middleware::{from_fn, Compress, DefaultHeaders, ErrorHandlers, Logger};
 use actix_web::{web, App};
 
 use crate::web as site;
@@ -17,6 +17,8 @@ use crate::content::{self, Diagnostic};
 use crate::db::{self, Pool};
 use crate::error::AppError;
 use crate::search::SearchIndex;
+use crate::auth::rate_limit::RateLimiter;
+use crate::service::accounts;
 use crate::service::content_sync::{self, SyncReport};
 use crate::service::search_feed::{IndexerSignal, IndexerTask};
 
@@ -32,6 +34,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Wakes the indexer after a write.
     pub indexer: IndexerSignal,
+    /// Rate limits (sign-in, registration, posting).
+    pub limiter: RateLimiter,
 }
 
 /// Why the site could not start.
@@ -53,6 +57,8 @@ pub struct Started {
     pub indexer: IndexerTask,
     /// What the content sync did.
     pub sync: SyncReport,
+    /// When no admin exists yet: the one-time token of the setup page.
+    pub setup_token: Option<String>,
 }
 
 /// Opens everything the site needs. Content is validated before anything is
@@ -66,6 +72,11 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         let mut conn = pool.get().map_err(AppError::from)?;
         content_sync::sync(&mut conn, &content, db::unix_now())?
     };
+    let setup_token = {
+        let mut conn = pool.get().map_err(AppError::from)?;
+        crate::db::models::sessions::delete_expired(&mut conn, db::unix_now(), crate::auth::SESSION_IDLE_SECS).map_err(AppError::from)?;
+        accounts::issue_setup_token(&mut conn, db::unix_now())?
+    };
     let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
     let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild)?;
     let templates = site::templates::load().map_err(|e| AppError::Internal(format!("templates: {e}")))?;
@@ -75,9 +86,10 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         templates,
         config: Arc::new(config),
         indexer: indexer.signal(),
+        limiter: RateLimiter::new(),
     });
     state.indexer.notify();
-    Ok(Started { state, indexer, sync })
+    Ok(Started { state, indexer, sync, setup_token })
 }
 
 /// The Content-Security-Policy of every page: no inline script or style.
@@ -102,6 +114,7 @@ pub fn build_app(
         .app_data(web::FormConfig::default().limit(256 * 1024))
         .app_data(web::JsonConfig::default().limit(256 * 1024))
         .wrap(ErrorHandlers::new().default_handler(site::errors::render_error))
+        .wrap(from_fn(site::session::load_visitor))
         .wrap(
             DefaultHeaders::new()
                 .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))

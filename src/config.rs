@@ -29,6 +29,9 @@ pub struct Config {
     pub base_url: String,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// Trust `X-Forwarded-For` / `Forwarded` for the client address (set it
+    /// only when a reverse proxy in front of the site sets those headers).
+    pub behind_proxy: bool,
 }
 
 impl Default for Config {
@@ -41,6 +44,7 @@ impl Default for Config {
             site_name: "Signpost".into(),
             base_url: "http://127.0.0.1:8080".into(),
             workers: 0,
+            behind_proxy: false,
         }
     }
 }
@@ -91,6 +95,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_SITE_NAME", "site_name"),
     ("SIGNPOST_BASE_URL", "base_url"),
     ("SIGNPOST_WORKERS", "workers"),
+    ("SIGNPOST_BEHIND_PROXY", "behind_proxy"),
 ];
 
 impl Config {
@@ -162,6 +167,13 @@ impl Config {
                 self.workers = value
                     .parse()
                     .map_err(|_| format!("expected a whole number, got {value:?}"))?
+            }
+            "behind_proxy" => {
+                self.behind_proxy = match value.trim().to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" | "on" => true,
+                    "0" | "false" | "no" | "off" | "" => false,
+                    _ => return Err(format!("expected true or false, got {value:?}")),
+                }
             }
             other => return Err(format!("unknown key {other}")),
         }

@@ -14,6 +14,13 @@ pub enum AppError {
     /// The request is malformed; the message says how to fix it (HTTP 400).
     #[error("{0}")]
     BadRequest(String),
+    /// The page needs a signed-in user: redirect to sign-in, then back to
+    /// `next` (HTTP 303).
+    #[error("Please sign in to continue.")]
+    SignInRequired {
+        /// Where to return after signing in.
+        next: String,
+    },
     /// Signed in, but not allowed (HTTP 403).
     #[error("{0}")]
     Forbidden(String),
@@ -21,7 +28,7 @@ pub enum AppError {
     #[error("{0}")]
     Conflict(String),
     /// Too many attempts; try again after this many seconds (HTTP 429).
-    #[error("too many requests, try again in {0} seconds")]
+    #[error("Too many attempts. Please try again in {0} seconds.")]
     TooManyRequests(u64),
     /// A dependency is temporarily not usable (HTTP 503).
     #[error("{0}")]
@@ -36,6 +43,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::NotFound(_) => 404,
+            AppError::SignInRequired { .. } => 303,
             AppError::BadRequest(_) => 400,
             AppError::Forbidden(_) => 403,
             AppError::Conflict(_) => 409,

@@ -11,6 +11,7 @@
 //! - [`web`], [`app`]: HTTP handlers, templates and the server.
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod content;
 pub mod db;

@@ -30,6 +30,44 @@ enum Command {
     Check,
     /// Rebuild the whole search index from the database (stop the server first).
     Reindex,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is asked for (or read from stdin).
+    Create {
+        /// Username (3-30 letters, digits, _ - .).
+        name: String,
+        /// member, staff or admin.
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// Display name (defaults to the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change an account's role.
+    SetRole {
+        /// Username.
+        name: String,
+        /// member, staff or admin.
+        role: String,
+    },
+    /// Suspend an account: its sessions end and it cannot sign in or post.
+    Suspend {
+        /// Username.
+        name: String,
+    },
+    /// Lift a suspension.
+    Unsuspend {
+        /// Username.
+        name: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -46,6 +84,16 @@ fn main() -> ExitCode {
         Command::Serve => serve(config),
         Command::Check => check(&config),
         Command::Reindex => reindex(&config),
+        Command::User(command) => match user_command(&config, command) {
+            Ok(message) => {
+                println!("{message}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -66,6 +114,16 @@ fn serve(config: Config) -> ExitCode {
     };
     let s = &started.sync;
     log::info!("content synced: {} added, {} updated, {} removed, {} unchanged", s.added, s.updated, s.removed, s.unchanged);
+    if let Some(token) = &started.setup_token {
+        let base = &started.state.config.base_url;
+        println!();
+        println!("  No administrator exists yet. Open this one-time link to create one:");
+        println!();
+        println!("    {base}/setup/{token}");
+        println!();
+        println!("  (or run: signpost user create NAME --role admin)");
+        println!();
+    }
     let result = actix_web::rt::System::new().block_on(app::serve(started));
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -126,6 +184,63 @@ fn reindex(config: &Config) -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn user_command(config: &Config, command: UserCommand) -> Result<String, String> {
+    use signpost::auth::{password, username, Role};
+    use signpost::db::models::users;
+    use signpost::db::unix_now;
+    use signpost::service::accounts;
+
+    let pool = signpost::db::open(&config.database_path(), 2).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let parse_role = |text: &str| Role::parse(text).ok_or_else(|| format!("{text:?} is not a role; use member, staff or admin"));
+    let find = |conn: &mut signpost::db::Conn, name: &str| -> Result<users::User, String> {
+        users::find_by_key(conn, &username::key_of(name))
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no user named {name:?}"))
+    };
+    match command {
+        UserCommand::Create { name, role, display_name, password_stdin } => {
+            let role = parse_role(&role)?;
+            let valid = username::validate(&name)?;
+            let secret = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read password: {e}"))?;
+                line.trim_end_matches(['\n', '\r']).to_string()
+            } else {
+                let first = rpassword::prompt_password("Password: ").map_err(|e| format!("cannot read password: {e}"))?;
+                let again = rpassword::prompt_password("Repeat password: ").map_err(|e| format!("cannot read password: {e}"))?;
+                if first != again {
+                    return Err("the passwords do not match".into());
+                }
+                first
+            };
+            password::check_policy(&secret, &valid.display)?;
+            let hash = password::hash(&secret)?;
+            let display = display_name.unwrap_or_default();
+            match accounts::create_user(&mut conn, &valid, &display, Some(&hash), role, unix_now()).map_err(|e| e.to_string())? {
+                Some(user) => Ok(format!("created {} ({})", user.username, role.as_str())),
+                None => Err(format!("the username {} is taken", valid.display)),
+            }
+        }
+        UserCommand::SetRole { name, role } => {
+            let role = parse_role(&role)?;
+            let user = find(&mut conn, &name)?;
+            accounts::set_role(&mut conn, &user, role, unix_now()).map_err(|e| e.to_string())?;
+            Ok(format!("{} is now {}", user.username, role.as_str()))
+        }
+        UserCommand::Suspend { name } => {
+            let user = find(&mut conn, &name)?;
+            accounts::suspend(&mut conn, user.id, unix_now()).map_err(|e| e.to_string())?;
+            Ok(format!("{} is suspended; their sessions have ended", user.username))
+        }
+        UserCommand::Unsuspend { name } => {
+            let user = find(&mut conn, &name)?;
+            accounts::unsuspend(&mut conn, user.id, unix_now()).map_err(|e| e.to_string())?;
+            Ok(format!("{} can sign in again", user.username))
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Small services that connect modules which must not know each other:
 //! content files into the database, and database changes into the search index.
 
+pub mod accounts;
 pub mod content_sync;
 pub mod search_feed;

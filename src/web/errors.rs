@@ -7,7 +7,7 @@ use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::{web, HttpResponse, ResponseError};
+use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::app::AppState;
@@ -31,8 +31,14 @@ impl ResponseError for AppError {
             log::error!("internal error: {detail}");
         }
         let mut builder = HttpResponse::build(self.status_code());
-        if let AppError::TooManyRequests(seconds) = self {
-            builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        match self {
+            AppError::TooManyRequests(seconds) => {
+                builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            }
+            AppError::SignInRequired { next } => {
+                builder.insert_header((header::LOCATION, super::session::login_url(next)));
+            }
+            _ => {}
         }
         let mut response = builder.finish();
         response.extensions_mut().insert(PublicMessage(self.public_message()));
@@ -94,6 +100,7 @@ pub fn render_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandle
     let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
     let state = res.request().app_data::<web::Data<AppState>>().cloned();
     let is_api = res.request().path().starts_with("/api/");
+    let visitor = res.request().extensions().get::<super::session::Visitor>().cloned();
     let (req, _) = res.into_parts();
     let mut builder = HttpResponse::build(status);
     builder.insert_header((header::CACHE_CONTROL, "no-store"));
@@ -104,7 +111,7 @@ pub fn render_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandle
         builder.json(ErrorJson { status: status.as_u16(), error: message })
     } else {
         let view = ErrorView { status: status.as_u16(), title: title_for(status), message, q: String::new() };
-        let html = state.and_then(|s| match super::render_string(&s, "errors/error.html", &view) {
+        let html = state.and_then(|s| match super::render_string(&s, visitor.as_ref(), "errors/error.html", &view) {
             Ok(html) => Some(html),
             Err(e) => {
                 log::error!("cannot render error page: {e}");

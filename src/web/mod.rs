@@ -5,15 +5,18 @@ pub mod assets;
 pub mod errors;
 pub mod pages;
 pub mod routes;
+pub mod session;
 pub mod templates;
 pub mod views;
 
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use crate::app::AppState;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use session::{ViewerView, Visitor};
 
 /// Layout values every page gets.
 #[derive(Debug, Serialize)]
@@ -21,26 +24,63 @@ struct SiteView<'a> {
     name: &'a str,
     css_url: &'a str,
     base_url: &'a str,
+    /// The signed-in user, if any.
+    viewer: Option<ViewerView>,
+    /// CSRF token for forms on the page (empty for anonymous visitors
+    /// without a pre-session cookie).
+    csrf: &'a str,
 }
 
 /// Renders `template` with `view` plus the layout values into an HTML response.
-pub fn render(state: &AppState, template: &str, view: &impl Serialize) -> AppResult<HttpResponse> {
-    let html = render_string(state, template, view)?;
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html))
+pub fn render(state: &AppState, visitor: &Visitor, template: &str, view: &impl Serialize) -> AppResult<HttpResponse> {
+    render_status(state, visitor, StatusCode::OK, template, view)
+}
+
+/// Like [`render`] with another status (forms shown again with errors).
+pub fn render_status(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    template: &str,
+    view: &impl Serialize,
+) -> AppResult<HttpResponse> {
+    let html = render_string(state, Some(visitor), template, view)?;
+    let mut response = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(html);
+    response.extensions_mut().insert(errors::KeepBody);
+    Ok(response)
 }
 
 /// Renders a template to a string.
-pub fn render_string(state: &AppState, template: &str, view: &impl Serialize) -> AppResult<String> {
+pub fn render_string(
+    state: &AppState,
+    visitor: Option<&Visitor>,
+    template: &str,
+    view: &impl Serialize,
+) -> AppResult<String> {
     let mut context = tera::Context::from_serialize(view)
         .map_err(|e| AppError::Internal(format!("template context for {template}: {e}")))?;
     context.insert(
         "site",
-        &SiteView { name: &state.config.site_name, css_url: assets::STYLESHEET_URL.as_str(), base_url: &state.config.base_url },
+        &SiteView {
+            name: &state.config.site_name,
+            css_url: assets::STYLESHEET_URL.as_str(),
+            base_url: &state.config.base_url,
+            viewer: visitor.and_then(Visitor::view),
+            csrf: visitor.and_then(Visitor::csrf_token).unwrap_or(""),
+        },
     );
     state
         .templates
         .render(template, &context)
         .map_err(|e| AppError::Internal(format!("template {template}: {}", error_chain(&e))))
+}
+
+/// A redirect after a successful form post (303 See Other).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

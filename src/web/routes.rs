@@ -3,7 +3,7 @@
 use actix_web::web;
 
 use super::assets;
-use super::pages::{docs, health, home, search};
+use super::pages::{account, docs, health, home, search, staff_users, users};
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -12,6 +12,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/docs/{manual}", web::get().to(docs::get_manual))
         .route("/docs/{manual}/{article}", web::get().to(docs::get_article))
         .route("/search", web::get().to(search::get_search))
+        .route("/register", web::get().to(account::get_register))
+        .route("/register", web::post().to(account::post_register))
+        .route("/login", web::get().to(account::get_login))
+        .route("/login", web::post().to(account::post_login))
+        .route("/logout", web::post().to(account::post_logout))
+        .route("/account", web::get().to(account::get_account))
+        .route("/account/profile", web::post().to(account::post_account_profile))
+        .route("/account/password", web::post().to(account::post_account_password))
+        .route("/setup/{token}", web::get().to(account::get_setup))
+        .route("/setup/{token}", web::post().to(account::post_setup))
+        .route("/users/{name}", web::get().to(users::get_user))
+        .route("/staff/users", web::get().to(staff_users::get_staff_users))
+        .route("/staff/users/{id}/role", web::post().to(staff_users::post_user_role))
+        .route("/staff/users/{id}/suspend", web::post().to(staff_users::post_user_suspend))
+        .route("/staff/users/{id}/unsuspend", web::post().to(staff_users::post_user_unsuspend))
         .route("/healthz", web::get().to(health::get_health))
         .route("/static/{file}", web::get().to(assets::get_asset))
         .route("/favicon.ico", web::get().to(home::get_favicon));

@@ -15,6 +15,13 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("docs/article.html", include_str!("../../templates/docs/article.html")),
     ("search/results.html", include_str!("../../templates/search/results.html")),
     ("errors/error.html", include_str!("../../templates/errors/error.html")),
+    ("account/login.html", include_str!("../../templates/account/login.html")),
+    ("account/register.html", include_str!("../../templates/account/register.html")),
+    ("account/identity_fields.html", include_str!("../../templates/account/identity_fields.html")),
+    ("account/setup.html", include_str!("../../templates/account/setup.html")),
+    ("account/settings.html", include_str!("../../templates/account/settings.html")),
+    ("users/profile.html", include_str!("../../templates/users/profile.html")),
+    ("staff/users.html", include_str!("../../templates/staff/users.html")),
 ];
 
 /// Builds the template engine (autoescaping on for `.html`).

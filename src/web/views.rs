@@ -242,3 +242,27 @@ pub fn kind_label(kind: &str) -> &'static str {
         _ => "Page",
     }
 }
+
+/// A user as shown next to content: name, profile link, staff badge.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserRef {
+    /// Username.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Profile link.
+    pub url: String,
+    /// Carries the staff badge.
+    pub is_staff: bool,
+}
+
+impl From<&crate::db::models::users::User> for UserRef {
+    fn from(u: &crate::db::models::users::User) -> Self {
+        UserRef {
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            url: format!("/users/{}", u.username),
+            is_staff: u.role().is_staff(),
+        }
+    }
+}

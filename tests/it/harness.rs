@@ -1,6 +1,8 @@
 //! `TestApp`: a Signpost instance in a temp dir, driven through the real
 //! actix app in-process.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -47,12 +49,13 @@ pub struct TestApp {
 pub struct TestAppBuilder {
     files: Vec<(String, String)>,
     shipped: bool,
+    base_url: Option<String>,
 }
 
 impl TestApp {
     /// A builder with no content.
     pub fn builder() -> TestAppBuilder {
-        TestAppBuilder { files: Vec::new(), shipped: false }
+        TestAppBuilder { files: Vec::new(), shipped: false, base_url: None }
     }
 
     /// An app serving the shipped `content/`, with the index caught up.
@@ -75,6 +78,31 @@ impl TestApp {
         let headers = response.headers().clone();
         let bytes = test::read_body(response).await;
         Page { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// A browser-like client that keeps cookies.
+    pub fn client(&self) -> Client<'_> {
+        Client { app: self, cookies: RefCell::new(BTreeMap::new()), ip: "203.0.113.7".into() }
+    }
+
+    /// Creates an account directly (fast path for tests) and returns its id.
+    pub fn create_user(&self, name: &str, role: signpost::auth::Role) -> i32 {
+        let valid = signpost::auth::username::validate(name).expect("valid name");
+        let hash = signpost::auth::password::hash(TEST_PASSWORD).expect("hash");
+        let mut conn = self.started().state.db.get().expect("db");
+        signpost::service::accounts::create_user(&mut conn, &valid, "", Some(&hash), role, signpost::db::unix_now())
+            .expect("create")
+            .expect("name free")
+            .id
+    }
+
+    /// A client signed in as a new user with `role`.
+    pub async fn signed_in(&self, name: &str, role: signpost::auth::Role) -> Client<'_> {
+        self.create_user(name, role);
+        let client = self.client();
+        let page = client.login(name, TEST_PASSWORD).await;
+        assert_eq!(page.status, 303, "login of {name} failed: {}", page.body);
+        client
     }
 
     /// Blocks until the search index has applied every outbox entry.
@@ -121,6 +149,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Sets the public base URL.
+    pub fn base_url(mut self, url: &str) -> Self {
+        self.base_url = Some(url.to_string());
+        self
+    }
+
     /// Adds a file (path relative to the content dir).
     pub fn file(mut self, path: &str, text: &str) -> Self {
         self.files.push((path.to_string(), text.to_string()));
@@ -133,6 +167,9 @@ impl TestAppBuilder {
         let mut config = Config::default();
         config.data_dir = dir.path().join("data");
         config.content_dir = if self.shipped { shipped_content() } else { dir.path().join("content") };
+        if let Some(url) = &self.base_url {
+            config.base_url = url.clone();
+        }
         for (rel, text) in &self.files {
             let path = config.content_dir.join(rel);
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
@@ -167,4 +204,98 @@ pub fn manual_index(title: &str) -> String {
 /// A minimal valid article.
 pub fn article(title: &str, weight: i32, body: &str) -> String {
     format!("+++\ntitle = \"{title}\"\nweight = {weight}\n+++\n{body}\n")
+}
+
+/// The password of users made by [`TestApp::create_user`].
+pub const TEST_PASSWORD: &str = "river stone lantern 42";
+
+/// A client with a cookie jar and a fixed client address.
+pub struct Client<'a> {
+    app: &'a TestApp,
+    cookies: RefCell<BTreeMap<String, String>>,
+    pub ip: String,
+}
+
+impl Client<'_> {
+    fn cookie_header(&self) -> String {
+        self.cookies.borrow().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn send(&self, request: test::TestRequest) -> Page {
+        let service = test::init_service(app::build_app(self.app.started().state.clone())).await;
+        let addr: std::net::SocketAddr = format!("{}:40000", self.ip).parse().expect("ip");
+        let mut request = request.peer_addr(addr);
+        let cookies = self.cookie_header();
+        if !cookies.is_empty() {
+            request = request.insert_header(("cookie", cookies));
+        }
+        let response = test::call_service(&service, request.to_request()).await;
+        for cookie in response.response().cookies() {
+            let removed = cookie.value().is_empty()
+                || cookie.max_age().is_some_and(|age| age.is_zero() || age.is_negative());
+            if removed {
+                self.cookies.borrow_mut().remove(cookie.name());
+            } else {
+                self.cookies.borrow_mut().insert(cookie.name().to_string(), cookie.value().to_string());
+            }
+        }
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = test::read_body(response).await;
+        Page { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// GET with cookies.
+    pub async fn get(&self, path: &str) -> Page {
+        self.send(test::TestRequest::get().uri(path)).await
+    }
+
+    /// POST a form with cookies.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        self.send(
+            test::TestRequest::post()
+                .uri(path)
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload(body),
+        )
+        .await
+    }
+
+    /// The CSRF token of the form on `path`.
+    pub async fn csrf(&self, path: &str) -> String {
+        let page = self.get(path).await;
+        csrf_of(&page.body).unwrap_or_else(|| panic!("no csrf field on {path}: {}", page.body))
+    }
+
+    /// POST a form after fetching its CSRF token from `form_page`.
+    pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf(form_page).await;
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+
+    /// Signs in through the form.
+    pub async fn login(&self, name: &str, password: &str) -> Page {
+        self.submit("/login", "/login", &[("username", name), ("password", password)]).await
+    }
+
+    /// Registers through the form.
+    pub async fn register(&self, name: &str, password: &str) -> Page {
+        self.submit("/register", "/register", &[("username", name), ("password", password), ("password_confirm", password)])
+            .await
+    }
+
+    /// Whether a session cookie is held.
+    pub fn has_session(&self) -> bool {
+        self.cookies.borrow().contains_key("sp_session")
+    }
+}
+
+/// The value of the first `name="csrf"` field in a page.
+pub fn csrf_of(body: &str) -> Option<String> {
+    let at = body.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let end = body[at..].find('"')? + at;
+    Some(body[at..end].to_string()).filter(|t| !t.is_empty())
 }

@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test gets its own temp data dir
 //! through [`harness::TestApp`].
 
+mod accounts;
 mod content;
 mod harness;
 mod indexing;

@@ -6,3 +6,6 @@ pub mod articles;
 pub mod manuals;
 pub mod outbox;
 pub mod search_log;
+pub mod sessions;
+pub mod setup_tokens;
+pub mod users;

@@ -6,13 +6,14 @@ use crate::app::AppState;
 use crate::db::models::{articles, manuals};
 use crate::error::{AppError, AppResult};
 use crate::web::views::{ArticlePage, ManualCard, ManualPage, ManualsPage};
+use crate::web::session::Visitor;
 use crate::web::{render, with_db};
 
 /// GET /docs
-pub async fn get_manuals(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+pub async fn get_manuals(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
     let summaries = with_db(&state, |conn| Ok(manuals::list_with_counts(conn)?)).await?;
     let view = ManualsPage { manuals: summaries.iter().map(ManualCard::from).collect() };
-    render(&state, "docs/index.html", &view)
+    render(&state, &visitor, "docs/index.html", &view)
 }
 
 fn manual_not_found(slug: &str) -> AppError {
@@ -20,7 +21,7 @@ fn manual_not_found(slug: &str) -> AppError {
 }
 
 /// GET /docs/{manual}
-pub async fn get_manual(state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn get_manual(state: web::Data<AppState>, visitor: Visitor, path: web::Path<String>) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
     let view = with_db(&state, move |conn| {
         let manual = manuals::find_by_slug(conn, &slug)?.ok_or_else(|| manual_not_found(&slug))?;
@@ -28,11 +29,11 @@ pub async fn get_manual(state: web::Data<AppState>, path: web::Path<String>) -> 
         Ok(ManualPage::new(&manual, &list))
     })
     .await?;
-    render(&state, "docs/manual.html", &view)
+    render(&state, &visitor, "docs/manual.html", &view)
 }
 
 /// GET /docs/{manual}/{article}
-pub async fn get_article(state: web::Data<AppState>, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+pub async fn get_article(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
     let (manual_slug, article_slug) = path.into_inner();
     let view = with_db(&state, move |conn| {
         let manual = manuals::find_by_slug(conn, &manual_slug)?.ok_or_else(|| manual_not_found(&manual_slug))?;
@@ -48,5 +49,5 @@ pub async fn get_article(state: web::Data<AppState>, path: web::Path<(String, St
         Ok(ArticlePage::new(&manual, &article, &siblings))
     })
     .await?;
-    render(&state, "docs/article.html", &view)
+    render(&state, &visitor, "docs/article.html", &view)
 }

@@ -9,6 +9,7 @@ use crate::db::models::{manuals, search_log};
 use crate::error::{AppError, AppResult};
 use crate::search::SearchRequest;
 use crate::web::views::{kind_label, HitView, KindTab, LabelledLink, ManualCard, SearchPage};
+use crate::web::session::Visitor;
 use crate::web::{param, query_params, render, with_db};
 
 /// Results per page.
@@ -38,7 +39,7 @@ pub fn ask_url(q: &str) -> String {
 }
 
 /// GET /search?q=..&kind=..&page=..
-pub async fn get_search(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
     // Kept untrimmed for the search: a trailing space means the last word is complete.
     let raw_q: String = param(&params, "q").unwrap_or("").trim_start().chars().take(crate::search::query::MAX_QUERY_CHARS).collect();
@@ -68,7 +69,7 @@ pub async fn get_search(state: web::Data<AppState>, req: HttpRequest) -> AppResu
         manuals: manual_cards.iter().map(ManualCard::from).collect(),
     };
     if q.is_empty() {
-        return render(&state, "search/results.html", &view);
+        return render(&state, &visitor, "search/results.html", &view);
     }
 
     let started = Instant::now();
@@ -126,5 +127,5 @@ pub async fn get_search(state: web::Data<AppState>, req: HttpRequest) -> AppResu
             solved: h.solved,
         })
         .collect();
-    render(&state, "search/results.html", &view)
+    render(&state, &visitor, "search/results.html", &view)
 }

@@ -1,0 +1,392 @@
+//! Registration, sign-in, sign-out, account settings and the first-run
+//! setup page.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::rate_limit::rules;
+use crate::auth::{password, username, Role};
+use crate::db::models::users;
+use crate::db::unix_now;
+use crate::error::{AppError, AppResult};
+use crate::service::accounts;
+use crate::web::session::{csrf_cookie, safe_next, session_cookie, session_removal_cookie, Visitor};
+use crate::web::{param, query_params, render, render_status, see_other, with_db};
+
+/// Longest display name (characters).
+const DISPLAY_NAME_MAX: usize = 50;
+
+/// The sign-in and registration forms (also setup).
+#[derive(Debug, Default, Serialize)]
+struct AuthPage {
+    username: String,
+    display_name: String,
+    next: String,
+    errors: Vec<String>,
+    /// For the setup page: where the form posts.
+    action: String,
+}
+
+/// Fields of the sign-in form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Fields of the registration and setup forms.
+#[derive(Debug, Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+/// Only the CSRF token (sign-out and other one-button forms).
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+fn is_https(state: &AppState) -> bool {
+    state.config.is_https()
+}
+
+/// Renders an anonymous form page, setting the pre-session CSRF cookie when new.
+fn anon_form(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    template: &str,
+    page: &AuthPage,
+) -> AppResult<HttpResponse> {
+    let (token, new_cookie) = visitor.anon_csrf_or_new()?;
+    let mut visitor = visitor.clone();
+    if visitor.user.is_none() {
+        visitor.anon_csrf = Some(token);
+    }
+    let mut response = render_status(state, &visitor, status, template, page)?;
+    if let Some(cookie) = new_cookie {
+        response.add_cookie(&csrf_cookie(&cookie, is_https(state))).map_err(AppError::internal)?;
+    }
+    Ok(response)
+}
+
+/// Trims a display name, drops control characters and caps the length.
+fn clean_display_name(input: &str) -> Result<String, String> {
+    let cleaned: String = input.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string();
+    if cleaned.chars().count() > DISPLAY_NAME_MAX {
+        return Err(format!("Display names can have at most {DISPLAY_NAME_MAX} characters."));
+    }
+    Ok(cleaned)
+}
+
+/// Validates registration fields: the username and the password errors.
+fn validate_registration(form: &RegisterForm) -> Result<(username::Username, String), Vec<String>> {
+    let mut errors = Vec::new();
+    let name = username::validate(&form.username).map_err(|e| errors.push(e)).ok();
+    let display = clean_display_name(&form.display_name).map_err(|e| errors.push(e)).ok();
+    if let Err(e) = password::check_policy(&form.password, &form.username) {
+        errors.push(e);
+    } else if form.password != form.password_confirm {
+        errors.push("The two passwords do not match.".into());
+    }
+    match (name, display) {
+        (Some(n), Some(d)) if errors.is_empty() => Ok((n, d)),
+        _ => Err(errors),
+    }
+}
+
+/// Starts a session for `user_id` and redirects to `next` with the cookie set.
+async fn sign_in_and_redirect(state: &web::Data<AppState>, user_id: i32, next: &str) -> AppResult<HttpResponse> {
+    let (token, _) = with_db(state, move |conn| accounts::start_session(conn, user_id, unix_now())).await?;
+    let mut response = see_other(&safe_next(next));
+    response.add_cookie(&session_cookie(&token, is_https(state))).map_err(AppError::internal)?;
+    Ok(response)
+}
+
+/// Runs argon2 on the blocking pool.
+async fn hash_password(password: String) -> AppResult<String> {
+    web::block(move || password::hash(&password)).await.map_err(AppError::internal)?.map_err(AppError::Internal)
+}
+
+/// GET /register
+pub async fn get_register(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
+    if visitor.user.is_some() {
+        return Ok(see_other("/account"));
+    }
+    anon_form(&state, &visitor, StatusCode::OK, "account/register.html", &AuthPage::default())
+}
+
+/// POST /register
+pub async fn post_register(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: web::Form<RegisterForm>,
+) -> AppResult<HttpResponse> {
+    visitor.verify_csrf(&form.csrf)?;
+    state.limiter.hit(&format!("register:{}", visitor.ip), rules::REGISTER_PER_IP).map_err(AppError::TooManyRequests)?;
+    let mut page = AuthPage { username: form.username.clone(), display_name: form.display_name.clone(), ..Default::default() };
+    let (name, display) = match validate_registration(&form) {
+        Ok(valid) => valid,
+        Err(errors) => {
+            page.errors = errors;
+            return anon_form(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "account/register.html", &page);
+        }
+    };
+    let hash = hash_password(form.password.clone()).await?;
+    let created = with_db(&state, move |conn| {
+        accounts::create_user(conn, &name, &display, Some(&hash), Role::Member, unix_now())
+    })
+    .await?;
+    match created {
+        Some(user) => sign_in_and_redirect(&state, user.id, "/").await,
+        None => {
+            page.errors.push(format!("The username {} is already taken (names are compared without case).", form.username.trim()));
+            anon_form(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "account/register.html", &page)
+        }
+    }
+}
+
+/// GET /login?next=…
+pub async fn get_login(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
+    let params = query_params(req.query_string());
+    let next = safe_next(param(&params, "next").unwrap_or("/"));
+    if visitor.user.is_some() {
+        return Ok(see_other(&next));
+    }
+    anon_form(&state, &visitor, StatusCode::OK, "account/login.html", &AuthPage { next, ..Default::default() })
+}
+
+/// POST /login
+pub async fn post_login(state: web::Data<AppState>, visitor: Visitor, form: web::Form<LoginForm>) -> AppResult<HttpResponse> {
+    visitor.verify_csrf(&form.csrf)?;
+    let key = username::key_of(&form.username);
+    let account_key = format!("login-failures:{key}");
+    state.limiter.hit(&format!("login:{}", visitor.ip), rules::LOGIN_PER_IP).map_err(AppError::TooManyRequests)?;
+    state.limiter.check(&account_key, rules::LOGIN_FAILURES_PER_ACCOUNT).map_err(AppError::TooManyRequests)?;
+    let mut page = AuthPage { username: form.username.clone(), next: safe_next(&form.next), ..Default::default() };
+    if form.password.len() > password::MAX_BYTES {
+        page.errors.push("Unknown username or wrong password.".into());
+        return anon_form(&state, &visitor, StatusCode::UNAUTHORIZED, "account/login.html", &page);
+    }
+    let lookup_key = key.clone();
+    let user = with_db(&state, move |conn| Ok(users::find_by_key(conn, &lookup_key)?)).await?;
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let typed = form.password.clone();
+    let ok = web::block(move || password::verify(&typed, stored.as_deref())).await.map_err(AppError::internal)?;
+    let user = match (ok, user) {
+        (true, Some(user)) => user,
+        _ => {
+            let _ = state.limiter.hit(&account_key, rules::LOGIN_FAILURES_PER_ACCOUNT);
+            page.errors.push("Unknown username or wrong password.".into());
+            return anon_form(&state, &visitor, StatusCode::UNAUTHORIZED, "account/login.html", &page);
+        }
+    };
+    if user.is_suspended() {
+        page.errors.push("This account is suspended. Contact the site's staff if you think this is a mistake.".into());
+        return anon_form(&state, &visitor, StatusCode::FORBIDDEN, "account/login.html", &page);
+    }
+    state.limiter.clear(&account_key);
+    sign_in_and_redirect(&state, user.id, &page.next).await
+}
+
+/// POST /logout
+pub async fn post_logout(state: web::Data<AppState>, visitor: Visitor, form: web::Form<CsrfForm>) -> AppResult<HttpResponse> {
+    let Some(user) = visitor.user.clone() else { return Ok(see_other("/")) };
+    visitor.verify_csrf(&form.csrf)?;
+    with_db(&state, move |conn| {
+        crate::db::models::sessions::delete(conn, user.session_id)?;
+        Ok(())
+    })
+    .await?;
+    let mut response = see_other("/");
+    response.add_cookie(&session_removal_cookie()).map_err(AppError::internal)?;
+    Ok(response)
+}
+
+/// The account settings page.
+#[derive(Debug, Default, Serialize)]
+struct AccountPage {
+    username: String,
+    display_name: String,
+    role: &'static str,
+    saved: Option<&'static str>,
+    profile_errors: Vec<String>,
+    password_errors: Vec<String>,
+}
+
+async fn account_page(state: &web::Data<AppState>, visitor: &Visitor) -> AppResult<AccountPage> {
+    let user = visitor.require_user()?;
+    let id = user.id;
+    let row = with_db(state, move |conn| users::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))).await?;
+    Ok(AccountPage {
+        username: row.username.clone(),
+        display_name: row.display_name.clone(),
+        role: row.role().as_str(),
+        ..Default::default()
+    })
+}
+
+/// GET /account
+pub async fn get_account(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
+    let mut page = account_page(&state, &visitor).await?;
+    let params = query_params(req.query_string());
+    page.saved = match param(&params, "saved") {
+        Some("profile") => Some("Your profile was saved."),
+        Some("password") => Some("Your password was changed. Other devices were signed out."),
+        _ => None,
+    };
+    render(&state, &visitor, "account/settings.html", &page)
+}
+
+/// Fields of the profile form.
+#[derive(Debug, Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+/// POST /account/profile
+pub async fn post_account_profile(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: web::Form<ProfileForm>,
+) -> AppResult<HttpResponse> {
+    let user = visitor.require_user()?.clone();
+    visitor.verify_csrf(&form.csrf)?;
+    match clean_display_name(&form.display_name) {
+        Ok(name) => {
+            let name = if name.is_empty() { user.username.clone() } else { name };
+            with_db(&state, move |conn| {
+                users::set_display_name(conn, user.id, &name, unix_now())?;
+                Ok(())
+            })
+            .await?;
+            Ok(see_other("/account?saved=profile"))
+        }
+        Err(e) => {
+            let mut page = account_page(&state, &visitor).await?;
+            page.display_name = form.display_name.clone();
+            page.profile_errors.push(e);
+            render_status(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "account/settings.html", &page)
+        }
+    }
+}
+
+/// Fields of the password form.
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+/// POST /account/password: ends every other session.
+pub async fn post_account_password(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: web::Form<PasswordForm>,
+) -> AppResult<HttpResponse> {
+    let user = visitor.require_user()?.clone();
+    visitor.verify_csrf(&form.csrf)?;
+    state.limiter.hit(&format!("password-change:{}", user.id), rules::LOGIN_FAILURES_PER_ACCOUNT).map_err(AppError::TooManyRequests)?;
+    let id = user.id;
+    let row = with_db(&state, move |conn| users::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))).await?;
+    let current = form.current.clone();
+    let stored = row.password_hash.clone();
+    let current_ok = web::block(move || password::verify(&current, stored.as_deref())).await.map_err(AppError::internal)?;
+    let mut errors = Vec::new();
+    if !current_ok {
+        errors.push("Your current password is not right.".into());
+    }
+    if let Err(e) = password::check_policy(&form.password, &row.username) {
+        errors.push(e);
+    } else if form.password != form.password_confirm {
+        errors.push("The two new passwords do not match.".into());
+    }
+    if !errors.is_empty() {
+        let mut page = account_page(&state, &visitor).await?;
+        page.password_errors = errors;
+        return render_status(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "account/settings.html", &page);
+    }
+    let hash = hash_password(form.password.clone()).await?;
+    with_db(&state, move |conn| accounts::change_password(conn, id, &hash, Some(user.session_id), unix_now())).await?;
+    Ok(see_other("/account?saved=password"))
+}
+
+/// 404 unless `token` is a live setup token.
+async fn require_setup_token(state: &web::Data<AppState>, token: &str) -> AppResult<()> {
+    let check = token.to_string();
+    if with_db(state, move |conn| accounts::setup_token_valid(conn, &check)).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("This setup link is not valid (it may have been used already).".into()))
+    }
+}
+
+/// GET /setup/{token}: create the first admin (only while none exists).
+pub async fn get_setup(state: web::Data<AppState>, visitor: Visitor, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let token = path.into_inner();
+    require_setup_token(&state, &token).await?;
+    let page = AuthPage { action: format!("/setup/{token}"), ..Default::default() };
+    anon_form(&state, &visitor, StatusCode::OK, "account/setup.html", &page)
+}
+
+/// POST /setup/{token}
+pub async fn post_setup(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<String>,
+    form: web::Form<RegisterForm>,
+) -> AppResult<HttpResponse> {
+    let token = path.into_inner();
+    visitor.verify_csrf(&form.csrf)?;
+    require_setup_token(&state, &token).await?;
+    let mut page = AuthPage {
+        username: form.username.clone(),
+        display_name: form.display_name.clone(),
+        action: format!("/setup/{token}"),
+        ..Default::default()
+    };
+    let (name, display) = match validate_registration(&form) {
+        Ok(valid) => valid,
+        Err(errors) => {
+            page.errors = errors;
+            return anon_form(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "account/setup.html", &page);
+        }
+    };
+    let hash = hash_password(form.password.clone()).await?;
+    let created =
+        with_db(&state, move |conn| accounts::complete_setup(conn, &token, &name, &display, &hash, unix_now())).await?;
+    match created {
+        Some(user) => sign_in_and_redirect(&state, user.id, "/").await,
+        None => {
+            page.errors.push("That username is taken.".into());
+            anon_form(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "account/setup.html", &page)
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! Who is asking: the session middleware loads the signed-in user (if any)
+//! once per request, and the [`Visitor`] extractor hands it to handlers with
+//! the CSRF token and the client address. Authorization helpers live here so
+//! every handler checks roles on the server the same way.
+
+use std::future::{ready, Ready};
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::auth::{tokens, Role, CSRF_COOKIE, SESSION_COOKIE};
+use crate::error::{AppError, AppResult};
+use crate::service::accounts;
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    /// User id.
+    pub id: i32,
+    /// Username.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// The session id (to keep it when ending the others).
+    pub session_id: i32,
+    /// CSRF token bound to the session.
+    pub csrf: String,
+}
+
+/// The visitor of a request: signed in or not.
+#[derive(Debug, Clone, Default)]
+pub struct Visitor {
+    /// The signed-in user.
+    pub user: Option<CurrentUser>,
+    /// The pre-session CSRF cookie, if the browser sent one.
+    pub anon_csrf: Option<String>,
+    /// Client address, for rate limits.
+    pub ip: String,
+    /// Path and query of the request, to come back after signing in.
+    pub here: String,
+}
+
+/// What templates know about the visitor.
+#[derive(Debug, Clone, Serialize)]
+pub struct ViewerView {
+    /// Username.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Profile link.
+    pub url: String,
+    /// Staff or admin.
+    pub is_staff: bool,
+    /// Admin.
+    pub is_admin: bool,
+}
+
+impl Visitor {
+    /// The signed-in user, or a redirect to sign-in that comes back here.
+    pub fn require_user(&self) -> AppResult<&CurrentUser> {
+        self.user.as_ref().ok_or_else(|| AppError::SignInRequired { next: self.here.clone() })
+    }
+
+    /// A signed-in user with at least `role`; sign-in redirect or 403 otherwise.
+    pub fn require_role(&self, role: Role) -> AppResult<&CurrentUser> {
+        let user = self.require_user()?;
+        if user.role < role {
+            return Err(AppError::Forbidden(match role {
+                Role::Admin => "Only administrators can do this.".into(),
+                _ => "Only staff members can do this.".into(),
+            }));
+        }
+        Ok(user)
+    }
+
+    /// The CSRF token forms must carry: the session's, or the pre-session cookie's.
+    pub fn csrf_token(&self) -> Option<&str> {
+        match &self.user {
+            Some(user) => Some(&user.csrf),
+            None => self.anon_csrf.as_deref(),
+        }
+    }
+
+    /// Checks a submitted CSRF token; 403 with a way forward when wrong.
+    pub fn verify_csrf(&self, submitted: &str) -> AppResult<()> {
+        match self.csrf_token() {
+            Some(expected) if !submitted.is_empty() && tokens::constant_time_eq(expected, submitted) => Ok(()),
+            _ => Err(AppError::Forbidden(
+                "This form has expired or did not come from this site. Go back, reload the page and try again.".into(),
+            )),
+        }
+    }
+
+    /// For anonymous forms: the pre-session CSRF token, creating one (and the
+    /// cookie to set) when the browser has none.
+    pub fn anon_csrf_or_new(&self) -> AppResult<(String, Option<String>)> {
+        if let Some(token) = self.csrf_token() {
+            return Ok((token.to_string(), None));
+        }
+        let token = tokens::random_token().map_err(AppError::internal)?;
+        Ok((token.clone(), Some(token)))
+    }
+
+    /// The view for templates.
+    pub fn view(&self) -> Option<ViewerView> {
+        self.user.as_ref().map(|u| ViewerView {
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            url: format!("/users/{}", u.username),
+            is_staff: u.role.is_staff(),
+            is_admin: u.role == Role::Admin,
+        })
+    }
+}
+
+impl FromRequest for Visitor {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let visitor = req.extensions().get::<Visitor>().cloned().unwrap_or_else(|| Visitor {
+            here: here_of(req),
+            ..Default::default()
+        });
+        ready(Ok(visitor))
+    }
+}
+
+fn here_of(req: &HttpRequest) -> String {
+    match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{q}", req.path()),
+    }
+}
+
+/// The client address: the TCP peer, or the proxy's `X-Forwarded-For` when
+/// the site is configured to run behind a reverse proxy.
+fn client_ip(req: &ServiceRequest, behind_proxy: bool) -> String {
+    if behind_proxy {
+        if let Some(ip) = req.connection_info().realip_remote_addr() {
+            return ip.to_string();
+        }
+    }
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// Middleware: loads the session (if a cookie is sent) and stores the
+/// [`Visitor`] in the request; clears a stale session cookie.
+pub async fn load_visitor(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let is_static = req.path().starts_with("/static/") || req.path() == "/healthz";
+    let mut visitor = Visitor {
+        user: None,
+        anon_csrf: req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() == 64),
+        ip: client_ip(&req, state.as_ref().is_some_and(|s| s.config.behind_proxy)),
+        here: here_of(req.request()),
+    };
+    let mut stale_cookie = false;
+    if let (Some(cookie), Some(state), false) = (req.cookie(SESSION_COOKIE), state, is_static) {
+        let token = cookie.value().to_string();
+        let pool = state.db.clone();
+        let found = web::block(move || -> AppResult<_> {
+            let mut conn = pool.get()?;
+            accounts::session_for_token(&mut conn, &token, crate::db::unix_now())
+        })
+        .await;
+        match found {
+            Ok(Ok(Some((session, user)))) => {
+                visitor.user = Some(CurrentUser {
+                    id: user.id,
+                    role: user.role(),
+                    username: user.username,
+                    display_name: user.display_name,
+                    session_id: session.id,
+                    csrf: session.csrf_token,
+                });
+            }
+            Ok(Ok(None)) => stale_cookie = true,
+            Ok(Err(e)) => log::warn!("session lookup failed: {e}"),
+            Err(e) => log::warn!("session lookup failed: {e}"),
+        }
+    }
+    req.extensions_mut().insert(visitor);
+    let mut res = next.call(req).await?;
+    if stale_cookie {
+        let _ = res.response_mut().add_removal_cookie(&Cookie::build(SESSION_COOKIE, "").path("/").finish());
+    }
+    Ok(res)
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, Secure over https.
+pub fn session_cookie(token: &str, secure: bool) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token.to_string())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(actix_web::cookie::time::Duration::seconds(crate::auth::SESSION_ABSOLUTE_SECS))
+        .finish()
+}
+
+/// The cookie that removes the session cookie.
+pub fn session_removal_cookie() -> Cookie<'static> {
+    let mut cookie = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    cookie.make_removal();
+    cookie
+}
+
+/// The pre-session CSRF cookie.
+pub fn csrf_cookie(token: &str, secure: bool) -> Cookie<'static> {
+    Cookie::build(CSRF_COOKIE, token.to_string())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .finish()
+}
+
+/// A local path to return to after signing in; anything else becomes `/`.
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
+    if ok { next.to_string() } else { "/".into() }
+}
+
+/// `/login?next=…`
+pub fn login_url(next: &str) -> String {
+    let mut url = form_urlencoded::Serializer::new(String::new());
+    url.append_pair("next", &safe_next(next));
+    format!("/login?{}", url.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_stay_on_site() {
+        assert_eq!(safe_next("/docs?x=1"), "/docs?x=1");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(login_url("/account"), "/login?next=%2Faccount");
+    }
+}
