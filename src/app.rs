@@ -64,7 +64,7 @@ pub struct Started {
 /// Opens everything the site needs. Content is validated before anything is
 /// written, so invalid content leaves the database untouched.
 pub fn start(config: Config) -> Result<Started, StartError> {
-    let content = content::load(&config.content_dir).map_err(StartError::Content)?;
+    let content = content::load(&config.content_dir, config.max_tree_depth).map_err(StartError::Content)?;
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| AppError::Internal(format!("cannot create data dir {}: {e}", config.data_dir.display())))?;
     let pool = db::open(&config.database_path(), 16)?;

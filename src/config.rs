@@ -32,6 +32,8 @@ pub struct Config {
     /// Trust `X-Forwarded-For` / `Forwarded` for the client address (set it
     /// only when a reverse proxy in front of the site sets those headers).
     pub behind_proxy: bool,
+    /// Longest path (in steps) a troubleshooting tree may have.
+    pub max_tree_depth: usize,
 }
 
 impl Default for Config {
@@ -45,6 +47,7 @@ impl Default for Config {
             base_url: "http://127.0.0.1:8080".into(),
             workers: 0,
             behind_proxy: false,
+            max_tree_depth: 12,
         }
     }
 }
@@ -96,6 +99,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_BASE_URL", "base_url"),
     ("SIGNPOST_WORKERS", "workers"),
     ("SIGNPOST_BEHIND_PROXY", "behind_proxy"),
+    ("SIGNPOST_MAX_TREE_DEPTH", "max_tree_depth"),
 ];
 
 impl Config {
@@ -167,6 +171,13 @@ impl Config {
                 self.workers = value
                     .parse()
                     .map_err(|_| format!("expected a whole number, got {value:?}"))?
+            }
+            "max_tree_depth" => {
+                self.max_tree_depth = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (2..=100).contains(n))
+                    .ok_or_else(|| format!("expected a whole number from 2 to 100, got {value:?}"))?
             }
             "behind_proxy" => {
                 self.behind_proxy = match value.trim().to_ascii_lowercase().as_str() {

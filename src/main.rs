@@ -135,7 +135,7 @@ fn serve(config: Config) -> ExitCode {
 }
 
 fn check(config: &Config) -> ExitCode {
-    match signpost::content::load(&config.content_dir) {
+    match signpost::content::load(&config.content_dir, config.max_tree_depth) {
         Ok(set) => {
             println!(
                 "{}: OK ({} manuals, {} articles)",

@@ -6,11 +6,13 @@
 
 mod frontmatter;
 pub mod manuals;
+pub mod trees;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use manuals::{ArticleSource, ManualSource};
+pub use trees::{Tree, TreeSource};
 
 /// One problem in a content file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +43,8 @@ impl fmt::Display for Diagnostic {
 pub struct ContentSet {
     /// Manuals in display order, each with its articles in reading order.
     pub manuals: Vec<ManualSource>,
+    /// Troubleshooting trees, by file name.
+    pub trees: Vec<TreeSource>,
 }
 
 impl ContentSet {
@@ -50,12 +54,66 @@ impl ContentSet {
     }
 }
 
-/// Reads and validates the content folder. A missing folder is an empty set;
-/// any problem makes the whole load fail with every diagnostic found.
-pub fn load(content_dir: &Path) -> Result<ContentSet, Vec<Diagnostic>> {
+/// Reads and validates the content folder: `manuals/` and `troubleshooting/`.
+/// A missing folder is an empty set; any problem makes the whole load fail
+/// with every diagnostic found. Trees deeper than `max_tree_depth` are refused.
+pub fn load(content_dir: &Path, max_tree_depth: usize) -> Result<ContentSet, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
     let manuals_dir = content_dir.join("manuals");
-    let manuals = if manuals_dir.is_dir() { manuals::load_all(&manuals_dir)? } else { Vec::new() };
-    Ok(ContentSet { manuals })
+    let manuals = if manuals_dir.is_dir() {
+        manuals::load_all(&manuals_dir).unwrap_or_else(|d| {
+            diags.extend(d);
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
+    let trees_dir = content_dir.join("troubleshooting");
+    let trees = if trees_dir.is_dir() {
+        trees::load_all(&trees_dir, max_tree_depth).unwrap_or_else(|d| {
+            diags.extend(d);
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
+    if diags.is_empty() {
+        check_cross_links(&manuals, &trees, &mut diags);
+    }
+    if !diags.is_empty() {
+        diags.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        diags.dedup();
+        return Err(diags);
+    }
+    Ok(ContentSet { manuals, trees })
+}
+
+/// Links between manuals and trees, both ways.
+fn check_cross_links(manuals: &[ManualSource], trees: &[TreeSource], diags: &mut Vec<Diagnostic>) {
+    let articles: std::collections::HashSet<String> =
+        manuals.iter().flat_map(|m| m.articles.iter().map(move |a| format!("{}/{}", m.slug, a.slug))).collect();
+    let tree_slugs: std::collections::HashSet<String> = trees.iter().map(|t| t.tree.slug.clone()).collect();
+    let known = trees::KnownTargets { articles: &articles, trees: &tree_slugs };
+    for source in trees {
+        if let Ok(text) = std::fs::read_to_string(&source.path) {
+            trees::check_links(source, &text, &known, diags);
+        }
+    }
+    for manual in manuals {
+        for article in &manual.articles {
+            for link in &article.rendered.links {
+                let dest = link.dest.split(['#', '?']).next().unwrap_or("").trim_end_matches('/');
+                if let Some(slug) = dest.strip_prefix("/troubleshoot/") {
+                    if !tree_slugs.contains(slug) {
+                        let line = article.body_line_offset
+                            + article.body_md[..link.offset.min(article.body_md.len())].matches('\n').count()
+                            + 1;
+                        diags.push(Diagnostic::new(&article.path, line, format!("broken link {:?}: there is no troubleshooting tree {slug:?}", link.dest)));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Whether `s` is a valid slug: lowercase ascii letters, digits and inner dashes.

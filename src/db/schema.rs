@@ -79,6 +79,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    tree_walks (id) {
+        id -> Integer,
+        walk_key -> Text,
+        tree_id -> Integer,
+        last_node -> Text,
+        steps -> Integer,
+        outcome -> Nullable<Text>,
+        started_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    trees (id) {
+        id -> Integer,
+        slug -> Text,
+        title -> Text,
+        description -> Text,
+        tags -> Text,
+        definition -> Text,
+        source_path -> Nullable<Text>,
+        content_hash -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Integer,
         username -> Text,
@@ -94,6 +122,7 @@ diesel::table! {
 
 diesel::joinable!(articles -> manuals (manual_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(tree_walks -> trees (tree_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     articles,
@@ -102,5 +131,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_outbox,
     sessions,
     setup_tokens,
+    tree_walks,
+    trees,
     users,
 );

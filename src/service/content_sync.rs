@@ -8,10 +8,10 @@
 
 
 use crate::content::ContentSet;
-use crate::db::models::{articles, manuals, outbox};
+use crate::db::models::{articles, manuals, outbox, trees};
 use crate::db::Conn;
 use crate::error::AppResult;
-use crate::service::search_feed::KIND_ARTICLE;
+use crate::service::search_feed::{KIND_ARTICLE, KIND_TREE};
 
 /// What a sync changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,6 +24,10 @@ pub struct SyncReport {
     pub removed: usize,
     /// Articles whose file did not change.
     pub unchanged: usize,
+    /// Trees inserted or rewritten.
+    pub trees_changed: usize,
+    /// Trees removed because their file is gone.
+    pub trees_removed: usize,
 }
 
 /// Syncs `content` into the database in one transaction.
@@ -111,6 +115,7 @@ fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppRe
             report.removed += 1;
         }
     }
+    sync_trees(conn, content, now, &mut report)?;
     for manual in manuals::list(conn)? {
         let file_backed = manual.source_path.is_some();
         if file_backed && !kept_manual_ids.contains(&manual.id) && articles::list_for_manual(conn, manual.id, true)?.is_empty() {
@@ -118,4 +123,45 @@ fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppRe
         }
     }
     Ok(report)
+}
+
+fn sync_trees(conn: &mut Conn, content: &ContentSet, now: i64, report: &mut SyncReport) -> AppResult<()> {
+    let mut kept = Vec::new();
+    for source in &content.trees {
+        let tree = &source.tree;
+        if let Some(existing) = trees::find_by_slug(conn, &tree.slug)? {
+            if existing.content_hash == source.hash {
+                kept.push(existing.id);
+                continue;
+            }
+        }
+        let definition = serde_json::to_string(tree).map_err(crate::error::AppError::internal)?;
+        let path = source.path.to_string_lossy();
+        let tags = tree.tags.join(",");
+        let id = trees::upsert(
+            conn,
+            &trees::NewTree {
+                slug: &tree.slug,
+                title: &tree.title,
+                description: &tree.description,
+                tags: &tags,
+                definition: &definition,
+                source_path: Some(&path),
+                content_hash: &source.hash,
+                updated_at: now,
+            },
+            now,
+        )?;
+        outbox::enqueue(conn, KIND_TREE, id, now)?;
+        kept.push(id);
+        report.trees_changed += 1;
+    }
+    for row in trees::list(conn)? {
+        if row.source_path.is_some() && !kept.contains(&row.id) {
+            trees::delete(conn, row.id)?;
+            outbox::enqueue(conn, KIND_TREE, row.id, now)?;
+            report.trees_removed += 1;
+        }
+    }
+    Ok(())
 }

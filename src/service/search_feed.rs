@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::db::models::{articles, outbox};
+use crate::content::trees::{NodeKind, Tree};
+use crate::db::models::{articles, outbox, trees};
 use crate::db::{Conn, Pool};
 use crate::error::{AppError, AppResult};
 use crate::search::indexer::GroupUpdate;
@@ -19,6 +20,8 @@ use crate::search::{IndexFeed, SearchDoc, SearchIndex};
 
 /// Outbox kind of manual articles.
 pub const KIND_ARTICLE: &str = "article";
+/// Outbox kind of troubleshooting trees (one search document per step).
+pub const KIND_TREE: &str = "tree";
 
 /// Minimum time between two commits of the index.
 pub const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
@@ -50,11 +53,68 @@ pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<Sear
                 solved: false,
             }])
         }
+        KIND_TREE => {
+            let Some(row) = trees::find(conn, id)? else { return Ok(Vec::new()) };
+            let tree: Tree = serde_json::from_str(&row.definition).map_err(AppError::internal)?;
+            Ok(tree_documents(&tree, &group_key(kind, id)))
+        }
         other => {
             log::warn!("search outbox: unknown kind {other:?} (id {id}) skipped");
             Ok(Vec::new())
         }
     }
+}
+
+/// The URL of a tree step: the answers that lead there, in the query string.
+pub fn step_url(tree: &Tree, node: &str) -> Option<String> {
+    let path = tree.path_to(node)?;
+    if path.is_empty() {
+        return Some(format!("/troubleshoot/{}", tree.slug));
+    }
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (node, key) in &path {
+        query.append_pair(node, key);
+    }
+    Some(format!("/troubleshoot/{}?{}", tree.slug, query.finish()))
+}
+
+/// One document for the tree and one per question or fix node.
+fn tree_documents(tree: &Tree, group: &str) -> Vec<SearchDoc> {
+    let breadcrumb = format!("Troubleshooting \u{203a} {}", tree.title);
+    let mut docs = vec![SearchDoc {
+        kind: "step".into(),
+        group: group.to_string(),
+        url: format!("/troubleshoot/{}", tree.slug),
+        title: tree.title.clone(),
+        body: tree.description.clone(),
+        tags: tree.tags.clone(),
+        breadcrumb: "Troubleshooting".into(),
+        boost: 1.1,
+        solved: false,
+    }];
+    for node in &tree.nodes {
+        if node.kind == NodeKind::Escalate {
+            continue;
+        }
+        let Some(url) = step_url(tree, &node.id) else { continue };
+        let mut body = node.text_plain.clone();
+        for option in &node.options {
+            body.push('\n');
+            body.push_str(&option.label);
+        }
+        docs.push(SearchDoc {
+            kind: "step".into(),
+            group: group.to_string(),
+            url,
+            title: node.title.clone(),
+            body,
+            tags: tree.tags.clone(),
+            breadcrumb: breadcrumb.clone(),
+            boost: if node.kind == NodeKind::Fix { 1.0 } else { 0.8 },
+            solved: false,
+        });
+    }
+    docs
 }
 
 /// The group key of an outbox subject.
@@ -64,7 +124,9 @@ pub fn group_key(kind: &str, id: i32) -> String {
 
 /// Every outbox subject that exists now, for a full rebuild.
 fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(&'static str, i32)>> {
-    Ok(articles::all_ids(conn)?.into_iter().map(|id| (KIND_ARTICLE, id)).collect())
+    let mut subjects: Vec<(&'static str, i32)> = articles::all_ids(conn)?.into_iter().map(|id| (KIND_ARTICLE, id)).collect();
+    subjects.extend(trees::all_ids(conn)?.into_iter().map(|id| (KIND_TREE, id)));
+    Ok(subjects)
 }
 
 /// Rebuilds the whole index from the database. `progress(done, total)` is

@@ -3,7 +3,7 @@
 use actix_web::web;
 
 use super::assets;
-use super::pages::{account, docs, health, home, search, staff_users, users};
+use super::pages::{account, docs, health, home, search, staff_users, troubleshoot, users};
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -12,6 +12,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/docs/{manual}", web::get().to(docs::get_manual))
         .route("/docs/{manual}/{article}", web::get().to(docs::get_article))
         .route("/search", web::get().to(search::get_search))
+        .route("/troubleshoot", web::get().to(troubleshoot::get_trees))
+        .route("/troubleshoot/{tree}", web::get().to(troubleshoot::get_tree_step))
+        .route("/troubleshoot/{tree}/solved", web::get().to(troubleshoot::get_tree_solved))
+        .route("/troubleshoot/{tree}/outcome", web::post().to(troubleshoot::post_tree_outcome))
         .route("/register", web::get().to(account::get_register))
         .route("/register", web::post().to(account::post_register))
         .route("/login", web::get().to(account::get_login))

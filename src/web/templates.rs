@@ -22,6 +22,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("account/settings.html", include_str!("../../templates/account/settings.html")),
     ("users/profile.html", include_str!("../../templates/users/profile.html")),
     ("staff/users.html", include_str!("../../templates/staff/users.html")),
+    ("troubleshoot/index.html", include_str!("../../templates/troubleshoot/index.html")),
+    ("troubleshoot/step.html", include_str!("../../templates/troubleshoot/step.html")),
+    ("troubleshoot/solved.html", include_str!("../../templates/troubleshoot/solved.html")),
 ];
 
 /// Builds the template engine (autoescaping on for `.html`).

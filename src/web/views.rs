@@ -62,6 +62,8 @@ impl ArticleLink {
 pub struct HomePage {
     /// Every manual.
     pub manuals: Vec<ManualCard>,
+    /// Every troubleshooting tree.
+    pub trees: Vec<TreeCard>,
     /// Total published articles.
     pub article_count: i64,
 }
@@ -231,6 +233,8 @@ pub struct SearchPage {
     pub ask_url: String,
     /// Manuals to browse instead.
     pub manuals: Vec<ManualCard>,
+    /// Troubleshooters to try instead.
+    pub trees: Vec<TreeCard>,
 }
 
 /// Label of a document kind.
@@ -265,4 +269,17 @@ impl From<&crate::db::models::users::User> for UserRef {
             is_staff: u.role().is_staff(),
         }
     }
+}
+
+/// A troubleshooting tree in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct TreeCard {
+    /// Title.
+    pub title: String,
+    /// What it diagnoses.
+    pub description: String,
+    /// Link.
+    pub url: String,
+    /// How many walks ended with a working fix.
+    pub resolved: i64,
 }

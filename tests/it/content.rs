@@ -14,7 +14,7 @@ fn problems(files: &[(&str, &str)]) -> Vec<Diagnostic> {
         builder = builder.file(path, text);
     }
     let (_dir, config) = builder.prepare();
-    content::load(&config.content_dir).expect_err("content should be invalid")
+    content::load(&config.content_dir, config.max_tree_depth).expect_err("content should be invalid")
 }
 
 fn find<'a>(diags: &'a [Diagnostic], file_end: &str, needle: &str) -> &'a Diagnostic {
@@ -26,7 +26,7 @@ fn find<'a>(diags: &'a [Diagnostic], file_end: &str, needle: &str) -> &'a Diagno
 
 #[test]
 fn shipped_content_is_valid() {
-    let set = content::load(&shipped_content()).unwrap_or_else(|d| panic!("{d:#?}"));
+    let set = content::load(&shipped_content(), 12).unwrap_or_else(|d| panic!("{d:#?}"));
     assert!(set.manuals.len() >= 3);
     assert!(set.article_count() >= 12);
 }

@@ -7,3 +7,4 @@ mod harness;
 mod indexing;
 mod pages;
 mod search;
+mod troubleshoot;

@@ -8,4 +8,5 @@ pub mod outbox;
 pub mod search_log;
 pub mod sessions;
 pub mod setup_tokens;
+pub mod trees;
 pub mod users;

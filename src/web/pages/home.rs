@@ -11,8 +11,12 @@ use crate::web::{render, with_db};
 
 /// GET /
 pub async fn get_home(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
-    let summaries = with_db(&state, |conn| Ok(manuals::list_with_counts(conn)?)).await?;
+    let (summaries, trees) = with_db(&state, |conn| {
+        Ok((manuals::list_with_counts(conn)?, crate::web::pages::troubleshoot::tree_cards(conn)?))
+    })
+    .await?;
     let view = HomePage {
+        trees,
         article_count: summaries.iter().map(|s| s.article_count).sum(),
         manuals: summaries.iter().map(ManualCard::from).collect(),
     };

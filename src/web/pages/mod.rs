@@ -6,4 +6,5 @@ pub mod health;
 pub mod home;
 pub mod search;
 pub mod staff_users;
+pub mod troubleshoot;
 pub mod users;

@@ -47,7 +47,10 @@ pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpR
     let kind = param(&params, "kind").and_then(|k| KINDS.iter().find(|(id, _)| *id == k)).map(|(id, _)| *id);
     let page = param(&params, "page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).clamp(1, MAX_PAGE);
 
-    let manual_cards = with_db(&state, |conn| Ok(manuals::list_with_counts(conn)?)).await?;
+    let (manual_cards, tree_cards) = with_db(&state, |conn| {
+        Ok((manuals::list_with_counts(conn)?, crate::web::pages::troubleshoot::tree_cards(conn)?))
+    })
+    .await?;
     let mut view = SearchPage {
         q: q.clone(),
         kind: kind.map(String::from),
@@ -67,6 +70,7 @@ pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpR
         searched: !q.is_empty(),
         ask_url: ask_url(&q),
         manuals: manual_cards.iter().map(ManualCard::from).collect(),
+        trees: tree_cards,
     };
     if q.is_empty() {
         return render(&state, &visitor, "search/results.html", &view);
