@@ -138,10 +138,11 @@ fn check(config: &Config) -> ExitCode {
     match signpost::content::load(&config.content_dir, config.max_tree_depth) {
         Ok(set) => {
             println!(
-                "{}: OK ({} manuals, {} articles)",
+                "{}: OK ({} manuals, {} articles, {} troubleshooting trees)",
                 config.content_dir.display(),
                 set.manuals.len(),
-                set.article_count()
+                set.article_count(),
+                set.trees.len()
             );
             ExitCode::SUCCESS
         }

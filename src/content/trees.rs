@@ -711,15 +711,15 @@ title = "We could not fix it here"
         assert!(d.iter().any(|d| d.line == 5 || d.line == 4 && d.message.contains("at least 2 options")), "{d:?}");
         assert!(d.iter().any(|d| d.line == 8 && d.message.contains("unknown node \"nowhere\"")), "{d:?}");
 
-        let (_, d) = parse("title = \"x\"\nstart = \"a\"\n[[node]]\nid = \"a\"\nkind = \"fix\"\n[[node]]\nid = \"a\"\nkind = \"fix\"\n");
-        assert!(d.iter().any(|d| d.line == 7 && d.message.contains("duplicate node id")), "{d:?}");
+        let (_, d) = parse("title = \"x\"\nstart = \"a\"\n[[node]]\nid = \"a\"\nkind = \"fix\"\ntitle = \"A\"\n[[node]]\nid = \"a\"\nkind = \"fix\"\ntitle = \"A\"\n");
+        assert!(d.iter().any(|d| d.line == 8 && d.message.contains("duplicate node id")), "{d:?}");
 
-        let (_, d) = parse("title = \"x\"\nstart = \"a\"\n[[node]]\nid = \"a\"\nkind = \"fix\"\n[[node]]\nid = \"lost\"\nkind = \"fix\"\n");
-        assert!(d.iter().any(|d| d.line == 7 && d.message.contains("unreachable")), "{d:?}");
+        let (_, d) = parse("title = \"x\"\nstart = \"a\"\n[[node]]\nid = \"a\"\nkind = \"fix\"\ntitle = \"A\"\n[[node]]\nid = \"lost\"\nkind = \"fix\"\ntitle = \"L\"\n");
+        assert!(d.iter().any(|d| d.line == 8 && d.message.contains("unreachable")), "{d:?}");
 
-        let cycle = "title = \"x\"\nstart = \"a\"\n[[node]]\nid = \"a\"\nkind = \"question\"\n  [[node.option]]\n  label = \"1\"\n  goto = \"b\"\n  summary = \"s\"\n  [[node.option]]\n  label = \"2\"\n  goto = \"b\"\n  key = \"two\"\n  summary = \"s\"\n[[node]]\nid = \"b\"\nkind = \"question\"\n  [[node.option]]\n  label = \"back\"\n  goto = \"a\"\n  summary = \"s\"\n  [[node.option]]\n  label = \"again\"\n  goto = \"a\"\n  summary = \"s\"\n";
+        let cycle = "title = \"x\"\nstart = \"a\"\n[[node]]\nid = \"a\"\nkind = \"question\"\ntitle = \"A\"\n  [[node.option]]\n  label = \"1\"\n  goto = \"b\"\n  summary = \"s\"\n  [[node.option]]\n  label = \"2\"\n  goto = \"b\"\n  key = \"two\"\n  summary = \"s\"\n[[node]]\nid = \"b\"\nkind = \"question\"\ntitle = \"B\"\n  [[node.option]]\n  label = \"back\"\n  goto = \"a\"\n  summary = \"s\"\n  [[node.option]]\n  label = \"again\"\n  goto = \"a\"\n  summary = \"s\"\n";
         let (_, d) = parse(cycle);
-        assert!(d.iter().any(|d| d.line == 16 && d.message.contains("cycle")), "{d:?}");
+        assert!(d.iter().any(|d| d.line == 17 && d.message.contains("cycle")), "{d:?}");
         let marked = cycle.replace("  goto = \"a\"\n", "  goto = \"a\"\n  loop = true\n");
         let (_, d) = parse(&marked);
         assert!(d.iter().any(|d| d.message.contains("no way out")), "a marked cycle that never reaches a fix: {d:?}");
@@ -734,7 +734,7 @@ title = "We could not fix it here"
     fn depth_limit() {
         let mut text = String::from("title = \"deep\"\nstart = \"n0\"\n");
         for i in 0..14 {
-            text.push_str(&format!("[[node]]\nid = \"n{i}\"\nkind = \"fix\"\nnext = \"n{}\"\n", i + 1));
+            text.push_str(&format!("[[node]]\nid = \"n{i}\"\nkind = \"fix\"\ntitle = \"Step {i}\"\nnext = \"n{}\"\n", i + 1));
         }
         text.push_str("[[node]]\nid = \"n14\"\nkind = \"escalate\"\ntitle = \"end\"\n");
         let (_, d) = parse(&text);

@@ -1,6 +1,23 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    answers (id) {
+        id -> Integer,
+        question_id -> Integer,
+        author_id -> Integer,
+        body_md -> Text,
+        body_html -> Text,
+        body_text -> Text,
+        score -> Integer,
+        deleted_at -> Nullable<BigInt>,
+        deleted_by -> Nullable<Integer>,
+        submit_key -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     articles (id) {
         id -> Integer,
         manual_id -> Integer,
@@ -23,6 +40,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    flags (id) {
+        id -> Integer,
+        post_kind -> Text,
+        post_id -> Integer,
+        reporter_id -> Integer,
+        reason -> Text,
+        details -> Text,
+        status -> Text,
+        resolved_by -> Nullable<Integer>,
+        resolved_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     manuals (id) {
         id -> Integer,
         slug -> Text,
@@ -34,6 +66,72 @@ diesel::table! {
         content_hash -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Integer,
+        user_id -> Integer,
+        kind -> Text,
+        question_id -> Integer,
+        answer_id -> Nullable<Integer>,
+        actor_id -> Nullable<Integer>,
+        created_at -> BigInt,
+        read_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    question_tags (question_id, tag_id) {
+        question_id -> Integer,
+        tag_id -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    questions (id) {
+        id -> Integer,
+        author_id -> Integer,
+        title -> Text,
+        slug -> Text,
+        body_md -> Text,
+        body_html -> Text,
+        body_text -> Text,
+        tags -> Text,
+        score -> Integer,
+        answer_count -> Integer,
+        accepted_answer_id -> Nullable<Integer>,
+        accepted_by -> Nullable<Integer>,
+        accepted_at -> Nullable<BigInt>,
+        closed_reason -> Nullable<Text>,
+        duplicate_of -> Nullable<Integer>,
+        closed_by -> Nullable<Integer>,
+        closed_at -> Nullable<BigInt>,
+        locked -> Bool,
+        pinned -> Bool,
+        deleted_at -> Nullable<BigInt>,
+        deleted_by -> Nullable<Integer>,
+        article_id -> Nullable<Integer>,
+        submit_key -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        last_activity_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    revisions (id) {
+        id -> Integer,
+        post_kind -> Text,
+        post_id -> Integer,
+        editor_id -> Integer,
+        title -> Nullable<Text>,
+        body_md -> Text,
+        tags -> Nullable<Text>,
+        note -> Text,
+        created_at -> BigInt,
     }
 }
 
@@ -79,6 +177,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    tags (id) {
+        id -> Integer,
+        name -> Text,
+        question_count -> Integer,
+    }
+}
+
+diesel::table! {
     tree_walks (id) {
         id -> Integer,
         walk_key -> Text,
@@ -120,18 +226,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    votes (id) {
+        id -> Integer,
+        user_id -> Integer,
+        post_kind -> Text,
+        post_id -> Integer,
+        value -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(answers -> questions (question_id));
 diesel::joinable!(articles -> manuals (manual_id));
+diesel::joinable!(question_tags -> questions (question_id));
+diesel::joinable!(question_tags -> tags (tag_id));
+diesel::joinable!(revisions -> users (editor_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tree_walks -> trees (tree_id));
+diesel::joinable!(votes -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    answers,
     articles,
+    flags,
     manuals,
+    notifications,
+    question_tags,
+    questions,
+    revisions,
     search_log,
     search_outbox,
     sessions,
     setup_tokens,
+    tags,
     tree_walks,
     trees,
     users,
+    votes,
 );

@@ -3,4 +3,5 @@
 
 pub mod accounts;
 pub mod content_sync;
+pub mod questions;
 pub mod search_feed;

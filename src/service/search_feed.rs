@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::content::trees::{NodeKind, Tree};
-use crate::db::models::{articles, outbox, trees};
+use crate::db::models::{answers, articles, outbox, questions, trees};
 use crate::db::{Conn, Pool};
 use crate::error::{AppError, AppResult};
 use crate::search::indexer::GroupUpdate;
@@ -22,6 +22,8 @@ use crate::search::{IndexFeed, SearchDoc, SearchIndex};
 pub const KIND_ARTICLE: &str = "article";
 /// Outbox kind of troubleshooting trees (one search document per step).
 pub const KIND_TREE: &str = "tree";
+/// Outbox kind of questions (with their accepted answer).
+pub const KIND_QUESTION: &str = "question";
 
 /// Minimum time between two commits of the index.
 pub const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
@@ -57,6 +59,45 @@ pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<Sear
             let Some(row) = trees::find(conn, id)? else { return Ok(Vec::new()) };
             let tree: Tree = serde_json::from_str(&row.definition).map_err(AppError::internal)?;
             Ok(tree_documents(&tree, &group_key(kind, id)))
+        }
+        KIND_QUESTION => {
+            let Some(q) = questions::find(conn, id)? else { return Ok(Vec::new()) };
+            if q.deleted_at.is_some() {
+                return Ok(Vec::new());
+            }
+            let mut body = q.body_text.clone();
+            if let Some(accepted) = q.accepted_answer_id.and_then(|a| answers::find(conn, a).ok().flatten()) {
+                if accepted.deleted_at.is_none() {
+                    body.push_str("\n");
+                    body.push_str(&accepted.body_text);
+                }
+            }
+            let solved = q.accepted_answer_id.is_some();
+            // Equal text relevance: solved first, then higher scores.
+            let score_factor = 1.0 + (f64::from(q.score.max(0)) + 1.0).ln() * 0.15;
+            let mut boost = score_factor * if solved { 1.5 } else { 1.0 };
+            if q.score < 0 {
+                boost *= 0.7;
+            }
+            if q.closed_reason.is_some() {
+                boost *= 0.7;
+            }
+            let breadcrumb = match (&q.closed_reason, solved) {
+                (Some(_), _) => "Questions \u{203a} closed".to_string(),
+                (None, true) => "Questions".to_string(),
+                (None, false) => format!("Questions \u{203a} {} answer{}", q.answer_count, if q.answer_count == 1 { "" } else { "s" }),
+            };
+            Ok(vec![SearchDoc {
+                kind: "question".into(),
+                group: group_key(kind, id),
+                url: q.path(),
+                title: q.title.clone(),
+                body,
+                tags: q.tag_list(),
+                breadcrumb,
+                boost,
+                solved,
+            }])
         }
         other => {
             log::warn!("search outbox: unknown kind {other:?} (id {id}) skipped");
@@ -126,6 +167,7 @@ pub fn group_key(kind: &str, id: i32) -> String {
 fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(&'static str, i32)>> {
     let mut subjects: Vec<(&'static str, i32)> = articles::all_ids(conn)?.into_iter().map(|id| (KIND_ARTICLE, id)).collect();
     subjects.extend(trees::all_ids(conn)?.into_iter().map(|id| (KIND_TREE, id)));
+    subjects.extend(questions::all_ids(conn)?.into_iter().map(|id| (KIND_QUESTION, id)));
     Ok(subjects)
 }
 

@@ -130,7 +130,7 @@ fn check_command_prints_file_line_and_exits_non_zero() {
     std::fs::write(config.content_dir.join("manuals/guide/b.md"), article("B", 2, "x")).expect("write");
     let out = run();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("OK (1 manuals, 2 articles)"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("OK (1 manuals, 2 articles, 0 troubleshooting trees)"));
 }
 
 #[test]

@@ -2,11 +2,18 @@
 //! table. Every function takes `&mut Conn` and runs synchronously; callers in
 //! async code wrap them in `web::block`.
 
+pub mod answers;
 pub mod articles;
+pub mod flags;
 pub mod manuals;
+pub mod notifications;
 pub mod outbox;
+pub mod questions;
+pub mod revisions;
 pub mod search_log;
 pub mod sessions;
 pub mod setup_tokens;
+pub mod tags;
 pub mod trees;
 pub mod users;
+pub mod votes;

@@ -119,3 +119,11 @@ pub fn set_password_hash(conn: &mut Conn, id: i32, hash: &str, now: i64) -> Quer
 pub fn set_display_name(conn: &mut Conn, id: i32, name: &str, now: i64) -> QueryResult<usize> {
     diesel::update(users::table.find(id)).set((users::display_name.eq(name), users::updated_at.eq(now))).execute(conn)
 }
+
+/// Several users by id (for showing authors next to posts).
+pub fn find_many(conn: &mut Conn, ids: &[i32]) -> QueryResult<Vec<User>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    users::table.filter(users::id.eq_any(ids)).select(User::as_select()).load(conn)
+}

@@ -1,0 +1,88 @@
+//! Notifications: new answer on your question, your answer accepted, staff
+//! accepted an answer on your question.
+
+use diesel::prelude::*;
+
+use crate::db::schema::notifications;
+use crate::db::Conn;
+
+/// Someone answered your question.
+pub const NEW_ANSWER: &str = "new_answer";
+/// Your answer was accepted.
+pub const ANSWER_ACCEPTED: &str = "answer_accepted";
+/// A staff member accepted an answer on your question.
+pub const STAFF_ACCEPTED: &str = "staff_accepted";
+
+/// A notification row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notifications)]
+pub struct Notification {
+    /// Primary key.
+    pub id: i32,
+    /// Recipient.
+    pub user_id: i32,
+    /// One of the kinds above.
+    pub kind: String,
+    /// The question concerned.
+    pub question_id: i32,
+    /// The answer concerned.
+    pub answer_id: Option<i32>,
+    /// Who caused it.
+    pub actor_id: Option<i32>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// When it was seen.
+    pub read_at: Option<i64>,
+}
+
+/// Adds a notification (not to the actor themselves).
+pub fn notify(
+    conn: &mut Conn,
+    user_id: i32,
+    kind: &str,
+    question_id: i32,
+    answer_id: Option<i32>,
+    actor_id: i32,
+    now: i64,
+) -> QueryResult<()> {
+    if user_id == actor_id {
+        return Ok(());
+    }
+    diesel::insert_into(notifications::table)
+        .values((
+            notifications::user_id.eq(user_id),
+            notifications::kind.eq(kind),
+            notifications::question_id.eq(question_id),
+            notifications::answer_id.eq(answer_id),
+            notifications::actor_id.eq(Some(actor_id)),
+            notifications::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A user's newest notifications.
+pub fn recent(conn: &mut Conn, user_id: i32, limit: i64) -> QueryResult<Vec<Notification>> {
+    notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .order(notifications::id.desc())
+        .limit(limit)
+        .select(Notification::as_select())
+        .load(conn)
+}
+
+/// How many are unread.
+pub fn unread_count(conn: &mut Conn, user_id: i32) -> QueryResult<i64> {
+    notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::read_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Marks every notification of a user read.
+pub fn mark_all_read(conn: &mut Conn, user_id: i32, now: i64) -> QueryResult<usize> {
+    diesel::update(notifications::table.filter(notifications::user_id.eq(user_id)).filter(notifications::read_at.is_null()))
+        .set(notifications::read_at.eq(Some(now)))
+        .execute(conn)
+}

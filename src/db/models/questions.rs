@@ -1,0 +1,281 @@
+//! Questions of the community board, with keyset-paginated lists.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{question_tags, questions};
+use crate::db::Conn;
+
+/// A question row.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = questions)]
+pub struct Question {
+    /// Primary key.
+    pub id: i32,
+    /// Asker.
+    pub author_id: i32,
+    /// Title.
+    pub title: String,
+    /// URL slug of the title.
+    pub slug: String,
+    /// Markdown.
+    pub body_md: String,
+    /// Sanitized HTML.
+    pub body_html: String,
+    /// Plain text.
+    pub body_text: String,
+    /// Tags, comma separated (also in `question_tags`).
+    pub tags: String,
+    /// Sum of votes.
+    pub score: i32,
+    /// Answers not deleted.
+    pub answer_count: i32,
+    /// The accepted answer.
+    pub accepted_answer_id: Option<i32>,
+    /// Who accepted it.
+    pub accepted_by: Option<i32>,
+    /// When (unix seconds).
+    pub accepted_at: Option<i64>,
+    /// Set while closed: `duplicate`, `off-topic` or `resolved-elsewhere`.
+    pub closed_reason: Option<String>,
+    /// The question this duplicates.
+    pub duplicate_of: Option<i32>,
+    /// Who closed it.
+    pub closed_by: Option<i32>,
+    /// When.
+    pub closed_at: Option<i64>,
+    /// No new answers or edits by members.
+    pub locked: bool,
+    /// Shown first in lists.
+    pub pinned: bool,
+    /// Soft deletion (unix seconds).
+    pub deleted_at: Option<i64>,
+    /// Who deleted it.
+    pub deleted_by: Option<i32>,
+    /// The article made from it, if any.
+    pub article_id: Option<i32>,
+    /// Idempotency key of the form that created it.
+    pub submit_key: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+    /// Last answer, edit or accept (unix seconds).
+    pub last_activity_at: i64,
+}
+
+impl Question {
+    /// Canonical path.
+    pub fn path(&self) -> String {
+        format!("/questions/{}/{}", self.id, self.slug)
+    }
+
+    /// Tags as a list.
+    pub fn tag_list(&self) -> Vec<String> {
+        crate::db::models::articles::split_tags(&self.tags)
+    }
+}
+
+/// Values for a new question.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = questions)]
+pub struct NewQuestion<'a> {
+    /// Asker.
+    pub author_id: i32,
+    /// Title.
+    pub title: &'a str,
+    /// Slug.
+    pub slug: &'a str,
+    /// Markdown.
+    pub body_md: &'a str,
+    /// HTML.
+    pub body_html: &'a str,
+    /// Text.
+    pub body_text: &'a str,
+    /// Tags.
+    pub tags: &'a str,
+    /// Idempotency key.
+    pub submit_key: Option<&'a str>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+    /// Unix seconds.
+    pub last_activity_at: i64,
+}
+
+/// The list tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Newest first.
+    Newest,
+    /// Most recent activity first.
+    Active,
+    /// No answers yet, newest first.
+    Unanswered,
+    /// No accepted answer, newest first.
+    Unsolved,
+    /// Highest score first.
+    Top,
+}
+
+impl Tab {
+    /// Every tab with its URL name and label.
+    pub const ALL: [(Tab, &'static str, &'static str); 5] = [
+        (Tab::Newest, "newest", "Newest"),
+        (Tab::Active, "active", "Active"),
+        (Tab::Unanswered, "unanswered", "Unanswered"),
+        (Tab::Unsolved, "unsolved", "Unsolved"),
+        (Tab::Top, "top", "Top"),
+    ];
+
+    /// Parses a URL name (unknown: newest).
+    pub fn parse(name: &str) -> Tab {
+        Tab::ALL.iter().find(|(_, n, _)| *n == name).map(|(t, _, _)| *t).unwrap_or(Tab::Newest)
+    }
+
+    /// The URL name.
+    pub fn name(self) -> &'static str {
+        Tab::ALL.iter().find(|(t, _, _)| *t == self).map(|(_, n, _)| *n).unwrap_or("newest")
+    }
+
+    /// The sort value of a question in this tab (first part of the cursor).
+    pub fn sort_value(self, q: &Question) -> i64 {
+        match self {
+            Tab::Active => q.last_activity_at,
+            Tab::Top => i64::from(q.score),
+            _ => q.created_at,
+        }
+    }
+}
+
+/// Where a page starts: after `(value, id)` in the tab's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// Sort value of the last row of the previous page.
+    pub value: i64,
+    /// Its id.
+    pub id: i32,
+}
+
+impl Cursor {
+    /// `value.id`
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.value, self.id)
+    }
+
+    /// Parses `value_id`; anything else is `None` (first page).
+    pub fn decode(text: &str) -> Option<Cursor> {
+        let (value, id) = text.rsplit_once('_')?;
+        Some(Cursor { value: value.parse().ok()?, id: id.parse().ok()? })
+    }
+}
+
+/// One page of a tab: visible questions after `cursor`, optionally with `tag_id`.
+/// Keyset pagination: each page costs the same however deep it is.
+pub fn list_page(
+    conn: &mut Conn,
+    tab: Tab,
+    tag_id: Option<i32>,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> QueryResult<Vec<Question>> {
+    use crate::db::schema::questions::dsl as q;
+    let mut query = q::questions.filter(q::deleted_at.is_null()).select(Question::as_select()).into_boxed();
+    if let Some(tag) = tag_id {
+        query = query.filter(
+            q::id.eq_any(question_tags::table.filter(question_tags::tag_id.eq(tag)).select(question_tags::question_id)),
+        );
+    }
+    match tab {
+        Tab::Unanswered => query = query.filter(q::answer_count.eq(0)),
+        Tab::Unsolved => query = query.filter(q::accepted_answer_id.is_null()),
+        _ => {}
+    }
+    query = match (tab, cursor) {
+        (Tab::Active, Some(c)) => {
+            query.filter(q::last_activity_at.lt(c.value).or(q::last_activity_at.eq(c.value).and(q::id.lt(c.id))))
+        }
+        (Tab::Top, Some(c)) => {
+            let v = i32::try_from(c.value).unwrap_or(if c.value < 0 { i32::MIN } else { i32::MAX });
+            query.filter(q::score.lt(v).or(q::score.eq(v).and(q::id.lt(c.id))))
+        }
+        (_, Some(c)) => query.filter(q::created_at.lt(c.value).or(q::created_at.eq(c.value).and(q::id.lt(c.id)))),
+        (_, None) => query,
+    };
+    query = match tab {
+        Tab::Active => query.order((q::last_activity_at.desc(), q::id.desc())),
+        Tab::Top => query.order((q::score.desc(), q::id.desc())),
+        _ => query.order((q::created_at.desc(), q::id.desc())),
+    };
+    query.limit(limit).load(conn)
+}
+
+/// Pinned, visible questions (shown above the first page).
+pub fn pinned(conn: &mut Conn, tag_id: Option<i32>) -> QueryResult<Vec<Question>> {
+    use crate::db::schema::questions::dsl as q;
+    let mut query = q::questions
+        .filter(q::deleted_at.is_null())
+        .filter(q::pinned.eq(true))
+        .order(q::created_at.desc())
+        .select(Question::as_select())
+        .limit(10)
+        .into_boxed();
+    if let Some(tag) = tag_id {
+        query = query.filter(
+            q::id.eq_any(question_tags::table.filter(question_tags::tag_id.eq(tag)).select(question_tags::question_id)),
+        );
+    }
+    query.load(conn)
+}
+
+/// One question by id (deleted ones included).
+pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Question>> {
+    questions::table.find(id).select(Question::as_select()).first(conn).optional()
+}
+
+/// The question created by the form with this idempotency key.
+pub fn find_by_submit_key(conn: &mut Conn, key: &str) -> QueryResult<Option<Question>> {
+    questions::table.filter(questions::submit_key.eq(key)).select(Question::as_select()).first(conn).optional()
+}
+
+/// Inserts a question.
+pub fn insert(conn: &mut Conn, new: &NewQuestion<'_>) -> QueryResult<Question> {
+    diesel::insert_into(questions::table).values(new).returning(Question::as_returning()).get_result(conn)
+}
+
+/// Newest visible questions (feeds, sitemap).
+pub fn newest(conn: &mut Conn, limit: i64) -> QueryResult<Vec<Question>> {
+    list_page(conn, Tab::Newest, None, None, limit)
+}
+
+/// Ids and slugs of visible questions after `after_id`, for the sitemap.
+pub fn visible_paths(conn: &mut Conn, after_id: i32, limit: i64) -> QueryResult<Vec<(i32, String, i64)>> {
+    questions::table
+        .filter(questions::deleted_at.is_null())
+        .filter(questions::id.gt(after_id))
+        .order(questions::id.asc())
+        .limit(limit)
+        .select((questions::id, questions::slug, questions::last_activity_at))
+        .load(conn)
+}
+
+/// Every question id (for a full reindex).
+pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
+    questions::table.select(questions::id).order(questions::id.asc()).load(conn)
+}
+
+/// Counts for a profile: questions asked (visible).
+pub fn count_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64> {
+    questions::table.filter(questions::author_id.eq(author)).filter(questions::deleted_at.is_null()).count().get_result(conn)
+}
+
+/// A user's newest visible questions.
+pub fn by_author(conn: &mut Conn, author: i32, limit: i64) -> QueryResult<Vec<Question>> {
+    questions::table
+        .filter(questions::author_id.eq(author))
+        .filter(questions::deleted_at.is_null())
+        .order(questions::id.desc())
+        .limit(limit)
+        .select(Question::as_select())
+        .load(conn)
+}

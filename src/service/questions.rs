@@ -1,0 +1,505 @@
+//! The Q&A board's rules: asking, answering, voting, accepting, editing with
+//! revisions, moderation (close, lock, pin, soft delete), flags and
+//! notifications. Every change that affects search enqueues an outbox row in
+//! the same transaction.
+
+use crate::auth::Role;
+use crate::db::models::answers::{self, Answer, NewAnswer};
+use crate::db::models::questions::{self, NewQuestion, Question};
+use crate::db::models::revisions::{self, NewRevision};
+use crate::db::models::{flags, notifications, outbox, tags, votes};
+use crate::db::Conn;
+use crate::error::{AppError, AppResult};
+use crate::markdown::{self, Rendered};
+use crate::service::search_feed::KIND_QUESTION;
+
+/// Shortest title (characters).
+pub const TITLE_MIN: usize = 10;
+/// Longest title (characters).
+pub const TITLE_MAX: usize = 150;
+/// Shortest question or answer body (characters).
+pub const BODY_MIN: usize = 20;
+/// Longest body (characters).
+pub const BODY_MAX: usize = 30_000;
+/// Most tags on a question.
+pub const TAGS_MAX: usize = 5;
+/// Longest tag (characters).
+pub const TAG_MAX_CHARS: usize = 25;
+
+/// Who is acting.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    /// User id.
+    pub id: i32,
+    /// Role.
+    pub role: Role,
+}
+
+impl Actor {
+    fn is_staff(&self) -> bool {
+        self.role.is_staff()
+    }
+}
+
+/// A question that passed validation.
+#[derive(Debug, Clone)]
+pub struct QuestionDraft {
+    /// Trimmed title.
+    pub title: String,
+    /// Markdown body.
+    pub body: String,
+    /// Rendered body.
+    pub rendered: Rendered,
+    /// Normalized tags.
+    pub tags: Vec<String>,
+}
+
+/// Normalizes a tag list typed as text (commas or spaces): lowercase, `a-z
+/// 0-9 - . + #`, no duplicates; 1 to 5 tags of at most 25 characters.
+pub fn normalize_tags(raw: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in raw.split([',', ' ', ';']).map(str::trim).filter(|t| !t.is_empty()) {
+        let tag: String = part
+            .to_lowercase()
+            .chars()
+            .map(|c| if c == '_' { '-' } else { c })
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '+' | '#'))
+            .collect();
+        let tag = tag.trim_matches(['-', '.']).to_string();
+        if tag.is_empty() {
+            return Err(format!("The tag {part:?} has no letters or digits left after cleaning; use a-z, 0-9 and dashes."));
+        }
+        if tag.chars().count() > TAG_MAX_CHARS {
+            return Err(format!("The tag {tag:?} is longer than {TAG_MAX_CHARS} characters."));
+        }
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    if out.is_empty() {
+        return Err("Add at least one tag, such as the product or feature the question is about.".into());
+    }
+    if out.len() > TAGS_MAX {
+        return Err(format!("Use at most {TAGS_MAX} tags; you gave {}.", out.len()));
+    }
+    Ok(out)
+}
+
+/// Checks a body's length and renders it with the strict profile.
+pub fn validate_body(body: &str) -> Result<Rendered, String> {
+    let chars = body.trim().chars().count();
+    if chars < BODY_MIN {
+        return Err(format!("The text needs at least {BODY_MIN} characters; describe what you did and what you saw."));
+    }
+    if chars > BODY_MAX {
+        return Err(format!("The text can have at most {BODY_MAX} characters; yours has {chars}."));
+    }
+    Ok(markdown::render_post(body))
+}
+
+/// Validates a question; every problem is reported at once.
+pub fn validate_question(title: &str, body: &str, raw_tags: &str) -> Result<QuestionDraft, Vec<String>> {
+    let mut errors = Vec::new();
+    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    let title_chars = title.chars().count();
+    if title_chars < TITLE_MIN {
+        errors.push(format!("The title needs at least {TITLE_MIN} characters: say what goes wrong, e.g. \u{201c}Search finds nothing after upgrade\u{201d}."));
+    } else if title_chars > TITLE_MAX {
+        errors.push(format!("The title can have at most {TITLE_MAX} characters; yours has {title_chars}."));
+    }
+    let rendered = validate_body(body).map_err(|e| errors.push(e)).ok();
+    let tags = normalize_tags(raw_tags).map_err(|e| errors.push(e)).ok();
+    match (rendered, tags) {
+        (Some(rendered), Some(tags)) if errors.is_empty() => {
+            Ok(QuestionDraft { title, body: body.trim().to_string(), rendered, tags })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// URL slug of a title.
+pub fn title_slug(title: &str) -> String {
+    let slug = markdown::slugify(title);
+    let mut cut: String = slug.chars().take(80).collect();
+    while cut.ends_with('-') {
+        cut.pop();
+    }
+    if cut.is_empty() { "question".into() } else { cut }
+}
+
+fn enqueue(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
+    outbox::enqueue(conn, KIND_QUESTION, question_id, now)?;
+    Ok(())
+}
+
+/// Posts a question. A repeated `submit_key` (double click, resubmitted form)
+/// returns the question the first submit created.
+pub fn ask(conn: &mut Conn, author: Actor, draft: &QuestionDraft, submit_key: Option<&str>, now: i64) -> AppResult<Question> {
+    conn.immediate_transaction(|conn| {
+        if let Some(key) = submit_key {
+            if let Some(existing) = questions::find_by_submit_key(conn, key)? {
+                return Ok(existing);
+            }
+        }
+        let tag_text = draft.tags.join(",");
+        let question = questions::insert(
+            conn,
+            &NewQuestion {
+                author_id: author.id,
+                title: &draft.title,
+                slug: &title_slug(&draft.title),
+                body_md: &draft.body,
+                body_html: &draft.rendered.html,
+                body_text: &draft.rendered.text,
+                tags: &tag_text,
+                submit_key,
+                created_at: now,
+                updated_at: now,
+                last_activity_at: now,
+            },
+        )?;
+        tags::set_for_question(conn, question.id, &draft.tags, now)?;
+        revisions::insert(
+            conn,
+            &NewRevision {
+                post_kind: "question",
+                post_id: question.id,
+                editor_id: author.id,
+                title: Some(&draft.title),
+                body_md: &draft.body,
+                tags: Some(&tag_text),
+                note: "Asked",
+                created_at: now,
+            },
+        )?;
+        enqueue(conn, question.id, now)?;
+        Ok(question)
+    })
+}
+
+/// A visible question or 404.
+pub fn visible_question(conn: &mut Conn, id: i32, viewer_is_staff: bool) -> AppResult<Question> {
+    match questions::find(conn, id)? {
+        Some(q) if q.deleted_at.is_none() || viewer_is_staff => Ok(q),
+        _ => Err(AppError::NotFound("This question does not exist or was deleted.".into())),
+    }
+}
+
+/// Posts an answer (refused on locked or deleted questions). A repeated
+/// `submit_key` returns the first answer.
+pub fn answer(conn: &mut Conn, question_id: i32, author: Actor, body: &str, rendered: &Rendered, submit_key: Option<&str>, now: i64) -> AppResult<Answer> {
+    conn.immediate_transaction(|conn| {
+        if let Some(key) = submit_key {
+            if let Some(existing) = answers::find_by_submit_key(conn, key)? {
+                return Ok(existing);
+            }
+        }
+        let question = visible_question(conn, question_id, false)?;
+        if question.locked && !author.is_staff() {
+            return Err(AppError::Conflict("This question is locked: it takes no new answers.".into()));
+        }
+        let answer = answers::insert(
+            conn,
+            &NewAnswer {
+                question_id,
+                author_id: author.id,
+                body_md: body.trim(),
+                body_html: &rendered.html,
+                body_text: &rendered.text,
+                submit_key,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        answers::recount(conn, question_id)?;
+        touch(conn, question_id, now)?;
+        revisions::insert(
+            conn,
+            &NewRevision { post_kind: "answer", post_id: answer.id, editor_id: author.id, title: None, body_md: body.trim(), tags: None, note: "Answered", created_at: now },
+        )?;
+        notifications::notify(conn, question.author_id, notifications::NEW_ANSWER, question_id, Some(answer.id), author.id, now)?;
+        enqueue(conn, question_id, now)?;
+        Ok(answer)
+    })
+}
+
+fn touch(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
+    use crate::db::schema::questions::dsl as q;
+    use diesel::prelude::*;
+    diesel::update(q::questions.find(question_id)).set(q::last_activity_at.eq(now)).execute(conn)?;
+    Ok(())
+}
+
+/// The post a vote or flag is about: `(author, question id)`.
+fn post_owner(conn: &mut Conn, kind: &str, id: i32) -> AppResult<(i32, i32)> {
+    match kind {
+        "question" => {
+            let q = visible_question(conn, id, false)?;
+            Ok((q.author_id, q.id))
+        }
+        "answer" => match answers::find(conn, id)? {
+            Some(a) if a.deleted_at.is_none() => {
+                visible_question(conn, a.question_id, false)?;
+                Ok((a.author_id, a.question_id))
+            }
+            _ => Err(AppError::NotFound("This answer does not exist or was deleted.".into())),
+        },
+        _ => Err(AppError::NotFound("Unknown kind of post.".into())),
+    }
+}
+
+/// Votes `value` (-1, 0, 1) on a post; returns the new score. One vote per
+/// user and post, changeable; never on your own posts.
+pub fn vote(conn: &mut Conn, voter: Actor, kind: &str, post_id: i32, value: i32, now: i64) -> AppResult<i32> {
+    use crate::db::schema::{answers as a, questions as q};
+    use diesel::prelude::*;
+    conn.immediate_transaction(|conn| {
+        let (author, question_id) = post_owner(conn, kind, post_id)?;
+        if author == voter.id {
+            return Err(AppError::Forbidden("You cannot vote on your own post.".into()));
+        }
+        let delta = votes::set(conn, voter.id, kind, post_id, value.clamp(-1, 1), now)?;
+        let score = if kind == "question" {
+            diesel::update(q::table.find(post_id)).set(q::score.eq(q::score + delta)).returning(q::score).get_result(conn)?
+        } else {
+            diesel::update(a::table.find(post_id)).set(a::score.eq(a::score + delta)).returning(a::score).get_result(conn)?
+        };
+        if delta != 0 {
+            enqueue(conn, question_id, now)?;
+        }
+        Ok(score)
+    })
+}
+
+/// Marks `answer_id` accepted (the asker or staff); moving the mark is allowed.
+pub fn accept(conn: &mut Conn, actor: Actor, question_id: i32, answer_id: i32, now: i64) -> AppResult<()> {
+    use crate::db::schema::questions::dsl as q;
+    use diesel::prelude::*;
+    conn.immediate_transaction(|conn| {
+        let question = visible_question(conn, question_id, false)?;
+        if question.author_id != actor.id && !actor.is_staff() {
+            return Err(AppError::Forbidden("Only the person who asked, or a staff member, can accept an answer.".into()));
+        }
+        let answer = answers::find(conn, answer_id)?
+            .filter(|a| a.question_id == question_id && a.deleted_at.is_none())
+            .ok_or_else(|| AppError::NotFound("That answer is not on this question.".into()))?;
+        if question.accepted_answer_id == Some(answer_id) {
+            return Ok(());
+        }
+        diesel::update(q::questions.find(question_id))
+            .set((q::accepted_answer_id.eq(Some(answer_id)), q::accepted_by.eq(Some(actor.id)), q::accepted_at.eq(Some(now)), q::last_activity_at.eq(now)))
+            .execute(conn)?;
+        notifications::notify(conn, answer.author_id, notifications::ANSWER_ACCEPTED, question_id, Some(answer_id), actor.id, now)?;
+        if actor.id != question.author_id {
+            notifications::notify(conn, question.author_id, notifications::STAFF_ACCEPTED, question_id, Some(answer_id), actor.id, now)?;
+        }
+        enqueue(conn, question_id, now)
+    })
+}
+
+/// Removes the accepted mark (the asker or staff).
+pub fn unaccept(conn: &mut Conn, actor: Actor, question_id: i32, now: i64) -> AppResult<()> {
+    use crate::db::schema::questions::dsl as q;
+    use diesel::prelude::*;
+    conn.immediate_transaction(|conn| {
+        let question = visible_question(conn, question_id, false)?;
+        if question.author_id != actor.id && !actor.is_staff() {
+            return Err(AppError::Forbidden("Only the person who asked, or a staff member, can change the accepted answer.".into()));
+        }
+        diesel::update(q::questions.find(question_id))
+            .set((q::accepted_answer_id.eq(None::<i32>), q::accepted_by.eq(None::<i32>), q::accepted_at.eq(None::<i64>)))
+            .execute(conn)?;
+        enqueue(conn, question_id, now)
+    })
+}
+
+/// Edits a question (its author while not locked, or staff), keeping a revision.
+pub fn edit_question(conn: &mut Conn, actor: Actor, question_id: i32, draft: &QuestionDraft, note: &str, now: i64) -> AppResult<()> {
+    use crate::db::schema::questions::dsl as q;
+    use diesel::prelude::*;
+    conn.immediate_transaction(|conn| {
+        let question = visible_question(conn, question_id, actor.is_staff())?;
+        may_edit(actor, question.author_id, question.locked)?;
+        let tag_text = draft.tags.join(",");
+        diesel::update(q::questions.find(question_id))
+            .set((
+                q::title.eq(&draft.title),
+                q::slug.eq(title_slug(&draft.title)),
+                q::body_md.eq(&draft.body),
+                q::body_html.eq(&draft.rendered.html),
+                q::body_text.eq(&draft.rendered.text),
+                q::tags.eq(&tag_text),
+                q::updated_at.eq(now),
+                q::last_activity_at.eq(now),
+            ))
+            .execute(conn)?;
+        tags::set_for_question(conn, question_id, &draft.tags, now)?;
+        revisions::insert(
+            conn,
+            &NewRevision { post_kind: "question", post_id: question_id, editor_id: actor.id, title: Some(&draft.title), body_md: &draft.body, tags: Some(&tag_text), note, created_at: now },
+        )?;
+        enqueue(conn, question_id, now)
+    })
+}
+
+/// Edits an answer (its author while the question is not locked, or staff).
+pub fn edit_answer(conn: &mut Conn, actor: Actor, answer_id: i32, body: &str, rendered: &Rendered, note: &str, now: i64) -> AppResult<i32> {
+    use crate::db::schema::answers::dsl as a;
+    use diesel::prelude::*;
+    conn.immediate_transaction(|conn| {
+        let answer = answers::find(conn, answer_id)?
+            .filter(|x| x.deleted_at.is_none() || actor.is_staff())
+            .ok_or_else(|| AppError::NotFound("This answer does not exist or was deleted.".into()))?;
+        let question = visible_question(conn, answer.question_id, actor.is_staff())?;
+        may_edit(actor, answer.author_id, question.locked)?;
+        diesel::update(a::answers.find(answer_id))
+            .set((a::body_md.eq(body.trim()), a::body_html.eq(&rendered.html), a::body_text.eq(&rendered.text), a::updated_at.eq(now)))
+            .execute(conn)?;
+        revisions::insert(
+            conn,
+            &NewRevision { post_kind: "answer", post_id: answer_id, editor_id: actor.id, title: None, body_md: body.trim(), tags: None, note, created_at: now },
+        )?;
+        touch(conn, question.id, now)?;
+        enqueue(conn, question.id, now)?;
+        Ok(question.id)
+    })
+}
+
+fn may_edit(actor: Actor, author: i32, locked: bool) -> AppResult<()> {
+    if actor.is_staff() {
+        return Ok(());
+    }
+    if actor.id != author {
+        return Err(AppError::Forbidden("You can only edit your own posts.".into()));
+    }
+    if locked {
+        return Err(AppError::Conflict("This question is locked; only staff can edit it.".into()));
+    }
+    Ok(())
+}
+
+/// Why a question was closed.
+pub const CLOSE_REASONS: &[(&str, &str)] = &[
+    ("duplicate", "Duplicate of another question"),
+    ("off-topic", "Off-topic"),
+    ("resolved-elsewhere", "Resolved elsewhere"),
+];
+
+/// A staff moderation action on a question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Moderation {
+    /// Close with a reason (and the duplicate's id).
+    Close { reason: String, duplicate_of: Option<i32> },
+    /// Reopen.
+    Reopen,
+    /// Lock or unlock.
+    Lock(bool),
+    /// Pin or unpin.
+    Pin(bool),
+    /// Soft delete.
+    Delete,
+    /// Restore from soft delete.
+    Restore,
+}
+
+/// Applies a staff action to a question.
+pub fn moderate_question(conn: &mut Conn, actor: Actor, question_id: i32, action: &Moderation, now: i64) -> AppResult<()> {
+    use crate::db::schema::questions::dsl as q;
+    use diesel::prelude::*;
+    if !actor.is_staff() {
+        return Err(AppError::Forbidden("Only staff members can do this.".into()));
+    }
+    conn.immediate_transaction(|conn| {
+        let question = visible_question(conn, question_id, true)?;
+        let target = q::questions.find(question_id);
+        match action {
+            Moderation::Close { reason, duplicate_of } => {
+                if !CLOSE_REASONS.iter().any(|(r, _)| r == reason) {
+                    return Err(AppError::BadRequest("Choose a reason: duplicate, off-topic or resolved elsewhere.".into()));
+                }
+                let duplicate_of = if reason == "duplicate" {
+                    let id = duplicate_of.ok_or_else(|| AppError::BadRequest("Give the number of the question this duplicates.".into()))?;
+                    if id == question_id {
+                        return Err(AppError::BadRequest("A question cannot duplicate itself.".into()));
+                    }
+                    visible_question(conn, id, false).map_err(|_| AppError::BadRequest(format!("There is no question #{id} to point to.")))?;
+                    Some(id)
+                } else {
+                    None
+                };
+                diesel::update(target)
+                    .set((q::closed_reason.eq(Some(reason)), q::duplicate_of.eq(duplicate_of), q::closed_by.eq(Some(actor.id)), q::closed_at.eq(Some(now))))
+                    .execute(conn)?;
+            }
+            Moderation::Reopen => {
+                diesel::update(target)
+                    .set((q::closed_reason.eq(None::<String>), q::duplicate_of.eq(None::<i32>), q::closed_by.eq(None::<i32>), q::closed_at.eq(None::<i64>)))
+                    .execute(conn)?;
+            }
+            Moderation::Lock(on) => {
+                diesel::update(target).set(q::locked.eq(*on)).execute(conn)?;
+            }
+            Moderation::Pin(on) => {
+                diesel::update(target).set(q::pinned.eq(*on)).execute(conn)?;
+            }
+            Moderation::Delete => {
+                diesel::update(target).set((q::deleted_at.eq(Some(now)), q::deleted_by.eq(Some(actor.id)))).execute(conn)?;
+            }
+            Moderation::Restore => {
+                diesel::update(target).set((q::deleted_at.eq(None::<i64>), q::deleted_by.eq(None::<i32>))).execute(conn)?;
+            }
+        }
+        if matches!(action, Moderation::Delete | Moderation::Restore) {
+            let ids = tags::ids_for_question(conn, question.id)?;
+            tags::refresh_counts(conn, &ids)?;
+        }
+        enqueue(conn, question_id, now)
+    })
+}
+
+/// Soft-deletes or restores an answer (staff). Deleting the accepted answer
+/// removes the mark.
+pub fn set_answer_deleted(conn: &mut Conn, actor: Actor, answer_id: i32, deleted: bool, now: i64) -> AppResult<i32> {
+    use crate::db::schema::answers::dsl as a;
+    use crate::db::schema::questions::dsl as q;
+    use diesel::prelude::*;
+    if !actor.is_staff() {
+        return Err(AppError::Forbidden("Only staff members can do this.".into()));
+    }
+    conn.immediate_transaction(|conn| {
+        let answer = answers::find(conn, answer_id)?.ok_or_else(|| AppError::NotFound("There is no such answer.".into()))?;
+        let (at, by) = if deleted { (Some(now), Some(actor.id)) } else { (None, None) };
+        diesel::update(a::answers.find(answer_id)).set((a::deleted_at.eq(at), a::deleted_by.eq(by))).execute(conn)?;
+        if deleted {
+            diesel::update(q::questions.find(answer.question_id).filter(q::accepted_answer_id.eq(Some(answer_id))))
+                .set((q::accepted_answer_id.eq(None::<i32>), q::accepted_by.eq(None::<i32>), q::accepted_at.eq(None::<i64>)))
+                .execute(conn)?;
+        }
+        answers::recount(conn, answer.question_id)?;
+        enqueue(conn, answer.question_id, now)?;
+        Ok(answer.question_id)
+    })
+}
+
+/// Reasons a post can be flagged for.
+pub const FLAG_REASONS: &[(&str, &str)] = &[
+    ("spam", "Spam or advertising"),
+    ("rude", "Rude or abusive"),
+    ("wrong", "Wrong or dangerous advice"),
+    ("other", "Something else (explain below)"),
+];
+
+/// Flags a post for staff; returns its question id. A second open flag by
+/// the same user on the same post is a no-op.
+pub fn flag(conn: &mut Conn, reporter: Actor, kind: &str, post_id: i32, reason: &str, details: &str, now: i64) -> AppResult<i32> {
+    if !FLAG_REASONS.iter().any(|(r, _)| *r == reason) {
+        return Err(AppError::BadRequest("Choose why you flag this post.".into()));
+    }
+    let details: String = details.trim().chars().take(500).collect();
+    if reason == "other" && details.is_empty() {
+        return Err(AppError::BadRequest("Please say what is wrong with this post.".into()));
+    }
+    let (_, question_id) = post_owner(conn, kind, post_id)?;
+    flags::insert(conn, kind, post_id, reporter.id, reason, &details, now)?;
+    Ok(question_id)
+}
