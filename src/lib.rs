@@ -15,6 +15,7 @@ pub mod auth;
 pub mod config;
 pub mod content;
 pub mod db;
+pub mod diff;
 pub mod error;
 pub mod markdown;
 pub mod search;

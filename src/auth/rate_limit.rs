@@ -25,6 +25,18 @@ pub mod rules {
     pub const LOGIN_FAILURES_PER_ACCOUNT: Rule = Rule { max: 8, window: Duration::from_secs(900) };
     /// Registrations per client address.
     pub const REGISTER_PER_IP: Rule = Rule { max: 5, window: Duration::from_secs(3600) };
+
+    /// Accounts younger than this get the tighter posting limits (seconds).
+    pub const NEW_ACCOUNT_SECS: i64 = 7 * 24 * 3600;
+
+    /// Questions per hour: new accounts, then established ones.
+    pub const ASK: (Rule, Rule) = (Rule { max: 3, window: Duration::from_secs(3600) }, Rule { max: 20, window: Duration::from_secs(3600) });
+    /// Answers per hour.
+    pub const ANSWER: (Rule, Rule) = (Rule { max: 10, window: Duration::from_secs(3600) }, Rule { max: 60, window: Duration::from_secs(3600) });
+    /// Votes per hour.
+    pub const VOTE: (Rule, Rule) = (Rule { max: 30, window: Duration::from_secs(3600) }, Rule { max: 300, window: Duration::from_secs(3600) });
+    /// Flags per hour.
+    pub const FLAG: (Rule, Rule) = (Rule { max: 5, window: Duration::from_secs(3600) }, Rule { max: 30, window: Duration::from_secs(3600) });
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -30,7 +30,7 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite"
 
 /// Per-connection settings: durability and integrity come first.
 ///
-/// - `journal_mode = WAL`: readers never block the writer.
+/// - `journal_mode = WAL` (set once in [`open`]): readers never block the writer.
 /// - `synchronous = FULL`: a transaction that returned is on disk, even after
 ///   a power cut (WAL + NORMAL could lose the last commits).
 /// - `foreign_keys = ON`, `busy_timeout = 5000` ms: writers queue instead of failing.
@@ -39,10 +39,7 @@ struct SqliteSettings;
 
 impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqliteSettings {
     fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-             PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-        )
+        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
         .map_err(diesel::r2d2::Error::QueryError)
     }
 }
@@ -66,6 +63,9 @@ pub fn open(path: &Path, max_size: u32) -> AppResult<Pool> {
         .build(manager)
         .map_err(|e| AppError::Internal(format!("cannot open database {}: {e}", path.display())))?;
     let mut conn = pool.get()?;
+    // WAL is a property of the database file: set once, it stays.
+    conn.batch_execute("PRAGMA journal_mode = WAL;")
+        .map_err(|e| AppError::Internal(format!("cannot switch {} to WAL mode: {e}", path.display())))?;
     conn.run_pending_migrations(MIGRATIONS)
         .map_err(|e| AppError::Internal(format!("database migration failed: {e}")))?;
     Ok(pool)

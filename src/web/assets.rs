@@ -10,6 +10,8 @@ use crate::error::AppError;
 
 /// The stylesheet.
 pub const STYLESHEET: &str = include_str!("../../templates/static/style.css");
+/// The ask form's script (similar questions while typing, live preview).
+pub const ASK_SCRIPT: &str = include_str!("../../templates/static/ask.js");
 /// The favicon.
 pub const FAVICON: &str = include_str!("../../templates/static/favicon.svg");
 
@@ -27,6 +29,7 @@ pub async fn get_asset(file: web::Path<String>) -> Result<HttpResponse, AppError
         _ if fingerprinted => (STYLESHEET, "text/css; charset=utf-8", "public, max-age=31536000, immutable"),
         "style.css" => (STYLESHEET, "text/css; charset=utf-8", "no-cache"),
         "favicon.svg" => (FAVICON, "image/svg+xml", "public, max-age=86400"),
+        "ask.js" => (ASK_SCRIPT, "text/javascript; charset=utf-8", "public, max-age=3600"),
         _ => return Err(AppError::NotFound("No such file.".into())),
     };
     Ok(HttpResponse::Ok()

@@ -3,7 +3,10 @@
 use actix_web::web;
 
 use super::assets;
-use super::pages::{account, docs, health, home, search, staff_users, troubleshoot, users};
+use super::pages::{
+    account, api, ask, docs, health, home, moderation, notifications, question, questions, search, sitemap, staff_users,
+    troubleshoot, users,
+};
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -16,6 +19,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/troubleshoot/{tree}", web::get().to(troubleshoot::get_tree_step))
         .route("/troubleshoot/{tree}/solved", web::get().to(troubleshoot::get_tree_solved))
         .route("/troubleshoot/{tree}/outcome", web::post().to(troubleshoot::post_tree_outcome))
+        .route("/questions", web::get().to(questions::get_questions))
+        .route("/questions.atom", web::get().to(questions::get_questions_feed))
+        .route("/questions/ask", web::get().to(ask::get_ask))
+        .route("/questions/ask", web::post().to(ask::post_ask))
+        .route("/questions/{id}", web::get().to(question::get_question_short))
+        .route("/questions/{id}/answers", web::post().to(question::post_answer))
+        .route("/questions/{id}/vote", web::post().to(question::post_question_vote))
+        .route("/questions/{id}/accept", web::post().to(question::post_accept))
+        .route("/questions/{id}/unaccept", web::post().to(question::post_unaccept))
+        .route("/questions/{id}/edit", web::get().to(question::get_edit_question))
+        .route("/questions/{id}/edit", web::post().to(question::post_edit_question))
+        .route("/questions/{id}/revisions", web::get().to(question::get_question_revisions))
+        .route("/questions/{id}/moderate", web::post().to(moderation::post_moderate_question))
+        .route("/questions/{id}/{slug}", web::get().to(question::get_question))
+        .route("/answers/{id}/vote", web::post().to(question::post_answer_vote))
+        .route("/answers/{id}/edit", web::get().to(question::get_edit_answer))
+        .route("/answers/{id}/edit", web::post().to(question::post_edit_answer))
+        .route("/answers/{id}/revisions", web::get().to(question::get_answer_revisions))
+        .route("/answers/{id}/moderate", web::post().to(moderation::post_moderate_answer))
+        .route("/flags", web::post().to(moderation::post_flag))
+        .route("/tags", web::get().to(questions::get_tags))
+        .route("/tags/{tag}", web::get().to(questions::get_tag))
+        .route("/notifications", web::get().to(notifications::get_notifications))
+        .route("/sitemap.xml", web::get().to(sitemap::get_sitemap))
+        .route("/api/suggest", web::get().to(api::get_suggest))
+        .route("/api/preview", web::post().to(api::post_preview))
         .route("/register", web::get().to(account::get_register))
         .route("/register", web::post().to(account::post_register))
         .route("/login", web::get().to(account::get_login))
@@ -27,6 +56,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/setup/{token}", web::get().to(account::get_setup))
         .route("/setup/{token}", web::post().to(account::post_setup))
         .route("/users/{name}", web::get().to(users::get_user))
+        .route("/staff/flags", web::get().to(moderation::get_flags))
+        .route("/staff/flags/{id}", web::post().to(moderation::post_flag_resolution))
         .route("/staff/users", web::get().to(staff_users::get_staff_users))
         .route("/staff/users/{id}/role", web::post().to(staff_users::post_user_role))
         .route("/staff/users/{id}/suspend", web::post().to(staff_users::post_user_suspend))

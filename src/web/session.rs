@@ -32,6 +32,10 @@ pub struct CurrentUser {
     pub session_id: i32,
     /// CSRF token bound to the session.
     pub csrf: String,
+    /// When the account was created (new accounts get tighter posting limits).
+    pub created_at: i64,
+    /// Unread notifications.
+    pub unread: i64,
 }
 
 /// The visitor of a request: signed in or not.
@@ -60,6 +64,8 @@ pub struct ViewerView {
     pub is_staff: bool,
     /// Admin.
     pub is_admin: bool,
+    /// Unread notifications.
+    pub unread: i64,
 }
 
 impl Visitor {
@@ -116,6 +122,7 @@ impl Visitor {
             url: format!("/users/{}", u.username),
             is_staff: u.role.is_staff(),
             is_admin: u.role == Role::Admin,
+            unread: u.unread,
         })
     }
 }
@@ -171,12 +178,21 @@ pub async fn load_visitor(
         let pool = state.db.clone();
         let found = web::block(move || -> AppResult<_> {
             let mut conn = pool.get()?;
-            accounts::session_for_token(&mut conn, &token, crate::db::unix_now())
+            let found = accounts::session_for_token(&mut conn, &token, crate::db::unix_now())?;
+            match found {
+                Some((session, user)) => {
+                    let unread = crate::db::models::notifications::unread_count(&mut conn, user.id)?;
+                    Ok(Some((session, user, unread)))
+                }
+                None => Ok(None),
+            }
         })
         .await;
         match found {
-            Ok(Ok(Some((session, user)))) => {
+            Ok(Ok(Some((session, user, unread)))) => {
                 visitor.user = Some(CurrentUser {
+                    created_at: user.created_at,
+                    unread,
                     id: user.id,
                     role: user.role(),
                     username: user.username,

@@ -22,6 +22,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("account/settings.html", include_str!("../../templates/account/settings.html")),
     ("users/profile.html", include_str!("../../templates/users/profile.html")),
     ("staff/users.html", include_str!("../../templates/staff/users.html")),
+    ("questions/list.html", include_str!("../../templates/questions/list.html")),
+    ("questions/tags.html", include_str!("../../templates/questions/tags.html")),
+    ("questions/ask.html", include_str!("../../templates/questions/ask.html")),
+    ("questions/post_parts.html", include_str!("../../templates/questions/post_parts.html")),
+    ("questions/show.html", include_str!("../../templates/questions/show.html")),
+    ("questions/edit.html", include_str!("../../templates/questions/edit.html")),
+    ("questions/revisions.html", include_str!("../../templates/questions/revisions.html")),
+    ("questions/notifications.html", include_str!("../../templates/questions/notifications.html")),
+    ("staff/flags.html", include_str!("../../templates/staff/flags.html")),
     ("troubleshoot/index.html", include_str!("../../templates/troubleshoot/index.html")),
     ("troubleshoot/step.html", include_str!("../../templates/troubleshoot/step.html")),
     ("troubleshoot/solved.html", include_str!("../../templates/troubleshoot/solved.html")),
@@ -62,6 +71,24 @@ pub fn format_iso_day(secs: i64) -> String {
     chrono::DateTime::from_timestamp(secs, 0)
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
+}
+
+/// How long ago `then` was, as a short phrase ("5 minutes ago").
+pub fn format_ago(now: i64, then: i64) -> String {
+    let secs = (now - then).max(0);
+    let (n, unit) = match secs {
+        0..=59 => return "just now".into(),
+        60..=3_599 => (secs / 60, "minute"),
+        3_600..=86_399 => (secs / 3_600, "hour"),
+        86_400..=2_591_999 => (secs / 86_400, "day"),
+        _ => return format!("on {}", format_day(then)),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+/// Formats unix seconds as RFC 3339 (Atom feeds, sitemaps, JSON-LD).
+pub fn format_rfc3339(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
 }
 
 /// `{{ text | urlencode }}`: percent-encodes for a query string value.

@@ -64,6 +64,8 @@ pub struct HomePage {
     pub manuals: Vec<ManualCard>,
     /// Every troubleshooting tree.
     pub trees: Vec<TreeCard>,
+    /// Recently solved questions.
+    pub solved: Vec<QuestionRow>,
     /// Total published articles.
     pub article_count: i64,
 }
@@ -282,4 +284,64 @@ pub struct TreeCard {
     pub url: String,
     /// How many walks ended with a working fix.
     pub resolved: i64,
+}
+
+/// A tag with its link.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagLink {
+    /// Name.
+    pub name: String,
+    /// `/tags/{name}`.
+    pub url: String,
+}
+
+impl TagLink {
+    /// The link of a tag.
+    pub fn new(name: &str) -> Self {
+        let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        TagLink { name: name.to_string(), url: format!("/tags/{encoded}") }
+    }
+}
+
+/// A question in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionRow {
+    /// Title.
+    pub title: String,
+    /// Link.
+    pub url: String,
+    /// Tags.
+    pub tags: Vec<TagLink>,
+    /// Score.
+    pub score: i32,
+    /// Answers.
+    pub answer_count: i32,
+    /// Has an accepted answer.
+    pub solved: bool,
+    /// Closed.
+    pub closed: bool,
+    /// Pinned.
+    pub pinned: bool,
+    /// Asker.
+    pub author: Option<UserRef>,
+    /// "3 days ago".
+    pub age: String,
+}
+
+impl QuestionRow {
+    /// Builds a row; `users` must hold the asker.
+    pub fn new(q: &crate::db::models::questions::Question, users: &[crate::db::models::users::User], now: i64) -> Self {
+        QuestionRow {
+            title: q.title.clone(),
+            url: q.path(),
+            tags: q.tag_list().iter().map(|t| TagLink::new(t)).collect(),
+            score: q.score,
+            answer_count: q.answer_count,
+            solved: q.accepted_answer_id.is_some(),
+            closed: q.closed_reason.is_some(),
+            pinned: q.pinned,
+            author: users.iter().find(|u| u.id == q.author_id).map(UserRef::from),
+            age: crate::web::templates::format_ago(now, q.created_at),
+        }
+    }
 }

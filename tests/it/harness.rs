@@ -40,9 +40,10 @@ impl Page {
 
 /// One running instance with its own data and content dirs.
 pub struct TestApp {
-    pub dir: TempDir,
-    pub config: Config,
+    // Field order is drop order: stop the app before deleting its files.
     started: Option<Started>,
+    pub config: Config,
+    pub dir: TempDir,
 }
 
 /// Builds a [`TestApp`].
@@ -55,6 +56,7 @@ pub struct TestAppBuilder {
 impl TestApp {
     /// A builder with no content.
     pub fn builder() -> TestAppBuilder {
+        let _ = env_logger::builder().is_test(true).filter_level(log::LevelFilter::Warn).try_init();
         TestAppBuilder { files: Vec::new(), shipped: false, base_url: None }
     }
 

@@ -6,5 +6,6 @@ mod content;
 mod harness;
 mod indexing;
 mod pages;
+mod qa;
 mod search;
 mod troubleshoot;

@@ -155,6 +155,15 @@ async fn dead_end_escalates_with_the_path_pre_filled() {
     assert!(body.contains("troubleshooter \u{201c}Printer prints nothing\u{201d}"), "{body}");
     assert!(body.contains("1. The power light is on\n2. The queue is empty\n"), "{body}");
     assert_eq!(get("tags"), "printer");
+    // Signed in, the ask form opens with all of it filled in.
+    app.create_user("stuck_user", signpost::auth::Role::Member);
+    let member = app.client();
+    member.login("stuck_user", crate::harness::TEST_PASSWORD).await;
+    let form = member.get(location).await;
+    assert_eq!(form.status, 200);
+    form.assert_contains("value=\"Printer prints nothing: the troubleshooter did not solve it\"");
+    form.assert_contains("1. The power light is on\n2. The queue is empty\n");
+    form.assert_contains("name=\"tags\" value=\"printer\"");
     // A fix that did not help goes on to the dead end and says so in the report.
     let page = client.get("/troubleshoot/printer?power=yes&queue=yes&clear-queue=no").await;
     page.assert_contains("<li>Tried \u{201c}Clear the queue\u{201d}: it did not help</li>");

@@ -279,3 +279,14 @@ pub fn by_author(conn: &mut Conn, author: i32, limit: i64) -> QueryResult<Vec<Qu
         .select(Question::as_select())
         .load(conn)
 }
+
+/// The newest visible questions with an accepted answer.
+pub fn recent_solved(conn: &mut Conn, limit: i64) -> QueryResult<Vec<Question>> {
+    questions::table
+        .filter(questions::deleted_at.is_null())
+        .filter(questions::accepted_answer_id.is_not_null())
+        .order(questions::accepted_at.desc())
+        .limit(limit)
+        .select(Question::as_select())
+        .load(conn)
+}

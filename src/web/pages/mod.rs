@@ -1,10 +1,17 @@
 //! Request handlers, one file per area, one `verb_noun` function per route.
 
 pub mod account;
+pub mod api;
+pub mod ask;
 pub mod docs;
 pub mod health;
 pub mod home;
+pub mod moderation;
+pub mod notifications;
+pub mod question;
+pub mod questions;
 pub mod search;
+pub mod sitemap;
 pub mod staff_users;
 pub mod troubleshoot;
 pub mod users;

@@ -1,0 +1,161 @@
+//! Asking a question: the form (pre-filled from the URL), the preview with
+//! similar questions and articles, and posting.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::rate_limit::{rules, Rule};
+use crate::auth::tokens;
+use crate::db::unix_now;
+use crate::error::{AppError, AppResult};
+use crate::search::SearchRequest;
+use crate::service::questions::{self, Actor};
+use crate::web::session::{CurrentUser, Visitor};
+use crate::web::views::kind_label;
+use crate::web::{param, query_params, render, render_status, see_other, with_db};
+
+/// A similar question or article shown while asking.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    /// Title (highlighted, escaped HTML).
+    pub title_html: String,
+    /// Link.
+    pub url: String,
+    /// "Question", "Article", "Troubleshooting step".
+    pub kind_label: &'static str,
+    /// Solved question.
+    pub solved: bool,
+}
+
+/// Up to `limit` documents similar to `text` (any kind), best first.
+pub async fn similar(state: &web::Data<AppState>, text: &str, limit: usize) -> AppResult<Vec<Suggestion>> {
+    let text: String = text.chars().take(200).collect();
+    if text.trim().chars().count() < 3 {
+        return Ok(Vec::new());
+    }
+    let search = state.search.clone();
+    let results = web::block(move || {
+        // Trailing space: whole words only, no prefix guessing.
+        let query = format!("{} ", text.trim());
+        search.search(&SearchRequest { text: &query, kind: None, limit, offset: 0 })
+    })
+    .await
+    .map_err(AppError::internal)??;
+    Ok(results
+        .hits
+        .into_iter()
+        .map(|h| Suggestion { title_html: h.title_html, url: h.url, kind_label: kind_label(&h.kind), solved: h.solved })
+        .collect())
+}
+
+/// What the ask form shows.
+#[derive(Debug, Default, Serialize)]
+struct AskPage {
+    title: String,
+    body: String,
+    tags: String,
+    submit_key: String,
+    errors: Vec<String>,
+    preview_html: Option<String>,
+    similar: Vec<Suggestion>,
+    limits: Limits,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Limits {
+    title_min: usize,
+    title_max: usize,
+    body_max: usize,
+    tags_max: usize,
+}
+
+fn limits() -> Limits {
+    Limits { title_min: questions::TITLE_MIN, title_max: questions::TITLE_MAX, body_max: questions::BODY_MAX, tags_max: questions::TAGS_MAX }
+}
+
+fn new_submit_key() -> AppResult<String> {
+    tokens::random_token().map_err(AppError::internal)
+}
+
+/// GET /questions/ask?title=…&body=…&tags=…
+pub async fn get_ask(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
+    visitor.require_user()?;
+    let params = query_params(req.query_string());
+    let take = |key: &str, max: usize| param(&params, key).unwrap_or("").chars().take(max).collect::<String>();
+    let page = AskPage {
+        title: take("title", questions::TITLE_MAX * 2),
+        body: take("body", questions::BODY_MAX),
+        tags: take("tags", 200),
+        submit_key: new_submit_key()?,
+        limits: limits(),
+        ..Default::default()
+    };
+    render(&state, &visitor, "questions/ask.html", &page)
+}
+
+/// Fields of the ask form.
+#[derive(Debug, Deserialize)]
+pub struct AskForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    tags: String,
+    #[serde(default)]
+    submit_key: String,
+    /// `preview` or `post`.
+    #[serde(default)]
+    action: String,
+}
+
+/// Applies the posting limit of `rule` to `user` (tighter for new accounts).
+pub fn check_post_limit(state: &AppState, user: &CurrentUser, what: &str, rule: (Rule, Rule)) -> AppResult<()> {
+    let is_new = unix_now() - user.created_at < rules::NEW_ACCOUNT_SECS;
+    let chosen = if is_new { rule.0 } else { rule.1 };
+    state.limiter.hit(&format!("{what}:{}", user.id), chosen).map_err(AppError::TooManyRequests)
+}
+
+/// POST /questions/ask: preview (with similar questions) or post.
+pub async fn post_ask(state: web::Data<AppState>, visitor: Visitor, form: web::Form<AskForm>) -> AppResult<HttpResponse> {
+    let user = visitor.require_user()?.clone();
+    visitor.verify_csrf(&form.csrf)?;
+    let form = form.into_inner();
+    let submit_key = if form.submit_key.len() == 64 { form.submit_key.clone() } else { new_submit_key()? };
+    let mut page = AskPage {
+        title: form.title.clone(),
+        body: form.body.clone(),
+        tags: form.tags.clone(),
+        submit_key: submit_key.clone(),
+        limits: limits(),
+        ..Default::default()
+    };
+    let validated = questions::validate_question(&form.title, &form.body, &form.tags);
+    if form.action == "preview" {
+        page.preview_html = Some(crate::markdown::render_post(&form.body).html);
+        page.similar = similar(&state, &format!("{} {}", form.title, form.tags), 8).await?;
+        if let Err(errors) = validated {
+            page.errors = errors;
+        }
+        return render(&state, &visitor, "questions/ask.html", &page);
+    }
+    let draft = match validated {
+        Ok(draft) => draft,
+        Err(errors) => {
+            page.errors = errors;
+            return render_status(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "questions/ask.html", &page);
+        }
+    };
+    if let Err(e) = check_post_limit(&state, &user, "ask", rules::ASK) {
+        page.errors.push(e.public_message());
+        return render_status(&state, &visitor, StatusCode::TOO_MANY_REQUESTS, "questions/ask.html", &page);
+    }
+    let actor = Actor { id: user.id, role: user.role };
+    let question = with_db(&state, move |conn| questions::ask(conn, actor, &draft, Some(&submit_key), unix_now())).await?;
+    state.indexer.notify();
+    Ok(see_other(&question.path()))
+}

@@ -1,0 +1,67 @@
+//! The signed-in user's notifications.
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::db::models::notifications::{self, ANSWER_ACCEPTED, NEW_ANSWER, STAFF_ACCEPTED};
+use crate::db::models::{questions, users};
+use crate::db::unix_now;
+use crate::error::AppResult;
+use crate::web::session::Visitor;
+use crate::web::templates::format_ago;
+use crate::web::views::UserRef;
+use crate::web::{render, with_db};
+
+#[derive(Debug, Serialize)]
+struct NotificationView {
+    text: String,
+    url: String,
+    actor: Option<UserRef>,
+    unread: bool,
+    when: String,
+}
+
+#[derive(Debug, Serialize)]
+struct NotificationsPage {
+    items: Vec<NotificationView>,
+}
+
+/// GET /notifications: newest first; viewing marks them read.
+pub async fn get_notifications(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
+    let me = visitor.require_user()?.id;
+    let items = with_db(&state, move |conn| {
+        let list = notifications::recent(conn, me, 100)?;
+        let actors = users::find_many(conn, &list.iter().filter_map(|n| n.actor_id).collect::<Vec<_>>())?;
+        let now = unix_now();
+        let mut items = Vec::with_capacity(list.len());
+        for n in &list {
+            let Some(q) = questions::find(conn, n.question_id)? else { continue };
+            let url = match n.answer_id {
+                Some(a) => format!("{}#answer-{a}", q.path()),
+                None => q.path(),
+            };
+            let text = match n.kind.as_str() {
+                NEW_ANSWER => format!("New answer on your question \u{201c}{}\u{201d}", q.title),
+                ANSWER_ACCEPTED => format!("Your answer on \u{201c}{}\u{201d} was accepted", q.title),
+                STAFF_ACCEPTED => format!("A staff member accepted an answer on your question \u{201c}{}\u{201d}", q.title),
+                _ => format!("Activity on \u{201c}{}\u{201d}", q.title),
+            };
+            items.push(NotificationView {
+                text,
+                url,
+                actor: n.actor_id.and_then(|a| actors.iter().find(|u| u.id == a)).map(UserRef::from),
+                unread: n.read_at.is_none(),
+                when: format_ago(now, n.created_at),
+            });
+        }
+        notifications::mark_all_read(conn, me, now)?;
+        Ok(items)
+    })
+    .await?;
+    let mut visitor = visitor;
+    if let Some(user) = visitor.user.as_mut() {
+        user.unread = 0;
+    }
+    render(&state, &visitor, "questions/notifications.html", &NotificationsPage { items })
+}
