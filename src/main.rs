@@ -114,6 +114,9 @@ fn serve(config: Config) -> ExitCode {
     };
     let s = &started.sync;
     log::info!("content synced: {} added, {} updated, {} removed, {} unchanged", s.added, s.updated, s.removed, s.unchanged);
+    for warning in &s.detached {
+        log::warn!("{warning}");
+    }
     if let Some(token) = &started.setup_token {
         let base = &started.state.config.base_url;
         println!();

@@ -344,8 +344,9 @@ fn classify(current_manual: &str, dest: &str) -> LinkTarget {
     }
 }
 
-/// Maps a relative link to its URL (`other.md#x` -> `/docs/manual/other#x`).
-fn resolve_relative(
+/// Maps a relative link to its URL (`other.md#x` -> `/docs/manual/other#x`);
+/// `slugs` maps `(manual, file stem)` to slugs where front matter renamed them.
+pub fn resolve_relative(
     current_manual: &str,
     dest: &str,
     slugs: &HashMap<(String, String), String>,

@@ -18,6 +18,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    article_revisions (id) {
+        id -> Integer,
+        article_id -> Integer,
+        editor_id -> Nullable<Integer>,
+        manual_id -> Integer,
+        title -> Text,
+        weight -> Integer,
+        tags -> Text,
+        status -> Text,
+        outdated_reason -> Nullable<Text>,
+        body_md -> Text,
+        note -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     articles (id) {
         id -> Integer,
         manual_id -> Integer,
@@ -36,6 +53,22 @@ diesel::table! {
         content_hash -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        detached_path -> Nullable<Text>,
+        source_question_id -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    feedback (id) {
+        id -> Integer,
+        target_kind -> Text,
+        target_id -> Integer,
+        node -> Text,
+        visitor_key -> Text,
+        user_id -> Nullable<Integer>,
+        helpful -> Bool,
+        comment -> Nullable<Text>,
+        created_at -> BigInt,
     }
 }
 
@@ -131,6 +164,16 @@ diesel::table! {
         body_md -> Text,
         tags -> Nullable<Text>,
         note -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    search_clicks (id) {
+        id -> Integer,
+        search_id -> Integer,
+        url -> Text,
+        position -> Integer,
         created_at -> BigInt,
     }
 }
@@ -238,23 +281,30 @@ diesel::table! {
 }
 
 diesel::joinable!(answers -> questions (question_id));
+diesel::joinable!(article_revisions -> articles (article_id));
+diesel::joinable!(article_revisions -> users (editor_id));
 diesel::joinable!(articles -> manuals (manual_id));
+diesel::joinable!(feedback -> users (user_id));
 diesel::joinable!(question_tags -> questions (question_id));
 diesel::joinable!(question_tags -> tags (tag_id));
 diesel::joinable!(revisions -> users (editor_id));
+diesel::joinable!(search_clicks -> search_log (search_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tree_walks -> trees (tree_id));
 diesel::joinable!(votes -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     answers,
+    article_revisions,
     articles,
+    feedback,
     flags,
     manuals,
     notifications,
     question_tags,
     questions,
     revisions,
+    search_clicks,
     search_log,
     search_outbox,
     sessions,

@@ -28,6 +28,8 @@ pub struct SyncReport {
     pub trees_changed: usize,
     /// Trees removed because their file is gone.
     pub trees_removed: usize,
+    /// Files whose article was edited in the browser, so the file was not loaded.
+    pub detached: Vec<String>,
 }
 
 /// Syncs `content` into the database in one transaction.
@@ -65,6 +67,20 @@ fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppRe
         let title_changed = existing.as_ref().is_some_and(|m| m.title != manual.title);
         for article in &manual.articles {
             let current = articles::find_in_manual(conn, manual_id, &article.slug)?;
+            if let Some(current) = current.as_ref().filter(|c| c.source_path.is_none()) {
+                // Edited (or created) in the browser: the database wins, never silently overwritten.
+                kept_article_ids.push(current.id);
+                if current.body_md != article.body_md || current.title != article.title {
+                    report.detached.push(format!(
+                        "{} differs from the article edited in the browser at /docs/{}/{}; the browser version is kept \
+                         (open its editor and choose \"Return to the file version\" to load the file)",
+                        article.path.display(),
+                        manual.slug,
+                        article.slug
+                    ));
+                }
+                continue;
+            }
             if let Some(current) = &current {
                 if current.content_hash == article.hash && current.source_path.is_some() {
                     kept_article_ids.push(current.id);
@@ -100,6 +116,7 @@ fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppRe
                 now,
             )?;
             outbox::enqueue(conn, KIND_ARTICLE, id, now)?;
+            crate::service::articles::record_file_revision(conn, id, &path, now)?;
             kept_article_ids.push(id);
             if current.is_some() {
                 report.updated += 1;

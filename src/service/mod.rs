@@ -2,6 +2,7 @@
 //! content files into the database, and database changes into the search index.
 
 pub mod accounts;
+pub mod articles;
 pub mod content_sync;
 pub mod questions;
 pub mod search_feed;

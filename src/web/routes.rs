@@ -4,7 +4,7 @@ use actix_web::web;
 
 use super::assets;
 use super::pages::{
-    account, api, ask, docs, health, home, moderation, notifications, question, questions, search, sitemap, staff_users,
+    account, api, ask, docs, feedback, health, home, moderation, notifications, question, questions, search, sitemap, staff_articles, staff_users,
     troubleshoot, users,
 };
 
@@ -14,6 +14,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/docs", web::get().to(docs::get_manuals))
         .route("/docs/{manual}", web::get().to(docs::get_manual))
         .route("/docs/{manual}/{article}", web::get().to(docs::get_article))
+        .route("/docs/{manual}/{article}/edit", web::get().to(staff_articles::get_edit_article))
+        .route("/docs/{manual}/{article}/edit", web::post().to(staff_articles::post_edit_article))
+        .route("/docs/{manual}/{article}/revisions", web::get().to(staff_articles::get_article_revisions))
+        .route("/docs/{manual}/{article}/revisions/{id}", web::get().to(staff_articles::get_article_revision))
+        .route("/docs/{manual}/{article}/revisions/{id}/restore", web::post().to(staff_articles::post_restore_revision))
+        .route("/docs/{manual}/{article}/diff", web::get().to(staff_articles::get_article_diff))
+        .route("/docs/{manual}/{article}/reattach", web::post().to(staff_articles::post_reattach))
+        .route("/staff/articles", web::get().to(staff_articles::get_staff_articles))
+        .route("/staff/articles/new", web::get().to(staff_articles::get_new_article))
+        .route("/staff/articles/new", web::post().to(staff_articles::post_new_article))
         .route("/search", web::get().to(search::get_search))
         .route("/troubleshoot", web::get().to(troubleshoot::get_trees))
         .route("/troubleshoot/{tree}", web::get().to(troubleshoot::get_tree_step))
@@ -39,6 +49,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/answers/{id}/revisions", web::get().to(question::get_answer_revisions))
         .route("/answers/{id}/moderate", web::post().to(moderation::post_moderate_answer))
         .route("/flags", web::post().to(moderation::post_flag))
+        .route("/feedback", web::post().to(feedback::post_feedback))
+        .route("/feedback/{id}/comment", web::post().to(feedback::post_feedback_comment))
         .route("/tags", web::get().to(questions::get_tags))
         .route("/tags/{tag}", web::get().to(questions::get_tag))
         .route("/notifications", web::get().to(notifications::get_notifications))

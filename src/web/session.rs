@@ -114,6 +114,17 @@ impl Visitor {
         Ok((token.clone(), Some(token)))
     }
 
+    /// For pages with anonymous forms: this visitor with a CSRF token
+    /// guaranteed, and the cookie to set when the token is new.
+    pub fn with_form_token(&self, secure: bool) -> AppResult<(Visitor, Option<Cookie<'static>>)> {
+        let (token, new) = self.anon_csrf_or_new()?;
+        let mut visitor = self.clone();
+        if visitor.user.is_none() {
+            visitor.anon_csrf = Some(token);
+        }
+        Ok((visitor, new.map(|t| csrf_cookie(&t, secure))))
+    }
+
     /// The view for templates.
     pub fn view(&self) -> Option<ViewerView> {
         self.user.as_ref().map(|u| ViewerView {

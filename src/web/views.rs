@@ -43,6 +43,8 @@ pub struct ArticleLink {
     pub url: String,
     /// Marked outdated.
     pub outdated: bool,
+    /// A draft (listed for staff only).
+    pub draft: bool,
 }
 
 impl ArticleLink {
@@ -53,6 +55,7 @@ impl ArticleLink {
             description: article.description.clone(),
             url: format!("/docs/{manual_slug}/{}", article.slug),
             outdated: article.outdated_reason.is_some(),
+            draft: !article.is_published(),
         }
     }
 }
@@ -136,6 +139,16 @@ pub struct ArticlePage {
     pub outdated_reason: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
+    /// Only visible to staff.
+    pub draft: bool,
+    /// The article's id (feedback form).
+    pub article_id: i32,
+    /// Staff: the editor.
+    pub edit_url: Option<String>,
+    /// The community question it was made from.
+    pub source_question: Option<String>,
+    /// "Was this helpful?"
+    pub feedback: Option<crate::web::pages::feedback::FeedbackBox>,
 }
 
 impl ArticlePage {
@@ -159,6 +172,11 @@ impl ArticlePage {
             updated_iso: format_iso_day(article.updated_at),
             outdated_reason: article.outdated_reason.clone(),
             tags: article.tag_list(),
+            draft: !article.is_published(),
+            article_id: article.id,
+            edit_url: None,
+            source_question: None,
+            feedback: None,
         }
     }
 }

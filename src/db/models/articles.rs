@@ -49,6 +49,10 @@ pub struct Article {
     pub created_at: i64,
     /// Unix seconds: the "last updated" date.
     pub updated_at: i64,
+    /// The file this article came from before a browser edit detached it.
+    pub detached_path: Option<String>,
+    /// The question this article was made from.
+    pub source_question_id: Option<i32>,
 }
 
 impl Article {
@@ -194,4 +198,28 @@ pub fn upsert(conn: &mut Conn, new: &NewArticle<'_>, now: i64) -> QueryResult<i3
 /// Deletes one article.
 pub fn delete(conn: &mut Conn, id: i32) -> QueryResult<usize> {
     diesel::delete(articles::table.find(id)).execute(conn)
+}
+
+/// Every article of every manual with its manual, drafts included (staff list).
+pub fn all_with_manuals(conn: &mut Conn) -> QueryResult<Vec<ArticleInManual>> {
+    let rows: Vec<(Article, String, String)> = articles::table
+        .inner_join(manuals::table)
+        .order((manuals::weight.asc(), manuals::title.asc(), articles::weight.asc(), articles::title.asc()))
+        .select((Article::as_select(), manuals::slug, manuals::title))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(article, manual_slug, manual_title)| ArticleInManual { article, manual_slug, manual_title }).collect())
+}
+
+/// Published articles marked outdated, with their manuals.
+pub fn outdated(conn: &mut Conn) -> QueryResult<Vec<ArticleInManual>> {
+    Ok(all_with_manuals(conn)?.into_iter().filter(|a| a.article.is_published() && a.article.outdated_reason.is_some()).collect())
+}
+
+/// The article (if any) with this slug in this manual, other than `except`.
+pub fn slug_taken(conn: &mut Conn, manual_id: i32, slug: &str, except: Option<i32>) -> QueryResult<bool> {
+    let mut query = articles::table.filter(articles::manual_id.eq(manual_id)).filter(articles::slug.eq(slug)).into_boxed();
+    if let Some(id) = except {
+        query = query.filter(articles::id.ne(id));
+    }
+    diesel::select(diesel::dsl::exists(query.select(articles::id))).get_result(conn)
 }

@@ -3,7 +3,9 @@
 //! async code wrap them in `web::block`.
 
 pub mod answers;
+pub mod article_revisions;
 pub mod articles;
+pub mod feedback;
 pub mod flags;
 pub mod manuals;
 pub mod notifications;

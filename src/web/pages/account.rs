@@ -12,7 +12,7 @@ use crate::db::models::users;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::service::accounts;
-use crate::web::session::{csrf_cookie, safe_next, session_cookie, session_removal_cookie, Visitor};
+use crate::web::session::{safe_next, session_cookie, session_removal_cookie, Visitor};
 use crate::web::{param, query_params, render, render_status, see_other, with_db};
 
 /// Longest display name (characters).
@@ -76,14 +76,10 @@ fn anon_form(
     template: &str,
     page: &AuthPage,
 ) -> AppResult<HttpResponse> {
-    let (token, new_cookie) = visitor.anon_csrf_or_new()?;
-    let mut visitor = visitor.clone();
-    if visitor.user.is_none() {
-        visitor.anon_csrf = Some(token);
-    }
+    let (visitor, new_cookie) = visitor.with_form_token(is_https(state))?;
     let mut response = render_status(state, &visitor, status, template, page)?;
     if let Some(cookie) = new_cookie {
-        response.add_cookie(&csrf_cookie(&cookie, is_https(state))).map_err(AppError::internal)?;
+        response.add_cookie(&cookie).map_err(AppError::internal)?;
     }
     Ok(response)
 }

@@ -1,11 +1,12 @@
 //! Manuals and articles.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
 use crate::db::models::{articles, manuals};
 use crate::error::{AppError, AppResult};
 use crate::web::views::{ArticlePage, ManualCard, ManualPage, ManualsPage};
+use crate::web::pages::feedback::FeedbackBox;
 use crate::web::session::Visitor;
 use crate::web::{render, with_db};
 
@@ -23,31 +24,47 @@ fn manual_not_found(slug: &str) -> AppError {
 /// GET /docs/{manual}
 pub async fn get_manual(state: web::Data<AppState>, visitor: Visitor, path: web::Path<String>) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
+    let is_staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
     let view = with_db(&state, move |conn| {
         let manual = manuals::find_by_slug(conn, &slug)?.ok_or_else(|| manual_not_found(&slug))?;
-        let list = articles::list_for_manual(conn, manual.id, false)?;
+        let list = articles::list_for_manual(conn, manual.id, is_staff)?;
         Ok(ManualPage::new(&manual, &list))
     })
     .await?;
     render(&state, &visitor, "docs/manual.html", &view)
 }
 
-/// GET /docs/{manual}/{article}
-pub async fn get_article(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+/// GET /docs/{manual}/{article}: drafts only for staff.
+pub async fn get_article(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>, req: HttpRequest) -> AppResult<HttpResponse> {
     let (manual_slug, article_slug) = path.into_inner();
-    let view = with_db(&state, move |conn| {
+    let is_staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
+    let mut view = with_db(&state, move |conn| {
         let manual = manuals::find_by_slug(conn, &manual_slug)?.ok_or_else(|| manual_not_found(&manual_slug))?;
         let article = articles::find_in_manual(conn, manual.id, &article_slug)?
-            .filter(articles::Article::is_published)
+            .filter(|a| a.is_published() || is_staff)
             .ok_or_else(|| {
                 AppError::NotFound(format!(
                     "The manual \u{201c}{}\u{201d} has no article \u{201c}{article_slug}\u{201d}. It may have been renamed; try searching for it.",
                     manual.title
                 ))
             })?;
-        let siblings = articles::list_for_manual(conn, manual.id, false)?;
-        Ok(ArticlePage::new(&manual, &article, &siblings))
+        let siblings = articles::list_for_manual(conn, manual.id, is_staff)?;
+        let mut page = ArticlePage::new(&manual, &article, &siblings);
+        if let Some(qid) = article.source_question_id {
+            page.source_question = crate::db::models::questions::find(conn, qid)?.filter(|q| q.deleted_at.is_none()).map(|q| q.path());
+        }
+        page.article_id = article.id;
+        Ok(page)
     })
     .await?;
-    render(&state, &visitor, "docs/article.html", &view)
+    if is_staff {
+        view.edit_url = Some(format!("{}/edit", req.path()));
+    }
+    view.feedback = Some(FeedbackBox::new("article", view.article_id, "", &req));
+    let (visitor, cookie) = visitor.with_form_token(state.config.is_https())?;
+    let mut response = render(&state, &visitor, "docs/article.html", &view)?;
+    if let Some(cookie) = cookie {
+        response.add_cookie(&cookie).map_err(AppError::internal)?;
+    }
+    Ok(response)
 }

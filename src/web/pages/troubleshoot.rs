@@ -118,6 +118,7 @@ struct StepPage {
     /// The answers so far as a query string, for the outcome forms.
     answers: String,
     summaries: Vec<String>,
+    feedback: Option<crate::web::pages::feedback::FeedbackBox>,
 }
 
 /// GET /troubleshoot/{tree}?node=answer&…
@@ -168,6 +169,7 @@ pub async fn get_tree_step(
         notice,
         answers: answers_query,
         summaries,
+        feedback: None,
     };
     let last_node = match &walk.position {
         Position::At(id) => {
@@ -187,6 +189,7 @@ pub async fn get_tree_step(
                 .collect();
             if node.kind == NodeKind::Fix {
                 page.not_solved_url = url_with(&slug, &pairs, Some((&node.id, "no")));
+                page.feedback = Some(crate::web::pages::feedback::FeedbackBox::new("step", tree_id, &node.id, &req));
             }
             page.steps_left = match (node.min_left, node.max_left) {
                 (_, 0) | (_, 1) => "This is the last step.".into(),
@@ -222,19 +225,13 @@ pub async fn get_tree_step(
             with_db(&state, move |conn| Ok(trees::record_step(conn, &key, tree_id, &node, steps, unix_now())?)).await?;
         }
     }
-    let (csrf, csrf_cookie) = visitor.anon_csrf_or_new()?;
-    let mut visitor = visitor;
-    if visitor.user.is_none() {
-        visitor.anon_csrf = Some(csrf);
-    }
+    let (visitor, csrf_cookie) = visitor.with_form_token(state.config.is_https())?;
     let mut response = render(&state, &visitor, "troubleshoot/step.html", &page)?;
     if let Some(token) = token_to_set {
         response.add_cookie(&walk_cookie(&token, state.config.is_https())).map_err(AppError::internal)?;
     }
-    if let Some(token) = csrf_cookie {
-        response
-            .add_cookie(&crate::web::session::csrf_cookie(&token, state.config.is_https()))
-            .map_err(AppError::internal)?;
+    if let Some(cookie) = csrf_cookie {
+        response.add_cookie(&cookie).map_err(AppError::internal)?;
     }
     response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     Ok(response)

@@ -1,0 +1,474 @@
+//! Staff editing of articles in the browser: list, create (also from a
+//! solved question), edit with preview and stale-save detection, revisions,
+//! diffs, restore, and re-attaching a detached file.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::Role;
+use crate::db::models::article_revisions::{self, ArticleRevision};
+use crate::db::models::articles::{self, ArticleInManual};
+use crate::db::models::{manuals, users};
+use crate::db::unix_now;
+use crate::diff::{line_diff, DiffLine};
+use crate::error::{AppError, AppResult};
+use crate::service::articles::{self as editing, SaveOutcome};
+use crate::web::session::Visitor;
+use crate::web::templates::format_day;
+use crate::web::views::UserRef;
+use crate::web::{param, query_params, render, render_status, see_other, with_db};
+
+#[derive(Debug, Serialize)]
+struct ArticleRow {
+    title: String,
+    url: String,
+    edit_url: String,
+    manual: String,
+    status: &'static str,
+    source: String,
+    updated: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ArticlesPage {
+    rows: Vec<ArticleRow>,
+}
+
+/// GET /staff/articles: every article, drafts included.
+pub async fn get_staff_articles(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
+    visitor.require_role(Role::Staff)?;
+    let all = with_db(&state, |conn| Ok(articles::all_with_manuals(conn)?)).await?;
+    let rows = all
+        .iter()
+        .map(|a| ArticleRow {
+            title: a.article.title.clone(),
+            url: format!("/docs/{}/{}", a.manual_slug, a.article.slug),
+            edit_url: format!("/docs/{}/{}/edit", a.manual_slug, a.article.slug),
+            manual: a.manual_title.clone(),
+            status: status_label(a),
+            source: match (&a.article.source_path, &a.article.detached_path) {
+                (Some(p), _) => format!("file {p}"),
+                (None, Some(p)) => format!("edited in the browser (was {p})"),
+                (None, None) => "browser".into(),
+            },
+            updated: format_day(a.article.updated_at),
+        })
+        .collect();
+    render(&state, &visitor, "staff/articles.html", &ArticlesPage { rows })
+}
+
+fn status_label(a: &ArticleInManual) -> &'static str {
+    match (a.article.is_published(), a.article.outdated_reason.is_some()) {
+        (false, _) => "draft",
+        (true, true) => "outdated",
+        (true, false) => "published",
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ManualOption {
+    id: i32,
+    title: String,
+    selected: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct EditorPage {
+    heading: String,
+    action: String,
+    manuals: Vec<ManualOption>,
+    manual_id: i32,
+    title: String,
+    weight: String,
+    tags: String,
+    status: String,
+    outdated_reason: String,
+    body: String,
+    note: String,
+    base_revision: i32,
+    from_question: Option<i32>,
+    file_notice: Option<String>,
+    detached_from: Option<String>,
+    reattach_url: Option<String>,
+    history_url: Option<String>,
+    errors: Vec<String>,
+    preview_html: Option<String>,
+    conflict: Option<ConflictView>,
+}
+
+#[derive(Debug, Serialize)]
+struct ConflictView {
+    editor: Option<UserRef>,
+    when: String,
+    title: String,
+    body: String,
+    diff: Vec<DiffLine>,
+}
+
+/// Fields of the editor.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EditorForm {
+    csrf: String,
+    manual_id: i32,
+    title: String,
+    weight: String,
+    tags: String,
+    status: String,
+    outdated_reason: String,
+    body: String,
+    note: String,
+    base_revision: i32,
+    from_question: Option<i32>,
+    /// `preview` or `save`.
+    action: String,
+}
+
+async fn manual_options(state: &web::Data<AppState>, selected: i32) -> AppResult<Vec<ManualOption>> {
+    let list = with_db(state, |conn| Ok(manuals::list(conn)?)).await?;
+    Ok(list.into_iter().map(|m| ManualOption { selected: m.id == selected, id: m.id, title: m.title }).collect())
+}
+
+impl EditorPage {
+    fn from_form(form: &EditorForm) -> Self {
+        EditorPage {
+            manual_id: form.manual_id,
+            title: form.title.clone(),
+            weight: form.weight.clone(),
+            tags: form.tags.clone(),
+            status: form.status.clone(),
+            outdated_reason: form.outdated_reason.clone(),
+            body: form.body.clone(),
+            note: form.note.clone(),
+            base_revision: form.base_revision,
+            from_question: form.from_question,
+            ..Default::default()
+        }
+    }
+}
+
+/// GET /staff/articles/new?manual=…&from_question=…
+pub async fn get_new_article(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
+    visitor.require_role(Role::Staff)?;
+    let params = query_params(req.query_string());
+    let from_question = param(&params, "from_question").and_then(|v| v.parse::<i32>().ok());
+    let manual_slug = param(&params, "manual").unwrap_or("").to_string();
+    let (promotion, manual_id) = with_db(&state, move |conn| {
+        let promotion = match from_question {
+            Some(id) => Some(editing::promotion(conn, id)?),
+            None => None,
+        };
+        let manual_id = manuals::find_by_slug(conn, &manual_slug)?.map(|m| m.id).unwrap_or(0);
+        Ok((promotion, manual_id))
+    })
+    .await?;
+    let mut page = EditorPage {
+        heading: "New article".into(),
+        action: "/staff/articles/new".into(),
+        manual_id,
+        status: "draft".into(),
+        ..Default::default()
+    };
+    if let Some(p) = promotion {
+        page.heading = "New article from a community answer".into();
+        page.title = p.title;
+        page.body = p.body;
+        page.tags = p.tags.join(", ");
+        page.from_question = Some(p.question_id);
+    }
+    page.manuals = manual_options(&state, page.manual_id).await?;
+    render(&state, &visitor, "staff/article_edit.html", &page)
+}
+
+/// POST /staff/articles/new
+pub async fn post_new_article(state: web::Data<AppState>, visitor: Visitor, form: web::Form<EditorForm>) -> AppResult<HttpResponse> {
+    visitor.verify_csrf(&form.csrf)?;
+    let editor = visitor.require_role(Role::Staff)?.id;
+    let form = form.into_inner();
+    let mut page = EditorPage::from_form(&form);
+    page.heading = "New article".into();
+    page.action = "/staff/articles/new".into();
+    page.manuals = manual_options(&state, form.manual_id).await?;
+    let validated = editing::validate(form.manual_id, &form.title, &form.weight, &form.tags, &form.status, &form.outdated_reason, &form.body, &form.note);
+    if form.action == "preview" {
+        page.preview_html = Some(editing::render(&form.body, "").html);
+        return render(&state, &visitor, "staff/article_edit.html", &page);
+    }
+    let input = match validated {
+        Ok(input) => input,
+        Err(errors) => {
+            page.errors = errors;
+            return render_status(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "staff/article_edit.html", &page);
+        }
+    };
+    let from_question = form.from_question;
+    let (article, manual_slug) = with_db(&state, move |conn| editing::create(conn, editor, &input, from_question, unix_now())).await?;
+    state.indexer.notify();
+    Ok(see_other(&format!("/docs/{manual_slug}/{}", article.slug)))
+}
+
+async fn find_article(state: &web::Data<AppState>, manual: String, slug: String) -> AppResult<ArticleInManual> {
+    with_db(state, move |conn| {
+        let m = manuals::find_by_slug(conn, &manual)?.ok_or_else(|| AppError::NotFound("There is no such manual.".into()))?;
+        let a = articles::find_in_manual(conn, m.id, &slug)?.ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
+        Ok(ArticleInManual { article: a, manual_slug: m.slug, manual_title: m.title })
+    })
+    .await
+}
+
+fn editor_page_for(found: &ArticleInManual, base_revision: i32) -> EditorPage {
+    let a = &found.article;
+    let base = format!("/docs/{}/{}", found.manual_slug, a.slug);
+    EditorPage {
+        heading: format!("Edit \u{201c}{}\u{201d}", a.title),
+        action: format!("{base}/edit"),
+        manual_id: a.manual_id,
+        title: a.title.clone(),
+        weight: a.weight.to_string(),
+        tags: a.tag_list().join(", "),
+        status: status_label(found).to_string(),
+        outdated_reason: a.outdated_reason.clone().unwrap_or_default(),
+        body: a.body_md.clone(),
+        base_revision,
+        file_notice: a.source_path.clone(),
+        detached_from: a.detached_path.clone(),
+        reattach_url: a.detached_path.as_ref().map(|_| format!("{base}/reattach")),
+        history_url: Some(format!("{base}/revisions")),
+        ..Default::default()
+    }
+}
+
+/// GET /docs/{manual}/{article}/edit
+pub async fn get_edit_article(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+    visitor.require_role(Role::Staff)?;
+    let (manual, slug) = path.into_inner();
+    let found = find_article(&state, manual, slug).await?;
+    let id = found.article.id;
+    let base = with_db(&state, move |conn| Ok(article_revisions::latest_id(conn, id)?)).await?;
+    let mut page = editor_page_for(&found, base);
+    page.manuals = manual_options(&state, found.article.manual_id).await?;
+    render(&state, &visitor, "staff/article_edit.html", &page)
+}
+
+/// POST /docs/{manual}/{article}/edit: preview, save, or refuse a stale save.
+pub async fn post_edit_article(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+    form: web::Form<EditorForm>,
+) -> AppResult<HttpResponse> {
+    visitor.verify_csrf(&form.csrf)?;
+    let editor = visitor.require_role(Role::Staff)?.id;
+    let (manual, slug) = path.into_inner();
+    let found = find_article(&state, manual, slug).await?;
+    let form = form.into_inner();
+    let mut page = editor_page_for(&found, form.base_revision);
+    let keep = EditorPage::from_form(&form);
+    page.manual_id = keep.manual_id;
+    page.title = keep.title;
+    page.weight = keep.weight;
+    page.tags = keep.tags;
+    page.status = keep.status;
+    page.outdated_reason = keep.outdated_reason;
+    page.body = keep.body;
+    page.note = keep.note;
+    page.manuals = manual_options(&state, form.manual_id).await?;
+    if form.action == "preview" {
+        page.preview_html = Some(editing::render(&form.body, &found.manual_slug).html);
+        return render(&state, &visitor, "staff/article_edit.html", &page);
+    }
+    let input = match editing::validate(form.manual_id, &form.title, &form.weight, &form.tags, &form.status, &form.outdated_reason, &form.body, &form.note) {
+        Ok(input) => input,
+        Err(errors) => {
+            page.errors = errors;
+            return render_status(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "staff/article_edit.html", &page);
+        }
+    };
+    let id = found.article.id;
+    let base = form.base_revision;
+    let outcome = with_db(&state, move |conn| editing::update(conn, editor, id, base, &input, unix_now())).await?;
+    match outcome {
+        SaveOutcome::Saved(path) => {
+            state.indexer.notify();
+            Ok(see_other(&path))
+        }
+        SaveOutcome::Conflict(theirs) => {
+            let editor_ref = match theirs.editor_id {
+                Some(e) => with_db(&state, move |conn| Ok(users::find(conn, e)?)).await?.as_ref().map(UserRef::from),
+                None => None,
+            };
+            page.base_revision = theirs.id;
+            page.conflict = Some(ConflictView {
+                editor: editor_ref,
+                when: format_day(theirs.created_at),
+                title: theirs.title.clone(),
+                diff: line_diff(&theirs.body_md, &form.body),
+                body: theirs.body_md.clone(),
+            });
+            render_status(&state, &visitor, StatusCode::CONFLICT, "staff/article_edit.html", &page)
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct RevisionRow {
+    id: i32,
+    number: usize,
+    editor: Option<UserRef>,
+    from_file: bool,
+    when: String,
+    note: String,
+    title: String,
+    status: String,
+    view_url: String,
+}
+
+#[derive(Debug, Serialize)]
+struct RevisionsPage {
+    title: String,
+    article_url: String,
+    base_url: String,
+    rows: Vec<RevisionRow>,
+}
+
+async fn revisions_of(state: &web::Data<AppState>, article_id: i32) -> AppResult<(Vec<ArticleRevision>, Vec<users::User>)> {
+    with_db(state, move |conn| {
+        let list = article_revisions::for_article(conn, article_id)?;
+        let users = users::find_many(conn, &list.iter().filter_map(|r| r.editor_id).collect::<Vec<_>>())?;
+        Ok((list, users))
+    })
+    .await
+}
+
+/// GET /docs/{manual}/{article}/revisions
+pub async fn get_article_revisions(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+    visitor.require_role(Role::Staff)?;
+    let (manual, slug) = path.into_inner();
+    let found = find_article(&state, manual, slug).await?;
+    let (list, users) = revisions_of(&state, found.article.id).await?;
+    let base = format!("/docs/{}/{}", found.manual_slug, found.article.slug);
+    let total = list.len();
+    let rows = list
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RevisionRow {
+            id: r.id,
+            number: total - i,
+            editor: r.editor_id.and_then(|e| users.iter().find(|u| u.id == e)).map(UserRef::from),
+            from_file: r.editor_id.is_none(),
+            when: format_day(r.created_at),
+            note: r.note.clone(),
+            title: r.title.clone(),
+            status: if r.status == "draft" { "draft".into() } else if r.outdated_reason.is_some() { "outdated".into() } else { "published".into() },
+            view_url: format!("{base}/revisions/{}", r.id),
+        })
+        .collect();
+    let page = RevisionsPage { title: found.article.title.clone(), article_url: base.clone(), base_url: base, rows };
+    render(&state, &visitor, "staff/article_revisions.html", &page)
+}
+
+#[derive(Debug, Serialize)]
+struct RevisionPage {
+    title: String,
+    article_url: String,
+    revisions_url: String,
+    id: i32,
+    when: String,
+    note: String,
+    body_html: String,
+    restore_url: String,
+}
+
+/// GET /docs/{manual}/{article}/revisions/{id}
+pub async fn get_article_revision(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String, i32)>) -> AppResult<HttpResponse> {
+    visitor.require_role(Role::Staff)?;
+    let (manual, slug, rev) = path.into_inner();
+    let found = find_article(&state, manual, slug).await?;
+    let id = found.article.id;
+    let revision = with_db(&state, move |conn| {
+        article_revisions::find(conn, id, rev)?.ok_or_else(|| AppError::NotFound("There is no such revision.".into()))
+    })
+    .await?;
+    let base = format!("/docs/{}/{}", found.manual_slug, found.article.slug);
+    let page = RevisionPage {
+        title: revision.title.clone(),
+        article_url: base.clone(),
+        revisions_url: format!("{base}/revisions"),
+        id: revision.id,
+        when: format_day(revision.created_at),
+        note: revision.note.clone(),
+        body_html: editing::render(&revision.body_md, &found.manual_slug).html,
+        restore_url: format!("{base}/revisions/{}/restore", revision.id),
+    };
+    render(&state, &visitor, "staff/article_revision.html", &page)
+}
+
+#[derive(Debug, Serialize)]
+struct DiffPage {
+    title: String,
+    revisions_url: String,
+    from: i32,
+    to: i32,
+    title_change: Option<(String, String)>,
+    diff: Vec<DiffLine>,
+}
+
+/// GET /docs/{manual}/{article}/diff?from=…&to=…
+pub async fn get_article_diff(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>, req: HttpRequest) -> AppResult<HttpResponse> {
+    visitor.require_role(Role::Staff)?;
+    let (manual, slug) = path.into_inner();
+    let found = find_article(&state, manual, slug).await?;
+    let params = query_params(req.query_string());
+    let pick = |key: &str| param(&params, key).and_then(|v| v.parse::<i32>().ok());
+    let (Some(from), Some(to)) = (pick("from"), pick("to")) else {
+        return Err(AppError::BadRequest("Choose two revisions to compare.".into()));
+    };
+    let id = found.article.id;
+    let (a, b) = with_db(&state, move |conn| {
+        let a = article_revisions::find(conn, id, from)?.ok_or_else(|| AppError::NotFound("There is no such revision.".into()))?;
+        let b = article_revisions::find(conn, id, to)?.ok_or_else(|| AppError::NotFound("There is no such revision.".into()))?;
+        Ok((a, b))
+    })
+    .await?;
+    let page = DiffPage {
+        title: found.article.title.clone(),
+        revisions_url: format!("/docs/{}/{}/revisions", found.manual_slug, found.article.slug),
+        from,
+        to,
+        title_change: (a.title != b.title).then(|| (a.title.clone(), b.title.clone())),
+        diff: line_diff(&a.body_md, &b.body_md),
+    };
+    render(&state, &visitor, "staff/article_diff.html", &page)
+}
+
+/// Fields of one-button staff forms.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ButtonForm {
+    csrf: String,
+}
+
+/// POST /docs/{manual}/{article}/revisions/{id}/restore
+pub async fn post_restore_revision(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String, i32)>, form: web::Form<ButtonForm>) -> AppResult<HttpResponse> {
+    visitor.verify_csrf(&form.csrf)?;
+    let editor = visitor.require_role(Role::Staff)?.id;
+    let (manual, slug, rev) = path.into_inner();
+    let found = find_article(&state, manual, slug).await?;
+    let id = found.article.id;
+    let path = with_db(&state, move |conn| editing::restore(conn, editor, id, rev, unix_now())).await?;
+    state.indexer.notify();
+    Ok(see_other(&path))
+}
+
+/// POST /docs/{manual}/{article}/reattach: back to the file at the next start.
+pub async fn post_reattach(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>, form: web::Form<ButtonForm>) -> AppResult<HttpResponse> {
+    visitor.verify_csrf(&form.csrf)?;
+    visitor.require_role(Role::Staff)?;
+    let (manual, slug) = path.into_inner();
+    let found = find_article(&state, manual.clone(), slug.clone()).await?;
+    let id = found.article.id;
+    with_db(&state, move |conn| editing::reattach(conn, id)).await?;
+    Ok(see_other(&format!("/docs/{manual}/{slug}/edit")))
+}
