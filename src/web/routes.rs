@@ -4,7 +4,7 @@ use actix_web::web;
 
 use super::assets;
 use super::pages::{
-    account, api, ask, docs, feedback, health, home, moderation, notifications, question, questions, search, sitemap, staff_articles, staff_users,
+    account, api, ask, docs, feedback, health, home, moderation, notifications, question, questions, search, sitemap, staff_articles, staff_dashboard, staff_users,
     troubleshoot, users,
 };
 
@@ -25,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/articles/new", web::get().to(staff_articles::get_new_article))
         .route("/staff/articles/new", web::post().to(staff_articles::post_new_article))
         .route("/search", web::get().to(search::get_search))
+        .route("/search/click", web::get().to(search::get_search_click))
         .route("/troubleshoot", web::get().to(troubleshoot::get_trees))
         .route("/troubleshoot/{tree}", web::get().to(troubleshoot::get_tree_step))
         .route("/troubleshoot/{tree}/solved", web::get().to(troubleshoot::get_tree_solved))
@@ -68,6 +69,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/setup/{token}", web::get().to(account::get_setup))
         .route("/setup/{token}", web::post().to(account::post_setup))
         .route("/users/{name}", web::get().to(users::get_user))
+        .route("/staff", web::get().to(staff_dashboard::get_dashboard))
         .route("/staff/flags", web::get().to(moderation::get_flags))
         .route("/staff/flags/{id}", web::post().to(moderation::post_flag_resolution))
         .route("/staff/users", web::get().to(staff_users::get_staff_users))

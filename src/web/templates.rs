@@ -32,6 +32,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("questions/revisions.html", include_str!("../../templates/questions/revisions.html")),
     ("questions/notifications.html", include_str!("../../templates/questions/notifications.html")),
     ("staff/flags.html", include_str!("../../templates/staff/flags.html")),
+    ("staff/dashboard.html", include_str!("../../templates/staff/dashboard.html")),
     ("staff/articles.html", include_str!("../../templates/staff/articles.html")),
     ("staff/article_edit.html", include_str!("../../templates/staff/article_edit.html")),
     ("staff/article_revisions.html", include_str!("../../templates/staff/article_revisions.html")),

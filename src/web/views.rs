@@ -199,8 +199,10 @@ pub struct HitView {
     pub kind_label: &'static str,
     /// Raw kind.
     pub kind: String,
-    /// Link.
+    /// The document's address.
     pub url: String,
+    /// The link to follow (logs the click, then redirects to `url`).
+    pub href: String,
     /// Highlighted, escaped title.
     pub title_html: String,
     /// Highlighted, escaped snippet.

@@ -301,3 +301,17 @@ pub fn csrf_of(body: &str) -> Option<String> {
     let end = body[at..].find('"')? + at;
     Some(body[at..end].to_string()).filter(|t| !t.is_empty())
 }
+
+/// The target addresses of the results on a search page, in order (the
+/// links go through `/search/click`, which logs the click).
+pub fn result_urls(body: &str) -> Vec<String> {
+    body.split("<li class=\"result ")
+        .skip(1)
+        .filter_map(|part| {
+            let start = part.find("<h2><a href=\"")? + "<h2><a href=\"".len();
+            let href = part[start..start + part[start..].find('"')?].replace("&amp;", "&");
+            let query = href.split_once('?')?.1.to_string();
+            form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "u").map(|(_, v)| v.into_owned())
+        })
+        .collect()
+}

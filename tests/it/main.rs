@@ -3,6 +3,7 @@
 
 mod accounts;
 mod content;
+mod curation;
 mod harness;
 mod indexing;
 mod pages;

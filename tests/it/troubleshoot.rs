@@ -257,12 +257,12 @@ async fn search_lands_on_a_fix_node_with_its_path() {
     let app = app();
     let page = app.get("/search?q=zebracable").await;
     page.assert_contains("<span class=\"kind\">Troubleshooting step</span>");
-    page.assert_contains("href=\"/troubleshoot/printer?power=no\"");
+    assert!(crate::harness::result_urls(&page.body).contains(&"/troubleshoot/printer?power=no".to_string()));
     page.assert_contains("Troubleshooting \u{203a} Printer prints nothing");
     let landed = app.get("/troubleshoot/printer?power=no").await;
     landed.assert_contains("Reseat the power cable");
     let page = app.get("/search?q=queue&kind=step").await;
-    page.assert_contains("href=\"/troubleshoot/printer?power=yes&amp;queue=yes\"");
+    assert!(crate::harness::result_urls(&page.body).contains(&"/troubleshoot/printer?power=yes&queue=yes".to_string()));
     let page = app.get("/search?q=zebracable&kind=article").await;
     assert!(!page.body.contains("result-step"));
     page.assert_contains("Nothing matched");
@@ -297,7 +297,7 @@ async fn tree_changes_follow_into_the_database_and_search() {
     assert_eq!(app.started().sync.trees_changed, 1);
     app.wait_indexed();
     assert!(app.get("/search?q=zebracable").await.body.contains("Nothing matched"));
-    app.get("/search?q=giraffecord").await.assert_contains("/troubleshoot/printer?power=no");
+    assert!(crate::harness::result_urls(&app.get("/search?q=giraffecord").await.body).contains(&"/troubleshoot/printer?power=no".to_string()));
     std::fs::remove_file(app.content_path("troubleshooting/printer.toml")).expect("rm");
     app.restart().expect("restart");
     assert_eq!(app.started().sync.trees_removed, 1);

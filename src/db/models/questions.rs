@@ -290,3 +290,21 @@ pub fn recent_solved(conn: &mut Conn, limit: i64) -> QueryResult<Vec<Question>> 
         .select(Question::as_select())
         .load(conn)
 }
+
+/// Visible questions waiting longest: without answers (`unanswered`), or
+/// without an accepted answer.
+pub fn oldest_waiting(conn: &mut Conn, unanswered: bool, limit: i64) -> QueryResult<Vec<Question>> {
+    let mut query = questions::table
+        .filter(questions::deleted_at.is_null())
+        .filter(questions::closed_reason.is_null())
+        .order((questions::created_at.asc(), questions::id.asc()))
+        .limit(limit)
+        .select(Question::as_select())
+        .into_boxed();
+    query = if unanswered {
+        query.filter(questions::answer_count.eq(0))
+    } else {
+        query.filter(questions::accepted_answer_id.is_null()).filter(questions::answer_count.gt(0))
+    };
+    query.load(conn)
+}

@@ -14,6 +14,7 @@ pub mod questions;
 pub mod search;
 pub mod sitemap;
 pub mod staff_articles;
+pub mod staff_dashboard;
 pub mod staff_users;
 pub mod troubleshoot;
 pub mod users;

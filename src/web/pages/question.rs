@@ -82,6 +82,7 @@ struct QuestionPage {
     signed_in: bool,
     is_staff: bool,
     article_url: Option<String>,
+    promote_url: Option<String>,
     answer_body: String,
     answer_errors: Vec<String>,
     submit_key: String,
@@ -220,6 +221,8 @@ fn build_page(loaded: &Loaded, viewer: Option<&CurrentUser>, answer_body: String
         signed_in: viewer.is_some(),
         is_staff,
         article_url: loaded.article_url.clone(),
+        promote_url: (is_staff && q.accepted_answer_id.is_some() && q.article_id.is_none())
+            .then(|| format!("/staff/articles/new?from_question={}", q.id)),
         answer_body,
         answer_errors,
         submit_key: tokens::random_token().map_err(AppError::internal)?,

@@ -31,6 +31,32 @@ fn search_url(q: &str, kind: Option<&str>, page: usize) -> String {
     format!("/search?{}", url.finish())
 }
 
+/// The logged link of a result: records the click, then redirects.
+fn click_url(search_id: i32, position: usize, url: &str) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("s", &search_id.to_string()).append_pair("p", &position.to_string()).append_pair("u", url);
+    format!("/search/click?{}", query.finish())
+}
+
+/// GET /search/click?s=…&p=…&u=…: logs which result was opened, then goes there.
+pub async fn get_search_click(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    let params = query_params(req.query_string());
+    let target = param(&params, "u").unwrap_or("/");
+    let local = target.starts_with('/') && !target.starts_with("//") && !target.starts_with("/\\") && !target.contains(['\r', '\n']);
+    if !local {
+        return Ok(crate::web::see_other("/search"));
+    }
+    let search_id = param(&params, "s").and_then(|v| v.parse::<i32>().ok());
+    let position = param(&params, "p").and_then(|v| v.parse::<i32>().ok()).unwrap_or(0).clamp(0, 10_000);
+    if let Some(id) = search_id {
+        let url: String = target.chars().take(500).collect();
+        if let Err(e) = with_db(&state, move |conn| Ok(search_log::record_click(conn, id, &url, position, crate::db::unix_now())?)).await {
+            log::warn!("search click log failed: {e}");
+        }
+    }
+    Ok(crate::web::see_other(target))
+}
+
 /// The ask form with the query pre-filled as the title.
 pub fn ask_url(q: &str) -> String {
     let mut url = form_urlencoded::Serializer::new(String::new());
@@ -88,23 +114,20 @@ pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpR
 
     let log_query: String = q.chars().take(200).collect();
     let result_count = i32::try_from(results.total).unwrap_or(i32::MAX);
-    if let Err(e) = with_db(&state, move |conn| {
-        search_log::insert(
+    let search_id = match with_db(&state, move |conn| {
+        Ok(search_log::insert(
             conn,
-            &search_log::NewSearchLogEntry {
-                query: &log_query,
-                kind,
-                result_count,
-                took_us,
-                created_at: crate::db::unix_now(),
-            },
-        )?;
-        Ok(())
+            &search_log::NewSearchLogEntry { query: &log_query, kind, result_count, took_us, created_at: crate::db::unix_now() },
+        )?)
     })
     .await
     {
-        log::warn!("search log write failed: {e}");
-    }
+        Ok(id) => Some(id),
+        Err(e) => {
+            log::warn!("search log write failed: {e}");
+            None
+        }
+    };
 
     view.total = results.total;
     view.relaxed = results.relaxed;
@@ -118,10 +141,16 @@ pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpR
         view.next_url = Some(search_url(&q, kind, page + 1));
     }
     view.corrected = results.corrected.filter(|c| *c != q.to_lowercase()).map(|c| LabelledLink { url: search_url(&c, kind, 1), text: c });
+    let first_position = (page - 1) * PER_PAGE;
     view.hits = results
         .hits
         .into_iter()
-        .map(|h| HitView {
+        .enumerate()
+        .map(|(i, h)| HitView {
+            href: match search_id {
+                Some(id) => click_url(id, first_position + i + 1, &h.url),
+                None => h.url.clone(),
+            },
             kind_label: kind_label(&h.kind),
             kind: h.kind,
             url: h.url,

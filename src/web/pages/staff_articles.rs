@@ -171,6 +171,9 @@ pub async fn get_new_article(state: web::Data<AppState>, visitor: Visitor, req: 
         status: "draft".into(),
         ..Default::default()
     };
+    if let Some(title) = param(&params, "title") {
+        page.title = title.chars().take(150).collect();
+    }
     if let Some(p) = promotion {
         page.heading = "New article from a community answer".into();
         page.title = p.title;

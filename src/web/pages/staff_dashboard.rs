@@ -1,0 +1,225 @@
+//! The staff dashboard: what to write next, on one page. Content gaps from
+//! the search log, articles that did not help, troubleshooters and where
+//! customers stop, questions waiting longest, open flags.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::auth::Role;
+use crate::content::trees::Tree;
+use crate::db::models::search_log::{self, QueryCount};
+use crate::db::models::{articles, feedback, flags, questions, trees};
+use crate::db::unix_now;
+use crate::error::AppResult;
+use crate::web::session::Visitor;
+use crate::web::templates::{format_ago, format_day};
+use crate::web::{param, query_params, render, with_db};
+
+#[derive(Debug, Serialize)]
+struct GapRow {
+    query: String,
+    count: i64,
+    search_url: String,
+    write_url: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ArticleFeedback {
+    title: String,
+    url: String,
+    yes: i64,
+    no: i64,
+    unhelpful_percent: i64,
+    comments: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TreeRow {
+    title: String,
+    url: String,
+    starts: i64,
+    resolved: i64,
+    resolved_percent: i64,
+    escalated: i64,
+    abandoned: i64,
+    top_stop: Option<String>,
+    top_stop_count: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct WaitingQuestion {
+    title: String,
+    url: String,
+    age: String,
+    answers: i32,
+}
+
+#[derive(Debug, Serialize)]
+struct Link {
+    title: String,
+    url: String,
+    note: String,
+}
+
+#[derive(Debug, Serialize)]
+struct DashboardPage {
+    days: i64,
+    other_days: i64,
+    searches: i64,
+    zero_searches: i64,
+    zero_results: Vec<GapRow>,
+    no_click: Vec<GapRow>,
+    chart_svg: String,
+    worst_articles: Vec<ArticleFeedback>,
+    outdated: Vec<Link>,
+    trees: Vec<TreeRow>,
+    unanswered: Vec<WaitingQuestion>,
+    unsolved: Vec<WaitingQuestion>,
+    open_flags: i64,
+}
+
+fn gap_rows(list: Vec<QueryCount>) -> Vec<GapRow> {
+    list.into_iter()
+        .map(|q| {
+            let encoded: String = form_urlencoded::byte_serialize(q.query.as_bytes()).collect();
+            GapRow {
+                search_url: format!("/search?q={encoded}"),
+                write_url: format!("/staff/articles/new?title={encoded}"),
+                query: q.query,
+                count: q.count,
+            }
+        })
+        .collect()
+}
+
+fn percent(part: i64, whole: i64) -> i64 {
+    if whole == 0 { 0 } else { (part * 100 + whole / 2) / whole }
+}
+
+/// Searches per day as bars and the zero-result rate as a line, drawn on
+/// the server (no chart library). Numbers only: nothing to escape.
+pub fn chart(daily: &[(i64, i64, i64)], since: i64, days: i64) -> String {
+    let (width, height, pad) = (600.0_f64, 140.0_f64, 20.0_f64);
+    let max = daily.iter().map(|d| d.1).max().unwrap_or(0).max(1) as f64;
+    let slot = (width - pad * 2.0) / days as f64;
+    let mut bars = String::new();
+    let mut points = Vec::new();
+    for i in 0..days {
+        let day = since + i * 86_400;
+        let (all, zero) = daily.iter().find(|d| d.0 == day).map(|d| (d.1, d.2)).unwrap_or((0, 0));
+        let x = pad + i as f64 * slot;
+        let h = (all as f64 / max) * (height - pad * 2.0);
+        bars.push_str(&format!(
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#9cc3e0\"><title>{}: {all} searches, {zero} without results</title></rect>",
+            x + 1.0,
+            height - pad - h,
+            (slot - 2.0).max(1.0),
+            h,
+            format_day(day)
+        ));
+        if all > 0 {
+            let rate = zero as f64 / all as f64;
+            points.push(format!("{:.1},{:.1}", x + slot / 2.0, height - pad - rate * (height - pad * 2.0)));
+        }
+    }
+    format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"Searches per day (bars) and share without results (line) over {days} days\">\
+         <line x1=\"{pad}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" stroke=\"#dde2ea\"/>{bars}\
+         <polyline points=\"{}\" fill=\"none\" stroke=\"#a32c2c\" stroke-width=\"2\"/></svg>",
+        points.join(" "),
+        y = height - pad,
+        x2 = width - pad,
+    )
+}
+
+/// GET /staff?days=7|30
+pub async fn get_dashboard(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
+    visitor.require_role(Role::Staff)?;
+    let params = query_params(req.query_string());
+    let days: i64 = if param(&params, "days") == Some("30") { 30 } else { 7 };
+    let page = with_db(&state, move |conn| {
+        let now = unix_now();
+        let today = now - now.rem_euclid(86_400);
+        let since = today - (days - 1) * 86_400;
+        let (zero, no_click) = search_log::content_gaps(conn, since, 15)?;
+        let chart_since = today - 29 * 86_400;
+        let daily = search_log::daily(conn, chart_since)?;
+        let in_window: Vec<&(i64, i64, i64)> = daily.iter().filter(|d| d.0 >= since).collect();
+
+        let mut worst = Vec::new();
+        for (article_id, yes, no) in feedback::totals(conn, "article")? {
+            if no == 0 {
+                continue;
+            }
+            let Some(found) = articles::find_with_manual(conn, article_id)? else { continue };
+            worst.push(ArticleFeedback {
+                title: found.article.title.clone(),
+                url: format!("/docs/{}/{}", found.manual_slug, found.article.slug),
+                yes,
+                no,
+                unhelpful_percent: percent(no, yes + no),
+                comments: feedback::comments(conn, "article", article_id, 3)?,
+            });
+        }
+        worst.sort_by(|a, b| b.unhelpful_percent.cmp(&a.unhelpful_percent).then(b.no.cmp(&a.no)));
+        worst.truncate(10);
+
+        let outdated = articles::outdated(conn)?
+            .into_iter()
+            .map(|a| Link {
+                url: format!("/docs/{}/{}", a.manual_slug, a.article.slug),
+                note: a.article.outdated_reason.clone().unwrap_or_default(),
+                title: a.article.title,
+            })
+            .collect();
+
+        let mut tree_rows = Vec::new();
+        for row in trees::list(conn)? {
+            let stats = trees::stats(conn, row.id, now)?;
+            let tree: Option<Tree> = serde_json::from_str(&row.definition).ok();
+            let (top_stop, top_stop_count) = match stats.top_stop {
+                Some((node, n)) => {
+                    let title = tree.as_ref().and_then(|t| t.node(&node)).map(|n| n.title.clone()).unwrap_or(node);
+                    (Some(title), n)
+                }
+                None => (None, 0),
+            };
+            tree_rows.push(TreeRow {
+                title: row.title.clone(),
+                url: format!("/troubleshoot/{}", row.slug),
+                starts: stats.starts,
+                resolved: stats.resolved,
+                resolved_percent: percent(stats.resolved, stats.starts),
+                escalated: stats.escalated,
+                abandoned: stats.abandoned,
+                top_stop,
+                top_stop_count,
+            });
+        }
+        tree_rows.sort_by(|a, b| b.starts.cmp(&a.starts));
+
+        let waiting = |list: Vec<questions::Question>| {
+            list.into_iter()
+                .map(|q| WaitingQuestion { url: q.path(), age: format_ago(now, q.created_at), answers: q.answer_count, title: q.title })
+                .collect::<Vec<_>>()
+        };
+        Ok(DashboardPage {
+            days,
+            other_days: if days == 7 { 30 } else { 7 },
+            searches: in_window.iter().map(|d| d.1).sum(),
+            zero_searches: in_window.iter().map(|d| d.2).sum(),
+            zero_results: gap_rows(zero),
+            no_click: gap_rows(no_click),
+            chart_svg: chart(&daily, chart_since, 30),
+            worst_articles: worst,
+            outdated,
+            trees: tree_rows,
+            unanswered: waiting(questions::oldest_waiting(conn, true, 10)?),
+            unsolved: waiting(questions::oldest_waiting(conn, false, 10)?),
+            open_flags: flags::open_count(conn)?,
+        })
+    })
+    .await?;
+    render(&state, &visitor, "staff/dashboard.html", &page)
+}
