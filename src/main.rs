@@ -33,6 +33,41 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import content from elsewhere.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Fill the database with generated benchmark data (use a fresh data dir).
+    DemoData {
+        /// Questions to generate.
+        #[arg(long, default_value_t = 1000)]
+        questions: usize,
+        /// Answers per question.
+        #[arg(long, default_value_t = 3)]
+        answers_per_question: usize,
+        /// Random seed: the same seed gives the same data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Distinct authors.
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// A Stack Exchange data dump folder (Posts.xml, Users.xml).
+    Stackexchange {
+        /// The unpacked dump.
+        dir: PathBuf,
+    },
+    /// A folder of markdown files, as one manual.
+    Markdown {
+        /// The folder.
+        dir: PathBuf,
+        /// The manual's name (created when missing).
+        #[arg(long)]
+        manual: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +119,10 @@ fn main() -> ExitCode {
         Command::Serve => serve(config),
         Command::Check => check(&config),
         Command::Reindex => reindex(&config),
+        Command::Import(command) => finish(import_command(&config, command)),
+        Command::DemoData { questions, answers_per_question, seed, users } => {
+            finish(demo_data(&config, signpost::service::demo_data::DemoOptions { questions, answers_per_question, seed, users }))
+        }
         Command::User(command) => match user_command(&config, command) {
             Ok(message) => {
                 println!("{message}");
@@ -167,11 +206,7 @@ fn reindex(config: &Config) -> ExitCode {
         let mut feed = search.feed().map_err(|e| {
             format!("cannot lock the search index in {} ({e}); stop the running server first", dir.display())
         })?;
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} documents ({per_sec}, eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        let bar = progress_bar("documents");
         let written = search_feed::rebuild(&pool, &mut feed, &|done, total| {
             bar.set_length(total);
             bar.set_position(done);
@@ -247,4 +282,119 @@ fn user_command(config: &Config, command: UserCommand) -> Result<String, String>
             Ok(format!("{} can sign in again", user.username))
         }
     }
+}
+
+fn finish(result: Result<String, String>) -> ExitCode {
+    match result {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Brings the search index up to date after a bulk write, unless a running
+/// server holds it (then its indexer catches up from the outbox).
+fn refresh_index(config: &Config, pool: &signpost::db::Pool) -> String {
+    let opened = SearchIndex::open(&config.index_dir()).map_err(|e| e.to_string());
+    let feed = opened.and_then(|(search, _)| search.feed().map_err(|e| e.to_string()));
+    match feed {
+        Ok(mut feed) => {
+            let bar = progress_bar("documents");
+            match search_feed::rebuild(pool, &mut feed, &|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            }) {
+                Ok(n) => {
+                    bar.finish_and_clear();
+                    format!("search index rebuilt: {n} documents")
+                }
+                Err(e) => format!("search index not rebuilt ({e}); run `signpost reindex`"),
+            }
+        }
+        Err(_) => "the search index is in use by a running server; it catches up from the outbox".into(),
+    }
+}
+
+fn progress_bar(unit: &str) -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(&format!("{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}})"))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn import_command(config: &Config, command: ImportCommand) -> Result<String, String> {
+    let pool = signpost::db::open(&config.database_path(), 2).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let summary = match command {
+        ImportCommand::Stackexchange { dir } => {
+            let started = std::time::Instant::now();
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg} (eta {eta})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let report = signpost::service::import_stackexchange::import(&mut conn, &dir, &|read, total, posts| {
+                bar.set_length(total);
+                bar.set_position(read);
+                let rate = posts as f64 / started.elapsed().as_secs_f64().max(0.001);
+                bar.set_message(format!("{posts} posts, {rate:.0} posts/s"));
+            })
+            .map_err(|e| e.to_string())?;
+            bar.finish_and_clear();
+            for skipped in &report.skipped {
+                eprintln!("skipped: {skipped}");
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            let posts = report.questions + report.answers;
+            format!(
+                "imported {} users, {} questions, {} answers in {seconds:.1} s ({:.0} posts/s); {} already imported, {} skipped",
+                report.users,
+                report.questions,
+                report.answers,
+                posts as f64 / seconds.max(0.001),
+                report.already,
+                report.skipped.len()
+            )
+        }
+        ImportCommand::Markdown { dir, manual } => {
+            let report = signpost::service::import_markdown::import(&mut conn, &dir, &manual, signpost::db::unix_now()).map_err(|e| e.to_string())?;
+            for skipped in &report.skipped {
+                eprintln!("skipped (already imported): {skipped}");
+            }
+            format!("imported {} articles into /docs/{}; {} skipped", report.created, report.manual, report.skipped.len())
+        }
+    };
+    drop(conn);
+    Ok(format!("{summary}\n{}", refresh_index(config, &pool)))
+}
+
+fn demo_data(config: &Config, options: signpost::service::demo_data::DemoOptions) -> Result<String, String> {
+    let pool = signpost::db::open(&config.database_path(), 2).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let bar = progress_bar("posts");
+    let report = signpost::service::demo_data::generate(&mut conn, options, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    drop(conn);
+    let seconds = started.elapsed().as_secs_f64();
+    let posts = report.questions + report.answers;
+    Ok(format!(
+        "generated {} users, {} questions, {} answers in {seconds:.1} s ({:.0} posts/s)\n{}",
+        report.users,
+        report.questions,
+        report.answers,
+        posts as f64 / seconds.max(0.001),
+        refresh_index(config, &pool)
+    ))
 }

@@ -317,8 +317,8 @@ fn plain_text(events: &[(Event<'_>, Range<usize>)]) -> String {
     text.split('\n').map(str::trim).filter(|l| !l.is_empty() && *l != "#").collect::<Vec<_>>().join("\n")
 }
 
-/// Drops tags and decodes the few entities [`escape_html`] and syntect emit.
-fn strip_tags(html: &str) -> String {
+/// Drops tags and decodes the common entities: plain text of (sanitized) HTML.
+pub fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {
@@ -329,7 +329,7 @@ fn strip_tags(html: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&#x27;", "'").replace("&nbsp;", " ").replace("&amp;", "&")
 }
 
 fn class_is_ours(value: &str) -> bool {

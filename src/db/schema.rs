@@ -14,6 +14,7 @@ diesel::table! {
         submit_key -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        body_format -> Text,
     }
 }
 
@@ -88,6 +89,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_map (source, kind, source_id) {
+        source -> Text,
+        kind -> Text,
+        source_id -> BigInt,
+        local_id -> Integer,
+    }
+}
+
+diesel::table! {
     manuals (id) {
         id -> Integer,
         slug -> Text,
@@ -151,6 +161,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         last_activity_at -> BigInt,
+        body_format -> Text,
     }
 }
 
@@ -299,6 +310,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     articles,
     feedback,
     flags,
+    import_map,
     manuals,
     notifications,
     question_tags,

@@ -167,7 +167,7 @@ fn add_revision(conn: &mut Conn, article_id: i32, editor: Option<i32>, input: &A
 }
 
 /// Creates an article (optionally made from a question, which then links to it).
-pub fn create(conn: &mut Conn, editor: i32, input: &ArticleInput, from_question: Option<i32>, now: i64) -> AppResult<(Article, String)> {
+pub fn create(conn: &mut Conn, editor: Option<i32>, input: &ArticleInput, from_question: Option<i32>, now: i64) -> AppResult<(Article, String)> {
     conn.immediate_transaction(|conn| {
         let manual = manuals_by_id(conn, input.manual_id)?;
         let slug = free_slug(conn, manual.id, &input.title, None)?;
@@ -202,7 +202,7 @@ pub fn create(conn: &mut Conn, editor: i32, input: &ArticleInput, from_question:
                 .execute(conn)?;
             outbox::enqueue(conn, KIND_QUESTION, question_id, now)?;
         }
-        add_revision(conn, id, Some(editor), input, now)?;
+        add_revision(conn, id, editor, input, now)?;
         outbox::enqueue(conn, KIND_ARTICLE, id, now)?;
         let article = articles::find_with_manual(conn, id)?.ok_or_else(|| AppError::internal("created article vanished"))?;
         Ok((article.article, article.manual_slug))

@@ -4,5 +4,8 @@
 pub mod accounts;
 pub mod articles;
 pub mod content_sync;
+pub mod demo_data;
+pub mod import_markdown;
+pub mod import_stackexchange;
 pub mod questions;
 pub mod search_feed;

@@ -5,6 +5,7 @@ mod accounts;
 mod content;
 mod curation;
 mod harness;
+mod import;
 mod indexing;
 mod pages;
 mod qa;

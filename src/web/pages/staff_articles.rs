@@ -207,7 +207,7 @@ pub async fn post_new_article(state: web::Data<AppState>, visitor: Visitor, form
         }
     };
     let from_question = form.from_question;
-    let (article, manual_slug) = with_db(&state, move |conn| editing::create(conn, editor, &input, from_question, unix_now())).await?;
+    let (article, manual_slug) = with_db(&state, move |conn| editing::create(conn, Some(editor), &input, from_question, unix_now())).await?;
     state.indexer.notify();
     Ok(see_other(&format!("/docs/{manual_slug}/{}", article.slug)))
 }
