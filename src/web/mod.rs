@@ -78,6 +78,41 @@ pub fn render_string(
         .map_err(|e| AppError::Internal(format!("template {template}: {}", error_chain(&e))))
 }
 
+/// Adds `ETag` (a hash of the body) and `Last-Modified`, and answers
+/// `304 Not Modified` when the browser's copy is current. `If-None-Match`
+/// wins over `If-Modified-Since`; the date is trusted only for anonymous
+/// visitors, whose page depends on the content alone.
+pub fn conditional(req: &actix_web::HttpRequest, response: HttpResponse, html_hash: &str, last_modified: i64, anonymous: bool) -> HttpResponse {
+    let etag = format!("W/\"{}\"", &html_hash[..16.min(html_hash.len())]);
+    let modified = chrono::DateTime::from_timestamp(last_modified, 0).map(|d| d.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
+    let not_modified = match req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        Some(tags) => tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
+        None => anonymous
+            && req
+                .headers()
+                .get(header::IF_MODIFIED_SINCE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+                .is_some_and(|since| since.timestamp() >= last_modified),
+    };
+    let mut response = if not_modified {
+        let mut r = HttpResponse::NotModified().finish();
+        r.extensions_mut().insert(errors::KeepBody);
+        r
+    } else {
+        response
+    };
+    let headers = response.headers_mut();
+    if let Ok(value) = header::HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if let Some(Ok(value)) = modified.map(|m| header::HeaderValue::from_str(&m)) {
+        headers.insert(header::LAST_MODIFIED, value);
+    }
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+    response
+}
+
 /// A redirect after a successful form post (303 See Other).
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()

@@ -135,6 +135,8 @@ pub struct ArticlePage {
     pub updated: String,
     /// The same as an ISO date, for `<time datetime>`.
     pub updated_iso: String,
+    /// Unix seconds of the last change (Last-Modified).
+    pub updated_unix: i64,
     /// The outdated notice.
     pub outdated_reason: Option<String>,
     /// Tags.
@@ -170,6 +172,7 @@ impl ArticlePage {
             next: next.map(|a| ArticleLink::new(&manual.slug, a)),
             updated: format_day(article.updated_at),
             updated_iso: format_iso_day(article.updated_at),
+            updated_unix: article.updated_at,
             outdated_reason: article.outdated_reason.clone(),
             tags: article.tag_list(),
             draft: !article.is_published(),

@@ -74,8 +74,17 @@ impl TestApp {
 
     /// GET `path`.
     pub async fn get(&self, path: &str) -> Page {
+        self.get_with(path, &[]).await
+    }
+
+    /// GET `path` with extra request headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Page {
         let service = test::init_service(app::build_app(self.started().state.clone())).await;
-        let response = test::call_service(&service, test::TestRequest::get().uri(path).to_request()).await;
+        let mut request = test::TestRequest::get().uri(path);
+        for (name, value) in headers {
+            request = request.insert_header((name.to_string(), value.to_string()));
+        }
+        let response = test::call_service(&service, request.to_request()).await;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = test::read_body(response).await;

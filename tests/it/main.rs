@@ -4,6 +4,7 @@
 mod accounts;
 mod content;
 mod curation;
+mod durability;
 mod harness;
 mod import;
 mod indexing;

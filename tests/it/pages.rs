@@ -162,3 +162,34 @@ async fn markdown_in_content_is_sanitized_on_the_page() {
     assert!(!body.contains("onerror"), "{body}");
     assert!(!body.contains("javascript:"), "{body}");
 }
+
+#[actix_web::test]
+async fn article_pages_answer_304_when_unchanged_and_compress() {
+    let app = TestApp::builder()
+        .file("manuals/guide/_index.md", &manual_index("Guide"))
+        .file("manuals/guide/one.md", "+++\ntitle = \"One\"\nupdated = 2026-01-05\n+++\nSome text that is long enough to be worth compressing. Some text that is long enough to be worth compressing.\n")
+        .start();
+    let first = app.get("/docs/guide/one").await;
+    assert_eq!(first.status, 200);
+    let etag = first.header("etag").to_string();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    assert_eq!(first.header("last-modified"), "Mon, 05 Jan 2026 00:00:00 GMT");
+    // The page carries the visitor's form token: reuse its cookie, as a browser would.
+    let cookie = first.headers.get_all("set-cookie").filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("sp_csrf=")).expect("csrf cookie");
+    let cookie = cookie.split(';').next().expect("pair").to_string();
+    let again = app.get_with("/docs/guide/one", &[("cookie", &cookie)]).await;
+    let etag = again.header("etag").to_string();
+    let cached = app.get_with("/docs/guide/one", &[("cookie", &cookie), ("if-none-match", &etag)]).await;
+    assert_eq!(cached.status, 304);
+    assert!(cached.body.is_empty());
+    let stale = app.get_with("/docs/guide/one", &[("cookie", &cookie), ("if-none-match", "W/\"0000\"")]).await;
+    assert_eq!(stale.status, 200);
+    let by_date = app.get_with("/docs/guide/one", &[("cookie", &cookie), ("if-modified-since", "Tue, 06 Jan 2026 00:00:00 GMT")]).await;
+    assert_eq!(by_date.status, 304);
+    let older = app.get_with("/docs/guide/one", &[("cookie", &cookie), ("if-modified-since", "Sun, 04 Jan 2026 00:00:00 GMT")]).await;
+    assert_eq!(older.status, 200);
+    for encoding in ["br", "gzip"] {
+        let page = app.get_with("/docs/guide/one", &[("accept-encoding", encoding)]).await;
+        assert_eq!(page.header("content-encoding"), encoding);
+    }
+}

@@ -62,9 +62,11 @@ pub async fn get_article(state: web::Data<AppState>, visitor: Visitor, path: web
     }
     view.feedback = Some(FeedbackBox::new("article", view.article_id, "", &req));
     let (visitor, cookie) = visitor.with_form_token(state.config.is_https())?;
-    let mut response = render(&state, &visitor, "docs/article.html", &view)?;
+    let html = crate::web::render_string(&state, Some(&visitor), "docs/article.html", &view)?;
+    let hash = crate::content::content_hash(html.as_bytes());
+    let mut response = HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html);
     if let Some(cookie) = cookie {
         response.add_cookie(&cookie).map_err(AppError::internal)?;
     }
-    Ok(response)
+    Ok(crate::web::conditional(&req, response, &hash, view.updated_unix, visitor.user.is_none()))
 }
