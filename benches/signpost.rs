@@ -1,1 +1,122 @@
-fn main() {}
+//! Micro-benchmarks (`cargo bench`): typo-tolerant search with snippets,
+//! markdown rendering of a long article, and serving a question page.
+//!
+//! The search benchmark indexes 10,000 generated documents; set
+//! `SIGNPOST_BENCH_LARGE=1` to add the 1,000,000-document case (about a
+//! minute to build). Speed targets are checked here and by `benches/load.sh`,
+//! never by timed unit tests.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use signpost::search::{SearchDoc, SearchIndex, SearchRequest};
+use signpost::service::demo_data::{body, title, Rng, Vocabulary};
+
+/// 1-3 word queries, some misspelt, the last word sometimes a prefix.
+const QUERIES: &[&str] = &["printer", "pasword reset", "router firmware update", "instal", "wireless conect", "blinking light", "searh index", "backup restor", "login cookie sesion", "toner"];
+
+fn build_index(docs: usize) -> (tempfile::TempDir, SearchIndex) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (index, _) = SearchIndex::open(dir.path()).expect("index");
+    let mut feed = index.feed().expect("writer");
+    let vocabulary = Vocabulary::new(20_000);
+    let mut rng = Rng::new(1);
+    let mut batch = Vec::with_capacity(10_000);
+    for i in 0..docs {
+        let b = body(&vocabulary, &mut rng, (1, 4), (12, 70));
+        batch.push(signpost::search::indexer::GroupUpdate {
+            group: format!("question:{i}"),
+            docs: vec![SearchDoc {
+                kind: "question".into(),
+                group: format!("question:{i}"),
+                url: format!("/questions/{i}/x"),
+                title: title(&vocabulary, &mut rng),
+                body: b.text,
+                tags: vec![vocabulary.word(&mut rng).to_string()],
+                breadcrumb: "Questions".into(),
+                boost: 1.0 + rng.unit(),
+                solved: rng.below(2) == 0,
+            }],
+        });
+        if batch.len() == 10_000 {
+            feed.stage(&batch).expect("stage");
+            batch.clear();
+        }
+    }
+    feed.stage(&batch).expect("stage");
+    feed.commit(1).expect("commit");
+    drop(feed);
+    (dir, index)
+}
+
+fn search(c: &mut Criterion) {
+    let mut sizes = vec![10_000];
+    if std::env::var("SIGNPOST_BENCH_LARGE").is_ok() {
+        sizes.push(1_000_000);
+    }
+    let mut group = c.benchmark_group("search");
+    for size in sizes {
+        let (_dir, index) = build_index(size);
+        let mut i = 0;
+        group.bench_with_input(BenchmarkId::new("typo_tolerant_with_snippets", size), &size, |b, _| {
+            b.iter(|| {
+                i = (i + 1) % QUERIES.len();
+                black_box(index.search(&SearchRequest { text: QUERIES[i], kind: None, limit: 10, offset: 0 }).expect("search"))
+            })
+        });
+    }
+    group.finish();
+}
+
+fn long_article() -> String {
+    let vocabulary = Vocabulary::new(5_000);
+    let mut rng = Rng::new(3);
+    let mut md = String::new();
+    for section in 0..40 {
+        md.push_str(&format!("## Section {section}: {}\n\n", title(&vocabulary, &mut rng)));
+        md.push_str(&body(&vocabulary, &mut rng, (2, 4), (30, 80)).md);
+        md.push_str("\n\n| Setting | Default | Meaning |\n|---|---|---|\n| listen | 127.0.0.1:8080 | where to listen |\n\n");
+        md.push_str("```rust\nfn main() {\n    let answer = 42;\n    println!(\"{answer}\");\n}\n```\n\n> [!NOTE]\n> Keep the data dir on a local disk.\n\n");
+    }
+    md
+}
+
+fn markdown(c: &mut Criterion) {
+    let md = long_article();
+    c.bench_function("markdown/render_long_article", |b| {
+        b.iter(|| black_box(signpost::markdown::render(black_box(&md), signpost::markdown::Profile::Trusted, &|_| None)))
+    });
+}
+
+fn question_page(c: &mut Criterion) {
+    use actix_web::test;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = signpost::config::Config::default();
+    config.data_dir = dir.path().join("data");
+    config.content_dir = dir.path().join("content");
+    let runtime = actix_web::rt::System::new();
+    let started = signpost::app::start(config).expect("start");
+    {
+        let mut conn = started.state.db.get().expect("db");
+        signpost::service::demo_data::generate(&mut conn, signpost::service::demo_data::DemoOptions { questions: 200, answers_per_question: 5, seed: 9, users: 50 }, &|_, _| {})
+            .expect("demo data");
+    }
+    let service = runtime.block_on(test::init_service(signpost::app::build_app(started.state.clone())));
+    let path = runtime.block_on(async {
+        let response = test::call_service(&service, test::TestRequest::get().uri("/questions/100").to_request()).await;
+        response.headers().get("location").and_then(|v| v.to_str().ok()).map(String::from).expect("canonical url")
+    });
+    c.bench_function("question_page/render_with_5_answers", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let response = test::call_service(&service, test::TestRequest::get().uri(&path).to_request()).await;
+                assert!(response.status().is_success());
+                black_box(test::read_body(response).await)
+            })
+        })
+    });
+    drop(started);
+}
+
+criterion_group!(benches, search, markdown, question_page);
+criterion_main!(benches);

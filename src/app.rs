@@ -26,6 +26,8 @@ use crate::service::search_feed::{IndexerSignal, IndexerTask};
 pub struct AppState {
     /// Database pool.
     pub db: Pool,
+    /// Pool for analytics writes (search log, clicks, walks): no fsync per write.
+    pub analytics: Pool,
     /// The search index (shared reader).
     pub search: SearchIndex,
     /// Compiled templates.
@@ -77,11 +79,13 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         crate::db::models::sessions::delete_expired(&mut conn, db::unix_now(), crate::auth::SESSION_IDLE_SECS).map_err(AppError::from)?;
         accounts::issue_setup_token(&mut conn, db::unix_now())?
     };
+    let analytics = db::open_analytics(&config.database_path(), 4)?;
     let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
     let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild)?;
     let templates = site::templates::load().map_err(|e| AppError::Internal(format!("templates: {e}")))?;
     let state = web::Data::new(AppState {
         db: pool,
+        analytics,
         search,
         templates,
         config: Arc::new(config),

@@ -44,6 +44,32 @@ impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqliteSettings {
     }
 }
 
+/// Settings of the analytics pool: the same, but `synchronous = NORMAL`.
+/// Search logs, clicks and troubleshooting walks are statistics: losing the
+/// last second of them in a power cut is acceptable, an fsync per search is
+/// not. Posts and accounts always go through the main pool.
+#[derive(Debug, Clone, Copy)]
+struct AnalyticsSettings;
+
+impl CustomizeConnection<Conn, diesel::r2d2::Error> for AnalyticsSettings {
+    fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A second, small pool on the same database for analytics writes (see
+/// [`AnalyticsSettings`]). Call after [`open`], which runs the migrations.
+pub fn open_analytics(path: &Path, max_size: u32) -> AppResult<Pool> {
+    let manager = ConnectionManager::<Conn>::new(path.to_string_lossy().to_string());
+    diesel::r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(10))
+        .connection_customizer(Box::new(AnalyticsSettings))
+        .build(manager)
+        .map_err(|e| AppError::Internal(format!("cannot open database {}: {e}", path.display())))
+}
+
 /// Opens (creating if needed) the database at `path`, applies pending
 /// migrations and returns a pool.
 pub fn open(path: &Path, max_size: u32) -> AppResult<Pool> {

@@ -65,12 +65,13 @@ pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<Sear
             if q.deleted_at.is_some() {
                 return Ok(Vec::new());
             }
+            // The question, its accepted answer, then the best other answers.
             let mut body = q.body_text.clone();
-            if let Some(accepted) = q.accepted_answer_id.and_then(|a| answers::find(conn, a).ok().flatten()) {
-                if accepted.deleted_at.is_none() {
-                    body.push_str("\n");
-                    body.push_str(&accepted.body_text);
-                }
+            let mut listed = answers::for_question(conn, id, false)?;
+            listed.sort_by_key(|a| (Some(a.id) != q.accepted_answer_id, -a.score, a.id));
+            for answer in listed.iter().take(6) {
+                body.push_str("\n");
+                body.push_str(&answer.body_text);
             }
             let solved = q.accepted_answer_id.is_some();
             // Equal text relevance: solved first, then higher scores.

@@ -144,6 +144,21 @@ where
     .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
 }
 
+/// Like [`with_db`] on the analytics pool (statistics, not content).
+pub async fn with_analytics<T, F>(state: &web::Data<AppState>, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
+{
+    let pool = state.analytics.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
+}
+
 /// A JSON response that the error renderer leaves alone.
 pub fn json_response(status: actix_web::http::StatusCode, value: &impl Serialize) -> HttpResponse {
     let mut response = HttpResponse::build(status)

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::db::models::articles::Article;
+use crate::db::models::articles::{Article, ArticleHead};
 use crate::db::models::manuals::{Manual, ManualSummary};
 use crate::markdown::TocEntry;
 use crate::web::templates::{format_day, format_iso_day};
@@ -58,6 +58,17 @@ impl ArticleLink {
             draft: !article.is_published(),
         }
     }
+
+    /// The link from a list row.
+    pub fn from_head(manual_slug: &str, head: &ArticleHead) -> Self {
+        ArticleLink {
+            title: head.title.clone(),
+            description: head.description.clone(),
+            url: format!("/docs/{manual_slug}/{}", head.slug),
+            outdated: head.outdated_reason.is_some(),
+            draft: head.status == crate::db::models::articles::STATUS_DRAFT,
+        }
+    }
 }
 
 /// `/`
@@ -95,12 +106,12 @@ pub struct ManualPage {
 
 impl ManualPage {
     /// Builds the page.
-    pub fn new(manual: &Manual, articles: &[Article]) -> Self {
+    pub fn new(manual: &Manual, articles: &[ArticleHead]) -> Self {
         ManualPage {
             title: manual.title.clone(),
             description: manual.description.clone(),
             intro_html: manual.intro_html.clone(),
-            articles: articles.iter().map(|a| ArticleLink::new(&manual.slug, a)).collect(),
+            articles: articles.iter().map(|a| ArticleLink::from_head(&manual.slug, a)).collect(),
         }
     }
 }
@@ -155,7 +166,7 @@ pub struct ArticlePage {
 
 impl ArticlePage {
     /// Builds the page from the article, its manual and its siblings in order.
-    pub fn new(manual: &Manual, article: &Article, siblings: &[Article]) -> Self {
+    pub fn new(manual: &Manual, article: &Article, siblings: &[ArticleHead]) -> Self {
         let position = siblings.iter().position(|a| a.id == article.id);
         let prev = position.and_then(|i| i.checked_sub(1)).and_then(|i| siblings.get(i));
         let next = position.and_then(|i| siblings.get(i + 1));
@@ -168,8 +179,8 @@ impl ArticlePage {
             ],
             body_html: article.body_html.clone(),
             toc: serde_json::from_str(&article.toc_json).unwrap_or_default(),
-            prev: prev.map(|a| ArticleLink::new(&manual.slug, a)),
-            next: next.map(|a| ArticleLink::new(&manual.slug, a)),
+            prev: prev.map(|a| ArticleLink::from_head(&manual.slug, a)),
+            next: next.map(|a| ArticleLink::from_head(&manual.slug, a)),
             updated: format_day(article.updated_at),
             updated_iso: format_iso_day(article.updated_at),
             updated_unix: article.updated_at,

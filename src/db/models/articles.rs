@@ -119,6 +119,37 @@ pub struct ArticleInManual {
     pub manual_title: String,
 }
 
+/// The few columns lists and previous/next links need (no bodies).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct ArticleHead {
+    /// Primary key.
+    pub id: i32,
+    /// URL segment.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub description: String,
+    /// Outdated notice.
+    pub outdated_reason: Option<String>,
+    /// `published` or `draft`.
+    pub status: String,
+}
+
+/// Heads of a manual's articles in reading order; drafts only when asked.
+pub fn heads_for_manual(conn: &mut Conn, manual_id: i32, include_drafts: bool) -> QueryResult<Vec<ArticleHead>> {
+    let mut query = articles::table
+        .filter(articles::manual_id.eq(manual_id))
+        .order((articles::weight.asc(), articles::title.asc(), articles::id.asc()))
+        .select(ArticleHead::as_select())
+        .into_boxed();
+    if !include_drafts {
+        query = query.filter(articles::status.ne(STATUS_DRAFT));
+    }
+    query.load(conn)
+}
+
 /// Articles of a manual in reading order; drafts only when `include_drafts`.
 pub fn list_for_manual(
     conn: &mut Conn,

@@ -27,7 +27,7 @@ pub async fn get_manual(state: web::Data<AppState>, visitor: Visitor, path: web:
     let is_staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
     let view = with_db(&state, move |conn| {
         let manual = manuals::find_by_slug(conn, &slug)?.ok_or_else(|| manual_not_found(&slug))?;
-        let list = articles::list_for_manual(conn, manual.id, is_staff)?;
+        let list = articles::heads_for_manual(conn, manual.id, is_staff)?;
         Ok(ManualPage::new(&manual, &list))
     })
     .await?;
@@ -48,7 +48,7 @@ pub async fn get_article(state: web::Data<AppState>, visitor: Visitor, path: web
                     manual.title
                 ))
             })?;
-        let siblings = articles::list_for_manual(conn, manual.id, is_staff)?;
+        let siblings = articles::heads_for_manual(conn, manual.id, is_staff)?;
         let mut page = ArticlePage::new(&manual, &article, &siblings);
         if let Some(qid) = article.source_question_id {
             page.source_question = crate::db::models::questions::find(conn, qid)?.filter(|q| q.deleted_at.is_none()).map(|q| q.path());

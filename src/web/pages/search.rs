@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::search::SearchRequest;
 use crate::web::views::{kind_label, HitView, KindTab, LabelledLink, ManualCard, SearchPage};
 use crate::web::session::Visitor;
-use crate::web::{param, query_params, render, with_db};
+use crate::web::{param, query_params, render, with_analytics, with_db};
 
 /// Results per page.
 const PER_PAGE: usize = 10;
@@ -50,7 +50,7 @@ pub async fn get_search_click(state: web::Data<AppState>, req: HttpRequest) -> A
     let position = param(&params, "p").and_then(|v| v.parse::<i32>().ok()).unwrap_or(0).clamp(0, 10_000);
     if let Some(id) = search_id {
         let url: String = target.chars().take(500).collect();
-        if let Err(e) = with_db(&state, move |conn| Ok(search_log::record_click(conn, id, &url, position, crate::db::unix_now())?)).await {
+        if let Err(e) = with_analytics(&state, move |conn| Ok(search_log::record_click(conn, id, &url, position, crate::db::unix_now())?)).await {
             log::warn!("search click log failed: {e}");
         }
     }
@@ -114,7 +114,7 @@ pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpR
 
     let log_query: String = q.chars().take(200).collect();
     let result_count = i32::try_from(results.total).unwrap_or(i32::MAX);
-    let search_id = match with_db(&state, move |conn| {
+    let search_id = match with_analytics(&state, move |conn| {
         Ok(search_log::insert(
             conn,
             &search_log::NewSearchLogEntry { query: &log_query, kind, result_count, took_us, created_at: crate::db::unix_now() },

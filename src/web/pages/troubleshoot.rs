@@ -13,7 +13,7 @@ use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::web::session::Visitor;
 use crate::web::views::{ArticleLink, TreeCard};
-use crate::web::{query_params, render, see_other, with_db};
+use crate::web::{query_params, render, see_other, with_analytics, with_db};
 
 /// Query strings longer than this are cut before parsing.
 const MAX_QUERY_BYTES: usize = 8 * 1024;
@@ -204,7 +204,7 @@ pub async fn get_tree_step(
     let key = tokens::hash_token(&format!("{walk_token}:{slug}"));
     let steps = walk.answered.len() as i32;
     let at_start = walk.answered.is_empty();
-    let rotate = with_db(&state, move |conn| {
+    let rotate = with_analytics(&state, move |conn| {
         let now = unix_now();
         if let Some(existing) = trees::find_walk(conn, &key)? {
             let finished = existing.outcome.is_some() || existing.updated_at < now - trees::ABANDONED_AFTER_SECS;
@@ -222,7 +222,7 @@ pub async fn get_tree_step(
         if rotate {
             let key = tokens::hash_token(&format!("{token}:{slug}"));
             let node = page.node_id.clone();
-            with_db(&state, move |conn| Ok(trees::record_step(conn, &key, tree_id, &node, steps, unix_now())?)).await?;
+            with_analytics(&state, move |conn| Ok(trees::record_step(conn, &key, tree_id, &node, steps, unix_now())?)).await?;
         }
     }
     let (visitor, csrf_cookie) = visitor.with_form_token(state.config.is_https())?;
@@ -306,7 +306,7 @@ pub async fn post_tree_outcome(
         let key = tokens::hash_token(&format!("{token}:{slug}"));
         let steps = walk.answered.len() as i32;
         let node = node_id.clone();
-        with_db(&state, move |conn| {
+        with_analytics(&state, move |conn| {
             Ok(trees::record_outcome(conn, &key, tree_id, &node, steps, outcome, unix_now())?)
         })
         .await?;

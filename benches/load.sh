@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Load test on loopback with wrk: builds a release binary, fills a data dir
+# with generated posts, starts the server, warms up, then measures each page
+# for a fixed time and prints requests/s, p50 and p99 latency, the server's
+# peak RSS and the ratio to a static one-line response measured in the same run.
+#
+#   benches/load.sh [QUESTIONS] [ANSWERS_PER_QUESTION] [DURATION] [CONNECTIONS]
+#   benches/load.sh 250000 3 10s 32      # 1,000,000 posts (the README figures)
+#
+# Needs wrk, curl and bc (Debian: apt-get install wrk curl bc). Data is kept in
+# target/load-data-<questions>-<answers> and reused by later runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QUESTIONS=${1:-250000}
+ANSWERS=${2:-3}
+DURATION=${3:-10s}
+CONNECTIONS=${4:-32}
+PORT=${PORT:-18080}
+BIN=target/release/signpost
+DATA=target/load-data-$QUESTIONS-$ANSWERS
+
+for tool in wrk curl bc; do
+  command -v "$tool" >/dev/null || { echo "load.sh needs $tool (apt-get install $tool)"; exit 1; }
+done
+
+cargo build --release --quiet
+
+export SIGNPOST_DATA_DIR="$DATA" SIGNPOST_CONTENT_DIR=content SIGNPOST_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn
+if [ ! -f "$DATA/.complete" ]; then
+  rm -rf "$DATA"
+  echo "== generating $QUESTIONS questions x $ANSWERS answers"
+  "$BIN" demo-data --questions "$QUESTIONS" --answers-per-question "$ANSWERS" | tail -n 2
+  touch "$DATA/.complete"
+fi
+
+echo "== full reindex (server stopped)"
+start=$(date +%s.%N)
+"$BIN" reindex | tail -n 1
+reindex_s=$(echo "$(date +%s.%N) - $start" | bc)
+
+"$BIN" serve >/dev/null 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do
+  curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "server did not start"; exit 1; }
+
+BASE="http://127.0.0.1:$PORT"
+QUESTION=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/questions/$((QUESTIONS / 2))" | sed "s#^$BASE##")
+ARTICLE=/docs/getting-started/configuration
+DEEP=$(curl -s "$BASE/questions" >/dev/null; echo "/questions?tab=newest&after=$((1700000000 + (QUESTIONS / 2) * 37))_$((QUESTIONS / 2))")
+
+LUA=$(mktemp)
+cat > "$LUA" <<'LUA'
+local queries = {"printer", "pasword reset", "router firmware update", "instal", "wireless conect",
+  "blinking light", "searh index", "backup restor", "login cookie sesion", "toner"}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "/search?q=" .. queries[(i % #queries) + 1]:gsub(" ", "+"))
+end
+LUA
+
+run() { # name path [lua]
+  local out
+  if [ -n "${3:-}" ]; then
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$3" "$BASE$2")
+  else
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$BASE$2")
+  fi
+  local rps p50 p99
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  printf '%s|%s|%s|%s\n' "$1" "$rps" "$p50" "$p99"
+}
+
+echo "== warming up"
+wrk -t2 -c8 -d3s "$BASE$QUESTION" >/dev/null
+wrk -t2 -c8 -d3s -s "$LUA" "$BASE/search" >/dev/null
+
+echo "== measuring ($DURATION each, $CONNECTIONS connections, wrk on the same machine)"
+RESULTS=$(
+  run "static one-line response" /static/favicon.svg
+  run "home /" /
+  run "article" "$ARTICLE"
+  run "/questions (first page)" /questions
+  run "/questions (deep keyset page)" "$DEEP"
+  run "question page" "$QUESTION"
+  run "search (typo-tolerant, 10 queries)" /search "$LUA"
+)
+
+# How long until a new answer is searchable, while a read load runs.
+"$BIN" user create loadstaff --role staff --password-stdin <<<"lantern harbor quiet 7" >/dev/null 2>&1 || true
+JAR=$(mktemp)
+csrf() { curl -s -b "$JAR" -c "$JAR" "$BASE$1" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n 1; }
+curl -s -b "$JAR" -c "$JAR" -o /dev/null -d "csrf=$(csrf /login)&username=loadstaff&password=lantern+harbor+quiet+7" "$BASE/login"
+wrk -t1 -c8 -d10s "$BASE$QUESTION" >/dev/null &
+LOADER=$!
+sleep 1
+MARK="freshness$RANDOM$RANDOM"
+QID=$(echo "$QUESTION" | cut -d/ -f3)
+t0=$(date +%s.%N)
+curl -s -b "$JAR" -c "$JAR" -o /dev/null -d "csrf=$(csrf "$QUESTION")&body=Answer+with+the+marker+$MARK+in+it" "$BASE/questions/$QID/answers"
+fresh="not found within 10 s"
+for _ in $(seq 1 200); do
+  if curl -s "$BASE/search?q=$MARK+&kind=question" | grep -q 'class="result '; then
+    fresh="$(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5) s"
+    break
+  fi
+  sleep 0.05
+done
+wait $LOADER || true
+
+RSS=$(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$SERVER/status")
+STATIC=$(echo "$RESULTS" | head -n 1 | cut -d'|' -f2)
+
+echo
+echo "Posts: $((QUESTIONS * (ANSWERS + 1))) ($QUESTIONS questions, $ANSWERS answers each); wrk -t2 -c$CONNECTIONS -d$DURATION on loopback"
+printf '%-36s %12s %10s %10s %10s\n' "endpoint" "requests/s" "p50" "p99" "vs static"
+echo "$RESULTS" | while IFS='|' read -r name rps p50 p99; do
+  ratio=$(echo "scale=2; $rps / $STATIC" | bc)
+  printf '%-36s %12s %10s %10s %10s\n' "$name" "$rps" "$p50" "$p99" "$ratio"
+done
+echo
+echo "full reindex: ${reindex_s%.*} s | answer searchable after: $fresh | server peak RSS: $RSS"
+rm -f "$LUA" "$JAR"
