@@ -12,11 +12,11 @@
 
 use std::collections::HashMap;
 
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, TantivyDocument, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocId, Score, Searcher, SegmentReader, Term};
+use tantivy::{Score, Searcher, Term};
 
 use super::{SearchIndex, SearchResult};
 
@@ -66,8 +66,11 @@ pub struct SearchHit {
 pub struct SearchResults {
     /// The page of hits.
     pub hits: Vec<SearchHit>,
-    /// Total matching documents.
+    /// Matching documents: exact below the candidate window, a lower bound above
+    /// (see `total_is_lower_bound`).
     pub total: usize,
+    /// More documents matched than were ranked.
+    pub total_is_lower_bound: bool,
     /// The query with misspelt words replaced, when any were corrected.
     pub corrected: Option<String>,
     /// True when no document had every word and the OR fallback was used.
@@ -115,8 +118,9 @@ impl SearchIndex {
             found = run(&searcher, query.as_ref(), fields.boost, limit, request.offset)?;
             results.relaxed = found.1 > 0;
         }
-        let (top, total) = found;
+        let (top, total, saturated) = found;
         results.total = total;
+        results.total_is_lower_bound = saturated;
         if top.is_empty() {
             return Ok(results);
         }
@@ -362,20 +366,40 @@ fn build_query(
     Box::new(BooleanQuery::new(clauses))
 }
 
-type Page = (Vec<(Score, tantivy::DocAddress)>, usize);
+/// One page of hits, how many matched, and whether that count is a lower bound.
+type Page = (Vec<(Score, tantivy::DocAddress)>, usize, bool);
 
+/// Candidates fetched per shown result before re-ranking by the boost field.
+const CANDIDATES_PER_HIT: usize = 3;
+/// Most candidates fetched.
+const MAX_CANDIDATES: usize = 300;
+
+/// The top documents by text score (so tantivy's block-max WAND can skip most
+/// of a large index), re-ranked by `score × boost` and paged. The total is
+/// exact when fewer candidates than asked for matched, a lower bound otherwise.
 fn run(searcher: &Searcher, query: &dyn Query, boost: Field, limit: usize, offset: usize) -> SearchResult<Page> {
+    let wanted = (offset.min(10_000) + limit) * CANDIDATES_PER_HIT;
+    let fetch = wanted.clamp(limit, MAX_CANDIDATES.max(offset.min(10_000) + limit + 1));
+    let top = searcher.search(query, &TopDocs::with_limit(fetch).order_by_score())?;
     let boost_name = searcher.schema().get_field_name(boost).to_string();
-    let top = TopDocs::with_limit(limit).and_offset(offset.min(10_000)).tweak_score(
-        move |segment: &SegmentReader| {
-            let column = segment.fast_fields().f64(&boost_name).ok().map(|c| c.first_or_default_col(1.0));
-            move |doc: DocId, score: Score| match &column {
-                Some(column) => score * column.get_val(doc) as Score,
-                None => score,
+    let mut columns = HashMap::new();
+    let mut ranked: Vec<(Score, tantivy::DocAddress)> = Vec::with_capacity(top.len());
+    for (score, address) in &top {
+        let column = match columns.entry(address.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let reader = searcher.segment_reader(address.segment_ord);
+                e.insert(reader.fast_fields().f64(&boost_name).ok().map(|c| c.first_or_default_col(1.0)))
             }
-        },
-    );
-    searcher.search(query, &(top, Count))
+        };
+        let factor = column.as_ref().map(|c| c.get_val(address.doc_id) as Score).unwrap_or(1.0);
+        ranked.push((score * factor, *address));
+    }
+    ranked.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+    let total = top.len();
+    let saturated = total == fetch;
+    let page = ranked.into_iter().skip(offset).take(limit).collect();
+    Ok((page, total, saturated))
 }
 
 #[cfg(test)]

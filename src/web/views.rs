@@ -249,6 +249,8 @@ pub struct SearchPage {
     pub hits: Vec<HitView>,
     /// Total results.
     pub total: usize,
+    /// `total` is a lower bound ("more than").
+    pub more_than: bool,
     /// First result number on this page (1-based).
     pub first: usize,
     /// Last result number on this page.

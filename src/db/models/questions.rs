@@ -191,15 +191,17 @@ pub fn list_page(
         Tab::Unsolved => query = query.filter(q::accepted_answer_id.is_null()),
         _ => {}
     }
+    // `col <= v AND (col < v OR id < last)`: the first part bounds the index
+    // range, so a deep page costs as much as the first one.
     query = match (tab, cursor) {
-        (Tab::Active, Some(c)) => {
-            query.filter(q::last_activity_at.lt(c.value).or(q::last_activity_at.eq(c.value).and(q::id.lt(c.id))))
-        }
+        (Tab::Active, Some(c)) => query
+            .filter(q::last_activity_at.le(c.value))
+            .filter(q::last_activity_at.lt(c.value).or(q::id.lt(c.id))),
         (Tab::Top, Some(c)) => {
             let v = i32::try_from(c.value).unwrap_or(if c.value < 0 { i32::MIN } else { i32::MAX });
-            query.filter(q::score.lt(v).or(q::score.eq(v).and(q::id.lt(c.id))))
+            query.filter(q::score.le(v)).filter(q::score.lt(v).or(q::id.lt(c.id)))
         }
-        (_, Some(c)) => query.filter(q::created_at.lt(c.value).or(q::created_at.eq(c.value).and(q::id.lt(c.id)))),
+        (_, Some(c)) => query.filter(q::created_at.le(c.value)).filter(q::created_at.lt(c.value).or(q::id.lt(c.id))),
         (_, None) => query,
     };
     query = match tab {
@@ -284,6 +286,7 @@ pub fn by_author(conn: &mut Conn, author: i32, limit: i64) -> QueryResult<Vec<Qu
 pub fn recent_solved(conn: &mut Conn, limit: i64) -> QueryResult<Vec<Question>> {
     questions::table
         .filter(questions::deleted_at.is_null())
+        .filter(questions::accepted_at.is_not_null())
         .filter(questions::accepted_answer_id.is_not_null())
         .order(questions::accepted_at.desc())
         .limit(limit)

@@ -86,6 +86,7 @@ pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpR
             .collect(),
         hits: Vec::new(),
         total: 0,
+        more_than: false,
         first: 0,
         last: 0,
         prev_url: None,
@@ -130,6 +131,7 @@ pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpR
     };
 
     view.total = results.total;
+    view.more_than = results.total_is_lower_bound;
     view.relaxed = results.relaxed;
     view.rebuilding = results.rebuilding;
     view.first = if results.hits.is_empty() { 0 } else { (page - 1) * PER_PAGE + 1 };
