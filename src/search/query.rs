@@ -360,6 +360,13 @@ fn build_query(
         let words: Vec<(Occur, Box<dyn Query>)> = clauses;
         clauses = vec![(Occur::Must, Box::new(BooleanQuery::new(words)))];
     }
+    // One word and no filter: hand tantivy the bare disjunction of term
+    // queries, which it ranks with block-max WAND (skipping most documents).
+    if kind.is_none() && clauses.len() == 1 && clauses[0].0 == Occur::Must {
+        if let Some((_, only)) = clauses.pop() {
+            return only;
+        }
+    }
     if let Some(kind) = kind {
         clauses.push((Occur::Must, Box::new(TermQuery::new(kind, IndexRecordOption::Basic))));
     }
