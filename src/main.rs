@@ -331,7 +331,10 @@ fn progress_bar(unit: &str) -> ProgressBar {
 
 fn import_command(config: &Config, command: ImportCommand) -> Result<String, String> {
     let pool = signpost::db::open(&config.database_path(), 2).map_err(|e| e.to_string())?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    // Bulk writes without an fsync per batch: an interrupted import is simply
+    // run again (it is idempotent); the final commit is checkpointed below.
+    let bulk = signpost::db::open_analytics(&config.database_path(), 1).map_err(|e| e.to_string())?;
+    let mut conn = bulk.get().map_err(|e| e.to_string())?;
     let summary = match command {
         ImportCommand::Stackexchange { dir } => {
             let started = std::time::Instant::now();
@@ -371,6 +374,10 @@ fn import_command(config: &Config, command: ImportCommand) -> Result<String, Str
             format!("imported {} articles into /docs/{}; {} skipped", report.created, report.manual, report.skipped.len())
         }
     };
+    {
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute("PRAGMA wal_checkpoint(FULL);").map_err(|e| e.to_string())?;
+    }
     drop(conn);
     Ok(format!("{summary}\n{}", refresh_index(config, &pool)))
 }

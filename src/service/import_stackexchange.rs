@@ -227,6 +227,13 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
         .load::<(i64, i32)>(conn)?
         .into_iter()
         .collect();
+    let mut answer_sources: std::collections::HashSet<i64> = import_map::table
+        .filter(import_map::source.eq(SOURCE))
+        .filter(import_map::kind.eq("answer"))
+        .select(import_map::source_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
     let mut tag_ids: HashMap<String, i32> = tags::table.select((tags::name, tags::id)).load::<(String, i32)>(conn)?.into_iter().collect();
     let mut accepted: Vec<(i32, i64)> = Vec::new();
     let mut touched_questions: Vec<i32> = Vec::new();
@@ -246,7 +253,7 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
                     Some("2") => "answer",
                     _ => continue, // wiki pages, tag excerpts and the like are not posts
                 };
-                if kind == "question" && question_ids.contains_key(&source_id) || kind == "answer" && mapped(conn, "answer", source_id)?.is_some() {
+                if kind == "question" && question_ids.contains_key(&source_id) || kind == "answer" && answer_sources.contains(&source_id) {
                     report.already += 1;
                     continue;
                 }
@@ -321,6 +328,7 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
                         .returning(answers::id)
                         .get_result(conn)?;
                     remember(conn, "answer", source_id, aid)?;
+                    answer_sources.insert(source_id);
                     touched_questions.push(parent);
                     report.answers += 1;
                 }
@@ -355,13 +363,16 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
                 None => report.skipped.push(format!("accepted answer Id={answer_source} of an imported question is not in the dump")),
             }
         }
-        let counts: Vec<(i32, i64)> = answers::table
-            .filter(answers::question_id.eq_any(&touched_questions))
-            .group_by(answers::question_id)
-            .select((answers::question_id, diesel::dsl::count_star()))
-            .load(conn)?;
-        for (question, count) in counts {
-            diesel::update(questions::table.find(question)).set(questions::answer_count.eq(count as i32)).execute(conn)?;
+        // Chunks stay below SQLite's limit on bound variables.
+        for chunk in touched_questions.chunks(5000) {
+            let counts: Vec<(i32, i64)> = answers::table
+                .filter(answers::question_id.eq_any(chunk))
+                .group_by(answers::question_id)
+                .select((answers::question_id, diesel::dsl::count_star()))
+                .load(conn)?;
+            for (question, count) in counts {
+                diesel::update(questions::table.find(question)).set(questions::answer_count.eq(count as i32)).execute(conn)?;
+            }
         }
         let all_tags: Vec<i32> = tag_ids.values().copied().collect();
         crate::db::models::tags::refresh_counts(conn, &all_tags)?;
