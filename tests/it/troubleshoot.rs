@@ -305,3 +305,54 @@ async fn tree_changes_follow_into_the_database_and_search() {
     assert_eq!(app.get("/troubleshoot/printer").await.status, 404);
     assert!(app.get("/search?q=giraffecord").await.body.contains("Nothing matched"));
 }
+
+#[actix_web::test]
+async fn a_marked_loop_asks_the_earlier_question_again() {
+    let tree = r#"
+title = "Router keeps dropping"
+start = "lights"
+
+[[node]]
+id = "lights"
+kind = "question"
+title = "Are all lights green?"
+  [[node.option]]
+  label = "Yes"
+  goto = "cable"
+  summary = "All lights are green"
+  [[node.option]]
+  label = "No"
+  goto = "ask"
+  summary = "Some light is not green"
+
+[[node]]
+id = "cable"
+kind = "question"
+title = "Did you swap the cable?"
+  [[node.option]]
+  label = "Swapped it, check the lights again"
+  key = "recheck"
+  goto = "lights"
+  summary = "Swapped the cable"
+  loop = true
+  [[node.option]]
+  label = "Cannot swap it"
+  goto = "ask"
+  summary = "No spare cable"
+
+[[node]]
+id = "ask"
+kind = "escalate"
+title = "Ask us"
+"#;
+    let app = TestApp::builder().file("troubleshooting/router.toml", tree).start();
+    let page = app.get("/troubleshoot/router?lights=yes").await;
+    let options = links(&page.body, "choice");
+    let (_, recheck) = options.iter().find(|(l, _)| l.starts_with("Swapped")).expect("loop option");
+    assert_eq!(recheck, "/troubleshoot/router", "the loop goes back to the earlier question");
+    let again = app.get(recheck).await;
+    again.assert_contains("Are all lights green?");
+    // Answering differently this time moves on.
+    let (_, no) = links(&again.body, "choice").into_iter().find(|(l, _)| l == "No").expect("No");
+    app.get(&no).await.assert_contains("Ask us");
+}

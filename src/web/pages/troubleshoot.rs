@@ -185,7 +185,17 @@ pub async fn get_tree_step(
             page.options = node
                 .options
                 .iter()
-                .map(|o| OptionLink { label: o.label.clone(), url: url_with(&slug, &pairs, Some((&node.id, &o.key))) })
+                .map(|o| {
+                    // A marked loop goes back to the earlier step: its answer
+                    // and everything after it are asked again.
+                    let back = o.is_loop.then(|| pairs.iter().position(|(n, _)| *n == o.goto)).flatten();
+                    let url = match back {
+                        Some(i) => url_with(&slug, &pairs[..i], None),
+                        None if o.is_loop && o.goto == tree.start => url_with(&slug, &[], None),
+                        None => url_with(&slug, &pairs, Some((&node.id, &o.key))),
+                    };
+                    OptionLink { label: o.label.clone(), url }
+                })
                 .collect();
             if node.kind == NodeKind::Fix {
                 page.not_solved_url = url_with(&slug, &pairs, Some((&node.id, "no")));
