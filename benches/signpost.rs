@@ -13,7 +13,18 @@ use signpost::search::{SearchDoc, SearchIndex, SearchRequest};
 use signpost::service::demo_data::{body, title, Rng, Vocabulary};
 
 /// 1-3 word queries, some misspelt, the last word sometimes a prefix.
-const QUERIES: &[&str] = &["printer", "pasword reset", "router firmware update", "instal", "wireless conect", "blinking light", "searh index", "backup restor", "login cookie sesion", "toner"];
+const QUERIES: &[&str] = &[
+    "printer",
+    "pasword reset",
+    "router firmware update",
+    "instal",
+    "wireless conect",
+    "blinking light",
+    "searh index",
+    "backup restor",
+    "login cookie sesion",
+    "toner",
+];
 
 fn build_index(docs: usize) -> (tempfile::TempDir, SearchIndex) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -58,12 +69,25 @@ fn search(c: &mut Criterion) {
     for size in sizes {
         let (_dir, index) = build_index(size);
         let mut i = 0;
-        group.bench_with_input(BenchmarkId::new("typo_tolerant_with_snippets", size), &size, |b, _| {
-            b.iter(|| {
-                i = (i + 1) % QUERIES.len();
-                black_box(index.search(&SearchRequest { text: QUERIES[i], kind: None, limit: 10, offset: 0 }).expect("search"))
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::new("typo_tolerant_with_snippets", size),
+            &size,
+            |b, _| {
+                b.iter(|| {
+                    i = (i + 1) % QUERIES.len();
+                    black_box(
+                        index
+                            .search(&SearchRequest {
+                                text: QUERIES[i],
+                                kind: None,
+                                limit: 10,
+                                offset: 0,
+                            })
+                            .expect("search"),
+                    )
+                })
+            },
+        );
     }
     group.finish();
 }
@@ -73,7 +97,10 @@ fn long_article() -> String {
     let mut rng = Rng::new(3);
     let mut md = String::new();
     for section in 0..40 {
-        md.push_str(&format!("## Section {section}: {}\n\n", title(&vocabulary, &mut rng)));
+        md.push_str(&format!(
+            "## Section {section}: {}\n\n",
+            title(&vocabulary, &mut rng)
+        ));
         md.push_str(&body(&vocabulary, &mut rng, (2, 4), (30, 80)).md);
         md.push_str("\n\n| Setting | Default | Meaning |\n|---|---|---|\n| listen | 127.0.0.1:8080 | where to listen |\n\n");
         md.push_str("```rust\nfn main() {\n    let answer = 42;\n    println!(\"{answer}\");\n}\n```\n\n> [!NOTE]\n> Keep the data dir on a local disk.\n\n");
@@ -84,7 +111,13 @@ fn long_article() -> String {
 fn markdown(c: &mut Criterion) {
     let md = long_article();
     c.bench_function("markdown/render_long_article", |b| {
-        b.iter(|| black_box(signpost::markdown::render(black_box(&md), signpost::markdown::Profile::Trusted, &|_| None)))
+        b.iter(|| {
+            black_box(signpost::markdown::render(
+                black_box(&md),
+                signpost::markdown::Profile::Trusted,
+                &|_| None,
+            ))
+        })
     });
 }
 
@@ -98,18 +131,40 @@ fn question_page(c: &mut Criterion) {
     let started = signpost::app::start(config).expect("start");
     {
         let mut conn = started.state.db.get().expect("db");
-        signpost::service::demo_data::generate(&mut conn, signpost::service::demo_data::DemoOptions { questions: 200, answers_per_question: 5, seed: 9, users: 50 }, &|_, _| {})
-            .expect("demo data");
+        signpost::service::demo_data::generate(
+            &mut conn,
+            signpost::service::demo_data::DemoOptions {
+                questions: 200,
+                answers_per_question: 5,
+                seed: 9,
+                users: 50,
+            },
+            &|_, _| {},
+        )
+        .expect("demo data");
     }
-    let service = runtime.block_on(test::init_service(signpost::app::build_app(started.state.clone())));
+    let service = runtime.block_on(test::init_service(signpost::app::build_app(
+        started.state.clone(),
+    )));
     let path = runtime.block_on(async {
-        let response = test::call_service(&service, test::TestRequest::get().uri("/questions/100").to_request()).await;
-        response.headers().get("location").and_then(|v| v.to_str().ok()).map(String::from).expect("canonical url")
+        let response = test::call_service(
+            &service,
+            test::TestRequest::get().uri("/questions/100").to_request(),
+        )
+        .await;
+        response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+            .expect("canonical url")
     });
     c.bench_function("question_page/render_with_5_answers", |b| {
         b.iter(|| {
             runtime.block_on(async {
-                let response = test::call_service(&service, test::TestRequest::get().uri(&path).to_request()).await;
+                let response =
+                    test::call_service(&service, test::TestRequest::get().uri(&path).to_request())
+                        .await;
                 assert!(response.status().is_success());
                 black_box(test::read_body(response).await)
             })

@@ -12,12 +12,12 @@ use actix_web::{web, App};
 use crate::web as site;
 use tera::Tera;
 
+use crate::auth::rate_limit::RateLimiter;
 use crate::config::Config;
 use crate::content::{self, Diagnostic};
 use crate::db::{self, Pool};
 use crate::error::AppError;
 use crate::search::SearchIndex;
-use crate::auth::rate_limit::RateLimiter;
 use crate::service::accounts;
 use crate::service::content_sync::{self, SyncReport};
 use crate::service::search_feed::{IndexerSignal, IndexerTask};
@@ -66,9 +66,14 @@ pub struct Started {
 /// Opens everything the site needs. Content is validated before anything is
 /// written, so invalid content leaves the database untouched.
 pub fn start(config: Config) -> Result<Started, StartError> {
-    let content = content::load(&config.content_dir, config.max_tree_depth).map_err(StartError::Content)?;
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| AppError::Internal(format!("cannot create data dir {}: {e}", config.data_dir.display())))?;
+    let content =
+        content::load(&config.content_dir, config.max_tree_depth).map_err(StartError::Content)?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        AppError::Internal(format!(
+            "cannot create data dir {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
     let pool = db::open(&config.database_path(), 16)?;
     let sync = {
         let mut conn = pool.get().map_err(AppError::from)?;
@@ -76,13 +81,19 @@ pub fn start(config: Config) -> Result<Started, StartError> {
     };
     let setup_token = {
         let mut conn = pool.get().map_err(AppError::from)?;
-        crate::db::models::sessions::delete_expired(&mut conn, db::unix_now(), crate::auth::SESSION_IDLE_SECS).map_err(AppError::from)?;
+        crate::db::models::sessions::delete_expired(
+            &mut conn,
+            db::unix_now(),
+            crate::auth::SESSION_IDLE_SECS,
+        )
+        .map_err(AppError::from)?;
         accounts::issue_setup_token(&mut conn, db::unix_now())?
     };
     let analytics = db::open_analytics(&config.database_path(), 4)?;
     let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
     let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild)?;
-    let templates = site::templates::load().map_err(|e| AppError::Internal(format!("templates: {e}")))?;
+    let templates =
+        site::templates::load().map_err(|e| AppError::Internal(format!("templates: {e}")))?;
     let state = web::Data::new(AppState {
         db: pool,
         analytics,
@@ -93,7 +104,12 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         limiter: RateLimiter::new(),
     });
     state.indexer.notify();
-    Ok(Started { state, indexer, sync, setup_token })
+    Ok(Started {
+        state,
+        indexer,
+        sync,
+        setup_token,
+    })
 }
 
 /// The Content-Security-Policy of every page: no inline script or style.
@@ -133,15 +149,22 @@ pub fn build_app(
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::NotFound("We could not find that page. It may have moved; try searching for it.".into()))
+    Err(AppError::NotFound(
+        "We could not find that page. It may have moved; try searching for it.".into(),
+    ))
 }
 
 /// Runs the HTTP server until it is stopped (Ctrl-C / SIGTERM).
 pub async fn serve(started: Started) -> std::io::Result<()> {
     let state = started.state.clone();
-    let addr = state.config.listen_addr().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let addr = state
+        .config
+        .listen_addr()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let workers = match state.config.workers {
-        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
         n => n,
     };
     log::info!("serving {} on http://{addr}", state.config.site_name);

@@ -122,10 +122,14 @@ impl Config {
         });
         let mut config = match path {
             Some(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
-                Config::from_toml(&text)
-                    .map_err(|message| ConfigError::Parse { path: path.clone(), message })?
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                Config::from_toml(&text).map_err(|message| ConfigError::Parse {
+                    path: path.clone(),
+                    message,
+                })?
             }
             None => Config::default(),
         };
@@ -137,10 +141,16 @@ impl Config {
                 let known: Vec<&str> = ENV_KEYS.iter().map(|(n, _)| *n).collect();
                 return Err(ConfigError::Env {
                     name: name.clone(),
-                    message: format!("unknown variable; known ones: {}, {CONFIG_ENV}", known.join(", ")),
+                    message: format!(
+                        "unknown variable; known ones: {}, {CONFIG_ENV}",
+                        known.join(", ")
+                    ),
                 });
             };
-            config.set(key, value).map_err(|message| ConfigError::Env { name: name.clone(), message })?;
+            config.set(key, value).map_err(|message| ConfigError::Env {
+                name: name.clone(),
+                message,
+            })?;
         }
         config.validate()?;
         Ok(config)
@@ -177,7 +187,9 @@ impl Config {
                     .parse()
                     .ok()
                     .filter(|n| (2..=100).contains(n))
-                    .ok_or_else(|| format!("expected a whole number from 2 to 100, got {value:?}"))?
+                    .ok_or_else(|| {
+                        format!("expected a whole number from 2 to 100, got {value:?}")
+                    })?
             }
             "behind_proxy" => {
                 self.behind_proxy = match value.trim().to_ascii_lowercase().as_str() {
@@ -196,14 +208,20 @@ impl Config {
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             return Err(ConfigError::Invalid {
                 key: "base_url",
-                message: format!("must start with http:// or https://, got {:?}", self.base_url),
+                message: format!(
+                    "must start with http:// or https://, got {:?}",
+                    self.base_url
+                ),
             });
         }
         while self.base_url.ends_with('/') {
             self.base_url.pop();
         }
         if self.site_name.trim().is_empty() {
-            return Err(ConfigError::Invalid { key: "site_name", message: "must not be empty".into() });
+            return Err(ConfigError::Invalid {
+                key: "site_name",
+                message: "must not be empty".into(),
+            });
         }
         Ok(())
     }
@@ -212,7 +230,10 @@ impl Config {
     pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
         self.listen.parse().map_err(|_| ConfigError::Invalid {
             key: "listen",
-            message: format!("expected an address like 127.0.0.1:8080, got {:?}", self.listen),
+            message: format!(
+                "expected an address like 127.0.0.1:8080, got {:?}",
+                self.listen
+            ),
         })
     }
 
@@ -258,7 +279,8 @@ mod tests {
     fn env_overrides_and_unknown_env_fails() {
         let c = Config::load(None, vec![("SIGNPOST_SITE_NAME".into(), "Help".into())]).unwrap();
         assert_eq!(c.site_name, "Help");
-        let err = Config::load(None, vec![("SIGNPOST_SITENAME".into(), "Help".into())]).unwrap_err();
+        let err =
+            Config::load(None, vec![("SIGNPOST_SITENAME".into(), "Help".into())]).unwrap_err();
         assert!(err.to_string().contains("SIGNPOST_SITENAME"));
         let err = Config::load(None, vec![("SIGNPOST_WORKERS".into(), "many".into())]).unwrap_err();
         assert!(err.to_string().contains("whole number"));
@@ -267,6 +289,10 @@ mod tests {
     #[test]
     fn bad_listen_and_base_url_are_refused() {
         assert!(Config::load(None, vec![("SIGNPOST_LISTEN".into(), "nowhere".into())]).is_err());
-        assert!(Config::load(None, vec![("SIGNPOST_BASE_URL".into(), "example.com".into())]).is_err());
+        assert!(Config::load(
+            None,
+            vec![("SIGNPOST_BASE_URL".into(), "example.com".into())]
+        )
+        .is_err());
     }
 }

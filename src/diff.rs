@@ -31,15 +31,26 @@ const MAX_CELLS: usize = 4_000_000;
 pub fn line_diff(old: &str, new: &str) -> Vec<DiffLine> {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
-    let line = |change, text: &str| DiffLine { change, text: text.to_string() };
+    let line = |change, text: &str| DiffLine {
+        change,
+        text: text.to_string(),
+    };
     if (a.len() + 1) * (b.len() + 1) > MAX_CELLS {
-        return a.iter().map(|t| line(Change::Removed, t)).chain(b.iter().map(|t| line(Change::Added, t))).collect();
+        return a
+            .iter()
+            .map(|t| line(Change::Removed, t))
+            .chain(b.iter().map(|t| line(Change::Added, t)))
+            .collect();
     }
     // lcs[i][j]: length of the LCS of a[i..] and b[j..].
     let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     let (mut i, mut j) = (0, 0);
@@ -70,8 +81,19 @@ mod tests {
     fn marks_added_and_removed_lines() {
         let d = line_diff("a\nb\nc", "a\nx\nc\nd");
         let got: Vec<(Change, &str)> = d.iter().map(|l| (l.change, l.text.as_str())).collect();
-        assert_eq!(got, [(Change::Same, "a"), (Change::Removed, "b"), (Change::Added, "x"), (Change::Same, "c"), (Change::Added, "d")]);
-        assert!(line_diff("same", "same").iter().all(|l| l.change == Change::Same));
+        assert_eq!(
+            got,
+            [
+                (Change::Same, "a"),
+                (Change::Removed, "b"),
+                (Change::Added, "x"),
+                (Change::Same, "c"),
+                (Change::Added, "d")
+            ]
+        );
+        assert!(line_diff("same", "same")
+            .iter()
+            .all(|l| l.change == Change::Same));
         assert_eq!(line_diff("", "new").len(), 1);
     }
 }

@@ -102,7 +102,10 @@ mod tests {
 
     #[test]
     fn diesel_not_found_is_404_and_internal_is_hidden() {
-        assert_eq!(AppError::from(diesel::result::Error::NotFound).status(), 404);
+        assert_eq!(
+            AppError::from(diesel::result::Error::NotFound).status(),
+            404
+        );
         let e = AppError::internal("secret path /etc");
         assert_eq!(e.status(), 500);
         assert!(!e.public_message().contains("/etc"));

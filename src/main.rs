@@ -106,7 +106,10 @@ enum UserCommand {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,tantivy=warn")).init();
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("info,tantivy=warn"),
+    )
+    .init();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
         Ok(c) => c,
@@ -120,9 +123,20 @@ fn main() -> ExitCode {
         Command::Check => check(&config),
         Command::Reindex => reindex(&config),
         Command::Import(command) => finish(import_command(&config, command)),
-        Command::DemoData { questions, answers_per_question, seed, users } => {
-            finish(demo_data(&config, signpost::service::demo_data::DemoOptions { questions, answers_per_question, seed, users }))
-        }
+        Command::DemoData {
+            questions,
+            answers_per_question,
+            seed,
+            users,
+        } => finish(demo_data(
+            &config,
+            signpost::service::demo_data::DemoOptions {
+                questions,
+                answers_per_question,
+                seed,
+                users,
+            },
+        )),
         Command::User(command) => match user_command(&config, command) {
             Ok(message) => {
                 println!("{message}");
@@ -152,7 +166,13 @@ fn serve(config: Config) -> ExitCode {
         }
     };
     let s = &started.sync;
-    log::info!("content synced: {} added, {} updated, {} removed, {} unchanged", s.added, s.updated, s.removed, s.unchanged);
+    log::info!(
+        "content synced: {} added, {} updated, {} removed, {} unchanged",
+        s.added,
+        s.updated,
+        s.removed,
+        s.unchanged
+    );
     for warning in &s.detached {
         log::warn!("{warning}");
     }
@@ -204,7 +224,10 @@ fn reindex(config: &Config) -> ExitCode {
         let dir = config.index_dir();
         let (search, _) = SearchIndex::open(&dir).map_err(|e| e.to_string())?;
         let mut feed = search.feed().map_err(|e| {
-            format!("cannot lock the search index in {} ({e}); stop the running server first", dir.display())
+            format!(
+                "cannot lock the search index in {} ({e}); stop the running server first",
+                dir.display()
+            )
         })?;
         let bar = progress_bar("documents");
         let written = search_feed::rebuild(&pool, &mut feed, &|done, total| {
@@ -235,23 +258,35 @@ fn user_command(config: &Config, command: UserCommand) -> Result<String, String>
 
     let pool = signpost::db::open(&config.database_path(), 2).map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let parse_role = |text: &str| Role::parse(text).ok_or_else(|| format!("{text:?} is not a role; use member, staff or admin"));
+    let parse_role = |text: &str| {
+        Role::parse(text)
+            .ok_or_else(|| format!("{text:?} is not a role; use member, staff or admin"))
+    };
     let find = |conn: &mut signpost::db::Conn, name: &str| -> Result<users::User, String> {
         users::find_by_key(conn, &username::key_of(name))
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("no user named {name:?}"))
     };
     match command {
-        UserCommand::Create { name, role, display_name, password_stdin } => {
+        UserCommand::Create {
+            name,
+            role,
+            display_name,
+            password_stdin,
+        } => {
             let role = parse_role(&role)?;
             let valid = username::validate(&name)?;
             let secret = if password_stdin {
                 let mut line = String::new();
-                std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read password: {e}"))?;
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .map_err(|e| format!("cannot read password: {e}"))?;
                 line.trim_end_matches(['\n', '\r']).to_string()
             } else {
-                let first = rpassword::prompt_password("Password: ").map_err(|e| format!("cannot read password: {e}"))?;
-                let again = rpassword::prompt_password("Repeat password: ").map_err(|e| format!("cannot read password: {e}"))?;
+                let first = rpassword::prompt_password("Password: ")
+                    .map_err(|e| format!("cannot read password: {e}"))?;
+                let again = rpassword::prompt_password("Repeat password: ")
+                    .map_err(|e| format!("cannot read password: {e}"))?;
                 if first != again {
                     return Err("the passwords do not match".into());
                 }
@@ -260,7 +295,9 @@ fn user_command(config: &Config, command: UserCommand) -> Result<String, String>
             password::check_policy(&secret, &valid.display)?;
             let hash = password::hash(&secret)?;
             let display = display_name.unwrap_or_default();
-            match accounts::create_user(&mut conn, &valid, &display, Some(&hash), role, unix_now()).map_err(|e| e.to_string())? {
+            match accounts::create_user(&mut conn, &valid, &display, Some(&hash), role, unix_now())
+                .map_err(|e| e.to_string())?
+            {
                 Some(user) => Ok(format!("created {} ({})", user.username, role.as_str())),
                 None => Err(format!("the username {} is taken", valid.display)),
             }
@@ -274,7 +311,10 @@ fn user_command(config: &Config, command: UserCommand) -> Result<String, String>
         UserCommand::Suspend { name } => {
             let user = find(&mut conn, &name)?;
             accounts::suspend(&mut conn, user.id, unix_now()).map_err(|e| e.to_string())?;
-            Ok(format!("{} is suspended; their sessions have ended", user.username))
+            Ok(format!(
+                "{} is suspended; their sessions have ended",
+                user.username
+            ))
         }
         UserCommand::Unsuspend { name } => {
             let user = find(&mut conn, &name)?;
@@ -316,7 +356,9 @@ fn refresh_index(config: &Config, pool: &signpost::db::Pool) -> String {
                 Err(e) => format!("search index not rebuilt ({e}); run `signpost reindex`"),
             }
         }
-        Err(_) => "the search index is in use by a running server; it catches up from the outbox".into(),
+        Err(_) => {
+            "the search index is in use by a running server; it catches up from the outbox".into()
+        }
     }
 }
 
@@ -333,7 +375,8 @@ fn import_command(config: &Config, command: ImportCommand) -> Result<String, Str
     let pool = signpost::db::open(&config.database_path(), 2).map_err(|e| e.to_string())?;
     // Bulk writes without an fsync per batch: an interrupted import is simply
     // run again (it is idempotent); the final commit is checkpointed below.
-    let bulk = signpost::db::open_analytics(&config.database_path(), 1).map_err(|e| e.to_string())?;
+    let bulk =
+        signpost::db::open_analytics(&config.database_path(), 1).map_err(|e| e.to_string())?;
     let mut conn = bulk.get().map_err(|e| e.to_string())?;
     let summary = match command {
         ImportCommand::Stackexchange { dir } => {
@@ -343,12 +386,16 @@ fn import_command(config: &Config, command: ImportCommand) -> Result<String, Str
                 ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg} (eta {eta})")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            let report = signpost::service::import_stackexchange::import(&mut conn, &dir, &|read, total, posts| {
-                bar.set_length(total);
-                bar.set_position(read);
-                let rate = posts as f64 / started.elapsed().as_secs_f64().max(0.001);
-                bar.set_message(format!("{posts} posts, {rate:.0} posts/s"));
-            })
+            let report = signpost::service::import_stackexchange::import(
+                &mut conn,
+                &dir,
+                &|read, total, posts| {
+                    bar.set_length(total);
+                    bar.set_position(read);
+                    let rate = posts as f64 / started.elapsed().as_secs_f64().max(0.001);
+                    bar.set_message(format!("{posts} posts, {rate:.0} posts/s"));
+                },
+            )
             .map_err(|e| e.to_string())?;
             bar.finish_and_clear();
             for skipped in &report.skipped {
@@ -367,22 +414,37 @@ fn import_command(config: &Config, command: ImportCommand) -> Result<String, Str
             )
         }
         ImportCommand::Markdown { dir, manual } => {
-            let report = signpost::service::import_markdown::import(&mut conn, &dir, &manual, signpost::db::unix_now()).map_err(|e| e.to_string())?;
+            let report = signpost::service::import_markdown::import(
+                &mut conn,
+                &dir,
+                &manual,
+                signpost::db::unix_now(),
+            )
+            .map_err(|e| e.to_string())?;
             for skipped in &report.skipped {
                 eprintln!("skipped (already imported): {skipped}");
             }
-            format!("imported {} articles into /docs/{}; {} skipped", report.created, report.manual, report.skipped.len())
+            format!(
+                "imported {} articles into /docs/{}; {} skipped",
+                report.created,
+                report.manual,
+                report.skipped.len()
+            )
         }
     };
     {
         use diesel::connection::SimpleConnection;
-        conn.batch_execute("PRAGMA wal_checkpoint(FULL);").map_err(|e| e.to_string())?;
+        conn.batch_execute("PRAGMA wal_checkpoint(FULL);")
+            .map_err(|e| e.to_string())?;
     }
     drop(conn);
     Ok(format!("{summary}\n{}", refresh_index(config, &pool)))
 }
 
-fn demo_data(config: &Config, options: signpost::service::demo_data::DemoOptions) -> Result<String, String> {
+fn demo_data(
+    config: &Config,
+    options: signpost::service::demo_data::DemoOptions,
+) -> Result<String, String> {
     let pool = signpost::db::open(&config.database_path(), 2).map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();

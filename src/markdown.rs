@@ -80,8 +80,9 @@ pub fn options() -> Options {
 
 /// Renders markdown to sanitized HTML with its table of contents and links.
 pub fn render(source: &str, profile: Profile, resolve: LinkResolver<'_>) -> Rendered {
-    let mut events: Vec<(Event<'_>, Range<usize>)> =
-        Parser::new_ext(source, options()).into_offset_iter().collect();
+    let mut events: Vec<(Event<'_>, Range<usize>)> = Parser::new_ext(source, options())
+        .into_offset_iter()
+        .collect();
     let (toc, anchors) = assign_heading_ids(&mut events, profile);
     let links = rewrite_links(&mut events, resolve);
     render_admonitions(&mut events);
@@ -89,7 +90,13 @@ pub fn render(source: &str, profile: Profile, resolve: LinkResolver<'_>) -> Rend
     let text = plain_text(&events);
     let mut html = String::with_capacity(source.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter().map(|(event, _)| event));
-    Rendered { html: sanitize(&html, profile), text, toc, anchors, links }
+    Rendered {
+        html: sanitize(&html, profile),
+        text,
+        toc,
+        anchors,
+        links,
+    }
 }
 
 /// Renders markdown without link resolution (customer posts, previews).
@@ -109,7 +116,11 @@ pub fn slugify(text: &str) -> String {
         }
     }
     let trimmed = out.trim_matches('-');
-    if trimmed.is_empty() { "section".to_string() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        "section".to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// Gives every heading a unique id (explicit `{#id}` wins) and collects the
@@ -159,11 +170,18 @@ fn assign_heading_ids(
         let range = events[end.min(events.len() - 1)].1.clone();
         events.insert(
             end,
-            (Event::Html(format!(" <a class=\"anchor\" href=\"#{unique}\">#</a>").into()), range),
+            (
+                Event::Html(format!(" <a class=\"anchor\" href=\"#{unique}\">#</a>").into()),
+                range,
+            ),
         );
         if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
             let level = if level == HeadingLevel::H2 { 2 } else { 3 };
-            toc.push(TocEntry { level, id: unique.clone(), title: title.trim().to_string() });
+            toc.push(TocEntry {
+                level,
+                id: unique.clone(),
+                title: title.trim().to_string(),
+            });
         }
         anchors.push(unique);
         i = end + 2;
@@ -172,11 +190,17 @@ fn assign_heading_ids(
 }
 
 /// Records every link and rewrites those the resolver knows.
-fn rewrite_links(events: &mut [(Event<'_>, Range<usize>)], resolve: LinkResolver<'_>) -> Vec<LinkRef> {
+fn rewrite_links(
+    events: &mut [(Event<'_>, Range<usize>)],
+    resolve: LinkResolver<'_>,
+) -> Vec<LinkRef> {
     let mut links = Vec::new();
     for (event, range) in events.iter_mut() {
         if let Event::Start(Tag::Link { dest_url, .. }) = event {
-            links.push(LinkRef { dest: dest_url.to_string(), offset: range.start });
+            links.push(LinkRef {
+                dest: dest_url.to_string(),
+                offset: range.start,
+            });
             if let Some(url) = resolve(dest_url) {
                 *dest_url = CowStr::from(url);
             }
@@ -226,7 +250,9 @@ fn highlight_code_blocks(events: &mut Vec<(Event<'_>, Range<usize>)>) {
             continue;
         };
         let lang = match kind {
-            CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().unwrap_or("").to_string(),
+            CodeBlockKind::Fenced(info) => {
+                info.split([' ', ',', '{']).next().unwrap_or("").to_string()
+            }
             CodeBlockKind::Indented => String::new(),
         };
         let mut code = String::new();
@@ -255,7 +281,11 @@ pub fn highlight(code: &str, lang: &str) -> String {
         .take(32)
         .collect::<String>()
         .to_ascii_lowercase();
-    let class = if lang.is_empty() { String::new() } else { format!(" class=\"language-{lang}\"") };
+    let class = if lang.is_empty() {
+        String::new()
+    } else {
+        format!(" class=\"language-{lang}\"")
+    };
     let plain = || format!("<pre><code{class}>{}</code></pre>\n", escape_html(code));
     let token = match lang.as_str() {
         "sh" | "shell" | "console" => "bash",
@@ -274,11 +304,17 @@ pub fn highlight(code: &str, lang: &str) -> String {
         ClassStyle::SpacedPrefixed { prefix: "hl-" },
     );
     for line in LinesWithEndings::from(code) {
-        if generator.parse_html_for_line_which_includes_newline(line).is_err() {
+        if generator
+            .parse_html_for_line_which_includes_newline(line)
+            .is_err()
+        {
             return plain();
         }
     }
-    format!("<pre class=\"highlight\"><code{class}>{}</code></pre>\n", generator.finalize())
+    format!(
+        "<pre class=\"highlight\"><code{class}>{}</code></pre>\n",
+        generator.finalize()
+    )
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -305,7 +341,11 @@ fn plain_text(events: &[(Event<'_>, Range<usize>)]) -> String {
             Event::Text(t) | Event::Code(t) => text.push_str(t),
             Event::SoftBreak | Event::HardBreak => text.push(' '),
             Event::End(
-                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock,
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::TableCell
+                | TagEnd::CodeBlock,
             ) => text.push('\n'),
             Event::Html(html) if html.starts_with("<pre") => {
                 text.push_str(&strip_tags(html));
@@ -314,7 +354,11 @@ fn plain_text(events: &[(Event<'_>, Range<usize>)]) -> String {
             _ => {}
         }
     }
-    text.split('\n').map(str::trim).filter(|l| !l.is_empty() && *l != "#").collect::<Vec<_>>().join("\n")
+    text.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "#")
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Drops tags and decodes the common entities: plain text of (sanitized) HTML.
@@ -329,21 +373,47 @@ pub fn strip_tags(html: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&#x27;", "'").replace("&nbsp;", " ").replace("&amp;", "&")
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
 }
 
 fn class_is_ours(value: &str) -> bool {
     value.split_whitespace().all(|class| {
-        ["hl-", "language-", "admonition", "footnote-", "task-list", "anchor", "note", "tip", "important", "warning", "caution", "highlight"]
-            .iter()
-            .any(|prefix| class.starts_with(prefix))
+        [
+            "hl-",
+            "language-",
+            "admonition",
+            "footnote-",
+            "task-list",
+            "anchor",
+            "note",
+            "tip",
+            "important",
+            "warning",
+            "caution",
+            "highlight",
+        ]
+        .iter()
+        .any(|prefix| class.starts_with(prefix))
     })
 }
 
 static TRUSTED: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
     builder
-        .add_tags(["input", "mark", "details", "summary", "figure", "figcaption"])
+        .add_tags([
+            "input",
+            "mark",
+            "details",
+            "summary",
+            "figure",
+            "figcaption",
+        ])
         .add_generic_attributes(["class", "id"])
         .add_tag_attributes("input", ["type", "checked", "disabled"])
         .attribute_filter(|element, attribute, value| match (element, attribute) {
@@ -412,8 +482,16 @@ mod tests {
         assert!(r.html.contains("<table>"));
         assert!(r.html.contains("<del>old</del>"));
         assert!(r.html.contains("type=\"checkbox\""), "{}", r.html);
-        assert!(r.html.contains("class=\"footnote-definition\""), "{}", r.html);
-        assert!(r.html.contains("<div class=\"admonition warning\">"), "{}", r.html);
+        assert!(
+            r.html.contains("class=\"footnote-definition\""),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html.contains("<div class=\"admonition warning\">"),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("Careful."));
     }
 
@@ -424,7 +502,11 @@ mod tests {
         assert!(r.html.contains("hl-"), "{}", r.html);
         assert!(r.html.contains("&lt;b&gt;"), "{}", r.html);
         let unknown = trusted("```nosuchlang\n<i>x</i>\n```\n");
-        assert!(unknown.html.contains("&lt;i&gt;x&lt;/i&gt;"), "{}", unknown.html);
+        assert!(
+            unknown.html.contains("&lt;i&gt;x&lt;/i&gt;"),
+            "{}",
+            unknown.html
+        );
         assert!(r.text.contains("fn main"), "{}", r.text);
     }
 
@@ -448,7 +530,11 @@ mod tests {
     #[test]
     fn user_posts_get_nofollow_and_only_https_images() {
         let r = render_post("[a](https://example.com) ![i](http://insecure.example/x.png) ![j](https://ok.example/y.png)\n\n## Title {#evil}");
-        assert!(r.html.contains("rel=\"nofollow ugc noopener noreferrer\""), "{}", r.html);
+        assert!(
+            r.html.contains("rel=\"nofollow ugc noopener noreferrer\""),
+            "{}",
+            r.html
+        );
         assert!(!r.html.contains("http://insecure"), "{}", r.html);
         assert!(r.html.contains("https://ok.example/y.png"), "{}", r.html);
         assert!(!r.html.contains("id="), "{}", r.html);
@@ -458,10 +544,15 @@ mod tests {
     fn links_are_recorded_and_rewritten() {
         let md = "See [other](other.md#setup) and [web](https://example.com).";
         let r = render(md, Profile::Trusted, &|dest| {
-            dest.starts_with("other.md").then(|| "/docs/m/other#setup".to_string())
+            dest.starts_with("other.md")
+                .then(|| "/docs/m/other#setup".to_string())
         });
         assert_eq!(r.links.len(), 2);
         assert_eq!(r.links[0].dest, "other.md#setup");
-        assert!(r.html.contains("href=\"/docs/m/other#setup\""), "{}", r.html);
+        assert!(
+            r.html.contains("href=\"/docs/m/other#setup\""),
+            "{}",
+            r.html
+        );
     }
 }

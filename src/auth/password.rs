@@ -15,17 +15,82 @@ pub const MAX_BYTES: usize = 1024;
 
 /// Passwords of 10+ characters that appear at the top of leaked-password lists.
 const COMMON: &[&str] = &[
-    "1234567890", "12345678910", "123456789a", "0123456789", "0987654321", "1111111111", "1234512345",
-    "1q2w3e4r5t", "1qaz2wsx3edc", "qwertyuiop", "qwerty1234", "qwerty12345", "qwerty123456", "asdfghjkl1",
-    "asdfghjkl;", "zxcvbnm123", "password12", "password123", "password1234", "password!1", "passw0rd123",
-    "p@ssw0rd123", "iloveyou12", "iloveyou123", "abcdefghij", "abc1234567", "abcd123456", "aaaaaaaaaa",
-    "letmein123", "welcome123", "welcome2024", "welcome2025", "welcome2026", "admin12345", "administrator",
-    "changeme123", "football123", "baseball123", "princess123", "sunshine123", "superman123", "starwars123",
-    "trustno1234", "monkey12345", "dragon12345", "master12345", "michael123", "jennifer123", "computer123",
-    "internet123", "whatever123", "qazwsxedcrfv", "1q2w3e4r5t6y", "zaq12wsxcde3", "passwordpassword",
-    "mypassword1", "mypassword123", "secret12345", "summer2024", "summer2025", "winter2025", "spring2026",
-    "autumn2026", "signpost123", "support123", "helpdesk123", "default1234", "unknown1234", "0000000000",
-    "9876543210", "1234554321", "1122334455", "5555555555", "7777777777", "asdf123456", "qwertyqwerty",
+    "1234567890",
+    "12345678910",
+    "123456789a",
+    "0123456789",
+    "0987654321",
+    "1111111111",
+    "1234512345",
+    "1q2w3e4r5t",
+    "1qaz2wsx3edc",
+    "qwertyuiop",
+    "qwerty1234",
+    "qwerty12345",
+    "qwerty123456",
+    "asdfghjkl1",
+    "asdfghjkl;",
+    "zxcvbnm123",
+    "password12",
+    "password123",
+    "password1234",
+    "password!1",
+    "passw0rd123",
+    "p@ssw0rd123",
+    "iloveyou12",
+    "iloveyou123",
+    "abcdefghij",
+    "abc1234567",
+    "abcd123456",
+    "aaaaaaaaaa",
+    "letmein123",
+    "welcome123",
+    "welcome2024",
+    "welcome2025",
+    "welcome2026",
+    "admin12345",
+    "administrator",
+    "changeme123",
+    "football123",
+    "baseball123",
+    "princess123",
+    "sunshine123",
+    "superman123",
+    "starwars123",
+    "trustno1234",
+    "monkey12345",
+    "dragon12345",
+    "master12345",
+    "michael123",
+    "jennifer123",
+    "computer123",
+    "internet123",
+    "whatever123",
+    "qazwsxedcrfv",
+    "1q2w3e4r5t6y",
+    "zaq12wsxcde3",
+    "passwordpassword",
+    "mypassword1",
+    "mypassword123",
+    "secret12345",
+    "summer2024",
+    "summer2025",
+    "winter2025",
+    "spring2026",
+    "autumn2026",
+    "signpost123",
+    "support123",
+    "helpdesk123",
+    "default1234",
+    "unknown1234",
+    "0000000000",
+    "9876543210",
+    "1234554321",
+    "1122334455",
+    "5555555555",
+    "7777777777",
+    "asdf123456",
+    "qwertyqwerty",
 ];
 
 static HASHER: LazyLock<Argon2<'static>> = LazyLock::new(|| {
@@ -35,8 +100,11 @@ static HASHER: LazyLock<Argon2<'static>> = LazyLock::new(|| {
 
 /// Hash of a random password, verified against when the user does not exist
 /// so both cases take the same time.
-static DUMMY_HASH: LazyLock<Option<String>> =
-    LazyLock::new(|| crate::auth::tokens::random_token().ok().and_then(|t| hash(&t).ok()));
+static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
+    crate::auth::tokens::random_token()
+        .ok()
+        .and_then(|t| hash(&t).ok())
+});
 
 /// Checks a new password against the policy; the message says what to change.
 pub fn check_policy(password: &str, username: &str) -> Result<(), String> {
@@ -70,7 +138,10 @@ pub fn hash(password: &str) -> Result<String, String> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| format!("no randomness: {e}"))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-    HASHER.hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+    HASHER
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// Verifies `password` against a stored hash in constant time. `None` (no
@@ -115,11 +186,21 @@ mod tests {
 
     #[test]
     fn policy() {
-        assert!(check_policy("short", "u").unwrap_err().contains("at least 10"));
-        assert!(check_policy(&"x".repeat(1025), "u").unwrap_err().contains("at most 1024"));
-        assert!(check_policy("Password123", "u").unwrap_err().contains("most common"));
-        assert!(check_policy("aaaaaaaaaaaaa", "u").unwrap_err().contains("repeated"));
-        assert!(check_policy("my name is alice!", "Alice").unwrap_err().contains("username"));
+        assert!(check_policy("short", "u")
+            .unwrap_err()
+            .contains("at least 10"));
+        assert!(check_policy(&"x".repeat(1025), "u")
+            .unwrap_err()
+            .contains("at most 1024"));
+        assert!(check_policy("Password123", "u")
+            .unwrap_err()
+            .contains("most common"));
+        assert!(check_policy("aaaaaaaaaaaaa", "u")
+            .unwrap_err()
+            .contains("repeated"));
+        assert!(check_policy("my name is alice!", "Alice")
+            .unwrap_err()
+            .contains("username"));
         assert!(check_policy("river stone lantern", "alice").is_ok());
     }
 }

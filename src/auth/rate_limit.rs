@@ -20,23 +20,68 @@ pub mod rules {
     use std::time::Duration;
 
     /// Sign-in attempts per client address.
-    pub const LOGIN_PER_IP: Rule = Rule { max: 20, window: Duration::from_secs(300) };
+    pub const LOGIN_PER_IP: Rule = Rule {
+        max: 20,
+        window: Duration::from_secs(300),
+    };
     /// Failed sign-in attempts per account.
-    pub const LOGIN_FAILURES_PER_ACCOUNT: Rule = Rule { max: 8, window: Duration::from_secs(900) };
+    pub const LOGIN_FAILURES_PER_ACCOUNT: Rule = Rule {
+        max: 8,
+        window: Duration::from_secs(900),
+    };
     /// Registrations per client address.
-    pub const REGISTER_PER_IP: Rule = Rule { max: 5, window: Duration::from_secs(3600) };
+    pub const REGISTER_PER_IP: Rule = Rule {
+        max: 5,
+        window: Duration::from_secs(3600),
+    };
 
     /// Accounts younger than this get the tighter posting limits (seconds).
     pub const NEW_ACCOUNT_SECS: i64 = 7 * 24 * 3600;
 
     /// Questions per hour: new accounts, then established ones.
-    pub const ASK: (Rule, Rule) = (Rule { max: 3, window: Duration::from_secs(3600) }, Rule { max: 20, window: Duration::from_secs(3600) });
+    pub const ASK: (Rule, Rule) = (
+        Rule {
+            max: 3,
+            window: Duration::from_secs(3600),
+        },
+        Rule {
+            max: 20,
+            window: Duration::from_secs(3600),
+        },
+    );
     /// Answers per hour.
-    pub const ANSWER: (Rule, Rule) = (Rule { max: 10, window: Duration::from_secs(3600) }, Rule { max: 60, window: Duration::from_secs(3600) });
+    pub const ANSWER: (Rule, Rule) = (
+        Rule {
+            max: 10,
+            window: Duration::from_secs(3600),
+        },
+        Rule {
+            max: 60,
+            window: Duration::from_secs(3600),
+        },
+    );
     /// Votes per hour.
-    pub const VOTE: (Rule, Rule) = (Rule { max: 30, window: Duration::from_secs(3600) }, Rule { max: 300, window: Duration::from_secs(3600) });
+    pub const VOTE: (Rule, Rule) = (
+        Rule {
+            max: 30,
+            window: Duration::from_secs(3600),
+        },
+        Rule {
+            max: 300,
+            window: Duration::from_secs(3600),
+        },
+    );
     /// Flags per hour.
-    pub const FLAG: (Rule, Rule) = (Rule { max: 5, window: Duration::from_secs(3600) }, Rule { max: 30, window: Duration::from_secs(3600) });
+    pub const FLAG: (Rule, Rule) = (
+        Rule {
+            max: 5,
+            window: Duration::from_secs(3600),
+        },
+        Rule {
+            max: 30,
+            window: Duration::from_secs(3600),
+        },
+    );
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -66,16 +111,26 @@ impl RateLimiter {
     /// limit, with how long until the window resets.
     pub fn hit(&self, key: &str, rule: Rule) -> Result<(), u64> {
         let now = self.now();
-        let Ok(mut windows) = self.windows.lock() else { return Ok(()) };
+        let Ok(mut windows) = self.windows.lock() else {
+            return Ok(());
+        };
         if windows.len() > 100_000 {
             windows.retain(|_, w| now.duration_since(w.started) < Duration::from_secs(3600));
         }
-        let window = windows.entry(key.to_string()).or_insert(Window { started: now, hits: 0 });
+        let window = windows.entry(key.to_string()).or_insert(Window {
+            started: now,
+            hits: 0,
+        });
         if now.duration_since(window.started) >= rule.window {
-            *window = Window { started: now, hits: 0 };
+            *window = Window {
+                started: now,
+                hits: 0,
+            };
         }
         if window.hits >= rule.max {
-            let left = rule.window.saturating_sub(now.duration_since(window.started));
+            let left = rule
+                .window
+                .saturating_sub(now.duration_since(window.started));
             return Err(left.as_secs().max(1));
         }
         window.hits += 1;
@@ -85,10 +140,16 @@ impl RateLimiter {
     /// Whether `key` is over the limit, without counting a hit.
     pub fn check(&self, key: &str, rule: Rule) -> Result<(), u64> {
         let now = self.now();
-        let Ok(windows) = self.windows.lock() else { return Ok(()) };
+        let Ok(windows) = self.windows.lock() else {
+            return Ok(());
+        };
         match windows.get(key) {
             Some(w) if now.duration_since(w.started) < rule.window && w.hits >= rule.max => {
-                Err(rule.window.saturating_sub(now.duration_since(w.started)).as_secs().max(1))
+                Err(rule
+                    .window
+                    .saturating_sub(now.duration_since(w.started))
+                    .as_secs()
+                    .max(1))
             }
             _ => Ok(()),
         }
@@ -116,7 +177,10 @@ mod tests {
     #[test]
     fn limits_then_recovers() {
         let limiter = RateLimiter::new();
-        let rule = Rule { max: 2, window: Duration::from_secs(60) };
+        let rule = Rule {
+            max: 2,
+            window: Duration::from_secs(60),
+        };
         assert!(limiter.hit("k", rule).is_ok());
         assert!(limiter.hit("k", rule).is_ok());
         let wait = limiter.hit("k", rule).unwrap_err();

@@ -6,11 +6,51 @@ use unicode_normalization::UnicodeNormalization;
 /// Names nobody may register: they would impersonate the site or its staff,
 /// or collide with paths.
 const RESERVED: &[&str] = &[
-    "admin", "administrator", "admins", "staff", "signpost", "root", "system", "support", "moderator",
-    "moderators", "mod", "mods", "help", "helpdesk", "api", "login", "logout", "register", "signup", "signin",
-    "account", "settings", "setup", "null", "undefined", "anonymous", "guest", "me", "you", "docs", "search",
-    "questions", "troubleshoot", "tags", "users", "static", "security", "official", "owner", "webmaster",
-    "postmaster", "hostmaster", "info", "noreply", "no-reply",
+    "admin",
+    "administrator",
+    "admins",
+    "staff",
+    "signpost",
+    "root",
+    "system",
+    "support",
+    "moderator",
+    "moderators",
+    "mod",
+    "mods",
+    "help",
+    "helpdesk",
+    "api",
+    "login",
+    "logout",
+    "register",
+    "signup",
+    "signin",
+    "account",
+    "settings",
+    "setup",
+    "null",
+    "undefined",
+    "anonymous",
+    "guest",
+    "me",
+    "you",
+    "docs",
+    "search",
+    "questions",
+    "troubleshoot",
+    "tags",
+    "users",
+    "static",
+    "security",
+    "official",
+    "owner",
+    "webmaster",
+    "postmaster",
+    "hostmaster",
+    "info",
+    "noreply",
+    "no-reply",
 ];
 
 /// A valid username: as typed (normalized) and its unique key.
@@ -33,18 +73,27 @@ pub fn validate(input: &str) -> Result<Username, String> {
     if len > 30 {
         return Err("Usernames can have at most 30 characters.".into());
     }
-    if let Some(bad) = display.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))) {
+    if let Some(bad) = display
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    {
         return Err(format!(
             "Usernames can only use letters a-z, digits, '_', '-' and '.'; {bad:?} is not allowed."
         ));
     }
-    if !display.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
+    if !display
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+    {
         return Err("Usernames must start with a letter or digit.".into());
     }
     let key = key_of(&display);
     let stem = key.trim_end_matches(|c: char| c.is_ascii_digit() || matches!(c, '_' | '-' | '.'));
     if RESERVED.contains(&key.as_str()) || RESERVED.contains(&stem) {
-        return Err(format!("The name {display:?} is reserved. Please choose another."));
+        return Err(format!(
+            "The name {display:?} is reserved. Please choose another."
+        ));
     }
     Ok(Username { display, key })
 }
@@ -70,7 +119,9 @@ mod tests {
     #[test]
     fn refuses_bad_names_with_reasons() {
         assert!(validate("ab").unwrap_err().contains("at least 3"));
-        assert!(validate(&"x".repeat(31)).unwrap_err().contains("at most 30"));
+        assert!(validate(&"x".repeat(31))
+            .unwrap_err()
+            .contains("at most 30"));
         assert!(validate("bad name").unwrap_err().contains("not allowed"));
         assert!(validate("_under").unwrap_err().contains("start with"));
         assert!(validate("Admin").unwrap_err().contains("reserved"));

@@ -21,7 +21,10 @@ pub struct Split<'a> {
 /// Splits `text`; front matter is required and must open on the first line.
 pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
     let text_no_bom = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let Some(rest) = text_no_bom.strip_prefix("+++").and_then(|r| r.strip_prefix('\n').or_else(|| r.strip_prefix("\r\n"))) else {
+    let Some(rest) = text_no_bom
+        .strip_prefix("+++")
+        .and_then(|r| r.strip_prefix('\n').or_else(|| r.strip_prefix("\r\n")))
+    else {
         return Err(Diagnostic::new(
             path,
             1,
@@ -34,11 +37,19 @@ pub fn split<'a>(path: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
             let front = &rest[..offset];
             let body = &rest[offset + line.len()..];
             let body_line_offset = 2 + front.matches('\n').count();
-            return Ok(Split { front, body, body_line_offset });
+            return Ok(Split {
+                front,
+                body,
+                body_line_offset,
+            });
         }
         offset += line.len();
     }
-    Err(Diagnostic::new(path, 1, "front matter is not closed: add a `+++` line after it"))
+    Err(Diagnostic::new(
+        path,
+        1,
+        "front matter is not closed: add a `+++` line after it",
+    ))
 }
 
 /// Parses the front matter TOML into `T`, reporting the failing line.
@@ -59,7 +70,8 @@ pub fn key_line(front: &str, key: &str) -> usize {
         .lines()
         .position(|l| {
             let l = l.trim_start();
-            l.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('='))
+            l.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='))
         })
         .map(|i| i + 2)
         .unwrap_or(1)
@@ -81,7 +93,13 @@ mod tests {
 
     #[test]
     fn missing_or_unclosed_front_matter() {
-        assert!(split(Path::new("a.md"), "# hello").unwrap_err().message.contains("missing front matter"));
-        assert!(split(Path::new("a.md"), "+++\ntitle = \"x\"\n").unwrap_err().message.contains("not closed"));
+        assert!(split(Path::new("a.md"), "# hello")
+            .unwrap_err()
+            .message
+            .contains("missing front matter"));
+        assert!(split(Path::new("a.md"), "+++\ntitle = \"x\"\n")
+            .unwrap_err()
+            .message
+            .contains("not closed"));
     }
 }

@@ -121,32 +121,49 @@ pub fn load_all(dir: &Path) -> Result<Vec<ManualSource>, Vec<Diagnostic>> {
             }
             parsed.push(read_manual(&entry, slug, &mut diags));
         } else if !is_hidden(&entry) {
-            diags.push(Diagnostic::new(&entry, 1, "files directly under manuals/ are not read: put articles in a manual folder"));
+            diags.push(Diagnostic::new(
+                &entry,
+                1,
+                "files directly under manuals/ are not read: put articles in a manual folder",
+            ));
         }
     }
     // Slugs by (manual, file stem), for link resolution.
     let mut slugs: HashMap<(String, String), String> = HashMap::new();
     for manual in &parsed {
         for (file, _) in &manual.articles {
-            slugs.insert((manual.slug.clone(), file.file_stem.clone()), file.slug.clone());
+            slugs.insert(
+                (manual.slug.clone(), file.file_stem.clone()),
+                file.slug.clone(),
+            );
         }
     }
     let mut manuals = Vec::new();
     for manual in parsed {
         let resolver = |dest: &str| resolve_relative(&manual.slug, dest, &slugs);
-        let Some((index_file, front)) = manual.index else { continue };
+        let Some((index_file, front)) = manual.index else {
+            continue;
+        };
         let intro = markdown::render(&index_file.body, Profile::Trusted, &resolver);
         let mut articles = Vec::new();
         for (file, front) in manual.articles {
             let rendered = markdown::render(&file.body, Profile::Trusted, &resolver);
-            let tags = front.tags.iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect();
+            let tags = front
+                .tags
+                .iter()
+                .map(|t| t.trim().to_lowercase())
+                .filter(|t| !t.is_empty())
+                .collect();
             articles.push(ArticleSource {
                 slug: file.slug.clone(),
                 title: front.title.trim().to_string(),
                 description: front.description.trim().to_string(),
                 weight: front.weight,
                 tags,
-                outdated: front.outdated.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+                outdated: front
+                    .outdated
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
                 updated: front.updated.as_ref().and_then(datetime_to_unix),
                 body_md: file.body.clone(),
                 rendered,
@@ -155,9 +172,18 @@ pub fn load_all(dir: &Path) -> Result<Vec<ManualSource>, Vec<Diagnostic>> {
                 hash: file.hash.clone(),
             });
             if front.updated.is_some() && articles.last().is_some_and(|a| a.updated.is_none()) {
-                diags.push(Diagnostic::new(&file.path, key_line(&file.front_text, "updated"), "updated must be a date like 2026-11-20"));
+                diags.push(Diagnostic::new(
+                    &file.path,
+                    key_line(&file.front_text, "updated"),
+                    "updated must be a date like 2026-11-20",
+                ));
             }
-            check_links(&file, &manual.slug, articles.last().map(|a| &a.rendered), &mut diags);
+            check_links(
+                &file,
+                &manual.slug,
+                articles.last().map(|a| &a.rendered),
+                &mut diags,
+            );
         }
         articles.sort_by(|a, b| (a.weight, &a.title).cmp(&(b.weight, &b.title)));
         manuals.push(ManualSource {
@@ -182,7 +208,11 @@ pub fn load_all(dir: &Path) -> Result<Vec<ManualSource>, Vec<Diagnostic>> {
 }
 
 fn read_manual(dir: &Path, slug: String, diags: &mut Vec<Diagnostic>) -> ParsedManual {
-    let mut manual = ParsedManual { slug, index: None, articles: Vec::new() };
+    let mut manual = ParsedManual {
+        slug,
+        index: None,
+        articles: Vec::new(),
+    };
     let mut seen_slugs: BTreeMap<String, PathBuf> = BTreeMap::new();
     for path in sorted_entries(dir, diags) {
         if is_hidden(&path) {
@@ -195,12 +225,18 @@ fn read_manual(dir: &Path, slug: String, diags: &mut Vec<Diagnostic>) -> ParsedM
         if path.extension().and_then(|e| e.to_str()) != Some("md") {
             continue; // images and other assets sit beside the articles
         }
-        let Some(file) = read_file(&path, diags) else { continue };
+        let Some(file) = read_file(&path, diags) else {
+            continue;
+        };
         if file.file_stem == "_index" {
             match frontmatter::parse::<ManualFront>(&path, &file.front_text) {
                 Ok(front) => {
                     if front.title.trim().is_empty() {
-                        diags.push(Diagnostic::new(&path, key_line(&file.front_text, "title"), "title must not be empty"));
+                        diags.push(Diagnostic::new(
+                            &path,
+                            key_line(&file.front_text, "title"),
+                            "title must not be empty",
+                        ));
                     }
                     manual.index = Some((file, front));
                 }
@@ -217,26 +253,57 @@ fn read_manual(dir: &Path, slug: String, diags: &mut Vec<Diagnostic>) -> ParsedM
         };
         let mut file = file;
         if front.title.trim().is_empty() {
-            diags.push(Diagnostic::new(&path, key_line(&file.front_text, "title"), "title must not be empty"));
+            diags.push(Diagnostic::new(
+                &path,
+                key_line(&file.front_text, "title"),
+                "title must not be empty",
+            ));
         }
         if let Some(slug) = &front.slug {
             file.slug = slug.clone();
         }
         if !is_valid_slug(&file.slug) {
-            let line = if front.slug.is_some() { key_line(&file.front_text, "slug") } else { 1 };
-            diags.push(Diagnostic::new(&path, line, format!("{:?} is not a valid slug (use lowercase letters, digits and dashes)", file.slug)));
+            let line = if front.slug.is_some() {
+                key_line(&file.front_text, "slug")
+            } else {
+                1
+            };
+            diags.push(Diagnostic::new(
+                &path,
+                line,
+                format!(
+                    "{:?} is not a valid slug (use lowercase letters, digits and dashes)",
+                    file.slug
+                ),
+            ));
             continue;
         }
         if let Some(first) = seen_slugs.get(&file.slug) {
-            let line = if front.slug.is_some() { key_line(&file.front_text, "slug") } else { 1 };
-            diags.push(Diagnostic::new(&path, line, format!("duplicate slug {:?}: {} already uses it", file.slug, first.display())));
+            let line = if front.slug.is_some() {
+                key_line(&file.front_text, "slug")
+            } else {
+                1
+            };
+            diags.push(Diagnostic::new(
+                &path,
+                line,
+                format!(
+                    "duplicate slug {:?}: {} already uses it",
+                    file.slug,
+                    first.display()
+                ),
+            ));
             continue;
         }
         seen_slugs.insert(file.slug.clone(), path.clone());
         manual.articles.push((file, front));
     }
     if manual.index.is_none() && !diags.iter().any(|d| d.file == dir.join("_index.md")) {
-        diags.push(Diagnostic::new(&dir.join("_index.md"), 1, "manual has no _index.md: create it with +++ title = \"...\" +++"));
+        diags.push(Diagnostic::new(
+            &dir.join("_index.md"),
+            1,
+            "manual has no _index.md: create it with +++ title = \"...\" +++",
+        ));
     }
     manual
 }
@@ -253,7 +320,11 @@ fn read_file(path: &Path, diags: &mut Vec<Diagnostic>) -> Option<ParsedFile> {
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let line = e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
             diags.push(Diagnostic::new(path, line, "file is not valid UTF-8"));
             return None;
         }
@@ -265,7 +336,10 @@ fn read_file(path: &Path, diags: &mut Vec<Diagnostic>) -> Option<ParsedFile> {
             return None;
         }
     };
-    let file_stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let file_stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
     Some(ParsedFile {
         path: path.to_path_buf(),
         slug: file_stem.clone(),
@@ -287,7 +361,12 @@ enum LinkTarget {
     /// A manual's table of contents.
     Manual(String),
     /// An article, with an optional anchor.
-    Article { manual: String, stem_or_slug: String, anchor: Option<String>, by_slug: bool },
+    Article {
+        manual: String,
+        stem_or_slug: String,
+        anchor: Option<String>,
+        by_slug: bool,
+    },
     /// A relative link we cannot make sense of.
     Unresolvable,
 }
@@ -300,7 +379,10 @@ fn classify(current_manual: &str, dest: &str) -> LinkTarget {
     if let Some(anchor) = dest.strip_prefix('#') {
         return LinkTarget::SamePage(anchor.to_string());
     }
-    let has_scheme = dest.split(['/', '#', '?']).next().is_some_and(|first| first.contains(':'));
+    let has_scheme = dest
+        .split(['/', '#', '?'])
+        .next()
+        .is_some_and(|first| first.contains(':'));
     if has_scheme || dest.starts_with("//") {
         return LinkTarget::External;
     }
@@ -312,7 +394,12 @@ fn classify(current_manual: &str, dest: &str) -> LinkTarget {
         let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
         return match parts.as_slice() {
             [manual] => LinkTarget::Manual((*manual).to_string()),
-            [manual, article] => LinkTarget::Article { manual: (*manual).into(), stem_or_slug: (*article).into(), anchor, by_slug: true },
+            [manual, article] => LinkTarget::Article {
+                manual: (*manual).into(),
+                stem_or_slug: (*article).into(),
+                anchor,
+                by_slug: true,
+            },
             _ => LinkTarget::Unresolvable,
         };
     }
@@ -353,8 +440,16 @@ pub fn resolve_relative(
 ) -> Option<String> {
     match classify(current_manual, dest) {
         LinkTarget::Manual(m) if !dest.starts_with('/') => Some(format!("/docs/{m}")),
-        LinkTarget::Article { manual, stem_or_slug, anchor, by_slug: false } => {
-            let slug = slugs.get(&(manual.clone(), stem_or_slug.clone())).cloned().unwrap_or(stem_or_slug);
+        LinkTarget::Article {
+            manual,
+            stem_or_slug,
+            anchor,
+            by_slug: false,
+        } => {
+            let slug = slugs
+                .get(&(manual.clone(), stem_or_slug.clone()))
+                .cloned()
+                .unwrap_or(stem_or_slug);
             let anchor = anchor.map(|a| format!("#{a}")).unwrap_or_default();
             Some(format!("/docs/{manual}/{slug}{anchor}"))
         }
@@ -362,10 +457,19 @@ pub fn resolve_relative(
     }
 }
 
-fn check_links(file: &ParsedFile, manual: &str, rendered: Option<&Rendered>, diags: &mut Vec<Diagnostic>) {
+fn check_links(
+    file: &ParsedFile,
+    manual: &str,
+    rendered: Option<&Rendered>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let Some(rendered) = rendered else { return };
     for link in &rendered.links {
-        let line = file.body_line_offset + file.body[..link.offset.min(file.body.len())].matches('\n').count() + 1;
+        let line = file.body_line_offset
+            + file.body[..link.offset.min(file.body.len())]
+                .matches('\n')
+                .count()
+            + 1;
         match classify(manual, &link.dest) {
             LinkTarget::Unresolvable => diags.push(Diagnostic::new(&file.path, line, format!("broken link {:?}: link to another article as a relative path ending in .md, e.g. other-article.md or ../other-manual/article.md", link.dest))),
             LinkTarget::SamePage(anchor) if !anchor.is_empty() && !rendered.anchors.contains(&anchor) => {
@@ -386,16 +490,27 @@ fn check_all_link_targets(
         for article in &manual.articles {
             for link in &article.rendered.links {
                 let line = || {
-                    let offset = article.body_md[..link.offset.min(article.body_md.len())].matches('\n').count();
+                    let offset = article.body_md[..link.offset.min(article.body_md.len())]
+                        .matches('\n')
+                        .count();
                     article.body_line_offset + offset + 1
                 };
                 match classify(&manual.slug, &link.dest) {
                     LinkTarget::Manual(m) => {
                         if !manuals.iter().any(|x| x.slug == m) {
-                            diags.push(Diagnostic::new(&article.path, line(), format!("broken link {:?}: there is no manual {m:?}", link.dest)));
+                            diags.push(Diagnostic::new(
+                                &article.path,
+                                line(),
+                                format!("broken link {:?}: there is no manual {m:?}", link.dest),
+                            ));
                         }
                     }
-                    LinkTarget::Article { manual: m, stem_or_slug, anchor, by_slug } => {
+                    LinkTarget::Article {
+                        manual: m,
+                        stem_or_slug,
+                        anchor,
+                        by_slug,
+                    } => {
                         let slug = if by_slug {
                             stem_or_slug.clone()
                         } else {
@@ -407,11 +522,31 @@ fn check_all_link_targets(
                                 }
                             }
                         };
-                        let target = manuals.iter().find(|x| x.slug == m).and_then(|x| x.articles.iter().find(|a| a.slug == slug));
+                        let target = manuals
+                            .iter()
+                            .find(|x| x.slug == m)
+                            .and_then(|x| x.articles.iter().find(|a| a.slug == slug));
                         match (target, anchor) {
-                            (None, _) => diags.push(Diagnostic::new(&article.path, line(), format!("broken link {:?}: no article {slug:?} in manual {m:?}", link.dest))),
-                            (Some(t), Some(anchor)) if !anchor.is_empty() && !t.rendered.anchors.contains(&anchor) => {
-                                diags.push(Diagnostic::new(&article.path, line(), format!("broken link {:?}: {} has no heading with anchor #{anchor}", link.dest, t.path.display())))
+                            (None, _) => diags.push(Diagnostic::new(
+                                &article.path,
+                                line(),
+                                format!(
+                                    "broken link {:?}: no article {slug:?} in manual {m:?}",
+                                    link.dest
+                                ),
+                            )),
+                            (Some(t), Some(anchor))
+                                if !anchor.is_empty() && !t.rendered.anchors.contains(&anchor) =>
+                            {
+                                diags.push(Diagnostic::new(
+                                    &article.path,
+                                    line(),
+                                    format!(
+                                        "broken link {:?}: {} has no heading with anchor #{anchor}",
+                                        link.dest,
+                                        t.path.display()
+                                    ),
+                                ))
                             }
                             _ => {}
                         }
@@ -425,7 +560,11 @@ fn check_all_link_targets(
 
 fn datetime_to_unix(dt: &toml::value::Datetime) -> Option<i64> {
     let date = dt.date?;
-    let days = days_from_civil(i64::from(date.year), u32::from(date.month), u32::from(date.day));
+    let days = days_from_civil(
+        i64::from(date.year),
+        u32::from(date.month),
+        u32::from(date.day),
+    );
     Some(days * 86_400)
 }
 
@@ -455,7 +594,9 @@ fn sorted_entries(dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()
+    path.file_name()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default()
 }
 
 fn is_hidden(path: &Path) -> bool {
@@ -474,7 +615,12 @@ mod tests {
         assert_eq!(classify("m", "../n/"), LinkTarget::Manual("n".into()));
         assert_eq!(
             classify("m", "../n/a.md#x"),
-            LinkTarget::Article { manual: "n".into(), stem_or_slug: "a".into(), anchor: Some("x".into()), by_slug: false }
+            LinkTarget::Article {
+                manual: "n".into(),
+                stem_or_slug: "a".into(),
+                anchor: Some("x".into()),
+                by_slug: false
+            }
         );
         assert_eq!(classify("m", "../../a.md"), LinkTarget::Unresolvable);
         assert_eq!(classify("m", "picture.png"), LinkTarget::Unresolvable);

@@ -28,7 +28,11 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic for `file` at `line`.
     pub fn new(file: &Path, line: usize, message: impl Into<String>) -> Self {
-        Diagnostic { file: file.to_path_buf(), line: line.max(1), message: message.into() }
+        Diagnostic {
+            file: file.to_path_buf(),
+            line: line.max(1),
+            message: message.into(),
+        }
     }
 }
 
@@ -90,10 +94,20 @@ pub fn load(content_dir: &Path, max_tree_depth: usize) -> Result<ContentSet, Vec
 
 /// Links between manuals and trees, both ways.
 fn check_cross_links(manuals: &[ManualSource], trees: &[TreeSource], diags: &mut Vec<Diagnostic>) {
-    let articles: std::collections::HashSet<String> =
-        manuals.iter().flat_map(|m| m.articles.iter().map(move |a| format!("{}/{}", m.slug, a.slug))).collect();
-    let tree_slugs: std::collections::HashSet<String> = trees.iter().map(|t| t.tree.slug.clone()).collect();
-    let known = trees::KnownTargets { articles: &articles, trees: &tree_slugs };
+    let articles: std::collections::HashSet<String> = manuals
+        .iter()
+        .flat_map(|m| {
+            m.articles
+                .iter()
+                .map(move |a| format!("{}/{}", m.slug, a.slug))
+        })
+        .collect();
+    let tree_slugs: std::collections::HashSet<String> =
+        trees.iter().map(|t| t.tree.slug.clone()).collect();
+    let known = trees::KnownTargets {
+        articles: &articles,
+        trees: &tree_slugs,
+    };
     for source in trees {
         if let Ok(text) = std::fs::read_to_string(&source.path) {
             trees::check_links(source, &text, &known, diags);
@@ -102,13 +116,27 @@ fn check_cross_links(manuals: &[ManualSource], trees: &[TreeSource], diags: &mut
     for manual in manuals {
         for article in &manual.articles {
             for link in &article.rendered.links {
-                let dest = link.dest.split(['#', '?']).next().unwrap_or("").trim_end_matches('/');
+                let dest = link
+                    .dest
+                    .split(['#', '?'])
+                    .next()
+                    .unwrap_or("")
+                    .trim_end_matches('/');
                 if let Some(slug) = dest.strip_prefix("/troubleshoot/") {
                     if !tree_slugs.contains(slug) {
                         let line = article.body_line_offset
-                            + article.body_md[..link.offset.min(article.body_md.len())].matches('\n').count()
+                            + article.body_md[..link.offset.min(article.body_md.len())]
+                                .matches('\n')
+                                .count()
                             + 1;
-                        diags.push(Diagnostic::new(&article.path, line, format!("broken link {:?}: there is no troubleshooting tree {slug:?}", link.dest)));
+                        diags.push(Diagnostic::new(
+                            &article.path,
+                            line,
+                            format!(
+                                "broken link {:?}: there is no troubleshooting tree {slug:?}",
+                                link.dest
+                            ),
+                        ));
                     }
                 }
             }
@@ -122,7 +150,8 @@ pub fn is_valid_slug(s: &str) -> bool {
         && s.len() <= 100
         && !s.starts_with('-')
         && !s.ends_with('-')
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Hex SHA-256 of a file's bytes: the content hash used to skip unchanged files.

@@ -162,28 +162,55 @@ pub fn load_all(dir: &Path, max_depth: usize) -> Result<Vec<TreeSource>, Vec<Dia
     let mut trees = Vec::new();
     let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-        Err(e) => return Err(vec![Diagnostic::new(dir, 1, format!("cannot read folder: {e}"))]),
+        Err(e) => {
+            return Err(vec![Diagnostic::new(
+                dir,
+                1,
+                format!("cannot read folder: {e}"),
+            )])
+        }
     };
     entries.sort();
     let mut slugs: HashMap<String, PathBuf> = HashMap::new();
     for path in entries {
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         if name.starts_with('.') || path.is_dir() {
             continue;
         }
         if !name.ends_with(".toml") {
-            diags.push(Diagnostic::new(&path, 1, "troubleshooting trees are .toml files; this file is not read"));
+            diags.push(Diagnostic::new(
+                &path,
+                1,
+                "troubleshooting trees are .toml files; this file is not read",
+            ));
             continue;
         }
-        let Some(source) = parse_file(&path, max_depth, &mut diags) else { continue };
+        let Some(source) = parse_file(&path, max_depth, &mut diags) else {
+            continue;
+        };
         if let Some(first) = slugs.get(&source.tree.slug) {
-            diags.push(Diagnostic::new(&path, 1, format!("duplicate tree slug {:?}: {} already uses it", source.tree.slug, first.display())));
+            diags.push(Diagnostic::new(
+                &path,
+                1,
+                format!(
+                    "duplicate tree slug {:?}: {} already uses it",
+                    source.tree.slug,
+                    first.display()
+                ),
+            ));
             continue;
         }
         slugs.insert(source.tree.slug.clone(), path.clone());
         trees.push(source);
     }
-    if diags.is_empty() { Ok(trees) } else { Err(diags) }
+    if diags.is_empty() {
+        Ok(trees)
+    } else {
+        Err(diags)
+    }
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -191,7 +218,11 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// Parses and validates one tree file (everything but cross-file links).
-pub fn parse_file(path: &Path, max_depth: usize, diags: &mut Vec<Diagnostic>) -> Option<TreeSource> {
+pub fn parse_file(
+    path: &Path,
+    max_depth: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<TreeSource> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -204,31 +235,55 @@ pub fn parse_file(path: &Path, max_depth: usize, diags: &mut Vec<Diagnostic>) ->
         diags.push(Diagnostic::new(path, 1, "file is not valid UTF-8"));
         return None;
     };
-    parse_str(path, &text, max_depth, diags).map(|tree| TreeSource { tree, path: path.to_path_buf(), hash })
+    parse_str(path, &text, max_depth, diags).map(|tree| TreeSource {
+        tree,
+        path: path.to_path_buf(),
+        hash,
+    })
 }
 
 /// Parses and validates tree TOML text; problems go to `diags` with lines.
-pub fn parse_str(path: &Path, text: &str, max_depth: usize, diags: &mut Vec<Diagnostic>) -> Option<Tree> {
+pub fn parse_str(
+    path: &Path,
+    text: &str,
+    max_depth: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Tree> {
     let file: TreeFile = match toml::from_str(text) {
         Ok(f) => f,
         Err(e) => {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-            diags.push(Diagnostic::new(path, line, format!("bad tree file: {}", e.message().trim())));
+            diags.push(Diagnostic::new(
+                path,
+                line,
+                format!("bad tree file: {}", e.message().trim()),
+            ));
             return None;
         }
     };
     let before = diags.len();
     let at = |span: std::ops::Range<usize>| line_of(text, span.start);
-    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
     let (slug, slug_line) = match &file.slug {
         Some(s) => (s.get_ref().clone(), at(s.span())),
         None => (stem, 1),
     };
     if !is_valid_slug(&slug) {
-        diags.push(Diagnostic::new(path, slug_line, format!("{slug:?} is not a valid tree slug (lowercase letters, digits, dashes)")));
+        diags.push(Diagnostic::new(
+            path,
+            slug_line,
+            format!("{slug:?} is not a valid tree slug (lowercase letters, digits, dashes)"),
+        ));
     }
     if file.title.get_ref().trim().is_empty() {
-        diags.push(Diagnostic::new(path, at(file.title.span()), "title must not be empty"));
+        diags.push(Diagnostic::new(
+            path,
+            at(file.title.span()),
+            "title must not be empty",
+        ));
     }
     // Nodes: ids, kinds, options.
     let mut lines: HashMap<String, usize> = HashMap::new();
@@ -238,10 +293,18 @@ pub fn parse_str(path: &Path, text: &str, max_depth: usize, diags: &mut Vec<Diag
         let id = node.id.get_ref().trim().to_string();
         let line = at(node.id.span());
         if !is_valid_slug(&id) {
-            diags.push(Diagnostic::new(path, line, format!("node id {id:?} must use lowercase letters, digits and dashes")));
+            diags.push(Diagnostic::new(
+                path,
+                line,
+                format!("node id {id:?} must use lowercase letters, digits and dashes"),
+            ));
         }
         if let Some(first) = lines.get(&id) {
-            diags.push(Diagnostic::new(path, line, format!("duplicate node id {id:?} (first defined on line {first})")));
+            diags.push(Diagnostic::new(
+                path,
+                line,
+                format!("duplicate node id {id:?} (first defined on line {first})"),
+            ));
             continue;
         }
         lines.insert(id.clone(), line);
@@ -250,12 +313,20 @@ pub fn parse_str(path: &Path, text: &str, max_depth: usize, diags: &mut Vec<Diag
             "fix" => NodeKind::Fix,
             "escalate" | "dead-end" => NodeKind::Escalate,
             other => {
-                diags.push(Diagnostic::new(path, at(node.kind.span()), format!("unknown node kind {other:?}: use question, fix or escalate")));
+                diags.push(Diagnostic::new(
+                    path,
+                    at(node.kind.span()),
+                    format!("unknown node kind {other:?}: use question, fix or escalate"),
+                ));
                 continue;
             }
         };
         if node.text.trim().is_empty() && node.title.trim().is_empty() {
-            diags.push(Diagnostic::new(path, line, format!("node {id:?} needs a title or a text")));
+            diags.push(Diagnostic::new(
+                path,
+                line,
+                format!("node {id:?} needs a title or a text"),
+            ));
         }
         let mut options = Vec::new();
         match kind {
@@ -266,14 +337,21 @@ pub fn parse_str(path: &Path, text: &str, max_depth: usize, diags: &mut Vec<Diag
                 let mut keys = HashSet::new();
                 for option in &node.options {
                     let label = option.label.get_ref().trim().to_string();
-                    let key = option.key.clone().unwrap_or_else(|| markdown::slugify(&label));
+                    let key = option
+                        .key
+                        .clone()
+                        .unwrap_or_else(|| markdown::slugify(&label));
                     if !keys.insert(key.clone()) {
                         diags.push(Diagnostic::new(path, at(option.label.span()), format!("two options of {id:?} have the key {key:?}: give one a distinct `key`")));
                     }
                     if option.summary.trim().is_empty() {
                         diags.push(Diagnostic::new(path, at(option.label.span()), format!("option {label:?} needs a summary (one sentence for the escalation report)")));
                     }
-                    target_lines.push((id.clone(), option.goto.get_ref().trim().to_string(), at(option.goto.span())));
+                    target_lines.push((
+                        id.clone(),
+                        option.goto.get_ref().trim().to_string(),
+                        at(option.goto.span()),
+                    ));
                     options.push(Choice {
                         key,
                         label,
@@ -288,19 +366,38 @@ pub fn parse_str(path: &Path, text: &str, max_depth: usize, diags: &mut Vec<Diag
             }
             NodeKind::Fix | NodeKind::Escalate => {
                 if !node.options.is_empty() {
-                    diags.push(Diagnostic::new(path, line, format!("only questions have options; {id:?} is a {}", node.kind.get_ref())));
+                    diags.push(Diagnostic::new(
+                        path,
+                        line,
+                        format!(
+                            "only questions have options; {id:?} is a {}",
+                            node.kind.get_ref()
+                        ),
+                    ));
                 }
                 if kind == NodeKind::Escalate && node.next.is_some() {
-                    diags.push(Diagnostic::new(path, line, "an escalate node ends the tree; it has no `next`"));
+                    diags.push(Diagnostic::new(
+                        path,
+                        line,
+                        "an escalate node ends the tree; it has no `next`",
+                    ));
                 }
             }
         }
         if let Some(next) = &node.next {
-            target_lines.push((id.clone(), next.get_ref().trim().to_string(), at(next.span())));
+            target_lines.push((
+                id.clone(),
+                next.get_ref().trim().to_string(),
+                at(next.span()),
+            ));
         }
         let rendered = markdown::render(&node.text, Profile::Trusted, &|_| None);
         nodes.push(Node {
-            title: if node.title.trim().is_empty() { first_line(&rendered.text) } else { node.title.trim().to_string() },
+            title: if node.title.trim().is_empty() {
+                first_line(&rendered.text)
+            } else {
+                node.title.trim().to_string()
+            },
             id,
             kind,
             text_md: node.text.clone(),
@@ -313,18 +410,30 @@ pub fn parse_str(path: &Path, text: &str, max_depth: usize, diags: &mut Vec<Diag
         });
     }
     if nodes.is_empty() {
-        diags.push(Diagnostic::new(path, 1, "a tree needs nodes: add [[node]] tables"));
+        diags.push(Diagnostic::new(
+            path,
+            1,
+            "a tree needs nodes: add [[node]] tables",
+        ));
         return None;
     }
     // Targets exist.
     let ids: HashSet<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
     let start = file.start.get_ref().trim().to_string();
     if !ids.contains(start.as_str()) {
-        diags.push(Diagnostic::new(path, at(file.start.span()), format!("start node {start:?} does not exist")));
+        diags.push(Diagnostic::new(
+            path,
+            at(file.start.span()),
+            format!("start node {start:?} does not exist"),
+        ));
     }
     for (from, to, line) in &target_lines {
         if !ids.contains(to.as_str()) {
-            diags.push(Diagnostic::new(path, *line, format!("node {from:?} points to unknown node {to:?}")));
+            diags.push(Diagnostic::new(
+                path,
+                *line,
+                format!("node {from:?} points to unknown node {to:?}"),
+            ));
         }
     }
     if diags.len() > before {
@@ -334,19 +443,36 @@ pub fn parse_str(path: &Path, text: &str, max_depth: usize, diags: &mut Vec<Diag
         slug,
         title: file.title.get_ref().trim().to_string(),
         description: file.description.trim().to_string(),
-        tags: file.tags.iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect(),
+        tags: file
+            .tags
+            .iter()
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect(),
         start,
-        related: file.related.iter().map(|r| r.get_ref().trim().trim_end_matches(".md").to_string()).collect(),
+        related: file
+            .related
+            .iter()
+            .map(|r| r.get_ref().trim().trim_end_matches(".md").to_string())
+            .collect(),
         nodes,
     };
     check_graph(path, &mut tree, &lines, max_depth, diags);
-    if diags.len() > before { None } else { Some(tree) }
+    if diags.len() > before {
+        None
+    } else {
+        Some(tree)
+    }
 }
 
 fn first_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or("").trim();
     let short: String = line.chars().take(80).collect();
-    if short.len() < line.len() { format!("{short}…") } else { short }
+    if short.len() < line.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
 }
 
 impl Tree {
@@ -367,8 +493,15 @@ impl Tree {
     /// Outgoing edges of a node: `(target, is_loop)`.
     fn edges<'a>(&'a self, node: &'a Node) -> Vec<(&'a str, bool)> {
         match node.kind {
-            NodeKind::Question => node.options.iter().map(|o| (o.goto.as_str(), o.is_loop)).collect(),
-            NodeKind::Fix => self.after_fix(node).map(|n| vec![(n.id.as_str(), false)]).unwrap_or_default(),
+            NodeKind::Question => node
+                .options
+                .iter()
+                .map(|o| (o.goto.as_str(), o.is_loop))
+                .collect(),
+            NodeKind::Fix => self
+                .after_fix(node)
+                .map(|n| vec![(n.id.as_str(), false)])
+                .unwrap_or_default(),
             NodeKind::Escalate => Vec::new(),
         }
     }
@@ -391,8 +524,15 @@ impl Tree {
             }
             let Some(node) = self.node(id) else { continue };
             let steps: Vec<(&str, &str)> = match node.kind {
-                NodeKind::Question => node.options.iter().map(|o| (o.goto.as_str(), o.key.as_str())).collect(),
-                NodeKind::Fix => self.after_fix(node).map(|n| vec![(n.id.as_str(), "no")]).unwrap_or_default(),
+                NodeKind::Question => node
+                    .options
+                    .iter()
+                    .map(|o| (o.goto.as_str(), o.key.as_str()))
+                    .collect(),
+                NodeKind::Fix => self
+                    .after_fix(node)
+                    .map(|n| vec![(n.id.as_str(), "no")])
+                    .unwrap_or_default(),
                 NodeKind::Escalate => Vec::new(),
             };
             for (to, key) in steps {
@@ -407,7 +547,13 @@ impl Tree {
 }
 
 /// Reachability, cycles, ways out and depth; fills in `min_left`/`max_left`.
-fn check_graph(path: &Path, tree: &mut Tree, lines: &HashMap<String, usize>, max_depth: usize, diags: &mut Vec<Diagnostic>) {
+fn check_graph(
+    path: &Path,
+    tree: &mut Tree,
+    lines: &HashMap<String, usize>,
+    max_depth: usize,
+    diags: &mut Vec<Diagnostic>,
+) {
     let line = |id: &str| lines.get(id).copied().unwrap_or(1);
     // Unreachable nodes.
     let mut reachable: HashSet<String> = HashSet::new();
@@ -422,15 +568,33 @@ fn check_graph(path: &Path, tree: &mut Tree, lines: &HashMap<String, usize>, max
     }
     for node in &tree.nodes {
         if !reachable.contains(&node.id) {
-            diags.push(Diagnostic::new(path, line(&node.id), format!("node {:?} is unreachable from the start node {:?}", node.id, tree.start)));
+            diags.push(Diagnostic::new(
+                path,
+                line(&node.id),
+                format!(
+                    "node {:?} is unreachable from the start node {:?}",
+                    node.id, tree.start
+                ),
+            ));
         }
     }
     // Cycles through unmarked edges: depth-first search with colours.
-    let index: HashMap<&str, usize> = tree.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = tree
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
     let forward: Vec<Vec<usize>> = tree
         .nodes
         .iter()
-        .map(|n| tree.edges(n).into_iter().filter(|(_, l)| !l).filter_map(|(to, _)| index.get(to).copied()).collect())
+        .map(|n| {
+            tree.edges(n)
+                .into_iter()
+                .filter(|(_, l)| !l)
+                .filter_map(|(to, _)| index.get(to).copied())
+                .collect()
+        })
         .collect();
     let mut colour = vec![0u8; tree.nodes.len()];
     let mut order = Vec::new();
@@ -474,7 +638,8 @@ fn check_graph(path: &Path, tree: &mut Tree, lines: &HashMap<String, usize>, max
     let mut max_left = vec![0usize; tree.nodes.len()];
     for &i in &order {
         let node = &tree.nodes[i];
-        let is_end = node.kind == NodeKind::Escalate || (node.kind == NodeKind::Fix && forward[i].is_empty());
+        let is_end = node.kind == NodeKind::Escalate
+            || (node.kind == NodeKind::Fix && forward[i].is_empty());
         let (mut lo, mut hi) = if is_end { (1, 1) } else { (usize::MAX, 0) };
         if node.kind == NodeKind::Fix {
             lo = 1; // "yes, solved" ends here
@@ -491,7 +656,14 @@ fn check_graph(path: &Path, tree: &mut Tree, lines: &HashMap<String, usize>, max
     }
     for (i, node) in tree.nodes.iter().enumerate() {
         if min_left[i] == usize::MAX {
-            diags.push(Diagnostic::new(path, line(&node.id), format!("node {:?} has no way out: no fix or escalate node can be reached from it", node.id)));
+            diags.push(Diagnostic::new(
+                path,
+                line(&node.id),
+                format!(
+                    "node {:?} has no way out: no fix or escalate node can be reached from it",
+                    node.id
+                ),
+            ));
         }
     }
     if let Some(&start) = index.get(tree.start.as_str()) {
@@ -503,25 +675,43 @@ fn check_graph(path: &Path, tree: &mut Tree, lines: &HashMap<String, usize>, max
         }
     }
     for (i, node) in tree.nodes.iter_mut().enumerate() {
-        node.min_left = if min_left[i] == usize::MAX { 0 } else { min_left[i] };
+        node.min_left = if min_left[i] == usize::MAX {
+            0
+        } else {
+            min_left[i]
+        };
         node.max_left = max_left[i];
     }
 }
 
 /// Checks links in node texts and `related` against the rest of the content.
-pub fn check_links(source: &TreeSource, text: &str, known: &KnownTargets<'_>, diags: &mut Vec<Diagnostic>) {
+pub fn check_links(
+    source: &TreeSource,
+    text: &str,
+    known: &KnownTargets<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let file: Result<TreeFile, _> = toml::from_str(text);
     let Ok(file) = file else { return };
     for related in &file.related {
         let target = related.get_ref().trim().trim_end_matches(".md");
         if !known.articles.contains(target) {
-            diags.push(Diagnostic::new(&source.path, line_of(text, related.span().start), format!("related article {target:?} does not exist (write it as manual/article)")));
+            diags.push(Diagnostic::new(
+                &source.path,
+                line_of(text, related.span().start),
+                format!("related article {target:?} does not exist (write it as manual/article)"),
+            ));
         }
     }
     for (node, raw) in source.tree.nodes.iter().zip(&file.nodes) {
         let rendered = markdown::render(&node.text_md, Profile::Trusted, &|_| None);
         for link in rendered.links {
-            let dest = link.dest.split('#').next().unwrap_or("").trim_end_matches('/');
+            let dest = link
+                .dest
+                .split('#')
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('/');
             let broken = if let Some(rest) = dest.strip_prefix("/docs/") {
                 rest.contains('/') && !known.articles.contains(rest)
             } else if let Some(slug) = dest.strip_prefix("/troubleshoot/") {
@@ -530,7 +720,14 @@ pub fn check_links(source: &TreeSource, text: &str, known: &KnownTargets<'_>, di
                 false
             };
             if broken {
-                diags.push(Diagnostic::new(&source.path, line_of(text, raw.id.span().start), format!("node {:?} links to {:?}, which does not exist", node.id, link.dest)));
+                diags.push(Diagnostic::new(
+                    &source.path,
+                    line_of(text, raw.id.span().start),
+                    format!(
+                        "node {:?} links to {:?}, which does not exist",
+                        node.id, link.dest
+                    ),
+                ));
             }
         }
     }
@@ -587,15 +784,21 @@ impl Tree {
         let mut answered = Vec::new();
         let mut at = self.start.as_str();
         let position = loop {
-            let Some(node) = self.node(at) else { break Position::DeadEnd };
+            let Some(node) = self.node(at) else {
+                break Position::DeadEnd;
+            };
             if used.contains(at) {
                 break Position::At(at.to_string());
             }
-            let Some(key) = given.get(at) else { break Position::At(at.to_string()) };
+            let Some(key) = given.get(at) else {
+                break Position::At(at.to_string());
+            };
             let next = match node.kind {
-                NodeKind::Question => node.options.iter().find(|o| o.key == *key).map(|o| {
-                    (Some(o.goto.as_str()), o.label.clone(), o.summary.clone())
-                }),
+                NodeKind::Question => node
+                    .options
+                    .iter()
+                    .find(|o| o.key == *key)
+                    .map(|o| (Some(o.goto.as_str()), o.label.clone(), o.summary.clone())),
                 NodeKind::Fix if *key == "no" => Some((
                     self.after_fix(node).map(|n| n.id.as_str()),
                     "No, that did not solve it".to_string(),
@@ -603,16 +806,28 @@ impl Tree {
                 )),
                 _ => None,
             };
-            let Some((to, label, summary)) = next else { break Position::At(at.to_string()) };
+            let Some((to, label, summary)) = next else {
+                break Position::At(at.to_string());
+            };
             used.insert(at);
-            answered.push(Answered { node: at.to_string(), key: key.to_string(), label, question: node.title.clone(), summary });
+            answered.push(Answered {
+                node: at.to_string(),
+                key: key.to_string(),
+                label,
+                question: node.title.clone(),
+                summary,
+            });
             match to {
                 Some(to) => at = to,
                 None => break Position::DeadEnd,
             }
         };
         let ignored = given.len().saturating_sub(answered.len());
-        Walk { answered, position, ignored }
+        Walk {
+            answered,
+            position,
+            ignored,
+        }
     }
 }
 
@@ -679,13 +894,24 @@ title = "We could not fix it here"
         let power = tree.node("power").unwrap();
         assert_eq!((power.min_left, power.max_left), (2, 3));
         assert_eq!(tree.node("power").unwrap().options[0].key, "yes");
-        assert_eq!(tree.path_to("ask").unwrap(), vec![("power".to_string(), "yes".to_string()), ("paper".into(), "yes".into())]);
+        assert_eq!(
+            tree.path_to("ask").unwrap(),
+            vec![
+                ("power".to_string(), "yes".to_string()),
+                ("paper".into(), "yes".into())
+            ]
+        );
     }
 
     #[test]
     fn walks_answers_and_stops_where_they_end() {
         let tree = parse(SAMPLE).0.unwrap();
-        let a = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+        let a = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
         let walk = tree.walk(&a(&[("power", "no")]));
         assert_eq!(walk.position, Position::At("plug".into()));
         assert_eq!(walk.answered[0].summary, "Power light is off");
@@ -708,38 +934,80 @@ title = "We could not fix it here"
     #[test]
     fn every_rule_reports_file_and_line() {
         let (_, d) = parse("title = \"x\"\nstart = \"a\"\n[[node]]\nid = \"a\"\nkind = \"question\"\n  [[node.option]]\n  label = \"Only\"\n  goto = \"nowhere\"\n  summary = \"s\"\n");
-        assert!(d.iter().any(|d| d.line == 5 || d.line == 4 && d.message.contains("at least 2 options")), "{d:?}");
-        assert!(d.iter().any(|d| d.line == 8 && d.message.contains("unknown node \"nowhere\"")), "{d:?}");
+        assert!(
+            d.iter()
+                .any(|d| d.line == 5 || d.line == 4 && d.message.contains("at least 2 options")),
+            "{d:?}"
+        );
+        assert!(
+            d.iter()
+                .any(|d| d.line == 8 && d.message.contains("unknown node \"nowhere\"")),
+            "{d:?}"
+        );
 
         let (_, d) = parse("title = \"x\"\nstart = \"a\"\n[[node]]\nid = \"a\"\nkind = \"fix\"\ntitle = \"A\"\n[[node]]\nid = \"a\"\nkind = \"fix\"\ntitle = \"A\"\n");
-        assert!(d.iter().any(|d| d.line == 8 && d.message.contains("duplicate node id")), "{d:?}");
+        assert!(
+            d.iter()
+                .any(|d| d.line == 8 && d.message.contains("duplicate node id")),
+            "{d:?}"
+        );
 
         let (_, d) = parse("title = \"x\"\nstart = \"a\"\n[[node]]\nid = \"a\"\nkind = \"fix\"\ntitle = \"A\"\n[[node]]\nid = \"lost\"\nkind = \"fix\"\ntitle = \"L\"\n");
-        assert!(d.iter().any(|d| d.line == 8 && d.message.contains("unreachable")), "{d:?}");
+        assert!(
+            d.iter()
+                .any(|d| d.line == 8 && d.message.contains("unreachable")),
+            "{d:?}"
+        );
 
         let cycle = "title = \"x\"\nstart = \"a\"\n[[node]]\nid = \"a\"\nkind = \"question\"\ntitle = \"A\"\n  [[node.option]]\n  label = \"1\"\n  goto = \"b\"\n  summary = \"s\"\n  [[node.option]]\n  label = \"2\"\n  goto = \"b\"\n  key = \"two\"\n  summary = \"s\"\n[[node]]\nid = \"b\"\nkind = \"question\"\ntitle = \"B\"\n  [[node.option]]\n  label = \"back\"\n  goto = \"a\"\n  summary = \"s\"\n  [[node.option]]\n  label = \"again\"\n  goto = \"a\"\n  summary = \"s\"\n";
         let (_, d) = parse(cycle);
-        assert!(d.iter().any(|d| d.line == 17 && d.message.contains("cycle")), "{d:?}");
+        assert!(
+            d.iter()
+                .any(|d| d.line == 17 && d.message.contains("cycle")),
+            "{d:?}"
+        );
         let marked = cycle.replace("  goto = \"a\"\n", "  goto = \"a\"\n  loop = true\n");
         let (_, d) = parse(&marked);
-        assert!(d.iter().any(|d| d.message.contains("no way out")), "a marked cycle that never reaches a fix: {d:?}");
+        assert!(
+            d.iter().any(|d| d.message.contains("no way out")),
+            "a marked cycle that never reaches a fix: {d:?}"
+        );
 
-        let (_, d) = parse("title = \"x\"\nstart = \"zz\"\n[[node]]\nid = \"a\"\nkind = \"maybe\"\n");
-        assert!(d.iter().any(|d| d.line == 5 && d.message.contains("unknown node kind")), "{d:?}");
+        let (_, d) =
+            parse("title = \"x\"\nstart = \"zz\"\n[[node]]\nid = \"a\"\nkind = \"maybe\"\n");
+        assert!(
+            d.iter()
+                .any(|d| d.line == 5 && d.message.contains("unknown node kind")),
+            "{d:?}"
+        );
         let (_, d) = parse("title = \"x\"\nstart = \"a\"\ncolour = 1\n");
-        assert!(d.iter().any(|d| d.line == 3 && d.message.contains("colour")), "{d:?}");
+        assert!(
+            d.iter()
+                .any(|d| d.line == 3 && d.message.contains("colour")),
+            "{d:?}"
+        );
     }
 
     #[test]
     fn depth_limit() {
         let mut text = String::from("title = \"deep\"\nstart = \"n0\"\n");
         for i in 0..14 {
-            text.push_str(&format!("[[node]]\nid = \"n{i}\"\nkind = \"fix\"\ntitle = \"Step {i}\"\nnext = \"n{}\"\n", i + 1));
+            text.push_str(&format!(
+                "[[node]]\nid = \"n{i}\"\nkind = \"fix\"\ntitle = \"Step {i}\"\nnext = \"n{}\"\n",
+                i + 1
+            ));
         }
         text.push_str("[[node]]\nid = \"n14\"\nkind = \"escalate\"\ntitle = \"end\"\n");
         let (_, d) = parse(&text);
-        assert!(d.iter().any(|d| d.line == 4 && d.message.contains("more than the maximum of 12")), "{d:?}");
+        assert!(
+            d.iter()
+                .any(|d| d.line == 4 && d.message.contains("more than the maximum of 12")),
+            "{d:?}"
+        );
         let mut diags = Vec::new();
-        assert!(parse_str(Path::new("t.toml"), &text, 20, &mut diags).is_some(), "{diags:?}");
+        assert!(
+            parse_str(Path::new("t.toml"), &text, 20, &mut diags).is_some(),
+            "{diags:?}"
+        );
     }
 }

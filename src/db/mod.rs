@@ -39,7 +39,9 @@ struct SqliteSettings;
 
 impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqliteSettings {
     fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )
         .map_err(diesel::r2d2::Error::QueryError)
     }
 }
@@ -53,8 +55,10 @@ struct AnalyticsSettings;
 
 impl CustomizeConnection<Conn, diesel::r2d2::Error> for AnalyticsSettings {
     fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-            .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -91,7 +95,9 @@ pub fn open(path: &Path, max_size: u32) -> AppResult<Pool> {
     let mut conn = pool.get()?;
     // WAL is a property of the database file: set once, it stays.
     conn.batch_execute("PRAGMA journal_mode = WAL;")
-        .map_err(|e| AppError::Internal(format!("cannot switch {} to WAL mode: {e}", path.display())))?;
+        .map_err(|e| {
+            AppError::Internal(format!("cannot switch {} to WAL mode: {e}", path.display()))
+        })?;
     conn.run_pending_migrations(MIGRATIONS)
         .map_err(|e| AppError::Internal(format!("database migration failed: {e}")))?;
     Ok(pool)

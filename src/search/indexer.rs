@@ -35,7 +35,8 @@ impl IndexFeed {
     pub fn stage(&mut self, updates: &[GroupUpdate]) -> SearchResult<()> {
         let fields = *self.search.fields();
         for update in updates {
-            self.writer.delete_term(Term::from_field_text(fields.group, &update.group));
+            self.writer
+                .delete_term(Term::from_field_text(fields.group, &update.group));
             for doc in &update.docs {
                 self.writer.add_document(to_tantivy(&fields, doc))?;
             }
@@ -46,7 +47,11 @@ impl IndexFeed {
     /// Commits what is staged, records `outbox_id` in the payload and makes it
     /// visible to searches.
     pub fn commit(&mut self, outbox_id: i64) -> SearchResult<()> {
-        self.commit_with(CommitPayload { outbox: outbox_id, schema: schema::VERSION, complete: true })
+        self.commit_with(CommitPayload {
+            outbox: outbox_id,
+            schema: schema::VERSION,
+            complete: true,
+        })
     }
 
     fn commit_with(&mut self, payload: CommitPayload) -> SearchResult<()> {
@@ -73,7 +78,11 @@ impl IndexFeed {
     /// Commits a part of a rebuild so searches see progress; a crash now
     /// leaves an index marked incomplete, which is rebuilt at the next start.
     pub fn commit_partial(&mut self) -> SearchResult<()> {
-        self.commit_with(CommitPayload { outbox: 0, schema: schema::VERSION, complete: false })
+        self.commit_with(CommitPayload {
+            outbox: 0,
+            schema: schema::VERSION,
+            complete: false,
+        })
     }
 
     /// Ends a rebuild that covered every change up to `outbox_id`.

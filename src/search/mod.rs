@@ -76,7 +76,9 @@ pub struct SearchIndex {
 
 impl std::fmt::Debug for SearchIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SearchIndex").field("dir", &self.inner.dir).finish()
+        f.debug_struct("SearchIndex")
+            .field("dir", &self.inner.dir)
+            .finish()
     }
 }
 
@@ -89,7 +91,10 @@ impl SearchIndex {
             Some(found) => found,
             None => {
                 if dir.join("meta.json").exists() {
-                    log::warn!("search index in {} is unusable; rebuilding it from the database", dir.display());
+                    log::warn!(
+                        "search index in {} is unusable; rebuilding it from the database",
+                        dir.display()
+                    );
                 }
                 clear_dir(dir)?;
                 let index = Index::create_in_dir(dir, schema::build())?;
@@ -97,8 +102,13 @@ impl SearchIndex {
             }
         };
         let needs_rebuild = payload.is_none();
-        Self::from_index(index, dir, payload.map(|p| p.outbox).unwrap_or(0), needs_rebuild)
-            .map(|s| (s, needs_rebuild))
+        Self::from_index(
+            index,
+            dir,
+            payload.map(|p| p.outbox).unwrap_or(0),
+            needs_rebuild,
+        )
+        .map(|s| (s, needs_rebuild))
     }
 
     fn open_existing(dir: &Path) -> Option<(Index, Option<CommitPayload>)> {
@@ -123,10 +133,18 @@ impl SearchIndex {
         Some((index, Some(payload)))
     }
 
-    fn from_index(index: Index, dir: &Path, applied: i64, rebuilding: bool) -> SearchResult<SearchIndex> {
+    fn from_index(
+        index: Index,
+        dir: &Path,
+        applied: i64,
+        rebuilding: bool,
+    ) -> SearchResult<SearchIndex> {
         schema::register_tokenizers(&index);
         let fields = Fields::from_schema(&index.schema())?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         Ok(SearchIndex {
             inner: Arc::new(Inner {
                 index,
@@ -160,13 +178,19 @@ impl SearchIndex {
     /// Blocks until the outbox id `id` is applied, or `timeout` passes.
     pub fn wait_applied(&self, id: i64, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        let Ok(mut guard) = self.inner.applied.lock() else { return false };
+        let Ok(mut guard) = self.inner.applied.lock() else {
+            return false;
+        };
         while *guard < id || self.is_rebuilding() {
             let now = Instant::now();
             if now >= deadline {
                 return false;
             }
-            match self.inner.applied_changed.wait_timeout(guard, deadline - now) {
+            match self
+                .inner
+                .applied_changed
+                .wait_timeout(guard, deadline - now)
+            {
                 Ok((g, _)) => guard = g,
                 Err(_) => return false,
             }
@@ -192,7 +216,10 @@ impl SearchIndex {
     /// Whether searches can run (for the health check).
     pub fn is_usable(&self) -> bool {
         let searcher = self.inner.reader.searcher();
-        searcher.segment_readers().iter().all(|s| s.get_store_reader(1).is_ok())
+        searcher
+            .segment_readers()
+            .iter()
+            .all(|s| s.get_store_reader(1).is_ok())
     }
 
     pub(crate) fn index(&self) -> &Index {

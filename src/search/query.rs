@@ -94,7 +94,10 @@ impl SearchIndex {
         let fields = *self.fields();
         let text: String = request.text.chars().take(MAX_QUERY_CHARS).collect();
         let words = tokenize(&text);
-        let mut results = SearchResults { rebuilding: self.is_rebuilding(), ..Default::default() };
+        let mut results = SearchResults {
+            rebuilding: self.is_rebuilding(),
+            ..Default::default()
+        };
         if words.is_empty() {
             return Ok(results);
         }
@@ -102,20 +105,44 @@ impl SearchIndex {
         let mut plans = Vec::with_capacity(words.len());
         for (i, word) in words.iter().enumerate() {
             let is_last = i + 1 == words.len();
-            plans.push(plan_word(&searcher, &fields.text_fields(), word, is_last && typing_last)?);
+            plans.push(plan_word(
+                &searcher,
+                &fields.text_fields(),
+                word,
+                is_last && typing_last,
+            )?);
         }
         if plans.iter().any(|p| p.correction.is_some()) {
-            let corrected: Vec<&str> =
-                plans.iter().map(|p| p.correction.as_deref().unwrap_or(&p.word)).collect();
+            let corrected: Vec<&str> = plans
+                .iter()
+                .map(|p| p.correction.as_deref().unwrap_or(&p.word))
+                .collect();
             results.corrected = Some(corrected.join(" "));
         }
         let kind_filter = request.kind.map(|k| Term::from_field_text(fields.kind, k));
         let limit = request.limit.clamp(1, 100);
-        let mut query = build_query(&plans, &fields.text_fields(), Occur::Must, kind_filter.clone());
-        let mut found = run(&searcher, query.as_ref(), fields.boost, limit, request.offset)?;
+        let mut query = build_query(
+            &plans,
+            &fields.text_fields(),
+            Occur::Must,
+            kind_filter.clone(),
+        );
+        let mut found = run(
+            &searcher,
+            query.as_ref(),
+            fields.boost,
+            limit,
+            request.offset,
+        )?;
         if found.1 == 0 && plans.len() > 1 {
             query = build_query(&plans, &fields.text_fields(), Occur::Should, kind_filter);
-            found = run(&searcher, query.as_ref(), fields.boost, limit, request.offset)?;
+            found = run(
+                &searcher,
+                query.as_ref(),
+                fields.boost,
+                limit,
+                request.offset,
+            )?;
             results.relaxed = found.1 > 0;
         }
         let (top, total, saturated) = found;
@@ -130,7 +157,12 @@ impl SearchIndex {
         title_snippets.set_max_num_chars(400);
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let text_of = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let text_of = |field: Field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
             let title = text_of(fields.title);
             let body = text_of(fields.body);
             let mut title_snippet = title_snippets.snippet(&title);
@@ -155,7 +187,11 @@ impl SearchIndex {
                 title_html,
                 snippet_html,
                 breadcrumb: text_of(fields.breadcrumb),
-                solved: doc.get_first(fields.solved).and_then(|v| v.as_u64()).unwrap_or(0) == 1,
+                solved: doc
+                    .get_first(fields.solved)
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0)
+                    == 1,
                 score,
             });
         }
@@ -212,12 +248,20 @@ fn max_distance(word: &str) -> u8 {
     }
 }
 
-fn plan_word(searcher: &Searcher, fields: &[(Field, f32)], word: &str, prefix: bool) -> SearchResult<WordPlan> {
+fn plan_word(
+    searcher: &Searcher,
+    fields: &[(Field, f32)],
+    word: &str,
+    prefix: bool,
+) -> SearchResult<WordPlan> {
     let mut variants = Vec::new();
     let mut correction = None;
     let known = doc_freq(searcher, fields, word)? > 0;
-    let completions =
-        if prefix && word.chars().count() >= 2 { prefix_completions(searcher, fields, word)? } else { Vec::new() };
+    let completions = if prefix && word.chars().count() >= 2 {
+        prefix_completions(searcher, fields, word)?
+    } else {
+        Vec::new()
+    };
     if known {
         variants.push((word.to_string(), 1.0));
     } else {
@@ -238,7 +282,11 @@ fn plan_word(searcher: &Searcher, fields: &[(Field, f32)], word: &str, prefix: b
             variants.push((term, 0.5));
         }
     }
-    Ok(WordPlan { word: word.to_string(), variants, correction })
+    Ok(WordPlan {
+        word: word.to_string(),
+        variants,
+        correction,
+    })
 }
 
 /// Dictionary terms within `distance` edits of `word`, closest and most
@@ -257,7 +305,8 @@ fn fuzzy_neighbours(
             let mut stream = inverted.terms().search(fuzzy.automaton()?).into_stream()?;
             while stream.advance() {
                 if let Ok(term) = std::str::from_utf8(stream.key()) {
-                    *freq.entry(term.to_string()).or_default() += u64::from(stream.value().doc_freq);
+                    *freq.entry(term.to_string()).or_default() +=
+                        u64::from(stream.value().doc_freq);
                 }
                 if freq.len() > 500 {
                     break;
@@ -279,7 +328,11 @@ fn fuzzy_neighbours(
 }
 
 /// The most frequent dictionary terms starting with `word` (excluding itself).
-fn prefix_completions(searcher: &Searcher, fields: &[(Field, f32)], word: &str) -> SearchResult<Vec<String>> {
+fn prefix_completions(
+    searcher: &Searcher,
+    fields: &[(Field, f32)],
+    word: &str,
+) -> SearchResult<Vec<String>> {
     let mut freq: HashMap<String, u64> = HashMap::new();
     for (field, _) in fields {
         for segment in searcher.segment_readers() {
@@ -296,7 +349,8 @@ fn prefix_completions(searcher: &Searcher, fields: &[(Field, f32)], word: &str) 
                     continue;
                 }
                 if let Ok(term) = std::str::from_utf8(key) {
-                    *freq.entry(term.to_string()).or_default() += u64::from(stream.value().doc_freq);
+                    *freq.entry(term.to_string()).or_default() +=
+                        u64::from(stream.value().doc_freq);
                 }
             }
         }
@@ -321,7 +375,9 @@ fn edit_distance(a: &str, b: &str) -> u8 {
     for i in 1..=n {
         for j in 1..=m {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(d[i - 2][j - 2] + 1);
             }
@@ -344,7 +400,10 @@ fn build_query(
             for (field, field_weight) in fields {
                 let term = Term::from_field_text(*field, term_text);
                 let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
-                alternatives.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), weight * field_weight))));
+                alternatives.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(query), weight * field_weight)),
+                ));
             }
         }
         if alternatives.is_empty() {
@@ -368,7 +427,10 @@ fn build_query(
         }
     }
     if let Some(kind) = kind {
-        clauses.push((Occur::Must, Box::new(TermQuery::new(kind, IndexRecordOption::Basic))));
+        clauses.push((
+            Occur::Must,
+            Box::new(TermQuery::new(kind, IndexRecordOption::Basic)),
+        ));
     }
     Box::new(BooleanQuery::new(clauses))
 }
@@ -384,7 +446,13 @@ const MAX_CANDIDATES: usize = 300;
 /// The top documents by text score (so tantivy's block-max WAND can skip most
 /// of a large index), re-ranked by `score × boost` and paged. The total is
 /// exact when fewer candidates than asked for matched, a lower bound otherwise.
-fn run(searcher: &Searcher, query: &dyn Query, boost: Field, limit: usize, offset: usize) -> SearchResult<Page> {
+fn run(
+    searcher: &Searcher,
+    query: &dyn Query,
+    boost: Field,
+    limit: usize,
+    offset: usize,
+) -> SearchResult<Page> {
     let wanted = (offset.min(10_000) + limit) * CANDIDATES_PER_HIT;
     let fetch = wanted.clamp(limit, MAX_CANDIDATES.max(offset.min(10_000) + limit + 1));
     let top = searcher.search(query, &TopDocs::with_limit(fetch).order_by_score())?;
@@ -396,10 +464,19 @@ fn run(searcher: &Searcher, query: &dyn Query, boost: Field, limit: usize, offse
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
                 let reader = searcher.segment_reader(address.segment_ord);
-                e.insert(reader.fast_fields().f64(&boost_name).ok().map(|c| c.first_or_default_col(1.0)))
+                e.insert(
+                    reader
+                        .fast_fields()
+                        .f64(&boost_name)
+                        .ok()
+                        .map(|c| c.first_or_default_col(1.0)),
+                )
             }
         };
-        let factor = column.as_ref().map(|c| c.get_val(address.doc_id) as Score).unwrap_or(1.0);
+        let factor = column
+            .as_ref()
+            .map(|c| c.get_val(address.doc_id) as Score)
+            .unwrap_or(1.0);
         ranked.push((score * factor, *address));
     }
     ranked.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
@@ -431,7 +508,10 @@ mod tests {
 
     #[test]
     fn hostile_text_tokenizes_to_plain_words() {
-        assert_eq!(tokenize("\"unbalanced AND title:x* ~2 OR NOT"), ["unbalanced", "and", "title", "x", "2", "or", "not"]);
+        assert_eq!(
+            tokenize("\"unbalanced AND title:x* ~2 OR NOT"),
+            ["unbalanced", "and", "title", "x", "2", "or", "not"]
+        );
         assert!(tokenize("\"\"\" *** ~~~ ((( ").is_empty());
     }
 }

@@ -1,12 +1,11 @@
 //! Accounts: creating users, sessions with idle and absolute expiry,
 //! suspension, and the one-time setup token for the first admin.
 
-
 use crate::auth::username::Username;
 use crate::auth::{tokens, Role, SESSION_ABSOLUTE_SECS, SESSION_IDLE_SECS};
 use crate::db::models::sessions::{self, NewSession, Session};
-use crate::db::models::users::{self, NewUser, User};
 use crate::db::models::setup_tokens;
+use crate::db::models::users::{self, NewUser, User};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 
@@ -22,7 +21,11 @@ pub fn create_user(
     role: Role,
     now: i64,
 ) -> AppResult<Option<User>> {
-    let display = if display_name.trim().is_empty() { name.display.as_str() } else { display_name.trim() };
+    let display = if display_name.trim().is_empty() {
+        name.display.as_str()
+    } else {
+        display_name.trim()
+    };
     Ok(users::create(
         conn,
         &NewUser {
@@ -57,7 +60,11 @@ pub fn start_session(conn: &mut Conn, user_id: i32, now: i64) -> AppResult<(Stri
 
 /// The live session for a cookie token. Expired sessions, and every session
 /// of a suspended user, are deleted and yield `None`.
-pub fn session_for_token(conn: &mut Conn, token: &str, now: i64) -> AppResult<Option<(Session, User)>> {
+pub fn session_for_token(
+    conn: &mut Conn,
+    token: &str,
+    now: i64,
+) -> AppResult<Option<(Session, User)>> {
     if token.len() != 64 {
         return Ok(None);
     }
@@ -97,7 +104,9 @@ pub fn unsuspend(conn: &mut Conn, user_id: i32, now: i64) -> AppResult<()> {
 pub fn set_role(conn: &mut Conn, user: &User, role: Role, now: i64) -> AppResult<()> {
     conn.immediate_transaction(|conn| {
         if user.role() == Role::Admin && role != Role::Admin && count_admins(conn)? <= 1 {
-            return Err(AppError::Conflict("This is the only admin. Make someone else admin first.".into()));
+            return Err(AppError::Conflict(
+                "This is the only admin. Make someone else admin first.".into(),
+            ));
         }
         users::set_role(conn, user.id, role.as_str(), now)?;
         Ok(())
@@ -107,11 +116,20 @@ pub fn set_role(conn: &mut Conn, user: &User, role: Role, now: i64) -> AppResult
 fn count_admins(conn: &mut Conn) -> AppResult<i64> {
     use crate::db::schema::users::dsl;
     use diesel::prelude::*;
-    Ok(dsl::users.filter(dsl::role.eq("admin")).count().get_result(conn)?)
+    Ok(dsl::users
+        .filter(dsl::role.eq("admin"))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Sets a new password hash and ends every other session of the user.
-pub fn change_password(conn: &mut Conn, user_id: i32, hash: &str, keep_session: Option<i32>, now: i64) -> AppResult<()> {
+pub fn change_password(
+    conn: &mut Conn,
+    user_id: i32,
+    hash: &str,
+    keep_session: Option<i32>,
+    now: i64,
+) -> AppResult<()> {
     conn.immediate_transaction(|conn| {
         users::set_password_hash(conn, user_id, hash, now)?;
         sessions::delete_for_user(conn, user_id, keep_session)?;
@@ -146,12 +164,26 @@ pub fn complete_setup(
     now: i64,
 ) -> AppResult<Option<User>> {
     conn.immediate_transaction(|conn| {
-        if users::admin_exists(conn)? || !setup_tokens::consume(conn, &tokens::hash_token(token), now)? {
-            return Err(AppError::NotFound("This setup link has already been used.".into()));
+        if users::admin_exists(conn)?
+            || !setup_tokens::consume(conn, &tokens::hash_token(token), now)?
+        {
+            return Err(AppError::NotFound(
+                "This setup link has already been used.".into(),
+            ));
         }
-        match create_user(conn, name, display_name, Some(password_hash), Role::Admin, now)? {
+        match create_user(
+            conn,
+            name,
+            display_name,
+            Some(password_hash),
+            Role::Admin,
+            now,
+        )? {
             Some(user) => Ok(Some(user)),
-            None => Err(AppError::Conflict(format!("The username {} is taken.", name.display))),
+            None => Err(AppError::Conflict(format!(
+                "The username {} is taken.",
+                name.display
+            ))),
         }
     })
     .or_else(|e| match e {

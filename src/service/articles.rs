@@ -56,7 +56,11 @@ pub struct ArticleInput {
 
 impl ArticleInput {
     fn status(&self) -> &'static str {
-        if self.publication == Publication::Draft { STATUS_DRAFT } else { STATUS_PUBLISHED }
+        if self.publication == Publication::Draft {
+            STATUS_DRAFT
+        } else {
+            STATUS_PUBLISHED
+        }
     }
 
     fn outdated_reason(&self) -> Option<&str> {
@@ -68,7 +72,16 @@ impl ArticleInput {
 }
 
 /// Checks editor fields; every problem at once.
-pub fn validate(manual_id: i32, title: &str, weight: &str, tags: &str, status: &str, reason: &str, body: &str, note: &str) -> Result<ArticleInput, Vec<String>> {
+pub fn validate(
+    manual_id: i32,
+    title: &str,
+    weight: &str,
+    tags: &str,
+    status: &str,
+    reason: &str,
+    body: &str,
+    note: &str,
+) -> Result<ArticleInput, Vec<String>> {
     let mut errors = Vec::new();
     let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
     if title.is_empty() || title.chars().count() > 150 {
@@ -78,7 +91,10 @@ pub fn validate(manual_id: i32, title: &str, weight: &str, tags: &str, status: &
         0
     } else {
         weight.trim().parse::<i32>().unwrap_or_else(|_| {
-            errors.push(format!("Order must be a whole number, not {:?}.", weight.trim()));
+            errors.push(format!(
+                "Order must be a whole number, not {:?}.",
+                weight.trim()
+            ));
             0
         })
     };
@@ -101,7 +117,9 @@ pub fn validate(manual_id: i32, title: &str, weight: &str, tags: &str, status: &
         "outdated" => {
             let reason = reason.trim();
             if reason.is_empty() {
-                errors.push("Say why the article is outdated; customers see the reason at the top.".into());
+                errors.push(
+                    "Say why the article is outdated; customers see the reason at the top.".into(),
+                );
             }
             Publication::Outdated(reason.chars().take(300).collect())
         }
@@ -117,7 +135,15 @@ pub fn validate(manual_id: i32, title: &str, weight: &str, tags: &str, status: &
         errors.push(format!("The text can have at most {BODY_MAX} characters."));
     }
     if errors.is_empty() {
-        Ok(ArticleInput { manual_id, title, weight, tags, publication, body_md: body.to_string(), note: note.trim().chars().take(200).collect() })
+        Ok(ArticleInput {
+            manual_id,
+            title,
+            weight,
+            tags,
+            publication,
+            body_md: body.to_string(),
+            note: note.trim().chars().take(200).collect(),
+        })
     } else {
         Err(errors)
     }
@@ -127,12 +153,22 @@ pub fn validate(manual_id: i32, title: &str, weight: &str, tags: &str, status: &
 /// its manual resolve to `/docs/...`).
 pub fn render(body: &str, manual_slug: &str) -> Rendered {
     let none = HashMap::new();
-    markdown::render(body, Profile::Trusted, &|dest| crate::content::manuals::resolve_relative(manual_slug, dest, &none))
+    markdown::render(body, Profile::Trusted, &|dest| {
+        crate::content::manuals::resolve_relative(manual_slug, dest, &none)
+    })
 }
 
 /// A slug for `title` that is free in the manual.
-fn free_slug(conn: &mut Conn, manual_id: i32, title: &str, except: Option<i32>) -> AppResult<String> {
-    let mut base = markdown::slugify(title).chars().take(80).collect::<String>();
+fn free_slug(
+    conn: &mut Conn,
+    manual_id: i32,
+    title: &str,
+    except: Option<i32>,
+) -> AppResult<String> {
+    let mut base = markdown::slugify(title)
+        .chars()
+        .take(80)
+        .collect::<String>();
     base = base.trim_matches('-').to_string();
     if base.is_empty() || !crate::content::is_valid_slug(&base) {
         base = "article".into();
@@ -146,7 +182,13 @@ fn free_slug(conn: &mut Conn, manual_id: i32, title: &str, except: Option<i32>) 
     Ok(slug)
 }
 
-fn add_revision(conn: &mut Conn, article_id: i32, editor: Option<i32>, input: &ArticleInput, now: i64) -> AppResult<i32> {
+fn add_revision(
+    conn: &mut Conn,
+    article_id: i32,
+    editor: Option<i32>,
+    input: &ArticleInput,
+    now: i64,
+) -> AppResult<i32> {
     let tags = input.tags.join(",");
     Ok(article_revisions::insert(
         conn,
@@ -167,7 +209,13 @@ fn add_revision(conn: &mut Conn, article_id: i32, editor: Option<i32>, input: &A
 }
 
 /// Creates an article (optionally made from a question, which then links to it).
-pub fn create(conn: &mut Conn, editor: Option<i32>, input: &ArticleInput, from_question: Option<i32>, now: i64) -> AppResult<(Article, String)> {
+pub fn create(
+    conn: &mut Conn,
+    editor: Option<i32>,
+    input: &ArticleInput,
+    from_question: Option<i32>,
+    now: i64,
+) -> AppResult<(Article, String)> {
     conn.immediate_transaction(|conn| {
         let manual = manuals_by_id(conn, input.manual_id)?;
         let slug = free_slug(conn, manual.id, &input.title, None)?;
@@ -196,7 +244,9 @@ pub fn create(conn: &mut Conn, editor: Option<i32>, input: &ArticleInput, from_q
             now,
         )?;
         if let Some(question_id) = from_question {
-            diesel::update(articles_table::table.find(id)).set(articles_table::source_question_id.eq(Some(question_id))).execute(conn)?;
+            diesel::update(articles_table::table.find(id))
+                .set(articles_table::source_question_id.eq(Some(question_id)))
+                .execute(conn)?;
             diesel::update(crate::db::schema::questions::table.find(question_id))
                 .set(crate::db::schema::questions::article_id.eq(Some(id)))
                 .execute(conn)?;
@@ -204,13 +254,17 @@ pub fn create(conn: &mut Conn, editor: Option<i32>, input: &ArticleInput, from_q
         }
         add_revision(conn, id, editor, input, now)?;
         outbox::enqueue(conn, KIND_ARTICLE, id, now)?;
-        let article = articles::find_with_manual(conn, id)?.ok_or_else(|| AppError::internal("created article vanished"))?;
+        let article = articles::find_with_manual(conn, id)?
+            .ok_or_else(|| AppError::internal("created article vanished"))?;
         Ok((article.article, article.manual_slug))
     })
 }
 
 fn manuals_by_id(conn: &mut Conn, id: i32) -> AppResult<manuals::Manual> {
-    manuals::list(conn)?.into_iter().find(|m| m.id == id).ok_or_else(|| AppError::BadRequest("Choose one of the manuals.".into()))
+    manuals::list(conn)?
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or_else(|| AppError::BadRequest("Choose one of the manuals.".into()))
 }
 
 /// What a save did.
@@ -224,12 +278,21 @@ pub enum SaveOutcome {
 
 /// Saves an edit made from revision `base_revision`. If someone saved since,
 /// nothing is written and the newer revision comes back (no lost update).
-pub fn update(conn: &mut Conn, editor: i32, article_id: i32, base_revision: i32, input: &ArticleInput, now: i64) -> AppResult<SaveOutcome> {
+pub fn update(
+    conn: &mut Conn,
+    editor: i32,
+    article_id: i32,
+    base_revision: i32,
+    input: &ArticleInput,
+    now: i64,
+) -> AppResult<SaveOutcome> {
     conn.immediate_transaction(|conn| {
-        let current = articles::find_with_manual(conn, article_id)?.ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
+        let current = articles::find_with_manual(conn, article_id)?
+            .ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
         let latest = article_revisions::latest_id(conn, article_id)?;
         if latest != base_revision {
-            let theirs = article_revisions::find(conn, article_id, latest)?.ok_or_else(|| AppError::internal("latest revision vanished"))?;
+            let theirs = article_revisions::find(conn, article_id, latest)?
+                .ok_or_else(|| AppError::internal("latest revision vanished"))?;
             return Ok(SaveOutcome::Conflict(Box::new(theirs)));
         }
         let manual = manuals_by_id(conn, input.manual_id)?;
@@ -245,11 +308,21 @@ pub fn update(conn: &mut Conn, editor: i32, article_id: i32, base_revision: i32,
 }
 
 /// Writes the article row from `input`, detaching it from its file.
-fn write(conn: &mut Conn, article: &Article, manual: &manuals::Manual, slug: &str, input: &ArticleInput, now: i64) -> AppResult<()> {
+fn write(
+    conn: &mut Conn,
+    article: &Article,
+    manual: &manuals::Manual,
+    slug: &str,
+    input: &ArticleInput,
+    now: i64,
+) -> AppResult<()> {
     use articles_table::dsl as a;
     let rendered = render(&input.body_md, &manual.slug);
     let toc = serde_json::to_string(&rendered.toc).unwrap_or_else(|_| "[]".into());
-    let detached = article.source_path.clone().or_else(|| article.detached_path.clone());
+    let detached = article
+        .source_path
+        .clone()
+        .or_else(|| article.detached_path.clone());
     diesel::update(a::articles.find(article.id))
         .set((
             a::manual_id.eq(manual.id),
@@ -273,16 +346,25 @@ fn write(conn: &mut Conn, article: &Article, manual: &manuals::Manual, slug: &st
 }
 
 /// Restores an old revision as a new one.
-pub fn restore(conn: &mut Conn, editor: i32, article_id: i32, revision_id: i32, now: i64) -> AppResult<String> {
+pub fn restore(
+    conn: &mut Conn,
+    editor: i32,
+    article_id: i32,
+    revision_id: i32,
+    now: i64,
+) -> AppResult<String> {
     conn.immediate_transaction(|conn| {
-        let old = article_revisions::find(conn, article_id, revision_id)?.ok_or_else(|| AppError::NotFound("There is no such revision.".into()))?;
-        let current = articles::find_with_manual(conn, article_id)?.ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
+        let old = article_revisions::find(conn, article_id, revision_id)?
+            .ok_or_else(|| AppError::NotFound("There is no such revision.".into()))?;
+        let current = articles::find_with_manual(conn, article_id)?
+            .ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
         let publication = match (old.status.as_str(), &old.outdated_reason) {
             ("draft", _) => Publication::Draft,
             (_, Some(reason)) => Publication::Outdated(reason.clone()),
             _ => Publication::Published,
         };
-        let manual = manuals_by_id(conn, old.manual_id).or_else(|_| manuals_by_id(conn, current.article.manual_id))?;
+        let manual = manuals_by_id(conn, old.manual_id)
+            .or_else(|_| manuals_by_id(conn, current.article.manual_id))?;
         let input = ArticleInput {
             manual_id: manual.id,
             title: old.title.clone(),
@@ -306,19 +388,33 @@ pub fn restore(conn: &mut Conn, editor: i32, article_id: i32, revision_id: i32, 
 /// Hands a detached article back to its file: the next start loads the file.
 pub fn reattach(conn: &mut Conn, article_id: i32) -> AppResult<()> {
     use articles_table::dsl as a;
-    let article = articles::find_with_manual(conn, article_id)?.ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
+    let article = articles::find_with_manual(conn, article_id)?
+        .ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
     let Some(path) = article.article.detached_path.clone() else {
-        return Err(AppError::Conflict("This article does not come from a file.".into()));
+        return Err(AppError::Conflict(
+            "This article does not come from a file.".into(),
+        ));
     };
     diesel::update(a::articles.find(article_id))
-        .set((a::source_path.eq(Some(path)), a::detached_path.eq(None::<String>), a::content_hash.eq("")))
+        .set((
+            a::source_path.eq(Some(path)),
+            a::detached_path.eq(None::<String>),
+            a::content_hash.eq(""),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
 /// Records a content file's version of an article as a revision (no editor).
-pub fn record_file_revision(conn: &mut Conn, article_id: i32, path: &str, now: i64) -> AppResult<()> {
-    let Some(found) = articles::find_with_manual(conn, article_id)? else { return Ok(()) };
+pub fn record_file_revision(
+    conn: &mut Conn,
+    article_id: i32,
+    path: &str,
+    now: i64,
+) -> AppResult<()> {
+    let Some(found) = articles::find_with_manual(conn, article_id)? else {
+        return Ok(());
+    };
     let a = &found.article;
     let publication = match &a.outdated_reason {
         Some(reason) => Publication::Outdated(reason.clone()),
@@ -359,10 +455,18 @@ pub fn promotion(conn: &mut Conn, question_id: i32) -> AppResult<Promotion> {
         .accepted_answer_id
         .and_then(|id| answers::find(conn, id).ok().flatten())
         .filter(|a| a.deleted_at.is_none())
-        .ok_or_else(|| AppError::Conflict("Only a question with an accepted answer can become an article.".into()))?;
+        .ok_or_else(|| {
+            AppError::Conflict(
+                "Only a question with an accepted answer can become an article.".into(),
+            )
+        })?;
     let author = users::find(conn, answer.author_id)?;
     let credit = match author {
-        Some(u) => format!("[{}](/users/{})", u.display_name.replace(['[', ']'], ""), u.username),
+        Some(u) => format!(
+            "[{}](/users/{})",
+            u.display_name.replace(['[', ']'], ""),
+            u.username
+        ),
         None => "a community member".into(),
     };
     let body = format!(
@@ -371,5 +475,10 @@ pub fn promotion(conn: &mut Conn, question_id: i32) -> AppResult<Promotion> {
         q.title.replace(['[', ']'], ""),
         q.path()
     );
-    Ok(Promotion { question_id, title: q.title.clone(), body, tags: q.tag_list() })
+    Ok(Promotion {
+        question_id,
+        title: q.title.clone(),
+        body,
+        tags: q.tag_list(),
+    })
 }

@@ -6,7 +6,6 @@
 //! file disappeared is removed. Articles created in the browser (no source
 //! file) are never touched by the sync.
 
-
 use crate::content::ContentSet;
 use crate::db::models::{articles, manuals, outbox, trees};
 use crate::db::Conn;
@@ -44,7 +43,9 @@ fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppRe
     for manual in &content.manuals {
         let existing = manuals::find_by_slug(conn, &manual.slug)?;
         let source_path = manual.path.to_string_lossy();
-        let manual_changed = existing.as_ref().is_none_or(|m| m.content_hash != manual.hash);
+        let manual_changed = existing
+            .as_ref()
+            .is_none_or(|m| m.content_hash != manual.hash);
         let manual_id = if manual_changed {
             manuals::upsert(
                 conn,
@@ -92,7 +93,8 @@ fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppRe
                 }
             }
             let tags = article.tags.join(",");
-            let toc_json = serde_json::to_string(&article.rendered.toc).unwrap_or_else(|_| "[]".into());
+            let toc_json =
+                serde_json::to_string(&article.rendered.toc).unwrap_or_else(|_| "[]".into());
             let path = article.path.to_string_lossy();
             let id = articles::upsert(
                 conn,
@@ -135,14 +137,22 @@ fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppRe
     sync_trees(conn, content, now, &mut report)?;
     for manual in manuals::list(conn)? {
         let file_backed = manual.source_path.is_some();
-        if file_backed && !kept_manual_ids.contains(&manual.id) && articles::list_for_manual(conn, manual.id, true)?.is_empty() {
+        if file_backed
+            && !kept_manual_ids.contains(&manual.id)
+            && articles::list_for_manual(conn, manual.id, true)?.is_empty()
+        {
             manuals::delete(conn, manual.id)?;
         }
     }
     Ok(report)
 }
 
-fn sync_trees(conn: &mut Conn, content: &ContentSet, now: i64, report: &mut SyncReport) -> AppResult<()> {
+fn sync_trees(
+    conn: &mut Conn,
+    content: &ContentSet,
+    now: i64,
+    report: &mut SyncReport,
+) -> AppResult<()> {
     let mut kept = Vec::new();
     for source in &content.trees {
         let tree = &source.tree;

@@ -73,15 +73,118 @@ impl Rng {
 
 /// Words every support forum uses, most frequent first.
 const COMMON: &[&str] = &[
-    "the", "to", "i", "a", "and", "it", "is", "of", "in", "my", "on", "not", "for", "this", "when", "with", "after",
-    "but", "can", "error", "how", "does", "work", "printer", "page", "search", "install", "update", "login", "password",
-    "server", "article", "question", "answer", "settings", "account", "network", "router", "connect", "setup", "cannot",
-    "file", "folder", "index", "start", "restart", "version", "upgrade", "config", "database", "backup", "restore",
-    "email", "browser", "cookie", "session", "token", "manual", "content", "link", "broken", "slow", "fast", "missing",
-    "shows", "message", "screen", "button", "click", "menu", "option", "default", "help", "problem", "fix", "works",
-    "again", "still", "nothing", "something", "every", "time", "first", "then", "also", "only", "from", "into", "about",
-    "wireless", "cable", "power", "light", "blinking", "reset", "firmware", "driver", "scanner", "toner", "paper", "jam",
-    "display", "keyboard", "battery", "charge", "phone", "tablet", "sync", "offline", "online", "timeout", "crash",
+    "the",
+    "to",
+    "i",
+    "a",
+    "and",
+    "it",
+    "is",
+    "of",
+    "in",
+    "my",
+    "on",
+    "not",
+    "for",
+    "this",
+    "when",
+    "with",
+    "after",
+    "but",
+    "can",
+    "error",
+    "how",
+    "does",
+    "work",
+    "printer",
+    "page",
+    "search",
+    "install",
+    "update",
+    "login",
+    "password",
+    "server",
+    "article",
+    "question",
+    "answer",
+    "settings",
+    "account",
+    "network",
+    "router",
+    "connect",
+    "setup",
+    "cannot",
+    "file",
+    "folder",
+    "index",
+    "start",
+    "restart",
+    "version",
+    "upgrade",
+    "config",
+    "database",
+    "backup",
+    "restore",
+    "email",
+    "browser",
+    "cookie",
+    "session",
+    "token",
+    "manual",
+    "content",
+    "link",
+    "broken",
+    "slow",
+    "fast",
+    "missing",
+    "shows",
+    "message",
+    "screen",
+    "button",
+    "click",
+    "menu",
+    "option",
+    "default",
+    "help",
+    "problem",
+    "fix",
+    "works",
+    "again",
+    "still",
+    "nothing",
+    "something",
+    "every",
+    "time",
+    "first",
+    "then",
+    "also",
+    "only",
+    "from",
+    "into",
+    "about",
+    "wireless",
+    "cable",
+    "power",
+    "light",
+    "blinking",
+    "reset",
+    "firmware",
+    "driver",
+    "scanner",
+    "toner",
+    "paper",
+    "jam",
+    "display",
+    "keyboard",
+    "battery",
+    "charge",
+    "phone",
+    "tablet",
+    "sync",
+    "offline",
+    "online",
+    "timeout",
+    "crash",
 ];
 
 /// A vocabulary with Zipf-distributed word frequencies.
@@ -93,31 +196,44 @@ pub struct Vocabulary {
 impl Vocabulary {
     /// The fixed vocabulary: common support words, then made-up rarer words.
     pub fn new(size: usize) -> Self {
-        let syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "shi", "pre", "con", "dex", "tor", "ban", "qui", "zel", "mor", "fen", "gal"];
+        let syllables = [
+            "ka", "lo", "mi", "ne", "ru", "ta", "vo", "shi", "pre", "con", "dex", "tor", "ban",
+            "qui", "zel", "mor", "fen", "gal",
+        ];
         let mut rng = Rng::new(0x5EED);
         let mut words: Vec<String> = COMMON.iter().map(|w| w.to_string()).collect();
         let mut seen: std::collections::HashSet<String> = words.iter().cloned().collect();
         while words.len() < size {
             let n = rng.range(2, 4);
-            let word: String = (0..n).map(|_| syllables[rng.below(syllables.len())]).collect();
+            let word: String = (0..n)
+                .map(|_| syllables[rng.below(syllables.len())])
+                .collect();
             if seen.insert(word.clone()) {
                 words.push(word);
             }
         }
-        let weights: Vec<f64> = (1..=words.len()).map(|rank| 1.0 / (rank as f64).powf(1.07)).collect();
+        let weights: Vec<f64> = (1..=words.len())
+            .map(|rank| 1.0 / (rank as f64).powf(1.07))
+            .collect();
         let total: f64 = weights.iter().sum();
         let mut acc = 0.0;
-        let cdf = weights.iter().map(|w| {
-            acc += w / total;
-            acc
-        }).collect();
+        let cdf = weights
+            .iter()
+            .map(|w| {
+                acc += w / total;
+                acc
+            })
+            .collect();
         Vocabulary { words, cdf }
     }
 
     /// A word drawn by frequency.
     pub fn word(&self, rng: &mut Rng) -> &str {
         let u = rng.unit();
-        let i = self.cdf.partition_point(|c| *c < u).min(self.words.len() - 1);
+        let i = self
+            .cdf
+            .partition_point(|c| *c < u)
+            .min(self.words.len() - 1);
         &self.words[i]
     }
 
@@ -146,7 +262,12 @@ pub struct Body {
 }
 
 /// Paragraphs of words (plain words need no escaping).
-pub fn body(vocabulary: &Vocabulary, rng: &mut Rng, paragraphs: (usize, usize), words: (usize, usize)) -> Body {
+pub fn body(
+    vocabulary: &Vocabulary,
+    rng: &mut Rng,
+    paragraphs: (usize, usize),
+    words: (usize, usize),
+) -> Body {
     let count = rng.range(paragraphs.0, paragraphs.1);
     let parts: Vec<String> = (0..count)
         .map(|_| {
@@ -180,10 +301,19 @@ pub fn title(vocabulary: &Vocabulary, rng: &mut Rng) -> String {
 const BATCH: usize = 1000;
 
 /// Fills the database; `progress(done_posts, total_posts)` as it goes.
-pub fn generate(conn: &mut Conn, options: DemoOptions, progress: &dyn Fn(u64, u64)) -> AppResult<DemoReport> {
-    let exists: bool = diesel::select(diesel::dsl::exists(users::table.filter(users::username_key.eq("demo-0")))).get_result(conn)?;
+pub fn generate(
+    conn: &mut Conn,
+    options: DemoOptions,
+    progress: &dyn Fn(u64, u64),
+) -> AppResult<DemoReport> {
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        users::table.filter(users::username_key.eq("demo-0")),
+    ))
+    .get_result(conn)?;
     if exists {
-        return Err(AppError::Conflict("This database already holds demo data; use a fresh data dir.".into()));
+        return Err(AppError::Conflict(
+            "This database already holds demo data; use a fresh data dir.".into(),
+        ));
     }
     let vocabulary = Vocabulary::new(20_000);
     let mut rng = Rng::new(options.seed);
@@ -208,16 +338,29 @@ pub fn generate(conn: &mut Conn, options: DemoOptions, progress: &dyn Fn(u64, u6
                 )
             })
             .collect();
-        let ids: Vec<i32> = conn.immediate_transaction(|conn| diesel::insert_into(users::table).values(&rows).returning(users::id).get_results(conn))?;
+        let ids: Vec<i32> = conn.immediate_transaction(|conn| {
+            diesel::insert_into(users::table)
+                .values(&rows)
+                .returning(users::id)
+                .get_results(conn)
+        })?;
         user_ids.extend(ids);
     }
     report.users = user_ids.len();
 
     // Tags.
-    let tag_names: Vec<String> = (0..200).map(|i| format!("{}-{i}", vocabulary.words[(i * 7) % 300])).collect();
+    let tag_names: Vec<String> = (0..200)
+        .map(|i| format!("{}-{i}", vocabulary.words[(i * 7) % 300]))
+        .collect();
     let tag_rows: Vec<_> = tag_names.iter().map(|n| tags::name.eq(n.clone())).collect();
-    let tag_ids: Vec<i32> = diesel::insert_into(tags::table).values(&tag_rows).returning(tags::id).get_results(conn)?;
-    let tag_vocab = Vocabulary { words: tag_names.clone(), cdf: Vocabulary::new(200).cdf };
+    let tag_ids: Vec<i32> = diesel::insert_into(tags::table)
+        .values(&tag_rows)
+        .returning(tags::id)
+        .get_results(conn)?;
+    let tag_vocab = Vocabulary {
+        words: tag_names.clone(),
+        cdf: Vocabulary::new(200).cdf,
+    };
     let mut tag_counts: HashMap<usize, i32> = HashMap::new();
 
     let mut done = 0u64;
@@ -239,7 +382,11 @@ pub fn generate(conn: &mut Conn, options: DemoOptions, progress: &dyn Fn(u64, u6
                     picked.push(tag);
                 }
             }
-            let tags_text = picked.iter().map(|t| tag_names[*t].clone()).collect::<Vec<_>>().join(",");
+            let tags_text = picked
+                .iter()
+                .map(|t| tag_names[*t].clone())
+                .collect::<Vec<_>>()
+                .join(",");
             let score = (rng.unit().powi(3) * 60.0) as i32 - 2;
             let author = user_ids[rng.below(user_ids.len())];
             meta.push((created, rng.below(10) < 6));
@@ -254,7 +401,11 @@ pub fn generate(conn: &mut Conn, options: DemoOptions, progress: &dyn Fn(u64, u6
                 questions::tags.eq(tags_text),
                 questions::score.eq(score),
                 questions::answer_count.eq(options.answers_per_question as i32),
-                (questions::created_at.eq(created), questions::updated_at.eq(created), questions::last_activity_at.eq(created)),
+                (
+                    questions::created_at.eq(created),
+                    questions::updated_at.eq(created),
+                    questions::last_activity_at.eq(created),
+                ),
             ));
         }
         let mut answer_rows = Vec::with_capacity(n * options.answers_per_question);
@@ -267,16 +418,25 @@ pub fn generate(conn: &mut Conn, options: DemoOptions, progress: &dyn Fn(u64, u6
             }
         }
         conn.immediate_transaction(|conn| -> AppResult<()> {
-            let ids: Vec<i32> = diesel::insert_into(questions::table).values(&question_rows).returning(questions::id).get_results(conn)?;
+            let ids: Vec<i32> = diesel::insert_into(questions::table)
+                .values(&question_rows)
+                .returning(questions::id)
+                .get_results(conn)?;
             let mut links = Vec::new();
             for (qid, picked) in ids.iter().zip(&question_tag_picks) {
                 for t in picked {
                     *tag_counts.entry(*t).or_default() += 1;
-                    links.push((question_tags::question_id.eq(*qid), question_tags::tag_id.eq(tag_ids[*t]), question_tags::created_at.eq(base_time)));
+                    links.push((
+                        question_tags::question_id.eq(*qid),
+                        question_tags::tag_id.eq(tag_ids[*t]),
+                        question_tags::created_at.eq(base_time),
+                    ));
                 }
             }
             for chunk in links.chunks(5000) {
-                diesel::insert_into(question_tags::table).values(chunk).execute(conn)?;
+                diesel::insert_into(question_tags::table)
+                    .values(chunk)
+                    .execute(conn)?;
             }
             let mut first_answer: HashMap<usize, i32> = HashMap::new();
             for chunk in answer_rows.chunks(BATCH) {
@@ -295,7 +455,10 @@ pub fn generate(conn: &mut Conn, options: DemoOptions, progress: &dyn Fn(u64, u6
                         )
                     })
                     .collect();
-                let answer_ids: Vec<i32> = diesel::insert_into(answers::table).values(&rows).returning(answers::id).get_results(conn)?;
+                let answer_ids: Vec<i32> = diesel::insert_into(answers::table)
+                    .values(&rows)
+                    .returning(answers::id)
+                    .get_results(conn)?;
                 for ((k, j, ..), id) in chunk.iter().zip(answer_ids) {
                     if *j == 0 {
                         first_answer.insert(*k, id);
@@ -305,15 +468,27 @@ pub fn generate(conn: &mut Conn, options: DemoOptions, progress: &dyn Fn(u64, u6
             for (k, (created, accept)) in meta.iter().enumerate() {
                 if let (true, Some(answer)) = (*accept, first_answer.get(&k)) {
                     diesel::update(questions::table.find(ids[k]))
-                        .set((questions::accepted_answer_id.eq(Some(*answer)), questions::accepted_by.eq(None::<i32>), questions::accepted_at.eq(Some(created + 3600))))
+                        .set((
+                            questions::accepted_answer_id.eq(Some(*answer)),
+                            questions::accepted_by.eq(None::<i32>),
+                            questions::accepted_at.eq(Some(created + 3600)),
+                        ))
                         .execute(conn)?;
                 }
             }
             let outbox: Vec<_> = ids
                 .iter()
-                .map(|id| (crate::db::schema::search_outbox::doc_kind.eq(KIND_QUESTION), crate::db::schema::search_outbox::doc_id.eq(*id), crate::db::schema::search_outbox::created_at.eq(base_time)))
+                .map(|id| {
+                    (
+                        crate::db::schema::search_outbox::doc_kind.eq(KIND_QUESTION),
+                        crate::db::schema::search_outbox::doc_id.eq(*id),
+                        crate::db::schema::search_outbox::created_at.eq(base_time),
+                    )
+                })
                 .collect();
-            diesel::insert_into(crate::db::schema::search_outbox::table).values(&outbox).execute(conn)?;
+            diesel::insert_into(crate::db::schema::search_outbox::table)
+                .values(&outbox)
+                .execute(conn)?;
             Ok(())
         })?;
         report.questions += n;
@@ -324,7 +499,9 @@ pub fn generate(conn: &mut Conn, options: DemoOptions, progress: &dyn Fn(u64, u6
     }
     conn.immediate_transaction(|conn| -> AppResult<()> {
         for (t, count) in &tag_counts {
-            diesel::update(tags::table.find(tag_ids[*t])).set(tags::question_count.eq(*count)).execute(conn)?;
+            diesel::update(tags::table.find(tag_ids[*t]))
+                .set(tags::question_count.eq(*count))
+                .execute(conn)?;
         }
         Ok(())
     })?;
@@ -356,7 +533,14 @@ mod tests {
         }
         let the = counts.get("the").copied().unwrap_or(0);
         let tenth = counts.get(COMMON[9]).copied().unwrap_or(0);
-        assert!(the > 3 * tenth, "rank 1 ({the}) is far more frequent than rank 10 ({tenth})");
-        assert!(counts.len() > 1000, "a long tail of rare words: {}", counts.len());
+        assert!(
+            the > 3 * tenth,
+            "rank 1 ({the}) is far more frequent than rank 10 ({tenth})"
+        );
+        assert!(
+            counts.len() > 1000,
+            "a long tail of rare words: {}",
+            counts.len()
+        );
     }
 }

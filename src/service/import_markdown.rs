@@ -35,11 +35,22 @@ struct Front {
 
 /// Splits optional `+++` front matter from the body.
 fn split(text: &str) -> (Option<&str>, &str) {
-    let Some(rest) = text.strip_prefix("+++\n").or_else(|| text.strip_prefix("+++\r\n")) else { return (None, text) };
+    let Some(rest) = text
+        .strip_prefix("+++\n")
+        .or_else(|| text.strip_prefix("+++\r\n"))
+    else {
+        return (None, text);
+    };
     match rest.find("\n+++") {
         Some(end) => {
             let after = &rest[end + 4..];
-            (Some(&rest[..end]), after.strip_prefix('\n').or_else(|| after.strip_prefix("\r\n")).unwrap_or(after))
+            (
+                Some(&rest[..end]),
+                after
+                    .strip_prefix('\n')
+                    .or_else(|| after.strip_prefix("\r\n"))
+                    .unwrap_or(after),
+            )
         }
         None => (None, text),
     }
@@ -49,13 +60,24 @@ fn split(text: &str) -> (Option<&str>, &str) {
 pub fn import(conn: &mut Conn, dir: &Path, name: &str, now: i64) -> AppResult<MarkdownImport> {
     let slug = crate::markdown::slugify(name);
     if !crate::content::is_valid_slug(&slug) {
-        return Err(AppError::BadRequest(format!("{name:?} does not make a usable manual name")));
+        return Err(AppError::BadRequest(format!(
+            "{name:?} does not make a usable manual name"
+        )));
     }
     let manual_id = match manuals::find_by_slug(conn, &slug)? {
         Some(m) => m.id,
         None => manuals::upsert(
             conn,
-            &manuals::NewManual { slug: &slug, title: name.trim(), description: "", intro_html: "", weight: 100, source_path: None, content_hash: "", updated_at: now },
+            &manuals::NewManual {
+                slug: &slug,
+                title: name.trim(),
+                description: "",
+                intro_html: "",
+                weight: 100,
+                source_path: None,
+                content_hash: "",
+                updated_at: now,
+            },
             now,
         )?,
     };
@@ -65,19 +87,42 @@ pub fn import(conn: &mut Conn, dir: &Path, name: &str, now: i64) -> AppResult<Ma
         .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("md"))
         .collect();
     files.sort();
-    let mut report = MarkdownImport { manual: slug.clone(), ..Default::default() };
+    let mut report = MarkdownImport {
+        manual: slug.clone(),
+        ..Default::default()
+    };
     for (position, path) in files.iter().enumerate() {
-        let text = std::fs::read_to_string(path).map_err(|e| AppError::BadRequest(format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| AppError::BadRequest(format!("{}: {e}", path.display())))?;
         let (front, body) = split(&text);
         let front: Front = match front {
-            Some(f) => toml::from_str(f).map_err(|e| AppError::BadRequest(format!("{}: bad front matter: {}", path.display(), e.message())))?,
+            Some(f) => toml::from_str(f).map_err(|e| {
+                AppError::BadRequest(format!(
+                    "{}: bad front matter: {}",
+                    path.display(),
+                    e.message()
+                ))
+            })?,
             None => Front::default(),
         };
-        let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-        let heading = body.lines().find_map(|l| l.strip_prefix("# ")).map(|h| h.trim().to_string());
-        let title = front.title.clone().or(heading.clone()).unwrap_or_else(|| stem.replace(['-', '_'], " "));
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let heading = body
+            .lines()
+            .find_map(|l| l.strip_prefix("# "))
+            .map(|h| h.trim().to_string());
+        let title = front
+            .title
+            .clone()
+            .or(heading.clone())
+            .unwrap_or_else(|| stem.replace(['-', '_'], " "));
         let body = match &heading {
-            Some(h) if front.title.is_none() => body.replacen(&format!("# {h}"), "", 1).trim_start().to_string(),
+            Some(h) if front.title.is_none() => body
+                .replacen(&format!("# {h}"), "", 1)
+                .trim_start()
+                .to_string(),
             _ => body.to_string(),
         };
         let article_slug = crate::markdown::slugify(&title);
@@ -88,10 +133,18 @@ pub fn import(conn: &mut Conn, dir: &Path, name: &str, now: i64) -> AppResult<Ma
         let input = ArticleInput {
             manual_id,
             title: title.chars().take(150).collect(),
-            weight: if front.weight != 0 { front.weight } else { position as i32 + 1 },
+            weight: if front.weight != 0 {
+                front.weight
+            } else {
+                position as i32 + 1
+            },
             tags: front.tags.iter().map(|t| t.to_lowercase()).collect(),
             publication: Publication::Published,
-            body_md: if body.trim().is_empty() { format!("{title}\n") } else { body },
+            body_md: if body.trim().is_empty() {
+                format!("{title}\n")
+            } else {
+                body
+            },
             note: format!("Imported from {}", path.display()),
         };
         editing::create(conn, None, &input, None, now)?;

@@ -16,7 +16,9 @@ use diesel::prelude::*;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use crate::db::schema::{answers, import_map, question_tags, questions, search_outbox, tags, users};
+use crate::db::schema::{
+    answers, import_map, question_tags, questions, search_outbox, tags, users,
+};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::markdown::{self, Profile};
@@ -55,7 +57,8 @@ fn attr<'a>(row: &'a Row, name: &str) -> Option<&'a str> {
 /// Streams the rows of one dump file into `each`; errors name the file and position.
 fn for_each_row(path: &Path, mut each: impl FnMut(Row, u64) -> AppResult<()>) -> AppResult<()> {
     let name = path.display().to_string();
-    let file = File::open(path).map_err(|e| AppError::BadRequest(format!("{name}: cannot open: {e}")))?;
+    let file =
+        File::open(path).map_err(|e| AppError::BadRequest(format!("{name}: cannot open: {e}")))?;
     let mut reader = Reader::from_reader(BufReader::with_capacity(1 << 20, file));
     let mut buf = Vec::with_capacity(8192);
     let mut depth = 0usize;
@@ -65,7 +68,9 @@ fn for_each_row(path: &Path, mut each: impl FnMut(Row, u64) -> AppResult<()>) ->
         match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e)) => {
                 if e.name().as_ref() == "row" {
-                    return Err(AppError::BadRequest(format!("{name}: a <row> element must be empty (<row …/>) at byte {position}")));
+                    return Err(AppError::BadRequest(format!(
+                        "{name}: a <row> element must be empty (<row …/>) at byte {position}"
+                    )));
                 }
                 saw_root = true;
                 depth += 1;
@@ -74,11 +79,19 @@ fn for_each_row(path: &Path, mut each: impl FnMut(Row, u64) -> AppResult<()>) ->
             Ok(Event::Empty(e)) if e.name().as_ref() == "row" => {
                 let mut row = Row::new();
                 for a in e.attributes() {
-                    let a = a.map_err(|err| AppError::BadRequest(format!("{name}: broken attribute at byte {position}: {err}")))?;
+                    let a = a.map_err(|err| {
+                        AppError::BadRequest(format!(
+                            "{name}: broken attribute at byte {position}: {err}"
+                        ))
+                    })?;
                     let key = a.key.as_ref().to_string();
                     let value = a
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|err| AppError::BadRequest(format!("{name}: bad value at byte {position}: {err}")))?
+                        .map_err(|err| {
+                            AppError::BadRequest(format!(
+                                "{name}: bad value at byte {position}: {err}"
+                            ))
+                        })?
                         .into_owned();
                     row.push((key, value));
                 }
@@ -86,18 +99,28 @@ fn for_each_row(path: &Path, mut each: impl FnMut(Row, u64) -> AppResult<()>) ->
             }
             Ok(Event::Eof) => {
                 if !saw_root {
-                    return Err(AppError::BadRequest(format!("{name}: not a Stack Exchange dump file (no XML root element found)")));
+                    return Err(AppError::BadRequest(format!(
+                        "{name}: not a Stack Exchange dump file (no XML root element found)"
+                    )));
                 }
                 if depth > 0 {
-                    return Err(AppError::BadRequest(format!("{name}: the file ends early (truncated?) at byte {position}")));
+                    return Err(AppError::BadRequest(format!(
+                        "{name}: the file ends early (truncated?) at byte {position}"
+                    )));
                 }
                 return Ok(());
             }
             Ok(_) => {}
             Err(e) => {
                 let text = e.to_string();
-                let hint = if text.contains("end of input") { " (the file ends early: truncated?)" } else { "" };
-                return Err(AppError::BadRequest(format!("{name}: not valid XML at byte {position}{hint}: {text}")));
+                let hint = if text.contains("end of input") {
+                    " (the file ends early: truncated?)"
+                } else {
+                    ""
+                };
+                return Err(AppError::BadRequest(format!(
+                    "{name}: not valid XML at byte {position}{hint}: {text}"
+                )));
             }
         }
         buf.clear();
@@ -108,11 +131,21 @@ fn for_each_row(path: &Path, mut each: impl FnMut(Row, u64) -> AppResult<()>) ->
 fn parse_date(text: &str) -> Option<i64> {
     let date = text.get(0..10)?;
     let mut parts = date.split('-');
-    let (y, m, d): (i64, u32, u32) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    let (y, m, d): (i64, u32, u32) = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
     let time = text.get(11..19).unwrap_or("00:00:00");
     let mut t = time.split(':');
-    let (h, mi, s): (i64, i64, i64) = (t.next()?.parse().ok()?, t.next()?.parse().ok()?, t.next()?.parse().ok()?);
-    let days = chrono::NaiveDate::from_ymd_opt(y as i32, m, d)?.signed_duration_since(chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days();
+    let (h, mi, s): (i64, i64, i64) = (
+        t.next()?.parse().ok()?,
+        t.next()?.parse().ok()?,
+        t.next()?.parse().ok()?,
+    );
+    let days = chrono::NaiveDate::from_ymd_opt(y as i32, m, d)?
+        .signed_duration_since(chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?)
+        .num_days();
     Some(days * 86_400 + h * 3600 + mi * 60 + s)
 }
 
@@ -124,7 +157,14 @@ pub fn parse_tags(text: &str) -> Vec<String> {
         text.split('|').filter(|t| !t.is_empty()).collect()
     };
     raw.iter()
-        .map(|t| t.trim().to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '+' | '#')).take(25).collect::<String>())
+        .map(|t| {
+            t.trim()
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '+' | '#'))
+                .take(25)
+                .collect::<String>()
+        })
         .filter(|t| !t.is_empty())
         .fold(Vec::new(), |mut acc, t| {
             if !acc.contains(&t) && acc.len() < 5 {
@@ -146,17 +186,34 @@ fn mapped(conn: &mut Conn, kind: &str, source_id: i64) -> QueryResult<Option<i32
 
 fn remember(conn: &mut Conn, kind: &str, source_id: i64, local_id: i32) -> QueryResult<usize> {
     diesel::insert_into(import_map::table)
-        .values((import_map::source.eq(SOURCE), import_map::kind.eq(kind), import_map::source_id.eq(source_id), import_map::local_id.eq(local_id)))
+        .values((
+            import_map::source.eq(SOURCE),
+            import_map::kind.eq(kind),
+            import_map::source_id.eq(source_id),
+            import_map::local_id.eq(local_id),
+        ))
         .execute(conn)
 }
 
 /// The placeholder account that owns posts whose author is unknown.
 fn ghost_user(conn: &mut Conn, now: i64) -> AppResult<i32> {
-    if let Some(id) = users::table.filter(users::username_key.eq("se-ghost")).select(users::id).first(conn).optional()? {
+    if let Some(id) = users::table
+        .filter(users::username_key.eq("se-ghost"))
+        .select(users::id)
+        .first(conn)
+        .optional()?
+    {
         return Ok(id);
     }
     Ok(diesel::insert_into(users::table)
-        .values((users::username.eq("se-ghost"), users::username_key.eq("se-ghost"), users::display_name.eq("Former member"), users::role.eq("member"), users::created_at.eq(now), users::updated_at.eq(now)))
+        .values((
+            users::username.eq("se-ghost"),
+            users::username_key.eq("se-ghost"),
+            users::display_name.eq("Former member"),
+            users::role.eq("member"),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
         .returning(users::id)
         .get_result(conn)?)
 }
@@ -167,7 +224,10 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
     let posts_path = dir.join("Posts.xml");
     for path in [&users_path, &posts_path] {
         if !path.is_file() {
-            return Err(AppError::BadRequest(format!("{} is missing: point at the folder of an unpacked Stack Exchange dump", path.display())));
+            return Err(AppError::BadRequest(format!(
+                "{} is missing: point at the folder of an unpacked Stack Exchange dump",
+                path.display()
+            )));
         }
     }
     let now = crate::db::unix_now();
@@ -182,23 +242,47 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
 
     // Users, in batches.
     let mut pending: Vec<Row> = Vec::new();
-    let flush_users = |conn: &mut Conn, rows: &mut Vec<Row>, ids: &mut HashMap<i64, i32>, report: &mut ImportReport| -> AppResult<()> {
+    let flush_users = |conn: &mut Conn,
+                       rows: &mut Vec<Row>,
+                       ids: &mut HashMap<i64, i32>,
+                       report: &mut ImportReport|
+     -> AppResult<()> {
         conn.immediate_transaction(|conn| -> AppResult<()> {
             for row in rows.drain(..) {
                 let Some(source_id) = attr(&row, "Id").and_then(|v| v.parse::<i64>().ok()) else {
-                    report.skipped.push("Users.xml row without a numeric Id".into());
+                    report
+                        .skipped
+                        .push("Users.xml row without a numeric Id".into());
                     continue;
                 };
                 if ids.contains_key(&source_id) {
                     report.already += 1;
                     continue;
                 }
-                let name: String = attr(&row, "DisplayName").unwrap_or("").chars().filter(|c| !c.is_control()).take(50).collect();
-                let name = if name.trim().is_empty() { format!("User {source_id}") } else { name };
-                let created = attr(&row, "CreationDate").and_then(parse_date).unwrap_or(now);
+                let name: String = attr(&row, "DisplayName")
+                    .unwrap_or("")
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(50)
+                    .collect();
+                let name = if name.trim().is_empty() {
+                    format!("User {source_id}")
+                } else {
+                    name
+                };
+                let created = attr(&row, "CreationDate")
+                    .and_then(parse_date)
+                    .unwrap_or(now);
                 let username = format!("se-{source_id}");
                 let id: i32 = diesel::insert_into(users::table)
-                    .values((users::username.eq(&username), users::username_key.eq(&username), users::display_name.eq(&name), users::role.eq("member"), users::created_at.eq(created), users::updated_at.eq(created)))
+                    .values((
+                        users::username.eq(&username),
+                        users::username_key.eq(&username),
+                        users::display_name.eq(&name),
+                        users::role.eq("member"),
+                        users::created_at.eq(created),
+                        users::updated_at.eq(created),
+                    ))
                     .returning(users::id)
                     .get_result(conn)?;
                 remember(conn, "user", source_id, id)?;
@@ -234,13 +318,20 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
         .load::<i64>(conn)?
         .into_iter()
         .collect();
-    let mut tag_ids: HashMap<String, i32> = tags::table.select((tags::name, tags::id)).load::<(String, i32)>(conn)?.into_iter().collect();
+    let mut tag_ids: HashMap<String, i32> = tags::table
+        .select((tags::name, tags::id))
+        .load::<(String, i32)>(conn)?
+        .into_iter()
+        .collect();
     let mut accepted: Vec<(i32, i64)> = Vec::new();
     let mut touched_questions: Vec<i32> = Vec::new();
     let mut posts = 0u64;
     let mut batch: Vec<Row> = Vec::new();
     let mut last_position = 0u64;
-    let mut run_batch = |conn: &mut Conn, rows: &mut Vec<Row>, report: &mut ImportReport| -> AppResult<()> {
+    let mut run_batch = |conn: &mut Conn,
+                         rows: &mut Vec<Row>,
+                         report: &mut ImportReport|
+     -> AppResult<()> {
         conn.immediate_transaction(|conn| -> AppResult<()> {
             for row in rows.drain(..) {
                 let id_text = attr(&row, "Id").unwrap_or("?").to_string();
@@ -347,7 +438,11 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
         Ok(())
     })?;
     run_batch(conn, &mut batch, &mut report)?;
-    progress(total.max(last_position), total, (report.questions + report.answers) as u64);
+    progress(
+        total.max(last_position),
+        total,
+        (report.questions + report.answers) as u64,
+    );
 
     // Accepted answers, answer counts, tag counts and the search outbox.
     touched_questions.sort_unstable();
@@ -357,10 +452,15 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
             match mapped(conn, "answer", *answer_source)? {
                 Some(answer) => {
                     diesel::update(questions::table.find(question))
-                        .set((questions::accepted_answer_id.eq(Some(answer)), questions::accepted_at.eq(questions::last_activity_at.nullable())))
+                        .set((
+                            questions::accepted_answer_id.eq(Some(answer)),
+                            questions::accepted_at.eq(questions::last_activity_at.nullable()),
+                        ))
                         .execute(conn)?;
                 }
-                None => report.skipped.push(format!("accepted answer Id={answer_source} of an imported question is not in the dump")),
+                None => report.skipped.push(format!(
+                    "accepted answer Id={answer_source} of an imported question is not in the dump"
+                )),
             }
         }
         // Chunks stay below SQLite's limit on bound variables.
@@ -371,7 +471,9 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
                 .select((answers::question_id, diesel::dsl::count_star()))
                 .load(conn)?;
             for (question, count) in counts {
-                diesel::update(questions::table.find(question)).set(questions::answer_count.eq(count as i32)).execute(conn)?;
+                diesel::update(questions::table.find(question))
+                    .set(questions::answer_count.eq(count as i32))
+                    .execute(conn)?;
             }
         }
         let all_tags: Vec<i32> = tag_ids.values().copied().collect();
@@ -379,9 +481,17 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
         for chunk in touched_questions.chunks(5000) {
             let rows: Vec<_> = chunk
                 .iter()
-                .map(|q| (search_outbox::doc_kind.eq(KIND_QUESTION), search_outbox::doc_id.eq(*q), search_outbox::created_at.eq(now)))
+                .map(|q| {
+                    (
+                        search_outbox::doc_kind.eq(KIND_QUESTION),
+                        search_outbox::doc_id.eq(*q),
+                        search_outbox::created_at.eq(now),
+                    )
+                })
                 .collect();
-            diesel::insert_into(search_outbox::table).values(&rows).execute(conn)?;
+            diesel::insert_into(search_outbox::table)
+                .values(&rows)
+                .execute(conn)?;
         }
         Ok(())
     })?;
@@ -394,7 +504,10 @@ mod tests {
 
     #[test]
     fn both_tag_formats() {
-        assert_eq!(parse_tags("<linux><bash-scripting><linux>"), ["linux", "bash-scripting"]);
+        assert_eq!(
+            parse_tags("<linux><bash-scripting><linux>"),
+            ["linux", "bash-scripting"]
+        );
         assert_eq!(parse_tags("|c#|.net|"), ["c#", ".net"]);
         assert!(parse_tags("").is_empty());
     }

@@ -58,7 +58,11 @@ pub struct QuestionDraft {
 /// 0-9 - . + #`, no duplicates; 1 to 5 tags of at most 25 characters.
 pub fn normalize_tags(raw: &str) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::new();
-    for part in raw.split([',', ' ', ';']).map(str::trim).filter(|t| !t.is_empty()) {
+    for part in raw
+        .split([',', ' ', ';'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         let tag: String = part
             .to_lowercase()
             .chars()
@@ -70,17 +74,24 @@ pub fn normalize_tags(raw: &str) -> Result<Vec<String>, String> {
             return Err(format!("The tag {part:?} has no letters or digits left after cleaning; use a-z, 0-9 and dashes."));
         }
         if tag.chars().count() > TAG_MAX_CHARS {
-            return Err(format!("The tag {tag:?} is longer than {TAG_MAX_CHARS} characters."));
+            return Err(format!(
+                "The tag {tag:?} is longer than {TAG_MAX_CHARS} characters."
+            ));
         }
         if !out.contains(&tag) {
             out.push(tag);
         }
     }
     if out.is_empty() {
-        return Err("Add at least one tag, such as the product or feature the question is about.".into());
+        return Err(
+            "Add at least one tag, such as the product or feature the question is about.".into(),
+        );
     }
     if out.len() > TAGS_MAX {
-        return Err(format!("Use at most {TAGS_MAX} tags; you gave {}.", out.len()));
+        return Err(format!(
+            "Use at most {TAGS_MAX} tags; you gave {}.",
+            out.len()
+        ));
     }
     Ok(out)
 }
@@ -92,27 +103,38 @@ pub fn validate_body(body: &str) -> Result<Rendered, String> {
         return Err(format!("The text needs at least {BODY_MIN} characters; describe what you did and what you saw."));
     }
     if chars > BODY_MAX {
-        return Err(format!("The text can have at most {BODY_MAX} characters; yours has {chars}."));
+        return Err(format!(
+            "The text can have at most {BODY_MAX} characters; yours has {chars}."
+        ));
     }
     Ok(markdown::render_post(body))
 }
 
 /// Validates a question; every problem is reported at once.
-pub fn validate_question(title: &str, body: &str, raw_tags: &str) -> Result<QuestionDraft, Vec<String>> {
+pub fn validate_question(
+    title: &str,
+    body: &str,
+    raw_tags: &str,
+) -> Result<QuestionDraft, Vec<String>> {
     let mut errors = Vec::new();
     let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
     let title_chars = title.chars().count();
     if title_chars < TITLE_MIN {
         errors.push(format!("The title needs at least {TITLE_MIN} characters: say what goes wrong, e.g. \u{201c}Search finds nothing after upgrade\u{201d}."));
     } else if title_chars > TITLE_MAX {
-        errors.push(format!("The title can have at most {TITLE_MAX} characters; yours has {title_chars}."));
+        errors.push(format!(
+            "The title can have at most {TITLE_MAX} characters; yours has {title_chars}."
+        ));
     }
     let rendered = validate_body(body).map_err(|e| errors.push(e)).ok();
     let tags = normalize_tags(raw_tags).map_err(|e| errors.push(e)).ok();
     match (rendered, tags) {
-        (Some(rendered), Some(tags)) if errors.is_empty() => {
-            Ok(QuestionDraft { title, body: body.trim().to_string(), rendered, tags })
-        }
+        (Some(rendered), Some(tags)) if errors.is_empty() => Ok(QuestionDraft {
+            title,
+            body: body.trim().to_string(),
+            rendered,
+            tags,
+        }),
         _ => Err(errors),
     }
 }
@@ -124,7 +146,11 @@ pub fn title_slug(title: &str) -> String {
     while cut.ends_with('-') {
         cut.pop();
     }
-    if cut.is_empty() { "question".into() } else { cut }
+    if cut.is_empty() {
+        "question".into()
+    } else {
+        cut
+    }
 }
 
 fn enqueue(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
@@ -134,7 +160,13 @@ fn enqueue(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
 
 /// Posts a question. A repeated `submit_key` (double click, resubmitted form)
 /// returns the question the first submit created.
-pub fn ask(conn: &mut Conn, author: Actor, draft: &QuestionDraft, submit_key: Option<&str>, now: i64) -> AppResult<Question> {
+pub fn ask(
+    conn: &mut Conn,
+    author: Actor,
+    draft: &QuestionDraft,
+    submit_key: Option<&str>,
+    now: i64,
+) -> AppResult<Question> {
     conn.immediate_transaction(|conn| {
         if let Some(key) = submit_key {
             if let Some(existing) = questions::find_by_submit_key(conn, key)? {
@@ -181,13 +213,23 @@ pub fn ask(conn: &mut Conn, author: Actor, draft: &QuestionDraft, submit_key: Op
 pub fn visible_question(conn: &mut Conn, id: i32, viewer_is_staff: bool) -> AppResult<Question> {
     match questions::find(conn, id)? {
         Some(q) if q.deleted_at.is_none() || viewer_is_staff => Ok(q),
-        _ => Err(AppError::NotFound("This question does not exist or was deleted.".into())),
+        _ => Err(AppError::NotFound(
+            "This question does not exist or was deleted.".into(),
+        )),
     }
 }
 
 /// Posts an answer (refused on locked or deleted questions). A repeated
 /// `submit_key` returns the first answer.
-pub fn answer(conn: &mut Conn, question_id: i32, author: Actor, body: &str, rendered: &Rendered, submit_key: Option<&str>, now: i64) -> AppResult<Answer> {
+pub fn answer(
+    conn: &mut Conn,
+    question_id: i32,
+    author: Actor,
+    body: &str,
+    rendered: &Rendered,
+    submit_key: Option<&str>,
+    now: i64,
+) -> AppResult<Answer> {
     conn.immediate_transaction(|conn| {
         if let Some(key) = submit_key {
             if let Some(existing) = answers::find_by_submit_key(conn, key)? {
@@ -196,7 +238,9 @@ pub fn answer(conn: &mut Conn, question_id: i32, author: Actor, body: &str, rend
         }
         let question = visible_question(conn, question_id, false)?;
         if question.locked && !author.is_staff() {
-            return Err(AppError::Conflict("This question is locked: it takes no new answers.".into()));
+            return Err(AppError::Conflict(
+                "This question is locked: it takes no new answers.".into(),
+            ));
         }
         let answer = answers::insert(
             conn,
@@ -215,9 +259,26 @@ pub fn answer(conn: &mut Conn, question_id: i32, author: Actor, body: &str, rend
         touch(conn, question_id, now)?;
         revisions::insert(
             conn,
-            &NewRevision { post_kind: "answer", post_id: answer.id, editor_id: author.id, title: None, body_md: body.trim(), tags: None, note: "Answered", created_at: now },
+            &NewRevision {
+                post_kind: "answer",
+                post_id: answer.id,
+                editor_id: author.id,
+                title: None,
+                body_md: body.trim(),
+                tags: None,
+                note: "Answered",
+                created_at: now,
+            },
         )?;
-        notifications::notify(conn, question.author_id, notifications::NEW_ANSWER, question_id, Some(answer.id), author.id, now)?;
+        notifications::notify(
+            conn,
+            question.author_id,
+            notifications::NEW_ANSWER,
+            question_id,
+            Some(answer.id),
+            author.id,
+            now,
+        )?;
         enqueue(conn, question_id, now)?;
         Ok(answer)
     })
@@ -226,7 +287,9 @@ pub fn answer(conn: &mut Conn, question_id: i32, author: Actor, body: &str, rend
 fn touch(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
-    diesel::update(q::questions.find(question_id)).set(q::last_activity_at.eq(now)).execute(conn)?;
+    diesel::update(q::questions.find(question_id))
+        .set(q::last_activity_at.eq(now))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -242,7 +305,9 @@ fn post_owner(conn: &mut Conn, kind: &str, id: i32) -> AppResult<(i32, i32)> {
                 visible_question(conn, a.question_id, false)?;
                 Ok((a.author_id, a.question_id))
             }
-            _ => Err(AppError::NotFound("This answer does not exist or was deleted.".into())),
+            _ => Err(AppError::NotFound(
+                "This answer does not exist or was deleted.".into(),
+            )),
         },
         _ => Err(AppError::NotFound("Unknown kind of post.".into())),
     }
@@ -250,19 +315,34 @@ fn post_owner(conn: &mut Conn, kind: &str, id: i32) -> AppResult<(i32, i32)> {
 
 /// Votes `value` (-1, 0, 1) on a post; returns the new score. One vote per
 /// user and post, changeable; never on your own posts.
-pub fn vote(conn: &mut Conn, voter: Actor, kind: &str, post_id: i32, value: i32, now: i64) -> AppResult<i32> {
+pub fn vote(
+    conn: &mut Conn,
+    voter: Actor,
+    kind: &str,
+    post_id: i32,
+    value: i32,
+    now: i64,
+) -> AppResult<i32> {
     use crate::db::schema::{answers as a, questions as q};
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
         let (author, question_id) = post_owner(conn, kind, post_id)?;
         if author == voter.id {
-            return Err(AppError::Forbidden("You cannot vote on your own post.".into()));
+            return Err(AppError::Forbidden(
+                "You cannot vote on your own post.".into(),
+            ));
         }
         let delta = votes::set(conn, voter.id, kind, post_id, value.clamp(-1, 1), now)?;
         let score = if kind == "question" {
-            diesel::update(q::table.find(post_id)).set(q::score.eq(q::score + delta)).returning(q::score).get_result(conn)?
+            diesel::update(q::table.find(post_id))
+                .set(q::score.eq(q::score + delta))
+                .returning(q::score)
+                .get_result(conn)?
         } else {
-            diesel::update(a::table.find(post_id)).set(a::score.eq(a::score + delta)).returning(a::score).get_result(conn)?
+            diesel::update(a::table.find(post_id))
+                .set(a::score.eq(a::score + delta))
+                .returning(a::score)
+                .get_result(conn)?
         };
         if delta != 0 {
             enqueue(conn, question_id, now)?;
@@ -272,13 +352,21 @@ pub fn vote(conn: &mut Conn, voter: Actor, kind: &str, post_id: i32, value: i32,
 }
 
 /// Marks `answer_id` accepted (the asker or staff); moving the mark is allowed.
-pub fn accept(conn: &mut Conn, actor: Actor, question_id: i32, answer_id: i32, now: i64) -> AppResult<()> {
+pub fn accept(
+    conn: &mut Conn,
+    actor: Actor,
+    question_id: i32,
+    answer_id: i32,
+    now: i64,
+) -> AppResult<()> {
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
         let question = visible_question(conn, question_id, false)?;
         if question.author_id != actor.id && !actor.is_staff() {
-            return Err(AppError::Forbidden("Only the person who asked, or a staff member, can accept an answer.".into()));
+            return Err(AppError::Forbidden(
+                "Only the person who asked, or a staff member, can accept an answer.".into(),
+            ));
         }
         let answer = answers::find(conn, answer_id)?
             .filter(|a| a.question_id == question_id && a.deleted_at.is_none())
@@ -287,11 +375,32 @@ pub fn accept(conn: &mut Conn, actor: Actor, question_id: i32, answer_id: i32, n
             return Ok(());
         }
         diesel::update(q::questions.find(question_id))
-            .set((q::accepted_answer_id.eq(Some(answer_id)), q::accepted_by.eq(Some(actor.id)), q::accepted_at.eq(Some(now)), q::last_activity_at.eq(now)))
+            .set((
+                q::accepted_answer_id.eq(Some(answer_id)),
+                q::accepted_by.eq(Some(actor.id)),
+                q::accepted_at.eq(Some(now)),
+                q::last_activity_at.eq(now),
+            ))
             .execute(conn)?;
-        notifications::notify(conn, answer.author_id, notifications::ANSWER_ACCEPTED, question_id, Some(answer_id), actor.id, now)?;
+        notifications::notify(
+            conn,
+            answer.author_id,
+            notifications::ANSWER_ACCEPTED,
+            question_id,
+            Some(answer_id),
+            actor.id,
+            now,
+        )?;
         if actor.id != question.author_id {
-            notifications::notify(conn, question.author_id, notifications::STAFF_ACCEPTED, question_id, Some(answer_id), actor.id, now)?;
+            notifications::notify(
+                conn,
+                question.author_id,
+                notifications::STAFF_ACCEPTED,
+                question_id,
+                Some(answer_id),
+                actor.id,
+                now,
+            )?;
         }
         enqueue(conn, question_id, now)
     })
@@ -304,17 +413,31 @@ pub fn unaccept(conn: &mut Conn, actor: Actor, question_id: i32, now: i64) -> Ap
     conn.immediate_transaction(|conn| {
         let question = visible_question(conn, question_id, false)?;
         if question.author_id != actor.id && !actor.is_staff() {
-            return Err(AppError::Forbidden("Only the person who asked, or a staff member, can change the accepted answer.".into()));
+            return Err(AppError::Forbidden(
+                "Only the person who asked, or a staff member, can change the accepted answer."
+                    .into(),
+            ));
         }
         diesel::update(q::questions.find(question_id))
-            .set((q::accepted_answer_id.eq(None::<i32>), q::accepted_by.eq(None::<i32>), q::accepted_at.eq(None::<i64>)))
+            .set((
+                q::accepted_answer_id.eq(None::<i32>),
+                q::accepted_by.eq(None::<i32>),
+                q::accepted_at.eq(None::<i64>),
+            ))
             .execute(conn)?;
         enqueue(conn, question_id, now)
     })
 }
 
 /// Edits a question (its author while not locked, or staff), keeping a revision.
-pub fn edit_question(conn: &mut Conn, actor: Actor, question_id: i32, draft: &QuestionDraft, note: &str, now: i64) -> AppResult<()> {
+pub fn edit_question(
+    conn: &mut Conn,
+    actor: Actor,
+    question_id: i32,
+    draft: &QuestionDraft,
+    note: &str,
+    now: i64,
+) -> AppResult<()> {
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
@@ -336,28 +459,61 @@ pub fn edit_question(conn: &mut Conn, actor: Actor, question_id: i32, draft: &Qu
         tags::set_for_question(conn, question_id, &draft.tags, now)?;
         revisions::insert(
             conn,
-            &NewRevision { post_kind: "question", post_id: question_id, editor_id: actor.id, title: Some(&draft.title), body_md: &draft.body, tags: Some(&tag_text), note, created_at: now },
+            &NewRevision {
+                post_kind: "question",
+                post_id: question_id,
+                editor_id: actor.id,
+                title: Some(&draft.title),
+                body_md: &draft.body,
+                tags: Some(&tag_text),
+                note,
+                created_at: now,
+            },
         )?;
         enqueue(conn, question_id, now)
     })
 }
 
 /// Edits an answer (its author while the question is not locked, or staff).
-pub fn edit_answer(conn: &mut Conn, actor: Actor, answer_id: i32, body: &str, rendered: &Rendered, note: &str, now: i64) -> AppResult<i32> {
+pub fn edit_answer(
+    conn: &mut Conn,
+    actor: Actor,
+    answer_id: i32,
+    body: &str,
+    rendered: &Rendered,
+    note: &str,
+    now: i64,
+) -> AppResult<i32> {
     use crate::db::schema::answers::dsl as a;
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
         let answer = answers::find(conn, answer_id)?
             .filter(|x| x.deleted_at.is_none() || actor.is_staff())
-            .ok_or_else(|| AppError::NotFound("This answer does not exist or was deleted.".into()))?;
+            .ok_or_else(|| {
+                AppError::NotFound("This answer does not exist or was deleted.".into())
+            })?;
         let question = visible_question(conn, answer.question_id, actor.is_staff())?;
         may_edit(actor, answer.author_id, question.locked)?;
         diesel::update(a::answers.find(answer_id))
-            .set((a::body_md.eq(body.trim()), a::body_html.eq(&rendered.html), a::body_text.eq(&rendered.text), a::updated_at.eq(now)))
+            .set((
+                a::body_md.eq(body.trim()),
+                a::body_html.eq(&rendered.html),
+                a::body_text.eq(&rendered.text),
+                a::updated_at.eq(now),
+            ))
             .execute(conn)?;
         revisions::insert(
             conn,
-            &NewRevision { post_kind: "answer", post_id: answer_id, editor_id: actor.id, title: None, body_md: body.trim(), tags: None, note, created_at: now },
+            &NewRevision {
+                post_kind: "answer",
+                post_id: answer_id,
+                editor_id: actor.id,
+                title: None,
+                body_md: body.trim(),
+                tags: None,
+                note,
+                created_at: now,
+            },
         )?;
         touch(conn, question.id, now)?;
         enqueue(conn, question.id, now)?;
@@ -370,10 +526,14 @@ fn may_edit(actor: Actor, author: i32, locked: bool) -> AppResult<()> {
         return Ok(());
     }
     if actor.id != author {
-        return Err(AppError::Forbidden("You can only edit your own posts.".into()));
+        return Err(AppError::Forbidden(
+            "You can only edit your own posts.".into(),
+        ));
     }
     if locked {
-        return Err(AppError::Conflict("This question is locked; only staff can edit it.".into()));
+        return Err(AppError::Conflict(
+            "This question is locked; only staff can edit it.".into(),
+        ));
     }
     Ok(())
 }
@@ -389,7 +549,10 @@ pub const CLOSE_REASONS: &[(&str, &str)] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Moderation {
     /// Close with a reason (and the duplicate's id).
-    Close { reason: String, duplicate_of: Option<i32> },
+    Close {
+        reason: String,
+        duplicate_of: Option<i32>,
+    },
     /// Reopen.
     Reopen,
     /// Lock or unlock.
@@ -403,50 +566,92 @@ pub enum Moderation {
 }
 
 /// Applies a staff action to a question.
-pub fn moderate_question(conn: &mut Conn, actor: Actor, question_id: i32, action: &Moderation, now: i64) -> AppResult<()> {
+pub fn moderate_question(
+    conn: &mut Conn,
+    actor: Actor,
+    question_id: i32,
+    action: &Moderation,
+    now: i64,
+) -> AppResult<()> {
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
     if !actor.is_staff() {
-        return Err(AppError::Forbidden("Only staff members can do this.".into()));
+        return Err(AppError::Forbidden(
+            "Only staff members can do this.".into(),
+        ));
     }
     conn.immediate_transaction(|conn| {
         let question = visible_question(conn, question_id, true)?;
         let target = q::questions.find(question_id);
         match action {
-            Moderation::Close { reason, duplicate_of } => {
+            Moderation::Close {
+                reason,
+                duplicate_of,
+            } => {
                 if !CLOSE_REASONS.iter().any(|(r, _)| r == reason) {
-                    return Err(AppError::BadRequest("Choose a reason: duplicate, off-topic or resolved elsewhere.".into()));
+                    return Err(AppError::BadRequest(
+                        "Choose a reason: duplicate, off-topic or resolved elsewhere.".into(),
+                    ));
                 }
                 let duplicate_of = if reason == "duplicate" {
-                    let id = duplicate_of.ok_or_else(|| AppError::BadRequest("Give the number of the question this duplicates.".into()))?;
+                    let id = duplicate_of.ok_or_else(|| {
+                        AppError::BadRequest(
+                            "Give the number of the question this duplicates.".into(),
+                        )
+                    })?;
                     if id == question_id {
-                        return Err(AppError::BadRequest("A question cannot duplicate itself.".into()));
+                        return Err(AppError::BadRequest(
+                            "A question cannot duplicate itself.".into(),
+                        ));
                     }
-                    visible_question(conn, id, false).map_err(|_| AppError::BadRequest(format!("There is no question #{id} to point to.")))?;
+                    visible_question(conn, id, false).map_err(|_| {
+                        AppError::BadRequest(format!("There is no question #{id} to point to."))
+                    })?;
                     Some(id)
                 } else {
                     None
                 };
                 diesel::update(target)
-                    .set((q::closed_reason.eq(Some(reason)), q::duplicate_of.eq(duplicate_of), q::closed_by.eq(Some(actor.id)), q::closed_at.eq(Some(now))))
+                    .set((
+                        q::closed_reason.eq(Some(reason)),
+                        q::duplicate_of.eq(duplicate_of),
+                        q::closed_by.eq(Some(actor.id)),
+                        q::closed_at.eq(Some(now)),
+                    ))
                     .execute(conn)?;
             }
             Moderation::Reopen => {
                 diesel::update(target)
-                    .set((q::closed_reason.eq(None::<String>), q::duplicate_of.eq(None::<i32>), q::closed_by.eq(None::<i32>), q::closed_at.eq(None::<i64>)))
+                    .set((
+                        q::closed_reason.eq(None::<String>),
+                        q::duplicate_of.eq(None::<i32>),
+                        q::closed_by.eq(None::<i32>),
+                        q::closed_at.eq(None::<i64>),
+                    ))
                     .execute(conn)?;
             }
             Moderation::Lock(on) => {
-                diesel::update(target).set(q::locked.eq(*on)).execute(conn)?;
+                diesel::update(target)
+                    .set(q::locked.eq(*on))
+                    .execute(conn)?;
             }
             Moderation::Pin(on) => {
-                diesel::update(target).set(q::pinned.eq(*on)).execute(conn)?;
+                diesel::update(target)
+                    .set(q::pinned.eq(*on))
+                    .execute(conn)?;
             }
             Moderation::Delete => {
-                diesel::update(target).set((q::deleted_at.eq(Some(now)), q::deleted_by.eq(Some(actor.id)))).execute(conn)?;
+                diesel::update(target)
+                    .set((
+                        q::deleted_at.eq(Some(now)),
+                        q::deleted_by.eq(Some(actor.id)),
+                    ))
+                    .execute(conn)?;
             }
             Moderation::Restore => {
-                diesel::update(target).set((q::deleted_at.eq(None::<i64>), q::deleted_by.eq(None::<i32>))).execute(conn)?;
+                diesel::update(target)
+                    .set((q::deleted_at.eq(None::<i64>), q::deleted_by.eq(None::<i32>)))
+                    .execute(conn)?;
             }
         }
         if matches!(action, Moderation::Delete | Moderation::Restore) {
@@ -459,21 +664,44 @@ pub fn moderate_question(conn: &mut Conn, actor: Actor, question_id: i32, action
 
 /// Soft-deletes or restores an answer (staff). Deleting the accepted answer
 /// removes the mark.
-pub fn set_answer_deleted(conn: &mut Conn, actor: Actor, answer_id: i32, deleted: bool, now: i64) -> AppResult<i32> {
+pub fn set_answer_deleted(
+    conn: &mut Conn,
+    actor: Actor,
+    answer_id: i32,
+    deleted: bool,
+    now: i64,
+) -> AppResult<i32> {
     use crate::db::schema::answers::dsl as a;
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
     if !actor.is_staff() {
-        return Err(AppError::Forbidden("Only staff members can do this.".into()));
+        return Err(AppError::Forbidden(
+            "Only staff members can do this.".into(),
+        ));
     }
     conn.immediate_transaction(|conn| {
-        let answer = answers::find(conn, answer_id)?.ok_or_else(|| AppError::NotFound("There is no such answer.".into()))?;
-        let (at, by) = if deleted { (Some(now), Some(actor.id)) } else { (None, None) };
-        diesel::update(a::answers.find(answer_id)).set((a::deleted_at.eq(at), a::deleted_by.eq(by))).execute(conn)?;
+        let answer = answers::find(conn, answer_id)?
+            .ok_or_else(|| AppError::NotFound("There is no such answer.".into()))?;
+        let (at, by) = if deleted {
+            (Some(now), Some(actor.id))
+        } else {
+            (None, None)
+        };
+        diesel::update(a::answers.find(answer_id))
+            .set((a::deleted_at.eq(at), a::deleted_by.eq(by)))
+            .execute(conn)?;
         if deleted {
-            diesel::update(q::questions.find(answer.question_id).filter(q::accepted_answer_id.eq(Some(answer_id))))
-                .set((q::accepted_answer_id.eq(None::<i32>), q::accepted_by.eq(None::<i32>), q::accepted_at.eq(None::<i64>)))
-                .execute(conn)?;
+            diesel::update(
+                q::questions
+                    .find(answer.question_id)
+                    .filter(q::accepted_answer_id.eq(Some(answer_id))),
+            )
+            .set((
+                q::accepted_answer_id.eq(None::<i32>),
+                q::accepted_by.eq(None::<i32>),
+                q::accepted_at.eq(None::<i64>),
+            ))
+            .execute(conn)?;
         }
         answers::recount(conn, answer.question_id)?;
         enqueue(conn, answer.question_id, now)?;
@@ -491,13 +719,25 @@ pub const FLAG_REASONS: &[(&str, &str)] = &[
 
 /// Flags a post for staff; returns its question id. A second open flag by
 /// the same user on the same post is a no-op.
-pub fn flag(conn: &mut Conn, reporter: Actor, kind: &str, post_id: i32, reason: &str, details: &str, now: i64) -> AppResult<i32> {
+pub fn flag(
+    conn: &mut Conn,
+    reporter: Actor,
+    kind: &str,
+    post_id: i32,
+    reason: &str,
+    details: &str,
+    now: i64,
+) -> AppResult<i32> {
     if !FLAG_REASONS.iter().any(|(r, _)| *r == reason) {
-        return Err(AppError::BadRequest("Choose why you flag this post.".into()));
+        return Err(AppError::BadRequest(
+            "Choose why you flag this post.".into(),
+        ));
     }
     let details: String = details.trim().chars().take(500).collect();
     if reason == "other" && details.is_empty() {
-        return Err(AppError::BadRequest("Please say what is wrong with this post.".into()));
+        return Err(AppError::BadRequest(
+            "Please say what is wrong with this post.".into(),
+        ));
     }
     let (_, question_id) = post_owner(conn, kind, post_id)?;
     flags::insert(conn, kind, post_id, reporter.id, reason, &details, now)?;

@@ -38,7 +38,9 @@ const OUTBOX_RETENTION_SECS: i64 = 7 * 24 * 3600;
 pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<SearchDoc>> {
     match kind {
         KIND_ARTICLE => {
-            let Some(found) = articles::find_with_manual(conn, id)? else { return Ok(Vec::new()) };
+            let Some(found) = articles::find_with_manual(conn, id)? else {
+                return Ok(Vec::new());
+            };
             if !found.article.is_published() {
                 return Ok(Vec::new());
             }
@@ -51,17 +53,25 @@ pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<Sear
                 body: a.body_text.clone(),
                 tags: a.tag_list(),
                 breadcrumb: found.manual_title.clone(),
-                boost: if a.outdated_reason.is_some() { 0.6 } else { 1.0 },
+                boost: if a.outdated_reason.is_some() {
+                    0.6
+                } else {
+                    1.0
+                },
                 solved: false,
             }])
         }
         KIND_TREE => {
-            let Some(row) = trees::find(conn, id)? else { return Ok(Vec::new()) };
+            let Some(row) = trees::find(conn, id)? else {
+                return Ok(Vec::new());
+            };
             let tree: Tree = serde_json::from_str(&row.definition).map_err(AppError::internal)?;
             Ok(tree_documents(&tree, &group_key(kind, id)))
         }
         KIND_QUESTION => {
-            let Some(q) = questions::find(conn, id)? else { return Ok(Vec::new()) };
+            let Some(q) = questions::find(conn, id)? else {
+                return Ok(Vec::new());
+            };
             if q.deleted_at.is_some() {
                 return Ok(Vec::new());
             }
@@ -86,7 +96,11 @@ pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<Sear
             let breadcrumb = match (&q.closed_reason, solved) {
                 (Some(_), _) => "Questions \u{203a} closed".to_string(),
                 (None, true) => "Questions".to_string(),
-                (None, false) => format!("Questions \u{203a} {} answer{}", q.answer_count, if q.answer_count == 1 { "" } else { "s" }),
+                (None, false) => format!(
+                    "Questions \u{203a} {} answer{}",
+                    q.answer_count,
+                    if q.answer_count == 1 { "" } else { "s" }
+                ),
             };
             Ok(vec![SearchDoc {
                 kind: "question".into(),
@@ -138,7 +152,9 @@ fn tree_documents(tree: &Tree, group: &str) -> Vec<SearchDoc> {
         if node.kind == NodeKind::Escalate {
             continue;
         }
-        let Some(url) = step_url(tree, &node.id) else { continue };
+        let Some(url) = step_url(tree, &node.id) else {
+            continue;
+        };
         let mut body = node.text_plain.clone();
         for option in &node.options {
             body.push('\n');
@@ -166,9 +182,16 @@ pub fn group_key(kind: &str, id: i32) -> String {
 
 /// Every outbox subject that exists now, for a full rebuild.
 fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(&'static str, i32)>> {
-    let mut subjects: Vec<(&'static str, i32)> = articles::all_ids(conn)?.into_iter().map(|id| (KIND_ARTICLE, id)).collect();
+    let mut subjects: Vec<(&'static str, i32)> = articles::all_ids(conn)?
+        .into_iter()
+        .map(|id| (KIND_ARTICLE, id))
+        .collect();
     subjects.extend(trees::all_ids(conn)?.into_iter().map(|id| (KIND_TREE, id)));
-    subjects.extend(questions::all_ids(conn)?.into_iter().map(|id| (KIND_QUESTION, id)));
+    subjects.extend(
+        questions::all_ids(conn)?
+            .into_iter()
+            .map(|id| (KIND_QUESTION, id)),
+    );
     Ok(subjects)
 }
 
@@ -188,7 +211,10 @@ pub fn rebuild(pool: &Pool, feed: &mut IndexFeed, progress: &dyn Fn(u64, u64)) -
         for (kind, id) in chunk {
             let docs = documents_for(&mut conn, kind, *id)?;
             written += docs.len() as u64;
-            updates.push(GroupUpdate { group: group_key(kind, *id), docs });
+            updates.push(GroupUpdate {
+                group: group_key(kind, *id),
+                docs,
+            });
         }
         feed.stage(&updates)?;
         if i % 20 == 19 {
@@ -208,11 +234,19 @@ pub fn apply_pending(pool: &Pool, feed: &mut IndexFeed) -> AppResult<usize> {
     let applied = feed.search().applied_id();
     let after = i32::try_from(applied).unwrap_or(i32::MAX);
     let entries = outbox::pending_after(&mut conn, after, BATCH)?;
-    let Some(last) = entries.last().map(|e| e.id) else { return Ok(0) };
-    let subjects: BTreeSet<(String, i32)> = entries.iter().map(|e| (e.doc_kind.clone(), e.doc_id)).collect();
+    let Some(last) = entries.last().map(|e| e.id) else {
+        return Ok(0);
+    };
+    let subjects: BTreeSet<(String, i32)> = entries
+        .iter()
+        .map(|e| (e.doc_kind.clone(), e.doc_id))
+        .collect();
     let mut updates = Vec::with_capacity(subjects.len());
     for (kind, id) in &subjects {
-        updates.push(GroupUpdate { group: group_key(kind, *id), docs: documents_for(&mut conn, kind, *id)? });
+        updates.push(GroupUpdate {
+            group: group_key(kind, *id),
+            docs: documents_for(&mut conn, kind, *id)?,
+        });
     }
     feed.stage(&updates)?;
     feed.commit(i64::from(last))?;
@@ -254,7 +288,11 @@ impl IndexerTask {
             .name("search-indexer".into())
             .spawn(move || run(pool, feed, rx, stop_flag, needs_rebuild))
             .map_err(AppError::internal)?;
-        Ok(IndexerTask { stop, signal: IndexerSignal(tx), handle: Some(handle) })
+        Ok(IndexerTask {
+            stop,
+            signal: IndexerSignal(tx),
+            handle: Some(handle),
+        })
     }
 
     /// A handle to wake the task.
@@ -273,11 +311,20 @@ impl Drop for IndexerTask {
     }
 }
 
-fn run(pool: Pool, mut feed: IndexFeed, wake: Receiver<()>, stop: Arc<AtomicBool>, needs_rebuild: bool) {
+fn run(
+    pool: Pool,
+    mut feed: IndexFeed,
+    wake: Receiver<()>,
+    stop: Arc<AtomicBool>,
+    needs_rebuild: bool,
+) {
     if needs_rebuild {
         let started = Instant::now();
         match rebuild(&pool, &mut feed, &|_, _| {}) {
-            Ok(n) => log::info!("search index rebuilt: {n} documents in {:.1?}", started.elapsed()),
+            Ok(n) => log::info!(
+                "search index rebuilt: {n} documents in {:.1?}",
+                started.elapsed()
+            ),
             Err(e) => log::error!("search index rebuild failed: {e}"),
         }
     }

@@ -26,10 +26,18 @@ pub async fn get_asset(file: web::Path<String>) -> Result<HttpResponse, AppError
     let file = file.into_inner();
     let fingerprinted = format!("/static/{file}") == *STYLESHEET_URL;
     let (body, content_type, cache) = match file.as_str() {
-        _ if fingerprinted => (STYLESHEET, "text/css; charset=utf-8", "public, max-age=31536000, immutable"),
+        _ if fingerprinted => (
+            STYLESHEET,
+            "text/css; charset=utf-8",
+            "public, max-age=31536000, immutable",
+        ),
         "style.css" => (STYLESHEET, "text/css; charset=utf-8", "no-cache"),
         "favicon.svg" => (FAVICON, "image/svg+xml", "public, max-age=86400"),
-        "ask.js" => (ASK_SCRIPT, "text/javascript; charset=utf-8", "public, max-age=3600"),
+        "ask.js" => (
+            ASK_SCRIPT,
+            "text/javascript; charset=utf-8",
+            "public, max-age=3600",
+        ),
         _ => return Err(AppError::NotFound("No such file.".into())),
     };
     Ok(HttpResponse::Ok()

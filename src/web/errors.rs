@@ -41,7 +41,9 @@ impl ResponseError for AppError {
             _ => {}
         }
         let mut response = builder.finish();
-        response.extensions_mut().insert(PublicMessage(self.public_message()));
+        response
+            .extensions_mut()
+            .insert(PublicMessage(self.public_message()));
         response
     }
 }
@@ -100,7 +102,11 @@ pub fn render_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandle
     let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
     let state = res.request().app_data::<web::Data<AppState>>().cloned();
     let is_api = res.request().path().starts_with("/api/");
-    let visitor = res.request().extensions().get::<super::session::Visitor>().cloned();
+    let visitor = res
+        .request()
+        .extensions()
+        .get::<super::session::Visitor>()
+        .cloned();
     let (req, _) = res.into_parts();
     let mut builder = HttpResponse::build(status);
     builder.insert_header((header::CACHE_CONTROL, "no-store"));
@@ -108,20 +114,34 @@ pub fn render_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandle
         builder.insert_header((header::RETRY_AFTER, value));
     }
     let response = if is_api {
-        builder.json(ErrorJson { status: status.as_u16(), error: message })
+        builder.json(ErrorJson {
+            status: status.as_u16(),
+            error: message,
+        })
     } else {
-        let view = ErrorView { status: status.as_u16(), title: title_for(status), message, q: String::new() };
-        let html = state.and_then(|s| match super::render_string(&s, visitor.as_ref(), "errors/error.html", &view) {
-            Ok(html) => Some(html),
-            Err(e) => {
-                log::error!("cannot render error page: {e}");
-                None
+        let view = ErrorView {
+            status: status.as_u16(),
+            title: title_for(status),
+            message,
+            q: String::new(),
+        };
+        let html = state.and_then(|s| {
+            match super::render_string(&s, visitor.as_ref(), "errors/error.html", &view) {
+                Ok(html) => Some(html),
+                Err(e) => {
+                    log::error!("cannot render error page: {e}");
+                    None
+                }
             }
         });
         match html {
             Some(html) => builder.content_type("text/html; charset=utf-8").body(html),
-            None => builder.content_type("text/plain; charset=utf-8").body(format!("{}: {}", view.title, view.message)),
+            None => builder
+                .content_type("text/plain; charset=utf-8")
+                .body(format!("{}: {}", view.title, view.message)),
         }
     };
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
 }

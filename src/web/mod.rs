@@ -32,7 +32,12 @@ struct SiteView<'a> {
 }
 
 /// Renders `template` with `view` plus the layout values into an HTML response.
-pub fn render(state: &AppState, visitor: &Visitor, template: &str, view: &impl Serialize) -> AppResult<HttpResponse> {
+pub fn render(
+    state: &AppState,
+    visitor: &Visitor,
+    template: &str,
+    view: &impl Serialize,
+) -> AppResult<HttpResponse> {
     render_status(state, visitor, StatusCode::OK, template, view)
 }
 
@@ -82,18 +87,31 @@ pub fn render_string(
 /// `304 Not Modified` when the browser's copy is current. `If-None-Match`
 /// wins over `If-Modified-Since`; the date is trusted only for anonymous
 /// visitors, whose page depends on the content alone.
-pub fn conditional(req: &actix_web::HttpRequest, response: HttpResponse, html_hash: &str, last_modified: i64, anonymous: bool) -> HttpResponse {
+pub fn conditional(
+    req: &actix_web::HttpRequest,
+    response: HttpResponse,
+    html_hash: &str,
+    last_modified: i64,
+    anonymous: bool,
+) -> HttpResponse {
     let etag = format!("W/\"{}\"", &html_hash[..16.min(html_hash.len())]);
-    let modified = chrono::DateTime::from_timestamp(last_modified, 0).map(|d| d.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
-    let not_modified = match req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+    let modified = chrono::DateTime::from_timestamp(last_modified, 0)
+        .map(|d| d.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
+    let not_modified = match req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(tags) => tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
-        None => anonymous
-            && req
-                .headers()
-                .get(header::IF_MODIFIED_SINCE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
-                .is_some_and(|since| since.timestamp() >= last_modified),
+        None => {
+            anonymous
+                && req
+                    .headers()
+                    .get(header::IF_MODIFIED_SINCE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+                    .is_some_and(|since| since.timestamp() >= last_modified)
+        }
     };
     let mut response = if not_modified {
         let mut r = HttpResponse::NotModified().finish();
@@ -109,13 +127,18 @@ pub fn conditional(req: &actix_web::HttpRequest, response: HttpResponse, html_ha
     if let Some(Ok(value)) = modified.map(|m| header::HeaderValue::from_str(&m)) {
         headers.insert(header::LAST_MODIFIED, value);
     }
-    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
     response
 }
 
 /// A redirect after a successful form post (303 See Other).
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -171,10 +194,15 @@ pub fn json_response(status: actix_web::http::StatusCode, value: &impl Serialize
 /// Parses a query string leniently: invalid percent-encoding and invalid
 /// UTF-8 become replacement characters; repeated keys keep the first value.
 pub fn query_params(query_string: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(query_string.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    form_urlencoded::parse(query_string.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 /// The first value of `key` in parsed query parameters.
 pub fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }

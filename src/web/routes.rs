@@ -4,8 +4,8 @@ use actix_web::web;
 
 use super::assets;
 use super::pages::{
-    account, api, ask, docs, feedback, health, home, moderation, notifications, question, questions, search, sitemap, staff_articles, staff_dashboard, staff_users,
-    troubleshoot, users,
+    account, api, ask, docs, feedback, health, home, moderation, notifications, question,
+    questions, search, sitemap, staff_articles, staff_dashboard, staff_users, troubleshoot, users,
 };
 
 /// Registers every route.
@@ -14,47 +14,140 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/docs", web::get().to(docs::get_manuals))
         .route("/docs/{manual}", web::get().to(docs::get_manual))
         .route("/docs/{manual}/{article}", web::get().to(docs::get_article))
-        .route("/docs/{manual}/{article}/edit", web::get().to(staff_articles::get_edit_article))
-        .route("/docs/{manual}/{article}/edit", web::post().to(staff_articles::post_edit_article))
-        .route("/docs/{manual}/{article}/revisions", web::get().to(staff_articles::get_article_revisions))
-        .route("/docs/{manual}/{article}/revisions/{id}", web::get().to(staff_articles::get_article_revision))
-        .route("/docs/{manual}/{article}/revisions/{id}/restore", web::post().to(staff_articles::post_restore_revision))
-        .route("/docs/{manual}/{article}/diff", web::get().to(staff_articles::get_article_diff))
-        .route("/docs/{manual}/{article}/reattach", web::post().to(staff_articles::post_reattach))
-        .route("/staff/articles", web::get().to(staff_articles::get_staff_articles))
-        .route("/staff/articles/new", web::get().to(staff_articles::get_new_article))
-        .route("/staff/articles/new", web::post().to(staff_articles::post_new_article))
+        .route(
+            "/docs/{manual}/{article}/edit",
+            web::get().to(staff_articles::get_edit_article),
+        )
+        .route(
+            "/docs/{manual}/{article}/edit",
+            web::post().to(staff_articles::post_edit_article),
+        )
+        .route(
+            "/docs/{manual}/{article}/revisions",
+            web::get().to(staff_articles::get_article_revisions),
+        )
+        .route(
+            "/docs/{manual}/{article}/revisions/{id}",
+            web::get().to(staff_articles::get_article_revision),
+        )
+        .route(
+            "/docs/{manual}/{article}/revisions/{id}/restore",
+            web::post().to(staff_articles::post_restore_revision),
+        )
+        .route(
+            "/docs/{manual}/{article}/diff",
+            web::get().to(staff_articles::get_article_diff),
+        )
+        .route(
+            "/docs/{manual}/{article}/reattach",
+            web::post().to(staff_articles::post_reattach),
+        )
+        .route(
+            "/staff/articles",
+            web::get().to(staff_articles::get_staff_articles),
+        )
+        .route(
+            "/staff/articles/new",
+            web::get().to(staff_articles::get_new_article),
+        )
+        .route(
+            "/staff/articles/new",
+            web::post().to(staff_articles::post_new_article),
+        )
         .route("/search", web::get().to(search::get_search))
         .route("/search/click", web::get().to(search::get_search_click))
         .route("/troubleshoot", web::get().to(troubleshoot::get_trees))
-        .route("/troubleshoot/{tree}", web::get().to(troubleshoot::get_tree_step))
-        .route("/troubleshoot/{tree}/solved", web::get().to(troubleshoot::get_tree_solved))
-        .route("/troubleshoot/{tree}/outcome", web::post().to(troubleshoot::post_tree_outcome))
+        .route(
+            "/troubleshoot/{tree}",
+            web::get().to(troubleshoot::get_tree_step),
+        )
+        .route(
+            "/troubleshoot/{tree}/solved",
+            web::get().to(troubleshoot::get_tree_solved),
+        )
+        .route(
+            "/troubleshoot/{tree}/outcome",
+            web::post().to(troubleshoot::post_tree_outcome),
+        )
         .route("/questions", web::get().to(questions::get_questions))
-        .route("/questions.atom", web::get().to(questions::get_questions_feed))
+        .route(
+            "/questions.atom",
+            web::get().to(questions::get_questions_feed),
+        )
         .route("/questions/ask", web::get().to(ask::get_ask))
         .route("/questions/ask", web::post().to(ask::post_ask))
-        .route("/questions/{id}", web::get().to(question::get_question_short))
-        .route("/questions/{id}/answers", web::post().to(question::post_answer))
-        .route("/questions/{id}/vote", web::post().to(question::post_question_vote))
-        .route("/questions/{id}/accept", web::post().to(question::post_accept))
-        .route("/questions/{id}/unaccept", web::post().to(question::post_unaccept))
-        .route("/questions/{id}/edit", web::get().to(question::get_edit_question))
-        .route("/questions/{id}/edit", web::post().to(question::post_edit_question))
-        .route("/questions/{id}/revisions", web::get().to(question::get_question_revisions))
-        .route("/questions/{id}/moderate", web::post().to(moderation::post_moderate_question))
-        .route("/questions/{id}/{slug}", web::get().to(question::get_question))
-        .route("/answers/{id}/vote", web::post().to(question::post_answer_vote))
-        .route("/answers/{id}/edit", web::get().to(question::get_edit_answer))
-        .route("/answers/{id}/edit", web::post().to(question::post_edit_answer))
-        .route("/answers/{id}/revisions", web::get().to(question::get_answer_revisions))
-        .route("/answers/{id}/moderate", web::post().to(moderation::post_moderate_answer))
+        .route(
+            "/questions/{id}",
+            web::get().to(question::get_question_short),
+        )
+        .route(
+            "/questions/{id}/answers",
+            web::post().to(question::post_answer),
+        )
+        .route(
+            "/questions/{id}/vote",
+            web::post().to(question::post_question_vote),
+        )
+        .route(
+            "/questions/{id}/accept",
+            web::post().to(question::post_accept),
+        )
+        .route(
+            "/questions/{id}/unaccept",
+            web::post().to(question::post_unaccept),
+        )
+        .route(
+            "/questions/{id}/edit",
+            web::get().to(question::get_edit_question),
+        )
+        .route(
+            "/questions/{id}/edit",
+            web::post().to(question::post_edit_question),
+        )
+        .route(
+            "/questions/{id}/revisions",
+            web::get().to(question::get_question_revisions),
+        )
+        .route(
+            "/questions/{id}/moderate",
+            web::post().to(moderation::post_moderate_question),
+        )
+        .route(
+            "/questions/{id}/{slug}",
+            web::get().to(question::get_question),
+        )
+        .route(
+            "/answers/{id}/vote",
+            web::post().to(question::post_answer_vote),
+        )
+        .route(
+            "/answers/{id}/edit",
+            web::get().to(question::get_edit_answer),
+        )
+        .route(
+            "/answers/{id}/edit",
+            web::post().to(question::post_edit_answer),
+        )
+        .route(
+            "/answers/{id}/revisions",
+            web::get().to(question::get_answer_revisions),
+        )
+        .route(
+            "/answers/{id}/moderate",
+            web::post().to(moderation::post_moderate_answer),
+        )
         .route("/flags", web::post().to(moderation::post_flag))
         .route("/feedback", web::post().to(feedback::post_feedback))
-        .route("/feedback/{id}/comment", web::post().to(feedback::post_feedback_comment))
+        .route(
+            "/feedback/{id}/comment",
+            web::post().to(feedback::post_feedback_comment),
+        )
         .route("/tags", web::get().to(questions::get_tags))
         .route("/tags/{tag}", web::get().to(questions::get_tag))
-        .route("/notifications", web::get().to(notifications::get_notifications))
+        .route(
+            "/notifications",
+            web::get().to(notifications::get_notifications),
+        )
         .route("/sitemap.xml", web::get().to(sitemap::get_sitemap))
         .route("/api/suggest", web::get().to(api::get_suggest))
         .route("/api/preview", web::post().to(api::post_preview))
@@ -64,18 +157,36 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(account::post_login))
         .route("/logout", web::post().to(account::post_logout))
         .route("/account", web::get().to(account::get_account))
-        .route("/account/profile", web::post().to(account::post_account_profile))
-        .route("/account/password", web::post().to(account::post_account_password))
+        .route(
+            "/account/profile",
+            web::post().to(account::post_account_profile),
+        )
+        .route(
+            "/account/password",
+            web::post().to(account::post_account_password),
+        )
         .route("/setup/{token}", web::get().to(account::get_setup))
         .route("/setup/{token}", web::post().to(account::post_setup))
         .route("/users/{name}", web::get().to(users::get_user))
         .route("/staff", web::get().to(staff_dashboard::get_dashboard))
         .route("/staff/flags", web::get().to(moderation::get_flags))
-        .route("/staff/flags/{id}", web::post().to(moderation::post_flag_resolution))
+        .route(
+            "/staff/flags/{id}",
+            web::post().to(moderation::post_flag_resolution),
+        )
         .route("/staff/users", web::get().to(staff_users::get_staff_users))
-        .route("/staff/users/{id}/role", web::post().to(staff_users::post_user_role))
-        .route("/staff/users/{id}/suspend", web::post().to(staff_users::post_user_suspend))
-        .route("/staff/users/{id}/unsuspend", web::post().to(staff_users::post_user_unsuspend))
+        .route(
+            "/staff/users/{id}/role",
+            web::post().to(staff_users::post_user_role),
+        )
+        .route(
+            "/staff/users/{id}/suspend",
+            web::post().to(staff_users::post_user_suspend),
+        )
+        .route(
+            "/staff/users/{id}/unsuspend",
+            web::post().to(staff_users::post_user_unsuspend),
+        )
         .route("/healthz", web::get().to(health::get_health))
         .route("/static/{file}", web::get().to(assets::get_asset))
         .route("/favicon.ico", web::get().to(home::get_favicon));

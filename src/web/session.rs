@@ -71,7 +71,9 @@ pub struct ViewerView {
 impl Visitor {
     /// The signed-in user, or a redirect to sign-in that comes back here.
     pub fn require_user(&self) -> AppResult<&CurrentUser> {
-        self.user.as_ref().ok_or_else(|| AppError::SignInRequired { next: self.here.clone() })
+        self.user.as_ref().ok_or_else(|| AppError::SignInRequired {
+            next: self.here.clone(),
+        })
     }
 
     /// A signed-in user with at least `role`; sign-in redirect or 403 otherwise.
@@ -143,10 +145,14 @@ impl FromRequest for Visitor {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let visitor = req.extensions().get::<Visitor>().cloned().unwrap_or_else(|| Visitor {
-            here: here_of(req),
-            ..Default::default()
-        });
+        let visitor = req
+            .extensions()
+            .get::<Visitor>()
+            .cloned()
+            .unwrap_or_else(|| Visitor {
+                here: here_of(req),
+                ..Default::default()
+            });
         ready(Ok(visitor))
     }
 }
@@ -166,7 +172,9 @@ fn client_ip(req: &ServiceRequest, behind_proxy: bool) -> String {
             return ip.to_string();
         }
     }
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Middleware: loads the session (if a cookie is sent) and stores the
@@ -179,7 +187,10 @@ pub async fn load_visitor(
     let is_static = req.path().starts_with("/static/") || req.path() == "/healthz";
     let mut visitor = Visitor {
         user: None,
-        anon_csrf: req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() == 64),
+        anon_csrf: req
+            .cookie(CSRF_COOKIE)
+            .map(|c| c.value().to_string())
+            .filter(|v| v.len() == 64),
         ip: client_ip(&req, state.as_ref().is_some_and(|s| s.config.behind_proxy)),
         here: here_of(req.request()),
     };
@@ -192,7 +203,8 @@ pub async fn load_visitor(
             let found = accounts::session_for_token(&mut conn, &token, crate::db::unix_now())?;
             match found {
                 Some((session, user)) => {
-                    let unread = crate::db::models::notifications::unread_count(&mut conn, user.id)?;
+                    let unread =
+                        crate::db::models::notifications::unread_count(&mut conn, user.id)?;
                     Ok(Some((session, user, unread)))
                 }
                 None => Ok(None),
@@ -220,7 +232,9 @@ pub async fn load_visitor(
     req.extensions_mut().insert(visitor);
     let mut res = next.call(req).await?;
     if stale_cookie {
-        let _ = res.response_mut().add_removal_cookie(&Cookie::build(SESSION_COOKIE, "").path("/").finish());
+        let _ = res
+            .response_mut()
+            .add_removal_cookie(&Cookie::build(SESSION_COOKIE, "").path("/").finish());
     }
     Ok(res)
 }
@@ -232,7 +246,9 @@ pub fn session_cookie(token: &str, secure: bool) -> Cookie<'static> {
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)
-        .max_age(actix_web::cookie::time::Duration::seconds(crate::auth::SESSION_ABSOLUTE_SECS))
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            crate::auth::SESSION_ABSOLUTE_SECS,
+        ))
         .finish()
 }
 
@@ -255,8 +271,15 @@ pub fn csrf_cookie(token: &str, secure: bool) -> Cookie<'static> {
 
 /// A local path to return to after signing in; anything else becomes `/`.
 pub fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
-    if ok { next.to_string() } else { "/".into() }
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.contains(['\r', '\n']);
+    if ok {
+        next.to_string()
+    } else {
+        "/".into()
+    }
 }
 
 /// `/login?next=…`

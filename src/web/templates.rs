@@ -7,40 +7,139 @@ use tera::{Tera, Value};
 /// Every template, by name, embedded at build time.
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
-    ("partials/search_form.html", include_str!("../../templates/partials/search_form.html")),
-    ("partials/macros.html", include_str!("../../templates/partials/macros.html")),
-    ("partials/feedback.html", include_str!("../../templates/partials/feedback.html")),
+    (
+        "partials/search_form.html",
+        include_str!("../../templates/partials/search_form.html"),
+    ),
+    (
+        "partials/macros.html",
+        include_str!("../../templates/partials/macros.html"),
+    ),
+    (
+        "partials/feedback.html",
+        include_str!("../../templates/partials/feedback.html"),
+    ),
     ("home.html", include_str!("../../templates/home.html")),
-    ("docs/index.html", include_str!("../../templates/docs/index.html")),
-    ("docs/manual.html", include_str!("../../templates/docs/manual.html")),
-    ("docs/article.html", include_str!("../../templates/docs/article.html")),
-    ("search/results.html", include_str!("../../templates/search/results.html")),
-    ("errors/error.html", include_str!("../../templates/errors/error.html")),
-    ("account/login.html", include_str!("../../templates/account/login.html")),
-    ("account/register.html", include_str!("../../templates/account/register.html")),
-    ("account/identity_fields.html", include_str!("../../templates/account/identity_fields.html")),
-    ("account/setup.html", include_str!("../../templates/account/setup.html")),
-    ("account/settings.html", include_str!("../../templates/account/settings.html")),
-    ("users/profile.html", include_str!("../../templates/users/profile.html")),
-    ("staff/users.html", include_str!("../../templates/staff/users.html")),
-    ("questions/list.html", include_str!("../../templates/questions/list.html")),
-    ("questions/tags.html", include_str!("../../templates/questions/tags.html")),
-    ("questions/ask.html", include_str!("../../templates/questions/ask.html")),
-    ("questions/post_parts.html", include_str!("../../templates/questions/post_parts.html")),
-    ("questions/show.html", include_str!("../../templates/questions/show.html")),
-    ("questions/edit.html", include_str!("../../templates/questions/edit.html")),
-    ("questions/revisions.html", include_str!("../../templates/questions/revisions.html")),
-    ("questions/notifications.html", include_str!("../../templates/questions/notifications.html")),
-    ("staff/flags.html", include_str!("../../templates/staff/flags.html")),
-    ("staff/dashboard.html", include_str!("../../templates/staff/dashboard.html")),
-    ("staff/articles.html", include_str!("../../templates/staff/articles.html")),
-    ("staff/article_edit.html", include_str!("../../templates/staff/article_edit.html")),
-    ("staff/article_revisions.html", include_str!("../../templates/staff/article_revisions.html")),
-    ("staff/article_revision.html", include_str!("../../templates/staff/article_revision.html")),
-    ("staff/article_diff.html", include_str!("../../templates/staff/article_diff.html")),
-    ("troubleshoot/index.html", include_str!("../../templates/troubleshoot/index.html")),
-    ("troubleshoot/step.html", include_str!("../../templates/troubleshoot/step.html")),
-    ("troubleshoot/solved.html", include_str!("../../templates/troubleshoot/solved.html")),
+    (
+        "docs/index.html",
+        include_str!("../../templates/docs/index.html"),
+    ),
+    (
+        "docs/manual.html",
+        include_str!("../../templates/docs/manual.html"),
+    ),
+    (
+        "docs/article.html",
+        include_str!("../../templates/docs/article.html"),
+    ),
+    (
+        "search/results.html",
+        include_str!("../../templates/search/results.html"),
+    ),
+    (
+        "errors/error.html",
+        include_str!("../../templates/errors/error.html"),
+    ),
+    (
+        "account/login.html",
+        include_str!("../../templates/account/login.html"),
+    ),
+    (
+        "account/register.html",
+        include_str!("../../templates/account/register.html"),
+    ),
+    (
+        "account/identity_fields.html",
+        include_str!("../../templates/account/identity_fields.html"),
+    ),
+    (
+        "account/setup.html",
+        include_str!("../../templates/account/setup.html"),
+    ),
+    (
+        "account/settings.html",
+        include_str!("../../templates/account/settings.html"),
+    ),
+    (
+        "users/profile.html",
+        include_str!("../../templates/users/profile.html"),
+    ),
+    (
+        "staff/users.html",
+        include_str!("../../templates/staff/users.html"),
+    ),
+    (
+        "questions/list.html",
+        include_str!("../../templates/questions/list.html"),
+    ),
+    (
+        "questions/tags.html",
+        include_str!("../../templates/questions/tags.html"),
+    ),
+    (
+        "questions/ask.html",
+        include_str!("../../templates/questions/ask.html"),
+    ),
+    (
+        "questions/post_parts.html",
+        include_str!("../../templates/questions/post_parts.html"),
+    ),
+    (
+        "questions/show.html",
+        include_str!("../../templates/questions/show.html"),
+    ),
+    (
+        "questions/edit.html",
+        include_str!("../../templates/questions/edit.html"),
+    ),
+    (
+        "questions/revisions.html",
+        include_str!("../../templates/questions/revisions.html"),
+    ),
+    (
+        "questions/notifications.html",
+        include_str!("../../templates/questions/notifications.html"),
+    ),
+    (
+        "staff/flags.html",
+        include_str!("../../templates/staff/flags.html"),
+    ),
+    (
+        "staff/dashboard.html",
+        include_str!("../../templates/staff/dashboard.html"),
+    ),
+    (
+        "staff/articles.html",
+        include_str!("../../templates/staff/articles.html"),
+    ),
+    (
+        "staff/article_edit.html",
+        include_str!("../../templates/staff/article_edit.html"),
+    ),
+    (
+        "staff/article_revisions.html",
+        include_str!("../../templates/staff/article_revisions.html"),
+    ),
+    (
+        "staff/article_revision.html",
+        include_str!("../../templates/staff/article_revision.html"),
+    ),
+    (
+        "staff/article_diff.html",
+        include_str!("../../templates/staff/article_diff.html"),
+    ),
+    (
+        "troubleshoot/index.html",
+        include_str!("../../templates/troubleshoot/index.html"),
+    ),
+    (
+        "troubleshoot/step.html",
+        include_str!("../../templates/troubleshoot/step.html"),
+    ),
+    (
+        "troubleshoot/solved.html",
+        include_str!("../../templates/troubleshoot/solved.html"),
+    ),
 ];
 
 /// Builds the template engine (autoescaping on for `.html`).
@@ -62,7 +161,9 @@ fn escape_html(text: &str) -> String {
 
 /// `{{ unix_seconds | day }}` -> `22 Nov 2026`.
 fn day_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
-    let secs = value.as_i64().ok_or_else(|| tera::Error::msg("day: expected unix seconds"))?;
+    let secs = value
+        .as_i64()
+        .ok_or_else(|| tera::Error::msg("day: expected unix seconds"))?;
     Ok(Value::String(format_day(secs)))
 }
 
@@ -95,11 +196,17 @@ pub fn format_ago(now: i64, then: i64) -> String {
 
 /// Formats unix seconds as RFC 3339 (Atom feeds, sitemaps, JSON-LD).
 pub fn format_rfc3339(secs: i64) -> String {
-    chrono::DateTime::from_timestamp(secs, 0).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
 }
 
 /// `{{ text | urlencode }}`: percent-encodes for a query string value.
 fn urlencode_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
-    let text = value.as_str().ok_or_else(|| tera::Error::msg("urlencode: expected a string"))?;
-    Ok(Value::String(form_urlencoded::byte_serialize(text.as_bytes()).collect()))
+    let text = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("urlencode: expected a string"))?;
+    Ok(Value::String(
+        form_urlencoded::byte_serialize(text.as_bytes()).collect(),
+    ))
 }

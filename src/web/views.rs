@@ -111,7 +111,10 @@ impl ManualPage {
             title: manual.title.clone(),
             description: manual.description.clone(),
             intro_html: manual.intro_html.clone(),
-            articles: articles.iter().map(|a| ArticleLink::from_head(&manual.slug, a)).collect(),
+            articles: articles
+                .iter()
+                .map(|a| ArticleLink::from_head(&manual.slug, a))
+                .collect(),
         }
     }
 }
@@ -168,14 +171,22 @@ impl ArticlePage {
     /// Builds the page from the article, its manual and its siblings in order.
     pub fn new(manual: &Manual, article: &Article, siblings: &[ArticleHead]) -> Self {
         let position = siblings.iter().position(|a| a.id == article.id);
-        let prev = position.and_then(|i| i.checked_sub(1)).and_then(|i| siblings.get(i));
+        let prev = position
+            .and_then(|i| i.checked_sub(1))
+            .and_then(|i| siblings.get(i));
         let next = position.and_then(|i| siblings.get(i + 1));
         ArticlePage {
             title: article.title.clone(),
             description: article.description.clone(),
             breadcrumbs: vec![
-                Crumb { title: "Manuals".into(), url: "/docs".into() },
-                Crumb { title: manual.title.clone(), url: format!("/docs/{}", manual.slug) },
+                Crumb {
+                    title: "Manuals".into(),
+                    url: "/docs".into(),
+                },
+                Crumb {
+                    title: manual.title.clone(),
+                    url: format!("/docs/{}", manual.slug),
+                },
             ],
             body_html: article.body_html.clone(),
             toc: serde_json::from_str(&article.toc_json).unwrap_or_default(),
@@ -335,7 +346,10 @@ impl TagLink {
     /// The link of a tag.
     pub fn new(name: &str) -> Self {
         let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-        TagLink { name: name.to_string(), url: format!("/tags/{encoded}") }
+        TagLink {
+            name: name.to_string(),
+            url: format!("/tags/{encoded}"),
+        }
     }
 }
 
@@ -366,7 +380,11 @@ pub struct QuestionRow {
 
 impl QuestionRow {
     /// Builds a row; `users` must hold the asker.
-    pub fn new(q: &crate::db::models::questions::Question, users: &[crate::db::models::users::User], now: i64) -> Self {
+    pub fn new(
+        q: &crate::db::models::questions::Question,
+        users: &[crate::db::models::users::User],
+        now: i64,
+    ) -> Self {
         QuestionRow {
             title: q.title.clone(),
             url: q.path(),
@@ -376,7 +394,10 @@ impl QuestionRow {
             solved: q.accepted_answer_id.is_some(),
             closed: q.closed_reason.is_some(),
             pinned: q.pinned,
-            author: users.iter().find(|u| u.id == q.author_id).map(UserRef::from),
+            author: users
+                .iter()
+                .find(|u| u.id == q.author_id)
+                .map(UserRef::from),
             age: crate::web::templates::format_ago(now, q.created_at),
         }
     }

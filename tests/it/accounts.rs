@@ -1,7 +1,7 @@
 //! Accounts, sessions, roles and the security baseline.
 
-use std::process::{Command, Stdio};
 use std::io::Write;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use signpost::auth::Role;
@@ -11,7 +11,9 @@ use signpost::service::accounts;
 use crate::harness::{csrf_of, TestApp, TEST_PASSWORD};
 
 fn app() -> TestApp {
-    TestApp::builder().file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n").start()
+    TestApp::builder()
+        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
+        .start()
 }
 
 #[actix_web::test]
@@ -33,7 +35,10 @@ async fn register_login_logout() {
     let login = client.login("alice_1", "correct horse battery").await;
     assert_eq!(login.status, 303);
     assert_eq!(login.header("location"), "/");
-    client.get("/account").await.assert_contains("Signed in as <strong>Alice_1</strong>");
+    client
+        .get("/account")
+        .await
+        .assert_contains("Signed in as <strong>Alice_1</strong>");
 }
 
 #[actix_web::test]
@@ -46,11 +51,31 @@ async fn login_redirects_back_to_next_but_never_off_site() {
     assert_eq!(page.header("location"), "/login?next=%2Faccount");
     let form = client.get("/login?next=%2Faccount").await;
     let token = csrf_of(&form.body).expect("csrf");
-    let page = client.post("/login", &[("csrf", &token), ("username", "bob_b"), ("password", TEST_PASSWORD), ("next", "/account")]).await;
+    let page = client
+        .post(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("username", "bob_b"),
+                ("password", TEST_PASSWORD),
+                ("next", "/account"),
+            ],
+        )
+        .await;
     assert_eq!(page.header("location"), "/account");
     let other = app.client();
     let token = other.csrf("/login").await;
-    let page = other.post("/login", &[("csrf", &token), ("username", "bob_b"), ("password", TEST_PASSWORD), ("next", "//evil.example/")]).await;
+    let page = other
+        .post(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("username", "bob_b"),
+                ("password", TEST_PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
     assert_eq!(page.header("location"), "/");
 }
 
@@ -74,9 +99,18 @@ async fn wrong_password_and_unknown_user_look_the_same() {
 #[actix_web::test]
 async fn duplicate_usernames_are_refused_in_any_case() {
     let app = app();
-    assert_eq!(app.client().register("Dave", "correct horse battery").await.status, 303);
+    assert_eq!(
+        app.client()
+            .register("Dave", "correct horse battery")
+            .await
+            .status,
+        303
+    );
     for variant in ["dave", "DAVE", "ＤＡＶＥ"] {
-        let page = app.client().register(variant, "correct horse battery").await;
+        let page = app
+            .client()
+            .register(variant, "correct horse battery")
+            .await;
         assert_eq!(page.status, 422, "{variant}");
         page.assert_contains("is already taken");
     }
@@ -86,40 +120,98 @@ async fn duplicate_usernames_are_refused_in_any_case() {
 async fn registration_errors_keep_the_form_and_explain() {
     let app = app();
     let client = app.client();
-    let page = client.submit("/register", "/register", &[("username", "admin"), ("display_name", "The <b>Boss</b>"), ("password", "short"), ("password_confirm", "short")]).await;
+    let page = client
+        .submit(
+            "/register",
+            "/register",
+            &[
+                ("username", "admin"),
+                ("display_name", "The <b>Boss</b>"),
+                ("password", "short"),
+                ("password_confirm", "short"),
+            ],
+        )
+        .await;
     assert_eq!(page.status, 422);
     page.assert_contains("is reserved");
     page.assert_contains("at least 10 characters");
     page.assert_contains("value=\"The &lt;b&gt;Boss&lt;/b&gt;\"");
-    let page = client.submit("/register", "/register", &[("username", "erin"), ("password", "password123"), ("password_confirm", "password123")]).await;
+    let page = client
+        .submit(
+            "/register",
+            "/register",
+            &[
+                ("username", "erin"),
+                ("password", "password123"),
+                ("password_confirm", "password123"),
+            ],
+        )
+        .await;
     page.assert_contains("most common");
-    let page = client.submit("/register", "/register", &[("username", "erin"), ("password", "correct horse battery"), ("password_confirm", "correct horse batterx")]).await;
+    let page = client
+        .submit(
+            "/register",
+            "/register",
+            &[
+                ("username", "erin"),
+                ("password", "correct horse battery"),
+                ("password_confirm", "correct horse batterx"),
+            ],
+        )
+        .await;
     page.assert_contains("do not match");
     let long = "x".repeat(1025);
-    let page = client.submit("/register", "/register", &[("username", "erin"), ("password", &long), ("password_confirm", &long)]).await;
+    let page = client
+        .submit(
+            "/register",
+            "/register",
+            &[
+                ("username", "erin"),
+                ("password", &long),
+                ("password_confirm", &long),
+            ],
+        )
+        .await;
     page.assert_contains("at most 1024 bytes");
 }
 
 #[actix_web::test]
 async fn password_hashes_are_argon2id_never_the_password() {
     let app = app();
-    app.client().register("frank", "correct horse battery").await;
+    app.client()
+        .register("frank", "correct horse battery")
+        .await;
     let mut conn = app.started().state.db.get().expect("db");
-    let user = users::find_by_key(&mut conn, "frank").expect("q").expect("user");
+    let user = users::find_by_key(&mut conn, "frank")
+        .expect("q")
+        .expect("user");
     let hash = user.password_hash.expect("hash");
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
     assert!(!hash.contains("correct horse battery"));
     let sessions_table: Vec<String> = {
         use diesel::prelude::*;
-        signpost::db::schema::sessions::table.select(signpost::db::schema::sessions::token_hash).load(&mut conn).expect("s")
+        signpost::db::schema::sessions::table
+            .select(signpost::db::schema::sessions::token_hash)
+            .load(&mut conn)
+            .expect("s")
     };
     assert_eq!(sessions_table.len(), 1);
-    assert_eq!(sessions_table[0].len(), 64, "only a SHA-256 of the token is stored");
+    assert_eq!(
+        sessions_table[0].len(),
+        64,
+        "only a SHA-256 of the token is stored"
+    );
 }
 
 #[actix_web::test]
 async fn session_cookie_is_httponly_lax_and_secure_over_https() {
-    for (base, secure) in [("http://127.0.0.1:8080", false), ("https://help.example.com", true)] {
+    for (base, secure) in [
+        ("http://127.0.0.1:8080", false),
+        ("https://help.example.com", true),
+    ] {
         let app = TestApp::builder().base_url(base).start();
         app.create_user("gina", Role::Member);
         let client = app.client();
@@ -130,7 +222,12 @@ async fn session_cookie_is_httponly_lax_and_secure_over_https() {
             .filter_map(|v| v.to_str().ok())
             .find(|c| c.starts_with("sp_session="))
             .expect("session cookie");
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax")
+                && cookie.contains("Path=/"),
+            "{cookie}"
+        );
         assert_eq!(cookie.contains("Secure"), secure, "{base}: {cookie}");
     }
 }
@@ -141,7 +238,12 @@ async fn oversized_bodies_are_refused_with_a_page() {
     let client = app.client();
     let token = client.csrf("/login").await;
     let huge = "x".repeat(300 * 1024);
-    let page = client.post("/login", &[("csrf", &token), ("username", &huge), ("password", "x")]).await;
+    let page = client
+        .post(
+            "/login",
+            &[("csrf", &token), ("username", &huge), ("password", "x")],
+        )
+        .await;
     assert_eq!(page.status, 413);
     page.assert_contains("larger than this site accepts");
 }
@@ -153,25 +255,62 @@ async fn csrf_missing_or_wrong_is_403() {
     let anon = app.client();
     anon.get("/login").await;
     for (path, fields) in [
-        ("/login", vec![("username", "hank"), ("password", TEST_PASSWORD)]),
-        ("/register", vec![("username", "newbie"), ("password", "correct horse battery"), ("password_confirm", "correct horse battery")]),
+        (
+            "/login",
+            vec![("username", "hank"), ("password", TEST_PASSWORD)],
+        ),
+        (
+            "/register",
+            vec![
+                ("username", "newbie"),
+                ("password", "correct horse battery"),
+                ("password_confirm", "correct horse battery"),
+            ],
+        ),
     ] {
         let page = anon.post(path, &fields).await;
         assert_eq!(page.status, 403, "{path} without token");
         page.assert_contains("did not come from this site");
         let mut with_bad = fields.clone();
-        with_bad.push(("csrf", "0000000000000000000000000000000000000000000000000000000000000000"));
-        assert_eq!(anon.post(path, &with_bad).await.status, 403, "{path} with wrong token");
+        with_bad.push((
+            "csrf",
+            "0000000000000000000000000000000000000000000000000000000000000000",
+        ));
+        assert_eq!(
+            anon.post(path, &with_bad).await.status,
+            403,
+            "{path} with wrong token"
+        );
     }
     let client = app.signed_in("ivy_i", Role::Member).await;
     for path in ["/logout", "/account/profile", "/account/password"] {
-        assert_eq!(client.post(path, &[("display_name", "X")]).await.status, 403, "{path}");
-        assert_eq!(client.post(path, &[("csrf", "nope"), ("display_name", "X")]).await.status, 403, "{path}");
+        assert_eq!(
+            client.post(path, &[("display_name", "X")]).await.status,
+            403,
+            "{path}"
+        );
+        assert_eq!(
+            client
+                .post(path, &[("csrf", "nope"), ("display_name", "X")])
+                .await
+                .status,
+            403,
+            "{path}"
+        );
     }
     // A token from another visitor's session does not work either.
     let other = app.signed_in("jack_j", Role::Member).await;
     let foreign = other.csrf("/account").await;
-    assert_eq!(client.post("/account/profile", &[("csrf", &foreign), ("display_name", "X")]).await.status, 403);
+    assert_eq!(
+        client
+            .post(
+                "/account/profile",
+                &[("csrf", &foreign), ("display_name", "X")]
+            )
+            .await
+            .status,
+        403
+    );
     assert!(client.has_session(), "still signed in");
 }
 
@@ -181,7 +320,10 @@ async fn login_rate_limit_kicks_in_and_recovers() {
     app.create_user("kim_k", Role::Member);
     let client = app.client();
     for _ in 0..8 {
-        assert_eq!(client.login("kim_k", "wrong password here").await.status, 401);
+        assert_eq!(
+            client.login("kim_k", "wrong password here").await.status,
+            401
+        );
     }
     let limited = client.login("kim_k", TEST_PASSWORD).await;
     assert_eq!(limited.status, 429);
@@ -192,7 +334,10 @@ async fn login_rate_limit_kicks_in_and_recovers() {
     app.create_user("lee_l", Role::Member);
     assert_eq!(app.client().login("lee_l", TEST_PASSWORD).await.status, 303);
     // After the window the right password works again.
-    app.started().state.limiter.advance(Duration::from_secs(901));
+    app.started()
+        .state
+        .limiter
+        .advance(Duration::from_secs(901));
     assert_eq!(client.login("kim_k", TEST_PASSWORD).await.status, 303);
 }
 
@@ -204,10 +349,22 @@ async fn per_address_limits_cover_registration() {
         let page = client.register(&format!("user{i}"), "short").await;
         assert_eq!(page.status, 422);
     }
-    assert_eq!(client.register("user9", "correct horse battery").await.status, 429);
+    assert_eq!(
+        client
+            .register("user9", "correct horse battery")
+            .await
+            .status,
+        429
+    );
     let mut elsewhere = app.client();
     elsewhere.ip = "198.51.100.9".into();
-    assert_eq!(elsewhere.register("user9", "correct horse battery").await.status, 303);
+    assert_eq!(
+        elsewhere
+            .register("user9", "correct horse battery")
+            .await
+            .status,
+        303
+    );
 }
 
 #[actix_web::test]
@@ -218,24 +375,57 @@ async fn suspension_ends_sessions_and_blocks_sign_in() {
     member.get("/account").await.assert_contains("Signed in as");
     let mona_id = {
         let mut conn = app.started().state.db.get().expect("db");
-        users::find_by_key(&mut conn, "mona").expect("q").expect("u").id
+        users::find_by_key(&mut conn, "mona")
+            .expect("q")
+            .expect("u")
+            .id
     };
-    let page = admin.submit("/staff/users", &format!("/staff/users/{mona_id}/suspend"), &[]).await;
+    let page = admin
+        .submit(
+            "/staff/users",
+            &format!("/staff/users/{mona_id}/suspend"),
+            &[],
+        )
+        .await;
     assert_eq!(page.status, 303);
     // The open session is gone at the next request, and posting is refused.
     let page = member.get("/account").await;
     assert_eq!(page.status, 303, "redirected to sign in");
     assert!(!member.has_session(), "stale cookie cleared");
-    let post = member.post("/account/profile", &[("csrf", "x"), ("display_name", "Hacked")]).await;
-    assert!(post.status == 303 && post.header("location").starts_with("/login"), "{}", post.status);
+    let post = member
+        .post(
+            "/account/profile",
+            &[("csrf", "x"), ("display_name", "Hacked")],
+        )
+        .await;
+    assert!(
+        post.status == 303 && post.header("location").starts_with("/login"),
+        "{}",
+        post.status
+    );
     let login = member.login("mona", TEST_PASSWORD).await;
     assert_eq!(login.status, 403);
     login.assert_contains("suspended");
     let mut conn = app.started().state.db.get().expect("db");
-    assert_eq!(sessions::count_for_user(&mut conn, mona_id).expect("count"), 0);
-    assert_eq!(users::find(&mut conn, mona_id).expect("q").expect("u").display_name, "mona");
+    assert_eq!(
+        sessions::count_for_user(&mut conn, mona_id).expect("count"),
+        0
+    );
+    assert_eq!(
+        users::find(&mut conn, mona_id)
+            .expect("q")
+            .expect("u")
+            .display_name,
+        "mona"
+    );
     drop(conn);
-    admin.submit("/staff/users", &format!("/staff/users/{mona_id}/unsuspend"), &[]).await;
+    admin
+        .submit(
+            "/staff/users",
+            &format!("/staff/users/{mona_id}/unsuspend"),
+            &[],
+        )
+        .await;
     assert_eq!(member.login("mona", TEST_PASSWORD).await.status, 303);
 }
 
@@ -248,16 +438,45 @@ async fn password_change_ends_other_sessions() {
     laptop.login("nina", TEST_PASSWORD).await;
     phone.login("nina", TEST_PASSWORD).await;
     let page = laptop
-        .submit("/account", "/account/password", &[("current", TEST_PASSWORD), ("password", "violet ocean compass"), ("password_confirm", "violet ocean compass")])
+        .submit(
+            "/account",
+            "/account/password",
+            &[
+                ("current", TEST_PASSWORD),
+                ("password", "violet ocean compass"),
+                ("password_confirm", "violet ocean compass"),
+            ],
+        )
         .await;
     assert_eq!(page.status, 303, "{}", page.body);
     assert_eq!(page.header("location"), "/account?saved=password");
-    laptop.get("/account?saved=password").await.assert_contains("Your password was changed");
-    assert_eq!(phone.get("/account").await.status, 303, "other session ended");
+    laptop
+        .get("/account?saved=password")
+        .await
+        .assert_contains("Your password was changed");
+    assert_eq!(
+        phone.get("/account").await.status,
+        303,
+        "other session ended"
+    );
     assert_eq!(app.client().login("nina", TEST_PASSWORD).await.status, 401);
-    assert_eq!(app.client().login("nina", "violet ocean compass").await.status, 303);
+    assert_eq!(
+        app.client()
+            .login("nina", "violet ocean compass")
+            .await
+            .status,
+        303
+    );
     let wrong = laptop
-        .submit("/account", "/account/password", &[("current", "nope nope nope"), ("password", "another good one"), ("password_confirm", "another good one")])
+        .submit(
+            "/account",
+            "/account/password",
+            &[
+                ("current", "nope nope nope"),
+                ("password", "another good one"),
+                ("password_confirm", "another good one"),
+            ],
+        )
         .await;
     wrong.assert_contains("current password is not right");
 }
@@ -266,66 +485,160 @@ async fn password_change_ends_other_sessions() {
 async fn profile_and_display_names_are_escaped_with_staff_badge() {
     let app = app();
     let staff = app.signed_in("oscar", Role::Staff).await;
-    let page = staff.submit("/account", "/account/profile", &[("display_name", "<script>alert(1)</script>Oz")]).await;
+    let page = staff
+        .submit(
+            "/account",
+            "/account/profile",
+            &[("display_name", "<script>alert(1)</script>Oz")],
+        )
+        .await;
     assert_eq!(page.status, 303);
     let profile = app.client().get("/users/OSCAR").await;
     assert_eq!(profile.status, 200);
     profile.assert_contains("&lt;script&gt;alert(1)&lt;/script&gt;Oz");
     assert!(!profile.body.contains("<script>alert"));
     profile.assert_contains("badge-staff");
-    staff.get("/").await.assert_contains("<span class=\"badge badge-staff\">staff</span>");
+    staff
+        .get("/")
+        .await
+        .assert_contains("<span class=\"badge badge-staff\">staff</span>");
     assert_eq!(app.client().get("/users/nobody").await.status, 404);
 }
 
 #[actix_web::test]
 async fn setup_token_creates_the_first_admin_once() {
     let mut app = app();
-    let token = app.started().setup_token.clone().expect("no admin yet, so a token is issued");
+    let token = app
+        .started()
+        .setup_token
+        .clone()
+        .expect("no admin yet, so a token is issued");
     assert_eq!(app.client().get("/setup/not-the-token").await.status, 404);
     let client = app.client();
     let url = format!("/setup/{token}");
     let page = client.get(&url).await;
     assert_eq!(page.status, 200);
     page.assert_contains("Create the first administrator");
-    let page = client.submit(&url, &url, &[("username", "site_keeper"), ("password", "correct horse battery"), ("password_confirm", "correct horse battery")]).await;
+    let page = client
+        .submit(
+            &url,
+            &url,
+            &[
+                ("username", "site_keeper"),
+                ("password", "correct horse battery"),
+                ("password_confirm", "correct horse battery"),
+            ],
+        )
+        .await;
     assert_eq!(page.status, 303, "{}", page.body);
-    client.get("/staff/users").await.assert_contains("site_keeper");
-    assert_eq!(app.client().get(&url).await.status, 404, "the token dies once used");
+    client
+        .get("/staff/users")
+        .await
+        .assert_contains("site_keeper");
+    assert_eq!(
+        app.client().get(&url).await.status,
+        404,
+        "the token dies once used"
+    );
     let again = app.client();
     let csrf = again.csrf("/login").await;
-    assert_eq!(again.post(&url, &[("csrf", &csrf), ("username", "site_keeper2"), ("password", "correct horse battery"), ("password_confirm", "correct horse battery")]).await.status, 404);
+    assert_eq!(
+        again
+            .post(
+                &url,
+                &[
+                    ("csrf", &csrf),
+                    ("username", "site_keeper2"),
+                    ("password", "correct horse battery"),
+                    ("password_confirm", "correct horse battery")
+                ]
+            )
+            .await
+            .status,
+        404
+    );
     app.restart().expect("restart");
-    assert!(app.started().setup_token.is_none(), "an admin exists: no new token");
+    assert!(
+        app.started().setup_token.is_none(),
+        "an admin exists: no new token"
+    );
 }
 
 /// Every staff and admin route, with the role it needs and the form it sends.
 const PROTECTED: &[(&str, &str, Role, &[(&str, &str)])] = &[
     ("GET", "/staff/users", Role::Admin, &[]),
-    ("POST", "/staff/users/{id}/role", Role::Admin, &[("role", "staff")]),
+    (
+        "POST",
+        "/staff/users/{id}/role",
+        Role::Admin,
+        &[("role", "staff")],
+    ),
     ("POST", "/staff/users/{id}/suspend", Role::Admin, &[]),
     ("POST", "/staff/users/{id}/unsuspend", Role::Admin, &[]),
     ("GET", "/staff", Role::Staff, &[]),
     ("GET", "/staff/flags", Role::Staff, &[]),
-    ("POST", "/staff/flags/{flag}", Role::Staff, &[("action", "dismiss")]),
+    (
+        "POST",
+        "/staff/flags/{flag}",
+        Role::Staff,
+        &[("action", "dismiss")],
+    ),
     ("GET", "/staff/articles", Role::Staff, &[]),
     ("GET", "/staff/articles/new", Role::Staff, &[]),
-    ("POST", "/staff/articles/new", Role::Staff, &[("title", "Sneaky"), ("status", "published"), ("body", "x")]),
+    (
+        "POST",
+        "/staff/articles/new",
+        Role::Staff,
+        &[("title", "Sneaky"), ("status", "published"), ("body", "x")],
+    ),
     ("GET", "/docs/guide/page/edit", Role::Staff, &[]),
-    ("POST", "/docs/guide/page/edit", Role::Staff, &[("title", "Hijacked"), ("status", "published"), ("body", "x")]),
+    (
+        "POST",
+        "/docs/guide/page/edit",
+        Role::Staff,
+        &[
+            ("title", "Hijacked"),
+            ("status", "published"),
+            ("body", "x"),
+        ],
+    ),
     ("GET", "/docs/guide/page/revisions", Role::Staff, &[]),
     ("GET", "/docs/guide/page/revisions/{rev}", Role::Staff, &[]),
-    ("GET", "/docs/guide/page/diff?from={rev}&to={rev}", Role::Staff, &[]),
-    ("POST", "/docs/guide/page/revisions/{rev}/restore", Role::Staff, &[]),
+    (
+        "GET",
+        "/docs/guide/page/diff?from={rev}&to={rev}",
+        Role::Staff,
+        &[],
+    ),
+    (
+        "POST",
+        "/docs/guide/page/revisions/{rev}/restore",
+        Role::Staff,
+        &[],
+    ),
     ("POST", "/docs/guide/page/reattach", Role::Staff, &[]),
-    ("POST", "/questions/{q}/moderate", Role::Staff, &[("action", "lock")]),
-    ("POST", "/answers/{a}/moderate", Role::Staff, &[("action", "delete")]),
+    (
+        "POST",
+        "/questions/{q}/moderate",
+        Role::Staff,
+        &[("action", "lock")],
+    ),
+    (
+        "POST",
+        "/answers/{a}/moderate",
+        Role::Staff,
+        &[("action", "delete")],
+    ),
 ];
 
 #[actix_web::test]
 async fn authorization_matrix_for_every_staff_route() {
     let app = TestApp::builder()
         .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
-        .file("manuals/guide/page.md", "+++\ntitle = \"Page\"\n+++\nOriginal text.\n")
+        .file(
+            "manuals/guide/page.md",
+            "+++\ntitle = \"Page\"\n+++\nOriginal text.\n",
+        )
         .start();
     let target = app.create_user("target_user", Role::Member);
     let anon = app.client();
@@ -334,17 +647,51 @@ async fn authorization_matrix_for_every_staff_route() {
     let admin = app.signed_in("matrix_admin", Role::Admin).await;
     // A question with an answer and a flag, and the article's revision.
     let asker = app.signed_in("matrix_asker", Role::Member).await;
-    let q = asker.submit("/questions/ask", "/questions/ask", &[("title", "A question for the matrix"), ("body", "Long enough body text for the question."), ("tags", "matrix"), ("action", "post")]).await;
+    let q = asker
+        .submit(
+            "/questions/ask",
+            "/questions/ask",
+            &[
+                ("title", "A question for the matrix"),
+                ("body", "Long enough body text for the question."),
+                ("tags", "matrix"),
+                ("action", "post"),
+            ],
+        )
+        .await;
     let q_path = q.header("location").to_string();
     let qid = q_path.split('/').nth(2).expect("id").to_string();
-    let a = member.submit(&q_path, &format!("/questions/{qid}/answers"), &[("body", "An answer that is long enough to post.")]).await;
-    let aid = a.header("location").rsplit("#answer-").next().expect("answer").to_string();
-    member.submit(&q_path, "/flags", &[("kind", "question"), ("post_id", &qid), ("reason", "spam")]).await;
+    let a = member
+        .submit(
+            &q_path,
+            &format!("/questions/{qid}/answers"),
+            &[("body", "An answer that is long enough to post.")],
+        )
+        .await;
+    let aid = a
+        .header("location")
+        .rsplit("#answer-")
+        .next()
+        .expect("answer")
+        .to_string();
+    member
+        .submit(
+            &q_path,
+            "/flags",
+            &[("kind", "question"), ("post_id", &qid), ("reason", "spam")],
+        )
+        .await;
     let (rev, flag) = {
         use diesel::prelude::*;
         let mut conn = app.started().state.db.get().expect("db");
-        let rev: i32 = signpost::db::schema::article_revisions::table.select(signpost::db::schema::article_revisions::id).first(&mut conn).expect("rev");
-        let flag: i32 = signpost::db::schema::flags::table.select(signpost::db::schema::flags::id).first(&mut conn).expect("flag");
+        let rev: i32 = signpost::db::schema::article_revisions::table
+            .select(signpost::db::schema::article_revisions::id)
+            .first(&mut conn)
+            .expect("rev");
+        let flag: i32 = signpost::db::schema::flags::table
+            .select(signpost::db::schema::flags::id)
+            .first(&mut conn)
+            .expect("flag");
         (rev, flag)
     };
     for (method, pattern, needed, fields) in PROTECTED {
@@ -354,7 +701,12 @@ async fn authorization_matrix_for_every_staff_route() {
             .replace("{a}", &aid)
             .replace("{rev}", &rev.to_string())
             .replace("{flag}", &flag.to_string());
-        for (who, client, role) in [("anonymous", &anon, None), ("member", &member, Some(Role::Member)), ("staff", &staff, Some(Role::Staff)), ("admin", &admin, Some(Role::Admin))] {
+        for (who, client, role) in [
+            ("anonymous", &anon, None),
+            ("member", &member, Some(Role::Member)),
+            ("staff", &staff, Some(Role::Staff)),
+            ("admin", &admin, Some(Role::Admin)),
+        ] {
             let page = if *method == "GET" {
                 client.get(&path).await
             } else {
@@ -364,10 +716,17 @@ async fn authorization_matrix_for_every_staff_route() {
             let allowed = role.is_some_and(|r| r >= *needed);
             if allowed {
                 let to_login = page.status == 303 && page.header("location").starts_with("/login");
-                assert!(![401, 403].contains(&page.status) && !to_login && page.status < 500, "{who} {method} {path}: {}", page.status);
+                assert!(
+                    ![401, 403].contains(&page.status) && !to_login && page.status < 500,
+                    "{who} {method} {path}: {}",
+                    page.status
+                );
             } else if role.is_none() {
                 assert_eq!(page.status, 303, "{who} {method} {path}");
-                assert!(page.header("location").starts_with("/login?next="), "{who} {method} {path}");
+                assert!(
+                    page.header("location").starts_with("/login?next="),
+                    "{who} {method} {path}"
+                );
             } else {
                 assert_eq!(page.status, 403, "{who} {method} {path}");
             }
@@ -376,7 +735,10 @@ async fn authorization_matrix_for_every_staff_route() {
     // Refused requests changed nothing: the role is the one the admin set.
     let mut conn = app.started().state.db.get().expect("db");
     let user = users::find(&mut conn, target).expect("q").expect("u");
-    assert_eq!(user.role, "staff", "only the admin's request changed the role");
+    assert_eq!(
+        user.role, "staff",
+        "only the admin's request changed the role"
+    );
 }
 
 #[actix_web::test]
@@ -385,16 +747,43 @@ async fn the_last_admin_cannot_be_demoted_and_admins_cannot_suspend_themselves()
     let admin = app.signed_in("solo_admin", Role::Admin).await;
     let id = {
         let mut conn = app.started().state.db.get().expect("db");
-        users::find_by_key(&mut conn, "solo_admin").expect("q").expect("u").id
+        users::find_by_key(&mut conn, "solo_admin")
+            .expect("q")
+            .expect("u")
+            .id
     };
-    let page = admin.submit("/staff/users", &format!("/staff/users/{id}/role"), &[("role", "member")]).await;
+    let page = admin
+        .submit(
+            "/staff/users",
+            &format!("/staff/users/{id}/role"),
+            &[("role", "member")],
+        )
+        .await;
     assert_eq!(page.status, 409);
     page.assert_contains("only admin");
-    let page = admin.submit("/staff/users", &format!("/staff/users/{id}/suspend"), &[]).await;
+    let page = admin
+        .submit("/staff/users", &format!("/staff/users/{id}/suspend"), &[])
+        .await;
     assert_eq!(page.status, 409);
-    let page = admin.submit("/staff/users", &format!("/staff/users/{id}/role"), &[("role", "overlord")]).await;
+    let page = admin
+        .submit(
+            "/staff/users",
+            &format!("/staff/users/{id}/role"),
+            &[("role", "overlord")],
+        )
+        .await;
     assert_eq!(page.status, 400);
-    assert_eq!(admin.submit("/staff/users", "/staff/users/99999/role", &[("role", "staff")]).await.status, 404);
+    assert_eq!(
+        admin
+            .submit(
+                "/staff/users",
+                "/staff/users/99999/role",
+                &[("role", "staff")]
+            )
+            .await
+            .status,
+        404
+    );
 }
 
 #[actix_web::test]
@@ -404,17 +793,29 @@ async fn sessions_expire_when_idle_and_absolutely() {
     let mut conn = app.started().state.db.get().expect("db");
     let now = signpost::db::unix_now();
     let (token, _) = accounts::start_session(&mut conn, id, now).expect("session");
-    assert!(accounts::session_for_token(&mut conn, &token, now + 60).expect("q").is_some());
+    assert!(accounts::session_for_token(&mut conn, &token, now + 60)
+        .expect("q")
+        .is_some());
     let idle = now + signpost::auth::SESSION_IDLE_SECS + 120;
-    assert!(accounts::session_for_token(&mut conn, &token, idle).expect("q").is_none());
+    assert!(accounts::session_for_token(&mut conn, &token, idle)
+        .expect("q")
+        .is_none());
     let (token, _) = accounts::start_session(&mut conn, id, now).expect("session");
     // Active every day, but past the absolute limit.
     let mut t = now;
     while t < now + signpost::auth::SESSION_ABSOLUTE_SECS - 86_400 {
         t += 86_400;
-        assert!(accounts::session_for_token(&mut conn, &token, t).expect("q").is_some());
+        assert!(accounts::session_for_token(&mut conn, &token, t)
+            .expect("q")
+            .is_some());
     }
-    assert!(accounts::session_for_token(&mut conn, &token, now + signpost::auth::SESSION_ABSOLUTE_SECS + 1).expect("q").is_none());
+    assert!(accounts::session_for_token(
+        &mut conn,
+        &token,
+        now + signpost::auth::SESSION_ABSOLUTE_SECS + 1
+    )
+    .expect("q")
+    .is_none());
     assert_eq!(sessions::count_for_user(&mut conn, id).expect("count"), 0);
 }
 
@@ -433,24 +834,55 @@ fn user_cli_creates_promotes_and_suspends() {
             .spawn()
             .expect("spawn");
         if let Some(text) = stdin {
-            child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(text.as_bytes())
+                .expect("write");
         }
         child.wait_with_output().expect("output")
     };
-    let out = run(&["user", "create", "Quinn", "--role", "staff", "--password-stdin"], Some("lamp harbor quiet\n"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &[
+            "user",
+            "create",
+            "Quinn",
+            "--role",
+            "staff",
+            "--password-stdin",
+        ],
+        Some("lamp harbor quiet\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("created Quinn (staff)"));
-    let out = run(&["user", "create", "quinn", "--password-stdin"], Some("lamp harbor quiet\n"));
+    let out = run(
+        &["user", "create", "quinn", "--password-stdin"],
+        Some("lamp harbor quiet\n"),
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("taken"));
-    let out = run(&["user", "create", "weak", "--password-stdin"], Some("123\n"));
+    let out = run(
+        &["user", "create", "weak", "--password-stdin"],
+        Some("123\n"),
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10"));
-    assert!(run(&["user", "set-role", "QUINN", "admin"], None).status.success());
-    assert!(!run(&["user", "set-role", "quinn", "god"], None).status.success());
+    assert!(run(&["user", "set-role", "QUINN", "admin"], None)
+        .status
+        .success());
+    assert!(!run(&["user", "set-role", "quinn", "god"], None)
+        .status
+        .success());
     assert!(run(&["user", "suspend", "quinn"], None).status.success());
     let pool = signpost::db::open(&config.database_path(), 1).expect("db");
     let mut conn = pool.get().expect("conn");
-    let user = users::find_by_key(&mut conn, "quinn").expect("q").expect("u");
+    let user = users::find_by_key(&mut conn, "quinn")
+        .expect("q")
+        .expect("u");
     assert_eq!(user.role, "admin");
     assert!(user.is_suspended());
     assert!(user.password_hash.expect("hash").starts_with("$argon2id$"));

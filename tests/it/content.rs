@@ -14,14 +14,17 @@ fn problems(files: &[(&str, &str)]) -> Vec<Diagnostic> {
         builder = builder.file(path, text);
     }
     let (_dir, config) = builder.prepare();
-    content::load(&config.content_dir, config.max_tree_depth).expect_err("content should be invalid")
+    content::load(&config.content_dir, config.max_tree_depth)
+        .expect_err("content should be invalid")
 }
 
 fn find<'a>(diags: &'a [Diagnostic], file_end: &str, needle: &str) -> &'a Diagnostic {
     diags
         .iter()
         .find(|d| d.file.ends_with(file_end) && d.message.contains(needle))
-        .unwrap_or_else(|| panic!("no diagnostic for {file_end} containing {needle:?} in {diags:#?}"))
+        .unwrap_or_else(|| {
+            panic!("no diagnostic for {file_end} containing {needle:?} in {diags:#?}")
+        })
 }
 
 #[test]
@@ -43,7 +46,10 @@ fn broken_links_are_reported_with_file_and_line() {
     ]);
     let missing = find(&diags, "links.md", "missing.md");
     assert_eq!(missing.line, 6);
-    assert!(missing.to_string().contains("links.md:6: broken link"), "{missing}");
+    assert!(
+        missing.to_string().contains("links.md:6: broken link"),
+        "{missing}"
+    );
     assert_eq!(find(&diags, "links.md", "#nope").line, 8);
     assert_eq!(find(&diags, "links.md", "../other/x.md").line, 10);
     assert_eq!(find(&diags, "links.md", "#nowhere").line, 10);
@@ -54,9 +60,18 @@ fn broken_links_are_reported_with_file_and_line() {
 fn bad_front_matter_empty_title_and_unknown_keys() {
     let diags = problems(&[
         ("manuals/guide/_index.md", &manual_index("Guide")),
-        ("manuals/guide/syntax.md", "+++\ntitle = \"ok\"\nweight = \"heavy\"\n+++\nx\n"),
-        ("manuals/guide/unknown.md", "+++\ntitle = \"ok\"\ncolour = \"red\"\n+++\nx\n"),
-        ("manuals/guide/empty.md", "+++\nweight = 1\ntitle = \"  \"\n+++\nx\n"),
+        (
+            "manuals/guide/syntax.md",
+            "+++\ntitle = \"ok\"\nweight = \"heavy\"\n+++\nx\n",
+        ),
+        (
+            "manuals/guide/unknown.md",
+            "+++\ntitle = \"ok\"\ncolour = \"red\"\n+++\nx\n",
+        ),
+        (
+            "manuals/guide/empty.md",
+            "+++\nweight = 1\ntitle = \"  \"\n+++\nx\n",
+        ),
         ("manuals/guide/nofront.md", "# Just markdown\n"),
         ("manuals/guide/unclosed.md", "+++\ntitle = \"x\"\n"),
     ]);
@@ -72,7 +87,10 @@ fn duplicate_and_invalid_slugs() {
     let diags = problems(&[
         ("manuals/guide/_index.md", &manual_index("Guide")),
         ("manuals/guide/a.md", &article("A", 1, "x")),
-        ("manuals/guide/b.md", "+++\ntitle = \"B\"\nslug = \"a\"\n+++\nx\n"),
+        (
+            "manuals/guide/b.md",
+            "+++\ntitle = \"B\"\nslug = \"a\"\n+++\nx\n",
+        ),
         ("manuals/guide/Bad Name.md", &article("Bad", 1, "x")),
         ("manuals/Upper/_index.md", &manual_index("Upper")),
         ("manuals/nointro/a.md", &article("A", 1, "x")),
@@ -90,12 +108,19 @@ fn invalid_content_refuses_to_start_and_keeps_the_database() {
         .file("manuals/guide/good.md", &article("Good article", 1, "fine"))
         .start();
     let mut app = app;
-    app.write_content("manuals/guide/good.md", &article("Good article renamed", 1, "fine"));
+    app.write_content(
+        "manuals/guide/good.md",
+        &article("Good article renamed", 1, "fine"),
+    );
     app.write_content("manuals/guide/bad.md", &article("Bad", 2, "[x](gone.md)"));
     match app.restart() {
         Err(StartError::Content(diags)) => {
             assert_eq!(diags.len(), 1);
-            assert!(diags[0].to_string().contains("bad.md:5: broken link"), "{}", diags[0]);
+            assert!(
+                diags[0].to_string().contains("bad.md:5: broken link"),
+                "{}",
+                diags[0]
+            );
         }
         Err(other) => panic!("unexpected start error {other}"),
         Ok(()) => panic!("start should be refused"),
@@ -103,8 +128,11 @@ fn invalid_content_refuses_to_start_and_keeps_the_database() {
     // Nothing was half-loaded: the old title is still in the database.
     let pool = signpost::db::open(&app.config.database_path(), 1).expect("db");
     let mut conn = pool.get().expect("conn");
-    let manual = signpost::db::models::manuals::find_by_slug(&mut conn, "guide").expect("q").expect("manual");
-    let list = signpost::db::models::articles::list_for_manual(&mut conn, manual.id, true).expect("articles");
+    let manual = signpost::db::models::manuals::find_by_slug(&mut conn, "guide")
+        .expect("q")
+        .expect("manual");
+    let list = signpost::db::models::articles::list_for_manual(&mut conn, manual.id, true)
+        .expect("articles");
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].title, "Good article");
 }
@@ -113,7 +141,10 @@ fn invalid_content_refuses_to_start_and_keeps_the_database() {
 fn check_command_prints_file_line_and_exits_non_zero() {
     let (dir, config) = TestApp::builder()
         .file("manuals/guide/_index.md", &manual_index("Guide"))
-        .file("manuals/guide/a.md", &article("A", 1, "text\n\nsee [b](b.md)"))
+        .file(
+            "manuals/guide/a.md",
+            &article("A", 1, "text\n\nsee [b](b.md)"),
+        )
         .prepare();
     let run = || {
         Command::new(env!("CARGO_BIN_EXE_signpost"))
@@ -127,18 +158,38 @@ fn check_command_prints_file_line_and_exits_non_zero() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success());
     assert!(stdout.contains("a.md:7: broken link \"b.md\""), "{stdout}");
-    std::fs::write(config.content_dir.join("manuals/guide/b.md"), article("B", 2, "x")).expect("write");
+    std::fs::write(
+        config.content_dir.join("manuals/guide/b.md"),
+        article("B", 2, "x"),
+    )
+    .expect("write");
     let out = run();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("OK (1 manuals, 2 articles, 0 troubleshooting trees)"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("OK (1 manuals, 2 articles, 0 troubleshooting trees)"));
 }
 
 #[test]
 fn unknown_config_keys_stop_the_binary() {
     let dir = tempfile::tempdir().expect("dir");
-    std::fs::write(dir.path().join("signpost.toml"), "site_name = \"Help\"\nlisten_addr = \"x\"\n").expect("write");
-    let out = Command::new(env!("CARGO_BIN_EXE_signpost")).arg("check").current_dir(dir.path()).output().expect("run");
+    std::fs::write(
+        dir.path().join("signpost.toml"),
+        "site_name = \"Help\"\nlisten_addr = \"x\"\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_signpost"))
+        .arg("check")
+        .current_dir(dir.path())
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("listen_addr") && stderr.contains("line 2"), "{stderr}");
+    assert!(
+        stderr.contains("listen_addr") && stderr.contains("line 2"),
+        "{stderr}"
+    );
 }

@@ -22,7 +22,10 @@ struct Response {
 
 impl Response {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -34,14 +37,37 @@ struct Http {
 }
 
 impl Http {
-    fn request(&self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> std::io::Result<Response> {
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> std::io::Result<Response> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        let body = form.map(|f| form_urlencoded::Serializer::new(String::new()).extend_pairs(f).finish()).unwrap_or_default();
-        let cookie = self.cookies.lock().map(|c| c.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")).unwrap_or_default();
+        let body = form
+            .map(|f| {
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(f)
+                    .finish()
+            })
+            .unwrap_or_default();
+        let cookie = self
+            .cookies
+            .lock()
+            .map(|c| {
+                c.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default();
         let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nCookie: {cookie}\r\n");
         if form.is_some() {
-            request.push_str(&format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", body.len()));
+            request.push_str(&format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
         }
         request.push_str("\r\n");
         request.push_str(&body);
@@ -49,10 +75,19 @@ impl Http {
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw)?;
         let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").ok_or_else(|| std::io::Error::other("no response head"))?;
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| std::io::Error::other("no response head"))?;
         let mut lines = head.lines();
-        let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).ok_or_else(|| std::io::Error::other("no status"))?;
-        let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::other("no status"))?;
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(": "))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         for (k, v) in &headers {
             if k.eq_ignore_ascii_case("set-cookie") {
                 if let Some((name, rest)) = v.split_once('=') {
@@ -66,7 +101,11 @@ impl Http {
                 }
             }
         }
-        Ok(Response { status, headers, body: body.to_string() })
+        Ok(Response {
+            status,
+            headers,
+            body: body.to_string(),
+        })
     }
 
     fn csrf(&self, path: &str) -> String {
@@ -76,7 +115,10 @@ impl Http {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 fn spawn(dir: &Path, config: &signpost::config::Config, port: u16) -> Child {
@@ -123,9 +165,18 @@ fn findable(http: &Http, marker: &str) -> bool {
 
 #[test]
 fn posts_survive_sigkill_and_a_lost_index_is_rebuilt() {
-    let (dir, config) = TestApp::builder().file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n").prepare();
+    let (dir, config) = TestApp::builder()
+        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
+        .prepare();
     let mut create = Command::new(env!("CARGO_BIN_EXE_signpost"))
-        .args(["user", "create", "crash_staff", "--role", "staff", "--password-stdin"])
+        .args([
+            "user",
+            "create",
+            "crash_staff",
+            "--role",
+            "staff",
+            "--password-stdin",
+        ])
         .env("SIGNPOST_DATA_DIR", &config.data_dir)
         .env("SIGNPOST_CONTENT_DIR", &config.content_dir)
         .current_dir(dir.path())
@@ -133,15 +184,33 @@ fn posts_survive_sigkill_and_a_lost_index_is_rebuilt() {
         .stdout(Stdio::null())
         .spawn()
         .expect("user create");
-    create.stdin.take().expect("stdin").write_all(b"harbor lantern quiet 9\n").expect("password");
+    create
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"harbor lantern quiet 9\n")
+        .expect("password");
     assert!(create.wait().expect("wait").success());
 
     let port = free_port();
     let mut server = spawn(dir.path(), &config, port);
-    let http = Http { port, cookies: Arc::new(Mutex::new(Vec::new())) };
+    let http = Http {
+        port,
+        cookies: Arc::new(Mutex::new(Vec::new())),
+    };
     wait_healthy(&http);
     let token = http.csrf("/login");
-    let login = http.request("POST", "/login", Some(&[("csrf", &token), ("username", "crash_staff"), ("password", "harbor lantern quiet 9")])).expect("login");
+    let login = http
+        .request(
+            "POST",
+            "/login",
+            Some(&[
+                ("csrf", &token),
+                ("username", "crash_staff"),
+                ("password", "harbor lantern quiet 9"),
+            ]),
+        )
+        .expect("login");
     assert_eq!(login.status, 303);
     let csrf = http.csrf("/questions/ask");
 
@@ -150,16 +219,25 @@ fn posts_survive_sigkill_and_a_lost_index_is_rebuilt() {
     let stop = Arc::new(AtomicBool::new(false));
     let mut writers = Vec::new();
     for thread in 0..2 {
-        let (http, created, stop, csrf) = (http.clone(), created.clone(), stop.clone(), csrf.clone());
+        let (http, created, stop, csrf) =
+            (http.clone(), created.clone(), stop.clone(), csrf.clone());
         writers.push(std::thread::spawn(move || {
             let mut i = thread;
             while !stop.load(Ordering::SeqCst) {
                 let marker = format!("crashmark{i}x");
                 let title = format!("Crash test question {i} {marker}");
-                let fields = [("csrf", csrf.as_str()), ("title", title.as_str()), ("body", "Written while the server may die at any moment."), ("tags", "crash"), ("action", "post")];
+                let fields = [
+                    ("csrf", csrf.as_str()),
+                    ("title", title.as_str()),
+                    ("body", "Written while the server may die at any moment."),
+                    ("tags", "crash"),
+                    ("action", "post"),
+                ];
                 match http.request("POST", "/questions/ask", Some(&fields)) {
                     Ok(r) if r.status == 303 => {
-                        if let (Ok(mut list), Some(location)) = (created.lock(), r.header("location")) {
+                        if let (Ok(mut list), Some(location)) =
+                            (created.lock(), r.header("location"))
+                        {
                             list.push((i, location.to_string()));
                         }
                     }
@@ -170,7 +248,9 @@ fn posts_survive_sigkill_and_a_lost_index_is_rebuilt() {
         }));
     }
     let started = Instant::now();
-    while created.lock().map(|c| c.len()).unwrap_or(0) < 40 && started.elapsed() < Duration::from_secs(30) {
+    while created.lock().map(|c| c.len()).unwrap_or(0) < 40
+        && started.elapsed() < Duration::from_secs(30)
+    {
         std::thread::sleep(Duration::from_millis(5));
     }
     server.kill().expect("SIGKILL");
@@ -180,15 +260,25 @@ fn posts_survive_sigkill_and_a_lost_index_is_rebuilt() {
         w.join().expect("writer");
     }
     let created = created.lock().expect("list").clone();
-    assert!(created.len() >= 40, "posted {} before the kill", created.len());
+    assert!(
+        created.len() >= 40,
+        "posted {} before the kill",
+        created.len()
+    );
 
     // Every acknowledged post is in the database.
     {
         let pool = signpost::db::open(&config.database_path(), 1).expect("db");
         let mut conn = pool.get().expect("conn");
         for (i, location) in &created {
-            let id: i32 = location.split('/').nth(2).and_then(|s| s.parse().ok()).expect("id");
-            let q = signpost::db::models::questions::find(&mut conn, id).expect("query").unwrap_or_else(|| panic!("post {i} ({location}) was acknowledged but is lost"));
+            let id: i32 = location
+                .split('/')
+                .nth(2)
+                .and_then(|s| s.parse().ok())
+                .expect("id");
+            let q = signpost::db::models::questions::find(&mut conn, id)
+                .expect("query")
+                .unwrap_or_else(|| panic!("post {i} ({location}) was acknowledged but is lost"));
             assert!(q.title.contains(&format!("crashmark{i}x")));
         }
     }
@@ -197,7 +287,10 @@ fn posts_survive_sigkill_and_a_lost_index_is_rebuilt() {
     let mut server = spawn(dir.path(), &config, port);
     wait_healthy(&http);
     for (i, _) in &created {
-        assert!(findable(&http, &format!("crashmark{i}x")), "post {i} not findable after restart");
+        assert!(
+            findable(&http, &format!("crashmark{i}x")),
+            "post {i} not findable after restart"
+        );
     }
     server.kill().expect("kill");
     server.wait().expect("reap");
@@ -206,9 +299,17 @@ fn posts_survive_sigkill_and_a_lost_index_is_rebuilt() {
     std::fs::remove_dir_all(config.index_dir()).expect("delete index");
     let mut server = spawn(dir.path(), &config, port);
     wait_healthy(&http);
-    assert_eq!(http.request("GET", "/docs/guide", None).expect("page").status, 200);
+    assert_eq!(
+        http.request("GET", "/docs/guide", None)
+            .expect("page")
+            .status,
+        200
+    );
     let (last, _) = created.last().expect("one post");
-    assert!(findable(&http, &format!("crashmark{last}x")), "rebuilt index finds the posts");
+    assert!(
+        findable(&http, &format!("crashmark{last}x")),
+        "rebuilt index finds the posts"
+    );
     server.kill().expect("kill");
     server.wait().expect("reap");
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_web::http::header::HeaderMap;
 use actix_web::test;
-use signpost::app::{self, Started, StartError};
+use signpost::app::{self, StartError, Started};
 use signpost::config::Config;
 use tempfile::TempDir;
 
@@ -28,13 +28,20 @@ pub struct Page {
 impl Page {
     /// The header value as text.
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// Asserts the page contains `needle`, printing the page when not.
     #[track_caller]
     pub fn assert_contains(&self, needle: &str) {
-        assert!(self.body.contains(needle), "expected {needle:?} in page:\n{}", self.body);
+        assert!(
+            self.body.contains(needle),
+            "expected {needle:?} in page:\n{}",
+            self.body
+        );
     }
 }
 
@@ -56,8 +63,15 @@ pub struct TestAppBuilder {
 impl TestApp {
     /// A builder with no content.
     pub fn builder() -> TestAppBuilder {
-        let _ = env_logger::builder().is_test(true).filter_level(log::LevelFilter::Warn).try_init();
-        TestAppBuilder { files: Vec::new(), shipped: false, base_url: None }
+        let _ = env_logger::builder()
+            .is_test(true)
+            .filter_level(log::LevelFilter::Warn)
+            .try_init();
+        TestAppBuilder {
+            files: Vec::new(),
+            shipped: false,
+            base_url: None,
+        }
     }
 
     /// An app serving the shipped `content/`, with the index caught up.
@@ -88,12 +102,20 @@ impl TestApp {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = test::read_body(response).await;
-        Page { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Page {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     /// A browser-like client that keeps cookies.
     pub fn client(&self) -> Client<'_> {
-        Client { app: self, cookies: RefCell::new(BTreeMap::new()), ip: "203.0.113.7".into() }
+        Client {
+            app: self,
+            cookies: RefCell::new(BTreeMap::new()),
+            ip: "203.0.113.7".into(),
+        }
     }
 
     /// Creates an account directly (fast path for tests) and returns its id.
@@ -101,10 +123,17 @@ impl TestApp {
         let valid = signpost::auth::username::validate(name).expect("valid name");
         let hash = signpost::auth::password::hash(TEST_PASSWORD).expect("hash");
         let mut conn = self.started().state.db.get().expect("db");
-        signpost::service::accounts::create_user(&mut conn, &valid, "", Some(&hash), role, signpost::db::unix_now())
-            .expect("create")
-            .expect("name free")
-            .id
+        signpost::service::accounts::create_user(
+            &mut conn,
+            &valid,
+            "",
+            Some(&hash),
+            role,
+            signpost::db::unix_now(),
+        )
+        .expect("create")
+        .expect("name free")
+        .id
     }
 
     /// A client signed in as a new user with `role`.
@@ -122,7 +151,9 @@ impl TestApp {
         let mut conn = state.db.get().expect("db connection");
         let max = signpost::db::models::outbox::max_id(&mut conn).expect("outbox max id");
         assert!(
-            state.search.wait_applied(i64::from(max), Duration::from_secs(20)),
+            state
+                .search
+                .wait_applied(i64::from(max), Duration::from_secs(20)),
             "index did not catch up to outbox id {max} (at {})",
             state.search.applied_id()
         );
@@ -177,7 +208,11 @@ impl TestAppBuilder {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::default();
         config.data_dir = dir.path().join("data");
-        config.content_dir = if self.shipped { shipped_content() } else { dir.path().join("content") };
+        config.content_dir = if self.shipped {
+            shipped_content()
+        } else {
+            dir.path().join("content")
+        };
         if let Some(url) = &self.base_url {
             config.base_url = url.clone();
         }
@@ -201,7 +236,11 @@ impl TestAppBuilder {
     pub fn try_start(self) -> Result<TestApp, (TempDir, StartError)> {
         let (dir, config) = self.prepare();
         match app::start(config.clone()) {
-            Ok(started) => Ok(TestApp { dir, config, started: Some(started) }),
+            Ok(started) => Ok(TestApp {
+                dir,
+                config,
+                started: Some(started),
+            }),
             Err(e) => Err((dir, e)),
         }
     }
@@ -229,7 +268,12 @@ pub struct Client<'a> {
 
 impl Client<'_> {
     fn cookie_header(&self) -> String {
-        self.cookies.borrow().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .borrow()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     async fn send(&self, request: test::TestRequest) -> Page {
@@ -243,17 +287,25 @@ impl Client<'_> {
         let response = test::call_service(&service, request.to_request()).await;
         for cookie in response.response().cookies() {
             let removed = cookie.value().is_empty()
-                || cookie.max_age().is_some_and(|age| age.is_zero() || age.is_negative());
+                || cookie
+                    .max_age()
+                    .is_some_and(|age| age.is_zero() || age.is_negative());
             if removed {
                 self.cookies.borrow_mut().remove(cookie.name());
             } else {
-                self.cookies.borrow_mut().insert(cookie.name().to_string(), cookie.value().to_string());
+                self.cookies
+                    .borrow_mut()
+                    .insert(cookie.name().to_string(), cookie.value().to_string());
             }
         }
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = test::read_body(response).await;
-        Page { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Page {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     /// GET with cookies.
@@ -263,7 +315,9 @@ impl Client<'_> {
 
     /// POST a form with cookies.
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
         self.send(
             test::TestRequest::post()
                 .uri(path)
@@ -289,13 +343,26 @@ impl Client<'_> {
 
     /// Signs in through the form.
     pub async fn login(&self, name: &str, password: &str) -> Page {
-        self.submit("/login", "/login", &[("username", name), ("password", password)]).await
+        self.submit(
+            "/login",
+            "/login",
+            &[("username", name), ("password", password)],
+        )
+        .await
     }
 
     /// Registers through the form.
     pub async fn register(&self, name: &str, password: &str) -> Page {
-        self.submit("/register", "/register", &[("username", name), ("password", password), ("password_confirm", password)])
-            .await
+        self.submit(
+            "/register",
+            "/register",
+            &[
+                ("username", name),
+                ("password", password),
+                ("password_confirm", password),
+            ],
+        )
+        .await
     }
 
     /// Whether a session cookie is held.
@@ -320,7 +387,9 @@ pub fn result_urls(body: &str) -> Vec<String> {
             let start = part.find("<h2><a href=\"")? + "<h2><a href=\"".len();
             let href = part[start..start + part[start..].find('"')?].replace("&amp;", "&");
             let query = href.split_once('?')?.1.to_string();
-            form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "u").map(|(_, v)| v.into_owned())
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "u")
+                .map(|(_, v)| v.into_owned())
         })
         .collect()
 }

@@ -12,7 +12,9 @@ use signpost::service::{import_markdown, import_stackexchange};
 use crate::harness::TestApp;
 
 fn fixtures(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 #[actix_web::test]
@@ -20,34 +22,69 @@ async fn stackexchange_dump_imports_safely_and_idempotently() {
     let mut app = TestApp::builder().start();
     let report = {
         let mut conn = app.started().state.db.get().expect("db");
-        import_stackexchange::import(&mut conn, &fixtures("stackexchange"), &|_, _, _| {}).expect("import")
+        import_stackexchange::import(&mut conn, &fixtures("stackexchange"), &|_, _, _| {})
+            .expect("import")
     };
-    assert_eq!((report.users, report.questions, report.answers), (3, 2, 2), "{report:?}");
+    assert_eq!(
+        (report.users, report.questions, report.answers),
+        (3, 2, 2),
+        "{report:?}"
+    );
     let skipped = report.skipped.join("\n");
     assert!(skipped.contains("Id=abc"), "{skipped}");
-    assert!(skipped.contains("Id=6: a question without a Title"), "{skipped}");
-    assert!(skipped.contains("Id=7: an answer whose question"), "{skipped}");
-    assert!(skipped.contains("Users.xml row without a numeric Id"), "{skipped}");
+    assert!(
+        skipped.contains("Id=6: a question without a Title"),
+        "{skipped}"
+    );
+    assert!(
+        skipped.contains("Id=7: an answer whose question"),
+        "{skipped}"
+    );
+    assert!(
+        skipped.contains("Users.xml row without a numeric Id"),
+        "{skipped}"
+    );
 
     let mut conn = app.started().state.db.get().expect("db");
     let list = questions::newest(&mut conn, 10).expect("list");
-    let wifi = list.iter().find(|q| q.title.starts_with("Wifi")).expect("wifi question");
+    let wifi = list
+        .iter()
+        .find(|q| q.title.starts_with("Wifi"))
+        .expect("wifi question");
     assert_eq!(wifi.tags, "wifi,router");
     assert_eq!(wifi.score, 42);
     assert_eq!(wifi.answer_count, 2);
     assert_eq!(wifi.created_at, 1_280_343_861);
-    let accepted = answers::find(&mut conn, wifi.accepted_answer_id.expect("accepted")).expect("q").expect("answer");
+    let accepted = answers::find(&mut conn, wifi.accepted_answer_id.expect("accepted"))
+        .expect("q")
+        .expect("answer");
     assert!(accepted.body_text.contains("Update the router firmware"));
-    assert!(!accepted.body_html.contains("javascript"), "{}", accepted.body_html);
+    assert!(
+        !accepted.body_html.contains("javascript"),
+        "{}",
+        accepted.body_html
+    );
     assert!(!wifi.body_html.contains("<script"), "{}", wifi.body_html);
-    assert!(wifi.body_html.contains("<pre><code>ping 192.168.1.1\n\ntimeout</code></pre>"), "{}", wifi.body_html);
-    let printer = list.iter().find(|q| q.title.starts_with("Phantom")).expect("printer question");
+    assert!(
+        wifi.body_html
+            .contains("<pre><code>ping 192.168.1.1\n\ntimeout</code></pre>"),
+        "{}",
+        wifi.body_html
+    );
+    let printer = list
+        .iter()
+        .find(|q| q.title.starts_with("Phantom"))
+        .expect("printer question");
     assert_eq!(printer.tags, "printer,paper-jam");
     // Placeholder accounts cannot sign in; the unknown author became a ghost.
-    let ada = users::find_by_key(&mut conn, "se-5").expect("q").expect("ada");
+    let ada = users::find_by_key(&mut conn, "se-5")
+        .expect("q")
+        .expect("ada");
     assert!(ada.password_hash.is_none());
     assert_eq!(ada.display_name, "Ada <script>alert(1)</script>");
-    let ghost = users::find(&mut conn, accepted.author_id).expect("q").expect("u");
+    let ghost = users::find(&mut conn, accepted.author_id)
+        .expect("q")
+        .expect("u");
     assert_eq!(ghost.username, "se-ghost");
     drop(conn);
 
@@ -60,12 +97,19 @@ async fn stackexchange_dump_imports_safely_and_idempotently() {
     assert!(!page.body.contains("<script>alert"));
     let search = app.client().get("/search?q=firmware&kind=question").await;
     assert!(crate::harness::result_urls(&search.body).contains(&wifi.path()));
-    assert!(app.client().login("se-5", "anything at all here").await.status == 401);
+    assert!(
+        app.client()
+            .login("se-5", "anything at all here")
+            .await
+            .status
+            == 401
+    );
 
     // A second run adds nothing.
     let again = {
         let mut conn = app.started().state.db.get().expect("db");
-        import_stackexchange::import(&mut conn, &fixtures("stackexchange"), &|_, _, _| {}).expect("import")
+        import_stackexchange::import(&mut conn, &fixtures("stackexchange"), &|_, _, _| {})
+            .expect("import")
     };
     assert_eq!((again.users, again.questions, again.answers), (0, 0, 0));
     assert!(again.already >= 7, "{again:?}");
@@ -78,7 +122,11 @@ async fn stackexchange_dump_imports_safely_and_idempotently() {
 #[test]
 fn broken_dump_files_give_clear_errors() {
     let dir = tempfile::tempdir().expect("dir");
-    std::fs::copy(fixtures("stackexchange/Users.xml"), dir.path().join("Users.xml")).expect("copy");
+    std::fs::copy(
+        fixtures("stackexchange/Users.xml"),
+        dir.path().join("Users.xml"),
+    )
+    .expect("copy");
     let (_data, config) = TestApp::builder().prepare();
     let pool = signpost::db::open(&config.database_path(), 1).expect("db");
     let mut conn = pool.get().expect("conn");
@@ -89,11 +137,13 @@ fn broken_dump_files_give_clear_errors() {
     ];
     for (posts, expected) in cases {
         std::fs::write(dir.path().join("Posts.xml"), posts).expect("write");
-        let err = import_stackexchange::import(&mut conn, dir.path(), &|_, _, _| {}).expect_err("should fail");
+        let err = import_stackexchange::import(&mut conn, dir.path(), &|_, _, _| {})
+            .expect_err("should fail");
         assert!(err.to_string().contains(expected), "{err}");
     }
     std::fs::remove_file(dir.path().join("Posts.xml")).expect("rm");
-    let err = import_stackexchange::import(&mut conn, dir.path(), &|_, _, _| {}).expect_err("missing file");
+    let err = import_stackexchange::import(&mut conn, dir.path(), &|_, _, _| {})
+        .expect_err("missing file");
     assert!(err.to_string().contains("Posts.xml is missing"), "{err}");
 }
 
@@ -102,19 +152,37 @@ async fn markdown_folder_becomes_a_manual_once() {
     let app = TestApp::builder().start();
     let report = {
         let mut conn = app.started().state.db.get().expect("db");
-        import_markdown::import(&mut conn, &fixtures("markdown"), "Quick Guide", signpost::db::unix_now()).expect("import")
+        import_markdown::import(
+            &mut conn,
+            &fixtures("markdown"),
+            "Quick Guide",
+            signpost::db::unix_now(),
+        )
+        .expect("import")
     };
     assert_eq!((report.manual.as_str(), report.created), ("quick-guide", 2));
     app.wait_indexed();
     let page = app.client().get("/docs/quick-guide/first-steps").await;
     assert_eq!(page.status, 200);
     page.assert_contains("<strong>power cable</strong>");
-    app.client().get("/docs/quick-guide/advanced-settings").await.assert_contains("Open the admin panel.");
+    app.client()
+        .get("/docs/quick-guide/advanced-settings")
+        .await
+        .assert_contains("Open the admin panel.");
     let toc = app.client().get("/docs/quick-guide").await;
-    assert!(toc.body.find("First steps").expect("first") < toc.body.find("Advanced settings").expect("second"));
+    assert!(
+        toc.body.find("First steps").expect("first")
+            < toc.body.find("Advanced settings").expect("second")
+    );
     let again = {
         let mut conn = app.started().state.db.get().expect("db");
-        import_markdown::import(&mut conn, &fixtures("markdown"), "Quick Guide", signpost::db::unix_now()).expect("import")
+        import_markdown::import(
+            &mut conn,
+            &fixtures("markdown"),
+            "Quick Guide",
+            signpost::db::unix_now(),
+        )
+        .expect("import")
     };
     assert_eq!((again.created, again.skipped.len()), (0, 2));
 }
@@ -124,7 +192,11 @@ fn digest(path: &Path) -> Vec<(String, String, i32)> {
     let pool = signpost::db::open(path, 1).expect("db");
     let mut conn = pool.get().expect("conn");
     use signpost::db::schema::questions::dsl as q;
-    q::questions.order(q::id).select((q::title, q::body_md, q::score)).load(&mut conn).expect("rows")
+    q::questions
+        .order(q::id)
+        .select((q::title, q::body_md, q::score))
+        .load(&mut conn)
+        .expect("rows")
 }
 
 #[test]
@@ -133,18 +205,49 @@ fn demo_data_is_deterministic() {
     for (dir, seed) in dirs.iter().zip([7, 7, 8]) {
         let pool = signpost::db::open(&dir.path().join("db.sqlite"), 1).expect("db");
         let mut conn = pool.get().expect("conn");
-        let report = demo_data::generate(&mut conn, DemoOptions { questions: 300, answers_per_question: 2, seed, users: 20 }, &|_, _| {}).expect("generate");
-        assert_eq!((report.questions, report.answers, report.users), (300, 600, 20));
-        let again = demo_data::generate(&mut conn, DemoOptions { questions: 1, answers_per_question: 0, seed, users: 1 }, &|_, _| {});
-        assert!(again.is_err(), "a second run on the same database is refused");
+        let report = demo_data::generate(
+            &mut conn,
+            DemoOptions {
+                questions: 300,
+                answers_per_question: 2,
+                seed,
+                users: 20,
+            },
+            &|_, _| {},
+        )
+        .expect("generate");
+        assert_eq!(
+            (report.questions, report.answers, report.users),
+            (300, 600, 20)
+        );
+        let again = demo_data::generate(
+            &mut conn,
+            DemoOptions {
+                questions: 1,
+                answers_per_question: 0,
+                seed,
+                users: 1,
+            },
+            &|_, _| {},
+        );
+        assert!(
+            again.is_err(),
+            "a second run on the same database is refused"
+        );
     }
     let a = digest(&dirs[0].path().join("db.sqlite"));
     let b = digest(&dirs[1].path().join("db.sqlite"));
     let c = digest(&dirs[2].path().join("db.sqlite"));
     assert_eq!(a, b, "same seed, same data");
     assert_ne!(a, c, "another seed, other data");
-    let lengths: Vec<usize> = a.iter().map(|(_, body, _)| body.split_whitespace().count()).collect();
-    assert!(lengths.iter().min() < Some(&40) && lengths.iter().max() > Some(&120), "varied lengths");
+    let lengths: Vec<usize> = a
+        .iter()
+        .map(|(_, body, _)| body.split_whitespace().count())
+        .collect();
+    assert!(
+        lengths.iter().min() < Some(&40) && lengths.iter().max() > Some(&120),
+        "varied lengths"
+    );
 }
 
 #[test]
@@ -159,14 +262,38 @@ fn import_and_demo_commands_report_and_index() {
             .output()
             .expect("run")
     };
-    let out = run(&["import", "stackexchange", fixtures("stackexchange").to_str().expect("path")]);
+    let out = run(&[
+        "import",
+        "stackexchange",
+        fixtures("stackexchange").to_str().expect("path"),
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("imported 3 users, 2 questions, 2 answers"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("imported 3 users, 2 questions, 2 answers"),
+        "{stdout}"
+    );
     assert!(stdout.contains("search index rebuilt"), "{stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipped: Posts.xml row Id=abc"));
-    let out = run(&["demo-data", "--questions", "50", "--answers-per-question", "1", "--users", "5"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("generated 5 users, 50 questions, 50 answers"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "demo-data",
+        "--questions",
+        "50",
+        "--answers-per-question",
+        "1",
+        "--users",
+        "5",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("generated 5 users, 50 questions, 50 answers"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&["import", "stackexchange", "/nonexistent"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Users.xml is missing"));

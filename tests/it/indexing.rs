@@ -13,7 +13,12 @@ use crate::harness::{article, manual_index, TestApp};
 fn hits(app: &TestApp, text: &str) -> Vec<String> {
     let search = &app.started().state.search;
     search
-        .search(&SearchRequest { text, kind: None, limit: 20, offset: 0 })
+        .search(&SearchRequest {
+            text,
+            kind: None,
+            limit: 20,
+            offset: 0,
+        })
         .expect("search")
         .hits
         .into_iter()
@@ -24,8 +29,18 @@ fn hits(app: &TestApp, text: &str) -> Vec<String> {
 fn guide() -> TestApp {
     let app = TestApp::builder()
         .file("manuals/guide/_index.md", &manual_index("Guide"))
-        .file("manuals/guide/modem.md", &article("Modem lights", 1, "The blinking amber light means no signal."))
-        .file("manuals/guide/cable.md", &article("Cables", 2, "Use the grey cable."))
+        .file(
+            "manuals/guide/modem.md",
+            &article(
+                "Modem lights",
+                1,
+                "The blinking amber light means no signal.",
+            ),
+        )
+        .file(
+            "manuals/guide/cable.md",
+            &article("Cables", 2, "Use the grey cable."),
+        )
         .start();
     app.wait_indexed();
     app
@@ -35,7 +50,10 @@ fn guide() -> TestApp {
 async fn changed_and_removed_files_follow_into_search_after_restart() {
     let mut app = guide();
     assert_eq!(hits(&app, "amber"), ["/docs/guide/modem"]);
-    app.write_content("manuals/guide/modem.md", &article("Modem lights", 1, "A pulsing violet light means updating."));
+    app.write_content(
+        "manuals/guide/modem.md",
+        &article("Modem lights", 1, "A pulsing violet light means updating."),
+    );
     std::fs::remove_file(app.content_path("manuals/guide/cable.md")).expect("rm");
     app.restart().expect("restart");
     let sync = &app.started().sync;
@@ -75,7 +93,11 @@ async fn indexer_catches_up_after_a_crash_left_the_index_behind() {
     {
         let pool = signpost::db::open(&app.config.database_path(), 1).expect("db");
         let mut conn = pool.get().expect("conn");
-        let id: i32 = articles::table.filter(articles::slug.eq("cable")).select(articles::id).first(&mut conn).expect("id");
+        let id: i32 = articles::table
+            .filter(articles::slug.eq("cable"))
+            .select(articles::id)
+            .first(&mut conn)
+            .expect("id");
         conn.immediate_transaction(|conn| {
             diesel::update(articles::table.find(id))
                 .set(articles::body_text.eq("Use the turquoise cable."))
@@ -87,7 +109,16 @@ async fn indexer_catches_up_after_a_crash_left_the_index_behind() {
     // The index on disk still says the old outbox id.
     let (search, needs_rebuild) = SearchIndex::open(&app.config.index_dir()).expect("open index");
     assert!(!needs_rebuild);
-    assert!(search.search(&SearchRequest { text: "turquoise", kind: None, limit: 5, offset: 0 }).expect("s").hits.is_empty());
+    assert!(search
+        .search(&SearchRequest {
+            text: "turquoise",
+            kind: None,
+            limit: 5,
+            offset: 0
+        })
+        .expect("s")
+        .hits
+        .is_empty());
     drop(search);
     app.restart().expect("restart");
     app.wait_indexed();
@@ -132,7 +163,11 @@ async fn reindex_command_rebuilds_from_the_database() {
         .current_dir(app.dir.path())
         .output()
         .expect("run reindex");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("search index rebuilt: 2 documents"));
     let (search, needs_rebuild) = SearchIndex::open(&app.config.index_dir()).expect("open");
     assert!(!needs_rebuild, "reindex leaves a complete index");

@@ -16,7 +16,10 @@ async fn home_lists_manuals_behind_a_search_box() {
 #[actix_web::test]
 async fn docs_index_and_manual_toc_follow_weights() {
     let app = TestApp::builder()
-        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\ndescription = \"All about it\"\n+++\nWelcome **here**.\n")
+        .file(
+            "manuals/guide/_index.md",
+            "+++\ntitle = \"Guide\"\ndescription = \"All about it\"\n+++\nWelcome **here**.\n",
+        )
         .file("manuals/guide/zeta.md", &article("Zeta first", 1, "z"))
         .file("manuals/guide/alpha.md", &article("Alpha second", 2, "a"))
         .start();
@@ -28,7 +31,10 @@ async fn docs_index_and_manual_toc_follow_weights() {
     toc.assert_contains("<strong>here</strong>");
     let zeta = toc.body.find("Zeta first").expect("zeta listed");
     let alpha = toc.body.find("Alpha second").expect("alpha listed");
-    assert!(zeta < alpha, "chapters follow front matter weight, not names");
+    assert!(
+        zeta < alpha,
+        "chapters follow front matter weight, not names"
+    );
 }
 
 #[actix_web::test]
@@ -66,7 +72,12 @@ async fn article_page_has_breadcrumbs_toc_pager_date_and_outdated_notice() {
 #[actix_web::test]
 async fn unknown_pages_get_a_404_page_with_layout_and_search() {
     let app = TestApp::shipped().await;
-    for path in ["/nope", "/docs/no-such-manual", "/docs/getting-started/no-such-article", "/static/nothing.js"] {
+    for path in [
+        "/nope",
+        "/docs/no-such-manual",
+        "/docs/getting-started/no-such-article",
+        "/static/nothing.js",
+    ] {
         let page = app.get(path).await;
         assert_eq!(page.status, 404, "{path}");
         page.assert_contains("Page not found");
@@ -80,7 +91,14 @@ async fn unknown_pages_get_a_404_page_with_layout_and_search() {
 #[actix_web::test]
 async fn wrong_method_and_odd_paths_never_500() {
     let app = TestApp::shipped().await;
-    for path in ["/docs/%FF%FE", "/docs/getting-started/%00", "/search?%ZZ=1", "/docs/a/b/c/d", "//", "/docs/..%2F..%2Fetc"] {
+    for path in [
+        "/docs/%FF%FE",
+        "/docs/getting-started/%00",
+        "/search?%ZZ=1",
+        "/docs/a/b/c/d",
+        "//",
+        "/docs/..%2F..%2Fetc",
+    ] {
         let page = app.get(path).await;
         assert!(page.status < 500, "{path} gave {}", page.status);
     }
@@ -93,9 +111,16 @@ async fn security_headers_on_every_page() {
         let page = app.get(path).await;
         let csp = page.header("content-security-policy");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
-        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
         assert_eq!(page.header("x-content-type-options"), "nosniff", "{path}");
-        assert_eq!(page.header("referrer-policy"), "strict-origin-when-cross-origin", "{path}");
+        assert_eq!(
+            page.header("referrer-policy"),
+            "strict-origin-when-cross-origin",
+            "{path}"
+        );
     }
 }
 
@@ -133,7 +158,9 @@ async fn shipped_articles_all_render_with_their_markdown_features() {
     let mut count = 0;
     let mut all = String::new();
     for m in &manuals {
-        for a in signpost::db::models::articles::list_for_manual(&mut conn, m.id, false).expect("articles") {
+        for a in signpost::db::models::articles::list_for_manual(&mut conn, m.id, false)
+            .expect("articles")
+        {
             let page = app.get(&format!("/docs/{}/{}", m.slug, a.slug)).await;
             assert_eq!(page.status, 200, "{}/{}", m.slug, a.slug);
             all.push_str(&page.body);
@@ -141,7 +168,14 @@ async fn shipped_articles_all_render_with_their_markdown_features() {
         }
     }
     assert!(count >= 12, "at least 12 articles shipped, found {count}");
-    for feature in ["<table>", "class=\"admonition", "class=\"highlight\"", "footnote-definition", "type=\"checkbox\"", "<del>"] {
+    for feature in [
+        "<table>",
+        "class=\"admonition",
+        "class=\"highlight\"",
+        "footnote-definition",
+        "type=\"checkbox\"",
+        "<del>",
+    ] {
         assert!(all.contains(feature), "shipped manuals show {feature}");
     }
 }
@@ -173,23 +207,61 @@ async fn article_pages_answer_304_when_unchanged_and_compress() {
     assert_eq!(first.status, 200);
     let etag = first.header("etag").to_string();
     assert!(etag.starts_with("W/\""), "{etag}");
-    assert_eq!(first.header("last-modified"), "Mon, 05 Jan 2026 00:00:00 GMT");
+    assert_eq!(
+        first.header("last-modified"),
+        "Mon, 05 Jan 2026 00:00:00 GMT"
+    );
     // The page carries the visitor's form token: reuse its cookie, as a browser would.
-    let cookie = first.headers.get_all("set-cookie").filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("sp_csrf=")).expect("csrf cookie");
+    let cookie = first
+        .headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("sp_csrf="))
+        .expect("csrf cookie");
     let cookie = cookie.split(';').next().expect("pair").to_string();
-    let again = app.get_with("/docs/guide/one", &[("cookie", &cookie)]).await;
+    let again = app
+        .get_with("/docs/guide/one", &[("cookie", &cookie)])
+        .await;
     let etag = again.header("etag").to_string();
-    let cached = app.get_with("/docs/guide/one", &[("cookie", &cookie), ("if-none-match", &etag)]).await;
+    let cached = app
+        .get_with(
+            "/docs/guide/one",
+            &[("cookie", &cookie), ("if-none-match", &etag)],
+        )
+        .await;
     assert_eq!(cached.status, 304);
     assert!(cached.body.is_empty());
-    let stale = app.get_with("/docs/guide/one", &[("cookie", &cookie), ("if-none-match", "W/\"0000\"")]).await;
+    let stale = app
+        .get_with(
+            "/docs/guide/one",
+            &[("cookie", &cookie), ("if-none-match", "W/\"0000\"")],
+        )
+        .await;
     assert_eq!(stale.status, 200);
-    let by_date = app.get_with("/docs/guide/one", &[("cookie", &cookie), ("if-modified-since", "Tue, 06 Jan 2026 00:00:00 GMT")]).await;
+    let by_date = app
+        .get_with(
+            "/docs/guide/one",
+            &[
+                ("cookie", &cookie),
+                ("if-modified-since", "Tue, 06 Jan 2026 00:00:00 GMT"),
+            ],
+        )
+        .await;
     assert_eq!(by_date.status, 304);
-    let older = app.get_with("/docs/guide/one", &[("cookie", &cookie), ("if-modified-since", "Sun, 04 Jan 2026 00:00:00 GMT")]).await;
+    let older = app
+        .get_with(
+            "/docs/guide/one",
+            &[
+                ("cookie", &cookie),
+                ("if-modified-since", "Sun, 04 Jan 2026 00:00:00 GMT"),
+            ],
+        )
+        .await;
     assert_eq!(older.status, 200);
     for encoding in ["br", "gzip"] {
-        let page = app.get_with("/docs/guide/one", &[("accept-encoding", encoding)]).await;
+        let page = app
+            .get_with("/docs/guide/one", &[("accept-encoding", encoding)])
+            .await;
         assert_eq!(page.header("content-encoding"), encoding);
     }
 }

@@ -9,26 +9,52 @@ use crate::harness::{csrf_of, Client, TestApp};
 const BODY: &str = "The printer shows a blinking amber light and prints nothing at all.";
 
 fn app() -> TestApp {
-    TestApp::builder().file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n").start()
+    TestApp::builder()
+        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
+        .start()
 }
 
 /// Asks through the form; returns the question's canonical path.
 async fn ask(client: &Client<'_>, title: &str, body: &str, tags: &str) -> String {
-    let page = client.submit("/questions/ask", "/questions/ask", &[("title", title), ("body", body), ("tags", tags), ("action", "post")]).await;
+    let page = client
+        .submit(
+            "/questions/ask",
+            "/questions/ask",
+            &[
+                ("title", title),
+                ("body", body),
+                ("tags", tags),
+                ("action", "post"),
+            ],
+        )
+        .await;
     assert_eq!(page.status, 303, "ask failed: {}", page.body);
     page.header("location").to_string()
 }
 
 fn id_of(path: &str) -> i32 {
-    path.split('/').nth(2).and_then(|s| s.parse().ok()).expect("question id in path")
+    path.split('/')
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .expect("question id in path")
 }
 
 /// Answers through the form; returns the answer id.
 async fn answer(client: &Client<'_>, question: &str, body: &str) -> i32 {
     let id = id_of(question);
-    let page = client.submit(question, &format!("/questions/{id}/answers"), &[("body", body)]).await;
+    let page = client
+        .submit(
+            question,
+            &format!("/questions/{id}/answers"),
+            &[("body", body)],
+        )
+        .await;
     assert_eq!(page.status, 303, "answer failed: {}", page.body);
-    page.header("location").rsplit("#answer-").next().and_then(|s| s.parse().ok()).expect("answer anchor")
+    page.header("location")
+        .rsplit("#answer-")
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("answer anchor")
 }
 
 #[actix_web::test]
@@ -36,7 +62,13 @@ async fn ask_answer_vote_accept_by_the_asker() {
     let app = app();
     let asker = app.signed_in("asker", Role::Member).await;
     let helper = app.signed_in("helper", Role::Member).await;
-    let path = ask(&asker, "Printer prints nothing at all", BODY, "printer, Hardware").await;
+    let path = ask(
+        &asker,
+        "Printer prints nothing at all",
+        BODY,
+        "printer, Hardware",
+    )
+    .await;
     let id = id_of(&path);
     assert!(path.ends_with("/printer-prints-nothing-at-all"), "{path}");
     let page = app.client().get(&path).await;
@@ -44,27 +76,85 @@ async fn ask_answer_vote_accept_by_the_asker() {
     page.assert_contains("<h1>Printer prints nothing at all</h1>");
     page.assert_contains("href=\"/tags/hardware\"");
 
-    let answer_id = answer(&helper, &path, "Hold the reset button for ten seconds, then try again.").await;
+    let answer_id = answer(
+        &helper,
+        &path,
+        "Hold the reset button for ten seconds, then try again.",
+    )
+    .await;
     // Votes: not on your own post, once per post, changeable.
-    assert_eq!(asker.submit(&path, &format!("/answers/{answer_id}/vote"), &[("value", "up")]).await.status, 303);
-    assert_eq!(asker.submit(&path, &format!("/answers/{answer_id}/vote"), &[("value", "up")]).await.status, 303);
-    assert_eq!(helper.submit(&path, &format!("/answers/{answer_id}/vote"), &[("value", "up")]).await.status, 403);
-    helper.submit(&path, &format!("/questions/{id}/vote"), &[("value", "down")]).await;
-    helper.submit(&path, &format!("/questions/{id}/vote"), &[("value", "up")]).await;
+    assert_eq!(
+        asker
+            .submit(
+                &path,
+                &format!("/answers/{answer_id}/vote"),
+                &[("value", "up")]
+            )
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        asker
+            .submit(
+                &path,
+                &format!("/answers/{answer_id}/vote"),
+                &[("value", "up")]
+            )
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        helper
+            .submit(
+                &path,
+                &format!("/answers/{answer_id}/vote"),
+                &[("value", "up")]
+            )
+            .await
+            .status,
+        403
+    );
+    helper
+        .submit(
+            &path,
+            &format!("/questions/{id}/vote"),
+            &[("value", "down")],
+        )
+        .await;
+    helper
+        .submit(&path, &format!("/questions/{id}/vote"), &[("value", "up")])
+        .await;
     let page = app.client().get(&path).await;
     page.assert_contains("<span class=\"score\" title=\"Score\">1</span>");
     let mut conn = app.started().state.db.get().expect("db");
-    assert_eq!(questions::find(&mut conn, id).expect("q").expect("question").score, 1, "changed vote counts once");
+    assert_eq!(
+        questions::find(&mut conn, id)
+            .expect("q")
+            .expect("question")
+            .score,
+        1,
+        "changed vote counts once"
+    );
     drop(conn);
 
-    let page = asker.submit(&path, &format!("/questions/{id}/accept"), &[("answer_id", &answer_id.to_string())]).await;
+    let page = asker
+        .submit(
+            &path,
+            &format!("/questions/{id}/accept"),
+            &[("answer_id", &answer_id.to_string())],
+        )
+        .await;
     assert_eq!(page.status, 303);
     let page = app.client().get(&path).await;
     page.assert_contains("Accepted by the asker on");
     page.assert_contains("✓ Accepted answer");
     // The helper hears about it.
     let inbox = helper.get("/notifications").await;
-    inbox.assert_contains("Your answer on \u{201c}Printer prints nothing at all\u{201d} was accepted");
+    inbox.assert_contains(
+        "Your answer on \u{201c}Printer prints nothing at all\u{201d} was accepted",
+    );
     let list = app.client().get("/questions").await;
     list.assert_contains("✓ solved");
     // Profile counts.
@@ -80,9 +170,24 @@ async fn staff_accept_shows_the_staff_banner_and_notifies_the_asker() {
     let helper = app.signed_in("helper2", Role::Member).await;
     let staff = app.signed_in("support_sam", Role::Staff).await;
     let path = ask(&asker, "Wireless setup keeps failing", BODY, "network").await;
-    let answer_id = answer(&helper, &path, "Move the printer closer to the router and retry the wizard.").await;
+    let answer_id = answer(
+        &helper,
+        &path,
+        "Move the printer closer to the router and retry the wizard.",
+    )
+    .await;
     let id = id_of(&path);
-    assert_eq!(staff.submit(&path, &format!("/questions/{id}/accept"), &[("answer_id", &answer_id.to_string())]).await.status, 303);
+    assert_eq!(
+        staff
+            .submit(
+                &path,
+                &format!("/questions/{id}/accept"),
+                &[("answer_id", &answer_id.to_string())]
+            )
+            .await
+            .status,
+        303
+    );
     let page = app.client().get(&path).await;
     page.assert_contains("Accepted by staff member <a class=\"user\" href=\"/users/support_sam\">support_sam</a> <span class=\"badge badge-staff\"");
     let home = asker.get("/").await;
@@ -91,8 +196,14 @@ async fn staff_accept_shows_the_staff_banner_and_notifies_the_asker() {
     inbox.assert_contains("A staff member accepted an answer on your question");
     inbox.assert_contains("New answer on your question");
     let mut conn = app.started().state.db.get().expect("db");
-    let user = signpost::db::models::users::find_by_key(&mut conn, "asker2").expect("q").expect("u");
-    assert_eq!(notifications::unread_count(&mut conn, user.id).expect("count"), 0, "viewing marks read");
+    let user = signpost::db::models::users::find_by_key(&mut conn, "asker2")
+        .expect("q")
+        .expect("u");
+    assert_eq!(
+        notifications::unread_count(&mut conn, user.id).expect("count"),
+        0,
+        "viewing marks read"
+    );
 }
 
 #[actix_web::test]
@@ -102,30 +213,95 @@ async fn members_cannot_accept_on_others_questions_and_the_mark_moves() {
     let other = app.signed_in("other3", Role::Member).await;
     let path = ask(&asker, "Toner light stays on after refill", BODY, "toner").await;
     let id = id_of(&path);
-    let first = answer(&other, &path, "Reset the toner counter from the maintenance menu.").await;
-    let second = answer(&asker, &path, "Update: the chip on the cartridge needed replacing.").await;
-    let page = other.submit(&path, &format!("/questions/{id}/accept"), &[("answer_id", &first.to_string())]).await;
+    let first = answer(
+        &other,
+        &path,
+        "Reset the toner counter from the maintenance menu.",
+    )
+    .await;
+    let second = answer(
+        &asker,
+        &path,
+        "Update: the chip on the cartridge needed replacing.",
+    )
+    .await;
+    let page = other
+        .submit(
+            &path,
+            &format!("/questions/{id}/accept"),
+            &[("answer_id", &first.to_string())],
+        )
+        .await;
     assert_eq!(page.status, 403);
     page.assert_contains("Only the person who asked");
-    assert_eq!(other.submit(&path, &format!("/questions/{id}/unaccept"), &[]).await.status, 403);
-    asker.submit(&path, &format!("/questions/{id}/accept"), &[("answer_id", &first.to_string())]).await;
-    asker.submit(&path, &format!("/questions/{id}/accept"), &[("answer_id", &second.to_string())]).await;
+    assert_eq!(
+        other
+            .submit(&path, &format!("/questions/{id}/unaccept"), &[])
+            .await
+            .status,
+        403
+    );
+    asker
+        .submit(
+            &path,
+            &format!("/questions/{id}/accept"),
+            &[("answer_id", &first.to_string())],
+        )
+        .await;
+    asker
+        .submit(
+            &path,
+            &format!("/questions/{id}/accept"),
+            &[("answer_id", &second.to_string())],
+        )
+        .await;
     let mut conn = app.started().state.db.get().expect("db");
-    let q = questions::find(&mut conn, id).expect("q").expect("question");
+    let q = questions::find(&mut conn, id)
+        .expect("q")
+        .expect("question");
     assert_eq!(q.accepted_answer_id, Some(second));
     drop(conn);
     let page = app.client().get(&path).await;
-    let second_at = page.body.find(&format!("id=\"answer-{second}\"")).expect("second");
-    let first_at = page.body.find(&format!("id=\"answer-{first}\"")).expect("first");
+    let second_at = page
+        .body
+        .find(&format!("id=\"answer-{second}\""))
+        .expect("second");
+    let first_at = page
+        .body
+        .find(&format!("id=\"answer-{first}\""))
+        .expect("first");
     assert!(second_at < first_at, "accepted answer comes first");
-    asker.submit(&path, &format!("/questions/{id}/unaccept"), &[]).await;
+    asker
+        .submit(&path, &format!("/questions/{id}/unaccept"), &[])
+        .await;
     let mut conn = app.started().state.db.get().expect("db");
-    assert_eq!(questions::find(&mut conn, id).expect("q").expect("question").accepted_answer_id, None);
+    assert_eq!(
+        questions::find(&mut conn, id)
+            .expect("q")
+            .expect("question")
+            .accepted_answer_id,
+        None
+    );
     // An answer id from another question is refused.
     drop(conn);
     let other_q = ask(&other, "Scanner shows a blank page", BODY, "scanner").await;
-    let foreign = answer(&asker, &other_q, "Clean the glass with a dry cloth and retry.").await;
-    assert_eq!(asker.submit(&path, &format!("/questions/{id}/accept"), &[("answer_id", &foreign.to_string())]).await.status, 404);
+    let foreign = answer(
+        &asker,
+        &other_q,
+        "Clean the glass with a dry cloth and retry.",
+    )
+    .await;
+    assert_eq!(
+        asker
+            .submit(
+                &path,
+                &format!("/questions/{id}/accept"),
+                &[("answer_id", &foreign.to_string())]
+            )
+            .await
+            .status,
+        404
+    );
 }
 
 #[actix_web::test]
@@ -135,35 +311,92 @@ async fn edits_keep_revisions_with_a_diff() {
     let path = ask(&asker, "Duplex printing jams the paper", BODY, "paper").await;
     let id = id_of(&path);
     let page = asker
-        .submit(&format!("/questions/{id}/edit"), &format!("/questions/{id}/edit"), &[("title", "Duplex printing jams thick paper"), ("body", "Only thick paper jams when printing on both sides."), ("tags", "paper, duplex"), ("note", "narrowed it down")])
+        .submit(
+            &format!("/questions/{id}/edit"),
+            &format!("/questions/{id}/edit"),
+            &[
+                ("title", "Duplex printing jams thick paper"),
+                ("body", "Only thick paper jams when printing on both sides."),
+                ("tags", "paper, duplex"),
+                ("note", "narrowed it down"),
+            ],
+        )
         .await;
     assert_eq!(page.status, 303);
-    assert!(page.header("location").ends_with("/duplex-printing-jams-thick-paper"));
+    assert!(page
+        .header("location")
+        .ends_with("/duplex-printing-jams-thick-paper"));
     // The old slug redirects to the new canonical one.
     let old = app.client().get(&path).await;
     assert_eq!(old.status, 301);
-    assert!(old.header("location").ends_with("/duplex-printing-jams-thick-paper"));
-    let history = app.client().get(&format!("/questions/{id}/revisions")).await;
+    assert!(old
+        .header("location")
+        .ends_with("/duplex-printing-jams-thick-paper"));
+    let history = app
+        .client()
+        .get(&format!("/questions/{id}/revisions"))
+        .await;
     history.assert_contains("Revision 2");
     history.assert_contains("narrowed it down");
-    history.assert_contains("<del>Duplex printing jams the paper</del> → <ins>Duplex printing jams thick paper</ins>");
-    history.assert_contains("<span class=\"diff-added\">+ Only thick paper jams when printing on both sides.</span>");
-    history.assert_contains("<span class=\"diff-removed\">- The printer shows a blinking amber light");
+    history.assert_contains(
+        "<del>Duplex printing jams the paper</del> → <ins>Duplex printing jams thick paper</ins>",
+    );
+    history.assert_contains(
+        "<span class=\"diff-added\">+ Only thick paper jams when printing on both sides.</span>",
+    );
+    history
+        .assert_contains("<span class=\"diff-removed\">- The printer shows a blinking amber light");
     // Someone else cannot edit; staff can.
     let other = app.signed_in("stranger1", Role::Member).await;
-    assert_eq!(other.get(&format!("/questions/{id}/edit")).await.status, 403);
+    assert_eq!(
+        other.get(&format!("/questions/{id}/edit")).await.status,
+        403
+    );
     let staff = app.signed_in("tidy_staff", Role::Staff).await;
     let page = staff
-        .submit(&format!("/questions/{id}/edit"), &format!("/questions/{id}/edit"), &[("title", "Duplex printing jams thick paper"), ("body", "Only thick paper (200 gsm) jams when printing on both sides."), ("tags", "paper, duplex")])
+        .submit(
+            &format!("/questions/{id}/edit"),
+            &format!("/questions/{id}/edit"),
+            &[
+                ("title", "Duplex printing jams thick paper"),
+                (
+                    "body",
+                    "Only thick paper (200 gsm) jams when printing on both sides.",
+                ),
+                ("tags", "paper, duplex"),
+            ],
+        )
         .await;
     assert_eq!(page.status, 303);
     let mut conn = app.started().state.db.get().expect("db");
-    assert_eq!(revisions::for_post(&mut conn, "question", id).expect("revs").len(), 3);
+    assert_eq!(
+        revisions::for_post(&mut conn, "question", id)
+            .expect("revs")
+            .len(),
+        3
+    );
     drop(conn);
     // Answers have their own history.
-    let a = answer(&other, &page.header("location").to_string(), "Use the manual feed tray for thick paper.").await;
-    other.submit(&format!("/answers/{a}/edit"), &format!("/answers/{a}/edit"), &[("body", "Use the manual feed tray for anything over 160 gsm.")]).await;
-    app.client().get(&format!("/answers/{a}/revisions")).await.assert_contains("Revision 2");
+    let a = answer(
+        &other,
+        &page.header("location").to_string(),
+        "Use the manual feed tray for thick paper.",
+    )
+    .await;
+    other
+        .submit(
+            &format!("/answers/{a}/edit"),
+            &format!("/answers/{a}/edit"),
+            &[(
+                "body",
+                "Use the manual feed tray for anything over 160 gsm.",
+            )],
+        )
+        .await;
+    app.client()
+        .get(&format!("/answers/{a}/revisions"))
+        .await
+        .assert_contains("Revision 2");
 }
 
 #[actix_web::test]
@@ -171,26 +404,87 @@ async fn close_as_duplicate_links_the_target_and_lock_stops_answers() {
     let app = app();
     let asker = app.signed_in("dupe_asker", Role::Member).await;
     let staff = app.signed_in("mod_mia", Role::Staff).await;
-    let original = ask(&asker, "Printer offline after router change", BODY, "network").await;
-    let copy = ask(&asker, "Printer says offline after new router", BODY, "network").await;
+    let original = ask(
+        &asker,
+        "Printer offline after router change",
+        BODY,
+        "network",
+    )
+    .await;
+    let copy = ask(
+        &asker,
+        "Printer says offline after new router",
+        BODY,
+        "network",
+    )
+    .await;
     let copy_id = id_of(&copy);
-    let page = staff.submit(&copy, &format!("/questions/{copy_id}/moderate"), &[("action", "close"), ("reason", "duplicate"), ("duplicate_of", &format!("#{}", id_of(&original)))]).await;
+    let page = staff
+        .submit(
+            &copy,
+            &format!("/questions/{copy_id}/moderate"),
+            &[
+                ("action", "close"),
+                ("reason", "duplicate"),
+                ("duplicate_of", &format!("#{}", id_of(&original))),
+            ],
+        )
+        .await;
     assert_eq!(page.status, 303);
     let page = app.client().get(&copy).await;
     page.assert_contains("Closed: Duplicate of another question.");
-    page.assert_contains(&format!("The answer is in <a href=\"{original}\">Printer offline after router change</a>"));
-    let bad = staff.submit(&copy, &format!("/questions/{copy_id}/moderate"), &[("action", "close"), ("reason", "duplicate"), ("duplicate_of", "99999")]).await;
+    page.assert_contains(&format!(
+        "The answer is in <a href=\"{original}\">Printer offline after router change</a>"
+    ));
+    let bad = staff
+        .submit(
+            &copy,
+            &format!("/questions/{copy_id}/moderate"),
+            &[
+                ("action", "close"),
+                ("reason", "duplicate"),
+                ("duplicate_of", "99999"),
+            ],
+        )
+        .await;
     assert_eq!(bad.status, 400);
     // Members cannot moderate.
-    assert_eq!(asker.submit(&copy, &format!("/questions/{copy_id}/moderate"), &[("action", "reopen")]).await.status, 403);
-    staff.submit(&copy, &format!("/questions/{copy_id}/moderate"), &[("action", "reopen")]).await;
+    assert_eq!(
+        asker
+            .submit(
+                &copy,
+                &format!("/questions/{copy_id}/moderate"),
+                &[("action", "reopen")]
+            )
+            .await
+            .status,
+        403
+    );
+    staff
+        .submit(
+            &copy,
+            &format!("/questions/{copy_id}/moderate"),
+            &[("action", "reopen")],
+        )
+        .await;
     assert!(!app.client().get(&copy).await.body.contains("Closed:"));
     // Locked: answering is refused and the typed answer is kept.
-    staff.submit(&original, &format!("/questions/{}/moderate", id_of(&original)), &[("action", "lock")]).await;
+    staff
+        .submit(
+            &original,
+            &format!("/questions/{}/moderate", id_of(&original)),
+            &[("action", "lock")],
+        )
+        .await;
     let member = app.signed_in("late_member", Role::Member).await;
     let typed = "I had the same problem and this is my long answer text.";
     let token = member.csrf("/account").await;
-    let page = member.post(&format!("/questions/{}/answers", id_of(&original)), &[("csrf", &token), ("body", typed)]).await;
+    let page = member
+        .post(
+            &format!("/questions/{}/answers", id_of(&original)),
+            &[("csrf", &token), ("body", typed)],
+        )
+        .await;
     assert_eq!(page.status, 409);
     page.assert_contains("locked");
     page.assert_contains(typed);
@@ -205,20 +499,58 @@ async fn soft_delete_hides_from_list_and_search_and_restore_brings_it_back() {
     let id = id_of(&path);
     app.wait_indexed();
     let search = |app: &TestApp| {
-        app.started().state.search.search(&SearchRequest { text: "magenta streaks", kind: Some("question"), limit: 5, offset: 0 }).expect("search").total
+        app.started()
+            .state
+            .search
+            .search(&SearchRequest {
+                text: "magenta streaks",
+                kind: Some("question"),
+                limit: 5,
+                offset: 0,
+            })
+            .expect("search")
+            .total
     };
     assert_eq!(search(&app), 1);
-    staff.submit(&path, &format!("/questions/{id}/moderate"), &[("action", "delete")]).await;
+    staff
+        .submit(
+            &path,
+            &format!("/questions/{id}/moderate"),
+            &[("action", "delete")],
+        )
+        .await;
     app.wait_indexed();
     assert_eq!(search(&app), 0);
-    assert!(!app.client().get("/questions").await.body.contains("Magenta streaks"));
-    assert!(!app.client().get("/tags/quality").await.body.contains("Magenta streaks"));
+    assert!(!app
+        .client()
+        .get("/questions")
+        .await
+        .body
+        .contains("Magenta streaks"));
+    assert!(!app
+        .client()
+        .get("/tags/quality")
+        .await
+        .body
+        .contains("Magenta streaks"));
     assert_eq!(app.client().get(&path).await.status, 404);
-    staff.get(&path).await.assert_contains("This question is deleted.");
-    staff.submit(&path, &format!("/questions/{id}/moderate"), &[("action", "restore")]).await;
+    staff
+        .get(&path)
+        .await
+        .assert_contains("This question is deleted.");
+    staff
+        .submit(
+            &path,
+            &format!("/questions/{id}/moderate"),
+            &[("action", "restore")],
+        )
+        .await;
     app.wait_indexed();
     assert_eq!(search(&app), 1);
-    app.client().get("/questions").await.assert_contains("Magenta streaks");
+    app.client()
+        .get("/questions")
+        .await
+        .assert_contains("Magenta streaks");
 }
 
 #[actix_web::test]
@@ -229,13 +561,33 @@ async fn solved_questions_rank_above_unsolved_ones_with_the_same_text() {
     let unsolved = ask(&asker, "Fuser error code 50 on startup", BODY, "errors").await;
     let solved = ask(&asker, "Fuser error code 50 on startup", BODY, "errors").await;
     // Created first, the unsolved one would win a tie; solving the second must flip that.
-    let a = answer(&helper, &solved, "Replace the fuser unit; code 50 means it failed its heat test.").await;
-    asker.submit(&solved, &format!("/questions/{}/accept", id_of(&solved)), &[("answer_id", &a.to_string())]).await;
+    let a = answer(
+        &helper,
+        &solved,
+        "Replace the fuser unit; code 50 means it failed its heat test.",
+    )
+    .await;
+    asker
+        .submit(
+            &solved,
+            &format!("/questions/{}/accept", id_of(&solved)),
+            &[("answer_id", &a.to_string())],
+        )
+        .await;
     app.wait_indexed();
-    let page = app.client().get("/search?q=fuser+error&kind=question").await;
+    let page = app
+        .client()
+        .get("/search?q=fuser+error&kind=question")
+        .await;
     let urls = crate::harness::result_urls(&page.body);
-    let first = urls.iter().position(|u| *u == solved).expect("solved listed");
-    let second = urls.iter().position(|u| *u == unsolved).expect("unsolved listed");
+    let first = urls
+        .iter()
+        .position(|u| *u == solved)
+        .expect("solved listed");
+    let second = urls
+        .iter()
+        .position(|u| *u == unsolved)
+        .expect("unsolved listed");
     assert!(first < second, "solved ranks first");
     page.assert_contains("<span class=\"solved\">✓ solved</span>");
     // The accepted answer's text is searchable too.
@@ -246,9 +598,15 @@ async fn solved_questions_rank_above_unsolved_ones_with_the_same_text() {
 #[actix_web::test]
 async fn ask_form_is_pre_filled_from_the_url_and_keeps_input_on_errors() {
     let app = app();
-    let anon = app.client().get("/questions/ask?title=Search+finds+nothing&tags=search").await;
+    let anon = app
+        .client()
+        .get("/questions/ask?title=Search+finds+nothing&tags=search")
+        .await;
     assert_eq!(anon.status, 303);
-    assert_eq!(anon.header("location"), "/login?next=%2Fquestions%2Fask%3Ftitle%3DSearch%2Bfinds%2Bnothing%26tags%3Dsearch");
+    assert_eq!(
+        anon.header("location"),
+        "/login?next=%2Fquestions%2Fask%3Ftitle%3DSearch%2Bfinds%2Bnothing%26tags%3Dsearch"
+    );
     let member = app.signed_in("prefill", Role::Member).await;
     let page = member.get("/questions/ask?title=Search+finds+nothing&body=1.+Index+is+ok%0A2.+No+typo&tags=search-finds-nothing").await;
     assert_eq!(page.status, 200);
@@ -258,26 +616,69 @@ async fn ask_form_is_pre_filled_from_the_url_and_keeps_input_on_errors() {
 
     let long_title = "x".repeat(151);
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
-        (vec![("title", "Too short"), ("body", BODY), ("tags", "a")], "at least 10 characters"),
-        (vec![("title", &long_title), ("body", BODY), ("tags", "a")], "at most 150 characters"),
-        (vec![("title", "A fine title here"), ("body", ""), ("tags", "a")], "at least 20 characters"),
-        (vec![("title", "A fine title here"), ("body", BODY), ("tags", "")], "at least one tag"),
-        (vec![("title", "A fine title here"), ("body", BODY), ("tags", "a,b,c,d,e,f")], "at most 5 tags"),
-        (vec![("title", "A fine title here"), ("body", BODY), ("tags", "!!!")], "no letters or digits"),
+        (
+            vec![("title", "Too short"), ("body", BODY), ("tags", "a")],
+            "at least 10 characters",
+        ),
+        (
+            vec![("title", &long_title), ("body", BODY), ("tags", "a")],
+            "at most 150 characters",
+        ),
+        (
+            vec![("title", "A fine title here"), ("body", ""), ("tags", "a")],
+            "at least 20 characters",
+        ),
+        (
+            vec![("title", "A fine title here"), ("body", BODY), ("tags", "")],
+            "at least one tag",
+        ),
+        (
+            vec![
+                ("title", "A fine title here"),
+                ("body", BODY),
+                ("tags", "a,b,c,d,e,f"),
+            ],
+            "at most 5 tags",
+        ),
+        (
+            vec![
+                ("title", "A fine title here"),
+                ("body", BODY),
+                ("tags", "!!!"),
+            ],
+            "no letters or digits",
+        ),
     ];
     for (fields, message) in cases {
         let mut all = fields.clone();
         all.push(("action", "post"));
-        let page = member.submit("/questions/ask", "/questions/ask", &all).await;
+        let page = member
+            .submit("/questions/ask", "/questions/ask", &all)
+            .await;
         assert_eq!(page.status, 422, "{message}");
         page.assert_contains(message);
-        let typed_body = fields.iter().find(|(k, _)| *k == "body").map(|(_, v)| *v).unwrap_or("");
+        let typed_body = fields
+            .iter()
+            .find(|(k, _)| *k == "body")
+            .map(|(_, v)| *v)
+            .unwrap_or("");
         if !typed_body.is_empty() {
             page.assert_contains(typed_body);
         }
     }
     let huge = "y".repeat(30_001);
-    let page = member.submit("/questions/ask", "/questions/ask", &[("title", "A fine title here"), ("body", &huge), ("tags", "a"), ("action", "post")]).await;
+    let page = member
+        .submit(
+            "/questions/ask",
+            "/questions/ask",
+            &[
+                ("title", "A fine title here"),
+                ("body", &huge),
+                ("tags", "a"),
+                ("action", "post"),
+            ],
+        )
+        .await;
     page.assert_contains("at most 30000 characters");
     assert!(page.body.contains(&huge), "the typed body is kept");
 }
@@ -286,7 +687,10 @@ async fn ask_form_is_pre_filled_from_the_url_and_keeps_input_on_errors() {
 async fn preview_and_suggestions_show_similar_questions_and_articles() {
     let app = TestApp::builder()
         .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
-        .file("manuals/guide/jam.md", "+++\ntitle = \"Clearing a paper jam\"\n+++\nOpen the rear tray.\n")
+        .file(
+            "manuals/guide/jam.md",
+            "+++\ntitle = \"Clearing a paper jam\"\n+++\nOpen the rear tray.\n",
+        )
         .start();
     let member = app.signed_in("similar_sue", Role::Member).await;
     ask(&member, "Paper jam in the rear tray", BODY, "paper").await;
@@ -294,25 +698,67 @@ async fn preview_and_suggestions_show_similar_questions_and_articles() {
     let json = app.client().get("/api/suggest?q=paper+jam").await;
     assert_eq!(json.status, 200);
     let value: serde_json::Value = serde_json::from_str(&json.body).expect("json");
-    let urls: Vec<&str> = value["results"].as_array().expect("results").iter().filter_map(|r| r["url"].as_str()).collect();
+    let urls: Vec<&str> = value["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["url"].as_str())
+        .collect();
     assert!(urls.contains(&"/docs/guide/jam"), "{urls:?}");
-    assert!(urls.iter().any(|u| u.starts_with("/questions/")), "{urls:?}");
-    let kinds: Vec<&str> = value["results"].as_array().expect("r").iter().filter_map(|r| r["kind_label"].as_str()).collect();
-    assert!(kinds.contains(&"Article") && kinds.contains(&"Question"), "{kinds:?}");
+    assert!(
+        urls.iter().any(|u| u.starts_with("/questions/")),
+        "{urls:?}"
+    );
+    let kinds: Vec<&str> = value["results"]
+        .as_array()
+        .expect("r")
+        .iter()
+        .filter_map(|r| r["kind_label"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"Article") && kinds.contains(&"Question"),
+        "{kinds:?}"
+    );
     assert_eq!(app.client().get("/api/suggest?q=%FF%FE").await.status, 200);
     // The no-JS path: the Preview button shows the rendering and the similar list.
-    let page = member.submit("/questions/ask", "/questions/ask", &[("title", "Paper jam again"), ("body", "**bold** text that is long enough"), ("tags", "paper"), ("action", "preview")]).await;
+    let page = member
+        .submit(
+            "/questions/ask",
+            "/questions/ask",
+            &[
+                ("title", "Paper jam again"),
+                ("body", "**bold** text that is long enough"),
+                ("tags", "paper"),
+                ("action", "preview"),
+            ],
+        )
+        .await;
     assert_eq!(page.status, 200);
     page.assert_contains("<strong>bold</strong>");
     page.assert_contains("href=\"/docs/guide/jam\"");
     // The JSON preview uses the same renderer and CSRF rules.
     let token = member.csrf("/questions/ask").await;
-    let preview = member.post("/api/preview", &[("csrf", &token), ("body", "<script>x</script>\n\n*hi*")]).await;
+    let preview = member
+        .post(
+            "/api/preview",
+            &[("csrf", &token), ("body", "<script>x</script>\n\n*hi*")],
+        )
+        .await;
     assert_eq!(preview.status, 200);
-    assert!(preview.body.contains("<em>hi</em>") && !preview.body.contains("<script"), "{}", preview.body);
-    assert_eq!(member.post("/api/preview", &[("body", "x")]).await.status, 403);
+    assert!(
+        preview.body.contains("<em>hi</em>") && !preview.body.contains("<script"),
+        "{}",
+        preview.body
+    );
+    assert_eq!(
+        member.post("/api/preview", &[("body", "x")]).await.status,
+        403
+    );
     let error = member.post("/api/preview", &[("body", "x")]).await;
-    assert!(error.header("content-type").starts_with("application/json"), "API errors are JSON");
+    assert!(
+        error.header("content-type").starts_with("application/json"),
+        "API errors are JSON"
+    );
 }
 
 #[actix_web::test]
@@ -321,24 +767,49 @@ async fn double_submit_creates_one_post() {
     let member = app.signed_in("double_dan", Role::Member).await;
     let form = member.get("/questions/ask").await;
     let token = csrf_of(&form.body).expect("csrf");
-    let key_at = form.body.find("name=\"submit_key\" value=\"").expect("submit key") + "name=\"submit_key\" value=\"".len();
+    let key_at = form
+        .body
+        .find("name=\"submit_key\" value=\"")
+        .expect("submit key")
+        + "name=\"submit_key\" value=\"".len();
     let key = form.body[key_at..key_at + 64].to_string();
-    let fields = [("csrf", token.as_str()), ("submit_key", key.as_str()), ("title", "Clicked post twice by accident"), ("body", BODY), ("tags", "misc"), ("action", "post")];
+    let fields = [
+        ("csrf", token.as_str()),
+        ("submit_key", key.as_str()),
+        ("title", "Clicked post twice by accident"),
+        ("body", BODY),
+        ("tags", "misc"),
+        ("action", "post"),
+    ];
     let first = member.post("/questions/ask", &fields).await;
     let second = member.post("/questions/ask", &fields).await;
     assert_eq!(first.header("location"), second.header("location"));
     let path = first.header("location").to_string();
     let page = member.get(&path).await;
     let answer_token = csrf_of(&page.body).expect("csrf");
-    let at = page.body.rfind("name=\"submit_key\" value=\"").expect("answer key") + "name=\"submit_key\" value=\"".len();
+    let at = page
+        .body
+        .rfind("name=\"submit_key\" value=\"")
+        .expect("answer key")
+        + "name=\"submit_key\" value=\"".len();
     let answer_key = page.body[at..at + 64].to_string();
     let id = id_of(&path);
-    let fields = [("csrf", answer_token.as_str()), ("submit_key", answer_key.as_str()), ("body", "Self answer: it was the cable all along.")];
-    let a = member.post(&format!("/questions/{id}/answers"), &fields).await;
-    let b = member.post(&format!("/questions/{id}/answers"), &fields).await;
+    let fields = [
+        ("csrf", answer_token.as_str()),
+        ("submit_key", answer_key.as_str()),
+        ("body", "Self answer: it was the cable all along."),
+    ];
+    let a = member
+        .post(&format!("/questions/{id}/answers"), &fields)
+        .await;
+    let b = member
+        .post(&format!("/questions/{id}/answers"), &fields)
+        .await;
     assert_eq!(a.header("location"), b.header("location"));
     let mut conn = app.started().state.db.get().expect("db");
-    let q = questions::find(&mut conn, id).expect("q").expect("question");
+    let q = questions::find(&mut conn, id)
+        .expect("q")
+        .expect("question");
     assert_eq!(q.answer_count, 1);
     let all = questions::newest(&mut conn, 10).expect("list");
     assert_eq!(all.len(), 1);
@@ -348,12 +819,23 @@ async fn double_submit_creates_one_post() {
 async fn xss_payloads_come_out_escaped_everywhere() {
     let app = app();
     let member = app.signed_in("xss_xena", Role::Member).await;
-    member.submit("/account", "/account/profile", &[("display_name", "<img src=x onerror=alert(1)>")]).await;
+    member
+        .submit(
+            "/account",
+            "/account/profile",
+            &[("display_name", "<img src=x onerror=alert(1)>")],
+        )
+        .await;
     let title = "<script>alert('title')</script> payload title";
     let body = "<script>alert('body')</script><img src=x onerror=alert(2)> [link](javascript:alert(3)) long enough";
     let path = ask(&member, title, body, "<b>tag</b>, ok").await;
     let helper = app.signed_in("helper_x", Role::Member).await;
-    answer(&helper, &path, "<iframe src=https://evil.example></iframe><a href=\"javascript:alert(4)\">x</a> text").await;
+    answer(
+        &helper,
+        &path,
+        "<iframe src=https://evil.example></iframe><a href=\"javascript:alert(4)\">x</a> text",
+    )
+    .await;
     app.wait_indexed();
     let id = id_of(&path);
     let pages = [
@@ -371,12 +853,20 @@ async fn xss_payloads_come_out_escaped_everywhere() {
         let page = member.get(&url).await;
         assert!(page.status == 200, "{url}: {}", page.status);
         let lower = page.body.to_lowercase();
-        for bad in ["<script>alert", "<iframe", "href=\"javascript:", "<img src=x"] {
+        for bad in [
+            "<script>alert",
+            "<iframe",
+            "href=\"javascript:",
+            "<img src=x",
+        ] {
             assert!(!lower.contains(bad), "{url} contains {bad}");
         }
         // No real tag carries an event handler (escaped text may mention one).
         for tag in lower.split('<').skip(1).filter_map(|t| t.split('>').next()) {
-            assert!(!tag.contains("onerror") && !tag.contains("onclick"), "{url}: <{tag}>");
+            assert!(
+                !tag.contains("onerror") && !tag.contains("onclick"),
+                "{url}: <{tag}>"
+            );
         }
     }
     let page = member.get(&path).await;
@@ -395,12 +885,23 @@ async fn lists_paginate_by_keyset_and_filter_by_tag() {
     let member = app.signed_in("pager", Role::Member).await;
     {
         let mut conn = app.started().state.db.get().expect("db");
-        let user = signpost::db::models::users::find_by_key(&mut conn, "pager").expect("q").expect("u");
-        let actor = signpost::service::questions::Actor { id: user.id, role: Role::Member };
+        let user = signpost::db::models::users::find_by_key(&mut conn, "pager")
+            .expect("q")
+            .expect("u");
+        let actor = signpost::service::questions::Actor {
+            id: user.id,
+            role: Role::Member,
+        };
         for i in 0..65 {
             let tags = if i % 2 == 0 { "even" } else { "odd" };
-            let draft = signpost::service::questions::validate_question(&format!("Generated question number {i:03}"), BODY, tags).expect("valid");
-            signpost::service::questions::ask(&mut conn, actor, &draft, None, 1_700_000_000 + i).expect("ask");
+            let draft = signpost::service::questions::validate_question(
+                &format!("Generated question number {i:03}"),
+                BODY,
+                tags,
+            )
+            .expect("valid");
+            signpost::service::questions::ask(&mut conn, actor, &draft, None, 1_700_000_000 + i)
+                .expect("ask");
         }
     }
     let mut seen = Vec::new();
@@ -410,7 +911,9 @@ async fn lists_paginate_by_keyset_and_filter_by_tag() {
         for part in page.body.split("Generated question number ").skip(1) {
             seen.push(part[..3].to_string());
         }
-        let Some(at) = page.body.find("class=\"next\" href=\"") else { break };
+        let Some(at) = page.body.find("class=\"next\" href=\"") else {
+            break;
+        };
         let rest = &page.body[at + "class=\"next\" href=\"".len()..];
         url = rest[..rest.find('"').expect("end")].replace("&amp;", "&");
         assert!(url.contains("after="), "{url}");
@@ -421,10 +924,17 @@ async fn lists_paginate_by_keyset_and_filter_by_tag() {
     let tagged = member.get("/tags/odd").await;
     assert!(tagged.body.contains("number 063") && !tagged.body.contains("number 064"));
     tagged.assert_contains("32 questions");
-    member.get("/tags").await.assert_contains("href=\"/tags/even\">even</a> <span class=\"meta\">× 33</span>");
+    member
+        .get("/tags")
+        .await
+        .assert_contains("href=\"/tags/even\">even</a> <span class=\"meta\">× 33</span>");
     assert_eq!(member.get("/tags/nope").await.status, 404);
     // Odd cursors and tabs fall back to the first page rather than failing.
-    for odd in ["/questions?after=garbage", "/questions?tab=weird&after=1_x", "/questions?after=-9223372036854775808_1&tab=top"] {
+    for odd in [
+        "/questions?after=garbage",
+        "/questions?tab=weird&after=1_x",
+        "/questions?after=-9223372036854775808_1&tab=top",
+    ] {
         assert_eq!(member.get(odd).await.status, 200, "{odd}");
     }
     let unanswered = member.get("/questions?tab=unanswered").await;
@@ -435,19 +945,35 @@ async fn lists_paginate_by_keyset_and_filter_by_tag() {
 async fn canonical_urls_feeds_sitemap_and_json_ld() {
     let app = app();
     let member = app.signed_in("feed_fay", Role::Member).await;
-    let path = ask(&member, "Cannot find the scan to email option", BODY, "scanner").await;
+    let path = ask(
+        &member,
+        "Cannot find the scan to email option",
+        BODY,
+        "scanner",
+    )
+    .await;
     let id = id_of(&path);
     let short = app.client().get(&format!("/questions/{id}")).await;
     assert_eq!(short.status, 301);
     assert_eq!(short.header("location"), path);
-    let wrong = app.client().get(&format!("/questions/{id}/wrong-slug")).await;
+    let wrong = app
+        .client()
+        .get(&format!("/questions/{id}/wrong-slug"))
+        .await;
     assert_eq!(wrong.status, 301);
     assert_eq!(wrong.header("location"), path);
-    for missing in ["/questions/99999", "/questions/99999/x", "/questions/abc/x", "/questions/-1"] {
+    for missing in [
+        "/questions/99999",
+        "/questions/99999/x",
+        "/questions/abc/x",
+        "/questions/-1",
+    ] {
         assert_eq!(app.client().get(missing).await.status, 404, "{missing}");
     }
     let feed = app.client().get("/questions.atom").await;
-    assert!(feed.header("content-type").starts_with("application/atom+xml"));
+    assert!(feed
+        .header("content-type")
+        .starts_with("application/atom+xml"));
     feed.assert_contains("<title>Cannot find the scan to email option</title>");
     let tag_feed = app.client().get("/tags/scanner.atom").await;
     tag_feed.assert_contains("questions tagged scanner");
@@ -467,20 +993,89 @@ async fn flags_reach_the_staff_queue() {
     let path = ask(&member, "Buy cheap toner at my shop now", BODY, "spam").await;
     let id = id_of(&path);
     let reporter = app.signed_in("reporter", Role::Member).await;
-    let page = reporter.submit(&path, "/flags", &[("kind", "question"), ("post_id", &id.to_string()), ("reason", "spam")]).await;
+    let page = reporter
+        .submit(
+            &path,
+            "/flags",
+            &[
+                ("kind", "question"),
+                ("post_id", &id.to_string()),
+                ("reason", "spam"),
+            ],
+        )
+        .await;
     assert_eq!(page.status, 303);
-    assert_eq!(reporter.submit(&path, "/flags", &[("kind", "question"), ("post_id", &id.to_string()), ("reason", "bogus")]).await.status, 400);
-    assert_eq!(reporter.submit(&path, "/flags", &[("kind", "question"), ("post_id", "99999"), ("reason", "spam")]).await.status, 404);
+    assert_eq!(
+        reporter
+            .submit(
+                &path,
+                "/flags",
+                &[
+                    ("kind", "question"),
+                    ("post_id", &id.to_string()),
+                    ("reason", "bogus")
+                ]
+            )
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        reporter
+            .submit(
+                &path,
+                "/flags",
+                &[
+                    ("kind", "question"),
+                    ("post_id", "99999"),
+                    ("reason", "spam")
+                ]
+            )
+            .await
+            .status,
+        404
+    );
     assert_eq!(reporter.get("/staff/flags").await.status, 403);
     assert_eq!(app.client().get("/staff/flags").await.status, 303);
     let queue = staff.get("/staff/flags").await;
     queue.assert_contains("Buy cheap toner at my shop now");
     queue.assert_contains("Spam or advertising");
-    let flag_at = queue.body.find("action=\"/staff/flags/").expect("flag form") + "action=\"/staff/flags/".len();
-    let flag_id: String = queue.body[flag_at..].chars().take_while(char::is_ascii_digit).collect();
-    assert_eq!(staff.submit("/staff/flags", &format!("/staff/flags/{flag_id}"), &[("action", "resolve")]).await.status, 303);
-    assert!(!staff.get("/staff/flags").await.body.contains("Buy cheap toner"));
-    assert_eq!(staff.submit("/staff/flags", &format!("/staff/flags/{flag_id}"), &[("action", "resolve")]).await.status, 404);
+    let flag_at = queue
+        .body
+        .find("action=\"/staff/flags/")
+        .expect("flag form")
+        + "action=\"/staff/flags/".len();
+    let flag_id: String = queue.body[flag_at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert_eq!(
+        staff
+            .submit(
+                "/staff/flags",
+                &format!("/staff/flags/{flag_id}"),
+                &[("action", "resolve")]
+            )
+            .await
+            .status,
+        303
+    );
+    assert!(!staff
+        .get("/staff/flags")
+        .await
+        .body
+        .contains("Buy cheap toner"));
+    assert_eq!(
+        staff
+            .submit(
+                "/staff/flags",
+                &format!("/staff/flags/{flag_id}"),
+                &[("action", "resolve")]
+            )
+            .await
+            .status,
+        404
+    );
 }
 
 #[actix_web::test]
@@ -488,9 +1083,26 @@ async fn new_accounts_have_posting_limits() {
     let app = app();
     let member = app.signed_in("eager_ed", Role::Member).await;
     for i in 0..3 {
-        ask(&member, &format!("Question from a new account {i}"), BODY, "limits").await;
+        ask(
+            &member,
+            &format!("Question from a new account {i}"),
+            BODY,
+            "limits",
+        )
+        .await;
     }
-    let page = member.submit("/questions/ask", "/questions/ask", &[("title", "One more question too many"), ("body", BODY), ("tags", "limits"), ("action", "post")]).await;
+    let page = member
+        .submit(
+            "/questions/ask",
+            "/questions/ask",
+            &[
+                ("title", "One more question too many"),
+                ("body", BODY),
+                ("tags", "limits"),
+                ("action", "post"),
+            ],
+        )
+        .await;
     assert_eq!(page.status, 429);
     page.assert_contains("Too many attempts");
     page.assert_contains("value=\"One more question too many\"");

@@ -8,9 +8,30 @@ use crate::harness::{article, manual_index, TestApp};
 fn fixture() -> TestApp {
     let app = TestApp::builder()
         .file("manuals/guide/_index.md", &manual_index("Printer guide"))
-        .file("manuals/guide/paper.md", &article("Clearing a paper jam", 1, "Open the rear tray and pull the sheet out slowly."))
-        .file("manuals/guide/toner.md", &article("Replacing the toner", 2, "Lift the cover. The cartridge slides out. Mentions paper once."))
-        .file("manuals/guide/network.md", &article("Wireless setup", 3, "Connect the printer to your network with the configuration wizard."))
+        .file(
+            "manuals/guide/paper.md",
+            &article(
+                "Clearing a paper jam",
+                1,
+                "Open the rear tray and pull the sheet out slowly.",
+            ),
+        )
+        .file(
+            "manuals/guide/toner.md",
+            &article(
+                "Replacing the toner",
+                2,
+                "Lift the cover. The cartridge slides out. Mentions paper once.",
+            ),
+        )
+        .file(
+            "manuals/guide/network.md",
+            &article(
+                "Wireless setup",
+                3,
+                "Connect the printer to your network with the configuration wizard.",
+            ),
+        )
         .start();
     app.wait_indexed();
     app
@@ -24,7 +45,11 @@ fn titles(body: &str) -> Vec<String> {
             let rest = &part[start..];
             let open = rest.find("\">")? + 2;
             let close = rest.find("</a></h2>")?;
-            Some(rest[open..close].replace("<mark>", "").replace("</mark>", ""))
+            Some(
+                rest[open..close]
+                    .replace("<mark>", "")
+                    .replace("</mark>", ""),
+            )
         })
         .collect()
 }
@@ -33,10 +58,18 @@ fn titles(body: &str) -> Vec<String> {
 async fn finds_an_article_by_a_misspelled_word() {
     let app = fixture();
     // One edit in a 4-7 letter word, two in an 8+ letter word.
-    for (query, expected) in [("tonre", "Replacing the toner"), ("cofniguration", "Wireless setup"), ("wireles", "Wireless setup")] {
+    for (query, expected) in [
+        ("tonre", "Replacing the toner"),
+        ("cofniguration", "Wireless setup"),
+        ("wireles", "Wireless setup"),
+    ] {
         let page = app.get(&format!("/search?q={query}")).await;
         assert_eq!(page.status, 200);
-        assert!(titles(&page.body).contains(&expected.to_string()), "{query}: {:?}", titles(&page.body));
+        assert!(
+            titles(&page.body).contains(&expected.to_string()),
+            "{query}: {:?}",
+            titles(&page.body)
+        );
     }
     let page = app.get("/search?q=tonre+cartrige").await;
     page.assert_contains("Including results for");
@@ -69,7 +102,11 @@ async fn title_matches_rank_above_body_matches() {
     let app = fixture();
     let page = app.get("/search?q=paper").await;
     let found = titles(&page.body);
-    assert_eq!(found.first().map(String::as_str), Some("Clearing a paper jam"), "{found:?}");
+    assert_eq!(
+        found.first().map(String::as_str),
+        Some("Clearing a paper jam"),
+        "{found:?}"
+    );
     assert!(found.contains(&"Replacing the toner".to_string()));
     page.assert_contains("<mark>paper</mark>");
     page.assert_contains("Printer guide");
@@ -145,7 +182,8 @@ async fn zero_results_offer_a_spelling_the_manuals_and_asking() {
 async fn every_search_is_logged() {
     let app = fixture();
     app.get("/search?q=paper").await;
-    app.get("/search?q=nothing+like+this+exists&kind=article").await;
+    app.get("/search?q=nothing+like+this+exists&kind=article")
+        .await;
     let mut conn = app.started().state.db.get().expect("db");
     let log = search_log::recent(&mut conn, 10).expect("log");
     assert_eq!(log.len(), 2);
@@ -161,7 +199,10 @@ async fn every_search_is_logged() {
 async fn snippets_are_escaped() {
     let app = TestApp::builder()
         .file("manuals/guide/_index.md", &manual_index("Guide"))
-        .file("manuals/guide/html.md", &article("Angle brackets", 1, "Type `<b>bold</b>` to get bold text."))
+        .file(
+            "manuals/guide/html.md",
+            &article("Angle brackets", 1, "Type `<b>bold</b>` to get bold text."),
+        )
         .start();
     app.wait_indexed();
     let page = app.get("/search?q=bold").await;
@@ -171,15 +212,27 @@ async fn snippets_are_escaped() {
 
 #[actix_web::test]
 async fn search_api_pages_results() {
-    let app = TestApp::builder().file("manuals/guide/_index.md", &manual_index("Guide")).start();
+    let app = TestApp::builder()
+        .file("manuals/guide/_index.md", &manual_index("Guide"))
+        .start();
     for i in 0..25 {
-        app.write_content(&format!("manuals/guide/a{i:02}.md"), &article(&format!("Router reset {i}"), i, "Hold the router button."));
+        app.write_content(
+            &format!("manuals/guide/a{i:02}.md"),
+            &article(&format!("Router reset {i}"), i, "Hold the router button."),
+        );
     }
     let mut app = app;
     app.restart().expect("restart");
     app.wait_indexed();
     let search = &app.started().state.search;
-    let first = search.search(&SearchRequest { text: "router", kind: None, limit: 10, offset: 0 }).expect("search");
+    let first = search
+        .search(&SearchRequest {
+            text: "router",
+            kind: None,
+            limit: 10,
+            offset: 0,
+        })
+        .expect("search");
     assert_eq!(first.total, 25);
     assert_eq!(first.hits.len(), 10);
     let page = app.get("/search?q=router&page=3").await;

@@ -62,7 +62,10 @@ text = "Tell us the printer model."
 fn app() -> TestApp {
     let app = TestApp::builder()
         .file("manuals/guide/_index.md", &manual_index("Guide"))
-        .file("manuals/guide/paper.md", &article("Loading paper", 1, "Fan the stack first."))
+        .file(
+            "manuals/guide/paper.md",
+            &article("Loading paper", 1, "Fan the stack first."),
+        )
         .file("troubleshooting/printer.toml", PRINTER)
         .start();
     app.wait_indexed();
@@ -77,14 +80,20 @@ fn links(body: &str, class: &str) -> Vec<(String, String)> {
             let end = rest.find('"')?;
             let label_start = rest.find('>')? + 1;
             let label_end = rest[label_start..].find('<')? + label_start;
-            Some((rest[label_start..label_end].to_string(), rest[..end].replace("&amp;", "&")))
+            Some((
+                rest[label_start..label_end].to_string(),
+                rest[..end].replace("&amp;", "&"),
+            ))
         })
         .collect()
 }
 
 fn hidden(body: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let at = body.find(&marker).map(|i| i + marker.len()).unwrap_or_else(|| panic!("no {name} field"));
+    let at = body
+        .find(&marker)
+        .map(|i| i + marker.len())
+        .unwrap_or_else(|| panic!("no {name} field"));
     body[at..at + body[at..].find('"').expect("end")].replace("&amp;", "&")
 }
 
@@ -111,14 +120,24 @@ async fn walk_to_a_fix_that_works_records_resolved() {
     let app = app();
     let client = app.client();
     let start = client.get("/troubleshoot/printer").await;
-    let (_, no) = links(&start.body, "choice").into_iter().find(|(l, _)| l == "No").expect("No option");
+    let (_, no) = links(&start.body, "choice")
+        .into_iter()
+        .find(|(l, _)| l == "No")
+        .expect("No option");
     assert_eq!(no, "/troubleshoot/printer?power=no");
     let fix = client.get(&no).await;
     fix.assert_contains("Reseat the power cable");
     fix.assert_contains("Did this solve it?");
     fix.assert_contains("<strong>No</strong>");
     let page = client
-        .post("/troubleshoot/printer/outcome", &[("csrf", &hidden(&fix.body, "csrf")), ("outcome", "resolved"), ("answers", &hidden(&fix.body, "answers"))])
+        .post(
+            "/troubleshoot/printer/outcome",
+            &[
+                ("csrf", &hidden(&fix.body, "csrf")),
+                ("outcome", "resolved"),
+                ("answers", &hidden(&fix.body, "answers")),
+            ],
+        )
         .await;
     assert_eq!(page.status, 303);
     let thanks = client.get(page.header("location")).await;
@@ -127,11 +146,15 @@ async fn walk_to_a_fix_that_works_records_resolved() {
     thanks.assert_contains("<strong>Reseat the power cable</strong> solved it.");
     thanks.assert_contains("href=\"/docs/guide/paper\"");
     let mut conn = app.started().state.db.get().expect("db");
-    let tree = trees::find_by_slug(&mut conn, "printer").expect("q").expect("tree");
+    let tree = trees::find_by_slug(&mut conn, "printer")
+        .expect("q")
+        .expect("tree");
     let stats = trees::stats(&mut conn, tree.id, signpost::db::unix_now()).expect("stats");
     assert_eq!((stats.starts, stats.resolved, stats.escalated), (1, 1, 0));
     drop(conn);
-    app.get("/troubleshoot").await.assert_contains("Solved 1 problem");
+    app.get("/troubleshoot")
+        .await
+        .assert_contains("Solved 1 problem");
 }
 
 #[actix_web::test]
@@ -143,33 +166,69 @@ async fn dead_end_escalates_with_the_path_pre_filled() {
     page.assert_contains("<li>The power light is on</li>");
     page.assert_contains("<li>The queue is empty</li>");
     let post = client
-        .post("/troubleshoot/printer/outcome", &[("csrf", &hidden(&page.body, "csrf")), ("outcome", "escalated"), ("answers", &hidden(&page.body, "answers"))])
+        .post(
+            "/troubleshoot/printer/outcome",
+            &[
+                ("csrf", &hidden(&page.body, "csrf")),
+                ("outcome", "escalated"),
+                ("answers", &hidden(&page.body, "answers")),
+            ],
+        )
         .await;
     assert_eq!(post.status, 303);
     let location = post.header("location");
     assert!(location.starts_with("/questions/ask?"), "{location}");
-    let params: Vec<(String, String)> = form_urlencoded::parse(location.split_once('?').expect("query").1.as_bytes()).into_owned().collect();
-    let get = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    assert_eq!(get("title"), "Printer prints nothing: the troubleshooter did not solve it");
+    let params: Vec<(String, String)> =
+        form_urlencoded::parse(location.split_once('?').expect("query").1.as_bytes())
+            .into_owned()
+            .collect();
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        get("title"),
+        "Printer prints nothing: the troubleshooter did not solve it"
+    );
     let body = get("body");
-    assert!(body.contains("troubleshooter \u{201c}Printer prints nothing\u{201d}"), "{body}");
-    assert!(body.contains("1. The power light is on\n2. The queue is empty\n"), "{body}");
+    assert!(
+        body.contains("troubleshooter \u{201c}Printer prints nothing\u{201d}"),
+        "{body}"
+    );
+    assert!(
+        body.contains("1. The power light is on\n2. The queue is empty\n"),
+        "{body}"
+    );
     assert_eq!(get("tags"), "printer");
     // Signed in, the ask form opens with all of it filled in.
     app.create_user("stuck_user", signpost::auth::Role::Member);
     let member = app.client();
-    member.login("stuck_user", crate::harness::TEST_PASSWORD).await;
+    member
+        .login("stuck_user", crate::harness::TEST_PASSWORD)
+        .await;
     let form = member.get(location).await;
     assert_eq!(form.status, 200);
     form.assert_contains("value=\"Printer prints nothing: the troubleshooter did not solve it\"");
     form.assert_contains("1. The power light is on\n2. The queue is empty\n");
     form.assert_contains("name=\"tags\" value=\"printer\"");
     // A fix that did not help goes on to the dead end and says so in the report.
-    let page = client.get("/troubleshoot/printer?power=yes&queue=yes&clear-queue=no").await;
+    let page = client
+        .get("/troubleshoot/printer?power=yes&queue=yes&clear-queue=no")
+        .await;
     page.assert_contains("<li>Tried \u{201c}Clear the queue\u{201d}: it did not help</li>");
     let mut conn = app.started().state.db.get().expect("db");
-    let tree = trees::find_by_slug(&mut conn, "printer").expect("q").expect("tree");
-    assert_eq!(trees::stats(&mut conn, tree.id, signpost::db::unix_now()).expect("s").escalated, 1);
+    let tree = trees::find_by_slug(&mut conn, "printer")
+        .expect("q")
+        .expect("tree");
+    assert_eq!(
+        trees::stats(&mut conn, tree.id, signpost::db::unix_now())
+            .expect("s")
+            .escalated,
+        1
+    );
 }
 
 #[actix_web::test]
@@ -193,13 +252,41 @@ async fn tampered_urls_get_a_helpful_page() {
     let app = app();
     let huge = format!("power=yes&{}", "x=1&".repeat(15_000));
     let cases = [
-        ("/troubleshoot/printer?ghost=yes", "Is the power light on?", true),
-        ("/troubleshoot/printer?power=banana", "Is the power light on?", true),
-        ("/troubleshoot/printer?power=no&power=yes", "Reseat the power cable", false),
-        ("/troubleshoot/printer?power=yes&queue=yes&queue=no&clear-queue=maybe", "Clear the queue", true),
-        ("/troubleshoot/printer?%FF%FE=%00", "Is the power light on?", true),
-        ("/troubleshoot/printer?power", "Is the power light on?", true),
-        ("/troubleshoot/printer?_solved=plug", "Is the power light on?", false),
+        (
+            "/troubleshoot/printer?ghost=yes",
+            "Is the power light on?",
+            true,
+        ),
+        (
+            "/troubleshoot/printer?power=banana",
+            "Is the power light on?",
+            true,
+        ),
+        (
+            "/troubleshoot/printer?power=no&power=yes",
+            "Reseat the power cable",
+            false,
+        ),
+        (
+            "/troubleshoot/printer?power=yes&queue=yes&queue=no&clear-queue=maybe",
+            "Clear the queue",
+            true,
+        ),
+        (
+            "/troubleshoot/printer?%FF%FE=%00",
+            "Is the power light on?",
+            true,
+        ),
+        (
+            "/troubleshoot/printer?power",
+            "Is the power light on?",
+            true,
+        ),
+        (
+            "/troubleshoot/printer?_solved=plug",
+            "Is the power light on?",
+            false,
+        ),
     ];
     for (url, expect, notice) in cases {
         let page = app.get(url).await;
@@ -214,10 +301,24 @@ async fn tampered_urls_get_a_helpful_page() {
     // Outcomes that do not fit the step are refused with a way back.
     let client = app.client();
     let token = client.csrf("/troubleshoot/printer?power=no").await;
-    let page = client.post("/troubleshoot/printer/outcome", &[("csrf", &token), ("outcome", "resolved"), ("answers", "power=yes")]).await;
+    let page = client
+        .post(
+            "/troubleshoot/printer/outcome",
+            &[
+                ("csrf", &token),
+                ("outcome", "resolved"),
+                ("answers", "power=yes"),
+            ],
+        )
+        .await;
     assert_eq!(page.status, 400);
     page.assert_contains("does not fit this step");
-    let page = client.post("/troubleshoot/printer/outcome", &[("outcome", "resolved"), ("answers", "power=no")]).await;
+    let page = client
+        .post(
+            "/troubleshoot/printer/outcome",
+            &[("outcome", "resolved"), ("answers", "power=no")],
+        )
+        .await;
     assert_eq!(page.status, 403, "CSRF still applies");
     let page = app.get("/troubleshoot/printer/solved?_solved=%FF").await;
     assert_eq!(page.status, 200);
@@ -230,7 +331,9 @@ async fn abandoned_walks_show_where_customers_stop() {
         app.client().get(path).await;
     }
     let mut conn = app.started().state.db.get().expect("db");
-    let tree = trees::find_by_slug(&mut conn, "printer").expect("q").expect("tree");
+    let tree = trees::find_by_slug(&mut conn, "printer")
+        .expect("q")
+        .expect("tree");
     let later = signpost::db::unix_now() + trees::ABANDONED_AFTER_SECS + 60;
     let stats = trees::stats(&mut conn, tree.id, later).expect("stats");
     assert_eq!(stats.starts, 2);
@@ -247,7 +350,10 @@ async fn abandoned_walks_show_where_customers_stop() {
     assert_eq!(stats.starts, 3);
     let walks: Vec<String> = {
         use diesel::prelude::*;
-        signpost::db::schema::tree_walks::table.select(signpost::db::schema::tree_walks::last_node).load(&mut conn).expect("walks")
+        signpost::db::schema::tree_walks::table
+            .select(signpost::db::schema::tree_walks::last_node)
+            .load(&mut conn)
+            .expect("walks")
     };
     assert!(walks.contains(&"ask".to_string()), "{walks:?}");
 }
@@ -257,12 +363,14 @@ async fn search_lands_on_a_fix_node_with_its_path() {
     let app = app();
     let page = app.get("/search?q=zebracable").await;
     page.assert_contains("<span class=\"kind\">Troubleshooting step</span>");
-    assert!(crate::harness::result_urls(&page.body).contains(&"/troubleshoot/printer?power=no".to_string()));
+    assert!(crate::harness::result_urls(&page.body)
+        .contains(&"/troubleshoot/printer?power=no".to_string()));
     page.assert_contains("Troubleshooting \u{203a} Printer prints nothing");
     let landed = app.get("/troubleshoot/printer?power=no").await;
     landed.assert_contains("Reseat the power cable");
     let page = app.get("/search?q=queue&kind=step").await;
-    assert!(crate::harness::result_urls(&page.body).contains(&"/troubleshoot/printer?power=yes&queue=yes".to_string()));
+    assert!(crate::harness::result_urls(&page.body)
+        .contains(&"/troubleshoot/printer?power=yes&queue=yes".to_string()));
     let page = app.get("/search?q=zebracable&kind=article").await;
     assert!(!page.body.contains("result-step"));
     page.assert_contains("Nothing matched");
@@ -276,34 +384,67 @@ async fn invalid_trees_stop_the_start_with_file_and_line() {
         .file("manuals/guide/paper.md", &article("Loading paper", 1, "x"))
         .file("troubleshooting/printer.toml", &broken)
         .try_start();
-    let Err((_dir, signpost::app::StartError::Content(diags))) = result else { panic!("start should fail") };
-    assert!(diags.iter().any(|d| d.to_string().ends_with("printer.toml:19: node \"power\" points to unknown node \"plugg\"")), "{diags:#?}");
-    let bad_link = PRINTER.replace("/docs/guide/paper", "/docs/guide/missing").replace("related = [\"guide/paper\"]", "related = [\"guide/gone\"]");
+    let Err((_dir, signpost::app::StartError::Content(diags))) = result else {
+        panic!("start should fail")
+    };
+    assert!(
+        diags.iter().any(|d| d
+            .to_string()
+            .ends_with("printer.toml:19: node \"power\" points to unknown node \"plugg\"")),
+        "{diags:#?}"
+    );
+    let bad_link = PRINTER
+        .replace("/docs/guide/paper", "/docs/guide/missing")
+        .replace("related = [\"guide/paper\"]", "related = [\"guide/gone\"]");
     let (_dir, config) = TestApp::builder()
         .file("manuals/guide/_index.md", &manual_index("Guide"))
         .file("manuals/guide/paper.md", &article("Loading paper", 1, "x"))
         .file("troubleshooting/printer.toml", &bad_link)
         .prepare();
     let diags = content::load(&config.content_dir, 12).expect_err("invalid");
-    assert!(diags.iter().any(|d| d.line == 6 && d.message.contains("related article \"guide/gone\"")), "{diags:#?}");
-    assert!(diags.iter().any(|d| d.line == 23 && d.message.contains("/docs/guide/missing")), "{diags:#?}");
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.line == 6 && d.message.contains("related article \"guide/gone\"")),
+        "{diags:#?}"
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.line == 23 && d.message.contains("/docs/guide/missing")),
+        "{diags:#?}"
+    );
 }
 
 #[actix_web::test]
 async fn tree_changes_follow_into_the_database_and_search() {
     let mut app = app();
-    app.write_content("troubleshooting/printer.toml", &PRINTER.replace("zebracable", "giraffecord"));
+    app.write_content(
+        "troubleshooting/printer.toml",
+        &PRINTER.replace("zebracable", "giraffecord"),
+    );
     app.restart().expect("restart");
     assert_eq!(app.started().sync.trees_changed, 1);
     app.wait_indexed();
-    assert!(app.get("/search?q=zebracable").await.body.contains("Nothing matched"));
-    assert!(crate::harness::result_urls(&app.get("/search?q=giraffecord").await.body).contains(&"/troubleshoot/printer?power=no".to_string()));
+    assert!(app
+        .get("/search?q=zebracable")
+        .await
+        .body
+        .contains("Nothing matched"));
+    assert!(
+        crate::harness::result_urls(&app.get("/search?q=giraffecord").await.body)
+            .contains(&"/troubleshoot/printer?power=no".to_string())
+    );
     std::fs::remove_file(app.content_path("troubleshooting/printer.toml")).expect("rm");
     app.restart().expect("restart");
     assert_eq!(app.started().sync.trees_removed, 1);
     app.wait_indexed();
     assert_eq!(app.get("/troubleshoot/printer").await.status, 404);
-    assert!(app.get("/search?q=giraffecord").await.body.contains("Nothing matched"));
+    assert!(app
+        .get("/search?q=giraffecord")
+        .await
+        .body
+        .contains("Nothing matched"));
 }
 
 #[actix_web::test]
@@ -345,14 +486,25 @@ id = "ask"
 kind = "escalate"
 title = "Ask us"
 "#;
-    let app = TestApp::builder().file("troubleshooting/router.toml", tree).start();
+    let app = TestApp::builder()
+        .file("troubleshooting/router.toml", tree)
+        .start();
     let page = app.get("/troubleshoot/router?lights=yes").await;
     let options = links(&page.body, "choice");
-    let (_, recheck) = options.iter().find(|(l, _)| l.starts_with("Swapped")).expect("loop option");
-    assert_eq!(recheck, "/troubleshoot/router", "the loop goes back to the earlier question");
+    let (_, recheck) = options
+        .iter()
+        .find(|(l, _)| l.starts_with("Swapped"))
+        .expect("loop option");
+    assert_eq!(
+        recheck, "/troubleshoot/router",
+        "the loop goes back to the earlier question"
+    );
     let again = app.get(recheck).await;
     again.assert_contains("Are all lights green?");
     // Answering differently this time moves on.
-    let (_, no) = links(&again.body, "choice").into_iter().find(|(l, _)| l == "No").expect("No");
+    let (_, no) = links(&again.body, "choice")
+        .into_iter()
+        .find(|(l, _)| l == "No")
+        .expect("No");
     app.get(&no).await.assert_contains("Ask us");
 }

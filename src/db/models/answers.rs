@@ -59,21 +59,36 @@ pub struct NewAnswer<'a> {
 
 /// Inserts an answer.
 pub fn insert(conn: &mut Conn, new: &NewAnswer<'_>) -> QueryResult<Answer> {
-    diesel::insert_into(answers::table).values(new).returning(Answer::as_returning()).get_result(conn)
+    diesel::insert_into(answers::table)
+        .values(new)
+        .returning(Answer::as_returning())
+        .get_result(conn)
 }
 
 /// One answer.
 pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Answer>> {
-    answers::table.find(id).select(Answer::as_select()).first(conn).optional()
+    answers::table
+        .find(id)
+        .select(Answer::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The answer created by the form with this idempotency key.
 pub fn find_by_submit_key(conn: &mut Conn, key: &str) -> QueryResult<Option<Answer>> {
-    answers::table.filter(answers::submit_key.eq(key)).select(Answer::as_select()).first(conn).optional()
+    answers::table
+        .filter(answers::submit_key.eq(key))
+        .select(Answer::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Answers of a question by score (deleted ones only when asked for).
-pub fn for_question(conn: &mut Conn, question_id: i32, include_deleted: bool) -> QueryResult<Vec<Answer>> {
+pub fn for_question(
+    conn: &mut Conn,
+    question_id: i32,
+    include_deleted: bool,
+) -> QueryResult<Vec<Answer>> {
     let mut query = answers::table
         .filter(answers::question_id.eq(question_id))
         .order((answers::score.desc(), answers::id.asc()))
@@ -93,13 +108,19 @@ pub fn recount(conn: &mut Conn, question_id: i32) -> QueryResult<i32> {
         .count()
         .get_result(conn)?;
     let n = i32::try_from(n).unwrap_or(i32::MAX);
-    diesel::update(questions::table.find(question_id)).set(questions::answer_count.eq(n)).execute(conn)?;
+    diesel::update(questions::table.find(question_id))
+        .set(questions::answer_count.eq(n))
+        .execute(conn)?;
     Ok(n)
 }
 
 /// Visible answers by a user.
 pub fn count_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64> {
-    answers::table.filter(answers::author_id.eq(author)).filter(answers::deleted_at.is_null()).count().get_result(conn)
+    answers::table
+        .filter(answers::author_id.eq(author))
+        .filter(answers::deleted_at.is_null())
+        .count()
+        .get_result(conn)
 }
 
 /// Visible answers by a user that were accepted.
@@ -114,7 +135,11 @@ pub fn count_accepted_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64
 }
 
 /// A user's newest visible answers with their questions' ids and titles.
-pub fn by_author(conn: &mut Conn, author: i32, limit: i64) -> QueryResult<Vec<(Answer, String, String)>> {
+pub fn by_author(
+    conn: &mut Conn,
+    author: i32,
+    limit: i64,
+) -> QueryResult<Vec<(Answer, String, String)>> {
     answers::table
         .inner_join(questions::table)
         .filter(answers::author_id.eq(author))

@@ -65,7 +65,10 @@ pub struct NewArticleRevision<'a> {
 
 /// Appends a revision; returns its id.
 pub fn insert(conn: &mut Conn, new: &NewArticleRevision<'_>) -> QueryResult<i32> {
-    diesel::insert_into(article_revisions::table).values(new).returning(article_revisions::id).get_result(conn)
+    diesel::insert_into(article_revisions::table)
+        .values(new)
+        .returning(article_revisions::id)
+        .get_result(conn)
 }
 
 /// Revisions of an article, newest first.

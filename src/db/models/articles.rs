@@ -69,7 +69,11 @@ impl Article {
 
 /// Splits the stored comma-separated tag list.
 pub fn split_tags(tags: &str) -> Vec<String> {
-    tags.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()
+    tags.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// Values to insert or overwrite an article with.
@@ -138,10 +142,18 @@ pub struct ArticleHead {
 }
 
 /// Heads of a manual's articles in reading order; drafts only when asked.
-pub fn heads_for_manual(conn: &mut Conn, manual_id: i32, include_drafts: bool) -> QueryResult<Vec<ArticleHead>> {
+pub fn heads_for_manual(
+    conn: &mut Conn,
+    manual_id: i32,
+    include_drafts: bool,
+) -> QueryResult<Vec<ArticleHead>> {
     let mut query = articles::table
         .filter(articles::manual_id.eq(manual_id))
-        .order((articles::weight.asc(), articles::title.asc(), articles::id.asc()))
+        .order((
+            articles::weight.asc(),
+            articles::title.asc(),
+            articles::id.asc(),
+        ))
         .select(ArticleHead::as_select())
         .into_boxed();
     if !include_drafts {
@@ -158,7 +170,11 @@ pub fn list_for_manual(
 ) -> QueryResult<Vec<Article>> {
     let mut query = articles::table
         .filter(articles::manual_id.eq(manual_id))
-        .order((articles::weight.asc(), articles::title.asc(), articles::id.asc()))
+        .order((
+            articles::weight.asc(),
+            articles::title.asc(),
+            articles::id.asc(),
+        ))
         .select(Article::as_select())
         .into_boxed();
     if !include_drafts {
@@ -200,14 +216,22 @@ pub fn find_with_manual(conn: &mut Conn, id: i32) -> QueryResult<Option<ArticleI
 
 /// Ids of every article, in id order (for a full reindex).
 pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
-    articles::table.select(articles::id).order(articles::id.asc()).load(conn)
+    articles::table
+        .select(articles::id)
+        .order(articles::id.asc())
+        .load(conn)
 }
 
 /// Every file-backed article: `(id, manual_id, slug, content_hash)`.
 pub fn file_backed(conn: &mut Conn) -> QueryResult<Vec<(i32, i32, String, String)>> {
     articles::table
         .filter(articles::source_path.is_not_null())
-        .select((articles::id, articles::manual_id, articles::slug, articles::content_hash))
+        .select((
+            articles::id,
+            articles::manual_id,
+            articles::slug,
+            articles::content_hash,
+        ))
         .load(conn)
 }
 
@@ -216,7 +240,9 @@ pub fn file_backed(conn: &mut Conn) -> QueryResult<Vec<(i32, i32, String, String
 pub fn upsert(conn: &mut Conn, new: &NewArticle<'_>, now: i64) -> QueryResult<i32> {
     match find_in_manual(conn, new.manual_id, new.slug)? {
         Some(existing) => {
-            diesel::update(articles::table.find(existing.id)).set(new).execute(conn)?;
+            diesel::update(articles::table.find(existing.id))
+                .set(new)
+                .execute(conn)?;
             Ok(existing.id)
         }
         None => diesel::insert_into(articles::table)
@@ -235,20 +261,43 @@ pub fn delete(conn: &mut Conn, id: i32) -> QueryResult<usize> {
 pub fn all_with_manuals(conn: &mut Conn) -> QueryResult<Vec<ArticleInManual>> {
     let rows: Vec<(Article, String, String)> = articles::table
         .inner_join(manuals::table)
-        .order((manuals::weight.asc(), manuals::title.asc(), articles::weight.asc(), articles::title.asc()))
+        .order((
+            manuals::weight.asc(),
+            manuals::title.asc(),
+            articles::weight.asc(),
+            articles::title.asc(),
+        ))
         .select((Article::as_select(), manuals::slug, manuals::title))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(article, manual_slug, manual_title)| ArticleInManual { article, manual_slug, manual_title }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(article, manual_slug, manual_title)| ArticleInManual {
+            article,
+            manual_slug,
+            manual_title,
+        })
+        .collect())
 }
 
 /// Published articles marked outdated, with their manuals.
 pub fn outdated(conn: &mut Conn) -> QueryResult<Vec<ArticleInManual>> {
-    Ok(all_with_manuals(conn)?.into_iter().filter(|a| a.article.is_published() && a.article.outdated_reason.is_some()).collect())
+    Ok(all_with_manuals(conn)?
+        .into_iter()
+        .filter(|a| a.article.is_published() && a.article.outdated_reason.is_some())
+        .collect())
 }
 
 /// The article (if any) with this slug in this manual, other than `except`.
-pub fn slug_taken(conn: &mut Conn, manual_id: i32, slug: &str, except: Option<i32>) -> QueryResult<bool> {
-    let mut query = articles::table.filter(articles::manual_id.eq(manual_id)).filter(articles::slug.eq(slug)).into_boxed();
+pub fn slug_taken(
+    conn: &mut Conn,
+    manual_id: i32,
+    slug: &str,
+    except: Option<i32>,
+) -> QueryResult<bool> {
+    let mut query = articles::table
+        .filter(articles::manual_id.eq(manual_id))
+        .filter(articles::slug.eq(slug))
+        .into_boxed();
     if let Some(id) = except {
         query = query.filter(articles::id.ne(id));
     }

@@ -51,7 +51,9 @@ pub fn record(
         .optional()?;
     match existing {
         Some(id) => {
-            diesel::update(feedback::table.find(id)).set((feedback::helpful.eq(helpful), feedback::created_at.eq(now))).execute(conn)?;
+            diesel::update(feedback::table.find(id))
+                .set((feedback::helpful.eq(helpful), feedback::created_at.eq(now)))
+                .execute(conn)?;
             Ok(id)
         }
         None => diesel::insert_into(feedback::table)
@@ -71,9 +73,13 @@ pub fn record(
 
 /// Adds the comment to this visitor's vote (only their own row).
 pub fn comment(conn: &mut Conn, id: i32, visitor_key: &str, text: &str) -> QueryResult<bool> {
-    let n = diesel::update(feedback::table.find(id).filter(feedback::visitor_key.eq(visitor_key)))
-        .set(feedback::comment.eq(Some(text)))
-        .execute(conn)?;
+    let n = diesel::update(
+        feedback::table
+            .find(id)
+            .filter(feedback::visitor_key.eq(visitor_key)),
+    )
+    .set(feedback::comment.eq(Some(text)))
+    .execute(conn)?;
     Ok(n == 1)
 }
 

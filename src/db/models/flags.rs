@@ -32,7 +32,15 @@ pub struct Flag {
 }
 
 /// Files a flag; `false` when this user already has an open flag on the post.
-pub fn insert(conn: &mut Conn, post_kind: &str, post_id: i32, reporter: i32, reason: &str, details: &str, now: i64) -> QueryResult<bool> {
+pub fn insert(
+    conn: &mut Conn,
+    post_kind: &str,
+    post_id: i32,
+    reporter: i32,
+    reason: &str,
+    details: &str,
+    now: i64,
+) -> QueryResult<bool> {
     let exists: bool = diesel::select(diesel::dsl::exists(
         flags::table
             .filter(flags::post_kind.eq(post_kind))
@@ -59,18 +67,30 @@ pub fn insert(conn: &mut Conn, post_kind: &str, post_id: i32, reporter: i32, rea
 
 /// Open flags, oldest first.
 pub fn open(conn: &mut Conn, limit: i64) -> QueryResult<Vec<Flag>> {
-    flags::table.filter(flags::status.eq("open")).order(flags::id.asc()).limit(limit).select(Flag::as_select()).load(conn)
+    flags::table
+        .filter(flags::status.eq("open"))
+        .order(flags::id.asc())
+        .limit(limit)
+        .select(Flag::as_select())
+        .load(conn)
 }
 
 /// Number of open flags.
 pub fn open_count(conn: &mut Conn) -> QueryResult<i64> {
-    flags::table.filter(flags::status.eq("open")).count().get_result(conn)
+    flags::table
+        .filter(flags::status.eq("open"))
+        .count()
+        .get_result(conn)
 }
 
 /// Resolves or dismisses an open flag; false if it was not open.
 pub fn close(conn: &mut Conn, id: i32, status: &str, staff: i32, now: i64) -> QueryResult<bool> {
     let n = diesel::update(flags::table.find(id).filter(flags::status.eq("open")))
-        .set((flags::status.eq(status), flags::resolved_by.eq(Some(staff)), flags::resolved_at.eq(Some(now))))
+        .set((
+            flags::status.eq(status),
+            flags::resolved_by.eq(Some(staff)),
+            flags::resolved_at.eq(Some(now)),
+        ))
         .execute(conn)?;
     Ok(n == 1)
 }

@@ -81,9 +81,15 @@ pub fn list_with_counts(conn: &mut Conn) -> QueryResult<Vec<ManualSummary>> {
     Ok(all
         .into_iter()
         .map(|manual| {
-            let article_count =
-                counts.iter().find(|(id, _)| *id == manual.id).map(|(_, n)| *n).unwrap_or(0);
-            ManualSummary { manual, article_count }
+            let article_count = counts
+                .iter()
+                .find(|(id, _)| *id == manual.id)
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
+            ManualSummary {
+                manual,
+                article_count,
+            }
         })
         .collect())
 }
@@ -101,7 +107,9 @@ pub fn find_by_slug(conn: &mut Conn, slug: &str) -> QueryResult<Option<Manual>> 
 pub fn upsert(conn: &mut Conn, new: &NewManual<'_>, now: i64) -> QueryResult<i32> {
     match find_by_slug(conn, new.slug)? {
         Some(existing) => {
-            diesel::update(manuals::table.find(existing.id)).set(new).execute(conn)?;
+            diesel::update(manuals::table.find(existing.id))
+                .set(new)
+                .execute(conn)?;
             Ok(existing.id)
         }
         None => diesel::insert_into(manuals::table)

@@ -82,7 +82,11 @@ pub fn unread_count(conn: &mut Conn, user_id: i32) -> QueryResult<i64> {
 
 /// Marks every notification of a user read.
 pub fn mark_all_read(conn: &mut Conn, user_id: i32, now: i64) -> QueryResult<usize> {
-    diesel::update(notifications::table.filter(notifications::user_id.eq(user_id)).filter(notifications::read_at.is_null()))
-        .set(notifications::read_at.eq(Some(now)))
-        .execute(conn)
+    diesel::update(
+        notifications::table
+            .filter(notifications::user_id.eq(user_id))
+            .filter(notifications::read_at.is_null()),
+    )
+    .set(notifications::read_at.eq(Some(now)))
+    .execute(conn)
 }

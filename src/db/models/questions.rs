@@ -130,12 +130,20 @@ impl Tab {
 
     /// Parses a URL name (unknown: newest).
     pub fn parse(name: &str) -> Tab {
-        Tab::ALL.iter().find(|(_, n, _)| *n == name).map(|(t, _, _)| *t).unwrap_or(Tab::Newest)
+        Tab::ALL
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(t, _, _)| *t)
+            .unwrap_or(Tab::Newest)
     }
 
     /// The URL name.
     pub fn name(self) -> &'static str {
-        Tab::ALL.iter().find(|(t, _, _)| *t == self).map(|(_, n, _)| *n).unwrap_or("newest")
+        Tab::ALL
+            .iter()
+            .find(|(t, _, _)| *t == self)
+            .map(|(_, n, _)| *n)
+            .unwrap_or("newest")
     }
 
     /// The sort value of a question in this tab (first part of the cursor).
@@ -166,7 +174,10 @@ impl Cursor {
     /// Parses `value_id`; anything else is `None` (first page).
     pub fn decode(text: &str) -> Option<Cursor> {
         let (value, id) = text.rsplit_once('_')?;
-        Some(Cursor { value: value.parse().ok()?, id: id.parse().ok()? })
+        Some(Cursor {
+            value: value.parse().ok()?,
+            id: id.parse().ok()?,
+        })
     }
 }
 
@@ -180,10 +191,17 @@ pub fn list_page(
     limit: i64,
 ) -> QueryResult<Vec<Question>> {
     use crate::db::schema::questions::dsl as q;
-    let mut query = q::questions.filter(q::deleted_at.is_null()).select(Question::as_select()).into_boxed();
+    let mut query = q::questions
+        .filter(q::deleted_at.is_null())
+        .select(Question::as_select())
+        .into_boxed();
     if let Some(tag) = tag_id {
         query = query.filter(
-            q::id.eq_any(question_tags::table.filter(question_tags::tag_id.eq(tag)).select(question_tags::question_id)),
+            q::id.eq_any(
+                question_tags::table
+                    .filter(question_tags::tag_id.eq(tag))
+                    .select(question_tags::question_id),
+            ),
         );
     }
     match tab {
@@ -199,9 +217,13 @@ pub fn list_page(
             .filter(q::last_activity_at.lt(c.value).or(q::id.lt(c.id))),
         (Tab::Top, Some(c)) => {
             let v = i32::try_from(c.value).unwrap_or(if c.value < 0 { i32::MIN } else { i32::MAX });
-            query.filter(q::score.le(v)).filter(q::score.lt(v).or(q::id.lt(c.id)))
+            query
+                .filter(q::score.le(v))
+                .filter(q::score.lt(v).or(q::id.lt(c.id)))
         }
-        (_, Some(c)) => query.filter(q::created_at.le(c.value)).filter(q::created_at.lt(c.value).or(q::id.lt(c.id))),
+        (_, Some(c)) => query
+            .filter(q::created_at.le(c.value))
+            .filter(q::created_at.lt(c.value).or(q::id.lt(c.id))),
         (_, None) => query,
     };
     query = match tab {
@@ -224,7 +246,11 @@ pub fn pinned(conn: &mut Conn, tag_id: Option<i32>) -> QueryResult<Vec<Question>
         .into_boxed();
     if let Some(tag) = tag_id {
         query = query.filter(
-            q::id.eq_any(question_tags::table.filter(question_tags::tag_id.eq(tag)).select(question_tags::question_id)),
+            q::id.eq_any(
+                question_tags::table
+                    .filter(question_tags::tag_id.eq(tag))
+                    .select(question_tags::question_id),
+            ),
         );
     }
     query.load(conn)
@@ -232,17 +258,28 @@ pub fn pinned(conn: &mut Conn, tag_id: Option<i32>) -> QueryResult<Vec<Question>
 
 /// One question by id (deleted ones included).
 pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Question>> {
-    questions::table.find(id).select(Question::as_select()).first(conn).optional()
+    questions::table
+        .find(id)
+        .select(Question::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The question created by the form with this idempotency key.
 pub fn find_by_submit_key(conn: &mut Conn, key: &str) -> QueryResult<Option<Question>> {
-    questions::table.filter(questions::submit_key.eq(key)).select(Question::as_select()).first(conn).optional()
+    questions::table
+        .filter(questions::submit_key.eq(key))
+        .select(Question::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Inserts a question.
 pub fn insert(conn: &mut Conn, new: &NewQuestion<'_>) -> QueryResult<Question> {
-    diesel::insert_into(questions::table).values(new).returning(Question::as_returning()).get_result(conn)
+    diesel::insert_into(questions::table)
+        .values(new)
+        .returning(Question::as_returning())
+        .get_result(conn)
 }
 
 /// Newest visible questions (feeds, sitemap).
@@ -251,7 +288,11 @@ pub fn newest(conn: &mut Conn, limit: i64) -> QueryResult<Vec<Question>> {
 }
 
 /// Ids and slugs of visible questions after `after_id`, for the sitemap.
-pub fn visible_paths(conn: &mut Conn, after_id: i32, limit: i64) -> QueryResult<Vec<(i32, String, i64)>> {
+pub fn visible_paths(
+    conn: &mut Conn,
+    after_id: i32,
+    limit: i64,
+) -> QueryResult<Vec<(i32, String, i64)>> {
     questions::table
         .filter(questions::deleted_at.is_null())
         .filter(questions::id.gt(after_id))
@@ -263,12 +304,19 @@ pub fn visible_paths(conn: &mut Conn, after_id: i32, limit: i64) -> QueryResult<
 
 /// Every question id (for a full reindex).
 pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
-    questions::table.select(questions::id).order(questions::id.asc()).load(conn)
+    questions::table
+        .select(questions::id)
+        .order(questions::id.asc())
+        .load(conn)
 }
 
 /// Counts for a profile: questions asked (visible).
 pub fn count_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64> {
-    questions::table.filter(questions::author_id.eq(author)).filter(questions::deleted_at.is_null()).count().get_result(conn)
+    questions::table
+        .filter(questions::author_id.eq(author))
+        .filter(questions::deleted_at.is_null())
+        .count()
+        .get_result(conn)
 }
 
 /// A user's newest visible questions.
@@ -307,7 +355,9 @@ pub fn oldest_waiting(conn: &mut Conn, unanswered: bool, limit: i64) -> QueryRes
     query = if unanswered {
         query.filter(questions::answer_count.eq(0))
     } else {
-        query.filter(questions::accepted_answer_id.is_null()).filter(questions::answer_count.gt(0))
+        query
+            .filter(questions::accepted_answer_id.is_null())
+            .filter(questions::answer_count.gt(0))
     };
     query.load(conn)
 }

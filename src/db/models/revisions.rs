@@ -53,7 +53,9 @@ pub struct NewRevision<'a> {
 
 /// Appends a revision.
 pub fn insert(conn: &mut Conn, new: &NewRevision<'_>) -> QueryResult<usize> {
-    diesel::insert_into(revisions::table).values(new).execute(conn)
+    diesel::insert_into(revisions::table)
+        .values(new)
+        .execute(conn)
 }
 
 /// Revisions of a post, oldest first.

@@ -42,12 +42,22 @@ pub struct NewSearchLogEntry<'a> {
 
 /// Appends one entry; returns its id (used to log clicks on its results).
 pub fn insert(conn: &mut Conn, entry: &NewSearchLogEntry<'_>) -> QueryResult<i32> {
-    diesel::insert_into(search_log::table).values(entry).returning(search_log::id).get_result(conn)
+    diesel::insert_into(search_log::table)
+        .values(entry)
+        .returning(search_log::id)
+        .get_result(conn)
 }
 
 /// Records that result `position` (1-based) of search `search_id` was opened.
-pub fn record_click(conn: &mut Conn, search_id: i32, url: &str, position: i32, now: i64) -> QueryResult<bool> {
-    let exists: bool = diesel::select(diesel::dsl::exists(search_log::table.find(search_id))).get_result(conn)?;
+pub fn record_click(
+    conn: &mut Conn,
+    search_id: i32,
+    url: &str,
+    position: i32,
+    now: i64,
+) -> QueryResult<bool> {
+    let exists: bool =
+        diesel::select(diesel::dsl::exists(search_log::table.find(search_id))).get_result(conn)?;
     if !exists {
         return Ok(false);
     }
@@ -84,12 +94,19 @@ fn searches_since(conn: &mut Conn, since: i64) -> QueryResult<Vec<(String, i32, 
         .load::<i32>(conn)?
         .into_iter()
         .collect();
-    Ok(rows.into_iter().map(|(id, q, n)| (q.trim().to_lowercase(), n, clicked.contains(&id))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, q, n)| (q.trim().to_lowercase(), n, clicked.contains(&id)))
+        .collect())
 }
 
 fn top(mut counts: Vec<(String, i64)>, limit: usize) -> Vec<QueryCount> {
     counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    counts.into_iter().take(limit).map(|(query, count)| QueryCount { query, count }).collect()
+    counts
+        .into_iter()
+        .take(limit)
+        .map(|(query, count)| QueryCount { query, count })
+        .collect()
 }
 
 fn tally<'a>(queries: impl Iterator<Item = &'a str>) -> Vec<(String, i64)> {
@@ -102,10 +119,22 @@ fn tally<'a>(queries: impl Iterator<Item = &'a str>) -> Vec<(String, i64)> {
 
 /// The most frequent queries since `since` that found nothing, and those
 /// that found results nobody opened.
-pub fn content_gaps(conn: &mut Conn, since: i64, limit: usize) -> QueryResult<(Vec<QueryCount>, Vec<QueryCount>)> {
+pub fn content_gaps(
+    conn: &mut Conn,
+    since: i64,
+    limit: usize,
+) -> QueryResult<(Vec<QueryCount>, Vec<QueryCount>)> {
     let rows = searches_since(conn, since)?;
-    let zero = tally(rows.iter().filter(|(_, n, _)| *n == 0).map(|(q, _, _)| q.as_str()));
-    let no_click = tally(rows.iter().filter(|(_, n, clicked)| *n > 0 && !clicked).map(|(q, _, _)| q.as_str()));
+    let zero = tally(
+        rows.iter()
+            .filter(|(_, n, _)| *n == 0)
+            .map(|(q, _, _)| q.as_str()),
+    );
+    let no_click = tally(
+        rows.iter()
+            .filter(|(_, n, clicked)| *n > 0 && !clicked)
+            .map(|(q, _, _)| q.as_str()),
+    );
     Ok((top(zero, limit), top(no_click, limit)))
 }
 
@@ -124,7 +153,10 @@ pub fn daily(conn: &mut Conn, since: i64) -> QueryResult<Vec<(i64, i64, i64)>> {
             entry.1 += 1;
         }
     }
-    Ok(days.into_iter().map(|(day, (all, zero))| (day, all, zero)).collect())
+    Ok(days
+        .into_iter()
+        .map(|(day, (all, zero))| (day, all, zero))
+        .collect())
 }
 
 /// The newest entries first.

@@ -46,7 +46,10 @@ pub struct NewSession<'a> {
 
 /// Stores a new session.
 pub fn create(conn: &mut Conn, new: &NewSession<'_>) -> QueryResult<Session> {
-    diesel::insert_into(sessions::table).values(new).returning(Session::as_returning()).get_result(conn)
+    diesel::insert_into(sessions::table)
+        .values(new)
+        .returning(Session::as_returning())
+        .get_result(conn)
 }
 
 /// The session with this token hash and its user.
@@ -61,7 +64,9 @@ pub fn find_with_user(conn: &mut Conn, token_hash: &str) -> QueryResult<Option<(
 
 /// Records activity.
 pub fn touch(conn: &mut Conn, id: i32, now: i64) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(id)).set(sessions::last_seen_at.eq(now)).execute(conn)
+    diesel::update(sessions::table.find(id))
+        .set(sessions::last_seen_at.eq(now))
+        .execute(conn)
 }
 
 /// Ends one session.
@@ -71,7 +76,9 @@ pub fn delete(conn: &mut Conn, id: i32) -> QueryResult<usize> {
 
 /// Ends every session of a user, except `keep` if given.
 pub fn delete_for_user(conn: &mut Conn, user_id: i32, keep: Option<i32>) -> QueryResult<usize> {
-    let mut query = diesel::delete(sessions::table).filter(sessions::user_id.eq(user_id)).into_boxed();
+    let mut query = diesel::delete(sessions::table)
+        .filter(sessions::user_id.eq(user_id))
+        .into_boxed();
     if let Some(keep) = keep {
         query = query.filter(sessions::id.ne(keep));
     }
@@ -80,11 +87,20 @@ pub fn delete_for_user(conn: &mut Conn, user_id: i32, keep: Option<i32>) -> Quer
 
 /// Deletes expired sessions.
 pub fn delete_expired(conn: &mut Conn, now: i64, idle_secs: i64) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::expires_at.lt(now).or(sessions::last_seen_at.lt(now - idle_secs))))
-        .execute(conn)
+    diesel::delete(
+        sessions::table.filter(
+            sessions::expires_at
+                .lt(now)
+                .or(sessions::last_seen_at.lt(now - idle_secs)),
+        ),
+    )
+    .execute(conn)
 }
 
 /// Number of sessions a user has.
 pub fn count_for_user(conn: &mut Conn, user_id: i32) -> QueryResult<i64> {
-    sessions::table.filter(sessions::user_id.eq(user_id)).count().get_result(conn)
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .count()
+        .get_result(conn)
 }

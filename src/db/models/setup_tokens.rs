@@ -9,7 +9,10 @@ use crate::db::Conn;
 pub fn replace(conn: &mut Conn, token_hash: &str, now: i64) -> QueryResult<()> {
     diesel::delete(setup_tokens::table.filter(setup_tokens::used_at.is_null())).execute(conn)?;
     diesel::insert_into(setup_tokens::table)
-        .values((setup_tokens::token_hash.eq(token_hash), setup_tokens::created_at.eq(now)))
+        .values((
+            setup_tokens::token_hash.eq(token_hash),
+            setup_tokens::created_at.eq(now),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -17,7 +20,9 @@ pub fn replace(conn: &mut Conn, token_hash: &str, now: i64) -> QueryResult<()> {
 /// Whether an unused token has this hash.
 pub fn is_valid(conn: &mut Conn, token_hash: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        setup_tokens::table.filter(setup_tokens::token_hash.eq(token_hash)).filter(setup_tokens::used_at.is_null()),
+        setup_tokens::table
+            .filter(setup_tokens::token_hash.eq(token_hash))
+            .filter(setup_tokens::used_at.is_null()),
     ))
     .get_result(conn)
 }
@@ -25,7 +30,9 @@ pub fn is_valid(conn: &mut Conn, token_hash: &str) -> QueryResult<bool> {
 /// Marks the token used; false if it was not valid (already used or unknown).
 pub fn consume(conn: &mut Conn, token_hash: &str, now: i64) -> QueryResult<bool> {
     let n = diesel::update(
-        setup_tokens::table.filter(setup_tokens::token_hash.eq(token_hash)).filter(setup_tokens::used_at.is_null()),
+        setup_tokens::table
+            .filter(setup_tokens::token_hash.eq(token_hash))
+            .filter(setup_tokens::used_at.is_null()),
     )
     .set(setup_tokens::used_at.eq(Some(now)))
     .execute(conn)?;

@@ -19,7 +19,11 @@ pub struct Tag {
 
 /// The tag with this name.
 pub fn find(conn: &mut Conn, name: &str) -> QueryResult<Option<Tag>> {
-    tags::table.filter(tags::name.eq(name)).select(Tag::as_select()).first(conn).optional()
+    tags::table
+        .filter(tags::name.eq(name))
+        .select(Tag::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Tags with at least one question, most used first.
@@ -36,19 +40,34 @@ fn find_or_create(conn: &mut Conn, name: &str) -> QueryResult<i32> {
     if let Some(tag) = find(conn, name)? {
         return Ok(tag.id);
     }
-    diesel::insert_into(tags::table).values(tags::name.eq(name)).returning(tags::id).get_result(conn)
+    diesel::insert_into(tags::table)
+        .values(tags::name.eq(name))
+        .returning(tags::id)
+        .get_result(conn)
 }
 
 /// Replaces a question's tags and refreshes the counts of every tag touched.
-pub fn set_for_question(conn: &mut Conn, question_id: i32, names: &[String], now: i64) -> QueryResult<()> {
-    let old: Vec<i32> =
-        question_tags::table.filter(question_tags::question_id.eq(question_id)).select(question_tags::tag_id).load(conn)?;
-    diesel::delete(question_tags::table.filter(question_tags::question_id.eq(question_id))).execute(conn)?;
+pub fn set_for_question(
+    conn: &mut Conn,
+    question_id: i32,
+    names: &[String],
+    now: i64,
+) -> QueryResult<()> {
+    let old: Vec<i32> = question_tags::table
+        .filter(question_tags::question_id.eq(question_id))
+        .select(question_tags::tag_id)
+        .load(conn)?;
+    diesel::delete(question_tags::table.filter(question_tags::question_id.eq(question_id)))
+        .execute(conn)?;
     let mut touched = old;
     for name in names {
         let id = find_or_create(conn, name)?;
         diesel::insert_into(question_tags::table)
-            .values((question_tags::question_id.eq(question_id), question_tags::tag_id.eq(id), question_tags::created_at.eq(now)))
+            .values((
+                question_tags::question_id.eq(question_id),
+                question_tags::tag_id.eq(id),
+                question_tags::created_at.eq(now),
+            ))
             .execute(conn)?;
         touched.push(id);
     }
@@ -67,12 +86,17 @@ pub fn refresh_counts(conn: &mut Conn, tag_ids: &[i32]) -> QueryResult<()> {
             .filter(questions::deleted_at.is_null())
             .count()
             .get_result(conn)?;
-        diesel::update(tags::table.find(id)).set(tags::question_count.eq(i32::try_from(n).unwrap_or(i32::MAX))).execute(conn)?;
+        diesel::update(tags::table.find(id))
+            .set(tags::question_count.eq(i32::try_from(n).unwrap_or(i32::MAX)))
+            .execute(conn)?;
     }
     Ok(())
 }
 
 /// The tag ids of a question.
 pub fn ids_for_question(conn: &mut Conn, question_id: i32) -> QueryResult<Vec<i32>> {
-    question_tags::table.filter(question_tags::question_id.eq(question_id)).select(question_tags::tag_id).load(conn)
+    question_tags::table
+        .filter(question_tags::question_id.eq(question_id))
+        .select(question_tags::tag_id)
+        .load(conn)
 }

@@ -59,29 +59,45 @@ pub struct NewTree<'a> {
 
 /// All trees by title.
 pub fn list(conn: &mut Conn) -> QueryResult<Vec<TreeRow>> {
-    trees::table.order(trees::title.asc()).select(TreeRow::as_select()).load(conn)
+    trees::table
+        .order(trees::title.asc())
+        .select(TreeRow::as_select())
+        .load(conn)
 }
 
 /// The tree with this slug.
 pub fn find_by_slug(conn: &mut Conn, slug: &str) -> QueryResult<Option<TreeRow>> {
-    trees::table.filter(trees::slug.eq(slug)).select(TreeRow::as_select()).first(conn).optional()
+    trees::table
+        .filter(trees::slug.eq(slug))
+        .select(TreeRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The tree with this id.
 pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<TreeRow>> {
-    trees::table.find(id).select(TreeRow::as_select()).first(conn).optional()
+    trees::table
+        .find(id)
+        .select(TreeRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Every tree id.
 pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
-    trees::table.select(trees::id).order(trees::id.asc()).load(conn)
+    trees::table
+        .select(trees::id)
+        .order(trees::id.asc())
+        .load(conn)
 }
 
 /// Inserts or overwrites by slug; returns the id.
 pub fn upsert(conn: &mut Conn, new: &NewTree<'_>, now: i64) -> QueryResult<i32> {
     match find_by_slug(conn, new.slug)? {
         Some(existing) => {
-            diesel::update(trees::table.find(existing.id)).set(new).execute(conn)?;
+            diesel::update(trees::table.find(existing.id))
+                .set(new)
+                .execute(conn)?;
             Ok(existing.id)
         }
         None => diesel::insert_into(trees::table)
@@ -120,14 +136,33 @@ pub struct Walk {
 
 /// The walk with this key.
 pub fn find_walk(conn: &mut Conn, key: &str) -> QueryResult<Option<Walk>> {
-    tree_walks::table.filter(tree_walks::walk_key.eq(key)).select(Walk::as_select()).first(conn).optional()
+    tree_walks::table
+        .filter(tree_walks::walk_key.eq(key))
+        .select(Walk::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Records that a walk is at `node` after `steps` answers (starting it if new).
-pub fn record_step(conn: &mut Conn, key: &str, tree_id: i32, node: &str, steps: i32, now: i64) -> QueryResult<()> {
-    let updated = diesel::update(tree_walks::table.filter(tree_walks::walk_key.eq(key)).filter(tree_walks::outcome.is_null()))
-        .set((tree_walks::last_node.eq(node), tree_walks::steps.eq(steps), tree_walks::updated_at.eq(now)))
-        .execute(conn)?;
+pub fn record_step(
+    conn: &mut Conn,
+    key: &str,
+    tree_id: i32,
+    node: &str,
+    steps: i32,
+    now: i64,
+) -> QueryResult<()> {
+    let updated = diesel::update(
+        tree_walks::table
+            .filter(tree_walks::walk_key.eq(key))
+            .filter(tree_walks::outcome.is_null()),
+    )
+    .set((
+        tree_walks::last_node.eq(node),
+        tree_walks::steps.eq(steps),
+        tree_walks::updated_at.eq(now),
+    ))
+    .execute(conn)?;
     if updated == 0 && find_walk(conn, key)?.is_none() {
         diesel::insert_into(tree_walks::table)
             .values((
@@ -144,11 +179,27 @@ pub fn record_step(conn: &mut Conn, key: &str, tree_id: i32, node: &str, steps: 
 }
 
 /// Records how a walk ended (`resolved` or `escalated`) at `node`.
-pub fn record_outcome(conn: &mut Conn, key: &str, tree_id: i32, node: &str, steps: i32, outcome: &str, now: i64) -> QueryResult<()> {
+pub fn record_outcome(
+    conn: &mut Conn,
+    key: &str,
+    tree_id: i32,
+    node: &str,
+    steps: i32,
+    outcome: &str,
+    now: i64,
+) -> QueryResult<()> {
     record_step(conn, key, tree_id, node, steps, now)?;
-    diesel::update(tree_walks::table.filter(tree_walks::walk_key.eq(key)).filter(tree_walks::outcome.is_null()))
-        .set((tree_walks::outcome.eq(outcome), tree_walks::last_node.eq(node), tree_walks::updated_at.eq(now)))
-        .execute(conn)?;
+    diesel::update(
+        tree_walks::table
+            .filter(tree_walks::walk_key.eq(key))
+            .filter(tree_walks::outcome.is_null()),
+    )
+    .set((
+        tree_walks::outcome.eq(outcome),
+        tree_walks::last_node.eq(node),
+        tree_walks::updated_at.eq(now),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -171,17 +222,33 @@ pub struct TreeStats {
 pub fn stats(conn: &mut Conn, tree_id: i32, now: i64) -> QueryResult<TreeStats> {
     let all = tree_walks::table.filter(tree_walks::tree_id.eq(tree_id));
     let starts = all.count().get_result(conn)?;
-    let resolved = all.filter(tree_walks::outcome.eq("resolved")).count().get_result(conn)?;
-    let escalated = all.filter(tree_walks::outcome.eq("escalated")).count().get_result(conn)?;
+    let resolved = all
+        .filter(tree_walks::outcome.eq("resolved"))
+        .count()
+        .get_result(conn)?;
+    let escalated = all
+        .filter(tree_walks::outcome.eq("escalated"))
+        .count()
+        .get_result(conn)?;
     let stale = now - ABANDONED_AFTER_SECS;
-    let abandoned_q = all.filter(tree_walks::outcome.is_null()).filter(tree_walks::updated_at.lt(stale));
+    let abandoned_q = all
+        .filter(tree_walks::outcome.is_null())
+        .filter(tree_walks::updated_at.lt(stale));
     let abandoned = abandoned_q.count().get_result(conn)?;
     let stops: Vec<(String, i64)> = abandoned_q
         .group_by(tree_walks::last_node)
         .select((tree_walks::last_node, diesel::dsl::count_star()))
         .load(conn)?;
-    let top_stop = stops.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
-    Ok(TreeStats { starts, resolved, escalated, abandoned, top_stop })
+    let top_stop = stops
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+    Ok(TreeStats {
+        starts,
+        resolved,
+        escalated,
+        abandoned,
+        top_stop,
+    })
 }
 
 /// Resolved counts for every tree: `(tree_id, resolved)`.

@@ -63,36 +63,68 @@ pub struct NewUser<'a> {
 
 /// Inserts a user; `Ok(None)` when the username (any case) is taken.
 pub fn create(conn: &mut Conn, new: &NewUser<'_>) -> QueryResult<Option<User>> {
-    match diesel::insert_into(users::table).values(new).returning(User::as_returning()).get_result(conn) {
+    match diesel::insert_into(users::table)
+        .values(new)
+        .returning(User::as_returning())
+        .get_result(conn)
+    {
         Ok(user) => Ok(Some(user)),
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(None),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(None),
         Err(e) => Err(e),
     }
 }
 
 /// The user with this unique key.
 pub fn find_by_key(conn: &mut Conn, key: &str) -> QueryResult<Option<User>> {
-    users::table.filter(users::username_key.eq(key)).select(User::as_select()).first(conn).optional()
+    users::table
+        .filter(users::username_key.eq(key))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The user with this id.
 pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<User>> {
-    users::table.find(id).select(User::as_select()).first(conn).optional()
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Whether any admin exists.
 pub fn admin_exists(conn: &mut Conn) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(users::table.filter(users::role.eq("admin")))).get_result(conn)
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::role.eq("admin")),
+    ))
+    .get_result(conn)
 }
 
 /// Users whose name contains `search` (case-insensitive), newest first, with paging.
 pub fn search(conn: &mut Conn, search: &str, limit: i64, offset: i64) -> QueryResult<Vec<User>> {
-    let mut query = users::table.select(User::as_select()).order(users::id.desc()).limit(limit).offset(offset).into_boxed();
+    let mut query = users::table
+        .select(User::as_select())
+        .order(users::id.desc())
+        .limit(limit)
+        .offset(offset)
+        .into_boxed();
     let needle = search.trim().to_lowercase();
     if !needle.is_empty() {
-        let pattern = format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = format!(
+            "%{}%",
+            needle
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
         query = query.filter(
-            users::username_key.like(pattern.clone()).escape('\\').or(users::display_name.like(pattern).escape('\\')),
+            users::username_key
+                .like(pattern.clone())
+                .escape('\\')
+                .or(users::display_name.like(pattern).escape('\\')),
         );
     }
     query.load(conn)
@@ -100,24 +132,33 @@ pub fn search(conn: &mut Conn, search: &str, limit: i64, offset: i64) -> QueryRe
 
 /// Sets the role.
 pub fn set_role(conn: &mut Conn, id: i32, role: &str, now: i64) -> QueryResult<usize> {
-    diesel::update(users::table.find(id)).set((users::role.eq(role), users::updated_at.eq(now))).execute(conn)
+    diesel::update(users::table.find(id))
+        .set((users::role.eq(role), users::updated_at.eq(now)))
+        .execute(conn)
 }
 
 /// Suspends (`Some(now)`) or unsuspends (`None`).
 pub fn set_suspended(conn: &mut Conn, id: i32, at: Option<i64>, now: i64) -> QueryResult<usize> {
-    diesel::update(users::table.find(id)).set((users::suspended_at.eq(at), users::updated_at.eq(now))).execute(conn)
+    diesel::update(users::table.find(id))
+        .set((users::suspended_at.eq(at), users::updated_at.eq(now)))
+        .execute(conn)
 }
 
 /// Replaces the password hash.
 pub fn set_password_hash(conn: &mut Conn, id: i32, hash: &str, now: i64) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set((users::password_hash.eq(Some(hash)), users::updated_at.eq(now)))
+        .set((
+            users::password_hash.eq(Some(hash)),
+            users::updated_at.eq(now),
+        ))
         .execute(conn)
 }
 
 /// Replaces the display name.
 pub fn set_display_name(conn: &mut Conn, id: i32, name: &str, now: i64) -> QueryResult<usize> {
-    diesel::update(users::table.find(id)).set((users::display_name.eq(name), users::updated_at.eq(now))).execute(conn)
+    diesel::update(users::table.find(id))
+        .set((users::display_name.eq(name), users::updated_at.eq(now)))
+        .execute(conn)
 }
 
 /// Several users by id (for showing authors next to posts).
@@ -125,5 +166,8 @@ pub fn find_many(conn: &mut Conn, ids: &[i32]) -> QueryResult<Vec<User>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    users::table.filter(users::id.eq_any(ids)).select(User::as_select()).load(conn)
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)
 }

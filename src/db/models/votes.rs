@@ -18,7 +18,14 @@ pub fn current(conn: &mut Conn, user_id: i32, post_kind: &str, post_id: i32) -> 
 }
 
 /// Sets the vote (`-1`, `0` to remove, `1`); returns the change to the score.
-pub fn set(conn: &mut Conn, user_id: i32, post_kind: &str, post_id: i32, value: i32, now: i64) -> QueryResult<i32> {
+pub fn set(
+    conn: &mut Conn,
+    user_id: i32,
+    post_kind: &str,
+    post_id: i32,
+    value: i32,
+    now: i64,
+) -> QueryResult<i32> {
     let old = current(conn, user_id, post_kind, post_id)?;
     let mine = votes::table
         .filter(votes::user_id.eq(user_id))
@@ -41,14 +48,21 @@ pub fn set(conn: &mut Conn, user_id: i32, post_kind: &str, post_id: i32, value: 
                 .execute(conn)?;
         }
         (_, v) => {
-            diesel::update(mine).set((votes::value.eq(v), votes::created_at.eq(now))).execute(conn)?;
+            diesel::update(mine)
+                .set((votes::value.eq(v), votes::created_at.eq(now)))
+                .execute(conn)?;
         }
     }
     Ok(value - old)
 }
 
 /// A user's votes on several posts of one kind: `(post_id, value)`.
-pub fn for_posts(conn: &mut Conn, user_id: i32, post_kind: &str, ids: &[i32]) -> QueryResult<Vec<(i32, i32)>> {
+pub fn for_posts(
+    conn: &mut Conn,
+    user_id: i32,
+    post_kind: &str,
+    ids: &[i32],
+) -> QueryResult<Vec<(i32, i32)>> {
     votes::table
         .filter(votes::user_id.eq(user_id))
         .filter(votes::post_kind.eq(post_kind))

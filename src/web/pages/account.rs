@@ -86,9 +86,16 @@ fn anon_form(
 
 /// Trims a display name, drops control characters and caps the length.
 fn clean_display_name(input: &str) -> Result<String, String> {
-    let cleaned: String = input.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string();
+    let cleaned: String = input
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_string();
     if cleaned.chars().count() > DISPLAY_NAME_MAX {
-        return Err(format!("Display names can have at most {DISPLAY_NAME_MAX} characters."));
+        return Err(format!(
+            "Display names can have at most {DISPLAY_NAME_MAX} characters."
+        ));
     }
     Ok(cleaned)
 }
@@ -96,8 +103,12 @@ fn clean_display_name(input: &str) -> Result<String, String> {
 /// Validates registration fields: the username and the password errors.
 fn validate_registration(form: &RegisterForm) -> Result<(username::Username, String), Vec<String>> {
     let mut errors = Vec::new();
-    let name = username::validate(&form.username).map_err(|e| errors.push(e)).ok();
-    let display = clean_display_name(&form.display_name).map_err(|e| errors.push(e)).ok();
+    let name = username::validate(&form.username)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let display = clean_display_name(&form.display_name)
+        .map_err(|e| errors.push(e))
+        .ok();
     if let Err(e) = password::check_policy(&form.password, &form.username) {
         errors.push(e);
     } else if form.password != form.password_confirm {
@@ -110,16 +121,28 @@ fn validate_registration(form: &RegisterForm) -> Result<(username::Username, Str
 }
 
 /// Starts a session for `user_id` and redirects to `next` with the cookie set.
-async fn sign_in_and_redirect(state: &web::Data<AppState>, user_id: i32, next: &str) -> AppResult<HttpResponse> {
-    let (token, _) = with_db(state, move |conn| accounts::start_session(conn, user_id, unix_now())).await?;
+async fn sign_in_and_redirect(
+    state: &web::Data<AppState>,
+    user_id: i32,
+    next: &str,
+) -> AppResult<HttpResponse> {
+    let (token, _) = with_db(state, move |conn| {
+        accounts::start_session(conn, user_id, unix_now())
+    })
+    .await?;
     let mut response = see_other(&safe_next(next));
-    response.add_cookie(&session_cookie(&token, is_https(state))).map_err(AppError::internal)?;
+    response
+        .add_cookie(&session_cookie(&token, is_https(state)))
+        .map_err(AppError::internal)?;
     Ok(response)
 }
 
 /// Runs argon2 on the blocking pool.
 async fn hash_password(password: String) -> AppResult<String> {
-    web::block(move || password::hash(&password)).await.map_err(AppError::internal)?.map_err(AppError::Internal)
+    web::block(move || password::hash(&password))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::Internal)
 }
 
 /// GET /register
@@ -127,7 +150,13 @@ pub async fn get_register(state: web::Data<AppState>, visitor: Visitor) -> AppRe
     if visitor.user.is_some() {
         return Ok(see_other("/account"));
     }
-    anon_form(&state, &visitor, StatusCode::OK, "account/register.html", &AuthPage::default())
+    anon_form(
+        &state,
+        &visitor,
+        StatusCode::OK,
+        "account/register.html",
+        &AuthPage::default(),
+    )
 }
 
 /// POST /register
@@ -137,13 +166,26 @@ pub async fn post_register(
     form: web::Form<RegisterForm>,
 ) -> AppResult<HttpResponse> {
     visitor.verify_csrf(&form.csrf)?;
-    state.limiter.hit(&format!("register:{}", visitor.ip), rules::REGISTER_PER_IP).map_err(AppError::TooManyRequests)?;
-    let mut page = AuthPage { username: form.username.clone(), display_name: form.display_name.clone(), ..Default::default() };
+    state
+        .limiter
+        .hit(&format!("register:{}", visitor.ip), rules::REGISTER_PER_IP)
+        .map_err(AppError::TooManyRequests)?;
+    let mut page = AuthPage {
+        username: form.username.clone(),
+        display_name: form.display_name.clone(),
+        ..Default::default()
+    };
     let (name, display) = match validate_registration(&form) {
         Ok(valid) => valid,
         Err(errors) => {
             page.errors = errors;
-            return anon_form(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "account/register.html", &page);
+            return anon_form(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "account/register.html",
+                &page,
+            );
         }
     };
     let hash = hash_password(form.password.clone()).await?;
@@ -154,58 +196,130 @@ pub async fn post_register(
     match created {
         Some(user) => sign_in_and_redirect(&state, user.id, "/").await,
         None => {
-            page.errors.push(format!("The username {} is already taken (names are compared without case).", form.username.trim()));
-            anon_form(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "account/register.html", &page)
+            page.errors.push(format!(
+                "The username {} is already taken (names are compared without case).",
+                form.username.trim()
+            ));
+            anon_form(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "account/register.html",
+                &page,
+            )
         }
     }
 }
 
 /// GET /login?next=…
-pub async fn get_login(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get_login(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
     let next = safe_next(param(&params, "next").unwrap_or("/"));
     if visitor.user.is_some() {
         return Ok(see_other(&next));
     }
-    anon_form(&state, &visitor, StatusCode::OK, "account/login.html", &AuthPage { next, ..Default::default() })
+    anon_form(
+        &state,
+        &visitor,
+        StatusCode::OK,
+        "account/login.html",
+        &AuthPage {
+            next,
+            ..Default::default()
+        },
+    )
 }
 
 /// POST /login
-pub async fn post_login(state: web::Data<AppState>, visitor: Visitor, form: web::Form<LoginForm>) -> AppResult<HttpResponse> {
+pub async fn post_login(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: web::Form<LoginForm>,
+) -> AppResult<HttpResponse> {
     visitor.verify_csrf(&form.csrf)?;
     let key = username::key_of(&form.username);
     let account_key = format!("login-failures:{key}");
-    state.limiter.hit(&format!("login:{}", visitor.ip), rules::LOGIN_PER_IP).map_err(AppError::TooManyRequests)?;
-    state.limiter.check(&account_key, rules::LOGIN_FAILURES_PER_ACCOUNT).map_err(AppError::TooManyRequests)?;
-    let mut page = AuthPage { username: form.username.clone(), next: safe_next(&form.next), ..Default::default() };
+    state
+        .limiter
+        .hit(&format!("login:{}", visitor.ip), rules::LOGIN_PER_IP)
+        .map_err(AppError::TooManyRequests)?;
+    state
+        .limiter
+        .check(&account_key, rules::LOGIN_FAILURES_PER_ACCOUNT)
+        .map_err(AppError::TooManyRequests)?;
+    let mut page = AuthPage {
+        username: form.username.clone(),
+        next: safe_next(&form.next),
+        ..Default::default()
+    };
     if form.password.len() > password::MAX_BYTES {
-        page.errors.push("Unknown username or wrong password.".into());
-        return anon_form(&state, &visitor, StatusCode::UNAUTHORIZED, "account/login.html", &page);
+        page.errors
+            .push("Unknown username or wrong password.".into());
+        return anon_form(
+            &state,
+            &visitor,
+            StatusCode::UNAUTHORIZED,
+            "account/login.html",
+            &page,
+        );
     }
     let lookup_key = key.clone();
-    let user = with_db(&state, move |conn| Ok(users::find_by_key(conn, &lookup_key)?)).await?;
+    let user = with_db(&state, move |conn| {
+        Ok(users::find_by_key(conn, &lookup_key)?)
+    })
+    .await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let typed = form.password.clone();
-    let ok = web::block(move || password::verify(&typed, stored.as_deref())).await.map_err(AppError::internal)?;
+    let ok = web::block(move || password::verify(&typed, stored.as_deref()))
+        .await
+        .map_err(AppError::internal)?;
     let user = match (ok, user) {
         (true, Some(user)) => user,
         _ => {
-            let _ = state.limiter.hit(&account_key, rules::LOGIN_FAILURES_PER_ACCOUNT);
-            page.errors.push("Unknown username or wrong password.".into());
-            return anon_form(&state, &visitor, StatusCode::UNAUTHORIZED, "account/login.html", &page);
+            let _ = state
+                .limiter
+                .hit(&account_key, rules::LOGIN_FAILURES_PER_ACCOUNT);
+            page.errors
+                .push("Unknown username or wrong password.".into());
+            return anon_form(
+                &state,
+                &visitor,
+                StatusCode::UNAUTHORIZED,
+                "account/login.html",
+                &page,
+            );
         }
     };
     if user.is_suspended() {
-        page.errors.push("This account is suspended. Contact the site's staff if you think this is a mistake.".into());
-        return anon_form(&state, &visitor, StatusCode::FORBIDDEN, "account/login.html", &page);
+        page.errors.push(
+            "This account is suspended. Contact the site's staff if you think this is a mistake."
+                .into(),
+        );
+        return anon_form(
+            &state,
+            &visitor,
+            StatusCode::FORBIDDEN,
+            "account/login.html",
+            &page,
+        );
     }
     state.limiter.clear(&account_key);
     sign_in_and_redirect(&state, user.id, &page.next).await
 }
 
 /// POST /logout
-pub async fn post_logout(state: web::Data<AppState>, visitor: Visitor, form: web::Form<CsrfForm>) -> AppResult<HttpResponse> {
-    let Some(user) = visitor.user.clone() else { return Ok(see_other("/")) };
+pub async fn post_logout(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: web::Form<CsrfForm>,
+) -> AppResult<HttpResponse> {
+    let Some(user) = visitor.user.clone() else {
+        return Ok(see_other("/"));
+    };
     visitor.verify_csrf(&form.csrf)?;
     with_db(&state, move |conn| {
         crate::db::models::sessions::delete(conn, user.session_id)?;
@@ -213,7 +327,9 @@ pub async fn post_logout(state: web::Data<AppState>, visitor: Visitor, form: web
     })
     .await?;
     let mut response = see_other("/");
-    response.add_cookie(&session_removal_cookie()).map_err(AppError::internal)?;
+    response
+        .add_cookie(&session_removal_cookie())
+        .map_err(AppError::internal)?;
     Ok(response)
 }
 
@@ -231,7 +347,10 @@ struct AccountPage {
 async fn account_page(state: &web::Data<AppState>, visitor: &Visitor) -> AppResult<AccountPage> {
     let user = visitor.require_user()?;
     let id = user.id;
-    let row = with_db(state, move |conn| users::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))).await?;
+    let row = with_db(state, move |conn| {
+        users::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))
+    })
+    .await?;
     Ok(AccountPage {
         username: row.username.clone(),
         display_name: row.display_name.clone(),
@@ -241,7 +360,11 @@ async fn account_page(state: &web::Data<AppState>, visitor: &Visitor) -> AppResu
 }
 
 /// GET /account
-pub async fn get_account(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get_account(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let mut page = account_page(&state, &visitor).await?;
     let params = query_params(req.query_string());
     page.saved = match param(&params, "saved") {
@@ -271,7 +394,11 @@ pub async fn post_account_profile(
     visitor.verify_csrf(&form.csrf)?;
     match clean_display_name(&form.display_name) {
         Ok(name) => {
-            let name = if name.is_empty() { user.username.clone() } else { name };
+            let name = if name.is_empty() {
+                user.username.clone()
+            } else {
+                name
+            };
             with_db(&state, move |conn| {
                 users::set_display_name(conn, user.id, &name, unix_now())?;
                 Ok(())
@@ -283,7 +410,13 @@ pub async fn post_account_profile(
             let mut page = account_page(&state, &visitor).await?;
             page.display_name = form.display_name.clone();
             page.profile_errors.push(e);
-            render_status(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "account/settings.html", &page)
+            render_status(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "account/settings.html",
+                &page,
+            )
         }
     }
 }
@@ -309,12 +442,23 @@ pub async fn post_account_password(
 ) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
-    state.limiter.hit(&format!("password-change:{}", user.id), rules::LOGIN_FAILURES_PER_ACCOUNT).map_err(AppError::TooManyRequests)?;
+    state
+        .limiter
+        .hit(
+            &format!("password-change:{}", user.id),
+            rules::LOGIN_FAILURES_PER_ACCOUNT,
+        )
+        .map_err(AppError::TooManyRequests)?;
     let id = user.id;
-    let row = with_db(&state, move |conn| users::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))).await?;
+    let row = with_db(&state, move |conn| {
+        users::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))
+    })
+    .await?;
     let current = form.current.clone();
     let stored = row.password_hash.clone();
-    let current_ok = web::block(move || password::verify(&current, stored.as_deref())).await.map_err(AppError::internal)?;
+    let current_ok = web::block(move || password::verify(&current, stored.as_deref()))
+        .await
+        .map_err(AppError::internal)?;
     let mut errors = Vec::new();
     if !current_ok {
         errors.push("Your current password is not right.".into());
@@ -327,10 +471,19 @@ pub async fn post_account_password(
     if !errors.is_empty() {
         let mut page = account_page(&state, &visitor).await?;
         page.password_errors = errors;
-        return render_status(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "account/settings.html", &page);
+        return render_status(
+            &state,
+            &visitor,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "account/settings.html",
+            &page,
+        );
     }
     let hash = hash_password(form.password.clone()).await?;
-    with_db(&state, move |conn| accounts::change_password(conn, id, &hash, Some(user.session_id), unix_now())).await?;
+    with_db(&state, move |conn| {
+        accounts::change_password(conn, id, &hash, Some(user.session_id), unix_now())
+    })
+    .await?;
     Ok(see_other("/account?saved=password"))
 }
 
@@ -340,16 +493,31 @@ async fn require_setup_token(state: &web::Data<AppState>, token: &str) -> AppRes
     if with_db(state, move |conn| accounts::setup_token_valid(conn, &check)).await? {
         Ok(())
     } else {
-        Err(AppError::NotFound("This setup link is not valid (it may have been used already).".into()))
+        Err(AppError::NotFound(
+            "This setup link is not valid (it may have been used already).".into(),
+        ))
     }
 }
 
 /// GET /setup/{token}: create the first admin (only while none exists).
-pub async fn get_setup(state: web::Data<AppState>, visitor: Visitor, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn get_setup(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let token = path.into_inner();
     require_setup_token(&state, &token).await?;
-    let page = AuthPage { action: format!("/setup/{token}"), ..Default::default() };
-    anon_form(&state, &visitor, StatusCode::OK, "account/setup.html", &page)
+    let page = AuthPage {
+        action: format!("/setup/{token}"),
+        ..Default::default()
+    };
+    anon_form(
+        &state,
+        &visitor,
+        StatusCode::OK,
+        "account/setup.html",
+        &page,
+    )
 }
 
 /// POST /setup/{token}
@@ -372,17 +540,31 @@ pub async fn post_setup(
         Ok(valid) => valid,
         Err(errors) => {
             page.errors = errors;
-            return anon_form(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "account/setup.html", &page);
+            return anon_form(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "account/setup.html",
+                &page,
+            );
         }
     };
     let hash = hash_password(form.password.clone()).await?;
-    let created =
-        with_db(&state, move |conn| accounts::complete_setup(conn, &token, &name, &display, &hash, unix_now())).await?;
+    let created = with_db(&state, move |conn| {
+        accounts::complete_setup(conn, &token, &name, &display, &hash, unix_now())
+    })
+    .await?;
     match created {
         Some(user) => sign_in_and_redirect(&state, user.id, "/").await,
         None => {
             page.errors.push("That username is taken.".into());
-            anon_form(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "account/setup.html", &page)
+            anon_form(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "account/setup.html",
+                &page,
+            )
         }
     }
 }

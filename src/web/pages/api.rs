@@ -21,9 +21,16 @@ struct SuggestResponse {
 /// GET /api/suggest?q=…: up to 6 similar questions, articles and steps.
 pub async fn get_suggest(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
-    let query: String = param(&params, "q").unwrap_or("").chars().take(200).collect();
+    let query: String = param(&params, "q")
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
     let results = similar(&state, &query, 6).await?;
-    Ok(json_response(StatusCode::OK, &SuggestResponse { query, results }))
+    Ok(json_response(
+        StatusCode::OK,
+        &SuggestResponse { query, results },
+    ))
 }
 
 /// Fields of a preview request.
@@ -41,11 +48,16 @@ struct PreviewResponse {
 }
 
 /// POST /api/preview: the body rendered exactly as it will be posted.
-pub async fn post_preview(visitor: Visitor, form: web::Form<PreviewForm>) -> AppResult<HttpResponse> {
+pub async fn post_preview(
+    visitor: Visitor,
+    form: web::Form<PreviewForm>,
+) -> AppResult<HttpResponse> {
     visitor.require_user()?;
     visitor.verify_csrf(&form.csrf)?;
     if form.body.chars().count() > BODY_MAX {
-        return Err(AppError::BadRequest(format!("The text can have at most {BODY_MAX} characters.")));
+        return Err(AppError::BadRequest(format!(
+            "The text can have at most {BODY_MAX} characters."
+        )));
     }
     let html = crate::markdown::render_post(&form.body).html;
     Ok(json_response(StatusCode::OK, &PreviewResponse { html }))

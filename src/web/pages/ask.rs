@@ -30,7 +30,11 @@ pub struct Suggestion {
 }
 
 /// Up to `limit` documents similar to `text` (any kind), best first.
-pub async fn similar(state: &web::Data<AppState>, text: &str, limit: usize) -> AppResult<Vec<Suggestion>> {
+pub async fn similar(
+    state: &web::Data<AppState>,
+    text: &str,
+    limit: usize,
+) -> AppResult<Vec<Suggestion>> {
     let text: String = text.chars().take(200).collect();
     if text.trim().chars().count() < 3 {
         return Ok(Vec::new());
@@ -39,14 +43,24 @@ pub async fn similar(state: &web::Data<AppState>, text: &str, limit: usize) -> A
     let results = web::block(move || {
         // Trailing space: whole words only, no prefix guessing.
         let query = format!("{} ", text.trim());
-        search.search(&SearchRequest { text: &query, kind: None, limit, offset: 0 })
+        search.search(&SearchRequest {
+            text: &query,
+            kind: None,
+            limit,
+            offset: 0,
+        })
     })
     .await
     .map_err(AppError::internal)??;
     Ok(results
         .hits
         .into_iter()
-        .map(|h| Suggestion { title_html: h.title_html, url: h.url, kind_label: kind_label(&h.kind), solved: h.solved })
+        .map(|h| Suggestion {
+            title_html: h.title_html,
+            url: h.url,
+            kind_label: kind_label(&h.kind),
+            solved: h.solved,
+        })
         .collect())
 }
 
@@ -72,7 +86,12 @@ struct Limits {
 }
 
 fn limits() -> Limits {
-    Limits { title_min: questions::TITLE_MIN, title_max: questions::TITLE_MAX, body_max: questions::BODY_MAX, tags_max: questions::TAGS_MAX }
+    Limits {
+        title_min: questions::TITLE_MIN,
+        title_max: questions::TITLE_MAX,
+        body_max: questions::BODY_MAX,
+        tags_max: questions::TAGS_MAX,
+    }
 }
 
 fn new_submit_key() -> AppResult<String> {
@@ -80,10 +99,20 @@ fn new_submit_key() -> AppResult<String> {
 }
 
 /// GET /questions/ask?title=…&body=…&tags=…
-pub async fn get_ask(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get_ask(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     visitor.require_user()?;
     let params = query_params(req.query_string());
-    let take = |key: &str, max: usize| param(&params, key).unwrap_or("").chars().take(max).collect::<String>();
+    let take = |key: &str, max: usize| {
+        param(&params, key)
+            .unwrap_or("")
+            .chars()
+            .take(max)
+            .collect::<String>()
+    };
     let page = AskPage {
         title: take("title", questions::TITLE_MAX * 2),
         body: take("body", questions::BODY_MAX),
@@ -115,21 +144,37 @@ pub struct AskForm {
 
 /// Applies the posting limit of `rule` to `user` (tighter for new accounts;
 /// none for staff).
-pub fn check_post_limit(state: &AppState, user: &CurrentUser, what: &str, rule: (Rule, Rule)) -> AppResult<()> {
+pub fn check_post_limit(
+    state: &AppState,
+    user: &CurrentUser,
+    what: &str,
+    rule: (Rule, Rule),
+) -> AppResult<()> {
     if user.role.is_staff() {
         return Ok(()); // staff post on behalf of the site
     }
     let is_new = unix_now() - user.created_at < rules::NEW_ACCOUNT_SECS;
     let chosen = if is_new { rule.0 } else { rule.1 };
-    state.limiter.hit(&format!("{what}:{}", user.id), chosen).map_err(AppError::TooManyRequests)
+    state
+        .limiter
+        .hit(&format!("{what}:{}", user.id), chosen)
+        .map_err(AppError::TooManyRequests)
 }
 
 /// POST /questions/ask: preview (with similar questions) or post.
-pub async fn post_ask(state: web::Data<AppState>, visitor: Visitor, form: web::Form<AskForm>) -> AppResult<HttpResponse> {
+pub async fn post_ask(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: web::Form<AskForm>,
+) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
     let form = form.into_inner();
-    let submit_key = if form.submit_key.len() == 64 { form.submit_key.clone() } else { new_submit_key()? };
+    let submit_key = if form.submit_key.len() == 64 {
+        form.submit_key.clone()
+    } else {
+        new_submit_key()?
+    };
     let mut page = AskPage {
         title: form.title.clone(),
         body: form.body.clone(),
@@ -151,15 +196,33 @@ pub async fn post_ask(state: web::Data<AppState>, visitor: Visitor, form: web::F
         Ok(draft) => draft,
         Err(errors) => {
             page.errors = errors;
-            return render_status(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "questions/ask.html", &page);
+            return render_status(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "questions/ask.html",
+                &page,
+            );
         }
     };
     if let Err(e) = check_post_limit(&state, &user, "ask", rules::ASK) {
         page.errors.push(e.public_message());
-        return render_status(&state, &visitor, StatusCode::TOO_MANY_REQUESTS, "questions/ask.html", &page);
+        return render_status(
+            &state,
+            &visitor,
+            StatusCode::TOO_MANY_REQUESTS,
+            "questions/ask.html",
+            &page,
+        );
     }
-    let actor = Actor { id: user.id, role: user.role };
-    let question = with_db(&state, move |conn| questions::ask(conn, actor, &draft, Some(&submit_key), unix_now())).await?;
+    let actor = Actor {
+        id: user.id,
+        role: user.role,
+    };
+    let question = with_db(&state, move |conn| {
+        questions::ask(conn, actor, &draft, Some(&submit_key), unix_now())
+    })
+    .await?;
     state.indexer.notify();
     Ok(see_other(&question.path()))
 }

@@ -5,24 +5,32 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::app::AppState;
 use crate::db::models::{articles, manuals};
 use crate::error::{AppError, AppResult};
-use crate::web::views::{ArticlePage, ManualCard, ManualPage, ManualsPage};
 use crate::web::pages::feedback::FeedbackBox;
 use crate::web::session::Visitor;
+use crate::web::views::{ArticlePage, ManualCard, ManualPage, ManualsPage};
 use crate::web::{render, with_db};
 
 /// GET /docs
 pub async fn get_manuals(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
     let summaries = with_db(&state, |conn| Ok(manuals::list_with_counts(conn)?)).await?;
-    let view = ManualsPage { manuals: summaries.iter().map(ManualCard::from).collect() };
+    let view = ManualsPage {
+        manuals: summaries.iter().map(ManualCard::from).collect(),
+    };
     render(&state, &visitor, "docs/index.html", &view)
 }
 
 fn manual_not_found(slug: &str) -> AppError {
-    AppError::NotFound(format!("There is no manual called \u{201c}{slug}\u{201d}. Browse all manuals or search below."))
+    AppError::NotFound(format!(
+        "There is no manual called \u{201c}{slug}\u{201d}. Browse all manuals or search below."
+    ))
 }
 
 /// GET /docs/{manual}
-pub async fn get_manual(state: web::Data<AppState>, visitor: Visitor, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn get_manual(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
     let is_staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
     let view = with_db(&state, move |conn| {
@@ -35,7 +43,12 @@ pub async fn get_manual(state: web::Data<AppState>, visitor: Visitor, path: web:
 }
 
 /// GET /docs/{manual}/{article}: drafts only for staff.
-pub async fn get_article(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get_article(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let (manual_slug, article_slug) = path.into_inner();
     let is_staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
     let mut view = with_db(&state, move |conn| {
@@ -64,9 +77,17 @@ pub async fn get_article(state: web::Data<AppState>, visitor: Visitor, path: web
     let (visitor, cookie) = visitor.with_form_token(state.config.is_https())?;
     let html = crate::web::render_string(&state, Some(&visitor), "docs/article.html", &view)?;
     let hash = crate::content::content_hash(html.as_bytes());
-    let mut response = HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html);
+    let mut response = HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html);
     if let Some(cookie) = cookie {
         response.add_cookie(&cookie).map_err(AppError::internal)?;
     }
-    Ok(crate::web::conditional(&req, response, &hash, view.updated_unix, visitor.user.is_none()))
+    Ok(crate::web::conditional(
+        &req,
+        response,
+        &hash,
+        view.updated_unix,
+        visitor.user.is_none(),
+    ))
 }

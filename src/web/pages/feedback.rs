@@ -19,7 +19,10 @@ use crate::web::{param, see_other, with_db};
 /// Cookie identifying a browser for feedback (random; only its hash is stored).
 const VISITOR_COOKIE: &str = "sp_visitor";
 /// Feedback posts per address.
-const FEEDBACK_PER_IP: Rule = Rule { max: 30, window: std::time::Duration::from_secs(600) };
+const FEEDBACK_PER_IP: Rule = Rule {
+    max: 30,
+    window: std::time::Duration::from_secs(600),
+};
 /// Longest comment (characters).
 const COMMENT_MAX: usize = 1000;
 
@@ -49,7 +52,10 @@ impl FeedbackBox {
             Some("more") => "more",
             _ => "ask",
         };
-        let back_params: Vec<(String, String)> = params.into_iter().filter(|(k, _)| k != "feedback" && k != "fb").collect();
+        let back_params: Vec<(String, String)> = params
+            .into_iter()
+            .filter(|(k, _)| k != "feedback" && k != "fb")
+            .collect();
         let mut back = req.path().to_string();
         if !back_params.is_empty() {
             let mut query = form_urlencoded::Serializer::new(String::new());
@@ -58,13 +64,26 @@ impl FeedbackBox {
             }
             back = format!("{back}?{}", query.finish());
         }
-        let fb = param(&crate::web::query_params(req.query_string()), "fb").and_then(|v| v.parse().ok()).unwrap_or(0);
-        FeedbackBox { kind, target, node: node.to_string(), back, state, fb }
+        let fb = param(&crate::web::query_params(req.query_string()), "fb")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        FeedbackBox {
+            kind,
+            target,
+            node: node.to_string(),
+            back,
+            state,
+            fb,
+        }
     }
 }
 
 fn visitor_key(req: &HttpRequest) -> (String, Option<String>) {
-    match req.cookie(VISITOR_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() == 64) {
+    match req
+        .cookie(VISITOR_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 64)
+    {
         Some(token) => (tokens::hash_token(&token), None),
         None => match tokens::random_token() {
             Ok(token) => (tokens::hash_token(&token), Some(token)),
@@ -97,9 +116,17 @@ pub struct VoteForm {
 }
 
 /// POST /feedback
-pub async fn post_feedback(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest, form: web::Form<VoteForm>) -> AppResult<HttpResponse> {
+pub async fn post_feedback(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+    form: web::Form<VoteForm>,
+) -> AppResult<HttpResponse> {
     visitor.verify_csrf(&form.csrf)?;
-    state.limiter.hit(&format!("feedback:{}", visitor.ip), FEEDBACK_PER_IP).map_err(AppError::TooManyRequests)?;
+    state
+        .limiter
+        .hit(&format!("feedback:{}", visitor.ip), FEEDBACK_PER_IP)
+        .map_err(AppError::TooManyRequests)?;
     let helpful = match form.helpful.as_str() {
         "yes" => true,
         "no" => false,
@@ -108,7 +135,11 @@ pub async fn post_feedback(state: web::Data<AppState>, visitor: Visitor, req: Ht
     let kind: &'static str = match form.kind.as_str() {
         "article" => "article",
         "step" => "step",
-        _ => return Err(AppError::BadRequest("Feedback is for articles and troubleshooting steps.".into())),
+        _ => {
+            return Err(AppError::BadRequest(
+                "Feedback is for articles and troubleshooting steps.".into(),
+            ))
+        }
     };
     let (key, new_token) = visitor_key(&req);
     let user_id = visitor.user.as_ref().map(|u| u.id);
@@ -121,18 +152,33 @@ pub async fn post_feedback(state: web::Data<AppState>, visitor: Visitor, req: Ht
                     .ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
             }
             _ => {
-                let row = trees::find(conn, target)?.ok_or_else(|| AppError::NotFound("There is no such troubleshooter.".into()))?;
-                let tree: Tree = serde_json::from_str(&row.definition).map_err(AppError::internal)?;
+                let row = trees::find(conn, target)?
+                    .ok_or_else(|| AppError::NotFound("There is no such troubleshooter.".into()))?;
+                let tree: Tree =
+                    serde_json::from_str(&row.definition).map_err(AppError::internal)?;
                 tree.node(&node)
                     .filter(|n| n.kind == NodeKind::Fix)
                     .ok_or_else(|| AppError::NotFound("There is no such step.".into()))?;
             }
         }
         let node = if kind == "step" { node } else { String::new() };
-        Ok(feedback::record(conn, kind, target, &node, &key, user_id, helpful, unix_now())?)
+        Ok(feedback::record(
+            conn,
+            kind,
+            target,
+            &node,
+            &key,
+            user_id,
+            helpful,
+            unix_now(),
+        )?)
     })
     .await?;
-    let location = if helpful { with_state(&form.back, "thanks", None) } else { with_state(&form.back, "more", Some(id)) };
+    let location = if helpful {
+        with_state(&form.back, "thanks", None)
+    } else {
+        with_state(&form.back, "more", Some(id))
+    };
     let mut response = see_other(&location);
     if let Some(token) = new_token {
         let cookie = Cookie::build(VISITOR_COOKIE, token)
@@ -157,18 +203,32 @@ pub struct CommentForm {
 }
 
 /// POST /feedback/{id}/comment: "what was missing?"
-pub async fn post_feedback_comment(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest, path: web::Path<i32>, form: web::Form<CommentForm>) -> AppResult<HttpResponse> {
+pub async fn post_feedback_comment(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+    path: web::Path<i32>,
+    form: web::Form<CommentForm>,
+) -> AppResult<HttpResponse> {
     visitor.verify_csrf(&form.csrf)?;
-    state.limiter.hit(&format!("feedback:{}", visitor.ip), FEEDBACK_PER_IP).map_err(AppError::TooManyRequests)?;
+    state
+        .limiter
+        .hit(&format!("feedback:{}", visitor.ip), FEEDBACK_PER_IP)
+        .map_err(AppError::TooManyRequests)?;
     let comment: String = form.comment.trim().chars().take(COMMENT_MAX).collect();
     if comment.is_empty() {
         return Ok(see_other(&with_state(&form.back, "thanks", None)));
     }
     let (key, _) = visitor_key(&req);
     let id = path.into_inner();
-    let saved = with_db(&state, move |conn| Ok(feedback::comment(conn, id, &key, &comment)?)).await?;
+    let saved = with_db(&state, move |conn| {
+        Ok(feedback::comment(conn, id, &key, &comment)?)
+    })
+    .await?;
     if !saved {
-        return Err(AppError::NotFound("That feedback is not yours to comment on (or it expired). Thank you anyway!".into()));
+        return Err(AppError::NotFound(
+            "That feedback is not yours to comment on (or it expired). Thank you anyway!".into(),
+        ));
     }
     Ok(see_other(&with_state(&form.back, "thanks", None)))
 }

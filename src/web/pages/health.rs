@@ -19,11 +19,17 @@ struct Health {
 /// GET /healthz: 200 when the database answers and the index can be searched.
 pub async fn get_health(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.db.clone();
-    let db_ok = web::block(move || pool.get().map(|mut c| crate::db::ping(&mut c)).unwrap_or(false))
+    let db_ok = web::block(move || {
+        pool.get()
+            .map(|mut c| crate::db::ping(&mut c))
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false);
+    let search = state.search.clone();
+    let index_ok = web::block(move || search.is_usable())
         .await
         .unwrap_or(false);
-    let search = state.search.clone();
-    let index_ok = web::block(move || search.is_usable()).await.unwrap_or(false);
     let index = match (index_ok, state.search.is_rebuilding()) {
         (false, _) => "unusable",
         (true, true) => "rebuilding",
@@ -37,6 +43,10 @@ pub async fn get_health(state: web::Data<AppState>) -> HttpResponse {
         documents: state.search.num_docs(),
         indexed_outbox_id: state.search.applied_id(),
     };
-    let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     json_response(status, &body)
 }

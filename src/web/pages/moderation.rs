@@ -32,14 +32,24 @@ pub struct ModerateForm {
 }
 
 /// POST /questions/{id}/moderate (staff)
-pub async fn post_moderate_question(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>, form: web::Form<ModerateForm>) -> AppResult<HttpResponse> {
+pub async fn post_moderate_question(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+    form: web::Form<ModerateForm>,
+) -> AppResult<HttpResponse> {
     visitor.verify_csrf(&form.csrf)?;
     let user = visitor.require_role(Role::Staff)?.clone();
     let id = path.into_inner();
     let action = match form.action.as_str() {
         "close" => Moderation::Close {
             reason: form.reason.clone(),
-            duplicate_of: form.duplicate_of.trim().trim_start_matches('#').parse::<i32>().ok(),
+            duplicate_of: form
+                .duplicate_of
+                .trim()
+                .trim_start_matches('#')
+                .parse::<i32>()
+                .ok(),
         },
         "reopen" => Moderation::Reopen,
         "lock" => Moderation::Lock(true),
@@ -50,10 +60,15 @@ pub async fn post_moderate_question(state: web::Data<AppState>, visitor: Visitor
         "restore" => Moderation::Restore,
         _ => return Err(AppError::BadRequest("Unknown moderation action.".into())),
     };
-    let who = Actor { id: user.id, role: user.role };
+    let who = Actor {
+        id: user.id,
+        role: user.role,
+    };
     let back = with_db(&state, move |conn| {
         questions::moderate_question(conn, who, id, &action, unix_now())?;
-        Ok(question_rows::find(conn, id)?.map(|q| q.path()).unwrap_or_else(|| "/questions".into()))
+        Ok(question_rows::find(conn, id)?
+            .map(|q| q.path())
+            .unwrap_or_else(|| "/questions".into()))
     })
     .await?;
     state.indexer.notify();
@@ -61,19 +76,33 @@ pub async fn post_moderate_question(state: web::Data<AppState>, visitor: Visitor
 }
 
 /// POST /answers/{id}/moderate (staff): delete or restore.
-pub async fn post_moderate_answer(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>, form: web::Form<ModerateForm>) -> AppResult<HttpResponse> {
+pub async fn post_moderate_answer(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+    form: web::Form<ModerateForm>,
+) -> AppResult<HttpResponse> {
     visitor.verify_csrf(&form.csrf)?;
     let user = visitor.require_role(Role::Staff)?.clone();
     let id = path.into_inner();
     let deleted = match form.action.as_str() {
         "delete" => true,
         "restore" => false,
-        _ => return Err(AppError::BadRequest("An answer can be deleted or restored.".into())),
+        _ => {
+            return Err(AppError::BadRequest(
+                "An answer can be deleted or restored.".into(),
+            ))
+        }
     };
-    let who = Actor { id: user.id, role: user.role };
+    let who = Actor {
+        id: user.id,
+        role: user.role,
+    };
     let back = with_db(&state, move |conn| {
         let question_id = questions::set_answer_deleted(conn, who, id, deleted, unix_now())?;
-        Ok(question_rows::find(conn, question_id)?.map(|q| format!("{}#answer-{id}", q.path())).unwrap_or_default())
+        Ok(question_rows::find(conn, question_id)?
+            .map(|q| format!("{}#answer-{id}", q.path()))
+            .unwrap_or_default())
     })
     .await?;
     state.indexer.notify();
@@ -97,20 +126,41 @@ pub struct FlagForm {
 }
 
 /// POST /flags: any signed-in user reports a post.
-pub async fn post_flag(state: web::Data<AppState>, visitor: Visitor, form: web::Form<FlagForm>) -> AppResult<HttpResponse> {
+pub async fn post_flag(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: web::Form<FlagForm>,
+) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
     let kind = match form.kind.as_str() {
         "question" => "question",
         "answer" => "answer",
-        _ => return Err(AppError::BadRequest("Only questions and answers can be flagged.".into())),
+        _ => {
+            return Err(AppError::BadRequest(
+                "Only questions and answers can be flagged.".into(),
+            ))
+        }
     };
     check_post_limit(&state, &user, "flag", rules::FLAG)?;
-    let who = Actor { id: user.id, role: user.role };
+    let who = Actor {
+        id: user.id,
+        role: user.role,
+    };
     let form = form.into_inner();
     let back = with_db(&state, move |conn| {
-        let question_id = questions::flag(conn, who, kind, form.post_id, &form.reason, &form.details, unix_now())?;
-        Ok(question_rows::find(conn, question_id)?.map(|q| format!("{}?flagged=1", q.path())).unwrap_or_default())
+        let question_id = questions::flag(
+            conn,
+            who,
+            kind,
+            form.post_id,
+            &form.reason,
+            &form.details,
+            unix_now(),
+        )?;
+        Ok(question_rows::find(conn, question_id)?
+            .map(|q| format!("{}?flagged=1", q.path()))
+            .unwrap_or_default())
     })
     .await?;
     Ok(see_other(&back))
@@ -138,7 +188,10 @@ pub async fn get_flags(state: web::Data<AppState>, visitor: Visitor) -> AppResul
     visitor.require_role(Role::Staff)?;
     let rows = with_db(&state, |conn| {
         let open = flags::open(conn, 200)?;
-        let reporters = users::find_many(conn, &open.iter().map(|f| f.reporter_id).collect::<Vec<_>>())?;
+        let reporters = users::find_many(
+            conn,
+            &open.iter().map(|f| f.reporter_id).collect::<Vec<_>>(),
+        )?;
         let mut rows = Vec::with_capacity(open.len());
         for f in open {
             let (url, excerpt) = match f.post_kind.as_str() {
@@ -149,7 +202,11 @@ pub async fn get_flags(state: web::Data<AppState>, visitor: Visitor) -> AppResul
                 _ => match answers::find(conn, f.post_id)? {
                     Some(a) => {
                         let q = question_rows::find(conn, a.question_id)?;
-                        (q.map(|q| format!("{}#answer-{}", q.path(), a.id)).unwrap_or_default(), a.body_text.chars().take(160).collect())
+                        (
+                            q.map(|q| format!("{}#answer-{}", q.path(), a.id))
+                                .unwrap_or_default(),
+                            a.body_text.chars().take(160).collect(),
+                        )
                     }
                     None => continue,
                 },
@@ -159,16 +216,28 @@ pub async fn get_flags(state: web::Data<AppState>, visitor: Visitor) -> AppResul
                 kind: f.post_kind.clone(),
                 url,
                 excerpt,
-                reason: FLAG_REASONS.iter().find(|(r, _)| *r == f.reason).map(|(_, l)| *l).unwrap_or("Other"),
+                reason: FLAG_REASONS
+                    .iter()
+                    .find(|(r, _)| *r == f.reason)
+                    .map(|(_, l)| *l)
+                    .unwrap_or("Other"),
                 details: f.details.clone(),
-                reporter: reporters.iter().find(|u| u.id == f.reporter_id).map(UserRef::from),
+                reporter: reporters
+                    .iter()
+                    .find(|u| u.id == f.reporter_id)
+                    .map(UserRef::from),
                 when: format_day(f.created_at),
             });
         }
         Ok(rows)
     })
     .await?;
-    render(&state, &visitor, "staff/flags.html", &FlagsPage { flags: rows })
+    render(
+        &state,
+        &visitor,
+        "staff/flags.html",
+        &FlagsPage { flags: rows },
+    )
 }
 
 /// Fields of the flag resolution form.
@@ -182,18 +251,32 @@ pub struct ResolveForm {
 }
 
 /// POST /staff/flags/{id}
-pub async fn post_flag_resolution(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>, form: web::Form<ResolveForm>) -> AppResult<HttpResponse> {
+pub async fn post_flag_resolution(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+    form: web::Form<ResolveForm>,
+) -> AppResult<HttpResponse> {
     visitor.verify_csrf(&form.csrf)?;
     let staff = visitor.require_role(Role::Staff)?.id;
     let status = match form.action.as_str() {
         "resolve" => "resolved",
         "dismiss" => "dismissed",
-        _ => return Err(AppError::BadRequest("A flag is resolved or dismissed.".into())),
+        _ => {
+            return Err(AppError::BadRequest(
+                "A flag is resolved or dismissed.".into(),
+            ))
+        }
     };
     let id = path.into_inner();
-    let done = with_db(&state, move |conn| Ok(flags::close(conn, id, status, staff, unix_now())?)).await?;
+    let done = with_db(&state, move |conn| {
+        Ok(flags::close(conn, id, status, staff, unix_now())?)
+    })
+    .await?;
     if !done {
-        return Err(AppError::NotFound("That flag is not open (someone may have handled it already).".into()));
+        return Err(AppError::NotFound(
+            "That flag is not open (someone may have handled it already).".into(),
+        ));
     }
     Ok(see_other("/staff/flags"))
 }

@@ -28,29 +28,45 @@ struct NotificationsPage {
 }
 
 /// GET /notifications: newest first; viewing marks them read.
-pub async fn get_notifications(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
+pub async fn get_notifications(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+) -> AppResult<HttpResponse> {
     let me = visitor.require_user()?.id;
     let items = with_db(&state, move |conn| {
         let list = notifications::recent(conn, me, 100)?;
-        let actors = users::find_many(conn, &list.iter().filter_map(|n| n.actor_id).collect::<Vec<_>>())?;
+        let actors = users::find_many(
+            conn,
+            &list.iter().filter_map(|n| n.actor_id).collect::<Vec<_>>(),
+        )?;
         let now = unix_now();
         let mut items = Vec::with_capacity(list.len());
         for n in &list {
-            let Some(q) = questions::find(conn, n.question_id)? else { continue };
+            let Some(q) = questions::find(conn, n.question_id)? else {
+                continue;
+            };
             let url = match n.answer_id {
                 Some(a) => format!("{}#answer-{a}", q.path()),
                 None => q.path(),
             };
             let text = match n.kind.as_str() {
                 NEW_ANSWER => format!("New answer on your question \u{201c}{}\u{201d}", q.title),
-                ANSWER_ACCEPTED => format!("Your answer on \u{201c}{}\u{201d} was accepted", q.title),
-                STAFF_ACCEPTED => format!("A staff member accepted an answer on your question \u{201c}{}\u{201d}", q.title),
+                ANSWER_ACCEPTED => {
+                    format!("Your answer on \u{201c}{}\u{201d} was accepted", q.title)
+                }
+                STAFF_ACCEPTED => format!(
+                    "A staff member accepted an answer on your question \u{201c}{}\u{201d}",
+                    q.title
+                ),
                 _ => format!("Activity on \u{201c}{}\u{201d}", q.title),
             };
             items.push(NotificationView {
                 text,
                 url,
-                actor: n.actor_id.and_then(|a| actors.iter().find(|u| u.id == a)).map(UserRef::from),
+                actor: n
+                    .actor_id
+                    .and_then(|a| actors.iter().find(|u| u.id == a))
+                    .map(UserRef::from),
                 unread: n.read_at.is_none(),
                 when: format_ago(now, n.created_at),
             });
@@ -63,5 +79,10 @@ pub async fn get_notifications(state: web::Data<AppState>, visitor: Visitor) -> 
     if let Some(user) = visitor.user.as_mut() {
         user.unread = 0;
     }
-    render(&state, &visitor, "questions/notifications.html", &NotificationsPage { items })
+    render(
+        &state,
+        &visitor,
+        "questions/notifications.html",
+        &NotificationsPage { items },
+    )
 }

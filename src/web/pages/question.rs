@@ -23,7 +23,10 @@ use crate::web::views::{TagLink, UserRef};
 use crate::web::{render, render_status, see_other, with_db};
 
 fn actor(user: &CurrentUser) -> Actor {
-    Actor { id: user.id, role: user.role }
+    Actor {
+        id: user.id,
+        role: user.role,
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -93,7 +96,9 @@ struct QuestionPage {
 }
 
 fn choices(list: &'static [(&'static str, &'static str)]) -> Vec<Choice> {
-    list.iter().map(|(value, label)| Choice { value, label }).collect()
+    list.iter()
+        .map(|(value, label)| Choice { value, label })
+        .collect()
 }
 
 /// Everything the page needs from the database.
@@ -106,7 +111,11 @@ struct Loaded {
     article_url: Option<String>,
 }
 
-async fn load(state: &web::Data<AppState>, id: i32, viewer: Option<&CurrentUser>) -> AppResult<Loaded> {
+async fn load(
+    state: &web::Data<AppState>,
+    id: i32,
+    viewer: Option<&CurrentUser>,
+) -> AppResult<Loaded> {
     let is_staff = viewer.is_some_and(|u| u.role.is_staff());
     let viewer_id = viewer.map(|u| u.id);
     with_db(state, move |conn| {
@@ -137,7 +146,14 @@ async fn load(state: &web::Data<AppState>, id: i32, viewer: Option<&CurrentUser>
                 .map(|x| format!("/docs/{}/{}", x.manual_slug, x.article.slug)),
             None => None,
         };
-        Ok(Loaded { question, answers, users, my_votes, duplicate, article_url })
+        Ok(Loaded {
+            question,
+            answers,
+            users,
+            my_votes,
+            duplicate,
+            article_url,
+        })
     })
     .await
 }
@@ -146,11 +162,24 @@ fn user_ref(users: &[users::User], id: i32) -> Option<UserRef> {
     users.iter().find(|u| u.id == id).map(UserRef::from)
 }
 
-fn build_page(loaded: &Loaded, viewer: Option<&CurrentUser>, answer_body: String, answer_errors: Vec<String>) -> AppResult<QuestionPage> {
+fn build_page(
+    loaded: &Loaded,
+    viewer: Option<&CurrentUser>,
+    answer_body: String,
+    answer_errors: Vec<String>,
+) -> AppResult<QuestionPage> {
     let q = &loaded.question;
     let is_staff = viewer.is_some_and(|u| u.role.is_staff());
-    let my_vote = |kind: &str, id: i32| loaded.my_votes.iter().find(|(k, p, _)| k == kind && *p == id).map(|(_, _, v)| *v).unwrap_or(0);
-    let can_edit = |author: i32| viewer.is_some_and(|u| u.role.is_staff() || (u.id == author && !q.locked));
+    let my_vote = |kind: &str, id: i32| {
+        loaded
+            .my_votes
+            .iter()
+            .find(|(k, p, _)| k == kind && *p == id)
+            .map(|(_, _, v)| *v)
+            .unwrap_or(0)
+    };
+    let can_edit =
+        |author: i32| viewer.is_some_and(|u| u.role.is_staff() || (u.id == author && !q.locked));
     let can_vote = |author: i32| viewer.is_some_and(|u| u.id != author);
     let edited = |created: i64, updated: i64| (updated > created + 60).then(|| format_day(updated));
     let question = PostView {
@@ -196,7 +225,11 @@ fn build_page(loaded: &Loaded, viewer: Option<&CurrentUser>, answer_body: String
         _ => None,
     };
     let closed = q.closed_reason.as_deref().map(|reason| Closed {
-        reason: CLOSE_REASONS.iter().find(|(r, _)| *r == reason).map(|(_, l)| *l).unwrap_or("Closed"),
+        reason: CLOSE_REASONS
+            .iter()
+            .find(|(r, _)| *r == reason)
+            .map(|(_, l)| *l)
+            .unwrap_or("Closed"),
         duplicate_url: loaded.duplicate.as_ref().map(Question::path),
         duplicate_title: loaded.duplicate.as_ref().map(|d| d.title.clone()),
         by: q.closed_by.and_then(|b| user_ref(&loaded.users, b)),
@@ -235,7 +268,14 @@ fn build_page(loaded: &Loaded, viewer: Option<&CurrentUser>, answer_body: String
 /// schema.org `QAPage` structured data, escaped for a `<script>` data block.
 fn json_ld(loaded: &Loaded) -> AppResult<String> {
     let q = &loaded.question;
-    let name = |id: i32| loaded.users.iter().find(|u| u.id == id).map(|u| u.display_name.clone()).unwrap_or_default();
+    let name = |id: i32| {
+        loaded
+            .users
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.display_name.clone())
+            .unwrap_or_default()
+    };
     let answer = |a: &Answer| {
         serde_json::json!({
             "@type": "Answer",
@@ -246,9 +286,21 @@ fn json_ld(loaded: &Loaded) -> AppResult<String> {
             "author": {"@type": "Person", "name": name(a.author_id)},
         })
     };
-    let visible: Vec<&Answer> = loaded.answers.iter().filter(|a| a.deleted_at.is_none()).collect();
-    let accepted: Vec<serde_json::Value> = visible.iter().filter(|a| Some(a.id) == q.accepted_answer_id).map(|a| answer(a)).collect();
-    let suggested: Vec<serde_json::Value> = visible.iter().filter(|a| Some(a.id) != q.accepted_answer_id).map(|a| answer(a)).collect();
+    let visible: Vec<&Answer> = loaded
+        .answers
+        .iter()
+        .filter(|a| a.deleted_at.is_none())
+        .collect();
+    let accepted: Vec<serde_json::Value> = visible
+        .iter()
+        .filter(|a| Some(a.id) == q.accepted_answer_id)
+        .map(|a| answer(a))
+        .collect();
+    let suggested: Vec<serde_json::Value> = visible
+        .iter()
+        .filter(|a| Some(a.id) != q.accepted_answer_id)
+        .map(|a| answer(a))
+        .collect();
     let mut main = serde_json::json!({
         "@type": "Question",
         "name": q.title,
@@ -267,28 +319,49 @@ fn json_ld(loaded: &Loaded) -> AppResult<String> {
     let doc = serde_json::json!({"@context": "https://schema.org", "@type": "QAPage", "mainEntity": main});
     let text = serde_json::to_string(&doc).map_err(AppError::internal)?;
     // Inside <script>, "</" and "<!--" must not appear literally.
-    Ok(text.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026"))
+    Ok(text
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026"))
 }
 
 /// GET /questions/{id}: redirects to the canonical URL.
-pub async fn get_question_short(state: web::Data<AppState>, visitor: Visitor, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn get_question_short(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let id = parse_id(&path.into_inner())?;
     let is_staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
-    let question = with_db(&state, move |conn| questions::visible_question(conn, id, is_staff)).await?;
-    Ok(HttpResponse::MovedPermanently().insert_header(("Location", question.path())).finish())
+    let question = with_db(&state, move |conn| {
+        questions::visible_question(conn, id, is_staff)
+    })
+    .await?;
+    Ok(HttpResponse::MovedPermanently()
+        .insert_header(("Location", question.path()))
+        .finish())
 }
 
 fn parse_id(text: &str) -> AppResult<i32> {
-    text.parse::<i32>().ok().filter(|id| *id > 0).ok_or_else(|| AppError::NotFound("There is no such question.".into()))
+    text.parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::NotFound("There is no such question.".into()))
 }
 
 /// GET /questions/{id}/{slug}: wrong or old slugs redirect to the canonical one.
-pub async fn get_question(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+pub async fn get_question(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
     let (id, slug) = path.into_inner();
     let id = parse_id(&id)?;
     let loaded = load(&state, id, visitor.user.as_ref()).await?;
     if loaded.question.slug != slug {
-        return Ok(HttpResponse::MovedPermanently().insert_header(("Location", loaded.question.path())).finish());
+        return Ok(HttpResponse::MovedPermanently()
+            .insert_header(("Location", loaded.question.path()))
+            .finish());
     }
     let page = build_page(&loaded, visitor.user.as_ref(), String::new(), Vec::new())?;
     render(&state, &visitor, "questions/show.html", &page)
@@ -306,7 +379,12 @@ pub struct AnswerForm {
 }
 
 /// POST /questions/{id}/answers
-pub async fn post_answer(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>, form: web::Form<AnswerForm>) -> AppResult<HttpResponse> {
+pub async fn post_answer(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+    form: web::Form<AnswerForm>,
+) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
     let id = path.into_inner();
@@ -333,8 +411,10 @@ pub async fn post_answer(state: web::Data<AppState>, visitor: Visitor, path: web
     let body = form.body.clone();
     let who = actor(&user);
     let result = with_db(&state, move |conn| {
-        let answer = questions::answer(conn, id, who, &body, &rendered, key.as_deref(), unix_now())?;
-        let q = question_rows::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such question.".into()))?;
+        let answer =
+            questions::answer(conn, id, who, &body, &rendered, key.as_deref(), unix_now())?;
+        let q = question_rows::find(conn, id)?
+            .ok_or_else(|| AppError::NotFound("No such question.".into()))?;
         Ok((answer, q))
     })
     .await;
@@ -358,7 +438,13 @@ pub struct VoteForm {
     value: String,
 }
 
-async fn vote(state: web::Data<AppState>, visitor: Visitor, kind: &'static str, id: i32, form: VoteForm) -> AppResult<HttpResponse> {
+async fn vote(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    kind: &'static str,
+    id: i32,
+    form: VoteForm,
+) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
     let value = match form.value.as_str() {
@@ -372,12 +458,19 @@ async fn vote(state: web::Data<AppState>, visitor: Visitor, kind: &'static str, 
     let back = with_db(&state, move |conn| {
         questions::vote(conn, who, kind, id, value, unix_now())?;
         let question_id = if kind == "answer" {
-            answers::find(conn, id)?.map(|a| a.question_id).unwrap_or(id)
+            answers::find(conn, id)?
+                .map(|a| a.question_id)
+                .unwrap_or(id)
         } else {
             id
         };
-        let q = question_rows::find(conn, question_id)?.ok_or_else(|| AppError::NotFound("No such question.".into()))?;
-        Ok(if kind == "answer" { format!("{}#answer-{id}", q.path()) } else { q.path() })
+        let q = question_rows::find(conn, question_id)?
+            .ok_or_else(|| AppError::NotFound("No such question.".into()))?;
+        Ok(if kind == "answer" {
+            format!("{}#answer-{id}", q.path())
+        } else {
+            q.path()
+        })
     })
     .await?;
     state.indexer.notify();
@@ -385,13 +478,37 @@ async fn vote(state: web::Data<AppState>, visitor: Visitor, kind: &'static str, 
 }
 
 /// POST /questions/{id}/vote
-pub async fn post_question_vote(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>, form: web::Form<VoteForm>) -> AppResult<HttpResponse> {
-    vote(state, visitor, "question", path.into_inner(), form.into_inner()).await
+pub async fn post_question_vote(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+    form: web::Form<VoteForm>,
+) -> AppResult<HttpResponse> {
+    vote(
+        state,
+        visitor,
+        "question",
+        path.into_inner(),
+        form.into_inner(),
+    )
+    .await
 }
 
 /// POST /answers/{id}/vote
-pub async fn post_answer_vote(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>, form: web::Form<VoteForm>) -> AppResult<HttpResponse> {
-    vote(state, visitor, "answer", path.into_inner(), form.into_inner()).await
+pub async fn post_answer_vote(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+    form: web::Form<VoteForm>,
+) -> AppResult<HttpResponse> {
+    vote(
+        state,
+        visitor,
+        "answer",
+        path.into_inner(),
+        form.into_inner(),
+    )
+    .await
 }
 
 /// Fields of accept/unaccept.
@@ -404,13 +521,20 @@ pub struct AcceptForm {
 }
 
 /// POST /questions/{id}/accept
-pub async fn post_accept(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>, form: web::Form<AcceptForm>) -> AppResult<HttpResponse> {
+pub async fn post_accept(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+    form: web::Form<AcceptForm>,
+) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
     let (id, answer_id, who) = (path.into_inner(), form.answer_id, actor(&user));
     let back = with_db(&state, move |conn| {
         questions::accept(conn, who, id, answer_id, unix_now())?;
-        Ok(question_rows::find(conn, id)?.map(|q| format!("{}#answer-{answer_id}", q.path())).unwrap_or_default())
+        Ok(question_rows::find(conn, id)?
+            .map(|q| format!("{}#answer-{answer_id}", q.path()))
+            .unwrap_or_default())
     })
     .await?;
     state.indexer.notify();
@@ -418,13 +542,20 @@ pub async fn post_accept(state: web::Data<AppState>, visitor: Visitor, path: web
 }
 
 /// POST /questions/{id}/unaccept
-pub async fn post_unaccept(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>, form: web::Form<AcceptForm>) -> AppResult<HttpResponse> {
+pub async fn post_unaccept(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+    form: web::Form<AcceptForm>,
+) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
     let (id, who) = (path.into_inner(), actor(&user));
     let back = with_db(&state, move |conn| {
         questions::unaccept(conn, who, id, unix_now())?;
-        Ok(question_rows::find(conn, id)?.map(|q| q.path()).unwrap_or_default())
+        Ok(question_rows::find(conn, id)?
+            .map(|q| q.path())
+            .unwrap_or_default())
     })
     .await?;
     state.indexer.notify();
@@ -444,13 +575,22 @@ struct EditPage {
 }
 
 /// GET /questions/{id}/edit
-pub async fn get_edit_question(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn get_edit_question(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     let id = path.into_inner();
-    let q = with_db(&state, move |conn| questions::visible_question(conn, id, user.role.is_staff())).await?;
+    let q = with_db(&state, move |conn| {
+        questions::visible_question(conn, id, user.role.is_staff())
+    })
+    .await?;
     let user = visitor.require_user()?;
     if !(user.role.is_staff() || (user.id == q.author_id && !q.locked)) {
-        return Err(AppError::Forbidden("You can only edit your own posts (and not while the question is locked).".into()));
+        return Err(AppError::Forbidden(
+            "You can only edit your own posts (and not while the question is locked).".into(),
+        ));
     }
     let page = EditPage {
         kind: "question",
@@ -480,7 +620,12 @@ pub struct EditForm {
 }
 
 /// POST /questions/{id}/edit
-pub async fn post_edit_question(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>, form: web::Form<EditForm>) -> AppResult<HttpResponse> {
+pub async fn post_edit_question(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+    form: web::Form<EditForm>,
+) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
     let id = path.into_inner();
@@ -499,13 +644,21 @@ pub async fn post_edit_question(state: web::Data<AppState>, visitor: Visitor, pa
                 note,
                 errors,
             };
-            return render_status(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "questions/edit.html", &page);
+            return render_status(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "questions/edit.html",
+                &page,
+            );
         }
     };
     let who = actor(&user);
     let path = with_db(&state, move |conn| {
         questions::edit_question(conn, who, id, &draft, &note, unix_now())?;
-        Ok(question_rows::find(conn, id)?.map(|q| q.path()).unwrap_or_default())
+        Ok(question_rows::find(conn, id)?
+            .map(|q| q.path())
+            .unwrap_or_default())
     })
     .await?;
     state.indexer.notify();
@@ -513,7 +666,11 @@ pub async fn post_edit_question(state: web::Data<AppState>, visitor: Visitor, pa
 }
 
 /// GET /answers/{id}/edit
-pub async fn get_edit_answer(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn get_edit_answer(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     let id = path.into_inner();
     let staff = user.role.is_staff();
@@ -526,7 +683,9 @@ pub async fn get_edit_answer(state: web::Data<AppState>, visitor: Visitor, path:
     })
     .await?;
     if !(staff || (user.id == answer.author_id && !q.locked)) {
-        return Err(AppError::Forbidden("You can only edit your own posts (and not while the question is locked).".into()));
+        return Err(AppError::Forbidden(
+            "You can only edit your own posts (and not while the question is locked).".into(),
+        ));
     }
     let page = EditPage {
         kind: "answer",
@@ -540,7 +699,12 @@ pub async fn get_edit_answer(state: web::Data<AppState>, visitor: Visitor, path:
 }
 
 /// POST /answers/{id}/edit
-pub async fn post_edit_answer(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>, form: web::Form<EditForm>) -> AppResult<HttpResponse> {
+pub async fn post_edit_answer(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+    form: web::Form<EditForm>,
+) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
     let id = path.into_inner();
@@ -559,14 +723,23 @@ pub async fn post_edit_answer(state: web::Data<AppState>, visitor: Visitor, path
                 errors: vec![e],
                 ..Default::default()
             };
-            return render_status(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "questions/edit.html", &page);
+            return render_status(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "questions/edit.html",
+                &page,
+            );
         }
     };
     let who = actor(&user);
     let body = form.body.clone();
     let back = with_db(&state, move |conn| {
-        let question_id = questions::edit_answer(conn, who, id, &body, &rendered, &note, unix_now())?;
-        Ok(question_rows::find(conn, question_id)?.map(|q| format!("{}#answer-{id}", q.path())).unwrap_or_default())
+        let question_id =
+            questions::edit_answer(conn, who, id, &body, &rendered, &note, unix_now())?;
+        Ok(question_rows::find(conn, question_id)?
+            .map(|q| format!("{}#answer-{id}", q.path()))
+            .unwrap_or_default())
     })
     .await?;
     state.indexer.notify();
@@ -606,7 +779,10 @@ fn revision_views(list: &[Revision], users: &[users::User]) -> Vec<RevisionView>
             note: rev.note.clone(),
             title_change: changed(previous.and_then(|p| p.title.as_ref()), rev.title.as_ref()),
             tags_change: changed(previous.and_then(|p| p.tags.as_ref()), rev.tags.as_ref()),
-            diff: line_diff(previous.map(|p| p.body_md.as_str()).unwrap_or(""), &rev.body_md),
+            diff: line_diff(
+                previous.map(|p| p.body_md.as_str()).unwrap_or(""),
+                &rev.body_md,
+            ),
         });
     }
     out.reverse();
@@ -614,7 +790,11 @@ fn revision_views(list: &[Revision], users: &[users::User]) -> Vec<RevisionView>
 }
 
 /// GET /questions/{id}/revisions: who changed what, newest first, with diffs.
-pub async fn get_question_revisions(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn get_question_revisions(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
     let (q, list, users) = with_db(&state, move |conn| {
@@ -624,12 +804,20 @@ pub async fn get_question_revisions(state: web::Data<AppState>, visitor: Visitor
         Ok((q, list, users))
     })
     .await?;
-    let page = RevisionsPage { heading: format!("Revisions of \u{201c}{}\u{201d}", q.title), back_url: q.path(), revisions: revision_views(&list, &users) };
+    let page = RevisionsPage {
+        heading: format!("Revisions of \u{201c}{}\u{201d}", q.title),
+        back_url: q.path(),
+        revisions: revision_views(&list, &users),
+    };
     render(&state, &visitor, "questions/revisions.html", &page)
 }
 
 /// GET /answers/{id}/revisions
-pub async fn get_answer_revisions(state: web::Data<AppState>, visitor: Visitor, path: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn get_answer_revisions(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
     let (q, list, users) = with_db(&state, move |conn| {

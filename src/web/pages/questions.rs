@@ -48,26 +48,40 @@ fn list_url(base: &str, tab: Tab, after: Option<&Cursor>) -> String {
 }
 
 /// Renders one page of a tab, for all questions or one tag.
-async fn list(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest, tag: Option<String>) -> AppResult<HttpResponse> {
+async fn list(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+    tag: Option<String>,
+) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
     let tab = Tab::parse(param(&params, "tab").unwrap_or("newest"));
     let cursor = param(&params, "after").and_then(Cursor::decode);
     let tag_name = tag.clone();
     let (tag_row, pinned, rows, users) = with_db(&state, move |conn| {
         let tag_row = match &tag_name {
-            Some(name) => Some(
-                tags::find(conn, name)?
-                    .ok_or_else(|| AppError::NotFound(format!("No question is tagged \u{201c}{name}\u{201d} yet. See all tags, or search.")))?,
-            ),
+            Some(name) => Some(tags::find(conn, name)?.ok_or_else(|| {
+                AppError::NotFound(format!(
+                    "No question is tagged \u{201c}{name}\u{201d} yet. See all tags, or search."
+                ))
+            })?),
             None => None,
         };
         let tag_id = tag_row.as_ref().map(|t| t.id);
-        let pinned = if cursor.is_none() && matches!(tab, Tab::Newest | Tab::Active) { questions::pinned(conn, tag_id)? } else { Vec::new() };
+        let pinned = if cursor.is_none() && matches!(tab, Tab::Newest | Tab::Active) {
+            questions::pinned(conn, tag_id)?
+        } else {
+            Vec::new()
+        };
         let mut rows = questions::list_page(conn, tab, tag_id, cursor, PER_PAGE + 1)?;
         if !pinned.is_empty() {
             rows.retain(|q| !q.pinned);
         }
-        let ids: Vec<i32> = rows.iter().chain(pinned.iter()).map(|q| q.author_id).collect();
+        let ids: Vec<i32> = rows
+            .iter()
+            .chain(pinned.iter())
+            .map(|q| q.author_id)
+            .collect();
         let users = users::find_many(conn, &ids)?;
         Ok((tag_row, pinned, rows, users))
     })
@@ -79,7 +93,16 @@ async fn list(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest, ta
     let has_more = rows.len() as i64 > PER_PAGE;
     let rows: Vec<Question> = rows.into_iter().take(PER_PAGE as usize).collect();
     let next_url = if has_more {
-        rows.last().map(|last| list_url(&base, tab, Some(&Cursor { value: tab.sort_value(last), id: last.id })))
+        rows.last().map(|last| {
+            list_url(
+                &base,
+                tab,
+                Some(&Cursor {
+                    value: tab.sort_value(last),
+                    id: last.id,
+                }),
+            )
+        })
     } else {
         None
     };
@@ -90,9 +113,22 @@ async fn list(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest, ta
             None => "Questions".into(),
         },
         tag_count: tag_row.as_ref().map(|t| t.question_count).unwrap_or(0),
-        tabs: Tab::ALL.iter().map(|(t, _, label)| TabLink { label, url: list_url(&base, *t, None), active: *t == tab }).collect(),
-        pinned: pinned.iter().map(|q| QuestionRow::new(q, &users, now)).collect(),
-        rows: rows.iter().map(|q| QuestionRow::new(q, &users, now)).collect(),
+        tabs: Tab::ALL
+            .iter()
+            .map(|(t, _, label)| TabLink {
+                label,
+                url: list_url(&base, *t, None),
+                active: *t == tab,
+            })
+            .collect(),
+        pinned: pinned
+            .iter()
+            .map(|q| QuestionRow::new(q, &users, now))
+            .collect(),
+        rows: rows
+            .iter()
+            .map(|q| QuestionRow::new(q, &users, now))
+            .collect(),
         next_url,
         first_url: cursor.is_some().then(|| list_url(&base, tab, None)),
         feed_url: format!("{base}.atom"),
@@ -102,12 +138,21 @@ async fn list(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest, ta
 }
 
 /// GET /questions?tab=…&after=…
-pub async fn get_questions(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get_questions(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     list(state, visitor, req, None).await
 }
 
 /// GET /tags/{tag}?tab=…&after=…
-pub async fn get_tag(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn get_tag(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let name = path.into_inner();
     if let Some(tag) = name.strip_suffix(".atom") {
         return feed(&state, Some(tag.to_string())).await;
@@ -129,7 +174,15 @@ struct TagCount {
 /// GET /tags
 pub async fn get_tags(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
     let list = with_db(&state, |conn| Ok(tags::list(conn, 500)?)).await?;
-    let page = TagsPage { tags: list.iter().map(|t| TagCount { link: TagLink::new(&t.name), count: t.question_count }).collect() };
+    let page = TagsPage {
+        tags: list
+            .iter()
+            .map(|t| TagCount {
+                link: TagLink::new(&t.name),
+                count: t.question_count,
+            })
+            .collect(),
+    };
     render(&state, &visitor, "questions/tags.html", &page)
 }
 
@@ -143,7 +196,11 @@ async fn feed(state: &web::Data<AppState>, tag: Option<String>) -> AppResult<Htt
     let tag_name = tag.clone();
     let (rows, users) = with_db(state, move |conn| {
         let tag_id = match &tag_name {
-            Some(name) => Some(tags::find(conn, name)?.ok_or_else(|| AppError::NotFound("No such tag.".into()))?.id),
+            Some(name) => Some(
+                tags::find(conn, name)?
+                    .ok_or_else(|| AppError::NotFound("No such tag.".into()))?
+                    .id,
+            ),
             None => None,
         };
         let rows = questions::list_page(conn, Tab::Newest, tag_id, None, 30)?;
@@ -154,8 +211,14 @@ async fn feed(state: &web::Data<AppState>, tag: Option<String>) -> AppResult<Htt
     let base = &state.config.base_url;
     let site = escape_html(&state.config.site_name);
     let (title, self_path) = match &tag {
-        Some(t) => (format!("{site}: questions tagged {}", escape_html(t)), format!("{}.atom", TagLink::new(t).url)),
-        None => (format!("{site}: newest questions"), "/questions.atom".to_string()),
+        Some(t) => (
+            format!("{site}: questions tagged {}", escape_html(t)),
+            format!("{}.atom", TagLink::new(t).url),
+        ),
+        None => (
+            format!("{site}: newest questions"),
+            "/questions.atom".to_string(),
+        ),
     };
     let updated = rows.first().map(|q| q.created_at).unwrap_or(0);
     let mut xml = format!(
@@ -164,7 +227,11 @@ async fn feed(state: &web::Data<AppState>, tag: Option<String>) -> AppResult<Htt
         format_rfc3339(updated)
     );
     for q in &rows {
-        let author = users.iter().find(|u| u.id == q.author_id).map(|u| u.display_name.clone()).unwrap_or_default();
+        let author = users
+            .iter()
+            .find(|u| u.id == q.author_id)
+            .map(|u| u.display_name.clone())
+            .unwrap_or_default();
         let summary: String = q.body_text.chars().take(300).collect();
         xml.push_str(&format!(
             "<entry>\n<title>{}</title>\n<id>{base}/questions/{}</id>\n<link href=\"{base}{}\"/>\n<published>{}</published>\n<updated>{}</updated>\n<author><name>{}</name></author>\n<summary>{}</summary>\n</entry>\n",
@@ -182,6 +249,8 @@ async fn feed(state: &web::Data<AppState>, tag: Option<String>) -> AppResult<Htt
         .insert_header((header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .body(xml);
-    response.extensions_mut().insert(crate::web::errors::KeepBody);
+    response
+        .extensions_mut()
+        .insert(crate::web::errors::KeepBody);
     Ok(response)
 }

@@ -8,8 +8,8 @@ use crate::app::AppState;
 use crate::db::models::{manuals, search_log};
 use crate::error::{AppError, AppResult};
 use crate::search::SearchRequest;
-use crate::web::views::{kind_label, HitView, KindTab, LabelledLink, ManualCard, SearchPage};
 use crate::web::session::Visitor;
+use crate::web::views::{kind_label, HitView, KindTab, LabelledLink, ManualCard, SearchPage};
 use crate::web::{param, query_params, render, with_analytics, with_db};
 
 /// Results per page.
@@ -17,7 +17,11 @@ const PER_PAGE: usize = 10;
 /// Deepest page served (searches are for finding, not for paging).
 const MAX_PAGE: usize = 50;
 /// Kinds a search can be filtered to, with their tab labels.
-pub const KINDS: &[(&str, &str)] = &[("article", "Articles"), ("step", "Troubleshooting"), ("question", "Questions")];
+pub const KINDS: &[(&str, &str)] = &[
+    ("article", "Articles"),
+    ("step", "Troubleshooting"),
+    ("question", "Questions"),
+];
 
 fn search_url(q: &str, kind: Option<&str>, page: usize) -> String {
     let mut url = form_urlencoded::Serializer::new(String::new());
@@ -34,23 +38,45 @@ fn search_url(q: &str, kind: Option<&str>, page: usize) -> String {
 /// The logged link of a result: records the click, then redirects.
 fn click_url(search_id: i32, position: usize, url: &str) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
-    query.append_pair("s", &search_id.to_string()).append_pair("p", &position.to_string()).append_pair("u", url);
+    query
+        .append_pair("s", &search_id.to_string())
+        .append_pair("p", &position.to_string())
+        .append_pair("u", url);
     format!("/search/click?{}", query.finish())
 }
 
 /// GET /search/click?s=…&p=…&u=…: logs which result was opened, then goes there.
-pub async fn get_search_click(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get_search_click(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
     let target = param(&params, "u").unwrap_or("/");
-    let local = target.starts_with('/') && !target.starts_with("//") && !target.starts_with("/\\") && !target.contains(['\r', '\n']);
+    let local = target.starts_with('/')
+        && !target.starts_with("//")
+        && !target.starts_with("/\\")
+        && !target.contains(['\r', '\n']);
     if !local {
         return Ok(crate::web::see_other("/search"));
     }
     let search_id = param(&params, "s").and_then(|v| v.parse::<i32>().ok());
-    let position = param(&params, "p").and_then(|v| v.parse::<i32>().ok()).unwrap_or(0).clamp(0, 10_000);
+    let position = param(&params, "p")
+        .and_then(|v| v.parse::<i32>().ok())
+        .unwrap_or(0)
+        .clamp(0, 10_000);
     if let Some(id) = search_id {
         let url: String = target.chars().take(500).collect();
-        if let Err(e) = with_analytics(&state, move |conn| Ok(search_log::record_click(conn, id, &url, position, crate::db::unix_now())?)).await {
+        if let Err(e) = with_analytics(&state, move |conn| {
+            Ok(search_log::record_click(
+                conn,
+                id,
+                &url,
+                position,
+                crate::db::unix_now(),
+            )?)
+        })
+        .await
+        {
             log::warn!("search click log failed: {e}");
         }
     }
@@ -65,16 +91,33 @@ pub fn ask_url(q: &str) -> String {
 }
 
 /// GET /search?q=..&kind=..&page=..
-pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get_search(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
     // Kept untrimmed for the search: a trailing space means the last word is complete.
-    let raw_q: String = param(&params, "q").unwrap_or("").trim_start().chars().take(crate::search::query::MAX_QUERY_CHARS).collect();
+    let raw_q: String = param(&params, "q")
+        .unwrap_or("")
+        .trim_start()
+        .chars()
+        .take(crate::search::query::MAX_QUERY_CHARS)
+        .collect();
     let q = raw_q.trim_end().to_string();
-    let kind = param(&params, "kind").and_then(|k| KINDS.iter().find(|(id, _)| *id == k)).map(|(id, _)| *id);
-    let page = param(&params, "page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).clamp(1, MAX_PAGE);
+    let kind = param(&params, "kind")
+        .and_then(|k| KINDS.iter().find(|(id, _)| *id == k))
+        .map(|(id, _)| *id);
+    let page = param(&params, "page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, MAX_PAGE);
 
     let (manual_cards, tree_cards) = with_db(&state, |conn| {
-        Ok((manuals::list_with_counts(conn)?, crate::web::pages::troubleshoot::tree_cards(conn)?))
+        Ok((
+            manuals::list_with_counts(conn)?,
+            crate::web::pages::troubleshoot::tree_cards(conn)?,
+        ))
     })
     .await?;
     let mut view = SearchPage {
@@ -82,7 +125,11 @@ pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpR
         kind: kind.map(String::from),
         tabs: std::iter::once((None, "All"))
             .chain(KINDS.iter().map(|(id, label)| (Some(*id), *label)))
-            .map(|(k, label)| KindTab { label, url: search_url(&q, k, 1), active: k == kind })
+            .map(|(k, label)| KindTab {
+                label,
+                url: search_url(&q, k, 1),
+                active: k == kind,
+            })
             .collect(),
         hits: Vec::new(),
         total: 0,
@@ -107,7 +154,12 @@ pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpR
     let search = state.search.clone();
     let text = raw_q;
     let results = web::block(move || {
-        search.search(&SearchRequest { text: &text, kind, limit: PER_PAGE, offset: (page - 1) * PER_PAGE })
+        search.search(&SearchRequest {
+            text: &text,
+            kind,
+            limit: PER_PAGE,
+            offset: (page - 1) * PER_PAGE,
+        })
     })
     .await
     .map_err(AppError::internal)??;
@@ -118,7 +170,13 @@ pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpR
     let search_id = match with_analytics(&state, move |conn| {
         Ok(search_log::insert(
             conn,
-            &search_log::NewSearchLogEntry { query: &log_query, kind, result_count, took_us, created_at: crate::db::unix_now() },
+            &search_log::NewSearchLogEntry {
+                query: &log_query,
+                kind,
+                result_count,
+                took_us,
+                created_at: crate::db::unix_now(),
+            },
         )?)
     })
     .await
@@ -134,7 +192,11 @@ pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpR
     view.more_than = results.total_is_lower_bound;
     view.relaxed = results.relaxed;
     view.rebuilding = results.rebuilding;
-    view.first = if results.hits.is_empty() { 0 } else { (page - 1) * PER_PAGE + 1 };
+    view.first = if results.hits.is_empty() {
+        0
+    } else {
+        (page - 1) * PER_PAGE + 1
+    };
     view.last = (page - 1) * PER_PAGE + results.hits.len();
     if page > 1 {
         view.prev_url = Some(search_url(&q, kind, page - 1));
@@ -142,7 +204,13 @@ pub async fn get_search(state: web::Data<AppState>, visitor: Visitor, req: HttpR
     if view.last < results.total && page < MAX_PAGE {
         view.next_url = Some(search_url(&q, kind, page + 1));
     }
-    view.corrected = results.corrected.filter(|c| *c != q.to_lowercase()).map(|c| LabelledLink { url: search_url(&c, kind, 1), text: c });
+    view.corrected = results
+        .corrected
+        .filter(|c| *c != q.to_lowercase())
+        .map(|c| LabelledLink {
+            url: search_url(&c, kind, 1),
+            text: c,
+        });
     let first_position = (page - 1) * PER_PAGE;
     view.hits = results
         .hits

@@ -18,7 +18,12 @@ const MAX_URLS: usize = 50_000;
 pub async fn get_sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let base = state.config.base_url.clone();
     let urls: Vec<(String, i64)> = with_db(&state, |conn| {
-        let mut urls = vec![("/".to_string(), 0), ("/docs".to_string(), 0), ("/troubleshoot".to_string(), 0), ("/questions".to_string(), 0)];
+        let mut urls = vec![
+            ("/".to_string(), 0),
+            ("/docs".to_string(), 0),
+            ("/troubleshoot".to_string(), 0),
+            ("/questions".to_string(), 0),
+        ];
         for manual in manuals::list(conn)? {
             urls.push((format!("/docs/{}", manual.slug), manual.updated_at));
             for a in articles::list_for_manual(conn, manual.id, false)? {
@@ -33,7 +38,11 @@ pub async fn get_sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> 
             let batch = questions::visible_paths(conn, after, 5_000)?;
             let Some(last) = batch.last() else { break };
             after = last.0;
-            urls.extend(batch.into_iter().map(|(id, slug, at)| (format!("/questions/{id}/{slug}"), at)));
+            urls.extend(
+                batch
+                    .into_iter()
+                    .map(|(id, slug, at)| (format!("/questions/{id}/{slug}"), at)),
+            );
         }
         urls.truncate(MAX_URLS);
         Ok(urls)
@@ -41,7 +50,10 @@ pub async fn get_sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> 
     .await?;
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     for (path, at) in urls {
-        xml.push_str(&format!("<url><loc>{}</loc>", escape_html(&format!("{base}{path}"))));
+        xml.push_str(&format!(
+            "<url><loc>{}</loc>",
+            escape_html(&format!("{base}{path}"))
+        ));
         if at > 0 {
             xml.push_str(&format!("<lastmod>{}</lastmod>", format_iso_day(at)));
         }
@@ -52,6 +64,8 @@ pub async fn get_sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> 
         .insert_header((header::CONTENT_TYPE, "application/xml; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(xml);
-    response.extensions_mut().insert(crate::web::errors::KeepBody);
+    response
+        .extensions_mut()
+        .insert(crate::web::errors::KeepBody);
     Ok(response)
 }

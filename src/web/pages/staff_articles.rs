@@ -37,7 +37,10 @@ struct ArticlesPage {
 }
 
 /// GET /staff/articles: every article, drafts included.
-pub async fn get_staff_articles(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
+pub async fn get_staff_articles(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+) -> AppResult<HttpResponse> {
     visitor.require_role(Role::Staff)?;
     let all = with_db(&state, |conn| Ok(articles::all_with_manuals(conn)?)).await?;
     let rows = all
@@ -56,11 +59,19 @@ pub async fn get_staff_articles(state: web::Data<AppState>, visitor: Visitor) ->
             updated: format_day(a.article.updated_at),
         })
         .collect();
-    render(&state, &visitor, "staff/articles.html", &ArticlesPage { rows })
+    render(
+        &state,
+        &visitor,
+        "staff/articles.html",
+        &ArticlesPage { rows },
+    )
 }
 
 fn status_label(a: &ArticleInManual) -> &'static str {
-    match (a.article.is_published(), a.article.outdated_reason.is_some()) {
+    match (
+        a.article.is_published(),
+        a.article.outdated_reason.is_some(),
+    ) {
         (false, _) => "draft",
         (true, true) => "outdated",
         (true, false) => "published",
@@ -126,9 +137,19 @@ pub struct EditorForm {
     action: String,
 }
 
-async fn manual_options(state: &web::Data<AppState>, selected: i32) -> AppResult<Vec<ManualOption>> {
+async fn manual_options(
+    state: &web::Data<AppState>,
+    selected: i32,
+) -> AppResult<Vec<ManualOption>> {
     let list = with_db(state, |conn| Ok(manuals::list(conn)?)).await?;
-    Ok(list.into_iter().map(|m| ManualOption { selected: m.id == selected, id: m.id, title: m.title }).collect())
+    Ok(list
+        .into_iter()
+        .map(|m| ManualOption {
+            selected: m.id == selected,
+            id: m.id,
+            title: m.title,
+        })
+        .collect())
 }
 
 impl EditorPage {
@@ -150,7 +171,11 @@ impl EditorPage {
 }
 
 /// GET /staff/articles/new?manual=…&from_question=…
-pub async fn get_new_article(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get_new_article(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     visitor.require_role(Role::Staff)?;
     let params = query_params(req.query_string());
     let from_question = param(&params, "from_question").and_then(|v| v.parse::<i32>().ok());
@@ -160,7 +185,9 @@ pub async fn get_new_article(state: web::Data<AppState>, visitor: Visitor, req: 
             Some(id) => Some(editing::promotion(conn, id)?),
             None => None,
         };
-        let manual_id = manuals::find_by_slug(conn, &manual_slug)?.map(|m| m.id).unwrap_or(0);
+        let manual_id = manuals::find_by_slug(conn, &manual_slug)?
+            .map(|m| m.id)
+            .unwrap_or(0);
         Ok((promotion, manual_id))
     })
     .await?;
@@ -186,7 +213,11 @@ pub async fn get_new_article(state: web::Data<AppState>, visitor: Visitor, req: 
 }
 
 /// POST /staff/articles/new
-pub async fn post_new_article(state: web::Data<AppState>, visitor: Visitor, form: web::Form<EditorForm>) -> AppResult<HttpResponse> {
+pub async fn post_new_article(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: web::Form<EditorForm>,
+) -> AppResult<HttpResponse> {
     visitor.verify_csrf(&form.csrf)?;
     let editor = visitor.require_role(Role::Staff)?.id;
     let form = form.into_inner();
@@ -194,7 +225,16 @@ pub async fn post_new_article(state: web::Data<AppState>, visitor: Visitor, form
     page.heading = "New article".into();
     page.action = "/staff/articles/new".into();
     page.manuals = manual_options(&state, form.manual_id).await?;
-    let validated = editing::validate(form.manual_id, &form.title, &form.weight, &form.tags, &form.status, &form.outdated_reason, &form.body, &form.note);
+    let validated = editing::validate(
+        form.manual_id,
+        &form.title,
+        &form.weight,
+        &form.tags,
+        &form.status,
+        &form.outdated_reason,
+        &form.body,
+        &form.note,
+    );
     if form.action == "preview" {
         page.preview_html = Some(editing::render(&form.body, "").html);
         return render(&state, &visitor, "staff/article_edit.html", &page);
@@ -203,20 +243,39 @@ pub async fn post_new_article(state: web::Data<AppState>, visitor: Visitor, form
         Ok(input) => input,
         Err(errors) => {
             page.errors = errors;
-            return render_status(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "staff/article_edit.html", &page);
+            return render_status(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "staff/article_edit.html",
+                &page,
+            );
         }
     };
     let from_question = form.from_question;
-    let (article, manual_slug) = with_db(&state, move |conn| editing::create(conn, Some(editor), &input, from_question, unix_now())).await?;
+    let (article, manual_slug) = with_db(&state, move |conn| {
+        editing::create(conn, Some(editor), &input, from_question, unix_now())
+    })
+    .await?;
     state.indexer.notify();
     Ok(see_other(&format!("/docs/{manual_slug}/{}", article.slug)))
 }
 
-async fn find_article(state: &web::Data<AppState>, manual: String, slug: String) -> AppResult<ArticleInManual> {
+async fn find_article(
+    state: &web::Data<AppState>,
+    manual: String,
+    slug: String,
+) -> AppResult<ArticleInManual> {
     with_db(state, move |conn| {
-        let m = manuals::find_by_slug(conn, &manual)?.ok_or_else(|| AppError::NotFound("There is no such manual.".into()))?;
-        let a = articles::find_in_manual(conn, m.id, &slug)?.ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
-        Ok(ArticleInManual { article: a, manual_slug: m.slug, manual_title: m.title })
+        let m = manuals::find_by_slug(conn, &manual)?
+            .ok_or_else(|| AppError::NotFound("There is no such manual.".into()))?;
+        let a = articles::find_in_manual(conn, m.id, &slug)?
+            .ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
+        Ok(ArticleInManual {
+            article: a,
+            manual_slug: m.slug,
+            manual_title: m.title,
+        })
     })
     .await
 }
@@ -244,12 +303,19 @@ fn editor_page_for(found: &ArticleInManual, base_revision: i32) -> EditorPage {
 }
 
 /// GET /docs/{manual}/{article}/edit
-pub async fn get_edit_article(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+pub async fn get_edit_article(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
     visitor.require_role(Role::Staff)?;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let id = found.article.id;
-    let base = with_db(&state, move |conn| Ok(article_revisions::latest_id(conn, id)?)).await?;
+    let base = with_db(&state, move |conn| {
+        Ok(article_revisions::latest_id(conn, id)?)
+    })
+    .await?;
     let mut page = editor_page_for(&found, base);
     page.manuals = manual_options(&state, found.article.manual_id).await?;
     render(&state, &visitor, "staff/article_edit.html", &page)
@@ -282,16 +348,34 @@ pub async fn post_edit_article(
         page.preview_html = Some(editing::render(&form.body, &found.manual_slug).html);
         return render(&state, &visitor, "staff/article_edit.html", &page);
     }
-    let input = match editing::validate(form.manual_id, &form.title, &form.weight, &form.tags, &form.status, &form.outdated_reason, &form.body, &form.note) {
+    let input = match editing::validate(
+        form.manual_id,
+        &form.title,
+        &form.weight,
+        &form.tags,
+        &form.status,
+        &form.outdated_reason,
+        &form.body,
+        &form.note,
+    ) {
         Ok(input) => input,
         Err(errors) => {
             page.errors = errors;
-            return render_status(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "staff/article_edit.html", &page);
+            return render_status(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "staff/article_edit.html",
+                &page,
+            );
         }
     };
     let id = found.article.id;
     let base = form.base_revision;
-    let outcome = with_db(&state, move |conn| editing::update(conn, editor, id, base, &input, unix_now())).await?;
+    let outcome = with_db(&state, move |conn| {
+        editing::update(conn, editor, id, base, &input, unix_now())
+    })
+    .await?;
     match outcome {
         SaveOutcome::Saved(path) => {
             state.indexer.notify();
@@ -299,7 +383,10 @@ pub async fn post_edit_article(
         }
         SaveOutcome::Conflict(theirs) => {
             let editor_ref = match theirs.editor_id {
-                Some(e) => with_db(&state, move |conn| Ok(users::find(conn, e)?)).await?.as_ref().map(UserRef::from),
+                Some(e) => with_db(&state, move |conn| Ok(users::find(conn, e)?))
+                    .await?
+                    .as_ref()
+                    .map(UserRef::from),
                 None => None,
             };
             page.base_revision = theirs.id;
@@ -310,7 +397,13 @@ pub async fn post_edit_article(
                 diff: line_diff(&theirs.body_md, &form.body),
                 body: theirs.body_md.clone(),
             });
-            render_status(&state, &visitor, StatusCode::CONFLICT, "staff/article_edit.html", &page)
+            render_status(
+                &state,
+                &visitor,
+                StatusCode::CONFLICT,
+                "staff/article_edit.html",
+                &page,
+            )
         }
     }
 }
@@ -336,17 +429,27 @@ struct RevisionsPage {
     rows: Vec<RevisionRow>,
 }
 
-async fn revisions_of(state: &web::Data<AppState>, article_id: i32) -> AppResult<(Vec<ArticleRevision>, Vec<users::User>)> {
+async fn revisions_of(
+    state: &web::Data<AppState>,
+    article_id: i32,
+) -> AppResult<(Vec<ArticleRevision>, Vec<users::User>)> {
     with_db(state, move |conn| {
         let list = article_revisions::for_article(conn, article_id)?;
-        let users = users::find_many(conn, &list.iter().filter_map(|r| r.editor_id).collect::<Vec<_>>())?;
+        let users = users::find_many(
+            conn,
+            &list.iter().filter_map(|r| r.editor_id).collect::<Vec<_>>(),
+        )?;
         Ok((list, users))
     })
     .await
 }
 
 /// GET /docs/{manual}/{article}/revisions
-pub async fn get_article_revisions(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+pub async fn get_article_revisions(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
     visitor.require_role(Role::Staff)?;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
@@ -359,16 +462,30 @@ pub async fn get_article_revisions(state: web::Data<AppState>, visitor: Visitor,
         .map(|(i, r)| RevisionRow {
             id: r.id,
             number: total - i,
-            editor: r.editor_id.and_then(|e| users.iter().find(|u| u.id == e)).map(UserRef::from),
+            editor: r
+                .editor_id
+                .and_then(|e| users.iter().find(|u| u.id == e))
+                .map(UserRef::from),
             from_file: r.editor_id.is_none(),
             when: format_day(r.created_at),
             note: r.note.clone(),
             title: r.title.clone(),
-            status: if r.status == "draft" { "draft".into() } else if r.outdated_reason.is_some() { "outdated".into() } else { "published".into() },
+            status: if r.status == "draft" {
+                "draft".into()
+            } else if r.outdated_reason.is_some() {
+                "outdated".into()
+            } else {
+                "published".into()
+            },
             view_url: format!("{base}/revisions/{}", r.id),
         })
         .collect();
-    let page = RevisionsPage { title: found.article.title.clone(), article_url: base.clone(), base_url: base, rows };
+    let page = RevisionsPage {
+        title: found.article.title.clone(),
+        article_url: base.clone(),
+        base_url: base,
+        rows,
+    };
     render(&state, &visitor, "staff/article_revisions.html", &page)
 }
 
@@ -385,13 +502,18 @@ struct RevisionPage {
 }
 
 /// GET /docs/{manual}/{article}/revisions/{id}
-pub async fn get_article_revision(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String, i32)>) -> AppResult<HttpResponse> {
+pub async fn get_article_revision(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String, i32)>,
+) -> AppResult<HttpResponse> {
     visitor.require_role(Role::Staff)?;
     let (manual, slug, rev) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let id = found.article.id;
     let revision = with_db(&state, move |conn| {
-        article_revisions::find(conn, id, rev)?.ok_or_else(|| AppError::NotFound("There is no such revision.".into()))
+        article_revisions::find(conn, id, rev)?
+            .ok_or_else(|| AppError::NotFound("There is no such revision.".into()))
     })
     .await?;
     let base = format!("/docs/{}/{}", found.manual_slug, found.article.slug);
@@ -419,25 +541,37 @@ struct DiffPage {
 }
 
 /// GET /docs/{manual}/{article}/diff?from=…&to=…
-pub async fn get_article_diff(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get_article_diff(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     visitor.require_role(Role::Staff)?;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let params = query_params(req.query_string());
     let pick = |key: &str| param(&params, key).and_then(|v| v.parse::<i32>().ok());
     let (Some(from), Some(to)) = (pick("from"), pick("to")) else {
-        return Err(AppError::BadRequest("Choose two revisions to compare.".into()));
+        return Err(AppError::BadRequest(
+            "Choose two revisions to compare.".into(),
+        ));
     };
     let id = found.article.id;
     let (a, b) = with_db(&state, move |conn| {
-        let a = article_revisions::find(conn, id, from)?.ok_or_else(|| AppError::NotFound("There is no such revision.".into()))?;
-        let b = article_revisions::find(conn, id, to)?.ok_or_else(|| AppError::NotFound("There is no such revision.".into()))?;
+        let a = article_revisions::find(conn, id, from)?
+            .ok_or_else(|| AppError::NotFound("There is no such revision.".into()))?;
+        let b = article_revisions::find(conn, id, to)?
+            .ok_or_else(|| AppError::NotFound("There is no such revision.".into()))?;
         Ok((a, b))
     })
     .await?;
     let page = DiffPage {
         title: found.article.title.clone(),
-        revisions_url: format!("/docs/{}/{}/revisions", found.manual_slug, found.article.slug),
+        revisions_url: format!(
+            "/docs/{}/{}/revisions",
+            found.manual_slug, found.article.slug
+        ),
         from,
         to,
         title_change: (a.title != b.title).then(|| (a.title.clone(), b.title.clone())),
@@ -454,19 +588,32 @@ pub struct ButtonForm {
 }
 
 /// POST /docs/{manual}/{article}/revisions/{id}/restore
-pub async fn post_restore_revision(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String, i32)>, form: web::Form<ButtonForm>) -> AppResult<HttpResponse> {
+pub async fn post_restore_revision(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String, i32)>,
+    form: web::Form<ButtonForm>,
+) -> AppResult<HttpResponse> {
     visitor.verify_csrf(&form.csrf)?;
     let editor = visitor.require_role(Role::Staff)?.id;
     let (manual, slug, rev) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let id = found.article.id;
-    let path = with_db(&state, move |conn| editing::restore(conn, editor, id, rev, unix_now())).await?;
+    let path = with_db(&state, move |conn| {
+        editing::restore(conn, editor, id, rev, unix_now())
+    })
+    .await?;
     state.indexer.notify();
     Ok(see_other(&path))
 }
 
 /// POST /docs/{manual}/{article}/reattach: back to the file at the next start.
-pub async fn post_reattach(state: web::Data<AppState>, visitor: Visitor, path: web::Path<(String, String)>, form: web::Form<ButtonForm>) -> AppResult<HttpResponse> {
+pub async fn post_reattach(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+    form: web::Form<ButtonForm>,
+) -> AppResult<HttpResponse> {
     visitor.verify_csrf(&form.csrf)?;
     visitor.require_role(Role::Staff)?;
     let (manual, slug) = path.into_inner();

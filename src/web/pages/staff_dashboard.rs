@@ -94,7 +94,11 @@ fn gap_rows(list: Vec<QueryCount>) -> Vec<GapRow> {
 }
 
 fn percent(part: i64, whole: i64) -> i64 {
-    if whole == 0 { 0 } else { (part * 100 + whole / 2) / whole }
+    if whole == 0 {
+        0
+    } else {
+        (part * 100 + whole / 2) / whole
+    }
 }
 
 /// Searches per day as bars and the zero-result rate as a line, drawn on
@@ -107,7 +111,11 @@ pub fn chart(daily: &[(i64, i64, i64)], since: i64, days: i64) -> String {
     let mut points = Vec::new();
     for i in 0..days {
         let day = since + i * 86_400;
-        let (all, zero) = daily.iter().find(|d| d.0 == day).map(|d| (d.1, d.2)).unwrap_or((0, 0));
+        let (all, zero) = daily
+            .iter()
+            .find(|d| d.0 == day)
+            .map(|d| (d.1, d.2))
+            .unwrap_or((0, 0));
         let x = pad + i as f64 * slot;
         let h = (all as f64 / max) * (height - pad * 2.0);
         bars.push_str(&format!(
@@ -120,7 +128,11 @@ pub fn chart(daily: &[(i64, i64, i64)], since: i64, days: i64) -> String {
         ));
         if all > 0 {
             let rate = zero as f64 / all as f64;
-            points.push(format!("{:.1},{:.1}", x + slot / 2.0, height - pad - rate * (height - pad * 2.0)));
+            points.push(format!(
+                "{:.1},{:.1}",
+                x + slot / 2.0,
+                height - pad - rate * (height - pad * 2.0)
+            ));
         }
     }
     format!(
@@ -134,10 +146,18 @@ pub fn chart(daily: &[(i64, i64, i64)], since: i64, days: i64) -> String {
 }
 
 /// GET /staff?days=7|30
-pub async fn get_dashboard(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get_dashboard(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     visitor.require_role(Role::Staff)?;
     let params = query_params(req.query_string());
-    let days: i64 = if param(&params, "days") == Some("30") { 30 } else { 7 };
+    let days: i64 = if param(&params, "days") == Some("30") {
+        30
+    } else {
+        7
+    };
     let page = with_db(&state, move |conn| {
         let now = unix_now();
         let today = now - now.rem_euclid(86_400);
@@ -152,7 +172,9 @@ pub async fn get_dashboard(state: web::Data<AppState>, visitor: Visitor, req: Ht
             if no == 0 {
                 continue;
             }
-            let Some(found) = articles::find_with_manual(conn, article_id)? else { continue };
+            let Some(found) = articles::find_with_manual(conn, article_id)? else {
+                continue;
+            };
             worst.push(ArticleFeedback {
                 title: found.article.title.clone(),
                 url: format!("/docs/{}/{}", found.manual_slug, found.article.slug),
@@ -162,7 +184,11 @@ pub async fn get_dashboard(state: web::Data<AppState>, visitor: Visitor, req: Ht
                 comments: feedback::comments(conn, "article", article_id, 3)?,
             });
         }
-        worst.sort_by(|a, b| b.unhelpful_percent.cmp(&a.unhelpful_percent).then(b.no.cmp(&a.no)));
+        worst.sort_by(|a, b| {
+            b.unhelpful_percent
+                .cmp(&a.unhelpful_percent)
+                .then(b.no.cmp(&a.no))
+        });
         worst.truncate(10);
 
         let outdated = articles::outdated(conn)?
@@ -180,7 +206,11 @@ pub async fn get_dashboard(state: web::Data<AppState>, visitor: Visitor, req: Ht
             let tree: Option<Tree> = serde_json::from_str(&row.definition).ok();
             let (top_stop, top_stop_count) = match stats.top_stop {
                 Some((node, n)) => {
-                    let title = tree.as_ref().and_then(|t| t.node(&node)).map(|n| n.title.clone()).unwrap_or(node);
+                    let title = tree
+                        .as_ref()
+                        .and_then(|t| t.node(&node))
+                        .map(|n| n.title.clone())
+                        .unwrap_or(node);
                     (Some(title), n)
                 }
                 None => (None, 0),
@@ -201,7 +231,12 @@ pub async fn get_dashboard(state: web::Data<AppState>, visitor: Visitor, req: Ht
 
         let waiting = |list: Vec<questions::Question>| {
             list.into_iter()
-                .map(|q| WaitingQuestion { url: q.path(), age: format_ago(now, q.created_at), answers: q.answer_count, title: q.title })
+                .map(|q| WaitingQuestion {
+                    url: q.path(),
+                    age: format_ago(now, q.created_at),
+                    answers: q.answer_count,
+                    title: q.title,
+                })
                 .collect::<Vec<_>>()
         };
         Ok(DashboardPage {

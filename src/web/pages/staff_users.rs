@@ -38,13 +38,33 @@ struct UsersPage {
 }
 
 /// GET /staff/users?q=…&page=…
-pub async fn get_staff_users(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn get_staff_users(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
     let me = visitor.require_role(Role::Admin)?.id;
     let params = query_params(req.query_string());
-    let q = param(&params, "q").unwrap_or("").trim().chars().take(100).collect::<String>();
-    let page = param(&params, "page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1).clamp(1, 10_000);
+    let q = param(&params, "q")
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(100)
+        .collect::<String>();
+    let page = param(&params, "page")
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, 10_000);
     let search = q.clone();
-    let found = with_db(&state, move |conn| Ok(users::search(conn, &search, PER_PAGE + 1, (page - 1) * PER_PAGE)?)).await?;
+    let found = with_db(&state, move |conn| {
+        Ok(users::search(
+            conn,
+            &search,
+            PER_PAGE + 1,
+            (page - 1) * PER_PAGE,
+        )?)
+    })
+    .await?;
     let has_more = found.len() as i64 > PER_PAGE;
     let url = |p: i64| {
         let mut s = form_urlencoded::Serializer::new(String::new());
@@ -111,7 +131,8 @@ where
     visitor.verify_csrf(csrf)?;
     let me = visitor.require_role(Role::Admin)?.id;
     with_db(state, move |conn| {
-        let user = users::find(conn, id)?.ok_or_else(|| AppError::NotFound("There is no such user.".into()))?;
+        let user = users::find(conn, id)?
+            .ok_or_else(|| AppError::NotFound("There is no such user.".into()))?;
         action(conn, &user, me)
     })
     .await?;
@@ -126,11 +147,21 @@ pub async fn post_user_role(
     form: web::Form<RoleForm>,
 ) -> AppResult<HttpResponse> {
     let typed = form.role.clone();
-    admin_action(&state, &visitor, &form.csrf, path.into_inner(), "role", move |conn, user, _| {
-        let role = Role::parse(&typed)
-            .ok_or_else(|| AppError::BadRequest(format!("{typed:?} is not a role; use member, staff or admin.")))?;
-        accounts::set_role(conn, user, role, unix_now())
-    })
+    admin_action(
+        &state,
+        &visitor,
+        &form.csrf,
+        path.into_inner(),
+        "role",
+        move |conn, user, _| {
+            let role = Role::parse(&typed).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "{typed:?} is not a role; use member, staff or admin."
+                ))
+            })?;
+            accounts::set_role(conn, user, role, unix_now())
+        },
+    )
     .await
 }
 
@@ -141,12 +172,19 @@ pub async fn post_user_suspend(
     path: web::Path<i32>,
     form: web::Form<ActionForm>,
 ) -> AppResult<HttpResponse> {
-    admin_action(&state, &visitor, &form.csrf, path.into_inner(), "suspended", |conn, user, me| {
-        if user.id == me {
-            return Err(AppError::Conflict("You cannot suspend yourself.".into()));
-        }
-        accounts::suspend(conn, user.id, unix_now())
-    })
+    admin_action(
+        &state,
+        &visitor,
+        &form.csrf,
+        path.into_inner(),
+        "suspended",
+        |conn, user, me| {
+            if user.id == me {
+                return Err(AppError::Conflict("You cannot suspend yourself.".into()));
+            }
+            accounts::suspend(conn, user.id, unix_now())
+        },
+    )
     .await
 }
 
@@ -157,8 +195,13 @@ pub async fn post_user_unsuspend(
     path: web::Path<i32>,
     form: web::Form<ActionForm>,
 ) -> AppResult<HttpResponse> {
-    admin_action(&state, &visitor, &form.csrf, path.into_inner(), "unsuspended", |conn, user, _| {
-        accounts::unsuspend(conn, user.id, unix_now())
-    })
+    admin_action(
+        &state,
+        &visitor,
+        &form.csrf,
+        path.into_inner(),
+        "unsuspended",
+        |conn, user, _| accounts::unsuspend(conn, user.id, unix_now()),
+    )
     .await
 }

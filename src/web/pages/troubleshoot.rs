@@ -41,7 +41,10 @@ fn answers_of(query: &str) -> (Vec<(String, String)>, bool) {
     while !query.is_char_boundary(cut) {
         cut -= 1;
     }
-    let answers = query_params(&query[..cut]).into_iter().filter(|(k, _)| !k.starts_with('_')).collect();
+    let answers = query_params(&query[..cut])
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+        .collect();
     (answers, truncated)
 }
 
@@ -55,17 +58,29 @@ fn url_with(slug: &str, answers: &[(String, String)], extra: Option<(&str, &str)
         query.append_pair(node, key);
     }
     let query = query.finish();
-    if query.is_empty() { format!("/troubleshoot/{slug}") } else { format!("/troubleshoot/{slug}?{query}") }
+    if query.is_empty() {
+        format!("/troubleshoot/{slug}")
+    } else {
+        format!("/troubleshoot/{slug}?{query}")
+    }
 }
 
 fn answered_pairs(walk: &Walk) -> Vec<(String, String)> {
-    walk.answered.iter().map(|a| (a.node.clone(), a.key.clone())).collect()
+    walk.answered
+        .iter()
+        .map(|a| (a.node.clone(), a.key.clone()))
+        .collect()
 }
 
 /// GET /troubleshoot
 pub async fn get_trees(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
     let cards = with_db(&state, |conn| tree_cards(conn)).await?;
-    render(&state, &visitor, "troubleshoot/index.html", &TreesPage { trees: cards })
+    render(
+        &state,
+        &visitor,
+        "troubleshoot/index.html",
+        &TreesPage { trees: cards },
+    )
 }
 
 /// Every tree as a card with how often it resolved a problem.
@@ -78,7 +93,11 @@ pub fn tree_cards(conn: &mut crate::db::Conn) -> AppResult<Vec<TreeCard>> {
             title: t.title.clone(),
             description: t.description.clone(),
             url: format!("/troubleshoot/{}", t.slug),
-            resolved: counts.iter().find(|(id, _)| *id == t.id).map(|(_, n)| *n).unwrap_or(0),
+            resolved: counts
+                .iter()
+                .find(|(id, _)| *id == t.id)
+                .map(|(_, n)| *n)
+                .unwrap_or(0),
         })
         .collect())
 }
@@ -133,7 +152,10 @@ pub async fn get_tree_step(
     let (answers, truncated) = answers_of(req.query_string());
     let walk = tree.walk(&answers);
     let pairs = answered_pairs(&walk);
-    let answers_query = url_with(&slug, &pairs, None).split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default();
+    let answers_query = url_with(&slug, &pairs, None)
+        .split_once('?')
+        .map(|(_, q)| q.to_string())
+        .unwrap_or_default();
 
     let mut notice = None;
     if truncated || walk.ignored > 0 {
@@ -173,7 +195,9 @@ pub async fn get_tree_step(
     };
     let last_node = match &walk.position {
         Position::At(id) => {
-            let node = tree.node(id).ok_or_else(|| AppError::internal("walk ended on a missing node"))?;
+            let node = tree
+                .node(id)
+                .ok_or_else(|| AppError::internal("walk ended on a missing node"))?;
             page.node_id = node.id.clone();
             page.node_title = node.title.clone();
             page.text_html = node.text_html.clone();
@@ -188,18 +212,26 @@ pub async fn get_tree_step(
                 .map(|o| {
                     // A marked loop goes back to the earlier step: its answer
                     // and everything after it are asked again.
-                    let back = o.is_loop.then(|| pairs.iter().position(|(n, _)| *n == o.goto)).flatten();
+                    let back = o
+                        .is_loop
+                        .then(|| pairs.iter().position(|(n, _)| *n == o.goto))
+                        .flatten();
                     let url = match back {
                         Some(i) => url_with(&slug, &pairs[..i], None),
                         None if o.is_loop && o.goto == tree.start => url_with(&slug, &[], None),
                         None => url_with(&slug, &pairs, Some((&node.id, &o.key))),
                     };
-                    OptionLink { label: o.label.clone(), url }
+                    OptionLink {
+                        label: o.label.clone(),
+                        url,
+                    }
                 })
                 .collect();
             if node.kind == NodeKind::Fix {
                 page.not_solved_url = url_with(&slug, &pairs, Some((&node.id, "no")));
-                page.feedback = Some(crate::web::pages::feedback::FeedbackBox::new("step", tree_id, &node.id, &req));
+                page.feedback = Some(crate::web::pages::feedback::FeedbackBox::new(
+                    "step", tree_id, &node.id, &req,
+                ));
             }
             page.steps_left = match (node.min_left, node.max_left) {
                 (_, 0) | (_, 1) => "This is the last step.".into(),
@@ -217,7 +249,8 @@ pub async fn get_tree_step(
     let rotate = with_analytics(&state, move |conn| {
         let now = unix_now();
         if let Some(existing) = trees::find_walk(conn, &key)? {
-            let finished = existing.outcome.is_some() || existing.updated_at < now - trees::ABANDONED_AFTER_SECS;
+            let finished = existing.outcome.is_some()
+                || existing.updated_at < now - trees::ABANDONED_AFTER_SECS;
             if finished {
                 // A new walk needs a new token; a finished walk is never reopened.
                 return Ok(at_start);
@@ -227,23 +260,42 @@ pub async fn get_tree_step(
         Ok(false)
     })
     .await?;
-    let token_to_set = if rotate { Some(new_walk_token()?) } else { new_cookie };
+    let token_to_set = if rotate {
+        Some(new_walk_token()?)
+    } else {
+        new_cookie
+    };
     if let Some(token) = &token_to_set {
         if rotate {
             let key = tokens::hash_token(&format!("{token}:{slug}"));
             let node = page.node_id.clone();
-            with_analytics(&state, move |conn| Ok(trees::record_step(conn, &key, tree_id, &node, steps, unix_now())?)).await?;
+            with_analytics(&state, move |conn| {
+                Ok(trees::record_step(
+                    conn,
+                    &key,
+                    tree_id,
+                    &node,
+                    steps,
+                    unix_now(),
+                )?)
+            })
+            .await?;
         }
     }
     let (visitor, csrf_cookie) = visitor.with_form_token(state.config.is_https())?;
     let mut response = render(&state, &visitor, "troubleshoot/step.html", &page)?;
     if let Some(token) = token_to_set {
-        response.add_cookie(&walk_cookie(&token, state.config.is_https())).map_err(AppError::internal)?;
+        response
+            .add_cookie(&walk_cookie(&token, state.config.is_https()))
+            .map_err(AppError::internal)?;
     }
     if let Some(cookie) = csrf_cookie {
         response.add_cookie(&cookie).map_err(AppError::internal)?;
     }
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(response)
 }
 
@@ -253,7 +305,11 @@ fn new_walk_token() -> AppResult<String> {
 
 /// The browser's walk token, or a new one (with the cookie to set).
 fn walk_token(req: &HttpRequest) -> (String, Option<String>) {
-    match req.cookie(WALK_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() == 64) {
+    match req
+        .cookie(WALK_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 64)
+    {
         Some(token) => (token, None),
         None => match tokens::random_token() {
             Ok(token) => (token.clone(), Some(token)),
@@ -317,16 +373,26 @@ pub async fn post_tree_outcome(
         let steps = walk.answered.len() as i32;
         let node = node_id.clone();
         with_analytics(&state, move |conn| {
-            Ok(trees::record_outcome(conn, &key, tree_id, &node, steps, outcome, unix_now())?)
+            Ok(trees::record_outcome(
+                conn,
+                &key,
+                tree_id,
+                &node,
+                steps,
+                outcome,
+                unix_now(),
+            )?)
         })
         .await?;
     }
     if outcome == "resolved" {
-        return Ok(see_other(&url_with(&slug, &pairs, Some(("_solved", &node_id))).replacen(
-            &format!("/troubleshoot/{slug}"),
-            &format!("/troubleshoot/{slug}/solved"),
-            1,
-        )));
+        return Ok(see_other(
+            &url_with(&slug, &pairs, Some(("_solved", &node_id))).replacen(
+                &format!("/troubleshoot/{slug}"),
+                &format!("/troubleshoot/{slug}/solved"),
+                1,
+            ),
+        ));
     }
     Ok(see_other(&escalation_url(&tree, &walk)))
 }
@@ -343,9 +409,18 @@ pub fn escalation_url(tree: &Tree, walk: &Walk) -> String {
         body.push_str(&format!("{}. {}\n", i + 1, step.summary));
     }
     body.push_str("\nWhat I see now:\n\n");
-    let tag: String = tree.slug.chars().take(25).collect::<String>().trim_end_matches('-').to_string();
+    let tag: String = tree
+        .slug
+        .chars()
+        .take(25)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string();
     let mut query = form_urlencoded::Serializer::new(String::new());
-    query.append_pair("title", &title).append_pair("body", &body).append_pair("tags", &tag);
+    query
+        .append_pair("title", &title)
+        .append_pair("body", &body)
+        .append_pair("tags", &tag);
     format!("/questions/ask?{}", query.finish())
 }
 
@@ -376,15 +451,26 @@ pub async fn get_tree_solved(
     let related = with_db(&state, move |conn| {
         let mut links = Vec::new();
         for target in wanted {
-            let Some((manual_slug, article_slug)) = target.split_once('/') else { continue };
-            let Some(manual) = manuals::find_by_slug(conn, manual_slug)? else { continue };
-            if let Some(article) = articles::find_in_manual(conn, manual.id, article_slug)?.filter(articles::Article::is_published) {
+            let Some((manual_slug, article_slug)) = target.split_once('/') else {
+                continue;
+            };
+            let Some(manual) = manuals::find_by_slug(conn, manual_slug)? else {
+                continue;
+            };
+            if let Some(article) = articles::find_in_manual(conn, manual.id, article_slug)?
+                .filter(articles::Article::is_published)
+            {
                 links.push(ArticleLink::new(&manual.slug, &article));
             }
         }
         Ok(links)
     })
     .await?;
-    let page = SolvedPage { tree_title: tree.title.clone(), tree_url: format!("/troubleshoot/{slug}"), fix_title, related };
+    let page = SolvedPage {
+        tree_title: tree.title.clone(),
+        tree_url: format!("/troubleshoot/{slug}"),
+        fix_title,
+        related,
+    };
     render(&state, &visitor, "troubleshoot/solved.html", &page)
 }

@@ -34,10 +34,15 @@ struct AnswerLink {
 }
 
 /// GET /users/{name}
-pub async fn get_user(state: web::Data<AppState>, visitor: Visitor, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn get_user(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let key = username::key_of(&path.into_inner());
     let (user, counts, asked, answered) = with_db(&state, move |conn| {
-        let user = users::find_by_key(conn, &key)?.ok_or_else(|| AppError::NotFound("There is no user with that name.".into()))?;
+        let user = users::find_by_key(conn, &key)?
+            .ok_or_else(|| AppError::NotFound("There is no user with that name.".into()))?;
         let counts = (
             questions::count_by_author(conn, user.id)?,
             answers::count_by_author(conn, user.id)?,
@@ -53,10 +58,17 @@ pub async fn get_user(state: web::Data<AppState>, visitor: Visitor, path: web::P
         question_count: counts.0,
         answer_count: counts.1,
         accepted_count: counts.2,
-        questions: asked.iter().map(|q| QuestionRow::new(q, std::slice::from_ref(&user), now)).collect(),
+        questions: asked
+            .iter()
+            .map(|q| QuestionRow::new(q, std::slice::from_ref(&user), now))
+            .collect(),
         answers: answered
             .iter()
-            .map(|(a, title, slug)| AnswerLink { question_title: title.clone(), url: format!("/questions/{}/{slug}#answer-{}", a.question_id, a.id), score: a.score })
+            .map(|(a, title, slug)| AnswerLink {
+                question_title: title.clone(),
+                url: format!("/questions/{}/{slug}#answer-{}", a.question_id, a.id),
+                score: a.score,
+            })
             .collect(),
         user: UserRef::from(&user),
         username: user.username.clone(),
