@@ -167,6 +167,18 @@ where
     .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
 }
 
+/// Runs CPU-heavy work (markdown rendering with highlighting, sanitizing)
+/// on the blocking pool instead of the async executor.
+pub async fn off_executor<T, F>(f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    web::block(f)
+        .await
+        .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))
+}
+
 /// Like [`with_db`] on the analytics pool (statistics, not content).
 pub async fn with_analytics<T, F>(state: &web::Data<AppState>, f: F) -> AppResult<T>
 where

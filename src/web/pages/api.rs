@@ -59,6 +59,7 @@ pub async fn post_preview(
             "The text can have at most {BODY_MAX} characters."
         )));
     }
-    let html = crate::markdown::render_post(&form.body).html;
+    let body = form.into_inner().body;
+    let html = crate::web::off_executor(move || crate::markdown::render_post(&body).html).await?;
     Ok(json_response(StatusCode::OK, &PreviewResponse { html }))
 }

@@ -183,9 +183,14 @@ pub async fn post_ask(
         limits: limits(),
         ..Default::default()
     };
-    let validated = questions::validate_question(&form.title, &form.body, &form.tags);
+    let (title, body, tags) = (form.title.clone(), form.body.clone(), form.tags.clone());
+    let validated =
+        crate::web::off_executor(move || questions::validate_question(&title, &body, &tags))
+            .await?;
     if form.action == "preview" {
-        page.preview_html = Some(crate::markdown::render_post(&form.body).html);
+        let body = form.body.clone();
+        page.preview_html =
+            Some(crate::web::off_executor(move || crate::markdown::render_post(&body).html).await?);
         page.similar = similar(&state, &format!("{} {}", form.title, form.tags), 8).await?;
         if let Err(errors) = validated {
             page.errors = errors;

@@ -400,10 +400,12 @@ pub async fn post_answer(
             render_status(&state, &visitor, status, "questions/show.html", &page)
         }
     };
-    let rendered = match questions::validate_body(&form.body) {
-        Ok(r) => r,
-        Err(e) => return shown_again(vec![e], StatusCode::UNPROCESSABLE_ENTITY).await,
-    };
+    let body_text = form.body.clone();
+    let rendered =
+        match crate::web::off_executor(move || questions::validate_body(&body_text)).await? {
+            Ok(r) => r,
+            Err(e) => return shown_again(vec![e], StatusCode::UNPROCESSABLE_ENTITY).await,
+        };
     if let Err(e) = check_post_limit(&state, &user, "answer", rules::ANSWER) {
         return shown_again(vec![e.public_message()], StatusCode::TOO_MANY_REQUESTS).await;
     }
@@ -631,28 +633,32 @@ pub async fn post_edit_question(
     let id = path.into_inner();
     let form = form.into_inner();
     let note: String = form.note.trim().chars().take(200).collect();
-    let draft = match questions::validate_question(&form.title, &form.body, &form.tags) {
-        Ok(d) => d,
-        Err(errors) => {
-            let page = EditPage {
-                kind: "question",
-                action: format!("/questions/{id}/edit"),
-                cancel_url: format!("/questions/{id}"),
-                title: form.title,
-                body: form.body,
-                tags: form.tags,
-                note,
-                errors,
-            };
-            return render_status(
-                &state,
-                &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "questions/edit.html",
-                &page,
-            );
-        }
-    };
+    let (title, body, tags) = (form.title.clone(), form.body.clone(), form.tags.clone());
+    let draft =
+        match crate::web::off_executor(move || questions::validate_question(&title, &body, &tags))
+            .await?
+        {
+            Ok(d) => d,
+            Err(errors) => {
+                let page = EditPage {
+                    kind: "question",
+                    action: format!("/questions/{id}/edit"),
+                    cancel_url: format!("/questions/{id}"),
+                    title: form.title,
+                    body: form.body,
+                    tags: form.tags,
+                    note,
+                    errors,
+                };
+                return render_status(
+                    &state,
+                    &visitor,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "questions/edit.html",
+                    &page,
+                );
+            }
+        };
     let who = actor(&user);
     let path = with_db(&state, move |conn| {
         questions::edit_question(conn, who, id, &draft, &note, unix_now())?;
@@ -710,28 +716,30 @@ pub async fn post_edit_answer(
     let id = path.into_inner();
     let form = form.into_inner();
     let note: String = form.note.trim().chars().take(200).collect();
-    let rendered = match questions::validate_body(&form.body) {
-        Ok(r) => r,
-        Err(e) => {
-            let page = EditPage {
-                kind: "answer",
-                action: format!("/answers/{id}/edit"),
-                cancel_url: format!("/answers/{id}/edit"),
-                title: form.title,
-                body: form.body,
-                note,
-                errors: vec![e],
-                ..Default::default()
-            };
-            return render_status(
-                &state,
-                &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "questions/edit.html",
-                &page,
-            );
-        }
-    };
+    let body_text = form.body.clone();
+    let rendered =
+        match crate::web::off_executor(move || questions::validate_body(&body_text)).await? {
+            Ok(r) => r,
+            Err(e) => {
+                let page = EditPage {
+                    kind: "answer",
+                    action: format!("/answers/{id}/edit"),
+                    cancel_url: format!("/answers/{id}/edit"),
+                    title: form.title,
+                    body: form.body,
+                    note,
+                    errors: vec![e],
+                    ..Default::default()
+                };
+                return render_status(
+                    &state,
+                    &visitor,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "questions/edit.html",
+                    &page,
+                );
+            }
+        };
     let who = actor(&user);
     let body = form.body.clone();
     let back = with_db(&state, move |conn| {

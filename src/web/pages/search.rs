@@ -113,13 +113,6 @@ pub async fn get_search(
         .unwrap_or(1)
         .clamp(1, MAX_PAGE);
 
-    let (manual_cards, tree_cards) = with_db(&state, |conn| {
-        Ok((
-            manuals::list_with_counts(conn)?,
-            crate::web::pages::troubleshoot::tree_cards(conn)?,
-        ))
-    })
-    .await?;
     let mut view = SearchPage {
         q: q.clone(),
         kind: kind.map(String::from),
@@ -143,10 +136,11 @@ pub async fn get_search(
         rebuilding: state.search.is_rebuilding(),
         searched: !q.is_empty(),
         ask_url: ask_url(&q),
-        manuals: manual_cards.iter().map(ManualCard::from).collect(),
-        trees: tree_cards,
+        manuals: Vec::new(),
+        trees: Vec::new(),
     };
     if q.is_empty() {
+        add_alternatives(&state, &mut view).await?;
         return render(&state, &visitor, "search/results.html", &view);
     }
 
@@ -230,5 +224,23 @@ pub async fn get_search(
             solved: h.solved,
         })
         .collect();
+    if view.hits.is_empty() {
+        add_alternatives(&state, &mut view).await?;
+    }
     render(&state, &visitor, "search/results.html", &view)
+}
+
+/// Manuals and troubleshooters to offer when there is nothing (yet) to show;
+/// only loaded then, so ordinary searches skip these queries.
+async fn add_alternatives(state: &web::Data<AppState>, view: &mut SearchPage) -> AppResult<()> {
+    let (manual_cards, tree_cards) = with_db(state, |conn| {
+        Ok((
+            manuals::list_with_counts(conn)?,
+            crate::web::pages::troubleshoot::tree_cards(conn)?,
+        ))
+    })
+    .await?;
+    view.manuals = manual_cards.iter().map(ManualCard::from).collect();
+    view.trees = tree_cards;
+    Ok(())
 }

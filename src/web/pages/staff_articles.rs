@@ -236,7 +236,9 @@ pub async fn post_new_article(
         &form.note,
     );
     if form.action == "preview" {
-        page.preview_html = Some(editing::render(&form.body, "").html);
+        let body = form.body.clone();
+        page.preview_html =
+            Some(crate::web::off_executor(move || editing::render(&body, "").html).await?);
         return render(&state, &visitor, "staff/article_edit.html", &page);
     }
     let input = match validated {
@@ -345,7 +347,9 @@ pub async fn post_edit_article(
     page.note = keep.note;
     page.manuals = manual_options(&state, form.manual_id).await?;
     if form.action == "preview" {
-        page.preview_html = Some(editing::render(&form.body, &found.manual_slug).html);
+        let (body, manual) = (form.body.clone(), found.manual_slug.clone());
+        page.preview_html =
+            Some(crate::web::off_executor(move || editing::render(&body, &manual).html).await?);
         return render(&state, &visitor, "staff/article_edit.html", &page);
     }
     let input = match editing::validate(
@@ -524,7 +528,10 @@ pub async fn get_article_revision(
         id: revision.id,
         when: format_day(revision.created_at),
         note: revision.note.clone(),
-        body_html: editing::render(&revision.body_md, &found.manual_slug).html,
+        body_html: {
+            let (body, manual) = (revision.body_md.clone(), found.manual_slug.clone());
+            crate::web::off_executor(move || editing::render(&body, &manual).html).await?
+        },
         restore_url: format!("{base}/revisions/{}/restore", revision.id),
     };
     render(&state, &visitor, "staff/article_revision.html", &page)
