@@ -3,7 +3,7 @@
 //! typo never silently falls back to a default.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -29,9 +29,14 @@ pub struct Config {
     pub base_url: String,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
-    /// Trust `X-Forwarded-For` / `Forwarded` for the client address (set it
-    /// only when a reverse proxy in front of the site sets those headers).
+    /// Take the client address from `X-Forwarded-For` (set it only when a
+    /// reverse proxy in front of the site appends that header). The address
+    /// used is the rightmost one not in `trusted_proxies`.
     pub behind_proxy: bool,
+    /// Networks of the reverse proxies (CIDR, e.g. `10.0.0.0/8`): only a
+    /// connection from one of them may name the client in `X-Forwarded-For`,
+    /// and their own entries in that header are skipped.
+    pub trusted_proxies: Vec<IpNet>,
     /// Longest path (in steps) a troubleshooting tree may have.
     pub max_tree_depth: usize,
 }
@@ -47,6 +52,7 @@ impl Default for Config {
             base_url: "http://127.0.0.1:8080".into(),
             workers: 0,
             behind_proxy: false,
+            trusted_proxies: vec![IpNet::LOOPBACK_V4, IpNet::LOOPBACK_V6],
             max_tree_depth: 12,
         }
     }
@@ -99,6 +105,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_BASE_URL", "base_url"),
     ("SIGNPOST_WORKERS", "workers"),
     ("SIGNPOST_BEHIND_PROXY", "behind_proxy"),
+    ("SIGNPOST_TRUSTED_PROXIES", "trusted_proxies"),
     ("SIGNPOST_MAX_TREE_DEPTH", "max_tree_depth"),
 ];
 
@@ -198,6 +205,14 @@ impl Config {
                     _ => return Err(format!("expected true or false, got {value:?}")),
                 }
             }
+            "trusted_proxies" => {
+                self.trusted_proxies = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()?
+            }
             other => return Err(format!("unknown key {other}")),
         }
         Ok(())
@@ -257,6 +272,82 @@ impl Config {
     }
 }
 
+/// A network in CIDR notation (`192.0.2.0/24`, `2001:db8::/32`; a bare
+/// address is a single host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    /// The network address.
+    addr: IpAddr,
+    /// Prefix length in bits.
+    prefix: u8,
+}
+
+impl IpNet {
+    /// `127.0.0.1/32`.
+    pub const LOOPBACK_V4: IpNet = IpNet {
+        addr: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        prefix: 32,
+    };
+    /// `::1/128`.
+    pub const LOOPBACK_V6: IpNet = IpNet {
+        addr: IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        prefix: 128,
+    };
+
+    /// Whether `ip` lies in this network (an IPv4-mapped IPv6 address counts
+    /// as its IPv4 address).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(
+                u128::from(u32::from(net)),
+                u128::from(u32::from(ip)),
+                32,
+                self.prefix,
+            ),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                prefix_eq(u128::from(net), u128::from(ip), 128, self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether the first `prefix` of `bits` bits of `a` and `b` agree.
+fn prefix_eq(a: u128, b: u128, bits: u8, prefix: u8) -> bool {
+    let shift = u32::from(bits - prefix.min(bits));
+    a.checked_shr(shift).unwrap_or(0) == b.checked_shr(shift).unwrap_or(0)
+}
+
+impl std::str::FromStr for IpNet {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("expected a network like 10.0.0.0/8 or 2001:db8::/32, got {text:?}");
+        let (addr, prefix) = match text.trim().split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (text.trim(), None),
+        };
+        let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
+            None => max,
+        };
+        Ok(IpNet { addr, prefix })
+    }
+}
+
+impl<'de> Deserialize<'de> for IpNet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +375,44 @@ mod tests {
         assert!(err.to_string().contains("SIGNPOST_SITENAME"));
         let err = Config::load(None, vec![("SIGNPOST_WORKERS".into(), "many".into())]).unwrap_err();
         assert!(err.to_string().contains("whole number"));
+    }
+
+    #[test]
+    fn trusted_proxies_parse_and_match() {
+        let c = Config::from_toml(
+            "trusted_proxies = [\"10.0.0.0/8\", \"2001:db8::/32\", \"192.0.2.7\"]\n",
+        )
+        .unwrap();
+        let [a, b, single] = c.trusted_proxies[..] else {
+            panic!("three networks expected: {:?}", c.trusted_proxies);
+        };
+        assert!(a.contains("10.200.3.4".parse().unwrap()));
+        assert!(
+            a.contains("::ffff:10.1.1.1".parse().unwrap()),
+            "mapped IPv4"
+        );
+        assert!(!a.contains("11.0.0.1".parse().unwrap()));
+        assert!(b.contains("2001:db8:ffff::1".parse().unwrap()));
+        assert!(!b.contains("2001:db9::1".parse().unwrap()));
+        assert!(single.contains("192.0.2.7".parse().unwrap()));
+        assert!(!single.contains("192.0.2.8".parse().unwrap()));
+        assert!("0.0.0.0/0"
+            .parse::<IpNet>()
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
+        let err = Config::from_toml("trusted_proxies = [\"10.0.0.0/33\"]\n").unwrap_err();
+        assert!(err.contains("10.0.0.0/33"), "{err}");
+        let c = Config::load(
+            None,
+            vec![("SIGNPOST_TRUSTED_PROXIES".into(), "10.0.0.1, ::1".into())],
+        )
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(Config::load(
+            None,
+            vec![("SIGNPOST_TRUSTED_PROXIES".into(), "proxy.local".into())]
+        )
+        .is_err());
     }
 
     #[test]

@@ -294,7 +294,7 @@ fn user_command(config: &Config, command: UserCommand) -> Result<String, String>
             };
             password::check_policy(&secret, &valid.display)?;
             let hash = password::hash(&secret)?;
-            let display = display_name.unwrap_or_default();
+            let display = username::display_name(&display_name.unwrap_or_default())?;
             match accounts::create_user(&mut conn, &valid, &display, Some(&hash), role, unix_now())
                 .map_err(|e| e.to_string())?
             {

@@ -1,7 +1,14 @@
 //! Fixed-window rate limits kept in memory, per node: "at most N attempts
 //! per window for this key". Used for sign-in, registration and posting.
+//!
+//! Bounded in memory and in time: keys are spread over shards, each shard
+//! keeps two generations of windows, and a generation is dropped whole once
+//! it is older than the longest rule window (nothing in it can still count)
+//! or a shard's current generation is full. No request ever sweeps the map.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -24,11 +31,24 @@ pub mod rules {
         max: 20,
         window: Duration::from_secs(300),
     };
-    /// Failed sign-in attempts per account.
+    /// Failed sign-in attempts for one account from one client address;
+    /// past it that address gets 429 for that account (others do not).
+    pub const LOGIN_FAILURES_PER_ACCOUNT_ADDRESS: Rule = Rule {
+        max: 8,
+        window: Duration::from_secs(900),
+    };
+    /// Failed sign-in attempts for one account from anywhere; past it every
+    /// further failure is answered slowly (see [`LOGIN_SLOWDOWN_STEP`]), but
+    /// a correct password still gets in.
     pub const LOGIN_FAILURES_PER_ACCOUNT: Rule = Rule {
         max: 8,
         window: Duration::from_secs(900),
     };
+    /// Delay added to a failed sign-in per failure past
+    /// [`LOGIN_FAILURES_PER_ACCOUNT`], up to [`LOGIN_SLOWDOWN_MAX`].
+    pub const LOGIN_SLOWDOWN_STEP: Duration = Duration::from_millis(250);
+    /// The longest delay of a failed sign-in.
+    pub const LOGIN_SLOWDOWN_MAX: Duration = Duration::from_secs(3);
     /// Registrations per client address.
     pub const REGISTER_PER_IP: Rule = Rule {
         max: 5,
@@ -84,17 +104,104 @@ pub mod rules {
     );
 }
 
+/// The longest window any rule may have: a generation older than this holds
+/// nothing that still counts.
+pub const MAX_WINDOW: Duration = Duration::from_secs(3600);
+
+/// Shards of the limiter (independent locks).
+const SHARDS: usize = 16;
+
+/// Keys one shard's current generation holds before it is rotated: at most
+/// `2 * SHARDS * SHARD_CAPACITY` windows are kept (a few tens of MB at most).
+const SHARD_CAPACITY: usize = 8192;
+
 #[derive(Debug, Clone, Copy)]
 struct Window {
     started: Instant,
     hits: u32,
 }
 
-/// The limiter: a map of windows behind a mutex.
-#[derive(Debug, Default)]
+/// One shard: the current generation and the one before.
+#[derive(Debug)]
+struct Shard {
+    current: HashMap<String, Window>,
+    previous: HashMap<String, Window>,
+    /// When `current` became current.
+    since: Instant,
+}
+
+impl Shard {
+    fn new(now: Instant) -> Self {
+        Shard {
+            current: HashMap::new(),
+            previous: HashMap::new(),
+            since: now,
+        }
+    }
+
+    /// Rotates when the current generation is older than [`MAX_WINDOW`] or
+    /// full; returns the generations to drop (outside the lock). Every hit
+    /// checks this, so a current generation older than `MAX_WINDOW` took its
+    /// last hit more than `MAX_WINDOW` ago, and at twice that it holds
+    /// nothing live either.
+    fn rotate_if_due(&mut self, now: Instant) -> Option<[HashMap<String, Window>; 2]> {
+        let age = now.saturating_duration_since(self.since);
+        if age < MAX_WINDOW && self.current.len() < SHARD_CAPACITY {
+            return None;
+        }
+        let old_previous = std::mem::replace(&mut self.previous, std::mem::take(&mut self.current));
+        self.since = now;
+        let stale = if age >= MAX_WINDOW * 2 {
+            std::mem::take(&mut self.previous)
+        } else {
+            HashMap::new()
+        };
+        Some([old_previous, stale])
+    }
+
+    /// The live window of `key`, brought into the current generation.
+    fn window(&mut self, key: &str, now: Instant, rule: Rule) -> &mut Window {
+        let carried = if self.current.contains_key(key) {
+            None
+        } else {
+            self.previous.remove(key)
+        };
+        let window = self
+            .current
+            .entry(key.to_string())
+            .or_insert(carried.unwrap_or(Window {
+                started: now,
+                hits: 0,
+            }));
+        if now.saturating_duration_since(window.started) >= rule.window {
+            *window = Window {
+                started: now,
+                hits: 0,
+            };
+        }
+        window
+    }
+
+    fn peek(&self, key: &str) -> Option<&Window> {
+        self.current.get(key).or_else(|| self.previous.get(key))
+    }
+}
+
+/// The limiter: sharded windows behind mutexes.
+#[derive(Debug)]
 pub struct RateLimiter {
-    windows: Mutex<HashMap<String, Window>>,
+    shards: Vec<Mutex<Shard>>,
     skew: Mutex<Duration>,
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        let now = Instant::now();
+        RateLimiter {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::new(now))).collect(),
+            skew: Mutex::new(Duration::ZERO),
+        }
+    }
 }
 
 impl RateLimiter {
@@ -107,59 +214,82 @@ impl RateLimiter {
         Instant::now() + self.skew.lock().map(|s| *s).unwrap_or_default()
     }
 
+    fn shard(&self, key: &str) -> &Mutex<Shard> {
+        let mut hasher = DefaultHasher::new();
+        key.hash(&mut hasher);
+        &self.shards[(hasher.finish() as usize) % SHARDS]
+    }
+
     /// Counts a hit for `key` under `rule`; `Err(seconds)` when over the
     /// limit, with how long until the window resets.
     pub fn hit(&self, key: &str, rule: Rule) -> Result<(), u64> {
+        let rule = bounded(rule);
         let now = self.now();
-        let Ok(mut windows) = self.windows.lock() else {
+        let Ok(mut shard) = self.shard(key).lock() else {
             return Ok(());
         };
-        if windows.len() > 100_000 {
-            windows.retain(|_, w| now.duration_since(w.started) < Duration::from_secs(3600));
-        }
-        let window = windows.entry(key.to_string()).or_insert(Window {
-            started: now,
-            hits: 0,
-        });
-        if now.duration_since(window.started) >= rule.window {
-            *window = Window {
-                started: now,
-                hits: 0,
-            };
-        }
-        if window.hits >= rule.max {
-            let left = rule
-                .window
-                .saturating_sub(now.duration_since(window.started));
-            return Err(left.as_secs().max(1));
-        }
-        window.hits += 1;
-        Ok(())
+        let dropped = shard.rotate_if_due(now);
+        let window = shard.window(key, now, rule);
+        let verdict = if window.hits >= rule.max {
+            Err(seconds_left(window, rule, now))
+        } else {
+            window.hits += 1;
+            Ok(())
+        };
+        drop(shard);
+        drop(dropped);
+        verdict
     }
 
     /// Whether `key` is over the limit, without counting a hit.
     pub fn check(&self, key: &str, rule: Rule) -> Result<(), u64> {
+        let rule = bounded(rule);
         let now = self.now();
-        let Ok(windows) = self.windows.lock() else {
+        let Ok(shard) = self.shard(key).lock() else {
             return Ok(());
         };
-        match windows.get(key) {
-            Some(w) if now.duration_since(w.started) < rule.window && w.hits >= rule.max => {
-                Err(rule
-                    .window
-                    .saturating_sub(now.duration_since(w.started))
-                    .as_secs()
-                    .max(1))
+        match shard.peek(key) {
+            Some(w)
+                if now.saturating_duration_since(w.started) < rule.window && w.hits >= rule.max =>
+            {
+                Err(seconds_left(w, rule, now))
             }
             _ => Ok(()),
         }
     }
 
+    /// Hits counted for `key` in its current window.
+    pub fn hits(&self, key: &str, rule: Rule) -> u32 {
+        let rule = bounded(rule);
+        let now = self.now();
+        let Ok(shard) = self.shard(key).lock() else {
+            return 0;
+        };
+        match shard.peek(key) {
+            Some(w) if now.saturating_duration_since(w.started) < rule.window => w.hits,
+            _ => 0,
+        }
+    }
+
     /// Forgets `key` (e.g. failures after a successful sign-in).
     pub fn clear(&self, key: &str) {
-        if let Ok(mut windows) = self.windows.lock() {
-            windows.remove(key);
+        if let Ok(mut shard) = self.shard(key).lock() {
+            shard.current.remove(key);
+            shard.previous.remove(key);
         }
+    }
+
+    /// Windows held in memory (both generations of every shard).
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .filter_map(|s| s.lock().ok().map(|s| s.current.len() + s.previous.len()))
+            .sum()
+    }
+
+    /// Whether no window is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Moves this limiter's clock forward (lets tests see windows expire).
@@ -168,6 +298,69 @@ impl RateLimiter {
             *skew += by;
         }
     }
+}
+
+/// The sign-in brake for one attempt on one account from one address.
+/// Strangers cannot lock an owner out: failures count per (account,
+/// address), and past [`rules::LOGIN_FAILURES_PER_ACCOUNT`] failures from
+/// anywhere, failed attempts are answered slowly instead of refused.
+#[derive(Debug, Clone)]
+pub struct LoginAttempt {
+    /// Failures of this account from this address.
+    address_key: String,
+    /// Failures of this account from anywhere.
+    account_key: String,
+}
+
+impl LoginAttempt {
+    /// An attempt on the account `account_key` (the normalized username)
+    /// from the rate-limit address `address`.
+    pub fn new(account_key: &str, address: &str) -> Self {
+        LoginAttempt {
+            address_key: format!("login-failures:{account_key}:{address}"),
+            account_key: format!("login-failures:{account_key}"),
+        }
+    }
+
+    /// `Err(seconds)` when this address failed too often on this account.
+    pub fn check(&self, limiter: &RateLimiter) -> Result<(), u64> {
+        limiter.check(&self.address_key, rules::LOGIN_FAILURES_PER_ACCOUNT_ADDRESS)
+    }
+
+    /// Records a failure; returns how long to wait before answering.
+    pub fn failed(&self, limiter: &RateLimiter) -> Duration {
+        let _ = limiter.hit(&self.address_key, rules::LOGIN_FAILURES_PER_ACCOUNT_ADDRESS);
+        let rule = Rule {
+            max: u32::MAX,
+            window: rules::LOGIN_FAILURES_PER_ACCOUNT.window,
+        };
+        let _ = limiter.hit(&self.account_key, rule);
+        let over = limiter
+            .hits(&self.account_key, rule)
+            .saturating_sub(rules::LOGIN_FAILURES_PER_ACCOUNT.max);
+        (rules::LOGIN_SLOWDOWN_STEP * over).min(rules::LOGIN_SLOWDOWN_MAX)
+    }
+
+    /// A correct password: this address's failures on the account are forgotten.
+    pub fn succeeded(&self, limiter: &RateLimiter) {
+        limiter.clear(&self.address_key);
+    }
+}
+
+/// A rule with its window capped at [`MAX_WINDOW`] (longer ones would
+/// outlive the generation that holds them).
+fn bounded(rule: Rule) -> Rule {
+    Rule {
+        max: rule.max,
+        window: rule.window.min(MAX_WINDOW),
+    }
+}
+
+fn seconds_left(window: &Window, rule: Rule, now: Instant) -> u64 {
+    rule.window
+        .saturating_sub(now.saturating_duration_since(window.started))
+        .as_secs()
+        .max(1)
 }
 
 #[cfg(test)]
@@ -191,5 +384,100 @@ mod tests {
         assert!(limiter.hit("k", rule).is_ok(), "window expired");
         limiter.clear("k");
         assert!(limiter.check("k", rule).is_ok());
+    }
+
+    #[test]
+    fn login_failures_brake_one_address_and_slow_the_rest() {
+        let limiter = RateLimiter::new();
+        let stranger = LoginAttempt::new("ann", "198.51.100.1");
+        for _ in 0..rules::LOGIN_FAILURES_PER_ACCOUNT_ADDRESS.max {
+            assert!(stranger.check(&limiter).is_ok());
+            assert_eq!(stranger.failed(&limiter), Duration::ZERO);
+        }
+        assert!(
+            stranger.check(&limiter).is_err(),
+            "the failing address is refused"
+        );
+        let owner = LoginAttempt::new("ann", "203.0.113.5");
+        assert!(
+            owner.check(&limiter).is_ok(),
+            "another address is not locked out"
+        );
+        assert_eq!(
+            owner.failed(&limiter),
+            rules::LOGIN_SLOWDOWN_STEP,
+            "but slowed"
+        );
+        let other = LoginAttempt::new("ann", "192.0.2.77");
+        assert_eq!(other.failed(&limiter), rules::LOGIN_SLOWDOWN_STEP * 2);
+        for _ in 0..40 {
+            let _ = other.failed(&limiter);
+        }
+        assert_eq!(
+            other.failed(&limiter),
+            rules::LOGIN_SLOWDOWN_MAX,
+            "the delay is capped"
+        );
+        owner.succeeded(&limiter);
+        assert!(owner.check(&limiter).is_ok());
+        assert!(
+            stranger.check(&limiter).is_err(),
+            "success elsewhere does not clear the stranger"
+        );
+        assert!(
+            LoginAttempt::new("bob", "198.51.100.1")
+                .check(&limiter)
+                .is_ok(),
+            "the brake is per account"
+        );
+    }
+
+    #[test]
+    fn windows_survive_a_rotation_and_count_on() {
+        let limiter = RateLimiter::new();
+        let rule = Rule {
+            max: 3,
+            window: Duration::from_secs(3600),
+        };
+        limiter.hit("k", rule).unwrap();
+        limiter.hit("k", rule).unwrap();
+        // The generation rotates at MAX_WINDOW; a window started just
+        // before still counts in the next generation.
+        limiter.advance(MAX_WINDOW - Duration::from_secs(1));
+        limiter.hit("filler", rule).unwrap();
+        limiter.advance(Duration::from_millis(500));
+        assert_eq!(limiter.hits("k", rule), 2);
+        limiter.hit("k", rule).unwrap();
+        assert!(
+            limiter.hit("k", rule).is_err(),
+            "still limited across rotation"
+        );
+    }
+
+    #[test]
+    fn memory_stays_bounded_under_a_flood_of_keys() {
+        let limiter = RateLimiter::new();
+        let rule = Rule {
+            max: 1,
+            window: Duration::from_secs(60),
+        };
+        for i in 0..(SHARDS * SHARD_CAPACITY * 3) {
+            let _ = limiter.hit(&format!("flood:{i}"), rule);
+        }
+        assert!(
+            limiter.len() <= 2 * SHARDS * SHARD_CAPACITY,
+            "{} windows held",
+            limiter.len()
+        );
+        // Stale generations are dropped by time as well.
+        limiter.advance(MAX_WINDOW * 2);
+        for shard in 0..SHARDS * 4 {
+            let _ = limiter.hit(&format!("late:{shard}"), rule);
+        }
+        assert!(
+            limiter.len() < SHARDS * 8,
+            "{} windows held after two hours",
+            limiter.len()
+        );
     }
 }

@@ -1,5 +1,8 @@
 //! Usernames: NFKC-normalized, 3-30 characters of ASCII letters, digits,
 //! `_`, `-` and `.`, unique without regard to case, and not a reserved name.
+//! Display names: free text, but without control, format or bidirectional
+//! override characters (they could disguise a name or reorder the text
+//! around it).
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -52,6 +55,37 @@ const RESERVED: &[&str] = &[
     "noreply",
     "no-reply",
 ];
+
+/// Longest display name (characters).
+pub const DISPLAY_NAME_MAX: usize = 50;
+
+/// Checks a display name: trimmed, at most [`DISPLAY_NAME_MAX`] characters,
+/// no control characters and no invisible format characters (bidirectional
+/// overrides and isolates, zero-width characters, the byte-order mark, tag
+/// characters). Empty means "use the username".
+pub fn display_name(input: &str) -> Result<String, String> {
+    let trimmed = input.trim();
+    if trimmed.chars().any(|c| c.is_control() || is_format_char(c)) {
+        return Err("Display names cannot contain invisible or text-direction characters.".into());
+    }
+    if trimmed.chars().count() > DISPLAY_NAME_MAX {
+        return Err(format!(
+            "Display names can have at most {DISPLAY_NAME_MAX} characters."
+        ));
+    }
+    Ok(trimmed.nfc().collect())
+}
+
+/// Unicode format characters (general category Cf) and other invisible
+/// characters that can disguise text.
+fn is_format_char(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164
+        | 0xFEFF | 0xFFA0 | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x1BCA0..=0x1BCA3
+        | 0x1D173..=0x1D17A | 0xE0000..=0xE0FFF
+        | 0x0600..=0x0605 | 0x06DD | 0x070F | 0x08E2)
+}
 
 /// A valid username: as typed (normalized) and its unique key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +140,28 @@ pub fn key_of(input: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_names_refuse_invisible_and_direction_characters() {
+        assert_eq!(display_name("  Ann Smith ").as_deref(), Ok("Ann Smith"));
+        assert_eq!(display_name("Zoë Ångström").as_deref(), Ok("Zoë Ångström"));
+        assert_eq!(display_name("").as_deref(), Ok(""));
+        for bad in [
+            "admin\u{202E}nimda",
+            "\u{202D}staff",
+            "a\u{2066}b\u{2069}",
+            "zero\u{200B}width",
+            "join\u{200D}er",
+            "\u{FEFF}bom",
+            "tag\u{E0041}",
+            "bell\u{7}",
+            "line\nbreak",
+            "soft\u{AD}hyphen",
+        ] {
+            assert!(display_name(bad).is_err(), "{bad:?} must be refused");
+        }
+        assert!(display_name(&"x".repeat(DISPLAY_NAME_MAX + 1)).is_err());
+    }
 
     #[test]
     fn normalizes_and_keys_case_insensitively() {

@@ -36,7 +36,7 @@ impl ResponseError for AppError {
                 builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
             }
             AppError::SignInRequired { next } => {
-                builder.insert_header((header::LOCATION, super::session::login_url(next)));
+                builder.insert_header((header::LOCATION, super::paths::login_url(next)));
             }
             _ => {}
         }

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod errors;
 pub mod pages;
+pub mod paths;
 pub mod routes;
 pub mod session;
 pub mod templates;
@@ -135,6 +136,9 @@ pub fn conditional(
 }
 
 /// A redirect after a successful form post (303 See Other).
+///
+/// Only for paths the site built itself; a target that came from a request
+/// goes through [`paths::local_target`] first.
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location.to_string()))

@@ -4,6 +4,7 @@
 //! every handler checks roles on the server the same way.
 
 use std::future::{ready, Ready};
+use std::net::IpAddr;
 
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite};
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 use crate::app::AppState;
 use crate::auth::{tokens, Role, CSRF_COOKIE, SESSION_COOKIE};
+use crate::config::{Config, IpNet};
 use crate::error::{AppError, AppResult};
 use crate::service::accounts;
 
@@ -164,17 +166,78 @@ fn here_of(req: &HttpRequest) -> String {
     }
 }
 
-/// The client address: the TCP peer, or the proxy's `X-Forwarded-For` when
-/// the site is configured to run behind a reverse proxy.
-fn client_ip(req: &ServiceRequest, behind_proxy: bool) -> String {
-    if behind_proxy {
-        if let Some(ip) = req.connection_info().realip_remote_addr() {
-            return ip.to_string();
+/// The client address of a request, as rate limits see it: the TCP peer,
+/// or behind a reverse proxy the rightmost `X-Forwarded-For` entry that is
+/// not a trusted proxy (entries further left are whatever the client chose
+/// to send). IPv6 clients are keyed by their /64, which one host usually
+/// owns whole.
+fn client_ip(req: &ServiceRequest, config: Option<&Config>) -> String {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let forwarded: Vec<&str> = match config {
+        Some(c) if c.behind_proxy => req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let trusted = config.map_or(&[][..], |c| &c.trusted_proxies[..]);
+    match client_address(peer, &forwarded, trusted) {
+        Some(ip) => limit_key_of(ip),
+        None => "unknown".into(),
+    }
+}
+
+/// Walks from the peer leftwards through `X-Forwarded-For` (its header
+/// lines in order) while the hop is a trusted proxy; the first untrusted hop
+/// is the client. A malformed entry stops the walk at the last good hop.
+pub fn client_address(
+    peer: Option<IpAddr>,
+    forwarded_for: &[&str],
+    trusted: &[IpNet],
+) -> Option<IpAddr> {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer?;
+    if forwarded_for.is_empty() {
+        return Some(client);
+    }
+    let hops = forwarded_for
+        .iter()
+        .flat_map(|line| line.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        if !is_trusted(client) {
+            break;
+        }
+        match parse_hop(hop) {
+            Some(ip) => client = ip,
+            None => break,
         }
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    Some(client)
+}
+
+/// One `X-Forwarded-For` entry: an address, maybe with a port
+/// (`192.0.2.1:5000`, `[2001:db8::1]:5000`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+}
+
+/// The rate-limit key of an address: IPv4 as is, IPv6 by its /64.
+fn limit_key_of(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        v4 => v4.to_string(),
+    }
 }
 
 /// Middleware: loads the session (if a cookie is sent) and stores the
@@ -191,7 +254,7 @@ pub async fn load_visitor(
             .cookie(CSRF_COOKIE)
             .map(|c| c.value().to_string())
             .filter(|v| v.len() == 64),
-        ip: client_ip(&req, state.as_ref().is_some_and(|s| s.config.behind_proxy)),
+        ip: client_ip(&req, state.as_ref().map(|s| &*s.config)),
         here: here_of(req.request()),
     };
     let mut stale_cookie = false;
@@ -269,36 +332,65 @@ pub fn csrf_cookie(token: &str, secure: bool) -> Cookie<'static> {
         .finish()
 }
 
-/// A local path to return to after signing in; anything else becomes `/`.
-pub fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains(['\r', '\n']);
-    if ok {
-        next.to_string()
-    } else {
-        "/".into()
-    }
-}
-
-/// `/login?next=…`
-pub fn login_url(next: &str) -> String {
-    let mut url = form_urlencoded::Serializer::new(String::new());
-    url.append_pair("next", &safe_next(next));
-    format!("/login?{}", url.finish())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("test address")
+    }
+
     #[test]
-    fn next_must_stay_on_site() {
-        assert_eq!(safe_next("/docs?x=1"), "/docs?x=1");
-        assert_eq!(safe_next("//evil.example"), "/");
-        assert_eq!(safe_next("https://evil.example"), "/");
-        assert_eq!(safe_next("/\\evil.example"), "/");
-        assert_eq!(login_url("/account"), "/login?next=%2Faccount");
+    fn client_is_the_rightmost_untrusted_hop() {
+        let trusted = [
+            "127.0.0.1/32".parse().unwrap(),
+            "10.0.0.0/8".parse().unwrap(),
+        ];
+        let proxy = Some(ip("127.0.0.1"));
+        // nginx appends the real peer to whatever the client sent.
+        assert_eq!(
+            client_address(proxy, &["6.6.6.6, 198.51.100.9"], &trusted),
+            Some(ip("198.51.100.9")),
+            "a spoofed leftmost entry is ignored"
+        );
+        assert_eq!(
+            client_address(proxy, &["6.6.6.6", "198.51.100.9, 10.1.2.3"], &trusted),
+            Some(ip("198.51.100.9")),
+            "trusted hops are skipped, across header lines"
+        );
+        assert_eq!(
+            client_address(Some(ip("198.51.100.9")), &["6.6.6.6"], &trusted),
+            Some(ip("198.51.100.9")),
+            "a client that connects directly cannot name another address"
+        );
+        assert_eq!(
+            client_address(proxy, &["garbage, 198.51.100.9"], &trusted),
+            Some(ip("198.51.100.9"))
+        );
+        assert_eq!(
+            client_address(proxy, &["198.51.100.9, not-an-ip"], &trusted),
+            Some(ip("127.0.0.1")),
+            "a malformed hop stops the walk at the last good one"
+        );
+        assert_eq!(
+            client_address(proxy, &["[2001:db8::5]:4711"], &trusted),
+            Some(ip("2001:db8::5"))
+        );
+        assert_eq!(client_address(proxy, &[], &trusted), proxy);
+        assert_eq!(client_address(None, &["1.2.3.4"], &trusted), None);
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_per_64() {
+        assert_eq!(
+            limit_key_of(ip("2001:db8:1:2:aaaa::1")),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            limit_key_of(ip("2001:db8:1:2:bbbb::9")),
+            limit_key_of(ip("2001:db8:1:2:aaaa::1"))
+        );
+        assert_eq!(limit_key_of(ip("::ffff:192.0.2.1")), "192.0.2.1");
+        assert_eq!(limit_key_of(ip("192.0.2.1")), "192.0.2.1");
     }
 }

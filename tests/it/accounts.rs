@@ -76,7 +76,9 @@ async fn login_redirects_back_to_next_but_never_off_site() {
             ],
         )
         .await;
-    assert_eq!(page.header("location"), "/");
+    assert_eq!(page.status, 400, "an off-site next is refused");
+    assert!(page.header("location").is_empty());
+    assert!(!other.has_session(), "and no session is started");
 }
 
 #[actix_web::test]

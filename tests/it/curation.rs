@@ -718,13 +718,12 @@ async fn dashboard_numbers_match_the_seeded_data() {
     let clicked = app.client().get(&format!("/search/click?{click}")).await;
     assert_eq!(clicked.status, 303);
     assert_eq!(clicked.header("location"), result_urls(&results.body)[0]);
-    assert_eq!(
-        app.client()
-            .get("/search/click?s=1&p=1&u=https%3A%2F%2Fevil.example")
-            .await
-            .header("location"),
-        "/search"
-    );
+    let off_site = app
+        .client()
+        .get("/search/click?s=1&p=1&u=https%3A%2F%2Fevil.example")
+        .await;
+    assert_eq!(off_site.status, 400, "an off-site result link is refused");
+    assert_eq!(off_site.header("location"), "");
     // Feedback: "Cables" gets a no with a comment, "reset" a yes.
     let reader = app.client();
     for (slug, helpful) in [("cables", "no"), ("reset", "yes")] {

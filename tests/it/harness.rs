@@ -58,6 +58,7 @@ pub struct TestAppBuilder {
     files: Vec<(String, String)>,
     shipped: bool,
     base_url: Option<String>,
+    tweaks: Vec<Box<dyn FnOnce(&mut Config)>>,
 }
 
 impl TestApp {
@@ -71,6 +72,7 @@ impl TestApp {
             files: Vec::new(),
             shipped: false,
             base_url: None,
+            tweaks: Vec::new(),
         }
     }
 
@@ -115,6 +117,7 @@ impl TestApp {
             app: self,
             cookies: RefCell::new(BTreeMap::new()),
             ip: "203.0.113.7".into(),
+            forwarded_for: RefCell::new(None),
         }
     }
 
@@ -197,6 +200,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Changes the configuration before the app starts.
+    pub fn configure(mut self, tweak: impl FnOnce(&mut Config) + 'static) -> Self {
+        self.tweaks.push(Box::new(tweak));
+        self
+    }
+
     /// Adds a file (path relative to the content dir).
     pub fn file(mut self, path: &str, text: &str) -> Self {
         self.files.push((path.to_string(), text.to_string()));
@@ -215,6 +224,9 @@ impl TestAppBuilder {
         };
         if let Some(url) = &self.base_url {
             config.base_url = url.clone();
+        }
+        for tweak in self.tweaks {
+            tweak(&mut config);
         }
         for (rel, text) in &self.files {
             let path = config.content_dir.join(rel);
@@ -264,6 +276,8 @@ pub struct Client<'a> {
     app: &'a TestApp,
     cookies: RefCell<BTreeMap<String, String>>,
     pub ip: String,
+    /// An `X-Forwarded-For` header sent with every request.
+    pub forwarded_for: RefCell<Option<String>>,
 }
 
 impl Client<'_> {
@@ -283,6 +297,9 @@ impl Client<'_> {
         let cookies = self.cookie_header();
         if !cookies.is_empty() {
             request = request.insert_header(("cookie", cookies));
+        }
+        if let Some(forwarded) = self.forwarded_for.borrow().clone() {
+            request = request.insert_header(("x-forwarded-for", forwarded));
         }
         let response = test::call_service(&service, request.to_request()).await;
         for cookie in response.response().cookies() {

@@ -6,17 +6,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::rate_limit::rules;
+use crate::auth::rate_limit::{rules, LoginAttempt};
 use crate::auth::{password, username, Role};
 use crate::db::models::users;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::service::accounts;
-use crate::web::session::{safe_next, session_cookie, session_removal_cookie, Visitor};
+use crate::web::paths;
+use crate::web::session::{session_cookie, session_removal_cookie, Visitor};
 use crate::web::{param, query_params, render, render_status, see_other, with_db};
-
-/// Longest display name (characters).
-const DISPLAY_NAME_MAX: usize = 50;
 
 /// The sign-in and registration forms (also setup).
 #[derive(Debug, Default, Serialize)]
@@ -84,29 +82,13 @@ fn anon_form(
     Ok(response)
 }
 
-/// Trims a display name, drops control characters and caps the length.
-fn clean_display_name(input: &str) -> Result<String, String> {
-    let cleaned: String = input
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect::<String>()
-        .trim()
-        .to_string();
-    if cleaned.chars().count() > DISPLAY_NAME_MAX {
-        return Err(format!(
-            "Display names can have at most {DISPLAY_NAME_MAX} characters."
-        ));
-    }
-    Ok(cleaned)
-}
-
 /// Validates registration fields: the username and the password errors.
 fn validate_registration(form: &RegisterForm) -> Result<(username::Username, String), Vec<String>> {
     let mut errors = Vec::new();
     let name = username::validate(&form.username)
         .map_err(|e| errors.push(e))
         .ok();
-    let display = clean_display_name(&form.display_name)
+    let display = username::display_name(&form.display_name)
         .map_err(|e| errors.push(e))
         .ok();
     if let Err(e) = password::check_policy(&form.password, &form.username) {
@@ -120,7 +102,8 @@ fn validate_registration(form: &RegisterForm) -> Result<(username::Username, Str
     }
 }
 
-/// Starts a session for `user_id` and redirects to `next` with the cookie set.
+/// Starts a session for `user_id` and redirects to `next` (a path already
+/// checked with [`paths::local_target`]) with the cookie set.
 async fn sign_in_and_redirect(
     state: &web::Data<AppState>,
     user_id: i32,
@@ -130,11 +113,22 @@ async fn sign_in_and_redirect(
         accounts::start_session(conn, user_id, unix_now())
     })
     .await?;
-    let mut response = see_other(&safe_next(next));
+    let mut response = see_other(next);
     response
         .add_cookie(&session_cookie(&token, is_https(state)))
         .map_err(AppError::internal)?;
     Ok(response)
+}
+
+/// Where to go after signing in: `/` when none is given, 400 when the
+/// target is not a path of this site (before any session exists).
+fn next_target(next: &str) -> AppResult<String> {
+    if next.is_empty() {
+        return Ok("/".into());
+    }
+    paths::local_target(next)
+        .map(str::to_string)
+        .map_err(|e| AppError::BadRequest(format!("{e} Sign in from the sign-in page instead.")))
 }
 
 /// Runs argon2 on the blocking pool.
@@ -218,7 +212,7 @@ pub async fn get_login(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
-    let next = safe_next(param(&params, "next").unwrap_or("/"));
+    let next = next_target(param(&params, "next").unwrap_or(""))?;
     if visitor.user.is_some() {
         return Ok(see_other(&next));
     }
@@ -241,19 +235,19 @@ pub async fn post_login(
     form: web::Form<LoginForm>,
 ) -> AppResult<HttpResponse> {
     visitor.verify_csrf(&form.csrf)?;
+    let next = next_target(&form.next)?;
     let key = username::key_of(&form.username);
-    let account_key = format!("login-failures:{key}");
+    let attempt = LoginAttempt::new(&key, &visitor.ip);
     state
         .limiter
         .hit(&format!("login:{}", visitor.ip), rules::LOGIN_PER_IP)
         .map_err(AppError::TooManyRequests)?;
-    state
-        .limiter
-        .check(&account_key, rules::LOGIN_FAILURES_PER_ACCOUNT)
+    attempt
+        .check(&state.limiter)
         .map_err(AppError::TooManyRequests)?;
     let mut page = AuthPage {
         username: form.username.clone(),
-        next: safe_next(&form.next),
+        next,
         ..Default::default()
     };
     if form.password.len() > password::MAX_BYTES {
@@ -280,9 +274,10 @@ pub async fn post_login(
     let user = match (ok, user) {
         (true, Some(user)) => user,
         _ => {
-            let _ = state
-                .limiter
-                .hit(&account_key, rules::LOGIN_FAILURES_PER_ACCOUNT);
+            let delay = attempt.failed(&state.limiter);
+            if !delay.is_zero() {
+                actix_web::rt::time::sleep(delay).await;
+            }
             page.errors
                 .push("Unknown username or wrong password.".into());
             return anon_form(
@@ -307,7 +302,7 @@ pub async fn post_login(
             &page,
         );
     }
-    state.limiter.clear(&account_key);
+    attempt.succeeded(&state.limiter);
     sign_in_and_redirect(&state, user.id, &page.next).await
 }
 
@@ -392,7 +387,7 @@ pub async fn post_account_profile(
 ) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
-    match clean_display_name(&form.display_name) {
+    match username::display_name(&form.display_name) {
         Ok(name) => {
             let name = if name.is_empty() {
                 user.username.clone()

@@ -13,7 +13,8 @@ use crate::content::trees::{NodeKind, Tree};
 use crate::db::models::{articles, feedback, trees};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
-use crate::web::session::{safe_next, Visitor};
+use crate::web::paths::local_or_home;
+use crate::web::session::Visitor;
 use crate::web::{param, see_other, with_db};
 
 /// Cookie identifying a browser for feedback (random; only its hash is stored).
@@ -93,7 +94,7 @@ fn visitor_key(req: &HttpRequest) -> (String, Option<String>) {
 }
 
 fn with_state(back: &str, state: &str, fb: Option<i32>) -> String {
-    let back = safe_next(back);
+    let back = local_or_home(back);
     let path = back.split('#').next().unwrap_or("/").to_string();
     let separator = if path.contains('?') { '&' } else { '?' };
     match fb {

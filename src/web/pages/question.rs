@@ -259,7 +259,7 @@ fn build_page(
         answer_body,
         answer_errors,
         submit_key: tokens::random_token().map_err(AppError::internal)?,
-        login_url: crate::web::session::login_url(&q.path()),
+        login_url: crate::web::paths::login_url(&q.path()),
         close_reasons: choices(CLOSE_REASONS),
         flag_reasons: choices(FLAG_REASONS),
     })

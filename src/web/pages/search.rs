@@ -51,14 +51,8 @@ pub async fn get_search_click(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
-    let target = param(&params, "u").unwrap_or("/");
-    let local = target.starts_with('/')
-        && !target.starts_with("//")
-        && !target.starts_with("/\\")
-        && !target.contains(['\r', '\n']);
-    if !local {
-        return Ok(crate::web::see_other("/search"));
-    }
+    let target = crate::web::paths::local_target(param(&params, "u").unwrap_or("/"))
+        .map_err(|e| AppError::BadRequest(format!("{e} Search again from the search page.")))?;
     let search_id = param(&params, "s").and_then(|v| v.parse::<i32>().ok());
     let position = param(&params, "p")
         .and_then(|v| v.parse::<i32>().ok())

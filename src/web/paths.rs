@@ -1,0 +1,195 @@
+//! URLs of the site: the one check every redirect target passes, and the
+//! builders of the links that carry one (`/login?next=…`).
+//!
+//! A redirect target that came from a request (`next`, a search result link,
+//! a feedback form's page) is accepted only when a browser would resolve it
+//! to a path of this very site: a single leading `/`, no scheme, no
+//! authority, no backslash, no control or whitespace character (browsers
+//! drop tabs and newlines, so `/\t/evil.example` becomes `//evil.example`),
+//! only ASCII (what browsers send is percent-encoded already), and resolving
+//! it against the site's origin with the WHATWG URL parser (the one browsers
+//! follow) leaves the origin unchanged; after one round of percent-decoding
+//! it must still start with a single slash followed by a plain character.
+
+use std::fmt;
+
+/// Why a redirect target was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotLocal;
+
+impl fmt::Display for NotLocal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("This link does not point to a page of this site.")
+    }
+}
+
+impl std::error::Error for NotLocal {}
+
+/// Longest redirect target accepted (longer ones are not links this site makes).
+pub const MAX_TARGET_BYTES: usize = 2048;
+
+/// The origin targets are resolved against: any fixed origin serves, since
+/// only "did the origin change" is asked.
+const PROBE_ORIGIN: &str = "http://signpost.invalid/";
+
+/// `target` when it is a path of this site, for a `Location` header.
+pub fn local_target(target: &str) -> Result<&str, NotLocal> {
+    if target.len() > MAX_TARGET_BYTES || !is_plain_local_path(target) {
+        return Err(NotLocal);
+    }
+    if !has_plain_start(&percent_decoded(target)) {
+        return Err(NotLocal);
+    }
+    if !keeps_origin(target) {
+        return Err(NotLocal);
+    }
+    Ok(target)
+}
+
+/// A local path to return to, or `/` when `target` is not one (for values
+/// the site itself wrote into a page, where a fallback is harmless).
+pub fn local_or_home(target: &str) -> String {
+    local_target(target).unwrap_or("/").to_string()
+}
+
+/// `/login?next=…` (a target that is not local is dropped).
+pub fn login_url(next: &str) -> String {
+    let mut url = form_urlencoded::Serializer::new(String::new());
+    url.append_pair("next", &local_or_home(next));
+    format!("/login?{}", url.finish())
+}
+
+/// The character rules: one leading slash, then only visible ASCII and no
+/// backslash, and no second slash right after the first.
+fn is_plain_local_path(target: &str) -> bool {
+    let bytes = target.as_bytes();
+    bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/') | Some(b'\\'))
+        && bytes.iter().all(|&b| b.is_ascii_graphic() && b != b'\\')
+}
+
+/// After decoding (for whatever decodes once more on the way): still one
+/// slash, followed by neither a slash, a backslash, whitespace nor a
+/// control character.
+fn has_plain_start(decoded: &str) -> bool {
+    let mut chars = decoded.chars();
+    chars.next() == Some('/')
+        && chars
+            .next()
+            .is_none_or(|c| !(c == '/' || c == '\\' || c.is_whitespace() || c.is_control()))
+}
+
+/// Resolves `target` against the probe origin as a browser would and checks
+/// that scheme, host and port stayed the same.
+fn keeps_origin(target: &str) -> bool {
+    let Ok(base) = url::Url::parse(PROBE_ORIGIN) else {
+        return false;
+    };
+    match base.join(target) {
+        Ok(resolved) => resolved.origin() == base.origin(),
+        Err(_) => false,
+    }
+}
+
+/// One round of percent-decoding (invalid escapes stay as they are; bytes
+/// that do not decode to UTF-8 become U+FFFD, which the rules refuse).
+fn percent_decoded(target: &str) -> String {
+    let bytes: Vec<u8> = percent_decode_bytes(target.as_bytes());
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn percent_decode_bytes(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        if input[i] == b'%' && i + 2 < input.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(input[i + 1]), hex(input[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(input[i]);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_paths_are_accepted() {
+        for ok in [
+            "/",
+            "/docs?x=1",
+            "/questions/12/why-is-the-light-off#answer-3",
+            "/search?q=printer%20offline&kind=article",
+            "/troubleshoot/power?start=yes&light=no",
+            "/docs/a%2Fb",
+            "/users/@ann",
+        ] {
+            assert_eq!(local_target(ok), Ok(ok), "{ok:?} is a local path");
+        }
+        assert_eq!(login_url("/account"), "/login?next=%2Faccount");
+    }
+
+    #[test]
+    fn known_bypasses_are_refused() {
+        for bad in [
+            "",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "\t//evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/\u{0}x",
+            "/\u{1}x",
+            "/\u{7f}",
+            "/\u{85}/evil.example",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/%5Cevil.example",
+            "/%5cevil.example",
+            "/\u{ff0f}evil.example",
+            "\u{ff0f}\u{ff0f}evil.example",
+            "/\u{2215}evil.example",
+            "https://evil.example",
+            "https:evil.example",
+            "http:/evil.example",
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "evil.example",
+            "./evil",
+            "?next=//evil.example",
+            "#//evil.example",
+        ] {
+            assert_eq!(local_target(bad), Err(NotLocal), "{bad:?} must be refused");
+            assert_eq!(local_or_home(bad), "/");
+        }
+        let long = format!("/{}", "a".repeat(MAX_TARGET_BYTES));
+        assert_eq!(local_target(&long), Err(NotLocal));
+    }
+
+    #[test]
+    fn every_accepted_target_resolves_on_site() {
+        // Whatever passes must resolve to the probe origin, even with
+        // dot segments that climb above the root.
+        for ok in ["/../../evil.example", "/./x", "/a/../../b"] {
+            let target = local_target(ok).expect("dot segments stay on the site");
+            let base = url::Url::parse(PROBE_ORIGIN).expect("probe origin");
+            assert_eq!(
+                base.join(target).expect("joins").host_str(),
+                Some("signpost.invalid")
+            );
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Hostile input at the front door: redirects that try to leave the site,
+//! spoofed client addresses, sign-in lockouts, deceptive display names.
+
+use std::time::{Duration, Instant};
+
+use signpost::auth::rate_limit::rules;
+use signpost::auth::Role;
+use signpost::db::models::sessions;
+
+use crate::harness::{csrf_of, TestApp, TEST_PASSWORD};
+
+fn app() -> TestApp {
+    TestApp::builder()
+        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
+        .start()
+}
+
+/// Redirect targets that browsers would take off the site (or that break
+/// the `Location` header), as they arrive percent-encoded in a query.
+const HOSTILE_TARGETS: &[&str] = &[
+    "//evil.example",
+    "/%09/evil.example",
+    "%09//evil.example",
+    "/%0A/evil.example",
+    "/%0D%0A/evil.example",
+    "/%5Cevil.example",
+    "%5C%5Cevil.example",
+    "/%5C/evil.example",
+    "/%252F/evil.example",
+    "/%2F%2Fevil.example",
+    "/%EF%BC%8Fevil.example",
+    "%EF%BC%8F%EF%BC%8Fevil.example",
+    "https://evil.example",
+    "https:evil.example",
+    "http:/evil.example",
+    "javascript:alert(1)",
+    "data:text/html,%3Cscript%3Ealert(1)%3C/script%3E",
+    "/%00x",
+    "/%01x",
+    "/%7F",
+    "/%C2%85/evil.example",
+    "/%20/evil.example",
+    "evil.example",
+];
+
+fn assert_refused(page: &crate::harness::Page, what: &str) {
+    assert_eq!(page.status, 400, "{what}: {}", page.body);
+    assert!(page.header("location").is_empty(), "{what} redirected");
+    page.assert_contains("Search");
+}
+
+#[actix_web::test]
+async fn result_clicks_never_leave_the_site() {
+    let app = app();
+    for target in HOSTILE_TARGETS {
+        let page = app.get(&format!("/search/click?s=1&p=1&u={target}")).await;
+        assert_refused(&page, target);
+        page.assert_contains("does not point to a page of this site");
+    }
+    let fine = app
+        .get("/search/click?s=1&p=1&u=%2Fdocs%2Fguide%3Fx%3D1")
+        .await;
+    assert_eq!(fine.status, 303);
+    assert_eq!(fine.header("location"), "/docs/guide?x=1");
+}
+
+#[actix_web::test]
+async fn sign_in_next_never_leaves_the_site_and_bad_input_makes_no_session() {
+    let app = app();
+    let user = app.create_user("nina_n", Role::Member);
+    let client = app.client();
+    for target in HOSTILE_TARGETS {
+        // The form page refuses the target rather than carrying it along.
+        let form = client.get(&format!("/login?next={target}")).await;
+        assert_refused(&form, target);
+        let token = client.csrf("/login").await;
+        let decoded: String = form_urlencoded::parse(format!("n={target}").as_bytes())
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        let page = client
+            .post(
+                "/login",
+                &[
+                    ("csrf", &token),
+                    ("username", "nina_n"),
+                    ("password", TEST_PASSWORD),
+                    ("next", &decoded),
+                ],
+            )
+            .await;
+        assert_refused(&page, target);
+        assert!(!client.has_session(), "{target}: signed in anyway");
+    }
+    let mut conn = app.started().state.db.get().expect("db");
+    assert_eq!(
+        sessions::count_for_user(&mut conn, user).expect("count"),
+        0,
+        "refused sign-ins left sessions behind"
+    );
+    // A signed-in visitor is not bounced off-site by a crafted link either.
+    let signed_in = app.signed_in("otto_o", Role::Member).await;
+    for target in HOSTILE_TARGETS {
+        assert_refused(
+            &signed_in.get(&format!("/login?next={target}")).await,
+            target,
+        );
+    }
+    assert_eq!(
+        signed_in
+            .get("/login?next=%2Faccount")
+            .await
+            .header("location"),
+        "/account"
+    );
+}
+
+fn proxied_app() -> TestApp {
+    TestApp::builder()
+        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
+        .configure(|c| {
+            c.behind_proxy = true;
+            c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
+        })
+        .start()
+}
+
+#[actix_web::test]
+async fn spoofed_forwarded_for_does_not_escape_address_limits() {
+    let app = proxied_app();
+    let mut client = app.client();
+    client.ip = "127.0.0.1".into();
+    // Behind nginx (`proxy_add_x_forwarded_for`), whatever the client sends
+    // comes first and the real peer last.
+    for i in 0..rules::LOGIN_PER_IP.max {
+        *client.forwarded_for.borrow_mut() =
+            Some(format!("10.9.{}.{}, 198.51.100.20", i / 250, i % 250));
+        assert_eq!(
+            client
+                .login(&format!("nobody{i}"), "wrong password")
+                .await
+                .status,
+            401
+        );
+    }
+    *client.forwarded_for.borrow_mut() = Some("10.99.99.99, 198.51.100.20".into());
+    assert_eq!(
+        client.login("nobody", "wrong password").await.status,
+        429,
+        "rotating the spoofed part must not reset the limit"
+    );
+    // The next client behind the same proxy is someone else.
+    *client.forwarded_for.borrow_mut() = Some("198.51.100.21".into());
+    assert_eq!(client.login("nobody", "wrong password").await.status, 401);
+
+    let mut reg = app.client();
+    reg.ip = "127.0.0.1".into();
+    for i in 0..rules::REGISTER_PER_IP.max {
+        *reg.forwarded_for.borrow_mut() = Some(format!("192.0.2.{i}, 198.51.100.30"));
+        assert_eq!(reg.register(&format!("user{i}"), "short").await.status, 422);
+    }
+    *reg.forwarded_for.borrow_mut() = Some("192.0.2.200, 198.51.100.30".into());
+    assert_eq!(reg.register("user99", "short").await.status, 429);
+
+    // A client that connects directly cannot claim another address.
+    let mut direct = app.client();
+    direct.ip = "198.51.100.30".into();
+    *direct.forwarded_for.borrow_mut() = Some("203.0.113.99".into());
+    assert_eq!(direct.register("user98", "short").await.status, 429);
+}
+
+#[actix_web::test]
+async fn strangers_cannot_lock_an_owner_out() {
+    let app = app();
+    app.create_user("ann_a", Role::Member);
+    // One address that keeps failing is refused for this account...
+    let mut persistent = app.client();
+    persistent.ip = "192.0.2.66".into();
+    for _ in 0..rules::LOGIN_FAILURES_PER_ACCOUNT_ADDRESS.max {
+        assert_eq!(
+            persistent.login("ann_a", "guessing wrong").await.status,
+            401
+        );
+    }
+    let refused = persistent.login("ann_a", TEST_PASSWORD).await;
+    assert_eq!(refused.status, 429);
+    assert!(!refused.header("retry-after").is_empty());
+    // ...and more failures from other addresses push the account past the
+    // per-account brake (answered slowly, never refused)...
+    for i in 0..3 {
+        let mut stranger = app.client();
+        stranger.ip = format!("198.51.100.{}", 100 + i);
+        assert_eq!(stranger.login("ann_a", "guessing wrong").await.status, 401);
+    }
+    // ...but the owner, from an address without failures, gets in at once.
+    let mut owner = app.client();
+    owner.ip = "203.0.113.50".into();
+    let started = Instant::now();
+    let page = owner.login("ann_a", TEST_PASSWORD).await;
+    assert_eq!(page.status, 303, "owner locked out: {}", page.body);
+    assert!(owner.has_session());
+    // Failures on an account under attack are answered slowly.
+    let mut slow = app.client();
+    slow.ip = "203.0.113.51".into();
+    let before = Instant::now();
+    assert_eq!(slow.login("ann_a", "guessing wrong").await.status, 401);
+    assert!(
+        before.elapsed() >= rules::LOGIN_SLOWDOWN_STEP,
+        "a failure past the brake was not slowed"
+    );
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[actix_web::test]
+async fn display_names_with_direction_overrides_are_refused() {
+    let app = app();
+    let client = app.client();
+    let token = client.csrf("/register").await;
+    let page = client
+        .post(
+            "/register",
+            &[
+                ("csrf", &token),
+                ("username", "mallory"),
+                ("display_name", "Support\u{202E}ffats"),
+                ("password", "correct horse battery"),
+                ("password_confirm", "correct horse battery"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    page.assert_contains("invisible or text-direction characters");
+    let member = app.signed_in("zed_z", Role::Member).await;
+    let token = csrf_of(&member.get("/account").await.body).expect("csrf");
+    let page = member
+        .post(
+            "/account/profile",
+            &[("csrf", &token), ("display_name", "Zed\u{200B}\u{2066}")],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(!member.get("/account").await.body.contains('\u{2066}'));
+}
