@@ -290,7 +290,8 @@ impl Client<'_> {
             .join("; ")
     }
 
-    async fn send(&self, request: test::TestRequest) -> Page {
+    /// Sends `request` with this client's address, cookies and headers.
+    pub async fn send(&self, request: test::TestRequest) -> Page {
         let service = test::init_service(app::build_app(self.app.started().state.clone())).await;
         let addr: std::net::SocketAddr = format!("{}:40000", self.ip).parse().expect("ip");
         let mut request = request.peer_addr(addr);

@@ -5,6 +5,7 @@ mod accounts;
 mod content;
 mod curation;
 mod durability;
+mod fuzz;
 mod hardening;
 mod harness;
 mod import;
