@@ -166,7 +166,7 @@ async fn markdown_folder_becomes_a_manual_once() {
     assert_eq!(page.status, 200);
     page.assert_contains("<strong>power cable</strong>");
     app.client()
-        .get("/docs/quick-guide/advanced-settings")
+        .get("/docs/quick-guide/advanced")
         .await
         .assert_contains("Open the admin panel.");
     let toc = app.client().get("/docs/quick-guide").await;
