@@ -241,7 +241,10 @@ fn check(config: &Config) -> ExitCode {
                 }
             }
             Err(e) => {
-                eprintln!("error: cannot check the articles in {}: {e}", database.display());
+                eprintln!(
+                    "error: cannot check the articles in {}: {e}",
+                    database.display()
+                );
                 return ExitCode::FAILURE;
             }
         }

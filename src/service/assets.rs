@@ -123,7 +123,9 @@ impl FileKind {
         {
             return Some(FileKind::Zip);
         }
-        let text = std::str::from_utf8(bytes).ok().filter(|t| !t.contains('\0'))?;
+        let text = std::str::from_utf8(bytes)
+            .ok()
+            .filter(|t| !t.contains('\0'))?;
         let head: String = text
             .trim_start_matches('\u{feff}')
             .chars()
@@ -243,8 +245,7 @@ pub fn store(
     }
     // A 16-hex-digit prefix is unique in practice; lengthen it on a clash.
     let mut length = 16;
-    while length < sha256.len() && assets::find_by_fingerprint(conn, &sha256[..length])?.is_some()
-    {
+    while length < sha256.len() && assets::find_by_fingerprint(conn, &sha256[..length])?.is_some() {
         length += 8;
     }
     let name = served_name(file_name, kind);
@@ -287,7 +288,11 @@ pub fn serve_headers(content_type: &str, name: &str) -> ServeHeaders {
             content_type: kind.content_type(),
             disposition: format!(
                 "{}; filename=\"{safe_name}\"",
-                if kind.inline() { "inline" } else { "attachment" }
+                if kind.inline() {
+                    "inline"
+                } else {
+                    "attachment"
+                }
             ),
             policy: kind.sandboxed().then_some(SANDBOX_POLICY),
         },
@@ -332,7 +337,10 @@ mod tests {
             Ok(FileKind::Webp)
         );
         assert_eq!(accept("a.gif", b"GIF89a.."), Ok(FileKind::Gif));
-        assert_eq!(accept("a.jpeg", &[0xFF, 0xD8, 0xFF, 0xE0]), Ok(FileKind::Jpeg));
+        assert_eq!(
+            accept("a.jpeg", &[0xFF, 0xD8, 0xFF, 0xE0]),
+            Ok(FileKind::Jpeg)
+        );
         assert!(accept("empty.png", b"").is_err());
     }
 

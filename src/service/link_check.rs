@@ -224,7 +224,9 @@ mod tests {
         assert!(j("/docs/m/zz").unwrap().contains("no article \"zz\""));
         assert!(j("/docs/m/d").unwrap().contains("draft"));
         assert_eq!(j("/assets/abc/x.png"), None);
-        assert!(j("/assets/abc/y.png").unwrap().contains("no such stored file"));
+        assert!(j("/assets/abc/y.png")
+            .unwrap()
+            .contains("no such stored file"));
         assert_eq!(j("/questions/1"), None);
         assert!(j("media/x.png").unwrap().contains("relative"));
     }

@@ -7,6 +7,7 @@ mod curation;
 mod durability;
 mod harness;
 mod import;
+mod import_docs;
 mod indexing;
 mod pages;
 mod qa;

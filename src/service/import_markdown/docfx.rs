@@ -178,9 +178,9 @@ fn image_block(inner: &str) -> Result<Image, String> {
     let mut kind = String::from("content");
     loop {
         rest = rest.trim_start();
-        if rest.starts_with(":::") {
-            if !rest[3..].trim().is_empty() {
-                return Err(format!("unexpected text after `:::`: {:?}", rest[3..].trim()));
+        if let Some(after) = rest.strip_prefix(":::") {
+            if !after.trim().is_empty() {
+                return Err(format!("unexpected text after `:::`: {:?}", after.trim()));
             }
             break;
         }
@@ -280,7 +280,10 @@ mod tests {
         assert!(t.contains("\nThe long description.\n"), "{t}");
         let last = out.last().unwrap();
         assert_eq!((last.line, last.text.as_str()), (13, "After"));
-        let described = out.iter().find(|l| l.text == "The long description.").unwrap();
+        let described = out
+            .iter()
+            .find(|l| l.text == "The long description.")
+            .unwrap();
         assert_eq!(described.line, 11);
     }
 

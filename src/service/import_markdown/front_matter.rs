@@ -113,7 +113,10 @@ fn parse_toml(front: &str) -> Result<Front, Fatal> {
             .unwrap_or(1);
         (
             line,
-            format!("bad front matter: {}; the file was not imported", e.message().trim()),
+            format!(
+                "bad front matter: {}; the file was not imported",
+                e.message().trim()
+            ),
         )
     })?;
     Ok(Front {
@@ -197,9 +200,7 @@ fn apply(front: &mut Front, key: &str, value: Value) -> Result<(), String> {
     };
     match key {
         "title" => front.title = Some(text(value)?).filter(|s| !s.trim().is_empty()),
-        "description" => {
-            front.description = Some(text(value)?).filter(|s| !s.trim().is_empty())
-        }
+        "description" => front.description = Some(text(value)?).filter(|s| !s.trim().is_empty()),
         "slug" => front.slug = Some(text(value)?).filter(|s| !s.trim().is_empty()),
         "weight" | "order" => {
             let raw = text(value)?;
@@ -279,7 +280,9 @@ fn parse_value(rest: &str, block: &[(usize, &str)]) -> Result<Value, String> {
             .chars()
             .all(|c| matches!(c, '-' | '+') || c.is_ascii_digit());
         if !indicators_ok {
-            return Err(format!("unexpected text after the block indicator: {rest:?}"));
+            return Err(format!(
+                "unexpected text after the block indicator: {rest:?}"
+            ));
         }
         let lines: Vec<&str> = block.iter().map(|(_, l)| l.trim()).collect();
         let joined = if rest.starts_with('|') {

@@ -50,11 +50,20 @@ pub fn destinations(text: &str) -> Vec<Destination> {
         .collect();
     for (event, range) in parser.into_offset_iter() {
         match event {
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                ..
-            }) => {
+            Event::Start(tag @ (Tag::Link { .. } | Tag::Image { .. })) => {
+                let (link_type, dest_url, image) = match tag {
+                    Tag::Link {
+                        link_type,
+                        dest_url,
+                        ..
+                    } => (link_type, dest_url, false),
+                    Tag::Image {
+                        link_type,
+                        dest_url,
+                        ..
+                    } => (link_type, dest_url, true),
+                    _ => continue,
+                };
                 if dest_url.is_empty() {
                     continue;
                 }
@@ -65,27 +74,7 @@ pub fn destinations(text: &str) -> Vec<Destination> {
                     dest: dest_url.to_string(),
                     range: literal,
                     offset: range.start,
-                    image: false,
-                    report: true,
-                    by_reference: is_reference(link_type),
-                });
-            }
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                ..
-            }) => {
-                if dest_url.is_empty() {
-                    continue;
-                }
-                let literal = (link_type == LinkType::Inline)
-                    .then(|| inline_dest(text, range.clone(), &dest_url))
-                    .flatten();
-                found.push(Destination {
-                    dest: dest_url.to_string(),
-                    range: literal,
-                    offset: range.start,
-                    image: true,
+                    image,
                     report: true,
                     by_reference: is_reference(link_type),
                 });
@@ -192,14 +181,38 @@ mod tests {
         let expect = |d: &str, lit: Option<&str>, img: bool, rep: bool| {
             (d.to_string(), lit.map(String::from), img, rep)
         };
-        assert!(found.contains(&expect("../z.md", Some("../z.md"), false, false)), "{found:?}");
-        assert!(found.contains(&expect("./x.md#s", Some("./x.md#s"), false, true)), "{found:?}");
-        assert!(found.contains(&expect("media/a b.png", Some("media/a b.png"), true, true)), "{found:?}");
-        assert!(found.contains(&expect("y.md", Some("y.md"), false, true)), "{found:?}");
-        assert!(found.contains(&expect("m/i.png", Some("m/i.png"), true, true)), "{found:?}");
-        assert!(found.contains(&expect("../z.md", None, false, true)), "{found:?}");
-        assert!(found.contains(&expect("media/h.png", Some("media/h.png"), true, true)), "{found:?}");
-        assert!(found.contains(&expect("q.pdf", Some("q.pdf"), false, true)), "{found:?}");
+        assert!(
+            found.contains(&expect("../z.md", Some("../z.md"), false, false)),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&expect("./x.md#s", Some("./x.md#s"), false, true)),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&expect("media/a b.png", Some("media/a b.png"), true, true)),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&expect("y.md", Some("y.md"), false, true)),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&expect("m/i.png", Some("m/i.png"), true, true)),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&expect("../z.md", None, false, true)),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&expect("media/h.png", Some("media/h.png"), true, true)),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&expect("q.pdf", Some("q.pdf"), false, true)),
+            "{found:?}"
+        );
     }
 
     #[test]

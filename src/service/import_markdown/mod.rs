@@ -90,19 +90,24 @@ pub fn import(conn: &mut Conn, dir: &Path, name: &str, now: i64) -> AppResult<Ma
             "{name:?} does not make a usable manual name"
         )));
     }
-    let root = dir.canonicalize().map_err(|e| {
-        AppError::BadRequest(format!("{}: cannot read folder: {e}", dir.display()))
-    })?;
+    let root = dir
+        .canonicalize()
+        .map_err(|e| AppError::BadRequest(format!("{}: cannot read folder: {e}", dir.display())))?;
     let mut report = MarkdownImport {
         manual: slug.clone(),
         ..Default::default()
     };
     let mut files = Vec::new();
-    walk(&root, Path::new(""), 0, &mut files, dir, &mut report.problems)?;
+    walk(
+        &root,
+        Path::new(""),
+        0,
+        &mut files,
+        dir,
+        &mut report.problems,
+    )?;
     // Reading order: the folder's own files first, then each subfolder's.
-    files.sort_by(|a, b| {
-        (a.components().count(), a).cmp(&(b.components().count(), b))
-    });
+    files.sort_by(|a, b| (a.components().count(), a).cmp(&(b.components().count(), b)));
     let mut pages = Vec::new();
     let mut unreadable = HashSet::new();
     for rel in files {
@@ -263,19 +268,10 @@ fn read_page(
             return None;
         }
     };
-    let text = match String::from_utf8(bytes) {
+    let text = match crate::content::utf8_text(&shown, bytes) {
         Ok(t) => t,
-        Err(e) => {
-            let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1;
-            problems.push(Diagnostic::new(
-                &shown,
-                line,
-                "file is not valid UTF-8: not imported",
-            ));
+        Err(d) => {
+            problems.push(d);
             return None;
         }
     };
@@ -310,7 +306,7 @@ fn read_page(
         .clone()
         .map(|t| t.trim().to_string())
         .or(heading)
-        .unwrap_or_else(|| stem.replace(['-', '_'], " "));
+        .unwrap_or_else(|| title_from_stem(&stem));
     let (lines, docfx_problems) = docfx::convert(lines);
     for (line, message) in docfx_problems {
         problems.push(Diagnostic::new(&shown, line, message));
@@ -336,6 +332,16 @@ fn read_page(
         line_starts,
         anchors,
     })
+}
+
+/// `getting_started` -> `Getting started`.
+fn title_from_stem(stem: &str) -> String {
+    let words = stem.replace(['-', '_'], " ");
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => "Untitled".into(),
+    }
 }
 
 /// Removes a leading `# Title` line when it is the title (no front matter
@@ -537,7 +543,9 @@ fn resolve(
             },
             AnchorMatch::Missing => Outcome {
                 url: None,
-                problem: Some(format!("there is no heading with anchor #{anchor} in this file")),
+                problem: Some(format!(
+                    "there is no heading with anchor #{anchor} in this file"
+                )),
             },
         });
     }
@@ -703,7 +711,7 @@ enum AnchorMatch {
 
 fn find_anchor(anchors: &[String], anchor: &str) -> AnchorMatch {
     let anchor = markdown::percent_decode(anchor);
-    if anchor.is_empty() || anchors.iter().any(|a| *a == anchor) {
+    if anchor.is_empty() || anchors.contains(&anchor) {
         return AnchorMatch::Exact;
     }
     let squash = |s: &str| {
@@ -762,6 +770,10 @@ mod tests {
         assert_eq!(path_slug(Path::new("guides/setup.md")), "guides-setup");
         assert_eq!(ascii_slug("Überblick"), "uberblick");
         assert_eq!(ascii_slug("日本"), "article");
+        assert_eq!(
+            title_from_stem("getting_started-now"),
+            "Getting started now"
+        );
     }
 
     #[test]
@@ -775,6 +787,9 @@ mod tests {
             find_anchor(&anchors, "step-1-enable-wsl"),
             AnchorMatch::Exact
         ));
-        assert!(matches!(find_anchor(&anchors, "nope"), AnchorMatch::Missing));
+        assert!(matches!(
+            find_anchor(&anchors, "nope"),
+            AnchorMatch::Missing
+        ));
     }
 }

@@ -30,9 +30,11 @@ pub async fn get_stored_asset(
     if !plausible {
         return Err(not_found());
     }
-    let file = with_db(&state, move |conn| Ok(assets::load(conn, &fingerprint, &name)?))
-        .await?
-        .ok_or_else(not_found)?;
+    let file = with_db(&state, move |conn| {
+        Ok(assets::load(conn, &fingerprint, &name)?)
+    })
+    .await?
+    .ok_or_else(not_found)?;
     let headers = serve_headers(&file.content_type, &file.name);
     let mut response = HttpResponse::Ok();
     response
