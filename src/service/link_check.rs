@@ -79,8 +79,11 @@ pub fn broken_links(conn: &mut Conn) -> AppResult<LinkReport> {
         .collect();
     let mut report = LinkReport::default();
     for found in all.iter().filter(|a| a.article.source_path.is_none()) {
+        let Some(own) = targets.get(&(found.manual_slug.clone(), found.article.slug.clone()))
+        else {
+            continue;
+        };
         report.checked += 1;
-        let own = &targets[&(found.manual_slug.clone(), found.article.slug.clone())];
         let html = &found.article.body_html;
         let links = attribute_values(html, "href")
             .into_iter()
