@@ -504,9 +504,15 @@ async fn oversized_files_and_escaping_links_are_reported_not_imported() {
     )
     .expect("write");
     std::fs::write(docs.join("media/tool.exe"), b"MZ\x90\x00").expect("write");
+    std::fs::write(
+        docs.join("Odd Name.md"),
+        "---\nslug: Not A Slug\n---\nText.\n",
+    )
+    .expect("write");
     let report = import(&app, &docs);
-    assert_eq!(report.created, 1);
+    assert_eq!(report.created, 2);
     assert_eq!(report.assets_stored, 0);
+    assert_eq!(app.get("/docs/product/odd-name").await.status, 200);
     let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
     let page = docs.join("page.md").display().to_string();
     assert!(
@@ -526,6 +532,12 @@ async fn oversized_files_and_escaping_links_are_reported_not_imported() {
         problems
             .iter()
             .any(|p| p.starts_with(&format!("{page}:7: ")) && p.contains("are not imported")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("\"Not A Slug\" is not a valid slug")),
         "{problems:#?}"
     );
     let mut conn = app.started().state.db.get().expect("db");

@@ -296,6 +296,13 @@ fn read_page(
         })
         .collect();
     let front = parsed.front;
+    if let Some(slug) = front.slug.as_deref().filter(|s| !is_valid_slug(s.trim())) {
+        problems.push(Diagnostic::new(
+            &shown,
+            1,
+            format!("front matter slug {slug:?} is not a valid slug (use lowercase letters, digits and dashes); the file name is used"),
+        ));
+    }
     let heading = take_title_heading(&mut lines, front.title.as_deref());
     let stem = rel
         .file_stem()
