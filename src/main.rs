@@ -26,7 +26,8 @@ struct Cli {
 enum Command {
     /// Start the site: migrate the database, sync content/, index, serve.
     Serve,
-    /// Validate content/ and print every problem as file:line: message.
+    /// Validate content/ (file:line: message) and the links of database
+    /// articles (manual/article: message); exits 1 on any problem.
     Check,
     /// Rebuild the whole search index from the database (stop the server first).
     Reindex,
@@ -60,7 +61,8 @@ enum ImportCommand {
         /// The unpacked dump.
         dir: PathBuf,
     },
-    /// A folder of markdown files, as one manual.
+    /// A folder of markdown files (nested folders, linked images and files
+    /// included), as one manual; prints every problem as file:line: message.
     Markdown {
         /// The folder.
         dir: PathBuf,
@@ -197,6 +199,7 @@ fn serve(config: Config) -> ExitCode {
 }
 
 fn check(config: &Config) -> ExitCode {
+    let mut problems = 0;
     match signpost::content::load(&config.content_dir, config.max_tree_depth) {
         Ok(set) => {
             println!(
@@ -206,15 +209,51 @@ fn check(config: &Config) -> ExitCode {
                 set.article_count(),
                 set.trees.len()
             );
-            ExitCode::SUCCESS
         }
         Err(diags) => {
             for d in &diags {
                 println!("{d}");
             }
-            eprintln!("{} problem(s) found", diags.len());
-            ExitCode::FAILURE
+            problems += diags.len();
         }
+    }
+    // Articles made in the browser or imported live only in the database.
+    let database = config.database_path();
+    if database.exists() {
+        let links = signpost::db::open(&database, 1)
+            .and_then(|pool| {
+                let mut conn = pool.get()?;
+                signpost::service::link_check::broken_links(&mut conn)
+            })
+            .map_err(|e| e.to_string());
+        match links {
+            Ok(report) => {
+                for broken in &report.broken {
+                    println!("{broken}");
+                }
+                problems += report.broken.len();
+                if report.broken.is_empty() {
+                    println!(
+                        "{}: OK (links of {} database articles)",
+                        database.display(),
+                        report.checked
+                    );
+                }
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: cannot check the articles in {}: {e}",
+                    database.display()
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if problems == 0 {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{problems} problem(s) found");
+        ExitCode::FAILURE
     }
 }
 
@@ -424,11 +463,20 @@ fn import_command(config: &Config, command: ImportCommand) -> Result<String, Str
             for skipped in &report.skipped {
                 eprintln!("skipped (already imported): {skipped}");
             }
+            for problem in &report.problems {
+                println!("{problem}");
+            }
+            let problems = match report.problems.len() {
+                0 => "no problems".to_string(),
+                n => format!("{n} problem(s) listed above"),
+            };
             format!(
-                "imported {} articles into /docs/{}; {} skipped",
+                "imported {} articles into /docs/{}; {} skipped; {} files stored, {} already stored; {problems}",
                 report.created,
                 report.manual,
-                report.skipped.len()
+                report.skipped.len(),
+                report.assets_stored,
+                report.assets_reused
             )
         }
     };

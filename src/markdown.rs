@@ -123,6 +123,38 @@ pub fn slugify(text: &str) -> String {
     }
 }
 
+/// Whether a link leaves the site or is not a path at all (`https:`,
+/// `mailto:`, `//host/...`).
+pub fn is_external_link(dest: &str) -> bool {
+    let dest = dest.trim();
+    dest.starts_with("//")
+        || dest
+            .split(['/', '#', '?'])
+            .next()
+            .is_some_and(|first| first.contains(':'))
+}
+
+/// Decodes `%XX` escapes of a link destination (`my%20file.png`,
+/// `#caf%C3%A9`); invalid escapes stay as written.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(value) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(value);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
 /// Gives every heading a unique id (explicit `{#id}` wins) and collects the
 /// table of contents. Trusted content also gets a `#` link to the heading.
 fn assign_heading_ids(
@@ -467,6 +499,20 @@ mod tests {
         assert_eq!(ids, ["install-it", "install-it-1", "my-id"]);
         assert!(r.html.contains("<h2 id=\"install-it\">"), "{}", r.html);
         assert_eq!(r.toc[0].title, "Install it");
+    }
+
+    #[test]
+    fn link_helpers() {
+        assert!(is_external_link("https://x.org/a"));
+        assert!(is_external_link("mailto:a@b.c"));
+        assert!(is_external_link("//cdn.example/x.png"));
+        assert!(!is_external_link("./a.md#x:y"));
+        assert!(!is_external_link("/docs/m/a"));
+        assert_eq!(percent_decode("my%20file.png"), "my file.png");
+        assert_eq!(percent_decode("caf%C3%A9"), "café");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("a%zzb"), "a%zzb");
+        assert_eq!(percent_decode("%ff"), "%ff");
     }
 
     #[test]

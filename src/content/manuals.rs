@@ -317,15 +317,10 @@ fn read_file(path: &Path, diags: &mut Vec<Diagnostic>) -> Option<ParsedFile> {
         }
     };
     let hash = content_hash(&bytes);
-    let text = match String::from_utf8(bytes) {
+    let text = match super::utf8_text(path, bytes) {
         Ok(t) => t,
-        Err(e) => {
-            let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1;
-            diags.push(Diagnostic::new(path, line, "file is not valid UTF-8"));
+        Err(d) => {
+            diags.push(d);
             return None;
         }
     };

@@ -144,6 +144,19 @@ fn check_cross_links(manuals: &[ManualSource], trees: &[TreeSource], diags: &mut
     }
 }
 
+/// Decodes a file's bytes as UTF-8; otherwise a diagnostic at the line of
+/// the first invalid byte.
+pub fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    String::from_utf8(bytes).map_err(|e| {
+        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        Diagnostic::new(path, line, "file is not valid UTF-8")
+    })
+}
+
 /// Whether `s` is a valid slug: lowercase ascii letters, digits and inner dashes.
 pub fn is_valid_slug(s: &str) -> bool {
     !s.is_empty()

@@ -60,6 +60,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    assets (id) {
+        id -> Integer,
+        sha256 -> Text,
+        fingerprint -> Text,
+        name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        bytes -> Binary,
+        source -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     feedback (id) {
         id -> Integer,
         target_kind -> Text,
@@ -308,6 +322,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     answers,
     article_revisions,
     articles,
+    assets,
     feedback,
     flags,
     import_map,

@@ -216,9 +216,49 @@ pub fn create(
     from_question: Option<i32>,
     now: i64,
 ) -> AppResult<(Article, String)> {
+    insert_new(conn, editor, input, from_question, None, "", now)
+}
+
+/// Creates an article at a chosen slug (an importer keeps the file name, so
+/// links between the imported files resolve), with a summary. Fails with
+/// a conflict when the slug is taken in the manual.
+pub fn create_at_slug(
+    conn: &mut Conn,
+    editor: Option<i32>,
+    input: &ArticleInput,
+    slug: &str,
+    description: &str,
+    now: i64,
+) -> AppResult<(Article, String)> {
+    insert_new(conn, editor, input, None, Some(slug), description, now)
+}
+
+fn insert_new(
+    conn: &mut Conn,
+    editor: Option<i32>,
+    input: &ArticleInput,
+    from_question: Option<i32>,
+    slug: Option<&str>,
+    description: &str,
+    now: i64,
+) -> AppResult<(Article, String)> {
     conn.immediate_transaction(|conn| {
         let manual = manuals_by_id(conn, input.manual_id)?;
-        let slug = free_slug(conn, manual.id, &input.title, None)?;
+        let slug = match slug {
+            Some(slug) if !crate::content::is_valid_slug(slug) => {
+                return Err(AppError::BadRequest(format!(
+                    "{slug:?} is not a valid slug (use lowercase letters, digits and dashes)"
+                )))
+            }
+            Some(slug) if articles::slug_taken(conn, manual.id, slug, None)? => {
+                return Err(AppError::Conflict(format!(
+                    "The manual already has an article at /docs/{}/{slug}.",
+                    manual.slug
+                )))
+            }
+            Some(slug) => slug.to_string(),
+            None => free_slug(conn, manual.id, &input.title, None)?,
+        };
         let rendered = render(&input.body_md, &manual.slug);
         let tags = input.tags.join(",");
         let toc = serde_json::to_string(&rendered.toc).unwrap_or_else(|_| "[]".into());
@@ -228,7 +268,7 @@ pub fn create(
                 manual_id: manual.id,
                 slug: &slug,
                 title: &input.title,
-                description: "",
+                description,
                 tags: &tags,
                 weight: input.weight,
                 body_md: &input.body_md,

@@ -5,7 +5,8 @@ use actix_web::web;
 use super::assets;
 use super::pages::{
     account, api, ask, docs, feedback, health, home, moderation, notifications, question,
-    questions, search, sitemap, staff_articles, staff_dashboard, staff_users, troubleshoot, users,
+    questions, search, sitemap, staff_articles, staff_dashboard, staff_users, stored_assets,
+    troubleshoot, users,
 };
 
 /// Registers every route.
@@ -189,5 +190,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/healthz", web::get().to(health::get_health))
         .route("/static/{file}", web::get().to(assets::get_asset))
+        .route(
+            "/assets/{fingerprint}/{name}",
+            web::get().to(stored_assets::get_stored_asset),
+        )
         .route("/favicon.ico", web::get().to(home::get_favicon));
 }

@@ -258,6 +258,18 @@ impl TestAppBuilder {
     }
 }
 
+/// Runs the `signpost` binary with `args` on the data and content dirs of
+/// `config`, from `dir`.
+pub fn run_cli(dir: &Path, config: &Config, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_signpost"))
+        .args(args)
+        .env("SIGNPOST_DATA_DIR", &config.data_dir)
+        .env("SIGNPOST_CONTENT_DIR", &config.content_dir)
+        .current_dir(dir)
+        .output()
+        .expect("run signpost")
+}
+
 /// A minimal valid manual `_index.md`.
 pub fn manual_index(title: &str) -> String {
     format!("+++\ntitle = \"{title}\"\n+++\n")

@@ -2,7 +2,6 @@
 //! deterministic demo data.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use diesel::prelude::*;
 use signpost::db::models::{answers, questions, users};
@@ -166,7 +165,7 @@ async fn markdown_folder_becomes_a_manual_once() {
     assert_eq!(page.status, 200);
     page.assert_contains("<strong>power cable</strong>");
     app.client()
-        .get("/docs/quick-guide/advanced-settings")
+        .get("/docs/quick-guide/advanced")
         .await
         .assert_contains("Open the admin panel.");
     let toc = app.client().get("/docs/quick-guide").await;
@@ -253,15 +252,7 @@ fn demo_data_is_deterministic() {
 #[test]
 fn import_and_demo_commands_report_and_index() {
     let (dir, config) = TestApp::builder().prepare();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_signpost"))
-            .args(args)
-            .env("SIGNPOST_DATA_DIR", &config.data_dir)
-            .env("SIGNPOST_CONTENT_DIR", &config.content_dir)
-            .current_dir(dir.path())
-            .output()
-            .expect("run")
-    };
+    let run = |args: &[&str]| crate::harness::run_cli(dir.path(), &config, args);
     let out = run(&[
         "import",
         "stackexchange",

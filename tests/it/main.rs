@@ -9,6 +9,7 @@ mod fuzz;
 mod hardening;
 mod harness;
 mod import;
+mod import_docs;
 mod indexing;
 mod pages;
 mod qa;

@@ -5,6 +5,7 @@
 pub mod answers;
 pub mod article_revisions;
 pub mod articles;
+pub mod assets;
 pub mod feedback;
 pub mod flags;
 pub mod manuals;

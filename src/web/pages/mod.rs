@@ -16,5 +16,6 @@ pub mod sitemap;
 pub mod staff_articles;
 pub mod staff_dashboard;
 pub mod staff_users;
+pub mod stored_assets;
 pub mod troubleshoot;
 pub mod users;

@@ -1,6 +1,7 @@
 //! The staff dashboard: what to write next, on one page. Content gaps from
-//! the search log, articles that did not help, troubleshooters and where
-//! customers stop, questions waiting longest, open flags.
+//! the search log, articles that did not help, broken links in articles,
+//! troubleshooters and where customers stop, questions waiting longest,
+//! open flags.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -12,6 +13,7 @@ use crate::db::models::search_log::{self, QueryCount};
 use crate::db::models::{articles, feedback, flags, questions, trees};
 use crate::db::unix_now;
 use crate::error::AppResult;
+use crate::service::link_check;
 use crate::web::session::Visitor;
 use crate::web::templates::{format_ago, format_day};
 use crate::web::{param, query_params, render, with_db};
@@ -63,6 +65,14 @@ struct Link {
 }
 
 #[derive(Debug, Serialize)]
+struct BrokenLinkRow {
+    title: String,
+    url: String,
+    edit_url: String,
+    message: String,
+}
+
+#[derive(Debug, Serialize)]
 struct DashboardPage {
     days: i64,
     other_days: i64,
@@ -73,6 +83,8 @@ struct DashboardPage {
     chart_svg: String,
     worst_articles: Vec<ArticleFeedback>,
     outdated: Vec<Link>,
+    broken_links: Vec<BrokenLinkRow>,
+    links_checked: usize,
     trees: Vec<TreeRow>,
     unanswered: Vec<WaitingQuestion>,
     unsolved: Vec<WaitingQuestion>,
@@ -200,6 +212,18 @@ pub async fn get_dashboard(
             })
             .collect();
 
+        let links = link_check::broken_links(conn)?;
+        let broken_links = links
+            .broken
+            .into_iter()
+            .map(|b| BrokenLinkRow {
+                url: b.article_url(),
+                edit_url: format!("{}/edit", b.article_url()),
+                title: b.title,
+                message: b.message,
+            })
+            .collect();
+
         let mut tree_rows = Vec::new();
         for row in trees::list(conn)? {
             let stats = trees::stats(conn, row.id, now)?;
@@ -249,6 +273,8 @@ pub async fn get_dashboard(
             chart_svg: chart(&daily, chart_since, 30),
             worst_articles: worst,
             outdated,
+            broken_links,
+            links_checked: links.checked,
             trees: tree_rows,
             unanswered: waiting(questions::oldest_waiting(conn, true, 10)?),
             unsolved: waiting(questions::oldest_waiting(conn, false, 10)?),
