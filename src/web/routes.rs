@@ -109,6 +109,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(question::get_question_revisions),
         )
         .route(
+            "/questions/{id}/revisions/{rev}",
+            web::get().to(question::get_question_revision),
+        )
+        .route(
             "/questions/{id}/moderate",
             web::post().to(moderation::post_moderate_question),
         )
@@ -131,6 +135,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/answers/{id}/revisions",
             web::get().to(question::get_answer_revisions),
+        )
+        .route(
+            "/answers/{id}/revisions/{rev}",
+            web::get().to(question::get_answer_revision),
         )
         .route(
             "/answers/{id}/moderate",

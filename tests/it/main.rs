@@ -9,6 +9,7 @@ mod harness;
 mod import;
 mod indexing;
 mod pages;
+mod posting_guards;
 mod qa;
 mod search;
 mod troubleshoot;
