@@ -109,17 +109,20 @@ pub fn check_body(body: &str) -> Result<(), String> {
 /// The message for a body over [`BODY_MAX`] characters, if it is.
 pub fn body_too_long(body: &str) -> Option<String> {
     let chars = body.trim().chars().count();
-    (chars > BODY_MAX).then(|| {
-        format!("The text can have at most {BODY_MAX} characters; yours has {chars}.")
-    })
+    (chars > BODY_MAX)
+        .then(|| format!("The text can have at most {BODY_MAX} characters; yours has {chars}."))
 }
 
 /// The message for a title over [`TITLE_MAX`] characters, if it is.
 pub fn title_too_long(title: &str) -> Option<String> {
-    let chars = title.split_whitespace().collect::<Vec<_>>().join(" ").chars().count();
-    (chars > TITLE_MAX).then(|| {
-        format!("The title can have at most {TITLE_MAX} characters; yours has {chars}.")
-    })
+    let chars = title
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .count();
+    (chars > TITLE_MAX)
+        .then(|| format!("The title can have at most {TITLE_MAX} characters; yours has {chars}."))
 }
 
 /// Checks a body's length and renders it with the strict profile.
@@ -208,6 +211,26 @@ fn enqueue(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
     Ok(())
 }
 
+/// The idempotency key a new post by `author` stores: `Err(post)` when the
+/// same author already posted with this key (a resubmitted form), `Ok(None)`
+/// when another author's post carries it (keys are never shared, and never
+/// lead to someone else's post).
+fn claim_submit_key<'k, T>(
+    conn: &mut Conn,
+    author: i32,
+    key: Option<&'k str>,
+    own_post: fn(&mut Conn, i32, &str) -> diesel::QueryResult<Option<T>>,
+    in_use: fn(&mut Conn, &str) -> diesel::QueryResult<bool>,
+) -> AppResult<Result<Option<&'k str>, T>> {
+    let Some(key) = key else {
+        return Ok(Ok(None));
+    };
+    if let Some(existing) = own_post(conn, author, key)? {
+        return Ok(Err(existing));
+    }
+    Ok(Ok((!in_use(conn, key)?).then_some(key)))
+}
+
 /// Posts a question. A repeated `submit_key` (double click, resubmitted form)
 /// returns the question the same author's first submit created; a key that
 /// another user's post already carries is not reused (a new question is made).
@@ -219,14 +242,15 @@ pub fn ask(
     now: i64,
 ) -> AppResult<Question> {
     conn.immediate_transaction(|conn| {
-        let submit_key = match submit_key {
-            Some(key) => {
-                if let Some(existing) = questions::find_by_submit_key(conn, author.id, key)? {
-                    return Ok(existing);
-                }
-                (!questions::submit_key_in_use(conn, key)?).then_some(key)
-            }
-            None => None,
+        let submit_key = match claim_submit_key(
+            conn,
+            author.id,
+            submit_key,
+            questions::find_by_submit_key,
+            questions::submit_key_in_use,
+        )? {
+            Ok(key) => key,
+            Err(existing) => return Ok(existing),
         };
         let tag_text = draft.tags.join(",");
         let question = questions::insert(
@@ -287,14 +311,15 @@ pub fn answer(
     now: i64,
 ) -> AppResult<Answer> {
     conn.immediate_transaction(|conn| {
-        let submit_key = match submit_key {
-            Some(key) => {
-                if let Some(existing) = answers::find_by_submit_key(conn, author.id, key)? {
-                    return Ok(existing);
-                }
-                (!answers::submit_key_in_use(conn, key)?).then_some(key)
-            }
-            None => None,
+        let submit_key = match claim_submit_key(
+            conn,
+            author.id,
+            submit_key,
+            answers::find_by_submit_key,
+            answers::submit_key_in_use,
+        )? {
+            Ok(key) => key,
+            Err(existing) => return Ok(existing),
         };
         let question = visible_question(conn, question_id, false)?;
         if question.locked && !author.is_staff() {

@@ -6,8 +6,8 @@ use signpost::auth::Role;
 use signpost::db::models::{answers, questions, revisions};
 use signpost::service::questions::{self as qa_service, Actor, EditOutcome};
 
-use crate::harness::{csrf_of, Page};
-use crate::qa::{answer, app, ask, field_value, id_of, submit_edit, BODY};
+use crate::harness::{csrf_of, Page, TestApp};
+use crate::qa::{answer, app, ask, id_of, save_from_form, submit_edit, BODY};
 
 /// A `href` as the browser reads it (tera escapes `/` in attributes).
 fn unescape(href: &str) -> String {
@@ -53,7 +53,10 @@ async fn previews_refuse_texts_over_the_posting_limits_before_rendering() {
         !page.body.contains("<strong>bold</strong>"),
         "nothing was rendered"
     );
-    assert!(page.body.contains(huge.trim_end()), "the typed text is kept");
+    assert!(
+        page.body.contains(huge.trim_end()),
+        "the typed text is kept"
+    );
     let long_title = "t".repeat(151);
     let page = member
         .submit(
@@ -144,7 +147,12 @@ async fn answers_over_the_limit_are_refused_with_retry_after_and_the_text_kept()
     let helper = app.signed_in("eager_helper", Role::Member).await;
     let path = ask(&asker, "Answers from a brand new account", BODY, "limits").await;
     for i in 0..10 {
-        answer(&helper, &path, &format!("Answer number {i} with enough text.")).await;
+        answer(
+            &helper,
+            &path,
+            &format!("Answer number {i} with enough text."),
+        )
+        .await;
     }
     let page = helper
         .submit(
@@ -193,7 +201,11 @@ async fn edits_are_rate_limited_and_staff_are_exempt() {
             other => panic!("edit {i}: unexpected {other}: {}", page.body),
         }
     }
-    assert_eq!((saved, refused), (10, 110), "new accounts: 10 edits an hour");
+    assert_eq!(
+        (saved, refused),
+        (10, 110),
+        "new accounts: 10 edits an hour"
+    );
     let mut conn = app.started().state.db.get().expect("db");
     let stored = revisions::for_post(&mut conn, "question", id).expect("revisions");
     assert_eq!(stored.len(), 11, "the question and its 10 allowed edits");
@@ -256,8 +268,8 @@ async fn revision_history_is_paginated_and_each_page_is_bounded() {
         let draft =
             qa_service::validate_question(title, &long_body(edit), "history").expect("valid");
         let base = revisions::latest_id(&mut conn, "question", id).expect("latest");
-        let outcome = qa_service::edit_question(&mut conn, staff, id, &draft, "", base, now)
-            .expect("edit");
+        let outcome =
+            qa_service::edit_question(&mut conn, staff, id, &draft, "", base, now).expect("edit");
         assert!(matches!(outcome, EditOutcome::Saved(_)));
     }
     drop(conn);
@@ -294,7 +306,10 @@ async fn revision_history_is_paginated_and_each_page_is_bounded() {
         .await;
     third.assert_contains("<h2>Revision 1</h2>");
     third.assert_contains("<h2>Revision 20</h2>");
-    assert!(link_labelled(&third, "Older revisions").is_none(), "the end");
+    assert!(
+        link_labelled(&third, "Older revisions").is_none(),
+        "the end"
+    );
     // Going back to newer pages shows the same revisions.
     let back = anonymous
         .get(&link_labelled(&third, "Newer revisions").expect("newer link"))
@@ -364,6 +379,17 @@ async fn answer_history_is_paginated_too() {
     older.assert_contains("+ The first version of this answer.");
 }
 
+/// A stale save came back as 409 showing the newer version (and who saved
+/// it), with the editor's own text still in the form.
+#[track_caller]
+fn assert_refused_as_stale(page: &Page, their_editor: &str, theirs: &str, mine: &str) {
+    assert_eq!(page.status, 409, "{}", page.body);
+    page.assert_contains("Someone saved a newer version");
+    page.assert_contains(their_editor);
+    page.assert_contains(theirs);
+    page.assert_contains(&format!("{mine}</textarea>"));
+}
+
 #[actix_web::test]
 async fn a_stale_question_edit_is_refused_with_both_versions() {
     let app = app();
@@ -385,50 +411,49 @@ async fn a_stale_question_edit_is_refused_with_both_versions() {
     )
     .await;
     assert_eq!(saved.status, 303);
-    let token = csrf_of(&old_form.body).expect("csrf");
-    let base = field_value(&old_form.body, "base_revision").expect("base");
-    let stale = asker
-        .post(
-            &edit,
-            &[
-                ("csrf", &token),
-                ("base_revision", &base),
-                ("title", "Scanner skips every other page"),
-                ("body", "Asker: it skips pages only in duplex mode."),
-                ("tags", "scanner"),
-            ],
-        )
-        .await;
-    assert_eq!(stale.status, 409, "{}", stale.body);
-    stale.assert_contains("Someone saved a newer version");
-    stale.assert_contains("quick_staff");
-    stale.assert_contains("Staff: the duplex scanner skips every other page.");
-    stale.assert_contains("Asker: it skips pages only in duplex mode.</textarea>");
+    let stale = save_from_form(
+        &asker,
+        &edit,
+        &old_form,
+        &[
+            ("title", "Scanner skips every other page"),
+            ("body", "Asker: it skips pages only in duplex mode."),
+            ("tags", "scanner"),
+        ],
+    )
+    .await;
+    assert_refused_as_stale(
+        &stale,
+        "quick_staff",
+        "Staff: the duplex scanner skips every other page.",
+        "Asker: it skips pages only in duplex mode.",
+    );
     let mut conn = app.started().state.db.get().expect("db");
-    let q = questions::find(&mut conn, id).expect("q").expect("question");
+    let q = questions::find(&mut conn, id)
+        .expect("q")
+        .expect("question");
     assert_eq!(
         q.body_md, "Staff: the duplex scanner skips every other page.",
         "the newer save was not overwritten"
     );
     drop(conn);
     // Saving again from the conflict page is a deliberate choice and works.
-    let token = csrf_of(&stale.body).expect("csrf");
-    let base = field_value(&stale.body, "base_revision").expect("base");
-    let merged = asker
-        .post(
-            &edit,
-            &[
-                ("csrf", &token),
-                ("base_revision", &base),
-                ("title", "Scanner skips every other page"),
-                ("body", "Asker: it skips pages only in duplex mode."),
-                ("tags", "scanner"),
-            ],
-        )
-        .await;
+    let merged = save_from_form(
+        &asker,
+        &edit,
+        &stale,
+        &[
+            ("title", "Scanner skips every other page"),
+            ("body", "Asker: it skips pages only in duplex mode."),
+            ("tags", "scanner"),
+        ],
+    )
+    .await;
     assert_eq!(merged.status, 303, "{}", merged.body);
     let mut conn = app.started().state.db.get().expect("db");
-    let q = questions::find(&mut conn, id).expect("q").expect("question");
+    let q = questions::find(&mut conn, id)
+        .expect("q")
+        .expect("question");
     assert_eq!(q.body_md, "Asker: it skips pages only in duplex mode.");
 }
 
@@ -445,27 +470,26 @@ async fn a_stale_answer_edit_is_refused_with_both_versions() {
     let saved = submit_edit(
         &staff,
         &edit,
-        &[("body", "Staff: lower the fax speed to 9600 baud in settings.")],
+        &[(
+            "body",
+            "Staff: lower the fax speed to 9600 baud in settings.",
+        )],
     )
     .await;
     assert_eq!(saved.status, 303);
-    let token = csrf_of(&old_form.body).expect("csrf");
-    let base = field_value(&old_form.body, "base_revision").expect("base");
-    let stale = helper
-        .post(
-            &edit,
-            &[
-                ("csrf", &token),
-                ("base_revision", &base),
-                ("body", "Helper: also turn off error correction mode."),
-            ],
-        )
-        .await;
-    assert_eq!(stale.status, 409, "{}", stale.body);
-    stale.assert_contains("Someone saved a newer version");
-    stale.assert_contains("answer_staff");
-    stale.assert_contains("Staff: lower the fax speed to 9600 baud in settings.");
-    stale.assert_contains("Helper: also turn off error correction mode.</textarea>");
+    let stale = save_from_form(
+        &helper,
+        &edit,
+        &old_form,
+        &[("body", "Helper: also turn off error correction mode.")],
+    )
+    .await;
+    assert_refused_as_stale(
+        &stale,
+        "answer_staff",
+        "Staff: lower the fax speed to 9600 baud in settings.",
+        "Helper: also turn off error correction mode.",
+    );
     let mut conn = app.started().state.db.get().expect("db");
     let a = answers::find(&mut conn, answer_id)
         .expect("a")
@@ -480,7 +504,10 @@ async fn a_stale_answer_edit_is_refused_with_both_versions() {
     let blind = helper
         .post(
             &edit,
-            &[("csrf", &token), ("body", "Helper: a blind overwrite attempt.")],
+            &[
+                ("csrf", &token),
+                ("body", "Helper: a blind overwrite attempt."),
+            ],
         )
         .await;
     assert_eq!(blind.status, 409);
@@ -602,4 +629,79 @@ async fn a_replayed_submit_key_never_leads_to_someone_elses_post() {
     assert!(listed
         .iter()
         .any(|a| a.body_md == "Mallory's own answer: try another port."));
+}
+
+#[actix_web::test]
+async fn staff_article_history_is_paginated_and_previews_keep_the_article_limit() {
+    use signpost::db::models::article_revisions::{self, NewArticleRevision};
+    use signpost::db::models::{articles, manuals};
+    let app = TestApp::builder()
+        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
+        .file(
+            "manuals/guide/reset.md",
+            "+++\ntitle = \"Reset the router\"\n+++\nHold reset for ten seconds.\n",
+        )
+        .start();
+    let staff = app.signed_in("history_curator", Role::Staff).await;
+    let mut conn = app.started().state.db.get().expect("db");
+    let manual = manuals::find_by_slug(&mut conn, "guide")
+        .expect("q")
+        .expect("manual");
+    let article = articles::find_in_manual(&mut conn, manual.id, "reset")
+        .expect("q")
+        .expect("article");
+    for n in 0..119 {
+        let body = format!("Hold reset for {n} seconds.");
+        let note = format!("note {n}");
+        article_revisions::insert(
+            &mut conn,
+            &NewArticleRevision {
+                article_id: article.id,
+                editor_id: None,
+                manual_id: manual.id,
+                title: "Reset the router",
+                weight: 0,
+                tags: "",
+                status: "published",
+                outdated_reason: None,
+                body_md: &body,
+                note: &note,
+                created_at: signpost::db::unix_now(),
+            },
+        )
+        .expect("revision");
+    }
+    let total = article_revisions::for_article(&mut conn, article.id)
+        .expect("revisions")
+        .len();
+    drop(conn);
+    let first = staff.get("/docs/guide/reset/revisions").await;
+    assert_eq!(first.status, 200);
+    first.assert_contains(&format!(">#{total}</a>"));
+    first.assert_contains(&format!(">#{}</a>", total - 49));
+    assert!(!first.body.contains(&format!(">#{}</a>", total - 50)));
+    let older = link_labelled(&first, "Older revisions").expect("older link");
+    let second = staff.get(&older).await;
+    second.assert_contains(&format!(">#{}</a>", total - 50));
+    assert!(!second.body.contains(&format!(">#{total}</a>")));
+    assert!(link_labelled(&second, "Newer revisions").is_some());
+
+    // The editor's preview keeps the article limit and renders nothing over it.
+    let huge = "**b** ".repeat(33_334);
+    let page = staff
+        .submit(
+            "/docs/guide/reset/edit",
+            "/docs/guide/reset/edit",
+            &[
+                ("manual_id", &manual.id.to_string()),
+                ("title", "Reset the router"),
+                ("status", "published"),
+                ("body", &huge),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    page.assert_contains("at most 200000 characters");
+    assert!(!page.body.contains("<strong>b</strong>"));
 }

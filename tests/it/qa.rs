@@ -42,8 +42,23 @@ pub(crate) fn field_value(body: &str, name: &str) -> Option<String> {
 
 /// Saves an edit through the editor at `edit_path` as a browser would: from
 /// the revision the form was made from.
-pub(crate) async fn submit_edit(client: &Client<'_>, edit_path: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn submit_edit(
+    client: &Client<'_>,
+    edit_path: &str,
+    fields: &[(&str, &str)],
+) -> Page {
     let form = client.get(edit_path).await;
+    save_from_form(client, edit_path, &form, fields).await
+}
+
+/// Posts `fields` to `edit_path` with the CSRF token and base revision of
+/// an editor page fetched earlier (`form`: possibly stale by now).
+pub(crate) async fn save_from_form(
+    client: &Client<'_>,
+    edit_path: &str,
+    form: &Page,
+    fields: &[(&str, &str)],
+) -> Page {
     let token = csrf_of(&form.body).expect("csrf on the editor");
     let base = field_value(&form.body, "base_revision").expect("base revision on the editor");
     let mut all = vec![("csrf", token.as_str()), ("base_revision", base.as_str())];
@@ -1121,7 +1136,9 @@ async fn new_accounts_have_posting_limits() {
         .await;
     assert_eq!(page.status, 429);
     assert!(
-        page.header("retry-after").parse::<u64>().is_ok_and(|s| s > 0),
+        page.header("retry-after")
+            .parse::<u64>()
+            .is_ok_and(|s| s > 0),
         "a refused post says when to retry"
     );
     page.assert_contains("Too many attempts");

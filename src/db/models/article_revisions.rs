@@ -181,7 +181,10 @@ pub fn history_page(
         query.count().get_result(conn)
     };
     let (has_newer, first_number) = match rows.first() {
-        Some(first) => (count(conn, true, first.id)? > 0, count(conn, false, first.id)?),
+        Some(first) => (
+            count(conn, true, first.id)? > 0,
+            count(conn, false, first.id)?,
+        ),
         None => (false, 0),
     };
     if let (HistoryCursor::After(_), Some(last)) = (cursor, rows.last()) {

@@ -267,7 +267,11 @@ pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Question>> {
 
 /// The question `author` created with the form carrying this idempotency
 /// key. Keys are scoped to their author: another user's key finds nothing.
-pub fn find_by_submit_key(conn: &mut Conn, author: i32, key: &str) -> QueryResult<Option<Question>> {
+pub fn find_by_submit_key(
+    conn: &mut Conn,
+    author: i32,
+    key: &str,
+) -> QueryResult<Option<Question>> {
     questions::table
         .filter(questions::author_id.eq(author))
         .filter(questions::submit_key.eq(key))

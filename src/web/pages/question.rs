@@ -421,8 +421,7 @@ pub async fn post_answer(
         }
     }
     if let Err(e) = check_post_limit(&state, &user, "answer", rules::ANSWER) {
-        let response =
-            shown_again(vec![e.public_message()], StatusCode::TOO_MANY_REQUESTS).await?;
+        let response = shown_again(vec![e.public_message()], StatusCode::TOO_MANY_REQUESTS).await?;
         return Ok(with_retry_after(response, &e));
     }
     let body_text = form.body.clone();
@@ -742,7 +741,12 @@ pub async fn post_edit_question(
     visitor.verify_csrf(&form.csrf)?;
     let id = path.into_inner();
     let checked = questions::check_question(&form.title, &form.body, &form.tags);
-    let mut page = EditPage::from_form("question", id, format!("/questions/{id}"), form.into_inner());
+    let mut page = EditPage::from_form(
+        "question",
+        id,
+        format!("/questions/{id}"),
+        form.into_inner(),
+    );
     let fields = match checked {
         Ok(fields) => fields,
         Err(errors) => {
@@ -782,10 +786,7 @@ pub async fn get_edit_answer(
     let id = path.into_inner();
     let staff = user.role.is_staff();
     let (answer, q, base_revision) = with_db(&state, move |conn| {
-        let answer = answers::find(conn, id)?
-            .filter(|a| a.deleted_at.is_none() || staff)
-            .ok_or_else(|| AppError::NotFound("There is no such answer.".into()))?;
-        let q = questions::visible_question(conn, answer.question_id, staff)?;
+        let (answer, q) = visible_answer(conn, id, staff)?;
         let base = revisions::latest_id(conn, "answer", id)?;
         Ok((answer, q, base))
     })
@@ -863,8 +864,10 @@ async fn answer_url(state: &web::Data<AppState>, id: i32) -> AppResult<String> {
         let Some(answer) = answers::find(conn, id)? else {
             return Ok("/questions".to_string());
         };
-        Ok(question_rows::find(conn, answer.question_id)?
-            .map_or_else(|| "/questions".to_string(), |q| format!("{}#answer-{id}", q.path())))
+        Ok(question_rows::find(conn, answer.question_id)?.map_or_else(
+            || "/questions".to_string(),
+            |q| format!("{}#answer-{id}", q.path()),
+        ))
     })
     .await
 }
@@ -1007,22 +1010,6 @@ fn revisions_page(
     }
 }
 
-/// Renders a history page off the async executor.
-async fn show_history(
-    state: &web::Data<AppState>,
-    visitor: &Visitor,
-    history_url: String,
-    cursor: HistoryCursor,
-    loaded: (String, String, HistoryPage, Vec<users::User>),
-) -> AppResult<HttpResponse> {
-    let (heading, back_url, history, users) = loaded;
-    let page = crate::web::off_executor(move || {
-        revisions_page(heading, back_url, &history_url, cursor, &history, &users)
-    })
-    .await?;
-    render(state, visitor, "questions/revisions.html", &page)
-}
-
 /// The answer `id` if the viewer may see it, with its question.
 fn visible_answer(conn: &mut Conn, id: i32, staff: bool) -> AppResult<(Answer, Question)> {
     let answer = answers::find(conn, id)?
@@ -1030,6 +1017,46 @@ fn visible_answer(conn: &mut Conn, id: i32, staff: bool) -> AppResult<(Answer, Q
         .ok_or_else(|| AppError::NotFound("There is no such answer.".into()))?;
     let q = questions::visible_question(conn, answer.question_id, staff)?;
     Ok((answer, q))
+}
+
+/// The post a history belongs to (visible to the viewer, or 404): how to
+/// name it in headings, and its link.
+fn history_owner(conn: &mut Conn, kind: &str, id: i32, staff: bool) -> AppResult<(String, String)> {
+    if kind == "question" {
+        let q = questions::visible_question(conn, id, staff)?;
+        Ok((format!("\u{201c}{}\u{201d}", q.title), q.path()))
+    } else {
+        let (_, q) = visible_answer(conn, id, staff)?;
+        Ok((
+            format!("an answer to \u{201c}{}\u{201d}", q.title),
+            format!("{}#answer-{id}", q.path()),
+        ))
+    }
+}
+
+/// A history page of the question or answer `id`.
+async fn history(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    kind: &'static str,
+    id: i32,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
+    let cursor = history_cursor(&req);
+    let (owner, back_url, history, users) = with_db(&state, move |conn| {
+        let (owner, back_url) = history_owner(conn, kind, id, staff)?;
+        let (history, users) = load_history(conn, kind, id, cursor)?;
+        Ok((owner, back_url, history, users))
+    })
+    .await?;
+    let history_url = format!("/{kind}s/{id}/revisions");
+    let heading = format!("Revisions of {owner}");
+    let page = crate::web::off_executor(move || {
+        revisions_page(heading, back_url, &history_url, cursor, &history, &users)
+    })
+    .await?;
+    render(&state, &visitor, "questions/revisions.html", &page)
 }
 
 /// GET /questions/{id}/revisions?before=…|after=…: who changed what, newest
@@ -1040,18 +1067,7 @@ pub async fn get_question_revisions(
     path: web::Path<i32>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
-    let cursor = history_cursor(&req);
-    let loaded = with_db(&state, move |conn| {
-        let q = questions::visible_question(conn, id, staff)?;
-        let (history, users) = load_history(conn, "question", id, cursor)?;
-        let heading = format!("Revisions of \u{201c}{}\u{201d}", q.title);
-        Ok((heading, q.path(), history, users))
-    })
-    .await?;
-    let history_url = format!("/questions/{id}/revisions");
-    show_history(&state, &visitor, history_url, cursor, loaded).await
+    history(state, visitor, "question", path.into_inner(), req).await
 }
 
 /// GET /answers/{id}/revisions?before=…|after=…
@@ -1061,18 +1077,7 @@ pub async fn get_answer_revisions(
     path: web::Path<i32>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
-    let cursor = history_cursor(&req);
-    let loaded = with_db(&state, move |conn| {
-        let (_, q) = visible_answer(conn, id, staff)?;
-        let (history, users) = load_history(conn, "answer", id, cursor)?;
-        let heading = format!("Revisions of an answer to \u{201c}{}\u{201d}", q.title);
-        Ok((heading, format!("{}#answer-{id}", q.path()), history, users))
-    })
-    .await?;
-    let history_url = format!("/answers/{id}/revisions");
-    show_history(&state, &visitor, history_url, cursor, loaded).await
+    history(state, visitor, "answer", path.into_inner(), req).await
 }
 
 #[derive(Debug, Serialize)]
@@ -1087,19 +1092,26 @@ struct RevisionTextPage {
     body: String,
 }
 
-/// One revision's full text (markdown source), for revisions too large to
-/// diff on the history page.
-async fn show_revision(
-    state: &web::Data<AppState>,
-    visitor: &Visitor,
-    heading: String,
-    history_url: String,
-    loaded: (Revision, Option<users::User>),
+/// One revision's full text (markdown source) of the question or answer
+/// `id`, for revisions too large to diff on the history page.
+async fn revision_text(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    kind: &'static str,
+    (id, rev): (i32, i32),
 ) -> AppResult<HttpResponse> {
-    let (rev, editor) = loaded;
+    let staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
+    let (owner, rev, editor) = with_db(&state, move |conn| {
+        let (owner, _) = history_owner(conn, kind, id, staff)?;
+        let rev = revisions::find(conn, kind, id, rev)?
+            .ok_or_else(|| AppError::NotFound("There is no such revision.".into()))?;
+        let editor = users::find(conn, rev.editor_id)?;
+        Ok((owner, rev, editor))
+    })
+    .await?;
     let page = RevisionTextPage {
-        heading,
-        history_url,
+        heading: format!("A revision of {owner}"),
+        history_url: format!("/{kind}s/{id}/revisions"),
         editor: editor.as_ref().map(UserRef::from),
         when: format_day(rev.created_at),
         note: rev.note,
@@ -1107,20 +1119,7 @@ async fn show_revision(
         tags: rev.tags,
         body: rev.body_md,
     };
-    render(state, visitor, "questions/revision.html", &page)
-}
-
-/// A revision of a post with its editor, or 404.
-fn load_revision(
-    conn: &mut Conn,
-    kind: &str,
-    post_id: i32,
-    rev: i32,
-) -> AppResult<(Revision, Option<users::User>)> {
-    let rev = revisions::find(conn, kind, post_id, rev)?
-        .ok_or_else(|| AppError::NotFound("There is no such revision.".into()))?;
-    let editor = users::find(conn, rev.editor_id)?;
-    Ok((rev, editor))
+    render(&state, &visitor, "questions/revision.html", &page)
 }
 
 /// GET /questions/{id}/revisions/{rev}
@@ -1129,16 +1128,7 @@ pub async fn get_question_revision(
     visitor: Visitor,
     path: web::Path<(i32, i32)>,
 ) -> AppResult<HttpResponse> {
-    let (id, rev) = path.into_inner();
-    let staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
-    let (title, loaded) = with_db(&state, move |conn| {
-        let q = questions::visible_question(conn, id, staff)?;
-        Ok((q.title, load_revision(conn, "question", id, rev)?))
-    })
-    .await?;
-    let heading = format!("A revision of \u{201c}{title}\u{201d}");
-    let history_url = format!("/questions/{id}/revisions");
-    show_revision(&state, &visitor, heading, history_url, loaded).await
+    revision_text(state, visitor, "question", path.into_inner()).await
 }
 
 /// GET /answers/{id}/revisions/{rev}
@@ -1147,14 +1137,5 @@ pub async fn get_answer_revision(
     visitor: Visitor,
     path: web::Path<(i32, i32)>,
 ) -> AppResult<HttpResponse> {
-    let (id, rev) = path.into_inner();
-    let staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
-    let (title, loaded) = with_db(&state, move |conn| {
-        let (_, q) = visible_answer(conn, id, staff)?;
-        Ok((q.title, load_revision(conn, "answer", id, rev)?))
-    })
-    .await?;
-    let heading = format!("A revision of an answer to \u{201c}{title}\u{201d}");
-    let history_url = format!("/answers/{id}/revisions");
-    show_revision(&state, &visitor, heading, history_url, loaded).await
+    revision_text(state, visitor, "answer", path.into_inner()).await
 }

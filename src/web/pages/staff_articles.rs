@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::Role;
 use crate::db::models::article_revisions;
-use crate::db::models::revisions::HistoryCursor;
 use crate::db::models::articles::{self, ArticleInManual};
+use crate::db::models::revisions::HistoryCursor;
 use crate::db::models::{manuals, users};
 use crate::db::unix_now;
 use crate::diff::{line_diff, DiffLine};
@@ -205,6 +205,34 @@ pub async fn get_new_article(
     render(&state, &visitor, "staff/article_edit.html", &page)
 }
 
+/// The editor's Preview button: a body over the article limit is refused
+/// (422) before any rendering; otherwise it renders on the blocking pool.
+async fn preview(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    mut page: EditorPage,
+    manual_slug: String,
+) -> AppResult<HttpResponse> {
+    let chars = page.body.chars().count();
+    if chars > editing::BODY_MAX {
+        page.errors.push(format!(
+            "The text can have at most {} characters; yours has {chars}.",
+            editing::BODY_MAX
+        ));
+        return render_status(
+            state,
+            visitor,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "staff/article_edit.html",
+            &page,
+        );
+    }
+    let body = page.body.clone();
+    page.preview_html =
+        Some(crate::web::off_executor(move || editing::render(&body, &manual_slug).html).await?);
+    render(state, visitor, "staff/article_edit.html", &page)
+}
+
 /// POST /staff/articles/new
 pub async fn post_new_article(
     state: web::Data<AppState>,
@@ -229,10 +257,7 @@ pub async fn post_new_article(
         &form.note,
     );
     if form.action == "preview" {
-        let body = form.body.clone();
-        page.preview_html =
-            Some(crate::web::off_executor(move || editing::render(&body, "").html).await?);
-        return render(&state, &visitor, "staff/article_edit.html", &page);
+        return preview(&state, &visitor, page, String::new()).await;
     }
     let input = match validated {
         Ok(input) => input,
@@ -340,10 +365,7 @@ pub async fn post_edit_article(
     page.note = keep.note;
     page.manuals = manual_options(&state, form.manual_id).await?;
     if form.action == "preview" {
-        let (body, manual) = (form.body.clone(), found.manual_slug.clone());
-        page.preview_html =
-            Some(crate::web::off_executor(move || editing::render(&body, &manual).html).await?);
-        return render(&state, &visitor, "staff/article_edit.html", &page);
+        return preview(&state, &visitor, page, found.manual_slug.clone()).await;
     }
     let input = match editing::validate(
         form.manual_id,
@@ -451,12 +473,8 @@ pub async fn get_article_revisions(
     let cursor = history_cursor(&req);
     let article_id = found.article.id;
     let (history, users) = with_db(&state, move |conn| {
-        let history = article_revisions::history_page(
-            conn,
-            article_id,
-            cursor,
-            ARTICLE_REVISIONS_PER_PAGE,
-        )?;
+        let history =
+            article_revisions::history_page(conn, article_id, cursor, ARTICLE_REVISIONS_PER_PAGE)?;
         let editors: Vec<i32> = history.rows.iter().filter_map(|r| r.editor_id).collect();
         let users = users::find_many(conn, &editors)?;
         Ok((history, users))
