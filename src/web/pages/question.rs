@@ -426,7 +426,7 @@ pub async fn post_answer(
     }
     let body_text = form.body.clone();
     let rendered =
-        crate::web::off_executor(move || crate::markdown::render_post(&body_text)).await?;
+        crate::web::off_executor(move || crate::markdown::render_post(body_text.trim())).await?;
     let body = form.body.clone();
     let who = actor(&user);
     let result = with_db(&state, move |conn| {
@@ -827,7 +827,8 @@ pub async fn post_edit_answer(
         return edit_limited(&state, &visitor, page, &e);
     }
     let body = page.body.clone();
-    let rendered = crate::web::off_executor(move || crate::markdown::render_post(&body)).await?;
+    let rendered =
+        crate::web::off_executor(move || crate::markdown::render_post(body.trim())).await?;
     let (who, body, note, base) = (
         actor(&user),
         page.body.clone(),
