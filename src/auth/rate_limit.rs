@@ -80,6 +80,22 @@ pub mod rules {
             window: Duration::from_secs(3600),
         },
     );
+    /// Edits of questions and answers per hour.
+    pub const EDIT: (Rule, Rule) = (
+        Rule {
+            max: 10,
+            window: Duration::from_secs(3600),
+        },
+        Rule {
+            max: 60,
+            window: Duration::from_secs(3600),
+        },
+    );
+    /// Markdown previews (ask form and `/api/preview`) per user and minute.
+    pub const PREVIEW: Rule = Rule {
+        max: 120,
+        window: Duration::from_secs(60),
+    };
     /// Votes per hour.
     pub const VOTE: (Rule, Rule) = (
         Rule {

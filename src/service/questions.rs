@@ -6,7 +6,7 @@
 use crate::auth::Role;
 use crate::db::models::answers::{self, Answer, NewAnswer};
 use crate::db::models::questions::{self, NewQuestion, Question};
-use crate::db::models::revisions::{self, NewRevision};
+use crate::db::models::revisions::{self, NewRevision, Revision};
 use crate::db::models::{flags, notifications, outbox, tags, votes};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
@@ -96,47 +96,100 @@ pub fn normalize_tags(raw: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// Checks a body's length and renders it with the strict profile.
-pub fn validate_body(body: &str) -> Result<Rendered, String> {
+/// Checks a body's length without rendering it (cheap: runs before rate
+/// limits and before any markdown work).
+pub fn check_body(body: &str) -> Result<(), String> {
     let chars = body.trim().chars().count();
     if chars < BODY_MIN {
         return Err(format!("The text needs at least {BODY_MIN} characters; describe what you did and what you saw."));
     }
-    if chars > BODY_MAX {
-        return Err(format!(
-            "The text can have at most {BODY_MAX} characters; yours has {chars}."
-        ));
-    }
+    body_too_long(body).map_or(Ok(()), Err)
+}
+
+/// The message for a body over [`BODY_MAX`] characters, if it is.
+pub fn body_too_long(body: &str) -> Option<String> {
+    let chars = body.trim().chars().count();
+    (chars > BODY_MAX)
+        .then(|| format!("The text can have at most {BODY_MAX} characters; yours has {chars}."))
+}
+
+/// The message for a title over [`TITLE_MAX`] characters, if it is.
+pub fn title_too_long(title: &str) -> Option<String> {
+    let chars = title
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .count();
+    (chars > TITLE_MAX)
+        .then(|| format!("The title can have at most {TITLE_MAX} characters; yours has {chars}."))
+}
+
+/// Checks a body's length and renders it with the strict profile.
+pub fn validate_body(body: &str) -> Result<Rendered, String> {
+    check_body(body)?;
     Ok(markdown::render_post(body))
 }
 
-/// Validates a question; every problem is reported at once.
+/// A question's fields that passed validation, not rendered yet.
+#[derive(Debug, Clone)]
+pub struct QuestionFields {
+    /// Trimmed title.
+    pub title: String,
+    /// Trimmed markdown body.
+    pub body: String,
+    /// Normalized tags.
+    pub tags: Vec<String>,
+}
+
+impl QuestionFields {
+    /// Renders the body: the expensive step, run after the rate limit.
+    pub fn render(self) -> QuestionDraft {
+        let rendered = markdown::render_post(&self.body);
+        QuestionDraft {
+            title: self.title,
+            body: self.body,
+            rendered,
+            tags: self.tags,
+        }
+    }
+}
+
+/// Checks a question's title, body length and tags without rendering;
+/// every problem is reported at once.
+pub fn check_question(
+    title: &str,
+    body: &str,
+    raw_tags: &str,
+) -> Result<QuestionFields, Vec<String>> {
+    let mut errors = Vec::new();
+    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    if title.chars().count() < TITLE_MIN {
+        errors.push(format!("The title needs at least {TITLE_MIN} characters: say what goes wrong, e.g. \u{201c}Search finds nothing after upgrade\u{201d}."));
+    } else if let Some(e) = title_too_long(&title) {
+        errors.push(e);
+    }
+    if let Err(e) = check_body(body) {
+        errors.push(e);
+    }
+    let tags = normalize_tags(raw_tags).map_err(|e| errors.push(e)).ok();
+    match tags {
+        Some(tags) if errors.is_empty() => Ok(QuestionFields {
+            title,
+            body: body.trim().to_string(),
+            tags,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// Validates a question and renders its body; every problem is reported at once.
 pub fn validate_question(
     title: &str,
     body: &str,
     raw_tags: &str,
 ) -> Result<QuestionDraft, Vec<String>> {
-    let mut errors = Vec::new();
-    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
-    let title_chars = title.chars().count();
-    if title_chars < TITLE_MIN {
-        errors.push(format!("The title needs at least {TITLE_MIN} characters: say what goes wrong, e.g. \u{201c}Search finds nothing after upgrade\u{201d}."));
-    } else if title_chars > TITLE_MAX {
-        errors.push(format!(
-            "The title can have at most {TITLE_MAX} characters; yours has {title_chars}."
-        ));
-    }
-    let rendered = validate_body(body).map_err(|e| errors.push(e)).ok();
-    let tags = normalize_tags(raw_tags).map_err(|e| errors.push(e)).ok();
-    match (rendered, tags) {
-        (Some(rendered), Some(tags)) if errors.is_empty() => Ok(QuestionDraft {
-            title,
-            body: body.trim().to_string(),
-            rendered,
-            tags,
-        }),
-        _ => Err(errors),
-    }
+    check_question(title, body, raw_tags).map(QuestionFields::render)
 }
 
 /// URL slug of a title.
@@ -158,8 +211,29 @@ fn enqueue(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
     Ok(())
 }
 
+/// The idempotency key a new post by `author` stores: `Err(post)` when the
+/// same author already posted with this key (a resubmitted form), `Ok(None)`
+/// when another author's post carries it (keys are never shared, and never
+/// lead to someone else's post).
+fn claim_submit_key<'k, T>(
+    conn: &mut Conn,
+    author: i32,
+    key: Option<&'k str>,
+    own_post: fn(&mut Conn, i32, &str) -> diesel::QueryResult<Option<T>>,
+    in_use: fn(&mut Conn, &str) -> diesel::QueryResult<bool>,
+) -> AppResult<Result<Option<&'k str>, T>> {
+    let Some(key) = key else {
+        return Ok(Ok(None));
+    };
+    if let Some(existing) = own_post(conn, author, key)? {
+        return Ok(Err(existing));
+    }
+    Ok(Ok((!in_use(conn, key)?).then_some(key)))
+}
+
 /// Posts a question. A repeated `submit_key` (double click, resubmitted form)
-/// returns the question the first submit created.
+/// returns the question the same author's first submit created; a key that
+/// another user's post already carries is not reused (a new question is made).
 pub fn ask(
     conn: &mut Conn,
     author: Actor,
@@ -168,11 +242,16 @@ pub fn ask(
     now: i64,
 ) -> AppResult<Question> {
     conn.immediate_transaction(|conn| {
-        if let Some(key) = submit_key {
-            if let Some(existing) = questions::find_by_submit_key(conn, key)? {
-                return Ok(existing);
-            }
-        }
+        let submit_key = match claim_submit_key(
+            conn,
+            author.id,
+            submit_key,
+            questions::find_by_submit_key,
+            questions::submit_key_in_use,
+        )? {
+            Ok(key) => key,
+            Err(existing) => return Ok(existing),
+        };
         let tag_text = draft.tags.join(",");
         let question = questions::insert(
             conn,
@@ -220,7 +299,8 @@ pub fn visible_question(conn: &mut Conn, id: i32, viewer_is_staff: bool) -> AppR
 }
 
 /// Posts an answer (refused on locked or deleted questions). A repeated
-/// `submit_key` returns the first answer.
+/// `submit_key` returns the same author's first answer; a key another user's
+/// answer carries is not reused.
 pub fn answer(
     conn: &mut Conn,
     question_id: i32,
@@ -231,11 +311,16 @@ pub fn answer(
     now: i64,
 ) -> AppResult<Answer> {
     conn.immediate_transaction(|conn| {
-        if let Some(key) = submit_key {
-            if let Some(existing) = answers::find_by_submit_key(conn, key)? {
-                return Ok(existing);
-            }
-        }
+        let submit_key = match claim_submit_key(
+            conn,
+            author.id,
+            submit_key,
+            answers::find_by_submit_key,
+            answers::submit_key_in_use,
+        )? {
+            Ok(key) => key,
+            Err(existing) => return Ok(existing),
+        };
         let question = visible_question(conn, question_id, false)?;
         if question.locked && !author.is_staff() {
             return Err(AppError::Conflict(
@@ -429,20 +514,47 @@ pub fn unaccept(conn: &mut Conn, actor: Actor, question_id: i32, now: i64) -> Ap
     })
 }
 
-/// Edits a question (its author while not locked, or staff), keeping a revision.
+/// What saving an edit did.
+#[derive(Debug, Clone)]
+pub enum EditOutcome {
+    /// Saved as a new revision; the question's id.
+    Saved(i32),
+    /// Someone saved a newer revision after the form was opened: nothing was
+    /// written, and here is that newer revision.
+    Conflict(Box<Revision>),
+}
+
+/// `Some(newer)` when the post's newest revision is not `base_revision`
+/// (the revision the editor's form was made from).
+fn newer_revision(
+    conn: &mut Conn,
+    kind: &str,
+    post_id: i32,
+    base_revision: i32,
+) -> AppResult<Option<Revision>> {
+    Ok(revisions::latest(conn, kind, post_id)?.filter(|latest| latest.id != base_revision))
+}
+
+/// Edits a question (its author while not locked, or staff), keeping a
+/// revision. The edit was made from `base_revision`; if someone saved since,
+/// nothing is written (no lost update).
 pub fn edit_question(
     conn: &mut Conn,
     actor: Actor,
     question_id: i32,
     draft: &QuestionDraft,
     note: &str,
+    base_revision: i32,
     now: i64,
-) -> AppResult<()> {
+) -> AppResult<EditOutcome> {
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
         let question = visible_question(conn, question_id, actor.is_staff())?;
         may_edit(actor, question.author_id, question.locked)?;
+        if let Some(newer) = newer_revision(conn, "question", question_id, base_revision)? {
+            return Ok(EditOutcome::Conflict(Box::new(newer)));
+        }
         let tag_text = draft.tags.join(",");
         diesel::update(q::questions.find(question_id))
             .set((
@@ -470,11 +582,14 @@ pub fn edit_question(
                 created_at: now,
             },
         )?;
-        enqueue(conn, question_id, now)
+        enqueue(conn, question_id, now)?;
+        Ok(EditOutcome::Saved(question_id))
     })
 }
 
-/// Edits an answer (its author while the question is not locked, or staff).
+/// Edits an answer (its author while the question is not locked, or staff),
+/// made from `base_revision`; a stale save is refused as in [`edit_question`].
+#[allow(clippy::too_many_arguments)]
 pub fn edit_answer(
     conn: &mut Conn,
     actor: Actor,
@@ -482,8 +597,9 @@ pub fn edit_answer(
     body: &str,
     rendered: &Rendered,
     note: &str,
+    base_revision: i32,
     now: i64,
-) -> AppResult<i32> {
+) -> AppResult<EditOutcome> {
     use crate::db::schema::answers::dsl as a;
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
@@ -494,6 +610,9 @@ pub fn edit_answer(
             })?;
         let question = visible_question(conn, answer.question_id, actor.is_staff())?;
         may_edit(actor, answer.author_id, question.locked)?;
+        if let Some(newer) = newer_revision(conn, "answer", answer_id, base_revision)? {
+            return Ok(EditOutcome::Conflict(Box::new(newer)));
+        }
         diesel::update(a::answers.find(answer_id))
             .set((
                 a::body_md.eq(body.trim()),
@@ -517,7 +636,7 @@ pub fn edit_answer(
         )?;
         touch(conn, question.id, now)?;
         enqueue(conn, question.id, now)?;
-        Ok(question.id)
+        Ok(EditOutcome::Saved(question.id))
     })
 }
 

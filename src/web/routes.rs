@@ -110,6 +110,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(question::get_question_revisions),
         )
         .route(
+            "/questions/{id}/revisions/{rev}",
+            web::get().to(question::get_question_revision),
+        )
+        .route(
             "/questions/{id}/moderate",
             web::post().to(moderation::post_moderate_question),
         )
@@ -132,6 +136,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/answers/{id}/revisions",
             web::get().to(question::get_answer_revisions),
+        )
+        .route(
+            "/answers/{id}/revisions/{rev}",
+            web::get().to(question::get_answer_revision),
         )
         .route(
             "/answers/{id}/moderate",

@@ -97,6 +97,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/questions/revisions.html"),
     ),
     (
+        "questions/revision.html",
+        include_str!("../../templates/questions/revision.html"),
+    ),
+    (
         "questions/notifications.html",
         include_str!("../../templates/questions/notifications.html"),
     ),

@@ -320,6 +320,37 @@ impl From<&crate::db::models::users::User> for UserRef {
     }
 }
 
+/// A stale save that was refused: the newer version someone saved since the
+/// form was opened, and how the editor's own text differs from it. The form
+/// below it keeps the editor's text, so nothing is lost.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConflictView {
+    /// Who saved the newer version (`None`: it came from a content file).
+    pub editor: Option<UserRef>,
+    /// When it was saved.
+    pub when: String,
+    /// Its title (empty for answers).
+    pub title: String,
+    /// Its full text.
+    pub body: String,
+    /// From their text to the editor's.
+    pub diff: Vec<crate::diff::DiffLine>,
+}
+
+impl ConflictView {
+    /// The view of `theirs` against `mine` (the diff is computed here: call
+    /// it on the blocking pool).
+    pub fn new(editor: Option<UserRef>, when: i64, title: &str, theirs: &str, mine: &str) -> Self {
+        ConflictView {
+            editor,
+            when: format_day(when),
+            title: title.to_string(),
+            body: theirs.to_string(),
+            diff: crate::diff::line_diff(theirs, mine),
+        }
+    }
+}
+
 /// A troubleshooting tree in a list.
 #[derive(Debug, Clone, Serialize)]
 pub struct TreeCard {

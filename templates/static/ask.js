@@ -63,8 +63,16 @@
     data.append("csrf", csrf);
     data.append("body", body.value);
     fetch("/api/preview", { method: "POST", body: data, credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (d) { if (d) { preview.innerHTML = d.html; } })
+      .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, d: d }; }); })
+      .then(function (x) {
+        if (x.ok) { preview.innerHTML = x.d.html; return; }
+        // Too long, or too many previews: say so instead of a stale preview.
+        var p = document.createElement("p");
+        p.className = "hint";
+        p.textContent = x.d.error || "The preview is not available right now.";
+        preview.innerHTML = "";
+        preview.appendChild(p);
+      })
       .catch(function () {});
   }, 400));
 })();

@@ -12,6 +12,7 @@ mod import;
 mod import_docs;
 mod indexing;
 mod pages;
+mod posting_guards;
 mod qa;
 mod search;
 mod troubleshoot;

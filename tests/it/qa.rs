@@ -4,18 +4,18 @@ use signpost::auth::Role;
 use signpost::db::models::{notifications, questions, revisions};
 use signpost::search::SearchRequest;
 
-use crate::harness::{csrf_of, Client, TestApp};
+use crate::harness::{csrf_of, Client, Page, TestApp};
 
-const BODY: &str = "The printer shows a blinking amber light and prints nothing at all.";
+pub(crate) const BODY: &str = "The printer shows a blinking amber light and prints nothing at all.";
 
-fn app() -> TestApp {
+pub(crate) fn app() -> TestApp {
     TestApp::builder()
         .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
         .start()
 }
 
 /// Asks through the form; returns the question's canonical path.
-async fn ask(client: &Client<'_>, title: &str, body: &str, tags: &str) -> String {
+pub(crate) async fn ask(client: &Client<'_>, title: &str, body: &str, tags: &str) -> String {
     let page = client
         .submit(
             "/questions/ask",
@@ -32,7 +32,41 @@ async fn ask(client: &Client<'_>, title: &str, body: &str, tags: &str) -> String
     page.header("location").to_string()
 }
 
-fn id_of(path: &str) -> i32 {
+/// The `value` of the first field called `name` in a page.
+pub(crate) fn field_value(body: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = body.find(&marker)? + marker.len();
+    let end = body[at..].find('"')? + at;
+    Some(body[at..end].to_string())
+}
+
+/// Saves an edit through the editor at `edit_path` as a browser would: from
+/// the revision the form was made from.
+pub(crate) async fn submit_edit(
+    client: &Client<'_>,
+    edit_path: &str,
+    fields: &[(&str, &str)],
+) -> Page {
+    let form = client.get(edit_path).await;
+    save_from_form(client, edit_path, &form, fields).await
+}
+
+/// Posts `fields` to `edit_path` with the CSRF token and base revision of
+/// an editor page fetched earlier (`form`: possibly stale by now).
+pub(crate) async fn save_from_form(
+    client: &Client<'_>,
+    edit_path: &str,
+    form: &Page,
+    fields: &[(&str, &str)],
+) -> Page {
+    let token = csrf_of(&form.body).expect("csrf on the editor");
+    let base = field_value(&form.body, "base_revision").expect("base revision on the editor");
+    let mut all = vec![("csrf", token.as_str()), ("base_revision", base.as_str())];
+    all.extend_from_slice(fields);
+    client.post(edit_path, &all).await
+}
+
+pub(crate) fn id_of(path: &str) -> i32 {
     path.split('/')
         .nth(2)
         .and_then(|s| s.parse().ok())
@@ -40,7 +74,7 @@ fn id_of(path: &str) -> i32 {
 }
 
 /// Answers through the form; returns the answer id.
-async fn answer(client: &Client<'_>, question: &str, body: &str) -> i32 {
+pub(crate) async fn answer(client: &Client<'_>, question: &str, body: &str) -> i32 {
     let id = id_of(question);
     let page = client
         .submit(
@@ -310,18 +344,17 @@ async fn edits_keep_revisions_with_a_diff() {
     let asker = app.signed_in("editor1", Role::Member).await;
     let path = ask(&asker, "Duplex printing jams the paper", BODY, "paper").await;
     let id = id_of(&path);
-    let page = asker
-        .submit(
-            &format!("/questions/{id}/edit"),
-            &format!("/questions/{id}/edit"),
-            &[
-                ("title", "Duplex printing jams thick paper"),
-                ("body", "Only thick paper jams when printing on both sides."),
-                ("tags", "paper, duplex"),
-                ("note", "narrowed it down"),
-            ],
-        )
-        .await;
+    let page = submit_edit(
+        &asker,
+        &format!("/questions/{id}/edit"),
+        &[
+            ("title", "Duplex printing jams thick paper"),
+            ("body", "Only thick paper jams when printing on both sides."),
+            ("tags", "paper, duplex"),
+            ("note", "narrowed it down"),
+        ],
+    )
+    .await;
     assert_eq!(page.status, 303);
     assert!(page
         .header("location")
@@ -353,20 +386,19 @@ async fn edits_keep_revisions_with_a_diff() {
         403
     );
     let staff = app.signed_in("tidy_staff", Role::Staff).await;
-    let page = staff
-        .submit(
-            &format!("/questions/{id}/edit"),
-            &format!("/questions/{id}/edit"),
-            &[
-                ("title", "Duplex printing jams thick paper"),
-                (
-                    "body",
-                    "Only thick paper (200 gsm) jams when printing on both sides.",
-                ),
-                ("tags", "paper, duplex"),
-            ],
-        )
-        .await;
+    let page = submit_edit(
+        &staff,
+        &format!("/questions/{id}/edit"),
+        &[
+            ("title", "Duplex printing jams thick paper"),
+            (
+                "body",
+                "Only thick paper (200 gsm) jams when printing on both sides.",
+            ),
+            ("tags", "paper, duplex"),
+        ],
+    )
+    .await;
     assert_eq!(page.status, 303);
     let mut conn = app.started().state.db.get().expect("db");
     assert_eq!(
@@ -383,16 +415,15 @@ async fn edits_keep_revisions_with_a_diff() {
         "Use the manual feed tray for thick paper.",
     )
     .await;
-    other
-        .submit(
-            &format!("/answers/{a}/edit"),
-            &format!("/answers/{a}/edit"),
-            &[(
-                "body",
-                "Use the manual feed tray for anything over 160 gsm.",
-            )],
-        )
-        .await;
+    submit_edit(
+        &other,
+        &format!("/answers/{a}/edit"),
+        &[(
+            "body",
+            "Use the manual feed tray for anything over 160 gsm.",
+        )],
+    )
+    .await;
     app.client()
         .get(&format!("/answers/{a}/revisions"))
         .await
@@ -1104,6 +1135,12 @@ async fn new_accounts_have_posting_limits() {
         )
         .await;
     assert_eq!(page.status, 429);
+    assert!(
+        page.header("retry-after")
+            .parse::<u64>()
+            .is_ok_and(|s| s > 0),
+        "a refused post says when to retry"
+    );
     page.assert_contains("Too many attempts");
     page.assert_contains("value=\"One more question too many\"");
 }

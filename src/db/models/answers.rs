@@ -74,13 +74,23 @@ pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Answer>> {
         .optional()
 }
 
-/// The answer created by the form with this idempotency key.
-pub fn find_by_submit_key(conn: &mut Conn, key: &str) -> QueryResult<Option<Answer>> {
+/// The answer `author` created with the form carrying this idempotency
+/// key. Keys are scoped to their author: another user's key finds nothing.
+pub fn find_by_submit_key(conn: &mut Conn, author: i32, key: &str) -> QueryResult<Option<Answer>> {
     answers::table
+        .filter(answers::author_id.eq(author))
         .filter(answers::submit_key.eq(key))
         .select(Answer::as_select())
         .first(conn)
         .optional()
+}
+
+/// Whether any answer (by anyone) was created with this idempotency key.
+pub fn submit_key_in_use(conn: &mut Conn, key: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        answers::table.filter(answers::submit_key.eq(key)),
+    ))
+    .get_result(conn)
 }
 
 /// Answers of a question by score (deleted ones only when asked for).

@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use crate::db::models::revisions::HistoryCursor;
 use crate::db::schema::article_revisions;
 use crate::db::Conn;
 
@@ -97,4 +98,102 @@ pub fn find(conn: &mut Conn, article_id: i32, id: i32) -> QueryResult<Option<Art
         .select(ArticleRevision::as_select())
         .first(conn)
         .optional()
+}
+
+/// An article revision without its text (history lists).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = article_revisions)]
+pub struct ArticleRevisionHead {
+    /// Primary key.
+    pub id: i32,
+    /// Who saved it; `None` when it came from a content file.
+    pub editor_id: Option<i32>,
+    /// Title.
+    pub title: String,
+    /// `published` or `draft`.
+    pub status: String,
+    /// Outdated notice.
+    pub outdated_reason: Option<String>,
+    /// Edit note.
+    pub note: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// One page of an article's history, newest first.
+#[derive(Debug, Clone)]
+pub struct ArticleHistoryPage {
+    /// At most `limit` revisions, newest first.
+    pub rows: Vec<ArticleRevisionHead>,
+    /// Whether newer revisions exist than the first row.
+    pub has_newer: bool,
+    /// Whether older revisions exist than the last row.
+    pub has_older: bool,
+    /// The 1-based number of the first (newest) row in the whole history.
+    pub first_number: i64,
+}
+
+/// A page of `limit` revisions of an article from `cursor` (keyset on the
+/// `(article_id, id)` index; texts are not loaded).
+pub fn history_page(
+    conn: &mut Conn,
+    article_id: i32,
+    cursor: HistoryCursor,
+    limit: i64,
+) -> QueryResult<ArticleHistoryPage> {
+    let of_article = || {
+        article_revisions::table
+            .filter(article_revisions::article_id.eq(article_id))
+            .select(ArticleRevisionHead::as_select())
+            .into_boxed()
+    };
+    let mut rows = match cursor {
+        HistoryCursor::Newest => of_article()
+            .order(article_revisions::id.desc())
+            .limit(limit + 1)
+            .load(conn)?,
+        HistoryCursor::Before(id) => of_article()
+            .filter(article_revisions::id.lt(id))
+            .order(article_revisions::id.desc())
+            .limit(limit + 1)
+            .load(conn)?,
+        HistoryCursor::After(id) => {
+            let mut rows = of_article()
+                .filter(article_revisions::id.gt(id))
+                .order(article_revisions::id.asc())
+                .limit(limit)
+                .load(conn)?;
+            rows.reverse();
+            rows
+        }
+    };
+    let mut has_older = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let count = |conn: &mut Conn, newer: bool, id: i32| -> QueryResult<i64> {
+        let query = article_revisions::table
+            .filter(article_revisions::article_id.eq(article_id))
+            .into_boxed();
+        let query = if newer {
+            query.filter(article_revisions::id.gt(id))
+        } else {
+            query.filter(article_revisions::id.le(id))
+        };
+        query.count().get_result(conn)
+    };
+    let (has_newer, first_number) = match rows.first() {
+        Some(first) => (
+            count(conn, true, first.id)? > 0,
+            count(conn, false, first.id)?,
+        ),
+        None => (false, 0),
+    };
+    if let (HistoryCursor::After(_), Some(last)) = (cursor, rows.last()) {
+        has_older = count(conn, false, last.id)? > 1;
+    }
+    Ok(ArticleHistoryPage {
+        rows,
+        has_newer,
+        has_older,
+        first_number,
+    })
 }

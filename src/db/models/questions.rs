@@ -265,13 +265,27 @@ pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Question>> {
         .optional()
 }
 
-/// The question created by the form with this idempotency key.
-pub fn find_by_submit_key(conn: &mut Conn, key: &str) -> QueryResult<Option<Question>> {
+/// The question `author` created with the form carrying this idempotency
+/// key. Keys are scoped to their author: another user's key finds nothing.
+pub fn find_by_submit_key(
+    conn: &mut Conn,
+    author: i32,
+    key: &str,
+) -> QueryResult<Option<Question>> {
     questions::table
+        .filter(questions::author_id.eq(author))
         .filter(questions::submit_key.eq(key))
         .select(Question::as_select())
         .first(conn)
         .optional()
+}
+
+/// Whether any question (by anyone) was created with this idempotency key.
+pub fn submit_key_in_use(conn: &mut Conn, key: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        questions::table.filter(questions::submit_key.eq(key)),
+    ))
+    .get_result(conn)
 }
 
 /// Inserts a question.

@@ -67,3 +67,138 @@ pub fn for_post(conn: &mut Conn, post_kind: &str, post_id: i32) -> QueryResult<V
         .select(Revision::as_select())
         .load(conn)
 }
+
+/// The newest revision of a post, if it has any.
+pub fn latest(conn: &mut Conn, post_kind: &str, post_id: i32) -> QueryResult<Option<Revision>> {
+    revisions::table
+        .filter(revisions::post_kind.eq(post_kind))
+        .filter(revisions::post_id.eq(post_id))
+        .order(revisions::id.desc())
+        .select(Revision::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The id of a post's newest revision (0 when it has none, e.g. imported posts).
+pub fn latest_id(conn: &mut Conn, post_kind: &str, post_id: i32) -> QueryResult<i32> {
+    revisions::table
+        .filter(revisions::post_kind.eq(post_kind))
+        .filter(revisions::post_id.eq(post_id))
+        .select(diesel::dsl::max(revisions::id))
+        .first::<Option<i32>>(conn)
+        .map(|id| id.unwrap_or(0))
+}
+
+/// One revision of a post.
+pub fn find(
+    conn: &mut Conn,
+    post_kind: &str,
+    post_id: i32,
+    id: i32,
+) -> QueryResult<Option<Revision>> {
+    revisions::table
+        .filter(revisions::post_kind.eq(post_kind))
+        .filter(revisions::post_id.eq(post_id))
+        .filter(revisions::id.eq(id))
+        .select(Revision::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Where a page of history starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryCursor {
+    /// The newest revisions.
+    Newest,
+    /// Revisions older than this id.
+    Before(i32),
+    /// Revisions newer than this id.
+    After(i32),
+}
+
+/// One page of a post's history, newest first.
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    /// At most `limit` revisions, newest first.
+    pub rows: Vec<Revision>,
+    /// The revision just before the oldest row (what it is compared with).
+    pub previous: Option<Revision>,
+    /// Whether newer revisions exist than the first row.
+    pub has_newer: bool,
+    /// The 1-based number of the first (newest) row in the whole history.
+    pub first_number: i64,
+}
+
+/// A page of `limit` revisions of a post from `cursor`. Keyset pagination on
+/// the `(post_kind, post_id, id)` index: every page costs the same, however
+/// long the history.
+pub fn history_page(
+    conn: &mut Conn,
+    post_kind: &str,
+    post_id: i32,
+    cursor: HistoryCursor,
+    limit: i64,
+) -> QueryResult<HistoryPage> {
+    let of_post = || {
+        revisions::table
+            .filter(revisions::post_kind.eq(post_kind))
+            .filter(revisions::post_id.eq(post_id))
+            .select(Revision::as_select())
+            .into_boxed()
+    };
+    let (rows, previous) = match cursor {
+        HistoryCursor::Newest | HistoryCursor::Before(_) => {
+            let mut query = of_post().order(revisions::id.desc()).limit(limit + 1);
+            if let HistoryCursor::Before(id) = cursor {
+                query = query.filter(revisions::id.lt(id));
+            }
+            let mut rows = query.load(conn)?;
+            let previous = if rows.len() as i64 > limit {
+                rows.pop()
+            } else {
+                None
+            };
+            (rows, previous)
+        }
+        HistoryCursor::After(id) => {
+            let mut rows = of_post()
+                .filter(revisions::id.gt(id))
+                .order(revisions::id.asc())
+                .limit(limit)
+                .load(conn)?;
+            rows.reverse();
+            let oldest = rows.last().map_or(id.saturating_add(1), |r| r.id);
+            let previous = of_post()
+                .filter(revisions::id.lt(oldest))
+                .order(revisions::id.desc())
+                .first(conn)
+                .optional()?;
+            (rows, previous)
+        }
+    };
+    let (has_newer, first_number) = match rows.first() {
+        Some(first) => {
+            let newer: Option<i32> = revisions::table
+                .filter(revisions::post_kind.eq(post_kind))
+                .filter(revisions::post_id.eq(post_id))
+                .filter(revisions::id.gt(first.id))
+                .select(revisions::id)
+                .first(conn)
+                .optional()?;
+            let up_to: i64 = revisions::table
+                .filter(revisions::post_kind.eq(post_kind))
+                .filter(revisions::post_id.eq(post_id))
+                .filter(revisions::id.le(first.id))
+                .count()
+                .get_result(conn)?;
+            (newer.is_some(), up_to)
+        }
+        None => (false, 0),
+    };
+    Ok(HistoryPage {
+        rows,
+        previous,
+        has_newer,
+        first_number,
+    })
+}

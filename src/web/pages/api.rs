@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::service::questions::BODY_MAX;
-use crate::web::pages::ask::{similar, Suggestion};
+use crate::web::pages::ask::{check_preview_limit, similar, Suggestion};
 use crate::web::session::Visitor;
 use crate::web::{json_response, param, query_params};
 
@@ -48,17 +48,22 @@ struct PreviewResponse {
 }
 
 /// POST /api/preview: the body rendered exactly as it will be posted.
+/// Texts over the posting limit are refused (400) and every user has a
+/// preview budget ([`check_preview_limit`], 429 with `Retry-After`), both
+/// before any rendering.
 pub async fn post_preview(
+    state: web::Data<AppState>,
     visitor: Visitor,
     form: web::Form<PreviewForm>,
 ) -> AppResult<HttpResponse> {
-    visitor.require_user()?;
+    let user = visitor.require_user()?;
     visitor.verify_csrf(&form.csrf)?;
     if form.body.chars().count() > BODY_MAX {
         return Err(AppError::BadRequest(format!(
             "The text can have at most {BODY_MAX} characters."
         )));
     }
+    check_preview_limit(&state, user)?;
     let body = form.into_inner().body;
     let html = crate::web::off_executor(move || crate::markdown::render_post(&body).html).await?;
     Ok(json_response(StatusCode::OK, &PreviewResponse { html }))

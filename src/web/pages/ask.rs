@@ -1,6 +1,7 @@
 //! Asking a question: the form (pre-filled from the URL), the preview with
 //! similar questions and articles, and posting.
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::rate_limit::{rules, Rule};
 use crate::auth::tokens;
+use crate::db::models::questions as question_rows;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::search::SearchRequest;
@@ -161,7 +163,73 @@ pub fn check_post_limit(
         .map_err(AppError::TooManyRequests)
 }
 
-/// POST /questions/ask: preview (with similar questions) or post.
+/// Applies the preview limit ([`rules::PREVIEW`]) to `user`: every preview
+/// renders markdown, so it is counted like a post (staff included).
+pub fn check_preview_limit(state: &AppState, user: &CurrentUser) -> AppResult<()> {
+    state
+        .limiter
+        .hit(&format!("preview:{}", user.id), rules::PREVIEW)
+        .map_err(AppError::TooManyRequests)
+}
+
+/// Adds `Retry-After` to a form shown again after a rate-limit refusal.
+pub fn with_retry_after(mut response: HttpResponse, error: &AppError) -> HttpResponse {
+    if let AppError::TooManyRequests(seconds) = error {
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    response
+}
+
+/// The ask form shown again with `status` (errors already on `page`).
+fn ask_again(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    page: &AskPage,
+) -> AppResult<HttpResponse> {
+    render_status(state, visitor, status, "questions/ask.html", page)
+}
+
+/// The Preview button: refuses texts over the posting limits before any
+/// rendering, counts against the preview limit, then renders and looks for
+/// similar questions.
+async fn preview_ask(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    user: &CurrentUser,
+    mut page: AskPage,
+) -> AppResult<HttpResponse> {
+    let too_long: Vec<String> = [
+        questions::title_too_long(&page.title),
+        questions::body_too_long(&page.body),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !too_long.is_empty() {
+        page.errors = too_long;
+        return ask_again(state, visitor, StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    if let Err(e) = check_preview_limit(state, user) {
+        page.errors.push(e.public_message());
+        let response = ask_again(state, visitor, StatusCode::TOO_MANY_REQUESTS, &page)?;
+        return Ok(with_retry_after(response, &e));
+    }
+    let body = page.body.trim().to_string();
+    page.preview_html =
+        Some(crate::web::off_executor(move || crate::markdown::render_post(&body).html).await?);
+    page.similar = similar(state, &format!("{} {}", page.title, page.tags), 8).await?;
+    if let Err(errors) = questions::check_question(&page.title, &page.body, &page.tags) {
+        page.errors = errors;
+    }
+    render(state, visitor, "questions/ask.html", &page)
+}
+
+/// POST /questions/ask: preview (with similar questions) or post. Cheap
+/// checks first, then the rate limit, and only then markdown rendering and
+/// the database write.
 pub async fn post_ask(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -171,55 +239,43 @@ pub async fn post_ask(
     visitor.verify_csrf(&form.csrf)?;
     let form = form.into_inner();
     let submit_key = if form.submit_key.len() == 64 {
-        form.submit_key.clone()
+        form.submit_key
     } else {
         new_submit_key()?
     };
     let mut page = AskPage {
-        title: form.title.clone(),
-        body: form.body.clone(),
-        tags: form.tags.clone(),
+        title: form.title,
+        body: form.body,
+        tags: form.tags,
         submit_key: submit_key.clone(),
         limits: limits(),
         ..Default::default()
     };
-    let (title, body, tags) = (form.title.clone(), form.body.clone(), form.tags.clone());
-    let validated =
-        crate::web::off_executor(move || questions::validate_question(&title, &body, &tags))
-            .await?;
     if form.action == "preview" {
-        let body = form.body.clone();
-        page.preview_html =
-            Some(crate::web::off_executor(move || crate::markdown::render_post(&body).html).await?);
-        page.similar = similar(&state, &format!("{} {}", form.title, form.tags), 8).await?;
-        if let Err(errors) = validated {
-            page.errors = errors;
-        }
-        return render(&state, &visitor, "questions/ask.html", &page);
+        return preview_ask(&state, &visitor, &user, page).await;
     }
-    let draft = match validated {
-        Ok(draft) => draft,
+    let fields = match questions::check_question(&page.title, &page.body, &page.tags) {
+        Ok(fields) => fields,
         Err(errors) => {
             page.errors = errors;
-            return render_status(
-                &state,
-                &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "questions/ask.html",
-                &page,
-            );
+            return ask_again(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
+    // A resubmitted form (double click, reload) leads to what the first made.
+    let (author, key) = (user.id, submit_key.clone());
+    let earlier = with_db(&state, move |conn| {
+        Ok(question_rows::find_by_submit_key(conn, author, &key)?)
+    })
+    .await?;
+    if let Some(question) = earlier {
+        return Ok(see_other(&question.path()));
+    }
     if let Err(e) = check_post_limit(&state, &user, "ask", rules::ASK) {
         page.errors.push(e.public_message());
-        return render_status(
-            &state,
-            &visitor,
-            StatusCode::TOO_MANY_REQUESTS,
-            "questions/ask.html",
-            &page,
-        );
+        let response = ask_again(&state, &visitor, StatusCode::TOO_MANY_REQUESTS, &page)?;
+        return Ok(with_retry_after(response, &e));
     }
+    let draft = crate::web::off_executor(move || fields.render()).await?;
     let actor = Actor {
         id: user.id,
         role: user.role,

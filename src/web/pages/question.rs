@@ -2,7 +2,7 @@
 //! edit (with revisions).
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
@@ -10,17 +10,17 @@ use crate::auth::rate_limit::rules;
 use crate::auth::tokens;
 use crate::db::models::answers::Answer;
 use crate::db::models::questions::Question;
-use crate::db::models::revisions::{self, Revision};
+use crate::db::models::revisions::{self, HistoryCursor, HistoryPage, Revision};
 use crate::db::models::{answers, articles, questions as question_rows, users, votes};
-use crate::db::unix_now;
+use crate::db::{unix_now, Conn};
 use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
-use crate::service::questions::{self, Actor, CLOSE_REASONS, FLAG_REASONS};
-use crate::web::pages::ask::check_post_limit;
+use crate::service::questions::{self, Actor, EditOutcome, CLOSE_REASONS, FLAG_REASONS};
+use crate::web::pages::ask::{check_post_limit, with_retry_after};
 use crate::web::session::{CurrentUser, Visitor};
 use crate::web::templates::{format_day, format_iso_day, format_rfc3339};
-use crate::web::views::{TagLink, UserRef};
-use crate::web::{render, render_status, see_other, with_db};
+use crate::web::views::{ConflictView, TagLink, UserRef};
+use crate::web::{param, query_params, render, render_status, see_other, with_db};
 
 fn actor(user: &CurrentUser) -> Actor {
     Actor {
@@ -378,7 +378,8 @@ pub struct AnswerForm {
     submit_key: String,
 }
 
-/// POST /questions/{id}/answers
+/// POST /questions/{id}/answers: cheap checks, then the rate limit, and only
+/// then markdown rendering and the database write.
 pub async fn post_answer(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -400,16 +401,32 @@ pub async fn post_answer(
             render_status(&state, &visitor, status, "questions/show.html", &page)
         }
     };
-    let body_text = form.body.clone();
-    let rendered =
-        match crate::web::off_executor(move || questions::validate_body(&body_text)).await? {
-            Ok(r) => r,
-            Err(e) => return shown_again(vec![e], StatusCode::UNPROCESSABLE_ENTITY).await,
-        };
-    if let Err(e) = check_post_limit(&state, &user, "answer", rules::ANSWER) {
-        return shown_again(vec![e.public_message()], StatusCode::TOO_MANY_REQUESTS).await;
+    if let Err(e) = questions::check_body(&form.body) {
+        return shown_again(vec![e], StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let key = (form.submit_key.len() == 64).then(|| form.submit_key.clone());
+    // A resubmitted form (double click, reload) leads to what the first made.
+    if let Some(key) = key.clone() {
+        let author = user.id;
+        let earlier = with_db(&state, move |conn| {
+            let Some(answer) = answers::find_by_submit_key(conn, author, &key)? else {
+                return Ok(None);
+            };
+            Ok(question_rows::find(conn, answer.question_id)?
+                .map(|q| format!("{}#answer-{}", q.path(), answer.id)))
+        })
+        .await?;
+        if let Some(url) = earlier {
+            return Ok(see_other(&url));
+        }
+    }
+    if let Err(e) = check_post_limit(&state, &user, "answer", rules::ANSWER) {
+        let response = shown_again(vec![e.public_message()], StatusCode::TOO_MANY_REQUESTS).await?;
+        return Ok(with_retry_after(response, &e));
+    }
+    let body_text = form.body.clone();
+    let rendered =
+        crate::web::off_executor(move || crate::markdown::render_post(body_text.trim())).await?;
     let body = form.body.clone();
     let who = actor(&user);
     let result = with_db(&state, move |conn| {
@@ -569,11 +586,26 @@ struct EditPage {
     kind: &'static str,
     action: String,
     cancel_url: String,
+    history_url: String,
     title: String,
     body: String,
     tags: String,
     note: String,
+    /// The revision the form was made from (stale-save detection).
+    base_revision: i32,
     errors: Vec<String>,
+    conflict: Option<ConflictView>,
+}
+
+/// Whether `user` may open the editor of a post by `author`.
+fn may_open_editor(user: &CurrentUser, author: i32, locked: bool) -> AppResult<()> {
+    if user.role.is_staff() || (user.id == author && !locked) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "You can only edit your own posts (and not while the question is locked).".into(),
+        ))
+    }
 }
 
 /// GET /questions/{id}/edit
@@ -584,23 +616,23 @@ pub async fn get_edit_question(
 ) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     let id = path.into_inner();
-    let q = with_db(&state, move |conn| {
-        questions::visible_question(conn, id, user.role.is_staff())
+    let staff = user.role.is_staff();
+    let (q, base_revision) = with_db(&state, move |conn| {
+        let q = questions::visible_question(conn, id, staff)?;
+        let base = revisions::latest_id(conn, "question", id)?;
+        Ok((q, base))
     })
     .await?;
-    let user = visitor.require_user()?;
-    if !(user.role.is_staff() || (user.id == q.author_id && !q.locked)) {
-        return Err(AppError::Forbidden(
-            "You can only edit your own posts (and not while the question is locked).".into(),
-        ));
-    }
+    may_open_editor(&user, q.author_id, q.locked)?;
     let page = EditPage {
         kind: "question",
         action: format!("/questions/{id}/edit"),
         cancel_url: q.path(),
+        history_url: format!("/questions/{id}/revisions"),
         title: q.title.clone(),
         body: q.body_md.clone(),
         tags: q.tag_list().join(", "),
+        base_revision,
         ..Default::default()
     };
     render(&state, &visitor, "questions/edit.html", &page)
@@ -619,9 +651,86 @@ pub struct EditForm {
     tags: String,
     #[serde(default)]
     note: String,
+    /// The revision the form was made from; 0 (missing) never matches a
+    /// post that has revisions, so an old form cannot overwrite silently.
+    #[serde(default)]
+    base_revision: i32,
 }
 
-/// POST /questions/{id}/edit
+impl EditPage {
+    /// The editor shown again with what was typed.
+    fn from_form(kind: &'static str, id: i32, cancel_url: String, form: EditForm) -> Self {
+        let base = if kind == "question" {
+            "/questions"
+        } else {
+            "/answers"
+        };
+        EditPage {
+            kind,
+            action: format!("{base}/{id}/edit"),
+            cancel_url,
+            history_url: format!("{base}/{id}/revisions"),
+            note: form.note.trim().chars().take(200).collect(),
+            title: form.title,
+            body: form.body,
+            tags: form.tags,
+            base_revision: form.base_revision,
+            ..Default::default()
+        }
+    }
+}
+
+/// The editor shown again with `status` (errors or conflict already on `page`).
+fn edit_again(
+    state: &AppState,
+    visitor: &Visitor,
+    status: StatusCode,
+    page: &EditPage,
+) -> AppResult<HttpResponse> {
+    render_status(state, visitor, status, "questions/edit.html", page)
+}
+
+/// The editor refused by the edit limit: 429 with `Retry-After`, text kept.
+fn edit_limited(
+    state: &AppState,
+    visitor: &Visitor,
+    mut page: EditPage,
+    error: &AppError,
+) -> AppResult<HttpResponse> {
+    page.errors.push(error.public_message());
+    let response = edit_again(state, visitor, StatusCode::TOO_MANY_REQUESTS, &page)?;
+    Ok(with_retry_after(response, error))
+}
+
+/// A stale save: 409, their newer version with a diff above the form, which
+/// keeps the editor's text and now builds on their revision.
+async fn edit_conflict(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    mut page: EditPage,
+    theirs: Revision,
+) -> AppResult<HttpResponse> {
+    let editor_id = theirs.editor_id;
+    let editor = with_db(state, move |conn| Ok(users::find(conn, editor_id)?)).await?;
+    page.base_revision = theirs.id;
+    let mine = page.body.clone();
+    page.conflict = Some(
+        crate::web::off_executor(move || {
+            ConflictView::new(
+                editor.as_ref().map(UserRef::from),
+                theirs.created_at,
+                theirs.title.as_deref().unwrap_or(""),
+                &theirs.body_md,
+                &mine,
+            )
+        })
+        .await?,
+    );
+    edit_again(state, visitor, StatusCode::CONFLICT, &page)
+}
+
+/// POST /questions/{id}/edit: cheap checks, the edit limit, then rendering
+/// and a save that is refused when someone saved since the form was opened.
 pub async fn post_edit_question(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -631,44 +740,40 @@ pub async fn post_edit_question(
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
     let id = path.into_inner();
-    let form = form.into_inner();
-    let note: String = form.note.trim().chars().take(200).collect();
-    let (title, body, tags) = (form.title.clone(), form.body.clone(), form.tags.clone());
-    let draft =
-        match crate::web::off_executor(move || questions::validate_question(&title, &body, &tags))
-            .await?
-        {
-            Ok(d) => d,
-            Err(errors) => {
-                let page = EditPage {
-                    kind: "question",
-                    action: format!("/questions/{id}/edit"),
-                    cancel_url: format!("/questions/{id}"),
-                    title: form.title,
-                    body: form.body,
-                    tags: form.tags,
-                    note,
-                    errors,
-                };
-                return render_status(
-                    &state,
-                    &visitor,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "questions/edit.html",
-                    &page,
-                );
-            }
-        };
-    let who = actor(&user);
-    let path = with_db(&state, move |conn| {
-        questions::edit_question(conn, who, id, &draft, &note, unix_now())?;
-        Ok(question_rows::find(conn, id)?
+    let checked = questions::check_question(&form.title, &form.body, &form.tags);
+    let mut page = EditPage::from_form(
+        "question",
+        id,
+        format!("/questions/{id}"),
+        form.into_inner(),
+    );
+    let fields = match checked {
+        Ok(fields) => fields,
+        Err(errors) => {
+            page.errors = errors;
+            return edit_again(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    if let Err(e) = check_post_limit(&state, &user, "edit", rules::EDIT) {
+        return edit_limited(&state, &visitor, page, &e);
+    }
+    let draft = crate::web::off_executor(move || fields.render()).await?;
+    let (who, note, base) = (actor(&user), page.note.clone(), page.base_revision);
+    let outcome = with_db(&state, move |conn| {
+        let outcome = questions::edit_question(conn, who, id, &draft, &note, base, unix_now())?;
+        let path = question_rows::find(conn, id)?
             .map(|q| q.path())
-            .unwrap_or_default())
+            .unwrap_or_default();
+        Ok((outcome, path))
     })
     .await?;
-    state.indexer.notify();
-    Ok(see_other(&path))
+    match outcome {
+        (EditOutcome::Saved(_), path) => {
+            state.indexer.notify();
+            Ok(see_other(&path))
+        }
+        (EditOutcome::Conflict(theirs), _) => edit_conflict(&state, &visitor, page, *theirs).await,
+    }
 }
 
 /// GET /answers/{id}/edit
@@ -680,31 +785,27 @@ pub async fn get_edit_answer(
     let user = visitor.require_user()?.clone();
     let id = path.into_inner();
     let staff = user.role.is_staff();
-    let (answer, q) = with_db(&state, move |conn| {
-        let answer = answers::find(conn, id)?
-            .filter(|a| a.deleted_at.is_none() || staff)
-            .ok_or_else(|| AppError::NotFound("There is no such answer.".into()))?;
-        let q = questions::visible_question(conn, answer.question_id, staff)?;
-        Ok((answer, q))
+    let (answer, q, base_revision) = with_db(&state, move |conn| {
+        let (answer, q) = visible_answer(conn, id, staff)?;
+        let base = revisions::latest_id(conn, "answer", id)?;
+        Ok((answer, q, base))
     })
     .await?;
-    if !(staff || (user.id == answer.author_id && !q.locked)) {
-        return Err(AppError::Forbidden(
-            "You can only edit your own posts (and not while the question is locked).".into(),
-        ));
-    }
+    may_open_editor(&user, answer.author_id, q.locked)?;
     let page = EditPage {
         kind: "answer",
         action: format!("/answers/{id}/edit"),
         cancel_url: format!("{}#answer-{id}", q.path()),
+        history_url: format!("/answers/{id}/revisions"),
         title: q.title.clone(),
         body: answer.body_md.clone(),
+        base_revision,
         ..Default::default()
     };
     render(&state, &visitor, "questions/edit.html", &page)
 }
 
-/// POST /answers/{id}/edit
+/// POST /answers/{id}/edit: as [`post_edit_question`].
 pub async fn post_edit_answer(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -714,55 +815,84 @@ pub async fn post_edit_answer(
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
     let id = path.into_inner();
-    let form = form.into_inner();
-    let note: String = form.note.trim().chars().take(200).collect();
-    let body_text = form.body.clone();
+    let checked = questions::check_body(&form.body);
+    let mut page = EditPage::from_form("answer", id, String::new(), form.into_inner());
+    if let Err(e) = checked {
+        page.errors = vec![e];
+        page.cancel_url = answer_url(&state, id).await?;
+        return edit_again(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    if let Err(e) = check_post_limit(&state, &user, "edit", rules::EDIT) {
+        page.cancel_url = answer_url(&state, id).await?;
+        return edit_limited(&state, &visitor, page, &e);
+    }
+    let body = page.body.clone();
     let rendered =
-        match crate::web::off_executor(move || questions::validate_body(&body_text)).await? {
-            Ok(r) => r,
-            Err(e) => {
-                let page = EditPage {
-                    kind: "answer",
-                    action: format!("/answers/{id}/edit"),
-                    cancel_url: format!("/answers/{id}/edit"),
-                    title: form.title,
-                    body: form.body,
-                    note,
-                    errors: vec![e],
-                    ..Default::default()
-                };
-                return render_status(
-                    &state,
-                    &visitor,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "questions/edit.html",
-                    &page,
-                );
-            }
+        crate::web::off_executor(move || crate::markdown::render_post(body.trim())).await?;
+    let (who, body, note, base) = (
+        actor(&user),
+        page.body.clone(),
+        page.note.clone(),
+        page.base_revision,
+    );
+    let outcome = with_db(&state, move |conn| {
+        let outcome =
+            questions::edit_answer(conn, who, id, &body, &rendered, &note, base, unix_now())?;
+        let back = match &outcome {
+            EditOutcome::Saved(question_id) => question_rows::find(conn, *question_id)?
+                .map(|q| format!("{}#answer-{id}", q.path()))
+                .unwrap_or_default(),
+            EditOutcome::Conflict(_) => String::new(),
         };
-    let who = actor(&user);
-    let body = form.body.clone();
-    let back = with_db(&state, move |conn| {
-        let question_id =
-            questions::edit_answer(conn, who, id, &body, &rendered, &note, unix_now())?;
-        Ok(question_rows::find(conn, question_id)?
-            .map(|q| format!("{}#answer-{id}", q.path()))
-            .unwrap_or_default())
+        Ok((outcome, back))
     })
     .await?;
-    state.indexer.notify();
-    Ok(see_other(&back))
+    match outcome {
+        (EditOutcome::Saved(_), back) => {
+            state.indexer.notify();
+            Ok(see_other(&back))
+        }
+        (EditOutcome::Conflict(theirs), _) => {
+            page.cancel_url = answer_url(&state, id).await?;
+            edit_conflict(&state, &visitor, page, *theirs).await
+        }
+    }
 }
+
+/// Where an answer is shown (for links back from its editor).
+async fn answer_url(state: &web::Data<AppState>, id: i32) -> AppResult<String> {
+    with_db(state, move |conn| {
+        let Some(answer) = answers::find(conn, id)? else {
+            return Ok("/questions".to_string());
+        };
+        Ok(question_rows::find(conn, answer.question_id)?.map_or_else(
+            || "/questions".to_string(),
+            |q| format!("{}#answer-{id}", q.path()),
+        ))
+    })
+    .await
+}
+
+/// Revisions shown per history page.
+const REVISIONS_PER_PAGE: i64 = 20;
+/// Text (old plus new, bytes) diffed per history page; revisions beyond it
+/// link to their full text instead.
+const DIFF_BUDGET_BYTES: usize = 120_000;
+/// Lines (old plus new) diffed per history page.
+const DIFF_BUDGET_LINES: usize = 3_000;
 
 #[derive(Debug, Serialize)]
 struct RevisionView {
-    number: usize,
+    number: i64,
     editor: Option<UserRef>,
     when: String,
     note: String,
     title_change: Option<(String, String)>,
     tags_change: Option<(String, String)>,
     diff: Vec<DiffLine>,
+    /// Over the page's diff budget: no diff, a link to the full text.
+    too_large: bool,
+    view_url: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -770,78 +900,243 @@ struct RevisionsPage {
     heading: String,
     back_url: String,
     revisions: Vec<RevisionView>,
+    newer_url: Option<String>,
+    older_url: Option<String>,
+    newest_url: Option<String>,
 }
 
-fn revision_views(list: &[Revision], users: &[users::User]) -> Vec<RevisionView> {
-    let mut out = Vec::with_capacity(list.len());
-    for (i, rev) in list.iter().enumerate() {
-        let previous = i.checked_sub(1).and_then(|p| list.get(p));
+/// What the diff budget of a page still allows.
+struct DiffBudget {
+    bytes: usize,
+    lines: usize,
+}
+
+impl DiffBudget {
+    /// Spends the cost of diffing `old` against `new`; `false` (nothing
+    /// spent) when it does not fit.
+    fn spend(&mut self, old: &str, new: &str) -> bool {
+        let bytes = old.len() + new.len();
+        let lines = old.lines().count() + new.lines().count();
+        if bytes > self.bytes || lines > self.lines {
+            return false;
+        }
+        self.bytes -= bytes;
+        self.lines -= lines;
+        true
+    }
+}
+
+/// Where a history page starts: `?before=ID` (older), `?after=ID` (newer),
+/// else the newest page.
+pub fn history_cursor(req: &HttpRequest) -> HistoryCursor {
+    let params = query_params(req.query_string());
+    let id = |key: &str| {
+        param(&params, key)
+            .and_then(|v| v.parse::<i32>().ok())
+            .filter(|id| *id > 0)
+    };
+    match (id("before"), id("after")) {
+        (Some(before), _) => HistoryCursor::Before(before),
+        (None, Some(after)) => HistoryCursor::After(after),
+        (None, None) => HistoryCursor::Newest,
+    }
+}
+
+/// A page of a post's history and the editors named on it.
+fn load_history(
+    conn: &mut Conn,
+    kind: &str,
+    post_id: i32,
+    cursor: HistoryCursor,
+) -> AppResult<(HistoryPage, Vec<users::User>)> {
+    let history = revisions::history_page(conn, kind, post_id, cursor, REVISIONS_PER_PAGE)?;
+    let editors: Vec<i32> = history.rows.iter().map(|r| r.editor_id).collect();
+    let users = users::find_many(conn, &editors)?;
+    Ok((history, users))
+}
+
+/// The history page's view: diffs newest first while the budget lasts (CPU
+/// work: call it on the blocking pool).
+fn revisions_page(
+    heading: String,
+    back_url: String,
+    history_url: &str,
+    cursor: HistoryCursor,
+    history: &HistoryPage,
+    users: &[users::User],
+) -> RevisionsPage {
+    let mut budget = DiffBudget {
+        bytes: DIFF_BUDGET_BYTES,
+        lines: DIFF_BUDGET_LINES,
+    };
+    let rows = &history.rows;
+    let mut revisions = Vec::with_capacity(rows.len());
+    for (i, rev) in rows.iter().enumerate() {
+        let previous = rows.get(i + 1).or(history.previous.as_ref());
         let changed = |old: Option<&String>, new: Option<&String>| match (old, new) {
             (Some(o), Some(n)) if o != n => Some((o.clone(), n.clone())),
             _ => None,
         };
-        out.push(RevisionView {
-            number: i + 1,
+        let old_body = previous.map(|p| p.body_md.as_str()).unwrap_or("");
+        let fits = budget.spend(old_body, &rev.body_md);
+        revisions.push(RevisionView {
+            number: history.first_number - i as i64,
             editor: user_ref(users, rev.editor_id),
             when: format_day(rev.created_at),
             note: rev.note.clone(),
             title_change: changed(previous.and_then(|p| p.title.as_ref()), rev.title.as_ref()),
             tags_change: changed(previous.and_then(|p| p.tags.as_ref()), rev.tags.as_ref()),
-            diff: line_diff(
-                previous.map(|p| p.body_md.as_str()).unwrap_or(""),
-                &rev.body_md,
-            ),
+            diff: if fits {
+                line_diff(old_body, &rev.body_md)
+            } else {
+                Vec::new()
+            },
+            too_large: !fits,
+            view_url: format!("{history_url}/{}", rev.id),
         });
     }
-    out.reverse();
-    out
+    RevisionsPage {
+        heading,
+        back_url,
+        revisions,
+        newer_url: match rows.first() {
+            Some(first) if history.has_newer => Some(format!("{history_url}?after={}", first.id)),
+            _ => None,
+        },
+        older_url: match (rows.last(), &history.previous) {
+            (Some(last), Some(_)) => Some(format!("{history_url}?before={}", last.id)),
+            _ => None,
+        },
+        newest_url: (cursor != HistoryCursor::Newest).then(|| history_url.to_string()),
+    }
 }
 
-/// GET /questions/{id}/revisions: who changed what, newest first, with diffs.
+/// The answer `id` if the viewer may see it, with its question.
+fn visible_answer(conn: &mut Conn, id: i32, staff: bool) -> AppResult<(Answer, Question)> {
+    let answer = answers::find(conn, id)?
+        .filter(|a| a.deleted_at.is_none() || staff)
+        .ok_or_else(|| AppError::NotFound("There is no such answer.".into()))?;
+    let q = questions::visible_question(conn, answer.question_id, staff)?;
+    Ok((answer, q))
+}
+
+/// The post a history belongs to (visible to the viewer, or 404): how to
+/// name it in headings, and its link.
+fn history_owner(conn: &mut Conn, kind: &str, id: i32, staff: bool) -> AppResult<(String, String)> {
+    if kind == "question" {
+        let q = questions::visible_question(conn, id, staff)?;
+        Ok((format!("\u{201c}{}\u{201d}", q.title), q.path()))
+    } else {
+        let (_, q) = visible_answer(conn, id, staff)?;
+        Ok((
+            format!("an answer to \u{201c}{}\u{201d}", q.title),
+            format!("{}#answer-{id}", q.path()),
+        ))
+    }
+}
+
+/// A history page of the question or answer `id`.
+async fn history(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    kind: &'static str,
+    id: i32,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
+    let cursor = history_cursor(&req);
+    let (owner, back_url, history, users) = with_db(&state, move |conn| {
+        let (owner, back_url) = history_owner(conn, kind, id, staff)?;
+        let (history, users) = load_history(conn, kind, id, cursor)?;
+        Ok((owner, back_url, history, users))
+    })
+    .await?;
+    let history_url = format!("/{kind}s/{id}/revisions");
+    let heading = format!("Revisions of {owner}");
+    let page = crate::web::off_executor(move || {
+        revisions_page(heading, back_url, &history_url, cursor, &history, &users)
+    })
+    .await?;
+    render(&state, &visitor, "questions/revisions.html", &page)
+}
+
+/// GET /questions/{id}/revisions?before=…|after=…: who changed what, newest
+/// first, with diffs, a page at a time.
 pub async fn get_question_revisions(
     state: web::Data<AppState>,
     visitor: Visitor,
     path: web::Path<i32>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
-    let (q, list, users) = with_db(&state, move |conn| {
-        let q = questions::visible_question(conn, id, staff)?;
-        let list = revisions::for_post(conn, "question", id)?;
-        let users = users::find_many(conn, &list.iter().map(|r| r.editor_id).collect::<Vec<_>>())?;
-        Ok((q, list, users))
-    })
-    .await?;
-    let page = RevisionsPage {
-        heading: format!("Revisions of \u{201c}{}\u{201d}", q.title),
-        back_url: q.path(),
-        revisions: revision_views(&list, &users),
-    };
-    render(&state, &visitor, "questions/revisions.html", &page)
+    history(state, visitor, "question", path.into_inner(), req).await
 }
 
-/// GET /answers/{id}/revisions
+/// GET /answers/{id}/revisions?before=…|after=…
 pub async fn get_answer_revisions(
     state: web::Data<AppState>,
     visitor: Visitor,
     path: web::Path<i32>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
+    history(state, visitor, "answer", path.into_inner(), req).await
+}
+
+#[derive(Debug, Serialize)]
+struct RevisionTextPage {
+    heading: String,
+    history_url: String,
+    editor: Option<UserRef>,
+    when: String,
+    note: String,
+    title: Option<String>,
+    tags: Option<String>,
+    body: String,
+}
+
+/// One revision's full text (markdown source) of the question or answer
+/// `id`, for revisions too large to diff on the history page.
+async fn revision_text(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    kind: &'static str,
+    (id, rev): (i32, i32),
+) -> AppResult<HttpResponse> {
     let staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
-    let (q, list, users) = with_db(&state, move |conn| {
-        let answer = answers::find(conn, id)?
-            .filter(|a| a.deleted_at.is_none() || staff)
-            .ok_or_else(|| AppError::NotFound("There is no such answer.".into()))?;
-        let q = questions::visible_question(conn, answer.question_id, staff)?;
-        let list = revisions::for_post(conn, "answer", id)?;
-        let users = users::find_many(conn, &list.iter().map(|r| r.editor_id).collect::<Vec<_>>())?;
-        Ok((q, list, users))
+    let (owner, rev, editor) = with_db(&state, move |conn| {
+        let (owner, _) = history_owner(conn, kind, id, staff)?;
+        let rev = revisions::find(conn, kind, id, rev)?
+            .ok_or_else(|| AppError::NotFound("There is no such revision.".into()))?;
+        let editor = users::find(conn, rev.editor_id)?;
+        Ok((owner, rev, editor))
     })
     .await?;
-    let page = RevisionsPage {
-        heading: format!("Revisions of an answer to \u{201c}{}\u{201d}", q.title),
-        back_url: format!("{}#answer-{id}", q.path()),
-        revisions: revision_views(&list, &users),
+    let page = RevisionTextPage {
+        heading: format!("A revision of {owner}"),
+        history_url: format!("/{kind}s/{id}/revisions"),
+        editor: editor.as_ref().map(UserRef::from),
+        when: format_day(rev.created_at),
+        note: rev.note,
+        title: rev.title,
+        tags: rev.tags,
+        body: rev.body_md,
     };
-    render(&state, &visitor, "questions/revisions.html", &page)
+    render(&state, &visitor, "questions/revision.html", &page)
+}
+
+/// GET /questions/{id}/revisions/{rev}
+pub async fn get_question_revision(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(i32, i32)>,
+) -> AppResult<HttpResponse> {
+    revision_text(state, visitor, "question", path.into_inner()).await
+}
+
+/// GET /answers/{id}/revisions/{rev}
+pub async fn get_answer_revision(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(i32, i32)>,
+) -> AppResult<HttpResponse> {
+    revision_text(state, visitor, "answer", path.into_inner()).await
 }

@@ -8,16 +8,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::Role;
-use crate::db::models::article_revisions::{self, ArticleRevision};
+use crate::db::models::article_revisions;
 use crate::db::models::articles::{self, ArticleInManual};
+use crate::db::models::revisions::HistoryCursor;
 use crate::db::models::{manuals, users};
 use crate::db::unix_now;
 use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
 use crate::service::articles::{self as editing, SaveOutcome};
+use crate::web::pages::question::history_cursor;
 use crate::web::session::Visitor;
 use crate::web::templates::format_day;
-use crate::web::views::UserRef;
+use crate::web::views::{ConflictView, UserRef};
 use crate::web::{param, query_params, render, render_status, see_other, with_db};
 
 #[derive(Debug, Serialize)]
@@ -107,15 +109,6 @@ struct EditorPage {
     errors: Vec<String>,
     preview_html: Option<String>,
     conflict: Option<ConflictView>,
-}
-
-#[derive(Debug, Serialize)]
-struct ConflictView {
-    editor: Option<UserRef>,
-    when: String,
-    title: String,
-    body: String,
-    diff: Vec<DiffLine>,
 }
 
 /// Fields of the editor.
@@ -212,6 +205,34 @@ pub async fn get_new_article(
     render(&state, &visitor, "staff/article_edit.html", &page)
 }
 
+/// The editor's Preview button: a body over the article limit is refused
+/// (422) before any rendering; otherwise it renders on the blocking pool.
+async fn preview(
+    state: &web::Data<AppState>,
+    visitor: &Visitor,
+    mut page: EditorPage,
+    manual_slug: String,
+) -> AppResult<HttpResponse> {
+    let chars = page.body.chars().count();
+    if chars > editing::BODY_MAX {
+        page.errors.push(format!(
+            "The text can have at most {} characters; yours has {chars}.",
+            editing::BODY_MAX
+        ));
+        return render_status(
+            state,
+            visitor,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "staff/article_edit.html",
+            &page,
+        );
+    }
+    let body = page.body.clone();
+    page.preview_html =
+        Some(crate::web::off_executor(move || editing::render(&body, &manual_slug).html).await?);
+    render(state, visitor, "staff/article_edit.html", &page)
+}
+
 /// POST /staff/articles/new
 pub async fn post_new_article(
     state: web::Data<AppState>,
@@ -236,10 +257,7 @@ pub async fn post_new_article(
         &form.note,
     );
     if form.action == "preview" {
-        let body = form.body.clone();
-        page.preview_html =
-            Some(crate::web::off_executor(move || editing::render(&body, "").html).await?);
-        return render(&state, &visitor, "staff/article_edit.html", &page);
+        return preview(&state, &visitor, page, String::new()).await;
     }
     let input = match validated {
         Ok(input) => input,
@@ -347,10 +365,7 @@ pub async fn post_edit_article(
     page.note = keep.note;
     page.manuals = manual_options(&state, form.manual_id).await?;
     if form.action == "preview" {
-        let (body, manual) = (form.body.clone(), found.manual_slug.clone());
-        page.preview_html =
-            Some(crate::web::off_executor(move || editing::render(&body, &manual).html).await?);
-        return render(&state, &visitor, "staff/article_edit.html", &page);
+        return preview(&state, &visitor, page, found.manual_slug.clone()).await;
     }
     let input = match editing::validate(
         form.manual_id,
@@ -394,13 +409,19 @@ pub async fn post_edit_article(
                 None => None,
             };
             page.base_revision = theirs.id;
-            page.conflict = Some(ConflictView {
-                editor: editor_ref,
-                when: format_day(theirs.created_at),
-                title: theirs.title.clone(),
-                diff: line_diff(&theirs.body_md, &form.body),
-                body: theirs.body_md.clone(),
-            });
+            let mine = form.body;
+            page.conflict = Some(
+                crate::web::off_executor(move || {
+                    ConflictView::new(
+                        editor_ref,
+                        theirs.created_at,
+                        &theirs.title,
+                        &theirs.body_md,
+                        &mine,
+                    )
+                })
+                .await?,
+            );
             render_status(
                 &state,
                 &visitor,
@@ -415,7 +436,7 @@ pub async fn post_edit_article(
 #[derive(Debug, Serialize)]
 struct RevisionRow {
     id: i32,
-    number: usize,
+    number: i64,
     editor: Option<UserRef>,
     from_file: bool,
     when: String,
@@ -431,41 +452,43 @@ struct RevisionsPage {
     article_url: String,
     base_url: String,
     rows: Vec<RevisionRow>,
+    newer_url: Option<String>,
+    older_url: Option<String>,
+    newest_url: Option<String>,
 }
 
-async fn revisions_of(
-    state: &web::Data<AppState>,
-    article_id: i32,
-) -> AppResult<(Vec<ArticleRevision>, Vec<users::User>)> {
-    with_db(state, move |conn| {
-        let list = article_revisions::for_article(conn, article_id)?;
-        let users = users::find_many(
-            conn,
-            &list.iter().filter_map(|r| r.editor_id).collect::<Vec<_>>(),
-        )?;
-        Ok((list, users))
-    })
-    .await
-}
+/// Article revisions listed per history page.
+const ARTICLE_REVISIONS_PER_PAGE: i64 = 50;
 
-/// GET /docs/{manual}/{article}/revisions
+/// GET /docs/{manual}/{article}/revisions?before=…|after=…: a page at a time.
 pub async fn get_article_revisions(
     state: web::Data<AppState>,
     visitor: Visitor,
     path: web::Path<(String, String)>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     visitor.require_role(Role::Staff)?;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
-    let (list, users) = revisions_of(&state, found.article.id).await?;
+    let cursor = history_cursor(&req);
+    let article_id = found.article.id;
+    let (history, users) = with_db(&state, move |conn| {
+        let history =
+            article_revisions::history_page(conn, article_id, cursor, ARTICLE_REVISIONS_PER_PAGE)?;
+        let editors: Vec<i32> = history.rows.iter().filter_map(|r| r.editor_id).collect();
+        let users = users::find_many(conn, &editors)?;
+        Ok((history, users))
+    })
+    .await?;
     let base = format!("/docs/{}/{}", found.manual_slug, found.article.slug);
-    let total = list.len();
-    let rows = list
+    let history_url = format!("{base}/revisions");
+    let rows = history
+        .rows
         .iter()
         .enumerate()
         .map(|(i, r)| RevisionRow {
             id: r.id,
-            number: total - i,
+            number: history.first_number - i as i64,
             editor: r
                 .editor_id
                 .and_then(|e| users.iter().find(|u| u.id == e))
@@ -481,12 +504,21 @@ pub async fn get_article_revisions(
             } else {
                 "published".into()
             },
-            view_url: format!("{base}/revisions/{}", r.id),
+            view_url: format!("{history_url}/{}", r.id),
         })
         .collect();
     let page = RevisionsPage {
         title: found.article.title.clone(),
         article_url: base.clone(),
+        newer_url: match history.rows.first() {
+            Some(first) if history.has_newer => Some(format!("{history_url}?after={}", first.id)),
+            _ => None,
+        },
+        older_url: match history.rows.last() {
+            Some(last) if history.has_older => Some(format!("{history_url}?before={}", last.id)),
+            _ => None,
+        },
+        newest_url: (cursor != HistoryCursor::Newest).then(|| history_url.clone()),
         base_url: base,
         rows,
     };
@@ -582,7 +614,7 @@ pub async fn get_article_diff(
         from,
         to,
         title_change: (a.title != b.title).then(|| (a.title.clone(), b.title.clone())),
-        diff: line_diff(&a.body_md, &b.body_md),
+        diff: crate::web::off_executor(move || line_diff(&a.body_md, &b.body_md)).await?,
     };
     render(&state, &visitor, "staff/article_diff.html", &page)
 }
