@@ -11,9 +11,7 @@ use signpost::service::accounts;
 use crate::harness::{csrf_of, TestApp, TEST_PASSWORD};
 
 fn app() -> TestApp {
-    TestApp::builder()
-        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
-        .start()
+    TestApp::guide().start()
 }
 
 #[actix_web::test]
@@ -284,7 +282,7 @@ async fn csrf_missing_or_wrong_is_403() {
             "{path} with wrong token"
         );
     }
-    let client = app.signed_in("ivy_i", Role::Member).await;
+    let client = app.member("ivy_i").await;
     for path in ["/logout", "/account/profile", "/account/password"] {
         assert_eq!(
             client.post(path, &[("display_name", "X")]).await.status,
@@ -301,7 +299,7 @@ async fn csrf_missing_or_wrong_is_403() {
         );
     }
     // A token from another visitor's session does not work either.
-    let other = app.signed_in("jack_j", Role::Member).await;
+    let other = app.member("jack_j").await;
     let foreign = other.csrf("/account").await;
     assert_eq!(
         client
@@ -372,8 +370,8 @@ async fn per_address_limits_cover_registration() {
 #[actix_web::test]
 async fn suspension_ends_sessions_and_blocks_sign_in() {
     let app = app();
-    let admin = app.signed_in("root_admin", Role::Admin).await;
-    let member = app.signed_in("mona", Role::Member).await;
+    let admin = app.admin("root_admin").await;
+    let member = app.member("mona").await;
     member.get("/account").await.assert_contains("Signed in as");
     let mona_id = {
         let mut conn = app.started().state.db.get().expect("db");
@@ -486,7 +484,7 @@ async fn password_change_ends_other_sessions() {
 #[actix_web::test]
 async fn profile_and_display_names_are_escaped_with_staff_badge() {
     let app = app();
-    let staff = app.signed_in("oscar", Role::Staff).await;
+    let staff = app.staff("oscar").await;
     let page = staff
         .submit(
             "/account",
@@ -635,8 +633,7 @@ const PROTECTED: &[(&str, &str, Role, &[(&str, &str)])] = &[
 
 #[actix_web::test]
 async fn authorization_matrix_for_every_staff_route() {
-    let app = TestApp::builder()
-        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
+    let app = TestApp::guide()
         .file(
             "manuals/guide/page.md",
             "+++\ntitle = \"Page\"\n+++\nOriginal text.\n",
@@ -644,11 +641,11 @@ async fn authorization_matrix_for_every_staff_route() {
         .start();
     let target = app.create_user("target_user", Role::Member);
     let anon = app.client();
-    let member = app.signed_in("matrix_member", Role::Member).await;
-    let staff = app.signed_in("matrix_staff", Role::Staff).await;
-    let admin = app.signed_in("matrix_admin", Role::Admin).await;
+    let member = app.member("matrix_member").await;
+    let staff = app.staff("matrix_staff").await;
+    let admin = app.admin("matrix_admin").await;
     // A question with an answer and a flag, and the article's revision.
-    let asker = app.signed_in("matrix_asker", Role::Member).await;
+    let asker = app.member("matrix_asker").await;
     let q = asker
         .submit(
             "/questions/ask",
@@ -746,7 +743,7 @@ async fn authorization_matrix_for_every_staff_route() {
 #[actix_web::test]
 async fn the_last_admin_cannot_be_demoted_and_admins_cannot_suspend_themselves() {
     let app = app();
-    let admin = app.signed_in("solo_admin", Role::Admin).await;
+    let admin = app.admin("solo_admin").await;
     let id = {
         let mut conn = app.started().state.db.get().expect("db");
         users::find_by_key(&mut conn, "solo_admin")

@@ -6,7 +6,8 @@ use std::process::Command;
 use signpost::app::StartError;
 use signpost::content::{self, Diagnostic};
 
-use crate::harness::{article, manual_index, shipped_content, TestApp};
+use crate::fixtures::{article, manual_index};
+use crate::harness::{shipped_content, TestApp};
 
 fn problems(files: &[(&str, &str)]) -> Vec<Diagnostic> {
     let mut builder = TestApp::builder();
@@ -103,8 +104,7 @@ fn duplicate_and_invalid_slugs() {
 
 #[test]
 fn invalid_content_refuses_to_start_and_keeps_the_database() {
-    let app = TestApp::builder()
-        .file("manuals/guide/_index.md", &manual_index("Guide"))
+    let app = TestApp::guide()
         .file("manuals/guide/good.md", &article("Good article", 1, "fine"))
         .start();
     let mut app = app;
@@ -139,8 +139,7 @@ fn invalid_content_refuses_to_start_and_keeps_the_database() {
 
 #[test]
 fn check_command_prints_file_line_and_exits_non_zero() {
-    let (dir, config) = TestApp::builder()
-        .file("manuals/guide/_index.md", &manual_index("Guide"))
+    let (dir, config) = TestApp::guide()
         .file(
             "manuals/guide/a.md",
             &article("A", 1, "text\n\nsee [b](b.md)"),

@@ -1,19 +1,23 @@
 //! Staff curation: browser editing, revisions, conflicts, the file rule,
 //! promoting answers, feedback and the dashboard.
 
-use signpost::auth::Role;
 use signpost::db::models::{article_revisions, articles, feedback, manuals, search_log};
 use signpost::search::SearchRequest;
 
+use crate::fixtures::{article, field_value, router_tree, save_from_form, submit_edit};
 use crate::harness::{csrf_of, result_urls, Client, TestApp};
 
-const PAGE: &str =
-    "+++\ntitle = \"Reset the router\"\nweight = 1\n+++\nHold the reset button for ten seconds.\n";
+fn reset_article() -> String {
+    article(
+        "Reset the router",
+        1,
+        "Hold the reset button for ten seconds.",
+    )
+}
 
 fn app() -> TestApp {
-    let app = TestApp::builder()
-        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
-        .file("manuals/guide/reset.md", PAGE)
+    let app = TestApp::guide()
+        .article("guide/reset", &reset_article())
         .start();
     app.wait_indexed();
     app
@@ -29,9 +33,7 @@ fn manual_id(app: &TestApp) -> String {
 }
 
 fn hidden(body: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let at = body.find(&marker).unwrap_or_else(|| panic!("no {name}")) + marker.len();
-    body[at..at + body[at..].find('"').expect("end")].to_string()
+    field_value(body, name).unwrap_or_else(|| panic!("no {name}"))
 }
 
 async fn save_new(
@@ -63,7 +65,7 @@ async fn save_new(
 #[actix_web::test]
 async fn drafts_are_staff_only_until_published() {
     let app = app();
-    let staff = app.signed_in("writer_wes", Role::Staff).await;
+    let staff = app.staff("writer_wes").await;
     let manual = manual_id(&app);
     let path = save_new(
         &staff,
@@ -75,7 +77,7 @@ async fn drafts_are_staff_only_until_published() {
     .await;
     assert_eq!(path, "/docs/guide/pair-a-phone-over-bluetooth");
     assert_eq!(app.client().get(&path).await.status, 404);
-    let member = app.signed_in("curious_cat", Role::Member).await;
+    let member = app.member("curious_cat").await;
     assert_eq!(member.get(&path).await.status, 404);
     let page = staff.get(&path).await;
     assert_eq!(page.status, 200);
@@ -107,61 +109,45 @@ async fn drafts_are_staff_only_until_published() {
     };
     assert_eq!(search(&app), 0, "drafts are not searchable");
     // Publish.
-    let edit = staff.get(&format!("{path}/edit")).await;
-    let page = staff
-        .post(
-            &format!("{path}/edit"),
-            &[
-                ("csrf", &csrf_of(&edit.body).expect("csrf")),
-                ("base_revision", &hidden(&edit.body, "base_revision")),
-                ("manual_id", &manual),
-                ("title", "Pair a phone over bluetooth"),
-                ("status", "published"),
-                ("body", "Open the **pairing** menu and choose the phone."),
-                ("action", "save"),
-            ],
-        )
-        .await;
+    let page = submit_edit(
+        &staff,
+        &format!("{path}/edit"),
+        &[
+            ("manual_id", &manual),
+            ("title", "Pair a phone over bluetooth"),
+            ("status", "published"),
+            ("body", "Open the **pairing** menu and choose the phone."),
+            ("action", "save"),
+        ],
+    )
+    .await;
     assert_eq!(page.status, 303);
     assert_eq!(app.client().get(&path).await.status, 200);
     app.wait_indexed();
     assert_eq!(search(&app), 1);
     // Outdated needs a reason, which customers then see.
-    let edit = staff.get(&format!("{path}/edit")).await;
-    let base = hidden(&edit.body, "base_revision");
-    let token = csrf_of(&edit.body).expect("csrf");
-    let page = staff
-        .post(
-            &format!("{path}/edit"),
-            &[
-                ("csrf", &token),
-                ("base_revision", &base),
-                ("manual_id", &manual),
-                ("title", "Pair a phone over bluetooth"),
-                ("status", "outdated"),
-                ("outdated_reason", ""),
-                ("body", "x"),
-                ("action", "save"),
-            ],
-        )
-        .await;
+    let edit_path = format!("{path}/edit");
+    let edit = staff.get(&edit_path).await;
+    let outdated = |reason| {
+        [
+            ("manual_id", manual.as_str()),
+            ("title", "Pair a phone over bluetooth"),
+            ("status", "outdated"),
+            ("outdated_reason", reason),
+            ("body", "x"),
+            ("action", "save"),
+        ]
+    };
+    let page = save_from_form(&staff, &edit_path, &edit, &outdated("")).await;
     assert_eq!(page.status, 422);
     page.assert_contains("Say why the article is outdated");
-    staff
-        .post(
-            &format!("{path}/edit"),
-            &[
-                ("csrf", &token),
-                ("base_revision", &base),
-                ("manual_id", &manual),
-                ("title", "Pair a phone over bluetooth"),
-                ("status", "outdated"),
-                ("outdated_reason", "Newer phones pair with NFC."),
-                ("body", "x"),
-                ("action", "save"),
-            ],
-        )
-        .await;
+    save_from_form(
+        &staff,
+        &edit_path,
+        &edit,
+        &outdated("Newer phones pair with NFC."),
+    )
+    .await;
     app.client()
         .get(&path)
         .await
@@ -171,7 +157,7 @@ async fn drafts_are_staff_only_until_published() {
 #[actix_web::test]
 async fn revisions_list_diff_and_restore() {
     let app = app();
-    let staff = app.signed_in("rev_rita", Role::Staff).await;
+    let staff = app.staff("rev_rita").await;
     let manual = manual_id(&app);
     let path = save_new(
         &staff,
@@ -185,22 +171,19 @@ async fn revisions_list_diff_and_restore() {
         "Step one.\nStep two, carefully.\n",
         "Step one.\nStep two, carefully.\nStep three.\n",
     ] {
-        let edit = staff.get(&format!("{path}/edit")).await;
-        let page = staff
-            .post(
-                &format!("{path}/edit"),
-                &[
-                    ("csrf", &csrf_of(&edit.body).expect("csrf")),
-                    ("base_revision", &hidden(&edit.body, "base_revision")),
-                    ("manual_id", &manual),
-                    ("title", "Update the firmware"),
-                    ("status", "published"),
-                    ("body", body),
-                    ("note", "clarify"),
-                    ("action", "save"),
-                ],
-            )
-            .await;
+        let page = submit_edit(
+            &staff,
+            &format!("{path}/edit"),
+            &[
+                ("manual_id", &manual),
+                ("title", "Update the firmware"),
+                ("status", "published"),
+                ("body", body),
+                ("note", "clarify"),
+                ("action", "save"),
+            ],
+        )
+        .await;
         assert_eq!(page.status, 303, "{}", page.body);
     }
     let history = staff.get(&format!("{path}/revisions")).await;
@@ -263,32 +246,29 @@ async fn save_edit(
     client: &Client<'_>,
     path: &str,
     manual: &str,
-    form: &str,
+    form: &crate::harness::Page,
     body: &str,
 ) -> crate::harness::Page {
-    let token = csrf_of(form).expect("csrf");
-    let base = hidden(form, "base_revision");
-    client
-        .post(
-            &format!("{path}/edit"),
-            &[
-                ("csrf", &token),
-                ("base_revision", &base),
-                ("manual_id", manual),
-                ("title", "Reset the router"),
-                ("status", "published"),
-                ("body", body),
-                ("action", "save"),
-            ],
-        )
-        .await
+    save_from_form(
+        client,
+        &format!("{path}/edit"),
+        form,
+        &[
+            ("manual_id", manual),
+            ("title", "Reset the router"),
+            ("status", "published"),
+            ("body", body),
+            ("action", "save"),
+        ],
+    )
+    .await
 }
 
 #[actix_web::test]
 async fn a_stale_save_is_refused_with_both_versions() {
     let app = app();
-    let anna = app.signed_in("anna_staff", Role::Staff).await;
-    let ben = app.signed_in("ben_staff", Role::Staff).await;
+    let anna = app.staff("anna_staff").await;
+    let ben = app.staff("ben_staff").await;
     let manual = manual_id(&app);
     let path = "/docs/guide/reset";
     let anna_form = anna.get(&format!("{path}/edit")).await;
@@ -298,7 +278,7 @@ async fn a_stale_save_is_refused_with_both_versions() {
             &anna,
             path,
             &manual,
-            &anna_form.body,
+            &anna_form,
             "Anna: hold reset for 30 seconds."
         )
         .await
@@ -309,7 +289,7 @@ async fn a_stale_save_is_refused_with_both_versions() {
         &ben,
         path,
         &manual,
-        &ben_form.body,
+        &ben_form,
         "Ben: unplug the router first.",
     )
     .await;
@@ -327,7 +307,7 @@ async fn a_stale_save_is_refused_with_both_versions() {
         &ben,
         path,
         &manual,
-        &conflict.body,
+        &conflict,
         "Unplug the router first, then hold reset for 30 seconds.",
     )
     .await;
@@ -341,29 +321,23 @@ async fn a_stale_save_is_refused_with_both_versions() {
 #[actix_web::test]
 async fn browser_edits_detach_file_backed_articles_and_can_be_reattached() {
     let mut app = app();
-    let staff = app.signed_in("file_fran", Role::Staff).await;
+    let staff = app.staff("file_fran").await;
     let manual = manual_id(&app);
     let edit = staff.get("/docs/guide/reset/edit").await;
     edit.assert_contains("This article comes from the file");
-    let page = staff
-        .post(
-            "/docs/guide/reset/edit",
-            &[
-                ("csrf", &csrf_of(&edit.body).expect("csrf")),
-                ("base_revision", &hidden(&edit.body, "base_revision")),
-                ("manual_id", &manual),
-                ("title", "Reset the router"),
-                ("status", "published"),
-                ("body", "Browser text: use a paperclip."),
-                ("action", "save"),
-            ],
-        )
-        .await;
+    let page = save_edit(
+        &staff,
+        "/docs/guide/reset",
+        &manual,
+        &edit,
+        "Browser text: use a paperclip.",
+    )
+    .await;
     assert_eq!(page.status, 303);
     // The file changes too; the next start keeps the browser version and says so.
     app.write_content(
         "manuals/guide/reset.md",
-        &PAGE.replace("ten seconds", "twenty seconds"),
+        &reset_article().replace("ten seconds", "twenty seconds"),
     );
     app.restart().expect("restart");
     let sync = &app.started().sync;
@@ -416,46 +390,20 @@ async fn browser_edits_detach_file_backed_articles_and_can_be_reattached() {
 #[actix_web::test]
 async fn an_accepted_answer_becomes_an_article_with_credit() {
     let app = app();
-    let asker = app.signed_in("ask_amy", Role::Member).await;
-    let helper = app.signed_in("help_hal", Role::Member).await;
-    let staff = app.signed_in("promo_pat", Role::Staff).await;
-    let page = asker
-        .submit(
-            "/questions/ask",
-            "/questions/ask",
-            &[
-                ("title", "Router drops wifi every night"),
-                (
-                    "body",
-                    "Every night at 2am the wifi goes away for ten minutes.",
-                ),
-                ("tags", "wifi"),
-                ("action", "post"),
-            ],
+    let asker = app.member("ask_amy").await;
+    let helper = app.member("help_hal").await;
+    let staff = app.staff("promo_pat").await;
+    let q = asker
+        .asks(
+            "Router drops wifi every night",
+            "Every night at 2am the wifi goes away for ten minutes.",
+            "wifi",
         )
         .await;
-    let question = page.header("location").to_string();
-    let qid: i32 = question
-        .split('/')
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .expect("id");
-    let page = helper
-        .submit(
-            &question,
-            &format!("/questions/{qid}/answers"),
-            &[(
-                "body",
-                "Turn off the nightly channel scan in the admin panel.",
-            )],
-        )
+    let (question, qid) = (&q.path, q.id);
+    let a = helper
+        .answers(&q, "Turn off the nightly channel scan in the admin panel.")
         .await;
-    let aid = page
-        .header("location")
-        .rsplit("#answer-")
-        .next()
-        .expect("anchor")
-        .to_string();
     // No article from an unsolved question.
     assert_eq!(
         staff
@@ -464,21 +412,11 @@ async fn an_accepted_answer_becomes_an_article_with_credit() {
             .status,
         409
     );
-    asker
-        .submit(
-            &question,
-            &format!("/questions/{qid}/accept"),
-            &[("answer_id", &aid)],
-        )
-        .await;
-    staff.get(&question).await.assert_contains(&format!(
+    asker.accepts(&a).await;
+    staff.get(question).await.assert_contains(&format!(
         "href=\"/staff/articles/new?from_question={qid}\">Turn into article</a>"
     ));
-    assert!(!asker
-        .get(&question)
-        .await
-        .body
-        .contains("Turn into article"));
+    assert!(!asker.get(question).await.body.contains("Turn into article"));
     let form = staff
         .get(&format!("/staff/articles/new?from_question={qid}"))
         .await;
@@ -507,14 +445,10 @@ async fn an_accepted_answer_becomes_an_article_with_credit() {
     article.assert_contains(&format!(
         "href=\"{question}\">a question answered by the community</a>"
     ));
-    app.client().get(&question).await.assert_contains(&format!(
+    app.client().get(question).await.assert_contains(&format!(
         "This question became an article: <a href=\"{article_path}\">"
     ));
-    assert!(!staff
-        .get(&question)
-        .await
-        .body
-        .contains("Turn into article"));
+    assert!(!staff.get(question).await.body.contains("Turn into article"));
 }
 
 fn hidden_textarea(body: &str) -> String {
@@ -694,11 +628,13 @@ async fn helpful_votes_count_once_per_visitor_with_comments() {
 
 #[actix_web::test]
 async fn dashboard_numbers_match_the_seeded_data() {
-    let app = TestApp::builder()
-        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
-        .file("manuals/guide/reset.md", PAGE)
-        .file("manuals/guide/cables.md", "+++\ntitle = \"Cables\"\noutdated = \"Old connectors.\"\n+++\nUse the grey cable.\n")
-        .file("troubleshooting/router.toml", "title = \"Router is down\"\nstart = \"lights\"\n[[node]]\nid = \"lights\"\nkind = \"question\"\ntitle = \"Are the lights on?\"\n  [[node.option]]\n  label = \"Yes\"\n  goto = \"reboot\"\n  summary = \"Lights on\"\n  [[node.option]]\n  label = \"No\"\n  goto = \"ask\"\n  summary = \"Lights off\"\n[[node]]\nid = \"reboot\"\nkind = \"fix\"\ntitle = \"Reboot it\"\n[[node]]\nid = \"ask\"\nkind = \"escalate\"\ntitle = \"Ask us\"\n")
+    let app = TestApp::guide()
+        .article("guide/reset", &reset_article())
+        .article(
+            "guide/cables",
+            "+++\ntitle = \"Cables\"\noutdated = \"Old connectors.\"\n+++\nUse the grey cable.\n",
+        )
+        .tree("router", &router_tree())
         .start();
     app.wait_indexed();
     // Searches: one that finds nothing (twice), one with a click, one without.
@@ -786,7 +722,7 @@ async fn dashboard_numbers_match_the_seeded_data() {
             .execute(&mut conn)
             .expect("age walks");
     }
-    let staff = app.signed_in("dash_dora", Role::Staff).await;
+    let staff = app.staff("dash_dora").await;
     let page = staff.get("/staff").await;
     assert_eq!(page.status, 200);
     page.assert_contains(

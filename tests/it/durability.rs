@@ -165,9 +165,7 @@ fn findable(http: &Http, marker: &str) -> bool {
 
 #[test]
 fn posts_survive_sigkill_and_a_lost_index_is_rebuilt() {
-    let (dir, config) = TestApp::builder()
-        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
-        .prepare();
+    let (dir, config) = TestApp::guide().prepare();
     let mut create = Command::new(env!("CARGO_BIN_EXE_signpost"))
         .args([
             "user",

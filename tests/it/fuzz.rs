@@ -420,7 +420,7 @@ async fn every_route_survives_hostile_input() {
     );
     assert!(routes.contains(&("POST", "/login".to_string())));
     // Some real things for the ids to hit.
-    let member = app.signed_in("fuzz_member", Role::Member).await;
+    let member = app.member("fuzz_member").await;
     let asked = member
         .submit(
             "/questions/ask",

@@ -10,9 +10,7 @@ use signpost::db::models::sessions;
 use crate::harness::{csrf_of, TestApp, TEST_PASSWORD};
 
 fn app() -> TestApp {
-    TestApp::builder()
-        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
-        .start()
+    TestApp::guide().start()
 }
 
 /// Redirect targets that browsers would take off the site (or that break
@@ -98,7 +96,7 @@ async fn sign_in_next_never_leaves_the_site_and_bad_input_makes_no_session() {
         "refused sign-ins left sessions behind"
     );
     // A signed-in visitor is not bounced off-site by a crafted link either.
-    let signed_in = app.signed_in("otto_o", Role::Member).await;
+    let signed_in = app.member("otto_o").await;
     for target in HOSTILE_TARGETS {
         assert_refused(
             &signed_in.get(&format!("/login?next={target}")).await,
@@ -115,8 +113,7 @@ async fn sign_in_next_never_leaves_the_site_and_bad_input_makes_no_session() {
 }
 
 fn proxied_app() -> TestApp {
-    TestApp::builder()
-        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
+    TestApp::guide()
         .configure(|c| {
             c.behind_proxy = true;
             c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
@@ -229,7 +226,7 @@ async fn display_names_with_direction_overrides_are_refused() {
         .await;
     assert_eq!(page.status, 422);
     page.assert_contains("invisible or text-direction characters");
-    let member = app.signed_in("zed_z", Role::Member).await;
+    let member = app.member("zed_z").await;
     let token = csrf_of(&member.get("/account").await.body).expect("csrf");
     let page = member
         .post(

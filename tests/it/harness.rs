@@ -270,16 +270,6 @@ pub fn run_cli(dir: &Path, config: &Config, args: &[&str]) -> std::process::Outp
         .expect("run signpost")
 }
 
-/// A minimal valid manual `_index.md`.
-pub fn manual_index(title: &str) -> String {
-    format!("+++\ntitle = \"{title}\"\n+++\n")
-}
-
-/// A minimal valid article.
-pub fn article(title: &str, weight: i32, body: &str) -> String {
-    format!("+++\ntitle = \"{title}\"\nweight = {weight}\n+++\n{body}\n")
-}
-
 /// The password of users made by [`TestApp::create_user`].
 pub const TEST_PASSWORD: &str = "river stone lantern 42";
 

@@ -424,7 +424,7 @@ async fn documentation_folder_imports_with_every_link_intact() {
         "{lines:#?}"
     );
 
-    let staff = app.signed_in("lead", Role::Staff).await;
+    let staff = app.staff("lead").await;
     let dashboard = staff.get("/staff").await;
     assert_eq!(dashboard.status, 200);
     dashboard.assert_contains("Broken links");

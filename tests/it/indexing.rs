@@ -8,7 +8,8 @@ use signpost::db::models::outbox;
 use signpost::db::schema::articles;
 use signpost::search::{SearchIndex, SearchRequest};
 
-use crate::harness::{article, manual_index, TestApp};
+use crate::fixtures::article;
+use crate::harness::TestApp;
 
 fn hits(app: &TestApp, text: &str) -> Vec<String> {
     let search = &app.started().state.search;
@@ -27,8 +28,7 @@ fn hits(app: &TestApp, text: &str) -> Vec<String> {
 }
 
 fn guide() -> TestApp {
-    let app = TestApp::builder()
-        .file("manuals/guide/_index.md", &manual_index("Guide"))
+    let app = TestApp::guide()
         .file(
             "manuals/guide/modem.md",
             &article(

@@ -1,6 +1,7 @@
 //! Every page renders, keeps the layout, and sends the security headers.
 
-use crate::harness::{article, manual_index, TestApp};
+use crate::fixtures::article;
+use crate::harness::TestApp;
 
 #[actix_web::test]
 async fn home_lists_manuals_behind_a_search_box() {
@@ -39,8 +40,7 @@ async fn docs_index_and_manual_toc_follow_weights() {
 
 #[actix_web::test]
 async fn article_page_has_breadcrumbs_toc_pager_date_and_outdated_notice() {
-    let app = TestApp::builder()
-        .file("manuals/guide/_index.md", &manual_index("Guide"))
+    let app = TestApp::guide()
         .file("manuals/guide/one.md", &article("One", 1, "## First part\n\ntext\n\n### Detail\n\nmore"))
         .file(
             "manuals/guide/two.md",
@@ -182,8 +182,7 @@ async fn shipped_articles_all_render_with_their_markdown_features() {
 
 #[actix_web::test]
 async fn markdown_in_content_is_sanitized_on_the_page() {
-    let app = TestApp::builder()
-        .file("manuals/guide/_index.md", &manual_index("Guide"))
+    let app = TestApp::guide()
         .file(
             "manuals/guide/evil.md",
             &article("Evil", 1, "<script>alert(1)</script>\n\n<img src=x onerror=\"alert(2)\">\n\n[x](javascript:alert(3))"),
@@ -199,8 +198,7 @@ async fn markdown_in_content_is_sanitized_on_the_page() {
 
 #[actix_web::test]
 async fn article_pages_answer_304_when_unchanged_and_compress() {
-    let app = TestApp::builder()
-        .file("manuals/guide/_index.md", &manual_index("Guide"))
+    let app = TestApp::guide()
         .file("manuals/guide/one.md", "+++\ntitle = \"One\"\nupdated = 2026-01-05\n+++\nSome text that is long enough to be worth compressing. Some text that is long enough to be worth compressing.\n")
         .start();
     let first = app.get("/docs/guide/one").await;

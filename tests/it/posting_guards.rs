@@ -6,8 +6,9 @@ use signpost::auth::Role;
 use signpost::db::models::{answers, questions, revisions};
 use signpost::service::questions::{self as qa_service, Actor, EditOutcome};
 
+use crate::fixtures::{id_of, plain_article, save_from_form, Post, BODY};
 use crate::harness::{csrf_of, Page, TestApp};
-use crate::qa::{answer, app, ask, id_of, save_from_form, submit_edit, BODY};
+use crate::qa::app;
 
 /// A `href` as the browser reads it (tera escapes `/` in attributes).
 fn unescape(href: &str) -> String {
@@ -32,20 +33,11 @@ fn retry_after(page: &Page) -> Option<u64> {
 #[actix_web::test]
 async fn previews_refuse_texts_over_the_posting_limits_before_rendering() {
     let app = app();
-    let member = app.signed_in("long_lena", Role::Member).await;
+    let member = app.member("long_lena").await;
     let huge = "**bold** ".repeat(3_400);
     assert!(huge.trim().chars().count() > 30_000);
     let page = member
-        .submit(
-            "/questions/ask",
-            "/questions/ask",
-            &[
-                ("title", "A preview of a huge body"),
-                ("body", &huge),
-                ("tags", "limits"),
-                ("action", "preview"),
-            ],
-        )
+        .previews_question("A preview of a huge body", &huge, "limits")
         .await;
     assert_eq!(page.status, 422, "an over-long preview is refused");
     page.assert_contains("at most 30000 characters");
@@ -59,16 +51,7 @@ async fn previews_refuse_texts_over_the_posting_limits_before_rendering() {
     );
     let long_title = "t".repeat(151);
     let page = member
-        .submit(
-            "/questions/ask",
-            "/questions/ask",
-            &[
-                ("title", &long_title),
-                ("body", "**short** body that is fine"),
-                ("tags", "limits"),
-                ("action", "preview"),
-            ],
-        )
+        .previews_question(&long_title, "**short** body that is fine", "limits")
         .await;
     assert_eq!(page.status, 422);
     page.assert_contains("at most 150 characters");
@@ -92,7 +75,7 @@ async fn previews_refuse_texts_over_the_posting_limits_before_rendering() {
 #[actix_web::test]
 async fn previews_have_their_own_rate_limit() {
     let app = app();
-    let member = app.signed_in("preview_pete", Role::Member).await;
+    let member = app.member("preview_pete").await;
     let token = member.csrf("/questions/ask").await;
     for i in 0..120 {
         let page = member
@@ -115,15 +98,10 @@ async fn previews_have_their_own_rate_limit() {
     // The Preview button of the ask form draws on the same budget, and keeps
     // what was typed.
     let page = member
-        .submit(
-            "/questions/ask",
-            "/questions/ask",
-            &[
-                ("title", "Previewing far too often"),
-                ("body", "*emphasis* in a body long enough"),
-                ("tags", "limits"),
-                ("action", "preview"),
-            ],
+        .previews_question(
+            "Previewing far too often",
+            "*emphasis* in a body long enough",
+            "limits",
         )
         .await;
     assert_eq!(page.status, 429);
@@ -132,7 +110,7 @@ async fn previews_have_their_own_rate_limit() {
     page.assert_contains("value=\"Previewing far too often\"");
     assert!(!page.body.contains("<em>emphasis</em>"));
     // Another member is not affected.
-    let other = app.signed_in("preview_polly", Role::Member).await;
+    let other = app.member("preview_polly").await;
     let token = other.csrf("/questions/ask").await;
     let page = other
         .post("/api/preview", &[("csrf", &token), ("body", "*fine*")])
@@ -143,23 +121,18 @@ async fn previews_have_their_own_rate_limit() {
 #[actix_web::test]
 async fn answers_over_the_limit_are_refused_with_retry_after_and_the_text_kept() {
     let app = app();
-    let asker = app.signed_in("limit_asker", Role::Member).await;
-    let helper = app.signed_in("eager_helper", Role::Member).await;
-    let path = ask(&asker, "Answers from a brand new account", BODY, "limits").await;
-    for i in 0..10 {
-        answer(
-            &helper,
-            &path,
-            &format!("Answer number {i} with enough text."),
-        )
+    let asker = app.member("limit_asker").await;
+    let helper = app.member("eager_helper").await;
+    let q = asker
+        .asks("Answers from a brand new account", BODY, "limits")
         .await;
+    for i in 0..10 {
+        helper
+            .answers(&q, &format!("Answer number {i} with enough text."))
+            .await;
     }
     let page = helper
-        .submit(
-            &path,
-            &format!("/questions/{}/answers", id_of(&path)),
-            &[("body", "The eleventh answer within the hour.")],
-        )
+        .tries_to_answer(&q, "The eleventh answer within the hour.")
         .await;
     assert_eq!(page.status, 429);
     assert!(retry_after(&page).is_some(), "Retry-After is set");
@@ -170,24 +143,24 @@ async fn answers_over_the_limit_are_refused_with_retry_after_and_the_text_kept()
 #[actix_web::test]
 async fn edits_are_rate_limited_and_staff_are_exempt() {
     let app = app();
-    let member = app.signed_in("busy_editor", Role::Member).await;
-    let path = ask(&member, "A question edited far too often", BODY, "limits").await;
-    let id = id_of(&path);
-    let edit = format!("/questions/{id}/edit");
+    let member = app.member("busy_editor").await;
+    let q = member
+        .asks("A question edited far too often", BODY, "limits")
+        .await;
     let mut saved = 0;
     let mut refused = 0;
     for i in 0..120 {
         let body = format!("{BODY} Edit number {i}.");
-        let page = submit_edit(
-            &member,
-            &edit,
-            &[
-                ("title", "A question edited far too often"),
-                ("body", &body),
-                ("tags", "limits"),
-            ],
-        )
-        .await;
+        let page = member
+            .edits(
+                &q,
+                &[
+                    ("title", "A question edited far too often"),
+                    ("body", &body),
+                    ("tags", "limits"),
+                ],
+            )
+            .await;
         match page.status {
             303 => {
                 assert_eq!(refused, 0, "edit {i} saved after a refusal");
@@ -207,32 +180,29 @@ async fn edits_are_rate_limited_and_staff_are_exempt() {
         "new accounts: 10 edits an hour"
     );
     let mut conn = app.started().state.db.get().expect("db");
-    let stored = revisions::for_post(&mut conn, "question", id).expect("revisions");
+    let stored = revisions::for_post(&mut conn, "question", q.id).expect("revisions");
     assert_eq!(stored.len(), 11, "the question and its 10 allowed edits");
     drop(conn);
     // Answers share the edit budget.
-    let staff = app.signed_in("tireless_staff", Role::Staff).await;
-    let answer_id = answer(&member, &path, "An answer from the busy editor.").await;
-    let page = submit_edit(
-        &member,
-        &format!("/answers/{answer_id}/edit"),
-        &[("body", "An answer from the busy editor, edited.")],
-    )
-    .await;
+    let staff = app.staff("tireless_staff").await;
+    let a = member.answers(&q, "An answer from the busy editor.").await;
+    let page = member
+        .edits(&a, &[("body", "An answer from the busy editor, edited.")])
+        .await;
     assert_eq!(page.status, 429);
     // Staff edit on behalf of the site.
     for i in 0..15 {
         let body = format!("{BODY} Tidied by staff, pass {i}.");
-        let page = submit_edit(
-            &staff,
-            &edit,
-            &[
-                ("title", "A question edited far too often"),
-                ("body", &body),
-                ("tags", "limits"),
-            ],
-        )
-        .await;
+        let page = staff
+            .edits(
+                &q,
+                &[
+                    ("title", "A question edited far too often"),
+                    ("body", &body),
+                    ("tags", "limits"),
+                ],
+            )
+            .await;
         assert_eq!(page.status, 303, "staff edit {i}: {}", page.body);
     }
 }
@@ -328,8 +298,10 @@ async fn revision_history_is_paginated_and_each_page_is_bounded() {
 #[actix_web::test]
 async fn answer_history_is_paginated_too() {
     let app = app();
-    let asker = app.signed_in("answer_history_asker", Role::Member).await;
-    let path = ask(&asker, "A question whose answer changes", BODY, "history").await;
+    let asker = app.member("answer_history_asker").await;
+    let q = asker
+        .asks("A question whose answer changes", BODY, "history")
+        .await;
     let helper = Actor {
         id: app.create_user("answer_historian", Role::Staff),
         role: Role::Staff,
@@ -339,7 +311,7 @@ async fn answer_history_is_paginated_too() {
     let first = "The first version of this answer.";
     let answer_id = qa_service::answer(
         &mut conn,
-        id_of(&path),
+        q.id,
         helper,
         first,
         &signpost::markdown::render_post(first),
@@ -393,23 +365,25 @@ fn assert_refused_as_stale(page: &Page, their_editor: &str, theirs: &str, mine: 
 #[actix_web::test]
 async fn a_stale_question_edit_is_refused_with_both_versions() {
     let app = app();
-    let asker = app.signed_in("slow_asker", Role::Member).await;
-    let staff = app.signed_in("quick_staff", Role::Staff).await;
-    let path = ask(&asker, "Scanner skips every other page", BODY, "scanner").await;
-    let id = id_of(&path);
-    let edit = format!("/questions/{id}/edit");
+    let asker = app.member("slow_asker").await;
+    let staff = app.staff("quick_staff").await;
+    let q = asker
+        .asks("Scanner skips every other page", BODY, "scanner")
+        .await;
+    let id = q.id;
+    let edit = q.action("edit");
     // The asker opens the editor; staff saves first.
     let old_form = asker.get(&edit).await;
-    let saved = submit_edit(
-        &staff,
-        &edit,
-        &[
-            ("title", "Scanner skips every other page"),
-            ("body", "Staff: the duplex scanner skips every other page."),
-            ("tags", "scanner"),
-        ],
-    )
-    .await;
+    let saved = staff
+        .edits(
+            &q,
+            &[
+                ("title", "Scanner skips every other page"),
+                ("body", "Staff: the duplex scanner skips every other page."),
+                ("tags", "scanner"),
+            ],
+        )
+        .await;
     assert_eq!(saved.status, 303);
     let stale = save_from_form(
         &asker,
@@ -460,22 +434,26 @@ async fn a_stale_question_edit_is_refused_with_both_versions() {
 #[actix_web::test]
 async fn a_stale_answer_edit_is_refused_with_both_versions() {
     let app = app();
-    let asker = app.signed_in("answer_asker", Role::Member).await;
-    let helper = app.signed_in("slow_helper", Role::Member).await;
-    let staff = app.signed_in("answer_staff", Role::Staff).await;
-    let path = ask(&asker, "Fax line drops after one page", BODY, "fax").await;
-    let answer_id = answer(&helper, &path, "Helper: lower the fax speed to 9600.").await;
-    let edit = format!("/answers/{answer_id}/edit");
+    let asker = app.member("answer_asker").await;
+    let helper = app.member("slow_helper").await;
+    let staff = app.staff("answer_staff").await;
+    let q = asker
+        .asks("Fax line drops after one page", BODY, "fax")
+        .await;
+    let a = helper
+        .answers(&q, "Helper: lower the fax speed to 9600.")
+        .await;
+    let edit = a.action("edit");
     let old_form = helper.get(&edit).await;
-    let saved = submit_edit(
-        &staff,
-        &edit,
-        &[(
-            "body",
-            "Staff: lower the fax speed to 9600 baud in settings.",
-        )],
-    )
-    .await;
+    let saved = staff
+        .edits(
+            &a,
+            &[(
+                "body",
+                "Staff: lower the fax speed to 9600 baud in settings.",
+            )],
+        )
+        .await;
     assert_eq!(saved.status, 303);
     let stale = save_from_form(
         &helper,
@@ -491,9 +469,7 @@ async fn a_stale_answer_edit_is_refused_with_both_versions() {
         "Helper: also turn off error correction mode.",
     );
     let mut conn = app.started().state.db.get().expect("db");
-    let a = answers::find(&mut conn, answer_id)
-        .expect("a")
-        .expect("answer");
+    let a = answers::find(&mut conn, a.id).expect("a").expect("answer");
     assert_eq!(
         a.body_md,
         "Staff: lower the fax speed to 9600 baud in settings."
@@ -524,8 +500,8 @@ fn submit_key(page: &Page) -> String {
 #[actix_web::test]
 async fn a_replayed_submit_key_never_leads_to_someone_elses_post() {
     let app = app();
-    let alice = app.signed_in("key_alice", Role::Member).await;
-    let mallory = app.signed_in("key_mallory", Role::Member).await;
+    let alice = app.member("key_alice").await;
+    let mallory = app.member("key_mallory").await;
     let form = alice.get("/questions/ask").await;
     let key = submit_key(&form);
     let token = csrf_of(&form.body).expect("csrf");
@@ -635,14 +611,13 @@ async fn a_replayed_submit_key_never_leads_to_someone_elses_post() {
 async fn staff_article_history_is_paginated_and_previews_keep_the_article_limit() {
     use signpost::db::models::article_revisions::{self, NewArticleRevision};
     use signpost::db::models::{articles, manuals};
-    let app = TestApp::builder()
-        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
-        .file(
-            "manuals/guide/reset.md",
-            "+++\ntitle = \"Reset the router\"\n+++\nHold reset for ten seconds.\n",
+    let app = TestApp::guide()
+        .article(
+            "guide/reset",
+            &plain_article("Reset the router", "Hold reset for ten seconds."),
         )
         .start();
-    let staff = app.signed_in("history_curator", Role::Staff).await;
+    let staff = app.staff("history_curator").await;
     let mut conn = app.started().state.db.get().expect("db");
     let manual = manuals::find_by_slug(&mut conn, "guide")
         .expect("q")

@@ -4,163 +4,39 @@ use signpost::auth::Role;
 use signpost::db::models::{notifications, questions, revisions};
 use signpost::search::SearchRequest;
 
-use crate::harness::{csrf_of, Client, Page, TestApp};
+use crate::fixtures::{plain_article, Post, Question, BODY};
+use crate::harness::{csrf_of, TestApp};
 
-pub(crate) const BODY: &str = "The printer shows a blinking amber light and prints nothing at all.";
-
+/// The board with one empty manual.
 pub(crate) fn app() -> TestApp {
-    TestApp::builder()
-        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
-        .start()
-}
-
-/// Asks through the form; returns the question's canonical path.
-pub(crate) async fn ask(client: &Client<'_>, title: &str, body: &str, tags: &str) -> String {
-    let page = client
-        .submit(
-            "/questions/ask",
-            "/questions/ask",
-            &[
-                ("title", title),
-                ("body", body),
-                ("tags", tags),
-                ("action", "post"),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, 303, "ask failed: {}", page.body);
-    page.header("location").to_string()
-}
-
-/// The `value` of the first field called `name` in a page.
-pub(crate) fn field_value(body: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let at = body.find(&marker)? + marker.len();
-    let end = body[at..].find('"')? + at;
-    Some(body[at..end].to_string())
-}
-
-/// Saves an edit through the editor at `edit_path` as a browser would: from
-/// the revision the form was made from.
-pub(crate) async fn submit_edit(
-    client: &Client<'_>,
-    edit_path: &str,
-    fields: &[(&str, &str)],
-) -> Page {
-    let form = client.get(edit_path).await;
-    save_from_form(client, edit_path, &form, fields).await
-}
-
-/// Posts `fields` to `edit_path` with the CSRF token and base revision of
-/// an editor page fetched earlier (`form`: possibly stale by now).
-pub(crate) async fn save_from_form(
-    client: &Client<'_>,
-    edit_path: &str,
-    form: &Page,
-    fields: &[(&str, &str)],
-) -> Page {
-    let token = csrf_of(&form.body).expect("csrf on the editor");
-    let base = field_value(&form.body, "base_revision").expect("base revision on the editor");
-    let mut all = vec![("csrf", token.as_str()), ("base_revision", base.as_str())];
-    all.extend_from_slice(fields);
-    client.post(edit_path, &all).await
-}
-
-pub(crate) fn id_of(path: &str) -> i32 {
-    path.split('/')
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .expect("question id in path")
-}
-
-/// Answers through the form; returns the answer id.
-pub(crate) async fn answer(client: &Client<'_>, question: &str, body: &str) -> i32 {
-    let id = id_of(question);
-    let page = client
-        .submit(
-            question,
-            &format!("/questions/{id}/answers"),
-            &[("body", body)],
-        )
-        .await;
-    assert_eq!(page.status, 303, "answer failed: {}", page.body);
-    page.header("location")
-        .rsplit("#answer-")
-        .next()
-        .and_then(|s| s.parse().ok())
-        .expect("answer anchor")
+    TestApp::guide().start()
 }
 
 #[actix_web::test]
 async fn ask_answer_vote_accept_by_the_asker() {
     let app = app();
-    let asker = app.signed_in("asker", Role::Member).await;
-    let helper = app.signed_in("helper", Role::Member).await;
-    let path = ask(
-        &asker,
-        "Printer prints nothing at all",
-        BODY,
-        "printer, Hardware",
-    )
-    .await;
-    let id = id_of(&path);
+    let asker = app.member("asker").await;
+    let helper = app.member("helper").await;
+    let q = asker
+        .asks("Printer prints nothing at all", BODY, "printer, Hardware")
+        .await;
+    let (path, id) = (&q.path, q.id);
     assert!(path.ends_with("/printer-prints-nothing-at-all"), "{path}");
-    let page = app.client().get(&path).await;
+    let page = app.client().get(path).await;
     assert_eq!(page.status, 200);
     page.assert_contains("<h1>Printer prints nothing at all</h1>");
     page.assert_contains("href=\"/tags/hardware\"");
 
-    let answer_id = answer(
-        &helper,
-        &path,
-        "Hold the reset button for ten seconds, then try again.",
-    )
-    .await;
+    let a = helper
+        .answers(&q, "Hold the reset button for ten seconds, then try again.")
+        .await;
     // Votes: not on your own post, once per post, changeable.
-    assert_eq!(
-        asker
-            .submit(
-                &path,
-                &format!("/answers/{answer_id}/vote"),
-                &[("value", "up")]
-            )
-            .await
-            .status,
-        303
-    );
-    assert_eq!(
-        asker
-            .submit(
-                &path,
-                &format!("/answers/{answer_id}/vote"),
-                &[("value", "up")]
-            )
-            .await
-            .status,
-        303
-    );
-    assert_eq!(
-        helper
-            .submit(
-                &path,
-                &format!("/answers/{answer_id}/vote"),
-                &[("value", "up")]
-            )
-            .await
-            .status,
-        403
-    );
-    helper
-        .submit(
-            &path,
-            &format!("/questions/{id}/vote"),
-            &[("value", "down")],
-        )
-        .await;
-    helper
-        .submit(&path, &format!("/questions/{id}/vote"), &[("value", "up")])
-        .await;
-    let page = app.client().get(&path).await;
+    assert_eq!(asker.votes(&a, "up").await.status, 303);
+    assert_eq!(asker.votes(&a, "up").await.status, 303);
+    assert_eq!(helper.votes(&a, "up").await.status, 403);
+    helper.votes(&q, "down").await;
+    helper.votes(&q, "up").await;
+    let page = app.client().get(path).await;
     page.assert_contains("<span class=\"score\" title=\"Score\">1</span>");
     let mut conn = app.started().state.db.get().expect("db");
     assert_eq!(
@@ -173,15 +49,8 @@ async fn ask_answer_vote_accept_by_the_asker() {
     );
     drop(conn);
 
-    let page = asker
-        .submit(
-            &path,
-            &format!("/questions/{id}/accept"),
-            &[("answer_id", &answer_id.to_string())],
-        )
-        .await;
-    assert_eq!(page.status, 303);
-    let page = app.client().get(&path).await;
+    assert_eq!(asker.accepts(&a).await.status, 303);
+    let page = app.client().get(path).await;
     page.assert_contains("Accepted by the asker on");
     page.assert_contains("✓ Accepted answer");
     // The helper hears about it.
@@ -200,29 +69,20 @@ async fn ask_answer_vote_accept_by_the_asker() {
 #[actix_web::test]
 async fn staff_accept_shows_the_staff_banner_and_notifies_the_asker() {
     let app = app();
-    let asker = app.signed_in("asker2", Role::Member).await;
-    let helper = app.signed_in("helper2", Role::Member).await;
-    let staff = app.signed_in("support_sam", Role::Staff).await;
-    let path = ask(&asker, "Wireless setup keeps failing", BODY, "network").await;
-    let answer_id = answer(
-        &helper,
-        &path,
-        "Move the printer closer to the router and retry the wizard.",
-    )
-    .await;
-    let id = id_of(&path);
-    assert_eq!(
-        staff
-            .submit(
-                &path,
-                &format!("/questions/{id}/accept"),
-                &[("answer_id", &answer_id.to_string())]
-            )
-            .await
-            .status,
-        303
-    );
-    let page = app.client().get(&path).await;
+    let asker = app.member("asker2").await;
+    let helper = app.member("helper2").await;
+    let staff = app.staff("support_sam").await;
+    let q = asker
+        .asks("Wireless setup keeps failing", BODY, "network")
+        .await;
+    let a = helper
+        .answers(
+            &q,
+            "Move the printer closer to the router and retry the wizard.",
+        )
+        .await;
+    assert_eq!(staff.accepts(&a).await.status, 303);
+    let page = app.client().get(&q.path).await;
     page.assert_contains("Accepted by staff member <a class=\"user\" href=\"/users/support_sam\">support_sam</a> <span class=\"badge badge-staff\"");
     let home = asker.get("/").await;
     home.assert_contains("<span class=\"count\">2</span>");
@@ -243,74 +103,43 @@ async fn staff_accept_shows_the_staff_banner_and_notifies_the_asker() {
 #[actix_web::test]
 async fn members_cannot_accept_on_others_questions_and_the_mark_moves() {
     let app = app();
-    let asker = app.signed_in("asker3", Role::Member).await;
-    let other = app.signed_in("other3", Role::Member).await;
-    let path = ask(&asker, "Toner light stays on after refill", BODY, "toner").await;
-    let id = id_of(&path);
-    let first = answer(
-        &other,
-        &path,
-        "Reset the toner counter from the maintenance menu.",
-    )
-    .await;
-    let second = answer(
-        &asker,
-        &path,
-        "Update: the chip on the cartridge needed replacing.",
-    )
-    .await;
-    let page = other
-        .submit(
-            &path,
-            &format!("/questions/{id}/accept"),
-            &[("answer_id", &first.to_string())],
-        )
+    let asker = app.member("asker3").await;
+    let other = app.member("other3").await;
+    let q = asker
+        .asks("Toner light stays on after refill", BODY, "toner")
         .await;
+    let first = other
+        .answers(&q, "Reset the toner counter from the maintenance menu.")
+        .await;
+    let second = asker
+        .answers(&q, "Update: the chip on the cartridge needed replacing.")
+        .await;
+    let page = other.accepts(&first).await;
     assert_eq!(page.status, 403);
     page.assert_contains("Only the person who asked");
-    assert_eq!(
-        other
-            .submit(&path, &format!("/questions/{id}/unaccept"), &[])
-            .await
-            .status,
-        403
-    );
-    asker
-        .submit(
-            &path,
-            &format!("/questions/{id}/accept"),
-            &[("answer_id", &first.to_string())],
-        )
-        .await;
-    asker
-        .submit(
-            &path,
-            &format!("/questions/{id}/accept"),
-            &[("answer_id", &second.to_string())],
-        )
-        .await;
+    assert_eq!(other.unaccepts(&q).await.status, 403);
+    asker.accepts(&first).await;
+    asker.accepts(&second).await;
     let mut conn = app.started().state.db.get().expect("db");
-    let q = questions::find(&mut conn, id)
+    let stored = questions::find(&mut conn, q.id)
         .expect("q")
         .expect("question");
-    assert_eq!(q.accepted_answer_id, Some(second));
+    assert_eq!(stored.accepted_answer_id, Some(second.id));
     drop(conn);
-    let page = app.client().get(&path).await;
+    let page = app.client().get(&q.path).await;
     let second_at = page
         .body
-        .find(&format!("id=\"answer-{second}\""))
+        .find(&format!("id=\"answer-{}\"", second.id))
         .expect("second");
     let first_at = page
         .body
-        .find(&format!("id=\"answer-{first}\""))
+        .find(&format!("id=\"answer-{}\"", first.id))
         .expect("first");
     assert!(second_at < first_at, "accepted answer comes first");
-    asker
-        .submit(&path, &format!("/questions/{id}/unaccept"), &[])
-        .await;
+    asker.unaccepts(&q).await;
     let mut conn = app.started().state.db.get().expect("db");
     assert_eq!(
-        questions::find(&mut conn, id)
+        questions::find(&mut conn, q.id)
             .expect("q")
             .expect("question")
             .accepted_answer_id,
@@ -318,49 +147,40 @@ async fn members_cannot_accept_on_others_questions_and_the_mark_moves() {
     );
     // An answer id from another question is refused.
     drop(conn);
-    let other_q = ask(&other, "Scanner shows a blank page", BODY, "scanner").await;
-    let foreign = answer(
-        &asker,
-        &other_q,
-        "Clean the glass with a dry cloth and retry.",
-    )
-    .await;
-    assert_eq!(
-        asker
-            .submit(
-                &path,
-                &format!("/questions/{id}/accept"),
-                &[("answer_id", &foreign.to_string())]
-            )
-            .await
-            .status,
-        404
-    );
+    let other_q = other
+        .asks("Scanner shows a blank page", BODY, "scanner")
+        .await;
+    let foreign = asker
+        .answers(&other_q, "Clean the glass with a dry cloth and retry.")
+        .await;
+    assert_eq!(asker.accepts_id(&q, foreign.id).await.status, 404);
 }
 
 #[actix_web::test]
 async fn edits_keep_revisions_with_a_diff() {
     let app = app();
-    let asker = app.signed_in("editor1", Role::Member).await;
-    let path = ask(&asker, "Duplex printing jams the paper", BODY, "paper").await;
-    let id = id_of(&path);
-    let page = submit_edit(
-        &asker,
-        &format!("/questions/{id}/edit"),
-        &[
-            ("title", "Duplex printing jams thick paper"),
-            ("body", "Only thick paper jams when printing on both sides."),
-            ("tags", "paper, duplex"),
-            ("note", "narrowed it down"),
-        ],
-    )
-    .await;
+    let asker = app.member("editor1").await;
+    let q = asker
+        .asks("Duplex printing jams the paper", BODY, "paper")
+        .await;
+    let (path, id) = (&q.path, q.id);
+    let page = asker
+        .edits(
+            &q,
+            &[
+                ("title", "Duplex printing jams thick paper"),
+                ("body", "Only thick paper jams when printing on both sides."),
+                ("tags", "paper, duplex"),
+                ("note", "narrowed it down"),
+            ],
+        )
+        .await;
     assert_eq!(page.status, 303);
     assert!(page
         .header("location")
         .ends_with("/duplex-printing-jams-thick-paper"));
     // The old slug redirects to the new canonical one.
-    let old = app.client().get(&path).await;
+    let old = app.client().get(path).await;
     assert_eq!(old.status, 301);
     assert!(old
         .header("location")
@@ -380,25 +200,25 @@ async fn edits_keep_revisions_with_a_diff() {
     history
         .assert_contains("<span class=\"diff-removed\">- The printer shows a blinking amber light");
     // Someone else cannot edit; staff can.
-    let other = app.signed_in("stranger1", Role::Member).await;
+    let other = app.member("stranger1").await;
     assert_eq!(
         other.get(&format!("/questions/{id}/edit")).await.status,
         403
     );
-    let staff = app.signed_in("tidy_staff", Role::Staff).await;
-    let page = submit_edit(
-        &staff,
-        &format!("/questions/{id}/edit"),
-        &[
-            ("title", "Duplex printing jams thick paper"),
-            (
-                "body",
-                "Only thick paper (200 gsm) jams when printing on both sides.",
-            ),
-            ("tags", "paper, duplex"),
-        ],
-    )
-    .await;
+    let staff = app.staff("tidy_staff").await;
+    let page = staff
+        .edits(
+            &q,
+            &[
+                ("title", "Duplex printing jams thick paper"),
+                (
+                    "body",
+                    "Only thick paper (200 gsm) jams when printing on both sides.",
+                ),
+                ("tags", "paper, duplex"),
+            ],
+        )
+        .await;
     assert_eq!(page.status, 303);
     let mut conn = app.started().state.db.get().expect("db");
     assert_eq!(
@@ -409,23 +229,23 @@ async fn edits_keep_revisions_with_a_diff() {
     );
     drop(conn);
     // Answers have their own history.
-    let a = answer(
-        &other,
-        &page.header("location").to_string(),
-        "Use the manual feed tray for thick paper.",
-    )
-    .await;
-    submit_edit(
-        &other,
-        &format!("/answers/{a}/edit"),
-        &[(
-            "body",
-            "Use the manual feed tray for anything over 160 gsm.",
-        )],
-    )
-    .await;
+    let a = other
+        .answers(
+            &Question::at(page.header("location")),
+            "Use the manual feed tray for thick paper.",
+        )
+        .await;
+    other
+        .edits(
+            &a,
+            &[(
+                "body",
+                "Use the manual feed tray for anything over 160 gsm.",
+            )],
+        )
+        .await;
     app.client()
-        .get(&format!("/answers/{a}/revisions"))
+        .get(&a.action("revisions"))
         .await
         .assert_contains("Revision 2");
 }
@@ -433,44 +253,34 @@ async fn edits_keep_revisions_with_a_diff() {
 #[actix_web::test]
 async fn close_as_duplicate_links_the_target_and_lock_stops_answers() {
     let app = app();
-    let asker = app.signed_in("dupe_asker", Role::Member).await;
-    let staff = app.signed_in("mod_mia", Role::Staff).await;
-    let original = ask(
-        &asker,
-        "Printer offline after router change",
-        BODY,
-        "network",
-    )
-    .await;
-    let copy = ask(
-        &asker,
-        "Printer says offline after new router",
-        BODY,
-        "network",
-    )
-    .await;
-    let copy_id = id_of(&copy);
+    let asker = app.member("dupe_asker").await;
+    let staff = app.staff("mod_mia").await;
+    let original = asker
+        .asks("Printer offline after router change", BODY, "network")
+        .await;
+    let copy = asker
+        .asks("Printer says offline after new router", BODY, "network")
+        .await;
     let page = staff
-        .submit(
+        .moderates(
             &copy,
-            &format!("/questions/{copy_id}/moderate"),
             &[
                 ("action", "close"),
                 ("reason", "duplicate"),
-                ("duplicate_of", &format!("#{}", id_of(&original))),
+                ("duplicate_of", &format!("#{}", original.id)),
             ],
         )
         .await;
     assert_eq!(page.status, 303);
-    let page = app.client().get(&copy).await;
+    let page = app.client().get(&copy.path).await;
     page.assert_contains("Closed: Duplicate of another question.");
     page.assert_contains(&format!(
-        "The answer is in <a href=\"{original}\">Printer offline after router change</a>"
+        "The answer is in <a href=\"{}\">Printer offline after router change</a>",
+        original.path
     ));
     let bad = staff
-        .submit(
+        .moderates(
             &copy,
-            &format!("/questions/{copy_id}/moderate"),
             &[
                 ("action", "close"),
                 ("reason", "duplicate"),
@@ -481,38 +291,19 @@ async fn close_as_duplicate_links_the_target_and_lock_stops_answers() {
     assert_eq!(bad.status, 400);
     // Members cannot moderate.
     assert_eq!(
-        asker
-            .submit(
-                &copy,
-                &format!("/questions/{copy_id}/moderate"),
-                &[("action", "reopen")]
-            )
-            .await
-            .status,
+        asker.moderates(&copy, &[("action", "reopen")]).await.status,
         403
     );
-    staff
-        .submit(
-            &copy,
-            &format!("/questions/{copy_id}/moderate"),
-            &[("action", "reopen")],
-        )
-        .await;
-    assert!(!app.client().get(&copy).await.body.contains("Closed:"));
+    staff.moderates(&copy, &[("action", "reopen")]).await;
+    assert!(!app.client().get(&copy.path).await.body.contains("Closed:"));
     // Locked: answering is refused and the typed answer is kept.
-    staff
-        .submit(
-            &original,
-            &format!("/questions/{}/moderate", id_of(&original)),
-            &[("action", "lock")],
-        )
-        .await;
-    let member = app.signed_in("late_member", Role::Member).await;
+    staff.moderates(&original, &[("action", "lock")]).await;
+    let member = app.member("late_member").await;
     let typed = "I had the same problem and this is my long answer text.";
     let token = member.csrf("/account").await;
     let page = member
         .post(
-            &format!("/questions/{}/answers", id_of(&original)),
+            &original.action("answers"),
             &[("csrf", &token), ("body", typed)],
         )
         .await;
@@ -524,10 +315,12 @@ async fn close_as_duplicate_links_the_target_and_lock_stops_answers() {
 #[actix_web::test]
 async fn soft_delete_hides_from_list_and_search_and_restore_brings_it_back() {
     let app = app();
-    let asker = app.signed_in("del_asker", Role::Member).await;
-    let staff = app.signed_in("del_staff", Role::Staff).await;
-    let path = ask(&asker, "Magenta streaks across every page", BODY, "quality").await;
-    let id = id_of(&path);
+    let asker = app.member("del_asker").await;
+    let staff = app.staff("del_staff").await;
+    let q = asker
+        .asks("Magenta streaks across every page", BODY, "quality")
+        .await;
+    let path = &q.path;
     app.wait_indexed();
     let search = |app: &TestApp| {
         app.started()
@@ -543,13 +336,7 @@ async fn soft_delete_hides_from_list_and_search_and_restore_brings_it_back() {
             .total
     };
     assert_eq!(search(&app), 1);
-    staff
-        .submit(
-            &path,
-            &format!("/questions/{id}/moderate"),
-            &[("action", "delete")],
-        )
-        .await;
+    staff.moderates(&q, &[("action", "delete")]).await;
     app.wait_indexed();
     assert_eq!(search(&app), 0);
     assert!(!app
@@ -564,18 +351,12 @@ async fn soft_delete_hides_from_list_and_search_and_restore_brings_it_back() {
         .await
         .body
         .contains("Magenta streaks"));
-    assert_eq!(app.client().get(&path).await.status, 404);
+    assert_eq!(app.client().get(path).await.status, 404);
     staff
-        .get(&path)
+        .get(path)
         .await
         .assert_contains("This question is deleted.");
-    staff
-        .submit(
-            &path,
-            &format!("/questions/{id}/moderate"),
-            &[("action", "restore")],
-        )
-        .await;
+    staff.moderates(&q, &[("action", "restore")]).await;
     app.wait_indexed();
     assert_eq!(search(&app), 1);
     app.client()
@@ -587,24 +368,24 @@ async fn soft_delete_hides_from_list_and_search_and_restore_brings_it_back() {
 #[actix_web::test]
 async fn solved_questions_rank_above_unsolved_ones_with_the_same_text() {
     let app = app();
-    let asker = app.signed_in("rank_asker", Role::Member).await;
-    let helper = app.signed_in("rank_helper", Role::Member).await;
-    let unsolved = ask(&asker, "Fuser error code 50 on startup", BODY, "errors").await;
-    let solved = ask(&asker, "Fuser error code 50 on startup", BODY, "errors").await;
+    let asker = app.member("rank_asker").await;
+    let helper = app.member("rank_helper").await;
+    let unsolved = asker
+        .asks("Fuser error code 50 on startup", BODY, "errors")
+        .await
+        .path;
+    let solved_question = asker
+        .asks("Fuser error code 50 on startup", BODY, "errors")
+        .await;
     // Created first, the unsolved one would win a tie; solving the second must flip that.
-    let a = answer(
-        &helper,
-        &solved,
-        "Replace the fuser unit; code 50 means it failed its heat test.",
-    )
-    .await;
-    asker
-        .submit(
-            &solved,
-            &format!("/questions/{}/accept", id_of(&solved)),
-            &[("answer_id", &a.to_string())],
+    let a = helper
+        .answers(
+            &solved_question,
+            "Replace the fuser unit; code 50 means it failed its heat test.",
         )
         .await;
+    asker.accepts(&a).await;
+    let solved = solved_question.path;
     app.wait_indexed();
     let page = app
         .client()
@@ -638,7 +419,7 @@ async fn ask_form_is_pre_filled_from_the_url_and_keeps_input_on_errors() {
         anon.header("location"),
         "/login?next=%2Fquestions%2Fask%3Ftitle%3DSearch%2Bfinds%2Bnothing%26tags%3Dsearch"
     );
-    let member = app.signed_in("prefill", Role::Member).await;
+    let member = app.member("prefill").await;
     let page = member.get("/questions/ask?title=Search+finds+nothing&body=1.+Index+is+ok%0A2.+No+typo&tags=search-finds-nothing").await;
     assert_eq!(page.status, 200);
     page.assert_contains("value=\"Search finds nothing\"");
@@ -698,33 +479,23 @@ async fn ask_form_is_pre_filled_from_the_url_and_keeps_input_on_errors() {
         }
     }
     let huge = "y".repeat(30_001);
-    let page = member
-        .submit(
-            "/questions/ask",
-            "/questions/ask",
-            &[
-                ("title", "A fine title here"),
-                ("body", &huge),
-                ("tags", "a"),
-                ("action", "post"),
-            ],
-        )
-        .await;
+    let page = member.tries_to_ask("A fine title here", &huge, "a").await;
     page.assert_contains("at most 30000 characters");
     assert!(page.body.contains(&huge), "the typed body is kept");
 }
 
 #[actix_web::test]
 async fn preview_and_suggestions_show_similar_questions_and_articles() {
-    let app = TestApp::builder()
-        .file("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n")
-        .file(
-            "manuals/guide/jam.md",
-            "+++\ntitle = \"Clearing a paper jam\"\n+++\nOpen the rear tray.\n",
+    let app = TestApp::guide()
+        .article(
+            "guide/jam",
+            &plain_article("Clearing a paper jam", "Open the rear tray."),
         )
         .start();
-    let member = app.signed_in("similar_sue", Role::Member).await;
-    ask(&member, "Paper jam in the rear tray", BODY, "paper").await;
+    let member = app.member("similar_sue").await;
+    member
+        .asks("Paper jam in the rear tray", BODY, "paper")
+        .await;
     app.wait_indexed();
     let json = app.client().get("/api/suggest?q=paper+jam").await;
     assert_eq!(json.status, 200);
@@ -753,15 +524,10 @@ async fn preview_and_suggestions_show_similar_questions_and_articles() {
     assert_eq!(app.client().get("/api/suggest?q=%FF%FE").await.status, 200);
     // The no-JS path: the Preview button shows the rendering and the similar list.
     let page = member
-        .submit(
-            "/questions/ask",
-            "/questions/ask",
-            &[
-                ("title", "Paper jam again"),
-                ("body", "**bold** text that is long enough"),
-                ("tags", "paper"),
-                ("action", "preview"),
-            ],
+        .previews_question(
+            "Paper jam again",
+            "**bold** text that is long enough",
+            "paper",
         )
         .await;
     assert_eq!(page.status, 200);
@@ -795,7 +561,7 @@ async fn preview_and_suggestions_show_similar_questions_and_articles() {
 #[actix_web::test]
 async fn double_submit_creates_one_post() {
     let app = app();
-    let member = app.signed_in("double_dan", Role::Member).await;
+    let member = app.member("double_dan").await;
     let form = member.get("/questions/ask").await;
     let token = csrf_of(&form.body).expect("csrf");
     let key_at = form
@@ -824,7 +590,7 @@ async fn double_submit_creates_one_post() {
         .expect("answer key")
         + "name=\"submit_key\" value=\"".len();
     let answer_key = page.body[at..at + 64].to_string();
-    let id = id_of(&path);
+    let id = crate::fixtures::id_of(&path);
     let fields = [
         ("csrf", answer_token.as_str()),
         ("submit_key", answer_key.as_str()),
@@ -849,7 +615,7 @@ async fn double_submit_creates_one_post() {
 #[actix_web::test]
 async fn xss_payloads_come_out_escaped_everywhere() {
     let app = app();
-    let member = app.signed_in("xss_xena", Role::Member).await;
+    let member = app.member("xss_xena").await;
     member
         .submit(
             "/account",
@@ -859,16 +625,16 @@ async fn xss_payloads_come_out_escaped_everywhere() {
         .await;
     let title = "<script>alert('title')</script> payload title";
     let body = "<script>alert('body')</script><img src=x onerror=alert(2)> [link](javascript:alert(3)) long enough";
-    let path = ask(&member, title, body, "<b>tag</b>, ok").await;
-    let helper = app.signed_in("helper_x", Role::Member).await;
-    answer(
-        &helper,
-        &path,
-        "<iframe src=https://evil.example></iframe><a href=\"javascript:alert(4)\">x</a> text",
-    )
-    .await;
+    let q = member.asks(title, body, "<b>tag</b>, ok").await;
+    let (path, id) = (q.path.clone(), q.id);
+    let helper = app.member("helper_x").await;
+    helper
+        .answers(
+            &q,
+            "<iframe src=https://evil.example></iframe><a href=\"javascript:alert(4)\">x</a> text",
+        )
+        .await;
     app.wait_indexed();
-    let id = id_of(&path);
     let pages = [
         path.clone(),
         "/questions".to_string(),
@@ -913,7 +679,7 @@ async fn xss_payloads_come_out_escaped_everywhere() {
 #[actix_web::test]
 async fn lists_paginate_by_keyset_and_filter_by_tag() {
     let app = app();
-    let member = app.signed_in("pager", Role::Member).await;
+    let member = app.member("pager").await;
     {
         let mut conn = app.started().state.db.get().expect("db");
         let user = signpost::db::models::users::find_by_key(&mut conn, "pager")
@@ -975,24 +741,20 @@ async fn lists_paginate_by_keyset_and_filter_by_tag() {
 #[actix_web::test]
 async fn canonical_urls_feeds_sitemap_and_json_ld() {
     let app = app();
-    let member = app.signed_in("feed_fay", Role::Member).await;
-    let path = ask(
-        &member,
-        "Cannot find the scan to email option",
-        BODY,
-        "scanner",
-    )
-    .await;
-    let id = id_of(&path);
+    let member = app.member("feed_fay").await;
+    let q = member
+        .asks("Cannot find the scan to email option", BODY, "scanner")
+        .await;
+    let (path, id) = (&q.path, q.id);
     let short = app.client().get(&format!("/questions/{id}")).await;
     assert_eq!(short.status, 301);
-    assert_eq!(short.header("location"), path);
+    assert_eq!(short.header("location"), *path);
     let wrong = app
         .client()
         .get(&format!("/questions/{id}/wrong-slug"))
         .await;
     assert_eq!(wrong.status, 301);
-    assert_eq!(wrong.header("location"), path);
+    assert_eq!(wrong.header("location"), *path);
     for missing in [
         "/questions/99999",
         "/questions/99999/x",
@@ -1011,7 +773,7 @@ async fn canonical_urls_feeds_sitemap_and_json_ld() {
     let sitemap = app.client().get("/sitemap.xml").await;
     sitemap.assert_contains(&format!("<loc>http://127.0.0.1:8080{path}</loc>"));
     sitemap.assert_contains("<loc>http://127.0.0.1:8080/docs/guide</loc>");
-    let page = app.client().get(&path).await;
+    let page = app.client().get(path).await;
     page.assert_contains("\"@type\":\"QAPage\"");
     page.assert_contains("\"name\":\"Cannot find the scan to email option\"");
 }
@@ -1019,53 +781,15 @@ async fn canonical_urls_feeds_sitemap_and_json_ld() {
 #[actix_web::test]
 async fn flags_reach_the_staff_queue() {
     let app = app();
-    let member = app.signed_in("flagger", Role::Member).await;
-    let staff = app.signed_in("queue_staff", Role::Staff).await;
-    let path = ask(&member, "Buy cheap toner at my shop now", BODY, "spam").await;
-    let id = id_of(&path);
-    let reporter = app.signed_in("reporter", Role::Member).await;
-    let page = reporter
-        .submit(
-            &path,
-            "/flags",
-            &[
-                ("kind", "question"),
-                ("post_id", &id.to_string()),
-                ("reason", "spam"),
-            ],
-        )
+    let member = app.member("flagger").await;
+    let staff = app.staff("queue_staff").await;
+    let q = member
+        .asks("Buy cheap toner at my shop now", BODY, "spam")
         .await;
-    assert_eq!(page.status, 303);
-    assert_eq!(
-        reporter
-            .submit(
-                &path,
-                "/flags",
-                &[
-                    ("kind", "question"),
-                    ("post_id", &id.to_string()),
-                    ("reason", "bogus")
-                ]
-            )
-            .await
-            .status,
-        400
-    );
-    assert_eq!(
-        reporter
-            .submit(
-                &path,
-                "/flags",
-                &[
-                    ("kind", "question"),
-                    ("post_id", "99999"),
-                    ("reason", "spam")
-                ]
-            )
-            .await
-            .status,
-        404
-    );
+    let reporter = app.member("reporter").await;
+    assert_eq!(reporter.flags(&q, "spam").await.status, 303);
+    assert_eq!(reporter.flags(&q, "bogus").await.status, 400);
+    assert_eq!(reporter.flags_id(&q, "99999", "spam").await.status, 404);
     assert_eq!(reporter.get("/staff/flags").await.status, 403);
     assert_eq!(app.client().get("/staff/flags").await.status, 303);
     let queue = staff.get("/staff/flags").await;
@@ -1112,27 +836,14 @@ async fn flags_reach_the_staff_queue() {
 #[actix_web::test]
 async fn new_accounts_have_posting_limits() {
     let app = app();
-    let member = app.signed_in("eager_ed", Role::Member).await;
+    let member = app.member("eager_ed").await;
     for i in 0..3 {
-        ask(
-            &member,
-            &format!("Question from a new account {i}"),
-            BODY,
-            "limits",
-        )
-        .await;
+        member
+            .asks(&format!("Question from a new account {i}"), BODY, "limits")
+            .await;
     }
     let page = member
-        .submit(
-            "/questions/ask",
-            "/questions/ask",
-            &[
-                ("title", "One more question too many"),
-                ("body", BODY),
-                ("tags", "limits"),
-                ("action", "post"),
-            ],
-        )
+        .tries_to_ask("One more question too many", BODY, "limits")
         .await;
     assert_eq!(page.status, 429);
     assert!(

@@ -3,7 +3,8 @@
 use signpost::db::models::search_log;
 use signpost::search::SearchRequest;
 
-use crate::harness::{article, manual_index, TestApp};
+use crate::fixtures::{article, manual_index};
+use crate::harness::TestApp;
 
 fn fixture() -> TestApp {
     let app = TestApp::builder()
@@ -197,8 +198,7 @@ async fn every_search_is_logged() {
 
 #[actix_web::test]
 async fn snippets_are_escaped() {
-    let app = TestApp::builder()
-        .file("manuals/guide/_index.md", &manual_index("Guide"))
+    let app = TestApp::guide()
         .file(
             "manuals/guide/html.md",
             &article("Angle brackets", 1, "Type `<b>bold</b>` to get bold text."),
@@ -212,9 +212,7 @@ async fn snippets_are_escaped() {
 
 #[actix_web::test]
 async fn search_api_pages_results() {
-    let app = TestApp::builder()
-        .file("manuals/guide/_index.md", &manual_index("Guide"))
-        .start();
+    let app = TestApp::guide().start();
     for i in 0..25 {
         app.write_content(
             &format!("manuals/guide/a{i:02}.md"),

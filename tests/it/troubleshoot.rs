@@ -4,7 +4,8 @@
 use signpost::content;
 use signpost::db::models::trees;
 
-use crate::harness::{article, manual_index, TestApp};
+use crate::fixtures::{article, choice, field_value, tree};
+use crate::harness::TestApp;
 
 const PRINTER: &str = r#"
 title = "Printer prints nothing"
@@ -60,13 +61,12 @@ text = "Tell us the printer model."
 "#;
 
 fn app() -> TestApp {
-    let app = TestApp::builder()
-        .file("manuals/guide/_index.md", &manual_index("Guide"))
-        .file(
-            "manuals/guide/paper.md",
+    let app = TestApp::guide()
+        .article(
+            "guide/paper",
             &article("Loading paper", 1, "Fan the stack first."),
         )
-        .file("troubleshooting/printer.toml", PRINTER)
+        .tree("printer", PRINTER)
         .start();
     app.wait_indexed();
     app
@@ -89,12 +89,9 @@ fn links(body: &str, class: &str) -> Vec<(String, String)> {
 }
 
 fn hidden(body: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let at = body
-        .find(&marker)
-        .map(|i| i + marker.len())
-        .unwrap_or_else(|| panic!("no {name} field"));
-    body[at..at + body[at..].find('"').expect("end")].replace("&amp;", "&")
+    field_value(body, name)
+        .unwrap_or_else(|| panic!("no {name} field"))
+        .replace("&amp;", "&")
 }
 
 #[actix_web::test]
@@ -379,10 +376,9 @@ async fn search_lands_on_a_fix_node_with_its_path() {
 #[actix_web::test]
 async fn invalid_trees_stop_the_start_with_file_and_line() {
     let broken = PRINTER.replace("goto = \"plug\"", "goto = \"plugg\"");
-    let result = TestApp::builder()
-        .file("manuals/guide/_index.md", &manual_index("Guide"))
-        .file("manuals/guide/paper.md", &article("Loading paper", 1, "x"))
-        .file("troubleshooting/printer.toml", &broken)
+    let result = TestApp::guide()
+        .article("guide/paper", &article("Loading paper", 1, "x"))
+        .tree("printer", &broken)
         .try_start();
     let Err((_dir, signpost::app::StartError::Content(diags))) = result else {
         panic!("start should fail")
@@ -396,10 +392,9 @@ async fn invalid_trees_stop_the_start_with_file_and_line() {
     let bad_link = PRINTER
         .replace("/docs/guide/paper", "/docs/guide/missing")
         .replace("related = [\"guide/paper\"]", "related = [\"guide/gone\"]");
-    let (_dir, config) = TestApp::builder()
-        .file("manuals/guide/_index.md", &manual_index("Guide"))
-        .file("manuals/guide/paper.md", &article("Loading paper", 1, "x"))
-        .file("troubleshooting/printer.toml", &bad_link)
+    let (_dir, config) = TestApp::guide()
+        .article("guide/paper", &article("Loading paper", 1, "x"))
+        .tree("printer", &bad_link)
         .prepare();
     let diags = content::load(&config.content_dir, 12).expect_err("invalid");
     assert!(
@@ -449,46 +444,31 @@ async fn tree_changes_follow_into_the_database_and_search() {
 
 #[actix_web::test]
 async fn a_marked_loop_asks_the_earlier_question_again() {
-    let tree = r#"
-title = "Router keeps dropping"
-start = "lights"
-
-[[node]]
-id = "lights"
-kind = "question"
-title = "Are all lights green?"
-  [[node.option]]
-  label = "Yes"
-  goto = "cable"
-  summary = "All lights are green"
-  [[node.option]]
-  label = "No"
-  goto = "ask"
-  summary = "Some light is not green"
-
-[[node]]
-id = "cable"
-kind = "question"
-title = "Did you swap the cable?"
-  [[node.option]]
-  label = "Swapped it, check the lights again"
-  key = "recheck"
-  goto = "lights"
-  summary = "Swapped the cable"
-  loop = true
-  [[node.option]]
-  label = "Cannot swap it"
-  goto = "ask"
-  summary = "No spare cable"
-
-[[node]]
-id = "ask"
-kind = "escalate"
-title = "Ask us"
-"#;
-    let app = TestApp::builder()
-        .file("troubleshooting/router.toml", tree)
-        .start();
+    let tree = tree("Router keeps dropping", "lights")
+        .question(
+            "lights",
+            "Are all lights green?",
+            &[
+                choice("Yes", "cable", "All lights are green"),
+                choice("No", "ask", "Some light is not green"),
+            ],
+        )
+        .question(
+            "cable",
+            "Did you swap the cable?",
+            &[
+                choice(
+                    "Swapped it, check the lights again",
+                    "lights",
+                    "Swapped the cable",
+                )
+                .looping("recheck"),
+                choice("Cannot swap it", "ask", "No spare cable"),
+            ],
+        )
+        .escalate("ask", "Ask us")
+        .to_string();
+    let app = TestApp::builder().tree("router", &tree).start();
     let page = app.get("/troubleshoot/router?lights=yes").await;
     let options = links(&page.body, "choice");
     let (_, recheck) = options
