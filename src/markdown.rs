@@ -5,8 +5,15 @@
 //! highlighting), writes HTML and passes it through an ammonia allow-list.
 //! Manuals written by staff use [`Profile::Trusted`]; anything a customer
 //! typed uses [`Profile::UserPost`], which is stricter.
+//!
+//! Nesting is bounded (see [`nesting`]): whatever the input, rendering
+//! takes time linear in its length, and the part nested deeper than
+//! [`MAX_NESTING`] comes out as plain text.
 
-use std::collections::HashSet;
+mod nesting;
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -17,6 +24,8 @@ use serde::{Deserialize, Serialize};
 use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
+
+pub use nesting::{nesting_problem, MAX_HTML_DEPTH, MAX_NESTING};
 
 /// Who wrote the markdown, which decides how strictly it is sanitized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,13 +89,20 @@ pub fn options() -> Options {
 
 /// Renders markdown to sanitized HTML with its table of contents and links.
 pub fn render(source: &str, profile: Profile, resolve: LinkResolver<'_>) -> Rendered {
-    let mut events: Vec<(Event<'_>, Range<usize>)> = Parser::new_ext(source, options())
+    let bounded = nesting::bound_block_nesting(source);
+    let mut events: Vec<(Event<'_>, Range<usize>)> = Parser::new_ext(&bounded.text, options())
         .into_offset_iter()
         .collect();
-    let (toc, anchors) = assign_heading_ids(&mut events, profile);
+    if let Cow::Owned(_) = bounded.text {
+        for (_, range) in &mut events {
+            *range = bounded.original_offset(range.start)..bounded.original_offset(range.end);
+        }
+    }
+    let events = nesting::flatten_events(events);
+    let (mut events, toc, anchors) = assign_heading_ids(events, profile);
     let links = rewrite_links(&mut events, resolve);
     render_admonitions(&mut events);
-    highlight_code_blocks(&mut events);
+    let events = highlight_code_blocks(events);
     let text = plain_text(&events);
     let mut html = String::with_capacity(source.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter().map(|(event, _)| event));
@@ -155,70 +171,98 @@ pub fn percent_decode(text: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| text.to_string())
 }
 
+/// Heading ids handed out so far, and the next number to try per base id.
+#[derive(Default)]
+struct UniqueIds {
+    used: HashSet<String>,
+    next_suffix: HashMap<String, usize>,
+}
+
+impl UniqueIds {
+    /// `base`, or `base-1`, `base-2`… whichever is free first.
+    fn claim(&mut self, base: String) -> String {
+        let mut unique = base.clone();
+        if self.used.contains(&unique) {
+            let n = self.next_suffix.entry(base.clone()).or_insert(1);
+            while self.used.contains(&unique) {
+                unique = format!("{base}-{n}");
+                *n += 1;
+            }
+        }
+        self.used.insert(unique.clone());
+        unique
+    }
+}
+
+/// A heading being read: where its start event is, and its text so far.
+struct OpenHeading {
+    start: usize,
+    level: HeadingLevel,
+    explicit: Option<String>,
+    title: String,
+}
+
+type Events<'a> = Vec<(Event<'a>, Range<usize>)>;
+
 /// Gives every heading a unique id (explicit `{#id}` wins) and collects the
 /// table of contents. Trusted content also gets a `#` link to the heading.
 fn assign_heading_ids(
-    events: &mut Vec<(Event<'_>, Range<usize>)>,
+    events: Events<'_>,
     profile: Profile,
-) -> (Vec<TocEntry>, Vec<String>) {
+) -> (Events<'_>, Vec<TocEntry>, Vec<String>) {
+    let mut out: Events<'_> = Vec::with_capacity(events.len() + 8);
     let mut toc = Vec::new();
     let mut anchors = Vec::new();
-    let mut used = HashSet::new();
-    let mut i = 0;
-    while i < events.len() {
-        let Event::Start(Tag::Heading { level, id, .. }) = &events[i].0 else {
-            i += 1;
-            continue;
-        };
-        let level = *level;
-        let explicit = id.as_ref().map(|s| s.to_string());
-        let mut title = String::new();
-        let mut end = i + 1;
-        while end < events.len() {
-            match &events[end].0 {
-                Event::End(TagEnd::Heading(_)) => break,
-                Event::Text(t) | Event::Code(t) => title.push_str(t),
-                _ => {}
+    let mut ids = UniqueIds::default();
+    let mut open: Option<OpenHeading> = None;
+    for (mut event, range) in events {
+        match &mut event {
+            Event::Start(Tag::Heading { id, .. }) if profile == Profile::UserPost => *id = None,
+            Event::Start(Tag::Heading { level, id, .. }) => {
+                open = Some(OpenHeading {
+                    start: out.len(),
+                    level: *level,
+                    explicit: id.as_ref().map(|s| s.to_string()),
+                    title: String::new(),
+                });
             }
-            end += 1;
-        }
-        if profile == Profile::UserPost {
-            if let Event::Start(Tag::Heading { id, .. }) = &mut events[i].0 {
-                *id = None;
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(heading) = open.as_mut() {
+                    heading.title.push_str(t);
+                }
             }
-            i = end + 1;
-            continue;
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some(heading) = open.take() {
+                    let base = heading.explicit.unwrap_or_else(|| slugify(&heading.title));
+                    let unique = ids.claim(base);
+                    if let Event::Start(Tag::Heading { id, .. }) = &mut out[heading.start].0 {
+                        *id = Some(CowStr::from(unique.clone()));
+                    }
+                    out.push((
+                        Event::Html(
+                            format!(" <a class=\"anchor\" href=\"#{unique}\">#</a>").into(),
+                        ),
+                        range.clone(),
+                    ));
+                    if matches!(heading.level, HeadingLevel::H2 | HeadingLevel::H3) {
+                        toc.push(TocEntry {
+                            level: if heading.level == HeadingLevel::H2 {
+                                2
+                            } else {
+                                3
+                            },
+                            id: unique.clone(),
+                            title: heading.title.trim().to_string(),
+                        });
+                    }
+                    anchors.push(unique);
+                }
+            }
+            _ => {}
         }
-        let base = explicit.unwrap_or_else(|| slugify(&title));
-        let mut unique = base.clone();
-        let mut n = 1;
-        while !used.insert(unique.clone()) {
-            unique = format!("{base}-{n}");
-            n += 1;
-        }
-        if let Event::Start(Tag::Heading { id, .. }) = &mut events[i].0 {
-            *id = Some(CowStr::from(unique.clone()));
-        }
-        let range = events[end.min(events.len() - 1)].1.clone();
-        events.insert(
-            end,
-            (
-                Event::Html(format!(" <a class=\"anchor\" href=\"#{unique}\">#</a>").into()),
-                range,
-            ),
-        );
-        if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
-            let level = if level == HeadingLevel::H2 { 2 } else { 3 };
-            toc.push(TocEntry {
-                level,
-                id: unique.clone(),
-                title: title.trim().to_string(),
-            });
-        }
-        anchors.push(unique);
-        i = end + 2;
+        out.push((event, range));
     }
-    (toc, anchors)
+    (out, toc, anchors)
 }
 
 /// Records every link and rewrites those the resolver knows.
@@ -274,35 +318,35 @@ static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_ne
 
 /// Replaces fenced code blocks with server-side highlighted HTML
 /// (class-based, so the stylesheet colours it and no inline style is needed).
-fn highlight_code_blocks(events: &mut Vec<(Event<'_>, Range<usize>)>) {
-    let mut i = 0;
-    while i < events.len() {
-        let Event::Start(Tag::CodeBlock(kind)) = &events[i].0 else {
-            i += 1;
-            continue;
-        };
-        let lang = match kind {
-            CodeBlockKind::Fenced(info) => {
-                info.split([' ', ',', '{']).next().unwrap_or("").to_string()
+fn highlight_code_blocks(events: Events<'_>) -> Events<'_> {
+    let mut out = Vec::with_capacity(events.len());
+    // The open code block: its language, text and where it starts.
+    let mut block: Option<(String, String, Range<usize>)> = None;
+    for (event, range) in events {
+        match (event, block.as_mut()) {
+            (Event::Start(Tag::CodeBlock(kind)), _) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split([' ', ',', '{']).next().unwrap_or("").to_string()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                block = Some((lang, String::new(), range));
             }
-            CodeBlockKind::Indented => String::new(),
-        };
-        let mut code = String::new();
-        let mut end = i + 1;
-        while end < events.len() {
-            match &events[end].0 {
-                Event::End(TagEnd::CodeBlock) => break,
-                Event::Text(t) => code.push_str(t),
-                _ => {}
+            (Event::End(TagEnd::CodeBlock), Some(_)) => {
+                if let Some((lang, code, start)) = block.take() {
+                    out.push((Event::Html(highlight(&code, &lang).into()), start));
+                }
             }
-            end += 1;
+            (Event::Text(t), Some((_, code, _))) => code.push_str(&t),
+            (_, Some(_)) => {}
+            (event, None) => out.push((event, range)),
         }
-        let range = events[i].1.clone();
-        let html = highlight(&code, &lang);
-        let stop = (end + 1).min(events.len());
-        events.splice(i..stop, std::iter::once((Event::Html(html.into()), range)));
-        i += 1;
     }
+    if let Some((lang, code, start)) = block {
+        out.push((Event::Html(highlight(&code, &lang).into()), start));
+    }
+    out
 }
 
 /// Highlights one code block; unknown languages come out as escaped text.
@@ -476,11 +520,14 @@ static USER_POST: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
-/// Passes HTML through the allow-list of the profile.
+/// Passes HTML through the allow-list of the profile. Start tags nested
+/// deeper than [`MAX_HTML_DEPTH`] elements are escaped first (they show as
+/// text), which keeps the HTML parser's work linear.
 pub fn sanitize(html: &str, profile: Profile) -> String {
+    let html = nesting::bound_html_depth(html, MAX_HTML_DEPTH);
     match profile {
-        Profile::Trusted => TRUSTED.clean(html).to_string(),
-        Profile::UserPost => USER_POST.clean(html).to_string(),
+        Profile::Trusted => TRUSTED.clean(&html).to_string(),
+        Profile::UserPost => USER_POST.clean(&html).to_string(),
     }
 }
 
@@ -600,5 +647,131 @@ mod tests {
             "{}",
             r.html
         );
+    }
+
+    /// How deeply the elements of well-formed (sanitized) HTML nest.
+    fn element_depth(html: &str) -> usize {
+        let (mut depth, mut max) = (0usize, 0usize);
+        for tag in html.split('<').skip(1) {
+            if tag.starts_with('/') {
+                depth = depth.saturating_sub(1);
+            } else if !["br", "img", "hr", "input"]
+                .iter()
+                .any(|void| tag.starts_with(void))
+            {
+                depth += 1;
+                max = max.max(depth);
+            }
+        }
+        max
+    }
+
+    /// Hostile inputs of at least 120,000 characters, each ending in a word
+    /// that must survive rendering.
+    fn hostile_inputs() -> Vec<(&'static str, String)> {
+        let n = 120_000;
+        vec![
+            ("nested quotes", "> ".repeat(n / 2) + "deepest"),
+            ("nested bullets", "- ".repeat(n / 2) + "deepest"),
+            ("nested numbers", "1. ".repeat(n / 3) + "deepest"),
+            ("mixed", "> - 1. * ".repeat(n / 9) + "deepest"),
+            (
+                "quote then lazy lines",
+                "> ".repeat(n / 4) + "x\n" + &"y\n".repeat(n / 4) + "deepest",
+            ),
+            (
+                "list then lazy lines",
+                "- ".repeat(n / 4) + "x\n" + &"y\n".repeat(n / 4) + "deepest",
+            ),
+            (
+                "nested emphasis",
+                "*".repeat(n / 2) + "deepest" + &"*".repeat(n / 2),
+            ),
+            (
+                "nested brackets",
+                "[".repeat(n) + "deepest" + &"]".repeat(n / 2),
+            ),
+            ("nested links", "[a](".repeat(n / 4) + "deepest"),
+            ("raw html lists", "<ul><li>".repeat(n / 8) + "deepest"),
+            ("raw html divs", "<div>\n\n".repeat(n / 7) + "deepest"),
+            (
+                "wide table",
+                format!(
+                    "|{}\n|{}\n|deepest|\n",
+                    "a|".repeat(n / 4),
+                    "-|".repeat(n / 4)
+                ),
+            ),
+        ]
+    }
+
+    #[test]
+    fn hostile_nesting_renders_fast_and_keeps_its_text() {
+        for (name, source) in hostile_inputs() {
+            assert!(source.len() >= 120_000, "{name}");
+            for profile in [Profile::UserPost, Profile::Trusted] {
+                let started = std::time::Instant::now();
+                let r = render(&source, profile, &|_| None);
+                let took = started.elapsed();
+                assert!(
+                    took < std::time::Duration::from_secs(1),
+                    "{name} took {took:?}"
+                );
+                assert!(r.html.contains("deepest"), "{name}: text lost");
+                // A stray `</p>` at the deepest level makes an empty `<p></p>`.
+                let depth = element_depth(&r.html);
+                assert!(depth <= MAX_HTML_DEPTH + 1, "{name}: nested {depth} deep");
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_within_the_limit_renders_as_written() {
+        let quotes = "> ".repeat(MAX_NESTING - 1) + "inside";
+        let r = render_post(&quotes);
+        assert_eq!(r.html.matches("<blockquote>").count(), MAX_NESTING - 1);
+        assert!(r.html.contains("<p>inside</p>"), "{}", r.html);
+        // Deeper: the outer levels stay, the rest is the text of the last one.
+        let deep = "> ".repeat(MAX_NESTING + 8) + "inside";
+        let r = render_post(&deep);
+        assert_eq!(r.html.matches("<blockquote>").count(), MAX_NESTING);
+        assert!(r.html.contains("&gt; &gt; &gt;"), "{}", r.html);
+        assert!(r.html.contains("inside"), "{}", r.html);
+        // Thematic breaks and fenced code are not nesting.
+        let rule = render_post(&"- ".repeat(60));
+        assert!(rule.html.contains("<hr"), "{}", rule.html);
+        let code = render_post(&format!("```\n{}\n```\n", "> ".repeat(40)));
+        assert!(!code.html.contains('\\'), "{}", code.html);
+        assert_eq!(code.html.matches("&gt;").count(), 40, "{}", code.html);
+    }
+
+    #[test]
+    fn deep_inline_spans_flatten_to_text() {
+        let deep = format!("{}deepest{}", "*a ".repeat(50), " a*".repeat(50));
+        let r = render_post(&deep);
+        assert!(r.html.matches("<em>").count() < MAX_NESTING, "{}", r.html);
+        assert!(r.html.contains("deepest"));
+        assert_eq!(r.text.matches('a').count(), 100, "{}", r.text);
+    }
+
+    #[test]
+    fn links_after_a_flattened_line_keep_their_offsets() {
+        let source = format!("{}x\n\n[other](other.md)\n", "> ".repeat(40));
+        let r = trusted(&source);
+        assert_eq!(r.links.len(), 1);
+        assert_eq!(r.links[0].offset, source.find("[other]").expect("link"));
+    }
+
+    #[test]
+    fn many_equal_headings_get_ids_in_linear_time() {
+        let source = "## Same\n\ntext\n\n".repeat(20_000);
+        let started = std::time::Instant::now();
+        let r = trusted(&source);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(r.anchors.len(), 20_000);
+        assert_eq!(r.anchors[0], "same");
+        assert_eq!(r.anchors[19_999], "same-19999");
+        let r = trusted("## a-1\n\n## a\n\n## a\n\n## a\n");
+        assert_eq!(r.anchors, ["a-1", "a", "a-2", "a-3"]);
     }
 }

@@ -2,13 +2,13 @@
 //! article. Two passes: read every file's front matter (so links can be
 //! resolved to slugs), then render and check every link and anchor.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use super::frontmatter::{self, key_line};
-use super::{content_hash, is_valid_slug, Diagnostic};
+use super::{content_hash, is_valid_slug, nesting_diagnostic, read_bounded, Diagnostic, LineIndex};
 use crate::markdown::{self, Profile, Rendered};
 
 /// Front matter of a manual's `_index.md`.
@@ -309,10 +309,10 @@ fn read_manual(dir: &Path, slug: String, diags: &mut Vec<Diagnostic>) -> ParsedM
 }
 
 fn read_file(path: &Path, diags: &mut Vec<Diagnostic>) -> Option<ParsedFile> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_bounded(path) {
         Ok(b) => b,
-        Err(e) => {
-            diags.push(Diagnostic::new(path, 1, format!("cannot read file: {e}")));
+        Err(d) => {
+            diags.push(d);
             return None;
         }
     };
@@ -331,6 +331,14 @@ fn read_file(path: &Path, diags: &mut Vec<Diagnostic>) -> Option<ParsedFile> {
             return None;
         }
     };
+    if let Some((line, depth)) = markdown::nesting_problem(split.body) {
+        diags.push(nesting_diagnostic(
+            path,
+            split.body_line_offset + line,
+            depth,
+            "the text",
+        ));
+    }
     let file_stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
@@ -459,15 +467,13 @@ fn check_links(
     diags: &mut Vec<Diagnostic>,
 ) {
     let Some(rendered) = rendered else { return };
+    let lines = LineIndex::new(&file.body);
+    let anchors: HashSet<&str> = rendered.anchors.iter().map(String::as_str).collect();
     for link in &rendered.links {
-        let line = file.body_line_offset
-            + file.body[..link.offset.min(file.body.len())]
-                .matches('\n')
-                .count()
-            + 1;
+        let line = file.body_line_offset + lines.line(link.offset);
         match classify(manual, &link.dest) {
             LinkTarget::Unresolvable => diags.push(Diagnostic::new(&file.path, line, format!("broken link {:?}: link to another article as a relative path ending in .md, e.g. other-article.md or ../other-manual/article.md", link.dest))),
-            LinkTarget::SamePage(anchor) if !anchor.is_empty() && !rendered.anchors.contains(&anchor) => {
+            LinkTarget::SamePage(anchor) if !anchor.is_empty() && !anchors.contains(anchor.as_str()) => {
                 diags.push(Diagnostic::new(&file.path, line, format!("broken link {:?}: no heading with anchor #{anchor} in this article", link.dest)))
             }
             _ => {}
@@ -481,15 +487,21 @@ fn check_all_link_targets(
     slugs: &HashMap<(String, String), String>,
     diags: &mut Vec<Diagnostic>,
 ) {
+    // Every article by (manual, slug), with its anchors.
+    let targets: HashMap<(&str, &str), (&ArticleSource, HashSet<&str>)> = manuals
+        .iter()
+        .flat_map(|m| {
+            m.articles.iter().map(move |a| {
+                let anchors = a.rendered.anchors.iter().map(String::as_str).collect();
+                ((m.slug.as_str(), a.slug.as_str()), (a, anchors))
+            })
+        })
+        .collect();
     for manual in manuals {
         for article in &manual.articles {
+            let lines = LineIndex::new(&article.body_md);
             for link in &article.rendered.links {
-                let line = || {
-                    let offset = article.body_md[..link.offset.min(article.body_md.len())]
-                        .matches('\n')
-                        .count();
-                    article.body_line_offset + offset + 1
-                };
+                let line = || article.body_line_offset + lines.line(link.offset);
                 match classify(&manual.slug, &link.dest) {
                     LinkTarget::Manual(m) => {
                         if !manuals.iter().any(|x| x.slug == m) {
@@ -517,10 +529,7 @@ fn check_all_link_targets(
                                 }
                             }
                         };
-                        let target = manuals
-                            .iter()
-                            .find(|x| x.slug == m)
-                            .and_then(|x| x.articles.iter().find(|a| a.slug == slug));
+                        let target = targets.get(&(m.as_str(), slug.as_str()));
                         match (target, anchor) {
                             (None, _) => diags.push(Diagnostic::new(
                                 &article.path,
@@ -530,8 +539,8 @@ fn check_all_link_targets(
                                     link.dest
                                 ),
                             )),
-                            (Some(t), Some(anchor))
-                                if !anchor.is_empty() && !t.rendered.anchors.contains(&anchor) =>
+                            (Some((t, anchors)), Some(anchor))
+                                if !anchor.is_empty() && !anchors.contains(anchor.as_str()) =>
                             {
                                 diags.push(Diagnostic::new(
                                     &article.path,

@@ -3,6 +3,12 @@
 //!
 //! Loading either returns the whole set or every problem found, each as a
 //! [`Diagnostic`] with `file:line`, so the server never half-loads content.
+//!
+//! Content is bounded so that checking it takes time linear in its size:
+//! files of at most [`MAX_FILE_BYTES`], markdown nested at most
+//! [`crate::markdown::MAX_NESTING`] levels deep, trees of at most
+//! [`trees::MAX_NODES`] nodes and questions of at most [`trees::MAX_OPTIONS`]
+//! options.
 
 mod frontmatter;
 pub mod manuals;
@@ -13,6 +19,78 @@ use std::path::{Path, PathBuf};
 
 pub use manuals::{ArticleSource, ManualSource};
 pub use trees::{Tree, TreeSource};
+
+/// Largest article, manual introduction or tree file read.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads a content file within [`MAX_FILE_BYTES`]; a larger or unreadable
+/// file is a diagnostic.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, Diagnostic> {
+    let too_large = |size: u64| {
+        Diagnostic::new(
+            path,
+            1,
+            format!(
+                "the file has {size} bytes, more than the limit of {MAX_FILE_BYTES} (1 MiB): split it into several"
+            ),
+        )
+    };
+    let file = std::fs::File::open(path)
+        .map_err(|e| Diagnostic::new(path, 1, format!("cannot read file: {e}")))?;
+    if let Ok(meta) = file.metadata() {
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_large(meta.len()));
+        }
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, MAX_FILE_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(|e| Diagnostic::new(path, 1, format!("cannot read file: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// The diagnostic for markdown nested too deeply; `line` is in the file.
+fn nesting_diagnostic(path: &Path, line: usize, depth: usize, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        path,
+        line,
+        format!(
+            "{what} is nested {depth} levels deep (quotes, lists, emphasis, links or HTML inside each other); the limit is {}: flatten it",
+            crate::markdown::MAX_NESTING
+        ),
+    )
+}
+
+/// Byte offsets to 1-based line numbers in one text, in logarithmic time.
+pub(crate) struct LineIndex {
+    /// Offset where each line starts.
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes the lines of `text`.
+    pub(crate) fn new(text: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// The 1-based line holding byte `offset`.
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset)
+    }
+}
 
 /// One problem in a content file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +193,7 @@ fn check_cross_links(manuals: &[ManualSource], trees: &[TreeSource], diags: &mut
     }
     for manual in manuals {
         for article in &manual.articles {
+            let lines = LineIndex::new(&article.body_md);
             for link in &article.rendered.links {
                 let dest = link
                     .dest
@@ -124,11 +203,7 @@ fn check_cross_links(manuals: &[ManualSource], trees: &[TreeSource], diags: &mut
                     .trim_end_matches('/');
                 if let Some(slug) = dest.strip_prefix("/troubleshoot/") {
                     if !tree_slugs.contains(slug) {
-                        let line = article.body_line_offset
-                            + article.body_md[..link.offset.min(article.body_md.len())]
-                                .matches('\n')
-                                .count()
-                            + 1;
+                        let line = article.body_line_offset + lines.line(link.offset);
                         diags.push(Diagnostic::new(
                             &article.path,
                             line,

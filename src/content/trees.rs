@@ -15,11 +15,15 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::{content_hash, is_valid_slug, Diagnostic};
+use super::{content_hash, is_valid_slug, nesting_diagnostic, read_bounded, Diagnostic, LineIndex};
 use crate::markdown::{self, Profile};
 
 /// Default maximum depth of a tree (steps along the longest path).
 pub const DEFAULT_MAX_DEPTH: usize = 12;
+/// Most nodes in one tree.
+pub const MAX_NODES: usize = 500;
+/// Most options of one question.
+pub const MAX_OPTIONS: usize = 12;
 
 /// What a node is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,20 +217,16 @@ pub fn load_all(dir: &Path, max_depth: usize) -> Result<Vec<TreeSource>, Vec<Dia
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
 /// Parses and validates one tree file (everything but cross-file links).
 pub fn parse_file(
     path: &Path,
     max_depth: usize,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<TreeSource> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_bounded(path) {
         Ok(b) => b,
-        Err(e) => {
-            diags.push(Diagnostic::new(path, 1, format!("cannot read file: {e}")));
+        Err(d) => {
+            diags.push(d);
             return None;
         }
     };
@@ -249,10 +249,11 @@ pub fn parse_str(
     max_depth: usize,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Tree> {
+    let lines_of_text = LineIndex::new(text);
     let file: TreeFile = match toml::from_str(text) {
         Ok(f) => f,
         Err(e) => {
-            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+            let line = e.span().map(|s| lines_of_text.line(s.start)).unwrap_or(1);
             diags.push(Diagnostic::new(
                 path,
                 line,
@@ -262,7 +263,18 @@ pub fn parse_str(
         }
     };
     let before = diags.len();
-    let at = |span: std::ops::Range<usize>| line_of(text, span.start);
+    let at = |span: std::ops::Range<usize>| lines_of_text.line(span.start);
+    if let Some(extra) = file.nodes.get(MAX_NODES) {
+        diags.push(Diagnostic::new(
+            path,
+            at(extra.id.span()),
+            format!(
+                "the tree has {} nodes, more than the limit of {MAX_NODES}: split it into several trees that link to each other",
+                file.nodes.len()
+            ),
+        ));
+        return None;
+    }
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
@@ -334,6 +346,9 @@ pub fn parse_str(
                 if node.options.len() < 2 {
                     diags.push(Diagnostic::new(path, line, format!("question {id:?} needs at least 2 options ([[node.option]] with label, goto, summary)")));
                 }
+                if let Some(extra) = node.options.get(MAX_OPTIONS) {
+                    diags.push(Diagnostic::new(path, at(extra.label.span()), format!("question {id:?} has {} options, more than the limit of {MAX_OPTIONS}: ask a narrower question first", node.options.len())));
+                }
                 let mut keys = HashSet::new();
                 for option in &node.options {
                     let label = option.label.get_ref().trim().to_string();
@@ -389,6 +404,14 @@ pub fn parse_str(
                 id.clone(),
                 next.get_ref().trim().to_string(),
                 at(next.span()),
+            ));
+        }
+        if let Some((_, depth)) = markdown::nesting_problem(&node.text) {
+            diags.push(nesting_diagnostic(
+                path,
+                line,
+                depth,
+                &format!("the text of node {id:?}"),
             ));
         }
         let rendered = markdown::render(&node.text, Profile::Trusted, &|_| None);
@@ -490,22 +513,6 @@ impl Tree {
         }
     }
 
-    /// Outgoing edges of a node: `(target, is_loop)`.
-    fn edges<'a>(&'a self, node: &'a Node) -> Vec<(&'a str, bool)> {
-        match node.kind {
-            NodeKind::Question => node
-                .options
-                .iter()
-                .map(|o| (o.goto.as_str(), o.is_loop))
-                .collect(),
-            NodeKind::Fix => self
-                .after_fix(node)
-                .map(|n| vec![(n.id.as_str(), false)])
-                .unwrap_or_default(),
-            NodeKind::Escalate => Vec::new(),
-        }
-    }
-
     /// Shortest list of answers from the start to `target`, as `(node, key)`.
     pub fn path_to(&self, target: &str) -> Option<Vec<(String, String)>> {
         let mut previous: HashMap<&str, (&str, &str)> = HashMap::new();
@@ -555,19 +562,54 @@ fn check_graph(
     diags: &mut Vec<Diagnostic>,
 ) {
     let line = |id: &str| lines.get(id).copied().unwrap_or(1);
+    // Edges by node index, built once: `(target, is_loop)`.
+    let index: HashMap<&str, usize> = tree
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    let first_escalate = tree.nodes.iter().position(|n| n.kind == NodeKind::Escalate);
+    let edges: Vec<Vec<(usize, bool)>> = tree
+        .nodes
+        .iter()
+        .map(|n| match n.kind {
+            NodeKind::Question => n
+                .options
+                .iter()
+                .filter_map(|o| index.get(o.goto.as_str()).map(|&to| (to, o.is_loop)))
+                .collect(),
+            NodeKind::Fix => match &n.next {
+                Some(next) => index
+                    .get(next.as_str())
+                    .map(|&to| (to, false))
+                    .into_iter()
+                    .collect(),
+                None => first_escalate.map(|to| (to, false)).into_iter().collect(),
+            },
+            NodeKind::Escalate => Vec::new(),
+        })
+        .collect();
     // Unreachable nodes.
-    let mut reachable: HashSet<String> = HashSet::new();
-    let mut stack = vec![tree.start.clone()];
-    while let Some(id) = stack.pop() {
-        if !reachable.insert(id.clone()) {
+    let mut reachable = vec![false; tree.nodes.len()];
+    let mut stack: Vec<usize> = index
+        .get(tree.start.as_str())
+        .copied()
+        .into_iter()
+        .collect();
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut reachable[i], true) {
             continue;
         }
-        if let Some(node) = tree.node(&id) {
-            stack.extend(tree.edges(node).into_iter().map(|(to, _)| to.to_string()));
-        }
+        stack.extend(
+            edges[i]
+                .iter()
+                .map(|&(to, _)| to)
+                .filter(|&to| !reachable[to]),
+        );
     }
-    for node in &tree.nodes {
-        if !reachable.contains(&node.id) {
+    for (i, node) in tree.nodes.iter().enumerate() {
+        if !reachable[i] {
             diags.push(Diagnostic::new(
                 path,
                 line(&node.id),
@@ -579,22 +621,9 @@ fn check_graph(
         }
     }
     // Cycles through unmarked edges: depth-first search with colours.
-    let index: HashMap<&str, usize> = tree
-        .nodes
+    let forward: Vec<Vec<usize>> = edges
         .iter()
-        .enumerate()
-        .map(|(i, n)| (n.id.as_str(), i))
-        .collect();
-    let forward: Vec<Vec<usize>> = tree
-        .nodes
-        .iter()
-        .map(|n| {
-            tree.edges(n)
-                .into_iter()
-                .filter(|(_, l)| !l)
-                .filter_map(|(to, _)| index.get(to).copied())
-                .collect()
-        })
+        .map(|out| out.iter().filter(|(_, l)| !l).map(|&(to, _)| to).collect())
         .collect();
     let mut colour = vec![0u8; tree.nodes.len()];
     let mut order = Vec::new();
@@ -693,12 +722,13 @@ pub fn check_links(
 ) {
     let file: Result<TreeFile, _> = toml::from_str(text);
     let Ok(file) = file else { return };
+    let lines = LineIndex::new(text);
     for related in &file.related {
         let target = related.get_ref().trim().trim_end_matches(".md");
         if !known.articles.contains(target) {
             diags.push(Diagnostic::new(
                 &source.path,
-                line_of(text, related.span().start),
+                lines.line(related.span().start),
                 format!("related article {target:?} does not exist (write it as manual/article)"),
             ));
         }
@@ -722,7 +752,7 @@ pub fn check_links(
             if broken {
                 diags.push(Diagnostic::new(
                     &source.path,
-                    line_of(text, raw.id.span().start),
+                    lines.line(raw.id.span().start),
                     format!(
                         "node {:?} links to {:?}, which does not exist",
                         node.id, link.dest

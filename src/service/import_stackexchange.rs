@@ -6,6 +6,11 @@
 //! An `import_map` table remembers every imported row, so running the import
 //! again adds nothing twice. Malformed rows are reported with their Id and
 //! skipped; a file that is not XML, or ends early, stops with a clear error.
+//!
+//! Only the attributes the import uses are decoded, each within a size
+//! limit ([`BODY_MAX_BYTES`], [`TITLE_MAX_CHARS`], [`FIELD_MAX_BYTES`]): a row
+//! with a larger value, an unknown entity such as `&xxe;` or a broken
+//! attribute is skipped and reported with its Id, and the import goes on.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -28,6 +33,18 @@ use crate::service::search_feed::KIND_QUESTION;
 const SOURCE: &str = "stackexchange";
 /// Rows written per transaction.
 const BATCH: usize = 2000;
+/// Largest post body imported (decoded), as for posts written here.
+pub const BODY_MAX_BYTES: usize = 256 * 1024;
+/// Longest question title imported.
+pub const TITLE_MAX_CHARS: usize = 300;
+/// Largest value of any other attribute the import reads (ids, dates, tags,
+/// names); attributes it does not read are never decoded.
+pub const FIELD_MAX_BYTES: usize = 1024;
+/// How much longer than its decoded limit a value may be as written in the
+/// file (`&quot;` is six bytes for one) before it is refused unread.
+const ESCAPED_RATIO: usize = 6;
+/// The reading buffer is given back when one element made it larger.
+const BUFFER_KEEP: usize = 4 << 20;
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,16 +64,135 @@ pub struct ImportReport {
 /// Progress callback: `(bytes read, total bytes, posts imported)`.
 pub type Progress<'a> = &'a dyn Fn(u64, u64, u64);
 
-/// One `<row …/>` as attribute pairs.
-type Row = Vec<(String, String)>;
+/// One `<row …/>` as the attribute pairs the import reads.
+type Row = Vec<(&'static str, String)>;
 
-fn attr<'a>(row: &'a Row, name: &str) -> Option<&'a str> {
-    row.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+/// How large one attribute's decoded value may be.
+#[derive(Debug, Clone, Copy)]
+enum Limit {
+    Bytes(usize),
+    Chars(usize),
 }
 
-/// Streams the rows of one dump file into `each`; errors name the file and position.
-fn for_each_row(path: &Path, mut each: impl FnMut(Row, u64) -> AppResult<()>) -> AppResult<()> {
+impl Limit {
+    /// Most bytes the decoded value can have.
+    fn max_bytes(self) -> usize {
+        match self {
+            Limit::Bytes(n) => n,
+            Limit::Chars(n) => n * 4,
+        }
+    }
+
+    fn allows(self, value: &str) -> bool {
+        match self {
+            Limit::Bytes(n) => value.len() <= n,
+            Limit::Chars(n) => value.len() <= n || value.chars().count() <= n,
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Limit::Bytes(n) if n % 1024 == 0 => format!("{} KiB", n / 1024),
+            Limit::Bytes(n) => format!("{n} bytes"),
+            Limit::Chars(n) => format!("{n} characters"),
+        }
+    }
+}
+
+const SMALL: Limit = Limit::Bytes(FIELD_MAX_BYTES);
+
+/// The attributes read from `Users.xml`.
+const USER_FIELDS: &[(&str, Limit)] = &[
+    ("Id", SMALL),
+    ("DisplayName", SMALL),
+    ("CreationDate", SMALL),
+];
+
+/// The attributes read from `Posts.xml`.
+const POST_FIELDS: &[(&str, Limit)] = &[
+    ("Id", SMALL),
+    ("PostTypeId", SMALL),
+    ("ParentId", SMALL),
+    ("AcceptedAnswerId", SMALL),
+    ("OwnerUserId", SMALL),
+    ("Score", SMALL),
+    ("CreationDate", SMALL),
+    ("LastActivityDate", SMALL),
+    ("Tags", SMALL),
+    ("Title", Limit::Chars(TITLE_MAX_CHARS)),
+    ("Body", Limit::Bytes(BODY_MAX_BYTES)),
+];
+
+/// Reads the attributes in `fields` from one row; anything wrong with them
+/// is the reason to skip the row, naming its Id.
+fn read_row(
+    element: &quick_xml::events::BytesStart<'_>,
+    file: &str,
+    fields: &[(&'static str, Limit)],
+    position: u64,
+) -> Result<Row, String> {
+    let mut row = Row::new();
+    let mut problem: Option<String> = None;
+    for attribute in element.attributes() {
+        let attribute = match attribute {
+            Ok(a) => a,
+            Err(err) => {
+                problem.get_or_insert(format!("broken attribute: {err}"));
+                break;
+            }
+        };
+        let key = attribute.key.as_ref();
+        let Some(&(name, limit)) = fields.iter().find(|(name, _)| *name == key) else {
+            continue;
+        };
+        if problem.is_some() && name != "Id" {
+            continue;
+        }
+        let too_large = || format!("{name} is larger than {}", limit.describe());
+        if attribute.value.len() > limit.max_bytes() * ESCAPED_RATIO {
+            problem.get_or_insert_with(too_large);
+            continue;
+        }
+        match attribute.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
+            Ok(value) if limit.allows(&value) => row.push((name, value.into_owned())),
+            Ok(_) => {
+                problem.get_or_insert_with(too_large);
+            }
+            Err(err) => {
+                problem.get_or_insert(format!("bad value of {name}: {err}"));
+            }
+        }
+    }
+    match problem {
+        None => Ok(row),
+        Some(problem) => {
+            let id = attr(&row, "Id")
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("? (at byte {position})"));
+            Err(format!("{file} row Id={id}: {problem}"))
+        }
+    }
+}
+
+fn attr<'a>(row: &'a Row, name: &str) -> Option<&'a str> {
+    row.iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Streams the rows of one dump file into `each`, each row read or the
+/// reason it is skipped; errors in the file's structure name the file and
+/// position and stop the import.
+fn for_each_row(
+    path: &Path,
+    fields: &[(&'static str, Limit)],
+    mut each: impl FnMut(Result<Row, String>, u64) -> AppResult<()>,
+) -> AppResult<()> {
     let name = path.display().to_string();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| name.clone());
     let file =
         File::open(path).map_err(|e| AppError::BadRequest(format!("{name}: cannot open: {e}")))?;
     let mut reader = Reader::from_reader(BufReader::with_capacity(1 << 20, file));
@@ -77,25 +213,7 @@ fn for_each_row(path: &Path, mut each: impl FnMut(Row, u64) -> AppResult<()>) ->
             }
             Ok(Event::End(_)) => depth = depth.saturating_sub(1),
             Ok(Event::Empty(e)) if e.name().as_ref() == "row" => {
-                let mut row = Row::new();
-                for a in e.attributes() {
-                    let a = a.map_err(|err| {
-                        AppError::BadRequest(format!(
-                            "{name}: broken attribute at byte {position}: {err}"
-                        ))
-                    })?;
-                    let key = a.key.as_ref().to_string();
-                    let value = a
-                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|err| {
-                            AppError::BadRequest(format!(
-                                "{name}: bad value at byte {position}: {err}"
-                            ))
-                        })?
-                        .into_owned();
-                    row.push((key, value));
-                }
-                each(row, position)?;
+                each(read_row(&e, &file_name, fields, position), position)?;
             }
             Ok(Event::Eof) => {
                 if !saw_root {
@@ -123,7 +241,11 @@ fn for_each_row(path: &Path, mut each: impl FnMut(Row, u64) -> AppResult<()>) ->
                 )));
             }
         }
-        buf.clear();
+        if buf.capacity() > BUFFER_KEEP {
+            buf = Vec::with_capacity(8192);
+        } else {
+            buf.clear();
+        }
     }
 }
 
@@ -292,8 +414,11 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
             Ok(())
         })
     };
-    for_each_row(&users_path, |row, _| {
-        pending.push(row);
+    for_each_row(&users_path, USER_FIELDS, |row, _| {
+        match row {
+            Ok(row) => pending.push(row),
+            Err(reason) => report.skipped.push(reason),
+        }
         if pending.len() >= BATCH {
             flush_users(conn, &mut pending, &mut user_ids, &mut report)?;
         }
@@ -428,8 +553,11 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
             Ok(())
         })
     };
-    for_each_row(&posts_path, |row, position| {
-        batch.push(row);
+    for_each_row(&posts_path, POST_FIELDS, |row, position| {
+        match row {
+            Ok(row) => batch.push(row),
+            Err(reason) => report.skipped.push(reason),
+        }
         last_position = position;
         if batch.len() >= BATCH {
             run_batch(conn, &mut batch, &mut report)?;

@@ -192,3 +192,150 @@ fn unknown_config_keys_stop_the_binary() {
         "{stderr}"
     );
 }
+
+/// Checking hostile content took minutes before it was bounded; now seconds
+/// at most, whatever the machine's load.
+const CHECK_BOUND: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn timed_problems(files: &[(&str, &str)]) -> Vec<Diagnostic> {
+    let started = std::time::Instant::now();
+    let diags = problems(files);
+    let took = started.elapsed();
+    assert!(took < CHECK_BOUND, "checking took {took:?}");
+    diags
+}
+
+/// A tree file whose question `q` has `options` options.
+fn tree_with_options(options: usize) -> String {
+    let mut text = String::from("title = \"Many\"\nstart = \"q\"\n[[node]]\nid = \"q\"\nkind = \"question\"\ntitle = \"Which?\"\n");
+    for i in 0..options {
+        text += &format!("[[node.option]]\nlabel=\"{i}\"\ngoto=\"e\"\nsummary=\"s\"\n");
+    }
+    text + "[[node]]\nid = \"e\"\nkind = \"escalate\"\ntitle = \"Ask\"\n"
+}
+
+#[test]
+fn hostile_articles_are_refused_quickly_with_file_and_line() {
+    let nested = article("Deep", 1, &format!("intro\n\n{}x", "> ".repeat(500_000)));
+    assert!(nested.len() > 1_000_000 && nested.len() < 1 << 20);
+    let lists = article(
+        "Lists",
+        1,
+        &format!("a\n\n{}x\n{}", "- ".repeat(100_000), "y\n".repeat(100_000)),
+    );
+    let html = article("Html", 1, &format!("a\n\nb\n\n{}", "<div>".repeat(50_000)));
+    let huge = article("Huge", 1, &"word ".repeat(220_000));
+    let diags = timed_problems(&[
+        ("manuals/guide/_index.md", &manual_index("Guide")),
+        ("manuals/guide/nested.md", &nested),
+        ("manuals/guide/lists.md", &lists),
+        ("manuals/guide/html.md", &html),
+        ("manuals/guide/huge.md", &huge),
+    ]);
+    let deep = find(&diags, "nested.md", "nested 500000 levels deep");
+    assert_eq!(deep.line, 7, "{deep}");
+    assert!(
+        deep.to_string().contains("nested.md:7: the text is nested"),
+        "{deep}"
+    );
+    assert!(deep.message.contains("the limit is 32"), "{deep}");
+    assert_eq!(find(&diags, "lists.md", "levels deep").line, 7);
+    assert_eq!(find(&diags, "html.md", "levels deep").line, 9);
+    let size = find(&diags, "huge.md", "more than the limit of 1048576");
+    assert_eq!(size.line, 1);
+    assert_eq!(diags.len(), 4, "{diags:#?}");
+}
+
+#[test]
+fn hostile_trees_are_refused_quickly_with_file_and_line() {
+    let mut many_nodes = String::from("title = \"Big\"\nstart = \"n0\"\n");
+    for i in 0..20_000 {
+        many_nodes += &format!("[[node]]\nid=\"n{i}\"\nkind=\"fix\"\n");
+    }
+    let deep_text = format!(
+        "title = \"Deep\"\nstart = \"a\"\n[[node]]\nid = \"a\"\nkind = \"fix\"\ntext = \"\"\"\n{}x\"\"\"\n",
+        "> ".repeat(10_000)
+    );
+    let many_options = tree_with_options(20_000);
+    assert!(many_options.len() < 1 << 20 && many_nodes.len() < 1 << 20);
+    let diags = timed_problems(&[
+        ("troubleshooting/nodes.toml", &many_nodes),
+        ("troubleshooting/options.toml", &many_options),
+        ("troubleshooting/text.toml", &deep_text),
+        ("troubleshooting/big.toml", &"# padding\n".repeat(110_000)),
+    ]);
+    // Node 501 starts on line 3 + 500 * 3 and its id is on the next line.
+    let nodes = find(
+        &diags,
+        "nodes.toml",
+        "20000 nodes, more than the limit of 500",
+    );
+    assert_eq!(nodes.line, 1504, "{nodes}");
+    // The 13th option's label: 6 lines of node, 4 lines per option.
+    let options = find(
+        &diags,
+        "options.toml",
+        "20000 options, more than the limit of 12",
+    );
+    assert_eq!(options.line, 56, "{options}");
+    assert_eq!(
+        find(&diags, "text.toml", "the text of node \"a\" is nested").line,
+        4
+    );
+    assert_eq!(find(&diags, "big.toml", "more than the limit of").line, 1);
+    // Twelve options are fine.
+    let mut diags = Vec::new();
+    let tree = content::trees::parse_str(
+        std::path::Path::new("t.toml"),
+        &tree_with_options(12),
+        12,
+        &mut diags,
+    );
+    assert!(tree.is_some() && diags.is_empty(), "{diags:#?}");
+}
+
+#[test]
+fn a_large_legal_tree_checks_quickly() {
+    // 400 nodes in one long chain: questions and fixes taking turns.
+    let mut text = String::from("title = \"Long\"\nstart = \"n0\"\n");
+    for i in 0..399 {
+        let next = format!("n{}", i + 1);
+        if i % 2 == 0 {
+            text += &format!("[[node]]\nid = \"n{i}\"\nkind = \"question\"\ntitle = \"Step {i}?\"\n  [[node.option]]\n  label = \"Go on\"\n  goto = \"{next}\"\n  summary = \"went on at {i}\"\n  [[node.option]]\n  label = \"Give up\"\n  goto = \"n399\"\n  summary = \"gave up at {i}\"\n");
+        } else {
+            text += &format!(
+                "[[node]]\nid = \"n{i}\"\nkind = \"fix\"\ntitle = \"Fix {i}\"\nnext = \"{next}\"\n"
+            );
+        }
+    }
+    text += "[[node]]\nid = \"n399\"\nkind = \"escalate\"\ntitle = \"Ask\"\n";
+    let (_dir, config) = TestApp::builder()
+        .file("troubleshooting/long.toml", &text)
+        .prepare();
+    let started = std::time::Instant::now();
+    let set = content::load(&config.content_dir, 1000).unwrap_or_else(|d| panic!("{d:#?}"));
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
+    let tree = &set.trees[0].tree;
+    assert_eq!(tree.nodes.len(), 400);
+    assert_eq!(tree.nodes[0].max_left, 400);
+}
+
+#[test]
+fn serve_refuses_hostile_content_the_same_way() {
+    let result = TestApp::builder()
+        .file("troubleshooting/options.toml", &tree_with_options(13))
+        .try_start();
+    match result {
+        Err((_dir, StartError::Content(diags))) => {
+            let text = diags.iter().map(ToString::to_string).collect::<Vec<_>>();
+            assert!(
+                text.iter()
+                    .any(|d| d.contains("options.toml:56: question \"q\" has 13 options")),
+                "{text:#?}"
+            );
+        }
+        Err((_, other)) => panic!("unexpected start error {other}"),
+        Ok(_) => panic!("start should be refused"),
+    }
+}

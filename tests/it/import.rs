@@ -8,7 +8,7 @@ use signpost::db::models::{answers, questions, users};
 use signpost::service::demo_data::{self, DemoOptions};
 use signpost::service::{import_markdown, import_stackexchange};
 
-use crate::harness::TestApp;
+use crate::harness::{run_cli, TestApp};
 
 fn fixtures(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -288,4 +288,71 @@ fn import_and_demo_commands_report_and_index() {
     let out = run(&["import", "stackexchange", "/nonexistent"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Users.xml is missing"));
+}
+
+#[test]
+fn oversized_and_hostile_rows_are_skipped_by_id_and_the_import_goes_on() {
+    let (dir, config) = TestApp::builder().prepare();
+    let dump = dir.path().join("dump");
+    std::fs::create_dir_all(&dump).expect("dir");
+    std::fs::copy(fixtures("stackexchange/Users.xml"), dump.join("Users.xml")).expect("copy");
+    let row = |id: u32, kind: u32, extra: &str| {
+        format!("  <row Id=\"{id}\" PostTypeId=\"{kind}\" CreationDate=\"2020-01-01T00:00:00.000\" {extra} />\n")
+    };
+    let huge_body = "&lt;p&gt;".to_string() + &"a".repeat(2 << 20) + "&lt;/p&gt;";
+    let mut posts = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<!DOCTYPE posts [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n<posts>\n",
+    );
+    posts += &row(1, 1, "Title=\"Router keeps rebooting\" Tags=\"&lt;router&gt;\" Body=\"&lt;p&gt;It reboots.&lt;/p&gt;\"");
+    posts += &row(2, 1, &format!("Title=\"Huge\" Body=\"{huge_body}\""));
+    posts += &row(3, 2, "ParentId=\"1\" Body=\"&lt;p&gt;&xxe;&lt;/p&gt;\"");
+    posts += &row(
+        4,
+        2,
+        "ParentId=\"1\" Body=\"&lt;p&gt;Replace the power supply.&lt;/p&gt;\"",
+    );
+    posts += &row(5, 1, &format!("Title=\"{}\" Body=\"x\"", "t".repeat(400)));
+    posts += &row(
+        6,
+        1,
+        "Title=\"Printer offline\" Body=\"&lt;p&gt;Offline again.&lt;/p&gt;\"",
+    );
+    posts += "</posts>\n";
+    std::fs::write(dump.join("Posts.xml"), posts).expect("write");
+
+    let out = run_cli(
+        dir.path(),
+        &config,
+        &["import", "stackexchange", dump.to_str().expect("path")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("imported 3 users, 2 questions, 1 answers"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("skipped: Posts.xml row Id=2: Body is larger than 256 KiB"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("skipped: Posts.xml row Id=3: bad value of Body") && stderr.contains("xxe"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("skipped: Posts.xml row Id=5: Title is larger than 300 characters"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("root:"),
+        "no external entity is read: {stderr}"
+    );
+
+    let pool = signpost::db::open(&config.database_path(), 1).expect("db");
+    let mut conn = pool.get().expect("conn");
+    let list = questions::newest(&mut conn, 10).expect("list");
+    let titles: Vec<&str> = list.iter().map(|q| q.title.as_str()).collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(titles.contains(&"Router keeps rebooting") && titles.contains(&"Printer offline"));
 }

@@ -855,3 +855,36 @@ async fn new_accounts_have_posting_limits() {
     page.assert_contains("Too many attempts");
     page.assert_contains("value=\"One more question too many\"");
 }
+
+#[actix_web::test]
+async fn preview_of_deeply_nested_markdown_answers_fast() {
+    let app = app();
+    let member = app.signed_in("nesting_nell", Role::Member).await;
+    let token = member.csrf("/questions/ask").await;
+    // Each within the body limit; unbounded, each took 1 to 4 seconds.
+    let n = 28_000;
+    let bodies = [
+        ("nested quotes", "> ".repeat(n / 2) + "deepest"),
+        ("nested bullets", "- ".repeat(n / 2) + "deepest"),
+        ("nested numbers", "1. ".repeat(n / 3) + "deepest"),
+        ("mixed", "> - 1. ".repeat(n / 7) + "deepest"),
+        ("raw html lists", "<ul><li>".repeat(n / 8) + "deepest"),
+        (
+            "nested emphasis",
+            "*".repeat(n / 2 - 8) + "deepest" + &"*".repeat(n / 2 - 8),
+        ),
+    ];
+    for (name, body) in bodies {
+        let started = std::time::Instant::now();
+        let preview = member
+            .post("/api/preview", &[("csrf", &token), ("body", &body)])
+            .await;
+        let took = started.elapsed();
+        assert_eq!(preview.status, 200, "{name}: {}", preview.body);
+        assert!(
+            took < std::time::Duration::from_secs(1),
+            "{name} took {took:?}"
+        );
+        assert!(preview.body.contains("deepest"), "{name}: text lost");
+    }
+}
