@@ -503,15 +503,14 @@ fn check_all_link_targets(
             for link in &article.rendered.links {
                 let line = || article.body_line_offset + lines.line(link.offset);
                 match classify(&manual.slug, &link.dest) {
-                    LinkTarget::Manual(m) => {
-                        if !manuals.iter().any(|x| x.slug == m) {
-                            diags.push(Diagnostic::new(
-                                &article.path,
-                                line(),
-                                format!("broken link {:?}: there is no manual {m:?}", link.dest),
-                            ));
-                        }
+                    LinkTarget::Manual(m) if !manuals.iter().any(|x| x.slug == m) => {
+                        diags.push(Diagnostic::new(
+                            &article.path,
+                            line(),
+                            format!("broken link {:?}: there is no manual {m:?}", link.dest),
+                        ));
                     }
+                    LinkTarget::Manual(_) => {}
                     LinkTarget::Article {
                         manual: m,
                         stem_or_slug,

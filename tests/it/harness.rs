@@ -58,8 +58,11 @@ pub struct TestAppBuilder {
     files: Vec<(String, String)>,
     shipped: bool,
     base_url: Option<String>,
-    tweaks: Vec<Box<dyn FnOnce(&mut Config)>>,
+    tweaks: Vec<ConfigTweak>,
 }
+
+/// A change to the configuration, applied before the app starts.
+type ConfigTweak = Box<dyn FnOnce(&mut Config)>;
 
 impl TestApp {
     /// A builder with no content.
@@ -215,12 +218,14 @@ impl TestAppBuilder {
     /// Writes the files and returns the config, without starting.
     pub fn prepare(self) -> (TempDir, Config) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = Config::default();
-        config.data_dir = dir.path().join("data");
-        config.content_dir = if self.shipped {
-            shipped_content()
-        } else {
-            dir.path().join("content")
+        let mut config = Config {
+            data_dir: dir.path().join("data"),
+            content_dir: if self.shipped {
+                shipped_content()
+            } else {
+                dir.path().join("content")
+            },
+            ..Config::default()
         };
         if let Some(url) = &self.base_url {
             config.base_url = url.clone();
