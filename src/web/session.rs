@@ -14,6 +14,8 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::Serialize;
 
 use crate::app::AppState;
+use crate::auth::policy::{self, Action, Actor, Target};
+use crate::auth::rate_limit::{Limited, Poster};
 use crate::auth::{tokens, Role, CSRF_COOKIE, SESSION_COOKIE};
 use crate::config::{Config, IpNet};
 use crate::error::{AppError, AppResult};
@@ -38,6 +40,33 @@ pub struct CurrentUser {
     pub created_at: i64,
     /// Unread notifications.
     pub unread: i64,
+}
+
+impl CurrentUser {
+    /// This user as the permission policy sees them.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.id,
+            role: self.role,
+        }
+    }
+
+    /// This user as the posting limits see them.
+    pub fn poster(&self) -> Poster {
+        Poster {
+            id: self.id,
+            role: self.role,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// Counts `action` by `user` against the limit table; 429 when over it.
+pub fn admit(state: &AppState, action: Limited, user: &CurrentUser) -> AppResult<()> {
+    state
+        .limiter
+        .admit_user(action, &user.poster(), crate::db::unix_now())
+        .map_err(AppError::TooManyRequests)
 }
 
 /// The visitor of a request: signed in or not.
@@ -90,6 +119,11 @@ impl Visitor {
         Ok(user)
     }
 
+    /// Whether this visitor sees deleted posts and unpublished articles.
+    pub fn sees_hidden(&self) -> bool {
+        policy::sees_hidden(self.user.as_ref().map(CurrentUser::actor).as_ref())
+    }
+
     /// The CSRF token forms must carry: the session's, or the pre-session cookie's.
     pub fn csrf_token(&self) -> Option<&str> {
         match &self.user {
@@ -135,8 +169,8 @@ impl Visitor {
             username: u.username.clone(),
             display_name: u.display_name.clone(),
             url: format!("/users/{}", u.username),
-            is_staff: u.role.is_staff(),
-            is_admin: u.role == Role::Admin,
+            is_staff: policy::allows(Some(&u.actor()), Action::SeeStaffPages, &Target::Site),
+            is_admin: policy::allows(Some(&u.actor()), Action::ManageUsers, &Target::Site),
             unread: u.unread,
         })
     }

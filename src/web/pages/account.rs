@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::rate_limit::{rules, LoginAttempt};
+use crate::auth::rate_limit::{rules, Limited, LoginAttempt};
 use crate::auth::{password, username, Role};
 use crate::db::models::users;
 use crate::db::unix_now;
@@ -162,7 +162,7 @@ pub async fn post_register(
     visitor.verify_csrf(&form.csrf)?;
     state
         .limiter
-        .hit(&format!("register:{}", visitor.ip), rules::REGISTER_PER_IP)
+        .admit_address(Limited::Register, &visitor.ip)
         .map_err(AppError::TooManyRequests)?;
     let mut page = AuthPage {
         username: form.username.clone(),
@@ -240,7 +240,7 @@ pub async fn post_login(
     let attempt = LoginAttempt::new(&key, &visitor.ip);
     state
         .limiter
-        .hit(&format!("login:{}", visitor.ip), rules::LOGIN_PER_IP)
+        .admit_address(Limited::SignIn, &visitor.ip)
         .map_err(AppError::TooManyRequests)?;
     attempt
         .check(&state.limiter)

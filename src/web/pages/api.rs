@@ -6,9 +6,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
+use crate::auth::rate_limit::Limited;
 use crate::error::{AppError, AppResult};
 use crate::service::questions::BODY_MAX;
-use crate::web::pages::ask::{check_preview_limit, similar, Suggestion};
+use crate::web::pages::ask::{similar, Suggestion};
+use crate::web::session::admit;
 use crate::web::session::Visitor;
 use crate::web::{json_response, param, query_params};
 
@@ -49,7 +51,7 @@ struct PreviewResponse {
 
 /// POST /api/preview: the body rendered exactly as it will be posted.
 /// Texts over the posting limit are refused (400) and every user has a
-/// preview budget ([`check_preview_limit`], 429 with `Retry-After`), both
+/// preview budget ([`Limited::Preview`], 429 with `Retry-After`), both
 /// before any rendering.
 pub async fn post_preview(
     state: web::Data<AppState>,
@@ -63,7 +65,7 @@ pub async fn post_preview(
             "The text can have at most {BODY_MAX} characters."
         )));
     }
-    check_preview_limit(&state, user)?;
+    admit(&state, Limited::Preview, user)?;
     let body = form.into_inner().body;
     let html = crate::web::off_executor(move || crate::markdown::render_post(&body).html).await?;
     Ok(json_response(StatusCode::OK, &PreviewResponse { html }))

@@ -7,14 +7,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::rate_limit::{rules, Rule};
+use crate::auth::rate_limit::Limited;
 use crate::auth::tokens;
 use crate::db::models::questions as question_rows;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::search::SearchRequest;
-use crate::service::questions::{self, Actor};
-use crate::web::session::{CurrentUser, Visitor};
+use crate::service::questions;
+use crate::web::session::{admit, CurrentUser, Visitor};
 use crate::web::views::kind_label;
 use crate::web::{param, query_params, render, render_status, see_other, with_db};
 
@@ -144,34 +144,6 @@ pub struct AskForm {
     action: String,
 }
 
-/// Applies the posting limit of `rule` to `user` (tighter for new accounts;
-/// none for staff).
-pub fn check_post_limit(
-    state: &AppState,
-    user: &CurrentUser,
-    what: &str,
-    rule: (Rule, Rule),
-) -> AppResult<()> {
-    if user.role.is_staff() {
-        return Ok(()); // staff post on behalf of the site
-    }
-    let is_new = unix_now() - user.created_at < rules::NEW_ACCOUNT_SECS;
-    let chosen = if is_new { rule.0 } else { rule.1 };
-    state
-        .limiter
-        .hit(&format!("{what}:{}", user.id), chosen)
-        .map_err(AppError::TooManyRequests)
-}
-
-/// Applies the preview limit ([`rules::PREVIEW`]) to `user`: every preview
-/// renders markdown, so it is counted like a post (staff included).
-pub fn check_preview_limit(state: &AppState, user: &CurrentUser) -> AppResult<()> {
-    state
-        .limiter
-        .hit(&format!("preview:{}", user.id), rules::PREVIEW)
-        .map_err(AppError::TooManyRequests)
-}
-
 /// Adds `Retry-After` to a form shown again after a rate-limit refusal.
 pub fn with_retry_after(mut response: HttpResponse, error: &AppError) -> HttpResponse {
     if let AppError::TooManyRequests(seconds) = error {
@@ -212,7 +184,7 @@ async fn preview_ask(
         page.errors = too_long;
         return ask_again(state, visitor, StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    if let Err(e) = check_preview_limit(state, user) {
+    if let Err(e) = admit(state, Limited::Preview, user) {
         page.errors.push(e.public_message());
         let response = ask_again(state, visitor, StatusCode::TOO_MANY_REQUESTS, &page)?;
         return Ok(with_retry_after(response, &e));
@@ -270,16 +242,13 @@ pub async fn post_ask(
     if let Some(question) = earlier {
         return Ok(see_other(&question.path()));
     }
-    if let Err(e) = check_post_limit(&state, &user, "ask", rules::ASK) {
+    if let Err(e) = admit(&state, Limited::Ask, &user) {
         page.errors.push(e.public_message());
         let response = ask_again(&state, &visitor, StatusCode::TOO_MANY_REQUESTS, &page)?;
         return Ok(with_retry_after(response, &e));
     }
     let draft = crate::web::off_executor(move || fields.render()).await?;
-    let actor = Actor {
-        id: user.id,
-        role: user.role,
-    };
+    let actor = user.actor();
     let question = with_db(&state, move |conn| {
         questions::ask(conn, actor, &draft, Some(&submit_key), unix_now())
     })

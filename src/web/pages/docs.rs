@@ -32,7 +32,7 @@ pub async fn get_manual(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
-    let is_staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
+    let is_staff = visitor.sees_hidden();
     let view = with_db(&state, move |conn| {
         let manual = manuals::find_by_slug(conn, &slug)?.ok_or_else(|| manual_not_found(&slug))?;
         let list = articles::heads_for_manual(conn, manual.id, is_staff)?;
@@ -50,7 +50,7 @@ pub async fn get_article(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let (manual_slug, article_slug) = path.into_inner();
-    let is_staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
+    let is_staff = visitor.sees_hidden();
     let mut view = with_db(&state, move |conn| {
         let manual = manuals::find_by_slug(conn, &manual_slug)?.ok_or_else(|| manual_not_found(&manual_slug))?;
         let article = articles::find_in_manual(conn, manual.id, &article_slug)?

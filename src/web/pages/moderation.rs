@@ -5,14 +5,13 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::rate_limit::rules;
+use crate::auth::rate_limit::Limited;
 use crate::auth::Role;
 use crate::db::models::{answers, flags, questions as question_rows, users};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
-use crate::service::questions::{self, Actor, Moderation, FLAG_REASONS};
-use crate::web::pages::ask::check_post_limit;
-use crate::web::session::Visitor;
+use crate::service::questions::{self, Moderation, FLAG_REASONS};
+use crate::web::session::{admit, Visitor};
 use crate::web::templates::format_day;
 use crate::web::views::UserRef;
 use crate::web::{render, see_other, with_db};
@@ -60,10 +59,7 @@ pub async fn post_moderate_question(
         "restore" => Moderation::Restore,
         _ => return Err(AppError::BadRequest("Unknown moderation action.".into())),
     };
-    let who = Actor {
-        id: user.id,
-        role: user.role,
-    };
+    let who = user.actor();
     let back = with_db(&state, move |conn| {
         questions::moderate_question(conn, who, id, &action, unix_now())?;
         Ok(question_rows::find(conn, id)?
@@ -94,10 +90,7 @@ pub async fn post_moderate_answer(
             ))
         }
     };
-    let who = Actor {
-        id: user.id,
-        role: user.role,
-    };
+    let who = user.actor();
     let back = with_db(&state, move |conn| {
         let question_id = questions::set_answer_deleted(conn, who, id, deleted, unix_now())?;
         Ok(question_rows::find(conn, question_id)?
@@ -142,11 +135,8 @@ pub async fn post_flag(
             ))
         }
     };
-    check_post_limit(&state, &user, "flag", rules::FLAG)?;
-    let who = Actor {
-        id: user.id,
-        role: user.role,
-    };
+    admit(&state, Limited::Flag, &user)?;
+    let who = user.actor();
     let form = form.into_inner();
     let back = with_db(&state, move |conn| {
         let question_id = questions::flag(

@@ -6,7 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::rate_limit::rules;
+use crate::auth::policy::{self, allows, sees_hidden, Action, Target};
+use crate::auth::rate_limit::Limited;
 use crate::auth::tokens;
 use crate::db::models::answers::Answer;
 use crate::db::models::questions::Question;
@@ -15,19 +16,12 @@ use crate::db::models::{answers, articles, questions as question_rows, users, vo
 use crate::db::{unix_now, Conn};
 use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
-use crate::service::questions::{self, Actor, EditOutcome, CLOSE_REASONS, FLAG_REASONS};
-use crate::web::pages::ask::{check_post_limit, with_retry_after};
-use crate::web::session::{CurrentUser, Visitor};
+use crate::service::questions::{self, EditOutcome, CLOSE_REASONS, FLAG_REASONS};
+use crate::web::pages::ask::with_retry_after;
+use crate::web::session::{admit, CurrentUser, Visitor};
 use crate::web::templates::{format_day, format_iso_day, format_rfc3339};
 use crate::web::views::{ConflictView, TagLink, UserRef};
 use crate::web::{param, query_params, render, render_status, see_other, with_db};
-
-fn actor(user: &CurrentUser) -> Actor {
-    Actor {
-        id: user.id,
-        role: user.role,
-    }
-}
 
 #[derive(Debug, Serialize)]
 struct PostView {
@@ -116,7 +110,7 @@ async fn load(
     id: i32,
     viewer: Option<&CurrentUser>,
 ) -> AppResult<Loaded> {
-    let is_staff = viewer.is_some_and(|u| u.role.is_staff());
+    let is_staff = sees_hidden(viewer.map(CurrentUser::actor).as_ref());
     let viewer_id = viewer.map(|u| u.id);
     with_db(state, move |conn| {
         let question = questions::visible_question(conn, id, is_staff)?;
@@ -169,7 +163,10 @@ fn build_page(
     answer_errors: Vec<String>,
 ) -> AppResult<QuestionPage> {
     let q = &loaded.question;
-    let is_staff = viewer.is_some_and(|u| u.role.is_staff());
+    let actor = viewer.map(CurrentUser::actor);
+    let actor = actor.as_ref();
+    let on_question = Target::post(q.author_id, q.locked);
+    let is_staff = allows(actor, Action::Moderate, &Target::Site);
     let my_vote = |kind: &str, id: i32| {
         loaded
             .my_votes
@@ -178,9 +175,8 @@ fn build_page(
             .map(|(_, _, v)| *v)
             .unwrap_or(0)
     };
-    let can_edit =
-        |author: i32| viewer.is_some_and(|u| u.role.is_staff() || (u.id == author && !q.locked));
-    let can_vote = |author: i32| viewer.is_some_and(|u| u.id != author);
+    let can_edit = |author: i32| allows(actor, Action::EditPost, &Target::post(author, q.locked));
+    let can_vote = |author: i32| allows(actor, Action::Vote, &Target::post(author, q.locked));
     let edited = |created: i64, updated: i64| (updated > created + 60).then(|| format_day(updated));
     let question = PostView {
         id: q.id,
@@ -235,7 +231,15 @@ fn build_page(
         by: q.closed_by.and_then(|b| user_ref(&loaded.users, b)),
         on: q.closed_at.map(format_day).unwrap_or_default(),
     });
-    let can_answer = viewer.is_some() && q.deleted_at.is_none() && (!q.locked || is_staff);
+    let can_answer = allows(
+        actor,
+        Action::Answer,
+        &Target::Post(policy::PostFacts {
+            author: q.author_id,
+            locked: q.locked,
+            deleted: q.deleted_at.is_some(),
+        }),
+    );
     Ok(QuestionPage {
         id: q.id,
         title: q.title.clone(),
@@ -249,13 +253,15 @@ fn build_page(
         locked: q.locked,
         pinned: q.pinned,
         deleted: q.deleted_at.is_some(),
-        can_accept: viewer.is_some_and(|u| u.id == q.author_id || u.role.is_staff()),
+        can_accept: allows(actor, Action::Accept, &on_question),
         can_answer,
         signed_in: viewer.is_some(),
         is_staff,
         article_url: loaded.article_url.clone(),
-        promote_url: (is_staff && q.accepted_answer_id.is_some() && q.article_id.is_none())
-            .then(|| format!("/staff/articles/new?from_question={}", q.id)),
+        promote_url: (allows(actor, Action::CurateArticles, &Target::Site)
+            && q.accepted_answer_id.is_some()
+            && q.article_id.is_none())
+        .then(|| format!("/staff/articles/new?from_question={}", q.id)),
         answer_body,
         answer_errors,
         submit_key: tokens::random_token().map_err(AppError::internal)?,
@@ -332,7 +338,7 @@ pub async fn get_question_short(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let id = parse_id(&path.into_inner())?;
-    let is_staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
+    let is_staff = visitor.sees_hidden();
     let question = with_db(&state, move |conn| {
         questions::visible_question(conn, id, is_staff)
     })
@@ -420,7 +426,7 @@ pub async fn post_answer(
             return Ok(see_other(&url));
         }
     }
-    if let Err(e) = check_post_limit(&state, &user, "answer", rules::ANSWER) {
+    if let Err(e) = admit(&state, Limited::Answer, &user) {
         let response = shown_again(vec![e.public_message()], StatusCode::TOO_MANY_REQUESTS).await?;
         return Ok(with_retry_after(response, &e));
     }
@@ -428,7 +434,7 @@ pub async fn post_answer(
     let rendered =
         crate::web::off_executor(move || crate::markdown::render_post(body_text.trim())).await?;
     let body = form.body.clone();
-    let who = actor(&user);
+    let who = user.actor();
     let result = with_db(&state, move |conn| {
         let answer =
             questions::answer(conn, id, who, &body, &rendered, key.as_deref(), unix_now())?;
@@ -472,8 +478,8 @@ async fn vote(
         "none" => 0,
         _ => return Err(AppError::BadRequest("A vote is up, down or none.".into())),
     };
-    check_post_limit(&state, &user, "vote", rules::VOTE)?;
-    let who = actor(&user);
+    admit(&state, Limited::Vote, &user)?;
+    let who = user.actor();
     let back = with_db(&state, move |conn| {
         questions::vote(conn, who, kind, id, value, unix_now())?;
         let question_id = if kind == "answer" {
@@ -548,7 +554,7 @@ pub async fn post_accept(
 ) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
-    let (id, answer_id, who) = (path.into_inner(), form.answer_id, actor(&user));
+    let (id, answer_id, who) = (path.into_inner(), form.answer_id, user.actor());
     let back = with_db(&state, move |conn| {
         questions::accept(conn, who, id, answer_id, unix_now())?;
         Ok(question_rows::find(conn, id)?
@@ -569,7 +575,7 @@ pub async fn post_unaccept(
 ) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     visitor.verify_csrf(&form.csrf)?;
-    let (id, who) = (path.into_inner(), actor(&user));
+    let (id, who) = (path.into_inner(), user.actor());
     let back = with_db(&state, move |conn| {
         questions::unaccept(conn, who, id, unix_now())?;
         Ok(question_rows::find(conn, id)?
@@ -597,15 +603,19 @@ struct EditPage {
     conflict: Option<ConflictView>,
 }
 
-/// Whether `user` may open the editor of a post by `author`.
+/// Whether `user` may open the editor of a post by `author` (any refusal
+/// is a 403 here: there is nothing to conflict with yet).
 fn may_open_editor(user: &CurrentUser, author: i32, locked: bool) -> AppResult<()> {
-    if user.role.is_staff() || (user.id == author && !locked) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
+    policy::can(
+        Some(&user.actor()),
+        Action::EditPost,
+        &Target::post(author, locked),
+    )
+    .map_err(|_| {
+        AppError::Forbidden(
             "You can only edit your own posts (and not while the question is locked).".into(),
-        ))
-    }
+        )
+    })
 }
 
 /// GET /questions/{id}/edit
@@ -616,7 +626,7 @@ pub async fn get_edit_question(
 ) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     let id = path.into_inner();
-    let staff = user.role.is_staff();
+    let staff = sees_hidden(Some(&user.actor()));
     let (q, base_revision) = with_db(&state, move |conn| {
         let q = questions::visible_question(conn, id, staff)?;
         let base = revisions::latest_id(conn, "question", id)?;
@@ -754,11 +764,11 @@ pub async fn post_edit_question(
             return edit_again(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    if let Err(e) = check_post_limit(&state, &user, "edit", rules::EDIT) {
+    if let Err(e) = admit(&state, Limited::Edit, &user) {
         return edit_limited(&state, &visitor, page, &e);
     }
     let draft = crate::web::off_executor(move || fields.render()).await?;
-    let (who, note, base) = (actor(&user), page.note.clone(), page.base_revision);
+    let (who, note, base) = (user.actor(), page.note.clone(), page.base_revision);
     let outcome = with_db(&state, move |conn| {
         let outcome = questions::edit_question(conn, who, id, &draft, &note, base, unix_now())?;
         let path = question_rows::find(conn, id)?
@@ -784,7 +794,7 @@ pub async fn get_edit_answer(
 ) -> AppResult<HttpResponse> {
     let user = visitor.require_user()?.clone();
     let id = path.into_inner();
-    let staff = user.role.is_staff();
+    let staff = sees_hidden(Some(&user.actor()));
     let (answer, q, base_revision) = with_db(&state, move |conn| {
         let (answer, q) = visible_answer(conn, id, staff)?;
         let base = revisions::latest_id(conn, "answer", id)?;
@@ -822,7 +832,7 @@ pub async fn post_edit_answer(
         page.cancel_url = answer_url(&state, id).await?;
         return edit_again(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    if let Err(e) = check_post_limit(&state, &user, "edit", rules::EDIT) {
+    if let Err(e) = admit(&state, Limited::Edit, &user) {
         page.cancel_url = answer_url(&state, id).await?;
         return edit_limited(&state, &visitor, page, &e);
     }
@@ -830,7 +840,7 @@ pub async fn post_edit_answer(
     let rendered =
         crate::web::off_executor(move || crate::markdown::render_post(body.trim())).await?;
     let (who, body, note, base) = (
-        actor(&user),
+        user.actor(),
         page.body.clone(),
         page.note.clone(),
         page.base_revision,
@@ -1043,7 +1053,7 @@ async fn history(
     id: i32,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
+    let staff = visitor.sees_hidden();
     let cursor = history_cursor(&req);
     let (owner, back_url, history, users) = with_db(&state, move |conn| {
         let (owner, back_url) = history_owner(conn, kind, id, staff)?;
@@ -1101,7 +1111,7 @@ async fn revision_text(
     kind: &'static str,
     (id, rev): (i32, i32),
 ) -> AppResult<HttpResponse> {
-    let staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
+    let staff = visitor.sees_hidden();
     let (owner, rev, editor) = with_db(&state, move |conn| {
         let (owner, _) = history_owner(conn, kind, id, staff)?;
         let rev = revisions::find(conn, kind, id, rev)?
