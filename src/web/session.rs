@@ -1,7 +1,7 @@
 //! Who is asking: the session middleware loads the signed-in user (if any)
-//! once per request, and the [`Visitor`] extractor hands it to handlers with
-//! the CSRF token and the client address. Authorization helpers live here so
-//! every handler checks roles on the server the same way.
+//! once per request, and the [`Viewer`] extractor hands it to handlers with
+//! the CSRF token and the client address. The extractors that demand a
+//! role or a checked form are in [`crate::web::extract`].
 
 use std::future::{ready, Ready};
 use std::net::IpAddr;
@@ -71,7 +71,7 @@ pub fn admit(state: &AppState, action: Limited, user: &CurrentUser) -> AppResult
 
 /// The visitor of a request: signed in or not.
 #[derive(Debug, Clone, Default)]
-pub struct Visitor {
+pub struct Viewer {
     /// The signed-in user.
     pub user: Option<CurrentUser>,
     /// The pre-session CSRF cookie, if the browser sent one.
@@ -99,26 +99,7 @@ pub struct ViewerView {
     pub unread: i64,
 }
 
-impl Visitor {
-    /// The signed-in user, or a redirect to sign-in that comes back here.
-    pub fn require_user(&self) -> AppResult<&CurrentUser> {
-        self.user.as_ref().ok_or_else(|| AppError::SignInRequired {
-            next: self.here.clone(),
-        })
-    }
-
-    /// A signed-in user with at least `role`; sign-in redirect or 403 otherwise.
-    pub fn require_role(&self, role: Role) -> AppResult<&CurrentUser> {
-        let user = self.require_user()?;
-        if user.role < role {
-            return Err(AppError::Forbidden(match role {
-                Role::Admin => "Only administrators can do this.".into(),
-                _ => "Only staff members can do this.".into(),
-            }));
-        }
-        Ok(user)
-    }
-
+impl Viewer {
     /// Whether this visitor sees deleted posts and unpublished articles.
     pub fn sees_hidden(&self) -> bool {
         policy::sees_hidden(self.user.as_ref().map(CurrentUser::actor).as_ref())
@@ -154,7 +135,7 @@ impl Visitor {
 
     /// For pages with anonymous forms: this visitor with a CSRF token
     /// guaranteed, and the cookie to set when the token is new.
-    pub fn with_form_token(&self, secure: bool) -> AppResult<(Visitor, Option<Cookie<'static>>)> {
+    pub fn with_form_token(&self, secure: bool) -> AppResult<(Viewer, Option<Cookie<'static>>)> {
         let (token, new) = self.anon_csrf_or_new()?;
         let mut visitor = self.clone();
         if visitor.user.is_none() {
@@ -176,20 +157,26 @@ impl Visitor {
     }
 }
 
-impl FromRequest for Visitor {
+impl Viewer {
+    /// The visitor the session middleware stored on `req` (anonymous when
+    /// the middleware did not run, as for static files).
+    pub fn of(req: &HttpRequest) -> Viewer {
+        req.extensions()
+            .get::<Viewer>()
+            .cloned()
+            .unwrap_or_else(|| Viewer {
+                here: here_of(req),
+                ..Default::default()
+            })
+    }
+}
+
+impl FromRequest for Viewer {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let visitor = req
-            .extensions()
-            .get::<Visitor>()
-            .cloned()
-            .unwrap_or_else(|| Visitor {
-                here: here_of(req),
-                ..Default::default()
-            });
-        ready(Ok(visitor))
+        ready(Ok(Viewer::of(req)))
     }
 }
 
@@ -275,14 +262,14 @@ fn limit_key_of(ip: IpAddr) -> String {
 }
 
 /// Middleware: loads the session (if a cookie is sent) and stores the
-/// [`Visitor`] in the request; clears a stale session cookie.
+/// [`Viewer`] in the request; clears a stale session cookie.
 pub async fn load_visitor(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let is_static = req.path().starts_with("/static/") || req.path() == "/healthz";
-    let mut visitor = Visitor {
+    let mut visitor = Viewer {
         user: None,
         anon_csrf: req
             .cookie(CSRF_COOKIE)

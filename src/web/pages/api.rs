@@ -9,9 +9,9 @@ use crate::app::AppState;
 use crate::auth::rate_limit::Limited;
 use crate::error::{AppError, AppResult};
 use crate::service::questions::BODY_MAX;
+use crate::web::extract::{CsrfForm, Member};
 use crate::web::pages::ask::{similar, Suggestion};
 use crate::web::session::admit;
-use crate::web::session::Visitor;
 use crate::web::{json_response, param, query_params};
 
 #[derive(Debug, Serialize)]
@@ -55,18 +55,18 @@ struct PreviewResponse {
 /// before any rendering.
 pub async fn post_preview(
     state: web::Data<AppState>,
-    visitor: Visitor,
-    form: web::Form<PreviewForm>,
+    Member { user, .. }: Member,
+    form: CsrfForm<PreviewForm>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?;
-    visitor.verify_csrf(&form.csrf)?;
     if form.body.chars().count() > BODY_MAX {
         return Err(AppError::BadRequest(format!(
             "The text can have at most {BODY_MAX} characters."
         )));
     }
-    admit(&state, Limited::Preview, user)?;
+    admit(&state, Limited::Preview, &user)?;
     let body = form.into_inner().body;
     let html = crate::web::off_executor(move || crate::markdown::render_post(&body).html).await?;
     Ok(json_response(StatusCode::OK, &PreviewResponse { html }))
 }
+
+crate::csrf_form!(PreviewForm);

@@ -14,7 +14,8 @@ use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::search::SearchRequest;
 use crate::service::questions;
-use crate::web::session::{admit, CurrentUser, Visitor};
+use crate::web::extract::{CsrfForm, Member};
+use crate::web::session::{admit, CurrentUser, Viewer};
 use crate::web::views::kind_label;
 use crate::web::{param, query_params, render, render_status, see_other, with_db};
 
@@ -103,10 +104,11 @@ fn new_submit_key() -> AppResult<String> {
 /// GET /questions/ask?title=…&body=…&tags=…
 pub async fn get_ask(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Member {
+        viewer: visitor, ..
+    }: Member,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    visitor.require_user()?;
     let params = query_params(req.query_string());
     let take = |key: &str, max: usize| {
         param(&params, key)
@@ -157,7 +159,7 @@ pub fn with_retry_after(mut response: HttpResponse, error: &AppError) -> HttpRes
 /// The ask form shown again with `status` (errors already on `page`).
 fn ask_again(
     state: &AppState,
-    visitor: &Visitor,
+    visitor: &Viewer,
     status: StatusCode,
     page: &AskPage,
 ) -> AppResult<HttpResponse> {
@@ -169,7 +171,7 @@ fn ask_again(
 /// similar questions.
 async fn preview_ask(
     state: &web::Data<AppState>,
-    visitor: &Visitor,
+    visitor: &Viewer,
     user: &CurrentUser,
     mut page: AskPage,
 ) -> AppResult<HttpResponse> {
@@ -204,11 +206,12 @@ async fn preview_ask(
 /// the database write.
 pub async fn post_ask(
     state: web::Data<AppState>,
-    visitor: Visitor,
-    form: web::Form<AskForm>,
+    Member {
+        viewer: visitor,
+        user,
+    }: Member,
+    form: CsrfForm<AskForm>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
-    visitor.verify_csrf(&form.csrf)?;
     let form = form.into_inner();
     let submit_key = if form.submit_key.len() == 64 {
         form.submit_key
@@ -256,3 +259,5 @@ pub async fn post_ask(
     state.indexer.notify();
     Ok(see_other(&question.path()))
 }
+
+crate::csrf_form!(AskForm);

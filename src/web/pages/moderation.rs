@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::rate_limit::Limited;
-use crate::auth::Role;
 use crate::db::models::{answers, flags, questions as question_rows, users};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::service::questions::{self, Moderation, FLAG_REASONS};
-use crate::web::session::{admit, Visitor};
+use crate::web::extract::{CsrfForm, Member, Staff};
+use crate::web::session::admit;
 use crate::web::templates::format_day;
 use crate::web::views::UserRef;
 use crate::web::{render, see_other, with_db};
@@ -33,12 +33,10 @@ pub struct ModerateForm {
 /// POST /questions/{id}/moderate (staff)
 pub async fn post_moderate_question(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<i32>,
-    form: web::Form<ModerateForm>,
+    form: CsrfForm<ModerateForm>,
+    Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    let user = visitor.require_role(Role::Staff)?.clone();
     let id = path.into_inner();
     let action = match form.action.as_str() {
         "close" => Moderation::Close {
@@ -74,12 +72,10 @@ pub async fn post_moderate_question(
 /// POST /answers/{id}/moderate (staff): delete or restore.
 pub async fn post_moderate_answer(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<i32>,
-    form: web::Form<ModerateForm>,
+    form: CsrfForm<ModerateForm>,
+    Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    let user = visitor.require_role(Role::Staff)?.clone();
     let id = path.into_inner();
     let deleted = match form.action.as_str() {
         "delete" => true,
@@ -121,11 +117,9 @@ pub struct FlagForm {
 /// POST /flags: any signed-in user reports a post.
 pub async fn post_flag(
     state: web::Data<AppState>,
-    visitor: Visitor,
-    form: web::Form<FlagForm>,
+    Member { user, .. }: Member,
+    form: CsrfForm<FlagForm>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
-    visitor.verify_csrf(&form.csrf)?;
     let kind = match form.kind.as_str() {
         "question" => "question",
         "answer" => "answer",
@@ -174,8 +168,12 @@ struct FlagsPage {
 }
 
 /// GET /staff/flags: the queue of open flags, oldest first.
-pub async fn get_flags(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
+pub async fn get_flags(
+    state: web::Data<AppState>,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
+) -> AppResult<HttpResponse> {
     let rows = with_db(&state, |conn| {
         let open = flags::open(conn, 200)?;
         let reporters = users::find_many(
@@ -243,12 +241,11 @@ pub struct ResolveForm {
 /// POST /staff/flags/{id}
 pub async fn post_flag_resolution(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<i32>,
-    form: web::Form<ResolveForm>,
+    form: CsrfForm<ResolveForm>,
+    Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    let staff = visitor.require_role(Role::Staff)?.id;
+    let staff = user.id;
     let status = match form.action.as_str() {
         "resolve" => "resolved",
         "dismiss" => "dismissed",
@@ -270,3 +267,5 @@ pub async fn post_flag_resolution(
     }
     Ok(see_other("/staff/flags"))
 }
+
+crate::csrf_form!(FlagForm, ModerateForm, ResolveForm);

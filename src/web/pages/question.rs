@@ -17,8 +17,9 @@ use crate::db::{unix_now, Conn};
 use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
 use crate::service::questions::{self, EditOutcome, CLOSE_REASONS, FLAG_REASONS};
+use crate::web::extract::{CsrfForm, Member};
 use crate::web::pages::ask::with_retry_after;
-use crate::web::session::{admit, CurrentUser, Visitor};
+use crate::web::session::{admit, CurrentUser, Viewer};
 use crate::web::templates::{format_day, format_iso_day, format_rfc3339};
 use crate::web::views::{ConflictView, TagLink, UserRef};
 use crate::web::{param, query_params, render, render_status, see_other, with_db};
@@ -334,7 +335,7 @@ fn json_ld(loaded: &Loaded) -> AppResult<String> {
 /// GET /questions/{id}: redirects to the canonical URL.
 pub async fn get_question_short(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let id = parse_id(&path.into_inner())?;
@@ -358,7 +359,7 @@ fn parse_id(text: &str) -> AppResult<i32> {
 /// GET /questions/{id}/{slug}: wrong or old slugs redirect to the canonical one.
 pub async fn get_question(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (id, slug) = path.into_inner();
@@ -388,12 +389,13 @@ pub struct AnswerForm {
 /// then markdown rendering and the database write.
 pub async fn post_answer(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Member {
+        viewer: visitor,
+        user,
+    }: Member,
     path: web::Path<i32>,
-    form: web::Form<AnswerForm>,
+    form: CsrfForm<AnswerForm>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
-    visitor.verify_csrf(&form.csrf)?;
     let id = path.into_inner();
     let form = form.into_inner();
     let shown_again = |errors: Vec<String>, status: StatusCode| {
@@ -465,13 +467,11 @@ pub struct VoteForm {
 
 async fn vote(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    user: CurrentUser,
     kind: &'static str,
     id: i32,
     form: VoteForm,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
-    visitor.verify_csrf(&form.csrf)?;
     let value = match form.value.as_str() {
         "up" => 1,
         "down" => -1,
@@ -505,13 +505,13 @@ async fn vote(
 /// POST /questions/{id}/vote
 pub async fn post_question_vote(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Member { user, .. }: Member,
     path: web::Path<i32>,
-    form: web::Form<VoteForm>,
+    form: CsrfForm<VoteForm>,
 ) -> AppResult<HttpResponse> {
     vote(
         state,
-        visitor,
+        user,
         "question",
         path.into_inner(),
         form.into_inner(),
@@ -522,18 +522,11 @@ pub async fn post_question_vote(
 /// POST /answers/{id}/vote
 pub async fn post_answer_vote(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Member { user, .. }: Member,
     path: web::Path<i32>,
-    form: web::Form<VoteForm>,
+    form: CsrfForm<VoteForm>,
 ) -> AppResult<HttpResponse> {
-    vote(
-        state,
-        visitor,
-        "answer",
-        path.into_inner(),
-        form.into_inner(),
-    )
-    .await
+    vote(state, user, "answer", path.into_inner(), form.into_inner()).await
 }
 
 /// Fields of accept/unaccept.
@@ -548,12 +541,10 @@ pub struct AcceptForm {
 /// POST /questions/{id}/accept
 pub async fn post_accept(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Member { user, .. }: Member,
     path: web::Path<i32>,
-    form: web::Form<AcceptForm>,
+    form: CsrfForm<AcceptForm>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
-    visitor.verify_csrf(&form.csrf)?;
     let (id, answer_id, who) = (path.into_inner(), form.answer_id, user.actor());
     let back = with_db(&state, move |conn| {
         questions::accept(conn, who, id, answer_id, unix_now())?;
@@ -569,12 +560,10 @@ pub async fn post_accept(
 /// POST /questions/{id}/unaccept
 pub async fn post_unaccept(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Member { user, .. }: Member,
     path: web::Path<i32>,
-    form: web::Form<AcceptForm>,
+    _form: CsrfForm<AcceptForm>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
-    visitor.verify_csrf(&form.csrf)?;
     let (id, who) = (path.into_inner(), user.actor());
     let back = with_db(&state, move |conn| {
         questions::unaccept(conn, who, id, unix_now())?;
@@ -621,10 +610,12 @@ fn may_open_editor(user: &CurrentUser, author: i32, locked: bool) -> AppResult<(
 /// GET /questions/{id}/edit
 pub async fn get_edit_question(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Member {
+        viewer: visitor,
+        user,
+    }: Member,
     path: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
     let id = path.into_inner();
     let staff = sees_hidden(Some(&user.actor()));
     let (q, base_revision) = with_db(&state, move |conn| {
@@ -693,7 +684,7 @@ impl EditPage {
 /// The editor shown again with `status` (errors or conflict already on `page`).
 fn edit_again(
     state: &AppState,
-    visitor: &Visitor,
+    visitor: &Viewer,
     status: StatusCode,
     page: &EditPage,
 ) -> AppResult<HttpResponse> {
@@ -703,7 +694,7 @@ fn edit_again(
 /// The editor refused by the edit limit: 429 with `Retry-After`, text kept.
 fn edit_limited(
     state: &AppState,
-    visitor: &Visitor,
+    visitor: &Viewer,
     mut page: EditPage,
     error: &AppError,
 ) -> AppResult<HttpResponse> {
@@ -716,7 +707,7 @@ fn edit_limited(
 /// keeps the editor's text and now builds on their revision.
 async fn edit_conflict(
     state: &web::Data<AppState>,
-    visitor: &Visitor,
+    visitor: &Viewer,
     mut page: EditPage,
     theirs: Revision,
 ) -> AppResult<HttpResponse> {
@@ -743,12 +734,13 @@ async fn edit_conflict(
 /// and a save that is refused when someone saved since the form was opened.
 pub async fn post_edit_question(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Member {
+        viewer: visitor,
+        user,
+    }: Member,
     path: web::Path<i32>,
-    form: web::Form<EditForm>,
+    form: CsrfForm<EditForm>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
-    visitor.verify_csrf(&form.csrf)?;
     let id = path.into_inner();
     let checked = questions::check_question(&form.title, &form.body, &form.tags);
     let mut page = EditPage::from_form(
@@ -789,10 +781,12 @@ pub async fn post_edit_question(
 /// GET /answers/{id}/edit
 pub async fn get_edit_answer(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Member {
+        viewer: visitor,
+        user,
+    }: Member,
     path: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
     let id = path.into_inner();
     let staff = sees_hidden(Some(&user.actor()));
     let (answer, q, base_revision) = with_db(&state, move |conn| {
@@ -818,12 +812,13 @@ pub async fn get_edit_answer(
 /// POST /answers/{id}/edit: as [`post_edit_question`].
 pub async fn post_edit_answer(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Member {
+        viewer: visitor,
+        user,
+    }: Member,
     path: web::Path<i32>,
-    form: web::Form<EditForm>,
+    form: CsrfForm<EditForm>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
-    visitor.verify_csrf(&form.csrf)?;
     let id = path.into_inner();
     let checked = questions::check_body(&form.body);
     let mut page = EditPage::from_form("answer", id, String::new(), form.into_inner());
@@ -1048,7 +1043,7 @@ fn history_owner(conn: &mut Conn, kind: &str, id: i32, staff: bool) -> AppResult
 /// A history page of the question or answer `id`.
 async fn history(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     kind: &'static str,
     id: i32,
     req: HttpRequest,
@@ -1074,7 +1069,7 @@ async fn history(
 /// first, with diffs, a page at a time.
 pub async fn get_question_revisions(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<i32>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
@@ -1084,7 +1079,7 @@ pub async fn get_question_revisions(
 /// GET /answers/{id}/revisions?before=…|after=…
 pub async fn get_answer_revisions(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<i32>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
@@ -1107,7 +1102,7 @@ struct RevisionTextPage {
 /// `id`, for revisions too large to diff on the history page.
 async fn revision_text(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     kind: &'static str,
     (id, rev): (i32, i32),
 ) -> AppResult<HttpResponse> {
@@ -1136,7 +1131,7 @@ async fn revision_text(
 /// GET /questions/{id}/revisions/{rev}
 pub async fn get_question_revision(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<(i32, i32)>,
 ) -> AppResult<HttpResponse> {
     revision_text(state, visitor, "question", path.into_inner()).await
@@ -1145,8 +1140,10 @@ pub async fn get_question_revision(
 /// GET /answers/{id}/revisions/{rev}
 pub async fn get_answer_revision(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<(i32, i32)>,
 ) -> AppResult<HttpResponse> {
     revision_text(state, visitor, "answer", path.into_inner()).await
 }
+
+crate::csrf_form!(VoteForm, AcceptForm, AnswerForm, EditForm);

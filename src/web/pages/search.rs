@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::db::models::{manuals, search_log};
 use crate::error::{AppError, AppResult};
 use crate::search::SearchRequest;
-use crate::web::session::Visitor;
+use crate::web::session::Viewer;
 use crate::web::views::{kind_label, HitView, KindTab, LabelledLink, ManualCard, SearchPage};
 use crate::web::{param, query_params, render, with_analytics, with_db};
 
@@ -87,7 +87,7 @@ pub fn ask_url(q: &str) -> String {
 /// GET /search?q=..&kind=..&page=..
 pub async fn get_search(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());

@@ -7,7 +7,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::Role;
 use crate::db::models::article_revisions;
 use crate::db::models::articles::{self, ArticleInManual};
 use crate::db::models::revisions::HistoryCursor;
@@ -16,8 +15,9 @@ use crate::db::unix_now;
 use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
 use crate::service::articles::{self as editing, SaveOutcome};
+use crate::web::extract::{CsrfForm, Staff};
 use crate::web::pages::question::history_cursor;
-use crate::web::session::Visitor;
+use crate::web::session::Viewer;
 use crate::web::templates::format_day;
 use crate::web::views::{ConflictView, UserRef};
 use crate::web::{param, query_params, render, render_status, see_other, with_db};
@@ -41,9 +41,10 @@ struct ArticlesPage {
 /// GET /staff/articles: every article, drafts included.
 pub async fn get_staff_articles(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let all = with_db(&state, |conn| Ok(articles::all_with_manuals(conn)?)).await?;
     let rows = all
         .iter()
@@ -166,10 +167,11 @@ impl EditorPage {
 /// GET /staff/articles/new?manual=…&from_question=…
 pub async fn get_new_article(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let params = query_params(req.query_string());
     let from_question = param(&params, "from_question").and_then(|v| v.parse::<i32>().ok());
     let manual_slug = param(&params, "manual").unwrap_or("").to_string();
@@ -209,7 +211,7 @@ pub async fn get_new_article(
 /// (422) before any rendering; otherwise it renders on the blocking pool.
 async fn preview(
     state: &web::Data<AppState>,
-    visitor: &Visitor,
+    visitor: &Viewer,
     mut page: EditorPage,
     manual_slug: String,
 ) -> AppResult<HttpResponse> {
@@ -236,11 +238,13 @@ async fn preview(
 /// POST /staff/articles/new
 pub async fn post_new_article(
     state: web::Data<AppState>,
-    visitor: Visitor,
-    form: web::Form<EditorForm>,
+    form: CsrfForm<EditorForm>,
+    Staff {
+        viewer: visitor,
+        user,
+    }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    let editor = visitor.require_role(Role::Staff)?.id;
+    let editor = user.id;
     let form = form.into_inner();
     let mut page = EditorPage::from_form(&form);
     page.heading = "New article".into();
@@ -325,10 +329,11 @@ fn editor_page_for(found: &ArticleInManual, base_revision: i32) -> EditorPage {
 /// GET /docs/{manual}/{article}/edit
 pub async fn get_edit_article(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let id = found.article.id;
@@ -344,12 +349,14 @@ pub async fn get_edit_article(
 /// POST /docs/{manual}/{article}/edit: preview, save, or refuse a stale save.
 pub async fn post_edit_article(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<(String, String)>,
-    form: web::Form<EditorForm>,
+    form: CsrfForm<EditorForm>,
+    Staff {
+        viewer: visitor,
+        user,
+    }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    let editor = visitor.require_role(Role::Staff)?.id;
+    let editor = user.id;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let form = form.into_inner();
@@ -463,11 +470,12 @@ const ARTICLE_REVISIONS_PER_PAGE: i64 = 50;
 /// GET /docs/{manual}/{article}/revisions?before=…|after=…: a page at a time.
 pub async fn get_article_revisions(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let cursor = history_cursor(&req);
@@ -540,10 +548,11 @@ struct RevisionPage {
 /// GET /docs/{manual}/{article}/revisions/{id}
 pub async fn get_article_revision(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
     path: web::Path<(String, String, i32)>,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let (manual, slug, rev) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let id = found.article.id;
@@ -582,11 +591,12 @@ struct DiffPage {
 /// GET /docs/{manual}/{article}/diff?from=…&to=…
 pub async fn get_article_diff(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let params = query_params(req.query_string());
@@ -629,12 +639,11 @@ pub struct ButtonForm {
 /// POST /docs/{manual}/{article}/revisions/{id}/restore
 pub async fn post_restore_revision(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<(String, String, i32)>,
-    form: web::Form<ButtonForm>,
+    _form: CsrfForm<ButtonForm>,
+    Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    let editor = visitor.require_role(Role::Staff)?.id;
+    let editor = user.id;
     let (manual, slug, rev) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let id = found.article.id;
@@ -649,15 +658,15 @@ pub async fn post_restore_revision(
 /// POST /docs/{manual}/{article}/reattach: back to the file at the next start.
 pub async fn post_reattach(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<(String, String)>,
-    form: web::Form<ButtonForm>,
+    _form: CsrfForm<ButtonForm>,
+    _: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    visitor.require_role(Role::Staff)?;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual.clone(), slug.clone()).await?;
     let id = found.article.id;
     with_db(&state, move |conn| editing::reattach(conn, id)).await?;
     Ok(see_other(&format!("/docs/{manual}/{slug}/edit")))
 }
+
+crate::csrf_form!(ButtonForm, EditorForm);

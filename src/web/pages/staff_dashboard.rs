@@ -7,14 +7,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::auth::Role;
 use crate::content::trees::Tree;
 use crate::db::models::search_log::{self, QueryCount};
 use crate::db::models::{articles, feedback, flags, questions, trees};
 use crate::db::unix_now;
 use crate::error::AppResult;
 use crate::service::link_check;
-use crate::web::session::Visitor;
+use crate::web::extract::Staff;
 use crate::web::templates::{format_ago, format_day};
 use crate::web::{param, query_params, render, with_db};
 
@@ -160,10 +159,11 @@ pub fn chart(daily: &[(i64, i64, i64)], since: i64, days: i64) -> String {
 /// GET /staff?days=7|30
 pub async fn get_dashboard(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let params = query_params(req.query_string());
     let days: i64 = if param(&params, "days") == Some("30") {
         30
@@ -251,7 +251,7 @@ pub async fn get_dashboard(
                 top_stop_count,
             });
         }
-        tree_rows.sort_by(|a, b| b.starts.cmp(&a.starts));
+        tree_rows.sort_by_key(|row| std::cmp::Reverse(row.starts));
 
         let waiting = |list: Vec<questions::Question>| {
             list.into_iter()

@@ -9,7 +9,7 @@ use crate::db::models::users;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::service::accounts;
-use crate::web::session::Visitor;
+use crate::web::extract::{Admin, CsrfForm};
 use crate::web::templates::format_day;
 use crate::web::views::UserRef;
 use crate::web::{param, query_params, render, see_other, with_db};
@@ -40,10 +40,13 @@ struct UsersPage {
 /// GET /staff/users?q=…&page=…
 pub async fn get_staff_users(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Admin {
+        viewer: visitor,
+        user,
+    }: Admin,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let me = visitor.require_role(Role::Admin)?.id;
+    let me = user.id;
     let params = query_params(req.query_string());
     let q = param(&params, "q")
         .unwrap_or("")
@@ -115,12 +118,11 @@ pub struct ActionForm {
     csrf: String,
 }
 
-/// Runs one admin action on the user `id` after the CSRF and role checks,
-/// then returns to the list with a notice.
+/// Runs one admin action on the user `id` (the extractors checked the CSRF
+/// token and the role), then returns to the list with a notice.
 async fn admin_action<F>(
     state: &web::Data<AppState>,
-    visitor: &Visitor,
-    csrf: &str,
+    admin: &Admin,
     id: i32,
     done: &str,
     action: F,
@@ -128,8 +130,7 @@ async fn admin_action<F>(
 where
     F: FnOnce(&mut crate::db::Conn, &users::User, i32) -> AppResult<()> + Send + 'static,
 {
-    visitor.verify_csrf(csrf)?;
-    let me = visitor.require_role(Role::Admin)?.id;
+    let me = admin.user.id;
     with_db(state, move |conn| {
         let user = users::find(conn, id)?
             .ok_or_else(|| AppError::NotFound("There is no such user.".into()))?;
@@ -142,15 +143,14 @@ where
 /// POST /staff/users/{id}/role
 pub async fn post_user_role(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<i32>,
-    form: web::Form<RoleForm>,
+    form: CsrfForm<RoleForm>,
+    admin: Admin,
 ) -> AppResult<HttpResponse> {
     let typed = form.role.clone();
     admin_action(
         &state,
-        &visitor,
-        &form.csrf,
+        &admin,
         path.into_inner(),
         "role",
         move |conn, user, _| {
@@ -168,14 +168,13 @@ pub async fn post_user_role(
 /// POST /staff/users/{id}/suspend
 pub async fn post_user_suspend(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<i32>,
-    form: web::Form<ActionForm>,
+    _form: CsrfForm<ActionForm>,
+    admin: Admin,
 ) -> AppResult<HttpResponse> {
     admin_action(
         &state,
-        &visitor,
-        &form.csrf,
+        &admin,
         path.into_inner(),
         "suspended",
         |conn, user, me| {
@@ -191,17 +190,18 @@ pub async fn post_user_suspend(
 /// POST /staff/users/{id}/unsuspend
 pub async fn post_user_unsuspend(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<i32>,
-    form: web::Form<ActionForm>,
+    _form: CsrfForm<ActionForm>,
+    admin: Admin,
 ) -> AppResult<HttpResponse> {
     admin_action(
         &state,
-        &visitor,
-        &form.csrf,
+        &admin,
         path.into_inner(),
         "unsuspended",
         |conn, user, _| accounts::unsuspend(conn, user.id, unix_now()),
     )
     .await
 }
+
+crate::csrf_form!(ActionForm, RoleForm);

@@ -11,7 +11,8 @@ use crate::content::trees::{NodeKind, Position, Tree, Walk};
 use crate::db::models::{articles, manuals, trees};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
-use crate::web::session::Visitor;
+use crate::web::extract::CsrfForm;
+use crate::web::session::Viewer;
 use crate::web::views::{ArticleLink, TreeCard};
 use crate::web::{query_params, render, see_other, with_analytics, with_db};
 
@@ -73,8 +74,8 @@ fn answered_pairs(walk: &Walk) -> Vec<(String, String)> {
 }
 
 /// GET /troubleshoot
-pub async fn get_trees(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
-    let cards = with_db(&state, |conn| tree_cards(conn)).await?;
+pub async fn get_trees(state: web::Data<AppState>, visitor: Viewer) -> AppResult<HttpResponse> {
+    let cards = with_db(&state, tree_cards).await?;
     render(
         &state,
         &visitor,
@@ -143,7 +144,7 @@ struct StepPage {
 /// GET /troubleshoot/{tree}?node=answer&…
 pub async fn get_tree_step(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
@@ -342,12 +343,10 @@ pub struct OutcomeForm {
 /// moves on (thank-you page, or the pre-filled question form).
 pub async fn post_tree_outcome(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<String>,
-    form: web::Form<OutcomeForm>,
+    form: CsrfForm<OutcomeForm>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
     let slug = path.into_inner();
     let (tree_id, tree) = load_tree(&state, slug.clone()).await?;
     let (answers, _) = answers_of(&form.answers);
@@ -435,7 +434,7 @@ struct SolvedPage {
 /// GET /troubleshoot/{tree}/solved?…&_solved=node: the thank-you page.
 pub async fn get_tree_solved(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
@@ -474,3 +473,5 @@ pub async fn get_tree_solved(
     };
     render(&state, &visitor, "troubleshoot/solved.html", &page)
 }
+
+crate::csrf_form!(OutcomeForm);

@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::auth::username;
 use crate::db::models::{answers, questions, users};
 use crate::error::{AppError, AppResult};
-use crate::web::session::Visitor;
+use crate::web::session::Viewer;
 use crate::web::templates::format_day;
 use crate::web::views::{QuestionRow, UserRef};
 use crate::web::{render, with_db};
@@ -36,7 +36,7 @@ struct AnswerLink {
 /// GET /users/{name}
 pub async fn get_user(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let key = username::key_of(&path.into_inner());
