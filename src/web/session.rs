@@ -149,7 +149,7 @@ impl Viewer {
         self.user.as_ref().map(|u| ViewerView {
             username: u.username.clone(),
             display_name: u.display_name.clone(),
-            url: format!("/users/{}", u.username),
+            url: crate::paths::user(&u.username),
             is_staff: policy::allows(Some(&u.actor()), Action::SeeStaffPages, &Target::Site),
             is_admin: policy::allows(Some(&u.actor()), Action::ManageUsers, &Target::Site),
             unread: u.unread,

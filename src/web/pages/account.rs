@@ -505,7 +505,7 @@ pub async fn get_setup(
     let token = path.into_inner();
     require_setup_token(&state, &token).await?;
     let page = AuthPage {
-        action: format!("/setup/{token}"),
+        action: paths::setup(&token),
         ..Default::default()
     };
     anon_form(
@@ -529,7 +529,7 @@ pub async fn post_setup(
     let mut page = AuthPage {
         username: form.username.clone(),
         display_name: form.display_name.clone(),
-        action: format!("/setup/{token}"),
+        action: paths::setup(&token),
         ..Default::default()
     };
     let (name, display) = match validate_registration(&form) {

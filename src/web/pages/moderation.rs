@@ -11,6 +11,7 @@ use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::service::questions::{self, Moderation, FLAG_REASONS};
 use crate::web::extract::{CsrfForm, Member, Staff};
+use crate::web::paths;
 use crate::web::session::admit;
 use crate::web::templates::format_day;
 use crate::web::views::UserRef;
@@ -62,7 +63,7 @@ pub async fn post_moderate_question(
         questions::moderate_question(conn, who, id, &action, unix_now())?;
         Ok(question_rows::find(conn, id)?
             .map(|q| q.path())
-            .unwrap_or_else(|| "/questions".into()))
+            .unwrap_or_else(|| paths::QUESTIONS.into()))
     })
     .await?;
     state.indexer.notify();
@@ -90,7 +91,7 @@ pub async fn post_moderate_answer(
     let back = with_db(&state, move |conn| {
         let question_id = questions::set_answer_deleted(conn, who, id, deleted, unix_now())?;
         Ok(question_rows::find(conn, question_id)?
-            .map(|q| format!("{}#answer-{id}", q.path()))
+            .map(|q| paths::answer_on(&q.path(), id))
             .unwrap_or_default())
     })
     .await?;
@@ -143,7 +144,7 @@ pub async fn post_flag(
             unix_now(),
         )?;
         Ok(question_rows::find(conn, question_id)?
-            .map(|q| format!("{}?flagged=1", q.path()))
+            .map(|q| paths::question_flagged(&q.path()))
             .unwrap_or_default())
     })
     .await?;
@@ -191,7 +192,7 @@ pub async fn get_flags(
                     Some(a) => {
                         let q = question_rows::find(conn, a.question_id)?;
                         (
-                            q.map(|q| format!("{}#answer-{}", q.path(), a.id))
+                            q.map(|q| paths::answer_on(&q.path(), a.id))
                                 .unwrap_or_default(),
                             a.body_text.chars().take(160).collect(),
                         )
@@ -265,7 +266,7 @@ pub async fn post_flag_resolution(
             "That flag is not open (someone may have handled it already).".into(),
         ));
     }
-    Ok(see_other("/staff/flags"))
+    Ok(see_other(paths::STAFF_FLAGS))
 }
 
 crate::csrf_form!(FlagForm, ModerateForm, ResolveForm);

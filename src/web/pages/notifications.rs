@@ -9,6 +9,7 @@ use crate::db::models::{questions, users};
 use crate::db::unix_now;
 use crate::error::AppResult;
 use crate::web::extract::Member;
+use crate::web::paths;
 use crate::web::templates::format_ago;
 use crate::web::views::UserRef;
 use crate::web::{render, with_db};
@@ -49,7 +50,7 @@ pub async fn get_notifications(
                 continue;
             };
             let url = match n.answer_id {
-                Some(a) => format!("{}#answer-{a}", q.path()),
+                Some(a) => paths::answer_on(&q.path(), a),
                 None => q.path(),
             };
             let text = match n.kind.as_str() {

@@ -19,6 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::questions::{self, EditOutcome, CLOSE_REASONS, FLAG_REASONS};
 use crate::web::extract::{CsrfForm, Member};
 use crate::web::pages::ask::with_retry_after;
+use crate::web::paths;
 use crate::web::session::{admit, CurrentUser, Viewer};
 use crate::web::templates::{format_day, format_iso_day, format_rfc3339};
 use crate::web::views::{ConflictView, TagLink, UserRef};
@@ -38,6 +39,22 @@ struct PostView {
     can_vote: bool,
     is_accepted: bool,
     deleted: bool,
+    edit_url: String,
+    history_url: String,
+    vote_url: String,
+    moderate_url: String,
+}
+
+impl PostView {
+    /// The links of the post `id` of `kind` ("question" or "answer").
+    fn links(kind: &str, id: i32) -> [String; 4] {
+        [
+            paths::post_edit(kind, id),
+            paths::post_revisions(kind, id),
+            paths::post_vote(kind, id),
+            paths::post_moderate(kind, id),
+        ]
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -88,6 +105,9 @@ struct QuestionPage {
     close_reasons: Vec<Choice>,
     flag_reasons: Vec<Choice>,
     json_ld: String,
+    answers_url: String,
+    accept_url: String,
+    unaccept_url: String,
 }
 
 fn choices(list: &'static [(&'static str, &'static str)]) -> Vec<Choice> {
@@ -138,7 +158,7 @@ async fn load(
         let article_url = match question.article_id {
             Some(a) => articles::find_with_manual(conn, a)?
                 .filter(|x| x.article.is_published() || is_staff)
-                .map(|x| format!("/docs/{}/{}", x.manual_slug, x.article.slug)),
+                .map(|x| paths::article(&x.manual_slug, &x.article.slug)),
             None => None,
         };
         Ok(Loaded {
@@ -179,6 +199,7 @@ fn build_page(
     let can_edit = |author: i32| allows(actor, Action::EditPost, &Target::post(author, q.locked));
     let can_vote = |author: i32| allows(actor, Action::Vote, &Target::post(author, q.locked));
     let edited = |created: i64, updated: i64| (updated > created + 60).then(|| format_day(updated));
+    let [edit_url, history_url, vote_url, moderate_url] = PostView::links("question", q.id);
     let question = PostView {
         id: q.id,
         body_html: q.body_html.clone(),
@@ -192,25 +213,36 @@ fn build_page(
         can_vote: can_vote(q.author_id),
         is_accepted: false,
         deleted: q.deleted_at.is_some(),
+        edit_url,
+        history_url,
+        vote_url,
+        moderate_url,
     };
     // Accepted answer first, then by score (the query already sorts by score).
     let mut ordered: Vec<&Answer> = loaded.answers.iter().collect();
     ordered.sort_by_key(|a| (Some(a.id) != q.accepted_answer_id, a.deleted_at.is_some()));
     let answers = ordered
         .into_iter()
-        .map(|a| PostView {
-            id: a.id,
-            body_html: a.body_html.clone(),
-            score: a.score,
-            my_vote: my_vote("answer", a.id),
-            author: user_ref(&loaded.users, a.author_id),
-            created: format_day(a.created_at),
-            created_iso: format_iso_day(a.created_at),
-            edited: edited(a.created_at, a.updated_at),
-            can_edit: can_edit(a.author_id),
-            can_vote: can_vote(a.author_id),
-            is_accepted: Some(a.id) == q.accepted_answer_id,
-            deleted: a.deleted_at.is_some(),
+        .map(|a| {
+            let [edit_url, history_url, vote_url, moderate_url] = PostView::links("answer", a.id);
+            PostView {
+                id: a.id,
+                body_html: a.body_html.clone(),
+                score: a.score,
+                my_vote: my_vote("answer", a.id),
+                author: user_ref(&loaded.users, a.author_id),
+                created: format_day(a.created_at),
+                created_iso: format_iso_day(a.created_at),
+                edited: edited(a.created_at, a.updated_at),
+                can_edit: can_edit(a.author_id),
+                can_vote: can_vote(a.author_id),
+                is_accepted: Some(a.id) == q.accepted_answer_id,
+                deleted: a.deleted_at.is_some(),
+                edit_url,
+                history_url,
+                vote_url,
+                moderate_url,
+            }
         })
         .collect();
     let accepted = match (q.accepted_answer_id, q.accepted_by, q.accepted_at) {
@@ -262,11 +294,14 @@ fn build_page(
         promote_url: (allows(actor, Action::CurateArticles, &Target::Site)
             && q.accepted_answer_id.is_some()
             && q.article_id.is_none())
-        .then(|| format!("/staff/articles/new?from_question={}", q.id)),
+        .then(|| paths::new_article_from_question(q.id)),
         answer_body,
         answer_errors,
         submit_key: tokens::random_token().map_err(AppError::internal)?,
-        login_url: crate::web::paths::login_url(&q.path()),
+        login_url: paths::login_url(&q.path()),
+        answers_url: paths::question_answers(q.id),
+        accept_url: paths::question_accept(q.id),
+        unaccept_url: paths::question_unaccept(q.id),
         close_reasons: choices(CLOSE_REASONS),
         flag_reasons: choices(FLAG_REASONS),
     })
@@ -289,7 +324,7 @@ fn json_ld(loaded: &Loaded) -> AppResult<String> {
             "text": a.body_text,
             "upvoteCount": a.score,
             "dateCreated": format_rfc3339(a.created_at),
-            "url": format!("{}#answer-{}", q.path(), a.id),
+            "url": paths::answer_on(&q.path(), a.id),
             "author": {"@type": "Person", "name": name(a.author_id)},
         })
     };
@@ -421,7 +456,7 @@ pub async fn post_answer(
                 return Ok(None);
             };
             Ok(question_rows::find(conn, answer.question_id)?
-                .map(|q| format!("{}#answer-{}", q.path(), answer.id)))
+                .map(|q| paths::answer_on(&q.path(), answer.id)))
         })
         .await?;
         if let Some(url) = earlier {
@@ -448,7 +483,7 @@ pub async fn post_answer(
     match result {
         Ok((answer, q)) => {
             state.indexer.notify();
-            Ok(see_other(&format!("{}#answer-{}", q.path(), answer.id)))
+            Ok(see_other(&paths::answer_on(&q.path(), answer.id)))
         }
         Err(AppError::Conflict(message)) => shown_again(vec![message], StatusCode::CONFLICT).await,
         Err(e) => Err(e),
@@ -492,7 +527,7 @@ async fn vote(
         let q = question_rows::find(conn, question_id)?
             .ok_or_else(|| AppError::NotFound("No such question.".into()))?;
         Ok(if kind == "answer" {
-            format!("{}#answer-{id}", q.path())
+            paths::answer_on(&q.path(), id)
         } else {
             q.path()
         })
@@ -549,7 +584,7 @@ pub async fn post_accept(
     let back = with_db(&state, move |conn| {
         questions::accept(conn, who, id, answer_id, unix_now())?;
         Ok(question_rows::find(conn, id)?
-            .map(|q| format!("{}#answer-{answer_id}", q.path()))
+            .map(|q| paths::answer_on(&q.path(), answer_id))
             .unwrap_or_default())
     })
     .await?;
@@ -627,9 +662,9 @@ pub async fn get_edit_question(
     may_open_editor(&user, q.author_id, q.locked)?;
     let page = EditPage {
         kind: "question",
-        action: format!("/questions/{id}/edit"),
+        action: paths::question_edit(id),
         cancel_url: q.path(),
-        history_url: format!("/questions/{id}/revisions"),
+        history_url: paths::post_revisions("question", id),
         title: q.title.clone(),
         body: q.body_md.clone(),
         tags: q.tag_list().join(", "),
@@ -661,16 +696,11 @@ pub struct EditForm {
 impl EditPage {
     /// The editor shown again with what was typed.
     fn from_form(kind: &'static str, id: i32, cancel_url: String, form: EditForm) -> Self {
-        let base = if kind == "question" {
-            "/questions"
-        } else {
-            "/answers"
-        };
         EditPage {
             kind,
-            action: format!("{base}/{id}/edit"),
+            action: paths::post_edit(kind, id),
             cancel_url,
-            history_url: format!("{base}/{id}/revisions"),
+            history_url: paths::post_revisions(kind, id),
             note: form.note.trim().chars().take(200).collect(),
             title: form.title,
             body: form.body,
@@ -743,12 +773,8 @@ pub async fn post_edit_question(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let checked = questions::check_question(&form.title, &form.body, &form.tags);
-    let mut page = EditPage::from_form(
-        "question",
-        id,
-        format!("/questions/{id}"),
-        form.into_inner(),
-    );
+    let mut page =
+        EditPage::from_form("question", id, paths::question_short(id), form.into_inner());
     let fields = match checked {
         Ok(fields) => fields,
         Err(errors) => {
@@ -798,9 +824,9 @@ pub async fn get_edit_answer(
     may_open_editor(&user, answer.author_id, q.locked)?;
     let page = EditPage {
         kind: "answer",
-        action: format!("/answers/{id}/edit"),
-        cancel_url: format!("{}#answer-{id}", q.path()),
-        history_url: format!("/answers/{id}/revisions"),
+        action: paths::answer_edit(id),
+        cancel_url: paths::answer_on(&q.path(), id),
+        history_url: paths::post_revisions("answer", id),
         title: q.title.clone(),
         body: answer.body_md.clone(),
         base_revision,
@@ -845,7 +871,7 @@ pub async fn post_edit_answer(
             questions::edit_answer(conn, who, id, &body, &rendered, &note, base, unix_now())?;
         let back = match &outcome {
             EditOutcome::Saved(question_id) => question_rows::find(conn, *question_id)?
-                .map(|q| format!("{}#answer-{id}", q.path()))
+                .map(|q| paths::answer_on(&q.path(), id))
                 .unwrap_or_default(),
             EditOutcome::Conflict(_) => String::new(),
         };
@@ -868,11 +894,11 @@ pub async fn post_edit_answer(
 async fn answer_url(state: &web::Data<AppState>, id: i32) -> AppResult<String> {
     with_db(state, move |conn| {
         let Some(answer) = answers::find(conn, id)? else {
-            return Ok("/questions".to_string());
+            return Ok(paths::QUESTIONS.to_string());
         };
         Ok(question_rows::find(conn, answer.question_id)?.map_or_else(
-            || "/questions".to_string(),
-            |q| format!("{}#answer-{id}", q.path()),
+            || paths::QUESTIONS.to_string(),
+            |q| paths::answer_on(&q.path(), id),
         ))
     })
     .await
@@ -997,7 +1023,7 @@ fn revisions_page(
                 Vec::new()
             },
             too_large: !fits,
-            view_url: format!("{history_url}/{}", rev.id),
+            view_url: paths::revision(history_url, rev.id),
         });
     }
     RevisionsPage {
@@ -1005,11 +1031,11 @@ fn revisions_page(
         back_url,
         revisions,
         newer_url: match rows.first() {
-            Some(first) if history.has_newer => Some(format!("{history_url}?after={}", first.id)),
+            Some(first) if history.has_newer => Some(paths::history_after(history_url, first.id)),
             _ => None,
         },
         older_url: match (rows.last(), &history.previous) {
-            (Some(last), Some(_)) => Some(format!("{history_url}?before={}", last.id)),
+            (Some(last), Some(_)) => Some(paths::history_before(history_url, last.id)),
             _ => None,
         },
         newest_url: (cursor != HistoryCursor::Newest).then(|| history_url.to_string()),
@@ -1035,7 +1061,7 @@ fn history_owner(conn: &mut Conn, kind: &str, id: i32, staff: bool) -> AppResult
         let (_, q) = visible_answer(conn, id, staff)?;
         Ok((
             format!("an answer to \u{201c}{}\u{201d}", q.title),
-            format!("{}#answer-{id}", q.path()),
+            paths::answer_on(&q.path(), id),
         ))
     }
 }
@@ -1056,7 +1082,7 @@ async fn history(
         Ok((owner, back_url, history, users))
     })
     .await?;
-    let history_url = format!("/{kind}s/{id}/revisions");
+    let history_url = paths::post_revisions(kind, id);
     let heading = format!("Revisions of {owner}");
     let page = crate::web::off_executor(move || {
         revisions_page(heading, back_url, &history_url, cursor, &history, &users)
@@ -1117,7 +1143,7 @@ async fn revision_text(
     .await?;
     let page = RevisionTextPage {
         heading: format!("A revision of {owner}"),
-        history_url: format!("/{kind}s/{id}/revisions"),
+        history_url: paths::post_revisions(kind, id),
         editor: editor.as_ref().map(UserRef::from),
         when: format_day(rev.created_at),
         note: rev.note,

@@ -10,6 +10,7 @@ use crate::db::models::{tags, users};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::markdown::escape_html;
+use crate::web::paths;
 use crate::web::session::Viewer;
 use crate::web::templates::format_rfc3339;
 use crate::web::views::{QuestionRow, TagLink};
@@ -88,7 +89,7 @@ async fn list(
     .await?;
     let base = match &tag {
         Some(t) => TagLink::new(t).url,
-        None => "/questions".to_string(),
+        None => paths::QUESTIONS.to_string(),
     };
     let has_more = rows.len() as i64 > PER_PAGE;
     let rows: Vec<Question> = rows.into_iter().take(PER_PAGE as usize).collect();

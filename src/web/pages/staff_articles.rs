@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::articles::{self as editing, SaveOutcome};
 use crate::web::extract::{CsrfForm, Staff};
 use crate::web::pages::question::history_cursor;
+use crate::web::paths;
 use crate::web::session::Viewer;
 use crate::web::templates::format_day;
 use crate::web::views::{ConflictView, UserRef};
@@ -50,8 +51,8 @@ pub async fn get_staff_articles(
         .iter()
         .map(|a| ArticleRow {
             title: a.article.title.clone(),
-            url: format!("/docs/{}/{}", a.manual_slug, a.article.slug),
-            edit_url: format!("/docs/{}/{}/edit", a.manual_slug, a.article.slug),
+            url: paths::article(&a.manual_slug, &a.article.slug),
+            edit_url: paths::article_edit(&a.manual_slug, &a.article.slug),
             manual: a.manual_title.clone(),
             status: status_label(a),
             source: match (&a.article.source_path, &a.article.detached_path) {
@@ -188,7 +189,7 @@ pub async fn get_new_article(
     .await?;
     let mut page = EditorPage {
         heading: "New article".into(),
-        action: "/staff/articles/new".into(),
+        action: paths::NEW_ARTICLE.into(),
         manual_id,
         status: "draft".into(),
         ..Default::default()
@@ -248,7 +249,7 @@ pub async fn post_new_article(
     let form = form.into_inner();
     let mut page = EditorPage::from_form(&form);
     page.heading = "New article".into();
-    page.action = "/staff/articles/new".into();
+    page.action = paths::NEW_ARTICLE.into();
     page.manuals = manual_options(&state, form.manual_id).await?;
     let validated = editing::validate(
         form.manual_id,
@@ -282,7 +283,7 @@ pub async fn post_new_article(
     })
     .await?;
     state.indexer.notify();
-    Ok(see_other(&format!("/docs/{manual_slug}/{}", article.slug)))
+    Ok(see_other(&paths::article(&manual_slug, &article.slug)))
 }
 
 async fn find_article(
@@ -306,10 +307,10 @@ async fn find_article(
 
 fn editor_page_for(found: &ArticleInManual, base_revision: i32) -> EditorPage {
     let a = &found.article;
-    let base = format!("/docs/{}/{}", found.manual_slug, a.slug);
+    let (manual, slug) = (&found.manual_slug, &a.slug);
     EditorPage {
         heading: format!("Edit \u{201c}{}\u{201d}", a.title),
-        action: format!("{base}/edit"),
+        action: paths::article_edit(manual, slug),
         manual_id: a.manual_id,
         title: a.title.clone(),
         weight: a.weight.to_string(),
@@ -320,8 +321,11 @@ fn editor_page_for(found: &ArticleInManual, base_revision: i32) -> EditorPage {
         base_revision,
         file_notice: a.source_path.clone(),
         detached_from: a.detached_path.clone(),
-        reattach_url: a.detached_path.as_ref().map(|_| format!("{base}/reattach")),
-        history_url: Some(format!("{base}/revisions")),
+        reattach_url: a
+            .detached_path
+            .as_ref()
+            .map(|_| paths::article_reattach(manual, slug)),
+        history_url: Some(paths::article_revisions(manual, slug)),
         ..Default::default()
     }
 }
@@ -457,7 +461,8 @@ struct RevisionRow {
 struct RevisionsPage {
     title: String,
     article_url: String,
-    base_url: String,
+    edit_url: String,
+    diff_url: String,
     rows: Vec<RevisionRow>,
     newer_url: Option<String>,
     older_url: Option<String>,
@@ -488,8 +493,8 @@ pub async fn get_article_revisions(
         Ok((history, users))
     })
     .await?;
-    let base = format!("/docs/{}/{}", found.manual_slug, found.article.slug);
-    let history_url = format!("{base}/revisions");
+    let base = paths::article(&found.manual_slug, &found.article.slug);
+    let history_url = paths::article_revisions(&found.manual_slug, &found.article.slug);
     let rows = history
         .rows
         .iter()
@@ -512,22 +517,23 @@ pub async fn get_article_revisions(
             } else {
                 "published".into()
             },
-            view_url: format!("{history_url}/{}", r.id),
+            view_url: paths::revision(&history_url, r.id),
         })
         .collect();
     let page = RevisionsPage {
         title: found.article.title.clone(),
         article_url: base.clone(),
         newer_url: match history.rows.first() {
-            Some(first) if history.has_newer => Some(format!("{history_url}?after={}", first.id)),
+            Some(first) if history.has_newer => Some(paths::history_after(&history_url, first.id)),
             _ => None,
         },
         older_url: match history.rows.last() {
-            Some(last) if history.has_older => Some(format!("{history_url}?before={}", last.id)),
+            Some(last) if history.has_older => Some(paths::history_before(&history_url, last.id)),
             _ => None,
         },
         newest_url: (cursor != HistoryCursor::Newest).then(|| history_url.clone()),
-        base_url: base,
+        edit_url: paths::article_edit(&found.manual_slug, &found.article.slug),
+        diff_url: paths::article_diff(&found.manual_slug, &found.article.slug),
         rows,
     };
     render(&state, &visitor, "staff/article_revisions.html", &page)
@@ -561,11 +567,12 @@ pub async fn get_article_revision(
             .ok_or_else(|| AppError::NotFound("There is no such revision.".into()))
     })
     .await?;
-    let base = format!("/docs/{}/{}", found.manual_slug, found.article.slug);
+    let base = paths::article(&found.manual_slug, &found.article.slug);
+    let revisions_url = paths::article_revisions(&found.manual_slug, &found.article.slug);
     let page = RevisionPage {
         title: revision.title.clone(),
         article_url: base.clone(),
-        revisions_url: format!("{base}/revisions"),
+        revisions_url: revisions_url.clone(),
         id: revision.id,
         when: format_day(revision.created_at),
         note: revision.note.clone(),
@@ -573,7 +580,7 @@ pub async fn get_article_revision(
             let (body, manual) = (revision.body_md.clone(), found.manual_slug.clone());
             crate::web::off_executor(move || editing::render(&body, &manual).html).await?
         },
-        restore_url: format!("{base}/revisions/{}/restore", revision.id),
+        restore_url: paths::revision_restore(&revisions_url, revision.id),
     };
     render(&state, &visitor, "staff/article_revision.html", &page)
 }
@@ -666,7 +673,7 @@ pub async fn post_reattach(
     let found = find_article(&state, manual.clone(), slug.clone()).await?;
     let id = found.article.id;
     with_db(&state, move |conn| editing::reattach(conn, id)).await?;
-    Ok(see_other(&format!("/docs/{manual}/{slug}/edit")))
+    Ok(see_other(&paths::article_edit(&manual, &slug)))
 }
 
 crate::csrf_form!(ButtonForm, EditorForm);

@@ -14,6 +14,7 @@ use crate::db::unix_now;
 use crate::error::AppResult;
 use crate::service::link_check;
 use crate::web::extract::Staff;
+use crate::web::paths;
 use crate::web::templates::{format_ago, format_day};
 use crate::web::{param, query_params, render, with_db};
 
@@ -92,14 +93,11 @@ struct DashboardPage {
 
 fn gap_rows(list: Vec<QueryCount>) -> Vec<GapRow> {
     list.into_iter()
-        .map(|q| {
-            let encoded: String = form_urlencoded::byte_serialize(q.query.as_bytes()).collect();
-            GapRow {
-                search_url: format!("/search?q={encoded}"),
-                write_url: format!("/staff/articles/new?title={encoded}"),
-                query: q.query,
-                count: q.count,
-            }
+        .map(|q| GapRow {
+            search_url: paths::search(&q.query, None, 1),
+            write_url: paths::new_article_titled(&q.query),
+            query: q.query,
+            count: q.count,
         })
         .collect()
 }
@@ -189,7 +187,7 @@ pub async fn get_dashboard(
             };
             worst.push(ArticleFeedback {
                 title: found.article.title.clone(),
-                url: format!("/docs/{}/{}", found.manual_slug, found.article.slug),
+                url: paths::article(&found.manual_slug, &found.article.slug),
                 yes,
                 no,
                 unhelpful_percent: percent(no, yes + no),
@@ -206,7 +204,7 @@ pub async fn get_dashboard(
         let outdated = articles::outdated(conn)?
             .into_iter()
             .map(|a| Link {
-                url: format!("/docs/{}/{}", a.manual_slug, a.article.slug),
+                url: paths::article(&a.manual_slug, &a.article.slug),
                 note: a.article.outdated_reason.clone().unwrap_or_default(),
                 title: a.article.title,
             })
@@ -241,7 +239,7 @@ pub async fn get_dashboard(
             };
             tree_rows.push(TreeRow {
                 title: row.title.clone(),
-                url: format!("/troubleshoot/{}", row.slug),
+                url: paths::tree(&row.slug),
                 starts: stats.starts,
                 resolved: stats.resolved,
                 resolved_percent: percent(stats.resolved, stats.starts),

@@ -10,6 +10,7 @@ use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::service::accounts;
 use crate::web::extract::{Admin, CsrfForm};
+use crate::web::paths;
 use crate::web::templates::format_day;
 use crate::web::views::UserRef;
 use crate::web::{param, query_params, render, see_other, with_db};
@@ -69,11 +70,7 @@ pub async fn get_staff_users(
     })
     .await?;
     let has_more = found.len() as i64 > PER_PAGE;
-    let url = |p: i64| {
-        let mut s = form_urlencoded::Serializer::new(String::new());
-        s.append_pair("q", &q).append_pair("page", &p.to_string());
-        format!("/staff/users?{}", s.finish())
-    };
+    let url = |p: i64| paths::staff_users(&q, p);
     let view = UsersPage {
         rows: found
             .iter()
@@ -137,7 +134,7 @@ where
         action(conn, &user, me)
     })
     .await?;
-    Ok(see_other(&format!("/staff/users?done={done}")))
+    Ok(see_other(&paths::staff_users_done(done)))
 }
 
 /// POST /staff/users/{id}/role

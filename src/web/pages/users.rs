@@ -7,6 +7,7 @@ use crate::app::AppState;
 use crate::auth::username;
 use crate::db::models::{answers, questions, users};
 use crate::error::{AppError, AppResult};
+use crate::web::paths;
 use crate::web::session::Viewer;
 use crate::web::templates::format_day;
 use crate::web::views::{QuestionRow, UserRef};
@@ -66,7 +67,7 @@ pub async fn get_user(
             .iter()
             .map(|(a, title, slug)| AnswerLink {
                 question_title: title.clone(),
-                url: format!("/questions/{}/{slug}#answer-{}", a.question_id, a.id),
+                url: paths::answer(a.question_id, slug, a.id),
                 score: a.score,
             })
             .collect(),
