@@ -3,6 +3,7 @@
 //!
 //! Modules, leaves first:
 //! - [`config`], [`error`]: configuration and the one error type.
+//! - [`paths`]: every URL the site makes.
 //! - [`db`]: SQLite pool, migrations, row structs and queries.
 //! - [`markdown`]: markdown to sanitized HTML.
 //! - [`content`]: reading and validating the `content/` folder.
@@ -18,6 +19,7 @@ pub mod db;
 pub mod diff;
 pub mod error;
 pub mod markdown;
+pub mod paths;
 pub mod search;
 pub mod service;
 pub mod web;

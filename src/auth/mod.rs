@@ -1,8 +1,10 @@
 //! Who may do what: password hashing (argon2id), username rules, roles,
-//! random tokens, and rate limits. No HTTP and no database here: the web
-//! layer and `db::models::users` use these building blocks.
+//! random tokens, rate limits (one table, [`rate_limit::rules`]) and the
+//! permission policy ([`policy::can`]). No HTTP and no database here: the
+//! web layer, the services and `db::models::users` use these building blocks.
 
 pub mod password;
+pub mod policy;
 pub mod rate_limit;
 pub mod roles;
 pub mod tokens;

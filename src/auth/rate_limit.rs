@@ -12,6 +12,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::auth::Role;
+
 /// One rule: `max` hits per `window`.
 #[derive(Debug, Clone, Copy)]
 pub struct Rule {
@@ -23,7 +25,7 @@ pub struct Rule {
 
 /// The limits of the site.
 pub mod rules {
-    use super::Rule;
+    use super::{Limit, Limited, Rule};
     use std::time::Duration;
 
     /// Sign-in attempts per client address.
@@ -118,6 +120,79 @@ pub mod rules {
             window: Duration::from_secs(3600),
         },
     );
+
+    /// The table every limited action is looked up in.
+    pub fn of(action: Limited) -> Limit {
+        let per_user = |key, (new, established): (Rule, Rule)| Limit {
+            key,
+            new,
+            established,
+            staff_exempt: true,
+        };
+        let same = |key, rule: Rule, staff_exempt| Limit {
+            key,
+            new: rule,
+            established: rule,
+            staff_exempt,
+        };
+        match action {
+            Limited::Ask => per_user("ask", ASK),
+            Limited::Answer => per_user("answer", ANSWER),
+            Limited::Edit => per_user("edit", EDIT),
+            Limited::Vote => per_user("vote", VOTE),
+            Limited::Flag => per_user("flag", FLAG),
+            // Every preview renders markdown: counted for staff too.
+            Limited::Preview => same("preview", PREVIEW, false),
+            Limited::SignIn => same("login", LOGIN_PER_IP, false),
+            Limited::Register => same("register", REGISTER_PER_IP, false),
+        }
+    }
+}
+
+/// What a limit counts: posting actions per user, sign-in and registration
+/// per client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limited {
+    /// Asking a question.
+    Ask,
+    /// Posting an answer.
+    Answer,
+    /// Editing a question or answer.
+    Edit,
+    /// Voting.
+    Vote,
+    /// Flagging a post.
+    Flag,
+    /// Rendering a markdown preview.
+    Preview,
+    /// Trying to sign in (per address).
+    SignIn,
+    /// Registering (per address).
+    Register,
+}
+
+/// One row of the table [`rules::of`].
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    /// Prefix of the limiter key.
+    pub key: &'static str,
+    /// The rule for accounts younger than [`rules::NEW_ACCOUNT_SECS`].
+    pub new: Rule,
+    /// The rule for established accounts (and for addresses).
+    pub established: Rule,
+    /// Staff post on behalf of the site: no limit.
+    pub staff_exempt: bool,
+}
+
+/// The user a posting limit applies to.
+#[derive(Debug, Clone, Copy)]
+pub struct Poster {
+    /// User id.
+    pub id: i32,
+    /// Role (staff are exempt from posting limits).
+    pub role: Role,
+    /// When the account was created (unix seconds).
+    pub created_at: i64,
 }
 
 /// The longest window any rule may have: a generation older than this holds
@@ -308,6 +383,26 @@ impl RateLimiter {
         self.len() == 0
     }
 
+    /// Counts `action` by `who` at `now` (unix seconds) against its row of
+    /// [`rules::of`]: the tighter rule for new accounts, none for staff
+    /// where the row says so; `Err(seconds)` when over the limit.
+    pub fn admit_user(&self, action: Limited, who: &Poster, now: i64) -> Result<(), u64> {
+        let limit = rules::of(action);
+        if limit.staff_exempt && who.role.is_staff() {
+            return Ok(());
+        }
+        let is_new = now - who.created_at < rules::NEW_ACCOUNT_SECS;
+        let rule = if is_new { limit.new } else { limit.established };
+        self.hit(&format!("{}:{}", limit.key, who.id), rule)
+    }
+
+    /// Counts `action` from the rate-limit address `address` against its
+    /// row of [`rules::of`]; `Err(seconds)` when over the limit.
+    pub fn admit_address(&self, action: Limited, address: &str) -> Result<(), u64> {
+        let limit = rules::of(action);
+        self.hit(&format!("{}:{address}", limit.key), limit.established)
+    }
+
     /// Moves this limiter's clock forward (lets tests see windows expire).
     pub fn advance(&self, by: Duration) {
         if let Ok(mut skew) = self.skew.lock() {
@@ -400,6 +495,58 @@ mod tests {
         assert!(limiter.hit("k", rule).is_ok(), "window expired");
         limiter.clear("k");
         assert!(limiter.check("k", rule).is_ok());
+    }
+
+    #[test]
+    fn posting_limits_come_from_the_table() {
+        let limiter = RateLimiter::new();
+        let now = 10 * rules::NEW_ACCOUNT_SECS;
+        let newcomer = Poster {
+            id: 1,
+            role: Role::Member,
+            created_at: now,
+        };
+        let regular = Poster {
+            id: 2,
+            created_at: 0,
+            ..newcomer
+        };
+        let staff = Poster {
+            id: 3,
+            role: Role::Staff,
+            created_at: now,
+        };
+        for _ in 0..rules::ASK.0.max {
+            assert!(limiter.admit_user(Limited::Ask, &newcomer, now).is_ok());
+        }
+        assert!(limiter.admit_user(Limited::Ask, &newcomer, now).is_err());
+        assert!(
+            limiter.admit_user(Limited::Answer, &newcomer, now).is_ok(),
+            "each action has its own budget"
+        );
+        for _ in 0..rules::ASK.1.max {
+            assert!(limiter.admit_user(Limited::Ask, &regular, now).is_ok());
+        }
+        assert!(limiter.admit_user(Limited::Ask, &regular, now).is_err());
+        for _ in 0..rules::ASK.1.max * 2 {
+            assert!(limiter.admit_user(Limited::Ask, &staff, now).is_ok());
+        }
+        for _ in 0..rules::PREVIEW.max {
+            assert!(limiter.admit_user(Limited::Preview, &staff, now).is_ok());
+        }
+        assert!(
+            limiter.admit_user(Limited::Preview, &staff, now).is_err(),
+            "previews are counted for staff too"
+        );
+        for _ in 0..rules::REGISTER_PER_IP.max {
+            assert!(limiter
+                .admit_address(Limited::Register, "192.0.2.1")
+                .is_ok());
+        }
+        assert!(limiter
+            .admit_address(Limited::Register, "192.0.2.1")
+            .is_err());
+        assert!(limiter.admit_address(Limited::SignIn, "192.0.2.1").is_ok());
     }
 
     #[test]

@@ -72,6 +72,7 @@ impl ArticleInput {
 }
 
 /// Checks editor fields; every problem at once.
+#[allow(clippy::too_many_arguments)]
 pub fn validate(
     manual_id: i32,
     title: &str,
@@ -343,7 +344,10 @@ pub fn update(
         };
         write(conn, &current.article, &manual, &slug, input, now)?;
         add_revision(conn, article_id, Some(editor), input, now)?;
-        Ok(SaveOutcome::Saved(format!("/docs/{}/{slug}", manual.slug)))
+        Ok(SaveOutcome::Saved(crate::paths::article(
+            &manual.slug,
+            &slug,
+        )))
     })
 }
 
@@ -421,7 +425,7 @@ pub fn restore(
         };
         write(conn, &current.article, &manual, &slug, &input, now)?;
         add_revision(conn, article_id, Some(editor), &input, now)?;
-        Ok(format!("/docs/{}/{slug}", manual.slug))
+        Ok(crate::paths::article(&manual.slug, &slug))
     })
 }
 

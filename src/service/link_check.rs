@@ -31,7 +31,7 @@ pub struct BrokenLink {
 impl BrokenLink {
     /// The article's URL.
     pub fn article_url(&self) -> String {
-        format!("/docs/{}/{}", self.manual, self.article)
+        crate::paths::article(&self.manual, &self.article)
     }
 }
 

@@ -3,7 +3,7 @@
 //! notifications. Every change that affects search enqueues an outbox row in
 //! the same transaction.
 
-use crate::auth::Role;
+use crate::auth::policy::{can, sees_hidden, Action, Target};
 use crate::db::models::answers::{self, Answer, NewAnswer};
 use crate::db::models::questions::{self, NewQuestion, Question};
 use crate::db::models::revisions::{self, NewRevision, Revision};
@@ -26,20 +26,7 @@ pub const TAGS_MAX: usize = 5;
 /// Longest tag (characters).
 pub const TAG_MAX_CHARS: usize = 25;
 
-/// Who is acting.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor {
-    /// User id.
-    pub id: i32,
-    /// Role.
-    pub role: Role,
-}
-
-impl Actor {
-    fn is_staff(&self) -> bool {
-        self.role.is_staff()
-    }
-}
+pub use crate::auth::policy::Actor;
 
 /// A question that passed validation.
 #[derive(Debug, Clone)]
@@ -322,11 +309,11 @@ pub fn answer(
             Err(existing) => return Ok(existing),
         };
         let question = visible_question(conn, question_id, false)?;
-        if question.locked && !author.is_staff() {
-            return Err(AppError::Conflict(
-                "This question is locked: it takes no new answers.".into(),
-            ));
-        }
+        can(
+            Some(&author),
+            Action::Answer,
+            &Target::post(question.author_id, question.locked),
+        )?;
         let answer = answers::insert(
             conn,
             &NewAnswer {
@@ -412,11 +399,7 @@ pub fn vote(
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
         let (author, question_id) = post_owner(conn, kind, post_id)?;
-        if author == voter.id {
-            return Err(AppError::Forbidden(
-                "You cannot vote on your own post.".into(),
-            ));
-        }
+        can(Some(&voter), Action::Vote, &Target::post(author, false))?;
         let delta = votes::set(conn, voter.id, kind, post_id, value.clamp(-1, 1), now)?;
         let score = if kind == "question" {
             diesel::update(q::table.find(post_id))
@@ -448,11 +431,11 @@ pub fn accept(
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
         let question = visible_question(conn, question_id, false)?;
-        if question.author_id != actor.id && !actor.is_staff() {
-            return Err(AppError::Forbidden(
-                "Only the person who asked, or a staff member, can accept an answer.".into(),
-            ));
-        }
+        can(
+            Some(&actor),
+            Action::Accept,
+            &Target::post(question.author_id, question.locked),
+        )?;
         let answer = answers::find(conn, answer_id)?
             .filter(|a| a.question_id == question_id && a.deleted_at.is_none())
             .ok_or_else(|| AppError::NotFound("That answer is not on this question.".into()))?;
@@ -497,12 +480,11 @@ pub fn unaccept(conn: &mut Conn, actor: Actor, question_id: i32, now: i64) -> Ap
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
         let question = visible_question(conn, question_id, false)?;
-        if question.author_id != actor.id && !actor.is_staff() {
-            return Err(AppError::Forbidden(
-                "Only the person who asked, or a staff member, can change the accepted answer."
-                    .into(),
-            ));
-        }
+        can(
+            Some(&actor),
+            Action::Unaccept,
+            &Target::post(question.author_id, question.locked),
+        )?;
         diesel::update(q::questions.find(question_id))
             .set((
                 q::accepted_answer_id.eq(None::<i32>),
@@ -550,7 +532,7 @@ pub fn edit_question(
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
-        let question = visible_question(conn, question_id, actor.is_staff())?;
+        let question = visible_question(conn, question_id, sees_hidden(Some(&actor)))?;
         may_edit(actor, question.author_id, question.locked)?;
         if let Some(newer) = newer_revision(conn, "question", question_id, base_revision)? {
             return Ok(EditOutcome::Conflict(Box::new(newer)));
@@ -604,11 +586,11 @@ pub fn edit_answer(
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
         let answer = answers::find(conn, answer_id)?
-            .filter(|x| x.deleted_at.is_none() || actor.is_staff())
+            .filter(|x| x.deleted_at.is_none() || sees_hidden(Some(&actor)))
             .ok_or_else(|| {
                 AppError::NotFound("This answer does not exist or was deleted.".into())
             })?;
-        let question = visible_question(conn, answer.question_id, actor.is_staff())?;
+        let question = visible_question(conn, answer.question_id, sees_hidden(Some(&actor)))?;
         may_edit(actor, answer.author_id, question.locked)?;
         if let Some(newer) = newer_revision(conn, "answer", answer_id, base_revision)? {
             return Ok(EditOutcome::Conflict(Box::new(newer)));
@@ -641,20 +623,11 @@ pub fn edit_answer(
 }
 
 fn may_edit(actor: Actor, author: i32, locked: bool) -> AppResult<()> {
-    if actor.is_staff() {
-        return Ok(());
-    }
-    if actor.id != author {
-        return Err(AppError::Forbidden(
-            "You can only edit your own posts.".into(),
-        ));
-    }
-    if locked {
-        return Err(AppError::Conflict(
-            "This question is locked; only staff can edit it.".into(),
-        ));
-    }
-    Ok(())
+    Ok(can(
+        Some(&actor),
+        Action::EditPost,
+        &Target::post(author, locked),
+    )?)
 }
 
 /// Why a question was closed.
@@ -694,11 +667,7 @@ pub fn moderate_question(
 ) -> AppResult<()> {
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
-    if !actor.is_staff() {
-        return Err(AppError::Forbidden(
-            "Only staff members can do this.".into(),
-        ));
-    }
+    can(Some(&actor), Action::Moderate, &Target::Site)?;
     conn.immediate_transaction(|conn| {
         let question = visible_question(conn, question_id, true)?;
         let target = q::questions.find(question_id);
@@ -793,11 +762,7 @@ pub fn set_answer_deleted(
     use crate::db::schema::answers::dsl as a;
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
-    if !actor.is_staff() {
-        return Err(AppError::Forbidden(
-            "Only staff members can do this.".into(),
-        ));
-    }
+    can(Some(&actor), Action::Moderate, &Target::Site)?;
     conn.immediate_transaction(|conn| {
         let answer = answers::find(conn, answer_id)?
             .ok_or_else(|| AppError::NotFound("There is no such answer.".into()))?;

@@ -48,7 +48,7 @@ pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<Sear
             Ok(vec![SearchDoc {
                 kind: "article".into(),
                 group: group_key(kind, id),
-                url: format!("/docs/{}/{}", found.manual_slug, a.slug),
+                url: crate::paths::article(&found.manual_slug, &a.slug),
                 title: a.title.clone(),
                 body: a.body_text.clone(),
                 tags: a.tag_list(),
@@ -80,7 +80,7 @@ pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<Sear
             let mut listed = answers::for_question(conn, id, false)?;
             listed.sort_by_key(|a| (Some(a.id) != q.accepted_answer_id, -a.score, a.id));
             for answer in listed.iter().take(6) {
-                body.push_str("\n");
+                body.push('\n');
                 body.push_str(&answer.body_text);
             }
             let solved = q.accepted_answer_id.is_some();
@@ -125,13 +125,10 @@ pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<Sear
 pub fn step_url(tree: &Tree, node: &str) -> Option<String> {
     let path = tree.path_to(node)?;
     if path.is_empty() {
-        return Some(format!("/troubleshoot/{}", tree.slug));
+        return Some(crate::paths::tree(&tree.slug));
     }
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for (node, key) in &path {
-        query.append_pair(node, key);
-    }
-    Some(format!("/troubleshoot/{}?{}", tree.slug, query.finish()))
+    let pairs = path.iter().map(|(node, key)| (node.as_str(), key.as_str()));
+    Some(crate::paths::tree_step(&tree.slug, pairs))
 }
 
 /// One document for the tree and one per question or fix node.
@@ -140,7 +137,7 @@ fn tree_documents(tree: &Tree, group: &str) -> Vec<SearchDoc> {
     let mut docs = vec![SearchDoc {
         kind: "step".into(),
         group: group.to_string(),
-        url: format!("/troubleshoot/{}", tree.slug),
+        url: crate::paths::tree(&tree.slug),
         title: tree.title.clone(),
         body: tree.description.clone(),
         tags: tree.tags.clone(),

@@ -105,7 +105,7 @@ pub fn render_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandle
     let visitor = res
         .request()
         .extensions()
-        .get::<super::session::Visitor>()
+        .get::<super::session::Viewer>()
         .cloned();
     let (req, _) = res.into_parts();
     let mut builder = HttpResponse::build(status);

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod errors;
+pub mod extract;
 pub mod pages;
 pub mod paths;
 pub mod routes;
@@ -17,7 +18,7 @@ use serde::Serialize;
 use crate::app::AppState;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
-use session::{ViewerView, Visitor};
+use session::{Viewer, ViewerView};
 
 /// Layout values every page gets.
 #[derive(Debug, Serialize)]
@@ -35,7 +36,7 @@ struct SiteView<'a> {
 /// Renders `template` with `view` plus the layout values into an HTML response.
 pub fn render(
     state: &AppState,
-    visitor: &Visitor,
+    visitor: &Viewer,
     template: &str,
     view: &impl Serialize,
 ) -> AppResult<HttpResponse> {
@@ -45,7 +46,7 @@ pub fn render(
 /// Like [`render`] with another status (forms shown again with errors).
 pub fn render_status(
     state: &AppState,
-    visitor: &Visitor,
+    visitor: &Viewer,
     status: StatusCode,
     template: &str,
     view: &impl Serialize,
@@ -62,7 +63,7 @@ pub fn render_status(
 /// Renders a template to a string.
 pub fn render_string(
     state: &AppState,
-    visitor: Option<&Visitor>,
+    visitor: Option<&Viewer>,
     template: &str,
     view: &impl Serialize,
 ) -> AppResult<String> {
@@ -74,8 +75,8 @@ pub fn render_string(
             name: &state.config.site_name,
             css_url: assets::STYLESHEET_URL.as_str(),
             base_url: &state.config.base_url,
-            viewer: visitor.and_then(Visitor::view),
-            csrf: visitor.and_then(Visitor::csrf_token).unwrap_or(""),
+            viewer: visitor.and_then(Viewer::view),
+            csrf: visitor.and_then(Viewer::csrf_token).unwrap_or(""),
         },
     );
     state

@@ -1,5 +1,7 @@
-//! URLs of the site: the one check every redirect target passes, and the
-//! builders of the links that carry one (`/login?next=…`).
+//! URLs of the site: every builder (re-exported from the leaf module
+//! [`crate::paths`], which services use too), the one check every redirect
+//! target passes, and the builders of the links that carry one
+//! (`/login?next=…`).
 //!
 //! A redirect target that came from a request (`next`, a search result link,
 //! a feedback form's page) is accepted only when a browser would resolve it
@@ -12,6 +14,8 @@
 //! it must still start with a single slash followed by a plain character.
 
 use std::fmt;
+
+pub use crate::paths::*;
 
 /// Why a redirect target was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]

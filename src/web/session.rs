@@ -1,7 +1,7 @@
 //! Who is asking: the session middleware loads the signed-in user (if any)
-//! once per request, and the [`Visitor`] extractor hands it to handlers with
-//! the CSRF token and the client address. Authorization helpers live here so
-//! every handler checks roles on the server the same way.
+//! once per request, and the [`Viewer`] extractor hands it to handlers with
+//! the CSRF token and the client address. The extractors that demand a
+//! role or a checked form are in [`crate::web::extract`].
 
 use std::future::{ready, Ready};
 use std::net::IpAddr;
@@ -14,6 +14,8 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::Serialize;
 
 use crate::app::AppState;
+use crate::auth::policy::{self, Action, Actor, Target};
+use crate::auth::rate_limit::{Limited, Poster};
 use crate::auth::{tokens, Role, CSRF_COOKIE, SESSION_COOKIE};
 use crate::config::{Config, IpNet};
 use crate::error::{AppError, AppResult};
@@ -40,9 +42,36 @@ pub struct CurrentUser {
     pub unread: i64,
 }
 
+impl CurrentUser {
+    /// This user as the permission policy sees them.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.id,
+            role: self.role,
+        }
+    }
+
+    /// This user as the posting limits see them.
+    pub fn poster(&self) -> Poster {
+        Poster {
+            id: self.id,
+            role: self.role,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// Counts `action` by `user` against the limit table; 429 when over it.
+pub fn admit(state: &AppState, action: Limited, user: &CurrentUser) -> AppResult<()> {
+    state
+        .limiter
+        .admit_user(action, &user.poster(), crate::db::unix_now())
+        .map_err(AppError::TooManyRequests)
+}
+
 /// The visitor of a request: signed in or not.
 #[derive(Debug, Clone, Default)]
-pub struct Visitor {
+pub struct Viewer {
     /// The signed-in user.
     pub user: Option<CurrentUser>,
     /// The pre-session CSRF cookie, if the browser sent one.
@@ -70,24 +99,10 @@ pub struct ViewerView {
     pub unread: i64,
 }
 
-impl Visitor {
-    /// The signed-in user, or a redirect to sign-in that comes back here.
-    pub fn require_user(&self) -> AppResult<&CurrentUser> {
-        self.user.as_ref().ok_or_else(|| AppError::SignInRequired {
-            next: self.here.clone(),
-        })
-    }
-
-    /// A signed-in user with at least `role`; sign-in redirect or 403 otherwise.
-    pub fn require_role(&self, role: Role) -> AppResult<&CurrentUser> {
-        let user = self.require_user()?;
-        if user.role < role {
-            return Err(AppError::Forbidden(match role {
-                Role::Admin => "Only administrators can do this.".into(),
-                _ => "Only staff members can do this.".into(),
-            }));
-        }
-        Ok(user)
+impl Viewer {
+    /// Whether this visitor sees deleted posts and unpublished articles.
+    pub fn sees_hidden(&self) -> bool {
+        policy::sees_hidden(self.user.as_ref().map(CurrentUser::actor).as_ref())
     }
 
     /// The CSRF token forms must carry: the session's, or the pre-session cookie's.
@@ -120,7 +135,7 @@ impl Visitor {
 
     /// For pages with anonymous forms: this visitor with a CSRF token
     /// guaranteed, and the cookie to set when the token is new.
-    pub fn with_form_token(&self, secure: bool) -> AppResult<(Visitor, Option<Cookie<'static>>)> {
+    pub fn with_form_token(&self, secure: bool) -> AppResult<(Viewer, Option<Cookie<'static>>)> {
         let (token, new) = self.anon_csrf_or_new()?;
         let mut visitor = self.clone();
         if visitor.user.is_none() {
@@ -134,28 +149,34 @@ impl Visitor {
         self.user.as_ref().map(|u| ViewerView {
             username: u.username.clone(),
             display_name: u.display_name.clone(),
-            url: format!("/users/{}", u.username),
-            is_staff: u.role.is_staff(),
-            is_admin: u.role == Role::Admin,
+            url: crate::paths::user(&u.username),
+            is_staff: policy::allows(Some(&u.actor()), Action::SeeStaffPages, &Target::Site),
+            is_admin: policy::allows(Some(&u.actor()), Action::ManageUsers, &Target::Site),
             unread: u.unread,
         })
     }
 }
 
-impl FromRequest for Visitor {
+impl Viewer {
+    /// The visitor the session middleware stored on `req` (anonymous when
+    /// the middleware did not run, as for static files).
+    pub fn of(req: &HttpRequest) -> Viewer {
+        req.extensions()
+            .get::<Viewer>()
+            .cloned()
+            .unwrap_or_else(|| Viewer {
+                here: here_of(req),
+                ..Default::default()
+            })
+    }
+}
+
+impl FromRequest for Viewer {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let visitor = req
-            .extensions()
-            .get::<Visitor>()
-            .cloned()
-            .unwrap_or_else(|| Visitor {
-                here: here_of(req),
-                ..Default::default()
-            });
-        ready(Ok(visitor))
+        ready(Ok(Viewer::of(req)))
     }
 }
 
@@ -241,14 +262,14 @@ fn limit_key_of(ip: IpAddr) -> String {
 }
 
 /// Middleware: loads the session (if a cookie is sent) and stores the
-/// [`Visitor`] in the request; clears a stale session cookie.
+/// [`Viewer`] in the request; clears a stale session cookie.
 pub async fn load_visitor(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let is_static = req.path().starts_with("/static/") || req.path() == "/healthz";
-    let mut visitor = Visitor {
+    let mut visitor = Viewer {
         user: None,
         anon_csrf: req
             .cookie(CSRF_COOKIE)

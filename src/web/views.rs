@@ -1,6 +1,7 @@
 //! View structs: exactly what each template gets, serializable to JSON as
 //! well. Built from database rows here, never handed rows directly.
 
+use crate::web::paths;
 use serde::Serialize;
 
 use crate::db::models::articles::{Article, ArticleHead};
@@ -26,7 +27,7 @@ impl From<&ManualSummary> for ManualCard {
         ManualCard {
             title: s.manual.title.clone(),
             description: s.manual.description.clone(),
-            url: format!("/docs/{}", s.manual.slug),
+            url: paths::manual(&s.manual.slug),
             article_count: s.article_count,
         }
     }
@@ -53,7 +54,7 @@ impl ArticleLink {
         ArticleLink {
             title: article.title.clone(),
             description: article.description.clone(),
-            url: format!("/docs/{manual_slug}/{}", article.slug),
+            url: paths::article(manual_slug, &article.slug),
             outdated: article.outdated_reason.is_some(),
             draft: !article.is_published(),
         }
@@ -64,7 +65,7 @@ impl ArticleLink {
         ArticleLink {
             title: head.title.clone(),
             description: head.description.clone(),
-            url: format!("/docs/{manual_slug}/{}", head.slug),
+            url: paths::article(manual_slug, &head.slug),
             outdated: head.outdated_reason.is_some(),
             draft: head.status == crate::db::models::articles::STATUS_DRAFT,
         }
@@ -185,7 +186,7 @@ impl ArticlePage {
                 },
                 Crumb {
                     title: manual.title.clone(),
-                    url: format!("/docs/{}", manual.slug),
+                    url: paths::manual(&manual.slug),
                 },
             ],
             body_html: article.body_html.clone(),
@@ -314,7 +315,7 @@ impl From<&crate::db::models::users::User> for UserRef {
         UserRef {
             username: u.username.clone(),
             display_name: u.display_name.clone(),
-            url: format!("/users/{}", u.username),
+            url: paths::user(&u.username),
             is_staff: u.role().is_staff(),
         }
     }
@@ -376,10 +377,9 @@ pub struct TagLink {
 impl TagLink {
     /// The link of a tag.
     pub fn new(name: &str) -> Self {
-        let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
         TagLink {
             name: name.to_string(),
-            url: format!("/tags/{encoded}"),
+            url: paths::tag(name),
         }
     }
 }

@@ -28,7 +28,7 @@ pub struct AssetHead {
 impl AssetHead {
     /// The URL the file is served at.
     pub fn url(&self) -> String {
-        format!("/assets/{}/{}", self.fingerprint, self.name)
+        crate::paths::asset(&self.fingerprint, &self.name)
     }
 }
 

@@ -66,7 +66,7 @@ pub struct Question {
 impl Question {
     /// Canonical path.
     pub fn path(&self) -> String {
-        format!("/questions/{}/{}", self.id, self.slug)
+        crate::paths::question(self.id, &self.slug)
     }
 
     /// Tags as a list.

@@ -566,7 +566,7 @@ fn resolve(
     };
     if let Some(target) = find_page(context, &rel) {
         let target = &pages[target];
-        let mut url = format!("/docs/{}/{}", context.manual, target.slug);
+        let mut url = crate::paths::article(context.manual, &target.slug);
         let mut problem = None;
         if let Some(anchor) = anchor.filter(|a| !a.is_empty()) {
             match find_anchor(&target.anchors, anchor) {

@@ -6,14 +6,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::rate_limit::{rules, LoginAttempt};
+use crate::auth::rate_limit::{rules, Limited, LoginAttempt};
 use crate::auth::{password, username, Role};
 use crate::db::models::users;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::service::accounts;
+use crate::web::extract::{CsrfForm, Member};
 use crate::web::paths;
-use crate::web::session::{session_cookie, session_removal_cookie, Visitor};
+use crate::web::session::{session_cookie, session_removal_cookie, CurrentUser, Viewer};
 use crate::web::{param, query_params, render, render_status, see_other, with_db};
 
 /// The sign-in and registration forms (also setup).
@@ -57,7 +58,7 @@ pub struct RegisterForm {
 
 /// Only the CSRF token (sign-out and other one-button forms).
 #[derive(Debug, Deserialize)]
-pub struct CsrfForm {
+pub struct TokenOnlyForm {
     #[serde(default)]
     csrf: String,
 }
@@ -69,7 +70,7 @@ fn is_https(state: &AppState) -> bool {
 /// Renders an anonymous form page, setting the pre-session CSRF cookie when new.
 fn anon_form(
     state: &AppState,
-    visitor: &Visitor,
+    visitor: &Viewer,
     status: StatusCode,
     template: &str,
     page: &AuthPage,
@@ -140,7 +141,7 @@ async fn hash_password(password: String) -> AppResult<String> {
 }
 
 /// GET /register
-pub async fn get_register(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
+pub async fn get_register(state: web::Data<AppState>, visitor: Viewer) -> AppResult<HttpResponse> {
     if visitor.user.is_some() {
         return Ok(see_other("/account"));
     }
@@ -156,13 +157,12 @@ pub async fn get_register(state: web::Data<AppState>, visitor: Visitor) -> AppRe
 /// POST /register
 pub async fn post_register(
     state: web::Data<AppState>,
-    visitor: Visitor,
-    form: web::Form<RegisterForm>,
+    visitor: Viewer,
+    form: CsrfForm<RegisterForm>,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
     state
         .limiter
-        .hit(&format!("register:{}", visitor.ip), rules::REGISTER_PER_IP)
+        .admit_address(Limited::Register, &visitor.ip)
         .map_err(AppError::TooManyRequests)?;
     let mut page = AuthPage {
         username: form.username.clone(),
@@ -208,7 +208,7 @@ pub async fn post_register(
 /// GET /login?next=…
 pub async fn get_login(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
@@ -231,16 +231,15 @@ pub async fn get_login(
 /// POST /login
 pub async fn post_login(
     state: web::Data<AppState>,
-    visitor: Visitor,
-    form: web::Form<LoginForm>,
+    visitor: Viewer,
+    form: CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
     let next = next_target(&form.next)?;
     let key = username::key_of(&form.username);
     let attempt = LoginAttempt::new(&key, &visitor.ip);
     state
         .limiter
-        .hit(&format!("login:{}", visitor.ip), rules::LOGIN_PER_IP)
+        .admit_address(Limited::SignIn, &visitor.ip)
         .map_err(AppError::TooManyRequests)?;
     attempt
         .check(&state.limiter)
@@ -309,13 +308,12 @@ pub async fn post_login(
 /// POST /logout
 pub async fn post_logout(
     state: web::Data<AppState>,
-    visitor: Visitor,
-    form: web::Form<CsrfForm>,
+    visitor: Viewer,
+    _form: CsrfForm<TokenOnlyForm>,
 ) -> AppResult<HttpResponse> {
     let Some(user) = visitor.user.clone() else {
         return Ok(see_other("/"));
     };
-    visitor.verify_csrf(&form.csrf)?;
     with_db(&state, move |conn| {
         crate::db::models::sessions::delete(conn, user.session_id)?;
         Ok(())
@@ -339,8 +337,7 @@ struct AccountPage {
     password_errors: Vec<String>,
 }
 
-async fn account_page(state: &web::Data<AppState>, visitor: &Visitor) -> AppResult<AccountPage> {
-    let user = visitor.require_user()?;
+async fn account_page(state: &web::Data<AppState>, user: &CurrentUser) -> AppResult<AccountPage> {
     let id = user.id;
     let row = with_db(state, move |conn| {
         users::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))
@@ -357,10 +354,13 @@ async fn account_page(state: &web::Data<AppState>, visitor: &Visitor) -> AppResu
 /// GET /account
 pub async fn get_account(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Member {
+        viewer: visitor,
+        user,
+    }: Member,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let mut page = account_page(&state, &visitor).await?;
+    let mut page = account_page(&state, &user).await?;
     let params = query_params(req.query_string());
     page.saved = match param(&params, "saved") {
         Some("profile") => Some("Your profile was saved."),
@@ -382,11 +382,12 @@ pub struct ProfileForm {
 /// POST /account/profile
 pub async fn post_account_profile(
     state: web::Data<AppState>,
-    visitor: Visitor,
-    form: web::Form<ProfileForm>,
+    Member {
+        viewer: visitor,
+        user,
+    }: Member,
+    form: CsrfForm<ProfileForm>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
-    visitor.verify_csrf(&form.csrf)?;
     match username::display_name(&form.display_name) {
         Ok(name) => {
             let name = if name.is_empty() {
@@ -402,7 +403,7 @@ pub async fn post_account_profile(
             Ok(see_other("/account?saved=profile"))
         }
         Err(e) => {
-            let mut page = account_page(&state, &visitor).await?;
+            let mut page = account_page(&state, &user).await?;
             page.display_name = form.display_name.clone();
             page.profile_errors.push(e);
             render_status(
@@ -432,11 +433,12 @@ pub struct PasswordForm {
 /// POST /account/password: ends every other session.
 pub async fn post_account_password(
     state: web::Data<AppState>,
-    visitor: Visitor,
-    form: web::Form<PasswordForm>,
+    Member {
+        viewer: visitor,
+        user,
+    }: Member,
+    form: CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
-    visitor.verify_csrf(&form.csrf)?;
     state
         .limiter
         .hit(
@@ -464,7 +466,7 @@ pub async fn post_account_password(
         errors.push("The two new passwords do not match.".into());
     }
     if !errors.is_empty() {
-        let mut page = account_page(&state, &visitor).await?;
+        let mut page = account_page(&state, &user).await?;
         page.password_errors = errors;
         return render_status(
             &state,
@@ -497,13 +499,13 @@ async fn require_setup_token(state: &web::Data<AppState>, token: &str) -> AppRes
 /// GET /setup/{token}: create the first admin (only while none exists).
 pub async fn get_setup(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let token = path.into_inner();
     require_setup_token(&state, &token).await?;
     let page = AuthPage {
-        action: format!("/setup/{token}"),
+        action: paths::setup(&token),
         ..Default::default()
     };
     anon_form(
@@ -518,17 +520,16 @@ pub async fn get_setup(
 /// POST /setup/{token}
 pub async fn post_setup(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<String>,
-    form: web::Form<RegisterForm>,
+    form: CsrfForm<RegisterForm>,
 ) -> AppResult<HttpResponse> {
     let token = path.into_inner();
-    visitor.verify_csrf(&form.csrf)?;
     require_setup_token(&state, &token).await?;
     let mut page = AuthPage {
         username: form.username.clone(),
         display_name: form.display_name.clone(),
-        action: format!("/setup/{token}"),
+        action: paths::setup(&token),
         ..Default::default()
     };
     let (name, display) = match validate_registration(&form) {
@@ -563,3 +564,11 @@ pub async fn post_setup(
         }
     }
 }
+
+crate::csrf_form!(
+    TokenOnlyForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm
+);

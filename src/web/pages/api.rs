@@ -6,10 +6,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
+use crate::auth::rate_limit::Limited;
 use crate::error::{AppError, AppResult};
 use crate::service::questions::BODY_MAX;
-use crate::web::pages::ask::{check_preview_limit, similar, Suggestion};
-use crate::web::session::Visitor;
+use crate::web::extract::{CsrfForm, Member};
+use crate::web::pages::ask::{similar, Suggestion};
+use crate::web::session::admit;
 use crate::web::{json_response, param, query_params};
 
 #[derive(Debug, Serialize)]
@@ -49,22 +51,22 @@ struct PreviewResponse {
 
 /// POST /api/preview: the body rendered exactly as it will be posted.
 /// Texts over the posting limit are refused (400) and every user has a
-/// preview budget ([`check_preview_limit`], 429 with `Retry-After`), both
+/// preview budget ([`Limited::Preview`], 429 with `Retry-After`), both
 /// before any rendering.
 pub async fn post_preview(
     state: web::Data<AppState>,
-    visitor: Visitor,
-    form: web::Form<PreviewForm>,
+    Member { user, .. }: Member,
+    form: CsrfForm<PreviewForm>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?;
-    visitor.verify_csrf(&form.csrf)?;
     if form.body.chars().count() > BODY_MAX {
         return Err(AppError::BadRequest(format!(
             "The text can have at most {BODY_MAX} characters."
         )));
     }
-    check_preview_limit(&state, user)?;
+    admit(&state, Limited::Preview, &user)?;
     let body = form.into_inner().body;
     let html = crate::web::off_executor(move || crate::markdown::render_post(&body).html).await?;
     Ok(json_response(StatusCode::OK, &PreviewResponse { html }))
 }
+
+crate::csrf_form!(PreviewForm);

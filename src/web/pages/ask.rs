@@ -7,14 +7,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::rate_limit::{rules, Rule};
+use crate::auth::rate_limit::Limited;
 use crate::auth::tokens;
 use crate::db::models::questions as question_rows;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::search::SearchRequest;
-use crate::service::questions::{self, Actor};
-use crate::web::session::{CurrentUser, Visitor};
+use crate::service::questions;
+use crate::web::extract::{CsrfForm, Member};
+use crate::web::session::{admit, CurrentUser, Viewer};
 use crate::web::views::kind_label;
 use crate::web::{param, query_params, render, render_status, see_other, with_db};
 
@@ -103,10 +104,11 @@ fn new_submit_key() -> AppResult<String> {
 /// GET /questions/ask?title=…&body=…&tags=…
 pub async fn get_ask(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Member {
+        viewer: visitor, ..
+    }: Member,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    visitor.require_user()?;
     let params = query_params(req.query_string());
     let take = |key: &str, max: usize| {
         param(&params, key)
@@ -144,34 +146,6 @@ pub struct AskForm {
     action: String,
 }
 
-/// Applies the posting limit of `rule` to `user` (tighter for new accounts;
-/// none for staff).
-pub fn check_post_limit(
-    state: &AppState,
-    user: &CurrentUser,
-    what: &str,
-    rule: (Rule, Rule),
-) -> AppResult<()> {
-    if user.role.is_staff() {
-        return Ok(()); // staff post on behalf of the site
-    }
-    let is_new = unix_now() - user.created_at < rules::NEW_ACCOUNT_SECS;
-    let chosen = if is_new { rule.0 } else { rule.1 };
-    state
-        .limiter
-        .hit(&format!("{what}:{}", user.id), chosen)
-        .map_err(AppError::TooManyRequests)
-}
-
-/// Applies the preview limit ([`rules::PREVIEW`]) to `user`: every preview
-/// renders markdown, so it is counted like a post (staff included).
-pub fn check_preview_limit(state: &AppState, user: &CurrentUser) -> AppResult<()> {
-    state
-        .limiter
-        .hit(&format!("preview:{}", user.id), rules::PREVIEW)
-        .map_err(AppError::TooManyRequests)
-}
-
 /// Adds `Retry-After` to a form shown again after a rate-limit refusal.
 pub fn with_retry_after(mut response: HttpResponse, error: &AppError) -> HttpResponse {
     if let AppError::TooManyRequests(seconds) = error {
@@ -185,7 +159,7 @@ pub fn with_retry_after(mut response: HttpResponse, error: &AppError) -> HttpRes
 /// The ask form shown again with `status` (errors already on `page`).
 fn ask_again(
     state: &AppState,
-    visitor: &Visitor,
+    visitor: &Viewer,
     status: StatusCode,
     page: &AskPage,
 ) -> AppResult<HttpResponse> {
@@ -197,7 +171,7 @@ fn ask_again(
 /// similar questions.
 async fn preview_ask(
     state: &web::Data<AppState>,
-    visitor: &Visitor,
+    visitor: &Viewer,
     user: &CurrentUser,
     mut page: AskPage,
 ) -> AppResult<HttpResponse> {
@@ -212,7 +186,7 @@ async fn preview_ask(
         page.errors = too_long;
         return ask_again(state, visitor, StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    if let Err(e) = check_preview_limit(state, user) {
+    if let Err(e) = admit(state, Limited::Preview, user) {
         page.errors.push(e.public_message());
         let response = ask_again(state, visitor, StatusCode::TOO_MANY_REQUESTS, &page)?;
         return Ok(with_retry_after(response, &e));
@@ -232,11 +206,12 @@ async fn preview_ask(
 /// the database write.
 pub async fn post_ask(
     state: web::Data<AppState>,
-    visitor: Visitor,
-    form: web::Form<AskForm>,
+    Member {
+        viewer: visitor,
+        user,
+    }: Member,
+    form: CsrfForm<AskForm>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
-    visitor.verify_csrf(&form.csrf)?;
     let form = form.into_inner();
     let submit_key = if form.submit_key.len() == 64 {
         form.submit_key
@@ -270,16 +245,13 @@ pub async fn post_ask(
     if let Some(question) = earlier {
         return Ok(see_other(&question.path()));
     }
-    if let Err(e) = check_post_limit(&state, &user, "ask", rules::ASK) {
+    if let Err(e) = admit(&state, Limited::Ask, &user) {
         page.errors.push(e.public_message());
         let response = ask_again(&state, &visitor, StatusCode::TOO_MANY_REQUESTS, &page)?;
         return Ok(with_retry_after(response, &e));
     }
     let draft = crate::web::off_executor(move || fields.render()).await?;
-    let actor = Actor {
-        id: user.id,
-        role: user.role,
-    };
+    let actor = user.actor();
     let question = with_db(&state, move |conn| {
         questions::ask(conn, actor, &draft, Some(&submit_key), unix_now())
     })
@@ -287,3 +259,5 @@ pub async fn post_ask(
     state.indexer.notify();
     Ok(see_other(&question.path()))
 }
+
+crate::csrf_form!(AskForm);

@@ -6,12 +6,12 @@ use crate::app::AppState;
 use crate::db::models::{articles, manuals};
 use crate::error::{AppError, AppResult};
 use crate::web::pages::feedback::FeedbackBox;
-use crate::web::session::Visitor;
+use crate::web::session::Viewer;
 use crate::web::views::{ArticlePage, ManualCard, ManualPage, ManualsPage};
 use crate::web::{render, with_db};
 
 /// GET /docs
-pub async fn get_manuals(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
+pub async fn get_manuals(state: web::Data<AppState>, visitor: Viewer) -> AppResult<HttpResponse> {
     let summaries = with_db(&state, |conn| Ok(manuals::list_with_counts(conn)?)).await?;
     let view = ManualsPage {
         manuals: summaries.iter().map(ManualCard::from).collect(),
@@ -28,11 +28,11 @@ fn manual_not_found(slug: &str) -> AppError {
 /// GET /docs/{manual}
 pub async fn get_manual(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
-    let is_staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
+    let is_staff = visitor.sees_hidden();
     let view = with_db(&state, move |conn| {
         let manual = manuals::find_by_slug(conn, &slug)?.ok_or_else(|| manual_not_found(&slug))?;
         let list = articles::heads_for_manual(conn, manual.id, is_staff)?;
@@ -45,12 +45,12 @@ pub async fn get_manual(
 /// GET /docs/{manual}/{article}: drafts only for staff.
 pub async fn get_article(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let (manual_slug, article_slug) = path.into_inner();
-    let is_staff = visitor.user.as_ref().is_some_and(|u| u.role.is_staff());
+    let is_staff = visitor.sees_hidden();
     let mut view = with_db(&state, move |conn| {
         let manual = manuals::find_by_slug(conn, &manual_slug)?.ok_or_else(|| manual_not_found(&manual_slug))?;
         let article = articles::find_in_manual(conn, manual.id, &article_slug)?

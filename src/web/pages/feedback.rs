@@ -13,8 +13,9 @@ use crate::content::trees::{NodeKind, Tree};
 use crate::db::models::{articles, feedback, trees};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
+use crate::web::extract::CsrfForm;
 use crate::web::paths::local_or_home;
-use crate::web::session::Visitor;
+use crate::web::session::Viewer;
 use crate::web::{param, see_other, with_db};
 
 /// Cookie identifying a browser for feedback (random; only its hash is stored).
@@ -119,11 +120,10 @@ pub struct VoteForm {
 /// POST /feedback
 pub async fn post_feedback(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     req: HttpRequest,
-    form: web::Form<VoteForm>,
+    form: CsrfForm<VoteForm>,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
     state
         .limiter
         .hit(&format!("feedback:{}", visitor.ip), FEEDBACK_PER_IP)
@@ -206,12 +206,11 @@ pub struct CommentForm {
 /// POST /feedback/{id}/comment: "what was missing?"
 pub async fn post_feedback_comment(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     req: HttpRequest,
     path: web::Path<i32>,
-    form: web::Form<CommentForm>,
+    form: CsrfForm<CommentForm>,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
     state
         .limiter
         .hit(&format!("feedback:{}", visitor.ip), FEEDBACK_PER_IP)
@@ -233,3 +232,5 @@ pub async fn post_feedback_comment(
     }
     Ok(see_other(&with_state(&form.back, "thanks", None)))
 }
+
+crate::csrf_form!(CommentForm, VoteForm);

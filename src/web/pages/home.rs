@@ -5,12 +5,12 @@ use actix_web::{web, HttpResponse};
 use crate::app::AppState;
 use crate::db::models::{manuals, questions, users};
 use crate::error::AppResult;
-use crate::web::session::Visitor;
+use crate::web::session::Viewer;
 use crate::web::views::{HomePage, ManualCard, QuestionRow};
 use crate::web::{render, with_db};
 
 /// GET /
-pub async fn get_home(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
+pub async fn get_home(state: web::Data<AppState>, visitor: Viewer) -> AppResult<HttpResponse> {
     let (summaries, trees, solved, users) = with_db(&state, |conn| {
         let solved = questions::recent_solved(conn, 5)?;
         let users = users::find_many(

@@ -5,14 +5,14 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::rate_limit::rules;
-use crate::auth::Role;
+use crate::auth::rate_limit::Limited;
 use crate::db::models::{answers, flags, questions as question_rows, users};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
-use crate::service::questions::{self, Actor, Moderation, FLAG_REASONS};
-use crate::web::pages::ask::check_post_limit;
-use crate::web::session::Visitor;
+use crate::service::questions::{self, Moderation, FLAG_REASONS};
+use crate::web::extract::{CsrfForm, Member, Staff};
+use crate::web::paths;
+use crate::web::session::admit;
 use crate::web::templates::format_day;
 use crate::web::views::UserRef;
 use crate::web::{render, see_other, with_db};
@@ -34,12 +34,10 @@ pub struct ModerateForm {
 /// POST /questions/{id}/moderate (staff)
 pub async fn post_moderate_question(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<i32>,
-    form: web::Form<ModerateForm>,
+    form: CsrfForm<ModerateForm>,
+    Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    let user = visitor.require_role(Role::Staff)?.clone();
     let id = path.into_inner();
     let action = match form.action.as_str() {
         "close" => Moderation::Close {
@@ -60,15 +58,12 @@ pub async fn post_moderate_question(
         "restore" => Moderation::Restore,
         _ => return Err(AppError::BadRequest("Unknown moderation action.".into())),
     };
-    let who = Actor {
-        id: user.id,
-        role: user.role,
-    };
+    let who = user.actor();
     let back = with_db(&state, move |conn| {
         questions::moderate_question(conn, who, id, &action, unix_now())?;
         Ok(question_rows::find(conn, id)?
             .map(|q| q.path())
-            .unwrap_or_else(|| "/questions".into()))
+            .unwrap_or_else(|| paths::QUESTIONS.into()))
     })
     .await?;
     state.indexer.notify();
@@ -78,12 +73,10 @@ pub async fn post_moderate_question(
 /// POST /answers/{id}/moderate (staff): delete or restore.
 pub async fn post_moderate_answer(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<i32>,
-    form: web::Form<ModerateForm>,
+    form: CsrfForm<ModerateForm>,
+    Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    let user = visitor.require_role(Role::Staff)?.clone();
     let id = path.into_inner();
     let deleted = match form.action.as_str() {
         "delete" => true,
@@ -94,14 +87,11 @@ pub async fn post_moderate_answer(
             ))
         }
     };
-    let who = Actor {
-        id: user.id,
-        role: user.role,
-    };
+    let who = user.actor();
     let back = with_db(&state, move |conn| {
         let question_id = questions::set_answer_deleted(conn, who, id, deleted, unix_now())?;
         Ok(question_rows::find(conn, question_id)?
-            .map(|q| format!("{}#answer-{id}", q.path()))
+            .map(|q| paths::answer_on(&q.path(), id))
             .unwrap_or_default())
     })
     .await?;
@@ -128,11 +118,9 @@ pub struct FlagForm {
 /// POST /flags: any signed-in user reports a post.
 pub async fn post_flag(
     state: web::Data<AppState>,
-    visitor: Visitor,
-    form: web::Form<FlagForm>,
+    Member { user, .. }: Member,
+    form: CsrfForm<FlagForm>,
 ) -> AppResult<HttpResponse> {
-    let user = visitor.require_user()?.clone();
-    visitor.verify_csrf(&form.csrf)?;
     let kind = match form.kind.as_str() {
         "question" => "question",
         "answer" => "answer",
@@ -142,11 +130,8 @@ pub async fn post_flag(
             ))
         }
     };
-    check_post_limit(&state, &user, "flag", rules::FLAG)?;
-    let who = Actor {
-        id: user.id,
-        role: user.role,
-    };
+    admit(&state, Limited::Flag, &user)?;
+    let who = user.actor();
     let form = form.into_inner();
     let back = with_db(&state, move |conn| {
         let question_id = questions::flag(
@@ -159,7 +144,7 @@ pub async fn post_flag(
             unix_now(),
         )?;
         Ok(question_rows::find(conn, question_id)?
-            .map(|q| format!("{}?flagged=1", q.path()))
+            .map(|q| paths::question_flagged(&q.path()))
             .unwrap_or_default())
     })
     .await?;
@@ -184,8 +169,12 @@ struct FlagsPage {
 }
 
 /// GET /staff/flags: the queue of open flags, oldest first.
-pub async fn get_flags(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
+pub async fn get_flags(
+    state: web::Data<AppState>,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
+) -> AppResult<HttpResponse> {
     let rows = with_db(&state, |conn| {
         let open = flags::open(conn, 200)?;
         let reporters = users::find_many(
@@ -203,7 +192,7 @@ pub async fn get_flags(state: web::Data<AppState>, visitor: Visitor) -> AppResul
                     Some(a) => {
                         let q = question_rows::find(conn, a.question_id)?;
                         (
-                            q.map(|q| format!("{}#answer-{}", q.path(), a.id))
+                            q.map(|q| paths::answer_on(&q.path(), a.id))
                                 .unwrap_or_default(),
                             a.body_text.chars().take(160).collect(),
                         )
@@ -253,12 +242,11 @@ pub struct ResolveForm {
 /// POST /staff/flags/{id}
 pub async fn post_flag_resolution(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<i32>,
-    form: web::Form<ResolveForm>,
+    form: CsrfForm<ResolveForm>,
+    Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    let staff = visitor.require_role(Role::Staff)?.id;
+    let staff = user.id;
     let status = match form.action.as_str() {
         "resolve" => "resolved",
         "dismiss" => "dismissed",
@@ -278,5 +266,7 @@ pub async fn post_flag_resolution(
             "That flag is not open (someone may have handled it already).".into(),
         ));
     }
-    Ok(see_other("/staff/flags"))
+    Ok(see_other(paths::STAFF_FLAGS))
 }
+
+crate::csrf_form!(FlagForm, ModerateForm, ResolveForm);

@@ -8,7 +8,8 @@ use crate::db::models::notifications::{self, ANSWER_ACCEPTED, NEW_ANSWER, STAFF_
 use crate::db::models::{questions, users};
 use crate::db::unix_now;
 use crate::error::AppResult;
-use crate::web::session::Visitor;
+use crate::web::extract::Member;
+use crate::web::paths;
 use crate::web::templates::format_ago;
 use crate::web::views::UserRef;
 use crate::web::{render, with_db};
@@ -30,9 +31,12 @@ struct NotificationsPage {
 /// GET /notifications: newest first; viewing marks them read.
 pub async fn get_notifications(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Member {
+        viewer: visitor,
+        user,
+    }: Member,
 ) -> AppResult<HttpResponse> {
-    let me = visitor.require_user()?.id;
+    let me = user.id;
     let items = with_db(&state, move |conn| {
         let list = notifications::recent(conn, me, 100)?;
         let actors = users::find_many(
@@ -46,7 +50,7 @@ pub async fn get_notifications(
                 continue;
             };
             let url = match n.answer_id {
-                Some(a) => format!("{}#answer-{a}", q.path()),
+                Some(a) => paths::answer_on(&q.path(), a),
                 None => q.path(),
             };
             let text = match n.kind.as_str() {

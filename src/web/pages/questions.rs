@@ -10,7 +10,8 @@ use crate::db::models::{tags, users};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::markdown::escape_html;
-use crate::web::session::Visitor;
+use crate::web::paths;
+use crate::web::session::Viewer;
 use crate::web::templates::format_rfc3339;
 use crate::web::views::{QuestionRow, TagLink};
 use crate::web::{param, query_params, render, with_db};
@@ -50,7 +51,7 @@ fn list_url(base: &str, tab: Tab, after: Option<&Cursor>) -> String {
 /// Renders one page of a tab, for all questions or one tag.
 async fn list(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     req: HttpRequest,
     tag: Option<String>,
 ) -> AppResult<HttpResponse> {
@@ -88,7 +89,7 @@ async fn list(
     .await?;
     let base = match &tag {
         Some(t) => TagLink::new(t).url,
-        None => "/questions".to_string(),
+        None => paths::QUESTIONS.to_string(),
     };
     let has_more = rows.len() as i64 > PER_PAGE;
     let rows: Vec<Question> = rows.into_iter().take(PER_PAGE as usize).collect();
@@ -140,7 +141,7 @@ async fn list(
 /// GET /questions?tab=…&after=…
 pub async fn get_questions(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     list(state, visitor, req, None).await
@@ -149,7 +150,7 @@ pub async fn get_questions(
 /// GET /tags/{tag}?tab=…&after=…
 pub async fn get_tag(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     req: HttpRequest,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
@@ -172,7 +173,7 @@ struct TagCount {
 }
 
 /// GET /tags
-pub async fn get_tags(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
+pub async fn get_tags(state: web::Data<AppState>, visitor: Viewer) -> AppResult<HttpResponse> {
     let list = with_db(&state, |conn| Ok(tags::list(conn, 500)?)).await?;
     let page = TagsPage {
         tags: list

@@ -8,7 +8,8 @@ use crate::app::AppState;
 use crate::db::models::{manuals, search_log};
 use crate::error::{AppError, AppResult};
 use crate::search::SearchRequest;
-use crate::web::session::Visitor;
+use crate::web::paths;
+use crate::web::session::Viewer;
 use crate::web::views::{kind_label, HitView, KindTab, LabelledLink, ManualCard, SearchPage};
 use crate::web::{param, query_params, render, with_analytics, with_db};
 
@@ -23,35 +24,13 @@ pub const KINDS: &[(&str, &str)] = &[
     ("question", "Questions"),
 ];
 
-fn search_url(q: &str, kind: Option<&str>, page: usize) -> String {
-    let mut url = form_urlencoded::Serializer::new(String::new());
-    url.append_pair("q", q);
-    if let Some(kind) = kind {
-        url.append_pair("kind", kind);
-    }
-    if page > 1 {
-        url.append_pair("page", &page.to_string());
-    }
-    format!("/search?{}", url.finish())
-}
-
-/// The logged link of a result: records the click, then redirects.
-fn click_url(search_id: i32, position: usize, url: &str) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query
-        .append_pair("s", &search_id.to_string())
-        .append_pair("p", &position.to_string())
-        .append_pair("u", url);
-    format!("/search/click?{}", query.finish())
-}
-
 /// GET /search/click?s=…&p=…&u=…: logs which result was opened, then goes there.
 pub async fn get_search_click(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
-    let target = crate::web::paths::local_target(param(&params, "u").unwrap_or("/"))
+    let target = paths::local_target(param(&params, "u").unwrap_or("/"))
         .map_err(|e| AppError::BadRequest(format!("{e} Search again from the search page.")))?;
     let search_id = param(&params, "s").and_then(|v| v.parse::<i32>().ok());
     let position = param(&params, "p")
@@ -77,17 +56,10 @@ pub async fn get_search_click(
     Ok(crate::web::see_other(target))
 }
 
-/// The ask form with the query pre-filled as the title.
-pub fn ask_url(q: &str) -> String {
-    let mut url = form_urlencoded::Serializer::new(String::new());
-    url.append_pair("title", q);
-    format!("/questions/ask?{}", url.finish())
-}
-
 /// GET /search?q=..&kind=..&page=..
 pub async fn get_search(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
@@ -114,7 +86,7 @@ pub async fn get_search(
             .chain(KINDS.iter().map(|(id, label)| (Some(*id), *label)))
             .map(|(k, label)| KindTab {
                 label,
-                url: search_url(&q, k, 1),
+                url: paths::search(&q, k, 1),
                 active: k == kind,
             })
             .collect(),
@@ -129,7 +101,7 @@ pub async fn get_search(
         relaxed: false,
         rebuilding: state.search.is_rebuilding(),
         searched: !q.is_empty(),
-        ask_url: ask_url(&q),
+        ask_url: paths::ask(&q, None, None),
         manuals: Vec::new(),
         trees: Vec::new(),
     };
@@ -187,16 +159,16 @@ pub async fn get_search(
     };
     view.last = (page - 1) * PER_PAGE + results.hits.len();
     if page > 1 {
-        view.prev_url = Some(search_url(&q, kind, page - 1));
+        view.prev_url = Some(paths::search(&q, kind, page - 1));
     }
     if view.last < results.total && page < MAX_PAGE {
-        view.next_url = Some(search_url(&q, kind, page + 1));
+        view.next_url = Some(paths::search(&q, kind, page + 1));
     }
     view.corrected = results
         .corrected
         .filter(|c| *c != q.to_lowercase())
         .map(|c| LabelledLink {
-            url: search_url(&c, kind, 1),
+            url: paths::search(&c, kind, 1),
             text: c,
         });
     let first_position = (page - 1) * PER_PAGE;
@@ -206,7 +178,7 @@ pub async fn get_search(
         .enumerate()
         .map(|(i, h)| HitView {
             href: match search_id {
-                Some(id) => click_url(id, first_position + i + 1, &h.url),
+                Some(id) => paths::search_click(id, first_position + i + 1, &h.url),
                 None => h.url.clone(),
             },
             kind_label: kind_label(&h.kind),

@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::db::models::{articles, manuals, questions, trees};
 use crate::error::AppResult;
 use crate::markdown::escape_html;
+use crate::web::paths;
 use crate::web::templates::format_iso_day;
 use crate::web::with_db;
 
@@ -22,16 +23,16 @@ pub async fn get_sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> 
             ("/".to_string(), 0),
             ("/docs".to_string(), 0),
             ("/troubleshoot".to_string(), 0),
-            ("/questions".to_string(), 0),
+            (paths::QUESTIONS.to_string(), 0),
         ];
         for manual in manuals::list(conn)? {
-            urls.push((format!("/docs/{}", manual.slug), manual.updated_at));
+            urls.push((paths::manual(&manual.slug), manual.updated_at));
             for a in articles::list_for_manual(conn, manual.id, false)? {
-                urls.push((format!("/docs/{}/{}", manual.slug, a.slug), a.updated_at));
+                urls.push((paths::article(&manual.slug, &a.slug), a.updated_at));
             }
         }
         for t in trees::list(conn)? {
-            urls.push((format!("/troubleshoot/{}", t.slug), t.updated_at));
+            urls.push((paths::tree(&t.slug), t.updated_at));
         }
         let mut after = 0;
         while urls.len() < MAX_URLS {
@@ -41,7 +42,7 @@ pub async fn get_sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> 
             urls.extend(
                 batch
                     .into_iter()
-                    .map(|(id, slug, at)| (format!("/questions/{id}/{slug}"), at)),
+                    .map(|(id, slug, at)| (paths::question(id, &slug), at)),
             );
         }
         urls.truncate(MAX_URLS);

@@ -7,7 +7,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::Role;
 use crate::db::models::article_revisions;
 use crate::db::models::articles::{self, ArticleInManual};
 use crate::db::models::revisions::HistoryCursor;
@@ -16,8 +15,10 @@ use crate::db::unix_now;
 use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
 use crate::service::articles::{self as editing, SaveOutcome};
+use crate::web::extract::{CsrfForm, Staff};
 use crate::web::pages::question::history_cursor;
-use crate::web::session::Visitor;
+use crate::web::paths;
+use crate::web::session::Viewer;
 use crate::web::templates::format_day;
 use crate::web::views::{ConflictView, UserRef};
 use crate::web::{param, query_params, render, render_status, see_other, with_db};
@@ -41,16 +42,17 @@ struct ArticlesPage {
 /// GET /staff/articles: every article, drafts included.
 pub async fn get_staff_articles(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let all = with_db(&state, |conn| Ok(articles::all_with_manuals(conn)?)).await?;
     let rows = all
         .iter()
         .map(|a| ArticleRow {
             title: a.article.title.clone(),
-            url: format!("/docs/{}/{}", a.manual_slug, a.article.slug),
-            edit_url: format!("/docs/{}/{}/edit", a.manual_slug, a.article.slug),
+            url: paths::article(&a.manual_slug, &a.article.slug),
+            edit_url: paths::article_edit(&a.manual_slug, &a.article.slug),
             manual: a.manual_title.clone(),
             status: status_label(a),
             source: match (&a.article.source_path, &a.article.detached_path) {
@@ -166,10 +168,11 @@ impl EditorPage {
 /// GET /staff/articles/new?manual=…&from_question=…
 pub async fn get_new_article(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let params = query_params(req.query_string());
     let from_question = param(&params, "from_question").and_then(|v| v.parse::<i32>().ok());
     let manual_slug = param(&params, "manual").unwrap_or("").to_string();
@@ -186,7 +189,7 @@ pub async fn get_new_article(
     .await?;
     let mut page = EditorPage {
         heading: "New article".into(),
-        action: "/staff/articles/new".into(),
+        action: paths::NEW_ARTICLE.into(),
         manual_id,
         status: "draft".into(),
         ..Default::default()
@@ -209,7 +212,7 @@ pub async fn get_new_article(
 /// (422) before any rendering; otherwise it renders on the blocking pool.
 async fn preview(
     state: &web::Data<AppState>,
-    visitor: &Visitor,
+    visitor: &Viewer,
     mut page: EditorPage,
     manual_slug: String,
 ) -> AppResult<HttpResponse> {
@@ -236,15 +239,17 @@ async fn preview(
 /// POST /staff/articles/new
 pub async fn post_new_article(
     state: web::Data<AppState>,
-    visitor: Visitor,
-    form: web::Form<EditorForm>,
+    form: CsrfForm<EditorForm>,
+    Staff {
+        viewer: visitor,
+        user,
+    }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    let editor = visitor.require_role(Role::Staff)?.id;
+    let editor = user.id;
     let form = form.into_inner();
     let mut page = EditorPage::from_form(&form);
     page.heading = "New article".into();
-    page.action = "/staff/articles/new".into();
+    page.action = paths::NEW_ARTICLE.into();
     page.manuals = manual_options(&state, form.manual_id).await?;
     let validated = editing::validate(
         form.manual_id,
@@ -278,7 +283,7 @@ pub async fn post_new_article(
     })
     .await?;
     state.indexer.notify();
-    Ok(see_other(&format!("/docs/{manual_slug}/{}", article.slug)))
+    Ok(see_other(&paths::article(&manual_slug, &article.slug)))
 }
 
 async fn find_article(
@@ -302,10 +307,10 @@ async fn find_article(
 
 fn editor_page_for(found: &ArticleInManual, base_revision: i32) -> EditorPage {
     let a = &found.article;
-    let base = format!("/docs/{}/{}", found.manual_slug, a.slug);
+    let (manual, slug) = (&found.manual_slug, &a.slug);
     EditorPage {
         heading: format!("Edit \u{201c}{}\u{201d}", a.title),
-        action: format!("{base}/edit"),
+        action: paths::article_edit(manual, slug),
         manual_id: a.manual_id,
         title: a.title.clone(),
         weight: a.weight.to_string(),
@@ -316,8 +321,11 @@ fn editor_page_for(found: &ArticleInManual, base_revision: i32) -> EditorPage {
         base_revision,
         file_notice: a.source_path.clone(),
         detached_from: a.detached_path.clone(),
-        reattach_url: a.detached_path.as_ref().map(|_| format!("{base}/reattach")),
-        history_url: Some(format!("{base}/revisions")),
+        reattach_url: a
+            .detached_path
+            .as_ref()
+            .map(|_| paths::article_reattach(manual, slug)),
+        history_url: Some(paths::article_revisions(manual, slug)),
         ..Default::default()
     }
 }
@@ -325,10 +333,11 @@ fn editor_page_for(found: &ArticleInManual, base_revision: i32) -> EditorPage {
 /// GET /docs/{manual}/{article}/edit
 pub async fn get_edit_article(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let id = found.article.id;
@@ -344,12 +353,14 @@ pub async fn get_edit_article(
 /// POST /docs/{manual}/{article}/edit: preview, save, or refuse a stale save.
 pub async fn post_edit_article(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<(String, String)>,
-    form: web::Form<EditorForm>,
+    form: CsrfForm<EditorForm>,
+    Staff {
+        viewer: visitor,
+        user,
+    }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    let editor = visitor.require_role(Role::Staff)?.id;
+    let editor = user.id;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let form = form.into_inner();
@@ -450,7 +461,8 @@ struct RevisionRow {
 struct RevisionsPage {
     title: String,
     article_url: String,
-    base_url: String,
+    edit_url: String,
+    diff_url: String,
     rows: Vec<RevisionRow>,
     newer_url: Option<String>,
     older_url: Option<String>,
@@ -463,11 +475,12 @@ const ARTICLE_REVISIONS_PER_PAGE: i64 = 50;
 /// GET /docs/{manual}/{article}/revisions?before=…|after=…: a page at a time.
 pub async fn get_article_revisions(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let cursor = history_cursor(&req);
@@ -480,8 +493,8 @@ pub async fn get_article_revisions(
         Ok((history, users))
     })
     .await?;
-    let base = format!("/docs/{}/{}", found.manual_slug, found.article.slug);
-    let history_url = format!("{base}/revisions");
+    let base = paths::article(&found.manual_slug, &found.article.slug);
+    let history_url = paths::article_revisions(&found.manual_slug, &found.article.slug);
     let rows = history
         .rows
         .iter()
@@ -504,22 +517,23 @@ pub async fn get_article_revisions(
             } else {
                 "published".into()
             },
-            view_url: format!("{history_url}/{}", r.id),
+            view_url: paths::revision(&history_url, r.id),
         })
         .collect();
     let page = RevisionsPage {
         title: found.article.title.clone(),
         article_url: base.clone(),
         newer_url: match history.rows.first() {
-            Some(first) if history.has_newer => Some(format!("{history_url}?after={}", first.id)),
+            Some(first) if history.has_newer => Some(paths::history_after(&history_url, first.id)),
             _ => None,
         },
         older_url: match history.rows.last() {
-            Some(last) if history.has_older => Some(format!("{history_url}?before={}", last.id)),
+            Some(last) if history.has_older => Some(paths::history_before(&history_url, last.id)),
             _ => None,
         },
         newest_url: (cursor != HistoryCursor::Newest).then(|| history_url.clone()),
-        base_url: base,
+        edit_url: paths::article_edit(&found.manual_slug, &found.article.slug),
+        diff_url: paths::article_diff(&found.manual_slug, &found.article.slug),
         rows,
     };
     render(&state, &visitor, "staff/article_revisions.html", &page)
@@ -540,10 +554,11 @@ struct RevisionPage {
 /// GET /docs/{manual}/{article}/revisions/{id}
 pub async fn get_article_revision(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
     path: web::Path<(String, String, i32)>,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let (manual, slug, rev) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let id = found.article.id;
@@ -552,11 +567,12 @@ pub async fn get_article_revision(
             .ok_or_else(|| AppError::NotFound("There is no such revision.".into()))
     })
     .await?;
-    let base = format!("/docs/{}/{}", found.manual_slug, found.article.slug);
+    let base = paths::article(&found.manual_slug, &found.article.slug);
+    let revisions_url = paths::article_revisions(&found.manual_slug, &found.article.slug);
     let page = RevisionPage {
         title: revision.title.clone(),
         article_url: base.clone(),
-        revisions_url: format!("{base}/revisions"),
+        revisions_url: revisions_url.clone(),
         id: revision.id,
         when: format_day(revision.created_at),
         note: revision.note.clone(),
@@ -564,7 +580,7 @@ pub async fn get_article_revision(
             let (body, manual) = (revision.body_md.clone(), found.manual_slug.clone());
             crate::web::off_executor(move || editing::render(&body, &manual).html).await?
         },
-        restore_url: format!("{base}/revisions/{}/restore", revision.id),
+        restore_url: paths::revision_restore(&revisions_url, revision.id),
     };
     render(&state, &visitor, "staff/article_revision.html", &page)
 }
@@ -582,11 +598,12 @@ struct DiffPage {
 /// GET /docs/{manual}/{article}/diff?from=…&to=…
 pub async fn get_article_diff(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let params = query_params(req.query_string());
@@ -629,12 +646,11 @@ pub struct ButtonForm {
 /// POST /docs/{manual}/{article}/revisions/{id}/restore
 pub async fn post_restore_revision(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<(String, String, i32)>,
-    form: web::Form<ButtonForm>,
+    _form: CsrfForm<ButtonForm>,
+    Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    let editor = visitor.require_role(Role::Staff)?.id;
+    let editor = user.id;
     let (manual, slug, rev) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let id = found.article.id;
@@ -649,15 +665,15 @@ pub async fn post_restore_revision(
 /// POST /docs/{manual}/{article}/reattach: back to the file at the next start.
 pub async fn post_reattach(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<(String, String)>,
-    form: web::Form<ButtonForm>,
+    _form: CsrfForm<ButtonForm>,
+    _: Staff,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
-    visitor.require_role(Role::Staff)?;
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual.clone(), slug.clone()).await?;
     let id = found.article.id;
     with_db(&state, move |conn| editing::reattach(conn, id)).await?;
-    Ok(see_other(&format!("/docs/{manual}/{slug}/edit")))
+    Ok(see_other(&paths::article_edit(&manual, &slug)))
 }
+
+crate::csrf_form!(ButtonForm, EditorForm);

@@ -7,14 +7,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::auth::Role;
 use crate::content::trees::Tree;
 use crate::db::models::search_log::{self, QueryCount};
 use crate::db::models::{articles, feedback, flags, questions, trees};
 use crate::db::unix_now;
 use crate::error::AppResult;
 use crate::service::link_check;
-use crate::web::session::Visitor;
+use crate::web::extract::Staff;
+use crate::web::paths;
 use crate::web::templates::{format_ago, format_day};
 use crate::web::{param, query_params, render, with_db};
 
@@ -93,14 +93,11 @@ struct DashboardPage {
 
 fn gap_rows(list: Vec<QueryCount>) -> Vec<GapRow> {
     list.into_iter()
-        .map(|q| {
-            let encoded: String = form_urlencoded::byte_serialize(q.query.as_bytes()).collect();
-            GapRow {
-                search_url: format!("/search?q={encoded}"),
-                write_url: format!("/staff/articles/new?title={encoded}"),
-                query: q.query,
-                count: q.count,
-            }
+        .map(|q| GapRow {
+            search_url: paths::search(&q.query, None, 1),
+            write_url: paths::new_article_titled(&q.query),
+            query: q.query,
+            count: q.count,
         })
         .collect()
 }
@@ -160,10 +157,11 @@ pub fn chart(daily: &[(i64, i64, i64)], since: i64, days: i64) -> String {
 /// GET /staff?days=7|30
 pub async fn get_dashboard(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Staff {
+        viewer: visitor, ..
+    }: Staff,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    visitor.require_role(Role::Staff)?;
     let params = query_params(req.query_string());
     let days: i64 = if param(&params, "days") == Some("30") {
         30
@@ -189,7 +187,7 @@ pub async fn get_dashboard(
             };
             worst.push(ArticleFeedback {
                 title: found.article.title.clone(),
-                url: format!("/docs/{}/{}", found.manual_slug, found.article.slug),
+                url: paths::article(&found.manual_slug, &found.article.slug),
                 yes,
                 no,
                 unhelpful_percent: percent(no, yes + no),
@@ -206,7 +204,7 @@ pub async fn get_dashboard(
         let outdated = articles::outdated(conn)?
             .into_iter()
             .map(|a| Link {
-                url: format!("/docs/{}/{}", a.manual_slug, a.article.slug),
+                url: paths::article(&a.manual_slug, &a.article.slug),
                 note: a.article.outdated_reason.clone().unwrap_or_default(),
                 title: a.article.title,
             })
@@ -241,7 +239,7 @@ pub async fn get_dashboard(
             };
             tree_rows.push(TreeRow {
                 title: row.title.clone(),
-                url: format!("/troubleshoot/{}", row.slug),
+                url: paths::tree(&row.slug),
                 starts: stats.starts,
                 resolved: stats.resolved,
                 resolved_percent: percent(stats.resolved, stats.starts),
@@ -251,7 +249,7 @@ pub async fn get_dashboard(
                 top_stop_count,
             });
         }
-        tree_rows.sort_by(|a, b| b.starts.cmp(&a.starts));
+        tree_rows.sort_by_key(|row| std::cmp::Reverse(row.starts));
 
         let waiting = |list: Vec<questions::Question>| {
             list.into_iter()

@@ -9,7 +9,8 @@ use crate::db::models::users;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::service::accounts;
-use crate::web::session::Visitor;
+use crate::web::extract::{Admin, CsrfForm};
+use crate::web::paths;
 use crate::web::templates::format_day;
 use crate::web::views::UserRef;
 use crate::web::{param, query_params, render, see_other, with_db};
@@ -40,10 +41,13 @@ struct UsersPage {
 /// GET /staff/users?q=…&page=…
 pub async fn get_staff_users(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    Admin {
+        viewer: visitor,
+        user,
+    }: Admin,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let me = visitor.require_role(Role::Admin)?.id;
+    let me = user.id;
     let params = query_params(req.query_string());
     let q = param(&params, "q")
         .unwrap_or("")
@@ -66,11 +70,7 @@ pub async fn get_staff_users(
     })
     .await?;
     let has_more = found.len() as i64 > PER_PAGE;
-    let url = |p: i64| {
-        let mut s = form_urlencoded::Serializer::new(String::new());
-        s.append_pair("q", &q).append_pair("page", &p.to_string());
-        format!("/staff/users?{}", s.finish())
-    };
+    let url = |p: i64| paths::staff_users(&q, p);
     let view = UsersPage {
         rows: found
             .iter()
@@ -115,12 +115,11 @@ pub struct ActionForm {
     csrf: String,
 }
 
-/// Runs one admin action on the user `id` after the CSRF and role checks,
-/// then returns to the list with a notice.
+/// Runs one admin action on the user `id` (the extractors checked the CSRF
+/// token and the role), then returns to the list with a notice.
 async fn admin_action<F>(
     state: &web::Data<AppState>,
-    visitor: &Visitor,
-    csrf: &str,
+    admin: &Admin,
     id: i32,
     done: &str,
     action: F,
@@ -128,29 +127,27 @@ async fn admin_action<F>(
 where
     F: FnOnce(&mut crate::db::Conn, &users::User, i32) -> AppResult<()> + Send + 'static,
 {
-    visitor.verify_csrf(csrf)?;
-    let me = visitor.require_role(Role::Admin)?.id;
+    let me = admin.user.id;
     with_db(state, move |conn| {
         let user = users::find(conn, id)?
             .ok_or_else(|| AppError::NotFound("There is no such user.".into()))?;
         action(conn, &user, me)
     })
     .await?;
-    Ok(see_other(&format!("/staff/users?done={done}")))
+    Ok(see_other(&paths::staff_users_done(done)))
 }
 
 /// POST /staff/users/{id}/role
 pub async fn post_user_role(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<i32>,
-    form: web::Form<RoleForm>,
+    form: CsrfForm<RoleForm>,
+    admin: Admin,
 ) -> AppResult<HttpResponse> {
     let typed = form.role.clone();
     admin_action(
         &state,
-        &visitor,
-        &form.csrf,
+        &admin,
         path.into_inner(),
         "role",
         move |conn, user, _| {
@@ -168,14 +165,13 @@ pub async fn post_user_role(
 /// POST /staff/users/{id}/suspend
 pub async fn post_user_suspend(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<i32>,
-    form: web::Form<ActionForm>,
+    _form: CsrfForm<ActionForm>,
+    admin: Admin,
 ) -> AppResult<HttpResponse> {
     admin_action(
         &state,
-        &visitor,
-        &form.csrf,
+        &admin,
         path.into_inner(),
         "suspended",
         |conn, user, me| {
@@ -191,17 +187,18 @@ pub async fn post_user_suspend(
 /// POST /staff/users/{id}/unsuspend
 pub async fn post_user_unsuspend(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<i32>,
-    form: web::Form<ActionForm>,
+    _form: CsrfForm<ActionForm>,
+    admin: Admin,
 ) -> AppResult<HttpResponse> {
     admin_action(
         &state,
-        &visitor,
-        &form.csrf,
+        &admin,
         path.into_inner(),
         "unsuspended",
         |conn, user, _| accounts::unsuspend(conn, user.id, unix_now()),
     )
     .await
 }
+
+crate::csrf_form!(ActionForm, RoleForm);

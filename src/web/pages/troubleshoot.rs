@@ -11,7 +11,9 @@ use crate::content::trees::{NodeKind, Position, Tree, Walk};
 use crate::db::models::{articles, manuals, trees};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
-use crate::web::session::Visitor;
+use crate::web::extract::CsrfForm;
+use crate::web::paths;
+use crate::web::session::Viewer;
 use crate::web::views::{ArticleLink, TreeCard};
 use crate::web::{query_params, render, see_other, with_analytics, with_db};
 
@@ -50,19 +52,10 @@ fn answers_of(query: &str) -> (Vec<(String, String)>, bool) {
 
 /// `/troubleshoot/{slug}?a=b&…` for a list of answers.
 fn url_with(slug: &str, answers: &[(String, String)], extra: Option<(&str, &str)>) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for (node, key) in answers {
-        query.append_pair(node, key);
-    }
-    if let Some((node, key)) = extra {
-        query.append_pair(node, key);
-    }
-    let query = query.finish();
-    if query.is_empty() {
-        format!("/troubleshoot/{slug}")
-    } else {
-        format!("/troubleshoot/{slug}?{query}")
-    }
+    let pairs = answers
+        .iter()
+        .map(|(node, key)| (node.as_str(), key.as_str()));
+    paths::tree_step(slug, pairs.chain(extra))
 }
 
 fn answered_pairs(walk: &Walk) -> Vec<(String, String)> {
@@ -73,8 +66,8 @@ fn answered_pairs(walk: &Walk) -> Vec<(String, String)> {
 }
 
 /// GET /troubleshoot
-pub async fn get_trees(state: web::Data<AppState>, visitor: Visitor) -> AppResult<HttpResponse> {
-    let cards = with_db(&state, |conn| tree_cards(conn)).await?;
+pub async fn get_trees(state: web::Data<AppState>, visitor: Viewer) -> AppResult<HttpResponse> {
+    let cards = with_db(&state, tree_cards).await?;
     render(
         &state,
         &visitor,
@@ -92,7 +85,7 @@ pub fn tree_cards(conn: &mut crate::db::Conn) -> AppResult<Vec<TreeCard>> {
         .map(|t| TreeCard {
             title: t.title.clone(),
             description: t.description.clone(),
-            url: format!("/troubleshoot/{}", t.slug),
+            url: paths::tree(&t.slug),
             resolved: counts
                 .iter()
                 .find(|(id, _)| *id == t.id)
@@ -124,6 +117,7 @@ struct OptionLink {
 struct StepPage {
     tree_title: String,
     tree_url: String,
+    outcome_url: String,
     description: String,
     path: Vec<PathItem>,
     kind: &'static str,
@@ -143,7 +137,7 @@ struct StepPage {
 /// GET /troubleshoot/{tree}?node=answer&…
 pub async fn get_tree_step(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
@@ -178,7 +172,8 @@ pub async fn get_tree_step(
     let summaries = walk.answered.iter().map(|a| a.summary.clone()).collect();
     let mut page = StepPage {
         tree_title: tree.title.clone(),
-        tree_url: format!("/troubleshoot/{slug}"),
+        tree_url: paths::tree(&slug),
+        outcome_url: paths::tree_outcome(&slug),
         description: tree.description.clone(),
         path: path_items,
         kind: "escalate",
@@ -342,12 +337,10 @@ pub struct OutcomeForm {
 /// moves on (thank-you page, or the pre-filled question form).
 pub async fn post_tree_outcome(
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<String>,
-    form: web::Form<OutcomeForm>,
+    form: CsrfForm<OutcomeForm>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    visitor.verify_csrf(&form.csrf)?;
     let slug = path.into_inner();
     let (tree_id, tree) = load_tree(&state, slug.clone()).await?;
     let (answers, _) = answers_of(&form.answers);
@@ -388,8 +381,8 @@ pub async fn post_tree_outcome(
     if outcome == "resolved" {
         return Ok(see_other(
             &url_with(&slug, &pairs, Some(("_solved", &node_id))).replacen(
-                &format!("/troubleshoot/{slug}"),
-                &format!("/troubleshoot/{slug}/solved"),
+                &paths::tree(&slug),
+                &paths::tree_solved(&slug),
                 1,
             ),
         ));
@@ -416,12 +409,7 @@ pub fn escalation_url(tree: &Tree, walk: &Walk) -> String {
         .collect::<String>()
         .trim_end_matches('-')
         .to_string();
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query
-        .append_pair("title", &title)
-        .append_pair("body", &body)
-        .append_pair("tags", &tag);
-    format!("/questions/ask?{}", query.finish())
+    paths::ask(&title, Some(&body), Some(&tag))
 }
 
 #[derive(Debug, Serialize)]
@@ -435,7 +423,7 @@ struct SolvedPage {
 /// GET /troubleshoot/{tree}/solved?…&_solved=node: the thank-you page.
 pub async fn get_tree_solved(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<String>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
@@ -468,9 +456,11 @@ pub async fn get_tree_solved(
     .await?;
     let page = SolvedPage {
         tree_title: tree.title.clone(),
-        tree_url: format!("/troubleshoot/{slug}"),
+        tree_url: paths::tree(&slug),
         fix_title,
         related,
     };
     render(&state, &visitor, "troubleshoot/solved.html", &page)
 }
+
+crate::csrf_form!(OutcomeForm);

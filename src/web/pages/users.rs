@@ -7,7 +7,8 @@ use crate::app::AppState;
 use crate::auth::username;
 use crate::db::models::{answers, questions, users};
 use crate::error::{AppError, AppResult};
-use crate::web::session::Visitor;
+use crate::web::paths;
+use crate::web::session::Viewer;
 use crate::web::templates::format_day;
 use crate::web::views::{QuestionRow, UserRef};
 use crate::web::{render, with_db};
@@ -36,7 +37,7 @@ struct AnswerLink {
 /// GET /users/{name}
 pub async fn get_user(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    visitor: Viewer,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let key = username::key_of(&path.into_inner());
@@ -66,7 +67,7 @@ pub async fn get_user(
             .iter()
             .map(|(a, title, slug)| AnswerLink {
                 question_title: title.clone(),
-                url: format!("/questions/{}/{slug}#answer-{}", a.question_id, a.id),
+                url: paths::answer(a.question_id, slug, a.id),
                 score: a.score,
             })
             .collect(),

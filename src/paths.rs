@@ -1,0 +1,297 @@
+//! Every URL the site makes, built in one place. Pure functions with no
+//! HTTP types, so services and row structs can link to pages too;
+//! `web::paths` re-exports them next to the one safe-redirect check.
+//!
+//! Values that land in a query string or a path segment are encoded here;
+//! slugs and usernames are used as stored (they are URL-safe by rule).
+
+use form_urlencoded::Serializer;
+
+/// The question list.
+pub const QUESTIONS: &str = "/questions";
+/// The staff flag queue.
+pub const STAFF_FLAGS: &str = "/staff/flags";
+/// The staff article list.
+pub const STAFF_ARTICLES: &str = "/staff/articles";
+/// The form for a new article.
+pub const NEW_ARTICLE: &str = "/staff/articles/new";
+
+/// `path?query`, or `path` alone when the query is empty.
+fn with_query(path: String, query: String) -> String {
+    if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// A query string of `pairs`, urlencoded.
+fn query_of<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut query = Serializer::new(String::new());
+    for (key, value) in pairs {
+        query.append_pair(key, value);
+    }
+    query.finish()
+}
+
+/// A question's canonical page.
+pub fn question(id: i32, slug: &str) -> String {
+    format!("/questions/{id}/{slug}")
+}
+
+/// An answer on its question's page (`question_url` from [`question`]).
+pub fn answer_on(question_url: &str, answer_id: i32) -> String {
+    format!("{question_url}#answer-{answer_id}")
+}
+
+/// An answer, from its question's id and slug.
+pub fn answer(question_id: i32, slug: &str, answer_id: i32) -> String {
+    answer_on(&question(question_id, slug), answer_id)
+}
+
+/// A question's page with the "thanks for flagging" notice.
+pub fn question_flagged(question_url: &str) -> String {
+    format!("{question_url}?flagged=1")
+}
+
+/// The short link of a question (redirects to the canonical one).
+pub fn question_short(id: i32) -> String {
+    format!("/questions/{id}")
+}
+
+/// A question's editor.
+pub fn question_edit(id: i32) -> String {
+    format!("/questions/{id}/edit")
+}
+
+/// An answer's editor.
+pub fn answer_edit(id: i32) -> String {
+    format!("/answers/{id}/edit")
+}
+
+/// The editor of a question (`kind` "question") or answer.
+pub fn post_edit(kind: &str, id: i32) -> String {
+    if kind == "question" {
+        question_edit(id)
+    } else {
+        answer_edit(id)
+    }
+}
+
+/// The history of a question (`kind` "question") or answer.
+pub fn post_revisions(kind: &str, id: i32) -> String {
+    if kind == "question" {
+        format!("/questions/{id}/revisions")
+    } else {
+        format!("/answers/{id}/revisions")
+    }
+}
+
+/// Where votes on a question (`kind` "question") or answer are posted.
+pub fn post_vote(kind: &str, id: i32) -> String {
+    if kind == "question" {
+        format!("/questions/{id}/vote")
+    } else {
+        format!("/answers/{id}/vote")
+    }
+}
+
+/// Where staff moderate a question (`kind` "question") or answer.
+pub fn post_moderate(kind: &str, id: i32) -> String {
+    if kind == "question" {
+        format!("/questions/{id}/moderate")
+    } else {
+        format!("/answers/{id}/moderate")
+    }
+}
+
+/// Where answers to a question are posted.
+pub fn question_answers(id: i32) -> String {
+    format!("/questions/{id}/answers")
+}
+
+/// Where an answer of a question is accepted.
+pub fn question_accept(id: i32) -> String {
+    format!("/questions/{id}/accept")
+}
+
+/// Where the accepted mark of a question is removed.
+pub fn question_unaccept(id: i32) -> String {
+    format!("/questions/{id}/unaccept")
+}
+
+/// One revision on a history (`history_url` from [`post_revisions`] or
+/// [`article_revisions`]).
+pub fn revision(history_url: &str, revision_id: i32) -> String {
+    format!("{history_url}/{revision_id}")
+}
+
+/// Restoring one revision of an article.
+pub fn revision_restore(history_url: &str, revision_id: i32) -> String {
+    format!("{history_url}/{revision_id}/restore")
+}
+
+/// A page of a history: revisions older than `revision_id`.
+pub fn history_before(history_url: &str, revision_id: i32) -> String {
+    format!("{history_url}?before={revision_id}")
+}
+
+/// A page of a history: revisions newer than `revision_id`.
+pub fn history_after(history_url: &str, revision_id: i32) -> String {
+    format!("{history_url}?after={revision_id}")
+}
+
+/// A manual's table of contents.
+pub fn manual(slug: &str) -> String {
+    format!("/docs/{slug}")
+}
+
+/// An article of a manual.
+pub fn article(manual: &str, slug: &str) -> String {
+    format!("/docs/{manual}/{slug}")
+}
+
+/// An article's editor.
+pub fn article_edit(manual: &str, slug: &str) -> String {
+    format!("/docs/{manual}/{slug}/edit")
+}
+
+/// An article's history.
+pub fn article_revisions(manual: &str, slug: &str) -> String {
+    format!("/docs/{manual}/{slug}/revisions")
+}
+
+/// The diff between two revisions of an article.
+pub fn article_diff(manual: &str, slug: &str) -> String {
+    format!("/docs/{manual}/{slug}/diff")
+}
+
+/// Moving an article to another manual or slug.
+pub fn article_reattach(manual: &str, slug: &str) -> String {
+    format!("/docs/{manual}/{slug}/reattach")
+}
+
+/// The new-article form with a title filled in.
+pub fn new_article_titled(title: &str) -> String {
+    with_query(NEW_ARTICLE.to_string(), query_of([("title", title)]))
+}
+
+/// The new-article form drafted from a solved question.
+pub fn new_article_from_question(question_id: i32) -> String {
+    format!("{NEW_ARTICLE}?from_question={question_id}")
+}
+
+/// A troubleshooter's first step.
+pub fn tree(slug: &str) -> String {
+    format!("/troubleshoot/{slug}")
+}
+
+/// A step of a troubleshooter: the answers (node, choice) that lead there.
+pub fn tree_step<'a>(slug: &str, answers: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    with_query(tree(slug), query_of(answers))
+}
+
+/// The "solved" end of a troubleshooter.
+pub fn tree_solved(slug: &str) -> String {
+    format!("/troubleshoot/{slug}/solved")
+}
+
+/// Where a troubleshooter's outcome is posted.
+pub fn tree_outcome(slug: &str) -> String {
+    format!("/troubleshoot/{slug}/outcome")
+}
+
+/// The questions with a tag.
+pub fn tag(name: &str) -> String {
+    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    format!("/tags/{encoded}")
+}
+
+/// A user's profile.
+pub fn user(username: &str) -> String {
+    format!("/users/{username}")
+}
+
+/// A search results page (`kind` filter and `page` > 1 only when given).
+pub fn search(q: &str, kind: Option<&str>, page: usize) -> String {
+    let page_text = page.to_string();
+    let mut pairs = vec![("q", q)];
+    if let Some(kind) = kind {
+        pairs.push(("kind", kind));
+    }
+    if page > 1 {
+        pairs.push(("page", &page_text));
+    }
+    with_query("/search".to_string(), query_of(pairs))
+}
+
+/// The logged link of a search result: records the click, then redirects.
+pub fn search_click(search_id: i32, position: usize, url: &str) -> String {
+    let (s, p) = (search_id.to_string(), position.to_string());
+    format!(
+        "/search/click?{}",
+        query_of([("s", s.as_str()), ("p", p.as_str()), ("u", url)])
+    )
+}
+
+/// The ask form, pre-filled.
+pub fn ask(title: &str, body: Option<&str>, tags: Option<&str>) -> String {
+    let mut pairs = vec![("title", title)];
+    pairs.extend(body.map(|b| ("body", b)));
+    pairs.extend(tags.map(|t| ("tags", t)));
+    format!("/questions/ask?{}", query_of(pairs))
+}
+
+/// The staff user list: a search and a page.
+pub fn staff_users(q: &str, page: i64) -> String {
+    let page = page.to_string();
+    format!("/staff/users?{}", query_of([("q", q), ("page", &page)]))
+}
+
+/// The staff user list with the notice of a finished action.
+pub fn staff_users_done(done: &str) -> String {
+    format!("/staff/users?{}", query_of([("done", done)]))
+}
+
+/// The first-admin setup form of a token.
+pub fn setup(token: &str) -> String {
+    format!("/setup/{token}")
+}
+
+/// A stored asset (image) by its fingerprint and file name.
+pub fn asset(fingerprint: &str, name: &str) -> String {
+    format!("/assets/{fingerprint}/{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builders_make_the_urls_routes_serve() {
+        assert_eq!(question(12, "why"), "/questions/12/why");
+        assert_eq!(answer(12, "why", 3), "/questions/12/why#answer-3");
+        assert_eq!(post_revisions("answer", 3), "/answers/3/revisions");
+        assert_eq!(post_edit("question", 12), "/questions/12/edit");
+        assert_eq!(
+            history_before(&post_revisions("question", 12), 9),
+            "/questions/12/revisions?before=9"
+        );
+        assert_eq!(article("guide", "page"), "/docs/guide/page");
+        assert_eq!(tree_step("power", []), "/troubleshoot/power");
+        assert_eq!(
+            tree_step("power", [("light", "no way")]),
+            "/troubleshoot/power?light=no+way"
+        );
+        assert_eq!(tag("c++"), "/tags/c%2B%2B");
+        assert_eq!(search("a b", None, 1), "/search?q=a+b");
+        assert_eq!(search("a", Some("step"), 2), "/search?q=a&kind=step&page=2");
+        assert_eq!(
+            search_click(4, 1, "/docs/a"),
+            "/search/click?s=4&p=1&u=%2Fdocs%2Fa"
+        );
+        assert_eq!(ask("Why?", None, None), "/questions/ask?title=Why%3F");
+        assert_eq!(new_article_titled("x y"), "/staff/articles/new?title=x+y");
+        assert_eq!(staff_users_done("role"), "/staff/users?done=role");
+    }
+}

@@ -1,0 +1,165 @@
+//! Typed extractors: a handler's signature says who may call it.
+//!
+//! - [`Viewer`] (in `session`): anyone, signed in or not;
+//! - [`Member`]: signed in, else a redirect to sign-in that comes back;
+//! - [`Staff`], [`Admin`]: signed in with the role the policy asks for,
+//!   else that redirect, or 403;
+//! - [`CsrfForm`]: a form whose CSRF token was checked before the handler
+//!   runs (403 with a way forward otherwise).
+//!
+//! Extractors run in the order of the handler's arguments: put the role
+//! extractor before the form to refuse strangers before reading their token.
+
+use std::future::{ready, Future, Ready};
+use std::ops::Deref;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::auth::policy::{self, Action, Target};
+use crate::error::AppError;
+use crate::web::session::{CurrentUser, Viewer};
+
+/// A signed-in visitor.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The whole visitor (for rendering pages).
+    pub viewer: Viewer,
+    /// The signed-in user.
+    pub user: CurrentUser,
+}
+
+/// A signed-in staff member (or admin): may open the staff pages.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    /// The whole visitor (for rendering pages).
+    pub viewer: Viewer,
+    /// The signed-in user.
+    pub user: CurrentUser,
+}
+
+/// A signed-in administrator: may manage users.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    /// The whole visitor (for rendering pages).
+    pub viewer: Viewer,
+    /// The signed-in user.
+    pub user: CurrentUser,
+}
+
+/// The visitor with a user allowed `action` (site-wide), or the error
+/// page: sign in (coming back here), or 403.
+fn signed_in_for(
+    req: &HttpRequest,
+    action: Option<Action>,
+) -> Result<(Viewer, CurrentUser), AppError> {
+    let viewer = Viewer::of(req);
+    let Some(user) = viewer.user.clone() else {
+        return Err(AppError::SignInRequired {
+            next: viewer.here.clone(),
+        });
+    };
+    if let Some(action) = action {
+        policy::can(Some(&user.actor()), action, &Target::Site)?;
+    }
+    Ok((viewer, user))
+}
+
+impl FromRequest for Member {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            signed_in_for(req, None)
+                .map(|(viewer, user)| Member { viewer, user })
+                .map_err(Into::into),
+        )
+    }
+}
+
+impl FromRequest for Staff {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            signed_in_for(req, Some(Action::SeeStaffPages))
+                .map(|(viewer, user)| Staff { viewer, user })
+                .map_err(Into::into),
+        )
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            signed_in_for(req, Some(Action::ManageUsers))
+                .map(|(viewer, user)| Admin { viewer, user })
+                .map_err(Into::into),
+        )
+    }
+}
+
+/// A form that carries the CSRF token in its `csrf` field (declare with
+/// [`csrf_form!`](crate::csrf_form)).
+pub trait CsrfToken {
+    /// The submitted token.
+    fn csrf(&self) -> &str;
+}
+
+/// Declares that the listed form structs carry their CSRF token in a
+/// `csrf: String` field, so they can be read through [`CsrfForm`].
+#[macro_export]
+macro_rules! csrf_form {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::web::extract::CsrfToken for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        })+
+    };
+}
+
+/// A urlencoded form whose CSRF token matched the visitor's (the session's,
+/// or the pre-session cookie's) before the handler ran.
+#[derive(Debug)]
+pub struct CsrfForm<T>(pub T);
+
+impl<T> CsrfForm<T> {
+    /// The form's fields.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for CsrfForm<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> FromRequest for CsrfForm<T>
+where
+    T: DeserializeOwned + CsrfToken + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let viewer = Viewer::of(req);
+        let form = web::Form::<T>::from_request(req, payload);
+        Box::pin(async move {
+            let form = form.await?.into_inner();
+            viewer.verify_csrf(form.csrf())?;
+            Ok(CsrfForm(form))
+        })
+    }
+}

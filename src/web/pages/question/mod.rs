@@ -1,0 +1,432 @@
+//! The question page and what members do on it, one file per action:
+//! showing the page (here), answering, voting, accepting, editing and
+//! the revision history.
+
+mod accept;
+mod answer;
+mod edit;
+mod history;
+mod vote;
+
+pub use accept::*;
+pub use answer::*;
+pub use edit::*;
+pub use history::*;
+pub use vote::*;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::policy::{self, allows, sees_hidden, Action, Target};
+use crate::auth::rate_limit::Limited;
+use crate::auth::tokens;
+use crate::db::models::answers::Answer;
+use crate::db::models::questions::Question;
+use crate::db::models::revisions::{self, HistoryCursor, HistoryPage, Revision};
+use crate::db::models::{answers, articles, questions as question_rows, users, votes};
+use crate::db::{unix_now, Conn};
+use crate::diff::{line_diff, DiffLine};
+use crate::error::{AppError, AppResult};
+use crate::service::questions::{self, EditOutcome, CLOSE_REASONS, FLAG_REASONS};
+use crate::web::extract::{CsrfForm, Member};
+use crate::web::pages::ask::with_retry_after;
+use crate::web::paths;
+use crate::web::session::{admit, CurrentUser, Viewer};
+use crate::web::templates::{format_day, format_iso_day, format_rfc3339};
+use crate::web::views::{ConflictView, TagLink, UserRef};
+use crate::web::{param, query_params, render, render_status, see_other, with_db};
+
+#[derive(Debug, Serialize)]
+struct PostView {
+    id: i32,
+    body_html: String,
+    score: i32,
+    my_vote: i32,
+    author: Option<UserRef>,
+    created: String,
+    created_iso: String,
+    edited: Option<String>,
+    can_edit: bool,
+    can_vote: bool,
+    is_accepted: bool,
+    deleted: bool,
+    edit_url: String,
+    history_url: String,
+    vote_url: String,
+    moderate_url: String,
+}
+
+impl PostView {
+    /// The links of the post `id` of `kind` ("question" or "answer").
+    fn links(kind: &str, id: i32) -> [String; 4] {
+        [
+            paths::post_edit(kind, id),
+            paths::post_revisions(kind, id),
+            paths::post_vote(kind, id),
+            paths::post_moderate(kind, id),
+        ]
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Accepted {
+    by_staff: bool,
+    by: Option<UserRef>,
+    on: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Closed {
+    reason: &'static str,
+    duplicate_url: Option<String>,
+    duplicate_title: Option<String>,
+    by: Option<UserRef>,
+    on: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Choice {
+    value: &'static str,
+    label: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct QuestionPage {
+    id: i32,
+    title: String,
+    url: String,
+    tags: Vec<TagLink>,
+    question: PostView,
+    answers: Vec<PostView>,
+    accepted: Option<Accepted>,
+    closed: Option<Closed>,
+    locked: bool,
+    pinned: bool,
+    deleted: bool,
+    can_accept: bool,
+    can_answer: bool,
+    signed_in: bool,
+    is_staff: bool,
+    article_url: Option<String>,
+    promote_url: Option<String>,
+    answer_body: String,
+    answer_errors: Vec<String>,
+    submit_key: String,
+    login_url: String,
+    close_reasons: Vec<Choice>,
+    flag_reasons: Vec<Choice>,
+    json_ld: String,
+    answers_url: String,
+    accept_url: String,
+    unaccept_url: String,
+}
+
+fn choices(list: &'static [(&'static str, &'static str)]) -> Vec<Choice> {
+    list.iter()
+        .map(|(value, label)| Choice { value, label })
+        .collect()
+}
+
+/// Everything the page needs from the database.
+struct Loaded {
+    question: Question,
+    answers: Vec<Answer>,
+    users: Vec<users::User>,
+    my_votes: Vec<(String, i32, i32)>,
+    duplicate: Option<Question>,
+    article_url: Option<String>,
+}
+
+async fn load(
+    state: &web::Data<AppState>,
+    id: i32,
+    viewer: Option<&CurrentUser>,
+) -> AppResult<Loaded> {
+    let is_staff = sees_hidden(viewer.map(CurrentUser::actor).as_ref());
+    let viewer_id = viewer.map(|u| u.id);
+    with_db(state, move |conn| {
+        let question = questions::visible_question(conn, id, is_staff)?;
+        let answers = answers::for_question(conn, id, is_staff)?;
+        let mut ids: Vec<i32> = answers.iter().map(|a| a.author_id).collect();
+        ids.push(question.author_id);
+        ids.extend(question.accepted_by);
+        ids.extend(question.closed_by);
+        let users = users::find_many(conn, &ids)?;
+        let mut my_votes = Vec::new();
+        if let Some(me) = viewer_id {
+            for (post, value) in votes::for_posts(conn, me, "question", &[id])? {
+                my_votes.push(("question".to_string(), post, value));
+            }
+            let answer_ids: Vec<i32> = answers.iter().map(|a| a.id).collect();
+            for (post, value) in votes::for_posts(conn, me, "answer", &answer_ids)? {
+                my_votes.push(("answer".to_string(), post, value));
+            }
+        }
+        let duplicate = match question.duplicate_of {
+            Some(d) => question_rows::find(conn, d)?.filter(|q| q.deleted_at.is_none()),
+            None => None,
+        };
+        let article_url = match question.article_id {
+            Some(a) => articles::find_with_manual(conn, a)?
+                .filter(|x| x.article.is_published() || is_staff)
+                .map(|x| paths::article(&x.manual_slug, &x.article.slug)),
+            None => None,
+        };
+        Ok(Loaded {
+            question,
+            answers,
+            users,
+            my_votes,
+            duplicate,
+            article_url,
+        })
+    })
+    .await
+}
+
+fn user_ref(users: &[users::User], id: i32) -> Option<UserRef> {
+    users.iter().find(|u| u.id == id).map(UserRef::from)
+}
+
+fn build_page(
+    loaded: &Loaded,
+    viewer: Option<&CurrentUser>,
+    answer_body: String,
+    answer_errors: Vec<String>,
+) -> AppResult<QuestionPage> {
+    let q = &loaded.question;
+    let actor = viewer.map(CurrentUser::actor);
+    let actor = actor.as_ref();
+    let on_question = Target::post(q.author_id, q.locked);
+    let is_staff = allows(actor, Action::Moderate, &Target::Site);
+    let my_vote = |kind: &str, id: i32| {
+        loaded
+            .my_votes
+            .iter()
+            .find(|(k, p, _)| k == kind && *p == id)
+            .map(|(_, _, v)| *v)
+            .unwrap_or(0)
+    };
+    let can_edit = |author: i32| allows(actor, Action::EditPost, &Target::post(author, q.locked));
+    let can_vote = |author: i32| allows(actor, Action::Vote, &Target::post(author, q.locked));
+    let edited = |created: i64, updated: i64| (updated > created + 60).then(|| format_day(updated));
+    let [edit_url, history_url, vote_url, moderate_url] = PostView::links("question", q.id);
+    let question = PostView {
+        id: q.id,
+        body_html: q.body_html.clone(),
+        score: q.score,
+        my_vote: my_vote("question", q.id),
+        author: user_ref(&loaded.users, q.author_id),
+        created: format_day(q.created_at),
+        created_iso: format_iso_day(q.created_at),
+        edited: edited(q.created_at, q.updated_at),
+        can_edit: can_edit(q.author_id),
+        can_vote: can_vote(q.author_id),
+        is_accepted: false,
+        deleted: q.deleted_at.is_some(),
+        edit_url,
+        history_url,
+        vote_url,
+        moderate_url,
+    };
+    // Accepted answer first, then by score (the query already sorts by score).
+    let mut ordered: Vec<&Answer> = loaded.answers.iter().collect();
+    ordered.sort_by_key(|a| (Some(a.id) != q.accepted_answer_id, a.deleted_at.is_some()));
+    let answers = ordered
+        .into_iter()
+        .map(|a| {
+            let [edit_url, history_url, vote_url, moderate_url] = PostView::links("answer", a.id);
+            PostView {
+                id: a.id,
+                body_html: a.body_html.clone(),
+                score: a.score,
+                my_vote: my_vote("answer", a.id),
+                author: user_ref(&loaded.users, a.author_id),
+                created: format_day(a.created_at),
+                created_iso: format_iso_day(a.created_at),
+                edited: edited(a.created_at, a.updated_at),
+                can_edit: can_edit(a.author_id),
+                can_vote: can_vote(a.author_id),
+                is_accepted: Some(a.id) == q.accepted_answer_id,
+                deleted: a.deleted_at.is_some(),
+                edit_url,
+                history_url,
+                vote_url,
+                moderate_url,
+            }
+        })
+        .collect();
+    let accepted = match (q.accepted_answer_id, q.accepted_by, q.accepted_at) {
+        (Some(_), Some(by), Some(at)) => Some(Accepted {
+            by_staff: by != q.author_id,
+            by: user_ref(&loaded.users, by),
+            on: format_day(at),
+        }),
+        _ => None,
+    };
+    let closed = q.closed_reason.as_deref().map(|reason| Closed {
+        reason: CLOSE_REASONS
+            .iter()
+            .find(|(r, _)| *r == reason)
+            .map(|(_, l)| *l)
+            .unwrap_or("Closed"),
+        duplicate_url: loaded.duplicate.as_ref().map(Question::path),
+        duplicate_title: loaded.duplicate.as_ref().map(|d| d.title.clone()),
+        by: q.closed_by.and_then(|b| user_ref(&loaded.users, b)),
+        on: q.closed_at.map(format_day).unwrap_or_default(),
+    });
+    let can_answer = allows(
+        actor,
+        Action::Answer,
+        &Target::Post(policy::PostFacts {
+            author: q.author_id,
+            locked: q.locked,
+            deleted: q.deleted_at.is_some(),
+        }),
+    );
+    Ok(QuestionPage {
+        id: q.id,
+        title: q.title.clone(),
+        url: q.path(),
+        tags: q.tag_list().iter().map(|t| TagLink::new(t)).collect(),
+        json_ld: json_ld(loaded)?,
+        question,
+        answers,
+        accepted,
+        closed,
+        locked: q.locked,
+        pinned: q.pinned,
+        deleted: q.deleted_at.is_some(),
+        can_accept: allows(actor, Action::Accept, &on_question),
+        can_answer,
+        signed_in: viewer.is_some(),
+        is_staff,
+        article_url: loaded.article_url.clone(),
+        promote_url: (allows(actor, Action::CurateArticles, &Target::Site)
+            && q.accepted_answer_id.is_some()
+            && q.article_id.is_none())
+        .then(|| paths::new_article_from_question(q.id)),
+        answer_body,
+        answer_errors,
+        submit_key: tokens::random_token().map_err(AppError::internal)?,
+        login_url: paths::login_url(&q.path()),
+        answers_url: paths::question_answers(q.id),
+        accept_url: paths::question_accept(q.id),
+        unaccept_url: paths::question_unaccept(q.id),
+        close_reasons: choices(CLOSE_REASONS),
+        flag_reasons: choices(FLAG_REASONS),
+    })
+}
+
+/// schema.org `QAPage` structured data, escaped for a `<script>` data block.
+fn json_ld(loaded: &Loaded) -> AppResult<String> {
+    let q = &loaded.question;
+    let name = |id: i32| {
+        loaded
+            .users
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.display_name.clone())
+            .unwrap_or_default()
+    };
+    let answer = |a: &Answer| {
+        serde_json::json!({
+            "@type": "Answer",
+            "text": a.body_text,
+            "upvoteCount": a.score,
+            "dateCreated": format_rfc3339(a.created_at),
+            "url": paths::answer_on(&q.path(), a.id),
+            "author": {"@type": "Person", "name": name(a.author_id)},
+        })
+    };
+    let visible: Vec<&Answer> = loaded
+        .answers
+        .iter()
+        .filter(|a| a.deleted_at.is_none())
+        .collect();
+    let accepted: Vec<serde_json::Value> = visible
+        .iter()
+        .filter(|a| Some(a.id) == q.accepted_answer_id)
+        .map(|a| answer(a))
+        .collect();
+    let suggested: Vec<serde_json::Value> = visible
+        .iter()
+        .filter(|a| Some(a.id) != q.accepted_answer_id)
+        .map(|a| answer(a))
+        .collect();
+    let mut main = serde_json::json!({
+        "@type": "Question",
+        "name": q.title,
+        "text": q.body_text,
+        "answerCount": visible.len(),
+        "upvoteCount": q.score,
+        "dateCreated": format_rfc3339(q.created_at),
+        "author": {"@type": "Person", "name": name(q.author_id)},
+    });
+    if let Some(a) = accepted.into_iter().next() {
+        main["acceptedAnswer"] = a;
+    }
+    if !suggested.is_empty() {
+        main["suggestedAnswer"] = serde_json::Value::Array(suggested);
+    }
+    let doc = serde_json::json!({"@context": "https://schema.org", "@type": "QAPage", "mainEntity": main});
+    let text = serde_json::to_string(&doc).map_err(AppError::internal)?;
+    // Inside <script>, "</" and "<!--" must not appear literally.
+    Ok(text
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026"))
+}
+
+/// GET /questions/{id}: redirects to the canonical URL.
+pub async fn get_question_short(
+    state: web::Data<AppState>,
+    visitor: Viewer,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id(&path.into_inner())?;
+    let is_staff = visitor.sees_hidden();
+    let question = with_db(&state, move |conn| {
+        questions::visible_question(conn, id, is_staff)
+    })
+    .await?;
+    Ok(HttpResponse::MovedPermanently()
+        .insert_header(("Location", question.path()))
+        .finish())
+}
+
+fn parse_id(text: &str) -> AppResult<i32> {
+    text.parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::NotFound("There is no such question.".into()))
+}
+
+/// GET /questions/{id}/{slug}: wrong or old slugs redirect to the canonical one.
+pub async fn get_question(
+    state: web::Data<AppState>,
+    visitor: Viewer,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (id, slug) = path.into_inner();
+    let id = parse_id(&id)?;
+    let loaded = load(&state, id, visitor.user.as_ref()).await?;
+    if loaded.question.slug != slug {
+        return Ok(HttpResponse::MovedPermanently()
+            .insert_header(("Location", loaded.question.path()))
+            .finish());
+    }
+    let page = build_page(&loaded, visitor.user.as_ref(), String::new(), Vec::new())?;
+    render(&state, &visitor, "questions/show.html", &page)
+}
+
+/// The answer `id` if the viewer may see it, with its question.
+fn visible_answer(conn: &mut Conn, id: i32, staff: bool) -> AppResult<(Answer, Question)> {
+    let answer = answers::find(conn, id)?
+        .filter(|a| a.deleted_at.is_none() || staff)
+        .ok_or_else(|| AppError::NotFound("There is no such answer.".into()))?;
+    let q = questions::visible_question(conn, answer.question_id, staff)?;
+    Ok((answer, q))
+}

@@ -1,0 +1,79 @@
+//! Votes on questions and answers.
+
+use super::*;
+
+/// Fields of a vote.
+#[derive(Debug, Deserialize)]
+pub struct VoteForm {
+    #[serde(default)]
+    csrf: String,
+    /// `up`, `down` or `none`.
+    #[serde(default)]
+    value: String,
+}
+
+async fn vote(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    kind: &'static str,
+    id: i32,
+    form: VoteForm,
+) -> AppResult<HttpResponse> {
+    let value = match form.value.as_str() {
+        "up" => 1,
+        "down" => -1,
+        "none" => 0,
+        _ => return Err(AppError::BadRequest("A vote is up, down or none.".into())),
+    };
+    admit(&state, Limited::Vote, &user)?;
+    let who = user.actor();
+    let back = with_db(&state, move |conn| {
+        questions::vote(conn, who, kind, id, value, unix_now())?;
+        let question_id = if kind == "answer" {
+            answers::find(conn, id)?
+                .map(|a| a.question_id)
+                .unwrap_or(id)
+        } else {
+            id
+        };
+        let q = question_rows::find(conn, question_id)?
+            .ok_or_else(|| AppError::NotFound("No such question.".into()))?;
+        Ok(if kind == "answer" {
+            paths::answer_on(&q.path(), id)
+        } else {
+            q.path()
+        })
+    })
+    .await?;
+    state.indexer.notify();
+    Ok(see_other(&back))
+}
+
+/// POST /questions/{id}/vote
+pub async fn post_question_vote(
+    state: web::Data<AppState>,
+    Member { user, .. }: Member,
+    path: web::Path<i32>,
+    form: CsrfForm<VoteForm>,
+) -> AppResult<HttpResponse> {
+    vote(
+        state,
+        user,
+        "question",
+        path.into_inner(),
+        form.into_inner(),
+    )
+    .await
+}
+
+/// POST /answers/{id}/vote
+pub async fn post_answer_vote(
+    state: web::Data<AppState>,
+    Member { user, .. }: Member,
+    path: web::Path<i32>,
+    form: CsrfForm<VoteForm>,
+) -> AppResult<HttpResponse> {
+    vote(state, user, "answer", path.into_inner(), form.into_inner()).await
+}
+
+crate::csrf_form!(VoteForm);
