@@ -3,6 +3,7 @@
 //!
 //! Modules, leaves first:
 //! - [`config`], [`error`]: configuration and the one error type.
+//! - [`ids`], [`kinds`]: typed row ids and the kinds of posts and documents.
 //! - [`paths`]: every URL the site makes.
 //! - [`db`]: SQLite pool, migrations, row structs and queries.
 //! - [`markdown`]: markdown to sanitized HTML.
@@ -18,6 +19,8 @@ pub mod content;
 pub mod db;
 pub mod diff;
 pub mod error;
+pub mod ids;
+pub mod kinds;
 pub mod markdown;
 pub mod paths;
 pub mod search;
