@@ -56,14 +56,14 @@ macro_rules! kind_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The one name of this kind (SQL, JSON, query strings, search).
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $text,)+
                 }
             }
 
             /// Reads a stored name, accepting the legacy spellings too.
-            fn from_stored(name: &str) -> Result<Self, UnknownKind> {
+            pub fn from_stored(name: &str) -> Result<Self, UnknownKind> {
                 match name {
                     $($($old => Ok($name::$variant),)?)+
                     other => other.parse(),

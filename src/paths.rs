@@ -7,6 +7,8 @@
 
 use form_urlencoded::Serializer;
 
+use crate::kinds::PostKind;
+
 /// The question list.
 pub const QUESTIONS: &str = "/questions";
 /// The staff flag queue.
@@ -69,40 +71,32 @@ pub fn answer_edit(id: i32) -> String {
     format!("/answers/{id}/edit")
 }
 
-/// The editor of a question (`kind` "question") or answer.
-pub fn post_edit(kind: &str, id: i32) -> String {
-    if kind == "question" {
-        question_edit(id)
-    } else {
-        answer_edit(id)
+/// Where the URLs of a post start: `/questions/{id}` or `/answers/{id}`.
+fn post_base(kind: PostKind, id: i32) -> String {
+    match kind {
+        PostKind::Question => format!("/questions/{id}"),
+        PostKind::Answer => format!("/answers/{id}"),
     }
 }
 
-/// The history of a question (`kind` "question") or answer.
-pub fn post_revisions(kind: &str, id: i32) -> String {
-    if kind == "question" {
-        format!("/questions/{id}/revisions")
-    } else {
-        format!("/answers/{id}/revisions")
-    }
+/// The editor of a question or answer.
+pub fn post_edit(kind: PostKind, id: i32) -> String {
+    format!("{}/edit", post_base(kind, id))
 }
 
-/// Where votes on a question (`kind` "question") or answer are posted.
-pub fn post_vote(kind: &str, id: i32) -> String {
-    if kind == "question" {
-        format!("/questions/{id}/vote")
-    } else {
-        format!("/answers/{id}/vote")
-    }
+/// The history of a question or answer.
+pub fn post_revisions(kind: PostKind, id: i32) -> String {
+    format!("{}/revisions", post_base(kind, id))
 }
 
-/// Where staff moderate a question (`kind` "question") or answer.
-pub fn post_moderate(kind: &str, id: i32) -> String {
-    if kind == "question" {
-        format!("/questions/{id}/moderate")
-    } else {
-        format!("/answers/{id}/moderate")
-    }
+/// Where votes on a question or answer are posted.
+pub fn post_vote(kind: PostKind, id: i32) -> String {
+    format!("{}/vote", post_base(kind, id))
+}
+
+/// Where staff moderate a question or answer.
+pub fn post_moderate(kind: PostKind, id: i32) -> String {
+    format!("{}/moderate", post_base(kind, id))
 }
 
 /// Where answers to a question are posted.
@@ -271,10 +265,10 @@ mod tests {
     fn builders_make_the_urls_routes_serve() {
         assert_eq!(question(12, "why"), "/questions/12/why");
         assert_eq!(answer(12, "why", 3), "/questions/12/why#answer-3");
-        assert_eq!(post_revisions("answer", 3), "/answers/3/revisions");
-        assert_eq!(post_edit("question", 12), "/questions/12/edit");
+        assert_eq!(post_revisions(PostKind::Answer, 3), "/answers/3/revisions");
+        assert_eq!(post_edit(PostKind::Question, 12), "/questions/12/edit");
         assert_eq!(
-            history_before(&post_revisions("question", 12), 9),
+            history_before(&post_revisions(PostKind::Question, 12), 9),
             "/questions/12/revisions?before=9"
         );
         assert_eq!(article("guide", "page"), "/docs/guide/page");

@@ -13,7 +13,7 @@ use tantivy::tokenizer::{
 use tantivy::Index;
 
 /// Bump when the schema or analyzer changes: old indexes are then rebuilt.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Name of the analyzer used by every text field.
 pub const ANALYZER: &str = "signpost";

@@ -18,8 +18,8 @@ use crate::db::models::{answers, manuals, outbox, questions, users};
 use crate::db::schema::articles as articles_table;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use crate::kinds::DocKind;
 use crate::markdown::{self, Profile, Rendered};
-use crate::service::search_feed::{KIND_ARTICLE, KIND_QUESTION};
 
 /// Longest article body (characters).
 pub const BODY_MAX: usize = 200_000;
@@ -291,10 +291,10 @@ fn insert_new(
             diesel::update(crate::db::schema::questions::table.find(question_id))
                 .set(crate::db::schema::questions::article_id.eq(Some(id)))
                 .execute(conn)?;
-            outbox::enqueue(conn, KIND_QUESTION, question_id, now)?;
+            outbox::enqueue(conn, DocKind::Question, question_id, now)?;
         }
         add_revision(conn, id, editor, input, now)?;
-        outbox::enqueue(conn, KIND_ARTICLE, id, now)?;
+        outbox::enqueue(conn, DocKind::Article, id, now)?;
         let article = articles::find_with_manual(conn, id)?
             .ok_or_else(|| AppError::internal("created article vanished"))?;
         Ok((article.article, article.manual_slug))
@@ -385,7 +385,7 @@ fn write(
             a::updated_at.eq(now),
         ))
         .execute(conn)?;
-    outbox::enqueue(conn, KIND_ARTICLE, article.id, now)?;
+    outbox::enqueue(conn, DocKind::Article, article.id, now)?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use crate::content::ContentSet;
 use crate::db::models::{articles, manuals, outbox, trees};
 use crate::db::Conn;
 use crate::error::AppResult;
-use crate::service::search_feed::{KIND_ARTICLE, KIND_TREE};
+use crate::kinds::DocKind;
 
 /// What a sync changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,7 +87,7 @@ fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppRe
                     kept_article_ids.push(current.id);
                     report.unchanged += 1;
                     if title_changed {
-                        outbox::enqueue(conn, KIND_ARTICLE, current.id, now)?;
+                        outbox::enqueue(conn, DocKind::Article, current.id, now)?;
                     }
                     continue;
                 }
@@ -117,7 +117,7 @@ fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppRe
                 },
                 now,
             )?;
-            outbox::enqueue(conn, KIND_ARTICLE, id, now)?;
+            outbox::enqueue(conn, DocKind::Article, id, now)?;
             crate::service::articles::record_file_revision(conn, id, &path, now)?;
             kept_article_ids.push(id);
             if current.is_some() {
@@ -130,7 +130,7 @@ fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppRe
     for (id, _, _, _) in articles::file_backed(conn)? {
         if !kept_article_ids.contains(&id) {
             articles::delete(conn, id)?;
-            outbox::enqueue(conn, KIND_ARTICLE, id, now)?;
+            outbox::enqueue(conn, DocKind::Article, id, now)?;
             report.removed += 1;
         }
     }
@@ -179,14 +179,14 @@ fn sync_trees(
             },
             now,
         )?;
-        outbox::enqueue(conn, KIND_TREE, id, now)?;
+        outbox::enqueue(conn, DocKind::Step, id, now)?;
         kept.push(id);
         report.trees_changed += 1;
     }
     for row in trees::list(conn)? {
         if row.source_path.is_some() && !kept.contains(&row.id) {
             trees::delete(conn, row.id)?;
-            outbox::enqueue(conn, KIND_TREE, row.id, now)?;
+            outbox::enqueue(conn, DocKind::Step, row.id, now)?;
             report.trees_removed += 1;
         }
     }

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use crate::db::schema::{answers, question_tags, questions, tags, users};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
-use crate::service::search_feed::KIND_QUESTION;
+use crate::kinds::DocKind;
 
 /// What to generate.
 #[derive(Debug, Clone, Copy)]
@@ -480,7 +480,7 @@ pub fn generate(
                 .iter()
                 .map(|id| {
                     (
-                        crate::db::schema::search_outbox::doc_kind.eq(KIND_QUESTION),
+                        crate::db::schema::search_outbox::doc_kind.eq(DocKind::Question),
                         crate::db::schema::search_outbox::doc_id.eq(*id),
                         crate::db::schema::search_outbox::created_at.eq(base_time),
                     )

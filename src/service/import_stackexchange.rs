@@ -26,8 +26,8 @@ use crate::db::schema::{
 };
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use crate::kinds::DocKind;
 use crate::markdown::{self, Profile};
-use crate::service::search_feed::KIND_QUESTION;
 
 /// Source name in `import_map`.
 const SOURCE: &str = "stackexchange";
@@ -611,7 +611,7 @@ pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<
                 .iter()
                 .map(|q| {
                     (
-                        search_outbox::doc_kind.eq(KIND_QUESTION),
+                        search_outbox::doc_kind.eq(DocKind::Question),
                         search_outbox::doc_id.eq(*q),
                         search_outbox::created_at.eq(now),
                     )

@@ -10,8 +10,8 @@ use crate::db::models::revisions::{self, NewRevision, Revision};
 use crate::db::models::{flags, notifications, outbox, tags, votes};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use crate::kinds::{DocKind, PostKind};
 use crate::markdown::{self, Rendered};
-use crate::service::search_feed::KIND_QUESTION;
 
 /// Shortest title (characters).
 pub const TITLE_MIN: usize = 10;
@@ -194,7 +194,7 @@ pub fn title_slug(title: &str) -> String {
 }
 
 fn enqueue(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
-    outbox::enqueue(conn, KIND_QUESTION, question_id, now)?;
+    outbox::enqueue(conn, DocKind::Question, question_id, now)?;
     Ok(())
 }
 
@@ -260,7 +260,7 @@ pub fn ask(
         revisions::insert(
             conn,
             &NewRevision {
-                post_kind: "question",
+                post_kind: PostKind::Question,
                 post_id: question.id,
                 editor_id: author.id,
                 title: Some(&draft.title),
@@ -332,7 +332,7 @@ pub fn answer(
         revisions::insert(
             conn,
             &NewRevision {
-                post_kind: "answer",
+                post_kind: PostKind::Answer,
                 post_id: answer.id,
                 editor_id: author.id,
                 title: None,
@@ -366,13 +366,13 @@ fn touch(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
 }
 
 /// The post a vote or flag is about: `(author, question id)`.
-fn post_owner(conn: &mut Conn, kind: &str, id: i32) -> AppResult<(i32, i32)> {
+fn post_owner(conn: &mut Conn, kind: PostKind, id: i32) -> AppResult<(i32, i32)> {
     match kind {
-        "question" => {
+        PostKind::Question => {
             let q = visible_question(conn, id, false)?;
             Ok((q.author_id, q.id))
         }
-        "answer" => match answers::find(conn, id)? {
+        PostKind::Answer => match answers::find(conn, id)? {
             Some(a) if a.deleted_at.is_none() => {
                 visible_question(conn, a.question_id, false)?;
                 Ok((a.author_id, a.question_id))
@@ -381,7 +381,6 @@ fn post_owner(conn: &mut Conn, kind: &str, id: i32) -> AppResult<(i32, i32)> {
                 "This answer does not exist or was deleted.".into(),
             )),
         },
-        _ => Err(AppError::NotFound("Unknown kind of post.".into())),
     }
 }
 
@@ -390,7 +389,7 @@ fn post_owner(conn: &mut Conn, kind: &str, id: i32) -> AppResult<(i32, i32)> {
 pub fn vote(
     conn: &mut Conn,
     voter: Actor,
-    kind: &str,
+    kind: PostKind,
     post_id: i32,
     value: i32,
     now: i64,
@@ -401,7 +400,7 @@ pub fn vote(
         let (author, question_id) = post_owner(conn, kind, post_id)?;
         can(Some(&voter), Action::Vote, &Target::post(author, false))?;
         let delta = votes::set(conn, voter.id, kind, post_id, value.clamp(-1, 1), now)?;
-        let score = if kind == "question" {
+        let score = if kind == PostKind::Question {
             diesel::update(q::table.find(post_id))
                 .set(q::score.eq(q::score + delta))
                 .returning(q::score)
@@ -510,7 +509,7 @@ pub enum EditOutcome {
 /// (the revision the editor's form was made from).
 fn newer_revision(
     conn: &mut Conn,
-    kind: &str,
+    kind: PostKind,
     post_id: i32,
     base_revision: i32,
 ) -> AppResult<Option<Revision>> {
@@ -534,7 +533,7 @@ pub fn edit_question(
     conn.immediate_transaction(|conn| {
         let question = visible_question(conn, question_id, sees_hidden(Some(&actor)))?;
         may_edit(actor, question.author_id, question.locked)?;
-        if let Some(newer) = newer_revision(conn, "question", question_id, base_revision)? {
+        if let Some(newer) = newer_revision(conn, PostKind::Question, question_id, base_revision)? {
             return Ok(EditOutcome::Conflict(Box::new(newer)));
         }
         let tag_text = draft.tags.join(",");
@@ -554,7 +553,7 @@ pub fn edit_question(
         revisions::insert(
             conn,
             &NewRevision {
-                post_kind: "question",
+                post_kind: PostKind::Question,
                 post_id: question_id,
                 editor_id: actor.id,
                 title: Some(&draft.title),
@@ -592,7 +591,7 @@ pub fn edit_answer(
             })?;
         let question = visible_question(conn, answer.question_id, sees_hidden(Some(&actor)))?;
         may_edit(actor, answer.author_id, question.locked)?;
-        if let Some(newer) = newer_revision(conn, "answer", answer_id, base_revision)? {
+        if let Some(newer) = newer_revision(conn, PostKind::Answer, answer_id, base_revision)? {
             return Ok(EditOutcome::Conflict(Box::new(newer)));
         }
         diesel::update(a::answers.find(answer_id))
@@ -606,7 +605,7 @@ pub fn edit_answer(
         revisions::insert(
             conn,
             &NewRevision {
-                post_kind: "answer",
+                post_kind: PostKind::Answer,
                 post_id: answer_id,
                 editor_id: actor.id,
                 title: None,
@@ -806,7 +805,7 @@ pub const FLAG_REASONS: &[(&str, &str)] = &[
 pub fn flag(
     conn: &mut Conn,
     reporter: Actor,
-    kind: &str,
+    kind: PostKind,
     post_id: i32,
     reason: &str,
     details: &str,

@@ -15,15 +15,9 @@ use crate::content::trees::{NodeKind, Tree};
 use crate::db::models::{answers, articles, outbox, questions, trees};
 use crate::db::{Conn, Pool};
 use crate::error::{AppError, AppResult};
+use crate::kinds::DocKind;
 use crate::search::indexer::GroupUpdate;
 use crate::search::{IndexFeed, SearchDoc, SearchIndex};
-
-/// Outbox kind of manual articles.
-pub const KIND_ARTICLE: &str = "article";
-/// Outbox kind of troubleshooting trees (one search document per step).
-pub const KIND_TREE: &str = "tree";
-/// Outbox kind of questions (with their accepted answer).
-pub const KIND_QUESTION: &str = "question";
 
 /// Minimum time between two commits of the index.
 pub const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
@@ -35,9 +29,9 @@ const BATCH: i64 = 2000;
 const OUTBOX_RETENTION_SECS: i64 = 7 * 24 * 3600;
 
 /// The search documents of one outbox subject; empty when it is gone or hidden.
-pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<SearchDoc>> {
+pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<SearchDoc>> {
     match kind {
-        KIND_ARTICLE => {
+        DocKind::Article => {
             let Some(found) = articles::find_with_manual(conn, id)? else {
                 return Ok(Vec::new());
             };
@@ -46,7 +40,7 @@ pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<Sear
             }
             let a = &found.article;
             Ok(vec![SearchDoc {
-                kind: "article".into(),
+                kind: DocKind::Article.to_string(),
                 group: group_key(kind, id),
                 url: crate::paths::article(&found.manual_slug, &a.slug),
                 title: a.title.clone(),
@@ -61,14 +55,14 @@ pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<Sear
                 solved: false,
             }])
         }
-        KIND_TREE => {
+        DocKind::Step => {
             let Some(row) = trees::find(conn, id)? else {
                 return Ok(Vec::new());
             };
             let tree: Tree = serde_json::from_str(&row.definition).map_err(AppError::internal)?;
             Ok(tree_documents(&tree, &group_key(kind, id)))
         }
-        KIND_QUESTION => {
+        DocKind::Question => {
             let Some(q) = questions::find(conn, id)? else {
                 return Ok(Vec::new());
             };
@@ -103,7 +97,7 @@ pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<Sear
                 ),
             };
             Ok(vec![SearchDoc {
-                kind: "question".into(),
+                kind: DocKind::Question.to_string(),
                 group: group_key(kind, id),
                 url: q.path(),
                 title: q.title.clone(),
@@ -113,10 +107,6 @@ pub fn documents_for(conn: &mut Conn, kind: &str, id: i32) -> AppResult<Vec<Sear
                 boost,
                 solved,
             }])
-        }
-        other => {
-            log::warn!("search outbox: unknown kind {other:?} (id {id}) skipped");
-            Ok(Vec::new())
         }
     }
 }
@@ -135,7 +125,7 @@ pub fn step_url(tree: &Tree, node: &str) -> Option<String> {
 fn tree_documents(tree: &Tree, group: &str) -> Vec<SearchDoc> {
     let breadcrumb = format!("Troubleshooting \u{203a} {}", tree.title);
     let mut docs = vec![SearchDoc {
-        kind: "step".into(),
+        kind: DocKind::Step.to_string(),
         group: group.to_string(),
         url: crate::paths::tree(&tree.slug),
         title: tree.title.clone(),
@@ -158,7 +148,7 @@ fn tree_documents(tree: &Tree, group: &str) -> Vec<SearchDoc> {
             body.push_str(&option.label);
         }
         docs.push(SearchDoc {
-            kind: "step".into(),
+            kind: DocKind::Step.to_string(),
             group: group.to_string(),
             url,
             title: node.title.clone(),
@@ -173,21 +163,25 @@ fn tree_documents(tree: &Tree, group: &str) -> Vec<SearchDoc> {
 }
 
 /// The group key of an outbox subject.
-pub fn group_key(kind: &str, id: i32) -> String {
+pub fn group_key(kind: DocKind, id: i32) -> String {
     format!("{kind}:{id}")
 }
 
 /// Every outbox subject that exists now, for a full rebuild.
-fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(&'static str, i32)>> {
-    let mut subjects: Vec<(&'static str, i32)> = articles::all_ids(conn)?
+fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(DocKind, i32)>> {
+    let mut subjects: Vec<(DocKind, i32)> = articles::all_ids(conn)?
         .into_iter()
-        .map(|id| (KIND_ARTICLE, id))
+        .map(|id| (DocKind::Article, id))
         .collect();
-    subjects.extend(trees::all_ids(conn)?.into_iter().map(|id| (KIND_TREE, id)));
+    subjects.extend(
+        trees::all_ids(conn)?
+            .into_iter()
+            .map(|id| (DocKind::Step, id)),
+    );
     subjects.extend(
         questions::all_ids(conn)?
             .into_iter()
-            .map(|id| (KIND_QUESTION, id)),
+            .map(|id| (DocKind::Question, id)),
     );
     Ok(subjects)
 }
@@ -206,10 +200,10 @@ pub fn rebuild(pool: &Pool, feed: &mut IndexFeed, progress: &dyn Fn(u64, u64)) -
     for (i, chunk) in subjects.chunks(500).enumerate() {
         let mut updates = Vec::with_capacity(chunk.len());
         for (kind, id) in chunk {
-            let docs = documents_for(&mut conn, kind, *id)?;
+            let docs = documents_for(&mut conn, *kind, *id)?;
             written += docs.len() as u64;
             updates.push(GroupUpdate {
-                group: group_key(kind, *id),
+                group: group_key(*kind, *id),
                 docs,
             });
         }
@@ -234,15 +228,21 @@ pub fn apply_pending(pool: &Pool, feed: &mut IndexFeed) -> AppResult<usize> {
     let Some(last) = entries.last().map(|e| e.id) else {
         return Ok(0);
     };
-    let subjects: BTreeSet<(String, i32)> = entries
+    let subjects: BTreeSet<(DocKind, i32)> = entries
         .iter()
-        .map(|e| (e.doc_kind.clone(), e.doc_id))
+        .filter_map(|e| match e.kind() {
+            Ok(kind) => Some((kind, e.doc_id)),
+            Err(err) => {
+                log::warn!("search outbox: {err} (id {}) skipped", e.doc_id);
+                None
+            }
+        })
         .collect();
     let mut updates = Vec::with_capacity(subjects.len());
     for (kind, id) in &subjects {
         updates.push(GroupUpdate {
-            group: group_key(kind, *id),
-            docs: documents_for(&mut conn, kind, *id)?,
+            group: group_key(*kind, *id),
+            docs: documents_for(&mut conn, *kind, *id)?,
         });
     }
     feed.stage(&updates)?;

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::db::models::articles::{Article, ArticleHead};
 use crate::db::models::manuals::{Manual, ManualSummary};
+use crate::kinds::DocKind;
 use crate::markdown::TocEntry;
 use crate::web::templates::{format_day, format_iso_day};
 
@@ -289,11 +290,11 @@ pub struct SearchPage {
 
 /// Label of a document kind.
 pub fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        "article" => "Article",
-        "step" => "Troubleshooting step",
-        "question" => "Question",
-        _ => "Page",
+    match kind.parse() {
+        Ok(DocKind::Article) => "Article",
+        Ok(DocKind::Step) => "Troubleshooting step",
+        Ok(DocKind::Question) => "Question",
+        Err(_) => "Page",
     }
 }
 

@@ -554,14 +554,20 @@ async fn helpful_votes_count_once_per_visitor_with_comments() {
         )
         .await;
     let mut conn = app.started().state.db.get().expect("db");
-    let totals = feedback::totals(&mut conn, "article").expect("totals");
+    let totals = feedback::totals(&mut conn, signpost::kinds::DocKind::Article).expect("totals");
     assert_eq!(
         totals,
         vec![(target.parse::<i32>().expect("id"), 0, 2)],
         "one vote per visitor, changeable"
     );
     assert_eq!(
-        feedback::comments(&mut conn, "article", target.parse().expect("id"), 5).expect("c"),
+        feedback::comments(
+            &mut conn,
+            signpost::kinds::DocKind::Article,
+            target.parse().expect("id"),
+            5
+        )
+        .expect("c"),
         vec!["Which button? There are two.".to_string()]
     );
     drop(conn);

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::feedback;
 use crate::db::Conn;
+use crate::kinds::DocKind;
 
 /// A feedback row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -12,7 +13,7 @@ pub struct Feedback {
     /// Primary key.
     pub id: i32,
     /// `article` or `step`.
-    pub target_kind: String,
+    pub target_kind: DocKind,
     /// Article id or tree id.
     pub target_id: i32,
     /// Tree node (steps only).
@@ -33,7 +34,7 @@ pub struct Feedback {
 /// first instead of adding one. Returns the row id.
 pub fn record(
     conn: &mut Conn,
-    kind: &str,
+    kind: DocKind,
     target: i32,
     node: &str,
     visitor_key: &str,
@@ -84,7 +85,7 @@ pub fn comment(conn: &mut Conn, id: i32, visitor_key: &str, text: &str) -> Query
 }
 
 /// Yes and no counts per target of a kind: `(target_id, yes, no)`.
-pub fn totals(conn: &mut Conn, kind: &str) -> QueryResult<Vec<(i32, i64, i64)>> {
+pub fn totals(conn: &mut Conn, kind: DocKind) -> QueryResult<Vec<(i32, i64, i64)>> {
     let rows: Vec<(i32, bool)> = feedback::table
         .filter(feedback::target_kind.eq(kind))
         .select((feedback::target_id, feedback::helpful))
@@ -108,7 +109,12 @@ pub fn totals(conn: &mut Conn, kind: &str) -> QueryResult<Vec<(i32, i64, i64)>> 
 }
 
 /// Recent comments on a target, newest first.
-pub fn comments(conn: &mut Conn, kind: &str, target: i32, limit: i64) -> QueryResult<Vec<String>> {
+pub fn comments(
+    conn: &mut Conn,
+    kind: DocKind,
+    target: i32,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
     feedback::table
         .filter(feedback::target_kind.eq(kind))
         .filter(feedback::target_id.eq(target))

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::flags;
 use crate::db::Conn;
+use crate::kinds::PostKind;
 
 /// A flag row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -12,7 +13,7 @@ pub struct Flag {
     /// Primary key.
     pub id: i32,
     /// `question` or `answer`.
-    pub post_kind: String,
+    pub post_kind: PostKind,
     /// The post.
     pub post_id: i32,
     /// Who flagged.
@@ -34,7 +35,7 @@ pub struct Flag {
 /// Files a flag; `false` when this user already has an open flag on the post.
 pub fn insert(
     conn: &mut Conn,
-    post_kind: &str,
+    post_kind: PostKind,
     post_id: i32,
     reporter: i32,
     reason: &str,

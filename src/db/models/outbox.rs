@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::search_outbox;
 use crate::db::Conn;
+use crate::kinds::{DocKind, UnknownKind};
 
 /// One pending change: "document `doc_kind`/`doc_id` must be re-read".
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -12,7 +13,7 @@ use crate::db::Conn;
 pub struct OutboxEntry {
     /// Monotonic id; the index remembers the last one it applied.
     pub id: i32,
-    /// What kind of source row changed (`article`, ...).
+    /// What kind of source row changed, as stored (see [`OutboxEntry::kind`]).
     pub doc_kind: String,
     /// Its id.
     pub doc_id: i32,
@@ -20,8 +21,16 @@ pub struct OutboxEntry {
     pub created_at: i64,
 }
 
+impl OutboxEntry {
+    /// The kind of the changed row; an unknown name (a row written by a newer
+    /// version) is an error the indexer logs and skips instead of stopping.
+    pub fn kind(&self) -> Result<DocKind, UnknownKind> {
+        DocKind::from_stored(&self.doc_kind)
+    }
+}
+
 /// Records that `doc_kind`/`doc_id` changed. Call inside the writing transaction.
-pub fn enqueue(conn: &mut Conn, doc_kind: &str, doc_id: i32, now: i64) -> QueryResult<i32> {
+pub fn enqueue(conn: &mut Conn, doc_kind: DocKind, doc_id: i32, now: i64) -> QueryResult<i32> {
     diesel::insert_into(search_outbox::table)
         .values((
             search_outbox::doc_kind.eq(doc_kind),

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::revisions;
 use crate::db::Conn;
+use crate::kinds::PostKind;
 
 /// A revision row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -12,7 +13,7 @@ pub struct Revision {
     /// Primary key.
     pub id: i32,
     /// `question` or `answer`.
-    pub post_kind: String,
+    pub post_kind: PostKind,
     /// The post.
     pub post_id: i32,
     /// Who saved it.
@@ -34,7 +35,7 @@ pub struct Revision {
 #[diesel(table_name = revisions)]
 pub struct NewRevision<'a> {
     /// Kind.
-    pub post_kind: &'a str,
+    pub post_kind: PostKind,
     /// Post.
     pub post_id: i32,
     /// Editor.
@@ -59,7 +60,7 @@ pub fn insert(conn: &mut Conn, new: &NewRevision<'_>) -> QueryResult<usize> {
 }
 
 /// Revisions of a post, oldest first.
-pub fn for_post(conn: &mut Conn, post_kind: &str, post_id: i32) -> QueryResult<Vec<Revision>> {
+pub fn for_post(conn: &mut Conn, post_kind: PostKind, post_id: i32) -> QueryResult<Vec<Revision>> {
     revisions::table
         .filter(revisions::post_kind.eq(post_kind))
         .filter(revisions::post_id.eq(post_id))
@@ -69,7 +70,7 @@ pub fn for_post(conn: &mut Conn, post_kind: &str, post_id: i32) -> QueryResult<V
 }
 
 /// The newest revision of a post, if it has any.
-pub fn latest(conn: &mut Conn, post_kind: &str, post_id: i32) -> QueryResult<Option<Revision>> {
+pub fn latest(conn: &mut Conn, post_kind: PostKind, post_id: i32) -> QueryResult<Option<Revision>> {
     revisions::table
         .filter(revisions::post_kind.eq(post_kind))
         .filter(revisions::post_id.eq(post_id))
@@ -80,7 +81,7 @@ pub fn latest(conn: &mut Conn, post_kind: &str, post_id: i32) -> QueryResult<Opt
 }
 
 /// The id of a post's newest revision (0 when it has none, e.g. imported posts).
-pub fn latest_id(conn: &mut Conn, post_kind: &str, post_id: i32) -> QueryResult<i32> {
+pub fn latest_id(conn: &mut Conn, post_kind: PostKind, post_id: i32) -> QueryResult<i32> {
     revisions::table
         .filter(revisions::post_kind.eq(post_kind))
         .filter(revisions::post_id.eq(post_id))
@@ -92,7 +93,7 @@ pub fn latest_id(conn: &mut Conn, post_kind: &str, post_id: i32) -> QueryResult<
 /// One revision of a post.
 pub fn find(
     conn: &mut Conn,
-    post_kind: &str,
+    post_kind: PostKind,
     post_id: i32,
     id: i32,
 ) -> QueryResult<Option<Revision>> {
@@ -134,7 +135,7 @@ pub struct HistoryPage {
 /// long the history.
 pub fn history_page(
     conn: &mut Conn,
-    post_kind: &str,
+    post_kind: PostKind,
     post_id: i32,
     cursor: HistoryCursor,
     limit: i64,

@@ -4,9 +4,15 @@ use diesel::prelude::*;
 
 use crate::db::schema::votes;
 use crate::db::Conn;
+use crate::kinds::PostKind;
 
 /// The vote `user_id` gave a post (0 when none).
-pub fn current(conn: &mut Conn, user_id: i32, post_kind: &str, post_id: i32) -> QueryResult<i32> {
+pub fn current(
+    conn: &mut Conn,
+    user_id: i32,
+    post_kind: PostKind,
+    post_id: i32,
+) -> QueryResult<i32> {
     votes::table
         .filter(votes::user_id.eq(user_id))
         .filter(votes::post_kind.eq(post_kind))
@@ -21,7 +27,7 @@ pub fn current(conn: &mut Conn, user_id: i32, post_kind: &str, post_id: i32) -> 
 pub fn set(
     conn: &mut Conn,
     user_id: i32,
-    post_kind: &str,
+    post_kind: PostKind,
     post_id: i32,
     value: i32,
     now: i64,
@@ -60,7 +66,7 @@ pub fn set(
 pub fn for_posts(
     conn: &mut Conn,
     user_id: i32,
-    post_kind: &str,
+    post_kind: PostKind,
     ids: &[i32],
 ) -> QueryResult<Vec<(i32, i32)>> {
     votes::table

@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::app::AppState;
 use crate::db::models::{articles, manuals};
 use crate::error::{AppError, AppResult};
+use crate::kinds::DocKind;
 use crate::web::pages::feedback::FeedbackBox;
 use crate::web::session::Viewer;
 use crate::web::views::{ArticlePage, ManualCard, ManualPage, ManualsPage};
@@ -73,7 +74,12 @@ pub async fn get_article(
     if is_staff {
         view.edit_url = Some(format!("{}/edit", req.path()));
     }
-    view.feedback = Some(FeedbackBox::new("article", view.article_id, "", &req));
+    view.feedback = Some(FeedbackBox::new(
+        DocKind::Article,
+        view.article_id,
+        "",
+        &req,
+    ));
     let (visitor, cookie) = visitor.with_form_token(state.config.is_https())?;
     let html = crate::web::render_string(&state, Some(&visitor), "docs/article.html", &view)?;
     let hash = crate::content::content_hash(html.as_bytes());

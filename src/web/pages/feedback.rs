@@ -13,6 +13,7 @@ use crate::content::trees::{NodeKind, Tree};
 use crate::db::models::{articles, feedback, trees};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
+use crate::kinds::DocKind;
 use crate::web::extract::CsrfForm;
 use crate::web::paths::local_or_home;
 use crate::web::session::Viewer;
@@ -47,7 +48,7 @@ pub struct FeedbackBox {
 
 impl FeedbackBox {
     /// The box for a page, reading `?feedback=…&fb=…` from its query.
-    pub fn new(kind: &'static str, target: i32, node: &str, req: &HttpRequest) -> Self {
+    pub fn new(kind: DocKind, target: i32, node: &str, req: &HttpRequest) -> Self {
         let params = crate::web::query_params(req.query_string());
         let state = match param(&params, "feedback") {
             Some("thanks") => "thanks",
@@ -70,7 +71,7 @@ impl FeedbackBox {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         FeedbackBox {
-            kind,
+            kind: kind.as_str(),
             target,
             node: node.to_string(),
             back,
@@ -133,9 +134,8 @@ pub async fn post_feedback(
         "no" => false,
         _ => return Err(AppError::BadRequest("Answer yes or no.".into())),
     };
-    let kind: &'static str = match form.kind.as_str() {
-        "article" => "article",
-        "step" => "step",
+    let kind = match form.kind.parse::<DocKind>() {
+        Ok(kind @ (DocKind::Article | DocKind::Step)) => kind,
         _ => {
             return Err(AppError::BadRequest(
                 "Feedback is for articles and troubleshooting steps.".into(),
@@ -147,7 +147,7 @@ pub async fn post_feedback(
     let (target, node) = (form.target, form.node.clone());
     let id = with_db(&state, move |conn| {
         match kind {
-            "article" => {
+            DocKind::Article => {
                 articles::find_with_manual(conn, target)?
                     .filter(|a| a.article.is_published())
                     .ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
@@ -162,7 +162,11 @@ pub async fn post_feedback(
                     .ok_or_else(|| AppError::NotFound("There is no such step.".into()))?;
             }
         }
-        let node = if kind == "step" { node } else { String::new() };
+        let node = if kind == DocKind::Step {
+            node
+        } else {
+            String::new()
+        };
         Ok(feedback::record(
             conn,
             kind,

@@ -9,6 +9,7 @@ use crate::auth::rate_limit::Limited;
 use crate::db::models::{answers, flags, questions as question_rows, users};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
+use crate::kinds::PostKind;
 use crate::service::questions::{self, Moderation, FLAG_REASONS};
 use crate::web::extract::{CsrfForm, Member, Staff};
 use crate::web::paths;
@@ -121,9 +122,8 @@ pub async fn post_flag(
     Member { user, .. }: Member,
     form: CsrfForm<FlagForm>,
 ) -> AppResult<HttpResponse> {
-    let kind = match form.kind.as_str() {
-        "question" => "question",
-        "answer" => "answer",
+    let kind = match form.kind.parse::<PostKind>() {
+        Ok(kind) => kind,
         _ => {
             return Err(AppError::BadRequest(
                 "Only questions and answers can be flagged.".into(),
@@ -183,8 +183,8 @@ pub async fn get_flags(
         )?;
         let mut rows = Vec::with_capacity(open.len());
         for f in open {
-            let (url, excerpt) = match f.post_kind.as_str() {
-                "question" => match question_rows::find(conn, f.post_id)? {
+            let (url, excerpt) = match f.post_kind {
+                PostKind::Question => match question_rows::find(conn, f.post_id)? {
                     Some(q) => (q.path(), q.title.clone()),
                     None => continue,
                 },
@@ -202,7 +202,7 @@ pub async fn get_flags(
             };
             rows.push(FlagRow {
                 id: f.id,
-                kind: f.post_kind.clone(),
+                kind: f.post_kind.to_string(),
                 url,
                 excerpt,
                 reason: FLAG_REASONS

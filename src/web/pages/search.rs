@@ -7,6 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::app::AppState;
 use crate::db::models::{manuals, search_log};
 use crate::error::{AppError, AppResult};
+use crate::kinds::DocKind;
 use crate::search::SearchRequest;
 use crate::web::paths;
 use crate::web::session::Viewer;
@@ -19,9 +20,9 @@ const PER_PAGE: usize = 10;
 const MAX_PAGE: usize = 50;
 /// Kinds a search can be filtered to, with their tab labels.
 pub const KINDS: &[(&str, &str)] = &[
-    ("article", "Articles"),
-    ("step", "Troubleshooting"),
-    ("question", "Questions"),
+    (DocKind::Article.as_str(), "Articles"),
+    (DocKind::Step.as_str(), "Troubleshooting"),
+    (DocKind::Question.as_str(), "Questions"),
 ];
 
 /// GET /search/click?s=…&p=…&u=…: logs which result was opened, then goes there.

@@ -12,6 +12,7 @@ use crate::db::models::search_log::{self, QueryCount};
 use crate::db::models::{articles, feedback, flags, questions, trees};
 use crate::db::unix_now;
 use crate::error::AppResult;
+use crate::kinds::DocKind;
 use crate::service::link_check;
 use crate::web::extract::Staff;
 use crate::web::paths;
@@ -178,7 +179,7 @@ pub async fn get_dashboard(
         let in_window: Vec<&(i64, i64, i64)> = daily.iter().filter(|d| d.0 >= since).collect();
 
         let mut worst = Vec::new();
-        for (article_id, yes, no) in feedback::totals(conn, "article")? {
+        for (article_id, yes, no) in feedback::totals(conn, DocKind::Article)? {
             if no == 0 {
                 continue;
             }
@@ -191,7 +192,7 @@ pub async fn get_dashboard(
                 yes,
                 no,
                 unhelpful_percent: percent(no, yes + no),
-                comments: feedback::comments(conn, "article", article_id, 3)?,
+                comments: feedback::comments(conn, DocKind::Article, article_id, 3)?,
             });
         }
         worst.sort_by(|a, b| {

@@ -225,7 +225,10 @@ pub async fn get_tree_step(
             if node.kind == NodeKind::Fix {
                 page.not_solved_url = url_with(&slug, &pairs, Some((&node.id, "no")));
                 page.feedback = Some(crate::web::pages::feedback::FeedbackBox::new(
-                    "step", tree_id, &node.id, &req,
+                    crate::kinds::DocKind::Step,
+                    tree_id,
+                    &node.id,
+                    &req,
                 ));
             }
             page.steps_left = match (node.min_left, node.max_left) {

@@ -46,16 +46,16 @@ pub async fn get_edit_question(
     let staff = sees_hidden(Some(&user.actor()));
     let (q, base_revision) = with_db(&state, move |conn| {
         let q = questions::visible_question(conn, id, staff)?;
-        let base = revisions::latest_id(conn, "question", id)?;
+        let base = revisions::latest_id(conn, PostKind::Question, id)?;
         Ok((q, base))
     })
     .await?;
     may_open_editor(&user, q.author_id, q.locked)?;
     let page = EditPage {
-        kind: "question",
+        kind: PostKind::Question.as_str(),
         action: paths::question_edit(id),
         cancel_url: q.path(),
-        history_url: paths::post_revisions("question", id),
+        history_url: paths::post_revisions(PostKind::Question, id),
         title: q.title.clone(),
         body: q.body_md.clone(),
         tags: q.tag_list().join(", "),
@@ -86,9 +86,9 @@ pub struct EditForm {
 
 impl EditPage {
     /// The editor shown again with what was typed.
-    fn from_form(kind: &'static str, id: i32, cancel_url: String, form: EditForm) -> Self {
+    fn from_form(kind: PostKind, id: i32, cancel_url: String, form: EditForm) -> Self {
         EditPage {
-            kind,
+            kind: kind.as_str(),
             action: paths::post_edit(kind, id),
             cancel_url,
             history_url: paths::post_revisions(kind, id),
@@ -164,8 +164,12 @@ pub async fn post_edit_question(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let checked = questions::check_question(&form.title, &form.body, &form.tags);
-    let mut page =
-        EditPage::from_form("question", id, paths::question_short(id), form.into_inner());
+    let mut page = EditPage::from_form(
+        PostKind::Question,
+        id,
+        paths::question_short(id),
+        form.into_inner(),
+    );
     let fields = match checked {
         Ok(fields) => fields,
         Err(errors) => {
@@ -208,16 +212,16 @@ pub async fn get_edit_answer(
     let staff = sees_hidden(Some(&user.actor()));
     let (answer, q, base_revision) = with_db(&state, move |conn| {
         let (answer, q) = visible_answer(conn, id, staff)?;
-        let base = revisions::latest_id(conn, "answer", id)?;
+        let base = revisions::latest_id(conn, PostKind::Answer, id)?;
         Ok((answer, q, base))
     })
     .await?;
     may_open_editor(&user, answer.author_id, q.locked)?;
     let page = EditPage {
-        kind: "answer",
+        kind: PostKind::Answer.as_str(),
         action: paths::answer_edit(id),
         cancel_url: paths::answer_on(&q.path(), id),
-        history_url: paths::post_revisions("answer", id),
+        history_url: paths::post_revisions(PostKind::Answer, id),
         title: q.title.clone(),
         body: answer.body_md.clone(),
         base_revision,
@@ -238,7 +242,7 @@ pub async fn post_edit_answer(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let checked = questions::check_body(&form.body);
-    let mut page = EditPage::from_form("answer", id, String::new(), form.into_inner());
+    let mut page = EditPage::from_form(PostKind::Answer, id, String::new(), form.into_inner());
     if let Err(e) = checked {
         page.errors = vec![e];
         page.cancel_url = answer_url(&state, id).await?;

@@ -74,7 +74,7 @@ pub fn history_cursor(req: &HttpRequest) -> HistoryCursor {
 /// A page of a post's history and the editors named on it.
 fn load_history(
     conn: &mut Conn,
-    kind: &str,
+    kind: PostKind,
     post_id: i32,
     cursor: HistoryCursor,
 ) -> AppResult<(HistoryPage, Vec<users::User>)> {
@@ -142,8 +142,13 @@ fn revisions_page(
 
 /// The post a history belongs to (visible to the viewer, or 404): how to
 /// name it in headings, and its link.
-fn history_owner(conn: &mut Conn, kind: &str, id: i32, staff: bool) -> AppResult<(String, String)> {
-    if kind == "question" {
+fn history_owner(
+    conn: &mut Conn,
+    kind: PostKind,
+    id: i32,
+    staff: bool,
+) -> AppResult<(String, String)> {
+    if kind == PostKind::Question {
         let q = questions::visible_question(conn, id, staff)?;
         Ok((format!("\u{201c}{}\u{201d}", q.title), q.path()))
     } else {
@@ -159,7 +164,7 @@ fn history_owner(conn: &mut Conn, kind: &str, id: i32, staff: bool) -> AppResult
 async fn history(
     state: web::Data<AppState>,
     visitor: Viewer,
-    kind: &'static str,
+    kind: PostKind,
     id: i32,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
@@ -188,7 +193,7 @@ pub async fn get_question_revisions(
     path: web::Path<i32>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    history(state, visitor, "question", path.into_inner(), req).await
+    history(state, visitor, PostKind::Question, path.into_inner(), req).await
 }
 
 /// GET /answers/{id}/revisions?before=…|after=…
@@ -198,7 +203,7 @@ pub async fn get_answer_revisions(
     path: web::Path<i32>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    history(state, visitor, "answer", path.into_inner(), req).await
+    history(state, visitor, PostKind::Answer, path.into_inner(), req).await
 }
 
 #[derive(Debug, Serialize)]
@@ -218,7 +223,7 @@ struct RevisionTextPage {
 async fn revision_text(
     state: web::Data<AppState>,
     visitor: Viewer,
-    kind: &'static str,
+    kind: PostKind,
     (id, rev): (i32, i32),
 ) -> AppResult<HttpResponse> {
     let staff = visitor.sees_hidden();
@@ -249,7 +254,7 @@ pub async fn get_question_revision(
     visitor: Viewer,
     path: web::Path<(i32, i32)>,
 ) -> AppResult<HttpResponse> {
-    revision_text(state, visitor, "question", path.into_inner()).await
+    revision_text(state, visitor, PostKind::Question, path.into_inner()).await
 }
 
 /// GET /answers/{id}/revisions/{rev}
@@ -258,5 +263,5 @@ pub async fn get_answer_revision(
     visitor: Viewer,
     path: web::Path<(i32, i32)>,
 ) -> AppResult<HttpResponse> {
-    revision_text(state, visitor, "answer", path.into_inner()).await
+    revision_text(state, visitor, PostKind::Answer, path.into_inner()).await
 }

@@ -29,6 +29,7 @@ use crate::db::models::{answers, articles, questions as question_rows, users, vo
 use crate::db::{unix_now, Conn};
 use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
+use crate::kinds::PostKind;
 use crate::service::questions::{self, EditOutcome, CLOSE_REASONS, FLAG_REASONS};
 use crate::web::extract::{CsrfForm, Member};
 use crate::web::pages::ask::with_retry_after;
@@ -59,8 +60,8 @@ struct PostView {
 }
 
 impl PostView {
-    /// The links of the post `id` of `kind` ("question" or "answer").
-    fn links(kind: &str, id: i32) -> [String; 4] {
+    /// The links of the post `id` of `kind`.
+    fn links(kind: PostKind, id: i32) -> [String; 4] {
         [
             paths::post_edit(kind, id),
             paths::post_revisions(kind, id),
@@ -134,7 +135,7 @@ struct Loaded {
     question: Question,
     answers: Vec<Answer>,
     users: Vec<users::User>,
-    my_votes: Vec<(String, i32, i32)>,
+    my_votes: Vec<(PostKind, i32, i32)>,
     duplicate: Option<Question>,
     article_url: Option<String>,
 }
@@ -156,12 +157,12 @@ async fn load(
         let users = users::find_many(conn, &ids)?;
         let mut my_votes = Vec::new();
         if let Some(me) = viewer_id {
-            for (post, value) in votes::for_posts(conn, me, "question", &[id])? {
-                my_votes.push(("question".to_string(), post, value));
+            for (post, value) in votes::for_posts(conn, me, PostKind::Question, &[id])? {
+                my_votes.push((PostKind::Question, post, value));
             }
             let answer_ids: Vec<i32> = answers.iter().map(|a| a.id).collect();
-            for (post, value) in votes::for_posts(conn, me, "answer", &answer_ids)? {
-                my_votes.push(("answer".to_string(), post, value));
+            for (post, value) in votes::for_posts(conn, me, PostKind::Answer, &answer_ids)? {
+                my_votes.push((PostKind::Answer, post, value));
             }
         }
         let duplicate = match question.duplicate_of {
@@ -201,23 +202,23 @@ fn build_page(
     let actor = actor.as_ref();
     let on_question = Target::post(q.author_id, q.locked);
     let is_staff = allows(actor, Action::Moderate, &Target::Site);
-    let my_vote = |kind: &str, id: i32| {
+    let my_vote = |kind: PostKind, id: i32| {
         loaded
             .my_votes
             .iter()
-            .find(|(k, p, _)| k == kind && *p == id)
+            .find(|(k, p, _)| *k == kind && *p == id)
             .map(|(_, _, v)| *v)
             .unwrap_or(0)
     };
     let can_edit = |author: i32| allows(actor, Action::EditPost, &Target::post(author, q.locked));
     let can_vote = |author: i32| allows(actor, Action::Vote, &Target::post(author, q.locked));
     let edited = |created: i64, updated: i64| (updated > created + 60).then(|| format_day(updated));
-    let [edit_url, history_url, vote_url, moderate_url] = PostView::links("question", q.id);
+    let [edit_url, history_url, vote_url, moderate_url] = PostView::links(PostKind::Question, q.id);
     let question = PostView {
         id: q.id,
         body_html: q.body_html.clone(),
         score: q.score,
-        my_vote: my_vote("question", q.id),
+        my_vote: my_vote(PostKind::Question, q.id),
         author: user_ref(&loaded.users, q.author_id),
         created: format_day(q.created_at),
         created_iso: format_iso_day(q.created_at),
@@ -237,12 +238,13 @@ fn build_page(
     let answers = ordered
         .into_iter()
         .map(|a| {
-            let [edit_url, history_url, vote_url, moderate_url] = PostView::links("answer", a.id);
+            let [edit_url, history_url, vote_url, moderate_url] =
+                PostView::links(PostKind::Answer, a.id);
             PostView {
                 id: a.id,
                 body_html: a.body_html.clone(),
                 score: a.score,
-                my_vote: my_vote("answer", a.id),
+                my_vote: my_vote(PostKind::Answer, a.id),
                 author: user_ref(&loaded.users, a.author_id),
                 created: format_day(a.created_at),
                 created_iso: format_iso_day(a.created_at),

@@ -15,7 +15,7 @@ pub struct VoteForm {
 async fn vote(
     state: web::Data<AppState>,
     user: CurrentUser,
-    kind: &'static str,
+    kind: PostKind,
     id: i32,
     form: VoteForm,
 ) -> AppResult<HttpResponse> {
@@ -29,7 +29,7 @@ async fn vote(
     let who = user.actor();
     let back = with_db(&state, move |conn| {
         questions::vote(conn, who, kind, id, value, unix_now())?;
-        let question_id = if kind == "answer" {
+        let question_id = if kind == PostKind::Answer {
             answers::find(conn, id)?
                 .map(|a| a.question_id)
                 .unwrap_or(id)
@@ -38,7 +38,7 @@ async fn vote(
         };
         let q = question_rows::find(conn, question_id)?
             .ok_or_else(|| AppError::NotFound("No such question.".into()))?;
-        Ok(if kind == "answer" {
+        Ok(if kind == PostKind::Answer {
             paths::answer_on(&q.path(), id)
         } else {
             q.path()
@@ -59,7 +59,7 @@ pub async fn post_question_vote(
     vote(
         state,
         user,
-        "question",
+        PostKind::Question,
         path.into_inner(),
         form.into_inner(),
     )
@@ -73,7 +73,14 @@ pub async fn post_answer_vote(
     path: web::Path<i32>,
     form: CsrfForm<VoteForm>,
 ) -> AppResult<HttpResponse> {
-    vote(state, user, "answer", path.into_inner(), form.into_inner()).await
+    vote(
+        state,
+        user,
+        PostKind::Answer,
+        path.into_inner(),
+        form.into_inner(),
+    )
+    .await
 }
 
 crate::csrf_form!(VoteForm);
