@@ -6,7 +6,7 @@
 //! file disappeared is removed. Articles created in the browser (no source
 //! file) are never touched by the sync.
 
-use crate::content::ContentSet;
+use crate::content::{ArticleSource, ContentSet, ManualSource};
 use crate::db::models::{articles, manuals, outbox, trees};
 use crate::db::Conn;
 use crate::error::AppResult;
@@ -36,117 +36,192 @@ pub fn sync(conn: &mut Conn, content: &ContentSet, now: i64) -> AppResult<SyncRe
     conn.immediate_transaction(|conn| sync_in_transaction(conn, content, now))
 }
 
+/// The steps of a sync: manuals and their articles, articles whose file is
+/// gone, trees, then file-backed manuals left empty.
 fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppResult<SyncReport> {
     let mut report = SyncReport::default();
     let mut kept_article_ids = Vec::new();
     let mut kept_manual_ids = Vec::new();
     for manual in &content.manuals {
         let existing = manuals::find_by_slug(conn, &manual.slug)?;
-        let source_path = manual.path.to_string_lossy();
-        let manual_changed = existing
-            .as_ref()
-            .is_none_or(|m| m.content_hash != manual.hash);
-        let manual_id = if manual_changed {
-            manuals::upsert(
-                conn,
-                &manuals::NewManual {
-                    slug: &manual.slug,
-                    title: &manual.title,
-                    description: &manual.description,
-                    intro_html: &manual.intro.html,
-                    weight: manual.weight,
-                    source_path: Some(&source_path),
-                    content_hash: &manual.hash,
-                    updated_at: now,
-                },
-                now,
-            )?
-        } else {
-            existing.as_ref().map(|m| m.id).unwrap_or_default()
-        };
+        let manual_id = sync_manual(conn, manual, existing.as_ref(), now)?;
         kept_manual_ids.push(manual_id);
         let title_changed = existing.as_ref().is_some_and(|m| m.title != manual.title);
         for article in &manual.articles {
-            let current = articles::find_in_manual(conn, manual_id, &article.slug)?;
-            if let Some(current) = current.as_ref().filter(|c| c.source_path.is_none()) {
-                // Edited (or created) in the browser: the database wins, never silently overwritten.
-                kept_article_ids.push(current.id);
-                if current.body_md != article.body_md || current.title != article.title {
-                    report.detached.push(format!(
-                        "{} differs from the article edited in the browser at /docs/{}/{}; the browser version is kept \
-                         (open its editor and choose \"Return to the file version\" to load the file)",
-                        article.path.display(),
-                        manual.slug,
-                        article.slug
-                    ));
-                }
-                continue;
-            }
-            if let Some(current) = &current {
-                if current.content_hash == article.hash && current.source_path.is_some() {
-                    kept_article_ids.push(current.id);
-                    report.unchanged += 1;
-                    if title_changed {
-                        outbox::enqueue(conn, DocKind::Article, current.id, now)?;
-                    }
-                    continue;
-                }
-            }
-            let tags = article.tags.join(",");
-            let toc_json =
-                serde_json::to_string(&article.rendered.toc).unwrap_or_else(|_| "[]".into());
-            let path = article.path.to_string_lossy();
-            let id = articles::upsert(
+            let kept = sync_article(
                 conn,
-                &articles::NewArticle {
+                ArticleInManual {
+                    manual,
                     manual_id,
-                    slug: &article.slug,
-                    title: &article.title,
-                    description: &article.description,
-                    tags: &tags,
-                    weight: article.weight,
-                    body_md: &article.body_md,
-                    body_html: &article.rendered.html,
-                    body_text: &article.rendered.text,
-                    toc_json: &toc_json,
-                    outdated_reason: article.outdated.as_deref(),
-                    status: articles::STATUS_PUBLISHED,
-                    source_path: Some(&path),
-                    content_hash: &article.hash,
-                    updated_at: article.updated.unwrap_or(now),
+                    title_changed,
+                    article,
                 },
                 now,
+                &mut report,
             )?;
-            outbox::enqueue(conn, DocKind::Article, id, now)?;
-            crate::service::articles::record_file_revision(conn, id, &path, now)?;
-            kept_article_ids.push(id);
-            if current.is_some() {
-                report.updated += 1;
-            } else {
-                report.added += 1;
-            }
+            kept_article_ids.push(kept);
         }
     }
+    remove_missing_articles(conn, &kept_article_ids, now, &mut report)?;
+    sync_trees(conn, content, now, &mut report)?;
+    remove_empty_manuals(conn, &kept_manual_ids)?;
+    Ok(report)
+}
+
+/// Writes the manual's row when it is new or its hash changed; returns its id.
+fn sync_manual(
+    conn: &mut Conn,
+    manual: &ManualSource,
+    existing: Option<&manuals::Manual>,
+    now: i64,
+) -> AppResult<i32> {
+    if let Some(existing) = existing.filter(|m| m.content_hash == manual.hash) {
+        return Ok(existing.id);
+    }
+    let source_path = manual.path.to_string_lossy();
+    Ok(manuals::upsert(
+        conn,
+        &manuals::NewManual {
+            slug: &manual.slug,
+            title: &manual.title,
+            description: &manual.description,
+            intro_html: &manual.intro.html,
+            weight: manual.weight,
+            source_path: Some(&source_path),
+            content_hash: &manual.hash,
+            updated_at: now,
+        },
+        now,
+    )?)
+}
+
+/// One article file and the manual it belongs to.
+struct ArticleInManual<'a> {
+    manual: &'a ManualSource,
+    manual_id: i32,
+    /// The manual's title changed, so unchanged articles are reindexed too.
+    title_changed: bool,
+    article: &'a ArticleSource,
+}
+
+/// Syncs one article file; returns the id of the article kept for it.
+/// An article edited in the browser is kept and reported as detached; an
+/// unchanged file is skipped; otherwise the file is written.
+fn sync_article(
+    conn: &mut Conn,
+    at: ArticleInManual<'_>,
+    now: i64,
+    report: &mut SyncReport,
+) -> AppResult<i32> {
+    let ArticleInManual {
+        manual,
+        manual_id,
+        title_changed,
+        article,
+    } = at;
+    let current = articles::find_in_manual(conn, manual_id, &article.slug)?;
+    if let Some(current) = current.as_ref().filter(|c| c.source_path.is_none()) {
+        // Edited (or created) in the browser: the database wins, never silently overwritten.
+        if current.body_md != article.body_md || current.title != article.title {
+            report.detached.push(format!(
+                "{} differs from the article edited in the browser at /docs/{}/{}; the browser version is kept \
+                 (open its editor and choose \"Return to the file version\" to load the file)",
+                article.path.display(),
+                manual.slug,
+                article.slug
+            ));
+        }
+        return Ok(current.id);
+    }
+    if let Some(current) = &current {
+        if current.content_hash == article.hash && current.source_path.is_some() {
+            report.unchanged += 1;
+            if title_changed {
+                outbox::enqueue(conn, DocKind::Article, current.id, now)?;
+            }
+            return Ok(current.id);
+        }
+    }
+    let id = write_article(conn, manual_id, article, now)?;
+    if current.is_some() {
+        report.updated += 1;
+    } else {
+        report.added += 1;
+    }
+    Ok(id)
+}
+
+/// Writes an article from its file, queues it for search and records the
+/// file as a revision; returns its id.
+fn write_article(
+    conn: &mut Conn,
+    manual_id: i32,
+    article: &ArticleSource,
+    now: i64,
+) -> AppResult<i32> {
+    let tags = article.tags.join(",");
+    let toc_json = serde_json::to_string(&article.rendered.toc).unwrap_or_else(|_| "[]".into());
+    let path = article.path.to_string_lossy();
+    let id = articles::upsert(
+        conn,
+        &articles::NewArticle {
+            manual_id,
+            slug: &article.slug,
+            title: &article.title,
+            description: &article.description,
+            tags: &tags,
+            weight: article.weight,
+            body_md: &article.body_md,
+            body_html: &article.rendered.html,
+            body_text: &article.rendered.text,
+            toc_json: &toc_json,
+            outdated_reason: article.outdated.as_deref(),
+            status: articles::STATUS_PUBLISHED,
+            source_path: Some(&path),
+            content_hash: &article.hash,
+            updated_at: article.updated.unwrap_or(now),
+        },
+        now,
+    )?;
+    outbox::enqueue(conn, DocKind::Article, id, now)?;
+    crate::service::articles::record_file_revision(conn, id, &path, now)?;
+    Ok(id)
+}
+
+/// Removes the file-backed articles whose file is gone.
+fn remove_missing_articles(
+    conn: &mut Conn,
+    kept: &[i32],
+    now: i64,
+    report: &mut SyncReport,
+) -> AppResult<()> {
     for (id, _, _, _) in articles::file_backed(conn)? {
-        if !kept_article_ids.contains(&id) {
+        if !kept.contains(&id) {
             articles::delete(conn, id)?;
             outbox::enqueue(conn, DocKind::Article, id, now)?;
             report.removed += 1;
         }
     }
-    sync_trees(conn, content, now, &mut report)?;
+    Ok(())
+}
+
+/// Removes the file-backed manuals whose folder is gone and that hold no
+/// article any more.
+fn remove_empty_manuals(conn: &mut Conn, kept: &[i32]) -> AppResult<()> {
     for manual in manuals::list(conn)? {
         let file_backed = manual.source_path.is_some();
         if file_backed
-            && !kept_manual_ids.contains(&manual.id)
+            && !kept.contains(&manual.id)
             && articles::list_for_manual(conn, manual.id, true)?.is_empty()
         {
             manuals::delete(conn, manual.id)?;
         }
     }
-    Ok(report)
+    Ok(())
 }
 
+/// Writes every tree whose file is new or changed and removes the
+/// file-backed trees whose file is gone.
 fn sync_trees(
     conn: &mut Conn,
     content: &ContentSet,

@@ -43,58 +43,9 @@ pub fn convert(lines: Vec<SourceLine>) -> (Vec<SourceLine>, Vec<(usize, String)>
             out.push(current.clone());
             continue;
         }
-        let indent = &current.text[..current.text.len() - trimmed.len()];
         if let Some(inner) = trimmed.strip_prefix(":::image ") {
-            match image_block(inner) {
-                Ok(image) => {
-                    let emit = |text: String, line: usize, out: &mut Vec<SourceLine>| {
-                        out.push(SourceLine {
-                            line,
-                            text: if text.is_empty() {
-                                text
-                            } else {
-                                format!("{indent}{text}")
-                            },
-                        })
-                    };
-                    emit(image.markdown(), current.line, &mut out);
-                    if image.complex {
-                        let end = lines[i..]
-                            .iter()
-                            .position(|l| l.text.trim() == ":::image-end:::");
-                        match end {
-                            Some(len) => {
-                                let description = &lines[i..i + len];
-                                let end_line = lines[i + len].line;
-                                emit(String::new(), current.line, &mut out);
-                                emit(
-                                    "<details><summary>Image description</summary>".into(),
-                                    current.line,
-                                    &mut out,
-                                );
-                                emit(String::new(), current.line, &mut out);
-                                for l in description {
-                                    emit(l.text.trim().to_string(), l.line, &mut out);
-                                }
-                                emit(String::new(), end_line, &mut out);
-                                emit("</details>".into(), end_line, &mut out);
-                                i += len + 1;
-                            }
-                            None => problems.push((
-                                current.line,
-                                "`:::image type=\"complex\"` has no `:::image-end:::` line; its description was left as text".into(),
-                            )),
-                        }
-                    }
-                }
-                Err(reason) => {
-                    problems.push((
-                        current.line,
-                        format!("cannot convert `:::image`: {reason}; left as text"),
-                    ));
-                    out.push(current.clone());
-                }
-            }
+            let indent = &current.text[..current.text.len() - trimmed.len()];
+            i += convert_image(current, inner, indent, &lines[i..], &mut out, &mut problems);
             continue;
         }
         if let Some(name) = unsupported(trimmed) {
@@ -106,6 +57,66 @@ pub fn convert(lines: Vec<SourceLine>) -> (Vec<SourceLine>, Vec<(usize, String)>
         out.push(current.clone());
     }
     (out, problems)
+}
+
+/// One `:::image` line (`current`, indented by `indent`) as a markdown
+/// image, followed for a complex image by its description (the lines of
+/// `rest` up to `:::image-end:::`) in a collapsible block; returns how many
+/// lines of `rest` it used.
+fn convert_image(
+    current: &SourceLine,
+    inner: &str,
+    indent: &str,
+    rest: &[SourceLine],
+    out: &mut Vec<SourceLine>,
+    problems: &mut Vec<(usize, String)>,
+) -> usize {
+    let image = match image_block(inner) {
+        Ok(image) => image,
+        Err(reason) => {
+            problems.push((
+                current.line,
+                format!("cannot convert `:::image`: {reason}; left as text"),
+            ));
+            out.push(current.clone());
+            return 0;
+        }
+    };
+    let emit = |text: String, line: usize, out: &mut Vec<SourceLine>| {
+        out.push(SourceLine {
+            line,
+            text: if text.is_empty() {
+                text
+            } else {
+                format!("{indent}{text}")
+            },
+        })
+    };
+    emit(image.markdown(), current.line, out);
+    if !image.complex {
+        return 0;
+    }
+    let Some(len) = rest.iter().position(|l| l.text.trim() == ":::image-end:::") else {
+        problems.push((
+            current.line,
+            "`:::image type=\"complex\"` has no `:::image-end:::` line; its description was left as text".into(),
+        ));
+        return 0;
+    };
+    let end_line = rest[len].line;
+    emit(String::new(), current.line, out);
+    emit(
+        "<details><summary>Image description</summary>".into(),
+        current.line,
+        out,
+    );
+    emit(String::new(), current.line, out);
+    for l in &rest[..len] {
+        emit(l.text.trim().to_string(), l.line, out);
+    }
+    emit(String::new(), end_line, out);
+    emit("</details>".into(), end_line, out);
+    len + 1
 }
 
 /// `(char, count)` of a code fence opening the line.

@@ -250,6 +250,8 @@ fn is_continuation(line: &str) -> bool {
     line.trim().is_empty() || line.starts_with([' ', '\t']) || t.starts_with("- ") || t == "-"
 }
 
+/// The value of one key: `rest` is the text after the colon, `block` the
+/// continuation lines below it.
 fn parse_value(rest: &str, block: &[(usize, &str)]) -> Result<Value, String> {
     let content: Vec<&str> = block
         .iter()
@@ -258,81 +260,102 @@ fn parse_value(rest: &str, block: &[(usize, &str)]) -> Result<Value, String> {
         .collect();
     let rest = rest.trim();
     if rest.is_empty() || rest.starts_with('#') {
-        if content.is_empty() {
-            return Ok(Value::Scalar(String::new()));
-        }
-        let items: Vec<&str> = content.iter().map(|l| l.trim()).collect();
-        if items.iter().all(|l| l.starts_with("- ") || *l == "-") {
-            return items
-                .iter()
-                .map(|l| scalar(l.trim_start_matches('-').trim()))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::List);
-        }
-        return Ok(Value::Nested);
+        return block_value(&content);
     }
     if let Some(style) = rest.strip_prefix(['|', '>']) {
-        let indicators_ok = style
-            .split('#')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .chars()
-            .all(|c| matches!(c, '-' | '+') || c.is_ascii_digit());
-        if !indicators_ok {
-            return Err(format!(
-                "unexpected text after the block indicator: {rest:?}"
-            ));
-        }
-        let lines: Vec<&str> = block.iter().map(|(_, l)| l.trim()).collect();
-        let joined = if rest.starts_with('|') {
-            lines.join("\n")
-        } else {
-            lines
-                .iter()
-                .filter(|l| !l.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        return Ok(Value::Scalar(joined.trim().to_string()));
+        return block_scalar(rest, style, block);
     }
     if rest.starts_with('[') {
-        let mut all = rest.to_string();
-        for line in &content {
-            all.push(' ');
-            all.push_str(line.trim());
-        }
-        let all = strip_comment(&all);
-        let inner = all
-            .strip_prefix('[')
-            .and_then(|s| s.strip_suffix(']'))
-            .ok_or_else(|| "the list is not closed with `]`".to_string())?;
-        return split_flow(inner)?
-            .iter()
-            .map(|item| scalar(item))
-            .filter(|item| !matches!(item, Ok(s) if s.is_empty()))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::List);
+        return flow_list(rest, &content);
     }
     if rest.starts_with('{') {
         return Ok(Value::Nested);
     }
     if !content.is_empty() {
-        if rest.starts_with(['"', '\'']) {
-            return Err("a quoted value must end on the same line".into());
-        }
-        if content.iter().any(|l| l.trim_start().starts_with('-')) {
-            return Err("a value and list items cannot be mixed".into());
-        }
-        let mut joined = strip_comment(rest).to_string();
-        for line in &content {
-            joined.push(' ');
-            joined.push_str(strip_comment(line.trim()));
-        }
-        return Ok(Value::Scalar(joined.trim().to_string()));
+        return folded_scalar(rest, &content);
     }
     scalar(rest).map(Value::Scalar)
+}
+
+/// Nothing after the colon: empty, a `- item` list, or a nested mapping.
+fn block_value(content: &[&str]) -> Result<Value, String> {
+    if content.is_empty() {
+        return Ok(Value::Scalar(String::new()));
+    }
+    let items: Vec<&str> = content.iter().map(|l| l.trim()).collect();
+    if items.iter().all(|l| l.starts_with("- ") || *l == "-") {
+        return items
+            .iter()
+            .map(|l| scalar(l.trim_start_matches('-').trim()))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::List);
+    }
+    Ok(Value::Nested)
+}
+
+/// A `|` (lines kept) or `>` (lines folded) block scalar; `style` is what
+/// follows the indicator.
+fn block_scalar(rest: &str, style: &str, block: &[(usize, &str)]) -> Result<Value, String> {
+    let indicators_ok = style
+        .split('#')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .all(|c| matches!(c, '-' | '+') || c.is_ascii_digit());
+    if !indicators_ok {
+        return Err(format!(
+            "unexpected text after the block indicator: {rest:?}"
+        ));
+    }
+    let lines: Vec<&str> = block.iter().map(|(_, l)| l.trim()).collect();
+    let joined = if rest.starts_with('|') {
+        lines.join("\n")
+    } else {
+        lines
+            .iter()
+            .filter(|l| !l.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    Ok(Value::Scalar(joined.trim().to_string()))
+}
+
+/// A `[a, b]` list, possibly continued on the lines below.
+fn flow_list(rest: &str, content: &[&str]) -> Result<Value, String> {
+    let mut all = rest.to_string();
+    for line in content {
+        all.push(' ');
+        all.push_str(line.trim());
+    }
+    let all = strip_comment(&all);
+    let inner = all
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .ok_or_else(|| "the list is not closed with `]`".to_string())?;
+    split_flow(inner)?
+        .iter()
+        .map(|item| scalar(item))
+        .filter(|item| !matches!(item, Ok(s) if s.is_empty()))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Value::List)
+}
+
+/// A plain value continued on the lines below, joined with spaces.
+fn folded_scalar(rest: &str, content: &[&str]) -> Result<Value, String> {
+    if rest.starts_with(['"', '\'']) {
+        return Err("a quoted value must end on the same line".into());
+    }
+    if content.iter().any(|l| l.trim_start().starts_with('-')) {
+        return Err("a value and list items cannot be mixed".into());
+    }
+    let mut joined = strip_comment(rest).to_string();
+    for line in content {
+        joined.push(' ');
+        joined.push_str(strip_comment(line.trim()));
+    }
+    Ok(Value::Scalar(joined.trim().to_string()))
 }
 
 /// One scalar: quoted (`"..."` with backslash escapes, `'...'` with `''`)

@@ -1,0 +1,103 @@
+//! The HTML allow-lists (ammonia), one per [`Profile`], and turning
+//! sanitized HTML back into plain text.
+
+use std::sync::LazyLock;
+
+use super::{nesting, Profile, MAX_HTML_DEPTH};
+
+/// Only the classes the renderer itself writes are kept.
+fn class_is_ours(value: &str) -> bool {
+    value.split_whitespace().all(|class| {
+        [
+            "hl-",
+            "language-",
+            "admonition",
+            "footnote-",
+            "task-list",
+            "anchor",
+            "note",
+            "tip",
+            "important",
+            "warning",
+            "caution",
+            "highlight",
+        ]
+        .iter()
+        .any(|prefix| class.starts_with(prefix))
+    })
+}
+
+/// The allow-list for manuals written by staff.
+static TRUSTED: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .add_tags([
+            "input",
+            "mark",
+            "details",
+            "summary",
+            "figure",
+            "figcaption",
+        ])
+        .add_generic_attributes(["class", "id"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            ("input", "type") => (value == "checkbox").then(|| value.into()),
+            (_, "class") => class_is_ours(value).then(|| value.into()),
+            _ => Some(value.into()),
+        });
+    builder
+});
+
+/// The stricter allow-list for what customers write.
+static USER_POST: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .add_tags(["input", "mark"])
+        .add_generic_attributes(["class"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .link_rel(Some("nofollow ugc noopener noreferrer"))
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            ("input", "type") => (value == "checkbox").then(|| value.into()),
+            ("img", "src") => {
+                let lower = value.trim().to_ascii_lowercase();
+                let relative = !lower.contains(':') && !lower.starts_with("//");
+                (lower.starts_with("https://") || relative).then(|| value.into())
+            }
+            (_, "class") => class_is_ours(value).then(|| value.into()),
+            _ => Some(value.into()),
+        });
+    builder
+});
+
+/// Passes HTML through the allow-list of the profile. Start tags nested
+/// deeper than [`MAX_HTML_DEPTH`] elements are escaped first (they show as
+/// text), which keeps the HTML parser's work linear.
+pub fn sanitize(html: &str, profile: Profile) -> String {
+    let html = nesting::bound_html_depth(html, MAX_HTML_DEPTH);
+    match profile {
+        Profile::Trusted => TRUSTED.clean(&html).to_string(),
+        Profile::UserPost => USER_POST.clean(&html).to_string(),
+    }
+}
+
+/// Drops tags and decodes the common entities: plain text of (sanitized) HTML.
+pub fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}

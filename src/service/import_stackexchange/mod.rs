@@ -1,0 +1,170 @@
+//! Import of a Stack Exchange data dump (`Users.xml`, `Posts.xml`; `Tags.xml`
+//! and `Comments.xml` are not needed). The XML is streamed row by row, so
+//! memory stays flat whatever the dump size. Users become placeholder
+//! accounts that cannot sign in; post bodies keep their HTML, sanitized with
+//! the same allow-list as posts written here, and are marked as HTML.
+//! An `import_map` table remembers every imported row, so running the import
+//! again adds nothing twice. Malformed rows are reported with their Id and
+//! skipped; a file that is not XML, or ends early, stops with a clear error.
+//!
+//! Only the attributes the import uses are decoded, each within a size
+//! limit ([`BODY_MAX_BYTES`], [`TITLE_MAX_CHARS`], [`FIELD_MAX_BYTES`]): a row
+//! with a larger value, an unknown entity such as `&xxe;` or a broken
+//! attribute is skipped and reported with its Id, and the import goes on.
+//!
+//! The steps: read the users (`accounts`), stream the posts and write them in
+//! batches (`posts`), then settle what needs every post (accepted answers,
+//! counts, the search outbox). `xml` reads the dump files.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use diesel::prelude::*;
+
+use crate::db::schema::{import_map, users};
+use crate::db::Conn;
+use crate::error::{AppError, AppResult};
+
+mod accounts;
+mod posts;
+mod xml;
+
+#[cfg(test)]
+use xml::parse_date;
+pub use xml::parse_tags;
+
+/// Source name in `import_map`.
+const SOURCE: &str = "stackexchange";
+/// Rows written per transaction.
+const BATCH: usize = 2000;
+/// Largest post body imported (decoded), as for posts written here.
+pub const BODY_MAX_BYTES: usize = 256 * 1024;
+/// Longest question title imported.
+pub const TITLE_MAX_CHARS: usize = 300;
+/// Largest value of any other attribute the import reads (ids, dates, tags,
+/// names); attributes it does not read are never decoded.
+pub const FIELD_MAX_BYTES: usize = 1024;
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Users created.
+    pub users: usize,
+    /// Questions created.
+    pub questions: usize,
+    /// Answers created.
+    pub answers: usize,
+    /// Rows already imported before.
+    pub already: usize,
+    /// Rows skipped, each with its Id and why.
+    pub skipped: Vec<String>,
+}
+
+/// Progress callback: `(bytes read, total bytes, posts imported)`.
+pub type Progress<'a> = &'a dyn Fn(u64, u64, u64);
+
+/// Imports the dump in `dir`.
+pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<ImportReport> {
+    let (users_path, posts_path) = dump_files(dir)?;
+    let now = crate::db::unix_now();
+    let mut report = ImportReport::default();
+    let user_ids = accounts::import_users(conn, &users_path, now, &mut report)?;
+    let ghost = ghost_user(conn, now)?;
+    let mut posts = posts::PostImport::start(conn, user_ids, ghost, now)?;
+    posts.stream(conn, &posts_path, &mut report, progress)?;
+    posts.finish(conn, &mut report)?;
+    Ok(report)
+}
+
+/// `Users.xml` and `Posts.xml` in `dir`, or what is missing.
+fn dump_files(dir: &Path) -> AppResult<(PathBuf, PathBuf)> {
+    let users_path = dir.join("Users.xml");
+    let posts_path = dir.join("Posts.xml");
+    for path in [&users_path, &posts_path] {
+        if !path.is_file() {
+            return Err(AppError::BadRequest(format!(
+                "{} is missing: point at the folder of an unpacked Stack Exchange dump",
+                path.display()
+            )));
+        }
+    }
+    Ok((users_path, posts_path))
+}
+
+/// Every row of `kind` imported before: source id to local id.
+fn imported(conn: &mut Conn, kind: &str) -> QueryResult<HashMap<i64, i32>> {
+    Ok(import_map::table
+        .filter(import_map::source.eq(SOURCE))
+        .filter(import_map::kind.eq(kind))
+        .select((import_map::source_id, import_map::local_id))
+        .load::<(i64, i32)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// The local id of one imported row.
+fn mapped(conn: &mut Conn, kind: &str, source_id: i64) -> QueryResult<Option<i32>> {
+    import_map::table
+        .filter(import_map::source.eq(SOURCE))
+        .filter(import_map::kind.eq(kind))
+        .filter(import_map::source_id.eq(source_id))
+        .select(import_map::local_id)
+        .first(conn)
+        .optional()
+}
+
+/// Records that row `source_id` of `kind` became `local_id`.
+fn remember(conn: &mut Conn, kind: &str, source_id: i64, local_id: i32) -> QueryResult<usize> {
+    diesel::insert_into(import_map::table)
+        .values((
+            import_map::source.eq(SOURCE),
+            import_map::kind.eq(kind),
+            import_map::source_id.eq(source_id),
+            import_map::local_id.eq(local_id),
+        ))
+        .execute(conn)
+}
+
+/// The placeholder account that owns posts whose author is unknown.
+fn ghost_user(conn: &mut Conn, now: i64) -> AppResult<i32> {
+    if let Some(id) = users::table
+        .filter(users::username_key.eq("se-ghost"))
+        .select(users::id)
+        .first(conn)
+        .optional()?
+    {
+        return Ok(id);
+    }
+    Ok(diesel::insert_into(users::table)
+        .values((
+            users::username.eq("se-ghost"),
+            users::username_key.eq("se-ghost"),
+            users::display_name.eq("Former member"),
+            users::role.eq("member"),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .returning(users::id)
+        .get_result(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_tag_formats() {
+        assert_eq!(
+            parse_tags("<linux><bash-scripting><linux>"),
+            ["linux", "bash-scripting"]
+        );
+        assert_eq!(parse_tags("|c#|.net|"), ["c#", ".net"]);
+        assert!(parse_tags("").is_empty());
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("1970-01-02T00:00:01.000"), Some(86_401));
+        assert_eq!(parse_date("garbage"), None);
+    }
+}

@@ -1,0 +1,389 @@
+//! The dump's posts: questions and answers streamed from `Posts.xml` in file
+//! order, each row checked, then written in batches; afterwards what needs
+//! every post is settled (accepted answers, answer and tag counts, the
+//! search outbox).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use diesel::prelude::*;
+
+use super::xml::{attr, for_each_row, parse_date, parse_tags, Row, POST_FIELDS};
+use super::{imported, mapped, remember, ImportReport, Progress, BATCH};
+use crate::db::schema::{answers, question_tags, questions, search_outbox, tags};
+use crate::db::Conn;
+use crate::error::AppResult;
+use crate::markdown::{self, Profile};
+use crate::kinds::DocKind;
+
+/// Most questions named in one statement, below SQLite's limit on bound variables.
+const CHUNK: usize = 5000;
+
+/// What the import knows while it writes posts.
+pub(super) struct PostImport {
+    /// The import's time, for rows without a date.
+    now: i64,
+    /// Owner of posts whose author is not in the dump.
+    ghost: i32,
+    /// Imported users: source id to local id.
+    user_ids: HashMap<i64, i32>,
+    /// Imported questions: source id to local id.
+    question_ids: HashMap<i64, i32>,
+    /// Source ids of imported answers.
+    answer_sources: HashSet<i64>,
+    /// Every tag: name to id.
+    tag_ids: HashMap<String, i32>,
+    /// Questions written now and the source id of their accepted answer.
+    accepted: Vec<(i32, i64)>,
+    /// Questions written now or given an answer now.
+    touched_questions: Vec<i32>,
+}
+
+/// A post row that passed every check, ready to write.
+struct Post<'a> {
+    source_id: i64,
+    body: &'a str,
+    created: i64,
+    active: i64,
+    score: i32,
+    author: i32,
+    kind: PostKind<'a>,
+}
+
+/// What is particular to a question or an answer.
+enum PostKind<'a> {
+    Question {
+        title: &'a str,
+        tags: Vec<String>,
+        accepted: Option<i64>,
+    },
+    Answer {
+        question: i32,
+    },
+}
+
+/// What to do with one row.
+enum Verdict<'a> {
+    /// Write it.
+    Write(Post<'a>),
+    /// Imported before.
+    Already,
+    /// Not a question or an answer (wiki pages, tag excerpts and the like).
+    NotAPost,
+    /// Skip it, for this reason.
+    Skip(String),
+}
+
+impl PostImport {
+    /// Loads what earlier runs imported and every tag.
+    pub(super) fn start(
+        conn: &mut Conn,
+        user_ids: HashMap<i64, i32>,
+        ghost: i32,
+        now: i64,
+    ) -> AppResult<Self> {
+        let question_ids = imported(conn, "question")?;
+        let answer_sources = imported(conn, "answer")?.into_keys().collect();
+        let tag_ids = tags::table
+            .select((tags::name, tags::id))
+            .load::<(String, i32)>(conn)?
+            .into_iter()
+            .collect();
+        Ok(PostImport {
+            now,
+            ghost,
+            user_ids,
+            question_ids,
+            answer_sources,
+            tag_ids,
+            accepted: Vec::new(),
+            touched_questions: Vec::new(),
+        })
+    }
+
+    /// Streams `Posts.xml`, writing a batch at a time and reporting progress
+    /// after each.
+    pub(super) fn stream(
+        &mut self,
+        conn: &mut Conn,
+        path: &Path,
+        report: &mut ImportReport,
+        progress: Progress<'_>,
+    ) -> AppResult<()> {
+        let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let mut batch: Vec<Row> = Vec::new();
+        let mut last_position = 0u64;
+        for_each_row(path, POST_FIELDS, |row, position| {
+            match row {
+                Ok(row) => batch.push(row),
+                Err(reason) => report.skipped.push(reason),
+            }
+            last_position = position;
+            if batch.len() >= BATCH {
+                self.write_batch(conn, &mut batch, report)?;
+                progress(position, total, posts_done(report));
+            }
+            Ok(())
+        })?;
+        self.write_batch(conn, &mut batch, report)?;
+        progress(total.max(last_position), total, posts_done(report));
+        Ok(())
+    }
+
+    /// Checks and writes one batch of rows in one transaction.
+    fn write_batch(
+        &mut self,
+        conn: &mut Conn,
+        rows: &mut Vec<Row>,
+        report: &mut ImportReport,
+    ) -> AppResult<()> {
+        conn.immediate_transaction(|conn| -> AppResult<()> {
+            for row in rows.drain(..) {
+                match self.check(&row) {
+                    Verdict::Write(post) => self.write(conn, post, report)?,
+                    Verdict::Already => report.already += 1,
+                    Verdict::NotAPost => {}
+                    Verdict::Skip(reason) => report.skipped.push(reason),
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Checks one row: a numeric Id, a post type, not imported before, a
+    /// body, and a title (questions) or an imported question (answers).
+    fn check<'a>(&self, row: &'a Row) -> Verdict<'a> {
+        let id_text = attr(row, "Id").unwrap_or("?");
+        let Ok(source_id) = id_text.parse::<i64>() else {
+            return Verdict::Skip(format!("Posts.xml row Id={id_text}: Id is not a number"));
+        };
+        let is_question = match attr(row, "PostTypeId") {
+            Some("1") => true,
+            Some("2") => false,
+            _ => return Verdict::NotAPost,
+        };
+        let already = if is_question {
+            self.question_ids.contains_key(&source_id)
+        } else {
+            self.answer_sources.contains(&source_id)
+        };
+        if already {
+            return Verdict::Already;
+        }
+        let Some(body) = attr(row, "Body") else {
+            return Verdict::Skip(format!("Posts.xml row Id={source_id}: no Body"));
+        };
+        let kind = if is_question {
+            let Some(title) = attr(row, "Title").map(str::trim).filter(|t| !t.is_empty()) else {
+                return Verdict::Skip(format!(
+                    "Posts.xml row Id={source_id}: a question without a Title"
+                ));
+            };
+            PostKind::Question {
+                title,
+                tags: parse_tags(attr(row, "Tags").unwrap_or("")),
+                accepted: attr(row, "AcceptedAnswerId").and_then(|v| v.parse::<i64>().ok()),
+            }
+        } else {
+            let parent = attr(row, "ParentId")
+                .and_then(|v| v.parse::<i64>().ok())
+                .and_then(|p| self.question_ids.get(&p).copied());
+            let Some(question) = parent else {
+                return Verdict::Skip(format!("Posts.xml row Id={source_id}: an answer whose question (ParentId) is not in the dump"));
+            };
+            PostKind::Answer { question }
+        };
+        let created = attr(row, "CreationDate")
+            .and_then(parse_date)
+            .unwrap_or(self.now);
+        Verdict::Write(Post {
+            source_id,
+            body,
+            created,
+            active: attr(row, "LastActivityDate")
+                .and_then(parse_date)
+                .unwrap_or(created),
+            score: attr(row, "Score").and_then(|v| v.parse().ok()).unwrap_or(0),
+            author: attr(row, "OwnerUserId")
+                .and_then(|v| v.parse::<i64>().ok())
+                .and_then(|u| self.user_ids.get(&u).copied())
+                .unwrap_or(self.ghost),
+            kind,
+        })
+    }
+
+    /// Writes one checked post and remembers it.
+    fn write(
+        &mut self,
+        conn: &mut Conn,
+        post: Post<'_>,
+        report: &mut ImportReport,
+    ) -> AppResult<()> {
+        let html = markdown::sanitize(post.body, Profile::UserPost);
+        let text = markdown::strip_tags(&html);
+        match &post.kind {
+            PostKind::Question {
+                title,
+                tags,
+                accepted,
+            } => {
+                let qid: i32 = diesel::insert_into(questions::table)
+                    .values((
+                        questions::author_id.eq(post.author),
+                        questions::title.eq(title),
+                        questions::slug.eq(crate::service::questions::title_slug(title)),
+                        questions::body_md.eq(post.body),
+                        questions::body_html.eq(&html),
+                        questions::body_text.eq(&text),
+                        questions::tags.eq(tags.join(",")),
+                        questions::score.eq(post.score),
+                        questions::body_format.eq("html"),
+                        (
+                            questions::created_at.eq(post.created),
+                            questions::updated_at.eq(post.active),
+                            questions::last_activity_at.eq(post.active),
+                        ),
+                    ))
+                    .returning(questions::id)
+                    .get_result(conn)?;
+                self.tag_question(conn, qid, tags, post.created)?;
+                if let Some(answer) = accepted {
+                    self.accepted.push((qid, *answer));
+                }
+                remember(conn, "question", post.source_id, qid)?;
+                self.question_ids.insert(post.source_id, qid);
+                self.touched_questions.push(qid);
+                report.questions += 1;
+            }
+            PostKind::Answer { question } => {
+                let aid: i32 = diesel::insert_into(answers::table)
+                    .values((
+                        answers::question_id.eq(question),
+                        answers::author_id.eq(post.author),
+                        answers::body_md.eq(post.body),
+                        answers::body_html.eq(&html),
+                        answers::body_text.eq(&text),
+                        answers::score.eq(post.score),
+                        answers::body_format.eq("html"),
+                        answers::created_at.eq(post.created),
+                        answers::updated_at.eq(post.active),
+                    ))
+                    .returning(answers::id)
+                    .get_result(conn)?;
+                remember(conn, "answer", post.source_id, aid)?;
+                self.answer_sources.insert(post.source_id);
+                self.touched_questions.push(*question);
+                report.answers += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Links a question to its tags, creating the tags not seen before.
+    fn tag_question(
+        &mut self,
+        conn: &mut Conn,
+        question: i32,
+        names: &[String],
+        created: i64,
+    ) -> QueryResult<()> {
+        for name in names {
+            let tag_id = match self.tag_ids.get(name) {
+                Some(id) => *id,
+                None => {
+                    let id: i32 = diesel::insert_into(tags::table)
+                        .values(tags::name.eq(name))
+                        .returning(tags::id)
+                        .get_result(conn)?;
+                    self.tag_ids.insert(name.clone(), id);
+                    id
+                }
+            };
+            diesel::insert_into(question_tags::table)
+                .values((
+                    question_tags::question_id.eq(question),
+                    question_tags::tag_id.eq(tag_id),
+                    question_tags::created_at.eq(created),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Accepted answers, answer counts, tag counts and the search outbox, in
+    /// one transaction once every post is in.
+    pub(super) fn finish(mut self, conn: &mut Conn, report: &mut ImportReport) -> AppResult<()> {
+        self.touched_questions.sort_unstable();
+        self.touched_questions.dedup();
+        conn.immediate_transaction(|conn| -> AppResult<()> {
+            self.accept_answers(conn, report)?;
+            self.count_answers(conn)?;
+            let all_tags: Vec<i32> = self.tag_ids.values().copied().collect();
+            crate::db::models::tags::refresh_counts(conn, &all_tags)?;
+            self.queue_for_search(conn)?;
+            Ok(())
+        })
+    }
+
+    /// Marks the accepted answer of each question written now, if it was imported.
+    fn accept_answers(&self, conn: &mut Conn, report: &mut ImportReport) -> QueryResult<()> {
+        for (question, answer_source) in &self.accepted {
+            match mapped(conn, "answer", *answer_source)? {
+                Some(answer) => {
+                    diesel::update(questions::table.find(question))
+                        .set((
+                            questions::accepted_answer_id.eq(Some(answer)),
+                            questions::accepted_at.eq(questions::last_activity_at.nullable()),
+                        ))
+                        .execute(conn)?;
+                }
+                None => report.skipped.push(format!(
+                    "accepted answer Id={answer_source} of an imported question is not in the dump"
+                )),
+            }
+        }
+        Ok(())
+    }
+
+    /// Recounts the answers of every touched question.
+    fn count_answers(&self, conn: &mut Conn) -> QueryResult<()> {
+        for chunk in self.touched_questions.chunks(CHUNK) {
+            let counts: Vec<(i32, i64)> = answers::table
+                .filter(answers::question_id.eq_any(chunk))
+                .group_by(answers::question_id)
+                .select((answers::question_id, diesel::dsl::count_star()))
+                .load(conn)?;
+            for (question, count) in counts {
+                diesel::update(questions::table.find(question))
+                    .set(questions::answer_count.eq(count as i32))
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues every touched question for the search index.
+    fn queue_for_search(&self, conn: &mut Conn) -> QueryResult<()> {
+        for chunk in self.touched_questions.chunks(CHUNK) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|q| {
+                    (
+                        search_outbox::doc_kind.eq(DocKind::Question),
+                        search_outbox::doc_id.eq(*q),
+                        search_outbox::created_at.eq(self.now),
+                    )
+                })
+                .collect();
+            diesel::insert_into(search_outbox::table)
+                .values(&rows)
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+}
+
+/// Questions and answers written so far.
+fn posts_done(report: &ImportReport) -> u64 {
+    (report.questions + report.answers) as u64
+}
