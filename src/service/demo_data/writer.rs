@@ -249,7 +249,7 @@ fn replies(
 ) -> (Vec<Reply>, Option<usize>, Option<usize>) {
     let fix_at = (n > 0 && rng.chance(0.85)).then(|| rng.below(n.min(4)));
     let accepted = fix_at.filter(|_| rng.chance(0.7));
-    let tip_at = (n >= 7 && !issue.tip.is_empty() && rng.chance(0.7)).then(|| rng.range(6, n - 1));
+    let tip_at = (n >= 7 && !issue.tip.is_empty() && rng.chance(0.9)).then(|| rng.range(6, n - 1));
     let advice_base = rng.below(family.advice.len());
     let mut out = Vec::with_capacity(n);
     for k in 0..n {
