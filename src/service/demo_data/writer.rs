@@ -324,7 +324,8 @@ fn chatter(
     }
 }
 
-/// Answers per question for `n` questions: about 15% unanswered, most with
+/// Answers per question for `n` questions: some unanswered (about a quarter
+/// at 3 per question, once the total is trimmed to size), most with
 /// a few, some long threads; the total is exactly `n * per_question`.
 pub fn answer_counts(rng: &mut Rng, n: usize, per_question: usize) -> Vec<usize> {
     if per_question == 0 || n == 0 {
