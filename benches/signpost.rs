@@ -10,7 +10,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use signpost::search::{SearchDoc, SearchIndex, SearchRequest};
-use signpost::service::demo_data::{body, title, Rng, Vocabulary};
+use signpost::service::demo_data::{thread, Rng};
 
 /// 1-3 word queries, some misspelt, the last word sometimes a prefix.
 const QUERIES: &[&str] = &[
@@ -30,20 +30,24 @@ fn build_index(docs: usize) -> (tempfile::TempDir, SearchIndex) {
     let dir = tempfile::tempdir().expect("temp dir");
     let (index, _) = SearchIndex::open(dir.path()).expect("index");
     let mut feed = index.feed().expect("writer");
-    let vocabulary = Vocabulary::new(20_000);
     let mut rng = Rng::new(1);
     let mut batch = Vec::with_capacity(10_000);
     for i in 0..docs {
-        let b = body(&vocabulary, &mut rng, (1, 4), (12, 70));
+        let t = thread(&mut rng, 2, 100);
+        let mut body = t.body.text;
+        for answer in &t.answers {
+            body.push('\n');
+            body.push_str(&answer.body.text);
+        }
         batch.push(signpost::search::indexer::GroupUpdate {
             group: format!("question:{i}"),
             docs: vec![SearchDoc {
                 kind: "question".into(),
                 group: format!("question:{i}"),
                 url: format!("/questions/{i}/x"),
-                title: title(&vocabulary, &mut rng),
-                body: b.text,
-                tags: vec![vocabulary.word(&mut rng).to_string()],
+                title: t.title,
+                body,
+                tags: t.tags.iter().map(|tag| tag.to_string()).collect(),
                 breadcrumb: "Questions".into(),
                 boost: 1.0 + rng.unit(),
                 solved: rng.below(2) == 0,
@@ -93,15 +97,16 @@ fn search(c: &mut Criterion) {
 }
 
 fn long_article() -> String {
-    let vocabulary = Vocabulary::new(5_000);
     let mut rng = Rng::new(3);
     let mut md = String::new();
     for section in 0..40 {
-        md.push_str(&format!(
-            "## Section {section}: {}\n\n",
-            title(&vocabulary, &mut rng)
-        ));
-        md.push_str(&body(&vocabulary, &mut rng, (2, 4), (30, 80)).md);
+        let t = thread(&mut rng, 2, 100);
+        md.push_str(&format!("## Section {section}: {}\n\n", t.title));
+        md.push_str(&t.body.md);
+        for answer in &t.answers {
+            md.push_str("\n\n");
+            md.push_str(&answer.body.md);
+        }
         md.push_str("\n\n| Setting | Default | Meaning |\n|---|---|---|\n| listen | 127.0.0.1:8080 | where to listen |\n\n");
         md.push_str("```rust\nfn main() {\n    let answer = 42;\n    println!(\"{answer}\");\n}\n```\n\n> [!NOTE]\n> Keep the data dir on a local disk.\n\n");
     }

@@ -52,6 +52,15 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         users: usize,
     },
+    /// Measure search relevance: build a throwaway site (content/ plus a fixed
+    /// demo corpus), run every query through Signpost and a SQLite FTS5
+    /// baseline, and print R@1, R@5 and MRR@10 side by side.
+    EvalSearch {
+        /// Query sets: tab-separated category, expected document, query
+        /// (e.g. tests/relevance/*.tsv).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,6 +148,7 @@ fn main() -> ExitCode {
                 users,
             },
         )),
+        Command::EvalSearch { files } => finish(eval_search(&config, &files)),
         Command::User(command) => match user_command(&config, command) {
             Ok(message) => {
                 println!("{message}");
@@ -513,5 +523,17 @@ fn demo_data(
         report.answers,
         posts as f64 / seconds.max(0.001),
         refresh_index(config, &pool)
+    ))
+}
+
+fn eval_search(config: &Config, files: &[PathBuf]) -> Result<String, String> {
+    use signpost::service::relevance;
+    let cases = relevance::load_cases(files).map_err(|problems| problems.join("\n"))?;
+    let started = std::time::Instant::now();
+    let report = relevance::evaluate(&config.content_dir, cases).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{}\nevaluated in {:.1} s",
+        report.render(),
+        started.elapsed().as_secs_f64()
     ))
 }

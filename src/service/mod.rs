@@ -10,4 +10,5 @@ pub mod import_markdown;
 pub mod import_stackexchange;
 pub mod link_check;
 pub mod questions;
+pub mod relevance;
 pub mod search_feed;

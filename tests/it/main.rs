@@ -16,5 +16,6 @@ mod page_html;
 mod pages;
 mod posting_guards;
 mod qa;
+mod relevance;
 mod search;
 mod troubleshoot;
