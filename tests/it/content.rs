@@ -315,7 +315,7 @@ fn a_large_legal_tree_checks_quickly() {
     let started = std::time::Instant::now();
     let set = content::load(&config.content_dir, 1000).unwrap_or_else(|d| panic!("{d:#?}"));
     let took = started.elapsed();
-    assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
+    assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
     let tree = &set.trees[0].tree;
     assert_eq!(tree.nodes.len(), 400);
     assert_eq!(tree.nodes[0].max_left, 400);
