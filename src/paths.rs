@@ -242,6 +242,11 @@ pub fn ask(title: &str, body: Option<&str>, tags: Option<&str>) -> String {
     format!("/questions/ask?{}", query_of(pairs))
 }
 
+/// The staff dashboard over the last `days` days.
+pub fn staff_dashboard(days: i64) -> String {
+    format!("/staff?days={days}")
+}
+
 /// The staff user list: a search and a page.
 pub fn staff_users(q: &str, page: i64) -> String {
     let page = page.to_string();

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::rate_limit::Rule;
 use crate::auth::tokens;
-use crate::content::trees::{NodeKind, Tree};
+use crate::content::trees::NodeKind;
 use crate::db::models::{articles, feedback, trees};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
@@ -155,24 +155,22 @@ pub async fn post_feedback(
             _ => {
                 let row = trees::find(conn, target)?
                     .ok_or_else(|| AppError::NotFound("There is no such troubleshooter.".into()))?;
-                let tree: Tree =
-                    serde_json::from_str(&row.definition).map_err(AppError::internal)?;
+                let tree = row.tree().map_err(AppError::internal)?;
                 tree.node(&node)
                     .filter(|n| n.kind == NodeKind::Fix)
                     .ok_or_else(|| AppError::NotFound("There is no such step.".into()))?;
             }
         }
         let node = if kind == "step" { node } else { String::new() };
-        Ok(feedback::record(
-            conn,
+        let vote = feedback::NewFeedback {
             kind,
             target,
-            &node,
-            &key,
+            node: &node,
+            visitor_key: &key,
             user_id,
             helpful,
-            unix_now(),
-        )?)
+        };
+        Ok(feedback::record(conn, &vote, unix_now())?)
     })
     .await?;
     let location = if helpful {

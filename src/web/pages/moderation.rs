@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::rate_limit::Limited;
-use crate::db::models::{answers, flags, questions as question_rows, users};
-use crate::db::unix_now;
+use crate::db::models::answers::{self, Answer};
+use crate::db::models::flags::{self, Flag};
+use crate::db::models::questions::{self as question_rows, Question};
+use crate::db::models::users;
+use crate::db::{unix_now, Conn};
 use crate::error::{AppError, AppResult};
 use crate::service::questions::{self, Moderation, FLAG_REASONS};
 use crate::web::extract::{CsrfForm, Member, Staff};
@@ -60,10 +63,7 @@ pub async fn post_moderate_question(
     };
     let who = user.actor();
     let back = with_db(&state, move |conn| {
-        questions::moderate_question(conn, who, id, &action, unix_now())?;
-        Ok(question_rows::find(conn, id)?
-            .map(|q| q.path())
-            .unwrap_or_else(|| paths::QUESTIONS.into()))
+        questions::moderate_question(conn, who, id, &action, unix_now())
     })
     .await?;
     state.indexer.notify();
@@ -89,10 +89,7 @@ pub async fn post_moderate_answer(
     };
     let who = user.actor();
     let back = with_db(&state, move |conn| {
-        let question_id = questions::set_answer_deleted(conn, who, id, deleted, unix_now())?;
-        Ok(question_rows::find(conn, question_id)?
-            .map(|q| paths::answer_on(&q.path(), id))
-            .unwrap_or_default())
+        questions::set_answer_deleted(conn, who, id, deleted, unix_now())
     })
     .await?;
     state.indexer.notify();
@@ -133,8 +130,8 @@ pub async fn post_flag(
     admit(&state, Limited::Flag, &user)?;
     let who = user.actor();
     let form = form.into_inner();
-    let back = with_db(&state, move |conn| {
-        let question_id = questions::flag(
+    let question = with_db(&state, move |conn| {
+        questions::flag(
             conn,
             who,
             kind,
@@ -142,13 +139,10 @@ pub async fn post_flag(
             &form.reason,
             &form.details,
             unix_now(),
-        )?;
-        Ok(question_rows::find(conn, question_id)?
-            .map(|q| paths::question_flagged(&q.path()))
-            .unwrap_or_default())
+        )
     })
     .await?;
-    Ok(see_other(&back))
+    Ok(see_other(&paths::question_flagged(&question.path())))
 }
 
 #[derive(Debug, Serialize)]
@@ -168,6 +162,41 @@ struct FlagsPage {
     flags: Vec<FlagRow>,
 }
 
+/// The posts a list of flags is about, loaded in one query per kind.
+struct FlaggedPosts {
+    questions: Vec<Question>,
+    answers: Vec<(Answer, Question)>,
+}
+
+impl FlaggedPosts {
+    fn load(conn: &mut Conn, open: &[Flag]) -> AppResult<Self> {
+        let ids = |kind: &str| -> Vec<i32> {
+            open.iter()
+                .filter(|f| f.post_kind == kind)
+                .map(|f| f.post_id)
+                .collect()
+        };
+        Ok(FlaggedPosts {
+            questions: question_rows::find_many(conn, &ids("question"))?,
+            answers: answers::find_many_with_questions(conn, &ids("answer"))?,
+        })
+    }
+
+    /// The flagged post's link and excerpt (`None`: it no longer exists).
+    fn link(&self, f: &Flag) -> Option<(String, String)> {
+        if f.post_kind == "question" {
+            let q = self.questions.iter().find(|q| q.id == f.post_id)?;
+            Some((q.path(), q.title.clone()))
+        } else {
+            let (a, q) = self.answers.iter().find(|(a, _)| a.id == f.post_id)?;
+            Some((
+                paths::answer_on(&q.path(), a.id),
+                a.body_text.chars().take(160).collect(),
+            ))
+        }
+    }
+}
+
 /// GET /staff/flags: the queue of open flags, oldest first.
 pub async fn get_flags(
     state: web::Data<AppState>,
@@ -181,44 +210,30 @@ pub async fn get_flags(
             conn,
             &open.iter().map(|f| f.reporter_id).collect::<Vec<_>>(),
         )?;
-        let mut rows = Vec::with_capacity(open.len());
-        for f in open {
-            let (url, excerpt) = match f.post_kind.as_str() {
-                "question" => match question_rows::find(conn, f.post_id)? {
-                    Some(q) => (q.path(), q.title.clone()),
-                    None => continue,
-                },
-                _ => match answers::find(conn, f.post_id)? {
-                    Some(a) => {
-                        let q = question_rows::find(conn, a.question_id)?;
-                        (
-                            q.map(|q| paths::answer_on(&q.path(), a.id))
-                                .unwrap_or_default(),
-                            a.body_text.chars().take(160).collect(),
-                        )
-                    }
-                    None => continue,
-                },
-            };
-            rows.push(FlagRow {
-                id: f.id,
-                kind: f.post_kind.clone(),
-                url,
-                excerpt,
-                reason: FLAG_REASONS
-                    .iter()
-                    .find(|(r, _)| *r == f.reason)
-                    .map(|(_, l)| *l)
-                    .unwrap_or("Other"),
-                details: f.details.clone(),
-                reporter: reporters
-                    .iter()
-                    .find(|u| u.id == f.reporter_id)
-                    .map(UserRef::from),
-                when: format_day(f.created_at),
-            });
-        }
-        Ok(rows)
+        let posts = FlaggedPosts::load(conn, &open)?;
+        Ok(open
+            .iter()
+            .filter_map(|f| {
+                let (url, excerpt) = posts.link(f)?;
+                Some(FlagRow {
+                    id: f.id,
+                    kind: f.post_kind.clone(),
+                    url,
+                    excerpt,
+                    reason: FLAG_REASONS
+                        .iter()
+                        .find(|(r, _)| *r == f.reason)
+                        .map(|(_, l)| *l)
+                        .unwrap_or("Other"),
+                    details: f.details.clone(),
+                    reporter: reporters
+                        .iter()
+                        .find(|u| u.id == f.reporter_id)
+                        .map(UserRef::from),
+                    when: format_day(f.created_at),
+                })
+            })
+            .collect::<Vec<_>>())
     })
     .await?;
     render(

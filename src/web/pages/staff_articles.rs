@@ -132,6 +132,22 @@ pub struct EditorForm {
     action: String,
 }
 
+impl EditorForm {
+    /// The typed fields, for [`editing::validate`].
+    fn fields(&self) -> editing::EditorFields<'_> {
+        editing::EditorFields {
+            manual_id: self.manual_id,
+            title: &self.title,
+            weight: &self.weight,
+            tags: &self.tags,
+            status: &self.status,
+            outdated_reason: &self.outdated_reason,
+            body: &self.body,
+            note: &self.note,
+        }
+    }
+}
+
 async fn manual_options(
     state: &web::Data<AppState>,
     selected: i32,
@@ -251,16 +267,7 @@ pub async fn post_new_article(
     page.heading = "New article".into();
     page.action = paths::NEW_ARTICLE.into();
     page.manuals = manual_options(&state, form.manual_id).await?;
-    let validated = editing::validate(
-        form.manual_id,
-        &form.title,
-        &form.weight,
-        &form.tags,
-        &form.status,
-        &form.outdated_reason,
-        &form.body,
-        &form.note,
-    );
+    let validated = editing::validate(&form.fields());
     if form.action == "preview" {
         return preview(&state, &visitor, page, String::new()).await;
     }
@@ -378,16 +385,7 @@ pub async fn post_edit_article(
     if form.action == "preview" {
         return preview(&state, &visitor, page, found.manual_slug.clone()).await;
     }
-    let input = match editing::validate(
-        form.manual_id,
-        &form.title,
-        &form.weight,
-        &form.tags,
-        &form.status,
-        &form.outdated_reason,
-        &form.body,
-        &form.note,
-    ) {
+    let input = match editing::validate(&form.fields()) {
         Ok(input) => input,
         Err(errors) => {
             page.errors = errors;

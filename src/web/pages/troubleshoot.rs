@@ -29,8 +29,7 @@ fn tree_not_found(slug: &str) -> AppError {
 async fn load_tree(state: &web::Data<AppState>, slug: String) -> AppResult<(i32, Tree)> {
     with_db(state, move |conn| {
         let row = trees::find_by_slug(conn, &slug)?.ok_or_else(|| tree_not_found(&slug))?;
-        let tree: Tree = serde_json::from_str(&row.definition).map_err(AppError::internal)?;
-        Ok((row.id, tree))
+        Ok((row.id, row.tree().map_err(AppError::internal)?))
     })
     .await
 }
