@@ -14,7 +14,7 @@ use crate::db::models::{articles, feedback, trees};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::web::extract::CsrfForm;
-use crate::web::paths::local_or_home;
+use crate::web::paths::{self, local_or_home};
 use crate::web::session::Viewer;
 use crate::web::{param, see_other, with_db};
 
@@ -43,6 +43,8 @@ pub struct FeedbackBox {
     pub state: &'static str,
     /// The vote to attach a comment to.
     pub fb: i32,
+    /// Where the comment on that vote is posted.
+    pub comment_url: String,
 }
 
 impl FeedbackBox {
@@ -76,6 +78,7 @@ impl FeedbackBox {
             back,
             state,
             fb,
+            comment_url: paths::feedback_comment(fb),
         }
     }
 }

@@ -148,6 +148,7 @@ pub async fn post_flag(
 #[derive(Debug, Serialize)]
 struct FlagRow {
     id: i32,
+    resolve_url: String,
     kind: String,
     url: String,
     excerpt: String,
@@ -217,6 +218,7 @@ pub async fn get_flags(
                 let (url, excerpt) = posts.link(f)?;
                 Some(FlagRow {
                     id: f.id,
+                    resolve_url: paths::staff_flag(f.id),
                     kind: f.post_kind.clone(),
                     url,
                     excerpt,
