@@ -718,6 +718,35 @@ pub enum Moderation {
     Restore,
 }
 
+/// Checks a close reason; returns the question a duplicate points to
+/// (`None` for other reasons).
+fn close_target(
+    conn: &mut Conn,
+    question_id: i32,
+    reason: &str,
+    duplicate_of: Option<i32>,
+) -> AppResult<Option<i32>> {
+    if !CLOSE_REASONS.iter().any(|(r, _)| *r == reason) {
+        return Err(AppError::BadRequest(
+            "Choose a reason: duplicate, off-topic or resolved elsewhere.".into(),
+        ));
+    }
+    if reason != "duplicate" {
+        return Ok(None);
+    }
+    let id = duplicate_of.ok_or_else(|| {
+        AppError::BadRequest("Give the number of the question this duplicates.".into())
+    })?;
+    if id == question_id {
+        return Err(AppError::BadRequest(
+            "A question cannot duplicate itself.".into(),
+        ));
+    }
+    visible_question(conn, id, false)
+        .map_err(|_| AppError::BadRequest(format!("There is no question #{id} to point to.")))?;
+    Ok(Some(id))
+}
+
 /// Applies a staff action to a question; returns the question's page.
 pub fn moderate_question(
     conn: &mut Conn,
@@ -737,29 +766,7 @@ pub fn moderate_question(
                 reason,
                 duplicate_of,
             } => {
-                if !CLOSE_REASONS.iter().any(|(r, _)| r == reason) {
-                    return Err(AppError::BadRequest(
-                        "Choose a reason: duplicate, off-topic or resolved elsewhere.".into(),
-                    ));
-                }
-                let duplicate_of = if reason == "duplicate" {
-                    let id = duplicate_of.ok_or_else(|| {
-                        AppError::BadRequest(
-                            "Give the number of the question this duplicates.".into(),
-                        )
-                    })?;
-                    if id == question_id {
-                        return Err(AppError::BadRequest(
-                            "A question cannot duplicate itself.".into(),
-                        ));
-                    }
-                    visible_question(conn, id, false).map_err(|_| {
-                        AppError::BadRequest(format!("There is no question #{id} to point to."))
-                    })?;
-                    Some(id)
-                } else {
-                    None
-                };
+                let duplicate_of = close_target(conn, question_id, reason, *duplicate_of)?;
                 diesel::update(target)
                     .set((
                         q::closed_reason.eq(Some(reason)),
