@@ -228,6 +228,14 @@ pub fn search_click(search_id: i32, position: usize, url: &str) -> String {
     )
 }
 
+/// The ask form, with the tags filled in when a tag is given.
+pub fn ask_tagged(tag: Option<&str>) -> String {
+    with_query(
+        "/questions/ask".to_string(),
+        query_of(tag.map(|t| ("tags", t))),
+    )
+}
+
 /// The ask form, pre-filled.
 pub fn ask(title: &str, body: Option<&str>, tags: Option<&str>) -> String {
     let mut pairs = vec![("title", title)];
@@ -236,10 +244,40 @@ pub fn ask(title: &str, body: Option<&str>, tags: Option<&str>) -> String {
     format!("/questions/ask?{}", query_of(pairs))
 }
 
+/// The staff dashboard over the last `days` days.
+pub fn staff_dashboard(days: i64) -> String {
+    format!("/staff?days={days}")
+}
+
 /// The staff user list: a search and a page.
 pub fn staff_users(q: &str, page: i64) -> String {
     let page = page.to_string();
     format!("/staff/users?{}", query_of([("q", q), ("page", &page)]))
+}
+
+/// Where an admin changes a user's role.
+pub fn staff_user_role(id: i32) -> String {
+    format!("/staff/users/{id}/role")
+}
+
+/// Where an admin suspends a user.
+pub fn staff_user_suspend(id: i32) -> String {
+    format!("/staff/users/{id}/suspend")
+}
+
+/// Where an admin lifts a user's suspension.
+pub fn staff_user_unsuspend(id: i32) -> String {
+    format!("/staff/users/{id}/unsuspend")
+}
+
+/// Where staff resolve or dismiss a flag.
+pub fn staff_flag(id: i32) -> String {
+    format!("{STAFF_FLAGS}/{id}")
+}
+
+/// Where the comment on a "was this helpful?" vote is posted.
+pub fn feedback_comment(vote_id: i32) -> String {
+    format!("/feedback/{vote_id}/comment")
 }
 
 /// The staff user list with the notice of a finished action.
@@ -287,5 +325,18 @@ mod tests {
         assert_eq!(ask("Why?", None, None), "/questions/ask?title=Why%3F");
         assert_eq!(new_article_titled("x y"), "/staff/articles/new?title=x+y");
         assert_eq!(staff_users_done("role"), "/staff/users?done=role");
+        assert_eq!(staff_user_role(7), "/staff/users/7/role");
+        assert_eq!(staff_user_suspend(7), "/staff/users/7/suspend");
+        assert_eq!(staff_user_unsuspend(7), "/staff/users/7/unsuspend");
+        assert_eq!(staff_flag(3), "/staff/flags/3");
+        assert_eq!(feedback_comment(5), "/feedback/5/comment");
+        assert_eq!(staff_dashboard(30), "/staff?days=30");
+        assert_eq!(ask_tagged(None), "/questions/ask");
+        // The same bytes as tera's `urlencode` gave for every tag character.
+        assert_eq!(ask_tagged(Some("c++")), "/questions/ask?tags=c%2B%2B");
+        assert_eq!(
+            ask_tagged(Some("c#.net-9")),
+            "/questions/ask?tags=c%23.net-9"
+        );
     }
 }

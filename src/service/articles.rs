@@ -71,18 +71,39 @@ impl ArticleInput {
     }
 }
 
+/// The editor's fields as typed, before [`validate`].
+#[derive(Debug, Clone, Copy)]
+pub struct EditorFields<'a> {
+    /// Manual.
+    pub manual_id: i32,
+    /// Title.
+    pub title: &'a str,
+    /// Order within the manual, as typed.
+    pub weight: &'a str,
+    /// Tags, separated by commas or spaces.
+    pub tags: &'a str,
+    /// `draft`, `published` or `outdated`.
+    pub status: &'a str,
+    /// Why it is outdated (with `outdated`).
+    pub outdated_reason: &'a str,
+    /// Markdown.
+    pub body: &'a str,
+    /// Edit note.
+    pub note: &'a str,
+}
+
 /// Checks editor fields; every problem at once.
-#[allow(clippy::too_many_arguments)]
-pub fn validate(
-    manual_id: i32,
-    title: &str,
-    weight: &str,
-    tags: &str,
-    status: &str,
-    reason: &str,
-    body: &str,
-    note: &str,
-) -> Result<ArticleInput, Vec<String>> {
+pub fn validate(fields: &EditorFields<'_>) -> Result<ArticleInput, Vec<String>> {
+    let EditorFields {
+        manual_id,
+        title,
+        weight,
+        tags,
+        status,
+        outdated_reason: reason,
+        body,
+        note,
+    } = *fields;
     let mut errors = Vec::new();
     let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
     if title.is_empty() || title.chars().count() > 150 {

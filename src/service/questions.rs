@@ -12,6 +12,7 @@ use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::kinds::{DocKind, PostKind};
 use crate::markdown::{self, Rendered};
+use crate::paths;
 
 /// Shortest title (characters).
 pub const TITLE_MIN: usize = 10;
@@ -285,6 +286,15 @@ pub fn visible_question(conn: &mut Conn, id: i32, viewer_is_staff: bool) -> AppR
     }
 }
 
+/// An answer as posted, and where it is shown.
+#[derive(Debug, Clone)]
+pub struct PostedAnswer {
+    /// The answer row.
+    pub answer: Answer,
+    /// The answer on its question's page.
+    pub url: String,
+}
+
 /// Posts an answer (refused on locked or deleted questions). A repeated
 /// `submit_key` returns the same author's first answer; a key another user's
 /// answer carries is not reused.
@@ -296,7 +306,7 @@ pub fn answer(
     rendered: &Rendered,
     submit_key: Option<&str>,
     now: i64,
-) -> AppResult<Answer> {
+) -> AppResult<PostedAnswer> {
     conn.immediate_transaction(|conn| {
         let submit_key = match claim_submit_key(
             conn,
@@ -306,7 +316,13 @@ pub fn answer(
             answers::submit_key_in_use,
         )? {
             Ok(key) => key,
-            Err(existing) => return Ok(existing),
+            Err(existing) => {
+                let question = visible_question(conn, existing.question_id, false)?;
+                return Ok(PostedAnswer {
+                    url: paths::answer(question.id, &question.slug, existing.id),
+                    answer: existing,
+                });
+            }
         };
         let question = visible_question(conn, question_id, false)?;
         can(
@@ -352,7 +368,10 @@ pub fn answer(
             now,
         )?;
         enqueue(conn, question_id, now)?;
-        Ok(answer)
+        Ok(PostedAnswer {
+            url: paths::answer(question.id, &question.slug, answer.id),
+            answer,
+        })
     })
 }
 
@@ -365,17 +384,17 @@ fn touch(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
     Ok(())
 }
 
-/// The post a vote or flag is about: `(author, question id)`.
-fn post_owner(conn: &mut Conn, kind: PostKind, id: i32) -> AppResult<(i32, i32)> {
+/// The post a vote or flag is about: its author and its question.
+fn post_owner(conn: &mut Conn, kind: PostKind, id: i32) -> AppResult<(i32, Question)> {
     match kind {
         PostKind::Question => {
             let q = visible_question(conn, id, false)?;
-            Ok((q.author_id, q.id))
+            Ok((q.author_id, q))
         }
         PostKind::Answer => match answers::find(conn, id)? {
             Some(a) if a.deleted_at.is_none() => {
-                visible_question(conn, a.question_id, false)?;
-                Ok((a.author_id, a.question_id))
+                let q = visible_question(conn, a.question_id, false)?;
+                Ok((a.author_id, q))
             }
             _ => Err(AppError::NotFound(
                 "This answer does not exist or was deleted.".into(),
@@ -384,8 +403,18 @@ fn post_owner(conn: &mut Conn, kind: PostKind, id: i32) -> AppResult<(i32, i32)>
     }
 }
 
-/// Votes `value` (-1, 0, 1) on a post; returns the new score. One vote per
-/// user and post, changeable; never on your own posts.
+/// A vote as counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Voted {
+    /// The post's new score.
+    pub score: i32,
+    /// The post on its question's page.
+    pub url: String,
+}
+
+/// Votes `value` (-1, 0, 1) on a post; returns the new score and where the
+/// post is shown. One vote per user and post, changeable; never on your own
+/// posts.
 pub fn vote(
     conn: &mut Conn,
     voter: Actor,
@@ -393,11 +422,11 @@ pub fn vote(
     post_id: i32,
     value: i32,
     now: i64,
-) -> AppResult<i32> {
+) -> AppResult<Voted> {
     use crate::db::schema::{answers as a, questions as q};
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
-        let (author, question_id) = post_owner(conn, kind, post_id)?;
+        let (author, question) = post_owner(conn, kind, post_id)?;
         can(Some(&voter), Action::Vote, &Target::post(author, false))?;
         let delta = votes::set(conn, voter.id, kind, post_id, value.clamp(-1, 1), now)?;
         let score = if kind == PostKind::Question {
@@ -412,20 +441,26 @@ pub fn vote(
                 .get_result(conn)?
         };
         if delta != 0 {
-            enqueue(conn, question_id, now)?;
+            enqueue(conn, question.id, now)?;
         }
-        Ok(score)
+        let url = if kind == PostKind::Question {
+            question.path()
+        } else {
+            paths::answer_on(&question.path(), post_id)
+        };
+        Ok(Voted { score, url })
     })
 }
 
-/// Marks `answer_id` accepted (the asker or staff); moving the mark is allowed.
+/// Marks `answer_id` accepted (the asker or staff); moving the mark is
+/// allowed. Returns the answer on its question's page.
 pub fn accept(
     conn: &mut Conn,
     actor: Actor,
     question_id: i32,
     answer_id: i32,
     now: i64,
-) -> AppResult<()> {
+) -> AppResult<String> {
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
@@ -438,8 +473,9 @@ pub fn accept(
         let answer = answers::find(conn, answer_id)?
             .filter(|a| a.question_id == question_id && a.deleted_at.is_none())
             .ok_or_else(|| AppError::NotFound("That answer is not on this question.".into()))?;
+        let url = paths::answer_on(&question.path(), answer_id);
         if question.accepted_answer_id == Some(answer_id) {
-            return Ok(());
+            return Ok(url);
         }
         diesel::update(q::questions.find(question_id))
             .set((
@@ -469,12 +505,13 @@ pub fn accept(
                 now,
             )?;
         }
-        enqueue(conn, question_id, now)
+        enqueue(conn, question_id, now)?;
+        Ok(url)
     })
 }
 
-/// Removes the accepted mark (the asker or staff).
-pub fn unaccept(conn: &mut Conn, actor: Actor, question_id: i32, now: i64) -> AppResult<()> {
+/// Removes the accepted mark (the asker or staff); returns the question's page.
+pub fn unaccept(conn: &mut Conn, actor: Actor, question_id: i32, now: i64) -> AppResult<String> {
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
@@ -491,15 +528,17 @@ pub fn unaccept(conn: &mut Conn, actor: Actor, question_id: i32, now: i64) -> Ap
                 q::accepted_at.eq(None::<i64>),
             ))
             .execute(conn)?;
-        enqueue(conn, question_id, now)
+        enqueue(conn, question_id, now)?;
+        Ok(question.path())
     })
 }
 
 /// What saving an edit did.
 #[derive(Debug, Clone)]
 pub enum EditOutcome {
-    /// Saved as a new revision; the question's id.
-    Saved(i32),
+    /// Saved as a new revision; where the post is shown now (its question's
+    /// page, at the answer for an answer).
+    Saved(String),
     /// Someone saved a newer revision after the form was opened: nothing was
     /// written, and here is that newer revision.
     Conflict(Box<Revision>),
@@ -564,23 +603,42 @@ pub fn edit_question(
             },
         )?;
         enqueue(conn, question_id, now)?;
-        Ok(EditOutcome::Saved(question_id))
+        Ok(EditOutcome::Saved(paths::question(
+            question_id,
+            &title_slug(&draft.title),
+        )))
     })
 }
 
+/// An edit of an answer as submitted.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerEdit<'a> {
+    /// The new text (Markdown).
+    pub body: &'a str,
+    /// `body` rendered.
+    pub rendered: &'a Rendered,
+    /// The edit note.
+    pub note: &'a str,
+    /// The revision the editor started from.
+    pub base_revision: i32,
+}
+
 /// Edits an answer (its author while the question is not locked, or staff),
-/// made from `base_revision`; a stale save is refused as in [`edit_question`].
-#[allow(clippy::too_many_arguments)]
+/// made from `edit.base_revision`; a stale save is refused as in
+/// [`edit_question`].
 pub fn edit_answer(
     conn: &mut Conn,
     actor: Actor,
     answer_id: i32,
-    body: &str,
-    rendered: &Rendered,
-    note: &str,
-    base_revision: i32,
+    edit: &AnswerEdit<'_>,
     now: i64,
 ) -> AppResult<EditOutcome> {
+    let AnswerEdit {
+        body,
+        rendered,
+        note,
+        base_revision,
+    } = *edit;
     use crate::db::schema::answers::dsl as a;
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
@@ -617,7 +675,10 @@ pub fn edit_answer(
         )?;
         touch(conn, question.id, now)?;
         enqueue(conn, question.id, now)?;
-        Ok(EditOutcome::Saved(question.id))
+        Ok(EditOutcome::Saved(paths::answer_on(
+            &question.path(),
+            answer_id,
+        )))
     })
 }
 
@@ -656,14 +717,43 @@ pub enum Moderation {
     Restore,
 }
 
-/// Applies a staff action to a question.
+/// Checks a close reason; returns the question a duplicate points to
+/// (`None` for other reasons).
+fn close_target(
+    conn: &mut Conn,
+    question_id: i32,
+    reason: &str,
+    duplicate_of: Option<i32>,
+) -> AppResult<Option<i32>> {
+    if !CLOSE_REASONS.iter().any(|(r, _)| *r == reason) {
+        return Err(AppError::BadRequest(
+            "Choose a reason: duplicate, off-topic or resolved elsewhere.".into(),
+        ));
+    }
+    if reason != "duplicate" {
+        return Ok(None);
+    }
+    let id = duplicate_of.ok_or_else(|| {
+        AppError::BadRequest("Give the number of the question this duplicates.".into())
+    })?;
+    if id == question_id {
+        return Err(AppError::BadRequest(
+            "A question cannot duplicate itself.".into(),
+        ));
+    }
+    visible_question(conn, id, false)
+        .map_err(|_| AppError::BadRequest(format!("There is no question #{id} to point to.")))?;
+    Ok(Some(id))
+}
+
+/// Applies a staff action to a question; returns the question's page.
 pub fn moderate_question(
     conn: &mut Conn,
     actor: Actor,
     question_id: i32,
     action: &Moderation,
     now: i64,
-) -> AppResult<()> {
+) -> AppResult<String> {
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
     can(Some(&actor), Action::Moderate, &Target::Site)?;
@@ -675,29 +765,7 @@ pub fn moderate_question(
                 reason,
                 duplicate_of,
             } => {
-                if !CLOSE_REASONS.iter().any(|(r, _)| r == reason) {
-                    return Err(AppError::BadRequest(
-                        "Choose a reason: duplicate, off-topic or resolved elsewhere.".into(),
-                    ));
-                }
-                let duplicate_of = if reason == "duplicate" {
-                    let id = duplicate_of.ok_or_else(|| {
-                        AppError::BadRequest(
-                            "Give the number of the question this duplicates.".into(),
-                        )
-                    })?;
-                    if id == question_id {
-                        return Err(AppError::BadRequest(
-                            "A question cannot duplicate itself.".into(),
-                        ));
-                    }
-                    visible_question(conn, id, false).map_err(|_| {
-                        AppError::BadRequest(format!("There is no question #{id} to point to."))
-                    })?;
-                    Some(id)
-                } else {
-                    None
-                };
+                let duplicate_of = close_target(conn, question_id, reason, *duplicate_of)?;
                 diesel::update(target)
                     .set((
                         q::closed_reason.eq(Some(reason)),
@@ -745,25 +813,26 @@ pub fn moderate_question(
             let ids = tags::ids_for_question(conn, question.id)?;
             tags::refresh_counts(conn, &ids)?;
         }
-        enqueue(conn, question_id, now)
+        enqueue(conn, question_id, now)?;
+        Ok(question.path())
     })
 }
 
 /// Soft-deletes or restores an answer (staff). Deleting the accepted answer
-/// removes the mark.
+/// removes the mark. Returns the answer on its question's page.
 pub fn set_answer_deleted(
     conn: &mut Conn,
     actor: Actor,
     answer_id: i32,
     deleted: bool,
     now: i64,
-) -> AppResult<i32> {
+) -> AppResult<String> {
     use crate::db::schema::answers::dsl as a;
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
     can(Some(&actor), Action::Moderate, &Target::Site)?;
     conn.immediate_transaction(|conn| {
-        let answer = answers::find(conn, answer_id)?
+        let (answer, question) = answers::find_with_question(conn, answer_id)?
             .ok_or_else(|| AppError::NotFound("There is no such answer.".into()))?;
         let (at, by) = if deleted {
             (Some(now), Some(actor.id))
@@ -788,7 +857,7 @@ pub fn set_answer_deleted(
         }
         answers::recount(conn, answer.question_id)?;
         enqueue(conn, answer.question_id, now)?;
-        Ok(answer.question_id)
+        Ok(paths::answer_on(&question.path(), answer_id))
     })
 }
 
@@ -800,7 +869,7 @@ pub const FLAG_REASONS: &[(&str, &str)] = &[
     ("other", "Something else (explain below)"),
 ];
 
-/// Flags a post for staff; returns its question id. A second open flag by
+/// Flags a post for staff; returns its question. A second open flag by
 /// the same user on the same post is a no-op.
 pub fn flag(
     conn: &mut Conn,
@@ -810,7 +879,7 @@ pub fn flag(
     reason: &str,
     details: &str,
     now: i64,
-) -> AppResult<i32> {
+) -> AppResult<Question> {
     if !FLAG_REASONS.iter().any(|(r, _)| *r == reason) {
         return Err(AppError::BadRequest(
             "Choose why you flag this post.".into(),
@@ -822,7 +891,7 @@ pub fn flag(
             "Please say what is wrong with this post.".into(),
         ));
     }
-    let (_, question_id) = post_owner(conn, kind, post_id)?;
+    let (_, question) = post_owner(conn, kind, post_id)?;
     flags::insert(conn, kind, post_id, reporter.id, reason, &details, now)?;
-    Ok(question_id)
+    Ok(question)
 }

@@ -21,11 +21,11 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use crate::kinds::DocKind;
 use crate::content::{self, ContentSet};
 use crate::db::models::{articles, questions, trees};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use crate::kinds::DocKind;
 use crate::search::{SearchDoc, SearchIndex, SearchRequest};
 use crate::service::demo_data::{self, DemoOptions, ThreadStream};
 use crate::service::{content_sync, search_feed};

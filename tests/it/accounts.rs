@@ -564,8 +564,16 @@ async fn setup_token_creates_the_first_admin_once() {
     );
 }
 
+/// A protected route: method, path, the role it needs, the form it sends.
+type ProtectedRoute = (
+    &'static str,
+    &'static str,
+    Role,
+    &'static [(&'static str, &'static str)],
+);
+
 /// Every staff and admin route, with the role it needs and the form it sends.
-const PROTECTED: &[(&str, &str, Role, &[(&str, &str)])] = &[
+const PROTECTED: &[ProtectedRoute] = &[
     ("GET", "/staff/users", Role::Admin, &[]),
     (
         "POST",

@@ -263,3 +263,33 @@ async fn article_pages_answer_304_when_unchanged_and_compress() {
         assert_eq!(page.header("content-encoding"), encoding);
     }
 }
+
+#[actix_web::test]
+async fn pages_link_and_post_to_the_urls_routes_serve() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let ada = app.admin("ada").await;
+    ann.asks(
+        "Why does the C++ driver crash?",
+        crate::fixtures::BODY,
+        "c++",
+    )
+    .await;
+    let settings = ann.get("/account").await;
+    settings.assert_contains("<a href=\"/users/ann\">View your public profile</a>");
+    let tagged = app.client().get("/tags/c%2B%2B").await;
+    assert_eq!(tagged.status, 200, "{}", tagged.body);
+    tagged.assert_contains("href=\"/questions/ask?tags=c%2B%2B\">Ask a question</a>");
+    let all = app.client().get("/questions").await;
+    all.assert_contains("href=\"/questions/ask\">Ask a question</a>");
+    let users = ada.get("/staff/users?q=ann").await;
+    let ann_id = {
+        let mut conn = app.started().state.db.get().expect("db");
+        signpost::db::models::users::find_by_key(&mut conn, "ann")
+            .expect("q")
+            .expect("ann")
+            .id
+    };
+    users.assert_contains(&format!("action=\"/staff/users/{ann_id}/role\""));
+    users.assert_contains(&format!("action=\"/staff/users/{ann_id}/suspend\""));
+}

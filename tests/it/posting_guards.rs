@@ -321,22 +321,20 @@ async fn answer_history_is_paginated_too() {
         now,
     )
     .expect("answer")
+    .answer
     .id;
     for edit in 2..=25 {
         let body = format!("Version {edit} of this answer.");
         let base = revisions::latest_id(&mut conn, signpost::kinds::PostKind::Answer, answer_id)
             .expect("latest");
-        qa_service::edit_answer(
-            &mut conn,
-            helper,
-            answer_id,
-            &body,
-            &signpost::markdown::render_post(&body),
-            "",
-            base,
-            now,
-        )
-        .expect("edit");
+        let rendered = signpost::markdown::render_post(&body);
+        let edit = qa_service::AnswerEdit {
+            body: &body,
+            rendered: &rendered,
+            note: "",
+            base_revision: base,
+        };
+        qa_service::edit_answer(&mut conn, helper, answer_id, &edit, now).expect("edit");
     }
     drop(conn);
     let page = app

@@ -888,3 +888,72 @@ async fn preview_of_deeply_nested_markdown_answers_fast() {
         assert!(preview.body.contains("deepest"), "{name}: text lost");
     }
 }
+
+#[actix_web::test]
+async fn the_flag_queue_links_flagged_questions_and_answers() {
+    let app = app();
+    let asker = app.member("queue_asker").await;
+    let helper = app.member("queue_helper").await;
+    let reporter = app.member("queue_reporter").await;
+    let staff = app.staff("queue_reader").await;
+    let first = asker
+        .asks("Toner warning after a refill", BODY, "toner")
+        .await;
+    let second = asker
+        .asks("Scanner lid sensor reports open", BODY, "scanner")
+        .await;
+    let answer = helper
+        .answers(
+            &second,
+            "Visit my shop for a cheap replacement sensor today.",
+        )
+        .await;
+    assert_eq!(reporter.flags(&first, "rude").await.status, 303);
+    assert_eq!(reporter.flags(&answer, "spam").await.status, 303);
+    let queue = staff.get("/staff/flags").await;
+    assert_eq!(queue.status, 200);
+    queue.assert_contains(&format!(
+        "href=\"{}\">Toner warning after a refill</a>",
+        first.path
+    ));
+    queue.assert_contains(&format!(
+        "href=\"{}#answer-{}\">Visit my shop for a cheap replacement sensor today.</a>",
+        second.path, answer.id
+    ));
+    queue.assert_contains("Rude or abusive");
+    queue.assert_contains("Spam or advertising");
+    assert_eq!(queue.body.matches("action=\"/staff/flags/").count(), 4);
+}
+
+#[actix_web::test]
+async fn notifications_on_several_questions_list_each_with_its_link() {
+    let app = app();
+    let asker = app.member("busy_asker").await;
+    let helper = app.member("busy_helper").await;
+    let mut asked = Vec::new();
+    for title in [
+        "Duplex printing skips pages",
+        "Fax tone never arrives",
+        "Cartridge not recognised",
+    ] {
+        let q = asker.asks(title, BODY, "printer").await;
+        let a = helper
+            .answers(&q, "Turn it off and on again, then run the wizard.")
+            .await;
+        asked.push((title, a));
+    }
+    let inbox = asker.get("/notifications").await;
+    assert_eq!(inbox.status, 200);
+    let mut last_at = usize::MAX;
+    for (title, a) in &asked {
+        let link = format!("href=\"{}#answer-{}\"", a.question.path, a.id);
+        inbox.assert_contains(&link);
+        inbox.assert_contains(&format!(
+            "New answer on your question \u{201c}{title}\u{201d}"
+        ));
+        // Newest first: each earlier question appears further down.
+        let at = inbox.body.find(&link).expect("listed");
+        assert!(at < last_at, "{title} is listed before the older ones");
+        last_at = at;
+    }
+}

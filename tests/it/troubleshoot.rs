@@ -488,3 +488,39 @@ async fn a_marked_loop_asks_the_earlier_question_again() {
         .expect("No");
     app.get(&no).await.assert_contains("Ask us");
 }
+
+#[actix_web::test]
+async fn dashboard_counts_for_all_trees_match_each_tree() {
+    let app = app();
+    for path in [
+        "/troubleshoot/printer",
+        "/troubleshoot/printer?power=yes",
+        "/troubleshoot/printer?power=yes&queue=no",
+    ] {
+        app.client().get(path).await;
+    }
+    let mut conn = app.started().state.db.get().expect("db");
+    let tree = trees::find_by_slug(&mut conn, "printer")
+        .expect("q")
+        .expect("tree");
+    let later = signpost::db::unix_now() + trees::ABANDONED_AFTER_SECS + 60;
+    let one = trees::stats(&mut conn, tree.id, later).expect("stats");
+    assert_eq!((one.starts, one.abandoned), (3, 3));
+    let all = trees::all_stats(&mut conn, later).expect("all stats");
+    assert_eq!(all.get(&tree.id), Some(&one));
+    assert_eq!(all.len(), 1, "trees without walks are left out");
+    assert_eq!(
+        trees::stats(&mut conn, tree.id + 1000, later).expect("stats"),
+        trees::TreeStats::default()
+    );
+    // The stored definition reads back as the tree itself.
+    let parsed = tree.tree().expect("definition parses");
+    assert_eq!(parsed.slug, "printer");
+    assert!(parsed.node(&parsed.start).is_some());
+    let mut broken = tree.clone();
+    broken.definition = "{not json".into();
+    assert!(
+        broken.tree().is_err(),
+        "a damaged row is an error, not a panic"
+    );
+}

@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use crate::db::models::questions::Question;
 use crate::db::schema::{answers, questions};
 use crate::db::Conn;
 
@@ -75,6 +76,32 @@ pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Answer>> {
 }
 
 /// The answer `author` created with the form carrying this idempotency
+/// The answers with these ids (deleted ones included) with their
+/// questions, in one query; ids without an answer are left out.
+pub fn find_many_with_questions(
+    conn: &mut Conn,
+    ids: &[i32],
+) -> QueryResult<Vec<(Answer, Question)>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    answers::table
+        .inner_join(questions::table)
+        .filter(answers::id.eq_any(ids))
+        .select((Answer::as_select(), Question::as_select()))
+        .load(conn)
+}
+
+/// The answer with this id and its question, in one query.
+pub fn find_with_question(conn: &mut Conn, id: i32) -> QueryResult<Option<(Answer, Question)>> {
+    answers::table
+        .inner_join(questions::table)
+        .filter(answers::id.eq(id))
+        .select((Answer::as_select(), Question::as_select()))
+        .first(conn)
+        .optional()
+}
+
 /// key. Keys are scoped to their author: another user's key finds nothing.
 pub fn find_by_submit_key(conn: &mut Conn, author: i32, key: &str) -> QueryResult<Option<Answer>> {
     answers::table

@@ -199,19 +199,32 @@ pub fn find_in_manual(
 
 /// One article with its manual, by id.
 pub fn find_with_manual(conn: &mut Conn, id: i32) -> QueryResult<Option<ArticleInManual>> {
-    articles::table
+    Ok(find_many_with_manual(conn, &[id])?.pop())
+}
+
+/// The articles with these ids with their manuals, in one query; ids
+/// without an article are left out.
+pub fn find_many_with_manual(conn: &mut Conn, ids: &[i32]) -> QueryResult<Vec<ArticleInManual>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows: Vec<(Article, String, String)> = articles::table
         .inner_join(manuals::table)
-        .filter(articles::id.eq(id))
+        .filter(articles::id.eq_any(ids))
         .select((Article::as_select(), manuals::slug, manuals::title))
-        .first::<(Article, String, String)>(conn)
-        .optional()
-        .map(|row| {
-            row.map(|(article, manual_slug, manual_title)| ArticleInManual {
-                article,
-                manual_slug,
-                manual_title,
-            })
-        })
+        .load(conn)?;
+    Ok(rows.into_iter().map(ArticleInManual::from).collect())
+}
+
+impl From<(Article, String, String)> for ArticleInManual {
+    /// An article joined with its manual's slug and title.
+    fn from((article, manual_slug, manual_title): (Article, String, String)) -> Self {
+        ArticleInManual {
+            article,
+            manual_slug,
+            manual_title,
+        }
+    }
 }
 
 /// Ids of every article, in id order (for a full reindex).
@@ -269,14 +282,7 @@ pub fn all_with_manuals(conn: &mut Conn) -> QueryResult<Vec<ArticleInManual>> {
         ))
         .select((Article::as_select(), manuals::slug, manuals::title))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(article, manual_slug, manual_title)| ArticleInManual {
-            article,
-            manual_slug,
-            manual_title,
-        })
-        .collect())
+    Ok(rows.into_iter().map(ArticleInManual::from).collect())
 }
 
 /// Published articles marked outdated, with their manuals.

@@ -1,5 +1,7 @@
 //! "Was this helpful?" votes and comments on articles and troubleshooting fixes.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 
 use crate::db::schema::feedback;
@@ -30,41 +32,52 @@ pub struct Feedback {
     pub created_at: i64,
 }
 
+/// A vote to record.
+#[derive(Debug, Clone, Copy)]
+pub struct NewFeedback<'a> {
+    /// `article` or `step`.
+    pub kind: DocKind,
+    /// Article id or tree id.
+    pub target: i32,
+    /// Tree node (steps only; empty for articles).
+    pub node: &'a str,
+    /// Hash of the visitor's random cookie.
+    pub visitor_key: &'a str,
+    /// The signed-in user, if any.
+    pub user_id: Option<i32>,
+    /// Yes or no.
+    pub helpful: bool,
+}
+
 /// Records a vote; a visitor's second vote on the same page changes the
 /// first instead of adding one. Returns the row id.
-pub fn record(
-    conn: &mut Conn,
-    kind: DocKind,
-    target: i32,
-    node: &str,
-    visitor_key: &str,
-    user_id: Option<i32>,
-    helpful: bool,
-    now: i64,
-) -> QueryResult<i32> {
+pub fn record(conn: &mut Conn, vote: &NewFeedback<'_>, now: i64) -> QueryResult<i32> {
     let existing: Option<i32> = feedback::table
-        .filter(feedback::target_kind.eq(kind))
-        .filter(feedback::target_id.eq(target))
-        .filter(feedback::node.eq(node))
-        .filter(feedback::visitor_key.eq(visitor_key))
+        .filter(feedback::target_kind.eq(vote.kind))
+        .filter(feedback::target_id.eq(vote.target))
+        .filter(feedback::node.eq(vote.node))
+        .filter(feedback::visitor_key.eq(vote.visitor_key))
         .select(feedback::id)
         .first(conn)
         .optional()?;
     match existing {
         Some(id) => {
             diesel::update(feedback::table.find(id))
-                .set((feedback::helpful.eq(helpful), feedback::created_at.eq(now)))
+                .set((
+                    feedback::helpful.eq(vote.helpful),
+                    feedback::created_at.eq(now),
+                ))
                 .execute(conn)?;
             Ok(id)
         }
         None => diesel::insert_into(feedback::table)
             .values((
-                feedback::target_kind.eq(kind),
-                feedback::target_id.eq(target),
-                feedback::node.eq(node),
-                feedback::visitor_key.eq(visitor_key),
-                feedback::user_id.eq(user_id),
-                feedback::helpful.eq(helpful),
+                feedback::target_kind.eq(vote.kind),
+                feedback::target_id.eq(vote.target),
+                feedback::node.eq(vote.node),
+                feedback::visitor_key.eq(vote.visitor_key),
+                feedback::user_id.eq(vote.user_id),
+                feedback::helpful.eq(vote.helpful),
                 feedback::created_at.eq(now),
             ))
             .returning(feedback::id)
@@ -103,6 +116,31 @@ pub fn totals(conn: &mut Conn, kind: DocKind) -> QueryResult<Vec<(i32, i64, i64)
             out[index].1 += 1;
         } else {
             out[index].2 += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Recent comments on each of `targets`, newest first, at most `per_target`
+/// each, in one query: `(target_id, comments)` for the targets that have any.
+pub fn comments_for(
+    conn: &mut Conn,
+    kind: DocKind,
+    targets: &[i32],
+    per_target: usize,
+) -> QueryResult<HashMap<i32, Vec<String>>> {
+    let rows: Vec<(i32, Option<String>)> = feedback::table
+        .filter(feedback::target_kind.eq(kind))
+        .filter(feedback::target_id.eq_any(targets))
+        .filter(feedback::comment.is_not_null())
+        .order(feedback::id.desc())
+        .select((feedback::target_id, feedback::comment))
+        .load(conn)?;
+    let mut out: HashMap<i32, Vec<String>> = HashMap::new();
+    for (target, comment) in rows {
+        let list = out.entry(target).or_default();
+        if list.len() < per_target {
+            list.extend(comment);
         }
     }
     Ok(out)

@@ -265,6 +265,18 @@ pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Question>> {
         .optional()
 }
 
+/// The questions with these ids (deleted ones included), in one query;
+/// ids without a question are left out.
+pub fn find_many(conn: &mut Conn, ids: &[i32]) -> QueryResult<Vec<Question>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    questions::table
+        .filter(questions::id.eq_any(ids))
+        .select(Question::as_select())
+        .load(conn)
+}
+
 /// The question `author` created with the form carrying this idempotency
 /// key. Keys are scoped to their author: another user's key finds nothing.
 pub fn find_by_submit_key(

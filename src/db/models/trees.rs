@@ -1,8 +1,11 @@
-//! Troubleshooting trees (the parsed definition as JSON) and the walks
-//! customers take through them.
+//! Troubleshooting trees (the parsed definition as JSON, read back with
+//! [`TreeRow::tree`]) and the walks customers take through them.
+
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use crate::content::trees::Tree;
 use crate::db::schema::{tree_walks, trees};
 use crate::db::Conn;
 
@@ -33,6 +36,15 @@ pub struct TreeRow {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+}
+
+impl TreeRow {
+    /// The tree itself, parsed from [`TreeRow::definition`] (written by the
+    /// content sync from a validated file, so an error means the row was
+    /// changed by hand or by an incompatible version).
+    pub fn tree(&self) -> Result<Tree, serde_json::Error> {
+        serde_json::from_str(&self.definition)
+    }
 }
 
 /// Values to insert or overwrite a tree with.
@@ -220,35 +232,65 @@ pub struct TreeStats {
 
 /// Counts for one tree as of `now`.
 pub fn stats(conn: &mut Conn, tree_id: i32, now: i64) -> QueryResult<TreeStats> {
-    let all = tree_walks::table.filter(tree_walks::tree_id.eq(tree_id));
-    let starts = all.count().get_result(conn)?;
-    let resolved = all
-        .filter(tree_walks::outcome.eq("resolved"))
-        .count()
-        .get_result(conn)?;
-    let escalated = all
-        .filter(tree_walks::outcome.eq("escalated"))
-        .count()
-        .get_result(conn)?;
-    let stale = now - ABANDONED_AFTER_SECS;
-    let abandoned_q = all
+    Ok(stats_of(conn, Some(tree_id), now)?
+        .remove(&tree_id)
+        .unwrap_or_default())
+}
+
+/// Counts for every tree that has walks, as of `now` (two queries however
+/// many trees there are).
+pub fn all_stats(conn: &mut Conn, now: i64) -> QueryResult<HashMap<i32, TreeStats>> {
+    stats_of(conn, None, now)
+}
+
+/// Counts per tree (`only` one tree, or all): walks by outcome, then the
+/// abandoned walks by the node they stopped at.
+fn stats_of(conn: &mut Conn, only: Option<i32>, now: i64) -> QueryResult<HashMap<i32, TreeStats>> {
+    let mut by_outcome = tree_walks::table
+        .group_by((tree_walks::tree_id, tree_walks::outcome))
+        .select((
+            tree_walks::tree_id,
+            tree_walks::outcome,
+            diesel::dsl::count_star(),
+        ))
+        .into_boxed();
+    let mut stops = tree_walks::table
         .filter(tree_walks::outcome.is_null())
-        .filter(tree_walks::updated_at.lt(stale));
-    let abandoned = abandoned_q.count().get_result(conn)?;
-    let stops: Vec<(String, i64)> = abandoned_q
-        .group_by(tree_walks::last_node)
-        .select((tree_walks::last_node, diesel::dsl::count_star()))
-        .load(conn)?;
-    let top_stop = stops
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
-    Ok(TreeStats {
-        starts,
-        resolved,
-        escalated,
-        abandoned,
-        top_stop,
-    })
+        .filter(tree_walks::updated_at.lt(now - ABANDONED_AFTER_SECS))
+        .group_by((tree_walks::tree_id, tree_walks::last_node))
+        .select((
+            tree_walks::tree_id,
+            tree_walks::last_node,
+            diesel::dsl::count_star(),
+        ))
+        .into_boxed();
+    if let Some(id) = only {
+        by_outcome = by_outcome.filter(tree_walks::tree_id.eq(id));
+        stops = stops.filter(tree_walks::tree_id.eq(id));
+    }
+    let mut out: HashMap<i32, TreeStats> = HashMap::new();
+    for (tree, outcome, n) in by_outcome.load::<(i32, Option<String>, i64)>(conn)? {
+        let stats = out.entry(tree).or_default();
+        stats.starts += n;
+        match outcome.as_deref() {
+            Some("resolved") => stats.resolved += n,
+            Some("escalated") => stats.escalated += n,
+            _ => {}
+        }
+    }
+    for (tree, node, n) in stops.load::<(i32, String, i64)>(conn)? {
+        let stats = out.entry(tree).or_default();
+        stats.abandoned += n;
+        // Most stops first; on a tie, the node that sorts first.
+        let better = match &stats.top_stop {
+            Some((top, count)) => n > *count || (n == *count && node < *top),
+            None => true,
+        };
+        if better {
+            stats.top_stop = Some((node, n));
+        }
+    }
+    Ok(out)
 }
 
 /// Resolved counts for every tree: `(tree_id, resolved)`.

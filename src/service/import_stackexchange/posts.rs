@@ -13,8 +13,8 @@ use super::{imported, mapped, remember, ImportReport, Progress, BATCH};
 use crate::db::schema::{answers, question_tags, questions, search_outbox, tags};
 use crate::db::Conn;
 use crate::error::AppResult;
-use crate::markdown::{self, Profile};
 use crate::kinds::DocKind;
+use crate::markdown::{self, Profile};
 
 /// Most questions named in one statement, below SQLite's limit on bound variables.
 const CHUNK: usize = 5000;

@@ -330,6 +330,7 @@ pub async fn post_logout(
 #[derive(Debug, Default, Serialize)]
 struct AccountPage {
     username: String,
+    profile_url: String,
     display_name: String,
     role: &'static str,
     saved: Option<&'static str>,
@@ -345,6 +346,7 @@ async fn account_page(state: &web::Data<AppState>, user: &CurrentUser) -> AppRes
     .await?;
     Ok(AccountPage {
         username: row.username.clone(),
+        profile_url: paths::user(&row.username),
         display_name: row.display_name.clone(),
         role: row.role().as_str(),
         ..Default::default()

@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::rate_limit::Rule;
 use crate::auth::tokens;
-use crate::content::trees::{NodeKind, Tree};
+use crate::content::trees::NodeKind;
 use crate::db::models::{articles, feedback, trees};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::kinds::DocKind;
 use crate::web::extract::CsrfForm;
-use crate::web::paths::local_or_home;
+use crate::web::paths::{self, local_or_home};
 use crate::web::session::Viewer;
 use crate::web::{param, see_other, with_db};
 
@@ -44,6 +44,8 @@ pub struct FeedbackBox {
     pub state: &'static str,
     /// The vote to attach a comment to.
     pub fb: i32,
+    /// Where the comment on that vote is posted.
+    pub comment_url: String,
 }
 
 impl FeedbackBox {
@@ -77,6 +79,7 @@ impl FeedbackBox {
             back,
             state,
             fb,
+            comment_url: paths::feedback_comment(fb),
         }
     }
 }
@@ -155,8 +158,7 @@ pub async fn post_feedback(
             _ => {
                 let row = trees::find(conn, target)?
                     .ok_or_else(|| AppError::NotFound("There is no such troubleshooter.".into()))?;
-                let tree: Tree =
-                    serde_json::from_str(&row.definition).map_err(AppError::internal)?;
+                let tree = row.tree().map_err(AppError::internal)?;
                 tree.node(&node)
                     .filter(|n| n.kind == NodeKind::Fix)
                     .ok_or_else(|| AppError::NotFound("There is no such step.".into()))?;
@@ -167,16 +169,15 @@ pub async fn post_feedback(
         } else {
             String::new()
         };
-        Ok(feedback::record(
-            conn,
+        let vote = feedback::NewFeedback {
             kind,
             target,
-            &node,
-            &key,
+            node: &node,
+            visitor_key: &key,
             user_id,
             helpful,
-            unix_now(),
-        )?)
+        };
+        Ok(feedback::record(conn, &vote, unix_now())?)
     })
     .await?;
     let location = if helpful {

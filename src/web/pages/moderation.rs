@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::rate_limit::Limited;
-use crate::db::models::{answers, flags, questions as question_rows, users};
-use crate::db::unix_now;
+use crate::db::models::answers::{self, Answer};
+use crate::db::models::flags::{self, Flag};
+use crate::db::models::questions::{self as question_rows, Question};
+use crate::db::models::users;
+use crate::db::{unix_now, Conn};
 use crate::error::{AppError, AppResult};
 use crate::kinds::PostKind;
 use crate::service::questions::{self, Moderation, FLAG_REASONS};
@@ -61,10 +64,7 @@ pub async fn post_moderate_question(
     };
     let who = user.actor();
     let back = with_db(&state, move |conn| {
-        questions::moderate_question(conn, who, id, &action, unix_now())?;
-        Ok(question_rows::find(conn, id)?
-            .map(|q| q.path())
-            .unwrap_or_else(|| paths::QUESTIONS.into()))
+        questions::moderate_question(conn, who, id, &action, unix_now())
     })
     .await?;
     state.indexer.notify();
@@ -90,10 +90,7 @@ pub async fn post_moderate_answer(
     };
     let who = user.actor();
     let back = with_db(&state, move |conn| {
-        let question_id = questions::set_answer_deleted(conn, who, id, deleted, unix_now())?;
-        Ok(question_rows::find(conn, question_id)?
-            .map(|q| paths::answer_on(&q.path(), id))
-            .unwrap_or_default())
+        questions::set_answer_deleted(conn, who, id, deleted, unix_now())
     })
     .await?;
     state.indexer.notify();
@@ -124,7 +121,7 @@ pub async fn post_flag(
 ) -> AppResult<HttpResponse> {
     let kind = match form.kind.parse::<PostKind>() {
         Ok(kind) => kind,
-        _ => {
+        Err(_) => {
             return Err(AppError::BadRequest(
                 "Only questions and answers can be flagged.".into(),
             ))
@@ -133,8 +130,8 @@ pub async fn post_flag(
     admit(&state, Limited::Flag, &user)?;
     let who = user.actor();
     let form = form.into_inner();
-    let back = with_db(&state, move |conn| {
-        let question_id = questions::flag(
+    let question = with_db(&state, move |conn| {
+        questions::flag(
             conn,
             who,
             kind,
@@ -142,18 +139,16 @@ pub async fn post_flag(
             &form.reason,
             &form.details,
             unix_now(),
-        )?;
-        Ok(question_rows::find(conn, question_id)?
-            .map(|q| paths::question_flagged(&q.path()))
-            .unwrap_or_default())
+        )
     })
     .await?;
-    Ok(see_other(&back))
+    Ok(see_other(&paths::question_flagged(&question.path())))
 }
 
 #[derive(Debug, Serialize)]
 struct FlagRow {
     id: i32,
+    resolve_url: String,
     kind: String,
     url: String,
     excerpt: String,
@@ -166,6 +161,41 @@ struct FlagRow {
 #[derive(Debug, Serialize)]
 struct FlagsPage {
     flags: Vec<FlagRow>,
+}
+
+/// The posts a list of flags is about, loaded in one query per kind.
+struct FlaggedPosts {
+    questions: Vec<Question>,
+    answers: Vec<(Answer, Question)>,
+}
+
+impl FlaggedPosts {
+    fn load(conn: &mut Conn, open: &[Flag]) -> AppResult<Self> {
+        let ids = |kind: PostKind| -> Vec<i32> {
+            open.iter()
+                .filter(|f| f.post_kind == kind)
+                .map(|f| f.post_id)
+                .collect()
+        };
+        Ok(FlaggedPosts {
+            questions: question_rows::find_many(conn, &ids(PostKind::Question))?,
+            answers: answers::find_many_with_questions(conn, &ids(PostKind::Answer))?,
+        })
+    }
+
+    /// The flagged post's link and excerpt (`None`: it no longer exists).
+    fn link(&self, f: &Flag) -> Option<(String, String)> {
+        if f.post_kind == PostKind::Question {
+            let q = self.questions.iter().find(|q| q.id == f.post_id)?;
+            Some((q.path(), q.title.clone()))
+        } else {
+            let (a, q) = self.answers.iter().find(|(a, _)| a.id == f.post_id)?;
+            Some((
+                paths::answer_on(&q.path(), a.id),
+                a.body_text.chars().take(160).collect(),
+            ))
+        }
+    }
 }
 
 /// GET /staff/flags: the queue of open flags, oldest first.
@@ -181,44 +211,31 @@ pub async fn get_flags(
             conn,
             &open.iter().map(|f| f.reporter_id).collect::<Vec<_>>(),
         )?;
-        let mut rows = Vec::with_capacity(open.len());
-        for f in open {
-            let (url, excerpt) = match f.post_kind {
-                PostKind::Question => match question_rows::find(conn, f.post_id)? {
-                    Some(q) => (q.path(), q.title.clone()),
-                    None => continue,
-                },
-                _ => match answers::find(conn, f.post_id)? {
-                    Some(a) => {
-                        let q = question_rows::find(conn, a.question_id)?;
-                        (
-                            q.map(|q| paths::answer_on(&q.path(), a.id))
-                                .unwrap_or_default(),
-                            a.body_text.chars().take(160).collect(),
-                        )
-                    }
-                    None => continue,
-                },
-            };
-            rows.push(FlagRow {
-                id: f.id,
-                kind: f.post_kind.to_string(),
-                url,
-                excerpt,
-                reason: FLAG_REASONS
-                    .iter()
-                    .find(|(r, _)| *r == f.reason)
-                    .map(|(_, l)| *l)
-                    .unwrap_or("Other"),
-                details: f.details.clone(),
-                reporter: reporters
-                    .iter()
-                    .find(|u| u.id == f.reporter_id)
-                    .map(UserRef::from),
-                when: format_day(f.created_at),
-            });
-        }
-        Ok(rows)
+        let posts = FlaggedPosts::load(conn, &open)?;
+        Ok(open
+            .iter()
+            .filter_map(|f| {
+                let (url, excerpt) = posts.link(f)?;
+                Some(FlagRow {
+                    id: f.id,
+                    resolve_url: paths::staff_flag(f.id),
+                    kind: f.post_kind.to_string(),
+                    url,
+                    excerpt,
+                    reason: FLAG_REASONS
+                        .iter()
+                        .find(|(r, _)| *r == f.reason)
+                        .map(|(_, l)| *l)
+                        .unwrap_or("Other"),
+                    details: f.details.clone(),
+                    reporter: reporters
+                        .iter()
+                        .find(|u| u.id == f.reporter_id)
+                        .map(UserRef::from),
+                    when: format_day(f.created_at),
+                })
+            })
+            .collect::<Vec<_>>())
     })
     .await?;
     render(

@@ -4,8 +4,11 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::db::models::notifications::{self, ANSWER_ACCEPTED, NEW_ANSWER, STAFF_ACCEPTED};
-use crate::db::models::{questions, users};
+use crate::db::models::notifications::{
+    self, Notification, ANSWER_ACCEPTED, NEW_ANSWER, STAFF_ACCEPTED,
+};
+use crate::db::models::questions::{self, Question};
+use crate::db::models::users::{self, User};
 use crate::db::unix_now;
 use crate::error::AppResult;
 use crate::web::extract::Member;
@@ -21,6 +24,35 @@ struct NotificationView {
     actor: Option<UserRef>,
     unread: bool,
     when: String,
+}
+
+impl NotificationView {
+    /// Notification `n` about question `q` (`actors`: who may have acted).
+    fn new(n: &Notification, q: &Question, actors: &[User], now: i64) -> Self {
+        let url = match n.answer_id {
+            Some(a) => paths::answer_on(&q.path(), a),
+            None => q.path(),
+        };
+        let text = match n.kind.as_str() {
+            NEW_ANSWER => format!("New answer on your question \u{201c}{}\u{201d}", q.title),
+            ANSWER_ACCEPTED => format!("Your answer on \u{201c}{}\u{201d} was accepted", q.title),
+            STAFF_ACCEPTED => format!(
+                "A staff member accepted an answer on your question \u{201c}{}\u{201d}",
+                q.title
+            ),
+            _ => format!("Activity on \u{201c}{}\u{201d}", q.title),
+        };
+        NotificationView {
+            text,
+            url,
+            actor: n
+                .actor_id
+                .and_then(|a| actors.iter().find(|u| u.id == a))
+                .map(UserRef::from),
+            unread: n.read_at.is_none(),
+            when: format_ago(now, n.created_at),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -43,38 +75,18 @@ pub async fn get_notifications(
             conn,
             &list.iter().filter_map(|n| n.actor_id).collect::<Vec<_>>(),
         )?;
+        let asked = questions::find_many(
+            conn,
+            &list.iter().map(|n| n.question_id).collect::<Vec<_>>(),
+        )?;
         let now = unix_now();
-        let mut items = Vec::with_capacity(list.len());
-        for n in &list {
-            let Some(q) = questions::find(conn, n.question_id)? else {
-                continue;
-            };
-            let url = match n.answer_id {
-                Some(a) => paths::answer_on(&q.path(), a),
-                None => q.path(),
-            };
-            let text = match n.kind.as_str() {
-                NEW_ANSWER => format!("New answer on your question \u{201c}{}\u{201d}", q.title),
-                ANSWER_ACCEPTED => {
-                    format!("Your answer on \u{201c}{}\u{201d} was accepted", q.title)
-                }
-                STAFF_ACCEPTED => format!(
-                    "A staff member accepted an answer on your question \u{201c}{}\u{201d}",
-                    q.title
-                ),
-                _ => format!("Activity on \u{201c}{}\u{201d}", q.title),
-            };
-            items.push(NotificationView {
-                text,
-                url,
-                actor: n
-                    .actor_id
-                    .and_then(|a| actors.iter().find(|u| u.id == a))
-                    .map(UserRef::from),
-                unread: n.read_at.is_none(),
-                when: format_ago(now, n.created_at),
-            });
-        }
+        let items = list
+            .iter()
+            .filter_map(|n| {
+                let q = asked.iter().find(|q| q.id == n.question_id)?;
+                Some(NotificationView::new(n, q, &actors, now))
+            })
+            .collect();
         notifications::mark_all_read(conn, me, now)?;
         Ok(items)
     })

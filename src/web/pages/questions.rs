@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::app::AppState;
 use crate::db::models::questions::{self, Cursor, Question, Tab};
 use crate::db::models::{tags, users};
-use crate::db::unix_now;
+use crate::db::{unix_now, Conn};
 use crate::error::{AppError, AppResult};
 use crate::markdown::escape_html;
 use crate::web::paths;
@@ -37,6 +37,7 @@ struct ListPage {
     next_url: Option<String>,
     first_url: Option<String>,
     feed_url: String,
+    ask_url: String,
 }
 
 fn list_url(base: &str, tab: Tab, after: Option<&Cursor>) -> String {
@@ -46,6 +47,74 @@ fn list_url(base: &str, tab: Tab, after: Option<&Cursor>) -> String {
         query.append_pair("after", &c.encode());
     }
     format!("{base}?{}", query.finish())
+}
+
+/// What one page of a list shows, from the database.
+struct ListRows {
+    /// The tag listed, if any.
+    tag: Option<tags::Tag>,
+    /// Pinned questions (first page of the newest and active tabs only).
+    pinned: Vec<Question>,
+    /// Up to one more than a page, to know whether there is a next one.
+    rows: Vec<Question>,
+    /// The authors.
+    users: Vec<users::User>,
+}
+
+/// Loads a page of `tab` (for one tag, or all) after `cursor`.
+fn list_rows(
+    conn: &mut Conn,
+    tab: Tab,
+    tag: Option<&str>,
+    cursor: Option<Cursor>,
+) -> AppResult<ListRows> {
+    let tag = match tag {
+        Some(name) => Some(tags::find(conn, name)?.ok_or_else(|| {
+            AppError::NotFound(format!(
+                "No question is tagged \u{201c}{name}\u{201d} yet. See all tags, or search."
+            ))
+        })?),
+        None => None,
+    };
+    let tag_id = tag.as_ref().map(|t| t.id);
+    let pinned = if cursor.is_none() && matches!(tab, Tab::Newest | Tab::Active) {
+        questions::pinned(conn, tag_id)?
+    } else {
+        Vec::new()
+    };
+    let mut rows = questions::list_page(conn, tab, tag_id, cursor, PER_PAGE + 1)?;
+    if !pinned.is_empty() {
+        rows.retain(|q| !q.pinned);
+    }
+    let ids: Vec<i32> = rows
+        .iter()
+        .chain(pinned.iter())
+        .map(|q| q.author_id)
+        .collect();
+    let users = users::find_many(conn, &ids)?;
+    Ok(ListRows {
+        tag,
+        pinned,
+        rows,
+        users,
+    })
+}
+
+/// The link to the page after `rows` (`None` on the last page).
+fn next_page_url(base: &str, tab: Tab, rows: &[Question]) -> Option<String> {
+    if rows.len() as i64 <= PER_PAGE {
+        return None;
+    }
+    rows.get(PER_PAGE as usize - 1).map(|last| {
+        list_url(
+            base,
+            tab,
+            Some(&Cursor {
+                value: tab.sort_value(last),
+                id: last.id,
+            }),
+        )
+    })
 }
 
 /// Renders one page of a tab, for all questions or one tag.
@@ -59,61 +128,22 @@ async fn list(
     let tab = Tab::parse(param(&params, "tab").unwrap_or("newest"));
     let cursor = param(&params, "after").and_then(Cursor::decode);
     let tag_name = tag.clone();
-    let (tag_row, pinned, rows, users) = with_db(&state, move |conn| {
-        let tag_row = match &tag_name {
-            Some(name) => Some(tags::find(conn, name)?.ok_or_else(|| {
-                AppError::NotFound(format!(
-                    "No question is tagged \u{201c}{name}\u{201d} yet. See all tags, or search."
-                ))
-            })?),
-            None => None,
-        };
-        let tag_id = tag_row.as_ref().map(|t| t.id);
-        let pinned = if cursor.is_none() && matches!(tab, Tab::Newest | Tab::Active) {
-            questions::pinned(conn, tag_id)?
-        } else {
-            Vec::new()
-        };
-        let mut rows = questions::list_page(conn, tab, tag_id, cursor, PER_PAGE + 1)?;
-        if !pinned.is_empty() {
-            rows.retain(|q| !q.pinned);
-        }
-        let ids: Vec<i32> = rows
-            .iter()
-            .chain(pinned.iter())
-            .map(|q| q.author_id)
-            .collect();
-        let users = users::find_many(conn, &ids)?;
-        Ok((tag_row, pinned, rows, users))
+    let loaded = with_db(&state, move |conn| {
+        list_rows(conn, tab, tag_name.as_deref(), cursor)
     })
     .await?;
     let base = match &tag {
         Some(t) => TagLink::new(t).url,
         None => paths::QUESTIONS.to_string(),
     };
-    let has_more = rows.len() as i64 > PER_PAGE;
-    let rows: Vec<Question> = rows.into_iter().take(PER_PAGE as usize).collect();
-    let next_url = if has_more {
-        rows.last().map(|last| {
-            list_url(
-                &base,
-                tab,
-                Some(&Cursor {
-                    value: tab.sort_value(last),
-                    id: last.id,
-                }),
-            )
-        })
-    } else {
-        None
-    };
     let now = unix_now();
+    let row_of = |q: &Question| QuestionRow::new(q, &loaded.users, now);
     let page = ListPage {
         heading: match &tag {
             Some(t) => format!("Questions tagged {t}"),
             None => "Questions".into(),
         },
-        tag_count: tag_row.as_ref().map(|t| t.question_count).unwrap_or(0),
+        tag_count: loaded.tag.as_ref().map(|t| t.question_count).unwrap_or(0),
         tabs: Tab::ALL
             .iter()
             .map(|(t, _, label)| TabLink {
@@ -122,17 +152,17 @@ async fn list(
                 active: *t == tab,
             })
             .collect(),
-        pinned: pinned
+        pinned: loaded.pinned.iter().map(row_of).collect(),
+        rows: loaded
+            .rows
             .iter()
-            .map(|q| QuestionRow::new(q, &users, now))
+            .take(PER_PAGE as usize)
+            .map(row_of)
             .collect(),
-        rows: rows
-            .iter()
-            .map(|q| QuestionRow::new(q, &users, now))
-            .collect(),
-        next_url,
+        next_url: next_page_url(&base, tab, &loaded.rows),
         first_url: cursor.is_some().then(|| list_url(&base, tab, None)),
         feed_url: format!("{base}.atom"),
+        ask_url: paths::ask_tagged(tag.as_deref()),
         tag,
     };
     render(&state, &visitor, "questions/list.html", &page)

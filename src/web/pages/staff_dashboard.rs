@@ -7,10 +7,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::content::trees::Tree;
 use crate::db::models::search_log::{self, QueryCount};
 use crate::db::models::{articles, feedback, flags, questions, trees};
-use crate::db::unix_now;
+use crate::db::{unix_now, Conn};
 use crate::error::AppResult;
 use crate::kinds::DocKind;
 use crate::service::link_check;
@@ -77,6 +76,7 @@ struct BrokenLinkRow {
 struct DashboardPage {
     days: i64,
     other_days: i64,
+    other_days_url: String,
     searches: i64,
     zero_searches: i64,
     zero_results: Vec<GapRow>,
@@ -155,6 +155,159 @@ pub fn chart(daily: &[(i64, i64, i64)], since: i64, days: i64) -> String {
     )
 }
 
+/// The articles voted unhelpful most often (share, then count), with their
+/// latest comments: one query for the votes, one for the articles, one for
+/// the comments of the ten shown.
+fn worst_articles(conn: &mut Conn) -> AppResult<Vec<ArticleFeedback>> {
+    let totals: Vec<(i32, i64, i64)> = feedback::totals(conn, DocKind::Article)?
+        .into_iter()
+        .filter(|(_, _, no)| *no > 0)
+        .collect();
+    let ids: Vec<i32> = totals.iter().map(|(id, _, _)| *id).collect();
+    let found = articles::find_many_with_manual(conn, &ids)?;
+    let mut worst: Vec<(i32, ArticleFeedback)> = totals
+        .into_iter()
+        .filter_map(|(id, yes, no)| {
+            let a = found.iter().find(|a| a.article.id == id)?;
+            Some((
+                id,
+                ArticleFeedback {
+                    title: a.article.title.clone(),
+                    url: paths::article(&a.manual_slug, &a.article.slug),
+                    yes,
+                    no,
+                    unhelpful_percent: percent(no, yes + no),
+                    comments: Vec::new(),
+                },
+            ))
+        })
+        .collect();
+    worst.sort_by(|(_, a), (_, b)| {
+        b.unhelpful_percent
+            .cmp(&a.unhelpful_percent)
+            .then(b.no.cmp(&a.no))
+    });
+    worst.truncate(10);
+    let shown: Vec<i32> = worst.iter().map(|(id, _)| *id).collect();
+    let mut comments = feedback::comments_for(conn, DocKind::Article, &shown, 3)?;
+    Ok(worst
+        .into_iter()
+        .map(|(id, mut row)| {
+            row.comments = comments.remove(&id).unwrap_or_default();
+            row
+        })
+        .collect())
+}
+
+/// Articles marked outdated, with the reason.
+fn outdated_articles(conn: &mut Conn) -> AppResult<Vec<Link>> {
+    Ok(articles::outdated(conn)?
+        .into_iter()
+        .map(|a| Link {
+            url: paths::article(&a.manual_slug, &a.article.slug),
+            note: a.article.outdated_reason.clone().unwrap_or_default(),
+            title: a.article.title,
+        })
+        .collect())
+}
+
+/// Broken links in articles, and how many links were checked.
+fn broken_links(conn: &mut Conn) -> AppResult<(Vec<BrokenLinkRow>, usize)> {
+    let links = link_check::broken_links(conn)?;
+    let rows = links
+        .broken
+        .into_iter()
+        .map(|b| BrokenLinkRow {
+            url: b.article_url(),
+            edit_url: paths::article_edit(&b.manual, &b.article),
+            title: b.title,
+            message: b.message,
+        })
+        .collect();
+    Ok((rows, links.checked))
+}
+
+/// Every troubleshooter with its walks as of `now`, most started first
+/// (two queries for the counts, however many trees).
+fn tree_rows(conn: &mut Conn, now: i64) -> AppResult<Vec<TreeRow>> {
+    let mut stats = trees::all_stats(conn, now)?;
+    let mut rows: Vec<TreeRow> = trees::list(conn)?
+        .into_iter()
+        .map(|row| {
+            let stats = stats.remove(&row.id).unwrap_or_default();
+            let tree = row.tree().ok();
+            let (top_stop, top_stop_count) = match stats.top_stop {
+                Some((node, n)) => {
+                    let title = tree
+                        .as_ref()
+                        .and_then(|t| t.node(&node))
+                        .map(|n| n.title.clone())
+                        .unwrap_or(node);
+                    (Some(title), n)
+                }
+                None => (None, 0),
+            };
+            TreeRow {
+                url: paths::tree(&row.slug),
+                title: row.title,
+                starts: stats.starts,
+                resolved: stats.resolved,
+                resolved_percent: percent(stats.resolved, stats.starts),
+                escalated: stats.escalated,
+                abandoned: stats.abandoned,
+                top_stop,
+                top_stop_count,
+            }
+        })
+        .collect();
+    rows.sort_by_key(|row| std::cmp::Reverse(row.starts));
+    Ok(rows)
+}
+
+/// Questions waiting longest (`unanswered`: without any answer; otherwise
+/// answered but not solved).
+fn waiting(conn: &mut Conn, unanswered: bool, now: i64) -> AppResult<Vec<WaitingQuestion>> {
+    Ok(questions::oldest_waiting(conn, unanswered, 10)?
+        .into_iter()
+        .map(|q| WaitingQuestion {
+            url: q.path(),
+            age: format_ago(now, q.created_at),
+            answers: q.answer_count,
+            title: q.title,
+        })
+        .collect())
+}
+
+/// The whole dashboard for the last `days` days as of `now`.
+fn dashboard(conn: &mut Conn, days: i64, now: i64) -> AppResult<DashboardPage> {
+    let today = now - now.rem_euclid(86_400);
+    let since = today - (days - 1) * 86_400;
+    let (zero, no_click) = search_log::content_gaps(conn, since, 15)?;
+    let chart_since = today - 29 * 86_400;
+    let daily = search_log::daily(conn, chart_since)?;
+    let in_window: Vec<&(i64, i64, i64)> = daily.iter().filter(|d| d.0 >= since).collect();
+    let (broken_links, links_checked) = broken_links(conn)?;
+    let other_days = if days == 7 { 30 } else { 7 };
+    Ok(DashboardPage {
+        days,
+        other_days,
+        other_days_url: paths::staff_dashboard(other_days),
+        searches: in_window.iter().map(|d| d.1).sum(),
+        zero_searches: in_window.iter().map(|d| d.2).sum(),
+        zero_results: gap_rows(zero),
+        no_click: gap_rows(no_click),
+        chart_svg: chart(&daily, chart_since, 30),
+        worst_articles: worst_articles(conn)?,
+        outdated: outdated_articles(conn)?,
+        broken_links,
+        links_checked,
+        trees: tree_rows(conn, now)?,
+        unanswered: waiting(conn, true, now)?,
+        unsolved: waiting(conn, false, now)?,
+        open_flags: flags::open_count(conn)?,
+    })
+}
+
 /// GET /staff?days=7|30
 pub async fn get_dashboard(
     state: web::Data<AppState>,
@@ -169,117 +322,6 @@ pub async fn get_dashboard(
     } else {
         7
     };
-    let page = with_db(&state, move |conn| {
-        let now = unix_now();
-        let today = now - now.rem_euclid(86_400);
-        let since = today - (days - 1) * 86_400;
-        let (zero, no_click) = search_log::content_gaps(conn, since, 15)?;
-        let chart_since = today - 29 * 86_400;
-        let daily = search_log::daily(conn, chart_since)?;
-        let in_window: Vec<&(i64, i64, i64)> = daily.iter().filter(|d| d.0 >= since).collect();
-
-        let mut worst = Vec::new();
-        for (article_id, yes, no) in feedback::totals(conn, DocKind::Article)? {
-            if no == 0 {
-                continue;
-            }
-            let Some(found) = articles::find_with_manual(conn, article_id)? else {
-                continue;
-            };
-            worst.push(ArticleFeedback {
-                title: found.article.title.clone(),
-                url: paths::article(&found.manual_slug, &found.article.slug),
-                yes,
-                no,
-                unhelpful_percent: percent(no, yes + no),
-                comments: feedback::comments(conn, DocKind::Article, article_id, 3)?,
-            });
-        }
-        worst.sort_by(|a, b| {
-            b.unhelpful_percent
-                .cmp(&a.unhelpful_percent)
-                .then(b.no.cmp(&a.no))
-        });
-        worst.truncate(10);
-
-        let outdated = articles::outdated(conn)?
-            .into_iter()
-            .map(|a| Link {
-                url: paths::article(&a.manual_slug, &a.article.slug),
-                note: a.article.outdated_reason.clone().unwrap_or_default(),
-                title: a.article.title,
-            })
-            .collect();
-
-        let links = link_check::broken_links(conn)?;
-        let broken_links = links
-            .broken
-            .into_iter()
-            .map(|b| BrokenLinkRow {
-                url: b.article_url(),
-                edit_url: format!("{}/edit", b.article_url()),
-                title: b.title,
-                message: b.message,
-            })
-            .collect();
-
-        let mut tree_rows = Vec::new();
-        for row in trees::list(conn)? {
-            let stats = trees::stats(conn, row.id, now)?;
-            let tree: Option<Tree> = serde_json::from_str(&row.definition).ok();
-            let (top_stop, top_stop_count) = match stats.top_stop {
-                Some((node, n)) => {
-                    let title = tree
-                        .as_ref()
-                        .and_then(|t| t.node(&node))
-                        .map(|n| n.title.clone())
-                        .unwrap_or(node);
-                    (Some(title), n)
-                }
-                None => (None, 0),
-            };
-            tree_rows.push(TreeRow {
-                title: row.title.clone(),
-                url: paths::tree(&row.slug),
-                starts: stats.starts,
-                resolved: stats.resolved,
-                resolved_percent: percent(stats.resolved, stats.starts),
-                escalated: stats.escalated,
-                abandoned: stats.abandoned,
-                top_stop,
-                top_stop_count,
-            });
-        }
-        tree_rows.sort_by_key(|row| std::cmp::Reverse(row.starts));
-
-        let waiting = |list: Vec<questions::Question>| {
-            list.into_iter()
-                .map(|q| WaitingQuestion {
-                    url: q.path(),
-                    age: format_ago(now, q.created_at),
-                    answers: q.answer_count,
-                    title: q.title,
-                })
-                .collect::<Vec<_>>()
-        };
-        Ok(DashboardPage {
-            days,
-            other_days: if days == 7 { 30 } else { 7 },
-            searches: in_window.iter().map(|d| d.1).sum(),
-            zero_searches: in_window.iter().map(|d| d.2).sum(),
-            zero_results: gap_rows(zero),
-            no_click: gap_rows(no_click),
-            chart_svg: chart(&daily, chart_since, 30),
-            worst_articles: worst,
-            outdated,
-            broken_links,
-            links_checked: links.checked,
-            trees: tree_rows,
-            unanswered: waiting(questions::oldest_waiting(conn, true, 10)?),
-            unsolved: waiting(questions::oldest_waiting(conn, false, 10)?),
-            open_flags: flags::open_count(conn)?,
-        })
-    })
-    .await?;
+    let page = with_db(&state, move |conn| dashboard(conn, days, unix_now())).await?;
     render(&state, &visitor, "staff/dashboard.html", &page)
 }

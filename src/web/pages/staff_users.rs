@@ -26,6 +26,9 @@ struct UserRow {
     joined: String,
     suspended: bool,
     is_self: bool,
+    role_url: String,
+    suspend_url: String,
+    unsuspend_url: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,6 +86,9 @@ pub async fn get_staff_users(
                 joined: format_day(u.created_at),
                 suspended: u.is_suspended(),
                 is_self: u.id == me,
+                role_url: paths::staff_user_role(u.id),
+                suspend_url: paths::staff_user_suspend(u.id),
+                unsuspend_url: paths::staff_user_unsuspend(u.id),
             })
             .collect(),
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),

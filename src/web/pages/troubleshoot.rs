@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::tokens;
-use crate::content::trees::{NodeKind, Position, Tree, Walk};
+use crate::content::trees::{Node, NodeKind, Position, Tree, Walk};
 use crate::db::models::{articles, manuals, trees};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::web::extract::CsrfForm;
+use crate::web::pages::feedback::FeedbackBox;
 use crate::web::paths;
 use crate::web::session::Viewer;
 use crate::web::views::{ArticleLink, TreeCard};
@@ -29,8 +30,7 @@ fn tree_not_found(slug: &str) -> AppError {
 async fn load_tree(state: &web::Data<AppState>, slug: String) -> AppResult<(i32, Tree)> {
     with_db(state, move |conn| {
         let row = trees::find_by_slug(conn, &slug)?.ok_or_else(|| tree_not_found(&slug))?;
-        let tree: Tree = serde_json::from_str(&row.definition).map_err(AppError::internal)?;
-        Ok((row.id, tree))
+        Ok((row.id, row.tree().map_err(AppError::internal)?))
     })
     .await
 }
@@ -131,7 +131,175 @@ struct StepPage {
     /// The answers so far as a query string, for the outcome forms.
     answers: String,
     summaries: Vec<String>,
-    feedback: Option<crate::web::pages::feedback::FeedbackBox>,
+    feedback: Option<FeedbackBox>,
+}
+
+/// The notice shown when a link's answers no longer all fit the tree.
+const STALE_LINK_NOTICE: &str = "Some answers in this link no longer match this troubleshooter (it may have changed since the link was made). \
+     We kept the ones that still apply; continue from here or start over.";
+
+/// The step page around the current node: title, the path so far with a
+/// link to change each answer, and the answers for the outcome forms.
+fn step_frame(tree: &Tree, slug: &str, walk: &Walk, pairs: &[(String, String)]) -> StepPage {
+    let answers = url_with(slug, pairs, None)
+        .split_once('?')
+        .map(|(_, q)| q.to_string())
+        .unwrap_or_default();
+    StepPage {
+        tree_title: tree.title.clone(),
+        tree_url: paths::tree(slug),
+        outcome_url: paths::tree_outcome(slug),
+        description: tree.description.clone(),
+        path: walk
+            .answered
+            .iter()
+            .enumerate()
+            .map(|(i, a)| PathItem {
+                question: a.question.clone(),
+                answer: a.label.clone(),
+                change_url: url_with(slug, &pairs[..i], None),
+            })
+            .collect(),
+        kind: "escalate",
+        node_id: String::new(),
+        node_title: "We could not solve this here".into(),
+        text_html: String::new(),
+        options: Vec::new(),
+        not_solved_url: String::new(),
+        steps_left: String::new(),
+        notice: None,
+        answers,
+        summaries: walk.answered.iter().map(|a| a.summary.clone()).collect(),
+        feedback: None,
+    }
+}
+
+/// The links of a node's options. A marked loop goes back to the earlier
+/// step: its answer and everything after it are asked again.
+fn option_links(
+    tree: &Tree,
+    slug: &str,
+    node: &Node,
+    pairs: &[(String, String)],
+) -> Vec<OptionLink> {
+    node.options
+        .iter()
+        .map(|o| {
+            let back = o
+                .is_loop
+                .then(|| pairs.iter().position(|(n, _)| *n == o.goto))
+                .flatten();
+            let url = match back {
+                Some(i) => url_with(slug, &pairs[..i], None),
+                None if o.is_loop && o.goto == tree.start => url_with(slug, &[], None),
+                None => url_with(slug, pairs, Some((&node.id, &o.key))),
+            };
+            OptionLink {
+                label: o.label.clone(),
+                url,
+            }
+        })
+        .collect()
+}
+
+/// "How many steps to go" for a node.
+fn steps_left(node: &Node) -> String {
+    match (node.min_left, node.max_left) {
+        (_, 0) | (_, 1) => "This is the last step.".into(),
+        (lo, hi) if lo == hi => format!("{hi} steps to go at most."),
+        (lo, hi) => format!("Usually {lo}\u{2013}{hi} steps to go."),
+    }
+}
+
+/// Fills the page with the node the walk stands on.
+fn show_node(
+    page: &mut StepPage,
+    (tree, tree_id): (&Tree, i32),
+    slug: &str,
+    node: &Node,
+    pairs: &[(String, String)],
+    req: &HttpRequest,
+) {
+    page.node_id = node.id.clone();
+    page.node_title = node.title.clone();
+    page.text_html = node.text_html.clone();
+    page.kind = match node.kind {
+        NodeKind::Question => "question",
+        NodeKind::Fix => "fix",
+        NodeKind::Escalate => "escalate",
+    };
+    page.options = option_links(tree, slug, node, pairs);
+    if node.kind == NodeKind::Fix {
+        page.not_solved_url = url_with(slug, pairs, Some((&node.id, "no")));
+        page.feedback = Some(FeedbackBox::new(
+            crate::kinds::DocKind::Step,
+            tree_id,
+            &node.id,
+            req,
+        ));
+    }
+    page.steps_left = steps_left(node);
+}
+
+/// Where a walk stands, for the analytics.
+struct WalkStep {
+    tree_id: i32,
+    /// The node shown (`dead-end` past the last one).
+    node: String,
+    /// Answers given.
+    steps: i32,
+    /// No answer given yet.
+    at_start: bool,
+}
+
+/// Records the step of this browser's walk; returns the walk token to set
+/// as a cookie, if any. A walk that finished (outcome, or abandoned) is
+/// never reopened: starting over gets a new token and a new walk.
+async fn record_walk_step(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    slug: &str,
+    step: WalkStep,
+) -> AppResult<Option<String>> {
+    let (walk_token, new_cookie) = walk_token(req);
+    let key = tokens::hash_token(&format!("{walk_token}:{slug}"));
+    let WalkStep {
+        tree_id,
+        node,
+        steps,
+        at_start,
+    } = step;
+    let last_node = node.clone();
+    let rotate = with_analytics(state, move |conn| {
+        let now = unix_now();
+        if let Some(existing) = trees::find_walk(conn, &key)? {
+            let finished = existing.outcome.is_some()
+                || existing.updated_at < now - trees::ABANDONED_AFTER_SECS;
+            if finished {
+                return Ok(at_start);
+            }
+        }
+        trees::record_step(conn, &key, tree_id, &last_node, steps, now)?;
+        Ok(false)
+    })
+    .await?;
+    if !rotate {
+        return Ok(new_cookie);
+    }
+    let token = new_walk_token()?;
+    let key = tokens::hash_token(&format!("{token}:{slug}"));
+    with_analytics(state, move |conn| {
+        Ok(trees::record_step(
+            conn,
+            &key,
+            tree_id,
+            &node,
+            steps,
+            unix_now(),
+        )?)
+    })
+    .await?;
+    Ok(Some(token))
 }
 
 /// GET /troubleshoot/{tree}?node=answer&…
@@ -146,140 +314,27 @@ pub async fn get_tree_step(
     let (answers, truncated) = answers_of(req.query_string());
     let walk = tree.walk(&answers);
     let pairs = answered_pairs(&walk);
-    let answers_query = url_with(&slug, &pairs, None)
-        .split_once('?')
-        .map(|(_, q)| q.to_string())
-        .unwrap_or_default();
-
-    let mut notice = None;
+    let mut page = step_frame(&tree, &slug, &walk, &pairs);
     if truncated || walk.ignored > 0 {
-        notice = Some(
-            "Some answers in this link no longer match this troubleshooter (it may have changed since the link was made). \
-             We kept the ones that still apply; continue from here or start over."
-                .to_string(),
-        );
+        page.notice = Some(STALE_LINK_NOTICE.to_string());
     }
-    let path_items = walk
-        .answered
-        .iter()
-        .enumerate()
-        .map(|(i, a)| PathItem {
-            question: a.question.clone(),
-            answer: a.label.clone(),
-            change_url: url_with(&slug, &pairs[..i], None),
-        })
-        .collect();
-    let summaries = walk.answered.iter().map(|a| a.summary.clone()).collect();
-    let mut page = StepPage {
-        tree_title: tree.title.clone(),
-        tree_url: paths::tree(&slug),
-        outcome_url: paths::tree_outcome(&slug),
-        description: tree.description.clone(),
-        path: path_items,
-        kind: "escalate",
-        node_id: String::new(),
-        node_title: "We could not solve this here".into(),
-        text_html: String::new(),
-        options: Vec::new(),
-        not_solved_url: String::new(),
-        steps_left: String::new(),
-        notice,
-        answers: answers_query,
-        summaries,
-        feedback: None,
-    };
     let last_node = match &walk.position {
         Position::At(id) => {
             let node = tree
                 .node(id)
                 .ok_or_else(|| AppError::internal("walk ended on a missing node"))?;
-            page.node_id = node.id.clone();
-            page.node_title = node.title.clone();
-            page.text_html = node.text_html.clone();
-            page.kind = match node.kind {
-                NodeKind::Question => "question",
-                NodeKind::Fix => "fix",
-                NodeKind::Escalate => "escalate",
-            };
-            page.options = node
-                .options
-                .iter()
-                .map(|o| {
-                    // A marked loop goes back to the earlier step: its answer
-                    // and everything after it are asked again.
-                    let back = o
-                        .is_loop
-                        .then(|| pairs.iter().position(|(n, _)| *n == o.goto))
-                        .flatten();
-                    let url = match back {
-                        Some(i) => url_with(&slug, &pairs[..i], None),
-                        None if o.is_loop && o.goto == tree.start => url_with(&slug, &[], None),
-                        None => url_with(&slug, &pairs, Some((&node.id, &o.key))),
-                    };
-                    OptionLink {
-                        label: o.label.clone(),
-                        url,
-                    }
-                })
-                .collect();
-            if node.kind == NodeKind::Fix {
-                page.not_solved_url = url_with(&slug, &pairs, Some((&node.id, "no")));
-                page.feedback = Some(crate::web::pages::feedback::FeedbackBox::new(
-                    crate::kinds::DocKind::Step,
-                    tree_id,
-                    &node.id,
-                    &req,
-                ));
-            }
-            page.steps_left = match (node.min_left, node.max_left) {
-                (_, 0) | (_, 1) => "This is the last step.".into(),
-                (lo, hi) if lo == hi => format!("{hi} steps to go at most."),
-                (lo, hi) => format!("Usually {lo}\u{2013}{hi} steps to go."),
-            };
+            show_node(&mut page, (&tree, tree_id), &slug, node, &pairs, &req);
             node.id.clone()
         }
         Position::DeadEnd => "dead-end".to_string(),
     };
-    let (walk_token, new_cookie) = walk_token(&req);
-    let key = tokens::hash_token(&format!("{walk_token}:{slug}"));
-    let steps = walk.answered.len() as i32;
-    let at_start = walk.answered.is_empty();
-    let rotate = with_analytics(&state, move |conn| {
-        let now = unix_now();
-        if let Some(existing) = trees::find_walk(conn, &key)? {
-            let finished = existing.outcome.is_some()
-                || existing.updated_at < now - trees::ABANDONED_AFTER_SECS;
-            if finished {
-                // A new walk needs a new token; a finished walk is never reopened.
-                return Ok(at_start);
-            }
-        }
-        trees::record_step(conn, &key, tree_id, &last_node, steps, now)?;
-        Ok(false)
-    })
-    .await?;
-    let token_to_set = if rotate {
-        Some(new_walk_token()?)
-    } else {
-        new_cookie
+    let step = WalkStep {
+        tree_id,
+        node: last_node,
+        steps: walk.answered.len() as i32,
+        at_start: walk.answered.is_empty(),
     };
-    if let Some(token) = &token_to_set {
-        if rotate {
-            let key = tokens::hash_token(&format!("{token}:{slug}"));
-            let node = page.node_id.clone();
-            with_analytics(&state, move |conn| {
-                Ok(trees::record_step(
-                    conn,
-                    &key,
-                    tree_id,
-                    &node,
-                    steps,
-                    unix_now(),
-                )?)
-            })
-            .await?;
-        }
-    }
+    let token_to_set = record_walk_step(&state, &req, &slug, step).await?;
     let (visitor, csrf_cookie) = visitor.with_form_token(state.config.is_https())?;
     let mut response = render(&state, &visitor, "troubleshoot/step.html", &page)?;
     if let Some(token) = token_to_set {

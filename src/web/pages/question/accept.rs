@@ -20,10 +20,7 @@ pub async fn post_accept(
 ) -> AppResult<HttpResponse> {
     let (id, answer_id, who) = (path.into_inner(), form.answer_id, user.actor());
     let back = with_db(&state, move |conn| {
-        questions::accept(conn, who, id, answer_id, unix_now())?;
-        Ok(question_rows::find(conn, id)?
-            .map(|q| paths::answer_on(&q.path(), answer_id))
-            .unwrap_or_default())
+        questions::accept(conn, who, id, answer_id, unix_now())
     })
     .await?;
     state.indexer.notify();
@@ -39,10 +36,7 @@ pub async fn post_unaccept(
 ) -> AppResult<HttpResponse> {
     let (id, who) = (path.into_inner(), user.actor());
     let back = with_db(&state, move |conn| {
-        questions::unaccept(conn, who, id, unix_now())?;
-        Ok(question_rows::find(conn, id)?
-            .map(|q| q.path())
-            .unwrap_or_default())
+        questions::unaccept(conn, who, id, unix_now())
     })
     .await?;
     state.indexer.notify();

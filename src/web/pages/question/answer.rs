@@ -66,17 +66,13 @@ pub async fn post_answer(
     let body = form.body.clone();
     let who = user.actor();
     let result = with_db(&state, move |conn| {
-        let answer =
-            questions::answer(conn, id, who, &body, &rendered, key.as_deref(), unix_now())?;
-        let q = question_rows::find(conn, id)?
-            .ok_or_else(|| AppError::NotFound("No such question.".into()))?;
-        Ok((answer, q))
+        questions::answer(conn, id, who, &body, &rendered, key.as_deref(), unix_now())
     })
     .await;
     match result {
-        Ok((answer, q)) => {
+        Ok(posted) => {
             state.indexer.notify();
-            Ok(see_other(&paths::answer_on(&q.path(), answer.id)))
+            Ok(see_other(&posted.url))
         }
         Err(AppError::Conflict(message)) => shown_again(vec![message], StatusCode::CONFLICT).await,
         Err(e) => Err(e),

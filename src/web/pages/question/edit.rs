@@ -183,19 +183,15 @@ pub async fn post_edit_question(
     let draft = crate::web::off_executor(move || fields.render()).await?;
     let (who, note, base) = (user.actor(), page.note.clone(), page.base_revision);
     let outcome = with_db(&state, move |conn| {
-        let outcome = questions::edit_question(conn, who, id, &draft, &note, base, unix_now())?;
-        let path = question_rows::find(conn, id)?
-            .map(|q| q.path())
-            .unwrap_or_default();
-        Ok((outcome, path))
+        questions::edit_question(conn, who, id, &draft, &note, base, unix_now())
     })
     .await?;
     match outcome {
-        (EditOutcome::Saved(_), path) => {
+        EditOutcome::Saved(path) => {
             state.indexer.notify();
             Ok(see_other(&path))
         }
-        (EditOutcome::Conflict(theirs), _) => edit_conflict(&state, &visitor, page, *theirs).await,
+        EditOutcome::Conflict(theirs) => edit_conflict(&state, &visitor, page, *theirs).await,
     }
 }
 
@@ -262,23 +258,21 @@ pub async fn post_edit_answer(
         page.base_revision,
     );
     let outcome = with_db(&state, move |conn| {
-        let outcome =
-            questions::edit_answer(conn, who, id, &body, &rendered, &note, base, unix_now())?;
-        let back = match &outcome {
-            EditOutcome::Saved(question_id) => question_rows::find(conn, *question_id)?
-                .map(|q| paths::answer_on(&q.path(), id))
-                .unwrap_or_default(),
-            EditOutcome::Conflict(_) => String::new(),
+        let edit = questions::AnswerEdit {
+            body: &body,
+            rendered: &rendered,
+            note: &note,
+            base_revision: base,
         };
-        Ok((outcome, back))
+        questions::edit_answer(conn, who, id, &edit, unix_now())
     })
     .await?;
     match outcome {
-        (EditOutcome::Saved(_), back) => {
+        EditOutcome::Saved(back) => {
             state.indexer.notify();
             Ok(see_other(&back))
         }
-        (EditOutcome::Conflict(theirs), _) => {
+        EditOutcome::Conflict(theirs) => {
             page.cancel_url = answer_url(&state, id).await?;
             edit_conflict(&state, &visitor, page, *theirs).await
         }

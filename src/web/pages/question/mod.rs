@@ -19,7 +19,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::policy::{self, allows, sees_hidden, Action, Target};
+use crate::auth::policy::{self, allows, sees_hidden, Action, Actor, Target};
 use crate::auth::rate_limit::Limited;
 use crate::auth::tokens;
 use crate::db::models::answers::Answer;
@@ -191,84 +191,108 @@ fn user_ref(users: &[users::User], id: i32) -> Option<UserRef> {
     users.iter().find(|u| u.id == id).map(UserRef::from)
 }
 
-fn build_page(
-    loaded: &Loaded,
-    viewer: Option<&CurrentUser>,
-    answer_body: String,
-    answer_errors: Vec<String>,
-) -> AppResult<QuestionPage> {
-    let q = &loaded.question;
-    let actor = viewer.map(CurrentUser::actor);
-    let actor = actor.as_ref();
-    let on_question = Target::post(q.author_id, q.locked);
-    let is_staff = allows(actor, Action::Moderate, &Target::Site);
-    let my_vote = |kind: PostKind, id: i32| {
-        loaded
-            .my_votes
-            .iter()
-            .find(|(k, p, _)| *k == kind && *p == id)
-            .map(|(_, _, v)| *v)
-            .unwrap_or(0)
-    };
-    let can_edit = |author: i32| allows(actor, Action::EditPost, &Target::post(author, q.locked));
-    let can_vote = |author: i32| allows(actor, Action::Vote, &Target::post(author, q.locked));
-    let edited = |created: i64, updated: i64| (updated > created + 60).then(|| format_day(updated));
-    let [edit_url, history_url, vote_url, moderate_url] = PostView::links(PostKind::Question, q.id);
-    let question = PostView {
-        id: q.id,
-        body_html: q.body_html.clone(),
-        score: q.score,
-        my_vote: my_vote(PostKind::Question, q.id),
-        author: user_ref(&loaded.users, q.author_id),
-        created: format_day(q.created_at),
-        created_iso: format_iso_day(q.created_at),
-        edited: edited(q.created_at, q.updated_at),
-        can_edit: can_edit(q.author_id),
-        can_vote: can_vote(q.author_id),
-        is_accepted: false,
-        deleted: q.deleted_at.is_some(),
+/// What a question and an answer share, for [`post_view`].
+struct PostParts<'a> {
+    kind: PostKind,
+    id: i32,
+    body_html: &'a str,
+    score: i32,
+    author_id: i32,
+    created_at: i64,
+    updated_at: i64,
+    deleted: bool,
+    is_accepted: bool,
+}
+
+impl<'a> PostParts<'a> {
+    fn question(q: &'a Question) -> Self {
+        PostParts {
+            kind: PostKind::Question,
+            id: q.id,
+            body_html: &q.body_html,
+            score: q.score,
+            author_id: q.author_id,
+            created_at: q.created_at,
+            updated_at: q.updated_at,
+            deleted: q.deleted_at.is_some(),
+            is_accepted: false,
+        }
+    }
+
+    fn answer(a: &'a Answer, accepted: Option<i32>) -> Self {
+        PostParts {
+            kind: PostKind::Answer,
+            id: a.id,
+            body_html: &a.body_html,
+            score: a.score,
+            author_id: a.author_id,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+            deleted: a.deleted_at.is_some(),
+            is_accepted: Some(a.id) == accepted,
+        }
+    }
+}
+
+/// One post as the viewer (`actor`) sees it.
+fn post_view(loaded: &Loaded, actor: Option<&Actor>, post: PostParts<'_>) -> PostView {
+    let on_post = Target::post(post.author_id, loaded.question.locked);
+    let my_vote = loaded
+        .my_votes
+        .iter()
+        .find(|(k, p, _)| *k == post.kind && *p == post.id)
+        .map(|(_, _, v)| *v)
+        .unwrap_or(0);
+    let [edit_url, history_url, vote_url, moderate_url] = PostView::links(post.kind, post.id);
+    PostView {
+        id: post.id,
+        body_html: post.body_html.to_string(),
+        score: post.score,
+        my_vote,
+        author: user_ref(&loaded.users, post.author_id),
+        created: format_day(post.created_at),
+        created_iso: format_iso_day(post.created_at),
+        edited: (post.updated_at > post.created_at + 60).then(|| format_day(post.updated_at)),
+        can_edit: allows(actor, Action::EditPost, &on_post),
+        can_vote: allows(actor, Action::Vote, &on_post),
+        is_accepted: post.is_accepted,
+        deleted: post.deleted,
         edit_url,
         history_url,
         vote_url,
         moderate_url,
-    };
-    // Accepted answer first, then by score (the query already sorts by score).
+    }
+}
+
+/// The answers, accepted first, then by score (the query already sorts by
+/// score), deleted ones last.
+fn answer_views(loaded: &Loaded, actor: Option<&Actor>) -> Vec<PostView> {
+    let accepted = loaded.question.accepted_answer_id;
     let mut ordered: Vec<&Answer> = loaded.answers.iter().collect();
-    ordered.sort_by_key(|a| (Some(a.id) != q.accepted_answer_id, a.deleted_at.is_some()));
-    let answers = ordered
+    ordered.sort_by_key(|a| (Some(a.id) != accepted, a.deleted_at.is_some()));
+    ordered
         .into_iter()
-        .map(|a| {
-            let [edit_url, history_url, vote_url, moderate_url] =
-                PostView::links(PostKind::Answer, a.id);
-            PostView {
-                id: a.id,
-                body_html: a.body_html.clone(),
-                score: a.score,
-                my_vote: my_vote(PostKind::Answer, a.id),
-                author: user_ref(&loaded.users, a.author_id),
-                created: format_day(a.created_at),
-                created_iso: format_iso_day(a.created_at),
-                edited: edited(a.created_at, a.updated_at),
-                can_edit: can_edit(a.author_id),
-                can_vote: can_vote(a.author_id),
-                is_accepted: Some(a.id) == q.accepted_answer_id,
-                deleted: a.deleted_at.is_some(),
-                edit_url,
-                history_url,
-                vote_url,
-                moderate_url,
-            }
-        })
-        .collect();
-    let accepted = match (q.accepted_answer_id, q.accepted_by, q.accepted_at) {
+        .map(|a| post_view(loaded, actor, PostParts::answer(a, accepted)))
+        .collect()
+}
+
+/// Who accepted an answer, and when.
+fn accepted_view(loaded: &Loaded) -> Option<Accepted> {
+    let q = &loaded.question;
+    match (q.accepted_answer_id, q.accepted_by, q.accepted_at) {
         (Some(_), Some(by), Some(at)) => Some(Accepted {
             by_staff: by != q.author_id,
             by: user_ref(&loaded.users, by),
             on: format_day(at),
         }),
         _ => None,
-    };
-    let closed = q.closed_reason.as_deref().map(|reason| Closed {
+    }
+}
+
+/// Why, by whom and when the question was closed.
+fn closed_view(loaded: &Loaded) -> Option<Closed> {
+    let q = &loaded.question;
+    q.closed_reason.as_deref().map(|reason| Closed {
         reason: CLOSE_REASONS
             .iter()
             .find(|(r, _)| *r == reason)
@@ -278,7 +302,18 @@ fn build_page(
         duplicate_title: loaded.duplicate.as_ref().map(|d| d.title.clone()),
         by: q.closed_by.and_then(|b| user_ref(&loaded.users, b)),
         on: q.closed_at.map(format_day).unwrap_or_default(),
-    });
+    })
+}
+
+fn build_page(
+    loaded: &Loaded,
+    viewer: Option<&CurrentUser>,
+    answer_body: String,
+    answer_errors: Vec<String>,
+) -> AppResult<QuestionPage> {
+    let q = &loaded.question;
+    let actor = viewer.map(CurrentUser::actor);
+    let actor = actor.as_ref();
     let can_answer = allows(
         actor,
         Action::Answer,
@@ -294,17 +329,17 @@ fn build_page(
         url: q.path(),
         tags: q.tag_list().iter().map(|t| TagLink::new(t)).collect(),
         json_ld: json_ld(loaded)?,
-        question,
-        answers,
-        accepted,
-        closed,
+        question: post_view(loaded, actor, PostParts::question(q)),
+        answers: answer_views(loaded, actor),
+        accepted: accepted_view(loaded),
+        closed: closed_view(loaded),
         locked: q.locked,
         pinned: q.pinned,
         deleted: q.deleted_at.is_some(),
-        can_accept: allows(actor, Action::Accept, &on_question),
+        can_accept: allows(actor, Action::Accept, &Target::post(q.author_id, q.locked)),
         can_answer,
         signed_in: viewer.is_some(),
-        is_staff,
+        is_staff: allows(actor, Action::Moderate, &Target::Site),
         article_url: loaded.article_url.clone(),
         promote_url: (allows(actor, Action::CurateArticles, &Target::Site)
             && q.accepted_answer_id.is_some()

@@ -27,26 +27,12 @@ async fn vote(
     };
     admit(&state, Limited::Vote, &user)?;
     let who = user.actor();
-    let back = with_db(&state, move |conn| {
-        questions::vote(conn, who, kind, id, value, unix_now())?;
-        let question_id = if kind == PostKind::Answer {
-            answers::find(conn, id)?
-                .map(|a| a.question_id)
-                .unwrap_or(id)
-        } else {
-            id
-        };
-        let q = question_rows::find(conn, question_id)?
-            .ok_or_else(|| AppError::NotFound("No such question.".into()))?;
-        Ok(if kind == PostKind::Answer {
-            paths::answer_on(&q.path(), id)
-        } else {
-            q.path()
-        })
+    let voted = with_db(&state, move |conn| {
+        questions::vote(conn, who, kind, id, value, unix_now())
     })
     .await?;
     state.indexer.notify();
-    Ok(see_other(&back))
+    Ok(see_other(&voted.url))
 }
 
 /// POST /questions/{id}/vote

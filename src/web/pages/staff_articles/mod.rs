@@ -1,22 +1,24 @@
 //! Staff editing of articles in the browser: list, create (also from a
 //! solved question), edit with preview and stale-save detection, revisions,
-//! diffs, restore, and re-attaching a detached file.
+//! diffs, restore, and re-attaching a detached file. The history pages
+//! (revisions, one revision, diff, restore) are in [`history`].
+
+mod history;
+
+pub use history::*;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::db::models::article_revisions;
+use crate::db::models::article_revisions::{self, ArticleRevision};
 use crate::db::models::articles::{self, ArticleInManual};
-use crate::db::models::revisions::HistoryCursor;
 use crate::db::models::{manuals, users};
 use crate::db::unix_now;
-use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
 use crate::service::articles::{self as editing, SaveOutcome};
 use crate::web::extract::{CsrfForm, Staff};
-use crate::web::pages::question::history_cursor;
 use crate::web::paths;
 use crate::web::session::Viewer;
 use crate::web::templates::format_day;
@@ -132,6 +134,22 @@ pub struct EditorForm {
     action: String,
 }
 
+impl EditorForm {
+    /// The typed fields, for [`editing::validate`].
+    fn fields(&self) -> editing::EditorFields<'_> {
+        editing::EditorFields {
+            manual_id: self.manual_id,
+            title: &self.title,
+            weight: &self.weight,
+            tags: &self.tags,
+            status: &self.status,
+            outdated_reason: &self.outdated_reason,
+            body: &self.body,
+            note: &self.note,
+        }
+    }
+}
+
 async fn manual_options(
     state: &web::Data<AppState>,
     selected: i32,
@@ -148,7 +166,8 @@ async fn manual_options(
 }
 
 impl EditorPage {
-    fn from_form(form: &EditorForm) -> Self {
+    /// This page with the fields as the editor typed them.
+    fn keeping(self, form: &EditorForm) -> Self {
         EditorPage {
             manual_id: form.manual_id,
             title: form.title.clone(),
@@ -158,10 +177,17 @@ impl EditorPage {
             outdated_reason: form.outdated_reason.clone(),
             body: form.body.clone(),
             note: form.note.clone(),
+            ..self
+        }
+    }
+
+    fn from_form(form: &EditorForm) -> Self {
+        EditorPage {
             base_revision: form.base_revision,
             from_question: form.from_question,
             ..Default::default()
         }
+        .keeping(form)
     }
 }
 
@@ -236,6 +262,23 @@ async fn preview(
     render(state, visitor, "staff/article_edit.html", &page)
 }
 
+/// The editor again with the problems of the form (422); nothing is saved.
+fn refused(
+    state: &web::Data<AppState>,
+    visitor: &Viewer,
+    mut page: EditorPage,
+    errors: Vec<String>,
+) -> AppResult<HttpResponse> {
+    page.errors = errors;
+    render_status(
+        state,
+        visitor,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "staff/article_edit.html",
+        &page,
+    )
+}
+
 /// POST /staff/articles/new
 pub async fn post_new_article(
     state: web::Data<AppState>,
@@ -251,31 +294,13 @@ pub async fn post_new_article(
     page.heading = "New article".into();
     page.action = paths::NEW_ARTICLE.into();
     page.manuals = manual_options(&state, form.manual_id).await?;
-    let validated = editing::validate(
-        form.manual_id,
-        &form.title,
-        &form.weight,
-        &form.tags,
-        &form.status,
-        &form.outdated_reason,
-        &form.body,
-        &form.note,
-    );
+    let validated = editing::validate(&form.fields());
     if form.action == "preview" {
         return preview(&state, &visitor, page, String::new()).await;
     }
     let input = match validated {
         Ok(input) => input,
-        Err(errors) => {
-            page.errors = errors;
-            return render_status(
-                &state,
-                &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "staff/article_edit.html",
-                &page,
-            );
-        }
+        Err(errors) => return refused(&state, &visitor, page, errors),
     };
     let from_question = form.from_question;
     let (article, manual_slug) = with_db(&state, move |conn| {
@@ -364,41 +389,14 @@ pub async fn post_edit_article(
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let form = form.into_inner();
-    let mut page = editor_page_for(&found, form.base_revision);
-    let keep = EditorPage::from_form(&form);
-    page.manual_id = keep.manual_id;
-    page.title = keep.title;
-    page.weight = keep.weight;
-    page.tags = keep.tags;
-    page.status = keep.status;
-    page.outdated_reason = keep.outdated_reason;
-    page.body = keep.body;
-    page.note = keep.note;
+    let mut page = editor_page_for(&found, form.base_revision).keeping(&form);
     page.manuals = manual_options(&state, form.manual_id).await?;
     if form.action == "preview" {
         return preview(&state, &visitor, page, found.manual_slug.clone()).await;
     }
-    let input = match editing::validate(
-        form.manual_id,
-        &form.title,
-        &form.weight,
-        &form.tags,
-        &form.status,
-        &form.outdated_reason,
-        &form.body,
-        &form.note,
-    ) {
+    let input = match editing::validate(&form.fields()) {
         Ok(input) => input,
-        Err(errors) => {
-            page.errors = errors;
-            return render_status(
-                &state,
-                &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "staff/article_edit.html",
-                &page,
-            );
-        }
+        Err(errors) => return refused(&state, &visitor, page, errors),
     };
     let id = found.article.id;
     let base = form.base_revision;
@@ -411,229 +409,46 @@ pub async fn post_edit_article(
             state.indexer.notify();
             Ok(see_other(&path))
         }
-        SaveOutcome::Conflict(theirs) => {
-            let editor_ref = match theirs.editor_id {
-                Some(e) => with_db(&state, move |conn| Ok(users::find(conn, e)?))
-                    .await?
-                    .as_ref()
-                    .map(UserRef::from),
-                None => None,
-            };
-            page.base_revision = theirs.id;
-            let mine = form.body;
-            page.conflict = Some(
-                crate::web::off_executor(move || {
-                    ConflictView::new(
-                        editor_ref,
-                        theirs.created_at,
-                        &theirs.title,
-                        &theirs.body_md,
-                        &mine,
-                    )
-                })
-                .await?,
-            );
-            render_status(
-                &state,
-                &visitor,
-                StatusCode::CONFLICT,
-                "staff/article_edit.html",
-                &page,
-            )
-        }
+        SaveOutcome::Conflict(theirs) => conflict(&state, &visitor, page, *theirs, form.body).await,
     }
 }
 
-#[derive(Debug, Serialize)]
-struct RevisionRow {
-    id: i32,
-    number: i64,
-    editor: Option<UserRef>,
-    from_file: bool,
-    when: String,
-    note: String,
-    title: String,
-    status: String,
-    view_url: String,
-}
-
-#[derive(Debug, Serialize)]
-struct RevisionsPage {
-    title: String,
-    article_url: String,
-    edit_url: String,
-    diff_url: String,
-    rows: Vec<RevisionRow>,
-    newer_url: Option<String>,
-    older_url: Option<String>,
-    newest_url: Option<String>,
-}
-
-/// Article revisions listed per history page.
-const ARTICLE_REVISIONS_PER_PAGE: i64 = 50;
-
-/// GET /docs/{manual}/{article}/revisions?before=…|after=…: a page at a time.
-pub async fn get_article_revisions(
-    state: web::Data<AppState>,
-    Staff {
-        viewer: visitor, ..
-    }: Staff,
-    path: web::Path<(String, String)>,
-    req: HttpRequest,
+/// A stale save (409): the newer revision, the diff from it to the
+/// editor's text (on the blocking pool), and the form keeping `mine`.
+async fn conflict(
+    state: &web::Data<AppState>,
+    visitor: &Viewer,
+    mut page: EditorPage,
+    theirs: ArticleRevision,
+    mine: String,
 ) -> AppResult<HttpResponse> {
-    let (manual, slug) = path.into_inner();
-    let found = find_article(&state, manual, slug).await?;
-    let cursor = history_cursor(&req);
-    let article_id = found.article.id;
-    let (history, users) = with_db(&state, move |conn| {
-        let history =
-            article_revisions::history_page(conn, article_id, cursor, ARTICLE_REVISIONS_PER_PAGE)?;
-        let editors: Vec<i32> = history.rows.iter().filter_map(|r| r.editor_id).collect();
-        let users = users::find_many(conn, &editors)?;
-        Ok((history, users))
-    })
-    .await?;
-    let base = paths::article(&found.manual_slug, &found.article.slug);
-    let history_url = paths::article_revisions(&found.manual_slug, &found.article.slug);
-    let rows = history
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| RevisionRow {
-            id: r.id,
-            number: history.first_number - i as i64,
-            editor: r
-                .editor_id
-                .and_then(|e| users.iter().find(|u| u.id == e))
-                .map(UserRef::from),
-            from_file: r.editor_id.is_none(),
-            when: format_day(r.created_at),
-            note: r.note.clone(),
-            title: r.title.clone(),
-            status: if r.status == "draft" {
-                "draft".into()
-            } else if r.outdated_reason.is_some() {
-                "outdated".into()
-            } else {
-                "published".into()
-            },
-            view_url: paths::revision(&history_url, r.id),
+    let editor_ref = match theirs.editor_id {
+        Some(e) => with_db(state, move |conn| Ok(users::find(conn, e)?))
+            .await?
+            .as_ref()
+            .map(UserRef::from),
+        None => None,
+    };
+    page.base_revision = theirs.id;
+    page.conflict = Some(
+        crate::web::off_executor(move || {
+            ConflictView::new(
+                editor_ref,
+                theirs.created_at,
+                &theirs.title,
+                &theirs.body_md,
+                &mine,
+            )
         })
-        .collect();
-    let page = RevisionsPage {
-        title: found.article.title.clone(),
-        article_url: base.clone(),
-        newer_url: match history.rows.first() {
-            Some(first) if history.has_newer => Some(paths::history_after(&history_url, first.id)),
-            _ => None,
-        },
-        older_url: match history.rows.last() {
-            Some(last) if history.has_older => Some(paths::history_before(&history_url, last.id)),
-            _ => None,
-        },
-        newest_url: (cursor != HistoryCursor::Newest).then(|| history_url.clone()),
-        edit_url: paths::article_edit(&found.manual_slug, &found.article.slug),
-        diff_url: paths::article_diff(&found.manual_slug, &found.article.slug),
-        rows,
-    };
-    render(&state, &visitor, "staff/article_revisions.html", &page)
-}
-
-#[derive(Debug, Serialize)]
-struct RevisionPage {
-    title: String,
-    article_url: String,
-    revisions_url: String,
-    id: i32,
-    when: String,
-    note: String,
-    body_html: String,
-    restore_url: String,
-}
-
-/// GET /docs/{manual}/{article}/revisions/{id}
-pub async fn get_article_revision(
-    state: web::Data<AppState>,
-    Staff {
-        viewer: visitor, ..
-    }: Staff,
-    path: web::Path<(String, String, i32)>,
-) -> AppResult<HttpResponse> {
-    let (manual, slug, rev) = path.into_inner();
-    let found = find_article(&state, manual, slug).await?;
-    let id = found.article.id;
-    let revision = with_db(&state, move |conn| {
-        article_revisions::find(conn, id, rev)?
-            .ok_or_else(|| AppError::NotFound("There is no such revision.".into()))
-    })
-    .await?;
-    let base = paths::article(&found.manual_slug, &found.article.slug);
-    let revisions_url = paths::article_revisions(&found.manual_slug, &found.article.slug);
-    let page = RevisionPage {
-        title: revision.title.clone(),
-        article_url: base.clone(),
-        revisions_url: revisions_url.clone(),
-        id: revision.id,
-        when: format_day(revision.created_at),
-        note: revision.note.clone(),
-        body_html: {
-            let (body, manual) = (revision.body_md.clone(), found.manual_slug.clone());
-            crate::web::off_executor(move || editing::render(&body, &manual).html).await?
-        },
-        restore_url: paths::revision_restore(&revisions_url, revision.id),
-    };
-    render(&state, &visitor, "staff/article_revision.html", &page)
-}
-
-#[derive(Debug, Serialize)]
-struct DiffPage {
-    title: String,
-    revisions_url: String,
-    from: i32,
-    to: i32,
-    title_change: Option<(String, String)>,
-    diff: Vec<DiffLine>,
-}
-
-/// GET /docs/{manual}/{article}/diff?from=…&to=…
-pub async fn get_article_diff(
-    state: web::Data<AppState>,
-    Staff {
-        viewer: visitor, ..
-    }: Staff,
-    path: web::Path<(String, String)>,
-    req: HttpRequest,
-) -> AppResult<HttpResponse> {
-    let (manual, slug) = path.into_inner();
-    let found = find_article(&state, manual, slug).await?;
-    let params = query_params(req.query_string());
-    let pick = |key: &str| param(&params, key).and_then(|v| v.parse::<i32>().ok());
-    let (Some(from), Some(to)) = (pick("from"), pick("to")) else {
-        return Err(AppError::BadRequest(
-            "Choose two revisions to compare.".into(),
-        ));
-    };
-    let id = found.article.id;
-    let (a, b) = with_db(&state, move |conn| {
-        let a = article_revisions::find(conn, id, from)?
-            .ok_or_else(|| AppError::NotFound("There is no such revision.".into()))?;
-        let b = article_revisions::find(conn, id, to)?
-            .ok_or_else(|| AppError::NotFound("There is no such revision.".into()))?;
-        Ok((a, b))
-    })
-    .await?;
-    let page = DiffPage {
-        title: found.article.title.clone(),
-        revisions_url: format!(
-            "/docs/{}/{}/revisions",
-            found.manual_slug, found.article.slug
-        ),
-        from,
-        to,
-        title_change: (a.title != b.title).then(|| (a.title.clone(), b.title.clone())),
-        diff: crate::web::off_executor(move || line_diff(&a.body_md, &b.body_md)).await?,
-    };
-    render(&state, &visitor, "staff/article_diff.html", &page)
+        .await?,
+    );
+    render_status(
+        state,
+        visitor,
+        StatusCode::CONFLICT,
+        "staff/article_edit.html",
+        &page,
+    )
 }
 
 /// Fields of one-button staff forms.
@@ -641,25 +456,6 @@ pub async fn get_article_diff(
 #[serde(default)]
 pub struct ButtonForm {
     csrf: String,
-}
-
-/// POST /docs/{manual}/{article}/revisions/{id}/restore
-pub async fn post_restore_revision(
-    state: web::Data<AppState>,
-    path: web::Path<(String, String, i32)>,
-    _form: CsrfForm<ButtonForm>,
-    Staff { user, .. }: Staff,
-) -> AppResult<HttpResponse> {
-    let editor = user.id;
-    let (manual, slug, rev) = path.into_inner();
-    let found = find_article(&state, manual, slug).await?;
-    let id = found.article.id;
-    let path = with_db(&state, move |conn| {
-        editing::restore(conn, editor, id, rev, unix_now())
-    })
-    .await?;
-    state.indexer.notify();
-    Ok(see_other(&path))
 }
 
 /// POST /docs/{manual}/{article}/reattach: back to the file at the next start.
