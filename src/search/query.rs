@@ -1056,6 +1056,118 @@ fn collapse(ranked: Vec<Ranked>) -> Vec<Ranked> {
 mod tests {
     use super::*;
 
+    use crate::search::indexer::GroupUpdate;
+    use crate::search::SearchDoc;
+
+    fn doc(group: &str, url: &str, title: &str, body: &str) -> SearchDoc {
+        SearchDoc {
+            kind: group.split(':').next().unwrap_or("article").to_string(),
+            group: group.to_string(),
+            url: url.to_string(),
+            title: title.to_string(),
+            body: body.to_string(),
+            boost: 1.0,
+            ..Default::default()
+        }
+    }
+
+    fn index(groups: Vec<(&str, Vec<SearchDoc>)>) -> (tempfile::TempDir, SearchIndex) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (index, _) = SearchIndex::open(dir.path()).expect("open");
+        let mut feed = index.feed().expect("feed");
+        let updates: Vec<GroupUpdate> = groups
+            .into_iter()
+            .map(|(group, docs)| GroupUpdate {
+                group: group.to_string(),
+                docs,
+            })
+            .collect();
+        feed.stage(&updates).expect("stage");
+        feed.commit(1).expect("commit");
+        drop(feed);
+        (dir, index)
+    }
+
+    fn urls(index: &SearchIndex, text: &str) -> (Vec<String>, bool) {
+        let found = index
+            .search(&SearchRequest {
+                text,
+                kind: None,
+                limit: 10,
+                offset: 0,
+            })
+            .expect("search");
+        (
+            found.hits.into_iter().map(|h| h.url).collect(),
+            found.relaxed,
+        )
+    }
+
+    #[test]
+    fn stems_stop_words_share_of_words_and_synonyms() {
+        let (_dir, index) = index(vec![
+            (
+                "article:1",
+                vec![doc(
+                    "article:1",
+                    "/a",
+                    "Installing the driver",
+                    "Run setup.",
+                )],
+            ),
+            (
+                "article:2",
+                vec![doc(
+                    "article:2",
+                    "/b",
+                    "Printer offline",
+                    "Restart the spooler.",
+                )],
+            ),
+            (
+                "article:3",
+                vec![doc("article:3", "/c", "Printer colours", "Calibrate.")],
+            ),
+        ]);
+        assert_eq!(urls(&index, "install "), (vec!["/a".to_string()], false));
+        // Three of four deciding words; "why", "is", "my" do not count.
+        assert_eq!(
+            urls(&index, "why is my printer always offline spooler "),
+            (vec!["/b".to_string()], false)
+        );
+        assert_eq!(urls(&index, "network "), (vec![], false));
+        index.set_synonyms(&[vec!["network".to_string(), "spooler".to_string()]]);
+        assert_eq!(urls(&index, "network "), (vec!["/b".to_string()], false));
+    }
+
+    #[test]
+    fn a_thread_shows_once_with_the_best_matching_answer() {
+        let thread = vec![
+            doc(
+                "question:1",
+                "/q/1",
+                "Screen flickers",
+                "It flickers at night.",
+            ),
+            doc(
+                "question:1",
+                "/q/1#answer-2",
+                "Screen flickers",
+                "Lower the refresh rate.",
+            ),
+            doc(
+                "question:1",
+                "/q/1#answer-3",
+                "Screen flickers",
+                "Degauss the monitor.",
+            ),
+        ];
+        let (_dir, index) = index(vec![("question:1", thread)]);
+        assert_eq!(urls(&index, "degauss ").0, ["/q/1#answer-3"]);
+        assert_eq!(urls(&index, "screen flickers ").0, ["/q/1"]);
+        assert_eq!(urls(&index, "flickers refresh ").0, ["/q/1#answer-2"]);
+    }
+
     #[test]
     fn edit_distances() {
         assert_eq!(edit_distance("search", "search"), 0);
