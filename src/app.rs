@@ -91,6 +91,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
     };
     let analytics = db::open_analytics(&config.database_path(), 4)?;
     let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
+    search.set_synonyms(&content.synonym_groups());
     let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild)?;
     let templates =
         site::templates::load().map_err(|e| AppError::Internal(format!("templates: {e}")))?;

@@ -268,5 +268,81 @@ fn plain_text(events: &[(Event<'_>, Range<usize>)]) -> String {
         .join("\n")
 }
 
+/// One section of a rendered manual article: a level 2 or 3 heading and the
+/// text up to the next such heading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HtmlSection {
+    /// Heading level (2 or 3).
+    pub level: u8,
+    /// The heading's anchor id, as [`render`] assigned it.
+    pub id: String,
+    /// Heading text.
+    pub title: String,
+    /// Plain text of the section's body.
+    pub text: String,
+}
+
+/// Splits HTML written by [`render`] (trusted profile) at its `h2`/`h3`
+/// headings that carry an id: the plain text before the first one, and
+/// each section. Headings inside code are escaped text and never split.
+pub fn html_sections(html: &str) -> (String, Vec<HtmlSection>) {
+    let mut starts: Vec<(usize, usize, u8, String)> = Vec::new();
+    let mut from = 0;
+    while let Some(found) = html[from..].find("<h") {
+        let at = from + found;
+        from = at + 2;
+        let level = match html.as_bytes().get(at + 2) {
+            Some(b'2') => 2,
+            Some(b'3') => 3,
+            _ => continue,
+        };
+        if !matches!(html.as_bytes().get(at + 3), Some(b' ' | b'>')) {
+            continue;
+        }
+        let Some(tag_len) = html[at..].find('>') else {
+            break;
+        };
+        let tag = &html[at..at + tag_len];
+        let Some(id) = tag
+            .split_once(" id=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(id, _)| strip_tags(id))
+        else {
+            continue;
+        };
+        let close = format!("</h{level}>");
+        let Some(end) = html[at..].find(&close) else {
+            break;
+        };
+        starts.push((at, at + end + close.len(), level, id));
+        from = at + end;
+    }
+    let plain = |part: &str| {
+        strip_tags(part)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let intro = plain(&html[..starts.first().map_or(html.len(), |s| s.0)]);
+    let sections = starts
+        .iter()
+        .enumerate()
+        .map(|(i, (start, body_start, level, id))| {
+            let heading = strip_tags(&html[*start..*body_start]);
+            let title = heading.trim().trim_end_matches('#').trim().to_string();
+            let body_end = starts.get(i + 1).map_or(html.len(), |next| next.0);
+            HtmlSection {
+                level: *level,
+                id: id.clone(),
+                title,
+                text: plain(&html[*body_start..body_end]),
+            }
+        })
+        .collect();
+    (intro, sections)
+}
+
 #[cfg(test)]
 mod tests;

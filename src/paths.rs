@@ -145,6 +145,11 @@ pub fn article(manual: &str, slug: &str) -> String {
     format!("/docs/{manual}/{slug}")
 }
 
+/// A section of an article (`article_url` from [`article`]), by its heading id.
+pub fn article_section(article_url: &str, anchor: &str) -> String {
+    format!("{article_url}#{anchor}")
+}
+
 /// An article's editor.
 pub fn article_edit(manual: &str, slug: &str) -> String {
     format!("/docs/{manual}/{slug}/edit")

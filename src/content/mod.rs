@@ -1,5 +1,6 @@
 //! The shipped content folder: manuals (folders of markdown files with TOML
-//! front matter) read, rendered and validated as one [`ContentSet`].
+//! front matter), troubleshooting trees and search synonyms, read, rendered
+//! and validated as one [`ContentSet`].
 //!
 //! Loading either returns the whole set or every problem found, each as a
 //! [`Diagnostic`] with `file:line`, so the server never half-loads content.
@@ -12,12 +13,14 @@
 
 mod frontmatter;
 pub mod manuals;
+pub mod synonyms;
 pub mod trees;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use manuals::{ArticleSource, ManualSource};
+pub use synonyms::SynonymGroup;
 pub use trees::{Tree, TreeSource};
 
 /// Largest article, manual introduction or tree file read.
@@ -127,16 +130,24 @@ pub struct ContentSet {
     pub manuals: Vec<ManualSource>,
     /// Troubleshooting trees, by file name.
     pub trees: Vec<TreeSource>,
+    /// Search synonym groups (`synonyms.toml`), in file order.
+    pub synonyms: Vec<SynonymGroup>,
 }
 
 impl ContentSet {
+    /// Every synonym group as its list of members (key first).
+    pub fn synonym_groups(&self) -> Vec<Vec<String>> {
+        self.synonyms.iter().map(SynonymGroup::members).collect()
+    }
+
     /// Number of articles over all manuals.
     pub fn article_count(&self) -> usize {
         self.manuals.iter().map(|m| m.articles.len()).sum()
     }
 }
 
-/// Reads and validates the content folder: `manuals/` and `troubleshooting/`.
+/// Reads and validates the content folder: `manuals/`, `troubleshooting/`
+/// and `synonyms.toml`.
 /// A missing folder is an empty set; any problem makes the whole load fail
 /// with every diagnostic found. Trees deeper than `max_tree_depth` are refused.
 pub fn load(content_dir: &Path, max_tree_depth: usize) -> Result<ContentSet, Vec<Diagnostic>> {
@@ -159,6 +170,10 @@ pub fn load(content_dir: &Path, max_tree_depth: usize) -> Result<ContentSet, Vec
     } else {
         Vec::new()
     };
+    let synonyms = synonyms::load(content_dir).unwrap_or_else(|d| {
+        diags.extend(d);
+        Vec::new()
+    });
     if diags.is_empty() {
         check_cross_links(&manuals, &trees, &mut diags);
     }
@@ -167,7 +182,11 @@ pub fn load(content_dir: &Path, max_tree_depth: usize) -> Result<ContentSet, Vec
         diags.dedup();
         return Err(diags);
     }
-    Ok(ContentSet { manuals, trees })
+    Ok(ContentSet {
+        manuals,
+        trees,
+        synonyms,
+    })
 }
 
 /// Links between manuals and trees, both ways.

@@ -244,3 +244,30 @@ fn many_equal_headings_get_ids_in_linear_time() {
     let r = trusted("## a-1\n\n## a\n\n## a\n\n## a\n");
     assert_eq!(r.anchors, ["a-1", "a", "a-2", "a-3"]);
 }
+
+#[test]
+fn sections_split_at_headings_with_their_ids() {
+    let source = "Intro text.\n\n## Install it\n\nRun the installer.\n\n### Error 0x80370102\n\nTurn on virtualization.\n\n```\n<h2 id=\"x\">no</h2>\n```\n\n## Install it\n\nAgain.\n";
+    let rendered = render(source, Profile::Trusted, &|_| None);
+    let (intro, sections) = html_sections(&rendered.html);
+    assert_eq!(intro, "Intro text.");
+    let ids: Vec<&str> = sections.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        rendered
+            .anchors
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(sections[1].title, "Error 0x80370102");
+    assert_eq!(sections[1].level, 3);
+    assert!(sections[1].text.starts_with("Turn on virtualization."));
+    assert!(
+        sections[1].text.contains("<h2 id=\"x\">no</h2>"),
+        "{:?}",
+        sections[1]
+    );
+    assert_eq!(sections[2].text, "Again.");
+    assert_eq!(html_sections("<p>No headings.</p>").1, vec![]);
+}

@@ -98,6 +98,16 @@ impl IndexFeed {
     }
 }
 
+/// Most results shown per group of this kind (0: no limit): one per
+/// question thread, two per article (the page or its sections).
+fn group_limit(kind: &str) -> u64 {
+    match kind {
+        "question" => 1,
+        "article" => 2,
+        _ => 0,
+    }
+}
+
 fn to_tantivy(fields: &super::Fields, doc: &SearchDoc) -> TantivyDocument {
     let mut out = TantivyDocument::default();
     out.add_text(fields.group, &doc.group);
@@ -105,9 +115,15 @@ fn to_tantivy(fields: &super::Fields, doc: &SearchDoc) -> TantivyDocument {
     out.add_text(fields.url, &doc.url);
     out.add_text(fields.title, &doc.title);
     out.add_text(fields.body, &doc.body);
+    out.add_text(fields.title_stem, &doc.title);
+    out.add_text(fields.body_stem, &doc.body);
     out.add_text(fields.tags, doc.tags.join(" "));
     out.add_text(fields.breadcrumb, &doc.breadcrumb);
     out.add_f64(fields.boost, if doc.boost > 0.0 { doc.boost } else { 1.0 });
     out.add_u64(fields.solved, u64::from(doc.solved));
+    out.add_u64(fields.group_hash, schema::group_hash(&doc.group));
+    out.add_u64(fields.group_limit, group_limit(&doc.kind));
+    // A link into a page (an answer, a section) marks a part of the group.
+    out.add_u64(fields.part, u64::from(doc.url.contains('#')));
     out
 }

@@ -1,16 +1,19 @@
-//! Full-text search over manuals (and later troubleshooting steps and
-//! questions): the index schema, the single writer, and typo-tolerant queries.
+//! Full-text search over manuals, troubleshooting steps and questions: the
+//! index schema and analyzers, the single writer, query-time synonyms, and
+//! typo-tolerant, stemmed, re-ranked queries.
 //!
 //! The index is derived from the database and can always be rebuilt. This
-//! module knows nothing of the database: callers hand it [`SearchDoc`]s.
+//! module knows nothing of the database or the content folder: callers hand
+//! it [`SearchDoc`]s and synonym groups.
 
 pub mod indexer;
 pub mod query;
 pub mod schema;
+pub mod synonyms;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -19,9 +22,13 @@ use tantivy::{Index, IndexReader, ReloadPolicy};
 pub use indexer::IndexFeed;
 pub use query::{SearchHit, SearchRequest, SearchResults};
 pub use schema::Fields;
+pub use synonyms::Synonyms;
 
 /// A document handed to the index. Several documents may share a `group`
-/// (e.g. all steps of one tree); a group is always replaced as a whole.
+/// (e.g. all steps of one tree, a question and each of its answers, an
+/// article and each of its sections); a group is always replaced as a whole.
+/// A document whose `url` has a `#fragment` is a part of its group's page.
+/// Results collapse per group: one per question thread, two per article.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchDoc {
     /// `article`, `step` or `question`.
@@ -66,6 +73,8 @@ struct Inner {
     applied: Mutex<i64>,
     applied_changed: Condvar,
     rebuilding: AtomicBool,
+    synonyms: RwLock<Arc<Synonyms>>,
+    plans: Mutex<query::PlanCache>,
 }
 
 /// A handle on the search index, cheap to clone and shared by every request.
@@ -154,6 +163,8 @@ impl SearchIndex {
                 applied: Mutex::new(applied),
                 applied_changed: Condvar::new(),
                 rebuilding: AtomicBool::new(rebuilding),
+                synonyms: RwLock::new(Arc::new(Synonyms::default())),
+                plans: Mutex::new(query::PlanCache::default()),
             }),
         })
     }
@@ -220,6 +231,28 @@ impl SearchIndex {
             .segment_readers()
             .iter()
             .all(|s| s.get_store_reader(1).is_ok())
+    }
+
+    /// Replaces the synonym groups applied to queries (each group: words or
+    /// phrases as staff wrote them). Takes effect for the next search.
+    pub fn set_synonyms(&self, groups: &[Vec<String>]) {
+        let table = Arc::new(Synonyms::new(groups));
+        if let Ok(mut current) = self.inner.synonyms.write() {
+            *current = table;
+        }
+    }
+
+    /// The synonym groups in use.
+    pub fn synonyms(&self) -> Arc<Synonyms> {
+        self.inner
+            .synonyms
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn plan_cache(&self) -> &Mutex<query::PlanCache> {
+        &self.inner.plans
     }
 
     pub(crate) fn index(&self) -> &Index {

@@ -1,22 +1,35 @@
-//! The index schema, built in one place, and the text analyzer.
+//! The index schema, built in one place, and the two text analyzers.
 //!
-//! Text is split on non-alphanumerics, lowercased and folded to ASCII; no
-//! stemming, so the term dictionary holds real words that typo correction can
-//! suggest back to the customer.
+//! Every text field exists twice. The plain copy (`title`, `body`, `tags`) is
+//! split on non-alphanumerics, lowercased and folded to ASCII, so its term
+//! dictionary holds real words that typo correction and "did you mean" can
+//! offer back to the customer, and an exact word form scores there. The
+//! stemmed copy (`title_stem`, `body_stem`) also runs the English Snowball
+//! stemmer, so "installing" meets "install" and "printers" meets "printer".
+//! Stop words are indexed in both: they never decide whether a document
+//! matches (the query planner leaves them out of the match), but their
+//! positions still count for phrase and proximity scoring.
 
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer,
 };
 use tantivy::Index;
 
 /// Bump when the schema or analyzer changes: old indexes are then rebuilt.
 pub const VERSION: u32 = 2;
 
-/// Name of the analyzer used by every text field.
+/// Name of the plain analyzer (the `title`, `body` and `tags` fields).
 pub const ANALYZER: &str = "signpost";
+
+/// Name of the stemming English analyzer (the `*_stem` fields).
+pub const STEM_ANALYZER: &str = "signpost_en";
+
+/// Longest token indexed, in bytes; longer ones are dropped.
+const MAX_TOKEN_BYTES: usize = 40;
 
 /// Field handles.
 #[derive(Debug, Clone, Copy)]
@@ -33,12 +46,23 @@ pub struct Fields {
     pub body: Field,
     /// Tags text.
     pub tags: Field,
+    /// Title text, stemmed (indexed only).
+    pub title_stem: Field,
+    /// Body text, stemmed (indexed only).
+    pub body_stem: Field,
     /// Breadcrumb, stored only.
     pub breadcrumb: Field,
     /// Ranking multiplier, fast.
     pub boost: Field,
     /// 1 for solved questions, fast.
     pub solved: Field,
+    /// Hash of `group`, fast: results of one group are collapsed.
+    pub group_hash: Field,
+    /// Most results shown per group (0: no limit), fast.
+    pub group_limit: Field,
+    /// 0 for the document standing for its whole group (the question, the
+    /// article), 1 for a part of it (an answer, a section), fast.
+    pub part: Field,
 }
 
 impl Fields {
@@ -51,15 +75,27 @@ impl Fields {
             title: schema.get_field("title")?,
             body: schema.get_field("body")?,
             tags: schema.get_field("tags")?,
+            title_stem: schema.get_field("title_stem")?,
+            body_stem: schema.get_field("body_stem")?,
             breadcrumb: schema.get_field("breadcrumb")?,
             boost: schema.get_field("boost")?,
             solved: schema.get_field("solved")?,
+            group_hash: schema.get_field("group_hash")?,
+            group_limit: schema.get_field("group_limit")?,
+            part: schema.get_field("part")?,
         })
     }
 
-    /// The fields a query word is looked up in, with their weights.
+    /// The plain (unstemmed) fields a query word is looked up in, with their
+    /// weights. Their dictionaries feed typo expansion and "did you mean".
     pub fn text_fields(&self) -> [(Field, f32); 3] {
         [(self.title, 3.0), (self.tags, 2.0), (self.body, 1.0)]
+    }
+
+    /// The stemmed fields, with their weights (below the plain ones, so an
+    /// exact word form scores higher than another form of the same stem).
+    pub fn stem_fields(&self) -> [(Field, f32); 2] {
+        [(self.title_stem, 2.0), (self.body_stem, 0.7)]
     }
 }
 
@@ -72,6 +108,11 @@ pub fn build() -> Schema {
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         )
         .set_stored();
+    let stemmed = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(STEM_ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
     let mut builder = Schema::builder();
     builder.add_text_field("group", STRING);
     builder.add_text_field("kind", STRING | STORED);
@@ -79,22 +120,75 @@ pub fn build() -> Schema {
     builder.add_text_field("title", text.clone());
     builder.add_text_field("body", text.clone());
     builder.add_text_field("tags", text);
+    builder.add_text_field("title_stem", stemmed.clone());
+    builder.add_text_field("body_stem", stemmed);
     builder.add_text_field("breadcrumb", STORED);
     builder.add_f64_field("boost", FAST | STORED);
     builder.add_u64_field("solved", FAST | STORED);
+    builder.add_u64_field("group_hash", FAST);
+    builder.add_u64_field("group_limit", FAST);
+    builder.add_u64_field("part", FAST);
     builder.build()
 }
 
-/// The analyzer: simple tokenizer, long tokens dropped, lowercase, ASCII folding.
+/// The plain analyzer: simple tokenizer, long tokens dropped, lowercase,
+/// ASCII folding.
 pub fn analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .build()
 }
 
-/// Registers the analyzer on an index (needed after every open).
+/// The English analyzer: the plain one followed by the Snowball stemmer.
+pub fn stem_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// The stem of one plain term (as produced by [`analyzer`]).
+pub fn stem(term: &str) -> String {
+    let mut analyzer = stem_analyzer();
+    let mut stream = analyzer.token_stream(term);
+    match stream.next() {
+        Some(token) => token.text.clone(),
+        None => term.to_string(),
+    }
+}
+
+/// Registers the analyzers on an index (needed after every open).
 pub fn register_tokenizers(index: &Index) {
     index.tokenizers().register(ANALYZER, analyzer());
+    index.tokenizers().register(STEM_ANALYZER, stem_analyzer());
+}
+
+/// A stable 64-bit hash of a group key (FNV-1a), the same on every build.
+pub fn group_hash(group: &str) -> u64 {
+    group.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stemming_joins_word_forms() {
+        assert_eq!(stem("installing"), stem("install"));
+        assert_eq!(stem("installed"), stem("install"));
+        assert_eq!(stem("printers"), stem("printer"));
+        assert_ne!(stem("printer"), stem("paper"));
+    }
+
+    #[test]
+    fn group_hashes_are_stable() {
+        assert_eq!(group_hash(""), 0xcbf2_9ce4_8422_2325);
+        assert_ne!(group_hash("question:1"), group_hash("question:2"));
+    }
 }

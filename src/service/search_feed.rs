@@ -19,6 +19,9 @@ use crate::kinds::DocKind;
 use crate::search::indexer::GroupUpdate;
 use crate::search::{IndexFeed, SearchDoc, SearchIndex};
 
+/// Articles with at least this much text are also indexed per section.
+pub const SECTIONED_ARTICLE_CHARS: usize = 1500;
+
 /// Minimum time between two commits of the index.
 pub const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
 /// How often the outbox is polled when nobody signals (other nodes' writes).
@@ -38,28 +41,18 @@ pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<S
             if !found.article.is_published() {
                 return Ok(Vec::new());
             }
-            let a = &found.article;
-            Ok(vec![SearchDoc {
-                kind: DocKind::Article.to_string(),
-                group: group_key(kind, id),
-                url: crate::paths::article(&found.manual_slug, &a.slug),
-                title: a.title.clone(),
-                body: a.body_text.clone(),
-                tags: a.tag_list(),
-                breadcrumb: found.manual_title.clone(),
-                boost: if a.outdated_reason.is_some() {
-                    0.6
-                } else {
-                    1.0
-                },
-                solved: false,
-            }])
+            Ok(article_documents(
+                &found.article,
+                &found.manual_slug,
+                &found.manual_title,
+                &group_key(kind, id),
+            ))
         }
         DocKind::Step => {
             let Some(row) = trees::find(conn, id)? else {
                 return Ok(Vec::new());
             };
-            let tree: Tree = serde_json::from_str(&row.definition).map_err(AppError::internal)?;
+            let tree: Tree = row.tree().map_err(AppError::internal)?;
             Ok(tree_documents(&tree, &group_key(kind, id)))
         }
         DocKind::Question => {
@@ -69,46 +62,142 @@ pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<S
             if q.deleted_at.is_some() {
                 return Ok(Vec::new());
             }
-            // The question, its accepted answer, then the best other answers.
-            let mut body = q.body_text.clone();
-            let mut listed = answers::for_question(conn, id, false)?;
-            listed.sort_by_key(|a| (Some(a.id) != q.accepted_answer_id, -a.score, a.id));
-            for answer in listed.iter().take(6) {
-                body.push('\n');
-                body.push_str(&answer.body_text);
-            }
-            let solved = q.accepted_answer_id.is_some();
-            // Equal text relevance: solved first, then higher scores.
-            let score_factor = 1.0 + (f64::from(q.score.max(0)) + 1.0).ln() * 0.15;
-            let mut boost = score_factor * if solved { 1.5 } else { 1.0 };
-            if q.score < 0 {
-                boost *= 0.7;
-            }
-            if q.closed_reason.is_some() {
-                boost *= 0.7;
-            }
-            let breadcrumb = match (&q.closed_reason, solved) {
-                (Some(_), _) => "Questions \u{203a} closed".to_string(),
-                (None, true) => "Questions".to_string(),
-                (None, false) => format!(
-                    "Questions \u{203a} {} answer{}",
-                    q.answer_count,
-                    if q.answer_count == 1 { "" } else { "s" }
-                ),
-            };
-            Ok(vec![SearchDoc {
-                kind: DocKind::Question.to_string(),
-                group: group_key(kind, id),
-                url: q.path(),
-                title: q.title.clone(),
-                body,
-                tags: q.tag_list(),
-                breadcrumb,
-                boost,
-                solved,
-            }])
+            let listed = answers::for_question(conn, id, false)?;
+            Ok(question_documents(&q, &listed, &group_key(kind, id)))
         }
     }
+}
+
+/// An article is searchable as a whole; a long one also section by section
+/// (each linked by its heading anchor), so a query for one error message
+/// lands on the section that explains it.
+fn article_documents(
+    a: &articles::Article,
+    manual_slug: &str,
+    manual_title: &str,
+    group: &str,
+) -> Vec<SearchDoc> {
+    let url = crate::paths::article(manual_slug, &a.slug);
+    let boost = if a.outdated_reason.is_some() {
+        0.6
+    } else {
+        1.0
+    };
+    let mut docs = vec![SearchDoc {
+        kind: DocKind::Article.to_string(),
+        group: group.to_string(),
+        url: url.clone(),
+        title: a.title.clone(),
+        body: a.body_text.clone(),
+        tags: a.tag_list(),
+        breadcrumb: manual_title.to_string(),
+        boost,
+        solved: false,
+    }];
+    if a.body_text.chars().count() < SECTIONED_ARTICLE_CHARS {
+        return docs;
+    }
+    let (_, sections) = crate::markdown::html_sections(&a.body_html);
+    if sections.len() < 2 {
+        return docs;
+    }
+    // The heading path: the article, the current h2, then the h3.
+    let mut h2: Option<&str> = None;
+    for section in &sections {
+        let path = match (section.level, h2) {
+            (3, Some(parent)) => {
+                format!("{} \u{203a} {parent} \u{203a} {}", a.title, section.title)
+            }
+            _ => format!("{} \u{203a} {}", a.title, section.title),
+        };
+        if section.level == 2 {
+            h2 = Some(&section.title);
+        }
+        if section.text.is_empty() {
+            continue;
+        }
+        docs.push(SearchDoc {
+            kind: DocKind::Article.to_string(),
+            group: group.to_string(),
+            url: crate::paths::article_section(&url, &section.id),
+            title: path,
+            body: section.text.clone(),
+            tags: Vec::new(),
+            breadcrumb: manual_title.to_string(),
+            boost,
+            solved: false,
+        });
+    }
+    docs
+}
+
+/// A question thread: the question (with its accepted answer) and every
+/// answer on its own, linked by its anchor, so that an answer's own words
+/// find it however many answers the thread has. Results show one document
+/// per thread.
+fn question_documents(
+    q: &questions::Question,
+    listed: &[answers::Answer],
+    group: &str,
+) -> Vec<SearchDoc> {
+    let solved = q.accepted_answer_id.is_some();
+    // Equal text relevance: solved first, then higher scores.
+    let score_factor = 1.0 + (f64::from(q.score.max(0)) + 1.0).ln() * 0.15;
+    let mut boost = score_factor * if solved { 1.5 } else { 1.0 };
+    if q.score < 0 {
+        boost *= 0.7;
+    }
+    if q.closed_reason.is_some() {
+        boost *= 0.7;
+    }
+    let breadcrumb = match (&q.closed_reason, solved) {
+        (Some(_), _) => "Questions \u{203a} closed".to_string(),
+        (None, true) => "Questions".to_string(),
+        (None, false) => format!(
+            "Questions \u{203a} {} answer{}",
+            q.answer_count,
+            if q.answer_count == 1 { "" } else { "s" }
+        ),
+    };
+    let mut body = q.body_text.clone();
+    if let Some(accepted) = listed.iter().find(|a| Some(a.id) == q.accepted_answer_id) {
+        body.push('\n');
+        body.push_str(&accepted.body_text);
+    }
+    let mut docs = vec![SearchDoc {
+        kind: DocKind::Question.to_string(),
+        group: group.to_string(),
+        url: q.path(),
+        title: q.title.clone(),
+        body,
+        tags: q.tag_list(),
+        breadcrumb: breadcrumb.clone(),
+        boost,
+        solved,
+    }];
+    for answer in listed {
+        let accepted = Some(answer.id) == q.accepted_answer_id;
+        let votes = 1.0 + (f64::from(answer.score.max(0)) + 1.0).ln() * 0.1;
+        let answer_boost = if accepted {
+            1.2
+        } else if answer.score < 0 {
+            0.7
+        } else {
+            votes
+        };
+        docs.push(SearchDoc {
+            kind: DocKind::Question.to_string(),
+            group: group.to_string(),
+            url: crate::paths::answer_on(&q.path(), answer.id),
+            title: q.title.clone(),
+            body: answer.body_text.clone(),
+            tags: Vec::new(),
+            breadcrumb: breadcrumb.clone(),
+            boost: boost * answer_boost,
+            solved,
+        });
+    }
+    docs
 }
 
 /// The URL of a tree step: the answers that lead there, in the query string.

@@ -36,6 +36,26 @@ fn shipped_content_is_valid() {
 }
 
 #[test]
+fn bad_synonyms_are_reported_with_file_and_line() {
+    let diags = problems(&[(
+        "synonyms.toml",
+        "wifi = [\"wi-fi\"]\nprinter = []\nradio = [\"Wi-Fi\"]\n",
+    )]);
+    assert_eq!(find(&diags, "synonyms.toml", "lists no synonyms").line, 2);
+    assert_eq!(
+        find(
+            &diags,
+            "synonyms.toml",
+            "already in the group of \"wifi\" (line 1)"
+        )
+        .line,
+        3
+    );
+    let diags = problems(&[("synonyms.toml", "wifi = [\"a\"]\n\nwifi = [\"b\"]\n")]);
+    assert_eq!(find(&diags, "synonyms.toml", "duplicate key").line, 3);
+}
+
+#[test]
 fn broken_links_are_reported_with_file_and_line() {
     let diags = problems(&[
         ("manuals/guide/_index.md", &manual_index("Guide")),

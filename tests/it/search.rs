@@ -238,3 +238,223 @@ async fn search_api_pages_results() {
     page.assert_contains("rel=\"prev\"");
     assert!(!page.body.contains("rel=\"next\""));
 }
+
+fn first_title(body: &str) -> Option<String> {
+    titles(body).into_iter().next()
+}
+
+#[actix_web::test]
+async fn word_forms_find_each_other_and_the_typed_form_ranks_first() {
+    let app = TestApp::guide()
+        .article(
+            "guide/driver",
+            &article("Driver setup", 1, "Install the driver from the disc."),
+        )
+        .article(
+            "guide/shared",
+            &article("Sharing", 2, "Several printers can share one tray."),
+        )
+        .article(
+            "guide/single",
+            &article("One device", 3, "The printer has one tray."),
+        )
+        .start();
+    app.wait_indexed();
+    let page = app.get("/search?q=installing+").await;
+    assert_eq!(titles(&page.body), ["Driver setup"]);
+    page.assert_contains("<mark>Install</mark> the driver");
+    // Both forms match; the form as typed ranks first, highlighted.
+    let page = app.get("/search?q=printers+").await;
+    assert_eq!(titles(&page.body), ["Sharing", "One device"]);
+    page.assert_contains("The <mark>printer</mark> has one tray");
+    let page = app.get("/search?q=printer+").await;
+    assert_eq!(titles(&page.body), ["One device", "Sharing"]);
+    // A known form is not a typo: no "did you mean".
+    assert!(!page.body.contains("Including results for"));
+}
+
+#[actix_web::test]
+async fn stop_words_and_an_extra_word_do_not_lose_the_page() {
+    let app = TestApp::guide()
+        .article(
+            "guide/jam",
+            &article("Clearing a paper jam", 1, "Open the rear tray."),
+        )
+        .article(
+            "guide/offline",
+            &article(
+                "Printer goes offline",
+                2,
+                "When the printer keeps dropping offline, restart the print spooler.",
+            ),
+        )
+        .article(
+            "guide/wireless",
+            &article("Wireless setup", 3, "Connect the printer to your network."),
+        )
+        .start();
+    app.wait_indexed();
+    // "how", "do", "i", "the" are not required.
+    let page = app.get("/search?q=how+do+i+clear+the+paper+jam").await;
+    assert_eq!(titles(&page.body), ["Clearing a paper jam"]);
+    assert!(!page.body.contains("matching some of your words"));
+    // "going" is in no document; three of the four words are enough, and a
+    // page with only "printer" is not.
+    let page = app
+        .get("/search?q=why+does+my+printer+keep+going+offline")
+        .await;
+    assert_eq!(titles(&page.body), ["Printer goes offline"]);
+    assert!(!page.body.contains("matching some of your words"));
+    // Two words must both match...
+    let page = app.get("/search?q=printer+spooler+").await;
+    assert_eq!(titles(&page.body), ["Printer goes offline"]);
+    // ...and when no page has them all, the best partial matches still show.
+    let page = app.get("/search?q=printer+zebracable+").await;
+    page.assert_contains("matching some of your words");
+    assert_eq!(titles(&page.body).len(), 2);
+}
+
+#[actix_web::test]
+async fn staff_synonyms_apply_to_queries_both_ways() {
+    let app = fixture_with_synonyms("wifi = [\"wi-fi\", \"wlan\"]\n");
+    for query in ["wifi", "wi-fi+", "WLAN+", "wifi+setup+"] {
+        let page = app.get(&format!("/search?q={query}")).await;
+        assert_eq!(titles(&page.body), ["Wi-Fi setup"], "{query}");
+    }
+    let page = app.get("/search?q=wlan+").await;
+    page.assert_contains("<mark>Wi</mark>-<mark>Fi</mark> setup");
+    // Without the synonyms file, "wlan" is unknown.
+    let plain = fixture_with_synonyms("");
+    let page = plain.get("/search?q=wlan+").await;
+    page.assert_contains("Nothing matched");
+}
+
+fn fixture_with_synonyms(synonyms: &str) -> TestApp {
+    let app = TestApp::guide()
+        .article(
+            "guide/wifi",
+            &article("Wi-Fi setup", 1, "Join the network from the settings."),
+        )
+        .article(
+            "guide/toner",
+            &article("Replacing the toner", 2, "Lift the cover."),
+        )
+        .file("synonyms.toml", synonyms)
+        .start();
+    app.wait_indexed();
+    app
+}
+
+#[actix_web::test]
+async fn a_late_answer_is_found_by_its_own_words_and_linked_to_its_anchor() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let q = ann
+        .asks(
+            "Screen flickers after waking up",
+            "The display flickers for a minute every morning when the laptop wakes.",
+            "display",
+        )
+        .await;
+    let helpers = [
+        app.member("bob").await,
+        app.member("cyd").await,
+        app.member("dee").await,
+        app.member("eve").await,
+    ];
+    let mut last = None;
+    for i in 0..12 {
+        let text = if i == 11 {
+            "Degauss the monitor from its on-screen menu; the flicker stops.".to_string()
+        } else {
+            format!("Suggestion number {i}: check the cable and the refresh rate setting.")
+        };
+        last = Some(helpers[i % helpers.len()].answers(&q, &text).await);
+    }
+    let last = last.expect("answers");
+    app.wait_indexed();
+    let page = app.client().get("/search?q=degauss+monitor+").await;
+    let urls = crate::harness::result_urls(&page.body);
+    assert_eq!(urls, [format!("{}#answer-{}", q.path, last.id)]);
+    page.assert_contains("<mark>Degauss</mark> the <mark>monitor</mark>");
+    page.assert_contains("Screen flickers after waking up");
+    // Words of the question itself link to the question, once.
+    let page = app.client().get("/search?q=flickers+morning+").await;
+    assert_eq!(crate::harness::result_urls(&page.body), [q.path.as_str()]);
+    // Editing the answer away drops it from the index.
+    let author = &helpers[11 % helpers.len()];
+    let edit = author
+        .edits(
+            &last,
+            &[(
+                "body",
+                "Lower the refresh rate in the display settings instead.",
+            )],
+        )
+        .await;
+    assert_eq!(edit.status, 303, "{}", edit.body);
+    app.wait_indexed();
+    let page = app.client().get("/search?q=degauss+").await;
+    assert!(crate::harness::result_urls(&page.body).is_empty());
+}
+
+fn long_article() -> String {
+    let mut body = String::from(
+        "This page lists the problems people meet on the network, one section each.\n\n",
+    );
+    for (heading, text) in [
+        (
+            "Release notes",
+            "Version 2 changed the permission model and the ping helper. Denied requests are logged.",
+        ),
+        (
+            "Permission Denied error when using ping",
+            "Run the command as an administrator or grant the raw socket capability.",
+        ),
+        (
+            "Timeouts",
+            "Raise the timeout when the link is slow. A denied ping may also time out.",
+        ),
+        (
+            "DNS failures",
+            "Check the resolver address in the network settings.",
+        ),
+    ] {
+        body.push_str(&format!("## {heading}\n\n{text}\n\n"));
+        body.push_str(&"Filler sentence about cables and lights. ".repeat(12));
+        body.push_str("\n\n");
+    }
+    article("Network troubleshooting", 1, &body)
+}
+
+#[actix_web::test]
+async fn a_long_article_section_is_found_and_linked_by_its_heading_anchor() {
+    let app = TestApp::guide()
+        .article("guide/network", &long_article())
+        .start();
+    app.wait_indexed();
+    let page = app.get("/search?q=permission+denied+ping").await;
+    let urls = result_urls_of(&page);
+    assert_eq!(
+        urls.first().map(String::as_str),
+        Some("/docs/guide/network#permission-denied-error-when-using-ping"),
+        "{urls:?}"
+    );
+    assert_eq!(
+        first_title(&page.body).as_deref(),
+        Some("Network troubleshooting \u{203a} Permission Denied error when using ping")
+    );
+    page.assert_contains("grant the raw socket capability");
+    // One article never floods the list: at most two of its documents.
+    assert!(urls.len() <= 2, "{urls:?}");
+    let page = app.get("/search?q=network+").await;
+    assert!(result_urls_of(&page).len() <= 2);
+    // The anchor is the one the article page renders.
+    app.get("/docs/guide/network")
+        .await
+        .assert_contains("id=\"permission-denied-error-when-using-ping\"");
+}
+
+fn result_urls_of(page: &crate::harness::Page) -> Vec<String> {
+    crate::harness::result_urls(&page.body)
+}
