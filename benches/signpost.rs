@@ -129,9 +129,11 @@ fn markdown(c: &mut Criterion) {
 fn question_page(c: &mut Criterion) {
     use actix_web::test;
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = signpost::config::Config::default();
-    config.data_dir = dir.path().join("data");
-    config.content_dir = dir.path().join("content");
+    let config = signpost::config::Config {
+        data_dir: dir.path().join("data"),
+        content_dir: dir.path().join("content"),
+        ..Default::default()
+    };
     let runtime = actix_web::rt::System::new();
     let started = signpost::app::start(config).expect("start");
     {
