@@ -7,6 +7,7 @@
 
 use form_urlencoded::Serializer;
 
+use crate::ids::{AnswerId, QuestionId};
 use crate::kinds::PostKind;
 
 /// The question list.
@@ -37,17 +38,17 @@ fn query_of<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
 }
 
 /// A question's canonical page.
-pub fn question(id: i32, slug: &str) -> String {
+pub fn question(id: QuestionId, slug: &str) -> String {
     format!("/questions/{id}/{slug}")
 }
 
 /// An answer on its question's page (`question_url` from [`question`]).
-pub fn answer_on(question_url: &str, answer_id: i32) -> String {
+pub fn answer_on(question_url: &str, answer_id: AnswerId) -> String {
     format!("{question_url}#answer-{answer_id}")
 }
 
 /// An answer, from its question's id and slug.
-pub fn answer(question_id: i32, slug: &str, answer_id: i32) -> String {
+pub fn answer(question_id: QuestionId, slug: &str, answer_id: AnswerId) -> String {
     answer_on(&question(question_id, slug), answer_id)
 }
 
@@ -57,17 +58,17 @@ pub fn question_flagged(question_url: &str) -> String {
 }
 
 /// The short link of a question (redirects to the canonical one).
-pub fn question_short(id: i32) -> String {
+pub fn question_short(id: QuestionId) -> String {
     format!("/questions/{id}")
 }
 
 /// A question's editor.
-pub fn question_edit(id: i32) -> String {
+pub fn question_edit(id: QuestionId) -> String {
     format!("/questions/{id}/edit")
 }
 
 /// An answer's editor.
-pub fn answer_edit(id: i32) -> String {
+pub fn answer_edit(id: AnswerId) -> String {
     format!("/answers/{id}/edit")
 }
 
@@ -100,17 +101,17 @@ pub fn post_moderate(kind: PostKind, id: i32) -> String {
 }
 
 /// Where answers to a question are posted.
-pub fn question_answers(id: i32) -> String {
+pub fn question_answers(id: QuestionId) -> String {
     format!("/questions/{id}/answers")
 }
 
 /// Where an answer of a question is accepted.
-pub fn question_accept(id: i32) -> String {
+pub fn question_accept(id: QuestionId) -> String {
     format!("/questions/{id}/accept")
 }
 
 /// Where the accepted mark of a question is removed.
-pub fn question_unaccept(id: i32) -> String {
+pub fn question_unaccept(id: QuestionId) -> String {
     format!("/questions/{id}/unaccept")
 }
 
@@ -176,7 +177,7 @@ pub fn new_article_titled(title: &str) -> String {
 }
 
 /// The new-article form drafted from a solved question.
-pub fn new_article_from_question(question_id: i32) -> String {
+pub fn new_article_from_question(question_id: QuestionId) -> String {
     format!("{NEW_ARTICLE}?from_question={question_id}")
 }
 
@@ -306,8 +307,11 @@ mod tests {
 
     #[test]
     fn builders_make_the_urls_routes_serve() {
-        assert_eq!(question(12, "why"), "/questions/12/why");
-        assert_eq!(answer(12, "why", 3), "/questions/12/why#answer-3");
+        assert_eq!(question(QuestionId(12), "why"), "/questions/12/why");
+        assert_eq!(
+            answer(QuestionId(12), "why", AnswerId(3)),
+            "/questions/12/why#answer-3"
+        );
         assert_eq!(post_revisions(PostKind::Answer, 3), "/answers/3/revisions");
         assert_eq!(post_edit(PostKind::Question, 12), "/questions/12/edit");
         assert_eq!(

@@ -18,6 +18,7 @@ use crate::db::models::{answers, manuals, outbox, questions, users};
 use crate::db::schema::articles as articles_table;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use crate::ids::QuestionId;
 use crate::kinds::DocKind;
 use crate::markdown::{self, Profile, Rendered};
 
@@ -235,7 +236,7 @@ pub fn create(
     conn: &mut Conn,
     editor: Option<i32>,
     input: &ArticleInput,
-    from_question: Option<i32>,
+    from_question: Option<QuestionId>,
     now: i64,
 ) -> AppResult<(Article, String)> {
     insert_new(conn, editor, input, from_question, None, "", now)
@@ -259,7 +260,7 @@ fn insert_new(
     conn: &mut Conn,
     editor: Option<i32>,
     input: &ArticleInput,
-    from_question: Option<i32>,
+    from_question: Option<QuestionId>,
     slug: Option<&str>,
     description: &str,
     now: i64,
@@ -312,7 +313,7 @@ fn insert_new(
             diesel::update(crate::db::schema::questions::table.find(question_id))
                 .set(crate::db::schema::questions::article_id.eq(Some(id)))
                 .execute(conn)?;
-            outbox::enqueue(conn, DocKind::Question, question_id, now)?;
+            outbox::enqueue(conn, DocKind::Question, question_id.into(), now)?;
         }
         add_revision(conn, id, editor, input, now)?;
         outbox::enqueue(conn, DocKind::Article, id, now)?;
@@ -502,7 +503,7 @@ pub fn record_file_revision(
 #[derive(Debug, Clone)]
 pub struct Promotion {
     /// The question.
-    pub question_id: i32,
+    pub question_id: QuestionId,
     /// Suggested title.
     pub title: String,
     /// Suggested body: the accepted answer, with credit and a link back.
@@ -512,7 +513,7 @@ pub struct Promotion {
 }
 
 /// Drafts an article from a solved question's accepted answer.
-pub fn promotion(conn: &mut Conn, question_id: i32) -> AppResult<Promotion> {
+pub fn promotion(conn: &mut Conn, question_id: QuestionId) -> AppResult<Promotion> {
     let q = questions::find(conn, question_id)?
         .filter(|q| q.deleted_at.is_none())
         .ok_or_else(|| AppError::NotFound("There is no such question.".into()))?;

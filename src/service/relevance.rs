@@ -436,7 +436,7 @@ fn all_documents(conn: &mut Conn) -> AppResult<Vec<SearchDoc>> {
     subjects.extend(
         questions::all_ids(conn)?
             .into_iter()
-            .map(|id| (DocKind::Question, id)),
+            .map(|id| (DocKind::Question, id.into())),
     );
     let mut docs = Vec::new();
     for (kind, id) in subjects {

@@ -15,6 +15,7 @@ use crate::content::trees::{NodeKind, Tree};
 use crate::db::models::{answers, articles, outbox, questions, trees};
 use crate::db::{Conn, Pool};
 use crate::error::{AppError, AppResult};
+use crate::ids::QuestionId;
 use crate::kinds::DocKind;
 use crate::search::indexer::GroupUpdate;
 use crate::search::{IndexFeed, SearchDoc, SearchIndex};
@@ -56,13 +57,13 @@ pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<S
             Ok(tree_documents(&tree, &group_key(kind, id)))
         }
         DocKind::Question => {
-            let Some(q) = questions::find(conn, id)? else {
+            let Some(q) = questions::find(conn, QuestionId(id))? else {
                 return Ok(Vec::new());
             };
             if q.deleted_at.is_some() {
                 return Ok(Vec::new());
             }
-            let listed = answers::for_question(conn, id, false)?;
+            let listed = answers::for_question(conn, QuestionId(id), false)?;
             Ok(question_documents(&q, &listed, &group_key(kind, id)))
         }
     }
@@ -270,7 +271,7 @@ fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(DocKind, i32)>> {
     subjects.extend(
         questions::all_ids(conn)?
             .into_iter()
-            .map(|id| (DocKind::Question, id)),
+            .map(|id| (DocKind::Question, id.into())),
     );
     Ok(subjects)
 }

@@ -5,15 +5,16 @@ use diesel::prelude::*;
 use crate::db::models::questions::Question;
 use crate::db::schema::{answers, questions};
 use crate::db::Conn;
+use crate::ids::{AnswerId, QuestionId};
 
 /// An answer row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = answers)]
 pub struct Answer {
     /// Primary key.
-    pub id: i32,
+    pub id: AnswerId,
     /// The question.
-    pub question_id: i32,
+    pub question_id: QuestionId,
     /// Who wrote it.
     pub author_id: i32,
     /// Markdown.
@@ -41,7 +42,7 @@ pub struct Answer {
 #[diesel(table_name = answers)]
 pub struct NewAnswer<'a> {
     /// The question.
-    pub question_id: i32,
+    pub question_id: QuestionId,
     /// Author.
     pub author_id: i32,
     /// Markdown.
@@ -67,7 +68,7 @@ pub fn insert(conn: &mut Conn, new: &NewAnswer<'_>) -> QueryResult<Answer> {
 }
 
 /// One answer.
-pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Answer>> {
+pub fn find(conn: &mut Conn, id: AnswerId) -> QueryResult<Option<Answer>> {
     answers::table
         .find(id)
         .select(Answer::as_select())
@@ -80,7 +81,7 @@ pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Answer>> {
 /// questions, in one query; ids without an answer are left out.
 pub fn find_many_with_questions(
     conn: &mut Conn,
-    ids: &[i32],
+    ids: &[AnswerId],
 ) -> QueryResult<Vec<(Answer, Question)>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
@@ -93,7 +94,10 @@ pub fn find_many_with_questions(
 }
 
 /// The answer with this id and its question, in one query.
-pub fn find_with_question(conn: &mut Conn, id: i32) -> QueryResult<Option<(Answer, Question)>> {
+pub fn find_with_question(
+    conn: &mut Conn,
+    id: AnswerId,
+) -> QueryResult<Option<(Answer, Question)>> {
     answers::table
         .inner_join(questions::table)
         .filter(answers::id.eq(id))
@@ -123,7 +127,7 @@ pub fn submit_key_in_use(conn: &mut Conn, key: &str) -> QueryResult<bool> {
 /// Answers of a question by score (deleted ones only when asked for).
 pub fn for_question(
     conn: &mut Conn,
-    question_id: i32,
+    question_id: QuestionId,
     include_deleted: bool,
 ) -> QueryResult<Vec<Answer>> {
     let mut query = answers::table
@@ -138,7 +142,7 @@ pub fn for_question(
 }
 
 /// Recounts a question's visible answers.
-pub fn recount(conn: &mut Conn, question_id: i32) -> QueryResult<i32> {
+pub fn recount(conn: &mut Conn, question_id: QuestionId) -> QueryResult<i32> {
     let n: i64 = answers::table
         .filter(answers::question_id.eq(question_id))
         .filter(answers::deleted_at.is_null())

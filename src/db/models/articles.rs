@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{articles, manuals};
 use crate::db::Conn;
+use crate::ids::QuestionId;
 
 /// Status of an article that customers can read.
 pub const STATUS_PUBLISHED: &str = "published";
@@ -52,7 +53,7 @@ pub struct Article {
     /// The file this article came from before a browser edit detached it.
     pub detached_path: Option<String>,
     /// The question this article was made from.
-    pub source_question_id: Option<i32>,
+    pub source_question_id: Option<QuestionId>,
 }
 
 impl Article {

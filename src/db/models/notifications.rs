@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::notifications;
 use crate::db::Conn;
+use crate::ids::{AnswerId, QuestionId};
 
 /// Someone answered your question.
 pub const NEW_ANSWER: &str = "new_answer";
@@ -24,9 +25,9 @@ pub struct Notification {
     /// One of the kinds above.
     pub kind: String,
     /// The question concerned.
-    pub question_id: i32,
+    pub question_id: QuestionId,
     /// The answer concerned.
-    pub answer_id: Option<i32>,
+    pub answer_id: Option<AnswerId>,
     /// Who caused it.
     pub actor_id: Option<i32>,
     /// Unix seconds.
@@ -40,8 +41,8 @@ pub fn notify(
     conn: &mut Conn,
     user_id: i32,
     kind: &str,
-    question_id: i32,
-    answer_id: Option<i32>,
+    question_id: QuestionId,
+    answer_id: Option<AnswerId>,
     actor_id: i32,
     now: i64,
 ) -> QueryResult<()> {

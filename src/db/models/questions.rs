@@ -4,13 +4,14 @@ use diesel::prelude::*;
 
 use crate::db::schema::{question_tags, questions};
 use crate::db::Conn;
+use crate::ids::{AnswerId, QuestionId};
 
 /// A question row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = questions)]
 pub struct Question {
     /// Primary key.
-    pub id: i32,
+    pub id: QuestionId,
     /// Asker.
     pub author_id: i32,
     /// Title.
@@ -30,7 +31,7 @@ pub struct Question {
     /// Answers not deleted.
     pub answer_count: i32,
     /// The accepted answer.
-    pub accepted_answer_id: Option<i32>,
+    pub accepted_answer_id: Option<AnswerId>,
     /// Who accepted it.
     pub accepted_by: Option<i32>,
     /// When (unix seconds).
@@ -38,7 +39,7 @@ pub struct Question {
     /// Set while closed: `duplicate`, `off-topic` or `resolved-elsewhere`.
     pub closed_reason: Option<String>,
     /// The question this duplicates.
-    pub duplicate_of: Option<i32>,
+    pub duplicate_of: Option<QuestionId>,
     /// Who closed it.
     pub closed_by: Option<i32>,
     /// When.
@@ -162,7 +163,7 @@ pub struct Cursor {
     /// Sort value of the last row of the previous page.
     pub value: i64,
     /// Its id.
-    pub id: i32,
+    pub id: QuestionId,
 }
 
 impl Cursor {
@@ -176,7 +177,7 @@ impl Cursor {
         let (value, id) = text.rsplit_once('_')?;
         Some(Cursor {
             value: value.parse().ok()?,
-            id: id.parse().ok()?,
+            id: QuestionId(id.parse().ok()?),
         })
     }
 }
@@ -257,7 +258,7 @@ pub fn pinned(conn: &mut Conn, tag_id: Option<i32>) -> QueryResult<Vec<Question>
 }
 
 /// One question by id (deleted ones included).
-pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Question>> {
+pub fn find(conn: &mut Conn, id: QuestionId) -> QueryResult<Option<Question>> {
     questions::table
         .find(id)
         .select(Question::as_select())
@@ -267,7 +268,7 @@ pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Question>> {
 
 /// The questions with these ids (deleted ones included), in one query;
 /// ids without a question are left out.
-pub fn find_many(conn: &mut Conn, ids: &[i32]) -> QueryResult<Vec<Question>> {
+pub fn find_many(conn: &mut Conn, ids: &[QuestionId]) -> QueryResult<Vec<Question>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -316,9 +317,9 @@ pub fn newest(conn: &mut Conn, limit: i64) -> QueryResult<Vec<Question>> {
 /// Ids and slugs of visible questions after `after_id`, for the sitemap.
 pub fn visible_paths(
     conn: &mut Conn,
-    after_id: i32,
+    after_id: QuestionId,
     limit: i64,
-) -> QueryResult<Vec<(i32, String, i64)>> {
+) -> QueryResult<Vec<(QuestionId, String, i64)>> {
     questions::table
         .filter(questions::deleted_at.is_null())
         .filter(questions::id.gt(after_id))
@@ -329,7 +330,7 @@ pub fn visible_paths(
 }
 
 /// Every question id (for a full reindex).
-pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
+pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<QuestionId>> {
     questions::table
         .select(questions::id)
         .order(questions::id.asc())

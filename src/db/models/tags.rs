@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{question_tags, tags};
 use crate::db::Conn;
+use crate::ids::QuestionId;
 
 /// A tag row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -49,7 +50,7 @@ fn find_or_create(conn: &mut Conn, name: &str) -> QueryResult<i32> {
 /// Replaces a question's tags and refreshes the counts of every tag touched.
 pub fn set_for_question(
     conn: &mut Conn,
-    question_id: i32,
+    question_id: QuestionId,
     names: &[String],
     now: i64,
 ) -> QueryResult<()> {
@@ -94,7 +95,7 @@ pub fn refresh_counts(conn: &mut Conn, tag_ids: &[i32]) -> QueryResult<()> {
 }
 
 /// The tag ids of a question.
-pub fn ids_for_question(conn: &mut Conn, question_id: i32) -> QueryResult<Vec<i32>> {
+pub fn ids_for_question(conn: &mut Conn, question_id: QuestionId) -> QueryResult<Vec<i32>> {
     question_tags::table
         .filter(question_tags::question_id.eq(question_id))
         .select(question_tags::tag_id)

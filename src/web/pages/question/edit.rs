@@ -40,13 +40,13 @@ pub async fn get_edit_question(
         viewer: visitor,
         user,
     }: Member,
-    path: web::Path<i32>,
+    path: web::Path<QuestionId>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let staff = sees_hidden(Some(&user.actor()));
     let (q, base_revision) = with_db(&state, move |conn| {
         let q = questions::visible_question(conn, id, staff)?;
-        let base = revisions::latest_id(conn, PostKind::Question, id)?;
+        let base = revisions::latest_id(conn, PostKind::Question, id.into())?;
         Ok((q, base))
     })
     .await?;
@@ -55,7 +55,7 @@ pub async fn get_edit_question(
         kind: PostKind::Question.as_str(),
         action: paths::question_edit(id),
         cancel_url: q.path(),
-        history_url: paths::post_revisions(PostKind::Question, id),
+        history_url: paths::post_revisions(PostKind::Question, id.into()),
         title: q.title.clone(),
         body: q.body_md.clone(),
         tags: q.tag_list().join(", "),
@@ -159,14 +159,14 @@ pub async fn post_edit_question(
         viewer: visitor,
         user,
     }: Member,
-    path: web::Path<i32>,
+    path: web::Path<QuestionId>,
     form: CsrfForm<EditForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let checked = questions::check_question(&form.title, &form.body, &form.tags);
     let mut page = EditPage::from_form(
         PostKind::Question,
-        id,
+        id.into(),
         paths::question_short(id),
         form.into_inner(),
     );
@@ -202,13 +202,13 @@ pub async fn get_edit_answer(
         viewer: visitor,
         user,
     }: Member,
-    path: web::Path<i32>,
+    path: web::Path<AnswerId>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let staff = sees_hidden(Some(&user.actor()));
     let (answer, q, base_revision) = with_db(&state, move |conn| {
         let (answer, q) = visible_answer(conn, id, staff)?;
-        let base = revisions::latest_id(conn, PostKind::Answer, id)?;
+        let base = revisions::latest_id(conn, PostKind::Answer, id.into())?;
         Ok((answer, q, base))
     })
     .await?;
@@ -217,7 +217,7 @@ pub async fn get_edit_answer(
         kind: PostKind::Answer.as_str(),
         action: paths::answer_edit(id),
         cancel_url: paths::answer_on(&q.path(), id),
-        history_url: paths::post_revisions(PostKind::Answer, id),
+        history_url: paths::post_revisions(PostKind::Answer, id.into()),
         title: q.title.clone(),
         body: answer.body_md.clone(),
         base_revision,
@@ -233,12 +233,17 @@ pub async fn post_edit_answer(
         viewer: visitor,
         user,
     }: Member,
-    path: web::Path<i32>,
+    path: web::Path<AnswerId>,
     form: CsrfForm<EditForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let checked = questions::check_body(&form.body);
-    let mut page = EditPage::from_form(PostKind::Answer, id, String::new(), form.into_inner());
+    let mut page = EditPage::from_form(
+        PostKind::Answer,
+        id.into(),
+        String::new(),
+        form.into_inner(),
+    );
     if let Err(e) = checked {
         page.errors = vec![e];
         page.cancel_url = answer_url(&state, id).await?;
@@ -280,7 +285,7 @@ pub async fn post_edit_answer(
 }
 
 /// Where an answer is shown (for links back from its editor).
-async fn answer_url(state: &web::Data<AppState>, id: i32) -> AppResult<String> {
+async fn answer_url(state: &web::Data<AppState>, id: AnswerId) -> AppResult<String> {
     with_db(state, move |conn| {
         let Some(answer) = answers::find(conn, id)? else {
             return Ok(paths::QUESTIONS.to_string());

@@ -149,13 +149,13 @@ fn history_owner(
     staff: bool,
 ) -> AppResult<(String, String)> {
     if kind == PostKind::Question {
-        let q = questions::visible_question(conn, id, staff)?;
+        let q = questions::visible_question(conn, QuestionId(id), staff)?;
         Ok((format!("\u{201c}{}\u{201d}", q.title), q.path()))
     } else {
-        let (_, q) = visible_answer(conn, id, staff)?;
+        let (_, q) = visible_answer(conn, AnswerId(id), staff)?;
         Ok((
             format!("an answer to \u{201c}{}\u{201d}", q.title),
-            paths::answer_on(&q.path(), id),
+            paths::answer_on(&q.path(), AnswerId(id)),
         ))
     }
 }

@@ -17,6 +17,7 @@ use crate::db::models::articles::{self, ArticleInManual};
 use crate::db::models::{manuals, users};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
+use crate::ids::QuestionId;
 use crate::service::articles::{self as editing, SaveOutcome};
 use crate::web::extract::{CsrfForm, Staff};
 use crate::web::paths;
@@ -105,7 +106,7 @@ struct EditorPage {
     body: String,
     note: String,
     base_revision: i32,
-    from_question: Option<i32>,
+    from_question: Option<QuestionId>,
     file_notice: Option<String>,
     detached_from: Option<String>,
     reattach_url: Option<String>,
@@ -129,7 +130,7 @@ pub struct EditorForm {
     body: String,
     note: String,
     base_revision: i32,
-    from_question: Option<i32>,
+    from_question: Option<QuestionId>,
     /// `preview` or `save`.
     action: String,
 }
@@ -200,7 +201,9 @@ pub async fn get_new_article(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
-    let from_question = param(&params, "from_question").and_then(|v| v.parse::<i32>().ok());
+    let from_question = param(&params, "from_question")
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(QuestionId);
     let manual_slug = param(&params, "manual").unwrap_or("").to_string();
     let (promotion, manual_id) = with_db(&state, move |conn| {
         let promotion = match from_question {
