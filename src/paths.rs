@@ -7,7 +7,7 @@
 
 use form_urlencoded::Serializer;
 
-use crate::ids::{AnswerId, QuestionId};
+use crate::ids::{AnswerId, QuestionId, UserId};
 use crate::kinds::PostKind;
 
 /// The question list.
@@ -262,17 +262,17 @@ pub fn staff_users(q: &str, page: i64) -> String {
 }
 
 /// Where an admin changes a user's role.
-pub fn staff_user_role(id: i32) -> String {
+pub fn staff_user_role(id: UserId) -> String {
     format!("/staff/users/{id}/role")
 }
 
 /// Where an admin suspends a user.
-pub fn staff_user_suspend(id: i32) -> String {
+pub fn staff_user_suspend(id: UserId) -> String {
     format!("/staff/users/{id}/suspend")
 }
 
 /// Where an admin lifts a user's suspension.
-pub fn staff_user_unsuspend(id: i32) -> String {
+pub fn staff_user_unsuspend(id: UserId) -> String {
     format!("/staff/users/{id}/unsuspend")
 }
 
@@ -334,9 +334,9 @@ mod tests {
         assert_eq!(ask("Why?", None, None), "/questions/ask?title=Why%3F");
         assert_eq!(new_article_titled("x y"), "/staff/articles/new?title=x+y");
         assert_eq!(staff_users_done("role"), "/staff/users?done=role");
-        assert_eq!(staff_user_role(7), "/staff/users/7/role");
-        assert_eq!(staff_user_suspend(7), "/staff/users/7/suspend");
-        assert_eq!(staff_user_unsuspend(7), "/staff/users/7/unsuspend");
+        assert_eq!(staff_user_role(UserId(7)), "/staff/users/7/role");
+        assert_eq!(staff_user_suspend(UserId(7)), "/staff/users/7/suspend");
+        assert_eq!(staff_user_unsuspend(UserId(7)), "/staff/users/7/unsuspend");
         assert_eq!(staff_flag(3), "/staff/flags/3");
         assert_eq!(feedback_comment(5), "/feedback/5/comment");
         assert_eq!(staff_dashboard(30), "/staff?days=30");

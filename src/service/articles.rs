@@ -18,7 +18,7 @@ use crate::db::models::{answers, manuals, outbox, questions, users};
 use crate::db::schema::articles as articles_table;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
-use crate::ids::QuestionId;
+use crate::ids::{QuestionId, UserId};
 use crate::kinds::DocKind;
 use crate::markdown::{self, Profile, Rendered};
 
@@ -208,7 +208,7 @@ fn free_slug(
 fn add_revision(
     conn: &mut Conn,
     article_id: i32,
-    editor: Option<i32>,
+    editor: Option<UserId>,
     input: &ArticleInput,
     now: i64,
 ) -> AppResult<i32> {
@@ -234,7 +234,7 @@ fn add_revision(
 /// Creates an article (optionally made from a question, which then links to it).
 pub fn create(
     conn: &mut Conn,
-    editor: Option<i32>,
+    editor: Option<UserId>,
     input: &ArticleInput,
     from_question: Option<QuestionId>,
     now: i64,
@@ -247,7 +247,7 @@ pub fn create(
 /// a conflict when the slug is taken in the manual.
 pub fn create_at_slug(
     conn: &mut Conn,
-    editor: Option<i32>,
+    editor: Option<UserId>,
     input: &ArticleInput,
     slug: &str,
     description: &str,
@@ -258,7 +258,7 @@ pub fn create_at_slug(
 
 fn insert_new(
     conn: &mut Conn,
-    editor: Option<i32>,
+    editor: Option<UserId>,
     input: &ArticleInput,
     from_question: Option<QuestionId>,
     slug: Option<&str>,
@@ -343,7 +343,7 @@ pub enum SaveOutcome {
 /// nothing is written and the newer revision comes back (no lost update).
 pub fn update(
     conn: &mut Conn,
-    editor: i32,
+    editor: UserId,
     article_id: i32,
     base_revision: i32,
     input: &ArticleInput,
@@ -414,7 +414,7 @@ fn write(
 /// Restores an old revision as a new one.
 pub fn restore(
     conn: &mut Conn,
-    editor: i32,
+    editor: UserId,
     article_id: i32,
     revision_id: i32,
     now: i64,

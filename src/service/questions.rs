@@ -10,7 +10,7 @@ use crate::db::models::revisions::{self, NewRevision, Revision};
 use crate::db::models::{flags, notifications, outbox, tags, votes};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
-use crate::ids::{AnswerId, QuestionId};
+use crate::ids::{AnswerId, QuestionId, UserId};
 use crate::kinds::{DocKind, PostKind};
 use crate::markdown::{self, Rendered};
 use crate::paths;
@@ -206,9 +206,9 @@ fn enqueue(conn: &mut Conn, question_id: QuestionId, now: i64) -> AppResult<()> 
 /// lead to someone else's post).
 fn claim_submit_key<'k, T>(
     conn: &mut Conn,
-    author: i32,
+    author: UserId,
     key: Option<&'k str>,
-    own_post: fn(&mut Conn, i32, &str) -> diesel::QueryResult<Option<T>>,
+    own_post: fn(&mut Conn, UserId, &str) -> diesel::QueryResult<Option<T>>,
     in_use: fn(&mut Conn, &str) -> diesel::QueryResult<bool>,
 ) -> AppResult<Result<Option<&'k str>, T>> {
     let Some(key) = key else {
@@ -390,7 +390,7 @@ fn touch(conn: &mut Conn, question_id: QuestionId, now: i64) -> AppResult<()> {
 }
 
 /// The post a vote or flag is about: its author and its question.
-fn post_owner(conn: &mut Conn, kind: PostKind, id: i32) -> AppResult<(i32, Question)> {
+fn post_owner(conn: &mut Conn, kind: PostKind, id: i32) -> AppResult<(UserId, Question)> {
     match kind {
         PostKind::Question => {
             let q = visible_question(conn, QuestionId(id), false)?;
@@ -696,7 +696,7 @@ pub fn edit_answer(
     })
 }
 
-fn may_edit(actor: Actor, author: i32, locked: bool) -> AppResult<()> {
+fn may_edit(actor: Actor, author: UserId, locked: bool) -> AppResult<()> {
     Ok(can(
         Some(&actor),
         Action::EditPost,

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use crate::db::models::questions::Question;
 use crate::db::schema::{answers, questions};
 use crate::db::Conn;
-use crate::ids::{AnswerId, QuestionId};
+use crate::ids::{AnswerId, QuestionId, UserId};
 
 /// An answer row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -16,7 +16,7 @@ pub struct Answer {
     /// The question.
     pub question_id: QuestionId,
     /// Who wrote it.
-    pub author_id: i32,
+    pub author_id: UserId,
     /// Markdown.
     pub body_md: String,
     /// Sanitized HTML.
@@ -28,7 +28,7 @@ pub struct Answer {
     /// Soft deletion.
     pub deleted_at: Option<i64>,
     /// Who deleted it.
-    pub deleted_by: Option<i32>,
+    pub deleted_by: Option<UserId>,
     /// Idempotency key.
     pub submit_key: Option<String>,
     /// Unix seconds.
@@ -44,7 +44,7 @@ pub struct NewAnswer<'a> {
     /// The question.
     pub question_id: QuestionId,
     /// Author.
-    pub author_id: i32,
+    pub author_id: UserId,
     /// Markdown.
     pub body_md: &'a str,
     /// HTML.
@@ -107,7 +107,11 @@ pub fn find_with_question(
 }
 
 /// key. Keys are scoped to their author: another user's key finds nothing.
-pub fn find_by_submit_key(conn: &mut Conn, author: i32, key: &str) -> QueryResult<Option<Answer>> {
+pub fn find_by_submit_key(
+    conn: &mut Conn,
+    author: UserId,
+    key: &str,
+) -> QueryResult<Option<Answer>> {
     answers::table
         .filter(answers::author_id.eq(author))
         .filter(answers::submit_key.eq(key))
@@ -156,7 +160,7 @@ pub fn recount(conn: &mut Conn, question_id: QuestionId) -> QueryResult<i32> {
 }
 
 /// Visible answers by a user.
-pub fn count_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64> {
+pub fn count_by_author(conn: &mut Conn, author: UserId) -> QueryResult<i64> {
     answers::table
         .filter(answers::author_id.eq(author))
         .filter(answers::deleted_at.is_null())
@@ -165,7 +169,7 @@ pub fn count_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64> {
 }
 
 /// Visible answers by a user that were accepted.
-pub fn count_accepted_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64> {
+pub fn count_accepted_by_author(conn: &mut Conn, author: UserId) -> QueryResult<i64> {
     answers::table
         .inner_join(questions::table)
         .filter(answers::author_id.eq(author))
@@ -178,7 +182,7 @@ pub fn count_accepted_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64
 /// A user's newest visible answers with their questions' ids and titles.
 pub fn by_author(
     conn: &mut Conn,
-    author: i32,
+    author: UserId,
     limit: i64,
 ) -> QueryResult<Vec<(Answer, String, String)>> {
     answers::table

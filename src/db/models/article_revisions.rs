@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use crate::db::models::revisions::HistoryCursor;
 use crate::db::schema::article_revisions;
 use crate::db::Conn;
+use crate::ids::UserId;
 
 /// An article revision row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -15,7 +16,7 @@ pub struct ArticleRevision {
     /// The article.
     pub article_id: i32,
     /// Who saved it; `None` when it came from a content file.
-    pub editor_id: Option<i32>,
+    pub editor_id: Option<UserId>,
     /// Manual at this revision.
     pub manual_id: i32,
     /// Title.
@@ -43,7 +44,7 @@ pub struct NewArticleRevision<'a> {
     /// The article.
     pub article_id: i32,
     /// Editor.
-    pub editor_id: Option<i32>,
+    pub editor_id: Option<UserId>,
     /// Manual.
     pub manual_id: i32,
     /// Title.
@@ -107,7 +108,7 @@ pub struct ArticleRevisionHead {
     /// Primary key.
     pub id: i32,
     /// Who saved it; `None` when it came from a content file.
-    pub editor_id: Option<i32>,
+    pub editor_id: Option<UserId>,
     /// Title.
     pub title: String,
     /// `published` or `draft`.

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::feedback;
 use crate::db::Conn;
+use crate::ids::UserId;
 use crate::kinds::DocKind;
 
 /// A feedback row.
@@ -23,7 +24,7 @@ pub struct Feedback {
     /// Hash of the visitor's random cookie.
     pub visitor_key: String,
     /// The signed-in user, if any.
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     /// Yes or no.
     pub helpful: bool,
     /// "What was missing?"
@@ -44,7 +45,7 @@ pub struct NewFeedback<'a> {
     /// Hash of the visitor's random cookie.
     pub visitor_key: &'a str,
     /// The signed-in user, if any.
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     /// Yes or no.
     pub helpful: bool,
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::notifications;
 use crate::db::Conn;
-use crate::ids::{AnswerId, QuestionId};
+use crate::ids::{AnswerId, QuestionId, UserId};
 
 /// Someone answered your question.
 pub const NEW_ANSWER: &str = "new_answer";
@@ -21,7 +21,7 @@ pub struct Notification {
     /// Primary key.
     pub id: i32,
     /// Recipient.
-    pub user_id: i32,
+    pub user_id: UserId,
     /// One of the kinds above.
     pub kind: String,
     /// The question concerned.
@@ -29,7 +29,7 @@ pub struct Notification {
     /// The answer concerned.
     pub answer_id: Option<AnswerId>,
     /// Who caused it.
-    pub actor_id: Option<i32>,
+    pub actor_id: Option<UserId>,
     /// Unix seconds.
     pub created_at: i64,
     /// When it was seen.
@@ -39,11 +39,11 @@ pub struct Notification {
 /// Adds a notification (not to the actor themselves).
 pub fn notify(
     conn: &mut Conn,
-    user_id: i32,
+    user_id: UserId,
     kind: &str,
     question_id: QuestionId,
     answer_id: Option<AnswerId>,
-    actor_id: i32,
+    actor_id: UserId,
     now: i64,
 ) -> QueryResult<()> {
     if user_id == actor_id {
@@ -63,7 +63,7 @@ pub fn notify(
 }
 
 /// A user's newest notifications.
-pub fn recent(conn: &mut Conn, user_id: i32, limit: i64) -> QueryResult<Vec<Notification>> {
+pub fn recent(conn: &mut Conn, user_id: UserId, limit: i64) -> QueryResult<Vec<Notification>> {
     notifications::table
         .filter(notifications::user_id.eq(user_id))
         .order(notifications::id.desc())
@@ -73,7 +73,7 @@ pub fn recent(conn: &mut Conn, user_id: i32, limit: i64) -> QueryResult<Vec<Noti
 }
 
 /// How many are unread.
-pub fn unread_count(conn: &mut Conn, user_id: i32) -> QueryResult<i64> {
+pub fn unread_count(conn: &mut Conn, user_id: UserId) -> QueryResult<i64> {
     notifications::table
         .filter(notifications::user_id.eq(user_id))
         .filter(notifications::read_at.is_null())
@@ -82,7 +82,7 @@ pub fn unread_count(conn: &mut Conn, user_id: i32) -> QueryResult<i64> {
 }
 
 /// Marks every notification of a user read.
-pub fn mark_all_read(conn: &mut Conn, user_id: i32, now: i64) -> QueryResult<usize> {
+pub fn mark_all_read(conn: &mut Conn, user_id: UserId, now: i64) -> QueryResult<usize> {
     diesel::update(
         notifications::table
             .filter(notifications::user_id.eq(user_id))

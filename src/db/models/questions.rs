@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{question_tags, questions};
 use crate::db::Conn;
-use crate::ids::{AnswerId, QuestionId};
+use crate::ids::{AnswerId, QuestionId, UserId};
 
 /// A question row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -13,7 +13,7 @@ pub struct Question {
     /// Primary key.
     pub id: QuestionId,
     /// Asker.
-    pub author_id: i32,
+    pub author_id: UserId,
     /// Title.
     pub title: String,
     /// URL slug of the title.
@@ -33,7 +33,7 @@ pub struct Question {
     /// The accepted answer.
     pub accepted_answer_id: Option<AnswerId>,
     /// Who accepted it.
-    pub accepted_by: Option<i32>,
+    pub accepted_by: Option<UserId>,
     /// When (unix seconds).
     pub accepted_at: Option<i64>,
     /// Set while closed: `duplicate`, `off-topic` or `resolved-elsewhere`.
@@ -41,7 +41,7 @@ pub struct Question {
     /// The question this duplicates.
     pub duplicate_of: Option<QuestionId>,
     /// Who closed it.
-    pub closed_by: Option<i32>,
+    pub closed_by: Option<UserId>,
     /// When.
     pub closed_at: Option<i64>,
     /// No new answers or edits by members.
@@ -51,7 +51,7 @@ pub struct Question {
     /// Soft deletion (unix seconds).
     pub deleted_at: Option<i64>,
     /// Who deleted it.
-    pub deleted_by: Option<i32>,
+    pub deleted_by: Option<UserId>,
     /// The article made from it, if any.
     pub article_id: Option<i32>,
     /// Idempotency key of the form that created it.
@@ -81,7 +81,7 @@ impl Question {
 #[diesel(table_name = questions)]
 pub struct NewQuestion<'a> {
     /// Asker.
-    pub author_id: i32,
+    pub author_id: UserId,
     /// Title.
     pub title: &'a str,
     /// Slug.
@@ -282,7 +282,7 @@ pub fn find_many(conn: &mut Conn, ids: &[QuestionId]) -> QueryResult<Vec<Questio
 /// key. Keys are scoped to their author: another user's key finds nothing.
 pub fn find_by_submit_key(
     conn: &mut Conn,
-    author: i32,
+    author: UserId,
     key: &str,
 ) -> QueryResult<Option<Question>> {
     questions::table
@@ -338,7 +338,7 @@ pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<QuestionId>> {
 }
 
 /// Counts for a profile: questions asked (visible).
-pub fn count_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64> {
+pub fn count_by_author(conn: &mut Conn, author: UserId) -> QueryResult<i64> {
     questions::table
         .filter(questions::author_id.eq(author))
         .filter(questions::deleted_at.is_null())
@@ -347,7 +347,7 @@ pub fn count_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64> {
 }
 
 /// A user's newest visible questions.
-pub fn by_author(conn: &mut Conn, author: i32, limit: i64) -> QueryResult<Vec<Question>> {
+pub fn by_author(conn: &mut Conn, author: UserId, limit: i64) -> QueryResult<Vec<Question>> {
     questions::table
         .filter(questions::author_id.eq(author))
         .filter(questions::deleted_at.is_null())

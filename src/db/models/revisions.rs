@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::revisions;
 use crate::db::Conn;
+use crate::ids::UserId;
 use crate::kinds::PostKind;
 
 /// A revision row.
@@ -17,7 +18,7 @@ pub struct Revision {
     /// The post.
     pub post_id: i32,
     /// Who saved it.
-    pub editor_id: i32,
+    pub editor_id: UserId,
     /// Title at this revision (questions).
     pub title: Option<String>,
     /// Markdown at this revision.
@@ -39,7 +40,7 @@ pub struct NewRevision<'a> {
     /// Post.
     pub post_id: i32,
     /// Editor.
-    pub editor_id: i32,
+    pub editor_id: UserId,
     /// Title.
     pub title: Option<&'a str>,
     /// Markdown.

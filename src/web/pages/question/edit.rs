@@ -20,7 +20,7 @@ struct EditPage {
 
 /// Whether `user` may open the editor of a post by `author` (any refusal
 /// is a 403 here: there is nothing to conflict with yet).
-fn may_open_editor(user: &CurrentUser, author: i32, locked: bool) -> AppResult<()> {
+fn may_open_editor(user: &CurrentUser, author: UserId, locked: bool) -> AppResult<()> {
     policy::can(
         Some(&user.actor()),
         Action::EditPost,

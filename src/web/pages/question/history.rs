@@ -79,7 +79,7 @@ fn load_history(
     cursor: HistoryCursor,
 ) -> AppResult<(HistoryPage, Vec<users::User>)> {
     let history = revisions::history_page(conn, kind, post_id, cursor, REVISIONS_PER_PAGE)?;
-    let editors: Vec<i32> = history.rows.iter().map(|r| r.editor_id).collect();
+    let editors: Vec<UserId> = history.rows.iter().map(|r| r.editor_id).collect();
     let users = users::find_many(conn, &editors)?;
     Ok((history, users))
 }

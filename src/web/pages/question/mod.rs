@@ -29,7 +29,7 @@ use crate::db::models::{answers, articles, questions as question_rows, users, vo
 use crate::db::{unix_now, Conn};
 use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
-use crate::ids::{AnswerId, QuestionId};
+use crate::ids::{AnswerId, QuestionId, UserId};
 use crate::kinds::PostKind;
 use crate::service::questions::{self, EditOutcome, CLOSE_REASONS, FLAG_REASONS};
 use crate::web::extract::{CsrfForm, Member};
@@ -151,7 +151,7 @@ async fn load(
     with_db(state, move |conn| {
         let question = questions::visible_question(conn, id, is_staff)?;
         let answers = answers::for_question(conn, id, is_staff)?;
-        let mut ids: Vec<i32> = answers.iter().map(|a| a.author_id).collect();
+        let mut ids: Vec<UserId> = answers.iter().map(|a| a.author_id).collect();
         ids.push(question.author_id);
         ids.extend(question.accepted_by);
         ids.extend(question.closed_by);
@@ -188,7 +188,7 @@ async fn load(
     .await
 }
 
-fn user_ref(users: &[users::User], id: i32) -> Option<UserRef> {
+fn user_ref(users: &[users::User], id: UserId) -> Option<UserRef> {
     users.iter().find(|u| u.id == id).map(UserRef::from)
 }
 
@@ -198,7 +198,7 @@ struct PostParts<'a> {
     id: i32,
     body_html: &'a str,
     score: i32,
-    author_id: i32,
+    author_id: UserId,
     created_at: i64,
     updated_at: i64,
     deleted: bool,
@@ -361,7 +361,7 @@ fn build_page(
 /// schema.org `QAPage` structured data, escaped for a `<script>` data block.
 fn json_ld(loaded: &Loaded) -> AppResult<String> {
     let q = &loaded.question;
-    let name = |id: i32| {
+    let name = |id: UserId| {
         loaded
             .users
             .iter()

@@ -12,6 +12,7 @@ use crate::db::models::users;
 use crate::db::unix_now;
 use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 use crate::service::articles as editing;
 use crate::web::extract::{CsrfForm, Staff};
 use crate::web::pages::question::history_cursor;
@@ -64,7 +65,7 @@ pub async fn get_article_revisions(
     let (history, users) = with_db(&state, move |conn| {
         let history =
             article_revisions::history_page(conn, article_id, cursor, ARTICLE_REVISIONS_PER_PAGE)?;
-        let editors: Vec<i32> = history.rows.iter().filter_map(|r| r.editor_id).collect();
+        let editors: Vec<UserId> = history.rows.iter().filter_map(|r| r.editor_id).collect();
         let users = users::find_many(conn, &editors)?;
         Ok((history, users))
     })
