@@ -18,7 +18,7 @@ use crate::db::models::{answers, manuals, outbox, questions, users};
 use crate::db::schema::articles as articles_table;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
-use crate::ids::{QuestionId, UserId};
+use crate::ids::{ArticleId, ManualId, QuestionId, UserId};
 use crate::kinds::DocKind;
 use crate::markdown::{self, Profile, Rendered};
 
@@ -40,7 +40,7 @@ pub enum Publication {
 #[derive(Debug, Clone)]
 pub struct ArticleInput {
     /// Manual.
-    pub manual_id: i32,
+    pub manual_id: ManualId,
     /// Title.
     pub title: String,
     /// Order within the manual.
@@ -76,7 +76,7 @@ impl ArticleInput {
 #[derive(Debug, Clone, Copy)]
 pub struct EditorFields<'a> {
     /// Manual.
-    pub manual_id: i32,
+    pub manual_id: ManualId,
     /// Title.
     pub title: &'a str,
     /// Order within the manual, as typed.
@@ -184,9 +184,9 @@ pub fn render(body: &str, manual_slug: &str) -> Rendered {
 /// A slug for `title` that is free in the manual.
 fn free_slug(
     conn: &mut Conn,
-    manual_id: i32,
+    manual_id: ManualId,
     title: &str,
-    except: Option<i32>,
+    except: Option<ArticleId>,
 ) -> AppResult<String> {
     let mut base = markdown::slugify(title)
         .chars()
@@ -207,7 +207,7 @@ fn free_slug(
 
 fn add_revision(
     conn: &mut Conn,
-    article_id: i32,
+    article_id: ArticleId,
     editor: Option<UserId>,
     input: &ArticleInput,
     now: i64,
@@ -316,14 +316,14 @@ fn insert_new(
             outbox::enqueue(conn, DocKind::Question, question_id.into(), now)?;
         }
         add_revision(conn, id, editor, input, now)?;
-        outbox::enqueue(conn, DocKind::Article, id, now)?;
+        outbox::enqueue(conn, DocKind::Article, id.into(), now)?;
         let article = articles::find_with_manual(conn, id)?
             .ok_or_else(|| AppError::internal("created article vanished"))?;
         Ok((article.article, article.manual_slug))
     })
 }
 
-fn manuals_by_id(conn: &mut Conn, id: i32) -> AppResult<manuals::Manual> {
+fn manuals_by_id(conn: &mut Conn, id: ManualId) -> AppResult<manuals::Manual> {
     manuals::list(conn)?
         .into_iter()
         .find(|m| m.id == id)
@@ -344,7 +344,7 @@ pub enum SaveOutcome {
 pub fn update(
     conn: &mut Conn,
     editor: UserId,
-    article_id: i32,
+    article_id: ArticleId,
     base_revision: i32,
     input: &ArticleInput,
     now: i64,
@@ -407,7 +407,7 @@ fn write(
             a::updated_at.eq(now),
         ))
         .execute(conn)?;
-    outbox::enqueue(conn, DocKind::Article, article.id, now)?;
+    outbox::enqueue(conn, DocKind::Article, article.id.into(), now)?;
     Ok(())
 }
 
@@ -415,7 +415,7 @@ fn write(
 pub fn restore(
     conn: &mut Conn,
     editor: UserId,
-    article_id: i32,
+    article_id: ArticleId,
     revision_id: i32,
     now: i64,
 ) -> AppResult<String> {
@@ -452,7 +452,7 @@ pub fn restore(
 }
 
 /// Hands a detached article back to its file: the next start loads the file.
-pub fn reattach(conn: &mut Conn, article_id: i32) -> AppResult<()> {
+pub fn reattach(conn: &mut Conn, article_id: ArticleId) -> AppResult<()> {
     use articles_table::dsl as a;
     let article = articles::find_with_manual(conn, article_id)?
         .ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
@@ -474,7 +474,7 @@ pub fn reattach(conn: &mut Conn, article_id: i32) -> AppResult<()> {
 /// Records a content file's version of an article as a revision (no editor).
 pub fn record_file_revision(
     conn: &mut Conn,
-    article_id: i32,
+    article_id: ArticleId,
     path: &str,
     now: i64,
 ) -> AppResult<()> {

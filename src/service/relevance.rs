@@ -426,7 +426,7 @@ fn all_documents(conn: &mut Conn) -> AppResult<Vec<SearchDoc>> {
     subjects.extend(
         articles::all_ids(conn)?
             .into_iter()
-            .map(|id| (DocKind::Article, id)),
+            .map(|id| (DocKind::Article, id.into())),
     );
     subjects.extend(
         trees::all_ids(conn)?

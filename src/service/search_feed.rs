@@ -15,7 +15,7 @@ use crate::content::trees::{NodeKind, Tree};
 use crate::db::models::{answers, articles, outbox, questions, trees};
 use crate::db::{Conn, Pool};
 use crate::error::{AppError, AppResult};
-use crate::ids::QuestionId;
+use crate::ids::{ArticleId, QuestionId};
 use crate::kinds::DocKind;
 use crate::search::indexer::GroupUpdate;
 use crate::search::{IndexFeed, SearchDoc, SearchIndex};
@@ -36,7 +36,7 @@ const OUTBOX_RETENTION_SECS: i64 = 7 * 24 * 3600;
 pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<SearchDoc>> {
     match kind {
         DocKind::Article => {
-            let Some(found) = articles::find_with_manual(conn, id)? else {
+            let Some(found) = articles::find_with_manual(conn, ArticleId(id))? else {
                 return Ok(Vec::new());
             };
             if !found.article.is_published() {
@@ -261,7 +261,7 @@ pub fn group_key(kind: DocKind, id: i32) -> String {
 fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(DocKind, i32)>> {
     let mut subjects: Vec<(DocKind, i32)> = articles::all_ids(conn)?
         .into_iter()
-        .map(|id| (DocKind::Article, id))
+        .map(|id| (DocKind::Article, id.into()))
         .collect();
     subjects.extend(
         trees::all_ids(conn)?

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use crate::db::models::revisions::HistoryCursor;
 use crate::db::schema::article_revisions;
 use crate::db::Conn;
-use crate::ids::UserId;
+use crate::ids::{ArticleId, ManualId, UserId};
 
 /// An article revision row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -14,11 +14,11 @@ pub struct ArticleRevision {
     /// Primary key (increasing: the newest revision is the current text).
     pub id: i32,
     /// The article.
-    pub article_id: i32,
+    pub article_id: ArticleId,
     /// Who saved it; `None` when it came from a content file.
     pub editor_id: Option<UserId>,
     /// Manual at this revision.
-    pub manual_id: i32,
+    pub manual_id: ManualId,
     /// Title.
     pub title: String,
     /// Order.
@@ -42,11 +42,11 @@ pub struct ArticleRevision {
 #[diesel(table_name = article_revisions)]
 pub struct NewArticleRevision<'a> {
     /// The article.
-    pub article_id: i32,
+    pub article_id: ArticleId,
     /// Editor.
     pub editor_id: Option<UserId>,
     /// Manual.
-    pub manual_id: i32,
+    pub manual_id: ManualId,
     /// Title.
     pub title: &'a str,
     /// Order.
@@ -74,7 +74,7 @@ pub fn insert(conn: &mut Conn, new: &NewArticleRevision<'_>) -> QueryResult<i32>
 }
 
 /// Revisions of an article, newest first.
-pub fn for_article(conn: &mut Conn, article_id: i32) -> QueryResult<Vec<ArticleRevision>> {
+pub fn for_article(conn: &mut Conn, article_id: ArticleId) -> QueryResult<Vec<ArticleRevision>> {
     article_revisions::table
         .filter(article_revisions::article_id.eq(article_id))
         .order(article_revisions::id.desc())
@@ -83,7 +83,7 @@ pub fn for_article(conn: &mut Conn, article_id: i32) -> QueryResult<Vec<ArticleR
 }
 
 /// The newest revision id of an article (0 when none).
-pub fn latest_id(conn: &mut Conn, article_id: i32) -> QueryResult<i32> {
+pub fn latest_id(conn: &mut Conn, article_id: ArticleId) -> QueryResult<i32> {
     article_revisions::table
         .filter(article_revisions::article_id.eq(article_id))
         .select(diesel::dsl::max(article_revisions::id))
@@ -92,7 +92,11 @@ pub fn latest_id(conn: &mut Conn, article_id: i32) -> QueryResult<i32> {
 }
 
 /// One revision of an article.
-pub fn find(conn: &mut Conn, article_id: i32, id: i32) -> QueryResult<Option<ArticleRevision>> {
+pub fn find(
+    conn: &mut Conn,
+    article_id: ArticleId,
+    id: i32,
+) -> QueryResult<Option<ArticleRevision>> {
     article_revisions::table
         .filter(article_revisions::article_id.eq(article_id))
         .filter(article_revisions::id.eq(id))
@@ -138,7 +142,7 @@ pub struct ArticleHistoryPage {
 /// `(article_id, id)` index; texts are not loaded).
 pub fn history_page(
     conn: &mut Conn,
-    article_id: i32,
+    article_id: ArticleId,
     cursor: HistoryCursor,
     limit: i64,
 ) -> QueryResult<ArticleHistoryPage> {

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{question_tags, questions};
 use crate::db::Conn;
-use crate::ids::{AnswerId, QuestionId, UserId};
+use crate::ids::{AnswerId, ArticleId, QuestionId, UserId};
 
 /// A question row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -53,7 +53,7 @@ pub struct Question {
     /// Who deleted it.
     pub deleted_by: Option<UserId>,
     /// The article made from it, if any.
-    pub article_id: Option<i32>,
+    pub article_id: Option<ArticleId>,
     /// Idempotency key of the form that created it.
     pub submit_key: Option<String>,
     /// Unix seconds.

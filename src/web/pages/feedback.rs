@@ -13,6 +13,7 @@ use crate::content::trees::NodeKind;
 use crate::db::models::{articles, feedback, trees};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
+use crate::ids::ArticleId;
 use crate::kinds::DocKind;
 use crate::web::extract::CsrfForm;
 use crate::web::paths::{self, local_or_home};
@@ -151,7 +152,7 @@ pub async fn post_feedback(
     let id = with_db(&state, move |conn| {
         match kind {
             DocKind::Article => {
-                articles::find_with_manual(conn, target)?
+                articles::find_with_manual(conn, ArticleId(target))?
                     .filter(|a| a.article.is_published())
                     .ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
             }

@@ -17,7 +17,7 @@ use crate::db::models::articles::{self, ArticleInManual};
 use crate::db::models::{manuals, users};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
-use crate::ids::QuestionId;
+use crate::ids::{ManualId, QuestionId};
 use crate::service::articles::{self as editing, SaveOutcome};
 use crate::web::extract::{CsrfForm, Staff};
 use crate::web::paths;
@@ -87,7 +87,7 @@ fn status_label(a: &ArticleInManual) -> &'static str {
 
 #[derive(Debug, Serialize)]
 struct ManualOption {
-    id: i32,
+    id: ManualId,
     title: String,
     selected: bool,
 }
@@ -97,6 +97,7 @@ struct EditorPage {
     heading: String,
     action: String,
     manuals: Vec<ManualOption>,
+    /// The chosen manual's id; 0 selects the "Choose a manual" placeholder.
     manual_id: i32,
     title: String,
     weight: String,
@@ -121,6 +122,7 @@ struct EditorPage {
 #[serde(default)]
 pub struct EditorForm {
     csrf: String,
+    /// The chosen manual's id (0: none chosen, refused by the service).
     manual_id: i32,
     title: String,
     weight: String,
@@ -139,7 +141,7 @@ impl EditorForm {
     /// The typed fields, for [`editing::validate`].
     fn fields(&self) -> editing::EditorFields<'_> {
         editing::EditorFields {
-            manual_id: self.manual_id,
+            manual_id: ManualId(self.manual_id),
             title: &self.title,
             weight: &self.weight,
             tags: &self.tags,
@@ -159,7 +161,7 @@ async fn manual_options(
     Ok(list
         .into_iter()
         .map(|m| ManualOption {
-            selected: m.id == selected,
+            selected: i32::from(m.id) == selected,
             id: m.id,
             title: m.title,
         })
@@ -210,9 +212,7 @@ pub async fn get_new_article(
             Some(id) => Some(editing::promotion(conn, id)?),
             None => None,
         };
-        let manual_id = manuals::find_by_slug(conn, &manual_slug)?
-            .map(|m| m.id)
-            .unwrap_or(0);
+        let manual_id = manuals::find_by_slug(conn, &manual_slug)?.map_or(0, |m| m.id.into());
         Ok((promotion, manual_id))
     })
     .await?;
@@ -339,7 +339,7 @@ fn editor_page_for(found: &ArticleInManual, base_revision: i32) -> EditorPage {
     EditorPage {
         heading: format!("Edit \u{201c}{}\u{201d}", a.title),
         action: paths::article_edit(manual, slug),
-        manual_id: a.manual_id,
+        manual_id: a.manual_id.into(),
         title: a.title.clone(),
         weight: a.weight.to_string(),
         tags: a.tag_list().join(", "),
@@ -374,7 +374,7 @@ pub async fn get_edit_article(
     })
     .await?;
     let mut page = editor_page_for(&found, base);
-    page.manuals = manual_options(&state, found.article.manual_id).await?;
+    page.manuals = manual_options(&state, found.article.manual_id.into()).await?;
     render(&state, &visitor, "staff/article_edit.html", &page)
 }
 
