@@ -255,14 +255,14 @@ fn sync_trees(
             },
             now,
         )?;
-        outbox::enqueue(conn, DocKind::Step, id, now)?;
+        outbox::enqueue(conn, DocKind::Step, id.into(), now)?;
         kept.push(id);
         report.trees_changed += 1;
     }
     for row in trees::list(conn)? {
         if row.source_path.is_some() && !kept.contains(&row.id) {
             trees::delete(conn, row.id)?;
-            outbox::enqueue(conn, DocKind::Step, row.id, now)?;
+            outbox::enqueue(conn, DocKind::Step, row.id.into(), now)?;
             report.trees_removed += 1;
         }
     }

@@ -431,7 +431,7 @@ fn all_documents(conn: &mut Conn) -> AppResult<Vec<SearchDoc>> {
     subjects.extend(
         trees::all_ids(conn)?
             .into_iter()
-            .map(|id| (DocKind::Step, id)),
+            .map(|id| (DocKind::Step, id.into())),
     );
     subjects.extend(
         questions::all_ids(conn)?

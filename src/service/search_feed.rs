@@ -15,7 +15,7 @@ use crate::content::trees::{NodeKind, Tree};
 use crate::db::models::{answers, articles, outbox, questions, trees};
 use crate::db::{Conn, Pool};
 use crate::error::{AppError, AppResult};
-use crate::ids::{ArticleId, QuestionId};
+use crate::ids::{ArticleId, QuestionId, TreeId};
 use crate::kinds::DocKind;
 use crate::search::indexer::GroupUpdate;
 use crate::search::{IndexFeed, SearchDoc, SearchIndex};
@@ -50,7 +50,7 @@ pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<S
             ))
         }
         DocKind::Step => {
-            let Some(row) = trees::find(conn, id)? else {
+            let Some(row) = trees::find(conn, TreeId(id))? else {
                 return Ok(Vec::new());
             };
             let tree: Tree = row.tree().map_err(AppError::internal)?;
@@ -266,7 +266,7 @@ fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(DocKind, i32)>> {
     subjects.extend(
         trees::all_ids(conn)?
             .into_iter()
-            .map(|id| (DocKind::Step, id)),
+            .map(|id| (DocKind::Step, id.into())),
     );
     subjects.extend(
         questions::all_ids(conn)?

@@ -13,7 +13,7 @@ use crate::content::trees::NodeKind;
 use crate::db::models::{articles, feedback, trees};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
-use crate::ids::ArticleId;
+use crate::ids::{ArticleId, TreeId};
 use crate::kinds::DocKind;
 use crate::web::extract::CsrfForm;
 use crate::web::paths::{self, local_or_home};
@@ -157,7 +157,7 @@ pub async fn post_feedback(
                     .ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
             }
             _ => {
-                let row = trees::find(conn, target)?
+                let row = trees::find(conn, TreeId(target))?
                     .ok_or_else(|| AppError::NotFound("There is no such troubleshooter.".into()))?;
                 let tree = row.tree().map_err(AppError::internal)?;
                 tree.node(&node)
