@@ -117,23 +117,23 @@ pub fn question_unaccept(id: QuestionId) -> String {
 
 /// One revision on a history (`history_url` from [`post_revisions`] or
 /// [`article_revisions`]).
-pub fn revision(history_url: &str, revision_id: i32) -> String {
-    format!("{history_url}/{revision_id}")
+pub fn revision(history_url: &str, revision_id: impl Into<i32>) -> String {
+    format!("{history_url}/{}", revision_id.into())
 }
 
 /// Restoring one revision of an article.
-pub fn revision_restore(history_url: &str, revision_id: i32) -> String {
-    format!("{history_url}/{revision_id}/restore")
+pub fn revision_restore(history_url: &str, revision_id: impl Into<i32>) -> String {
+    format!("{history_url}/{}/restore", revision_id.into())
 }
 
 /// A page of a history: revisions older than `revision_id`.
-pub fn history_before(history_url: &str, revision_id: i32) -> String {
-    format!("{history_url}?before={revision_id}")
+pub fn history_before(history_url: &str, revision_id: impl Into<i32>) -> String {
+    format!("{history_url}?before={}", revision_id.into())
 }
 
 /// A page of a history: revisions newer than `revision_id`.
-pub fn history_after(history_url: &str, revision_id: i32) -> String {
-    format!("{history_url}?after={revision_id}")
+pub fn history_after(history_url: &str, revision_id: impl Into<i32>) -> String {
+    format!("{history_url}?after={}", revision_id.into())
 }
 
 /// A manual's table of contents.

@@ -18,7 +18,7 @@ use crate::db::models::{answers, manuals, outbox, questions, users};
 use crate::db::schema::articles as articles_table;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
-use crate::ids::{ArticleId, ManualId, QuestionId, UserId};
+use crate::ids::{ArticleId, ArticleRevisionId, ManualId, QuestionId, UserId};
 use crate::kinds::DocKind;
 use crate::markdown::{self, Profile, Rendered};
 
@@ -211,7 +211,7 @@ fn add_revision(
     editor: Option<UserId>,
     input: &ArticleInput,
     now: i64,
-) -> AppResult<i32> {
+) -> AppResult<ArticleRevisionId> {
     let tags = input.tags.join(",");
     Ok(article_revisions::insert(
         conn,
@@ -345,7 +345,7 @@ pub fn update(
     conn: &mut Conn,
     editor: UserId,
     article_id: ArticleId,
-    base_revision: i32,
+    base_revision: ArticleRevisionId,
     input: &ArticleInput,
     now: i64,
 ) -> AppResult<SaveOutcome> {
@@ -416,7 +416,7 @@ pub fn restore(
     conn: &mut Conn,
     editor: UserId,
     article_id: ArticleId,
-    revision_id: i32,
+    revision_id: ArticleRevisionId,
     now: i64,
 ) -> AppResult<String> {
     conn.immediate_transaction(|conn| {

@@ -10,7 +10,7 @@ use crate::db::models::revisions::{self, NewRevision, Revision};
 use crate::db::models::{flags, notifications, outbox, tags, votes};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
-use crate::ids::{AnswerId, QuestionId, UserId};
+use crate::ids::{AnswerId, QuestionId, RevisionId, UserId};
 use crate::kinds::{DocKind, PostKind};
 use crate::markdown::{self, Rendered};
 use crate::paths;
@@ -560,7 +560,7 @@ fn newer_revision(
     conn: &mut Conn,
     kind: PostKind,
     post_id: i32,
-    base_revision: i32,
+    base_revision: RevisionId,
 ) -> AppResult<Option<Revision>> {
     Ok(revisions::latest(conn, kind, post_id)?.filter(|latest| latest.id != base_revision))
 }
@@ -574,7 +574,7 @@ pub fn edit_question(
     question_id: QuestionId,
     draft: &QuestionDraft,
     note: &str,
-    base_revision: i32,
+    base_revision: RevisionId,
     now: i64,
 ) -> AppResult<EditOutcome> {
     use crate::db::schema::questions::dsl as q;
@@ -632,7 +632,7 @@ pub struct AnswerEdit<'a> {
     /// The edit note.
     pub note: &'a str,
     /// The revision the editor started from.
-    pub base_revision: i32,
+    pub base_revision: RevisionId,
 }
 
 /// Edits an answer (its author while the question is not locked, or staff),

@@ -5,14 +5,14 @@ use diesel::prelude::*;
 use crate::db::models::revisions::HistoryCursor;
 use crate::db::schema::article_revisions;
 use crate::db::Conn;
-use crate::ids::{ArticleId, ManualId, UserId};
+use crate::ids::{ArticleId, ArticleRevisionId, ManualId, UserId};
 
 /// An article revision row.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = article_revisions)]
 pub struct ArticleRevision {
     /// Primary key (increasing: the newest revision is the current text).
-    pub id: i32,
+    pub id: ArticleRevisionId,
     /// The article.
     pub article_id: ArticleId,
     /// Who saved it; `None` when it came from a content file.
@@ -66,7 +66,7 @@ pub struct NewArticleRevision<'a> {
 }
 
 /// Appends a revision; returns its id.
-pub fn insert(conn: &mut Conn, new: &NewArticleRevision<'_>) -> QueryResult<i32> {
+pub fn insert(conn: &mut Conn, new: &NewArticleRevision<'_>) -> QueryResult<ArticleRevisionId> {
     diesel::insert_into(article_revisions::table)
         .values(new)
         .returning(article_revisions::id)
@@ -82,20 +82,21 @@ pub fn for_article(conn: &mut Conn, article_id: ArticleId) -> QueryResult<Vec<Ar
         .load(conn)
 }
 
-/// The newest revision id of an article (0 when none).
-pub fn latest_id(conn: &mut Conn, article_id: ArticleId) -> QueryResult<i32> {
+/// The newest revision id of an article (`ArticleRevisionId(0)`, which no
+/// row has, when none).
+pub fn latest_id(conn: &mut Conn, article_id: ArticleId) -> QueryResult<ArticleRevisionId> {
     article_revisions::table
         .filter(article_revisions::article_id.eq(article_id))
         .select(diesel::dsl::max(article_revisions::id))
-        .first::<Option<i32>>(conn)
-        .map(|id| id.unwrap_or(0))
+        .first::<Option<ArticleRevisionId>>(conn)
+        .map(|id| id.unwrap_or(ArticleRevisionId(0)))
 }
 
 /// One revision of an article.
 pub fn find(
     conn: &mut Conn,
     article_id: ArticleId,
-    id: i32,
+    id: ArticleRevisionId,
 ) -> QueryResult<Option<ArticleRevision>> {
     article_revisions::table
         .filter(article_revisions::article_id.eq(article_id))
@@ -110,7 +111,7 @@ pub fn find(
 #[diesel(table_name = article_revisions)]
 pub struct ArticleRevisionHead {
     /// Primary key.
-    pub id: i32,
+    pub id: ArticleRevisionId,
     /// Who saved it; `None` when it came from a content file.
     pub editor_id: Option<UserId>,
     /// Title.
@@ -174,7 +175,7 @@ pub fn history_page(
     };
     let mut has_older = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let count = |conn: &mut Conn, newer: bool, id: i32| -> QueryResult<i64> {
+    let count = |conn: &mut Conn, newer: bool, id: ArticleRevisionId| -> QueryResult<i64> {
         let query = article_revisions::table
             .filter(article_revisions::article_id.eq(article_id))
             .into_boxed();

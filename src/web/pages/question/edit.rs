@@ -59,7 +59,7 @@ pub async fn get_edit_question(
         title: q.title.clone(),
         body: q.body_md.clone(),
         tags: q.tag_list().join(", "),
-        base_revision,
+        base_revision: base_revision.into(),
         ..Default::default()
     };
     render(&state, &visitor, "questions/edit.html", &page)
@@ -134,7 +134,7 @@ async fn edit_conflict(
 ) -> AppResult<HttpResponse> {
     let editor_id = theirs.editor_id;
     let editor = with_db(state, move |conn| Ok(users::find(conn, editor_id)?)).await?;
-    page.base_revision = theirs.id;
+    page.base_revision = theirs.id.into();
     let mine = page.body.clone();
     page.conflict = Some(
         crate::web::off_executor(move || {
@@ -181,7 +181,11 @@ pub async fn post_edit_question(
         return edit_limited(&state, &visitor, page, &e);
     }
     let draft = crate::web::off_executor(move || fields.render()).await?;
-    let (who, note, base) = (user.actor(), page.note.clone(), page.base_revision);
+    let (who, note, base) = (
+        user.actor(),
+        page.note.clone(),
+        RevisionId(page.base_revision),
+    );
     let outcome = with_db(&state, move |conn| {
         questions::edit_question(conn, who, id, &draft, &note, base, unix_now())
     })
@@ -220,7 +224,7 @@ pub async fn get_edit_answer(
         history_url: paths::post_revisions(PostKind::Answer, id.into()),
         title: q.title.clone(),
         body: answer.body_md.clone(),
-        base_revision,
+        base_revision: base_revision.into(),
         ..Default::default()
     };
     render(&state, &visitor, "questions/edit.html", &page)
@@ -260,7 +264,7 @@ pub async fn post_edit_answer(
         user.actor(),
         page.body.clone(),
         page.note.clone(),
-        page.base_revision,
+        RevisionId(page.base_revision),
     );
     let outcome = with_db(&state, move |conn| {
         let edit = questions::AnswerEdit {

@@ -224,7 +224,7 @@ async fn revision_text(
     state: web::Data<AppState>,
     visitor: Viewer,
     kind: PostKind,
-    (id, rev): (i32, i32),
+    (id, rev): (i32, RevisionId),
 ) -> AppResult<HttpResponse> {
     let staff = visitor.sees_hidden();
     let (owner, rev, editor) = with_db(&state, move |conn| {
@@ -252,7 +252,7 @@ async fn revision_text(
 pub async fn get_question_revision(
     state: web::Data<AppState>,
     visitor: Viewer,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(i32, RevisionId)>,
 ) -> AppResult<HttpResponse> {
     revision_text(state, visitor, PostKind::Question, path.into_inner()).await
 }
@@ -261,7 +261,7 @@ pub async fn get_question_revision(
 pub async fn get_answer_revision(
     state: web::Data<AppState>,
     visitor: Viewer,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(i32, RevisionId)>,
 ) -> AppResult<HttpResponse> {
     revision_text(state, visitor, PostKind::Answer, path.into_inner()).await
 }

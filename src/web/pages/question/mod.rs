@@ -29,7 +29,7 @@ use crate::db::models::{answers, articles, questions as question_rows, users, vo
 use crate::db::{unix_now, Conn};
 use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
-use crate::ids::{AnswerId, QuestionId, UserId};
+use crate::ids::{AnswerId, QuestionId, RevisionId, UserId};
 use crate::kinds::PostKind;
 use crate::service::questions::{self, EditOutcome, CLOSE_REASONS, FLAG_REASONS};
 use crate::web::extract::{CsrfForm, Member};

@@ -17,7 +17,7 @@ use crate::db::models::articles::{self, ArticleInManual};
 use crate::db::models::{manuals, users};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
-use crate::ids::{ManualId, QuestionId};
+use crate::ids::{ArticleRevisionId, ManualId, QuestionId};
 use crate::service::articles::{self as editing, SaveOutcome};
 use crate::web::extract::{CsrfForm, Staff};
 use crate::web::paths;
@@ -373,7 +373,7 @@ pub async fn get_edit_article(
         Ok(article_revisions::latest_id(conn, id)?)
     })
     .await?;
-    let mut page = editor_page_for(&found, base);
+    let mut page = editor_page_for(&found, base.into());
     page.manuals = manual_options(&state, found.article.manual_id.into()).await?;
     render(&state, &visitor, "staff/article_edit.html", &page)
 }
@@ -402,7 +402,7 @@ pub async fn post_edit_article(
         Err(errors) => return refused(&state, &visitor, page, errors),
     };
     let id = found.article.id;
-    let base = form.base_revision;
+    let base = ArticleRevisionId(form.base_revision);
     let outcome = with_db(&state, move |conn| {
         editing::update(conn, editor, id, base, &input, unix_now())
     })
@@ -432,7 +432,7 @@ async fn conflict(
             .map(UserRef::from),
         None => None,
     };
-    page.base_revision = theirs.id;
+    page.base_revision = theirs.id.into();
     page.conflict = Some(
         crate::web::off_executor(move || {
             ConflictView::new(
