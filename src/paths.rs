@@ -7,7 +7,7 @@
 
 use form_urlencoded::Serializer;
 
-use crate::ids::{AnswerId, QuestionId, UserId};
+use crate::ids::{AnswerId, FeedbackId, FlagId, QuestionId, SearchLogId, UserId};
 use crate::kinds::PostKind;
 
 /// The question list.
@@ -226,7 +226,7 @@ pub fn search(q: &str, kind: Option<&str>, page: usize) -> String {
 }
 
 /// The logged link of a search result: records the click, then redirects.
-pub fn search_click(search_id: i32, position: usize, url: &str) -> String {
+pub fn search_click(search_id: SearchLogId, position: usize, url: &str) -> String {
     let (s, p) = (search_id.to_string(), position.to_string());
     format!(
         "/search/click?{}",
@@ -277,12 +277,12 @@ pub fn staff_user_unsuspend(id: UserId) -> String {
 }
 
 /// Where staff resolve or dismiss a flag.
-pub fn staff_flag(id: i32) -> String {
+pub fn staff_flag(id: FlagId) -> String {
     format!("{STAFF_FLAGS}/{id}")
 }
 
 /// Where the comment on a "was this helpful?" vote is posted.
-pub fn feedback_comment(vote_id: i32) -> String {
+pub fn feedback_comment(vote_id: FeedbackId) -> String {
     format!("/feedback/{vote_id}/comment")
 }
 
@@ -328,7 +328,7 @@ mod tests {
         assert_eq!(search("a b", None, 1), "/search?q=a+b");
         assert_eq!(search("a", Some("step"), 2), "/search?q=a&kind=step&page=2");
         assert_eq!(
-            search_click(4, 1, "/docs/a"),
+            search_click(SearchLogId(4), 1, "/docs/a"),
             "/search/click?s=4&p=1&u=%2Fdocs%2Fa"
         );
         assert_eq!(ask("Why?", None, None), "/questions/ask?title=Why%3F");
@@ -337,8 +337,8 @@ mod tests {
         assert_eq!(staff_user_role(UserId(7)), "/staff/users/7/role");
         assert_eq!(staff_user_suspend(UserId(7)), "/staff/users/7/suspend");
         assert_eq!(staff_user_unsuspend(UserId(7)), "/staff/users/7/unsuspend");
-        assert_eq!(staff_flag(3), "/staff/flags/3");
-        assert_eq!(feedback_comment(5), "/feedback/5/comment");
+        assert_eq!(staff_flag(FlagId(3)), "/staff/flags/3");
+        assert_eq!(feedback_comment(FeedbackId(5)), "/feedback/5/comment");
         assert_eq!(staff_dashboard(30), "/staff?days=30");
         assert_eq!(ask_tagged(None), "/questions/ask");
         // The same bytes as tera's `urlencode` gave for every tag character.

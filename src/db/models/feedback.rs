@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::feedback;
 use crate::db::Conn;
-use crate::ids::UserId;
+use crate::ids::{FeedbackId, UserId};
 use crate::kinds::DocKind;
 
 /// A feedback row.
@@ -14,7 +14,7 @@ use crate::kinds::DocKind;
 #[diesel(table_name = feedback)]
 pub struct Feedback {
     /// Primary key.
-    pub id: i32,
+    pub id: FeedbackId,
     /// `article` or `step`.
     pub target_kind: DocKind,
     /// Article id or tree id.
@@ -52,8 +52,8 @@ pub struct NewFeedback<'a> {
 
 /// Records a vote; a visitor's second vote on the same page changes the
 /// first instead of adding one. Returns the row id.
-pub fn record(conn: &mut Conn, vote: &NewFeedback<'_>, now: i64) -> QueryResult<i32> {
-    let existing: Option<i32> = feedback::table
+pub fn record(conn: &mut Conn, vote: &NewFeedback<'_>, now: i64) -> QueryResult<FeedbackId> {
+    let existing: Option<FeedbackId> = feedback::table
         .filter(feedback::target_kind.eq(vote.kind))
         .filter(feedback::target_id.eq(vote.target))
         .filter(feedback::node.eq(vote.node))
@@ -87,7 +87,12 @@ pub fn record(conn: &mut Conn, vote: &NewFeedback<'_>, now: i64) -> QueryResult<
 }
 
 /// Adds the comment to this visitor's vote (only their own row).
-pub fn comment(conn: &mut Conn, id: i32, visitor_key: &str, text: &str) -> QueryResult<bool> {
+pub fn comment(
+    conn: &mut Conn,
+    id: FeedbackId,
+    visitor_key: &str,
+    text: &str,
+) -> QueryResult<bool> {
     let n = diesel::update(
         feedback::table
             .find(id)

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::flags;
 use crate::db::Conn;
-use crate::ids::UserId;
+use crate::ids::{FlagId, UserId};
 use crate::kinds::PostKind;
 
 /// A flag row.
@@ -12,7 +12,7 @@ use crate::kinds::PostKind;
 #[diesel(table_name = flags)]
 pub struct Flag {
     /// Primary key.
-    pub id: i32,
+    pub id: FlagId,
     /// `question` or `answer`.
     pub post_kind: PostKind,
     /// The post.
@@ -86,7 +86,13 @@ pub fn open_count(conn: &mut Conn) -> QueryResult<i64> {
 }
 
 /// Resolves or dismisses an open flag; false if it was not open.
-pub fn close(conn: &mut Conn, id: i32, status: &str, staff: UserId, now: i64) -> QueryResult<bool> {
+pub fn close(
+    conn: &mut Conn,
+    id: FlagId,
+    status: &str,
+    staff: UserId,
+    now: i64,
+) -> QueryResult<bool> {
     let n = diesel::update(flags::table.find(id).filter(flags::status.eq("open")))
         .set((
             flags::status.eq(status),

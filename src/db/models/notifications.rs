@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::notifications;
 use crate::db::Conn;
-use crate::ids::{AnswerId, QuestionId, UserId};
+use crate::ids::{AnswerId, NotificationId, QuestionId, UserId};
 
 /// Someone answered your question.
 pub const NEW_ANSWER: &str = "new_answer";
@@ -19,7 +19,7 @@ pub const STAFF_ACCEPTED: &str = "staff_accepted";
 #[diesel(table_name = notifications)]
 pub struct Notification {
     /// Primary key.
-    pub id: i32,
+    pub id: NotificationId,
     /// Recipient.
     pub user_id: UserId,
     /// One of the kinds above.

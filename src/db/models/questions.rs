@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{question_tags, questions};
 use crate::db::Conn;
-use crate::ids::{AnswerId, ArticleId, QuestionId, UserId};
+use crate::ids::{AnswerId, ArticleId, QuestionId, TagId, UserId};
 
 /// A question row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -187,7 +187,7 @@ impl Cursor {
 pub fn list_page(
     conn: &mut Conn,
     tab: Tab,
-    tag_id: Option<i32>,
+    tag_id: Option<TagId>,
     cursor: Option<Cursor>,
     limit: i64,
 ) -> QueryResult<Vec<Question>> {
@@ -236,7 +236,7 @@ pub fn list_page(
 }
 
 /// Pinned, visible questions (shown above the first page).
-pub fn pinned(conn: &mut Conn, tag_id: Option<i32>) -> QueryResult<Vec<Question>> {
+pub fn pinned(conn: &mut Conn, tag_id: Option<TagId>) -> QueryResult<Vec<Question>> {
     use crate::db::schema::questions::dsl as q;
     let mut query = q::questions
         .filter(q::deleted_at.is_null())

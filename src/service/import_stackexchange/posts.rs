@@ -13,6 +13,7 @@ use super::{imported, mapped, remember, ImportReport, Progress, BATCH};
 use crate::db::schema::{answers, question_tags, questions, search_outbox, tags};
 use crate::db::Conn;
 use crate::error::AppResult;
+use crate::ids::TagId;
 use crate::kinds::DocKind;
 use crate::markdown::{self, Profile};
 
@@ -318,7 +319,7 @@ impl PostImport {
         conn.immediate_transaction(|conn| -> AppResult<()> {
             self.accept_answers(conn, report)?;
             self.count_answers(conn)?;
-            let all_tags: Vec<i32> = self.tag_ids.values().copied().collect();
+            let all_tags: Vec<TagId> = self.tag_ids.values().copied().map(TagId).collect();
             crate::db::models::tags::refresh_counts(conn, &all_tags)?;
             self.queue_for_search(conn)?;
             Ok(())

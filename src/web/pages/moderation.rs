@@ -12,7 +12,7 @@ use crate::db::models::questions::{self as question_rows, Question};
 use crate::db::models::users;
 use crate::db::{unix_now, Conn};
 use crate::error::{AppError, AppResult};
-use crate::ids::{AnswerId, QuestionId};
+use crate::ids::{AnswerId, FlagId, QuestionId};
 use crate::kinds::PostKind;
 use crate::service::questions::{self, Moderation, FLAG_REASONS};
 use crate::web::extract::{CsrfForm, Member, Staff};
@@ -149,7 +149,7 @@ pub async fn post_flag(
 
 #[derive(Debug, Serialize)]
 struct FlagRow {
-    id: i32,
+    id: FlagId,
     resolve_url: String,
     kind: String,
     url: String,
@@ -268,7 +268,7 @@ pub struct ResolveForm {
 /// POST /staff/flags/{id}
 pub async fn post_flag_resolution(
     state: web::Data<AppState>,
-    path: web::Path<i32>,
+    path: web::Path<FlagId>,
     form: CsrfForm<ResolveForm>,
     Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {
