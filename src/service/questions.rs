@@ -534,7 +534,7 @@ pub fn unaccept(
         diesel::update(q::questions.find(question_id))
             .set((
                 q::accepted_answer_id.eq(None::<AnswerId>),
-                q::accepted_by.eq(None::<i32>),
+                q::accepted_by.eq(None::<UserId>),
                 q::accepted_at.eq(None::<i64>),
             ))
             .execute(conn)?;
@@ -794,7 +794,7 @@ pub fn moderate_question(
                     .set((
                         q::closed_reason.eq(None::<String>),
                         q::duplicate_of.eq(None::<QuestionId>),
-                        q::closed_by.eq(None::<i32>),
+                        q::closed_by.eq(None::<UserId>),
                         q::closed_at.eq(None::<i64>),
                     ))
                     .execute(conn)?;
@@ -819,7 +819,10 @@ pub fn moderate_question(
             }
             Moderation::Restore => {
                 diesel::update(target)
-                    .set((q::deleted_at.eq(None::<i64>), q::deleted_by.eq(None::<i32>)))
+                    .set((
+                        q::deleted_at.eq(None::<i64>),
+                        q::deleted_by.eq(None::<UserId>),
+                    ))
                     .execute(conn)?;
             }
         }
@@ -864,7 +867,7 @@ pub fn set_answer_deleted(
             )
             .set((
                 q::accepted_answer_id.eq(None::<AnswerId>),
-                q::accepted_by.eq(None::<i32>),
+                q::accepted_by.eq(None::<UserId>),
                 q::accepted_at.eq(None::<i64>),
             ))
             .execute(conn)?;

@@ -190,20 +190,34 @@ async fn history(
 pub async fn get_question_revisions(
     state: web::Data<AppState>,
     visitor: Viewer,
-    path: web::Path<i32>,
+    path: web::Path<QuestionId>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    history(state, visitor, PostKind::Question, path.into_inner(), req).await
+    history(
+        state,
+        visitor,
+        PostKind::Question,
+        path.into_inner().into(),
+        req,
+    )
+    .await
 }
 
 /// GET /answers/{id}/revisions?before=…|after=…
 pub async fn get_answer_revisions(
     state: web::Data<AppState>,
     visitor: Viewer,
-    path: web::Path<i32>,
+    path: web::Path<AnswerId>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    history(state, visitor, PostKind::Answer, path.into_inner(), req).await
+    history(
+        state,
+        visitor,
+        PostKind::Answer,
+        path.into_inner().into(),
+        req,
+    )
+    .await
 }
 
 #[derive(Debug, Serialize)]
@@ -252,16 +266,18 @@ async fn revision_text(
 pub async fn get_question_revision(
     state: web::Data<AppState>,
     visitor: Viewer,
-    path: web::Path<(i32, RevisionId)>,
+    path: web::Path<(QuestionId, RevisionId)>,
 ) -> AppResult<HttpResponse> {
-    revision_text(state, visitor, PostKind::Question, path.into_inner()).await
+    let (id, rev) = path.into_inner();
+    revision_text(state, visitor, PostKind::Question, (id.into(), rev)).await
 }
 
 /// GET /answers/{id}/revisions/{rev}
 pub async fn get_answer_revision(
     state: web::Data<AppState>,
     visitor: Viewer,
-    path: web::Path<(i32, RevisionId)>,
+    path: web::Path<(AnswerId, RevisionId)>,
 ) -> AppResult<HttpResponse> {
-    revision_text(state, visitor, PostKind::Answer, path.into_inner()).await
+    let (id, rev) = path.into_inner();
+    revision_text(state, visitor, PostKind::Answer, (id.into(), rev)).await
 }
