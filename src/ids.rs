@@ -3,6 +3,18 @@
 //! a bare number in JSON, forms and URL paths (`web::Path<QuestionId>`), and
 //! prints as its number. The database mapping lives in [`id_newtype!`]: adding
 //! a backend is one more `ToSql`/`FromSql` pair there.
+//!
+//! An answer id where a question id belongs is refused by the compiler:
+//!
+//! ```compile_fail
+//! use signpost::ids::AnswerId;
+//! let url = signpost::paths::question_accept(AnswerId(1));
+//! ```
+//!
+//! ```
+//! use signpost::ids::QuestionId;
+//! assert_eq!(signpost::paths::question_accept(QuestionId(1)), "/questions/1/accept");
+//! ```
 
 use std::fmt;
 

@@ -7,6 +7,7 @@
 
 use form_urlencoded::Serializer;
 
+use crate::ids::{AnswerId, FeedbackId, FlagId, QuestionId, SearchLogId, UserId};
 use crate::kinds::PostKind;
 
 /// The question list.
@@ -37,17 +38,17 @@ fn query_of<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
 }
 
 /// A question's canonical page.
-pub fn question(id: i32, slug: &str) -> String {
+pub fn question(id: QuestionId, slug: &str) -> String {
     format!("/questions/{id}/{slug}")
 }
 
 /// An answer on its question's page (`question_url` from [`question`]).
-pub fn answer_on(question_url: &str, answer_id: i32) -> String {
+pub fn answer_on(question_url: &str, answer_id: AnswerId) -> String {
     format!("{question_url}#answer-{answer_id}")
 }
 
 /// An answer, from its question's id and slug.
-pub fn answer(question_id: i32, slug: &str, answer_id: i32) -> String {
+pub fn answer(question_id: QuestionId, slug: &str, answer_id: AnswerId) -> String {
     answer_on(&question(question_id, slug), answer_id)
 }
 
@@ -57,17 +58,17 @@ pub fn question_flagged(question_url: &str) -> String {
 }
 
 /// The short link of a question (redirects to the canonical one).
-pub fn question_short(id: i32) -> String {
+pub fn question_short(id: QuestionId) -> String {
     format!("/questions/{id}")
 }
 
 /// A question's editor.
-pub fn question_edit(id: i32) -> String {
+pub fn question_edit(id: QuestionId) -> String {
     format!("/questions/{id}/edit")
 }
 
 /// An answer's editor.
-pub fn answer_edit(id: i32) -> String {
+pub fn answer_edit(id: AnswerId) -> String {
     format!("/answers/{id}/edit")
 }
 
@@ -100,39 +101,39 @@ pub fn post_moderate(kind: PostKind, id: i32) -> String {
 }
 
 /// Where answers to a question are posted.
-pub fn question_answers(id: i32) -> String {
+pub fn question_answers(id: QuestionId) -> String {
     format!("/questions/{id}/answers")
 }
 
 /// Where an answer of a question is accepted.
-pub fn question_accept(id: i32) -> String {
+pub fn question_accept(id: QuestionId) -> String {
     format!("/questions/{id}/accept")
 }
 
 /// Where the accepted mark of a question is removed.
-pub fn question_unaccept(id: i32) -> String {
+pub fn question_unaccept(id: QuestionId) -> String {
     format!("/questions/{id}/unaccept")
 }
 
 /// One revision on a history (`history_url` from [`post_revisions`] or
 /// [`article_revisions`]).
-pub fn revision(history_url: &str, revision_id: i32) -> String {
-    format!("{history_url}/{revision_id}")
+pub fn revision(history_url: &str, revision_id: impl Into<i32>) -> String {
+    format!("{history_url}/{}", revision_id.into())
 }
 
 /// Restoring one revision of an article.
-pub fn revision_restore(history_url: &str, revision_id: i32) -> String {
-    format!("{history_url}/{revision_id}/restore")
+pub fn revision_restore(history_url: &str, revision_id: impl Into<i32>) -> String {
+    format!("{history_url}/{}/restore", revision_id.into())
 }
 
 /// A page of a history: revisions older than `revision_id`.
-pub fn history_before(history_url: &str, revision_id: i32) -> String {
-    format!("{history_url}?before={revision_id}")
+pub fn history_before(history_url: &str, revision_id: impl Into<i32>) -> String {
+    format!("{history_url}?before={}", revision_id.into())
 }
 
 /// A page of a history: revisions newer than `revision_id`.
-pub fn history_after(history_url: &str, revision_id: i32) -> String {
-    format!("{history_url}?after={revision_id}")
+pub fn history_after(history_url: &str, revision_id: impl Into<i32>) -> String {
+    format!("{history_url}?after={}", revision_id.into())
 }
 
 /// A manual's table of contents.
@@ -176,7 +177,7 @@ pub fn new_article_titled(title: &str) -> String {
 }
 
 /// The new-article form drafted from a solved question.
-pub fn new_article_from_question(question_id: i32) -> String {
+pub fn new_article_from_question(question_id: QuestionId) -> String {
     format!("{NEW_ARTICLE}?from_question={question_id}")
 }
 
@@ -225,7 +226,7 @@ pub fn search(q: &str, kind: Option<&str>, page: usize) -> String {
 }
 
 /// The logged link of a search result: records the click, then redirects.
-pub fn search_click(search_id: i32, position: usize, url: &str) -> String {
+pub fn search_click(search_id: SearchLogId, position: usize, url: &str) -> String {
     let (s, p) = (search_id.to_string(), position.to_string());
     format!(
         "/search/click?{}",
@@ -261,27 +262,27 @@ pub fn staff_users(q: &str, page: i64) -> String {
 }
 
 /// Where an admin changes a user's role.
-pub fn staff_user_role(id: i32) -> String {
+pub fn staff_user_role(id: UserId) -> String {
     format!("/staff/users/{id}/role")
 }
 
 /// Where an admin suspends a user.
-pub fn staff_user_suspend(id: i32) -> String {
+pub fn staff_user_suspend(id: UserId) -> String {
     format!("/staff/users/{id}/suspend")
 }
 
 /// Where an admin lifts a user's suspension.
-pub fn staff_user_unsuspend(id: i32) -> String {
+pub fn staff_user_unsuspend(id: UserId) -> String {
     format!("/staff/users/{id}/unsuspend")
 }
 
 /// Where staff resolve or dismiss a flag.
-pub fn staff_flag(id: i32) -> String {
+pub fn staff_flag(id: FlagId) -> String {
     format!("{STAFF_FLAGS}/{id}")
 }
 
 /// Where the comment on a "was this helpful?" vote is posted.
-pub fn feedback_comment(vote_id: i32) -> String {
+pub fn feedback_comment(vote_id: FeedbackId) -> String {
     format!("/feedback/{vote_id}/comment")
 }
 
@@ -306,8 +307,11 @@ mod tests {
 
     #[test]
     fn builders_make_the_urls_routes_serve() {
-        assert_eq!(question(12, "why"), "/questions/12/why");
-        assert_eq!(answer(12, "why", 3), "/questions/12/why#answer-3");
+        assert_eq!(question(QuestionId(12), "why"), "/questions/12/why");
+        assert_eq!(
+            answer(QuestionId(12), "why", AnswerId(3)),
+            "/questions/12/why#answer-3"
+        );
         assert_eq!(post_revisions(PostKind::Answer, 3), "/answers/3/revisions");
         assert_eq!(post_edit(PostKind::Question, 12), "/questions/12/edit");
         assert_eq!(
@@ -324,17 +328,17 @@ mod tests {
         assert_eq!(search("a b", None, 1), "/search?q=a+b");
         assert_eq!(search("a", Some("step"), 2), "/search?q=a&kind=step&page=2");
         assert_eq!(
-            search_click(4, 1, "/docs/a"),
+            search_click(SearchLogId(4), 1, "/docs/a"),
             "/search/click?s=4&p=1&u=%2Fdocs%2Fa"
         );
         assert_eq!(ask("Why?", None, None), "/questions/ask?title=Why%3F");
         assert_eq!(new_article_titled("x y"), "/staff/articles/new?title=x+y");
         assert_eq!(staff_users_done("role"), "/staff/users?done=role");
-        assert_eq!(staff_user_role(7), "/staff/users/7/role");
-        assert_eq!(staff_user_suspend(7), "/staff/users/7/suspend");
-        assert_eq!(staff_user_unsuspend(7), "/staff/users/7/unsuspend");
-        assert_eq!(staff_flag(3), "/staff/flags/3");
-        assert_eq!(feedback_comment(5), "/feedback/5/comment");
+        assert_eq!(staff_user_role(UserId(7)), "/staff/users/7/role");
+        assert_eq!(staff_user_suspend(UserId(7)), "/staff/users/7/suspend");
+        assert_eq!(staff_user_unsuspend(UserId(7)), "/staff/users/7/unsuspend");
+        assert_eq!(staff_flag(FlagId(3)), "/staff/flags/3");
+        assert_eq!(feedback_comment(FeedbackId(5)), "/feedback/5/comment");
         assert_eq!(staff_dashboard(30), "/staff?days=30");
         assert_eq!(ask_tagged(None), "/questions/ask");
         // The same bytes as tera's `urlencode` gave for every tag character.

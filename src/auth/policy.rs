@@ -15,12 +15,13 @@ use std::fmt;
 
 use crate::auth::Role;
 use crate::error::AppError;
+use crate::ids::UserId;
 
 /// Who is acting: a signed-in user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor {
     /// User id.
-    pub id: i32,
+    pub id: UserId,
     /// Role.
     pub role: Role,
 }
@@ -92,7 +93,7 @@ pub enum Target {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PostFacts {
     /// Author of the post (for [`Action::Accept`]: the asker).
-    pub author: i32,
+    pub author: UserId,
     /// Whether its question is locked.
     pub locked: bool,
     /// Whether its question is deleted.
@@ -101,7 +102,7 @@ pub struct PostFacts {
 
 impl Target {
     /// A post by `author` on a question that is `locked` (not deleted).
-    pub fn post(author: i32, locked: bool) -> Target {
+    pub fn post(author: UserId, locked: bool) -> Target {
         Target::Post(PostFacts {
             author,
             locked,
@@ -252,8 +253,8 @@ pub fn allows(actor: Option<&Actor>, action: Action, target: &Target) -> bool {
 mod tests {
     use super::*;
 
-    const ME: i32 = 1;
-    const OTHER: i32 = 2;
+    const ME: UserId = UserId(1);
+    const OTHER: UserId = UserId(2);
 
     /// Who acts in the table: nobody, then each role.
     fn actors() -> [(&'static str, Option<Actor>); 4] {

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::auth::Role;
+use crate::ids::UserId;
 
 /// One rule: `max` hits per `window`.
 #[derive(Debug, Clone, Copy)]
@@ -188,7 +189,7 @@ pub struct Limit {
 #[derive(Debug, Clone, Copy)]
 pub struct Poster {
     /// User id.
-    pub id: i32,
+    pub id: UserId,
     /// Role (staff are exempt from posting limits).
     pub role: Role,
     /// When the account was created (unix seconds).
@@ -502,17 +503,17 @@ mod tests {
         let limiter = RateLimiter::new();
         let now = 10 * rules::NEW_ACCOUNT_SECS;
         let newcomer = Poster {
-            id: 1,
+            id: UserId(1),
             role: Role::Member,
             created_at: now,
         };
         let regular = Poster {
-            id: 2,
+            id: UserId(2),
             created_at: 0,
             ..newcomer
         };
         let staff = Poster {
-            id: 3,
+            id: UserId(3),
             role: Role::Staff,
             created_at: now,
         };

@@ -8,6 +8,7 @@ use crate::db::models::setup_tokens;
 use crate::db::models::users::{self, NewUser, User};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use crate::ids::{SessionId, UserId};
 
 /// Sessions are touched at most this often (seconds), to spare writes.
 const TOUCH_EVERY_SECS: i64 = 60;
@@ -41,7 +42,7 @@ pub fn create_user(
 }
 
 /// Starts a session; returns the cookie token (only its hash is stored).
-pub fn start_session(conn: &mut Conn, user_id: i32, now: i64) -> AppResult<(String, Session)> {
+pub fn start_session(conn: &mut Conn, user_id: UserId, now: i64) -> AppResult<(String, Session)> {
     let token = tokens::random_token().map_err(AppError::internal)?;
     let csrf = tokens::random_token().map_err(AppError::internal)?;
     let session = sessions::create(
@@ -86,7 +87,7 @@ pub fn session_for_token(
 }
 
 /// Suspends a user and ends all their sessions at once.
-pub fn suspend(conn: &mut Conn, user_id: i32, now: i64) -> AppResult<()> {
+pub fn suspend(conn: &mut Conn, user_id: UserId, now: i64) -> AppResult<()> {
     conn.immediate_transaction(|conn| {
         users::set_suspended(conn, user_id, Some(now), now)?;
         sessions::delete_for_user(conn, user_id, None)?;
@@ -95,7 +96,7 @@ pub fn suspend(conn: &mut Conn, user_id: i32, now: i64) -> AppResult<()> {
 }
 
 /// Lifts a suspension.
-pub fn unsuspend(conn: &mut Conn, user_id: i32, now: i64) -> AppResult<()> {
+pub fn unsuspend(conn: &mut Conn, user_id: UserId, now: i64) -> AppResult<()> {
     users::set_suspended(conn, user_id, None, now)?;
     Ok(())
 }
@@ -125,9 +126,9 @@ fn count_admins(conn: &mut Conn) -> AppResult<i64> {
 /// Sets a new password hash and ends every other session of the user.
 pub fn change_password(
     conn: &mut Conn,
-    user_id: i32,
+    user_id: UserId,
     hash: &str,
-    keep_session: Option<i32>,
+    keep_session: Option<SessionId>,
     now: i64,
 ) -> AppResult<()> {
     conn.immediate_transaction(|conn| {

@@ -18,6 +18,7 @@ use crate::db::models::{answers, manuals, outbox, questions, users};
 use crate::db::schema::articles as articles_table;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use crate::ids::{ArticleId, ArticleRevisionId, ManualId, QuestionId, UserId};
 use crate::kinds::DocKind;
 use crate::markdown::{self, Profile, Rendered};
 
@@ -39,7 +40,7 @@ pub enum Publication {
 #[derive(Debug, Clone)]
 pub struct ArticleInput {
     /// Manual.
-    pub manual_id: i32,
+    pub manual_id: ManualId,
     /// Title.
     pub title: String,
     /// Order within the manual.
@@ -75,7 +76,7 @@ impl ArticleInput {
 #[derive(Debug, Clone, Copy)]
 pub struct EditorFields<'a> {
     /// Manual.
-    pub manual_id: i32,
+    pub manual_id: ManualId,
     /// Title.
     pub title: &'a str,
     /// Order within the manual, as typed.
@@ -183,9 +184,9 @@ pub fn render(body: &str, manual_slug: &str) -> Rendered {
 /// A slug for `title` that is free in the manual.
 fn free_slug(
     conn: &mut Conn,
-    manual_id: i32,
+    manual_id: ManualId,
     title: &str,
-    except: Option<i32>,
+    except: Option<ArticleId>,
 ) -> AppResult<String> {
     let mut base = markdown::slugify(title)
         .chars()
@@ -206,11 +207,11 @@ fn free_slug(
 
 fn add_revision(
     conn: &mut Conn,
-    article_id: i32,
-    editor: Option<i32>,
+    article_id: ArticleId,
+    editor: Option<UserId>,
     input: &ArticleInput,
     now: i64,
-) -> AppResult<i32> {
+) -> AppResult<ArticleRevisionId> {
     let tags = input.tags.join(",");
     Ok(article_revisions::insert(
         conn,
@@ -233,9 +234,9 @@ fn add_revision(
 /// Creates an article (optionally made from a question, which then links to it).
 pub fn create(
     conn: &mut Conn,
-    editor: Option<i32>,
+    editor: Option<UserId>,
     input: &ArticleInput,
-    from_question: Option<i32>,
+    from_question: Option<QuestionId>,
     now: i64,
 ) -> AppResult<(Article, String)> {
     insert_new(conn, editor, input, from_question, None, "", now)
@@ -246,7 +247,7 @@ pub fn create(
 /// a conflict when the slug is taken in the manual.
 pub fn create_at_slug(
     conn: &mut Conn,
-    editor: Option<i32>,
+    editor: Option<UserId>,
     input: &ArticleInput,
     slug: &str,
     description: &str,
@@ -257,9 +258,9 @@ pub fn create_at_slug(
 
 fn insert_new(
     conn: &mut Conn,
-    editor: Option<i32>,
+    editor: Option<UserId>,
     input: &ArticleInput,
-    from_question: Option<i32>,
+    from_question: Option<QuestionId>,
     slug: Option<&str>,
     description: &str,
     now: i64,
@@ -312,17 +313,17 @@ fn insert_new(
             diesel::update(crate::db::schema::questions::table.find(question_id))
                 .set(crate::db::schema::questions::article_id.eq(Some(id)))
                 .execute(conn)?;
-            outbox::enqueue(conn, DocKind::Question, question_id, now)?;
+            outbox::enqueue(conn, DocKind::Question, question_id.into(), now)?;
         }
         add_revision(conn, id, editor, input, now)?;
-        outbox::enqueue(conn, DocKind::Article, id, now)?;
+        outbox::enqueue(conn, DocKind::Article, id.into(), now)?;
         let article = articles::find_with_manual(conn, id)?
             .ok_or_else(|| AppError::internal("created article vanished"))?;
         Ok((article.article, article.manual_slug))
     })
 }
 
-fn manuals_by_id(conn: &mut Conn, id: i32) -> AppResult<manuals::Manual> {
+fn manuals_by_id(conn: &mut Conn, id: ManualId) -> AppResult<manuals::Manual> {
     manuals::list(conn)?
         .into_iter()
         .find(|m| m.id == id)
@@ -342,9 +343,9 @@ pub enum SaveOutcome {
 /// nothing is written and the newer revision comes back (no lost update).
 pub fn update(
     conn: &mut Conn,
-    editor: i32,
-    article_id: i32,
-    base_revision: i32,
+    editor: UserId,
+    article_id: ArticleId,
+    base_revision: ArticleRevisionId,
     input: &ArticleInput,
     now: i64,
 ) -> AppResult<SaveOutcome> {
@@ -406,16 +407,16 @@ fn write(
             a::updated_at.eq(now),
         ))
         .execute(conn)?;
-    outbox::enqueue(conn, DocKind::Article, article.id, now)?;
+    outbox::enqueue(conn, DocKind::Article, article.id.into(), now)?;
     Ok(())
 }
 
 /// Restores an old revision as a new one.
 pub fn restore(
     conn: &mut Conn,
-    editor: i32,
-    article_id: i32,
-    revision_id: i32,
+    editor: UserId,
+    article_id: ArticleId,
+    revision_id: ArticleRevisionId,
     now: i64,
 ) -> AppResult<String> {
     conn.immediate_transaction(|conn| {
@@ -451,7 +452,7 @@ pub fn restore(
 }
 
 /// Hands a detached article back to its file: the next start loads the file.
-pub fn reattach(conn: &mut Conn, article_id: i32) -> AppResult<()> {
+pub fn reattach(conn: &mut Conn, article_id: ArticleId) -> AppResult<()> {
     use articles_table::dsl as a;
     let article = articles::find_with_manual(conn, article_id)?
         .ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
@@ -473,7 +474,7 @@ pub fn reattach(conn: &mut Conn, article_id: i32) -> AppResult<()> {
 /// Records a content file's version of an article as a revision (no editor).
 pub fn record_file_revision(
     conn: &mut Conn,
-    article_id: i32,
+    article_id: ArticleId,
     path: &str,
     now: i64,
 ) -> AppResult<()> {
@@ -502,7 +503,7 @@ pub fn record_file_revision(
 #[derive(Debug, Clone)]
 pub struct Promotion {
     /// The question.
-    pub question_id: i32,
+    pub question_id: QuestionId,
     /// Suggested title.
     pub title: String,
     /// Suggested body: the accepted answer, with credit and a link back.
@@ -512,7 +513,7 @@ pub struct Promotion {
 }
 
 /// Drafts an article from a solved question's accepted answer.
-pub fn promotion(conn: &mut Conn, question_id: i32) -> AppResult<Promotion> {
+pub fn promotion(conn: &mut Conn, question_id: QuestionId) -> AppResult<Promotion> {
     let q = questions::find(conn, question_id)?
         .filter(|q| q.deleted_at.is_none())
         .ok_or_else(|| AppError::NotFound("There is no such question.".into()))?;

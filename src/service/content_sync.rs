@@ -10,6 +10,7 @@ use crate::content::{ArticleSource, ContentSet, ManualSource};
 use crate::db::models::{articles, manuals, outbox, trees};
 use crate::db::Conn;
 use crate::error::AppResult;
+use crate::ids::{ArticleId, ManualId};
 use crate::kinds::DocKind;
 
 /// What a sync changed.
@@ -74,7 +75,7 @@ fn sync_manual(
     manual: &ManualSource,
     existing: Option<&manuals::Manual>,
     now: i64,
-) -> AppResult<i32> {
+) -> AppResult<ManualId> {
     if let Some(existing) = existing.filter(|m| m.content_hash == manual.hash) {
         return Ok(existing.id);
     }
@@ -98,7 +99,7 @@ fn sync_manual(
 /// One article file and the manual it belongs to.
 struct ArticleInManual<'a> {
     manual: &'a ManualSource,
-    manual_id: i32,
+    manual_id: ManualId,
     /// The manual's title changed, so unchanged articles are reindexed too.
     title_changed: bool,
     article: &'a ArticleSource,
@@ -112,7 +113,7 @@ fn sync_article(
     at: ArticleInManual<'_>,
     now: i64,
     report: &mut SyncReport,
-) -> AppResult<i32> {
+) -> AppResult<ArticleId> {
     let ArticleInManual {
         manual,
         manual_id,
@@ -137,7 +138,7 @@ fn sync_article(
         if current.content_hash == article.hash && current.source_path.is_some() {
             report.unchanged += 1;
             if title_changed {
-                outbox::enqueue(conn, DocKind::Article, current.id, now)?;
+                outbox::enqueue(conn, DocKind::Article, current.id.into(), now)?;
             }
             return Ok(current.id);
         }
@@ -155,10 +156,10 @@ fn sync_article(
 /// file as a revision; returns its id.
 fn write_article(
     conn: &mut Conn,
-    manual_id: i32,
+    manual_id: ManualId,
     article: &ArticleSource,
     now: i64,
-) -> AppResult<i32> {
+) -> AppResult<ArticleId> {
     let tags = article.tags.join(",");
     let toc_json = serde_json::to_string(&article.rendered.toc).unwrap_or_else(|_| "[]".into());
     let path = article.path.to_string_lossy();
@@ -183,7 +184,7 @@ fn write_article(
         },
         now,
     )?;
-    outbox::enqueue(conn, DocKind::Article, id, now)?;
+    outbox::enqueue(conn, DocKind::Article, id.into(), now)?;
     crate::service::articles::record_file_revision(conn, id, &path, now)?;
     Ok(id)
 }
@@ -191,14 +192,14 @@ fn write_article(
 /// Removes the file-backed articles whose file is gone.
 fn remove_missing_articles(
     conn: &mut Conn,
-    kept: &[i32],
+    kept: &[ArticleId],
     now: i64,
     report: &mut SyncReport,
 ) -> AppResult<()> {
     for (id, _, _, _) in articles::file_backed(conn)? {
         if !kept.contains(&id) {
             articles::delete(conn, id)?;
-            outbox::enqueue(conn, DocKind::Article, id, now)?;
+            outbox::enqueue(conn, DocKind::Article, id.into(), now)?;
             report.removed += 1;
         }
     }
@@ -207,7 +208,7 @@ fn remove_missing_articles(
 
 /// Removes the file-backed manuals whose folder is gone and that hold no
 /// article any more.
-fn remove_empty_manuals(conn: &mut Conn, kept: &[i32]) -> AppResult<()> {
+fn remove_empty_manuals(conn: &mut Conn, kept: &[ManualId]) -> AppResult<()> {
     for manual in manuals::list(conn)? {
         let file_backed = manual.source_path.is_some();
         if file_backed
@@ -254,14 +255,14 @@ fn sync_trees(
             },
             now,
         )?;
-        outbox::enqueue(conn, DocKind::Step, id, now)?;
+        outbox::enqueue(conn, DocKind::Step, id.into(), now)?;
         kept.push(id);
         report.trees_changed += 1;
     }
     for row in trees::list(conn)? {
         if row.source_path.is_some() && !kept.contains(&row.id) {
             trees::delete(conn, row.id)?;
-            outbox::enqueue(conn, DocKind::Step, row.id, now)?;
+            outbox::enqueue(conn, DocKind::Step, row.id.into(), now)?;
             report.trees_removed += 1;
         }
     }

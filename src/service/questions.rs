@@ -10,6 +10,7 @@ use crate::db::models::revisions::{self, NewRevision, Revision};
 use crate::db::models::{flags, notifications, outbox, tags, votes};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use crate::ids::{AnswerId, QuestionId, RevisionId, UserId};
 use crate::kinds::{DocKind, PostKind};
 use crate::markdown::{self, Rendered};
 use crate::paths;
@@ -194,8 +195,8 @@ pub fn title_slug(title: &str) -> String {
     }
 }
 
-fn enqueue(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
-    outbox::enqueue(conn, DocKind::Question, question_id, now)?;
+fn enqueue(conn: &mut Conn, question_id: QuestionId, now: i64) -> AppResult<()> {
+    outbox::enqueue(conn, DocKind::Question, question_id.into(), now)?;
     Ok(())
 }
 
@@ -205,9 +206,9 @@ fn enqueue(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
 /// lead to someone else's post).
 fn claim_submit_key<'k, T>(
     conn: &mut Conn,
-    author: i32,
+    author: UserId,
     key: Option<&'k str>,
-    own_post: fn(&mut Conn, i32, &str) -> diesel::QueryResult<Option<T>>,
+    own_post: fn(&mut Conn, UserId, &str) -> diesel::QueryResult<Option<T>>,
     in_use: fn(&mut Conn, &str) -> diesel::QueryResult<bool>,
 ) -> AppResult<Result<Option<&'k str>, T>> {
     let Some(key) = key else {
@@ -262,7 +263,7 @@ pub fn ask(
             conn,
             &NewRevision {
                 post_kind: PostKind::Question,
-                post_id: question.id,
+                post_id: question.id.into(),
                 editor_id: author.id,
                 title: Some(&draft.title),
                 body_md: &draft.body,
@@ -277,7 +278,11 @@ pub fn ask(
 }
 
 /// A visible question or 404.
-pub fn visible_question(conn: &mut Conn, id: i32, viewer_is_staff: bool) -> AppResult<Question> {
+pub fn visible_question(
+    conn: &mut Conn,
+    id: QuestionId,
+    viewer_is_staff: bool,
+) -> AppResult<Question> {
     match questions::find(conn, id)? {
         Some(q) if q.deleted_at.is_none() || viewer_is_staff => Ok(q),
         _ => Err(AppError::NotFound(
@@ -300,7 +305,7 @@ pub struct PostedAnswer {
 /// answer carries is not reused.
 pub fn answer(
     conn: &mut Conn,
-    question_id: i32,
+    question_id: QuestionId,
     author: Actor,
     body: &str,
     rendered: &Rendered,
@@ -349,7 +354,7 @@ pub fn answer(
             conn,
             &NewRevision {
                 post_kind: PostKind::Answer,
-                post_id: answer.id,
+                post_id: answer.id.into(),
                 editor_id: author.id,
                 title: None,
                 body_md: body.trim(),
@@ -375,7 +380,7 @@ pub fn answer(
     })
 }
 
-fn touch(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
+fn touch(conn: &mut Conn, question_id: QuestionId, now: i64) -> AppResult<()> {
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
     diesel::update(q::questions.find(question_id))
@@ -385,13 +390,13 @@ fn touch(conn: &mut Conn, question_id: i32, now: i64) -> AppResult<()> {
 }
 
 /// The post a vote or flag is about: its author and its question.
-fn post_owner(conn: &mut Conn, kind: PostKind, id: i32) -> AppResult<(i32, Question)> {
+fn post_owner(conn: &mut Conn, kind: PostKind, id: i32) -> AppResult<(UserId, Question)> {
     match kind {
         PostKind::Question => {
-            let q = visible_question(conn, id, false)?;
+            let q = visible_question(conn, QuestionId(id), false)?;
             Ok((q.author_id, q))
         }
-        PostKind::Answer => match answers::find(conn, id)? {
+        PostKind::Answer => match answers::find(conn, AnswerId(id))? {
             Some(a) if a.deleted_at.is_none() => {
                 let q = visible_question(conn, a.question_id, false)?;
                 Ok((a.author_id, q))
@@ -446,7 +451,7 @@ pub fn vote(
         let url = if kind == PostKind::Question {
             question.path()
         } else {
-            paths::answer_on(&question.path(), post_id)
+            paths::answer_on(&question.path(), AnswerId(post_id))
         };
         Ok(Voted { score, url })
     })
@@ -457,8 +462,8 @@ pub fn vote(
 pub fn accept(
     conn: &mut Conn,
     actor: Actor,
-    question_id: i32,
-    answer_id: i32,
+    question_id: QuestionId,
+    answer_id: AnswerId,
     now: i64,
 ) -> AppResult<String> {
     use crate::db::schema::questions::dsl as q;
@@ -511,7 +516,12 @@ pub fn accept(
 }
 
 /// Removes the accepted mark (the asker or staff); returns the question's page.
-pub fn unaccept(conn: &mut Conn, actor: Actor, question_id: i32, now: i64) -> AppResult<String> {
+pub fn unaccept(
+    conn: &mut Conn,
+    actor: Actor,
+    question_id: QuestionId,
+    now: i64,
+) -> AppResult<String> {
     use crate::db::schema::questions::dsl as q;
     use diesel::prelude::*;
     conn.immediate_transaction(|conn| {
@@ -523,8 +533,8 @@ pub fn unaccept(conn: &mut Conn, actor: Actor, question_id: i32, now: i64) -> Ap
         )?;
         diesel::update(q::questions.find(question_id))
             .set((
-                q::accepted_answer_id.eq(None::<i32>),
-                q::accepted_by.eq(None::<i32>),
+                q::accepted_answer_id.eq(None::<AnswerId>),
+                q::accepted_by.eq(None::<UserId>),
                 q::accepted_at.eq(None::<i64>),
             ))
             .execute(conn)?;
@@ -550,7 +560,7 @@ fn newer_revision(
     conn: &mut Conn,
     kind: PostKind,
     post_id: i32,
-    base_revision: i32,
+    base_revision: RevisionId,
 ) -> AppResult<Option<Revision>> {
     Ok(revisions::latest(conn, kind, post_id)?.filter(|latest| latest.id != base_revision))
 }
@@ -561,10 +571,10 @@ fn newer_revision(
 pub fn edit_question(
     conn: &mut Conn,
     actor: Actor,
-    question_id: i32,
+    question_id: QuestionId,
     draft: &QuestionDraft,
     note: &str,
-    base_revision: i32,
+    base_revision: RevisionId,
     now: i64,
 ) -> AppResult<EditOutcome> {
     use crate::db::schema::questions::dsl as q;
@@ -572,7 +582,9 @@ pub fn edit_question(
     conn.immediate_transaction(|conn| {
         let question = visible_question(conn, question_id, sees_hidden(Some(&actor)))?;
         may_edit(actor, question.author_id, question.locked)?;
-        if let Some(newer) = newer_revision(conn, PostKind::Question, question_id, base_revision)? {
+        if let Some(newer) =
+            newer_revision(conn, PostKind::Question, question_id.into(), base_revision)?
+        {
             return Ok(EditOutcome::Conflict(Box::new(newer)));
         }
         let tag_text = draft.tags.join(",");
@@ -593,7 +605,7 @@ pub fn edit_question(
             conn,
             &NewRevision {
                 post_kind: PostKind::Question,
-                post_id: question_id,
+                post_id: question_id.into(),
                 editor_id: actor.id,
                 title: Some(&draft.title),
                 body_md: &draft.body,
@@ -620,7 +632,7 @@ pub struct AnswerEdit<'a> {
     /// The edit note.
     pub note: &'a str,
     /// The revision the editor started from.
-    pub base_revision: i32,
+    pub base_revision: RevisionId,
 }
 
 /// Edits an answer (its author while the question is not locked, or staff),
@@ -629,7 +641,7 @@ pub struct AnswerEdit<'a> {
 pub fn edit_answer(
     conn: &mut Conn,
     actor: Actor,
-    answer_id: i32,
+    answer_id: AnswerId,
     edit: &AnswerEdit<'_>,
     now: i64,
 ) -> AppResult<EditOutcome> {
@@ -649,7 +661,9 @@ pub fn edit_answer(
             })?;
         let question = visible_question(conn, answer.question_id, sees_hidden(Some(&actor)))?;
         may_edit(actor, answer.author_id, question.locked)?;
-        if let Some(newer) = newer_revision(conn, PostKind::Answer, answer_id, base_revision)? {
+        if let Some(newer) =
+            newer_revision(conn, PostKind::Answer, answer_id.into(), base_revision)?
+        {
             return Ok(EditOutcome::Conflict(Box::new(newer)));
         }
         diesel::update(a::answers.find(answer_id))
@@ -664,7 +678,7 @@ pub fn edit_answer(
             conn,
             &NewRevision {
                 post_kind: PostKind::Answer,
-                post_id: answer_id,
+                post_id: answer_id.into(),
                 editor_id: actor.id,
                 title: None,
                 body_md: body.trim(),
@@ -682,7 +696,7 @@ pub fn edit_answer(
     })
 }
 
-fn may_edit(actor: Actor, author: i32, locked: bool) -> AppResult<()> {
+fn may_edit(actor: Actor, author: UserId, locked: bool) -> AppResult<()> {
     Ok(can(
         Some(&actor),
         Action::EditPost,
@@ -703,7 +717,7 @@ pub enum Moderation {
     /// Close with a reason (and the duplicate's id).
     Close {
         reason: String,
-        duplicate_of: Option<i32>,
+        duplicate_of: Option<QuestionId>,
     },
     /// Reopen.
     Reopen,
@@ -721,10 +735,10 @@ pub enum Moderation {
 /// (`None` for other reasons).
 fn close_target(
     conn: &mut Conn,
-    question_id: i32,
+    question_id: QuestionId,
     reason: &str,
-    duplicate_of: Option<i32>,
-) -> AppResult<Option<i32>> {
+    duplicate_of: Option<QuestionId>,
+) -> AppResult<Option<QuestionId>> {
     if !CLOSE_REASONS.iter().any(|(r, _)| *r == reason) {
         return Err(AppError::BadRequest(
             "Choose a reason: duplicate, off-topic or resolved elsewhere.".into(),
@@ -750,7 +764,7 @@ fn close_target(
 pub fn moderate_question(
     conn: &mut Conn,
     actor: Actor,
-    question_id: i32,
+    question_id: QuestionId,
     action: &Moderation,
     now: i64,
 ) -> AppResult<String> {
@@ -779,8 +793,8 @@ pub fn moderate_question(
                 diesel::update(target)
                     .set((
                         q::closed_reason.eq(None::<String>),
-                        q::duplicate_of.eq(None::<i32>),
-                        q::closed_by.eq(None::<i32>),
+                        q::duplicate_of.eq(None::<QuestionId>),
+                        q::closed_by.eq(None::<UserId>),
                         q::closed_at.eq(None::<i64>),
                     ))
                     .execute(conn)?;
@@ -805,7 +819,10 @@ pub fn moderate_question(
             }
             Moderation::Restore => {
                 diesel::update(target)
-                    .set((q::deleted_at.eq(None::<i64>), q::deleted_by.eq(None::<i32>)))
+                    .set((
+                        q::deleted_at.eq(None::<i64>),
+                        q::deleted_by.eq(None::<UserId>),
+                    ))
                     .execute(conn)?;
             }
         }
@@ -823,7 +840,7 @@ pub fn moderate_question(
 pub fn set_answer_deleted(
     conn: &mut Conn,
     actor: Actor,
-    answer_id: i32,
+    answer_id: AnswerId,
     deleted: bool,
     now: i64,
 ) -> AppResult<String> {
@@ -849,8 +866,8 @@ pub fn set_answer_deleted(
                     .filter(q::accepted_answer_id.eq(Some(answer_id))),
             )
             .set((
-                q::accepted_answer_id.eq(None::<i32>),
-                q::accepted_by.eq(None::<i32>),
+                q::accepted_answer_id.eq(None::<AnswerId>),
+                q::accepted_by.eq(None::<UserId>),
                 q::accepted_at.eq(None::<i64>),
             ))
             .execute(conn)?;

@@ -426,17 +426,17 @@ fn all_documents(conn: &mut Conn) -> AppResult<Vec<SearchDoc>> {
     subjects.extend(
         articles::all_ids(conn)?
             .into_iter()
-            .map(|id| (DocKind::Article, id)),
+            .map(|id| (DocKind::Article, id.into())),
     );
     subjects.extend(
         trees::all_ids(conn)?
             .into_iter()
-            .map(|id| (DocKind::Step, id)),
+            .map(|id| (DocKind::Step, id.into())),
     );
     subjects.extend(
         questions::all_ids(conn)?
             .into_iter()
-            .map(|id| (DocKind::Question, id)),
+            .map(|id| (DocKind::Question, id.into())),
     );
     let mut docs = Vec::new();
     for (kind, id) in subjects {

@@ -15,6 +15,7 @@ use crate::content::trees::{NodeKind, Tree};
 use crate::db::models::{answers, articles, outbox, questions, trees};
 use crate::db::{Conn, Pool};
 use crate::error::{AppError, AppResult};
+use crate::ids::{ArticleId, QuestionId, TreeId};
 use crate::kinds::DocKind;
 use crate::search::indexer::GroupUpdate;
 use crate::search::{IndexFeed, SearchDoc, SearchIndex};
@@ -35,7 +36,7 @@ const OUTBOX_RETENTION_SECS: i64 = 7 * 24 * 3600;
 pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<SearchDoc>> {
     match kind {
         DocKind::Article => {
-            let Some(found) = articles::find_with_manual(conn, id)? else {
+            let Some(found) = articles::find_with_manual(conn, ArticleId(id))? else {
                 return Ok(Vec::new());
             };
             if !found.article.is_published() {
@@ -49,20 +50,20 @@ pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<S
             ))
         }
         DocKind::Step => {
-            let Some(row) = trees::find(conn, id)? else {
+            let Some(row) = trees::find(conn, TreeId(id))? else {
                 return Ok(Vec::new());
             };
             let tree: Tree = row.tree().map_err(AppError::internal)?;
             Ok(tree_documents(&tree, &group_key(kind, id)))
         }
         DocKind::Question => {
-            let Some(q) = questions::find(conn, id)? else {
+            let Some(q) = questions::find(conn, QuestionId(id))? else {
                 return Ok(Vec::new());
             };
             if q.deleted_at.is_some() {
                 return Ok(Vec::new());
             }
-            let listed = answers::for_question(conn, id, false)?;
+            let listed = answers::for_question(conn, QuestionId(id), false)?;
             Ok(question_documents(&q, &listed, &group_key(kind, id)))
         }
     }
@@ -260,17 +261,17 @@ pub fn group_key(kind: DocKind, id: i32) -> String {
 fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(DocKind, i32)>> {
     let mut subjects: Vec<(DocKind, i32)> = articles::all_ids(conn)?
         .into_iter()
-        .map(|id| (DocKind::Article, id))
+        .map(|id| (DocKind::Article, id.into()))
         .collect();
     subjects.extend(
         trees::all_ids(conn)?
             .into_iter()
-            .map(|id| (DocKind::Step, id)),
+            .map(|id| (DocKind::Step, id.into())),
     );
     subjects.extend(
         questions::all_ids(conn)?
             .into_iter()
-            .map(|id| (DocKind::Question, id)),
+            .map(|id| (DocKind::Question, id.into())),
     );
     Ok(subjects)
 }

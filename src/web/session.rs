@@ -19,13 +19,14 @@ use crate::auth::rate_limit::{Limited, Poster};
 use crate::auth::{tokens, Role, CSRF_COOKIE, SESSION_COOKIE};
 use crate::config::{Config, IpNet};
 use crate::error::{AppError, AppResult};
+use crate::ids::{SessionId, UserId};
 use crate::service::accounts;
 
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     /// User id.
-    pub id: i32,
+    pub id: UserId,
     /// Username.
     pub username: String,
     /// Display name.
@@ -33,7 +34,7 @@ pub struct CurrentUser {
     /// Role.
     pub role: Role,
     /// The session id (to keep it when ending the others).
-    pub session_id: i32,
+    pub session_id: SessionId,
     /// CSRF token bound to the session.
     pub csrf: String,
     /// When the account was created (new accounts get tighter posting limits).

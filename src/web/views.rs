@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::db::models::articles::{Article, ArticleHead};
 use crate::db::models::manuals::{Manual, ManualSummary};
+use crate::ids::ArticleId;
 use crate::kinds::DocKind;
 use crate::markdown::TocEntry;
 use crate::web::templates::{format_day, format_iso_day};
@@ -160,7 +161,7 @@ pub struct ArticlePage {
     /// Only visible to staff.
     pub draft: bool,
     /// The article's id (feedback form).
-    pub article_id: i32,
+    pub article_id: ArticleId,
     /// Staff: the editor.
     pub edit_url: Option<String>,
     /// The community question it was made from.

@@ -195,7 +195,7 @@ async fn revisions_list_diff_and_restore() {
         let mut conn = app.started().state.db.get().expect("db");
         let article = articles::find_in_manual(
             &mut conn,
-            manual.parse().expect("id"),
+            signpost::ids::ManualId(manual.parse().expect("id")),
             "update-the-firmware",
         )
         .expect("q")

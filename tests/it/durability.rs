@@ -274,7 +274,7 @@ fn posts_survive_sigkill_and_a_lost_index_is_rebuilt() {
                 .nth(2)
                 .and_then(|s| s.parse().ok())
                 .expect("id");
-            let q = signpost::db::models::questions::find(&mut conn, id)
+            let q = signpost::db::models::questions::find(&mut conn, signpost::ids::QuestionId(id))
                 .expect("query")
                 .unwrap_or_else(|| panic!("post {i} ({location}) was acknowledged but is lost"));
             assert!(q.title.contains(&format!("crashmark{i}x")));

@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use std::ops::Deref;
 
 use signpost::auth::Role;
+use signpost::ids::{AnswerId, QuestionId};
 
 use crate::harness::{csrf_of, Client, Page, TestApp, TestAppBuilder};
 
@@ -33,14 +34,14 @@ pub struct Question {
     /// The canonical path (`/questions/{id}/{slug}`).
     pub path: String,
     /// The question id.
-    pub id: i32,
+    pub id: QuestionId,
 }
 
 /// An answer and the question it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     /// The answer id.
-    pub id: i32,
+    pub id: AnswerId,
     /// The question it answers.
     pub question: Question,
 }
@@ -65,7 +66,7 @@ impl Post for Question {
         "question"
     }
     fn id(&self) -> i32 {
-        self.id
+        self.id.into()
     }
     fn page(&self) -> &str {
         &self.path
@@ -77,7 +78,7 @@ impl Post for Answer {
         "answer"
     }
     fn id(&self) -> i32 {
-        self.id
+        self.id.into()
     }
     fn page(&self) -> &str {
         &self.question.path
@@ -95,10 +96,11 @@ impl Question {
 }
 
 /// The question id in a `/questions/{id}/…` path.
-pub fn id_of(path: &str) -> i32 {
+pub fn id_of(path: &str) -> QuestionId {
     path.split('/')
         .nth(2)
         .and_then(|s| s.parse().ok())
+        .map(QuestionId)
         .expect("question id in path")
 }
 
@@ -181,6 +183,7 @@ impl Person<'_> {
             .rsplit("#answer-")
             .next()
             .and_then(|s| s.parse().ok())
+            .map(AnswerId)
             .expect("answer anchor");
         Answer {
             id,
@@ -205,7 +208,7 @@ impl Person<'_> {
 
     /// Asks `question` to accept the answer with `answer_id` (which may
     /// belong elsewhere).
-    pub async fn accepts_id(&self, question: &Question, answer_id: i32) -> Page {
+    pub async fn accepts_id(&self, question: &Question, answer_id: AnswerId) -> Page {
         self.submit(
             &question.path,
             &question.action("accept"),

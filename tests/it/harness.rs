@@ -125,7 +125,7 @@ impl TestApp {
     }
 
     /// Creates an account directly (fast path for tests) and returns its id.
-    pub fn create_user(&self, name: &str, role: signpost::auth::Role) -> i32 {
+    pub fn create_user(&self, name: &str, role: signpost::auth::Role) -> signpost::ids::UserId {
         let valid = signpost::auth::username::validate(name).expect("valid name");
         let hash = signpost::auth::password::hash(TEST_PASSWORD).expect("hash");
         let mut conn = self.started().state.db.get().expect("db");

@@ -180,7 +180,7 @@ async fn edits_are_rate_limited_and_staff_are_exempt() {
         "new accounts: 10 edits an hour"
     );
     let mut conn = app.started().state.db.get().expect("db");
-    let stored = revisions::for_post(&mut conn, signpost::kinds::PostKind::Question, q.id)
+    let stored = revisions::for_post(&mut conn, signpost::kinds::PostKind::Question, q.id.into())
         .expect("revisions");
     assert_eq!(stored.len(), 11, "the question and its 10 allowed edits");
     drop(conn);
@@ -238,7 +238,7 @@ async fn revision_history_is_paginated_and_each_page_is_bounded() {
     for edit in 2..=60 {
         let draft =
             qa_service::validate_question(title, &long_body(edit), "history").expect("valid");
-        let base = revisions::latest_id(&mut conn, signpost::kinds::PostKind::Question, id)
+        let base = revisions::latest_id(&mut conn, signpost::kinds::PostKind::Question, id.into())
             .expect("latest");
         let outcome =
             qa_service::edit_question(&mut conn, staff, id, &draft, "", base, now).expect("edit");
@@ -325,8 +325,12 @@ async fn answer_history_is_paginated_too() {
     .id;
     for edit in 2..=25 {
         let body = format!("Version {edit} of this answer.");
-        let base = revisions::latest_id(&mut conn, signpost::kinds::PostKind::Answer, answer_id)
-            .expect("latest");
+        let base = revisions::latest_id(
+            &mut conn,
+            signpost::kinds::PostKind::Answer,
+            answer_id.into(),
+        )
+        .expect("latest");
         let rendered = signpost::markdown::render_post(&body);
         let edit = qa_service::AnswerEdit {
             body: &body,

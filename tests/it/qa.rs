@@ -222,7 +222,7 @@ async fn edits_keep_revisions_with_a_diff() {
     assert_eq!(page.status, 303);
     let mut conn = app.started().state.db.get().expect("db");
     assert_eq!(
-        revisions::for_post(&mut conn, signpost::kinds::PostKind::Question, id)
+        revisions::for_post(&mut conn, signpost::kinds::PostKind::Question, id.into())
             .expect("revs")
             .len(),
         3

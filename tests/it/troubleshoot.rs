@@ -510,7 +510,7 @@ async fn dashboard_counts_for_all_trees_match_each_tree() {
     assert_eq!(all.get(&tree.id), Some(&one));
     assert_eq!(all.len(), 1, "trees without walks are left out");
     assert_eq!(
-        trees::stats(&mut conn, tree.id + 1000, later).expect("stats"),
+        trees::stats(&mut conn, signpost::ids::TreeId(tree.id.0 + 1000), later).expect("stats"),
         trees::TreeStats::default()
     );
     // The stored definition reads back as the tree itself.

@@ -5,17 +5,18 @@ use diesel::prelude::*;
 use crate::db::models::questions::Question;
 use crate::db::schema::{answers, questions};
 use crate::db::Conn;
+use crate::ids::{AnswerId, QuestionId, UserId};
 
 /// An answer row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = answers)]
 pub struct Answer {
     /// Primary key.
-    pub id: i32,
+    pub id: AnswerId,
     /// The question.
-    pub question_id: i32,
+    pub question_id: QuestionId,
     /// Who wrote it.
-    pub author_id: i32,
+    pub author_id: UserId,
     /// Markdown.
     pub body_md: String,
     /// Sanitized HTML.
@@ -27,7 +28,7 @@ pub struct Answer {
     /// Soft deletion.
     pub deleted_at: Option<i64>,
     /// Who deleted it.
-    pub deleted_by: Option<i32>,
+    pub deleted_by: Option<UserId>,
     /// Idempotency key.
     pub submit_key: Option<String>,
     /// Unix seconds.
@@ -41,9 +42,9 @@ pub struct Answer {
 #[diesel(table_name = answers)]
 pub struct NewAnswer<'a> {
     /// The question.
-    pub question_id: i32,
+    pub question_id: QuestionId,
     /// Author.
-    pub author_id: i32,
+    pub author_id: UserId,
     /// Markdown.
     pub body_md: &'a str,
     /// HTML.
@@ -67,7 +68,7 @@ pub fn insert(conn: &mut Conn, new: &NewAnswer<'_>) -> QueryResult<Answer> {
 }
 
 /// One answer.
-pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Answer>> {
+pub fn find(conn: &mut Conn, id: AnswerId) -> QueryResult<Option<Answer>> {
     answers::table
         .find(id)
         .select(Answer::as_select())
@@ -80,7 +81,7 @@ pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Answer>> {
 /// questions, in one query; ids without an answer are left out.
 pub fn find_many_with_questions(
     conn: &mut Conn,
-    ids: &[i32],
+    ids: &[AnswerId],
 ) -> QueryResult<Vec<(Answer, Question)>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
@@ -93,7 +94,10 @@ pub fn find_many_with_questions(
 }
 
 /// The answer with this id and its question, in one query.
-pub fn find_with_question(conn: &mut Conn, id: i32) -> QueryResult<Option<(Answer, Question)>> {
+pub fn find_with_question(
+    conn: &mut Conn,
+    id: AnswerId,
+) -> QueryResult<Option<(Answer, Question)>> {
     answers::table
         .inner_join(questions::table)
         .filter(answers::id.eq(id))
@@ -103,7 +107,11 @@ pub fn find_with_question(conn: &mut Conn, id: i32) -> QueryResult<Option<(Answe
 }
 
 /// key. Keys are scoped to their author: another user's key finds nothing.
-pub fn find_by_submit_key(conn: &mut Conn, author: i32, key: &str) -> QueryResult<Option<Answer>> {
+pub fn find_by_submit_key(
+    conn: &mut Conn,
+    author: UserId,
+    key: &str,
+) -> QueryResult<Option<Answer>> {
     answers::table
         .filter(answers::author_id.eq(author))
         .filter(answers::submit_key.eq(key))
@@ -123,7 +131,7 @@ pub fn submit_key_in_use(conn: &mut Conn, key: &str) -> QueryResult<bool> {
 /// Answers of a question by score (deleted ones only when asked for).
 pub fn for_question(
     conn: &mut Conn,
-    question_id: i32,
+    question_id: QuestionId,
     include_deleted: bool,
 ) -> QueryResult<Vec<Answer>> {
     let mut query = answers::table
@@ -138,7 +146,7 @@ pub fn for_question(
 }
 
 /// Recounts a question's visible answers.
-pub fn recount(conn: &mut Conn, question_id: i32) -> QueryResult<i32> {
+pub fn recount(conn: &mut Conn, question_id: QuestionId) -> QueryResult<i32> {
     let n: i64 = answers::table
         .filter(answers::question_id.eq(question_id))
         .filter(answers::deleted_at.is_null())
@@ -152,7 +160,7 @@ pub fn recount(conn: &mut Conn, question_id: i32) -> QueryResult<i32> {
 }
 
 /// Visible answers by a user.
-pub fn count_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64> {
+pub fn count_by_author(conn: &mut Conn, author: UserId) -> QueryResult<i64> {
     answers::table
         .filter(answers::author_id.eq(author))
         .filter(answers::deleted_at.is_null())
@@ -161,7 +169,7 @@ pub fn count_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64> {
 }
 
 /// Visible answers by a user that were accepted.
-pub fn count_accepted_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64> {
+pub fn count_accepted_by_author(conn: &mut Conn, author: UserId) -> QueryResult<i64> {
     answers::table
         .inner_join(questions::table)
         .filter(answers::author_id.eq(author))
@@ -174,7 +182,7 @@ pub fn count_accepted_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64
 /// A user's newest visible answers with their questions' ids and titles.
 pub fn by_author(
     conn: &mut Conn,
-    author: i32,
+    author: UserId,
     limit: i64,
 ) -> QueryResult<Vec<(Answer, String, String)>> {
     answers::table

@@ -5,19 +5,20 @@ use diesel::prelude::*;
 use crate::db::models::revisions::HistoryCursor;
 use crate::db::schema::article_revisions;
 use crate::db::Conn;
+use crate::ids::{ArticleId, ArticleRevisionId, ManualId, UserId};
 
 /// An article revision row.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = article_revisions)]
 pub struct ArticleRevision {
     /// Primary key (increasing: the newest revision is the current text).
-    pub id: i32,
+    pub id: ArticleRevisionId,
     /// The article.
-    pub article_id: i32,
+    pub article_id: ArticleId,
     /// Who saved it; `None` when it came from a content file.
-    pub editor_id: Option<i32>,
+    pub editor_id: Option<UserId>,
     /// Manual at this revision.
-    pub manual_id: i32,
+    pub manual_id: ManualId,
     /// Title.
     pub title: String,
     /// Order.
@@ -41,11 +42,11 @@ pub struct ArticleRevision {
 #[diesel(table_name = article_revisions)]
 pub struct NewArticleRevision<'a> {
     /// The article.
-    pub article_id: i32,
+    pub article_id: ArticleId,
     /// Editor.
-    pub editor_id: Option<i32>,
+    pub editor_id: Option<UserId>,
     /// Manual.
-    pub manual_id: i32,
+    pub manual_id: ManualId,
     /// Title.
     pub title: &'a str,
     /// Order.
@@ -65,7 +66,7 @@ pub struct NewArticleRevision<'a> {
 }
 
 /// Appends a revision; returns its id.
-pub fn insert(conn: &mut Conn, new: &NewArticleRevision<'_>) -> QueryResult<i32> {
+pub fn insert(conn: &mut Conn, new: &NewArticleRevision<'_>) -> QueryResult<ArticleRevisionId> {
     diesel::insert_into(article_revisions::table)
         .values(new)
         .returning(article_revisions::id)
@@ -73,7 +74,7 @@ pub fn insert(conn: &mut Conn, new: &NewArticleRevision<'_>) -> QueryResult<i32>
 }
 
 /// Revisions of an article, newest first.
-pub fn for_article(conn: &mut Conn, article_id: i32) -> QueryResult<Vec<ArticleRevision>> {
+pub fn for_article(conn: &mut Conn, article_id: ArticleId) -> QueryResult<Vec<ArticleRevision>> {
     article_revisions::table
         .filter(article_revisions::article_id.eq(article_id))
         .order(article_revisions::id.desc())
@@ -81,17 +82,22 @@ pub fn for_article(conn: &mut Conn, article_id: i32) -> QueryResult<Vec<ArticleR
         .load(conn)
 }
 
-/// The newest revision id of an article (0 when none).
-pub fn latest_id(conn: &mut Conn, article_id: i32) -> QueryResult<i32> {
+/// The newest revision id of an article (`ArticleRevisionId(0)`, which no
+/// row has, when none).
+pub fn latest_id(conn: &mut Conn, article_id: ArticleId) -> QueryResult<ArticleRevisionId> {
     article_revisions::table
         .filter(article_revisions::article_id.eq(article_id))
         .select(diesel::dsl::max(article_revisions::id))
-        .first::<Option<i32>>(conn)
-        .map(|id| id.unwrap_or(0))
+        .first::<Option<ArticleRevisionId>>(conn)
+        .map(|id| id.unwrap_or(ArticleRevisionId(0)))
 }
 
 /// One revision of an article.
-pub fn find(conn: &mut Conn, article_id: i32, id: i32) -> QueryResult<Option<ArticleRevision>> {
+pub fn find(
+    conn: &mut Conn,
+    article_id: ArticleId,
+    id: ArticleRevisionId,
+) -> QueryResult<Option<ArticleRevision>> {
     article_revisions::table
         .filter(article_revisions::article_id.eq(article_id))
         .filter(article_revisions::id.eq(id))
@@ -105,9 +111,9 @@ pub fn find(conn: &mut Conn, article_id: i32, id: i32) -> QueryResult<Option<Art
 #[diesel(table_name = article_revisions)]
 pub struct ArticleRevisionHead {
     /// Primary key.
-    pub id: i32,
+    pub id: ArticleRevisionId,
     /// Who saved it; `None` when it came from a content file.
-    pub editor_id: Option<i32>,
+    pub editor_id: Option<UserId>,
     /// Title.
     pub title: String,
     /// `published` or `draft`.
@@ -137,7 +143,7 @@ pub struct ArticleHistoryPage {
 /// `(article_id, id)` index; texts are not loaded).
 pub fn history_page(
     conn: &mut Conn,
-    article_id: i32,
+    article_id: ArticleId,
     cursor: HistoryCursor,
     limit: i64,
 ) -> QueryResult<ArticleHistoryPage> {
@@ -169,7 +175,7 @@ pub fn history_page(
     };
     let mut has_older = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let count = |conn: &mut Conn, newer: bool, id: i32| -> QueryResult<i64> {
+    let count = |conn: &mut Conn, newer: bool, id: ArticleRevisionId| -> QueryResult<i64> {
         let query = article_revisions::table
             .filter(article_revisions::article_id.eq(article_id))
             .into_boxed();

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{articles, manuals};
 use crate::db::Conn;
+use crate::ids::{ArticleId, ManualId, QuestionId};
 
 /// Status of an article that customers can read.
 pub const STATUS_PUBLISHED: &str = "published";
@@ -16,9 +17,9 @@ pub const STATUS_DRAFT: &str = "draft";
 #[diesel(table_name = articles)]
 pub struct Article {
     /// Primary key.
-    pub id: i32,
+    pub id: ArticleId,
     /// The manual it belongs to.
-    pub manual_id: i32,
+    pub manual_id: ManualId,
     /// URL segment, unique within the manual.
     pub slug: String,
     /// Display title.
@@ -52,7 +53,7 @@ pub struct Article {
     /// The file this article came from before a browser edit detached it.
     pub detached_path: Option<String>,
     /// The question this article was made from.
-    pub source_question_id: Option<i32>,
+    pub source_question_id: Option<QuestionId>,
 }
 
 impl Article {
@@ -81,7 +82,7 @@ pub fn split_tags(tags: &str) -> Vec<String> {
 #[diesel(table_name = articles, treat_none_as_null = true)]
 pub struct NewArticle<'a> {
     /// Owning manual.
-    pub manual_id: i32,
+    pub manual_id: ManualId,
     /// URL segment.
     pub slug: &'a str,
     /// Title.
@@ -128,7 +129,7 @@ pub struct ArticleInManual {
 #[diesel(table_name = articles)]
 pub struct ArticleHead {
     /// Primary key.
-    pub id: i32,
+    pub id: ArticleId,
     /// URL segment.
     pub slug: String,
     /// Title.
@@ -144,7 +145,7 @@ pub struct ArticleHead {
 /// Heads of a manual's articles in reading order; drafts only when asked.
 pub fn heads_for_manual(
     conn: &mut Conn,
-    manual_id: i32,
+    manual_id: ManualId,
     include_drafts: bool,
 ) -> QueryResult<Vec<ArticleHead>> {
     let mut query = articles::table
@@ -165,7 +166,7 @@ pub fn heads_for_manual(
 /// Articles of a manual in reading order; drafts only when `include_drafts`.
 pub fn list_for_manual(
     conn: &mut Conn,
-    manual_id: i32,
+    manual_id: ManualId,
     include_drafts: bool,
 ) -> QueryResult<Vec<Article>> {
     let mut query = articles::table
@@ -186,7 +187,7 @@ pub fn list_for_manual(
 /// The article `article_slug` of the manual `manual_id`.
 pub fn find_in_manual(
     conn: &mut Conn,
-    manual_id: i32,
+    manual_id: ManualId,
     article_slug: &str,
 ) -> QueryResult<Option<Article>> {
     articles::table
@@ -198,13 +199,16 @@ pub fn find_in_manual(
 }
 
 /// One article with its manual, by id.
-pub fn find_with_manual(conn: &mut Conn, id: i32) -> QueryResult<Option<ArticleInManual>> {
+pub fn find_with_manual(conn: &mut Conn, id: ArticleId) -> QueryResult<Option<ArticleInManual>> {
     Ok(find_many_with_manual(conn, &[id])?.pop())
 }
 
 /// The articles with these ids with their manuals, in one query; ids
 /// without an article are left out.
-pub fn find_many_with_manual(conn: &mut Conn, ids: &[i32]) -> QueryResult<Vec<ArticleInManual>> {
+pub fn find_many_with_manual(
+    conn: &mut Conn,
+    ids: &[ArticleId],
+) -> QueryResult<Vec<ArticleInManual>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -228,7 +232,7 @@ impl From<(Article, String, String)> for ArticleInManual {
 }
 
 /// Ids of every article, in id order (for a full reindex).
-pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
+pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<ArticleId>> {
     articles::table
         .select(articles::id)
         .order(articles::id.asc())
@@ -236,7 +240,7 @@ pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
 }
 
 /// Every file-backed article: `(id, manual_id, slug, content_hash)`.
-pub fn file_backed(conn: &mut Conn) -> QueryResult<Vec<(i32, i32, String, String)>> {
+pub fn file_backed(conn: &mut Conn) -> QueryResult<Vec<(ArticleId, ManualId, String, String)>> {
     articles::table
         .filter(articles::source_path.is_not_null())
         .select((
@@ -250,7 +254,7 @@ pub fn file_backed(conn: &mut Conn) -> QueryResult<Vec<(i32, i32, String, String
 
 /// Inserts the article, or overwrites the one with the same manual and slug;
 /// returns its id.
-pub fn upsert(conn: &mut Conn, new: &NewArticle<'_>, now: i64) -> QueryResult<i32> {
+pub fn upsert(conn: &mut Conn, new: &NewArticle<'_>, now: i64) -> QueryResult<ArticleId> {
     match find_in_manual(conn, new.manual_id, new.slug)? {
         Some(existing) => {
             diesel::update(articles::table.find(existing.id))
@@ -266,7 +270,7 @@ pub fn upsert(conn: &mut Conn, new: &NewArticle<'_>, now: i64) -> QueryResult<i3
 }
 
 /// Deletes one article.
-pub fn delete(conn: &mut Conn, id: i32) -> QueryResult<usize> {
+pub fn delete(conn: &mut Conn, id: ArticleId) -> QueryResult<usize> {
     diesel::delete(articles::table.find(id)).execute(conn)
 }
 
@@ -296,9 +300,9 @@ pub fn outdated(conn: &mut Conn) -> QueryResult<Vec<ArticleInManual>> {
 /// The article (if any) with this slug in this manual, other than `except`.
 pub fn slug_taken(
     conn: &mut Conn,
-    manual_id: i32,
+    manual_id: ManualId,
     slug: &str,
-    except: Option<i32>,
+    except: Option<ArticleId>,
 ) -> QueryResult<bool> {
     let mut query = articles::table
         .filter(articles::manual_id.eq(manual_id))

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::feedback;
 use crate::db::Conn;
+use crate::ids::{FeedbackId, UserId};
 use crate::kinds::DocKind;
 
 /// A feedback row.
@@ -13,7 +14,7 @@ use crate::kinds::DocKind;
 #[diesel(table_name = feedback)]
 pub struct Feedback {
     /// Primary key.
-    pub id: i32,
+    pub id: FeedbackId,
     /// `article` or `step`.
     pub target_kind: DocKind,
     /// Article id or tree id.
@@ -23,7 +24,7 @@ pub struct Feedback {
     /// Hash of the visitor's random cookie.
     pub visitor_key: String,
     /// The signed-in user, if any.
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     /// Yes or no.
     pub helpful: bool,
     /// "What was missing?"
@@ -44,15 +45,15 @@ pub struct NewFeedback<'a> {
     /// Hash of the visitor's random cookie.
     pub visitor_key: &'a str,
     /// The signed-in user, if any.
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     /// Yes or no.
     pub helpful: bool,
 }
 
 /// Records a vote; a visitor's second vote on the same page changes the
 /// first instead of adding one. Returns the row id.
-pub fn record(conn: &mut Conn, vote: &NewFeedback<'_>, now: i64) -> QueryResult<i32> {
-    let existing: Option<i32> = feedback::table
+pub fn record(conn: &mut Conn, vote: &NewFeedback<'_>, now: i64) -> QueryResult<FeedbackId> {
+    let existing: Option<FeedbackId> = feedback::table
         .filter(feedback::target_kind.eq(vote.kind))
         .filter(feedback::target_id.eq(vote.target))
         .filter(feedback::node.eq(vote.node))
@@ -86,7 +87,12 @@ pub fn record(conn: &mut Conn, vote: &NewFeedback<'_>, now: i64) -> QueryResult<
 }
 
 /// Adds the comment to this visitor's vote (only their own row).
-pub fn comment(conn: &mut Conn, id: i32, visitor_key: &str, text: &str) -> QueryResult<bool> {
+pub fn comment(
+    conn: &mut Conn,
+    id: FeedbackId,
+    visitor_key: &str,
+    text: &str,
+) -> QueryResult<bool> {
     let n = diesel::update(
         feedback::table
             .find(id)

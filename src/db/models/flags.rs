@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::flags;
 use crate::db::Conn;
+use crate::ids::{FlagId, UserId};
 use crate::kinds::PostKind;
 
 /// A flag row.
@@ -11,13 +12,13 @@ use crate::kinds::PostKind;
 #[diesel(table_name = flags)]
 pub struct Flag {
     /// Primary key.
-    pub id: i32,
+    pub id: FlagId,
     /// `question` or `answer`.
     pub post_kind: PostKind,
     /// The post.
     pub post_id: i32,
     /// Who flagged.
-    pub reporter_id: i32,
+    pub reporter_id: UserId,
     /// `spam`, `rude`, `wrong`, `other`.
     pub reason: String,
     /// Free text.
@@ -25,7 +26,7 @@ pub struct Flag {
     /// `open`, `resolved`, `dismissed`.
     pub status: String,
     /// Staff member who handled it.
-    pub resolved_by: Option<i32>,
+    pub resolved_by: Option<UserId>,
     /// When.
     pub resolved_at: Option<i64>,
     /// Unix seconds.
@@ -37,7 +38,7 @@ pub fn insert(
     conn: &mut Conn,
     post_kind: PostKind,
     post_id: i32,
-    reporter: i32,
+    reporter: UserId,
     reason: &str,
     details: &str,
     now: i64,
@@ -85,7 +86,13 @@ pub fn open_count(conn: &mut Conn) -> QueryResult<i64> {
 }
 
 /// Resolves or dismisses an open flag; false if it was not open.
-pub fn close(conn: &mut Conn, id: i32, status: &str, staff: i32, now: i64) -> QueryResult<bool> {
+pub fn close(
+    conn: &mut Conn,
+    id: FlagId,
+    status: &str,
+    staff: UserId,
+    now: i64,
+) -> QueryResult<bool> {
     let n = diesel::update(flags::table.find(id).filter(flags::status.eq("open")))
         .set((
             flags::status.eq(status),

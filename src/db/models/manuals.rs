@@ -4,13 +4,14 @@ use diesel::prelude::*;
 
 use crate::db::schema::{articles, manuals};
 use crate::db::Conn;
+use crate::ids::ManualId;
 
 /// A manual row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = manuals)]
 pub struct Manual {
     /// Primary key.
-    pub id: i32,
+    pub id: ManualId,
     /// URL segment, unique.
     pub slug: String,
     /// Display title.
@@ -73,7 +74,7 @@ pub fn list(conn: &mut Conn) -> QueryResult<Vec<Manual>> {
 /// All manuals in display order, with their published article counts.
 pub fn list_with_counts(conn: &mut Conn) -> QueryResult<Vec<ManualSummary>> {
     let all = list(conn)?;
-    let counts: Vec<(i32, i64)> = articles::table
+    let counts: Vec<(ManualId, i64)> = articles::table
         .filter(articles::status.ne("draft"))
         .group_by(articles::manual_id)
         .select((articles::manual_id, diesel::dsl::count_star()))
@@ -104,7 +105,7 @@ pub fn find_by_slug(conn: &mut Conn, slug: &str) -> QueryResult<Option<Manual>> 
 }
 
 /// Inserts the manual, or overwrites the one with the same slug; returns its id.
-pub fn upsert(conn: &mut Conn, new: &NewManual<'_>, now: i64) -> QueryResult<i32> {
+pub fn upsert(conn: &mut Conn, new: &NewManual<'_>, now: i64) -> QueryResult<ManualId> {
     match find_by_slug(conn, new.slug)? {
         Some(existing) => {
             diesel::update(manuals::table.find(existing.id))
@@ -120,6 +121,6 @@ pub fn upsert(conn: &mut Conn, new: &NewManual<'_>, now: i64) -> QueryResult<i32
 }
 
 /// Deletes a manual (its articles go with it).
-pub fn delete(conn: &mut Conn, id: i32) -> QueryResult<usize> {
+pub fn delete(conn: &mut Conn, id: ManualId) -> QueryResult<usize> {
     diesel::delete(manuals::table.find(id)).execute(conn)
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::notifications;
 use crate::db::Conn;
+use crate::ids::{AnswerId, NotificationId, QuestionId, UserId};
 
 /// Someone answered your question.
 pub const NEW_ANSWER: &str = "new_answer";
@@ -18,17 +19,17 @@ pub const STAFF_ACCEPTED: &str = "staff_accepted";
 #[diesel(table_name = notifications)]
 pub struct Notification {
     /// Primary key.
-    pub id: i32,
+    pub id: NotificationId,
     /// Recipient.
-    pub user_id: i32,
+    pub user_id: UserId,
     /// One of the kinds above.
     pub kind: String,
     /// The question concerned.
-    pub question_id: i32,
+    pub question_id: QuestionId,
     /// The answer concerned.
-    pub answer_id: Option<i32>,
+    pub answer_id: Option<AnswerId>,
     /// Who caused it.
-    pub actor_id: Option<i32>,
+    pub actor_id: Option<UserId>,
     /// Unix seconds.
     pub created_at: i64,
     /// When it was seen.
@@ -38,11 +39,11 @@ pub struct Notification {
 /// Adds a notification (not to the actor themselves).
 pub fn notify(
     conn: &mut Conn,
-    user_id: i32,
+    user_id: UserId,
     kind: &str,
-    question_id: i32,
-    answer_id: Option<i32>,
-    actor_id: i32,
+    question_id: QuestionId,
+    answer_id: Option<AnswerId>,
+    actor_id: UserId,
     now: i64,
 ) -> QueryResult<()> {
     if user_id == actor_id {
@@ -62,7 +63,7 @@ pub fn notify(
 }
 
 /// A user's newest notifications.
-pub fn recent(conn: &mut Conn, user_id: i32, limit: i64) -> QueryResult<Vec<Notification>> {
+pub fn recent(conn: &mut Conn, user_id: UserId, limit: i64) -> QueryResult<Vec<Notification>> {
     notifications::table
         .filter(notifications::user_id.eq(user_id))
         .order(notifications::id.desc())
@@ -72,7 +73,7 @@ pub fn recent(conn: &mut Conn, user_id: i32, limit: i64) -> QueryResult<Vec<Noti
 }
 
 /// How many are unread.
-pub fn unread_count(conn: &mut Conn, user_id: i32) -> QueryResult<i64> {
+pub fn unread_count(conn: &mut Conn, user_id: UserId) -> QueryResult<i64> {
     notifications::table
         .filter(notifications::user_id.eq(user_id))
         .filter(notifications::read_at.is_null())
@@ -81,7 +82,7 @@ pub fn unread_count(conn: &mut Conn, user_id: i32) -> QueryResult<i64> {
 }
 
 /// Marks every notification of a user read.
-pub fn mark_all_read(conn: &mut Conn, user_id: i32, now: i64) -> QueryResult<usize> {
+pub fn mark_all_read(conn: &mut Conn, user_id: UserId, now: i64) -> QueryResult<usize> {
     diesel::update(
         notifications::table
             .filter(notifications::user_id.eq(user_id))

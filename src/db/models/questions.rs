@@ -4,15 +4,16 @@ use diesel::prelude::*;
 
 use crate::db::schema::{question_tags, questions};
 use crate::db::Conn;
+use crate::ids::{AnswerId, ArticleId, QuestionId, TagId, UserId};
 
 /// A question row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = questions)]
 pub struct Question {
     /// Primary key.
-    pub id: i32,
+    pub id: QuestionId,
     /// Asker.
-    pub author_id: i32,
+    pub author_id: UserId,
     /// Title.
     pub title: String,
     /// URL slug of the title.
@@ -30,17 +31,17 @@ pub struct Question {
     /// Answers not deleted.
     pub answer_count: i32,
     /// The accepted answer.
-    pub accepted_answer_id: Option<i32>,
+    pub accepted_answer_id: Option<AnswerId>,
     /// Who accepted it.
-    pub accepted_by: Option<i32>,
+    pub accepted_by: Option<UserId>,
     /// When (unix seconds).
     pub accepted_at: Option<i64>,
     /// Set while closed: `duplicate`, `off-topic` or `resolved-elsewhere`.
     pub closed_reason: Option<String>,
     /// The question this duplicates.
-    pub duplicate_of: Option<i32>,
+    pub duplicate_of: Option<QuestionId>,
     /// Who closed it.
-    pub closed_by: Option<i32>,
+    pub closed_by: Option<UserId>,
     /// When.
     pub closed_at: Option<i64>,
     /// No new answers or edits by members.
@@ -50,9 +51,9 @@ pub struct Question {
     /// Soft deletion (unix seconds).
     pub deleted_at: Option<i64>,
     /// Who deleted it.
-    pub deleted_by: Option<i32>,
+    pub deleted_by: Option<UserId>,
     /// The article made from it, if any.
-    pub article_id: Option<i32>,
+    pub article_id: Option<ArticleId>,
     /// Idempotency key of the form that created it.
     pub submit_key: Option<String>,
     /// Unix seconds.
@@ -80,7 +81,7 @@ impl Question {
 #[diesel(table_name = questions)]
 pub struct NewQuestion<'a> {
     /// Asker.
-    pub author_id: i32,
+    pub author_id: UserId,
     /// Title.
     pub title: &'a str,
     /// Slug.
@@ -162,7 +163,7 @@ pub struct Cursor {
     /// Sort value of the last row of the previous page.
     pub value: i64,
     /// Its id.
-    pub id: i32,
+    pub id: QuestionId,
 }
 
 impl Cursor {
@@ -176,7 +177,7 @@ impl Cursor {
         let (value, id) = text.rsplit_once('_')?;
         Some(Cursor {
             value: value.parse().ok()?,
-            id: id.parse().ok()?,
+            id: QuestionId(id.parse().ok()?),
         })
     }
 }
@@ -186,7 +187,7 @@ impl Cursor {
 pub fn list_page(
     conn: &mut Conn,
     tab: Tab,
-    tag_id: Option<i32>,
+    tag_id: Option<TagId>,
     cursor: Option<Cursor>,
     limit: i64,
 ) -> QueryResult<Vec<Question>> {
@@ -235,7 +236,7 @@ pub fn list_page(
 }
 
 /// Pinned, visible questions (shown above the first page).
-pub fn pinned(conn: &mut Conn, tag_id: Option<i32>) -> QueryResult<Vec<Question>> {
+pub fn pinned(conn: &mut Conn, tag_id: Option<TagId>) -> QueryResult<Vec<Question>> {
     use crate::db::schema::questions::dsl as q;
     let mut query = q::questions
         .filter(q::deleted_at.is_null())
@@ -257,7 +258,7 @@ pub fn pinned(conn: &mut Conn, tag_id: Option<i32>) -> QueryResult<Vec<Question>
 }
 
 /// One question by id (deleted ones included).
-pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Question>> {
+pub fn find(conn: &mut Conn, id: QuestionId) -> QueryResult<Option<Question>> {
     questions::table
         .find(id)
         .select(Question::as_select())
@@ -267,7 +268,7 @@ pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Question>> {
 
 /// The questions with these ids (deleted ones included), in one query;
 /// ids without a question are left out.
-pub fn find_many(conn: &mut Conn, ids: &[i32]) -> QueryResult<Vec<Question>> {
+pub fn find_many(conn: &mut Conn, ids: &[QuestionId]) -> QueryResult<Vec<Question>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -281,7 +282,7 @@ pub fn find_many(conn: &mut Conn, ids: &[i32]) -> QueryResult<Vec<Question>> {
 /// key. Keys are scoped to their author: another user's key finds nothing.
 pub fn find_by_submit_key(
     conn: &mut Conn,
-    author: i32,
+    author: UserId,
     key: &str,
 ) -> QueryResult<Option<Question>> {
     questions::table
@@ -316,9 +317,9 @@ pub fn newest(conn: &mut Conn, limit: i64) -> QueryResult<Vec<Question>> {
 /// Ids and slugs of visible questions after `after_id`, for the sitemap.
 pub fn visible_paths(
     conn: &mut Conn,
-    after_id: i32,
+    after_id: QuestionId,
     limit: i64,
-) -> QueryResult<Vec<(i32, String, i64)>> {
+) -> QueryResult<Vec<(QuestionId, String, i64)>> {
     questions::table
         .filter(questions::deleted_at.is_null())
         .filter(questions::id.gt(after_id))
@@ -329,7 +330,7 @@ pub fn visible_paths(
 }
 
 /// Every question id (for a full reindex).
-pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
+pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<QuestionId>> {
     questions::table
         .select(questions::id)
         .order(questions::id.asc())
@@ -337,7 +338,7 @@ pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
 }
 
 /// Counts for a profile: questions asked (visible).
-pub fn count_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64> {
+pub fn count_by_author(conn: &mut Conn, author: UserId) -> QueryResult<i64> {
     questions::table
         .filter(questions::author_id.eq(author))
         .filter(questions::deleted_at.is_null())
@@ -346,7 +347,7 @@ pub fn count_by_author(conn: &mut Conn, author: i32) -> QueryResult<i64> {
 }
 
 /// A user's newest visible questions.
-pub fn by_author(conn: &mut Conn, author: i32, limit: i64) -> QueryResult<Vec<Question>> {
+pub fn by_author(conn: &mut Conn, author: UserId, limit: i64) -> QueryResult<Vec<Question>> {
     questions::table
         .filter(questions::author_id.eq(author))
         .filter(questions::deleted_at.is_null())

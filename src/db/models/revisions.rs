@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::revisions;
 use crate::db::Conn;
+use crate::ids::{RevisionId, UserId};
 use crate::kinds::PostKind;
 
 /// A revision row.
@@ -11,13 +12,13 @@ use crate::kinds::PostKind;
 #[diesel(table_name = revisions)]
 pub struct Revision {
     /// Primary key.
-    pub id: i32,
+    pub id: RevisionId,
     /// `question` or `answer`.
     pub post_kind: PostKind,
     /// The post.
     pub post_id: i32,
     /// Who saved it.
-    pub editor_id: i32,
+    pub editor_id: UserId,
     /// Title at this revision (questions).
     pub title: Option<String>,
     /// Markdown at this revision.
@@ -39,7 +40,7 @@ pub struct NewRevision<'a> {
     /// Post.
     pub post_id: i32,
     /// Editor.
-    pub editor_id: i32,
+    pub editor_id: UserId,
     /// Title.
     pub title: Option<&'a str>,
     /// Markdown.
@@ -80,14 +81,15 @@ pub fn latest(conn: &mut Conn, post_kind: PostKind, post_id: i32) -> QueryResult
         .optional()
 }
 
-/// The id of a post's newest revision (0 when it has none, e.g. imported posts).
-pub fn latest_id(conn: &mut Conn, post_kind: PostKind, post_id: i32) -> QueryResult<i32> {
+/// The id of a post's newest revision (`RevisionId(0)`, which no row has,
+/// when it has none, e.g. imported posts).
+pub fn latest_id(conn: &mut Conn, post_kind: PostKind, post_id: i32) -> QueryResult<RevisionId> {
     revisions::table
         .filter(revisions::post_kind.eq(post_kind))
         .filter(revisions::post_id.eq(post_id))
         .select(diesel::dsl::max(revisions::id))
-        .first::<Option<i32>>(conn)
-        .map(|id| id.unwrap_or(0))
+        .first::<Option<RevisionId>>(conn)
+        .map(|id| id.unwrap_or(RevisionId(0)))
 }
 
 /// One revision of a post.
@@ -95,7 +97,7 @@ pub fn find(
     conn: &mut Conn,
     post_kind: PostKind,
     post_id: i32,
-    id: i32,
+    id: RevisionId,
 ) -> QueryResult<Option<Revision>> {
     revisions::table
         .filter(revisions::post_kind.eq(post_kind))
@@ -168,7 +170,7 @@ pub fn history_page(
                 .limit(limit)
                 .load(conn)?;
             rows.reverse();
-            let oldest = rows.last().map_or(id.saturating_add(1), |r| r.id);
+            let oldest = rows.last().map_or(id.saturating_add(1), |r| r.id.0);
             let previous = of_post()
                 .filter(revisions::id.lt(oldest))
                 .order(revisions::id.desc())

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{search_clicks, search_log};
 use crate::db::Conn;
+use crate::ids::SearchLogId;
 
 /// A logged search.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -41,7 +42,7 @@ pub struct NewSearchLogEntry<'a> {
 }
 
 /// Appends one entry; returns its id (used to log clicks on its results).
-pub fn insert(conn: &mut Conn, entry: &NewSearchLogEntry<'_>) -> QueryResult<i32> {
+pub fn insert(conn: &mut Conn, entry: &NewSearchLogEntry<'_>) -> QueryResult<SearchLogId> {
     diesel::insert_into(search_log::table)
         .values(entry)
         .returning(search_log::id)
@@ -51,7 +52,7 @@ pub fn insert(conn: &mut Conn, entry: &NewSearchLogEntry<'_>) -> QueryResult<i32
 /// Records that result `position` (1-based) of search `search_id` was opened.
 pub fn record_click(
     conn: &mut Conn,
-    search_id: i32,
+    search_id: SearchLogId,
     url: &str,
     position: i32,
     now: i64,

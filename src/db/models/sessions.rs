@@ -5,17 +5,18 @@ use diesel::prelude::*;
 use crate::db::models::users::User;
 use crate::db::schema::{sessions, users};
 use crate::db::Conn;
+use crate::ids::{SessionId, UserId};
 
 /// A session row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = sessions)]
 pub struct Session {
     /// Primary key.
-    pub id: i32,
+    pub id: SessionId,
     /// SHA-256 of the cookie token.
     pub token_hash: String,
     /// Whose session.
-    pub user_id: i32,
+    pub user_id: UserId,
     /// CSRF token bound to this session.
     pub csrf_token: String,
     /// Unix seconds.
@@ -33,7 +34,7 @@ pub struct NewSession<'a> {
     /// Token hash.
     pub token_hash: &'a str,
     /// Owner.
-    pub user_id: i32,
+    pub user_id: UserId,
     /// CSRF token.
     pub csrf_token: &'a str,
     /// Unix seconds.
@@ -63,19 +64,23 @@ pub fn find_with_user(conn: &mut Conn, token_hash: &str) -> QueryResult<Option<(
 }
 
 /// Records activity.
-pub fn touch(conn: &mut Conn, id: i32, now: i64) -> QueryResult<usize> {
+pub fn touch(conn: &mut Conn, id: SessionId, now: i64) -> QueryResult<usize> {
     diesel::update(sessions::table.find(id))
         .set(sessions::last_seen_at.eq(now))
         .execute(conn)
 }
 
 /// Ends one session.
-pub fn delete(conn: &mut Conn, id: i32) -> QueryResult<usize> {
+pub fn delete(conn: &mut Conn, id: SessionId) -> QueryResult<usize> {
     diesel::delete(sessions::table.find(id)).execute(conn)
 }
 
 /// Ends every session of a user, except `keep` if given.
-pub fn delete_for_user(conn: &mut Conn, user_id: i32, keep: Option<i32>) -> QueryResult<usize> {
+pub fn delete_for_user(
+    conn: &mut Conn,
+    user_id: UserId,
+    keep: Option<SessionId>,
+) -> QueryResult<usize> {
     let mut query = diesel::delete(sessions::table)
         .filter(sessions::user_id.eq(user_id))
         .into_boxed();
@@ -98,7 +103,7 @@ pub fn delete_expired(conn: &mut Conn, now: i64, idle_secs: i64) -> QueryResult<
 }
 
 /// Number of sessions a user has.
-pub fn count_for_user(conn: &mut Conn, user_id: i32) -> QueryResult<i64> {
+pub fn count_for_user(conn: &mut Conn, user_id: UserId) -> QueryResult<i64> {
     sessions::table
         .filter(sessions::user_id.eq(user_id))
         .count()

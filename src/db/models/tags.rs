@@ -4,13 +4,14 @@ use diesel::prelude::*;
 
 use crate::db::schema::{question_tags, tags};
 use crate::db::Conn;
+use crate::ids::{QuestionId, TagId};
 
 /// A tag row.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tags)]
 pub struct Tag {
     /// Primary key.
-    pub id: i32,
+    pub id: TagId,
     /// Normalized name.
     pub name: String,
     /// Visible questions with it.
@@ -36,7 +37,7 @@ pub fn list(conn: &mut Conn, limit: i64) -> QueryResult<Vec<Tag>> {
         .load(conn)
 }
 
-fn find_or_create(conn: &mut Conn, name: &str) -> QueryResult<i32> {
+fn find_or_create(conn: &mut Conn, name: &str) -> QueryResult<TagId> {
     if let Some(tag) = find(conn, name)? {
         return Ok(tag.id);
     }
@@ -49,11 +50,11 @@ fn find_or_create(conn: &mut Conn, name: &str) -> QueryResult<i32> {
 /// Replaces a question's tags and refreshes the counts of every tag touched.
 pub fn set_for_question(
     conn: &mut Conn,
-    question_id: i32,
+    question_id: QuestionId,
     names: &[String],
     now: i64,
 ) -> QueryResult<()> {
-    let old: Vec<i32> = question_tags::table
+    let old: Vec<TagId> = question_tags::table
         .filter(question_tags::question_id.eq(question_id))
         .select(question_tags::tag_id)
         .load(conn)?;
@@ -77,7 +78,7 @@ pub fn set_for_question(
 }
 
 /// Recomputes the visible-question counts of these tags.
-pub fn refresh_counts(conn: &mut Conn, tag_ids: &[i32]) -> QueryResult<()> {
+pub fn refresh_counts(conn: &mut Conn, tag_ids: &[TagId]) -> QueryResult<()> {
     use crate::db::schema::questions;
     for id in tag_ids {
         let n: i64 = question_tags::table
@@ -94,7 +95,7 @@ pub fn refresh_counts(conn: &mut Conn, tag_ids: &[i32]) -> QueryResult<()> {
 }
 
 /// The tag ids of a question.
-pub fn ids_for_question(conn: &mut Conn, question_id: i32) -> QueryResult<Vec<i32>> {
+pub fn ids_for_question(conn: &mut Conn, question_id: QuestionId) -> QueryResult<Vec<TagId>> {
     question_tags::table
         .filter(question_tags::question_id.eq(question_id))
         .select(question_tags::tag_id)

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use crate::content::trees::Tree;
 use crate::db::schema::{tree_walks, trees};
 use crate::db::Conn;
+use crate::ids::TreeId;
 
 /// Seconds without a step after which a walk without outcome counts as abandoned.
 pub const ABANDONED_AFTER_SECS: i64 = 30 * 60;
@@ -17,7 +18,7 @@ pub const ABANDONED_AFTER_SECS: i64 = 30 * 60;
 #[diesel(table_name = trees)]
 pub struct TreeRow {
     /// Primary key.
-    pub id: i32,
+    pub id: TreeId,
     /// URL segment.
     pub slug: String,
     /// Title.
@@ -87,7 +88,7 @@ pub fn find_by_slug(conn: &mut Conn, slug: &str) -> QueryResult<Option<TreeRow>>
 }
 
 /// The tree with this id.
-pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<TreeRow>> {
+pub fn find(conn: &mut Conn, id: TreeId) -> QueryResult<Option<TreeRow>> {
     trees::table
         .find(id)
         .select(TreeRow::as_select())
@@ -96,7 +97,7 @@ pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<TreeRow>> {
 }
 
 /// Every tree id.
-pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
+pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<TreeId>> {
     trees::table
         .select(trees::id)
         .order(trees::id.asc())
@@ -104,7 +105,7 @@ pub fn all_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
 }
 
 /// Inserts or overwrites by slug; returns the id.
-pub fn upsert(conn: &mut Conn, new: &NewTree<'_>, now: i64) -> QueryResult<i32> {
+pub fn upsert(conn: &mut Conn, new: &NewTree<'_>, now: i64) -> QueryResult<TreeId> {
     match find_by_slug(conn, new.slug)? {
         Some(existing) => {
             diesel::update(trees::table.find(existing.id))
@@ -120,7 +121,7 @@ pub fn upsert(conn: &mut Conn, new: &NewTree<'_>, now: i64) -> QueryResult<i32> 
 }
 
 /// Deletes a tree and its walks.
-pub fn delete(conn: &mut Conn, id: i32) -> QueryResult<usize> {
+pub fn delete(conn: &mut Conn, id: TreeId) -> QueryResult<usize> {
     diesel::delete(trees::table.find(id)).execute(conn)
 }
 
@@ -133,7 +134,7 @@ pub struct Walk {
     /// Hash identifying the walk.
     pub walk_key: String,
     /// Tree.
-    pub tree_id: i32,
+    pub tree_id: TreeId,
     /// Node last shown.
     pub last_node: String,
     /// Steps answered.
@@ -159,7 +160,7 @@ pub fn find_walk(conn: &mut Conn, key: &str) -> QueryResult<Option<Walk>> {
 pub fn record_step(
     conn: &mut Conn,
     key: &str,
-    tree_id: i32,
+    tree_id: TreeId,
     node: &str,
     steps: i32,
     now: i64,
@@ -194,7 +195,7 @@ pub fn record_step(
 pub fn record_outcome(
     conn: &mut Conn,
     key: &str,
-    tree_id: i32,
+    tree_id: TreeId,
     node: &str,
     steps: i32,
     outcome: &str,
@@ -231,7 +232,7 @@ pub struct TreeStats {
 }
 
 /// Counts for one tree as of `now`.
-pub fn stats(conn: &mut Conn, tree_id: i32, now: i64) -> QueryResult<TreeStats> {
+pub fn stats(conn: &mut Conn, tree_id: TreeId, now: i64) -> QueryResult<TreeStats> {
     Ok(stats_of(conn, Some(tree_id), now)?
         .remove(&tree_id)
         .unwrap_or_default())
@@ -239,13 +240,17 @@ pub fn stats(conn: &mut Conn, tree_id: i32, now: i64) -> QueryResult<TreeStats> 
 
 /// Counts for every tree that has walks, as of `now` (two queries however
 /// many trees there are).
-pub fn all_stats(conn: &mut Conn, now: i64) -> QueryResult<HashMap<i32, TreeStats>> {
+pub fn all_stats(conn: &mut Conn, now: i64) -> QueryResult<HashMap<TreeId, TreeStats>> {
     stats_of(conn, None, now)
 }
 
 /// Counts per tree (`only` one tree, or all): walks by outcome, then the
 /// abandoned walks by the node they stopped at.
-fn stats_of(conn: &mut Conn, only: Option<i32>, now: i64) -> QueryResult<HashMap<i32, TreeStats>> {
+fn stats_of(
+    conn: &mut Conn,
+    only: Option<TreeId>,
+    now: i64,
+) -> QueryResult<HashMap<TreeId, TreeStats>> {
     let mut by_outcome = tree_walks::table
         .group_by((tree_walks::tree_id, tree_walks::outcome))
         .select((
@@ -268,8 +273,8 @@ fn stats_of(conn: &mut Conn, only: Option<i32>, now: i64) -> QueryResult<HashMap
         by_outcome = by_outcome.filter(tree_walks::tree_id.eq(id));
         stops = stops.filter(tree_walks::tree_id.eq(id));
     }
-    let mut out: HashMap<i32, TreeStats> = HashMap::new();
-    for (tree, outcome, n) in by_outcome.load::<(i32, Option<String>, i64)>(conn)? {
+    let mut out: HashMap<TreeId, TreeStats> = HashMap::new();
+    for (tree, outcome, n) in by_outcome.load::<(TreeId, Option<String>, i64)>(conn)? {
         let stats = out.entry(tree).or_default();
         stats.starts += n;
         match outcome.as_deref() {
@@ -278,7 +283,7 @@ fn stats_of(conn: &mut Conn, only: Option<i32>, now: i64) -> QueryResult<HashMap
             _ => {}
         }
     }
-    for (tree, node, n) in stops.load::<(i32, String, i64)>(conn)? {
+    for (tree, node, n) in stops.load::<(TreeId, String, i64)>(conn)? {
         let stats = out.entry(tree).or_default();
         stats.abandoned += n;
         // Most stops first; on a tie, the node that sorts first.
@@ -294,7 +299,7 @@ fn stats_of(conn: &mut Conn, only: Option<i32>, now: i64) -> QueryResult<HashMap
 }
 
 /// Resolved counts for every tree: `(tree_id, resolved)`.
-pub fn resolved_counts(conn: &mut Conn) -> QueryResult<Vec<(i32, i64)>> {
+pub fn resolved_counts(conn: &mut Conn) -> QueryResult<Vec<(TreeId, i64)>> {
     tree_walks::table
         .filter(tree_walks::outcome.eq("resolved"))
         .group_by(tree_walks::tree_id)

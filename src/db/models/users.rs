@@ -4,13 +4,14 @@ use diesel::prelude::*;
 
 use crate::db::schema::users;
 use crate::db::Conn;
+use crate::ids::UserId;
 
 /// A user row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
     /// Primary key.
-    pub id: i32,
+    pub id: UserId,
     /// Shown username (NFKC, case kept).
     pub username: String,
     /// Unique lowercase key.
@@ -87,7 +88,7 @@ pub fn find_by_key(conn: &mut Conn, key: &str) -> QueryResult<Option<User>> {
 }
 
 /// The user with this id.
-pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<User>> {
+pub fn find(conn: &mut Conn, id: UserId) -> QueryResult<Option<User>> {
     users::table
         .find(id)
         .select(User::as_select())
@@ -131,21 +132,21 @@ pub fn search(conn: &mut Conn, search: &str, limit: i64, offset: i64) -> QueryRe
 }
 
 /// Sets the role.
-pub fn set_role(conn: &mut Conn, id: i32, role: &str, now: i64) -> QueryResult<usize> {
+pub fn set_role(conn: &mut Conn, id: UserId, role: &str, now: i64) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
         .set((users::role.eq(role), users::updated_at.eq(now)))
         .execute(conn)
 }
 
 /// Suspends (`Some(now)`) or unsuspends (`None`).
-pub fn set_suspended(conn: &mut Conn, id: i32, at: Option<i64>, now: i64) -> QueryResult<usize> {
+pub fn set_suspended(conn: &mut Conn, id: UserId, at: Option<i64>, now: i64) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
         .set((users::suspended_at.eq(at), users::updated_at.eq(now)))
         .execute(conn)
 }
 
 /// Replaces the password hash.
-pub fn set_password_hash(conn: &mut Conn, id: i32, hash: &str, now: i64) -> QueryResult<usize> {
+pub fn set_password_hash(conn: &mut Conn, id: UserId, hash: &str, now: i64) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(Some(hash)),
@@ -155,14 +156,14 @@ pub fn set_password_hash(conn: &mut Conn, id: i32, hash: &str, now: i64) -> Quer
 }
 
 /// Replaces the display name.
-pub fn set_display_name(conn: &mut Conn, id: i32, name: &str, now: i64) -> QueryResult<usize> {
+pub fn set_display_name(conn: &mut Conn, id: UserId, name: &str, now: i64) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
         .set((users::display_name.eq(name), users::updated_at.eq(now)))
         .execute(conn)
 }
 
 /// Several users by id (for showing authors next to posts).
-pub fn find_many(conn: &mut Conn, ids: &[i32]) -> QueryResult<Vec<User>> {
+pub fn find_many(conn: &mut Conn, ids: &[UserId]) -> QueryResult<Vec<User>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();

@@ -4,12 +4,13 @@ use diesel::prelude::*;
 
 use crate::db::schema::votes;
 use crate::db::Conn;
+use crate::ids::UserId;
 use crate::kinds::PostKind;
 
 /// The vote `user_id` gave a post (0 when none).
 pub fn current(
     conn: &mut Conn,
-    user_id: i32,
+    user_id: UserId,
     post_kind: PostKind,
     post_id: i32,
 ) -> QueryResult<i32> {
@@ -26,7 +27,7 @@ pub fn current(
 /// Sets the vote (`-1`, `0` to remove, `1`); returns the change to the score.
 pub fn set(
     conn: &mut Conn,
-    user_id: i32,
+    user_id: UserId,
     post_kind: PostKind,
     post_id: i32,
     value: i32,
@@ -65,7 +66,7 @@ pub fn set(
 /// A user's votes on several posts of one kind: `(post_id, value)`.
 pub fn for_posts(
     conn: &mut Conn,
-    user_id: i32,
+    user_id: UserId,
     post_kind: PostKind,
     ids: &[i32],
 ) -> QueryResult<Vec<(i32, i32)>> {

@@ -29,6 +29,7 @@ use crate::content::{is_valid_slug, Diagnostic};
 use crate::db::models::{articles, manuals};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use crate::ids::ManualId;
 use crate::markdown;
 use crate::service::articles::{self as editing, ArticleInput, Publication};
 
@@ -110,7 +111,7 @@ pub fn import(conn: &mut Conn, dir: &Path, name: &str, now: i64) -> AppResult<Ma
 }
 
 /// The id of manual `slug`, created (titled `name`) when it does not exist.
-fn find_or_create_manual(conn: &mut Conn, slug: &str, name: &str, now: i64) -> AppResult<i32> {
+fn find_or_create_manual(conn: &mut Conn, slug: &str, name: &str, now: i64) -> AppResult<ManualId> {
     Ok(match manuals::find_by_slug(conn, slug)? {
         Some(m) => m.id,
         None => manuals::upsert(
@@ -134,7 +135,7 @@ fn find_or_create_manual(conn: &mut Conn, slug: &str, name: &str, now: i64) -> A
 /// (`body`); it is weighted by its reading order unless front matter says.
 fn create_article(
     conn: &mut Conn,
-    manual_id: i32,
+    manual_id: ManualId,
     page: &Page,
     position: usize,
     body: &str,

@@ -11,6 +11,7 @@ use super::{imported, remember, ImportReport, BATCH};
 use crate::db::schema::users;
 use crate::db::Conn;
 use crate::error::AppResult;
+use crate::ids::UserId;
 
 /// Imports every user of `Users.xml`; returns every imported user so far,
 /// this run's and earlier runs', as source id to local id.
@@ -19,8 +20,11 @@ pub(super) fn import_users(
     path: &Path,
     now: i64,
     report: &mut ImportReport,
-) -> AppResult<HashMap<i64, i32>> {
-    let mut ids = imported(conn, "user")?;
+) -> AppResult<HashMap<i64, UserId>> {
+    let mut ids: HashMap<i64, UserId> = imported(conn, "user")?
+        .into_iter()
+        .map(|(source, id)| (source, UserId(id)))
+        .collect();
     let mut pending: Vec<Row> = Vec::new();
     for_each_row(path, USER_FIELDS, |row, _| {
         match row {
@@ -41,7 +45,7 @@ pub(super) fn import_users(
 fn write_users(
     conn: &mut Conn,
     rows: &mut Vec<Row>,
-    ids: &mut HashMap<i64, i32>,
+    ids: &mut HashMap<i64, UserId>,
     now: i64,
     report: &mut ImportReport,
 ) -> AppResult<()> {
@@ -58,7 +62,7 @@ fn write_users(
                 continue;
             }
             let id = insert_user(conn, &row, source_id, now)?;
-            remember(conn, "user", source_id, id)?;
+            remember(conn, "user", source_id, id.into())?;
             ids.insert(source_id, id);
             report.users += 1;
         }
@@ -68,7 +72,7 @@ fn write_users(
 
 /// Inserts one user: the display name cleaned of control characters and
 /// cut at 50 (`User <Id>` when empty), created when the dump says.
-fn insert_user(conn: &mut Conn, row: &Row, source_id: i64, now: i64) -> QueryResult<i32> {
+fn insert_user(conn: &mut Conn, row: &Row, source_id: i64, now: i64) -> QueryResult<UserId> {
     let name: String = attr(row, "DisplayName")
         .unwrap_or("")
         .chars()

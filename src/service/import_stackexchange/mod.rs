@@ -24,6 +24,7 @@ use diesel::prelude::*;
 use crate::db::schema::{import_map, users};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 
 mod accounts;
 mod posts;
@@ -126,7 +127,7 @@ fn remember(conn: &mut Conn, kind: &str, source_id: i64, local_id: i32) -> Query
 }
 
 /// The placeholder account that owns posts whose author is unknown.
-fn ghost_user(conn: &mut Conn, now: i64) -> AppResult<i32> {
+fn ghost_user(conn: &mut Conn, now: i64) -> AppResult<UserId> {
     if let Some(id) = users::table
         .filter(users::username_key.eq("se-ghost"))
         .select(users::id)

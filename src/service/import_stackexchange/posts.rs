@@ -13,6 +13,7 @@ use super::{imported, mapped, remember, ImportReport, Progress, BATCH};
 use crate::db::schema::{answers, question_tags, questions, search_outbox, tags};
 use crate::db::Conn;
 use crate::error::AppResult;
+use crate::ids::{AnswerId, QuestionId, TagId, UserId};
 use crate::kinds::DocKind;
 use crate::markdown::{self, Profile};
 
@@ -24,19 +25,19 @@ pub(super) struct PostImport {
     /// The import's time, for rows without a date.
     now: i64,
     /// Owner of posts whose author is not in the dump.
-    ghost: i32,
+    ghost: UserId,
     /// Imported users: source id to local id.
-    user_ids: HashMap<i64, i32>,
+    user_ids: HashMap<i64, UserId>,
     /// Imported questions: source id to local id.
-    question_ids: HashMap<i64, i32>,
+    question_ids: HashMap<i64, QuestionId>,
     /// Source ids of imported answers.
     answer_sources: HashSet<i64>,
     /// Every tag: name to id.
-    tag_ids: HashMap<String, i32>,
+    tag_ids: HashMap<String, TagId>,
     /// Questions written now and the source id of their accepted answer.
-    accepted: Vec<(i32, i64)>,
+    accepted: Vec<(QuestionId, i64)>,
     /// Questions written now or given an answer now.
-    touched_questions: Vec<i32>,
+    touched_questions: Vec<QuestionId>,
 }
 
 /// A post row that passed every check, ready to write.
@@ -46,7 +47,7 @@ struct Post<'a> {
     created: i64,
     active: i64,
     score: i32,
-    author: i32,
+    author: UserId,
     kind: PostKind<'a>,
 }
 
@@ -58,7 +59,7 @@ enum PostKind<'a> {
         accepted: Option<i64>,
     },
     Answer {
-        question: i32,
+        question: QuestionId,
     },
 }
 
@@ -78,15 +79,18 @@ impl PostImport {
     /// Loads what earlier runs imported and every tag.
     pub(super) fn start(
         conn: &mut Conn,
-        user_ids: HashMap<i64, i32>,
-        ghost: i32,
+        user_ids: HashMap<i64, UserId>,
+        ghost: UserId,
         now: i64,
     ) -> AppResult<Self> {
-        let question_ids = imported(conn, "question")?;
+        let question_ids = imported(conn, "question")?
+            .into_iter()
+            .map(|(source, id)| (source, QuestionId(id)))
+            .collect();
         let answer_sources = imported(conn, "answer")?.into_keys().collect();
         let tag_ids = tags::table
             .select((tags::name, tags::id))
-            .load::<(String, i32)>(conn)?
+            .load::<(String, TagId)>(conn)?
             .into_iter()
             .collect();
         Ok(PostImport {
@@ -227,7 +231,7 @@ impl PostImport {
                 tags,
                 accepted,
             } => {
-                let qid: i32 = diesel::insert_into(questions::table)
+                let qid: QuestionId = diesel::insert_into(questions::table)
                     .values((
                         questions::author_id.eq(post.author),
                         questions::title.eq(title),
@@ -250,13 +254,13 @@ impl PostImport {
                 if let Some(answer) = accepted {
                     self.accepted.push((qid, *answer));
                 }
-                remember(conn, "question", post.source_id, qid)?;
+                remember(conn, "question", post.source_id, qid.into())?;
                 self.question_ids.insert(post.source_id, qid);
                 self.touched_questions.push(qid);
                 report.questions += 1;
             }
             PostKind::Answer { question } => {
-                let aid: i32 = diesel::insert_into(answers::table)
+                let aid: AnswerId = diesel::insert_into(answers::table)
                     .values((
                         answers::question_id.eq(question),
                         answers::author_id.eq(post.author),
@@ -270,7 +274,7 @@ impl PostImport {
                     ))
                     .returning(answers::id)
                     .get_result(conn)?;
-                remember(conn, "answer", post.source_id, aid)?;
+                remember(conn, "answer", post.source_id, aid.into())?;
                 self.answer_sources.insert(post.source_id);
                 self.touched_questions.push(*question);
                 report.answers += 1;
@@ -283,7 +287,7 @@ impl PostImport {
     fn tag_question(
         &mut self,
         conn: &mut Conn,
-        question: i32,
+        question: QuestionId,
         names: &[String],
         created: i64,
     ) -> QueryResult<()> {
@@ -291,7 +295,7 @@ impl PostImport {
             let tag_id = match self.tag_ids.get(name) {
                 Some(id) => *id,
                 None => {
-                    let id: i32 = diesel::insert_into(tags::table)
+                    let id: TagId = diesel::insert_into(tags::table)
                         .values(tags::name.eq(name))
                         .returning(tags::id)
                         .get_result(conn)?;
@@ -318,7 +322,7 @@ impl PostImport {
         conn.immediate_transaction(|conn| -> AppResult<()> {
             self.accept_answers(conn, report)?;
             self.count_answers(conn)?;
-            let all_tags: Vec<i32> = self.tag_ids.values().copied().collect();
+            let all_tags: Vec<TagId> = self.tag_ids.values().copied().collect();
             crate::db::models::tags::refresh_counts(conn, &all_tags)?;
             self.queue_for_search(conn)?;
             Ok(())
@@ -332,7 +336,7 @@ impl PostImport {
                 Some(answer) => {
                     diesel::update(questions::table.find(question))
                         .set((
-                            questions::accepted_answer_id.eq(Some(answer)),
+                            questions::accepted_answer_id.eq(Some(AnswerId(answer))),
                             questions::accepted_at.eq(questions::last_activity_at.nullable()),
                         ))
                         .execute(conn)?;
@@ -348,7 +352,7 @@ impl PostImport {
     /// Recounts the answers of every touched question.
     fn count_answers(&self, conn: &mut Conn) -> QueryResult<()> {
         for chunk in self.touched_questions.chunks(CHUNK) {
-            let counts: Vec<(i32, i64)> = answers::table
+            let counts: Vec<(QuestionId, i64)> = answers::table
                 .filter(answers::question_id.eq_any(chunk))
                 .group_by(answers::question_id)
                 .select((answers::question_id, diesel::dsl::count_star()))
@@ -370,7 +374,7 @@ impl PostImport {
                 .map(|q| {
                     (
                         search_outbox::doc_kind.eq(DocKind::Question),
-                        search_outbox::doc_id.eq(*q),
+                        search_outbox::doc_id.eq(i32::from(*q)),
                         search_outbox::created_at.eq(self.now),
                     )
                 })

@@ -11,6 +11,7 @@ use crate::auth::{password, username, Role};
 use crate::db::models::users;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 use crate::service::accounts;
 use crate::web::extract::{CsrfForm, Member};
 use crate::web::paths;
@@ -107,7 +108,7 @@ fn validate_registration(form: &RegisterForm) -> Result<(username::Username, Str
 /// checked with [`paths::local_target`]) with the cookie set.
 async fn sign_in_and_redirect(
     state: &web::Data<AppState>,
-    user_id: i32,
+    user_id: UserId,
     next: &str,
 ) -> AppResult<HttpResponse> {
     let (token, _) = with_db(state, move |conn| {

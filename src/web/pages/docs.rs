@@ -76,7 +76,7 @@ pub async fn get_article(
     }
     view.feedback = Some(FeedbackBox::new(
         DocKind::Article,
-        view.article_id,
+        view.article_id.into(),
         "",
         &req,
     ));

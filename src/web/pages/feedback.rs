@@ -13,6 +13,7 @@ use crate::content::trees::NodeKind;
 use crate::db::models::{articles, feedback, trees};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
+use crate::ids::{ArticleId, FeedbackId, TreeId};
 use crate::kinds::DocKind;
 use crate::web::extract::CsrfForm;
 use crate::web::paths::{self, local_or_home};
@@ -42,8 +43,9 @@ pub struct FeedbackBox {
     pub back: String,
     /// `ask`, `more` (the comment form) or `thanks`.
     pub state: &'static str,
-    /// The vote to attach a comment to.
-    pub fb: i32,
+    /// The vote to attach a comment to (`FeedbackId(0)`, which no row has,
+    /// when the page was not reached from a vote).
+    pub fb: FeedbackId,
     /// Where the comment on that vote is posted.
     pub comment_url: String,
 }
@@ -71,7 +73,7 @@ impl FeedbackBox {
         }
         let fb = param(&crate::web::query_params(req.query_string()), "fb")
             .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+            .map_or(FeedbackId(0), FeedbackId);
         FeedbackBox {
             kind: kind.as_str(),
             target,
@@ -98,7 +100,7 @@ fn visitor_key(req: &HttpRequest) -> (String, Option<String>) {
     }
 }
 
-fn with_state(back: &str, state: &str, fb: Option<i32>) -> String {
+fn with_state(back: &str, state: &str, fb: Option<FeedbackId>) -> String {
     let back = local_or_home(back);
     let path = back.split('#').next().unwrap_or("/").to_string();
     let separator = if path.contains('?') { '&' } else { '?' };
@@ -151,12 +153,12 @@ pub async fn post_feedback(
     let id = with_db(&state, move |conn| {
         match kind {
             DocKind::Article => {
-                articles::find_with_manual(conn, target)?
+                articles::find_with_manual(conn, ArticleId(target))?
                     .filter(|a| a.article.is_published())
                     .ok_or_else(|| AppError::NotFound("There is no such article.".into()))?;
             }
             _ => {
-                let row = trees::find(conn, target)?
+                let row = trees::find(conn, TreeId(target))?
                     .ok_or_else(|| AppError::NotFound("There is no such troubleshooter.".into()))?;
                 let tree = row.tree().map_err(AppError::internal)?;
                 tree.node(&node)
@@ -213,7 +215,7 @@ pub async fn post_feedback_comment(
     state: web::Data<AppState>,
     visitor: Viewer,
     req: HttpRequest,
-    path: web::Path<i32>,
+    path: web::Path<FeedbackId>,
     form: CsrfForm<CommentForm>,
 ) -> AppResult<HttpResponse> {
     state

@@ -12,6 +12,7 @@ use crate::db::models::questions::{self as question_rows, Question};
 use crate::db::models::users;
 use crate::db::{unix_now, Conn};
 use crate::error::{AppError, AppResult};
+use crate::ids::{AnswerId, FlagId, QuestionId};
 use crate::kinds::PostKind;
 use crate::service::questions::{self, Moderation, FLAG_REASONS};
 use crate::web::extract::{CsrfForm, Member, Staff};
@@ -38,7 +39,7 @@ pub struct ModerateForm {
 /// POST /questions/{id}/moderate (staff)
 pub async fn post_moderate_question(
     state: web::Data<AppState>,
-    path: web::Path<i32>,
+    path: web::Path<QuestionId>,
     form: CsrfForm<ModerateForm>,
     Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {
@@ -51,7 +52,8 @@ pub async fn post_moderate_question(
                 .trim()
                 .trim_start_matches('#')
                 .parse::<i32>()
-                .ok(),
+                .ok()
+                .map(QuestionId),
         },
         "reopen" => Moderation::Reopen,
         "lock" => Moderation::Lock(true),
@@ -74,7 +76,7 @@ pub async fn post_moderate_question(
 /// POST /answers/{id}/moderate (staff): delete or restore.
 pub async fn post_moderate_answer(
     state: web::Data<AppState>,
-    path: web::Path<i32>,
+    path: web::Path<AnswerId>,
     form: CsrfForm<ModerateForm>,
     Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {
@@ -147,7 +149,7 @@ pub async fn post_flag(
 
 #[derive(Debug, Serialize)]
 struct FlagRow {
-    id: i32,
+    id: FlagId,
     resolve_url: String,
     kind: String,
     url: String,
@@ -171,25 +173,32 @@ struct FlaggedPosts {
 
 impl FlaggedPosts {
     fn load(conn: &mut Conn, open: &[Flag]) -> AppResult<Self> {
-        let ids = |kind: PostKind| -> Vec<i32> {
+        let ids = |kind: PostKind| {
             open.iter()
-                .filter(|f| f.post_kind == kind)
+                .filter(move |f| f.post_kind == kind)
                 .map(|f| f.post_id)
-                .collect()
         };
+        let question_ids: Vec<QuestionId> = ids(PostKind::Question).map(QuestionId).collect();
+        let answer_ids: Vec<AnswerId> = ids(PostKind::Answer).map(AnswerId).collect();
         Ok(FlaggedPosts {
-            questions: question_rows::find_many(conn, &ids(PostKind::Question))?,
-            answers: answers::find_many_with_questions(conn, &ids(PostKind::Answer))?,
+            questions: question_rows::find_many(conn, &question_ids)?,
+            answers: answers::find_many_with_questions(conn, &answer_ids)?,
         })
     }
 
     /// The flagged post's link and excerpt (`None`: it no longer exists).
     fn link(&self, f: &Flag) -> Option<(String, String)> {
         if f.post_kind == PostKind::Question {
-            let q = self.questions.iter().find(|q| q.id == f.post_id)?;
+            let q = self
+                .questions
+                .iter()
+                .find(|q| q.id == QuestionId(f.post_id))?;
             Some((q.path(), q.title.clone()))
         } else {
-            let (a, q) = self.answers.iter().find(|(a, _)| a.id == f.post_id)?;
+            let (a, q) = self
+                .answers
+                .iter()
+                .find(|(a, _)| a.id == AnswerId(f.post_id))?;
             Some((
                 paths::answer_on(&q.path(), a.id),
                 a.body_text.chars().take(160).collect(),
@@ -259,7 +268,7 @@ pub struct ResolveForm {
 /// POST /staff/flags/{id}
 pub async fn post_flag_resolution(
     state: web::Data<AppState>,
-    path: web::Path<i32>,
+    path: web::Path<FlagId>,
     form: CsrfForm<ResolveForm>,
     Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {

@@ -9,6 +9,7 @@ use crate::db::models::questions::{self, Cursor, Question, Tab};
 use crate::db::models::{tags, users};
 use crate::db::{unix_now, Conn};
 use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 use crate::markdown::escape_html;
 use crate::web::paths;
 use crate::web::session::Viewer;
@@ -86,7 +87,7 @@ fn list_rows(
     if !pinned.is_empty() {
         rows.retain(|q| !q.pinned);
     }
-    let ids: Vec<i32> = rows
+    let ids: Vec<UserId> = rows
         .iter()
         .chain(pinned.iter())
         .map(|q| q.author_id)

@@ -7,6 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::app::AppState;
 use crate::db::models::{manuals, search_log};
 use crate::error::{AppError, AppResult};
+use crate::ids::SearchLogId;
 use crate::kinds::DocKind;
 use crate::search::SearchRequest;
 use crate::web::paths;
@@ -33,7 +34,9 @@ pub async fn get_search_click(
     let params = query_params(req.query_string());
     let target = paths::local_target(param(&params, "u").unwrap_or("/"))
         .map_err(|e| AppError::BadRequest(format!("{e} Search again from the search page.")))?;
-    let search_id = param(&params, "s").and_then(|v| v.parse::<i32>().ok());
+    let search_id = param(&params, "s")
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(SearchLogId);
     let position = param(&params, "p")
         .and_then(|v| v.parse::<i32>().ok())
         .unwrap_or(0)

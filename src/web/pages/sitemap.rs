@@ -7,6 +7,7 @@ use actix_web::{web, HttpResponse};
 use crate::app::AppState;
 use crate::db::models::{articles, manuals, questions, trees};
 use crate::error::AppResult;
+use crate::ids::QuestionId;
 use crate::markdown::escape_html;
 use crate::web::paths;
 use crate::web::templates::format_iso_day;
@@ -34,7 +35,7 @@ pub async fn get_sitemap(state: web::Data<AppState>) -> AppResult<HttpResponse> 
         for t in trees::list(conn)? {
             urls.push((paths::tree(&t.slug), t.updated_at));
         }
-        let mut after = 0;
+        let mut after = QuestionId(0);
         while urls.len() < MAX_URLS {
             let batch = questions::visible_paths(conn, after, 5_000)?;
             let Some(last) = batch.last() else { break };

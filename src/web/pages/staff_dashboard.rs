@@ -11,6 +11,7 @@ use crate::db::models::search_log::{self, QueryCount};
 use crate::db::models::{articles, feedback, flags, questions, trees};
 use crate::db::{unix_now, Conn};
 use crate::error::AppResult;
+use crate::ids::ArticleId;
 use crate::kinds::DocKind;
 use crate::service::link_check;
 use crate::web::extract::Staff;
@@ -163,12 +164,12 @@ fn worst_articles(conn: &mut Conn) -> AppResult<Vec<ArticleFeedback>> {
         .into_iter()
         .filter(|(_, _, no)| *no > 0)
         .collect();
-    let ids: Vec<i32> = totals.iter().map(|(id, _, _)| *id).collect();
+    let ids: Vec<ArticleId> = totals.iter().map(|(id, _, _)| ArticleId(*id)).collect();
     let found = articles::find_many_with_manual(conn, &ids)?;
     let mut worst: Vec<(i32, ArticleFeedback)> = totals
         .into_iter()
         .filter_map(|(id, yes, no)| {
-            let a = found.iter().find(|a| a.article.id == id)?;
+            let a = found.iter().find(|a| a.article.id == ArticleId(id))?;
             Some((
                 id,
                 ArticleFeedback {

@@ -8,6 +8,7 @@ use crate::auth::Role;
 use crate::db::models::users;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 use crate::service::accounts;
 use crate::web::extract::{Admin, CsrfForm};
 use crate::web::paths;
@@ -19,7 +20,7 @@ const PER_PAGE: i64 = 50;
 
 #[derive(Debug, Serialize)]
 struct UserRow {
-    id: i32,
+    id: UserId,
     user: UserRef,
     username: String,
     role: &'static str,
@@ -126,12 +127,12 @@ pub struct ActionForm {
 async fn admin_action<F>(
     state: &web::Data<AppState>,
     admin: &Admin,
-    id: i32,
+    id: UserId,
     done: &str,
     action: F,
 ) -> AppResult<HttpResponse>
 where
-    F: FnOnce(&mut crate::db::Conn, &users::User, i32) -> AppResult<()> + Send + 'static,
+    F: FnOnce(&mut crate::db::Conn, &users::User, UserId) -> AppResult<()> + Send + 'static,
 {
     let me = admin.user.id;
     with_db(state, move |conn| {
@@ -146,7 +147,7 @@ where
 /// POST /staff/users/{id}/role
 pub async fn post_user_role(
     state: web::Data<AppState>,
-    path: web::Path<i32>,
+    path: web::Path<UserId>,
     form: CsrfForm<RoleForm>,
     admin: Admin,
 ) -> AppResult<HttpResponse> {
@@ -171,7 +172,7 @@ pub async fn post_user_role(
 /// POST /staff/users/{id}/suspend
 pub async fn post_user_suspend(
     state: web::Data<AppState>,
-    path: web::Path<i32>,
+    path: web::Path<UserId>,
     _form: CsrfForm<ActionForm>,
     admin: Admin,
 ) -> AppResult<HttpResponse> {
@@ -193,7 +194,7 @@ pub async fn post_user_suspend(
 /// POST /staff/users/{id}/unsuspend
 pub async fn post_user_unsuspend(
     state: web::Data<AppState>,
-    path: web::Path<i32>,
+    path: web::Path<UserId>,
     _form: CsrfForm<ActionForm>,
     admin: Admin,
 ) -> AppResult<HttpResponse> {

@@ -11,6 +11,7 @@ use crate::content::trees::{Node, NodeKind, Position, Tree, Walk};
 use crate::db::models::{articles, manuals, trees};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
+use crate::ids::TreeId;
 use crate::web::extract::CsrfForm;
 use crate::web::pages::feedback::FeedbackBox;
 use crate::web::paths;
@@ -27,7 +28,7 @@ fn tree_not_found(slug: &str) -> AppError {
     AppError::NotFound(format!("There is no troubleshooter called \u{201c}{slug}\u{201d}. See the list of troubleshooters or search below."))
 }
 
-async fn load_tree(state: &web::Data<AppState>, slug: String) -> AppResult<(i32, Tree)> {
+async fn load_tree(state: &web::Data<AppState>, slug: String) -> AppResult<(TreeId, Tree)> {
     with_db(state, move |conn| {
         let row = trees::find_by_slug(conn, &slug)?.ok_or_else(|| tree_not_found(&slug))?;
         Ok((row.id, row.tree().map_err(AppError::internal)?))
@@ -214,7 +215,7 @@ fn steps_left(node: &Node) -> String {
 /// Fills the page with the node the walk stands on.
 fn show_node(
     page: &mut StepPage,
-    (tree, tree_id): (&Tree, i32),
+    (tree, tree_id): (&Tree, TreeId),
     slug: &str,
     node: &Node,
     pairs: &[(String, String)],
@@ -233,7 +234,7 @@ fn show_node(
         page.not_solved_url = url_with(slug, pairs, Some((&node.id, "no")));
         page.feedback = Some(FeedbackBox::new(
             crate::kinds::DocKind::Step,
-            tree_id,
+            tree_id.into(),
             &node.id,
             req,
         ));
@@ -243,7 +244,7 @@ fn show_node(
 
 /// Where a walk stands, for the analytics.
 struct WalkStep {
-    tree_id: i32,
+    tree_id: TreeId,
     /// The node shown (`dead-end` past the last one).
     node: String,
     /// Answers given.

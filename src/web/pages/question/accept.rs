@@ -8,17 +8,20 @@ pub struct AcceptForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
-    answer_id: i32,
+    answer_id: Option<AnswerId>,
 }
 
 /// POST /questions/{id}/accept
 pub async fn post_accept(
     state: web::Data<AppState>,
     Member { user, .. }: Member,
-    path: web::Path<i32>,
+    path: web::Path<QuestionId>,
     form: CsrfForm<AcceptForm>,
 ) -> AppResult<HttpResponse> {
-    let (id, answer_id, who) = (path.into_inner(), form.answer_id, user.actor());
+    let (id, who) = (path.into_inner(), user.actor());
+    // No row has id 0: a form without an answer is refused after the same
+    // checks as one naming an answer that is not on this question.
+    let answer_id = form.answer_id.unwrap_or(AnswerId(0));
     let back = with_db(&state, move |conn| {
         questions::accept(conn, who, id, answer_id, unix_now())
     })
@@ -31,7 +34,7 @@ pub async fn post_accept(
 pub async fn post_unaccept(
     state: web::Data<AppState>,
     Member { user, .. }: Member,
-    path: web::Path<i32>,
+    path: web::Path<QuestionId>,
     _form: CsrfForm<AcceptForm>,
 ) -> AppResult<HttpResponse> {
     let (id, who) = (path.into_inner(), user.actor());

@@ -21,7 +21,7 @@ pub async fn post_answer(
         viewer: visitor,
         user,
     }: Member,
-    path: web::Path<i32>,
+    path: web::Path<QuestionId>,
     form: CsrfForm<AnswerForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();

@@ -20,7 +20,7 @@ struct EditPage {
 
 /// Whether `user` may open the editor of a post by `author` (any refusal
 /// is a 403 here: there is nothing to conflict with yet).
-fn may_open_editor(user: &CurrentUser, author: i32, locked: bool) -> AppResult<()> {
+fn may_open_editor(user: &CurrentUser, author: UserId, locked: bool) -> AppResult<()> {
     policy::can(
         Some(&user.actor()),
         Action::EditPost,
@@ -40,13 +40,13 @@ pub async fn get_edit_question(
         viewer: visitor,
         user,
     }: Member,
-    path: web::Path<i32>,
+    path: web::Path<QuestionId>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let staff = sees_hidden(Some(&user.actor()));
     let (q, base_revision) = with_db(&state, move |conn| {
         let q = questions::visible_question(conn, id, staff)?;
-        let base = revisions::latest_id(conn, PostKind::Question, id)?;
+        let base = revisions::latest_id(conn, PostKind::Question, id.into())?;
         Ok((q, base))
     })
     .await?;
@@ -55,11 +55,11 @@ pub async fn get_edit_question(
         kind: PostKind::Question.as_str(),
         action: paths::question_edit(id),
         cancel_url: q.path(),
-        history_url: paths::post_revisions(PostKind::Question, id),
+        history_url: paths::post_revisions(PostKind::Question, id.into()),
         title: q.title.clone(),
         body: q.body_md.clone(),
         tags: q.tag_list().join(", "),
-        base_revision,
+        base_revision: base_revision.into(),
         ..Default::default()
     };
     render(&state, &visitor, "questions/edit.html", &page)
@@ -134,7 +134,7 @@ async fn edit_conflict(
 ) -> AppResult<HttpResponse> {
     let editor_id = theirs.editor_id;
     let editor = with_db(state, move |conn| Ok(users::find(conn, editor_id)?)).await?;
-    page.base_revision = theirs.id;
+    page.base_revision = theirs.id.into();
     let mine = page.body.clone();
     page.conflict = Some(
         crate::web::off_executor(move || {
@@ -159,14 +159,14 @@ pub async fn post_edit_question(
         viewer: visitor,
         user,
     }: Member,
-    path: web::Path<i32>,
+    path: web::Path<QuestionId>,
     form: CsrfForm<EditForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let checked = questions::check_question(&form.title, &form.body, &form.tags);
     let mut page = EditPage::from_form(
         PostKind::Question,
-        id,
+        id.into(),
         paths::question_short(id),
         form.into_inner(),
     );
@@ -181,7 +181,11 @@ pub async fn post_edit_question(
         return edit_limited(&state, &visitor, page, &e);
     }
     let draft = crate::web::off_executor(move || fields.render()).await?;
-    let (who, note, base) = (user.actor(), page.note.clone(), page.base_revision);
+    let (who, note, base) = (
+        user.actor(),
+        page.note.clone(),
+        RevisionId(page.base_revision),
+    );
     let outcome = with_db(&state, move |conn| {
         questions::edit_question(conn, who, id, &draft, &note, base, unix_now())
     })
@@ -202,13 +206,13 @@ pub async fn get_edit_answer(
         viewer: visitor,
         user,
     }: Member,
-    path: web::Path<i32>,
+    path: web::Path<AnswerId>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let staff = sees_hidden(Some(&user.actor()));
     let (answer, q, base_revision) = with_db(&state, move |conn| {
         let (answer, q) = visible_answer(conn, id, staff)?;
-        let base = revisions::latest_id(conn, PostKind::Answer, id)?;
+        let base = revisions::latest_id(conn, PostKind::Answer, id.into())?;
         Ok((answer, q, base))
     })
     .await?;
@@ -217,10 +221,10 @@ pub async fn get_edit_answer(
         kind: PostKind::Answer.as_str(),
         action: paths::answer_edit(id),
         cancel_url: paths::answer_on(&q.path(), id),
-        history_url: paths::post_revisions(PostKind::Answer, id),
+        history_url: paths::post_revisions(PostKind::Answer, id.into()),
         title: q.title.clone(),
         body: answer.body_md.clone(),
-        base_revision,
+        base_revision: base_revision.into(),
         ..Default::default()
     };
     render(&state, &visitor, "questions/edit.html", &page)
@@ -233,12 +237,17 @@ pub async fn post_edit_answer(
         viewer: visitor,
         user,
     }: Member,
-    path: web::Path<i32>,
+    path: web::Path<AnswerId>,
     form: CsrfForm<EditForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let checked = questions::check_body(&form.body);
-    let mut page = EditPage::from_form(PostKind::Answer, id, String::new(), form.into_inner());
+    let mut page = EditPage::from_form(
+        PostKind::Answer,
+        id.into(),
+        String::new(),
+        form.into_inner(),
+    );
     if let Err(e) = checked {
         page.errors = vec![e];
         page.cancel_url = answer_url(&state, id).await?;
@@ -255,7 +264,7 @@ pub async fn post_edit_answer(
         user.actor(),
         page.body.clone(),
         page.note.clone(),
-        page.base_revision,
+        RevisionId(page.base_revision),
     );
     let outcome = with_db(&state, move |conn| {
         let edit = questions::AnswerEdit {
@@ -280,7 +289,7 @@ pub async fn post_edit_answer(
 }
 
 /// Where an answer is shown (for links back from its editor).
-async fn answer_url(state: &web::Data<AppState>, id: i32) -> AppResult<String> {
+async fn answer_url(state: &web::Data<AppState>, id: AnswerId) -> AppResult<String> {
     with_db(state, move |conn| {
         let Some(answer) = answers::find(conn, id)? else {
             return Ok(paths::QUESTIONS.to_string());

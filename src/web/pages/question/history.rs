@@ -79,7 +79,7 @@ fn load_history(
     cursor: HistoryCursor,
 ) -> AppResult<(HistoryPage, Vec<users::User>)> {
     let history = revisions::history_page(conn, kind, post_id, cursor, REVISIONS_PER_PAGE)?;
-    let editors: Vec<i32> = history.rows.iter().map(|r| r.editor_id).collect();
+    let editors: Vec<UserId> = history.rows.iter().map(|r| r.editor_id).collect();
     let users = users::find_many(conn, &editors)?;
     Ok((history, users))
 }
@@ -149,13 +149,13 @@ fn history_owner(
     staff: bool,
 ) -> AppResult<(String, String)> {
     if kind == PostKind::Question {
-        let q = questions::visible_question(conn, id, staff)?;
+        let q = questions::visible_question(conn, QuestionId(id), staff)?;
         Ok((format!("\u{201c}{}\u{201d}", q.title), q.path()))
     } else {
-        let (_, q) = visible_answer(conn, id, staff)?;
+        let (_, q) = visible_answer(conn, AnswerId(id), staff)?;
         Ok((
             format!("an answer to \u{201c}{}\u{201d}", q.title),
-            paths::answer_on(&q.path(), id),
+            paths::answer_on(&q.path(), AnswerId(id)),
         ))
     }
 }
@@ -190,20 +190,34 @@ async fn history(
 pub async fn get_question_revisions(
     state: web::Data<AppState>,
     visitor: Viewer,
-    path: web::Path<i32>,
+    path: web::Path<QuestionId>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    history(state, visitor, PostKind::Question, path.into_inner(), req).await
+    history(
+        state,
+        visitor,
+        PostKind::Question,
+        path.into_inner().into(),
+        req,
+    )
+    .await
 }
 
 /// GET /answers/{id}/revisions?before=…|after=…
 pub async fn get_answer_revisions(
     state: web::Data<AppState>,
     visitor: Viewer,
-    path: web::Path<i32>,
+    path: web::Path<AnswerId>,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    history(state, visitor, PostKind::Answer, path.into_inner(), req).await
+    history(
+        state,
+        visitor,
+        PostKind::Answer,
+        path.into_inner().into(),
+        req,
+    )
+    .await
 }
 
 #[derive(Debug, Serialize)]
@@ -224,7 +238,7 @@ async fn revision_text(
     state: web::Data<AppState>,
     visitor: Viewer,
     kind: PostKind,
-    (id, rev): (i32, i32),
+    (id, rev): (i32, RevisionId),
 ) -> AppResult<HttpResponse> {
     let staff = visitor.sees_hidden();
     let (owner, rev, editor) = with_db(&state, move |conn| {
@@ -252,16 +266,18 @@ async fn revision_text(
 pub async fn get_question_revision(
     state: web::Data<AppState>,
     visitor: Viewer,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(QuestionId, RevisionId)>,
 ) -> AppResult<HttpResponse> {
-    revision_text(state, visitor, PostKind::Question, path.into_inner()).await
+    let (id, rev) = path.into_inner();
+    revision_text(state, visitor, PostKind::Question, (id.into(), rev)).await
 }
 
 /// GET /answers/{id}/revisions/{rev}
 pub async fn get_answer_revision(
     state: web::Data<AppState>,
     visitor: Viewer,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(AnswerId, RevisionId)>,
 ) -> AppResult<HttpResponse> {
-    revision_text(state, visitor, PostKind::Answer, path.into_inner()).await
+    let (id, rev) = path.into_inner();
+    revision_text(state, visitor, PostKind::Answer, (id.into(), rev)).await
 }

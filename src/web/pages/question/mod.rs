@@ -29,6 +29,7 @@ use crate::db::models::{answers, articles, questions as question_rows, users, vo
 use crate::db::{unix_now, Conn};
 use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
+use crate::ids::{AnswerId, QuestionId, RevisionId, UserId};
 use crate::kinds::PostKind;
 use crate::service::questions::{self, EditOutcome, CLOSE_REASONS, FLAG_REASONS};
 use crate::web::extract::{CsrfForm, Member};
@@ -95,7 +96,7 @@ struct Choice {
 
 #[derive(Debug, Serialize)]
 struct QuestionPage {
-    id: i32,
+    id: QuestionId,
     title: String,
     url: String,
     tags: Vec<TagLink>,
@@ -142,7 +143,7 @@ struct Loaded {
 
 async fn load(
     state: &web::Data<AppState>,
-    id: i32,
+    id: QuestionId,
     viewer: Option<&CurrentUser>,
 ) -> AppResult<Loaded> {
     let is_staff = sees_hidden(viewer.map(CurrentUser::actor).as_ref());
@@ -150,17 +151,17 @@ async fn load(
     with_db(state, move |conn| {
         let question = questions::visible_question(conn, id, is_staff)?;
         let answers = answers::for_question(conn, id, is_staff)?;
-        let mut ids: Vec<i32> = answers.iter().map(|a| a.author_id).collect();
+        let mut ids: Vec<UserId> = answers.iter().map(|a| a.author_id).collect();
         ids.push(question.author_id);
         ids.extend(question.accepted_by);
         ids.extend(question.closed_by);
         let users = users::find_many(conn, &ids)?;
         let mut my_votes = Vec::new();
         if let Some(me) = viewer_id {
-            for (post, value) in votes::for_posts(conn, me, PostKind::Question, &[id])? {
+            for (post, value) in votes::for_posts(conn, me, PostKind::Question, &[id.into()])? {
                 my_votes.push((PostKind::Question, post, value));
             }
-            let answer_ids: Vec<i32> = answers.iter().map(|a| a.id).collect();
+            let answer_ids: Vec<i32> = answers.iter().map(|a| a.id.into()).collect();
             for (post, value) in votes::for_posts(conn, me, PostKind::Answer, &answer_ids)? {
                 my_votes.push((PostKind::Answer, post, value));
             }
@@ -187,7 +188,7 @@ async fn load(
     .await
 }
 
-fn user_ref(users: &[users::User], id: i32) -> Option<UserRef> {
+fn user_ref(users: &[users::User], id: UserId) -> Option<UserRef> {
     users.iter().find(|u| u.id == id).map(UserRef::from)
 }
 
@@ -197,7 +198,7 @@ struct PostParts<'a> {
     id: i32,
     body_html: &'a str,
     score: i32,
-    author_id: i32,
+    author_id: UserId,
     created_at: i64,
     updated_at: i64,
     deleted: bool,
@@ -208,7 +209,7 @@ impl<'a> PostParts<'a> {
     fn question(q: &'a Question) -> Self {
         PostParts {
             kind: PostKind::Question,
-            id: q.id,
+            id: q.id.into(),
             body_html: &q.body_html,
             score: q.score,
             author_id: q.author_id,
@@ -219,10 +220,10 @@ impl<'a> PostParts<'a> {
         }
     }
 
-    fn answer(a: &'a Answer, accepted: Option<i32>) -> Self {
+    fn answer(a: &'a Answer, accepted: Option<AnswerId>) -> Self {
         PostParts {
             kind: PostKind::Answer,
-            id: a.id,
+            id: a.id.into(),
             body_html: &a.body_html,
             score: a.score,
             author_id: a.author_id,
@@ -360,7 +361,7 @@ fn build_page(
 /// schema.org `QAPage` structured data, escaped for a `<script>` data block.
 fn json_ld(loaded: &Loaded) -> AppResult<String> {
     let q = &loaded.question;
-    let name = |id: i32| {
+    let name = |id: UserId| {
         loaded
             .users
             .iter()
@@ -434,10 +435,11 @@ pub async fn get_question_short(
         .finish())
 }
 
-fn parse_id(text: &str) -> AppResult<i32> {
+fn parse_id(text: &str) -> AppResult<QuestionId> {
     text.parse::<i32>()
         .ok()
         .filter(|id| *id > 0)
+        .map(QuestionId)
         .ok_or_else(|| AppError::NotFound("There is no such question.".into()))
 }
 
@@ -460,7 +462,7 @@ pub async fn get_question(
 }
 
 /// The answer `id` if the viewer may see it, with its question.
-fn visible_answer(conn: &mut Conn, id: i32, staff: bool) -> AppResult<(Answer, Question)> {
+fn visible_answer(conn: &mut Conn, id: AnswerId, staff: bool) -> AppResult<(Answer, Question)> {
     let answer = answers::find(conn, id)?
         .filter(|a| a.deleted_at.is_none() || staff)
         .ok_or_else(|| AppError::NotFound("There is no such answer.".into()))?;

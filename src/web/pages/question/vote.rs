@@ -39,14 +39,14 @@ async fn vote(
 pub async fn post_question_vote(
     state: web::Data<AppState>,
     Member { user, .. }: Member,
-    path: web::Path<i32>,
+    path: web::Path<QuestionId>,
     form: CsrfForm<VoteForm>,
 ) -> AppResult<HttpResponse> {
     vote(
         state,
         user,
         PostKind::Question,
-        path.into_inner(),
+        path.into_inner().into(),
         form.into_inner(),
     )
     .await
@@ -56,14 +56,14 @@ pub async fn post_question_vote(
 pub async fn post_answer_vote(
     state: web::Data<AppState>,
     Member { user, .. }: Member,
-    path: web::Path<i32>,
+    path: web::Path<AnswerId>,
     form: CsrfForm<VoteForm>,
 ) -> AppResult<HttpResponse> {
     vote(
         state,
         user,
         PostKind::Answer,
-        path.into_inner(),
+        path.into_inner().into(),
         form.into_inner(),
     )
     .await

@@ -12,6 +12,7 @@ use crate::db::models::users;
 use crate::db::unix_now;
 use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
+use crate::ids::{ArticleRevisionId, UserId};
 use crate::service::articles as editing;
 use crate::web::extract::{CsrfForm, Staff};
 use crate::web::pages::question::history_cursor;
@@ -22,7 +23,7 @@ use crate::web::{param, query_params, render, see_other, with_db};
 
 #[derive(Debug, Serialize)]
 struct RevisionRow {
-    id: i32,
+    id: ArticleRevisionId,
     number: i64,
     editor: Option<UserRef>,
     from_file: bool,
@@ -64,7 +65,7 @@ pub async fn get_article_revisions(
     let (history, users) = with_db(&state, move |conn| {
         let history =
             article_revisions::history_page(conn, article_id, cursor, ARTICLE_REVISIONS_PER_PAGE)?;
-        let editors: Vec<i32> = history.rows.iter().filter_map(|r| r.editor_id).collect();
+        let editors: Vec<UserId> = history.rows.iter().filter_map(|r| r.editor_id).collect();
         let users = users::find_many(conn, &editors)?;
         Ok((history, users))
     })
@@ -120,7 +121,7 @@ struct RevisionPage {
     title: String,
     article_url: String,
     revisions_url: String,
-    id: i32,
+    id: ArticleRevisionId,
     when: String,
     note: String,
     body_html: String,
@@ -133,7 +134,7 @@ pub async fn get_article_revision(
     Staff {
         viewer: visitor, ..
     }: Staff,
-    path: web::Path<(String, String, i32)>,
+    path: web::Path<(String, String, ArticleRevisionId)>,
 ) -> AppResult<HttpResponse> {
     let (manual, slug, rev) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
@@ -165,8 +166,8 @@ pub async fn get_article_revision(
 struct DiffPage {
     title: String,
     revisions_url: String,
-    from: i32,
-    to: i32,
+    from: ArticleRevisionId,
+    to: ArticleRevisionId,
     title_change: Option<(String, String)>,
     diff: Vec<DiffLine>,
 }
@@ -183,7 +184,11 @@ pub async fn get_article_diff(
     let (manual, slug) = path.into_inner();
     let found = find_article(&state, manual, slug).await?;
     let params = query_params(req.query_string());
-    let pick = |key: &str| param(&params, key).and_then(|v| v.parse::<i32>().ok());
+    let pick = |key: &str| {
+        param(&params, key)
+            .and_then(|v| v.parse::<i32>().ok())
+            .map(ArticleRevisionId)
+    };
     let (Some(from), Some(to)) = (pick("from"), pick("to")) else {
         return Err(AppError::BadRequest(
             "Choose two revisions to compare.".into(),
@@ -212,7 +217,7 @@ pub async fn get_article_diff(
 /// POST /docs/{manual}/{article}/revisions/{id}/restore
 pub async fn post_restore_revision(
     state: web::Data<AppState>,
-    path: web::Path<(String, String, i32)>,
+    path: web::Path<(String, String, ArticleRevisionId)>,
     _form: CsrfForm<ButtonForm>,
     Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {

@@ -17,6 +17,7 @@ use crate::db::models::articles::{self, ArticleInManual};
 use crate::db::models::{manuals, users};
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
+use crate::ids::{ArticleRevisionId, ManualId, QuestionId};
 use crate::service::articles::{self as editing, SaveOutcome};
 use crate::web::extract::{CsrfForm, Staff};
 use crate::web::paths;
@@ -86,7 +87,7 @@ fn status_label(a: &ArticleInManual) -> &'static str {
 
 #[derive(Debug, Serialize)]
 struct ManualOption {
-    id: i32,
+    id: ManualId,
     title: String,
     selected: bool,
 }
@@ -96,6 +97,7 @@ struct EditorPage {
     heading: String,
     action: String,
     manuals: Vec<ManualOption>,
+    /// The chosen manual's id; 0 selects the "Choose a manual" placeholder.
     manual_id: i32,
     title: String,
     weight: String,
@@ -105,7 +107,7 @@ struct EditorPage {
     body: String,
     note: String,
     base_revision: i32,
-    from_question: Option<i32>,
+    from_question: Option<QuestionId>,
     file_notice: Option<String>,
     detached_from: Option<String>,
     reattach_url: Option<String>,
@@ -120,6 +122,7 @@ struct EditorPage {
 #[serde(default)]
 pub struct EditorForm {
     csrf: String,
+    /// The chosen manual's id (0: none chosen, refused by the service).
     manual_id: i32,
     title: String,
     weight: String,
@@ -129,7 +132,7 @@ pub struct EditorForm {
     body: String,
     note: String,
     base_revision: i32,
-    from_question: Option<i32>,
+    from_question: Option<QuestionId>,
     /// `preview` or `save`.
     action: String,
 }
@@ -138,7 +141,7 @@ impl EditorForm {
     /// The typed fields, for [`editing::validate`].
     fn fields(&self) -> editing::EditorFields<'_> {
         editing::EditorFields {
-            manual_id: self.manual_id,
+            manual_id: ManualId(self.manual_id),
             title: &self.title,
             weight: &self.weight,
             tags: &self.tags,
@@ -158,7 +161,7 @@ async fn manual_options(
     Ok(list
         .into_iter()
         .map(|m| ManualOption {
-            selected: m.id == selected,
+            selected: i32::from(m.id) == selected,
             id: m.id,
             title: m.title,
         })
@@ -200,16 +203,16 @@ pub async fn get_new_article(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
-    let from_question = param(&params, "from_question").and_then(|v| v.parse::<i32>().ok());
+    let from_question = param(&params, "from_question")
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(QuestionId);
     let manual_slug = param(&params, "manual").unwrap_or("").to_string();
     let (promotion, manual_id) = with_db(&state, move |conn| {
         let promotion = match from_question {
             Some(id) => Some(editing::promotion(conn, id)?),
             None => None,
         };
-        let manual_id = manuals::find_by_slug(conn, &manual_slug)?
-            .map(|m| m.id)
-            .unwrap_or(0);
+        let manual_id = manuals::find_by_slug(conn, &manual_slug)?.map_or(0, |m| m.id.into());
         Ok((promotion, manual_id))
     })
     .await?;
@@ -336,7 +339,7 @@ fn editor_page_for(found: &ArticleInManual, base_revision: i32) -> EditorPage {
     EditorPage {
         heading: format!("Edit \u{201c}{}\u{201d}", a.title),
         action: paths::article_edit(manual, slug),
-        manual_id: a.manual_id,
+        manual_id: a.manual_id.into(),
         title: a.title.clone(),
         weight: a.weight.to_string(),
         tags: a.tag_list().join(", "),
@@ -370,8 +373,8 @@ pub async fn get_edit_article(
         Ok(article_revisions::latest_id(conn, id)?)
     })
     .await?;
-    let mut page = editor_page_for(&found, base);
-    page.manuals = manual_options(&state, found.article.manual_id).await?;
+    let mut page = editor_page_for(&found, base.into());
+    page.manuals = manual_options(&state, found.article.manual_id.into()).await?;
     render(&state, &visitor, "staff/article_edit.html", &page)
 }
 
@@ -399,7 +402,7 @@ pub async fn post_edit_article(
         Err(errors) => return refused(&state, &visitor, page, errors),
     };
     let id = found.article.id;
-    let base = form.base_revision;
+    let base = ArticleRevisionId(form.base_revision);
     let outcome = with_db(&state, move |conn| {
         editing::update(conn, editor, id, base, &input, unix_now())
     })
@@ -429,7 +432,7 @@ async fn conflict(
             .map(UserRef::from),
         None => None,
     };
-    page.base_revision = theirs.id;
+    page.base_revision = theirs.id.into();
     page.conflict = Some(
         crate::web::off_executor(move || {
             ConflictView::new(
