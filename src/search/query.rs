@@ -48,6 +48,9 @@ const MAX_WORDS: usize = 12;
 const MAX_TOKENS: usize = 32;
 /// Neighbours kept per misspelt word.
 const MAX_FUZZY: usize = 3;
+/// A known word also stands for a close neighbour this many times more
+/// frequent (a misspelling that made it into the index).
+const POPULAR_NEIGHBOUR: u64 = 20;
 /// Completions kept for the last word.
 const MAX_PREFIX: usize = 8;
 /// Candidates re-ranked at least (more for deep pages).
@@ -433,6 +436,17 @@ fn plan_word(
     };
     if known {
         variants.push(Variant::stemmed(vec![word.to_string()], 1.0));
+        let distance = max_distance(word);
+        if expand && distance > 0 {
+            // A rare word next to a far more frequent one is most likely
+            // its misspelling (misspellings get indexed too): look for both.
+            let own = doc_freq(searcher, &plain, word)?;
+            for (term, d, df) in fuzzy_neighbours(searcher, &plain, word, distance)? {
+                if df >= POPULAR_NEIGHBOUR.saturating_mul(own.max(1)) {
+                    variants.push(Variant::stemmed(vec![term], if d == 1 { 0.6 } else { 0.4 }));
+                }
+            }
+        }
     } else if expand {
         let distance = max_distance(word);
         if distance > 0 {
@@ -1256,6 +1270,34 @@ mod tests {
         let words = tokenize(text);
         assert!(words.contains(&"sent".to_string()), "{words:?}");
         assert_eq!(words.iter().filter(|w| !is_stop_word(w)).count(), 11);
+    }
+
+    #[test]
+    fn a_rare_word_also_finds_its_far_more_frequent_neighbour() {
+        let mut groups = Vec::new();
+        let keys: Vec<String> = (1..=25).map(|i| format!("article:{i}")).collect();
+        for (i, key) in keys.iter().enumerate() {
+            groups.push((
+                key.as_str(),
+                vec![doc(
+                    key,
+                    &format!("/b{i}"),
+                    "Backup",
+                    "Take a backup nightly.",
+                )],
+            ));
+        }
+        groups.push((
+            "article:99",
+            vec![doc("article:99", "/typo", "Misc", "my bakup failed")],
+        ));
+        let (_dir, index) = index(groups);
+        let (found, _) = urls(&index, "bakup ");
+        assert!(found.contains(&"/typo".to_string()), "{found:?}");
+        assert!(found.iter().any(|u| u.starts_with("/b")), "{found:?}");
+        // The word as typed still ranks first, and it is not "corrected".
+        assert_eq!(found.first().map(String::as_str), Some("/typo"));
+        assert_eq!(index.suggest("bakup").expect("suggest"), None);
     }
 
     #[test]
