@@ -1228,21 +1228,35 @@ mod tests {
         assert_eq!(urls(&index, "flickers refresh ").0, ["/q/1#answer-2"]);
     }
 
+    fn article_keys(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("article:{i}")).collect()
+    }
+
+    /// One article per key, all with the same title and body.
+    fn alike<'a>(
+        keys: &'a [String],
+        url: &str,
+        title: &str,
+        body: &str,
+    ) -> Vec<(&'a str, Vec<SearchDoc>)> {
+        keys.iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let page = doc(key, &format!("{url}{i}"), &format!("{title} {i}"), body);
+                (key.as_str(), vec![page])
+            })
+            .collect()
+    }
+
     #[test]
     fn a_long_question_finds_the_page_with_its_rare_words() {
-        let mut groups = Vec::new();
-        let keys: Vec<String> = (1..=4).map(|i| format!("article:{i}")).collect();
-        for (i, key) in keys.iter().enumerate() {
-            groups.push((
-                key.as_str(),
-                vec![doc(
-                    key,
-                    &format!("/log{i}"),
-                    &format!("Print log {i}"),
-                    "Every single morning I keep a print log.",
-                )],
-            ));
-        }
+        let keys = article_keys(4);
+        let mut groups = alike(
+            &keys,
+            "/log",
+            "Print log",
+            "Every single morning I keep a print log.",
+        );
         groups.push((
             "article:9",
             vec![doc(
@@ -1274,19 +1288,8 @@ mod tests {
 
     #[test]
     fn a_rare_word_also_finds_its_far_more_frequent_neighbour() {
-        let mut groups = Vec::new();
-        let keys: Vec<String> = (1..=25).map(|i| format!("article:{i}")).collect();
-        for (i, key) in keys.iter().enumerate() {
-            groups.push((
-                key.as_str(),
-                vec![doc(
-                    key,
-                    &format!("/b{i}"),
-                    "Backup",
-                    "Take a backup nightly.",
-                )],
-            ));
-        }
+        let keys = article_keys(25);
+        let mut groups = alike(&keys, "/b", "Backup", "Take a backup nightly.");
         groups.push((
             "article:99",
             vec![doc("article:99", "/typo", "Misc", "my bakup failed")],
