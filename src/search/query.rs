@@ -67,10 +67,10 @@ const MAX_CACHED_PLANS: usize = 20_000;
 /// (each word weighted by how rare it is).
 const COVERAGE_WEIGHT: f32 = 4.0;
 /// Re-rank weight of the candidate's text score (relative to the best).
-const TEXT_WEIGHT: f32 = 2.0;
+const TEXT_WEIGHT: f32 = 3.0;
 /// The solved/votes boost is applied to this power: it breaks near-ties
 /// between equally relevant documents, it does not outrank relevance.
-const BOOST_EXPONENT: f32 = 0.25;
+const BOOST_EXPONENT: f32 = 0.15;
 /// Beyond two words, a document is shown when it holds at least this share
 /// of the word weight the best-matching document holds. A long natural
 /// question rarely shares most of its words with the page that answers it,
