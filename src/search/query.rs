@@ -4,12 +4,16 @@
 //! the plain analyzer, so quotes, operators and `field:` syntax are just
 //! words. Each query word (or a phrase staff listed as a synonym) is planned
 //! once per index generation and cached: the word itself (its plain form and
-//! its stem) when the dictionary knows it; otherwise its nearest plain
+//! its stem) when the dictionary knows it, plus a close neighbour many
+//! times more frequent (a misspelling that made it into the index, such as
+//! "bakup", also finds "backup"); otherwise its nearest plain
 //! dictionary terms (edit distance 1 from 4 letters, 2 from 8), found by
 //! walking the term dictionary with a Levenshtein automaton; for the last
 //! word while typing, the most frequent terms it is a prefix of; and the
-//! other members of its synonym group. Stop words ("how", "the", "my") do
-//! not take part in matching unless the query has nothing else.
+//! other members of its synonym group. Stop words ("how", "the", "my", and
+//! what the analyzer leaves of contractions: "won", "t") do not take part
+//! in matching unless the query has nothing else, nor count towards the
+//! cap on query words.
 //!
 //! Ranking runs in two phases. Candidates: one flat disjunction of boosted
 //! term queries (plain fields above stemmed ones, title above tags above
