@@ -4,23 +4,30 @@
 //! the plain analyzer, so quotes, operators and `field:` syntax are just
 //! words. Each query word (or a phrase staff listed as a synonym) is planned
 //! once per index generation and cached: the word itself (its plain form and
-//! its stem) when the dictionary knows it; otherwise its nearest plain
+//! its stem) when the dictionary knows it, plus a close neighbour many
+//! times more frequent (a misspelling that made it into the index, such as
+//! "bakup", also finds "backup"); otherwise its nearest plain
 //! dictionary terms (edit distance 1 from 4 letters, 2 from 8), found by
 //! walking the term dictionary with a Levenshtein automaton; for the last
 //! word while typing, the most frequent terms it is a prefix of; and the
-//! other members of its synonym group. Stop words ("how", "the", "my") do
-//! not take part in matching unless the query has nothing else.
+//! other members of its synonym group. Stop words ("how", "the", "my", and
+//! what the analyzer leaves of contractions: "won", "t") do not take part
+//! in matching unless the query has nothing else, nor count towards the
+//! cap on query words.
 //!
 //! Ranking runs in two phases. Candidates: one flat disjunction of boosted
 //! term queries (plain fields above stemmed ones, title above tags above
 //! body), which tantivy evaluates with block-max WAND, so a long natural
 //! question stays fast. Re-rank: the best few hundred candidates are scored
-//! from their postings on the share of query words they contain
-//! (minimum-should-match: every word of a one- or two-word query, then
-//! 75%, as Lucene's `2<75%`), the text score, words in the title and in
-//! their typed form, proximity and phrase order of the words, times the
-//! document's solved/votes boost. When no candidate has the minimum share,
-//! the best partial matches are shown instead ("matching some of your
+//! from their postings on the share of query words they contain (each
+//! word weighted by its inverse document frequency, so the rare words of
+//! a long question count more than its common ones), the text score,
+//! words in the title and in their typed form, proximity and phrase order
+//! of the words, times a dampened solved/votes boost. A one- or two-word
+//! query needs every word when some document has them all; a longer one
+//! needs a good part of the word weight the best match carries. When no
+//! candidate has the minimum share of words (Lucene's `2<75%`), the
+//! results are flagged as partial matches ("matching some of your
 //! words"). Results of one group are collapsed: one per question thread
 //! (the question itself unless an answer matches better), two per article.
 
@@ -39,10 +46,15 @@ use super::{SearchIndex, SearchResult};
 
 /// Longest query text considered; the rest is ignored.
 pub const MAX_QUERY_CHARS: usize = 256;
-/// Most words of a query considered.
+/// Most words of a query considered, stop words not counted.
 const MAX_WORDS: usize = 12;
+/// Most words of a query considered, stop words counted.
+const MAX_TOKENS: usize = 32;
 /// Neighbours kept per misspelt word.
 const MAX_FUZZY: usize = 3;
+/// A known word also stands for a close neighbour this many times more
+/// frequent (a misspelling that made it into the index).
+const POPULAR_NEIGHBOUR: u64 = 20;
 /// Completions kept for the last word.
 const MAX_PREFIX: usize = 8;
 /// Candidates re-ranked at least (more for deep pages).
@@ -55,16 +67,30 @@ const MAX_CANDIDATES: usize = 2000;
 const MAX_POSITIONS: usize = 256;
 /// Plans kept in the cache before it is emptied.
 const MAX_CACHED_PLANS: usize = 20_000;
+/// Re-rank weight of the share of the query's words a document holds
+/// (each word weighted by how rare it is).
+const COVERAGE_WEIGHT: f32 = 4.0;
+/// Re-rank weight of the candidate's text score (relative to the best).
+const TEXT_WEIGHT: f32 = 3.0;
+/// The solved/votes boost is applied to this power: it breaks near-ties
+/// between equally relevant documents, it does not outrank relevance.
+const BOOST_EXPONENT: f32 = 0.15;
+/// Beyond two words, a document is shown when it holds at least this share
+/// of the word weight the best-matching document holds. A long natural
+/// question rarely shares most of its words with the page that answers it,
+/// so a fixed share of the words would drop the right page.
+const MIN_SHARE_OF_BEST: f32 = 0.3;
 
 /// Words that never decide whether a document matches (they still count
 /// for phrase order). Sorted, for binary search.
 const STOP_WORDS: &[&str] = &[
-    "a", "about", "am", "an", "and", "are", "as", "at", "be", "been", "being", "but", "by", "can",
-    "could", "did", "do", "does", "doing", "for", "from", "had", "has", "have", "how", "i", "if",
-    "in", "into", "is", "it", "its", "me", "my", "of", "on", "or", "our", "should", "so", "such",
-    "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those",
-    "to", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with",
-    "would", "you", "your",
+    "a", "about", "am", "an", "and", "are", "aren", "as", "at", "be", "been", "being", "but", "by",
+    "can", "could", "couldn", "d", "did", "didn", "do", "does", "doesn", "doing", "don", "for",
+    "from", "had", "hadn", "has", "hasn", "have", "haven", "how", "i", "if", "in", "into", "is",
+    "isn", "it", "its", "ll", "m", "me", "my", "of", "on", "or", "our", "re", "s", "should",
+    "shouldn", "so", "such", "t", "than", "that", "the", "their", "them", "then", "there", "these",
+    "they", "this", "those", "to", "ve", "was", "wasn", "we", "were", "weren", "what", "when",
+    "where", "which", "who", "why", "will", "with", "won", "would", "wouldn", "you", "your",
 ];
 
 /// Whether `word` is a stop word.
@@ -200,8 +226,7 @@ impl SearchIndex {
         let fetch = ((offset + limit) * CANDIDATES_PER_HIT).clamp(MIN_CANDIDATES, MAX_CANDIDATES);
         let top = searcher.search(query.as_ref(), &TopDocs::with_limit(fetch).order_by_score())?;
         let saturated = top.len() == fetch;
-        let ranked = rerank(&searcher, &fields, &concepts, &top)?;
-        let (ranked, relaxed) = ranked;
+        let (ranked, relaxed) = rerank(&searcher, &fields, &concepts, &top)?;
         let shown = collapse(ranked);
         results.relaxed = relaxed && !shown.is_empty();
         results.total = shown.len();
@@ -367,7 +392,9 @@ fn tokenize(text: &str) -> Vec<String> {
         if !words.contains(&token.text) {
             words.push(token.text.clone());
         }
-        if words.len() == MAX_WORDS {
+        if words.len() == MAX_TOKENS
+            || words.iter().filter(|w| !is_stop_word(w)).count() == MAX_WORDS
+        {
             break;
         }
     }
@@ -413,6 +440,17 @@ fn plan_word(
     };
     if known {
         variants.push(Variant::stemmed(vec![word.to_string()], 1.0));
+        let distance = max_distance(word);
+        if expand && distance > 0 {
+            // A rare word next to a far more frequent one is most likely
+            // its misspelling (misspellings get indexed too): look for both.
+            let own = doc_freq(searcher, &plain, word)?;
+            for (term, d, df) in fuzzy_neighbours(searcher, &plain, word, distance)? {
+                if df >= POPULAR_NEIGHBOUR.saturating_mul(own.max(1)) {
+                    variants.push(Variant::stemmed(vec![term], if d == 1 { 0.6 } else { 0.4 }));
+                }
+            }
+        }
     } else if expand {
         let distance = max_distance(word);
         if distance > 0 {
@@ -549,8 +587,25 @@ fn deciding(concepts: &[Concept]) -> impl Iterator<Item = (usize, &Concept)> {
     concepts.iter().enumerate().filter(|(_, c)| !c.stop)
 }
 
-/// Words a document must contain out of `n`: all of one or two, then 75%
-/// (rounded down), as Lucene's `2<75%`.
+/// How much a concept tells documents apart: BM25's inverse document
+/// frequency of its most frequent form in the stemmed title or body. A
+/// word in no document (nothing to find it by) counts the most.
+fn concept_idf(searcher: &Searcher, fields: &Fields, concept: &Concept) -> SearchResult<f32> {
+    let total = searcher.num_docs() as f32;
+    let mut df = 0u64;
+    for variant in &concept.plan.variants {
+        if let Some(form) = variant.stems.first().or(variant.terms.first()) {
+            for field in [fields.title_stem, fields.body_stem] {
+                df = df.max(doc_freq(searcher, &[field], form)?);
+            }
+        }
+    }
+    let df = (df as f32).min(total);
+    Ok((1.0 + (total - df + 0.5) / (df + 0.5)).ln())
+}
+
+/// Words a document must contain out of `n` to count as a full match: all
+/// of one or two, then 75% (rounded down), as Lucene's `2<75%`.
 fn minimum_should_match(n: usize) -> usize {
     if n <= 2 {
         n
@@ -653,8 +708,9 @@ struct Ranked {
     score: Score,
     /// Deciding words found.
     matched: usize,
-    /// Weighted share of deciding words found (typo and synonym matches
-    /// count less than the word as typed).
+    /// Share of the deciding words' weight found (each word weighted by
+    /// its rarity; typo and synonym matches count less than the word as
+    /// typed).
     coverage: f32,
     group: u64,
     group_limit: u64,
@@ -704,8 +760,8 @@ struct ConceptMatch {
 }
 
 /// Re-ranks the candidates; returns them best first, restricted to those
-/// with the minimum share of deciding words, or (flagged `true`) all of
-/// them when none has it.
+/// with enough of the query's words (see [`MIN_SHARE_OF_BEST`]), flagged
+/// `true` when none has the minimum share of words.
 fn rerank(
     searcher: &Searcher,
     fields: &Fields,
@@ -750,7 +806,11 @@ fn rerank(
     let best_text = top.iter().map(|(s, _)| *s).fold(0.0f32, f32::max).max(1e-6);
     let deciding_ids: Vec<usize> = deciding(concepts).map(|(i, _)| i).collect();
     let n = deciding_ids.len().max(1);
-    let required = minimum_should_match(deciding_ids.len());
+    let idfs = concepts
+        .iter()
+        .map(|c| concept_idf(searcher, fields, c))
+        .collect::<SearchResult<Vec<f32>>>()?;
+    let idf_total: f32 = deciding_ids.iter().map(|&c| idfs[c]).sum::<f32>().max(1e-6);
     let columns = SegmentColumns::new(searcher, fields);
     let mut ranked = Vec::with_capacity(top.len());
     for (candidate, (text_score, address)) in top.iter().enumerate() {
@@ -784,7 +844,11 @@ fn rerank(
         let share = |f: &dyn Fn(&ConceptMatch) -> f32| {
             deciding_ids.iter().map(|&c| f(&matches[c])).sum::<f32>() / n as f32
         };
-        let coverage = share(&|m| m.weight);
+        let coverage = deciding_ids
+            .iter()
+            .map(|&c| matches[c].weight * idfs[c])
+            .sum::<f32>()
+            / idf_total;
         let title = share(&|m| if m.in_title { m.weight } else { 0.0 });
         let exact = share(&|m| f32::from(u8::from(m.exact_in_title)));
         let proximity = proximity(&deciding_ids, &matches, |m| &m.title_spans).max(proximity(
@@ -793,8 +857,8 @@ fn rerank(
             |m| &m.body_spans,
         ));
         let phrase = phrase_order(&matches);
-        let relevance = 4.0 * coverage
-            + text_score / best_text
+        let relevance = COVERAGE_WEIGHT * coverage
+            + TEXT_WEIGHT * text_score / best_text
             + title
             + 0.5 * exact
             + 0.7 * proximity
@@ -802,7 +866,7 @@ fn rerank(
         let (boost, group, group_limit, part) = columns.get(*address);
         ranked.push(Ranked {
             address: *address,
-            score: relevance * (boost.max(0.01) as f32).sqrt(),
+            score: relevance * (boost.max(0.01) as f32).powf(BOOST_EXPONENT),
             matched,
             coverage,
             group,
@@ -817,16 +881,16 @@ fn rerank(
             .then(a.address.cmp(&b.address))
     };
     ranked.sort_by(by_score);
-    let enough: Vec<Ranked> = ranked
-        .iter()
-        .filter(|r| r.matched >= required)
-        .cloned()
-        .collect();
-    if enough.is_empty() {
-        ranked.retain(|r| r.matched > 0);
-        return Ok((ranked, true));
-    }
-    Ok((enough, false))
+    let n = deciding_ids.len();
+    let partial = !ranked.iter().any(|r| r.matched >= minimum_should_match(n));
+    let every_word = n <= 2 && !partial;
+    let best_coverage = ranked.iter().map(|r| r.coverage).fold(0.0f32, f32::max);
+    ranked.retain(|r| {
+        r.matched > 0
+            && r.coverage + 1e-6 >= MIN_SHARE_OF_BEST * best_coverage
+            && (!every_word || r.matched >= n)
+    });
+    Ok((ranked, partial))
 }
 
 /// Start and end positions where a variant's terms occur in order, one
@@ -1168,6 +1232,81 @@ mod tests {
         assert_eq!(urls(&index, "flickers refresh ").0, ["/q/1#answer-2"]);
     }
 
+    fn article_keys(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("article:{i}")).collect()
+    }
+
+    /// One article per key, all with the same title and body.
+    fn alike<'a>(
+        keys: &'a [String],
+        url: &str,
+        title: &str,
+        body: &str,
+    ) -> Vec<(&'a str, Vec<SearchDoc>)> {
+        keys.iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let page = doc(key, &format!("{url}{i}"), &format!("{title} {i}"), body);
+                (key.as_str(), vec![page])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_long_question_finds_the_page_with_its_rare_words() {
+        let keys = article_keys(4);
+        let mut groups = alike(
+            &keys,
+            "/log",
+            "Print log",
+            "Every single morning I keep a print log.",
+        );
+        groups.push((
+            "article:9",
+            vec![doc(
+                "article:9",
+                "/spooler",
+                "Spooler crash",
+                "The spooler service crashed.",
+            )],
+        ));
+        let (_dir, index) = index(groups);
+        // Five of seven words are in the log pages, but they are the
+        // common ones; the page holding the two rare ones comes first.
+        let (found, partial) = urls(
+            &index,
+            "why does the print spooler keep crashing every single morning ",
+        );
+        assert_eq!(found.first().map(String::as_str), Some("/spooler"));
+        assert!(!partial);
+    }
+
+    #[test]
+    fn stop_words_do_not_count_towards_the_word_cap() {
+        let text = "how do i stop the printer in the office from \
+                    printing a blank page at the end of every single job it is sent";
+        let words = tokenize(text);
+        assert!(words.contains(&"sent".to_string()), "{words:?}");
+        assert_eq!(words.iter().filter(|w| !is_stop_word(w)).count(), 11);
+    }
+
+    #[test]
+    fn a_rare_word_also_finds_its_far_more_frequent_neighbour() {
+        let keys = article_keys(25);
+        let mut groups = alike(&keys, "/b", "Backup", "Take a backup nightly.");
+        groups.push((
+            "article:99",
+            vec![doc("article:99", "/typo", "Misc", "my bakup failed")],
+        ));
+        let (_dir, index) = index(groups);
+        let (found, _) = urls(&index, "bakup ");
+        assert!(found.contains(&"/typo".to_string()), "{found:?}");
+        assert!(found.iter().any(|u| u.starts_with("/b")), "{found:?}");
+        // The word as typed still ranks first, and it is not "corrected".
+        assert_eq!(found.first().map(String::as_str), Some("/typo"));
+        assert_eq!(index.suggest("bakup").expect("suggest"), None);
+    }
+
     #[test]
     fn edit_distances() {
         assert_eq!(edit_distance("search", "search"), 0);
@@ -1198,6 +1337,10 @@ mod tests {
         assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
         assert!(is_stop_word("the") && is_stop_word("why") && is_stop_word("my"));
         assert!(!is_stop_word("printer") && !is_stop_word("not"));
+        // What the analyzer leaves of contractions ("won't", "doesn't").
+        for fragment in ["t", "s", "won", "doesn", "don", "isn", "can"] {
+            assert!(is_stop_word(fragment), "{fragment}");
+        }
     }
 
     #[test]

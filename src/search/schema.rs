@@ -89,13 +89,13 @@ impl Fields {
     /// The plain (unstemmed) fields a query word is looked up in, with their
     /// weights. Their dictionaries feed typo expansion and "did you mean".
     pub fn text_fields(&self) -> [(Field, f32); 3] {
-        [(self.title, 3.0), (self.tags, 2.0), (self.body, 1.0)]
+        [(self.title, 2.0), (self.tags, 2.0), (self.body, 1.0)]
     }
 
     /// The stemmed fields, with their weights (below the plain ones, so an
     /// exact word form scores higher than another form of the same stem).
     pub fn stem_fields(&self) -> [(Field, f32); 2] {
-        [(self.title_stem, 2.0), (self.body_stem, 0.7)]
+        [(self.title_stem, 1.3), (self.body_stem, 0.7)]
     }
 }
 
