@@ -16,6 +16,7 @@ use diesel::prelude::*;
 use crate::db::schema::{answers, question_tags, questions, search_outbox, tags, users};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
+use crate::ids::{AnswerId, QuestionId, TagId, UserId};
 use crate::kinds::DocKind;
 
 pub use writer::{answer_counts, thread, Body, Reply, Rng, Thread};
@@ -134,7 +135,7 @@ fn refuse_existing(conn: &mut Conn) -> AppResult<()> {
     Ok(())
 }
 
-fn insert_users(conn: &mut Conn, count: usize) -> AppResult<Vec<i32>> {
+fn insert_users(conn: &mut Conn, count: usize) -> AppResult<Vec<UserId>> {
     let mut ids = Vec::with_capacity(count);
     for start in (0..count).step_by(BATCH) {
         let rows: Vec<_> = (start..count.min(start + BATCH))
@@ -149,7 +150,7 @@ fn insert_users(conn: &mut Conn, count: usize) -> AppResult<Vec<i32>> {
                 )
             })
             .collect();
-        let batch: Vec<i32> = conn.immediate_transaction(|conn| {
+        let batch: Vec<UserId> = conn.immediate_transaction(|conn| {
             diesel::insert_into(users::table)
                 .values(&rows)
                 .returning(users::id)
@@ -161,7 +162,7 @@ fn insert_users(conn: &mut Conn, count: usize) -> AppResult<Vec<i32>> {
 }
 
 /// Every tag the catalog uses, by name (tags that already exist are reused).
-fn insert_tags(conn: &mut Conn) -> AppResult<HashMap<&'static str, i32>> {
+fn insert_tags(conn: &mut Conn) -> AppResult<HashMap<&'static str, TagId>> {
     let names: BTreeSet<&'static str> = catalog::FAMILIES
         .iter()
         .map(|f| f.key)
@@ -171,11 +172,11 @@ fn insert_tags(conn: &mut Conn) -> AppResult<HashMap<&'static str, i32>> {
     diesel::insert_or_ignore_into(tags::table)
         .values(&rows)
         .execute(conn)?;
-    let found: Vec<(String, i32)> = tags::table
+    let found: Vec<(String, TagId)> = tags::table
         .filter(tags::name.eq_any(names.iter().copied()))
         .select((tags::name, tags::id))
         .load(conn)?;
-    let ids: HashMap<String, i32> = found.into_iter().collect();
+    let ids: HashMap<String, TagId> = found.into_iter().collect();
     Ok(names
         .into_iter()
         .filter_map(|n| ids.get(n).map(|id| (n, *id)))
@@ -187,8 +188,8 @@ fn write_batch(
     conn: &mut Conn,
     first: usize,
     batch: &[Thread],
-    user_ids: &[i32],
-    tag_ids: &HashMap<&'static str, i32>,
+    user_ids: &[UserId],
+    tag_ids: &HashMap<&'static str, TagId>,
     tag_counts: &mut HashMap<&'static str, i32>,
 ) -> AppResult<()> {
     let ids = insert_questions(conn, first, batch, user_ids)?;
@@ -216,7 +217,7 @@ fn write_batch(
         .map(|id| {
             (
                 search_outbox::doc_kind.eq(DocKind::Question),
-                search_outbox::doc_id.eq(*id),
+                search_outbox::doc_id.eq(i32::from(*id)),
                 search_outbox::created_at.eq(BASE_TIME),
             )
         })
@@ -236,8 +237,8 @@ fn insert_questions(
     conn: &mut Conn,
     first: usize,
     batch: &[Thread],
-    user_ids: &[i32],
-) -> AppResult<Vec<i32>> {
+    user_ids: &[UserId],
+) -> AppResult<Vec<QuestionId>> {
     let rows: Vec<_> = batch
         .iter()
         .enumerate()
@@ -272,16 +273,16 @@ fn insert_questions(
 fn insert_answers(
     conn: &mut Conn,
     first: usize,
-    ids: &[i32],
+    ids: &[QuestionId],
     batch: &[Thread],
-    user_ids: &[i32],
+    user_ids: &[UserId],
 ) -> AppResult<()> {
     let replies: Vec<(usize, usize, &Reply)> = batch
         .iter()
         .enumerate()
         .flat_map(|(k, t)| t.answers.iter().enumerate().map(move |(j, r)| (k, j, r)))
         .collect();
-    let mut accepted: Vec<(usize, i32)> = Vec::new();
+    let mut accepted: Vec<(usize, AnswerId)> = Vec::new();
     for chunk in replies.chunks(BATCH) {
         let rows: Vec<_> = chunk
             .iter()
@@ -299,7 +300,7 @@ fn insert_answers(
                 )
             })
             .collect();
-        let answer_ids: Vec<i32> = diesel::insert_into(answers::table)
+        let answer_ids: Vec<AnswerId> = diesel::insert_into(answers::table)
             .values(&rows)
             .returning(answers::id)
             .get_results(conn)?;
@@ -313,7 +314,7 @@ fn insert_answers(
         diesel::update(questions::table.find(ids[k]))
             .set((
                 questions::accepted_answer_id.eq(Some(answer)),
-                questions::accepted_by.eq(None::<i32>),
+                questions::accepted_by.eq(None::<UserId>),
                 questions::accepted_at.eq(Some(asked_at(first + k) + 3600)),
             ))
             .execute(conn)?;
@@ -324,7 +325,7 @@ fn insert_answers(
 /// Adds the generated questions to each tag's count.
 fn update_tag_counts(
     conn: &mut Conn,
-    tag_ids: &HashMap<&'static str, i32>,
+    tag_ids: &HashMap<&'static str, TagId>,
     counts: &HashMap<&'static str, i32>,
 ) -> AppResult<()> {
     conn.immediate_transaction(|conn| -> AppResult<()> {
