@@ -22,10 +22,9 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use crate::content::{self, ContentSet};
-use crate::db::models::{articles, questions, trees};
+use crate::db::models::questions;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
-use crate::kinds::DocKind;
 use crate::search::{SearchDoc, SearchIndex, SearchRequest};
 use crate::service::demo_data::{self, DemoOptions, ThreadStream};
 use crate::service::{content_sync, search_feed};
@@ -422,22 +421,7 @@ fn question_links(conn: &mut Conn) -> AppResult<HashMap<String, HashSet<String>>
 
 /// Every search document of the site, built by the same feed as the index.
 fn all_documents(conn: &mut Conn) -> AppResult<Vec<SearchDoc>> {
-    let mut subjects: Vec<(DocKind, i32)> = Vec::new();
-    subjects.extend(
-        articles::all_ids(conn)?
-            .into_iter()
-            .map(|id| (DocKind::Article, id.into())),
-    );
-    subjects.extend(
-        trees::all_ids(conn)?
-            .into_iter()
-            .map(|id| (DocKind::Step, id.into())),
-    );
-    subjects.extend(
-        questions::all_ids(conn)?
-            .into_iter()
-            .map(|id| (DocKind::Question, id.into())),
-    );
+    let subjects = search_feed::all_subjects(conn)?;
     let mut docs = Vec::new();
     for (kind, id) in subjects {
         docs.extend(search_feed::documents_for(conn, kind, id)?);

@@ -258,7 +258,7 @@ pub fn group_key(kind: DocKind, id: i32) -> String {
 }
 
 /// Every outbox subject that exists now, for a full rebuild.
-fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(DocKind, i32)>> {
+pub fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(DocKind, i32)>> {
     let mut subjects: Vec<(DocKind, i32)> = articles::all_ids(conn)?
         .into_iter()
         .map(|id| (DocKind::Article, id.into()))
