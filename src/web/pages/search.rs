@@ -9,7 +9,7 @@ use crate::db::models::{manuals, search_log};
 use crate::error::{AppError, AppResult};
 use crate::ids::SearchLogId;
 use crate::kinds::DocKind;
-use crate::search::SearchRequest;
+use crate::search::{SearchHit, SearchRequest, SearchResults};
 use crate::web::paths;
 use crate::web::session::Viewer;
 use crate::web::views::{kind_label, HitView, KindTab, LabelledLink, ManualCard, SearchPage};
@@ -66,32 +66,80 @@ pub async fn get_search(
     visitor: Viewer,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let params = query_params(req.query_string());
-    // Kept untrimmed for the search: a trailing space means the last word is complete.
-    let raw_q: String = param(&params, "q")
-        .unwrap_or("")
-        .trim_start()
-        .chars()
-        .take(crate::search::query::MAX_QUERY_CHARS)
-        .collect();
-    let q = raw_q.trim_end().to_string();
-    let kind = param(&params, "kind")
-        .and_then(|k| KINDS.iter().find(|(id, _)| *id == k))
-        .map(|(id, _)| *id);
-    let page = param(&params, "page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(1)
-        .clamp(1, MAX_PAGE);
+    let request = SearchParams::read(&req);
+    let mut view = empty_view(&state, &request);
+    if request.q.is_empty() {
+        add_alternatives(&state, &mut view).await?;
+        return render(&state, &visitor, "search/results.html", &view);
+    }
+    let (results, took_us) = run_search(&state, &request).await?;
+    let search_id = log_search(&state, &request, results.total, took_us).await;
+    fill_results(&mut view, &request, results, search_id);
+    if view.hits.is_empty() {
+        add_alternatives(&state, &mut view).await?;
+    }
+    render(&state, &visitor, "search/results.html", &view)
+}
 
-    let mut view = SearchPage {
+/// What a search page was asked for, read from its query string.
+struct SearchParams {
+    /// The query as searched: trimmed at the start only, since a trailing
+    /// space means the last word is complete.
+    raw_q: String,
+    /// The query as shown, logged and linked: trimmed at both ends.
+    q: String,
+    /// The kind filter, one of [`KINDS`].
+    kind: Option<&'static str>,
+    /// The page number, 1 to [`MAX_PAGE`].
+    page: usize,
+}
+
+impl SearchParams {
+    /// Reads `q`, `kind` and `page`; anything unknown or out of range falls
+    /// back to no filter and the nearest page.
+    fn read(req: &HttpRequest) -> Self {
+        let params = query_params(req.query_string());
+        let raw_q: String = param(&params, "q")
+            .unwrap_or("")
+            .trim_start()
+            .chars()
+            .take(crate::search::query::MAX_QUERY_CHARS)
+            .collect();
+        let q = raw_q.trim_end().to_string();
+        let kind = param(&params, "kind")
+            .and_then(|k| KINDS.iter().find(|(id, _)| *id == k))
+            .map(|(id, _)| *id);
+        let page = param(&params, "page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(1)
+            .clamp(1, MAX_PAGE);
+        SearchParams {
+            raw_q,
+            q,
+            kind,
+            page,
+        }
+    }
+
+    /// Results skipped before this page.
+    fn offset(&self) -> usize {
+        (self.page - 1) * PER_PAGE
+    }
+}
+
+/// The page before any results are in: the query, the kind tabs and the
+/// link to ask the community.
+fn empty_view(state: &AppState, request: &SearchParams) -> SearchPage {
+    let SearchParams { q, kind, .. } = request;
+    SearchPage {
         q: q.clone(),
         kind: kind.map(String::from),
         tabs: std::iter::once((None, "All"))
             .chain(KINDS.iter().map(|(id, label)| (Some(*id), *label)))
             .map(|(k, label)| KindTab {
                 label,
-                url: paths::search(&q, k, 1),
-                active: k == kind,
+                url: paths::search(q, k, 1),
+                active: k == *kind,
             })
             .collect(),
         hits: Vec::new(),
@@ -105,33 +153,46 @@ pub async fn get_search(
         relaxed: false,
         rebuilding: state.search.is_rebuilding(),
         searched: !q.is_empty(),
-        ask_url: paths::ask(&q, None, None),
+        ask_url: paths::ask(q, None, None),
         manuals: Vec::new(),
         trees: Vec::new(),
-    };
-    if q.is_empty() {
-        add_alternatives(&state, &mut view).await?;
-        return render(&state, &visitor, "search/results.html", &view);
     }
+}
 
+/// Runs the search on the blocking pool; returns the results and how long
+/// the search took in microseconds.
+async fn run_search(state: &AppState, request: &SearchParams) -> AppResult<(SearchResults, i64)> {
     let started = Instant::now();
     let search = state.search.clone();
-    let text = raw_q;
+    let text = request.raw_q.clone();
+    let kind = request.kind;
+    let offset = request.offset();
     let results = web::block(move || {
         search.search(&SearchRequest {
             text: &text,
             kind,
             limit: PER_PAGE,
-            offset: (page - 1) * PER_PAGE,
+            offset,
         })
     })
     .await
     .map_err(AppError::internal)??;
-    let took_us = started.elapsed().as_micros() as i64;
+    Ok((results, started.elapsed().as_micros() as i64))
+}
 
-    let log_query: String = q.chars().take(200).collect();
-    let result_count = i32::try_from(results.total).unwrap_or(i32::MAX);
-    let search_id = match with_analytics(&state, move |conn| {
+/// Logs the search for the analytics pages; returns its id for click
+/// tracking, or `None` when the log could not be written (the search is
+/// still shown).
+async fn log_search(
+    state: &web::Data<AppState>,
+    request: &SearchParams,
+    total: usize,
+    took_us: i64,
+) -> Option<SearchLogId> {
+    let log_query: String = request.q.chars().take(200).collect();
+    let kind = request.kind;
+    let result_count = i32::try_from(total).unwrap_or(i32::MAX);
+    let logged = with_analytics(state, move |conn| {
         Ok(search_log::insert(
             conn,
             &search_log::NewSearchLogEntry {
@@ -143,15 +204,26 @@ pub async fn get_search(
             },
         )?)
     })
-    .await
-    {
+    .await;
+    match logged {
         Ok(id) => Some(id),
         Err(e) => {
             log::warn!("search log write failed: {e}");
             None
         }
-    };
+    }
+}
 
+/// Puts the results into the page: counts, pager links, "did you mean" and
+/// the hits.
+fn fill_results(
+    view: &mut SearchPage,
+    request: &SearchParams,
+    results: SearchResults,
+    search_id: Option<SearchLogId>,
+) {
+    let SearchParams { q, kind, page, .. } = request;
+    let (kind, page) = (*kind, *page);
     view.total = results.total;
     view.more_than = results.total_is_lower_bound;
     view.relaxed = results.relaxed;
@@ -159,14 +231,14 @@ pub async fn get_search(
     view.first = if results.hits.is_empty() {
         0
     } else {
-        (page - 1) * PER_PAGE + 1
+        request.offset() + 1
     };
-    view.last = (page - 1) * PER_PAGE + results.hits.len();
+    view.last = request.offset() + results.hits.len();
     if page > 1 {
-        view.prev_url = Some(paths::search(&q, kind, page - 1));
+        view.prev_url = Some(paths::search(q, kind, page - 1));
     }
     if view.last < results.total && page < MAX_PAGE {
-        view.next_url = Some(paths::search(&q, kind, page + 1));
+        view.next_url = Some(paths::search(q, kind, page + 1));
     }
     view.corrected = results
         .corrected
@@ -175,10 +247,17 @@ pub async fn get_search(
             url: paths::search(&c, kind, 1),
             text: c,
         });
-    let first_position = (page - 1) * PER_PAGE;
-    view.hits = results
-        .hits
-        .into_iter()
+    view.hits = hit_views(results.hits, request.offset(), search_id);
+}
+
+/// The hits as shown; with a logged search, each links through the click
+/// log (positions count from 1 across pages).
+fn hit_views(
+    hits: Vec<SearchHit>,
+    first_position: usize,
+    search_id: Option<SearchLogId>,
+) -> Vec<HitView> {
+    hits.into_iter()
         .enumerate()
         .map(|(i, h)| HitView {
             href: match search_id {
@@ -193,11 +272,7 @@ pub async fn get_search(
             breadcrumb: h.breadcrumb,
             solved: h.solved,
         })
-        .collect();
-    if view.hits.is_empty() {
-        add_alternatives(&state, &mut view).await?;
-    }
-    render(&state, &visitor, "search/results.html", &view)
+        .collect()
 }
 
 /// Manuals and troubleshooters to offer when there is nothing (yet) to show;
