@@ -1,0 +1,165 @@
+//! Queries: plan, candidates, re-rank, collapse, snippets.
+//!
+//! The query text is never parsed as a query language: it is tokenized with
+//! the plain analyzer, so quotes, operators and `field:` syntax are just
+//! words. Each query word (or a phrase staff listed as a synonym) is planned
+//! once per index generation and cached: the word itself (its plain form and
+//! its stem) when the dictionary knows it, plus a close neighbour many
+//! times more frequent (a misspelling that made it into the index, such as
+//! "bakup", also finds "backup"); otherwise its nearest plain
+//! dictionary terms (edit distance 1 from 4 letters, 2 from 8), found by
+//! walking the term dictionary with a Levenshtein automaton; for the last
+//! word while typing, the most frequent terms it is a prefix of; and the
+//! other members of its synonym group. Stop words ("how", "the", "my", and
+//! what the analyzer leaves of contractions: "won", "t") do not take part
+//! in matching unless the query has nothing else, nor count towards the
+//! cap on query words.
+//!
+//! Ranking runs in two phases. Candidates: one flat disjunction of boosted
+//! term queries (plain fields above stemmed ones, title above tags above
+//! body), which tantivy evaluates with block-max WAND, so a long natural
+//! question stays fast. Re-rank: the best few hundred candidates are scored
+//! from their postings on the share of query words they contain (each
+//! word weighted by its inverse document frequency, so the rare words of
+//! a long question count more than its common ones), the text score,
+//! words in the title and in their typed form, proximity and phrase order
+//! of the words, times a dampened solved/votes boost. A one- or two-word
+//! query needs every word when some document has them all; a longer one
+//! needs a good part of the word weight the best match carries. When no
+//! candidate has the minimum share of words (Lucene's `2<75%`), the
+//! results are flagged as partial matches ("matching some of your
+//! words"). Results of one group are collapsed: one per question thread
+//! (the question itself unless an answer matches better), two per article.
+
+mod candidates;
+mod plan;
+mod rerank;
+mod snippets;
+#[cfg(test)]
+mod tests;
+
+use super::{SearchIndex, SearchResult};
+use plan::Concept;
+use rerank::Ranked;
+
+pub use plan::is_stop_word;
+pub(crate) use plan::{analyze, PlanCache};
+
+/// Longest query text considered; the rest is ignored.
+pub const MAX_QUERY_CHARS: usize = 256;
+
+#[derive(Debug, Clone)]
+pub struct SearchRequest<'a> {
+    /// What the customer typed.
+    pub text: &'a str,
+    /// Restrict to one kind (`article`, `step`, `question`).
+    pub kind: Option<&'a str>,
+    /// Results per page.
+    pub limit: usize,
+    /// Results to skip.
+    pub offset: usize,
+}
+
+/// One result, ready for display (HTML fields are escaped and highlighted).
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    /// Document kind.
+    pub kind: String,
+    /// Link target (with `#anchor` for an answer or a manual section).
+    pub url: String,
+    /// Title with `<mark>` highlights, HTML-escaped.
+    pub title_html: String,
+    /// Snippet with `<mark>` highlights, HTML-escaped.
+    pub snippet_html: String,
+    /// Where it lives.
+    pub breadcrumb: String,
+    /// A solved question.
+    pub solved: bool,
+    /// Final score.
+    pub score: f32,
+}
+
+/// The outcome of a search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchResults {
+    /// The page of hits.
+    pub hits: Vec<SearchHit>,
+    /// Matching results (after collapsing): exact below the candidate
+    /// window, a lower bound above (see `total_is_lower_bound`).
+    pub total: usize,
+    /// More documents matched than were ranked.
+    pub total_is_lower_bound: bool,
+    /// The query with misspelt words replaced, when any were corrected.
+    pub corrected: Option<String>,
+    /// True when no document had the minimum share of the query's words and
+    /// the best partial matches are shown.
+    pub relaxed: bool,
+    /// The index is being rebuilt; results may be incomplete.
+    pub rebuilding: bool,
+}
+
+impl SearchIndex {
+    /// Runs a search. Never fails on odd input: bad text yields no results.
+    pub fn search(&self, request: &SearchRequest<'_>) -> SearchResult<SearchResults> {
+        let searcher = self.reader().searcher();
+        let fields = *self.fields();
+        let text: String = request.text.chars().take(MAX_QUERY_CHARS).collect();
+        let words = plan::tokenize(&text);
+        let mut results = SearchResults {
+            rebuilding: self.is_rebuilding(),
+            ..Default::default()
+        };
+        if words.is_empty() {
+            return Ok(results);
+        }
+        let typing_last = !text.ends_with(char::is_whitespace);
+        let concepts = self.concepts(&searcher, &fields, &words, typing_last)?;
+        results.corrected = corrected_text(&concepts);
+        let Some(query) = candidates::candidate_query(&concepts, &fields, request.kind) else {
+            return Ok(results);
+        };
+        let limit = request.limit.clamp(1, 100);
+        let offset = request.offset.min(10_000);
+        let (top, saturated) =
+            candidates::top_candidates(&searcher, query.as_ref(), offset + limit)?;
+        let (ranked, relaxed) = rerank::rerank(&searcher, &fields, &concepts, &top)?;
+        let shown = rerank::collapse(ranked);
+        results.relaxed = relaxed && !shown.is_empty();
+        results.total = shown.len();
+        results.total_is_lower_bound = saturated;
+        let page: Vec<&Ranked> = shown.iter().skip(offset).take(limit).collect();
+        if page.is_empty() {
+            return Ok(results);
+        }
+        results.hits = snippets::page_hits(&searcher, &fields, &concepts, &page)?;
+        Ok(results)
+    }
+
+    /// The best-known spelling of `text`, if any word is unknown to the index
+    /// and has a close dictionary neighbour.
+    pub fn suggest(&self, text: &str) -> SearchResult<Option<String>> {
+        let searcher = self.reader().searcher();
+        let fields = *self.fields();
+        let words = plan::tokenize(&text.chars().take(MAX_QUERY_CHARS).collect::<String>());
+        let mut changed = false;
+        let mut out = Vec::new();
+        for word in &words {
+            let plan = self.cached_plan(&searcher, &fields, word, false, true)?;
+            changed |= plan.correction.is_some();
+            out.push(plan.correction.clone().unwrap_or_else(|| plan.word.clone()));
+        }
+        Ok(changed.then(|| out.join(" ")))
+    }
+}
+
+/// The query with misspelt words replaced, when any were corrected.
+fn corrected_text(concepts: &[Concept]) -> Option<String> {
+    if !concepts.iter().any(|c| c.plan.correction.is_some()) {
+        return None;
+    }
+    let corrected: Vec<&str> = concepts
+        .iter()
+        .map(|c| c.plan.correction.as_deref().unwrap_or(&c.plan.word))
+        .collect();
+    Some(corrected.join(" "))
+}

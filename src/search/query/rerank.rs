@@ -1,0 +1,549 @@
+//! Re-rank: the best candidates scored from their postings (share of the
+//! query's words weighted by rarity, text score, title, proximity, phrase
+//! order, a dampened solved/votes boost), then collapsed per group.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use tantivy::postings::Postings;
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocSet, Score, Searcher, Term, TERMINATED};
+
+use super::super::schema::Fields;
+use super::super::SearchResult;
+use super::plan::{deciding, doc_freq, Concept};
+
+/// Positions of one word in one field considered for proximity.
+const MAX_POSITIONS: usize = 256;
+/// Re-rank weight of the share of the query's words a document holds
+/// (each word weighted by how rare it is).
+const COVERAGE_WEIGHT: f32 = 4.0;
+/// Re-rank weight of the candidate's text score (relative to the best).
+const TEXT_WEIGHT: f32 = 3.0;
+/// The solved/votes boost is applied to this power: it breaks near-ties
+/// between equally relevant documents, it does not outrank relevance.
+const BOOST_EXPONENT: f32 = 0.15;
+/// Beyond two words, a document is shown when it holds at least this share
+/// of the word weight the best-matching document holds. A long natural
+/// question rarely shares most of its words with the page that answers it,
+/// so a fixed share of the words would drop the right page.
+const MIN_SHARE_OF_BEST: f32 = 0.3;
+
+/// How much a concept tells documents apart: BM25's inverse document
+/// frequency of its most frequent form in the stemmed title or body. A
+/// word in no document (nothing to find it by) counts the most.
+fn concept_idf(searcher: &Searcher, fields: &Fields, concept: &Concept) -> SearchResult<f32> {
+    let total = searcher.num_docs() as f32;
+    let mut df = 0u64;
+    for variant in &concept.plan.variants {
+        if let Some(form) = variant.stems.first().or(variant.terms.first()) {
+            for field in [fields.title_stem, fields.body_stem] {
+                df = df.max(doc_freq(searcher, &[field], form)?);
+            }
+        }
+    }
+    let df = (df as f32).min(total);
+    Ok((1.0 + (total - df + 0.5) / (df + 0.5)).ln())
+}
+
+/// Words a document must contain out of `n` to count as a full match: all
+/// of one or two, then 75% (rounded down), as Lucene's `2<75%`.
+pub(super) fn minimum_should_match(n: usize) -> usize {
+    if n <= 2 {
+        n
+    } else {
+        n * 3 / 4
+    }
+}
+
+/// A candidate after the re-rank.
+#[derive(Debug, Clone)]
+pub(super) struct Ranked {
+    pub(super) address: DocAddress,
+    pub(super) score: Score,
+    /// Deciding words found.
+    pub(super) matched: usize,
+    /// Share of the deciding words' weight found (each word weighted by
+    /// its rarity; typo and synonym matches count less than the word as
+    /// typed).
+    pub(super) coverage: f32,
+    pub(super) group: u64,
+    pub(super) group_limit: u64,
+    pub(super) part: u64,
+}
+
+/// Where the re-rank reads one variant's matches: a postings list per term
+/// in the title and in the body, and one in the tags (single words only).
+#[derive(Debug, Clone)]
+struct VariantSources {
+    title: Vec<usize>,
+    body: Vec<usize>,
+    tags: Option<usize>,
+    weight: f32,
+}
+
+/// The postings lists the re-rank reads, deduplicated.
+#[derive(Default)]
+struct Needs {
+    terms: Vec<Term>,
+    index: HashMap<Term, usize>,
+}
+
+impl Needs {
+    fn id(&mut self, field: Field, text: &str) -> usize {
+        let term = Term::from_field_text(field, text);
+        if let Some(id) = self.index.get(&term) {
+            return *id;
+        }
+        let id = self.terms.len();
+        self.terms.push(term.clone());
+        self.index.insert(term, id);
+        id
+    }
+}
+
+/// What one concept has in one document.
+#[derive(Debug, Default)]
+pub(super) struct ConceptMatch {
+    /// Best weight of a matching variant (0: absent).
+    pub(super) weight: f32,
+    pub(super) in_title: bool,
+    pub(super) exact_in_title: bool,
+    /// (first, last) positions of each occurrence, in title and body.
+    pub(super) title_spans: Vec<(u32, u32)>,
+    pub(super) body_spans: Vec<(u32, u32)>,
+}
+
+/// Re-ranks the candidates; returns them best first, restricted to those
+/// with enough of the query's words (see [`MIN_SHARE_OF_BEST`]), flagged
+/// `true` when none has the minimum share of words.
+pub(super) fn rerank(
+    searcher: &Searcher,
+    fields: &Fields,
+    concepts: &[Concept],
+    top: &[(Score, DocAddress)],
+) -> SearchResult<(Vec<Ranked>, bool)> {
+    if top.is_empty() {
+        return Ok((Vec::new(), false));
+    }
+    let sources = ConceptSources::new(fields, concepts);
+    let positions = read_positions(searcher, &sources.needs, top)?;
+    let empty: Vec<u32> = Vec::new();
+    let scoring = Scoring::new(searcher, fields, concepts, top)?;
+    let columns = SegmentColumns::new(searcher, fields);
+    let mut ranked = Vec::with_capacity(top.len());
+    for (candidate, (text_score, address)) in top.iter().enumerate() {
+        let at = |id: usize| positions.get(&(candidate, id)).unwrap_or(&empty);
+        let matches = sources.matches(&at);
+        let (relevance, matched, coverage) = scoring.score(&matches, *text_score);
+        let (boost, group, group_limit, part) = columns.get(*address);
+        ranked.push(Ranked {
+            address: *address,
+            score: relevance * (boost.max(0.01) as f32).powf(BOOST_EXPONENT),
+            matched,
+            coverage,
+            group,
+            group_limit,
+            part,
+        });
+    }
+    Ok(keep_enough_words(ranked, scoring.deciding.len()))
+}
+
+/// Where the re-rank reads every concept's matches.
+struct ConceptSources {
+    /// The postings lists to read.
+    needs: Needs,
+    /// Per concept, where each of its variants is found.
+    variants: Vec<Vec<VariantSources>>,
+    /// Per concept, the single word as typed in the plain title (none for
+    /// a phrase or a word that was corrected).
+    exact_title: Vec<Option<usize>>,
+}
+
+impl ConceptSources {
+    fn new(fields: &Fields, concepts: &[Concept]) -> ConceptSources {
+        let mut needs = Needs::default();
+        let mut variants: Vec<Vec<VariantSources>> = Vec::with_capacity(concepts.len());
+        let mut exact_title: Vec<Option<usize>> = Vec::with_capacity(concepts.len());
+        for concept in concepts {
+            let mut list = Vec::new();
+            for variant in &concept.plan.variants {
+                let (title_field, body_field, texts) = if variant.stems.is_empty() {
+                    (fields.title, fields.body, &variant.terms)
+                } else {
+                    (fields.title_stem, fields.body_stem, &variant.stems)
+                };
+                list.push(VariantSources {
+                    title: texts.iter().map(|t| needs.id(title_field, t)).collect(),
+                    body: texts.iter().map(|t| needs.id(body_field, t)).collect(),
+                    tags: (variant.terms.len() == 1)
+                        .then(|| needs.id(fields.tags, &variant.terms[0])),
+                    weight: variant.weight,
+                });
+            }
+            variants.push(list);
+            let typed = concept
+                .plan
+                .variants
+                .first()
+                .filter(|v| v.weight >= 1.0)
+                .map(|v| v.terms.join(" "));
+            exact_title.push(match typed {
+                Some(t) if !t.contains(' ') => Some(needs.id(fields.title, &t)),
+                _ => None,
+            });
+        }
+        ConceptSources {
+            needs,
+            variants,
+            exact_title,
+        }
+    }
+
+    /// What each concept has in one candidate, `at` giving the positions of
+    /// a needed term in it.
+    fn matches<'a>(&self, at: &impl Fn(usize) -> &'a Vec<u32>) -> Vec<ConceptMatch> {
+        self.variants
+            .iter()
+            .zip(&self.exact_title)
+            .map(|(variants, exact_title)| {
+                let mut found = ConceptMatch::default();
+                for variant in variants {
+                    let title = phrase_spans(&variant.title, at);
+                    let body = phrase_spans(&variant.body, at);
+                    let tagged = variant.tags.is_some_and(|id| !at(id).is_empty());
+                    if !title.is_empty() || !body.is_empty() || tagged {
+                        found.weight = found.weight.max(variant.weight);
+                    }
+                    found.in_title |= !title.is_empty();
+                    found.title_spans.extend(title);
+                    found.body_spans.extend(body);
+                }
+                found.exact_in_title = exact_title.is_some_and(|id| !at(id).is_empty());
+                found.title_spans.sort_unstable();
+                found.body_spans.sort_unstable();
+                found
+            })
+            .collect()
+    }
+}
+
+/// What every candidate is scored against: the deciding concepts, their
+/// rarity, and the best text score among the candidates.
+struct Scoring {
+    /// Indexes of the deciding concepts.
+    deciding: Vec<usize>,
+    /// Inverse document frequency of every concept.
+    idfs: Vec<f32>,
+    /// Sum of the deciding concepts' inverse document frequencies.
+    idf_total: f32,
+    /// Best text score among the candidates.
+    best_text: f32,
+}
+
+impl Scoring {
+    fn new(
+        searcher: &Searcher,
+        fields: &Fields,
+        concepts: &[Concept],
+        top: &[(Score, DocAddress)],
+    ) -> SearchResult<Scoring> {
+        let best_text = top.iter().map(|(s, _)| *s).fold(0.0f32, f32::max).max(1e-6);
+        let deciding: Vec<usize> = deciding(concepts).map(|(i, _)| i).collect();
+        let idfs = concepts
+            .iter()
+            .map(|c| concept_idf(searcher, fields, c))
+            .collect::<SearchResult<Vec<f32>>>()?;
+        let idf_total: f32 = deciding.iter().map(|&c| idfs[c]).sum::<f32>().max(1e-6);
+        Ok(Scoring {
+            deciding,
+            idfs,
+            idf_total,
+            best_text,
+        })
+    }
+
+    /// Relevance of one candidate (before the boost), the deciding words it
+    /// holds, and its coverage (share of their weight).
+    fn score(&self, matches: &[ConceptMatch], text_score: Score) -> (f32, usize, f32) {
+        let deciding_ids = &self.deciding;
+        let n = deciding_ids.len().max(1);
+        let matched = deciding_ids
+            .iter()
+            .filter(|&&c| matches[c].weight > 0.0)
+            .count();
+        let share = |f: &dyn Fn(&ConceptMatch) -> f32| {
+            deciding_ids.iter().map(|&c| f(&matches[c])).sum::<f32>() / n as f32
+        };
+        let coverage = deciding_ids
+            .iter()
+            .map(|&c| matches[c].weight * self.idfs[c])
+            .sum::<f32>()
+            / self.idf_total;
+        let title = share(&|m| if m.in_title { m.weight } else { 0.0 });
+        let exact = share(&|m| f32::from(u8::from(m.exact_in_title)));
+        let proximity = proximity(deciding_ids, matches, |m| &m.title_spans).max(proximity(
+            deciding_ids,
+            matches,
+            |m| &m.body_spans,
+        ));
+        let phrase = phrase_order(matches);
+        let relevance = COVERAGE_WEIGHT * coverage
+            + TEXT_WEIGHT * text_score / self.best_text
+            + title
+            + 0.5 * exact
+            + 0.7 * proximity
+            + 0.5 * phrase;
+        (relevance, matched, coverage)
+    }
+}
+
+/// Sorts the candidates best first and keeps those with enough of the `n`
+/// deciding words: every word of a one- or two-word query when some
+/// candidate has them all, else a good part of the best coverage. Flags
+/// `true` when none has the minimum share of words.
+fn keep_enough_words(mut ranked: Vec<Ranked>, n: usize) -> (Vec<Ranked>, bool) {
+    let by_score = |a: &Ranked, b: &Ranked| {
+        b.score
+            .partial_cmp(&a.score)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.address.cmp(&b.address))
+    };
+    ranked.sort_by(by_score);
+    let partial = !ranked.iter().any(|r| r.matched >= minimum_should_match(n));
+    let every_word = n <= 2 && !partial;
+    let best_coverage = ranked.iter().map(|r| r.coverage).fold(0.0f32, f32::max);
+    ranked.retain(|r| {
+        r.matched > 0
+            && r.coverage + 1e-6 >= MIN_SHARE_OF_BEST * best_coverage
+            && (!every_word || r.matched >= n)
+    });
+    (ranked, partial)
+}
+
+/// Start and end positions where a variant's terms occur in order, one
+/// after the other (a single term: each of its positions).
+pub(super) fn phrase_spans<'a>(
+    ids: &[usize],
+    at: &impl Fn(usize) -> &'a Vec<u32>,
+) -> Vec<(u32, u32)> {
+    let Some((&first, rest)) = ids.split_first() else {
+        return Vec::new();
+    };
+    at(first)
+        .iter()
+        .filter(|&&start| {
+            rest.iter()
+                .enumerate()
+                .all(|(k, &id)| at(id).binary_search(&(start + k as u32 + 1)).is_ok())
+        })
+        .map(|&start| (start, start + rest.len() as u32))
+        .collect()
+}
+
+/// How close together the deciding words found in one field are: 1 when
+/// they stand next to each other, falling with the width of the narrowest
+/// window holding them all; 0 with fewer than two.
+pub(super) fn proximity(
+    deciding: &[usize],
+    matches: &[ConceptMatch],
+    spans: impl Fn(&ConceptMatch) -> &Vec<(u32, u32)>,
+) -> f32 {
+    let mut events: Vec<(u32, u32, usize)> = Vec::new();
+    let mut present = 0;
+    for (slot, &c) in deciding.iter().enumerate() {
+        let list = spans(&matches[c]);
+        if !list.is_empty() {
+            present += 1;
+        }
+        events.extend(list.iter().take(MAX_POSITIONS).map(|&(s, e)| (s, e, slot)));
+    }
+    if present < 2 {
+        return 0.0;
+    }
+    events.sort_unstable();
+    let mut counts = vec![0usize; deciding.len()];
+    let mut covered = 0;
+    let mut best = u32::MAX;
+    let mut left = 0;
+    for right in 0..events.len() {
+        let slot = events[right].2;
+        counts[slot] += 1;
+        if counts[slot] == 1 {
+            covered += 1;
+        }
+        while covered == present {
+            let width = events[right].1.max(events[left].1) - events[left].0;
+            best = best.min(width);
+            let slot = events[left].2;
+            counts[slot] -= 1;
+            if counts[slot] == 0 {
+                covered -= 1;
+            }
+            left += 1;
+        }
+    }
+    let tightest = (present - 1) as f32;
+    tightest / (best as f32).max(tightest)
+}
+
+/// Share of neighbouring query words (stop words included) that stand next
+/// to each other, in the same order, in the title or the body.
+pub(super) fn phrase_order(matches: &[ConceptMatch]) -> f32 {
+    if matches.len() < 2 {
+        return 0.0;
+    }
+    let follows = |a: &[(u32, u32)], b: &[(u32, u32)]| {
+        a.iter()
+            .any(|&(_, end)| b.binary_search_by(|&(s, _)| s.cmp(&(end + 1))).is_ok())
+    };
+    let pairs = matches
+        .windows(2)
+        .filter(|pair| {
+            follows(&pair[0].title_spans, &pair[1].title_spans)
+                || follows(&pair[0].body_spans, &pair[1].body_spans)
+        })
+        .count();
+    pairs as f32 / (matches.len() - 1) as f32
+}
+
+/// Positions of every needed term in every candidate, read from the
+/// postings lists segment by segment (candidates in document order, so each
+/// list is walked forward once).
+fn read_positions(
+    searcher: &Searcher,
+    needs: &Needs,
+    top: &[(Score, DocAddress)],
+) -> SearchResult<HashMap<(usize, usize), Vec<u32>>> {
+    let mut by_segment: BTreeMap<u32, Vec<(u32, usize)>> = BTreeMap::new();
+    for (candidate, (_, address)) in top.iter().enumerate() {
+        by_segment
+            .entry(address.segment_ord)
+            .or_default()
+            .push((address.doc_id, candidate));
+    }
+    let mut out = HashMap::new();
+    let mut buffer = Vec::new();
+    for (segment_ord, mut docs) in by_segment {
+        docs.sort_unstable();
+        let segment = searcher.segment_reader(segment_ord);
+        for (id, term) in needs.terms.iter().enumerate() {
+            let inverted = segment.inverted_index(term.field())?;
+            let Some(mut postings) =
+                inverted.read_postings(term, IndexRecordOption::WithFreqsAndPositions)?
+            else {
+                continue;
+            };
+            for &(doc, candidate) in &docs {
+                let current = postings.doc();
+                if current == TERMINATED {
+                    break;
+                }
+                if current > doc || postings.seek(doc) != doc {
+                    continue;
+                }
+                buffer.clear();
+                postings.positions(&mut buffer);
+                out.insert((candidate, id), buffer.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The fast-field columns the re-rank reads, opened once per segment.
+struct SegmentColumns {
+    segments: Vec<ColumnSet>,
+}
+
+type ColumnSet = (
+    Option<Arc<dyn tantivy::columnar::ColumnValues<f64>>>,
+    Option<Arc<dyn tantivy::columnar::ColumnValues<u64>>>,
+    Option<Arc<dyn tantivy::columnar::ColumnValues<u64>>>,
+    Option<Arc<dyn tantivy::columnar::ColumnValues<u64>>>,
+);
+
+impl SegmentColumns {
+    fn new(searcher: &Searcher, fields: &Fields) -> SegmentColumns {
+        let schema = searcher.schema();
+        let name = |field: Field| schema.get_field_name(field).to_string();
+        let (boost, group, limit, part) = (
+            name(fields.boost),
+            name(fields.group_hash),
+            name(fields.group_limit),
+            name(fields.part),
+        );
+        let segments = searcher
+            .segment_readers()
+            .iter()
+            .map(|reader| {
+                let fast = reader.fast_fields();
+                let u64_column =
+                    |name: &str| fast.u64(name).ok().map(|c| c.first_or_default_col(0));
+                (
+                    fast.f64(&boost).ok().map(|c| c.first_or_default_col(1.0)),
+                    u64_column(&group),
+                    u64_column(&limit),
+                    u64_column(&part),
+                )
+            })
+            .collect();
+        SegmentColumns { segments }
+    }
+
+    /// Boost, group hash, group limit and part flag of a document.
+    fn get(&self, address: DocAddress) -> (f64, u64, u64, u64) {
+        let Some((boost, group, limit, part)) = self.segments.get(address.segment_ord as usize)
+        else {
+            return (1.0, 0, 0, 0);
+        };
+        let u = |c: &Option<Arc<dyn tantivy::columnar::ColumnValues<u64>>>| {
+            c.as_ref().map(|c| c.get_val(address.doc_id)).unwrap_or(0)
+        };
+        (
+            boost
+                .as_ref()
+                .map(|c| c.get_val(address.doc_id))
+                .unwrap_or(1.0),
+            u(group),
+            u(limit),
+            u(part),
+        )
+    }
+}
+
+/// Keeps at most `group_limit` results per group (best first). A group
+/// shown once (a question thread) is represented by its main document when
+/// that matches as well as the best part (the question page shows its
+/// answers), and by the best part, with its anchor, otherwise.
+pub(super) fn collapse(ranked: Vec<Ranked>) -> Vec<Ranked> {
+    let mut mains: HashMap<u64, usize> = HashMap::new();
+    for (i, r) in ranked.iter().enumerate() {
+        if r.part == 0 {
+            mains.entry(r.group).or_insert(i);
+        }
+    }
+    let mut shown: HashMap<u64, u64> = HashMap::new();
+    let mut out = Vec::new();
+    for r in &ranked {
+        let count = shown.entry(r.group).or_default();
+        if r.group_limit > 0 && *count >= r.group_limit {
+            continue;
+        }
+        *count += 1;
+        let mut pick = r.clone();
+        if r.group_limit == 1 && r.part != 0 {
+            if let Some(main) = mains.get(&r.group).map(|&i| &ranked[i]) {
+                if main.matched >= r.matched && main.coverage + 1e-6 >= r.coverage {
+                    pick = Ranked {
+                        score: r.score,
+                        ..main.clone()
+                    };
+                }
+            }
+        }
+        out.push(pick);
+    }
+    out
+}

@@ -1,0 +1,268 @@
+//! Unit tests of planning, ranking and collapsing.
+
+use super::plan::{edit_distance, is_stop_word, max_distance, tokenize, STOP_WORDS};
+use super::rerank::{minimum_should_match, phrase_order, phrase_spans, proximity, ConceptMatch};
+use super::SearchRequest;
+use crate::search::SearchIndex;
+
+use crate::search::indexer::GroupUpdate;
+use crate::search::SearchDoc;
+
+fn doc(group: &str, url: &str, title: &str, body: &str) -> SearchDoc {
+    SearchDoc {
+        kind: group.split(':').next().unwrap_or("article").to_string(),
+        group: group.to_string(),
+        url: url.to_string(),
+        title: title.to_string(),
+        body: body.to_string(),
+        boost: 1.0,
+        ..Default::default()
+    }
+}
+
+fn index(groups: Vec<(&str, Vec<SearchDoc>)>) -> (tempfile::TempDir, SearchIndex) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (index, _) = SearchIndex::open(dir.path()).expect("open");
+    let mut feed = index.feed().expect("feed");
+    let updates: Vec<GroupUpdate> = groups
+        .into_iter()
+        .map(|(group, docs)| GroupUpdate {
+            group: group.to_string(),
+            docs,
+        })
+        .collect();
+    feed.stage(&updates).expect("stage");
+    feed.commit(1).expect("commit");
+    drop(feed);
+    (dir, index)
+}
+
+fn urls(index: &SearchIndex, text: &str) -> (Vec<String>, bool) {
+    let found = index
+        .search(&SearchRequest {
+            text,
+            kind: None,
+            limit: 10,
+            offset: 0,
+        })
+        .expect("search");
+    (
+        found.hits.into_iter().map(|h| h.url).collect(),
+        found.relaxed,
+    )
+}
+
+#[test]
+fn stems_stop_words_share_of_words_and_synonyms() {
+    let (_dir, index) = index(vec![
+        (
+            "article:1",
+            vec![doc(
+                "article:1",
+                "/a",
+                "Installing the driver",
+                "Run setup.",
+            )],
+        ),
+        (
+            "article:2",
+            vec![doc(
+                "article:2",
+                "/b",
+                "Printer offline",
+                "Restart the spooler.",
+            )],
+        ),
+        (
+            "article:3",
+            vec![doc("article:3", "/c", "Printer colours", "Calibrate.")],
+        ),
+    ]);
+    assert_eq!(urls(&index, "install "), (vec!["/a".to_string()], false));
+    // Three of four deciding words; "why", "is", "my" do not count.
+    assert_eq!(
+        urls(&index, "why is my printer always offline spooler "),
+        (vec!["/b".to_string()], false)
+    );
+    assert_eq!(urls(&index, "network "), (vec![], false));
+    index.set_synonyms(&[vec!["network".to_string(), "spooler".to_string()]]);
+    assert_eq!(urls(&index, "network "), (vec!["/b".to_string()], false));
+}
+
+#[test]
+fn a_thread_shows_once_with_the_best_matching_answer() {
+    let thread = vec![
+        doc(
+            "question:1",
+            "/q/1",
+            "Screen flickers",
+            "It flickers at night.",
+        ),
+        doc(
+            "question:1",
+            "/q/1#answer-2",
+            "Screen flickers",
+            "Lower the refresh rate.",
+        ),
+        doc(
+            "question:1",
+            "/q/1#answer-3",
+            "Screen flickers",
+            "Degauss the monitor.",
+        ),
+    ];
+    let (_dir, index) = index(vec![("question:1", thread)]);
+    assert_eq!(urls(&index, "degauss ").0, ["/q/1#answer-3"]);
+    assert_eq!(urls(&index, "screen flickers ").0, ["/q/1"]);
+    assert_eq!(urls(&index, "flickers refresh ").0, ["/q/1#answer-2"]);
+}
+
+fn article_keys(n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("article:{i}")).collect()
+}
+
+/// One article per key, all with the same title and body.
+fn alike<'a>(
+    keys: &'a [String],
+    url: &str,
+    title: &str,
+    body: &str,
+) -> Vec<(&'a str, Vec<SearchDoc>)> {
+    keys.iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let page = doc(key, &format!("{url}{i}"), &format!("{title} {i}"), body);
+            (key.as_str(), vec![page])
+        })
+        .collect()
+}
+
+#[test]
+fn a_long_question_finds_the_page_with_its_rare_words() {
+    let keys = article_keys(4);
+    let mut groups = alike(
+        &keys,
+        "/log",
+        "Print log",
+        "Every single morning I keep a print log.",
+    );
+    groups.push((
+        "article:9",
+        vec![doc(
+            "article:9",
+            "/spooler",
+            "Spooler crash",
+            "The spooler service crashed.",
+        )],
+    ));
+    let (_dir, index) = index(groups);
+    // Five of seven words are in the log pages, but they are the
+    // common ones; the page holding the two rare ones comes first.
+    let (found, partial) = urls(
+        &index,
+        "why does the print spooler keep crashing every single morning ",
+    );
+    assert_eq!(found.first().map(String::as_str), Some("/spooler"));
+    assert!(!partial);
+}
+
+#[test]
+fn stop_words_do_not_count_towards_the_word_cap() {
+    let text = "how do i stop the printer in the office from \
+                printing a blank page at the end of every single job it is sent";
+    let words = tokenize(text);
+    assert!(words.contains(&"sent".to_string()), "{words:?}");
+    assert_eq!(words.iter().filter(|w| !is_stop_word(w)).count(), 11);
+}
+
+#[test]
+fn a_rare_word_also_finds_its_far_more_frequent_neighbour() {
+    let keys = article_keys(25);
+    let mut groups = alike(&keys, "/b", "Backup", "Take a backup nightly.");
+    groups.push((
+        "article:99",
+        vec![doc("article:99", "/typo", "Misc", "my bakup failed")],
+    ));
+    let (_dir, index) = index(groups);
+    let (found, _) = urls(&index, "bakup ");
+    assert!(found.contains(&"/typo".to_string()), "{found:?}");
+    assert!(found.iter().any(|u| u.starts_with("/b")), "{found:?}");
+    // The word as typed still ranks first, and it is not "corrected".
+    assert_eq!(found.first().map(String::as_str), Some("/typo"));
+    assert_eq!(index.suggest("bakup").expect("suggest"), None);
+}
+
+#[test]
+fn edit_distances() {
+    assert_eq!(edit_distance("search", "search"), 0);
+    assert_eq!(edit_distance("serach", "search"), 1);
+    assert_eq!(edit_distance("instal", "install"), 1);
+    assert_eq!(edit_distance("configuraton", "configuration"), 1);
+    assert_eq!(edit_distance("abc", "xyz"), 3);
+}
+
+#[test]
+fn distances_follow_word_length() {
+    assert_eq!(max_distance("the"), 0);
+    assert_eq!(max_distance("index"), 1);
+    assert_eq!(max_distance("database"), 2);
+}
+
+#[test]
+fn hostile_text_tokenizes_to_plain_words() {
+    assert_eq!(
+        tokenize("\"unbalanced AND title:x* ~2 OR NOT"),
+        ["unbalanced", "and", "title", "x", "2", "or", "not"]
+    );
+    assert!(tokenize("\"\"\" *** ~~~ ((( ").is_empty());
+}
+
+#[test]
+fn stop_words_are_sorted_and_found() {
+    assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+    assert!(is_stop_word("the") && is_stop_word("why") && is_stop_word("my"));
+    assert!(!is_stop_word("printer") && !is_stop_word("not"));
+    // What the analyzer leaves of contractions ("won't", "doesn't").
+    for fragment in ["t", "s", "won", "doesn", "don", "isn", "can"] {
+        assert!(is_stop_word(fragment), "{fragment}");
+    }
+}
+
+#[test]
+fn minimum_should_match_is_two_then_three_quarters() {
+    let wanted: Vec<usize> = (1..=8).map(minimum_should_match).collect();
+    assert_eq!(wanted, [1, 2, 2, 3, 3, 4, 5, 6]);
+}
+
+fn spans(list: &[(u32, u32)]) -> ConceptMatch {
+    ConceptMatch {
+        weight: 1.0,
+        body_spans: list.to_vec(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn proximity_rewards_the_narrowest_window() {
+    let next_to = [spans(&[(3, 3), (40, 40)]), spans(&[(41, 41)])];
+    assert_eq!(proximity(&[0, 1], &next_to, |m| &m.body_spans), 1.0);
+    let apart = [spans(&[(3, 3)]), spans(&[(13, 13)])];
+    assert!((proximity(&[0, 1], &apart, |m| &m.body_spans) - 0.1).abs() < 1e-6);
+    let alone = [spans(&[(3, 3)]), spans(&[])];
+    assert_eq!(proximity(&[0, 1], &alone, |m| &m.body_spans), 0.0);
+}
+
+#[test]
+fn phrase_order_counts_neighbouring_pairs() {
+    // "reset the router": "reset" at 5, "the" at 6, "router" at 9.
+    let found = [spans(&[(5, 5)]), spans(&[(6, 6)]), spans(&[(9, 9)])];
+    assert_eq!(phrase_order(&found), 0.5);
+}
+
+#[test]
+fn phrases_need_their_terms_in_order() {
+    let lists: Vec<Vec<u32>> = vec![vec![1, 7, 20], vec![2, 9, 21]];
+    let at = |id: usize| &lists[id];
+    assert_eq!(phrase_spans(&[0, 1], &at), vec![(1, 2), (20, 21)]);
+    assert_eq!(phrase_spans(&[0], &at), vec![(1, 1), (7, 7), (20, 20)]);
+}
