@@ -153,22 +153,8 @@ pub fn is_external_link(dest: &str) -> bool {
 /// Decodes `%XX` escapes of a link destination (`my%20file.png`,
 /// `#caf%C3%A9`); invalid escapes stay as written.
 pub fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(value) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(value);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+    String::from_utf8(crate::paths::percent_decode_bytes(text.as_bytes()))
+        .unwrap_or_else(|_| text.to_string())
 }
 
 /// Events with their source ranges, as the transforms pass them on.

@@ -301,8 +301,40 @@ pub fn asset(fingerprint: &str, name: &str) -> String {
     format!("/assets/{fingerprint}/{name}")
 }
 
+/// Decodes `%XX` escapes (two hex digits) once; anything else, including a
+/// `%` without two hex digits after it, stays as written.
+pub fn percent_decode_bytes(input: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        if input[i] == b'%' && i + 2 < input.len() {
+            if let (Some(h), Some(l)) = (hex(input[i + 1]), hex(input[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(input[i]);
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn percent_decoding_takes_two_hex_digits_once() {
+        assert_eq!(percent_decode_bytes(b"my%20file%2Epng"), b"my file.png");
+        assert_eq!(percent_decode_bytes(b"%252F"), b"%2F", "one round only");
+        assert_eq!(
+            percent_decode_bytes(b"%+f%zz%4"),
+            b"%+f%zz%4",
+            "invalid escapes stay"
+        );
+        assert_eq!(percent_decode_bytes(b"caf%C3%A9"), "caf\u{e9}".as_bytes());
+    }
     use super::*;
 
     #[test]

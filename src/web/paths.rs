@@ -98,26 +98,7 @@ fn keeps_origin(target: &str) -> bool {
 /// One round of percent-decoding (invalid escapes stay as they are; bytes
 /// that do not decode to UTF-8 become U+FFFD, which the rules refuse).
 fn percent_decoded(target: &str) -> String {
-    let bytes: Vec<u8> = percent_decode_bytes(target.as_bytes());
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-fn percent_decode_bytes(input: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        if input[i] == b'%' && i + 2 < input.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(input[i + 1]), hex(input[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(input[i]);
-        i += 1;
-    }
-    out
+    String::from_utf8_lossy(&crate::paths::percent_decode_bytes(target.as_bytes())).into_owned()
 }
 
 #[cfg(test)]
