@@ -3,6 +3,10 @@
 # with generated posts, starts the server, warms up, then measures each page
 # for a fixed time and prints requests/s, p50 and p99 latency, the server's
 # peak RSS and the ratio to a static one-line response measured in the same run.
+# Search runs two query lists (benches/queries/short.txt: 1-3 words, many
+# misspelt; long.txt: 8-12 word questions), over HTTP, then, with the server
+# stopped, in-process against a SQLite FTS5 index of the same documents with
+# the same concurrency (`signpost bench-search`).
 #
 #   benches/load.sh [QUESTIONS] [ANSWERS_PER_QUESTION] [DURATION] [CONNECTIONS]
 #   benches/load.sh 250000 3 10s 32      # 1,000,000 posts (the README figures)
@@ -25,6 +29,7 @@ for tool in wrk curl bc; do
 done
 
 cargo build --release --quiet
+echo "== machine load before: $(uptime | sed 's/.*load average/load average/')"
 
 export SIGNPOST_DATA_DIR="$DATA" SIGNPOST_CONTENT_DIR=content SIGNPOST_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn
 if [ ! -f "$DATA/.complete" ]; then
@@ -53,16 +58,32 @@ QUESTION=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/questions/$((QUESTIO
 ARTICLE=/docs/getting-started/configuration
 DEEP=$(curl -s "$BASE/questions" >/dev/null; echo "/questions?tab=newest&after=$((1700000000 + (QUESTIONS / 2) * 37))_$((QUESTIONS / 2))")
 
-LUA=$(mktemp)
-cat > "$LUA" <<'LUA'
-local queries = {"printer", "pasword reset", "router firmware update", "instal", "wireless conect",
-  "blinking light", "searh index", "backup restor", "login cookie sesion", "toner"}
+SHORT=benches/queries/short.txt
+LONG=benches/queries/long.txt
+# A wrk script sending the queries of a list in turn (URL-encoded).
+search_script() { # list-file
+  local script
+  script=$(mktemp --suffix=.lua)
+  {
+    echo "local queries = {"
+    grep -v '^#' "$1" | grep -v '^[[:space:]]*$' | sed 's/.*/  [[&]],/'
+    cat <<'LUA'
+}
+local function encode(s)
+  return (s:gsub("[^%w%-_%.~ ]", function(c) return string.format("%%%02X", string.byte(c)) end):gsub(" ", "+"))
+end
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", "/search?q=" .. queries[(i % #queries) + 1]:gsub(" ", "+"))
+  return wrk.format("GET", "/search?q=" .. encode(queries[(i % #queries) + 1]))
 end
 LUA
+  } >"$script"
+  echo "$script"
+}
+SHORT_LUA=$(search_script "$SHORT")
+LONG_LUA=$(search_script "$LONG")
+count() { grep -v '^#' "$1" | grep -cv '^[[:space:]]*$'; }
 
 run() { # name path [lua]
   local out
@@ -80,7 +101,8 @@ run() { # name path [lua]
 
 echo "== warming up"
 wrk -t2 -c8 -d3s "$BASE$QUESTION" >/dev/null
-wrk -t2 -c8 -d3s -s "$LUA" "$BASE/search" >/dev/null
+wrk -t2 -c8 -d3s -s "$SHORT_LUA" "$BASE/search" >/dev/null
+wrk -t2 -c8 -d3s -s "$LONG_LUA" "$BASE/search" >/dev/null
 
 echo "== measuring ($DURATION each, $CONNECTIONS connections, wrk on the same machine)"
 RESULTS=$(
@@ -90,15 +112,16 @@ RESULTS=$(
   run "/questions (first page)" /questions
   run "/questions (deep keyset page)" "$DEEP"
   run "question page" "$QUESTION"
-  run "search (typo-tolerant, 10 queries)" /search "$LUA"
+  run "search, 1-3 words ($(count "$SHORT") queries)" /search "$SHORT_LUA"
+  run "search, 8-12 words ($(count "$LONG") queries)" /search "$LONG_LUA"
 )
 
-# How long until a new answer is searchable, while a read load runs.
+# How long until a new answer is searchable, while a search load runs.
 "$BIN" user create loadstaff --role staff --password-stdin <<<"lantern harbor quiet 7" >/dev/null 2>&1 || true
 JAR=$(mktemp)
 csrf() { curl -s -b "$JAR" -c "$JAR" "$BASE$1" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n 1; }
 curl -s -b "$JAR" -c "$JAR" -o /dev/null -d "csrf=$(csrf /login)&username=loadstaff&password=lantern+harbor+quiet+7" "$BASE/login"
-wrk -t1 -c8 -d10s "$BASE$QUESTION" >/dev/null &
+wrk -t1 -c8 -d10s -s "$SHORT_LUA" "$BASE/search" >/dev/null &
 LOADER=$!
 sleep 1
 MARK="freshness$RANDOM$RANDOM"
@@ -117,14 +140,25 @@ wait $LOADER || true
 
 RSS=$(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$SERVER/status")
 STATIC=$(echo "$RESULTS" | head -n 1 | cut -d'|' -f2)
+kill $SERVER 2>/dev/null || true
+wait $SERVER 2>/dev/null || true
+
+# The same query lists in-process, Signpost and FTS5 side by side (the FTS5
+# file is built next to the data on the first run and after data changes).
+echo "== search engines side by side (server stopped)"
+ENGINES=$("$BIN" bench-search --threads "$CONNECTIONS" --seconds "${DURATION%s}" "$SHORT" "$LONG")
 
 echo
 echo "Posts: $((QUESTIONS * (ANSWERS + 1))) ($QUESTIONS questions, $ANSWERS answers each); wrk -t2 -c$CONNECTIONS -d$DURATION on loopback"
-printf '%-36s %12s %10s %10s %10s\n' "endpoint" "requests/s" "p50" "p99" "vs static"
+printf '%-40s %12s %10s %10s %10s\n' "endpoint" "requests/s" "p50" "p99" "vs static"
 echo "$RESULTS" | while IFS='|' read -r name rps p50 p99; do
   ratio=$(echo "scale=2; $rps / $STATIC" | bc)
-  printf '%-36s %12s %10s %10s %10s\n' "$name" "$rps" "$p50" "$p99" "$ratio"
+  printf '%-40s %12s %10s %10s %10s\n' "$name" "$rps" "$p50" "$p99" "$ratio"
 done
 echo
 echo "full reindex: ${reindex_s%.*} s | answer searchable after: $fresh | server peak RSS: $RSS"
-rm -f "$LUA" "$JAR"
+echo
+echo "$ENGINES"
+echo
+echo "machine load after: $(uptime | sed 's/.*load average/load average/')"
+rm -f "$SHORT_LUA" "$LONG_LUA" "$JAR"

@@ -61,6 +61,20 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Time the site's search against a SQLite FTS5 index of the same
+    /// documents (kept as fts5-baseline.db in the data dir), over the same
+    /// query lists with the same concurrency (stop the server first).
+    BenchSearch {
+        /// Query lists: one query a line (e.g. benches/queries/*.txt).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Queries in flight at once, per engine.
+        #[arg(long, default_value_t = 32)]
+        threads: usize,
+        /// Seconds each engine runs each list.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +163,11 @@ fn main() -> ExitCode {
             },
         )),
         Command::EvalSearch { files } => finish(eval_search(&config, &files)),
+        Command::BenchSearch {
+            files,
+            threads,
+            seconds,
+        } => finish(bench_search(&config, &files, threads, seconds)),
         Command::User(command) => match user_command(&config, command) {
             Ok(message) => {
                 println!("{message}");
@@ -535,5 +554,58 @@ fn eval_search(config: &Config, files: &[PathBuf]) -> Result<String, String> {
         "{}\nevaluated in {:.1} s",
         report.render(),
         started.elapsed().as_secs_f64()
+    ))
+}
+
+fn bench_search(
+    config: &Config,
+    files: &[PathBuf],
+    threads: usize,
+    seconds: u64,
+) -> Result<String, String> {
+    use signpost::service::search_speed::{self, SpeedOptions};
+    let lists = search_speed::load_lists(files).map_err(|problems| problems.join("\n"))?;
+    let options = SpeedOptions {
+        threads: threads.clamp(1, 1024),
+        duration: std::time::Duration::from_secs(seconds.max(1)),
+    };
+    let database = config.database_path();
+    if !database.exists() {
+        return Err(format!(
+            "no database at {} (generate one with `signpost demo-data`)",
+            database.display()
+        ));
+    }
+    let pool = signpost::db::open(&database, 2).map_err(|e| e.to_string())?;
+    let (search, needs_rebuild) =
+        SearchIndex::open(&config.index_dir()).map_err(|e| e.to_string())?;
+    if needs_rebuild {
+        return Err(format!(
+            "the search index in {} is missing or incomplete; run `signpost reindex` first",
+            config.index_dir().display()
+        ));
+    }
+    let fts5_path = config.data_dir.join("fts5-baseline.db");
+    let started = std::time::Instant::now();
+    let bar = progress_bar("subjects");
+    let (fts5_docs, built) = search_speed::prepare_fts5(&pool, &fts5_path, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    let build_note = if built {
+        format!(
+            "FTS5 baseline built: {fts5_docs} documents in {:.0} s\n",
+            started.elapsed().as_secs_f64()
+        )
+    } else {
+        format!("FTS5 baseline reused: {fts5_docs} documents\n")
+    };
+    let rows =
+        search_speed::compare(&search, &fts5_path, &lists, options).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{build_note}{}",
+        search_speed::render(&rows, options, search.num_docs())
     ))
 }

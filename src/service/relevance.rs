@@ -17,16 +17,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
-use diesel::sql_types::Text;
-
 use crate::content::{self, ContentSet};
 use crate::db::models::questions;
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::search::{SearchDoc, SearchIndex, SearchRequest};
 use crate::service::demo_data::{self, DemoOptions, ThreadStream};
+use crate::service::fts5_baseline::Fts5;
 use crate::service::{content_sync, search_feed};
 
 /// The generated Q&A corpus every evaluation indexes (the query sets'
@@ -315,7 +312,7 @@ pub fn evaluate(content_dir: &Path, cases: Vec<Case>) -> AppResult<Report> {
             offset: 0,
         })?;
         let signpost: Vec<String> = hits.hits.into_iter().map(|h| h.url).collect();
-        let fts5 = baseline.search(&case.query)?;
+        let fts5 = baseline.search(&case.query, DEPTH)?;
         ranks.push(Ranked {
             signpost: rank_of(&signpost, wanted),
             fts5: rank_of(&fts5, wanted),
@@ -429,55 +426,6 @@ fn all_documents(conn: &mut Conn) -> AppResult<Vec<SearchDoc>> {
     Ok(docs)
 }
 
-/// The baseline: an in-memory SQLite FTS5 table (porter stemmer), queried
-/// with the OR of the query's words and ranked by bm25 with the title
-/// weighted twice the body (tags are part of the body).
-struct Fts5(Conn);
-
-#[derive(QueryableByName)]
-struct UrlRow {
-    #[diesel(sql_type = Text)]
-    url: String,
-}
-
-impl Fts5 {
-    fn build(documents: &[SearchDoc]) -> AppResult<Fts5> {
-        let mut conn = Conn::establish(":memory:").map_err(AppError::internal)?;
-        conn.batch_execute(
-            "CREATE VIRTUAL TABLE docs USING fts5(url UNINDEXED, title, body, tokenize = 'porter unicode61');",
-        )?;
-        conn.transaction(|conn| -> AppResult<()> {
-            for doc in documents {
-                let body = format!("{}\n{}", doc.body, doc.tags.join(" "));
-                diesel::sql_query("INSERT INTO docs (url, title, body) VALUES (?, ?, ?)")
-                    .bind::<Text, _>(&doc.url)
-                    .bind::<Text, _>(&doc.title)
-                    .bind::<Text, _>(&body)
-                    .execute(conn)?;
-            }
-            Ok(())
-        })?;
-        Ok(Fts5(conn))
-    }
-
-    fn search(&mut self, query: &str) -> AppResult<Vec<String>> {
-        let words: Vec<String> = query
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(|w| format!("\"{}\"", w.to_lowercase()))
-            .collect();
-        if words.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<UrlRow> = diesel::sql_query(format!(
-            "SELECT url FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 0.0, 2.0, 1.0) LIMIT {DEPTH}"
-        ))
-        .bind::<Text, _>(words.join(" OR "))
-        .load(&mut self.0)?;
-        Ok(rows.into_iter().map(|r| r.url).collect())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,34 +472,5 @@ mod tests {
         ];
         assert_eq!(rank_of(&urls, &wanted), Some(2));
         assert_eq!(rank_of(&urls[..1], &wanted), None);
-    }
-
-    #[test]
-    fn the_baseline_ors_the_words_stems_them_and_weights_titles() {
-        let doc = |url: &str, title: &str, body: &str| SearchDoc {
-            url: url.into(),
-            title: title.into(),
-            body: body.into(),
-            ..Default::default()
-        };
-        let mut fts = Fts5::build(&[
-            doc(
-                "/body",
-                "Other things",
-                "the printer is offline again today",
-            ),
-            doc("/title", "Printer offline", "it happens again today, sadly"),
-            doc("/none", "Backups", "copy the data folder"),
-        ])
-        .expect("build");
-        assert_eq!(
-            fts.search("printers offline").expect("search"),
-            ["/title", "/body"]
-        );
-        assert_eq!(
-            fts.search("offline \"zebra\" OR (").expect("search"),
-            ["/title", "/body"]
-        );
-        assert!(fts.search("?!").expect("search").is_empty());
     }
 }
