@@ -74,6 +74,9 @@ enum Command {
         /// Seconds each engine runs each list.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Engines to time: signpost, fts5 (default: both).
+        #[arg(long = "engine", value_name = "ENGINE")]
+        engines: Vec<String>,
     },
 }
 
@@ -167,7 +170,8 @@ fn main() -> ExitCode {
             files,
             threads,
             seconds,
-        } => finish(bench_search(&config, &files, threads, seconds)),
+            engines,
+        } => finish(bench_search(&config, &files, threads, seconds, &engines)),
         Command::User(command) => match user_command(&config, command) {
             Ok(message) => {
                 println!("{message}");
@@ -562,9 +566,21 @@ fn bench_search(
     files: &[PathBuf],
     threads: usize,
     seconds: u64,
+    engine_names: &[String],
 ) -> Result<String, String> {
-    use signpost::service::search_speed::{self, SpeedOptions};
+    use signpost::service::search_speed::{self, Engine, SpeedOptions};
     let lists = search_speed::load_lists(files).map_err(|problems| problems.join("\n"))?;
+    let engines = if engine_names.is_empty() {
+        Engine::ALL.to_vec()
+    } else {
+        engine_names
+            .iter()
+            .map(|name| {
+                Engine::parse(name)
+                    .ok_or_else(|| format!("unknown engine {name:?}; use signpost or fts5"))
+            })
+            .collect::<Result<Vec<Engine>, String>>()?
+    };
     let options = SpeedOptions {
         threads: threads.clamp(1, 1024),
         duration: std::time::Duration::from_secs(seconds.max(1)),
@@ -588,13 +604,19 @@ fn bench_search(
     let fts5_path = config.data_dir.join("fts5-baseline.db");
     let started = std::time::Instant::now();
     let bar = progress_bar("subjects");
-    let (fts5_docs, built) = search_speed::prepare_fts5(&pool, &fts5_path, &|done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    })
-    .map_err(|e| e.to_string())?;
+    let (fts5_docs, built) = if engines.contains(&Engine::Fts5) {
+        search_speed::prepare_fts5(&pool, &fts5_path, &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .map_err(|e| e.to_string())?
+    } else {
+        (0, false)
+    };
     bar.finish_and_clear();
-    let build_note = if built {
+    let build_note = if !engines.contains(&Engine::Fts5) {
+        String::new()
+    } else if built {
         format!(
             "FTS5 baseline built: {fts5_docs} documents in {:.0} s\n",
             started.elapsed().as_secs_f64()
@@ -602,8 +624,8 @@ fn bench_search(
     } else {
         format!("FTS5 baseline reused: {fts5_docs} documents\n")
     };
-    let rows =
-        search_speed::compare(&search, &fts5_path, &lists, options).map_err(|e| e.to_string())?;
+    let rows = search_speed::compare(&search, &fts5_path, &lists, &engines, options)
+        .map_err(|e| e.to_string())?;
     Ok(format!(
         "{build_note}{}",
         search_speed::render(&rows, options, search.num_docs())

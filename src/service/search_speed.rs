@@ -3,14 +3,16 @@
 //! (see [`super::fts5_baseline`]) over the same query lists, side by side in
 //! one run.
 //!
-//! Both engines are driven the same way: in this process, by the same
-//! number of threads, each sending the next query of the list as soon as its
-//! last one returned, for the same time, after one warm-up pass over the
-//! list. Each query produces what a results page needs: Signpost its first
-//! page of hits (typo expansion, re-rank, highlighted title and snippet),
-//! FTS5 its best ten rows with a highlighted title and snippet. The FTS5
-//! file is built from the site's database next to its data and rebuilt
-//! when the database changed since.
+//! Both engines are driven the same way, in this process: one warm-up pass
+//! over the list, three passes one query at a time (each query's fastest
+//! is its cost: on a shared machine the slower ones waited for other
+//! processes), then the same number of threads, each sending the next
+//! query of the list as soon as its last one returned, for the same time.
+//! Each query produces what a results page needs: Signpost its first page
+//! of hits (typo expansion, re-rank, highlighted title and snippet), FTS5
+//! its best ten rows with a highlighted title and snippet. The FTS5 file
+//! is built from the site's database next to its data and rebuilt when
+//! the database changed since.
 //!
 //! A query list is a text file, one query a line; blank lines and lines
 //! starting with `#` are skipped.
@@ -29,6 +31,10 @@ use crate::service::search_feed;
 
 /// Results asked of each engine per query (one page).
 pub const PAGE: usize = 10;
+
+/// Passes one query at a time; each query's fastest counts (the others
+/// may have waited for other processes on a shared machine).
+const ALONE_PASSES: usize = 3;
 
 /// Subjects read from the database per FTS5 transaction.
 const BUILD_CHUNK: usize = 2000;
@@ -88,53 +94,100 @@ pub fn parse_list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The engines a run can time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Signpost's own search.
+    Signpost,
+    /// The SQLite FTS5 baseline.
+    Fts5,
+}
+
+impl Engine {
+    /// Both, in report order.
+    pub const ALL: [Engine; 2] = [Engine::Signpost, Engine::Fts5];
+
+    /// The engine a name stands for (`signpost`, `fts5`).
+    pub fn parse(name: &str) -> Option<Engine> {
+        match name {
+            "signpost" => Some(Engine::Signpost),
+            "fts5" => Some(Engine::Fts5),
+            _ => None,
+        }
+    }
+
+    /// Its name in reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Engine::Signpost => "Signpost",
+            Engine::Fts5 => "SQLite FTS5",
+        }
+    }
+}
+
 /// Latency figures of one engine over one list.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Timing {
-    /// Queries answered.
+    /// Mean latency of a query sent alone (each query's fastest of
+    /// [`ALONE_PASSES`] passes over the list, one query at a time).
+    pub alone_mean: Duration,
+    /// The slowest query alone.
+    pub alone_max: Duration,
+    /// Queries answered concurrently.
     pub requests: usize,
-    /// Queries answered per second.
+    /// Queries answered concurrently per second.
     pub per_second: f64,
-    /// Median latency.
+    /// Median latency with every thread sending.
     pub p50: Duration,
-    /// 99th percentile latency.
+    /// 99th percentile latency with every thread sending.
     pub p99: Duration,
     /// Queries that found nothing, out of one pass over the list.
     pub empty: usize,
 }
 
+/// The `share` percentile of sorted latencies (nearest rank).
+fn percentile(sorted: &[Duration], share: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((sorted.len() as f64 * share).ceil() as usize).max(1);
+    sorted[rank.min(sorted.len()) - 1]
+}
+
 impl Timing {
-    /// The figures of these latencies, measured over `elapsed`.
-    pub fn of(mut latencies: Vec<Duration>, elapsed: Duration, empty: usize) -> Timing {
-        latencies.sort_unstable();
-        let at = |share: f64| {
-            if latencies.is_empty() {
-                return Duration::ZERO;
-            }
-            let rank = ((latencies.len() as f64 * share).ceil() as usize).max(1);
-            latencies[rank.min(latencies.len()) - 1]
-        };
+    /// The figures of a pass one query at a time (`alone`) and of the
+    /// concurrent latencies measured over `elapsed`.
+    pub fn of(
+        alone: &[Duration],
+        mut concurrent: Vec<Duration>,
+        elapsed: Duration,
+        empty: usize,
+    ) -> Timing {
+        concurrent.sort_unstable();
+        let alone_total: Duration = alone.iter().sum();
         Timing {
-            requests: latencies.len(),
-            per_second: latencies.len() as f64 / elapsed.as_secs_f64().max(1e-9),
-            p50: at(0.50),
-            p99: at(0.99),
+            alone_mean: alone_total / (alone.len().max(1) as u32),
+            alone_max: alone.iter().max().copied().unwrap_or_default(),
+            requests: concurrent.len(),
+            per_second: concurrent.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+            p50: percentile(&concurrent, 0.50),
+            p99: percentile(&concurrent, 0.99),
             empty,
         }
     }
 }
 
-/// Both engines' figures for one list.
+/// One engine's figures for one list.
 #[derive(Debug, Clone)]
 pub struct SpeedRow {
     /// The list's name.
     pub list: String,
     /// Queries in the list.
     pub queries: usize,
-    /// Signpost's figures.
-    pub signpost: Timing,
-    /// The FTS5 baseline's figures.
-    pub fts5: Timing,
+    /// The engine timed.
+    pub engine: Engine,
+    /// Its figures.
+    pub timing: Timing,
 }
 
 /// Makes sure `path` holds an FTS5 index of every search document of the
@@ -172,11 +225,12 @@ pub fn prepare_fts5(
     Ok((fts.len()?, true))
 }
 
-/// Times both engines over every list, one after the other per list.
+/// Times the engines over every list, one after the other per list.
 pub fn compare(
     search: &SearchIndex,
     fts5_path: &Path,
     lists: &[QueryList],
+    engines: &[Engine],
     options: SpeedOptions,
 ) -> AppResult<Vec<SpeedRow>> {
     let signpost_query = |_: &mut (), query: &str| -> AppResult<bool> {
@@ -190,23 +244,30 @@ pub fn compare(
     };
     let fts5_query =
         |fts: &mut Fts5, query: &str| -> AppResult<bool> { Ok(!fts.page(query, PAGE)?.is_empty()) };
-    let mut rows = Vec::with_capacity(lists.len());
+    let mut rows = Vec::new();
     for list in lists {
-        let signpost = drive(&list.queries, options, || Ok(()), signpost_query)?;
-        let fts5 = drive(&list.queries, options, || Fts5::open(fts5_path), fts5_query)?;
-        rows.push(SpeedRow {
-            list: list.name.clone(),
-            queries: list.queries.len(),
-            signpost,
-            fts5,
-        });
+        for &engine in engines {
+            let timing = match engine {
+                Engine::Signpost => drive(&list.queries, options, || Ok(()), signpost_query)?,
+                Engine::Fts5 => {
+                    drive(&list.queries, options, || Fts5::open(fts5_path), fts5_query)?
+                }
+            };
+            rows.push(SpeedRow {
+                list: list.name.clone(),
+                queries: list.queries.len(),
+                engine,
+                timing,
+            });
+        }
     }
     Ok(rows)
 }
 
-/// Runs `queries` round-robin from `options.threads` threads for
-/// `options.duration`, each thread with its own state from `open`, after
-/// one warm-up pass (which also counts the queries that find nothing).
+/// Runs one warm-up pass over `queries` (counting those that find
+/// nothing), timed passes one query at a time, then sends them
+/// round-robin from `options.threads` threads for `options.duration`, each
+/// thread with its own state from `open`.
 fn drive<S>(
     queries: &[String],
     options: SpeedOptions,
@@ -217,6 +278,14 @@ fn drive<S>(
     let mut empty = 0;
     for query in queries {
         empty += usize::from(!run(&mut state, query)?);
+    }
+    let mut alone = vec![Duration::MAX; queries.len()];
+    for _ in 0..ALONE_PASSES {
+        for (query, fastest) in queries.iter().zip(alone.iter_mut()) {
+            let sent = Instant::now();
+            run(&mut state, query)?;
+            *fastest = (*fastest).min(sent.elapsed());
+        }
     }
     drop(state);
     let next = AtomicUsize::new(0);
@@ -253,32 +322,39 @@ fn drive<S>(
         return Err(e);
     }
     let latencies = latencies.into_inner().unwrap_or_default();
-    Ok(Timing::of(latencies, elapsed, empty))
+    Ok(Timing::of(&alone, latencies, elapsed, empty))
 }
 
 /// The side-by-side table (markdown).
 pub fn render(rows: &[SpeedRow], options: SpeedOptions, documents: u64) -> String {
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
     let mut out = format!(
-        "{documents} documents; {} threads per engine, {:.0} s per engine and list, one warm-up pass; each query returns a page of {PAGE} with highlighted title and snippet\n\n",
+        "{documents} documents; each query returns a page of {PAGE} with highlighted title and snippet; \
+         alone: each query's fastest of {ALONE_PASSES} passes one at a time after a warm-up pass; \
+         then {} threads sending for {:.0} s\n\n",
         options.threads,
         options.duration.as_secs_f64()
     );
-    out.push_str("| queries | engine | queries/s | p50 | p99 | found nothing |\n");
-    out.push_str("|---|---|---:|---:|---:|---:|\n");
+    out.push_str(&format!(
+        "| queries | engine | alone: mean | alone: slowest | {} at once: queries/s | p50 | p99 | found nothing |\n",
+        options.threads
+    ));
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|\n");
     for row in rows {
-        for (engine, t) in [("Signpost", &row.signpost), ("SQLite FTS5", &row.fts5)] {
-            out.push_str(&format!(
-                "| {} ({}) | {engine} | {:.0} | {} | {} | {} of {} |\n",
-                row.list,
-                row.queries,
-                t.per_second,
-                ms(t.p50),
-                ms(t.p99),
-                t.empty,
-                row.queries
-            ));
-        }
+        let t = &row.timing;
+        out.push_str(&format!(
+            "| {} ({}) | {} | {} | {} | {:.0} | {} | {} | {} of {} |\n",
+            row.list,
+            row.queries,
+            row.engine.label(),
+            ms(t.alone_mean),
+            ms(t.alone_max),
+            t.per_second,
+            ms(t.p50),
+            ms(t.p99),
+            t.empty,
+            row.queries
+        ));
     }
     out
 }
@@ -321,15 +397,18 @@ mod tests {
     fn percentiles_are_nearest_rank() {
         let ms = Duration::from_millis;
         let latencies: Vec<Duration> = (1..=200).rev().map(ms).collect();
-        let t = Timing::of(latencies, Duration::from_secs(2), 3);
+        let t = Timing::of(&[ms(2), ms(6), ms(1)], latencies, Duration::from_secs(2), 3);
+        assert_eq!(t.alone_mean, ms(3));
+        assert_eq!(t.alone_max, ms(6));
         assert_eq!(t.requests, 200);
         assert!((t.per_second - 100.0).abs() < 1e-9);
         assert_eq!(t.p50, ms(100));
         assert_eq!(t.p99, ms(198));
         assert_eq!(t.empty, 3);
+        let none = Timing::of(&[], Vec::new(), Duration::from_secs(1), 0);
         assert_eq!(
-            Timing::of(Vec::new(), Duration::from_secs(1), 0).p99,
-            Duration::ZERO
+            (none.p99, none.alone_mean),
+            (Duration::ZERO, Duration::ZERO)
         );
     }
 
@@ -351,7 +430,7 @@ mod tests {
             |_, q| Ok(!q.is_empty()),
         )
         .expect("drive");
-        // The warm-up pass plus one state per thread.
+        // The passes one at a time share a state; each thread has its own.
         assert_eq!(opened.load(Ordering::Relaxed), 4);
         assert_eq!(timing.empty, 1);
         assert!(timing.requests > 3, "{timing:?}");
