@@ -1,94 +1,395 @@
-//! Candidates: one flat disjunction of boosted term queries, evaluated by
-//! tantivy with block-max WAND, so a long natural question stays fast.
+//! Candidates: which documents the re-rank looks at, and their text score.
+//!
+//! Selection runs one flat disjunction of boosted term queries, which
+//! tantivy evaluates with block-max WAND: two clauses per word form, its
+//! stem in the stemmed title and in the stemmed body, each weighted as the
+//! stemmed field and its plain copy together (a word completed while typing,
+//! which has no stem, goes to the plain title and body instead). One window
+//! of best documents spans every segment, so later segments start from the
+//! score the window already requires.
+//!
+//! The text score of the selected documents is then computed exactly as
+//! the full disjunction would score them (every form in every plain and
+//! stemmed field, with the tags, each with its own weight), by seeking each
+//! term's postings to the candidates only. Scoring every field during the
+//! selection made WAND walk five posting lists per word form instead of
+//! two: on a million documents it was most of the time a long question took.
 
-use std::collections::BTreeMap;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap};
 
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, Score, Searcher, Term};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term, TERMINATED};
 
 use super::super::schema::Fields;
 use super::super::SearchResult;
 use super::plan::{deciding, Concept};
 
 /// Candidates re-ranked at least (more for deep pages).
-const MIN_CANDIDATES: usize = 300;
+const MIN_CANDIDATES: usize = 80;
 /// Candidates fetched per result up to the requested page.
 const CANDIDATES_PER_HIT: usize = 3;
 /// Most candidates re-ranked.
 const MAX_CANDIDATES: usize = 2000;
 
-/// The candidate query: one flat disjunction of boosted term queries, so
-/// tantivy can use block-max WAND; with a kind filter, intersected with it.
+/// One boosted term of a disjunction.
+#[derive(Debug, Clone)]
+pub(super) struct Clause {
+    term: Term,
+    option: IndexRecordOption,
+    boost: Score,
+}
+
+/// The two disjunctions of a query: the one that selects the candidates
+/// and the one whose score they carry into the re-rank.
+#[derive(Debug, Clone)]
+pub(super) struct CandidateQuery {
+    selection: Vec<Clause>,
+    scoring: Vec<Clause>,
+    kind: Option<Term>,
+}
+
+/// The query's deciding word forms with a weight per field, the highest
+/// weight kept when a term comes up twice.
+#[derive(Default)]
+struct Boosts(BTreeMap<(u32, String), (Field, f32)>);
+
+impl Boosts {
+    fn add(&mut self, field: Field, term: &str, boost: f32) {
+        let entry = self
+            .0
+            .entry((field.field_id(), term.to_string()))
+            .or_insert((field, boost));
+        entry.1 = entry.1.max(boost);
+    }
+
+    fn into_clauses(self) -> Vec<Clause> {
+        self.0
+            .into_iter()
+            .map(|((_, term), (field, boost))| Clause {
+                term: Term::from_field_text(field, &term),
+                option: IndexRecordOption::WithFreqs,
+                boost,
+            })
+            .collect()
+    }
+}
+
+/// The weight of `field` in the text score (0 when it is not scored).
+fn field_weight(fields: &Fields, field: Field) -> f32 {
+    fields
+        .text_fields()
+        .into_iter()
+        .chain(fields.stem_fields())
+        .find(|(f, _)| *f == field)
+        .map_or(0.0, |(_, w)| w)
+}
+
+/// The candidate query of the concepts, restricted to one kind when given;
+/// `None` when no deciding word has a form to look for.
 pub(super) fn candidate_query(
     concepts: &[Concept],
     fields: &Fields,
     kind: Option<&str>,
-) -> Option<Box<dyn Query>> {
-    let mut boosts: BTreeMap<(u32, String), (Field, f32)> = BTreeMap::new();
-    let mut add = |field: Field, term: &str, boost: f32| {
-        let entry = boosts
-            .entry((field.field_id(), term.to_string()))
-            .or_insert((field, boost));
-        entry.1 = entry.1.max(boost);
-    };
+) -> Option<CandidateQuery> {
+    // A stemmed field selects for itself and for its plain copy.
+    let pairs = [
+        (fields.title_stem, fields.title),
+        (fields.body_stem, fields.body),
+    ]
+    .map(|(stem, plain)| {
+        let weight = field_weight(fields, stem) + field_weight(fields, plain);
+        (stem, plain, weight)
+    });
+    let mut selection = Boosts::default();
+    let mut scoring = Boosts::default();
     for (_, concept) in deciding(concepts) {
         for variant in &concept.plan.variants {
             // A phrase's words alone are weak evidence; the re-rank checks order.
             let weight = variant.weight * if variant.terms.len() > 1 { 0.5 } else { 1.0 };
             for term in &variant.terms {
                 for (field, field_weight) in fields.text_fields() {
-                    add(field, term, weight * field_weight);
+                    scoring.add(field, term, weight * field_weight);
                 }
             }
             for stem in &variant.stems {
                 for (field, field_weight) in fields.stem_fields() {
-                    add(field, stem, weight * field_weight);
+                    scoring.add(field, stem, weight * field_weight);
+                }
+            }
+            for &(stem_field, plain_field, pair_weight) in &pairs {
+                if variant.stems.is_empty() {
+                    for term in &variant.terms {
+                        selection.add(plain_field, term, weight * pair_weight);
+                    }
+                } else {
+                    for stem in &variant.stems {
+                        selection.add(stem_field, stem, weight * pair_weight);
+                    }
                 }
             }
         }
     }
-    if boosts.is_empty() {
+    if scoring.0.is_empty() {
         return None;
     }
-    let clauses: Vec<(Occur, Box<dyn Query>)> = boosts
-        .into_iter()
-        .map(|((_, term), (field, boost))| {
-            let query = TermQuery::new(
-                Term::from_field_text(field, &term),
-                IndexRecordOption::WithFreqs,
-            );
-            let boosted: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(query), boost));
-            (Occur::Should, boosted)
-        })
-        .collect();
-    let disjunction: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
-    Some(match kind {
-        None => disjunction,
-        Some(kind) => Box::new(BooleanQuery::new(vec![
-            (
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(fields.kind, kind),
-                    IndexRecordOption::Basic,
-                )) as Box<dyn Query>,
-            ),
-            (Occur::Must, disjunction),
-        ])),
+    Some(CandidateQuery {
+        selection: selection.into_clauses(),
+        scoring: scoring.into_clauses(),
+        kind: kind.map(|k| Term::from_field_text(fields.kind, k)),
     })
 }
 
+impl CandidateQuery {
+    /// The selection as a tantivy query: one flat disjunction of boosted
+    /// term queries (so tantivy can use block-max WAND); with a kind
+    /// filter, intersected with it.
+    fn selection_query(&self) -> Box<dyn Query> {
+        let clauses: Vec<(Occur, Box<dyn Query>)> = self
+            .selection
+            .iter()
+            .map(|clause| {
+                let query = TermQuery::new(clause.term.clone(), clause.option);
+                let boosted: Box<dyn Query> =
+                    Box::new(BoostQuery::new(Box::new(query), clause.boost));
+                (Occur::Should, boosted)
+            })
+            .collect();
+        let disjunction: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+        match &self.kind {
+            None => disjunction,
+            Some(kind) => Box::new(BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(kind.clone(), IndexRecordOption::Basic))
+                        as Box<dyn Query>,
+                ),
+                (Occur::Must, disjunction),
+            ])),
+        }
+    }
+
+    /// Every clause the text score sums (the kind filter scores too).
+    fn scoring_clauses(&self) -> Vec<Clause> {
+        let mut clauses = self.scoring.clone();
+        if let Some(kind) = &self.kind {
+            clauses.push(Clause {
+                term: kind.clone(),
+                option: IndexRecordOption::Basic,
+                boost: 1.0,
+            });
+        }
+        clauses
+    }
+}
+
 /// The best candidates for a page ending at result `wanted` (a few per
-/// result, within bounds), best first, and whether the window was filled
-/// (more documents may match than were fetched).
+/// result, within bounds) with their text score, best first, and whether
+/// the window was filled (more documents may match than were fetched).
 pub(super) fn top_candidates(
     searcher: &Searcher,
-    query: &dyn Query,
+    query: &CandidateQuery,
     wanted: usize,
 ) -> SearchResult<(Vec<(Score, DocAddress)>, bool)> {
     let fetch = (wanted * CANDIDATES_PER_HIT).clamp(MIN_CANDIDATES, MAX_CANDIDATES);
-    let top = searcher.search(query, &TopDocs::with_limit(fetch).order_by_score())?;
-    let saturated = top.len() == fetch;
-    Ok((top, saturated))
+    let (selected, saturated) = select(searcher, query.selection_query().as_ref(), fetch)?;
+    let addresses: Vec<DocAddress> = selected.iter().map(|(_, a)| *a).collect();
+    let mut scored = text_scores(searcher, &query.scoring_clauses(), &addresses)?;
+    scored.sort_unstable_by_key(|&(score, address)| Reverse(Entry(score, address)));
+    Ok((scored, saturated))
+}
+
+/// The best `fetch` documents of `query` over the whole index (segments
+/// largest first, each starting from the score the window already
+/// requires), and whether the window was filled.
+fn select(
+    searcher: &Searcher,
+    query: &dyn Query,
+    fetch: usize,
+) -> SearchResult<(Vec<(Score, DocAddress)>, bool)> {
+    let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let readers = searcher.segment_readers();
+    let mut order: Vec<usize> = (0..readers.len()).collect();
+    order.sort_by_key(|&ord| (Reverse(readers[ord].num_docs()), ord));
+    let mut window = Window::new(fetch);
+    for ord in order {
+        let reader = &readers[ord];
+        let alive = reader.alive_bitset();
+        let segment_ord = ord as u32;
+        let start = window.threshold();
+        weight.for_each_pruning(start, reader, &mut |doc, score| {
+            if !alive.is_some_and(|a| a.is_deleted(doc)) {
+                window.push(score, DocAddress::new(segment_ord, doc));
+            }
+            window.threshold()
+        })?;
+    }
+    let saturated = window.is_full();
+    Ok((window.into_best_first(), saturated))
+}
+
+/// The text score of each document: the sum of the boosted BM25 scores of
+/// the clauses it matches, as a disjunction of them scores it, read by
+/// seeking each clause's postings to the documents only.
+fn text_scores(
+    searcher: &Searcher,
+    clauses: &[Clause],
+    addresses: &[DocAddress],
+) -> SearchResult<Vec<(Score, DocAddress)>> {
+    let mut sorted: Vec<DocAddress> = addresses.to_vec();
+    sorted.sort_unstable();
+    let mut scores: Vec<Score> = vec![0.0; sorted.len()];
+    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    for clause in clauses {
+        let weight = TermQuery::new(clause.term.clone(), clause.option).weight(scoring)?;
+        for (start, end) in segment_runs(&sorted) {
+            let reader = searcher.segment_reader(sorted[start].segment_ord);
+            let mut scorer = weight.scorer(reader, clause.boost)?;
+            for at in start..end {
+                if seek_to(scorer.as_mut(), sorted[at].doc_id) {
+                    scores[at] += scorer.score();
+                }
+            }
+        }
+    }
+    Ok(scores.into_iter().zip(sorted).collect())
+}
+
+/// Index ranges of `sorted` addresses that share a segment.
+fn segment_runs(sorted: &[DocAddress]) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for at in 1..=sorted.len() {
+        if at == sorted.len() || sorted[at].segment_ord != sorted[start].segment_ord {
+            runs.push((start, at));
+            start = at;
+        }
+    }
+    runs
+}
+
+/// Moves a docset forward to `doc` (targets in increasing order); whether
+/// it holds it.
+fn seek_to(docs: &mut (impl DocSet + ?Sized), doc: DocId) -> bool {
+    let current = docs.doc();
+    if current == doc {
+        return true;
+    }
+    if current == TERMINATED || current > doc {
+        return false;
+    }
+    docs.seek(doc) == doc
+}
+
+/// A scored document; the lower document address wins a tie.
+#[derive(Debug, Clone, Copy)]
+struct Entry(Score, DocAddress);
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0
+            .partial_cmp(&other.0)
+            .unwrap_or(Ordering::Equal)
+            .then_with(|| other.1.cmp(&self.1))
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Entry {}
+
+/// The best `size` documents seen so far (a min-heap on the score).
+struct Window {
+    heap: BinaryHeap<Reverse<Entry>>,
+    size: usize,
+}
+
+impl Window {
+    fn new(size: usize) -> Window {
+        let size = size.max(1);
+        Window {
+            heap: BinaryHeap::with_capacity(size + 1),
+            size,
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.heap.len() >= self.size
+    }
+
+    /// The score a document must beat to enter.
+    fn threshold(&self) -> Score {
+        match self.heap.peek() {
+            Some(Reverse(Entry(score, _))) if self.is_full() => *score,
+            _ => Score::MIN,
+        }
+    }
+
+    fn push(&mut self, score: Score, address: DocAddress) {
+        let entry = Entry(score, address);
+        if self.is_full() {
+            match self.heap.peek() {
+                Some(Reverse(worst)) if entry > *worst => {
+                    self.heap.pop();
+                }
+                _ => return,
+            }
+        }
+        self.heap.push(Reverse(entry));
+    }
+
+    fn into_best_first(self) -> Vec<(Score, DocAddress)> {
+        let mut entries: Vec<Entry> = self.heap.into_iter().map(|Reverse(e)| e).collect();
+        entries.sort_unstable_by(|a, b| b.cmp(a));
+        entries.into_iter().map(|Entry(s, a)| (s, a)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_keeps_the_best_and_prefers_earlier_documents_on_ties() {
+        let at = |segment, doc| DocAddress::new(segment, doc);
+        let mut window = Window::new(3);
+        assert_eq!(window.threshold(), Score::MIN);
+        for (score, address) in [
+            (1.0, at(1, 5)),
+            (3.0, at(1, 6)),
+            (2.0, at(0, 9)),
+            (2.0, at(0, 1)),
+            (0.5, at(0, 2)),
+            (2.0, at(1, 1)),
+        ] {
+            window.push(score, address);
+        }
+        assert!(window.is_full());
+        assert_eq!(window.threshold(), 2.0);
+        assert_eq!(
+            window.into_best_first(),
+            vec![(3.0, at(1, 6)), (2.0, at(0, 1)), (2.0, at(0, 9))]
+        );
+    }
+
+    #[test]
+    fn runs_split_addresses_by_segment() {
+        let at = |segment, doc| DocAddress::new(segment, doc);
+        assert_eq!(
+            segment_runs(&[at(0, 1), at(0, 4), at(2, 0), at(3, 7), at(3, 9)]),
+            vec![(0, 2), (2, 3), (3, 5)]
+        );
+        assert!(segment_runs(&[]).is_empty());
+    }
 }

@@ -120,8 +120,7 @@ impl SearchIndex {
         };
         let limit = request.limit.clamp(1, 100);
         let offset = request.offset.min(10_000);
-        let (top, saturated) =
-            candidates::top_candidates(&searcher, query.as_ref(), offset + limit)?;
+        let (top, saturated) = candidates::top_candidates(&searcher, &query, offset + limit)?;
         let (ranked, relaxed) = rerank::rerank(&searcher, &fields, &concepts, &top)?;
         let shown = rerank::collapse(ranked);
         results.relaxed = relaxed && !shown.is_empty();
