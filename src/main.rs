@@ -628,6 +628,6 @@ fn bench_search(
         .map_err(|e| e.to_string())?;
     Ok(format!(
         "{build_note}{}",
-        search_speed::render(&rows, options, search.num_docs())
+        search_speed::render(&rows, options, search.num_docs(), search.gate().permits())
     ))
 }

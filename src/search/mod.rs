@@ -6,6 +6,7 @@
 //! module knows nothing of the database or the content folder: callers hand
 //! it [`SearchDoc`]s and synonym groups.
 
+pub mod gate;
 pub mod indexer;
 pub mod query;
 pub mod schema;
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
+pub use gate::SearchGate;
 pub use indexer::IndexFeed;
 pub use query::{SearchHit, SearchRequest, SearchResults};
 pub use schema::Fields;
@@ -75,6 +77,7 @@ struct Inner {
     rebuilding: AtomicBool,
     synonyms: RwLock<Arc<Synonyms>>,
     plans: Mutex<query::PlanCache>,
+    gate: SearchGate,
 }
 
 /// A handle on the search index, cheap to clone and shared by every request.
@@ -165,6 +168,7 @@ impl SearchIndex {
                 rebuilding: AtomicBool::new(rebuilding),
                 synonyms: RwLock::new(Arc::new(Synonyms::default())),
                 plans: Mutex::new(query::PlanCache::default()),
+                gate: SearchGate::for_this_machine(),
             }),
         })
     }
@@ -249,6 +253,11 @@ impl SearchIndex {
             .read()
             .map(|s| s.clone())
             .unwrap_or_default()
+    }
+
+    /// The gate every search passes (see [`gate`]).
+    pub fn gate(&self) -> &SearchGate {
+        &self.inner.gate
     }
 
     pub(crate) fn plan_cache(&self) -> &Mutex<query::PlanCache> {

@@ -8,7 +8,9 @@
 //! is its cost: on a shared machine the slower ones waited for other
 //! processes), then the same number of threads, each sending the next
 //! query of the list as soon as its last one returned, for the same time.
-//! Each query produces what a results page needs: Signpost its first page
+//! Signpost runs a few searches at once and queues the others (its
+//! [`SearchGate`]); FTS5 queries wait at a gate of the same size. Each
+//! query produces what a results page needs: Signpost its first page
 //! of hits (typo expansion, re-rank, highlighted title and snippet), FTS5
 //! its best ten rows with a highlighted title and snippet. The FTS5 file
 //! is built from the site's database next to its data and rebuilt when
@@ -25,7 +27,7 @@ use std::time::{Duration, Instant};
 use crate::db::models::outbox;
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};
-use crate::search::{SearchIndex, SearchRequest};
+use crate::search::{SearchGate, SearchIndex, SearchRequest};
 use crate::service::fts5_baseline::Fts5;
 use crate::service::search_feed;
 
@@ -242,8 +244,12 @@ pub fn compare(
         })?;
         Ok(!results.hits.is_empty())
     };
-    let fts5_query =
-        |fts: &mut Fts5, query: &str| -> AppResult<bool> { Ok(!fts.page(query, PAGE)?.is_empty()) };
+    // FTS5 waits at the same kind of gate as Signpost's searches do.
+    let fts5_gate = SearchGate::new(search.gate().permits());
+    let fts5_query = |fts: &mut Fts5, query: &str| -> AppResult<bool> {
+        let _turn = fts5_gate.enter();
+        Ok(!fts.page(query, PAGE)?.is_empty())
+    };
     let mut rows = Vec::new();
     for list in lists {
         for &engine in engines {
@@ -325,13 +331,15 @@ fn drive<S>(
     Ok(Timing::of(&alone, latencies, elapsed, empty))
 }
 
-/// The side-by-side table (markdown).
-pub fn render(rows: &[SpeedRow], options: SpeedOptions, documents: u64) -> String {
+/// The side-by-side table (markdown); `permits`: queries each engine runs
+/// at once.
+pub fn render(rows: &[SpeedRow], options: SpeedOptions, documents: u64, permits: usize) -> String {
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
     let mut out = format!(
         "{documents} documents; each query returns a page of {PAGE} with highlighted title and snippet; \
          alone: each query's fastest of {ALONE_PASSES} passes one at a time after a warm-up pass; \
-         then {} threads sending for {:.0} s\n\n",
+         then {} threads sending for {:.0} s, each engine running {permits} queries at once \
+         (first come first served)\n\n",
         options.threads,
         options.duration.as_secs_f64()
     );

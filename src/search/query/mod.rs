@@ -99,8 +99,10 @@ pub struct SearchResults {
 }
 
 impl SearchIndex {
-    /// Runs a search. Never fails on odd input: bad text yields no results.
+    /// Runs a search, when the [`super::SearchGate`] lets it in. Never fails
+    /// on odd input: bad text yields no results.
     pub fn search(&self, request: &SearchRequest<'_>) -> SearchResult<SearchResults> {
+        let _turn = self.gate().enter();
         let searcher = self.reader().searcher();
         let fields = *self.fields();
         let text: String = request.text.chars().take(MAX_QUERY_CHARS).collect();
