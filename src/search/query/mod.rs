@@ -16,10 +16,11 @@
 //! cap on query words.
 //!
 //! Ranking runs in two phases. Candidates: one flat disjunction of boosted
-//! term queries (plain fields above stemmed ones, title above tags above
-//! body), which tantivy evaluates with block-max WAND, so a long natural
-//! question stays fast. Re-rank: the best few hundred candidates are scored
-//! from their postings on the share of query words they contain (each
+//! term queries over the stemmed title and body, which tantivy evaluates
+//! with block-max WAND, so a long natural question stays fast; the selected
+//! documents then get the text score of every field (plain fields above
+//! stemmed ones, title above tags above body). Re-rank: the best fifty or
+//! so candidates (more for deep pages) are scored from their postings on the share of query words they contain (each
 //! word weighted by its inverse document frequency, so the rare words of
 //! a long question count more than its common ones), the text score,
 //! words in the title and in their typed form, proximity and phrase order
