@@ -5,8 +5,8 @@
 //!
 //! Both engines are driven the same way, in this process: one warm-up pass
 //! over the list, three passes one query at a time (each query's fastest
-//! is its cost: on a shared machine the slower ones waited for other
-//! processes), then the same number of threads, each sending the next
+//! latency and least processor time count: on a shared machine the slower
+//! ones waited for other processes), then the same number of threads, each sending the next
 //! query of the list as soon as its last one returned, for the same time.
 //! Signpost runs a few searches at once and queues the others (its
 //! [`SearchGate`]); FTS5 queries wait at a gate of the same size. Each
@@ -135,6 +135,10 @@ pub struct Timing {
     pub alone_mean: Duration,
     /// The slowest query alone.
     pub alone_max: Duration,
+    /// Mean processor time of a query alone (each query's least of the
+    /// passes), when the system reports it: unlike the latency, other
+    /// processes on the machine do not add to it.
+    pub alone_cpu: Option<Duration>,
     /// Queries answered concurrently.
     pub requests: usize,
     /// Queries answered concurrently per second.
@@ -157,19 +161,22 @@ fn percentile(sorted: &[Duration], share: f64) -> Duration {
 }
 
 impl Timing {
-    /// The figures of a pass one query at a time (`alone`) and of the
-    /// concurrent latencies measured over `elapsed`.
+    /// The figures of the queries one at a time (latency `alone`, processor
+    /// time `alone_cpu`, empty when unknown) and of the concurrent
+    /// latencies measured over `elapsed`.
     pub fn of(
         alone: &[Duration],
+        alone_cpu: &[Duration],
         mut concurrent: Vec<Duration>,
         elapsed: Duration,
         empty: usize,
     ) -> Timing {
         concurrent.sort_unstable();
-        let alone_total: Duration = alone.iter().sum();
+        let mean = |list: &[Duration]| list.iter().sum::<Duration>() / (list.len().max(1) as u32);
         Timing {
-            alone_mean: alone_total / (alone.len().max(1) as u32),
+            alone_mean: mean(alone),
             alone_max: alone.iter().max().copied().unwrap_or_default(),
+            alone_cpu: (!alone_cpu.is_empty()).then(|| mean(alone_cpu)),
             requests: concurrent.len(),
             per_second: concurrent.len() as f64 / elapsed.as_secs_f64().max(1e-9),
             p50: percentile(&concurrent, 0.50),
@@ -286,12 +293,24 @@ fn drive<S>(
         empty += usize::from(!run(&mut state, query)?);
     }
     let mut alone = vec![Duration::MAX; queries.len()];
+    let mut alone_cpu = vec![Duration::MAX; queries.len()];
+    let mut cpu_known = true;
     for _ in 0..ALONE_PASSES {
-        for (query, fastest) in queries.iter().zip(alone.iter_mut()) {
+        for (i, query) in queries.iter().enumerate() {
+            let cpu_before = thread_cpu_time();
             let sent = Instant::now();
             run(&mut state, query)?;
-            *fastest = (*fastest).min(sent.elapsed());
+            alone[i] = alone[i].min(sent.elapsed());
+            match (cpu_before, thread_cpu_time()) {
+                (Some(before), Some(after)) => {
+                    alone_cpu[i] = alone_cpu[i].min(after.saturating_sub(before));
+                }
+                _ => cpu_known = false,
+            }
         }
+    }
+    if !cpu_known {
+        alone_cpu.clear();
     }
     drop(state);
     let next = AtomicUsize::new(0);
@@ -328,7 +347,15 @@ fn drive<S>(
         return Err(e);
     }
     let latencies = latencies.into_inner().unwrap_or_default();
-    Ok(Timing::of(&alone, latencies, elapsed, empty))
+    Ok(Timing::of(&alone, &alone_cpu, latencies, elapsed, empty))
+}
+
+/// Processor time this thread has used so far (Linux: the first field of
+/// `/proc/thread-self/schedstat`, in nanoseconds); `None` elsewhere.
+fn thread_cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
 }
 
 /// The side-by-side table (markdown); `permits`: queries each engine runs
@@ -337,26 +364,28 @@ pub fn render(rows: &[SpeedRow], options: SpeedOptions, documents: u64, permits:
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
     let mut out = format!(
         "{documents} documents; each query returns a page of {PAGE} with highlighted title and snippet; \
-         alone: each query's fastest of {ALONE_PASSES} passes one at a time after a warm-up pass; \
+         alone: each query's fastest of {ALONE_PASSES} passes one at a time after a warm-up pass \
+         (CPU: its processor time, which other processes do not inflate); \
          then {} threads sending for {:.0} s, each engine running {permits} queries at once \
          (first come first served)\n\n",
         options.threads,
         options.duration.as_secs_f64()
     );
     out.push_str(&format!(
-        "| queries | engine | alone: mean | alone: slowest | {} at once: queries/s | p50 | p99 | found nothing |\n",
+        "| queries | engine | alone: mean | alone: slowest | alone: CPU | {} at once: queries/s | p50 | p99 | found nothing |\n",
         options.threads
     ));
-    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for row in rows {
         let t = &row.timing;
         out.push_str(&format!(
-            "| {} ({}) | {} | {} | {} | {:.0} | {} | {} | {} of {} |\n",
+            "| {} ({}) | {} | {} | {} | {} | {:.0} | {} | {} | {} of {} |\n",
             row.list,
             row.queries,
             row.engine.label(),
             ms(t.alone_mean),
             ms(t.alone_max),
+            t.alone_cpu.map_or_else(|| "n/a".to_string(), ms),
             t.per_second,
             ms(t.p50),
             ms(t.p99),
@@ -405,19 +434,27 @@ mod tests {
     fn percentiles_are_nearest_rank() {
         let ms = Duration::from_millis;
         let latencies: Vec<Duration> = (1..=200).rev().map(ms).collect();
-        let t = Timing::of(&[ms(2), ms(6), ms(1)], latencies, Duration::from_secs(2), 3);
+        let t = Timing::of(
+            &[ms(2), ms(6), ms(1)],
+            &[ms(1), ms(5)],
+            latencies,
+            Duration::from_secs(2),
+            3,
+        );
         assert_eq!(t.alone_mean, ms(3));
         assert_eq!(t.alone_max, ms(6));
+        assert_eq!(t.alone_cpu, Some(ms(3)));
         assert_eq!(t.requests, 200);
         assert!((t.per_second - 100.0).abs() < 1e-9);
         assert_eq!(t.p50, ms(100));
         assert_eq!(t.p99, ms(198));
         assert_eq!(t.empty, 3);
-        let none = Timing::of(&[], Vec::new(), Duration::from_secs(1), 0);
+        let none = Timing::of(&[], &[], Vec::new(), Duration::from_secs(1), 0);
         assert_eq!(
             (none.p99, none.alone_mean),
             (Duration::ZERO, Duration::ZERO)
         );
+        assert_eq!(none.alone_cpu, None);
     }
 
     #[test]
@@ -439,6 +476,8 @@ mod tests {
         )
         .expect("drive");
         // The passes one at a time share a state; each thread has its own.
+        // Processor time is known on Linux.
+        assert_eq!(timing.alone_cpu.is_some(), cfg!(target_os = "linux"));
         assert_eq!(opened.load(Ordering::Relaxed), 4);
         assert_eq!(timing.empty, 1);
         assert!(timing.requests > 3, "{timing:?}");
