@@ -29,7 +29,12 @@ for tool in wrk curl bc; do
 done
 
 cargo build --release --quiet
-echo "== machine load before: $(uptime | sed 's/.*load average/load average/')"
+# Processor time (clock ticks) used by the whole machine, by the server, and
+# by this script's finished children (wrk, curl): what other processes used
+# during the measurements is the first minus the other two.
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+child_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
 
 export SIGNPOST_DATA_DIR="$DATA" SIGNPOST_CONTENT_DIR=content SIGNPOST_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn
 if [ ! -f "$DATA/.complete" ]; then
@@ -105,6 +110,7 @@ wrk -t2 -c8 -d3s -s "$SHORT_LUA" "$BASE/search" >/dev/null
 wrk -t2 -c8 -d3s -s "$LONG_LUA" "$BASE/search" >/dev/null
 
 echo "== measuring ($DURATION each, $CONNECTIONS connections, wrk on the same machine)"
+T0=$(date +%s.%N) B0=$(busy_ticks) S0=$(proc_ticks "$SERVER") C0=$(child_ticks)
 RESULTS=$(
   run "static one-line response" /static/favicon.svg
   run "home /" /
@@ -115,6 +121,9 @@ RESULTS=$(
   run "search, 1-3 words ($(count "$SHORT") queries)" /search "$SHORT_LUA"
   run "search, 8-12 words ($(count "$LONG") queries)" /search "$LONG_LUA"
 )
+T1=$(date +%s.%N) B1=$(busy_ticks) S1=$(proc_ticks "$SERVER") C1=$(child_ticks)
+CORES=$(nproc)
+OTHERS=$(echo "scale=1; 100 * (($B1 - $B0) - ($S1 - $S0) - ($C1 - $C0)) / (($T1 - $T0) * $(getconf CLK_TCK) * $CORES)" | bc)
 
 # How long until a new answer is searchable, while a search load runs.
 "$BIN" user create loadstaff --role staff --password-stdin <<<"lantern harbor quiet 7" >/dev/null 2>&1 || true
@@ -152,7 +161,7 @@ echo
 echo "Posts: $((QUESTIONS * (ANSWERS + 1))) ($QUESTIONS questions, $ANSWERS answers each); wrk -t2 -c$CONNECTIONS -d$DURATION on loopback"
 printf '%-40s %12s %10s %10s %10s\n' "endpoint" "requests/s" "p50" "p99" "vs static"
 echo "$RESULTS" | while IFS='|' read -r name rps p50 p99; do
-  ratio=$(echo "scale=2; $rps / $STATIC" | bc)
+  ratio=$(echo "scale=3; $rps / $STATIC" | bc | sed 's/^\./0./')
   printf '%-40s %12s %10s %10s %10s\n' "$name" "$rps" "$p50" "$p99" "$ratio"
 done
 echo
@@ -160,5 +169,5 @@ echo "full reindex: ${reindex_s%.*} s | answer searchable after: $fresh | server
 echo
 echo "$ENGINES"
 echo
-echo "machine load after: $(uptime | sed 's/.*load average/load average/')"
+echo "other processes used ${OTHERS} % of the machine's $CORES cores during the HTTP measurements"
 rm -f "$SHORT_LUA" "$LONG_LUA" "$JAR"
