@@ -5,8 +5,8 @@
 //!
 //! Both engines are driven the same way, in this process: one warm-up pass
 //! over the list, three passes one query at a time (each query's fastest
-//! latency and least processor time count: on a shared machine the slower
-//! ones waited for other processes), then the same number of threads, each sending the next
+//! latency counts, and the processor time of the pass that used the least:
+//! on a shared machine the slower ones waited for other processes), then the same number of threads, each sending the next
 //! query of the list as soon as its last one returned, for the same time.
 //! Signpost runs a few searches at once and queues the others (its
 //! [`SearchGate`]); FTS5 queries wait at a gate of the same size. Each
@@ -135,8 +135,8 @@ pub struct Timing {
     pub alone_mean: Duration,
     /// The slowest query alone.
     pub alone_max: Duration,
-    /// Mean processor time of a query alone (each query's least of the
-    /// passes), when the system reports it: unlike the latency, other
+    /// Mean processor time of a query alone (over the pass that used the
+    /// least), when the system reports it: unlike the latency, other
     /// processes on the machine do not add to it.
     pub alone_cpu: Option<Duration>,
     /// Queries answered concurrently.
@@ -161,12 +161,12 @@ fn percentile(sorted: &[Duration], share: f64) -> Duration {
 }
 
 impl Timing {
-    /// The figures of the queries one at a time (latency `alone`, processor
-    /// time `alone_cpu`, empty when unknown) and of the concurrent
+    /// The figures of the queries one at a time (latency `alone`, mean
+    /// processor time `alone_cpu` when known) and of the concurrent
     /// latencies measured over `elapsed`.
     pub fn of(
         alone: &[Duration],
-        alone_cpu: &[Duration],
+        alone_cpu: Option<Duration>,
         mut concurrent: Vec<Duration>,
         elapsed: Duration,
         empty: usize,
@@ -176,7 +176,7 @@ impl Timing {
         Timing {
             alone_mean: mean(alone),
             alone_max: alone.iter().max().copied().unwrap_or_default(),
-            alone_cpu: (!alone_cpu.is_empty()).then(|| mean(alone_cpu)),
+            alone_cpu,
             requests: concurrent.len(),
             per_second: concurrent.len() as f64 / elapsed.as_secs_f64().max(1e-9),
             p50: percentile(&concurrent, 0.50),
@@ -293,25 +293,28 @@ fn drive<S>(
         empty += usize::from(!run(&mut state, query)?);
     }
     let mut alone = vec![Duration::MAX; queries.len()];
-    let mut alone_cpu = vec![Duration::MAX; queries.len()];
+    // Processor time is read per pass: the system updates it only every
+    // few milliseconds, too coarse for one query.
+    let mut pass_cpu: Option<Duration> = None;
     let mut cpu_known = true;
     for _ in 0..ALONE_PASSES {
-        for (i, query) in queries.iter().enumerate() {
-            let cpu_before = thread_cpu_time();
+        let cpu_before = thread_cpu_time();
+        for (query, fastest) in queries.iter().zip(alone.iter_mut()) {
             let sent = Instant::now();
             run(&mut state, query)?;
-            alone[i] = alone[i].min(sent.elapsed());
-            match (cpu_before, thread_cpu_time()) {
-                (Some(before), Some(after)) => {
-                    alone_cpu[i] = alone_cpu[i].min(after.saturating_sub(before));
-                }
-                _ => cpu_known = false,
+            *fastest = (*fastest).min(sent.elapsed());
+        }
+        match (cpu_before, thread_cpu_time()) {
+            (Some(before), Some(after)) => {
+                let used = after.saturating_sub(before);
+                pass_cpu = Some(pass_cpu.map_or(used, |least| least.min(used)));
             }
+            _ => cpu_known = false,
         }
     }
-    if !cpu_known {
-        alone_cpu.clear();
-    }
+    let alone_cpu = pass_cpu
+        .filter(|_| cpu_known)
+        .map(|cpu| cpu / (queries.len().max(1) as u32));
     drop(state);
     let next = AtomicUsize::new(0);
     let latencies = Mutex::new(Vec::new());
@@ -347,7 +350,7 @@ fn drive<S>(
         return Err(e);
     }
     let latencies = latencies.into_inner().unwrap_or_default();
-    Ok(Timing::of(&alone, &alone_cpu, latencies, elapsed, empty))
+    Ok(Timing::of(&alone, alone_cpu, latencies, elapsed, empty))
 }
 
 /// Processor time this thread has used so far (Linux: the first field of
@@ -365,7 +368,7 @@ pub fn render(rows: &[SpeedRow], options: SpeedOptions, documents: u64, permits:
     let mut out = format!(
         "{documents} documents; each query returns a page of {PAGE} with highlighted title and snippet; \
          alone: each query's fastest of {ALONE_PASSES} passes one at a time after a warm-up pass \
-         (CPU: its processor time, which other processes do not inflate); \
+         (CPU: mean processor time per query, which other processes do not inflate); \
          then {} threads sending for {:.0} s, each engine running {permits} queries at once \
          (first come first served)\n\n",
         options.threads,
@@ -436,7 +439,7 @@ mod tests {
         let latencies: Vec<Duration> = (1..=200).rev().map(ms).collect();
         let t = Timing::of(
             &[ms(2), ms(6), ms(1)],
-            &[ms(1), ms(5)],
+            Some(ms(3)),
             latencies,
             Duration::from_secs(2),
             3,
@@ -449,7 +452,7 @@ mod tests {
         assert_eq!(t.p50, ms(100));
         assert_eq!(t.p99, ms(198));
         assert_eq!(t.empty, 3);
-        let none = Timing::of(&[], &[], Vec::new(), Duration::from_secs(1), 0);
+        let none = Timing::of(&[], None, Vec::new(), Duration::from_secs(1), 0);
         assert_eq!(
             (none.p99, none.alone_mean),
             (Duration::ZERO, Duration::ZERO)
