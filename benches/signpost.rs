@@ -1,5 +1,6 @@
-//! Micro-benchmarks (`cargo bench`): typo-tolerant search with snippets,
-//! markdown rendering of a long article, and serving a question page.
+//! Micro-benchmarks (`cargo bench`): typo-tolerant search with snippets
+//! (the query lists of `benches/queries/`), markdown rendering of a long
+//! article, and serving a question page.
 //!
 //! The search benchmark indexes 10,000 generated documents; set
 //! `SIGNPOST_BENCH_LARGE=1` to add the 1,000,000-document case (about a
@@ -11,19 +12,13 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use signpost::search::{SearchDoc, SearchIndex, SearchRequest};
 use signpost::service::demo_data::{thread, Rng};
+use signpost::service::search_speed::parse_list;
 
-/// 1-3 word queries, some misspelt, the last word sometimes a prefix.
-const QUERIES: &[&str] = &[
-    "printer",
-    "pasword reset",
-    "router firmware update",
-    "instal",
-    "wireless conect",
-    "blinking light",
-    "searh index",
-    "backup restor",
-    "login cookie sesion",
-    "toner",
+/// The query lists `benches/load.sh` and `signpost bench-search` use: 1-3
+/// words (many misspelt) and 8-12 word questions.
+const QUERY_LISTS: &[(&str, &str)] = &[
+    ("short", include_str!("queries/short.txt")),
+    ("long", include_str!("queries/long.txt")),
 ];
 
 fn build_index(docs: usize) -> (tempfile::TempDir, SearchIndex) {
@@ -72,26 +67,29 @@ fn search(c: &mut Criterion) {
     let mut group = c.benchmark_group("search");
     for size in sizes {
         let (_dir, index) = build_index(size);
-        let mut i = 0;
-        group.bench_with_input(
-            BenchmarkId::new("typo_tolerant_with_snippets", size),
-            &size,
-            |b, _| {
-                b.iter(|| {
-                    i = (i + 1) % QUERIES.len();
-                    black_box(
-                        index
-                            .search(&SearchRequest {
-                                text: QUERIES[i],
-                                kind: None,
-                                limit: 10,
-                                offset: 0,
-                            })
-                            .expect("search"),
-                    )
-                })
-            },
-        );
+        for (name, text) in QUERY_LISTS {
+            let queries = parse_list(text);
+            let mut i = 0;
+            group.bench_with_input(
+                BenchmarkId::new(format!("with_snippets/{name}"), size),
+                &size,
+                |b, _| {
+                    b.iter(|| {
+                        i = (i + 1) % queries.len();
+                        black_box(
+                            index
+                                .search(&SearchRequest {
+                                    text: &queries[i],
+                                    kind: None,
+                                    limit: 10,
+                                    offset: 0,
+                                })
+                                .expect("search"),
+                        )
+                    })
+                },
+            );
+        }
     }
     group.finish();
 }
