@@ -74,7 +74,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
             config.data_dir.display()
         ))
     })?;
-    let pool = db::open(&config.database_path(), 16)?;
+    let pool = db::open(&config.database(), config.pool_settings())?;
     let sync = {
         let mut conn = pool.get().map_err(AppError::from)?;
         content_sync::sync(&mut conn, &content, db::unix_now())?
@@ -89,7 +89,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         .map_err(AppError::from)?;
         accounts::issue_setup_token(&mut conn, db::unix_now())?
     };
-    let analytics = db::open_analytics(&config.database_path(), 4)?;
+    let analytics = db::open_analytics(&config.database(), config.pool_settings())?;
     let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
     search.set_synonyms(&content.synonym_groups());
     let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild)?;

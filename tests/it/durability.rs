@@ -7,10 +7,12 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use signpost::config::PoolSettings;
 
 use crate::harness::TestApp;
 
@@ -122,10 +124,8 @@ fn free_port() -> u16 {
 }
 
 fn spawn(dir: &Path, config: &signpost::config::Config, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_signpost"))
+    crate::harness::signpost_command(&config)
         .arg("serve")
-        .env("SIGNPOST_DATA_DIR", &config.data_dir)
-        .env("SIGNPOST_CONTENT_DIR", &config.content_dir)
         .env("SIGNPOST_LISTEN", format!("127.0.0.1:{port}"))
         .env("SIGNPOST_WORKERS", "2")
         .env("RUST_LOG", "warn")
@@ -166,7 +166,7 @@ fn findable(http: &Http, marker: &str) -> bool {
 #[test]
 fn posts_survive_sigkill_and_a_lost_index_is_rebuilt() {
     let (dir, config) = TestApp::guide().prepare();
-    let mut create = Command::new(env!("CARGO_BIN_EXE_signpost"))
+    let mut create = crate::harness::signpost_command(&config)
         .args([
             "user",
             "create",
@@ -175,8 +175,6 @@ fn posts_survive_sigkill_and_a_lost_index_is_rebuilt() {
             "staff",
             "--password-stdin",
         ])
-        .env("SIGNPOST_DATA_DIR", &config.data_dir)
-        .env("SIGNPOST_CONTENT_DIR", &config.content_dir)
         .current_dir(dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -266,7 +264,7 @@ fn posts_survive_sigkill_and_a_lost_index_is_rebuilt() {
 
     // Every acknowledged post is in the database.
     {
-        let pool = signpost::db::open(&config.database_path(), 1).expect("db");
+        let pool = signpost::db::open(&config.database(), PoolSettings::sized(1)).expect("db");
         let mut conn = pool.get().expect("conn");
         for (i, location) in &created {
             let id: i32 = location

@@ -2,6 +2,7 @@
 //! through [`harness::TestApp`].
 
 mod accounts;
+mod backend;
 mod content;
 mod curation;
 mod durability;
@@ -14,6 +15,7 @@ mod import_docs;
 mod indexing;
 mod page_html;
 mod pages;
+mod postgres;
 mod posting_guards;
 mod qa;
 mod relevance;

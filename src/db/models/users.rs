@@ -66,7 +66,7 @@ pub struct NewUser<'a> {
 pub fn create(conn: &mut Conn, new: &NewUser<'_>) -> QueryResult<Option<User>> {
     match diesel::insert_into(users::table)
         .values(new)
-        .returning(User::as_returning())
+        .returning(crate::db::row_columns::<User>())
         .get_result(conn)
     {
         Ok(user) => Ok(Some(user)),
