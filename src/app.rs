@@ -134,6 +134,7 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(256 * 1024))
         .app_data(web::FormConfig::default().limit(256 * 1024))
         .app_data(web::JsonConfig::default().limit(256 * 1024))
+        .wrap(from_fn(site::extract::refuse_nul))
         .wrap(ErrorHandlers::new().default_handler(site::errors::render_error))
         .wrap(from_fn(site::session::load_visitor))
         .wrap(

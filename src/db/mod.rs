@@ -115,6 +115,13 @@ macro_rules! per_backend {
 }
 pub(crate) use per_backend;
 
+diesel::define_sql_function! {
+    /// SQL `lower(text)`, the same on both backends: case-insensitive
+    /// matching is written `lower(column).like(lowercased pattern)`, since
+    /// `LIKE` ignores ASCII case on SQLite but not on PostgreSQL.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// The backend of [`Conn`] (what `diesel::backend::Backend` bounds name).
 pub type Backend = MultiBackend;
 

@@ -62,13 +62,18 @@ pub struct NewUser<'a> {
     pub updated_at: i64,
 }
 
-/// Inserts a user; `Ok(None)` when the username (any case) is taken.
+/// Inserts a user; `Ok(None)` when the username (any case) is taken. The
+/// insert runs in its own (nested) transaction, so inside a caller's
+/// transaction a taken name leaves it usable on PostgreSQL too, where a
+/// failed statement otherwise aborts the whole transaction.
 pub fn create(conn: &mut Conn, new: &NewUser<'_>) -> QueryResult<Option<User>> {
-    match diesel::insert_into(users::table)
-        .values(new)
-        .returning(crate::db::row_columns::<User>())
-        .get_result(conn)
-    {
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(users::table)
+            .values(new)
+            .returning(crate::db::row_columns::<User>())
+            .get_result(conn)
+    });
+    match inserted {
         Ok(user) => Ok(Some(user)),
         Err(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
@@ -125,7 +130,9 @@ pub fn search(conn: &mut Conn, search: &str, limit: i64, offset: i64) -> QueryRe
             users::username_key
                 .like(pattern.clone())
                 .escape('\\')
-                .or(users::display_name.like(pattern).escape('\\')),
+                .or(crate::db::lower(users::display_name)
+                    .like(pattern)
+                    .escape('\\')),
         );
     }
     query.load(conn)
