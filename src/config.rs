@@ -365,7 +365,7 @@ impl Database {
     pub fn check(url: &str) -> Result<(), String> {
         let url = url.trim();
         match url.split_once("://") {
-            Some(("sqlite", path)) if path.is_empty() => {
+            Some(("sqlite", "")) => {
                 Err("sqlite:// needs a file path, e.g. sqlite://data/signpost.db".into())
             }
             Some((scheme, _)) if scheme != "sqlite" && !is_postgres_url(url) => Err(format!(

@@ -124,7 +124,7 @@ fn free_port() -> u16 {
 }
 
 fn spawn(dir: &Path, config: &signpost::config::Config, port: u16) -> Child {
-    crate::harness::signpost_command(&config)
+    crate::harness::signpost_command(config)
         .arg("serve")
         .env("SIGNPOST_LISTEN", format!("127.0.0.1:{port}"))
         .env("SIGNPOST_WORKERS", "2")

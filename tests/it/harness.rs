@@ -61,7 +61,7 @@ pub struct TestDir {
     dir: TempDir,
     /// The test's database when the suite runs on PostgreSQL (dropped with
     /// the dir).
-    _database: Option<TestDatabase>,
+    _database: Option<Box<TestDatabase>>,
 }
 
 impl std::ops::Deref for TestDir {
@@ -238,7 +238,7 @@ impl TestAppBuilder {
     /// PostgreSQL the config names a fresh database, dropped with the dir.
     pub fn prepare(self) -> (TestDir, Config) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database = backend::on_postgres().then(TestDatabase::create);
+        let database = backend::on_postgres().then(|| Box::new(TestDatabase::create()));
         let mut config = Config {
             data_dir: dir.path().join("data"),
             content_dir: if self.shipped {

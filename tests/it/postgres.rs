@@ -28,8 +28,19 @@ fn whole_suite_on_postgres() {
     };
     drop(backend::admin(&cluster));
     let exe = std::env::current_exe().expect("test binary path");
+    // The same thread count as this run; every test but this module's.
+    let args: Vec<String> = std::env::args().collect();
+    let threads: Vec<&String> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| {
+            a.starts_with("--test-threads") || (*i > 0 && args[i - 1] == "--test-threads")
+        })
+        .map(|(_, a)| a)
+        .collect();
     let child = Command::new(exe)
         .env(backend::BACKEND_ENV, "postgres")
+        .args(threads)
         .args(["--skip", "postgres::"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -225,7 +236,7 @@ async fn a_lost_database_gives_503_keeps_search_and_recovers() {
         .await;
     app.wait_indexed();
     let search = app.get("/search?q=scanner+orange").await;
-    assert_eq!(result_urls(&search.body), [again.path.clone()]);
+    assert_eq!(result_urls(&search.body), [again.path.as_str()]);
 }
 
 /// Sleeps without blocking the test's executor.
