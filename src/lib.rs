@@ -10,6 +10,7 @@
 //! - [`content`]: reading and validating the `content/` folder.
 //! - [`search`]: the tantivy index: schema, writer, queries.
 //! - [`service`]: content into the database, database into the index.
+//! - [`jobs`]: the durable job queue, periodic maintenance and the worker.
 //! - [`web`], [`app`]: HTTP handlers, templates and the server.
 
 pub mod app;
@@ -20,6 +21,7 @@ pub mod db;
 pub mod diff;
 pub mod error;
 pub mod ids;
+pub mod jobs;
 pub mod kinds;
 pub mod markdown;
 pub mod paths;
