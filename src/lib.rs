@@ -3,6 +3,7 @@
 //!
 //! Modules, leaves first:
 //! - [`config`], [`error`]: configuration and the one error type.
+//! - [`background`]: named threads stopped and joined on drop.
 //! - [`ids`], [`kinds`]: typed row ids and the kinds of posts and documents.
 //! - [`paths`]: every URL the site makes.
 //! - [`db`]: SQLite pool, migrations, row structs and queries.
@@ -15,6 +16,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod background;
 pub mod config;
 pub mod content;
 pub mod db;

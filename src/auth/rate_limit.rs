@@ -202,6 +202,22 @@ pub enum Limited {
     Feedback,
 }
 
+impl Limited {
+    /// Every limited action.
+    pub const ALL: [Limited; 10] = [
+        Limited::Ask,
+        Limited::Answer,
+        Limited::Edit,
+        Limited::Vote,
+        Limited::Flag,
+        Limited::Preview,
+        Limited::SignIn,
+        Limited::Register,
+        Limited::PasswordChange,
+        Limited::Feedback,
+    ];
+}
+
 /// Where a limit's windows are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Store {
@@ -640,21 +656,9 @@ mod tests {
 
     #[test]
     fn every_action_has_one_row_and_one_store() {
-        use Limited::*;
-        for action in [
-            Ask,
-            Answer,
-            Edit,
-            Vote,
-            Flag,
-            Preview,
-            SignIn,
-            Register,
-            PasswordChange,
-            Feedback,
-        ] {
+        for action in Limited::ALL {
             let limit = rules::of(action);
-            let local = matches!(action, Preview | Feedback);
+            let local = matches!(action, Limited::Preview | Limited::Feedback);
             assert_eq!(
                 limit.store == Store::Local,
                 local,

@@ -3,13 +3,11 @@
 //! the outcome. Idle, it polls with one read every [`WorkerOptions::poll`].
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::{Claimed, Periodic};
+use crate::background::{Background, Control, Wake};
 use crate::db::{unix_now, Pool};
 use crate::error::{AppError, AppResult};
 
@@ -47,60 +45,23 @@ impl WorkerOptions {
     }
 }
 
-/// Wakes a worker (after an enqueue); cheap, never blocks.
-#[derive(Debug, Clone)]
-pub struct JobSignal(Sender<()>);
-
-impl JobSignal {
-    /// Tells the worker a job may be due.
-    pub fn notify(&self) {
-        let _ = self.0.send(());
-    }
-}
-
 /// A running worker; stops (after the job in hand) and joins when dropped.
-pub struct JobWorker {
-    stop: Arc<AtomicBool>,
-    signal: JobSignal,
-    handle: Option<JoinHandle<()>>,
-}
+pub struct JobWorker(Background);
 
 impl JobWorker {
     /// Starts the worker thread.
     pub fn start(pool: Pool, runner: Arc<dyn Runner>, options: WorkerOptions) -> AppResult<Self> {
-        let (tx, rx) = mpsc::channel();
-        let stop = Arc::new(AtomicBool::new(false));
         let worker = Worker {
             pool,
             runner,
             options,
-            stop: stop.clone(),
-            wake: rx,
         };
-        let handle = std::thread::Builder::new()
-            .name("job-worker".into())
-            .spawn(move || worker.run())
-            .map_err(AppError::internal)?;
-        Ok(JobWorker {
-            stop,
-            signal: JobSignal(tx),
-            handle: Some(handle),
-        })
+        Background::spawn("job-worker", move |control| worker.run(&control)).map(JobWorker)
     }
 
-    /// A handle that wakes the worker.
-    pub fn signal(&self) -> JobSignal {
-        self.signal.clone()
-    }
-}
-
-impl Drop for JobWorker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.signal.notify();
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
+    /// A handle that wakes the worker (after an enqueue).
+    pub fn wake(&self) -> Wake {
+        self.0.wake()
     }
 }
 
@@ -108,16 +69,14 @@ struct Worker {
     pool: Pool,
     runner: Arc<dyn Runner>,
     options: WorkerOptions,
-    stop: Arc<AtomicBool>,
-    wake: Receiver<()>,
 }
 
 impl Worker {
-    fn run(self) {
+    fn run(self, control: &Control) {
         let kinds = self.runner.kinds();
         let periodic = self.runner.periodic();
         let mut scheduled = false;
-        while !self.stop.load(Ordering::SeqCst) {
+        while !control.stopping() {
             if !scheduled {
                 scheduled = self.schedule(&periodic);
             }
@@ -126,11 +85,7 @@ impl Worker {
                 Ok(false) => {}
                 Err(e) => log::warn!("jobs: {e} (retrying)"),
             }
-            match self.wake.recv_timeout(self.options.poll) {
-                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-            while self.wake.try_recv().is_ok() {}
+            control.wait(self.options.poll);
         }
     }
 

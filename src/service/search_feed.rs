@@ -14,12 +14,9 @@ pub mod cursor;
 pub mod nodes;
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::background::{Background, Control, Wake};
 use crate::content::trees::{NodeKind, Tree};
 use crate::db::models::{answers, articles, outbox, questions, trees};
 use crate::db::{Conn, Pool};
@@ -402,22 +399,10 @@ pub fn apply_pending(
 }
 
 /// Wakes the indexer task after a write (cheap; never blocks).
-#[derive(Clone, Debug)]
-pub struct IndexerSignal(Sender<()>);
-
-impl IndexerSignal {
-    /// Tells the indexer there is something in the outbox.
-    pub fn notify(&self) {
-        let _ = self.0.send(());
-    }
-}
+pub type IndexerSignal = Wake;
 
 /// The running indexer task; stops and joins when dropped.
-pub struct IndexerTask {
-    stop: Arc<AtomicBool>,
-    signal: IndexerSignal,
-    handle: Option<JoinHandle<()>>,
-}
+pub struct IndexerTask(Background);
 
 impl IndexerTask {
     /// Takes the index writer, registers this node's index in the database
@@ -458,39 +443,20 @@ impl IndexerTask {
         if needs_rebuild {
             feed.begin_rebuild()?;
         }
-        let (tx, rx) = mpsc::channel();
-        let stop = Arc::new(AtomicBool::new(false));
         let task = FeedTask {
             pool,
             node: node.to_string(),
-            wake: rx,
-            stop: stop.clone(),
         };
         let cursor = FeedCursor::at(watermark);
-        let handle = std::thread::Builder::new()
-            .name("search-indexer".into())
-            .spawn(move || task.run(feed, cursor, needs_rebuild))
-            .map_err(AppError::internal)?;
-        Ok(IndexerTask {
-            stop,
-            signal: IndexerSignal(tx),
-            handle: Some(handle),
+        Background::spawn("search-indexer", move |control| {
+            task.run(&control, feed, cursor, needs_rebuild)
         })
+        .map(IndexerTask)
     }
 
     /// A handle to wake the task.
     pub fn signal(&self) -> IndexerSignal {
-        self.signal.clone()
-    }
-}
-
-impl Drop for IndexerTask {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.signal.notify();
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
+        self.0.wake()
     }
 }
 
@@ -498,16 +464,20 @@ impl Drop for IndexerTask {
 struct FeedTask {
     pool: Pool,
     node: String,
-    wake: Receiver<()>,
-    stop: Arc<AtomicBool>,
 }
 
 impl FeedTask {
-    fn run(self, mut feed: IndexFeed, mut cursor: FeedCursor, mut needs_rebuild: bool) {
+    fn run(
+        self,
+        control: &Control,
+        mut feed: IndexFeed,
+        mut cursor: FeedCursor,
+        mut needs_rebuild: bool,
+    ) {
         let mut last_commit = Instant::now() - COMMIT_INTERVAL;
         let mut last_report: Option<(Instant, i32)> = None;
         let mut failures = 0u32;
-        while !self.stop.load(Ordering::SeqCst) {
+        while !control.stopping() {
             if needs_rebuild {
                 let started = Instant::now();
                 match rebuild_from(&self.pool, &mut feed, &|_, _| {}) {
@@ -535,11 +505,7 @@ impl FeedTask {
             match apply_pending(&self.pool, &mut feed, &mut cursor) {
                 Ok(0) => {
                     failures = 0;
-                    match self.wake.recv_timeout(POLL_INTERVAL) {
-                        Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-                        Err(RecvTimeoutError::Disconnected) => break,
-                    }
-                    while self.wake.try_recv().is_ok() {}
+                    control.wait(POLL_INTERVAL);
                 }
                 Ok(_) => {
                     failures = 0;
