@@ -53,7 +53,7 @@ impl Node {
 
     /// An anonymous client of this node from `address`.
     fn client(&self, address: &str) -> Http {
-        Http::new(self.port).from_address(address)
+        Http::new(self.port).forwarded_for(address)
     }
 
     /// The node's name, from its health check.

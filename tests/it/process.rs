@@ -60,7 +60,7 @@ impl Http {
     }
 
     /// This client as if a reverse proxy named `address` as the client.
-    pub fn from_address(mut self, address: &str) -> Self {
+    pub fn forwarded_for(mut self, address: &str) -> Self {
         self.forwarded_for = Some(address.to_string());
         self
     }
