@@ -1,5 +1,10 @@
 //! This site's job kinds and what running each one does. Every periodic
 //! task is idempotent, so a run repeated after a lost lease does no harm.
+//!
+//! A new kind is a name here, listed in [`SiteJobs::kinds`] (and in
+//! [`PERIODIC`] when it repeats), an arm in `SiteJobs::run_job` that reads
+//! its arguments with [`Claimed::payload`], and [`crate::jobs::enqueue`]
+//! in the transaction that causes it.
 
 use super::{Claimed, Periodic, Runner, DEAD_RETENTION_SECS};
 use crate::auth::SESSION_IDLE_SECS;
@@ -43,10 +48,11 @@ impl SiteJobs {
         SiteJobs { pool }
     }
 
-    fn run_kind(&self, kind: &str) -> AppResult<String> {
+    /// Runs one claimed job; returns what it did, for the log.
+    fn run_job(&self, job: &Claimed) -> AppResult<String> {
         let mut conn = self.pool.get()?;
         let now = unix_now();
-        Ok(match kind {
+        Ok(match job.kind.as_str() {
             k if k == PRUNE_OUTBOX.kind => {
                 let report = nodes::prune_outbox(&mut conn, now)?;
                 format!(
@@ -85,7 +91,7 @@ impl Runner for SiteJobs {
     }
 
     fn run(&self, job: &Claimed) -> Result<(), String> {
-        let summary = self.run_kind(&job.kind).map_err(|e| e.to_string())?;
+        let summary = self.run_job(job).map_err(|e| e.to_string())?;
         log::debug!("job {} ({}): {summary}", job.id, job.kind);
         Ok(())
     }
