@@ -100,6 +100,8 @@ id_newtype! {
     FeedbackId;
     /// A row of `tags`.
     TagId;
+    /// A row of `jobs`.
+    JobId;
 }
 
 #[cfg(test)]

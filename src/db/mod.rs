@@ -50,7 +50,7 @@ impl Conn {
     /// concurrent writer: SQLite's `BEGIN IMMEDIATE`; on PostgreSQL a
     /// transaction-scoped advisory lock that every write transaction takes
     /// (writers queue as on SQLite, across nodes too, and search outbox ids
-    /// commit in id order). Commits when `f` returns `Ok`, rolls back otherwise.
+    /// mostly become visible in id order). Commits when `f` returns `Ok`, rolls back otherwise.
     pub fn immediate_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Conn) -> Result<T, E>,
@@ -86,12 +86,28 @@ pub fn row_columns<T: diesel::Selectable<Backend>>() -> T::SelectExpression {
     T::construct_selection()
 }
 
+/// Runs `insert`, answering `Ok(None)` when it hit a unique constraint (a
+/// name taken, a row another node created in between). It runs in a nested
+/// transaction (a savepoint inside the caller's): on PostgreSQL a failed
+/// statement would otherwise abort the caller's whole transaction.
+pub fn unless_taken<T>(
+    conn: &mut Conn,
+    insert: impl FnOnce(&mut Conn) -> diesel::QueryResult<T>,
+) -> diesel::QueryResult<Option<T>> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match conn.transaction(insert) {
+        Ok(row) => Ok(Some(row)),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Key of the PostgreSQL advisory lock that write transactions hold.
 const WRITE_LOCK: i64 = 0x5349_474e_5752_4954; // "SIGNWRIT"
 
 /// Inside a transaction: waits for the write lock until the transaction ends
 /// (PostgreSQL; re-entrant). SQLite's `BEGIN IMMEDIATE` already holds it.
-pub fn lock_writes(conn: &mut Conn) -> diesel::QueryResult<()> {
+fn lock_writes(conn: &mut Conn) -> diesel::QueryResult<()> {
     match conn {
         Conn::Sqlite(_) => Ok(()),
         Conn::Postgres(pg) => {
@@ -367,19 +383,26 @@ pub fn open(database: &Database, settings: PoolSettings) -> AppResult<Pool> {
     build_pool(database, Purpose::Main, settings.size, settings.timeout)
 }
 
-/// Brings the schema up to date. SQLite: switches the file to WAL first (a
-/// property of the file: set once, it stays). PostgreSQL: holds an advisory
-/// lock meanwhile, so nodes starting together migrate one after another.
+/// Brings the schema up to date. Several nodes may start at once on a fresh
+/// database: one applies the migrations while the others wait, then find
+/// them applied. SQLite: switches the file to WAL first (a property of the
+/// file: set once, it stays), then migrates under the write lock (`BEGIN
+/// IMMEDIATE`). PostgreSQL: holds an advisory lock meanwhile.
 fn migrate(conn: &mut Conn) -> Result<(), String> {
     /// Key of the advisory lock held while migrating.
     const MIGRATION_LOCK: i64 = 0x5349_474e_504f_5354; // "SIGNPOST"
+    apply_settings(conn, Purpose::Main).map_err(|e| e.to_string())?;
     match conn {
         Conn::Sqlite(conn) => {
             conn.batch_execute("PRAGMA journal_mode = WAL;")
                 .map_err(|e| format!("cannot switch to WAL mode: {e}"))?;
-            conn.run_pending_migrations(SQLITE_MIGRATIONS)
-                .map(|_| ())
-                .map_err(|e| e.to_string())
+            conn.immediate_transaction(
+                |conn| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+                    conn.run_pending_migrations(SQLITE_MIGRATIONS)?;
+                    Ok(())
+                },
+            )
+            .map_err(|e| e.to_string())
         }
         Conn::Postgres(conn) => {
             conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
@@ -421,6 +444,8 @@ pub fn unix_now() -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Barrier};
+
     use super::*;
 
     #[test]
@@ -467,5 +492,27 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("s3cret"), "{text}");
+    }
+
+    #[test]
+    fn nodes_starting_together_on_a_fresh_database_all_open_it() {
+        for round in 0..4 {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("fresh.db");
+            let barrier = Arc::new(Barrier::new(4));
+            let opened: Vec<_> = (0..4)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        open(&Database::Sqlite(path), PoolSettings::sized(1)).map(|_| ())
+                    })
+                })
+                .collect();
+            for node in opened {
+                let result = node.join().expect("thread");
+                assert!(result.is_ok(), "round {round}: {result:?}");
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@ pub mod content_sync;
 pub mod demo_data;
 pub mod import_markdown;
 pub mod import_stackexchange;
+pub mod limits;
 pub mod link_check;
 pub mod questions;
 pub mod relevance;

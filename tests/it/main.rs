@@ -3,6 +3,7 @@
 
 mod accounts;
 mod backend;
+mod cluster;
 mod content;
 mod curation;
 mod durability;
@@ -13,10 +14,13 @@ mod harness;
 mod import;
 mod import_docs;
 mod indexing;
+mod jobs;
+mod nodes;
 mod page_html;
 mod pages;
 mod postgres;
 mod posting_guards;
+mod process;
 mod qa;
 mod relevance;
 mod search;

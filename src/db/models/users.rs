@@ -62,25 +62,15 @@ pub struct NewUser<'a> {
     pub updated_at: i64,
 }
 
-/// Inserts a user; `Ok(None)` when the username (any case) is taken. The
-/// insert runs in its own (nested) transaction, so inside a caller's
-/// transaction a taken name leaves it usable on PostgreSQL too, where a
-/// failed statement otherwise aborts the whole transaction.
+/// Inserts a user; `Ok(None)` when the username (any case) is taken (the
+/// caller's transaction stays usable, see [`crate::db::unless_taken`]).
 pub fn create(conn: &mut Conn, new: &NewUser<'_>) -> QueryResult<Option<User>> {
-    let inserted = conn.transaction(|conn| {
+    crate::db::unless_taken(conn, |conn| {
         diesel::insert_into(users::table)
             .values(new)
             .returning(crate::db::row_columns::<User>())
             .get_result(conn)
-    });
-    match inserted {
-        Ok(user) => Ok(Some(user)),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Ok(None),
-        Err(e) => Err(e),
-    }
+    })
 }
 
 /// The user with this unique key.
