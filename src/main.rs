@@ -558,7 +558,13 @@ fn migrate_db(config: &Config, from: &str, to: &str, overwrite_target: bool) -> 
             overwrite_target,
             timeout: std::time::Duration::from_secs(config.database_timeout),
         };
-        let bar = progress_bar("rows");
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows ({per_sec}, eta {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
         let started = std::time::Instant::now();
         let report = copy::migrate(&from, &to, &options, &|done, total, table| {
             bar.set_length(total);

@@ -158,7 +158,14 @@ impl Report {
                 t.source_rows,
                 t.target_rows,
                 t.source_sha256.get(..16).unwrap_or(""),
-                if t.matches() { "ok" } else { "MISMATCH" }
+                if t.matches() {
+                    "ok".to_string()
+                } else {
+                    format!(
+                        "MISMATCH (target sha256 {})",
+                        t.target_sha256.get(..16).unwrap_or("")
+                    )
+                }
             );
         }
         for (table, reason) in EXCLUDED {
@@ -466,7 +473,7 @@ fn copy_order(schema: &Schema) -> Result<Vec<String>, String> {
             let ready = schema.tables[*table]
                 .foreign_keys
                 .iter()
-                .all(|fk| fk.table == *table || order.iter().any(|done| *done == fk.table));
+                .all(|fk| fk.table == *table || order.contains(&fk.table));
             if ready {
                 order.push((*table).to_string());
             }
@@ -1013,6 +1020,31 @@ mod tests {
             &Database::Postgres("postgres://a:b@host/site".into()),
             &Database::Postgres("postgres://a:b@host/other".into())
         ));
+    }
+
+    #[test]
+    fn a_differing_count_or_checksum_is_a_mismatch() {
+        let check = |rows: u64, sha: &str| TableCheck {
+            table: "users".into(),
+            source_rows: 3,
+            target_rows: rows,
+            source_sha256: "ab".repeat(32),
+            target_sha256: sha.into(),
+        };
+        let good = Report {
+            tables: vec![check(3, &"ab".repeat(32))],
+            deleted_rows: 0,
+        };
+        assert!(good.all_match());
+        assert!(good.render().contains(" ok\n"));
+        for bad in [check(2, &"ab".repeat(32)), check(3, &"cd".repeat(32))] {
+            let report = Report {
+                tables: vec![bad],
+                deleted_rows: 0,
+            };
+            assert!(!report.all_match());
+            assert!(report.render().contains("MISMATCH"), "{}", report.render());
+        }
     }
 
     #[test]
