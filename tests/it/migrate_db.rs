@@ -308,7 +308,24 @@ async fn a_sqlite_site_moves_to_postgres() {
         return;
     }
     let target = TestDatabase::create();
-    copies_a_site_to(Database::Postgres(target.url.clone())).await;
+    let postgres = Database::Postgres(target.url.clone());
+    copies_a_site_to(postgres.clone()).await;
+
+    // And back: the PostgreSQL site (with the question posted there) into a
+    // new SQLite file, verified the same way.
+    let dir = tempfile::tempdir().expect("dir");
+    let back = dir.path().join("back.db");
+    let out = migrate(
+        dir.path(),
+        &["--from", &target.url, "--to", &back.to_string_lossy()],
+    );
+    let output = text(&out);
+    assert!(out.status.success(), "{output}");
+    assert!(!output.contains("MISMATCH"), "{output}");
+    let (there, here) = (counts(&postgres), counts(&Database::Sqlite(back)));
+    for table in copy::COPIED {
+        assert_eq!(here[*table], there[*table], "rows of {table}\n{output}");
+    }
 }
 
 #[actix_web::test]
