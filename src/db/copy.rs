@@ -221,6 +221,14 @@ pub fn migrate(
         ));
     }
     let mut source = open_source(from, options.timeout)?;
+    // Read before the target is touched: a source that is no site stops here.
+    let source_schema =
+        catalog::describe(&mut source).map_err(|e| format!("source {from}: {e}"))?;
+    if source_schema.tables.is_empty() {
+        return Err(format!(
+            "the source {from} holds no Signpost site (no tables)"
+        ));
+    }
     let settings = PoolSettings {
         timeout: options.timeout,
         ..PoolSettings::sized(1)
@@ -233,8 +241,6 @@ pub fn migrate(
 
     let schema = catalog::describe(target).map_err(|e| format!("target {to}: {e}"))?;
     classify(&schema)?;
-    let source_schema =
-        catalog::describe(&mut source).map_err(|e| format!("source {from}: {e}"))?;
     same_shape(&source_schema, &schema).map_err(|difference| {
         format!(
             "the source {from} does not have this release's schema ({difference}); \
@@ -376,9 +382,15 @@ fn canonical(path: &Path) -> PathBuf {
 /// opened read-only; or a PostgreSQL database (no migrations run on it).
 fn open_source(database: &Database, timeout: Duration) -> Result<Conn, String> {
     if let Database::Sqlite(path) = database {
-        if !path.is_file() {
+        if !path.exists() {
             return Err(format!(
                 "the source database {} does not exist",
+                path.display()
+            ));
+        }
+        if !path.is_file() {
+            return Err(format!(
+                "the source database {} is not a file",
                 path.display()
             ));
         }

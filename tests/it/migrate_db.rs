@@ -340,16 +340,12 @@ async fn a_sqlite_site_moves_to_another_sqlite_file() {
     .await;
 }
 
-/// SHA-256 of the source's files, to check nothing was written to them.
-fn fingerprint(db: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    for suffix in ["", "-wal"] {
-        let path = format!("{}{suffix}", db.display());
-        if let Ok(bytes) = std::fs::read(&path) {
-            files.push((path, bytes));
-        }
-    }
-    files
+/// The contents of the source's database file and its write-ahead log, to
+/// check nothing was written to them. A reader of a WAL database may create
+/// an empty `-wal` file (SQLite's own doing), so a missing log reads as empty.
+fn fingerprint(db: &Path) -> (Vec<u8>, Vec<u8>) {
+    let wal = std::fs::read(format!("{}-wal", db.display())).unwrap_or_default();
+    (std::fs::read(db).expect("source file"), wal)
 }
 
 #[actix_web::test]
@@ -421,6 +417,12 @@ async fn bad_input_is_refused_and_the_source_is_left_alone() {
         .expect("port");
     let unreachable = format!("postgres://site:Sup3rSecret@127.0.0.1:{port}/signpost");
     let missing = dir.path().join("missing.db");
+    let not_a_database = dir.path().join("notes.db");
+    std::fs::write(&not_a_database, "shopping list\n").expect("write");
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, "").expect("write");
+    let untouched = dir.path().join("untouched.db");
+    let untouched_arg = untouched.to_string_lossy().into_owned();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
             vec![
@@ -468,6 +470,33 @@ async fn bad_input_is_refused_and_the_source_is_left_alone() {
             "cannot connect to the database at postgres://site:***@127.0.0.1",
         ),
         (
+            vec![
+                "--from".into(),
+                not_a_database.to_string_lossy().into(),
+                "--to".into(),
+                untouched_arg.clone(),
+            ],
+            "file is not a database",
+        ),
+        (
+            vec![
+                "--from".into(),
+                empty.to_string_lossy().into(),
+                "--to".into(),
+                untouched_arg.clone(),
+            ],
+            "holds no Signpost site",
+        ),
+        (
+            vec![
+                "--from".into(),
+                dir.path().to_string_lossy().into(),
+                "--to".into(),
+                untouched_arg.clone(),
+            ],
+            "is not a file",
+        ),
+        (
             vec!["--from".into(), "".into(), "--to".into(), "x.db".into()],
             "--from needs a database",
         ),
@@ -482,6 +511,7 @@ async fn bad_input_is_refused_and_the_source_is_left_alone() {
         assert!(!message.contains("panicked"), "{args:?}: {message}");
     }
     assert!(!missing.exists(), "a missing source is not created");
+    assert!(!untouched.exists(), "a bad source leaves the target alone");
     assert!(
         fingerprint(source_path) == before,
         "the source's files were written to"
