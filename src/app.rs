@@ -12,14 +12,16 @@ use actix_web::{web, App};
 use crate::web as site;
 use tera::Tera;
 
-use crate::auth::rate_limit::RateLimiter;
 use crate::config::Config;
 use crate::content::{self, Diagnostic};
 use crate::db::{self, Pool};
 use crate::error::AppError;
+use crate::jobs::site::SiteJobs;
+use crate::jobs::{JobWorker, WorkerOptions};
 use crate::search::SearchIndex;
 use crate::service::accounts;
 use crate::service::content_sync::{self, SyncReport};
+use crate::service::limits::Limits;
 use crate::service::search_feed::{IndexerSignal, IndexerTask};
 
 /// Everything a request handler can reach.
@@ -34,10 +36,13 @@ pub struct AppState {
     pub templates: Tera,
     /// Configuration.
     pub config: Arc<Config>,
+    /// This node's name ([`Config::node_name`]).
+    pub node: String,
     /// Wakes the indexer after a write.
     pub indexer: IndexerSignal,
-    /// Rate limits (sign-in, registration, posting).
-    pub limiter: RateLimiter,
+    /// Rate limits (sign-in, registration, posting): in the database where
+    /// they must hold across nodes, in memory for previews and feedback.
+    pub limiter: Limits,
 }
 
 /// Why the site could not start.
@@ -57,6 +62,8 @@ pub struct Started {
     pub state: web::Data<AppState>,
     /// The background indexer.
     pub indexer: IndexerTask,
+    /// The background job worker.
+    pub jobs: JobWorker,
     /// What the content sync did.
     pub sync: SyncReport,
     /// When no admin exists yet: the one-time token of the setup page.
@@ -74,25 +81,25 @@ pub fn start(config: Config) -> Result<Started, StartError> {
             config.data_dir.display()
         ))
     })?;
-    let pool = db::open(&config.database_path(), 16)?;
+    let pool = db::open(&config.database(), config.pool_settings())?;
     let sync = {
         let mut conn = pool.get().map_err(AppError::from)?;
         content_sync::sync(&mut conn, &content, db::unix_now())?
     };
+    let node = config.node_name();
     let setup_token = {
         let mut conn = pool.get().map_err(AppError::from)?;
-        crate::db::models::sessions::delete_expired(
-            &mut conn,
-            db::unix_now(),
-            crate::auth::SESSION_IDLE_SECS,
-        )
-        .map_err(AppError::from)?;
-        accounts::issue_setup_token(&mut conn, db::unix_now())?
+        accounts::issue_setup_token(&mut conn, &node, db::unix_now())?
     };
-    let analytics = db::open_analytics(&config.database_path(), 4)?;
+    let analytics = db::open_analytics(&config.database(), config.pool_settings())?;
     let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
     search.set_synonyms(&content.synonym_groups());
-    let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild)?;
+    let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild, &node)?;
+    let jobs = JobWorker::start(
+        pool.clone(),
+        Arc::new(SiteJobs::new(pool.clone())),
+        WorkerOptions::new(&node),
+    )?;
     let templates =
         site::templates::load().map_err(|e| AppError::Internal(format!("templates: {e}")))?;
     let state = web::Data::new(AppState {
@@ -101,13 +108,15 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         search,
         templates,
         config: Arc::new(config),
+        node,
         indexer: indexer.signal(),
-        limiter: RateLimiter::new(),
+        limiter: Limits::new(),
     });
     state.indexer.notify();
     Ok(Started {
         state,
         indexer,
+        jobs,
         sync,
         setup_token,
     })
@@ -134,6 +143,7 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(256 * 1024))
         .app_data(web::FormConfig::default().limit(256 * 1024))
         .app_data(web::JsonConfig::default().limit(256 * 1024))
+        .wrap(from_fn(site::extract::refuse_nul))
         .wrap(ErrorHandlers::new().default_handler(site::errors::render_error))
         .wrap(from_fn(site::session::load_visitor))
         .wrap(

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use signpost::app::{self, StartError};
-use signpost::config::Config;
+use signpost::config::{Config, PoolSettings};
 use signpost::search::SearchIndex;
 use signpost::service::search_feed;
 
@@ -77,6 +77,24 @@ enum Command {
         /// Engines to time: signpost, fts5 (default: both).
         #[arg(long = "engine", value_name = "ENGINE")]
         engines: Vec<String>,
+    },
+    /// Copy a whole site into another database (SQLite to PostgreSQL or
+    /// back), then compare row counts and a checksum per table; exits 1 on
+    /// any difference. Sessions, rate-limit windows and setup links are not
+    /// copied.
+    MigrateDb {
+        /// The site to copy: a SQLite file (PATH or sqlite://PATH) or
+        /// postgres://USER:PASSWORD@HOST:PORT/NAME. Only read.
+        #[arg(long, value_name = "DATABASE")]
+        from: String,
+        /// Where to copy it; migrated to the current schema first, and must
+        /// hold no site data.
+        #[arg(long, value_name = "DATABASE")]
+        to: String,
+        /// Delete every row of a target that already holds data (in the
+        /// copy's transaction: if the copy fails, the target is unchanged).
+        #[arg(long)]
+        overwrite_target: bool,
     },
 }
 
@@ -172,6 +190,11 @@ fn main() -> ExitCode {
             seconds,
             engines,
         } => finish(bench_search(&config, &files, threads, seconds, &engines)),
+        Command::MigrateDb {
+            from,
+            to,
+            overwrite_target,
+        } => migrate_db(&config, &from, &to, overwrite_target),
         Command::User(command) => match user_command(&config, command) {
             Ok(message) => {
                 println!("{message}");
@@ -251,9 +274,13 @@ fn check(config: &Config) -> ExitCode {
         }
     }
     // Articles made in the browser or imported live only in the database.
-    let database = config.database_path();
-    if database.exists() {
-        let links = signpost::db::open(&database, 1)
+    let database = config.database();
+    let present = match &database {
+        signpost::config::Database::Sqlite(path) => path.exists(),
+        signpost::config::Database::Postgres(_) => true,
+    };
+    if present {
+        let links = signpost::db::open(&database, PoolSettings::sized(1))
             .and_then(|pool| {
                 let mut conn = pool.get()?;
                 signpost::service::link_check::broken_links(&mut conn)
@@ -268,16 +295,12 @@ fn check(config: &Config) -> ExitCode {
                 if report.broken.is_empty() {
                     println!(
                         "{}: OK (links of {} database articles)",
-                        database.display(),
-                        report.checked
+                        database, report.checked
                     );
                 }
             }
             Err(e) => {
-                eprintln!(
-                    "error: cannot check the articles in {}: {e}",
-                    database.display()
-                );
+                eprintln!("error: cannot check the articles in {database}: {e}");
                 return ExitCode::FAILURE;
             }
         }
@@ -292,7 +315,8 @@ fn check(config: &Config) -> ExitCode {
 
 fn reindex(config: &Config) -> ExitCode {
     let run = || -> Result<u64, String> {
-        let pool = signpost::db::open(&config.database_path(), 4).map_err(|e| e.to_string())?;
+        let pool = signpost::db::open(&config.database(), PoolSettings::sized(4))
+            .map_err(|e| e.to_string())?;
         let dir = config.index_dir();
         let (search, _) = SearchIndex::open(&dir).map_err(|e| e.to_string())?;
         let mut feed = search.feed().map_err(|e| {
@@ -328,7 +352,8 @@ fn user_command(config: &Config, command: UserCommand) -> Result<String, String>
     use signpost::db::unix_now;
     use signpost::service::accounts;
 
-    let pool = signpost::db::open(&config.database_path(), 2).map_err(|e| e.to_string())?;
+    let pool = signpost::db::open(&config.database(), PoolSettings::sized(2))
+        .map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let parse_role = |text: &str| {
         Role::parse(text)
@@ -444,11 +469,12 @@ fn progress_bar(unit: &str) -> ProgressBar {
 }
 
 fn import_command(config: &Config, command: ImportCommand) -> Result<String, String> {
-    let pool = signpost::db::open(&config.database_path(), 2).map_err(|e| e.to_string())?;
+    let pool = signpost::db::open(&config.database(), PoolSettings::sized(2))
+        .map_err(|e| e.to_string())?;
     // Bulk writes without an fsync per batch: an interrupted import is simply
     // run again (it is idempotent); the final commit is checkpointed below.
-    let bulk =
-        signpost::db::open_analytics(&config.database_path(), 1).map_err(|e| e.to_string())?;
+    let bulk = signpost::db::open_analytics(&config.database(), PoolSettings::sized(1))
+        .map_err(|e| e.to_string())?;
     let mut conn = bulk.get().map_err(|e| e.to_string())?;
     let summary = match command {
         ImportCommand::Stackexchange { dir } => {
@@ -513,11 +539,7 @@ fn import_command(config: &Config, command: ImportCommand) -> Result<String, Str
             )
         }
     };
-    {
-        use diesel::connection::SimpleConnection;
-        conn.batch_execute("PRAGMA wal_checkpoint(FULL);")
-            .map_err(|e| e.to_string())?;
-    }
+    signpost::db::checkpoint(&mut conn).map_err(|e| e.to_string())?;
     drop(conn);
     Ok(format!("{summary}\n{}", refresh_index(config, &pool)))
 }
@@ -526,7 +548,8 @@ fn demo_data(
     config: &Config,
     options: signpost::service::demo_data::DemoOptions,
 ) -> Result<String, String> {
-    let pool = signpost::db::open(&config.database_path(), 2).map_err(|e| e.to_string())?;
+    let pool = signpost::db::open(&config.database(), PoolSettings::sized(2))
+        .map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
     let bar = progress_bar("posts");
@@ -547,6 +570,68 @@ fn demo_data(
         posts as f64 / seconds.max(0.001),
         refresh_index(config, &pool)
     ))
+}
+
+fn migrate_db(config: &Config, from: &str, to: &str, overwrite_target: bool) -> ExitCode {
+    use signpost::db::copy;
+    let run = || -> Result<copy::Report, String> {
+        let from = copy::parse_database("--from", from)?;
+        let to = copy::parse_database("--to", to)?;
+        let options = copy::Options {
+            overwrite_target,
+            timeout: std::time::Duration::from_secs(config.database_timeout),
+        };
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows ({per_sec}, eta {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let started = std::time::Instant::now();
+        let report = copy::migrate(&from, &to, &options, &|done, total, table| {
+            bar.set_length(total);
+            bar.set_position(done);
+            bar.set_message(table.to_string());
+        });
+        bar.finish_and_clear();
+        let report = report?;
+        let rows: u64 = report.tables.iter().map(|t| t.source_rows).sum();
+        if report.deleted_rows > 0 {
+            println!("deleted {} rows that {to} held before", report.deleted_rows);
+        }
+        println!(
+            "copied {rows} rows of {} tables from {from} to {to} in {:.1} s",
+            report.tables.len(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(report)
+    };
+    match run() {
+        Ok(report) => {
+            print!("{}", report.render());
+            if report.all_match() {
+                println!("verified: every table has the same rows and checksum on both sides");
+                ExitCode::SUCCESS
+            } else {
+                let bad: Vec<&str> = report
+                    .tables
+                    .iter()
+                    .filter(|t| !t.matches())
+                    .map(|t| t.table.as_str())
+                    .collect();
+                eprintln!(
+                    "error: the copy differs from the source in: {}",
+                    bad.join(", ")
+                );
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn eval_search(config: &Config, files: &[PathBuf]) -> Result<String, String> {
@@ -585,14 +670,16 @@ fn bench_search(
         threads: threads.clamp(1, 1024),
         duration: std::time::Duration::from_secs(seconds.max(1)),
     };
-    let database = config.database_path();
-    if !database.exists() {
-        return Err(format!(
-            "no database at {} (generate one with `signpost demo-data`)",
-            database.display()
-        ));
+    let database = config.database();
+    if let signpost::config::Database::Sqlite(path) = &database {
+        if !path.exists() {
+            return Err(format!(
+                "no database at {} (generate one with `signpost demo-data`)",
+                path.display()
+            ));
+        }
     }
-    let pool = signpost::db::open(&database, 2).map_err(|e| e.to_string())?;
+    let pool = signpost::db::open(&database, PoolSettings::sized(2)).map_err(|e| e.to_string())?;
     let (search, needs_rebuild) =
         SearchIndex::open(&config.index_dir()).map_err(|e| e.to_string())?;
     if needs_rebuild {

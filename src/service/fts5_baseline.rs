@@ -10,8 +10,8 @@ use std::path::Path;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
+use diesel::sqlite::SqliteConnection;
 
-use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::search::SearchDoc;
 
@@ -20,7 +20,7 @@ use crate::search::SearchDoc;
 const SNIPPET_TOKENS: i64 = 32;
 
 /// An FTS5 index of search documents.
-pub struct Fts5(Conn);
+pub struct Fts5(SqliteConnection);
 
 /// One result as a results page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
@@ -59,7 +59,7 @@ impl Fts5 {
     /// Opens (creating when missing) the index at `path` (`:memory:` for
     /// one in memory).
     pub fn create(path: &str) -> AppResult<Fts5> {
-        let mut conn = Conn::establish(path).map_err(AppError::internal)?;
+        let mut conn = SqliteConnection::establish(path).map_err(AppError::internal)?;
         conn.batch_execute(
             "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
              CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(url UNINDEXED, title, body, tokenize = 'porter unicode61');
@@ -70,8 +70,8 @@ impl Fts5 {
 
     /// Opens an existing index file for searching only.
     pub fn open(path: &Path) -> AppResult<Fts5> {
-        let mut conn =
-            Conn::establish(&format!("file:{}?mode=ro", path.display())).map_err(|e| {
+        let mut conn = SqliteConnection::establish(&format!("file:{}?mode=ro", path.display()))
+            .map_err(|e| {
                 AppError::Internal(format!(
                     "cannot open the FTS5 baseline {}: {e}",
                     path.display()

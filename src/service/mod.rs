@@ -9,6 +9,7 @@ pub mod demo_data;
 pub mod fts5_baseline;
 pub mod import_markdown;
 pub mod import_stackexchange;
+pub mod limits;
 pub mod link_check;
 pub mod questions;
 pub mod relevance;

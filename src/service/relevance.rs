@@ -291,7 +291,10 @@ pub fn evaluate(content_dir: &Path, cases: Vec<Case>) -> AppResult<Report> {
             lines.join("\n")
         ))
     })?;
-    let pool = crate::db::open(&site.0.join("signpost.db"), 2)?;
+    let pool = crate::db::open(
+        &crate::config::Database::Sqlite(site.0.join("signpost.db")),
+        crate::config::PoolSettings::sized(2),
+    )?;
     let mut conn = pool.get()?;
     content_sync::sync(&mut conn, &content, crate::db::unix_now())?;
     demo_data::generate(&mut conn, EVAL_CORPUS, &|_, _| {})?;

@@ -2,6 +2,8 @@
 //! through [`harness::TestApp`].
 
 mod accounts;
+mod backend;
+mod cluster;
 mod content;
 mod curation;
 mod durability;
@@ -12,9 +14,14 @@ mod harness;
 mod import;
 mod import_docs;
 mod indexing;
+mod jobs;
+mod migrate_db;
+mod nodes;
 mod page_html;
 mod pages;
+mod postgres;
 mod posting_guards;
+mod process;
 mod qa;
 mod relevance;
 mod search;
