@@ -113,9 +113,13 @@ fn to_tantivy(fields: &super::Fields, doc: &SearchDoc) -> TantivyDocument {
     out.add_text(fields.group, &doc.group);
     out.add_text(fields.kind, &doc.kind);
     out.add_text(fields.url, &doc.url);
-    out.add_text(fields.title, &doc.title);
+    // The displayed title is the first value of the title fields; the
+    // context follows as further values (ranked alike, never shown).
+    for title in std::iter::once(&doc.title).chain(&doc.context) {
+        out.add_text(fields.title, title);
+        out.add_text(fields.title_stem, title);
+    }
     out.add_text(fields.body, &doc.body);
-    out.add_text(fields.title_stem, &doc.title);
     out.add_text(fields.body_stem, &doc.body);
     out.add_text(fields.tags, doc.tags.join(" "));
     out.add_text(fields.breadcrumb, &doc.breadcrumb);

@@ -39,6 +39,9 @@ pub struct SearchDoc {
     pub url: String,
     /// Title (ranks above the body).
     pub title: String,
+    /// More words that describe the document, ranked like the title but
+    /// not shown (e.g. what leads to a troubleshooting step).
+    pub context: Vec<String>,
     /// Plain text body.
     pub body: String,
     /// Tags.

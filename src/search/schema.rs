@@ -20,7 +20,7 @@ use tantivy::tokenizer::{
 use tantivy::Index;
 
 /// Bump when the schema or analyzer changes: old indexes are then rebuilt.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Name of the plain analyzer (the `title`, `body` and `tags` fields).
 pub const ANALYZER: &str = "signpost";

@@ -433,7 +433,8 @@ fn all_documents(conn: &mut Conn) -> AppResult<Vec<SearchDoc>> {
 
 /// The baseline: an in-memory SQLite FTS5 table (porter stemmer), queried
 /// with the OR of the query's words and ranked by bm25 with the title
-/// weighted twice the body (tags are part of the body).
+/// weighted twice the body (a document's context is part of its title, its
+/// tags part of the body). It knows no synonyms.
 struct Fts5(Conn);
 
 #[derive(QueryableByName)]
@@ -450,10 +451,15 @@ impl Fts5 {
         )?;
         conn.transaction(|conn| -> AppResult<()> {
             for doc in documents {
+                let title = std::iter::once(&doc.title)
+                    .chain(&doc.context)
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 let body = format!("{}\n{}", doc.body, doc.tags.join(" "));
                 diesel::sql_query("INSERT INTO docs (url, title, body) VALUES (?, ?, ?)")
                     .bind::<Text, _>(&doc.url)
-                    .bind::<Text, _>(&doc.title)
+                    .bind::<Text, _>(&title)
                     .bind::<Text, _>(&body)
                     .execute(conn)?;
             }
