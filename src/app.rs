@@ -1,5 +1,6 @@
 //! Application state and start-up: opens the database, syncs content, opens
-//! the search index, starts the indexer, and builds the actix `App`.
+//! the search index, starts the indexer and the synonyms reload, and builds
+//! the actix `App`.
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ use crate::search::SearchIndex;
 use crate::service::accounts;
 use crate::service::content_sync::{self, SyncReport};
 use crate::service::search_feed::{IndexerSignal, IndexerTask};
+use crate::service::synonyms_reload::{SynonymsReload, SynonymsStatus};
 
 /// Everything a request handler can reach.
 pub struct AppState {
@@ -38,6 +40,8 @@ pub struct AppState {
     pub indexer: IndexerSignal,
     /// Rate limits (sign-in, registration, posting).
     pub limiter: RateLimiter,
+    /// Problems of the synonyms file on disk (the synonyms in use stay).
+    pub synonyms: SynonymsStatus,
 }
 
 /// Why the site could not start.
@@ -51,12 +55,14 @@ pub enum StartError {
     App(#[from] AppError),
 }
 
-/// A started application: its state and the indexer task (stopped on drop).
+/// A started application: its state and background tasks (stopped on drop).
 pub struct Started {
     /// The state handed to every request.
     pub state: web::Data<AppState>,
     /// The background indexer.
     pub indexer: IndexerTask,
+    /// Reloads the search synonyms when their file changes.
+    pub synonyms: SynonymsReload,
     /// What the content sync did.
     pub sync: SyncReport,
     /// When no admin exists yet: the one-time token of the setup page.
@@ -92,6 +98,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
     let analytics = db::open_analytics(&config.database_path(), 4)?;
     let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
     search.set_synonyms(&content.synonym_groups());
+    let synonyms = SynonymsReload::start(&config.content_dir, search.clone())?;
     let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild)?;
     let templates =
         site::templates::load().map_err(|e| AppError::Internal(format!("templates: {e}")))?;
@@ -103,11 +110,13 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         config: Arc::new(config),
         indexer: indexer.signal(),
         limiter: RateLimiter::new(),
+        synonyms: synonyms.status(),
     });
     state.indexer.notify();
     Ok(Started {
         state,
         indexer,
+        synonyms,
         sync,
         setup_token,
     })

@@ -140,9 +140,14 @@ mod tests {
             vec!["backup".to_string(), "back up".to_string()],
             vec!["password".to_string(), "passphrase".to_string()],
         ]);
-        let found = table.match_at(&words("why are backups slow"), 2).expect("plural");
+        let found = table
+            .match_at(&words("why are backups slow"), 2)
+            .expect("plural");
         assert_eq!(found.len, 1);
-        assert_eq!(found.alternatives, vec![&["back".to_string(), "up".to_string()][..]]);
+        assert_eq!(
+            found.alternatives,
+            vec![&["back".to_string(), "up".to_string()][..]]
+        );
         let found = table.match_at(&words("backed up"), 0).expect("verb form");
         assert_eq!(found.len, 2);
         assert_eq!(found.alternatives, vec![&["backup".to_string()][..]]);

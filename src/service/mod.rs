@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod assets;
+pub mod background;
 pub mod content_sync;
 pub mod demo_data;
 pub mod import_markdown;
@@ -12,3 +13,4 @@ pub mod link_check;
 pub mod questions;
 pub mod relevance;
 pub mod search_feed;
+pub mod synonyms_reload;

@@ -5,10 +5,7 @@
 //! was missing at start.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use crate::content::trees::{NodeKind, Tree};
@@ -19,6 +16,7 @@ use crate::ids::{ArticleId, QuestionId, TreeId};
 use crate::kinds::DocKind;
 use crate::search::indexer::GroupUpdate;
 use crate::search::{IndexFeed, SearchDoc, SearchIndex};
+use crate::service::background::{BackgroundThread, Control};
 
 /// Articles with at least this much text are also indexed per section.
 pub const SECTIONED_ARTICLE_CHARS: usize = 1500;
@@ -379,9 +377,9 @@ impl IndexerSignal {
 
 /// The running indexer task; stops and joins when dropped.
 pub struct IndexerTask {
-    stop: Arc<AtomicBool>,
     signal: IndexerSignal,
-    handle: Option<JoinHandle<()>>,
+    // Dropped last: stops and joins the thread.
+    _thread: BackgroundThread,
 }
 
 impl IndexerTask {
@@ -394,17 +392,12 @@ impl IndexerTask {
         if needs_rebuild {
             feed.begin_rebuild()?;
         }
-        let (tx, rx) = mpsc::channel();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop_flag = stop.clone();
-        let handle = std::thread::Builder::new()
-            .name("search-indexer".into())
-            .spawn(move || run(pool, feed, rx, stop_flag, needs_rebuild))
-            .map_err(AppError::internal)?;
+        let thread = BackgroundThread::spawn("search-indexer", move |control| {
+            run(pool, feed, control, needs_rebuild)
+        })?;
         Ok(IndexerTask {
-            stop,
-            signal: IndexerSignal(tx),
-            handle: Some(handle),
+            signal: IndexerSignal(thread.waker()),
+            _thread: thread,
         })
     }
 
@@ -414,23 +407,7 @@ impl IndexerTask {
     }
 }
 
-impl Drop for IndexerTask {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.signal.notify();
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
-    }
-}
-
-fn run(
-    pool: Pool,
-    mut feed: IndexFeed,
-    wake: Receiver<()>,
-    stop: Arc<AtomicBool>,
-    needs_rebuild: bool,
-) {
+fn run(pool: Pool, mut feed: IndexFeed, control: Control, needs_rebuild: bool) {
     if needs_rebuild {
         let started = Instant::now();
         match rebuild(&pool, &mut feed, &|_, _| {}) {
@@ -444,7 +421,7 @@ fn run(
     let mut last_commit = Instant::now() - COMMIT_INTERVAL;
     let mut last_prune = Instant::now();
     let mut failures = 0u32;
-    while !stop.load(Ordering::SeqCst) {
+    while !control.stopping() {
         let since = last_commit.elapsed();
         if since < COMMIT_INTERVAL {
             std::thread::sleep(COMMIT_INTERVAL - since);
@@ -452,11 +429,11 @@ fn run(
         match apply_pending(&pool, &mut feed) {
             Ok(0) => {
                 failures = 0;
-                match wake.recv_timeout(POLL_INTERVAL) {
+                match control.wake.recv_timeout(POLL_INTERVAL) {
                     Ok(()) | Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
-                while wake.try_recv().is_ok() {}
+                while control.wake.try_recv().is_ok() {}
             }
             Ok(_) => {
                 failures = 0;

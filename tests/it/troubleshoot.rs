@@ -388,7 +388,9 @@ async fn a_step_is_found_by_the_answer_that_leads_to_it() {
     let page = app.get("/search?q=printer+power").await;
     let urls = crate::harness::result_urls(&page.body);
     assert_eq!(
-        urls.iter().filter(|u| *u == "/troubleshoot/printer").count(),
+        urls.iter()
+            .filter(|u| *u == "/troubleshoot/printer")
+            .count(),
         1,
         "{urls:?}"
     );
