@@ -129,5 +129,7 @@ fn to_tantivy(fields: &super::Fields, doc: &SearchDoc) -> TantivyDocument {
     out.add_u64(fields.group_limit, group_limit(&doc.kind));
     // A link into a page (an answer, a section) marks a part of the group.
     out.add_u64(fields.part, u64::from(doc.url.contains('#')));
+    let title_words = super::query::analyze(&doc.title).join(" ");
+    out.add_u64(fields.title_hash, schema::group_hash(&title_words));
     out
 }

@@ -20,7 +20,7 @@ use tantivy::tokenizer::{
 use tantivy::Index;
 
 /// Bump when the schema or analyzer changes: old indexes are then rebuilt.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// Name of the plain analyzer (the `title`, `body` and `tags` fields).
 pub const ANALYZER: &str = "signpost";
@@ -63,6 +63,8 @@ pub struct Fields {
     /// 0 for the document standing for its whole group (the question, the
     /// article), 1 for a part of it (an answer, a section), fast.
     pub part: Field,
+    /// Hash of the title's words, fast: results titled alike are told apart.
+    pub title_hash: Field,
 }
 
 impl Fields {
@@ -83,6 +85,7 @@ impl Fields {
             group_hash: schema.get_field("group_hash")?,
             group_limit: schema.get_field("group_limit")?,
             part: schema.get_field("part")?,
+            title_hash: schema.get_field("title_hash")?,
         })
     }
 
@@ -128,6 +131,7 @@ pub fn build() -> Schema {
     builder.add_u64_field("group_hash", FAST);
     builder.add_u64_field("group_limit", FAST);
     builder.add_u64_field("part", FAST);
+    builder.add_u64_field("title_hash", FAST);
     builder.build()
 }
 
@@ -167,7 +171,8 @@ pub fn register_tokenizers(index: &Index) {
     index.tokenizers().register(STEM_ANALYZER, stem_analyzer());
 }
 
-/// A stable 64-bit hash of a group key (FNV-1a), the same on every build.
+/// A stable 64-bit hash of a key such as a group or a title's words
+/// (FNV-1a), the same on every build.
 pub fn group_hash(group: &str) -> u64 {
     group.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
