@@ -7,6 +7,7 @@
 //! it [`SearchDoc`]s and synonym groups.
 
 pub mod indexer;
+pub mod negation;
 pub mod query;
 pub mod schema;
 pub mod synonyms;

@@ -6,6 +6,8 @@
 //! offer back to the customer, and an exact word form scores there. The
 //! stemmed copy (`title_stem`, `body_stem`) also runs the English Snowball
 //! stemmer, so "installing" meets "install" and "printers" meets "printer".
+//! Both read negative contractions as `not` ("won't" is `won not`, "cannot"
+//! is `can not`; see [`super::negation`]).
 //! Stop words are indexed in both: they never decide whether a document
 //! matches (the query planner leaves them out of the match), but their
 //! positions still count for phrase and proximity scoring.
@@ -19,8 +21,10 @@ use tantivy::tokenizer::{
 };
 use tantivy::Index;
 
+use super::negation::Negations;
+
 /// Bump when the schema or analyzer changes: old indexes are then rebuilt.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// Name of the plain analyzer (the `title`, `body` and `tags` fields).
 pub const ANALYZER: &str = "signpost";
@@ -136,12 +140,13 @@ pub fn build() -> Schema {
 }
 
 /// The plain analyzer: simple tokenizer, long tokens dropped, lowercase,
-/// ASCII folding.
+/// ASCII folding, negative contractions as `not`.
 pub fn analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
+        .filter(Negations)
         .build()
 }
 
@@ -151,6 +156,7 @@ pub fn stem_analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
+        .filter(Negations)
         .filter(Stemmer::new(Language::English))
         .build()
 }

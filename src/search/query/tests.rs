@@ -333,3 +333,38 @@ fn another_form_of_a_telling_word_beats_common_words_as_typed() {
         "{found:?}"
     );
 }
+#[test]
+fn not_meets_negative_contractions_and_marks_them_whole() {
+    let (_dir, index) = singles(&[
+        (
+            "/wont",
+            "The server won't start",
+            "Read the last lines it printed.",
+        ),
+        ("/slow", "The server starts slowly", "Give it more memory."),
+    ]);
+    for query in [
+        "server will not start ",
+        "server cannot start ",
+        "server can't start ",
+    ] {
+        let (found, _) = urls(&index, query);
+        assert_eq!(
+            found.first().map(String::as_str),
+            Some("/wont"),
+            "{query}: {found:?}"
+        );
+    }
+    let found = index
+        .search(&SearchRequest {
+            text: "does not start ",
+            kind: None,
+            limit: 10,
+            offset: 0,
+        })
+        .expect("search");
+    assert_eq!(
+        found.hits[0].title_html,
+        "The server <mark>won&#x27;t</mark> <mark>start</mark>"
+    );
+}
