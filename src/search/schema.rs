@@ -23,8 +23,9 @@ use tantivy::Index;
 
 use super::negation::Negations;
 
-/// Bump when the schema or analyzer changes: old indexes are then rebuilt.
-pub const VERSION: u32 = 5;
+/// Bump when the schema, an analyzer or what the search feed puts in
+/// documents changes: old indexes are then rebuilt.
+pub const VERSION: u32 = 6;
 
 /// Name of the plain analyzer (the `title`, `body` and `tags` fields).
 pub const ANALYZER: &str = "signpost";

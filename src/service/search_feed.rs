@@ -67,9 +67,10 @@ pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<S
     }
 }
 
-/// An article is searchable as a whole; a long one also section by section
-/// (each linked by its heading anchor), so a query for one error message
-/// lands on the section that explains it.
+/// An article is searchable as a whole, its description ranked like its
+/// title; a long one also section by section (each linked by its heading
+/// anchor), so a query for one error message lands on the section that
+/// explains it.
 fn article_documents(
     a: &articles::Article,
     manual_slug: &str,
@@ -87,7 +88,8 @@ fn article_documents(
         group: group.to_string(),
         url: url.clone(),
         title: a.title.clone(),
-        context: Vec::new(),
+        // The description says in one sentence what the page is for.
+        context: vec![a.description.clone()],
         body: a.body_text.clone(),
         tags: a.tag_list(),
         breadcrumb: manual_title.to_string(),

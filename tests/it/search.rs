@@ -115,6 +115,20 @@ async fn title_matches_rank_above_body_matches() {
 }
 
 #[actix_web::test]
+async fn an_article_is_found_by_its_description() {
+    let app = TestApp::guide()
+        .article(
+            "guide/refunds",
+            "+++\ntitle = \"Money back\"\ndescription = \"Get a refund for a cancelled order.\"\n+++\nFill in the form.\n",
+        )
+        .article("guide/toner", &article("Replacing the toner", 2, "Lift the cover."))
+        .start();
+    app.wait_indexed();
+    let page = app.get("/search?q=refund+cancelled+order").await;
+    assert_eq!(titles(&page.body), ["Money back"]);
+}
+
+#[actix_web::test]
 async fn kind_filter_restricts_results() {
     let app = fixture();
     let page = app.get("/search?q=paper&kind=article").await;
