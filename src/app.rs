@@ -13,14 +13,16 @@ use actix_web::{web, App};
 use crate::web as site;
 use tera::Tera;
 
-use crate::auth::rate_limit::RateLimiter;
 use crate::config::Config;
 use crate::content::{self, Diagnostic};
 use crate::db::{self, Pool};
 use crate::error::AppError;
+use crate::jobs::site::SiteJobs;
+use crate::jobs::{JobWorker, WorkerOptions};
 use crate::search::SearchIndex;
 use crate::service::accounts;
 use crate::service::content_sync::{self, SyncReport};
+use crate::service::limits::Limits;
 use crate::service::search_feed::{IndexerSignal, IndexerTask};
 use crate::service::synonyms_reload::{SynonymsReload, SynonymsStatus};
 
@@ -36,10 +38,13 @@ pub struct AppState {
     pub templates: Tera,
     /// Configuration.
     pub config: Arc<Config>,
+    /// This node's name ([`Config::node_name`]).
+    pub node: String,
     /// Wakes the indexer after a write.
     pub indexer: IndexerSignal,
-    /// Rate limits (sign-in, registration, posting).
-    pub limiter: RateLimiter,
+    /// Rate limits (sign-in, registration, posting): in the database where
+    /// they must hold across nodes, in memory for previews and feedback.
+    pub limiter: Limits,
     /// Problems of the synonyms file on disk (the synonyms in use stay).
     pub synonyms: SynonymsStatus,
 }
@@ -61,6 +66,8 @@ pub struct Started {
     pub state: web::Data<AppState>,
     /// The background indexer.
     pub indexer: IndexerTask,
+    /// The background job worker.
+    pub jobs: JobWorker,
     /// Reloads the search synonyms when their file changes.
     pub synonyms: SynonymsReload,
     /// What the content sync did.
@@ -85,21 +92,21 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         let mut conn = pool.get().map_err(AppError::from)?;
         content_sync::sync(&mut conn, &content, db::unix_now())?
     };
+    let node = config.node_name();
     let setup_token = {
         let mut conn = pool.get().map_err(AppError::from)?;
-        crate::db::models::sessions::delete_expired(
-            &mut conn,
-            db::unix_now(),
-            crate::auth::SESSION_IDLE_SECS,
-        )
-        .map_err(AppError::from)?;
-        accounts::issue_setup_token(&mut conn, db::unix_now())?
+        accounts::issue_setup_token(&mut conn, &node, db::unix_now())?
     };
     let analytics = db::open_analytics(&config.database_path(), 4)?;
     let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
     search.set_synonyms(&content.synonym_groups());
     let synonyms = SynonymsReload::start(&config.content_dir, search.clone())?;
-    let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild)?;
+    let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild, &node)?;
+    let jobs = JobWorker::start(
+        pool.clone(),
+        Arc::new(SiteJobs::new(pool.clone())),
+        WorkerOptions::new(&node),
+    )?;
     let templates =
         site::templates::load().map_err(|e| AppError::Internal(format!("templates: {e}")))?;
     let state = web::Data::new(AppState {
@@ -108,14 +115,16 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         search,
         templates,
         config: Arc::new(config),
+        node,
         indexer: indexer.signal(),
-        limiter: RateLimiter::new(),
+        limiter: Limits::new(),
         synonyms: synonyms.status(),
     });
     state.indexer.notify();
     Ok(Started {
         state,
         indexer,
+        jobs,
         synonyms,
         sync,
         setup_token,

@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 /// Environment variable naming the config file (same as `--config`).
 pub const CONFIG_ENV: &str = "SIGNPOST_CONFIG";
@@ -39,6 +40,10 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Longest path (in steps) a troubleshooting tree may have.
     pub max_tree_depth: usize,
+    /// This node's name when several nodes share one database (its search
+    /// index's progress and its job claims are recorded under it); empty
+    /// means the host name plus a hash of the data dir.
+    pub node_name: String,
 }
 
 impl Default for Config {
@@ -54,6 +59,7 @@ impl Default for Config {
             behind_proxy: false,
             trusted_proxies: vec![IpNet::LOOPBACK_V4, IpNet::LOOPBACK_V6],
             max_tree_depth: 12,
+            node_name: String::new(),
         }
     }
 }
@@ -107,6 +113,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_BEHIND_PROXY", "behind_proxy"),
     ("SIGNPOST_TRUSTED_PROXIES", "trusted_proxies"),
     ("SIGNPOST_MAX_TREE_DEPTH", "max_tree_depth"),
+    ("SIGNPOST_NODE_NAME", "node_name"),
 ];
 
 impl Config {
@@ -184,6 +191,7 @@ impl Config {
             "database_url" => self.database_url = value.to_string(),
             "site_name" => self.site_name = value.to_string(),
             "base_url" => self.base_url = value.to_string(),
+            "node_name" => self.node_name = value.to_string(),
             "workers" => {
                 self.workers = value
                     .parse()
@@ -232,6 +240,15 @@ impl Config {
         while self.base_url.ends_with('/') {
             self.base_url.pop();
         }
+        if !self.node_name.is_empty() && !is_node_name(&self.node_name) {
+            return Err(ConfigError::Invalid {
+                key: "node_name",
+                message: format!(
+                    "use 1 to {NODE_NAME_MAX} letters, digits and . _ - :, got {:?}",
+                    self.node_name
+                ),
+            });
+        }
         if self.site_name.trim().is_empty() {
             return Err(ConfigError::Invalid {
                 key: "site_name",
@@ -266,10 +283,54 @@ impl Config {
         self.data_dir.join("index")
     }
 
+    /// This node's name: `node_name` when set, otherwise the host name and a
+    /// short hash of the data dir's absolute path, so two nodes on one
+    /// machine (different data dirs) get different names without settings.
+    pub fn node_name(&self) -> String {
+        if !self.node_name.is_empty() {
+            return self.node_name.clone();
+        }
+        let dir = std::path::absolute(&self.data_dir).unwrap_or_else(|_| self.data_dir.clone());
+        let digest = Sha256::digest(dir.to_string_lossy().as_bytes());
+        let hash: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+        let host: String = host_name()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            .take(NODE_NAME_MAX - hash.len() - 1)
+            .collect();
+        if host.is_empty() {
+            format!("node-{hash}")
+        } else {
+            format!("{host}-{hash}")
+        }
+    }
+
     /// Whether the public URL is served over TLS (cookies get `Secure`).
     pub fn is_https(&self) -> bool {
         self.base_url.starts_with("https://")
     }
+}
+
+/// Longest node name.
+pub const NODE_NAME_MAX: usize = 64;
+
+/// Whether `name` is a usable node name.
+fn is_node_name(name: &str) -> bool {
+    name.len() <= NODE_NAME_MAX
+        && !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
+}
+
+/// The machine's host name, or empty when it cannot be read.
+fn host_name() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|path| std::fs::read_to_string(path).ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// A network in CIDR notation (`192.0.2.0/24`, `2001:db8::/32`; a bare
@@ -413,6 +474,27 @@ mod tests {
             vec![("SIGNPOST_TRUSTED_PROXIES".into(), "proxy.local".into())]
         )
         .is_err());
+    }
+
+    #[test]
+    fn node_name_is_derived_per_data_dir_or_set() {
+        let a = Config {
+            data_dir: PathBuf::from("/srv/signpost-a/data"),
+            ..Config::default()
+        };
+        let b = Config {
+            data_dir: PathBuf::from("/srv/signpost-b/data"),
+            ..Config::default()
+        };
+        assert_ne!(a.node_name(), b.node_name(), "one machine, two data dirs");
+        assert_eq!(a.node_name(), a.clone().node_name(), "stable");
+        assert!(is_node_name(&a.node_name()), "{}", a.node_name());
+        let named =
+            Config::load(None, vec![("SIGNPOST_NODE_NAME".into(), "web-2".into())]).unwrap();
+        assert_eq!(named.node_name(), "web-2");
+        let err =
+            Config::load(None, vec![("SIGNPOST_NODE_NAME".into(), "web 2".into())]).unwrap_err();
+        assert!(err.to_string().contains("node_name"), "{err}");
     }
 
     #[test]

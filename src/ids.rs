@@ -93,6 +93,8 @@ id_newtype! {
     FeedbackId;
     /// A row of `tags`.
     TagId;
+    /// A row of `jobs`.
+    JobId;
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //!
 //! Modules, leaves first:
 //! - [`config`], [`error`]: configuration and the one error type.
+//! - [`background`]: named threads stopped and joined on drop.
 //! - [`ids`], [`kinds`]: typed row ids and the kinds of posts and documents.
 //! - [`paths`]: every URL the site makes.
 //! - [`db`]: SQLite pool, migrations, row structs and queries.
@@ -10,16 +11,19 @@
 //! - [`content`]: reading and validating the `content/` folder.
 //! - [`search`]: the tantivy index: schema, writer, queries.
 //! - [`service`]: content into the database, database into the index.
+//! - [`jobs`]: the durable job queue, periodic maintenance and the worker.
 //! - [`web`], [`app`]: HTTP handlers, templates and the server.
 
 pub mod app;
 pub mod auth;
+pub mod background;
 pub mod config;
 pub mod content;
 pub mod db;
 pub mod diff;
 pub mod error;
 pub mod ids;
+pub mod jobs;
 pub mod kinds;
 pub mod markdown;
 pub mod paths;

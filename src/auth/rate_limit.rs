@@ -1,10 +1,15 @@
-//! Fixed-window rate limits kept in memory, per node: "at most N attempts
-//! per window for this key". Used for sign-in, registration and posting.
+//! Fixed-window rate limits: "at most N attempts per window for this key".
+//! [`rules`] is the one table of limits (sign-in, registration, posting,
+//! previews, feedback); each row says where it is counted ([`Store`]): the
+//! limits that protect accounts and posting in the database, so they hold
+//! across every node (`crate::service::limits`), the cheap per-request ones
+//! in this node's memory, in [`RateLimiter`].
 //!
-//! Bounded in memory and in time: keys are spread over shards, each shard
-//! keeps two generations of windows, and a generation is dropped whole once
-//! it is older than the longest rule window (nothing in it can still count)
-//! or a shard's current generation is full. No request ever sweeps the map.
+//! The memory limiter is bounded in memory and in time: keys are spread over
+//! shards, each shard keeps two generations of windows, and a generation is
+//! dropped whole once it is older than the longest rule window (nothing in
+//! it can still count) or a shard's current generation is full. No request
+//! ever sweeps the map.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -26,7 +31,7 @@ pub struct Rule {
 
 /// The limits of the site.
 pub mod rules {
-    use super::{Limit, Limited, Rule};
+    use super::{Limit, Limited, Rule, Store};
     use std::time::Duration;
 
     /// Sign-in attempts per client address.
@@ -56,6 +61,16 @@ pub mod rules {
     pub const REGISTER_PER_IP: Rule = Rule {
         max: 5,
         window: Duration::from_secs(3600),
+    };
+    /// Password changes per account (each checks the current password).
+    pub const PASSWORD_CHANGE: Rule = Rule {
+        max: 8,
+        window: Duration::from_secs(900),
+    };
+    /// "Was this helpful?" votes and comments per client address.
+    pub const FEEDBACK_PER_IP: Rule = Rule {
+        max: 30,
+        window: Duration::from_secs(600),
     };
 
     /// Accounts younger than this get the tighter posting limits (seconds).
@@ -122,19 +137,26 @@ pub mod rules {
         },
     );
 
-    /// The table every limited action is looked up in.
+    /// The table every limited action is looked up in. Counted in the
+    /// database (across nodes): everything that protects accounts or
+    /// posting. In memory (per node): previews, which only cost the
+    /// rendering node CPU and come several a minute while typing, and
+    /// feedback votes, anonymous statistics where N nodes allowing N times
+    /// the rate harms nobody.
     pub fn of(action: Limited) -> Limit {
         let per_user = |key, (new, established): (Rule, Rule)| Limit {
             key,
             new,
             established,
             staff_exempt: true,
+            store: Store::Shared,
         };
-        let same = |key, rule: Rule, staff_exempt| Limit {
+        let same = |key, rule: Rule, staff_exempt, store| Limit {
             key,
             new: rule,
             established: rule,
             staff_exempt,
+            store,
         };
         match action {
             Limited::Ask => per_user("ask", ASK),
@@ -143,9 +165,13 @@ pub mod rules {
             Limited::Vote => per_user("vote", VOTE),
             Limited::Flag => per_user("flag", FLAG),
             // Every preview renders markdown: counted for staff too.
-            Limited::Preview => same("preview", PREVIEW, false),
-            Limited::SignIn => same("login", LOGIN_PER_IP, false),
-            Limited::Register => same("register", REGISTER_PER_IP, false),
+            Limited::Preview => same("preview", PREVIEW, false, Store::Local),
+            Limited::SignIn => same("login", LOGIN_PER_IP, false, Store::Shared),
+            Limited::Register => same("register", REGISTER_PER_IP, false, Store::Shared),
+            Limited::PasswordChange => {
+                same("password-change", PASSWORD_CHANGE, false, Store::Shared)
+            }
+            Limited::Feedback => same("feedback", FEEDBACK_PER_IP, false, Store::Local),
         }
     }
 }
@@ -170,6 +196,37 @@ pub enum Limited {
     SignIn,
     /// Registering (per address).
     Register,
+    /// Changing one's password.
+    PasswordChange,
+    /// Rating an article or step, or commenting on the rating (per address).
+    Feedback,
+}
+
+impl Limited {
+    /// Every limited action.
+    pub const ALL: [Limited; 10] = [
+        Limited::Ask,
+        Limited::Answer,
+        Limited::Edit,
+        Limited::Vote,
+        Limited::Flag,
+        Limited::Preview,
+        Limited::SignIn,
+        Limited::Register,
+        Limited::PasswordChange,
+        Limited::Feedback,
+    ];
+}
+
+/// Where a limit's windows are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    /// In the database: the limit holds across every node sharing it; one
+    /// write per counted action.
+    Shared,
+    /// In this node's memory ([`RateLimiter`]): no database work, but each
+    /// node counts on its own.
+    Local,
 }
 
 /// One row of the table [`rules::of`].
@@ -183,6 +240,40 @@ pub struct Limit {
     pub established: Rule,
     /// Staff post on behalf of the site: no limit.
     pub staff_exempt: bool,
+    /// Where the windows are counted.
+    pub store: Store,
+}
+
+impl Limit {
+    /// The key and rule that count an action by `who` at `now` (unix
+    /// seconds): the tighter rule for new accounts; `None` for staff where
+    /// the row exempts them.
+    pub fn for_user(&self, who: &Poster, now: i64) -> Option<(String, Rule)> {
+        if self.staff_exempt && who.role.is_staff() {
+            return None;
+        }
+        let is_new = now - who.created_at < rules::NEW_ACCOUNT_SECS;
+        let rule = if is_new { self.new } else { self.established };
+        Some((format!("{}:{}", self.key, who.id), rule))
+    }
+
+    /// The key and rule that count an action from the rate-limit address
+    /// `address`.
+    pub fn for_address(&self, address: &str) -> (String, Rule) {
+        (format!("{}:{address}", self.key), self.established)
+    }
+}
+
+impl Rule {
+    /// The window length in whole seconds.
+    pub fn window_secs(&self) -> i64 {
+        i64::try_from(self.window.as_secs()).unwrap_or(i64::MAX)
+    }
+
+    /// The most hits a window may hold, as stored.
+    pub fn max_hits(&self) -> i32 {
+        i32::try_from(self.max).unwrap_or(i32::MAX)
+    }
 }
 
 /// The user a posting limit applies to.
@@ -388,20 +479,17 @@ impl RateLimiter {
     /// [`rules::of`]: the tighter rule for new accounts, none for staff
     /// where the row says so; `Err(seconds)` when over the limit.
     pub fn admit_user(&self, action: Limited, who: &Poster, now: i64) -> Result<(), u64> {
-        let limit = rules::of(action);
-        if limit.staff_exempt && who.role.is_staff() {
-            return Ok(());
+        match rules::of(action).for_user(who, now) {
+            Some((key, rule)) => self.hit(&key, rule),
+            None => Ok(()),
         }
-        let is_new = now - who.created_at < rules::NEW_ACCOUNT_SECS;
-        let rule = if is_new { limit.new } else { limit.established };
-        self.hit(&format!("{}:{}", limit.key, who.id), rule)
     }
 
     /// Counts `action` from the rate-limit address `address` against its
     /// row of [`rules::of`]; `Err(seconds)` when over the limit.
     pub fn admit_address(&self, action: Limited, address: &str) -> Result<(), u64> {
-        let limit = rules::of(action);
-        self.hit(&format!("{}:{address}", limit.key), limit.established)
+        let (key, rule) = rules::of(action).for_address(address);
+        self.hit(&key, rule)
     }
 
     /// Moves this limiter's clock forward (lets tests see windows expire).
@@ -415,13 +503,15 @@ impl RateLimiter {
 /// The sign-in brake for one attempt on one account from one address.
 /// Strangers cannot lock an owner out: failures count per (account,
 /// address), and past [`rules::LOGIN_FAILURES_PER_ACCOUNT`] failures from
-/// anywhere, failed attempts are answered slowly instead of refused.
+/// anywhere, failed attempts are answered slowly instead of refused. The
+/// counts are kept in the database (`crate::service::limits`), so failures
+/// on one node count on every other.
 #[derive(Debug, Clone)]
 pub struct LoginAttempt {
     /// Failures of this account from this address.
-    address_key: String,
+    pub address_key: String,
     /// Failures of this account from anywhere.
-    account_key: String,
+    pub account_key: String,
 }
 
 impl LoginAttempt {
@@ -434,28 +524,20 @@ impl LoginAttempt {
         }
     }
 
-    /// `Err(seconds)` when this address failed too often on this account.
-    pub fn check(&self, limiter: &RateLimiter) -> Result<(), u64> {
-        limiter.check(&self.address_key, rules::LOGIN_FAILURES_PER_ACCOUNT_ADDRESS)
-    }
-
-    /// Records a failure; returns how long to wait before answering.
-    pub fn failed(&self, limiter: &RateLimiter) -> Duration {
-        let _ = limiter.hit(&self.address_key, rules::LOGIN_FAILURES_PER_ACCOUNT_ADDRESS);
-        let rule = Rule {
+    /// The rule counting every failure of the account: never refuses, it
+    /// only measures how slow the answer gets.
+    pub fn account_rule() -> Rule {
+        Rule {
             max: u32::MAX,
             window: rules::LOGIN_FAILURES_PER_ACCOUNT.window,
-        };
-        let _ = limiter.hit(&self.account_key, rule);
-        let over = limiter
-            .hits(&self.account_key, rule)
-            .saturating_sub(rules::LOGIN_FAILURES_PER_ACCOUNT.max);
-        (rules::LOGIN_SLOWDOWN_STEP * over).min(rules::LOGIN_SLOWDOWN_MAX)
+        }
     }
 
-    /// A correct password: this address's failures on the account are forgotten.
-    pub fn succeeded(&self, limiter: &RateLimiter) {
-        limiter.clear(&self.address_key);
+    /// How long to wait before answering a failure, when the account has
+    /// `failures` failures in its window (this one included).
+    pub fn delay_after(failures: u32) -> Duration {
+        let over = failures.saturating_sub(rules::LOGIN_FAILURES_PER_ACCOUNT.max);
+        (rules::LOGIN_SLOWDOWN_STEP * over).min(rules::LOGIN_SLOWDOWN_MAX)
     }
 }
 
@@ -551,49 +633,39 @@ mod tests {
     }
 
     #[test]
-    fn login_failures_brake_one_address_and_slow_the_rest() {
-        let limiter = RateLimiter::new();
-        let stranger = LoginAttempt::new("ann", "198.51.100.1");
-        for _ in 0..rules::LOGIN_FAILURES_PER_ACCOUNT_ADDRESS.max {
-            assert!(stranger.check(&limiter).is_ok());
-            assert_eq!(stranger.failed(&limiter), Duration::ZERO);
-        }
-        assert!(
-            stranger.check(&limiter).is_err(),
-            "the failing address is refused"
-        );
-        let owner = LoginAttempt::new("ann", "203.0.113.5");
-        assert!(
-            owner.check(&limiter).is_ok(),
-            "another address is not locked out"
+    fn login_delay_grows_past_the_account_limit_and_is_capped() {
+        let max = rules::LOGIN_FAILURES_PER_ACCOUNT.max;
+        assert_eq!(LoginAttempt::delay_after(1), Duration::ZERO);
+        assert_eq!(LoginAttempt::delay_after(max), Duration::ZERO);
+        assert_eq!(
+            LoginAttempt::delay_after(max + 1),
+            rules::LOGIN_SLOWDOWN_STEP
         );
         assert_eq!(
-            owner.failed(&limiter),
-            rules::LOGIN_SLOWDOWN_STEP,
-            "but slowed"
+            LoginAttempt::delay_after(max + 2),
+            rules::LOGIN_SLOWDOWN_STEP * 2
         );
-        let other = LoginAttempt::new("ann", "192.0.2.77");
-        assert_eq!(other.failed(&limiter), rules::LOGIN_SLOWDOWN_STEP * 2);
-        for _ in 0..40 {
-            let _ = other.failed(&limiter);
-        }
         assert_eq!(
-            other.failed(&limiter),
-            rules::LOGIN_SLOWDOWN_MAX,
-            "the delay is capped"
+            LoginAttempt::delay_after(max + 1000),
+            rules::LOGIN_SLOWDOWN_MAX
         );
-        owner.succeeded(&limiter);
-        assert!(owner.check(&limiter).is_ok());
-        assert!(
-            stranger.check(&limiter).is_err(),
-            "success elsewhere does not clear the stranger"
-        );
-        assert!(
-            LoginAttempt::new("bob", "198.51.100.1")
-                .check(&limiter)
-                .is_ok(),
-            "the brake is per account"
-        );
+        let attempt = LoginAttempt::new("ann", "198.51.100.1");
+        assert_ne!(attempt.address_key, attempt.account_key);
+        assert!(attempt.address_key.starts_with(&attempt.account_key));
+    }
+
+    #[test]
+    fn every_action_has_one_row_and_one_store() {
+        for action in Limited::ALL {
+            let limit = rules::of(action);
+            let local = matches!(action, Limited::Preview | Limited::Feedback);
+            assert_eq!(
+                limit.store == Store::Local,
+                local,
+                "{action:?}: accounts and posting are limited across nodes"
+            );
+            assert!(limit.new.max <= limit.established.max, "{action:?}");
+        }
     }
 
     #[test]

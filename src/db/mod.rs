@@ -98,8 +98,14 @@ pub fn open(path: &Path, max_size: u32) -> AppResult<Pool> {
         .map_err(|e| {
             AppError::Internal(format!("cannot switch {} to WAL mode: {e}", path.display()))
         })?;
-    conn.run_pending_migrations(MIGRATIONS)
-        .map_err(|e| AppError::Internal(format!("database migration failed: {e}")))?;
+    // Several nodes may start at once on a fresh database: the write lock
+    // taken first lets one apply the migrations; the others wait for it and
+    // then find them applied.
+    conn.immediate_transaction(|conn| {
+        conn.run_pending_migrations(MIGRATIONS)
+            .map(|_| ())
+            .map_err(|e| AppError::Internal(format!("database migration failed: {e}")))
+    })?;
     Ok(pool)
 }
 
@@ -114,4 +120,31 @@ pub fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Barrier};
+
+    #[test]
+    fn nodes_starting_together_on_a_fresh_database_all_open_it() {
+        for round in 0..4 {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("fresh.db");
+            let barrier = Arc::new(Barrier::new(4));
+            let opened: Vec<_> = (0..4)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        super::open(&path, 1).map(|_| ())
+                    })
+                })
+                .collect();
+            for node in opened {
+                let result = node.join().expect("thread");
+                assert!(result.is_ok(), "round {round}: {result:?}");
+            }
+        }
+    }
 }

@@ -112,6 +112,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    index_nodes (node) {
+        node -> Text,
+        applied_id -> Integer,
+        seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> Integer,
+        kind -> Text,
+        payload -> Text,
+        unique_key -> Nullable<Text>,
+        run_at -> BigInt,
+        attempts -> Integer,
+        claimed_by -> Nullable<Text>,
+        claim_token -> Nullable<Text>,
+        claimed_until -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        runs -> Integer,
+        last_run_at -> Nullable<BigInt>,
+        last_run_by -> Nullable<Text>,
+        dead_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     manuals (id) {
         id -> Integer,
         slug -> Text,
@@ -180,6 +208,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_limits (bucket) {
+        bucket -> Text,
+        window_start -> BigInt,
+        expires_at -> BigInt,
+        hits -> Integer,
+    }
+}
+
+diesel::table! {
     revisions (id) {
         id -> Integer,
         post_kind -> Text,
@@ -224,6 +261,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    search_outbox_state (id) {
+        id -> Integer,
+        pruned_through -> Integer,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Integer,
         token_hash -> Text,
@@ -241,6 +285,7 @@ diesel::table! {
         token_hash -> Text,
         created_at -> BigInt,
         used_at -> Nullable<BigInt>,
+        node -> Text,
     }
 }
 
@@ -326,14 +371,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback,
     flags,
     import_map,
+    index_nodes,
+    jobs,
     manuals,
     notifications,
     question_tags,
     questions,
+    rate_limits,
     revisions,
     search_clicks,
     search_log,
     search_outbox,
+    search_outbox_state,
     sessions,
     setup_tokens,
     tags,

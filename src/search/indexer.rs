@@ -47,14 +47,25 @@ impl IndexFeed {
     /// Commits what is staged, records `outbox_id` in the payload and makes it
     /// visible to searches.
     pub fn commit(&mut self, outbox_id: i64) -> SearchResult<()> {
-        self.commit_with(CommitPayload {
-            outbox: outbox_id,
-            schema: schema::VERSION,
-            complete: true,
-        })
+        self.commit_progress(outbox_id, outbox_id)
     }
 
-    fn commit_with(&mut self, payload: CommitPayload) -> SearchResult<()> {
+    /// Commits what is staged and makes it visible to searches. The payload
+    /// records `watermark` (every outbox entry up to it is applied: a restart
+    /// resumes there); searches report `read`, the newest entry applied
+    /// (above the watermark when an older id may still appear).
+    pub fn commit_progress(&mut self, watermark: i64, read: i64) -> SearchResult<()> {
+        self.commit_with(
+            CommitPayload {
+                outbox: watermark,
+                schema: schema::VERSION,
+                complete: true,
+            },
+            read,
+        )
+    }
+
+    fn commit_with(&mut self, payload: CommitPayload, read: i64) -> SearchResult<()> {
         let text = serde_json::to_string(&payload)
             .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
         let mut prepared = self.writer.prepare_commit()?;
@@ -62,7 +73,7 @@ impl IndexFeed {
         prepared.commit()?;
         self.search.reader().reload()?;
         if payload.complete {
-            self.search.set_applied(payload.outbox);
+            self.search.set_applied(read);
         }
         Ok(())
     }
@@ -78,16 +89,20 @@ impl IndexFeed {
     /// Commits a part of a rebuild so searches see progress; a crash now
     /// leaves an index marked incomplete, which is rebuilt at the next start.
     pub fn commit_partial(&mut self) -> SearchResult<()> {
-        self.commit_with(CommitPayload {
-            outbox: 0,
-            schema: schema::VERSION,
-            complete: false,
-        })
+        self.commit_with(
+            CommitPayload {
+                outbox: 0,
+                schema: schema::VERSION,
+                complete: false,
+            },
+            0,
+        )
     }
 
-    /// Ends a rebuild that covered every change up to `outbox_id`.
-    pub fn finish_rebuild(&mut self, outbox_id: i64) -> SearchResult<()> {
-        self.commit(outbox_id)?;
+    /// Ends a rebuild that covered every change up to `watermark` and the
+    /// later ones up to `read` (see [`IndexFeed::commit`]).
+    pub fn finish_rebuild(&mut self, watermark: i64, read: i64) -> SearchResult<()> {
+        self.commit_progress(watermark, read)?;
         self.search.set_rebuilding(false);
         Ok(())
     }

@@ -138,14 +138,15 @@ pub fn change_password(
     })
 }
 
-/// When no admin exists, issues a fresh one-time setup token (replacing any
-/// unused one) and returns it; otherwise `None`.
-pub fn issue_setup_token(conn: &mut Conn, now: i64) -> AppResult<Option<String>> {
+/// When no admin exists, issues a fresh one-time setup token for `node`
+/// (replacing that node's unused one; other nodes' links keep working) and
+/// returns it; otherwise `None`.
+pub fn issue_setup_token(conn: &mut Conn, node: &str, now: i64) -> AppResult<Option<String>> {
     if users::admin_exists(conn)? {
         return Ok(None);
     }
     let token = tokens::random_token().map_err(AppError::internal)?;
-    setup_tokens::replace(conn, &tokens::hash_token(&token), now)?;
+    setup_tokens::replace(conn, node, &tokens::hash_token(&token), now)?;
     Ok(Some(token))
 }
 

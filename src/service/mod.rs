@@ -4,11 +4,11 @@
 pub mod accounts;
 pub mod articles;
 pub mod assets;
-pub mod background;
 pub mod content_sync;
 pub mod demo_data;
 pub mod import_markdown;
 pub mod import_stackexchange;
+pub mod limits;
 pub mod link_check;
 pub mod questions;
 pub mod relevance;

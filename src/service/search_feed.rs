@@ -3,11 +3,20 @@
 //! entries in batches (at most one commit every [`COMMIT_INTERVAL`]), and
 //! rebuilds the whole index from the database when asked or when the index
 //! was missing at start.
+//!
+//! Several nodes can share one database, each with its own index fed from
+//! the same outbox: [`cursor`] tracks one index's progress (entries may
+//! become visible out of id order on PostgreSQL), [`nodes`] records every
+//! node's watermark so the outbox is pruned only below the slowest live
+//! node, and a node that comes back after its entries were pruned rebuilds.
+
+pub mod cursor;
+pub mod nodes;
 
 use std::collections::BTreeSet;
-use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+use crate::background::{Background, Control, Wake};
 use crate::content::trees::{NodeKind, Tree};
 use crate::db::models::{answers, articles, outbox, questions, trees};
 use crate::db::{Conn, Pool};
@@ -16,19 +25,26 @@ use crate::ids::{ArticleId, QuestionId, TreeId};
 use crate::kinds::DocKind;
 use crate::search::indexer::GroupUpdate;
 use crate::search::{IndexFeed, SearchDoc, SearchIndex};
-use crate::service::background::{BackgroundThread, Control};
+pub use cursor::FeedCursor;
+use nodes::IndexStanding;
 
 /// Articles with at least this much text are also indexed per section.
 pub const SECTIONED_ARTICLE_CHARS: usize = 1500;
 
 /// Minimum time between two commits of the index.
 pub const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
-/// How often the outbox is polled when nobody signals (other nodes' writes).
+/// How often the outbox is polled when nobody signals: other nodes' writes
+/// become searchable here within this plus [`COMMIT_INTERVAL`].
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// Outbox entries read per batch.
 const BATCH: i64 = 2000;
-/// Applied outbox entries older than this are pruned.
-const OUTBOX_RETENTION_SECS: i64 = 7 * 24 * 3600;
+/// How often the node's watermark is written to `index_nodes` at least.
+const REPORT_INTERVAL: Duration = Duration::from_secs(30);
+/// How often at most (a moving watermark is reported this often).
+const REPORT_MIN_INTERVAL: Duration = Duration::from_secs(5);
+/// How far below the newest entry a rebuild looks for ids of transactions
+/// still open (see [`cursor`]).
+const REBUILD_HOLE_WINDOW: i32 = 10_000;
 
 /// The search documents of one outbox subject; empty when it is gone or hidden.
 pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<SearchDoc>> {
@@ -305,10 +321,26 @@ pub fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(DocKind, i32)>> {
 /// Rebuilds the whole index from the database. `progress(done, total)` is
 /// called as it goes. Returns the number of documents written.
 pub fn rebuild(pool: &Pool, feed: &mut IndexFeed, progress: &dyn Fn(u64, u64)) -> AppResult<u64> {
+    rebuild_from(pool, feed, progress).map(|(written, _)| written)
+}
+
+/// [`rebuild`], also returning where the outbox feed resumes: after the
+/// newest entry when the rebuild began, with the ids missing below it then
+/// (on PostgreSQL, transactions still open) as holes to watch.
+fn rebuild_from(
+    pool: &Pool,
+    feed: &mut IndexFeed,
+    progress: &dyn Fn(u64, u64),
+) -> AppResult<(u64, FeedCursor)> {
     let mut conn = pool.get()?;
+    let started = Instant::now();
     // Everything up to this id is covered by reading the rows below;
     // later entries are applied afterwards (re-applying is harmless).
     let covered = outbox::max_id(&mut conn)?;
+    let floor = outbox::pruned_through(&mut conn)?.max(covered - REBUILD_HOLE_WINDOW);
+    let present = outbox::ids_between(&mut conn, floor, covered)?;
+    let missing = missing_ids(floor, covered, &present);
+    let cursor = FeedCursor::with_holes(covered, &missing, started);
     let subjects = all_subjects(&mut conn)?;
     let total = subjects.len() as u64;
     feed.begin_rebuild()?;
@@ -329,23 +361,47 @@ pub fn rebuild(pool: &Pool, feed: &mut IndexFeed, progress: &dyn Fn(u64, u64)) -
         }
         progress(((i * 500) + chunk.len()) as u64, total);
     }
-    feed.finish_rebuild(i64::from(covered))?;
+    feed.finish_rebuild(i64::from(cursor.watermark()), i64::from(cursor.read()))?;
     progress(total, total);
-    Ok(written)
+    Ok((written, cursor))
 }
 
-/// Applies outbox entries after the index's last applied id; returns how many
-/// entries were applied (0 when up to date).
-pub fn apply_pending(pool: &Pool, feed: &mut IndexFeed) -> AppResult<usize> {
+/// The ids in `floor + 1 ..= covered` that are not in `present` (ascending).
+fn missing_ids(floor: i32, covered: i32, present: &[i32]) -> Vec<i32> {
+    let mut present = present.iter().peekable();
+    let mut missing = Vec::new();
+    for id in floor.saturating_add(1)..=covered {
+        while present.next_if(|p| **p < id).is_some() {}
+        if present.next_if_eq(&&id).is_none() {
+            missing.push(id);
+        }
+    }
+    missing
+}
+
+/// Applies the outbox entries after the cursor, and the skipped ones that
+/// appeared since; returns how many entries were applied (0 when up to date).
+pub fn apply_pending(
+    pool: &Pool,
+    feed: &mut IndexFeed,
+    cursor: &mut FeedCursor,
+) -> AppResult<usize> {
+    let now = Instant::now();
     let mut conn = pool.get()?;
-    let applied = feed.search().applied_id();
-    let after = i32::try_from(applied).unwrap_or(i32::MAX);
-    let entries = outbox::pending_after(&mut conn, after, BATCH)?;
-    let Some(last) = entries.last().map(|e| e.id) else {
-        return Ok(0);
+    let entries = outbox::pending_after(&mut conn, cursor.read(), BATCH)?;
+    let holes = cursor.holes();
+    let filled = if holes.is_empty() {
+        Vec::new()
+    } else {
+        outbox::with_ids(&mut conn, &holes)?
     };
+    if entries.is_empty() && filled.is_empty() {
+        cursor.expire(now);
+        return Ok(0);
+    }
     let subjects: BTreeSet<(DocKind, i32)> = entries
         .iter()
+        .chain(&filled)
         .filter_map(|e| match e.kind() {
             Ok(kind) => Some((kind, e.doc_id)),
             Err(err) => {
@@ -362,100 +418,180 @@ pub fn apply_pending(pool: &Pool, feed: &mut IndexFeed) -> AppResult<usize> {
         });
     }
     feed.stage(&updates)?;
-    feed.commit(i64::from(last))?;
-    Ok(entries.len())
+    let batch: Vec<i32> = entries.iter().map(|e| e.id).collect();
+    let appeared: Vec<i32> = filled.iter().map(|e| e.id).collect();
+    cursor.advance(&batch, &appeared, now);
+    cursor.expire(now);
+    feed.commit_progress(i64::from(cursor.watermark()), i64::from(cursor.read()))?;
+    Ok(entries.len() + filled.len())
 }
 
 /// Wakes the indexer task after a write (cheap; never blocks).
-#[derive(Clone, Debug)]
-pub struct IndexerSignal(Sender<()>);
-
-impl IndexerSignal {
-    /// Tells the indexer there is something in the outbox.
-    pub fn notify(&self) {
-        let _ = self.0.send(());
-    }
-}
+pub type IndexerSignal = Wake;
 
 /// The running indexer task; stops and joins when dropped.
-pub struct IndexerTask {
-    signal: IndexerSignal,
-    // Dropped last: stops and joins the thread.
-    _thread: BackgroundThread,
-}
+pub struct IndexerTask(Background);
 
 impl IndexerTask {
-    /// Takes the index writer and starts the task. When `needs_rebuild`, it
-    /// first rebuilds the index from the database (searches meanwhile say so).
-    pub fn start(pool: Pool, search: SearchIndex, needs_rebuild: bool) -> AppResult<IndexerTask> {
+    /// Takes the index writer, registers this node's index in the database
+    /// (as `node`) and starts the task. The index is first rebuilt from the
+    /// database when `needs_rebuild` (it was missing or unusable) or when
+    /// registration finds it behind the pruned outbox or ahead of the
+    /// database; searches meanwhile say so.
+    pub fn start(
+        pool: Pool,
+        search: SearchIndex,
+        needs_rebuild: bool,
+        node: &str,
+    ) -> AppResult<IndexerTask> {
         let mut feed = search.feed().map_err(|e| {
             AppError::Internal(format!("cannot open the search index for writing ({e}); is another signpost process using this data dir?"))
         })?;
+        let watermark = i32::try_from(search.applied_id()).unwrap_or(i32::MAX);
+        let standing = {
+            let mut conn = pool.get()?;
+            nodes::register(
+                &mut conn,
+                node,
+                watermark,
+                !needs_rebuild,
+                crate::db::unix_now(),
+            )?
+        };
+        match standing {
+            IndexStanding::Behind { watermark, pruned } => log::warn!(
+                "search index of node {node} applied the outbox up to {watermark}, but entries up to {pruned} were pruned while it was away; rebuilding it"
+            ),
+            IndexStanding::Ahead { watermark, newest } => log::warn!(
+                "search index of node {node} is ahead of the database (outbox {watermark}, database {newest}; restored from a backup?); rebuilding it"
+            ),
+            IndexStanding::Current | IndexStanding::Unusable => {}
+        }
+        let needs_rebuild = standing.needs_rebuild();
         if needs_rebuild {
             feed.begin_rebuild()?;
         }
-        let thread = BackgroundThread::spawn("search-indexer", move |control| {
-            run(pool, feed, control, needs_rebuild)
-        })?;
-        Ok(IndexerTask {
-            signal: IndexerSignal(thread.waker()),
-            _thread: thread,
+        let task = FeedTask {
+            pool,
+            node: node.to_string(),
+        };
+        let cursor = FeedCursor::at(watermark);
+        Background::spawn("search-indexer", move |control| {
+            task.run(&control, feed, cursor, needs_rebuild)
         })
+        .map(IndexerTask)
     }
 
     /// A handle to wake the task.
     pub fn signal(&self) -> IndexerSignal {
-        self.signal.clone()
+        self.0.wake()
     }
 }
 
-fn run(pool: Pool, mut feed: IndexFeed, control: Control, needs_rebuild: bool) {
-    if needs_rebuild {
-        let started = Instant::now();
-        match rebuild(&pool, &mut feed, &|_, _| {}) {
-            Ok(n) => log::info!(
-                "search index rebuilt: {n} documents in {:.1?}",
-                started.elapsed()
-            ),
-            Err(e) => log::error!("search index rebuild failed: {e}"),
+/// What the indexer thread owns besides the index writer.
+struct FeedTask {
+    pool: Pool,
+    node: String,
+}
+
+impl FeedTask {
+    fn run(
+        self,
+        control: &Control,
+        mut feed: IndexFeed,
+        mut cursor: FeedCursor,
+        mut needs_rebuild: bool,
+    ) {
+        let mut last_commit = Instant::now() - COMMIT_INTERVAL;
+        let mut last_report: Option<(Instant, i32)> = None;
+        let mut failures = 0u32;
+        while !control.stopping() {
+            if needs_rebuild {
+                let started = Instant::now();
+                match rebuild_from(&self.pool, &mut feed, &|_, _| {}) {
+                    Ok((n, resumed)) => {
+                        log::info!(
+                            "search index rebuilt: {n} documents in {:.1?}",
+                            started.elapsed()
+                        );
+                        cursor = resumed;
+                        needs_rebuild = false;
+                        last_report = None;
+                    }
+                    Err(e) => {
+                        log::error!("search index rebuild failed: {e} (retrying)");
+                        failures += 1;
+                        self.pause(failures);
+                        continue;
+                    }
+                }
+            }
+            let since = last_commit.elapsed();
+            if since < COMMIT_INTERVAL {
+                std::thread::sleep(COMMIT_INTERVAL - since);
+            }
+            match apply_pending(&self.pool, &mut feed, &mut cursor) {
+                Ok(0) => {
+                    failures = 0;
+                    control.wait(POLL_INTERVAL);
+                }
+                Ok(_) => {
+                    failures = 0;
+                    last_commit = Instant::now();
+                }
+                Err(e) => {
+                    failures += 1;
+                    log::error!("search indexer: {e} (retrying)");
+                    self.pause(failures);
+                }
+            }
+            let watermark = cursor.watermark();
+            let due = match last_report {
+                None => true,
+                Some((at, reported)) => {
+                    at.elapsed() >= REPORT_INTERVAL
+                        || (reported != watermark && at.elapsed() >= REPORT_MIN_INTERVAL)
+                }
+            };
+            if due {
+                match self.report(watermark) {
+                    Ok(true) => {
+                        log::warn!(
+                            "search outbox entries after {watermark} were pruned before node {} applied them; rebuilding its index",
+                            self.node
+                        );
+                        needs_rebuild = true;
+                        if let Err(e) = feed.begin_rebuild() {
+                            log::error!("search index: {e}");
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(e) => log::warn!("search indexer: cannot report progress: {e}"),
+                }
+                last_report = Some((Instant::now(), watermark));
+            }
         }
     }
-    let mut last_commit = Instant::now() - COMMIT_INTERVAL;
-    let mut last_prune = Instant::now();
-    let mut failures = 0u32;
-    while !control.stopping() {
-        let since = last_commit.elapsed();
-        if since < COMMIT_INTERVAL {
-            std::thread::sleep(COMMIT_INTERVAL - since);
-        }
-        match apply_pending(&pool, &mut feed) {
-            Ok(0) => {
-                failures = 0;
-                match control.wake.recv_timeout(POLL_INTERVAL) {
-                    Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => break,
-                }
-                while control.wake.try_recv().is_ok() {}
-            }
-            Ok(_) => {
-                failures = 0;
-                last_commit = Instant::now();
-            }
-            Err(e) => {
-                failures += 1;
-                log::error!("search indexer: {e} (retrying)");
-                std::thread::sleep(Duration::from_millis(200 * u64::from(failures.min(25))));
-            }
-        }
-        if last_prune.elapsed() > Duration::from_secs(3600) {
-            last_prune = Instant::now();
-            let applied = i32::try_from(feed.search().applied_id()).unwrap_or(i32::MAX);
-            let before = crate::db::unix_now() - OUTBOX_RETENTION_SECS;
-            if let Ok(mut conn) = pool.get() {
-                if let Err(e) = outbox::prune(&mut conn, applied, before) {
-                    log::warn!("search outbox prune failed: {e}");
-                }
-            }
-        }
+
+    fn report(&self, watermark: i32) -> AppResult<bool> {
+        let mut conn = self.pool.get()?;
+        nodes::report(&mut conn, &self.node, watermark, crate::db::unix_now())
+    }
+
+    fn pause(&self, failures: u32) {
+        std::thread::sleep(Duration::from_millis(200 * u64::from(failures.min(25))));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_ids_between_a_floor_and_the_newest() {
+        assert_eq!(missing_ids(0, 5, &[1, 2, 3, 4, 5]), Vec::<i32>::new());
+        assert_eq!(missing_ids(0, 5, &[1, 3, 5]), vec![2, 4]);
+        assert_eq!(missing_ids(10, 13, &[]), vec![11, 12, 13]);
+        assert_eq!(missing_ids(2, 4, &[1, 2, 4, 9]), vec![3]);
     }
 }

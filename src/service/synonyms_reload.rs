@@ -7,14 +7,13 @@
 //! until the file is fixed.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
+use crate::background::Background;
 use crate::content::synonyms::{self, SynonymGroup};
 use crate::error::AppResult;
 use crate::search::SearchIndex;
-use crate::service::background::BackgroundThread;
 
 /// How often the synonyms file is looked at.
 pub const RELOAD_INTERVAL: Duration = Duration::from_secs(2);
@@ -45,7 +44,7 @@ impl SynonymsStatus {
 /// The running reload task; stops and joins when dropped.
 pub struct SynonymsReload {
     status: SynonymsStatus,
-    _thread: BackgroundThread,
+    _thread: Background,
 }
 
 impl SynonymsReload {
@@ -59,13 +58,14 @@ impl SynonymsReload {
             status: SynonymsStatus::default(),
         };
         let status = watcher.status.clone();
-        let thread = BackgroundThread::spawn("synonyms-reload", move |control| {
+        let thread = Background::spawn("synonyms-reload", move |control| {
             let mut watcher = watcher;
-            while !control.stopping() {
-                match control.wake.recv_timeout(RELOAD_INTERVAL) {
-                    Err(RecvTimeoutError::Timeout) => watcher.check(),
-                    Ok(()) | Err(RecvTimeoutError::Disconnected) => {}
+            loop {
+                control.wait(RELOAD_INTERVAL);
+                if control.stopping() {
+                    break;
                 }
+                watcher.check();
             }
         })?;
         Ok(SynonymsReload {

@@ -15,12 +15,14 @@ use serde::Serialize;
 
 use crate::app::AppState;
 use crate::auth::policy::{self, Action, Actor, Target};
-use crate::auth::rate_limit::{Limited, Poster};
+use crate::auth::rate_limit::{Limited, Poster, Store};
 use crate::auth::{tokens, Role, CSRF_COOKIE, SESSION_COOKIE};
 use crate::config::{Config, IpNet};
 use crate::error::{AppError, AppResult};
 use crate::ids::{SessionId, UserId};
 use crate::service::accounts;
+use crate::service::limits::Limits;
+use crate::web::with_analytics;
 
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
@@ -62,12 +64,45 @@ impl CurrentUser {
     }
 }
 
-/// Counts `action` by `user` against the limit table; 429 when over it.
-pub fn admit(state: &AppState, action: Limited, user: &CurrentUser) -> AppResult<()> {
-    state
-        .limiter
-        .admit_user(action, &user.poster(), crate::db::unix_now())
-        .map_err(AppError::TooManyRequests)
+/// Counts `action` by `user` against the limit table (in the database or
+/// in memory, as its row says); 429 when over it.
+pub async fn admit(
+    state: &web::Data<AppState>,
+    action: Limited,
+    user: &CurrentUser,
+) -> AppResult<()> {
+    let who = user.poster();
+    let verdict = match Limits::store(action) {
+        Store::Local => state.limiter.admit_user_local(action, &who),
+        Store::Shared => {
+            let shared = state.clone();
+            with_analytics(state, move |conn| {
+                shared.limiter.admit_user_shared(conn, action, &who)
+            })
+            .await?
+        }
+    };
+    verdict.map_err(AppError::TooManyRequests)
+}
+
+/// Counts `action` from the client address `address` against the limit
+/// table; 429 when over it.
+pub async fn admit_address(
+    state: &web::Data<AppState>,
+    action: Limited,
+    address: &str,
+) -> AppResult<()> {
+    let verdict = match Limits::store(action) {
+        Store::Local => state.limiter.admit_address_local(action, address),
+        Store::Shared => {
+            let (shared, address) = (state.clone(), address.to_string());
+            with_analytics(state, move |conn| {
+                shared.limiter.admit_address_shared(conn, action, &address)
+            })
+            .await?
+        }
+    };
+    verdict.map_err(AppError::TooManyRequests)
 }
 
 /// The visitor of a request: signed in or not.

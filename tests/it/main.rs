@@ -2,6 +2,7 @@
 //! through [`harness::TestApp`].
 
 mod accounts;
+mod cluster;
 mod content;
 mod curation;
 mod durability;
@@ -12,9 +13,12 @@ mod harness;
 mod import;
 mod import_docs;
 mod indexing;
+mod jobs;
+mod nodes;
 mod page_html;
 mod pages;
 mod posting_guards;
+mod process;
 mod qa;
 mod relevance;
 mod search;

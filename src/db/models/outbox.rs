@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::search_outbox;
+use crate::db::schema::{search_outbox, search_outbox_state};
 use crate::db::Conn;
 use crate::kinds::{DocKind, UnknownKind};
 
@@ -59,13 +59,67 @@ pub fn max_id(conn: &mut Conn) -> QueryResult<i32> {
         .map(|id| id.unwrap_or(0))
 }
 
-/// Deletes entries older than `before` (unix seconds) that every index has
-/// applied (`applied_id`), keeping the table small.
-pub fn prune(conn: &mut Conn, applied_id: i32, before: i64) -> QueryResult<usize> {
-    diesel::delete(
-        search_outbox::table
-            .filter(search_outbox::id.le(applied_id))
-            .filter(search_outbox::created_at.lt(before)),
+/// The entries among `ids` that exist (ids the indexer saw skipped, which
+/// a transaction still open at the time may have committed since).
+pub fn with_ids(conn: &mut Conn, ids: &[i32]) -> QueryResult<Vec<OutboxEntry>> {
+    search_outbox::table
+        .filter(search_outbox::id.eq_any(ids))
+        .order(search_outbox::id.asc())
+        .select(OutboxEntry::as_select())
+        .load(conn)
+}
+
+/// The ids of the entries after `after` up to `up_to`, ascending.
+pub fn ids_between(conn: &mut Conn, after: i32, up_to: i32) -> QueryResult<Vec<i32>> {
+    search_outbox::table
+        .filter(search_outbox::id.gt(after))
+        .filter(search_outbox::id.le(up_to))
+        .order(search_outbox::id.asc())
+        .select(search_outbox::id)
+        .load(conn)
+}
+
+/// The highest entry id pruned so far: an index whose watermark is below it
+/// missed changes.
+pub fn pruned_through(conn: &mut Conn) -> QueryResult<i32> {
+    search_outbox_state::table
+        .find(1)
+        .select(search_outbox_state::pruned_through)
+        .first(conn)
+}
+
+/// Writes the prune mark's row without changing it and returns the mark.
+/// The first statement of both pruning and a node's registration: on
+/// PostgreSQL the row lock orders the two, so a node registering while a
+/// prune runs either holds the prune back or sees that it missed entries.
+pub fn hold_prune_mark(conn: &mut Conn) -> QueryResult<i32> {
+    diesel::update(search_outbox_state::table.find(1))
+        .set(search_outbox_state::pruned_through.eq(search_outbox_state::pruned_through))
+        .returning(search_outbox_state::pruned_through)
+        .get_result(conn)
+}
+
+/// Deletes the entries up to `bound` (the lowest watermark of the live
+/// nodes) that were written before `before`, and raises the prune mark to
+/// the highest id deleted. Call in a transaction after [`hold_prune_mark`].
+/// Returns the number of entries deleted.
+pub fn prune_through(conn: &mut Conn, bound: i32, before: i64) -> QueryResult<usize> {
+    let last: Option<i32> = search_outbox::table
+        .filter(search_outbox::id.le(bound))
+        .filter(search_outbox::created_at.lt(before))
+        .select(diesel::dsl::max(search_outbox::id))
+        .first(conn)?;
+    let Some(last) = last else {
+        return Ok(0);
+    };
+    let deleted =
+        diesel::delete(search_outbox::table.filter(search_outbox::id.le(last))).execute(conn)?;
+    diesel::update(
+        search_outbox_state::table
+            .find(1)
+            .filter(search_outbox_state::pruned_through.lt(last)),
     )
-    .execute(conn)
+    .set(search_outbox_state::pruned_through.eq(last))
+    .execute(conn)?;
+    Ok(deleted)
 }

@@ -574,11 +574,12 @@ struct DocValues {
 }
 
 type U64Column = Option<Arc<dyn ColumnValues<u64>>>;
+type F64Column = Option<Arc<dyn ColumnValues<f64>>>;
 
 /// The fast-field columns the re-rank reads, opened once per segment: the
 /// boost, then group hash, group limit, part flag and title hash.
 struct SegmentColumns {
-    segments: Vec<(Option<Arc<dyn ColumnValues<f64>>>, [U64Column; 4])>,
+    segments: Vec<(F64Column, [U64Column; 4])>,
 }
 
 impl SegmentColumns {

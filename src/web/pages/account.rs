@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::rate_limit::{rules, Limited, LoginAttempt};
+use crate::auth::rate_limit::{Limited, LoginAttempt};
 use crate::auth::{password, username, Role};
 use crate::db::models::users;
 use crate::db::unix_now;
@@ -15,8 +15,10 @@ use crate::ids::UserId;
 use crate::service::accounts;
 use crate::web::extract::{CsrfForm, Member};
 use crate::web::paths;
-use crate::web::session::{session_cookie, session_removal_cookie, CurrentUser, Viewer};
-use crate::web::{param, query_params, render, render_status, see_other, with_db};
+use crate::web::session::{
+    admit, admit_address, session_cookie, session_removal_cookie, CurrentUser, Viewer,
+};
+use crate::web::{param, query_params, render, render_status, see_other, with_analytics, with_db};
 
 /// The sign-in and registration forms (also setup).
 #[derive(Debug, Default, Serialize)]
@@ -161,10 +163,7 @@ pub async fn post_register(
     visitor: Viewer,
     form: CsrfForm<RegisterForm>,
 ) -> AppResult<HttpResponse> {
-    state
-        .limiter
-        .admit_address(Limited::Register, &visitor.ip)
-        .map_err(AppError::TooManyRequests)?;
+    admit_address(&state, Limited::Register, &visitor.ip).await?;
     let mut page = AuthPage {
         username: form.username.clone(),
         display_name: form.display_name.clone(),
@@ -238,13 +237,14 @@ pub async fn post_login(
     let next = next_target(&form.next)?;
     let key = username::key_of(&form.username);
     let attempt = LoginAttempt::new(&key, &visitor.ip);
-    state
-        .limiter
-        .admit_address(Limited::SignIn, &visitor.ip)
-        .map_err(AppError::TooManyRequests)?;
-    attempt
-        .check(&state.limiter)
-        .map_err(AppError::TooManyRequests)?;
+    let (limits, checked, address) = (state.clone(), attempt.clone(), visitor.ip.clone());
+    with_analytics(&state, move |conn| {
+        limits
+            .limiter
+            .login_allowed(conn, &checked, &address)?
+            .map_err(AppError::TooManyRequests)
+    })
+    .await?;
     let mut page = AuthPage {
         username: form.username.clone(),
         next,
@@ -274,7 +274,11 @@ pub async fn post_login(
     let user = match (ok, user) {
         (true, Some(user)) => user,
         _ => {
-            let delay = attempt.failed(&state.limiter);
+            let (limits, failed) = (state.clone(), attempt.clone());
+            let delay = with_analytics(&state, move |conn| {
+                limits.limiter.login_failed(conn, &failed)
+            })
+            .await?;
             if !delay.is_zero() {
                 actix_web::rt::time::sleep(delay).await;
             }
@@ -302,7 +306,11 @@ pub async fn post_login(
             &page,
         );
     }
-    attempt.succeeded(&state.limiter);
+    let limits = state.clone();
+    with_analytics(&state, move |conn| {
+        limits.limiter.login_succeeded(conn, &attempt)
+    })
+    .await?;
     sign_in_and_redirect(&state, user.id, &page.next).await
 }
 
@@ -442,13 +450,7 @@ pub async fn post_account_password(
     }: Member,
     form: CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
-    state
-        .limiter
-        .hit(
-            &format!("password-change:{}", user.id),
-            rules::LOGIN_FAILURES_PER_ACCOUNT,
-        )
-        .map_err(AppError::TooManyRequests)?;
+    admit(&state, Limited::PasswordChange, &user).await?;
     let id = user.id;
     let row = with_db(&state, move |conn| {
         users::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))

@@ -63,7 +63,7 @@ pub async fn post_preview(
             "The text can have at most {BODY_MAX} characters."
         )));
     }
-    admit(&state, Limited::Preview, &user)?;
+    admit(&state, Limited::Preview, &user).await?;
     let body = form.into_inner().body;
     let html = crate::web::off_executor(move || crate::markdown::render_post(&body).html).await?;
     Ok(json_response(StatusCode::OK, &PreviewResponse { html }))

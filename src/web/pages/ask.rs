@@ -186,7 +186,7 @@ async fn preview_ask(
         page.errors = too_long;
         return ask_again(state, visitor, StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    if let Err(e) = admit(state, Limited::Preview, user) {
+    if let Err(e) = admit(state, Limited::Preview, user).await {
         page.errors.push(e.public_message());
         let response = ask_again(state, visitor, StatusCode::TOO_MANY_REQUESTS, &page)?;
         return Ok(with_retry_after(response, &e));
@@ -245,7 +245,7 @@ pub async fn post_ask(
     if let Some(question) = earlier {
         return Ok(see_other(&question.path()));
     }
-    if let Err(e) = admit(&state, Limited::Ask, &user) {
+    if let Err(e) = admit(&state, Limited::Ask, &user).await {
         page.errors.push(e.public_message());
         let response = ask_again(&state, &visitor, StatusCode::TOO_MANY_REQUESTS, &page)?;
         return Ok(with_retry_after(response, &e));

@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::rate_limit::Rule;
+use crate::auth::rate_limit::Limited;
 use crate::auth::tokens;
 use crate::content::trees::NodeKind;
 use crate::db::models::{articles, feedback, trees};
@@ -17,16 +17,11 @@ use crate::ids::{ArticleId, FeedbackId, TreeId};
 use crate::kinds::DocKind;
 use crate::web::extract::CsrfForm;
 use crate::web::paths::{self, local_or_home};
-use crate::web::session::Viewer;
+use crate::web::session::{admit_address, Viewer};
 use crate::web::{param, see_other, with_db};
 
 /// Cookie identifying a browser for feedback (random; only its hash is stored).
 const VISITOR_COOKIE: &str = "sp_visitor";
-/// Feedback posts per address.
-const FEEDBACK_PER_IP: Rule = Rule {
-    max: 30,
-    window: std::time::Duration::from_secs(600),
-};
 /// Longest comment (characters).
 const COMMENT_MAX: usize = 1000;
 
@@ -130,10 +125,7 @@ pub async fn post_feedback(
     req: HttpRequest,
     form: CsrfForm<VoteForm>,
 ) -> AppResult<HttpResponse> {
-    state
-        .limiter
-        .hit(&format!("feedback:{}", visitor.ip), FEEDBACK_PER_IP)
-        .map_err(AppError::TooManyRequests)?;
+    admit_address(&state, Limited::Feedback, &visitor.ip).await?;
     let helpful = match form.helpful.as_str() {
         "yes" => true,
         "no" => false,
@@ -218,10 +210,7 @@ pub async fn post_feedback_comment(
     path: web::Path<FeedbackId>,
     form: CsrfForm<CommentForm>,
 ) -> AppResult<HttpResponse> {
-    state
-        .limiter
-        .hit(&format!("feedback:{}", visitor.ip), FEEDBACK_PER_IP)
-        .map_err(AppError::TooManyRequests)?;
+    admit_address(&state, Limited::Feedback, &visitor.ip).await?;
     let comment: String = form.comment.trim().chars().take(COMMENT_MAX).collect();
     if comment.is_empty() {
         return Ok(see_other(&with_state(&form.back, "thanks", None)));

@@ -10,6 +10,7 @@ use crate::web::json_response;
 #[derive(Debug, Serialize)]
 struct Health {
     status: &'static str,
+    node: String,
     database: &'static str,
     index: &'static str,
     documents: u64,
@@ -38,6 +39,7 @@ pub async fn get_health(state: web::Data<AppState>) -> HttpResponse {
     let healthy = db_ok && index_ok;
     let body = Health {
         status: if healthy { "ok" } else { "unavailable" },
+        node: state.node.clone(),
         database: if db_ok { "ok" } else { "unavailable" },
         index,
         documents: state.search.num_docs(),

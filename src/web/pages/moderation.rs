@@ -129,7 +129,7 @@ pub async fn post_flag(
             ))
         }
     };
-    admit(&state, Limited::Flag, &user)?;
+    admit(&state, Limited::Flag, &user).await?;
     let who = user.actor();
     let form = form.into_inner();
     let question = with_db(&state, move |conn| {

@@ -56,7 +56,7 @@ pub async fn post_answer(
             return Ok(see_other(&url));
         }
     }
-    if let Err(e) = admit(&state, Limited::Answer, &user) {
+    if let Err(e) = admit(&state, Limited::Answer, &user).await {
         let response = shown_again(vec![e.public_message()], StatusCode::TOO_MANY_REQUESTS).await?;
         return Ok(with_retry_after(response, &e));
     }

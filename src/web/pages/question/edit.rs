@@ -177,7 +177,7 @@ pub async fn post_edit_question(
             return edit_again(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    if let Err(e) = admit(&state, Limited::Edit, &user) {
+    if let Err(e) = admit(&state, Limited::Edit, &user).await {
         return edit_limited(&state, &visitor, page, &e);
     }
     let draft = crate::web::off_executor(move || fields.render()).await?;
@@ -253,7 +253,7 @@ pub async fn post_edit_answer(
         page.cancel_url = answer_url(&state, id).await?;
         return edit_again(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    if let Err(e) = admit(&state, Limited::Edit, &user) {
+    if let Err(e) = admit(&state, Limited::Edit, &user).await {
         page.cancel_url = answer_url(&state, id).await?;
         return edit_limited(&state, &visitor, page, &e);
     }

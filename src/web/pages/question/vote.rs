@@ -25,7 +25,7 @@ async fn vote(
         "none" => 0,
         _ => return Err(AppError::BadRequest("A vote is up, down or none.".into())),
     };
-    admit(&state, Limited::Vote, &user)?;
+    admit(&state, Limited::Vote, &user).await?;
     let who = user.actor();
     let voted = with_db(&state, move |conn| {
         questions::vote(conn, who, kind, id, value, unix_now())
