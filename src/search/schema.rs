@@ -164,12 +164,18 @@ pub fn stem_analyzer() -> TextAnalyzer {
 
 /// The stem of one plain term (as produced by [`analyzer`]).
 pub fn stem(term: &str) -> String {
-    let mut analyzer = stem_analyzer();
-    let mut stream = analyzer.token_stream(term);
-    match stream.next() {
-        Some(token) => token.text.clone(),
-        None => term.to_string(),
+    thread_local! {
+        // Built once per thread: a query stems every word and its variants.
+        static ANALYZER: std::cell::RefCell<TextAnalyzer> =
+            std::cell::RefCell::new(stem_analyzer());
     }
+    ANALYZER.with_borrow_mut(|analyzer| {
+        let mut stream = analyzer.token_stream(term);
+        match stream.next() {
+            Some(token) => token.text.clone(),
+            None => term.to_string(),
+        }
+    })
 }
 
 /// Registers the analyzers on an index (needed after every open).
