@@ -87,7 +87,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
             config.data_dir.display()
         ))
     })?;
-    let pool = db::open(&config.database_path(), 16)?;
+    let pool = db::open(&config.database(), config.pool_settings())?;
     let sync = {
         let mut conn = pool.get().map_err(AppError::from)?;
         content_sync::sync(&mut conn, &content, db::unix_now())?
@@ -97,7 +97,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         let mut conn = pool.get().map_err(AppError::from)?;
         accounts::issue_setup_token(&mut conn, &node, db::unix_now())?
     };
-    let analytics = db::open_analytics(&config.database_path(), 4)?;
+    let analytics = db::open_analytics(&config.database(), config.pool_settings())?;
     let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
     search.set_synonyms(&content.synonym_groups());
     let synonyms = SynonymsReload::start(&config.content_dir, search.clone())?;
@@ -152,6 +152,7 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(256 * 1024))
         .app_data(web::FormConfig::default().limit(256 * 1024))
         .app_data(web::JsonConfig::default().limit(256 * 1024))
+        .wrap(from_fn(site::extract::refuse_nul))
         .wrap(ErrorHandlers::new().default_handler(site::errors::render_error))
         .wrap(from_fn(site::session::load_visitor))
         .wrap(

@@ -22,8 +22,19 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Folder holding the shipped manuals (and troubleshooting trees).
     pub content_dir: PathBuf,
-    /// SQLite database file; empty means `<data_dir>/signpost.db`.
+    /// The database: empty means SQLite at `<data_dir>/signpost.db`; a file
+    /// path or `sqlite://PATH` is a SQLite file; `postgres://USER:PASSWORD@HOST:PORT/NAME`
+    /// (or `postgresql://…`, any libpq URL) is PostgreSQL.
     pub database_url: String,
+    /// Most connections the main database pool keeps (pages, posts, accounts).
+    pub database_pool_size: u32,
+    /// Most connections of the statistics pool (search log, clicks,
+    /// troubleshooting walks), which never waits for a disk flush.
+    pub analytics_pool_size: u32,
+    /// Seconds a request waits for a database connection, and a new
+    /// PostgreSQL connection may take, before the page answers 503
+    /// "temporarily unavailable".
+    pub database_timeout: u64,
     /// Name shown in the header and in page titles.
     pub site_name: String,
     /// Public URL of the site, used for absolute links and cookie security.
@@ -53,6 +64,9 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             content_dir: PathBuf::from("./content"),
             database_url: String::new(),
+            database_pool_size: 16,
+            analytics_pool_size: 4,
+            database_timeout: 5,
             site_name: "Signpost".into(),
             base_url: "http://127.0.0.1:8080".into(),
             workers: 0,
@@ -101,12 +115,23 @@ pub enum ConfigError {
     },
 }
 
+/// Variables read by the test suite, not by Signpost (so exporting them for
+/// `cargo test` does not stop the binary).
+const TEST_SUITE_ENV: &[&str] = &[
+    "SIGNPOST_TEST_DATABASE",
+    "SIGNPOST_TEST_BACKEND",
+    "SIGNPOST_REQUIRE_POSTGRES",
+];
+
 /// Names of the environment variables and the key each one sets.
 const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_LISTEN", "listen"),
     ("SIGNPOST_DATA_DIR", "data_dir"),
     ("SIGNPOST_CONTENT_DIR", "content_dir"),
     ("SIGNPOST_DATABASE_URL", "database_url"),
+    ("SIGNPOST_DATABASE_POOL_SIZE", "database_pool_size"),
+    ("SIGNPOST_ANALYTICS_POOL_SIZE", "analytics_pool_size"),
+    ("SIGNPOST_DATABASE_TIMEOUT", "database_timeout"),
     ("SIGNPOST_SITE_NAME", "site_name"),
     ("SIGNPOST_BASE_URL", "base_url"),
     ("SIGNPOST_WORKERS", "workers"),
@@ -148,7 +173,7 @@ impl Config {
             None => Config::default(),
         };
         for (name, value) in &env {
-            if name == CONFIG_ENV {
+            if name == CONFIG_ENV || TEST_SUITE_ENV.contains(&name.as_str()) {
                 continue;
             }
             let Some((_, key)) = ENV_KEYS.iter().find(|(n, _)| n == name) else {
@@ -197,6 +222,9 @@ impl Config {
                     .parse()
                     .map_err(|_| format!("expected a whole number, got {value:?}"))?
             }
+            "database_pool_size" => self.database_pool_size = whole_number(value)?,
+            "analytics_pool_size" => self.analytics_pool_size = whole_number(value)?,
+            "database_timeout" => self.database_timeout = whole_number(value)?,
             "max_tree_depth" => {
                 self.max_tree_depth = value
                     .parse()
@@ -240,6 +268,30 @@ impl Config {
         while self.base_url.ends_with('/') {
             self.base_url.pop();
         }
+        Database::check(&self.database_url).map_err(|message| ConfigError::Invalid {
+            key: "database_url",
+            message,
+        })?;
+        for (key, value, max) in [
+            (
+                "database_pool_size",
+                u64::from(self.database_pool_size),
+                1000,
+            ),
+            (
+                "analytics_pool_size",
+                u64::from(self.analytics_pool_size),
+                1000,
+            ),
+            ("database_timeout", self.database_timeout, 3600),
+        ] {
+            if !(1..=max).contains(&value) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: format!("expected a whole number from 1 to {max}, got {value}"),
+                });
+            }
+        }
         if !self.node_name.is_empty() && !is_node_name(&self.node_name) {
             return Err(ConfigError::Invalid {
                 key: "node_name",
@@ -269,12 +321,17 @@ impl Config {
         })
     }
 
-    /// Path of the SQLite database file.
-    pub fn database_path(&self) -> PathBuf {
-        if self.database_url.is_empty() {
-            self.data_dir.join("signpost.db")
-        } else {
-            PathBuf::from(self.database_url.trim_start_matches("sqlite://"))
+    /// The database this site uses (see [`Config::database_url`]).
+    pub fn database(&self) -> Database {
+        Database::from_url(&self.database_url, &self.data_dir)
+    }
+
+    /// How the database pools are sized and how long they wait.
+    pub fn pool_settings(&self) -> PoolSettings {
+        PoolSettings {
+            size: self.database_pool_size,
+            analytics_size: self.analytics_pool_size,
+            timeout: std::time::Duration::from_secs(self.database_timeout),
         }
     }
 
@@ -308,6 +365,153 @@ impl Config {
     /// Whether the public URL is served over TLS (cookies get `Secure`).
     pub fn is_https(&self) -> bool {
         self.base_url.starts_with("https://")
+    }
+}
+
+/// Parses a whole number for a config key.
+fn whole_number<T: std::str::FromStr>(value: &str) -> Result<T, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a whole number, got {value:?}"))
+}
+
+/// Which database a site uses: the one choice between the backends, made
+/// from `database_url` at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file (created when missing).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, by its libpq URL (`postgres://…`).
+    Postgres(String),
+}
+
+impl Database {
+    /// Classifies a `database_url`; empty means `<data_dir>/signpost.db`.
+    /// Call [`Database::check`] first to refuse unknown schemes.
+    pub fn from_url(url: &str, data_dir: &Path) -> Database {
+        let url = url.trim();
+        if url.is_empty() {
+            Database::Sqlite(data_dir.join("signpost.db"))
+        } else if is_postgres_url(url) {
+            Database::Postgres(url.to_string())
+        } else {
+            Database::Sqlite(PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)))
+        }
+    }
+
+    /// Refuses a URL whose scheme is neither `sqlite://` nor `postgres://`.
+    pub fn check(url: &str) -> Result<(), String> {
+        let url = url.trim();
+        match url.split_once("://") {
+            Some(("sqlite", "")) => {
+                Err("sqlite:// needs a file path, e.g. sqlite://data/signpost.db".into())
+            }
+            Some((scheme, _)) if scheme != "sqlite" && !is_postgres_url(url) => Err(format!(
+                "unknown database scheme {scheme:?} in {}: use a file path, sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/NAME",
+                redact_url(url)
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The URL or path as it may be printed: a password is replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(url) => redact_url(url),
+        }
+    }
+
+    /// The `database_url` that names this database again (a PostgreSQL URL
+    /// keeps its password: never print it, see [`Database::redacted`]).
+    pub fn url(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.to_string_lossy().into_owned(),
+            Database::Postgres(url) => url.clone(),
+        }
+    }
+
+    /// Whether this is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Database::Postgres(_))
+    }
+}
+
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Whether `url` names PostgreSQL (`postgres://` or `postgresql://`).
+fn is_postgres_url(url: &str) -> bool {
+    let lower = url.get(..13).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
+/// `url` with the password of its user part and any `password=` parameter
+/// replaced by `***`, so it can be logged and shown in errors.
+pub fn redact_url(url: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(authority_end);
+            let authority = match authority.rsplit_once('@') {
+                Some((user_info, host)) => match user_info.split_once(':') {
+                    Some((user, _password)) => format!("{user}:***@{host}"),
+                    None => authority.to_string(),
+                },
+                None => authority.to_string(),
+            };
+            format!("{scheme}://{authority}{path}")
+        }
+        None => head.to_string(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+/// Sizes and waits of the database pools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Most connections of the main pool.
+    pub size: u32,
+    /// Most connections of the statistics pool.
+    pub analytics_size: u32,
+    /// How long a caller waits for a connection.
+    pub timeout: std::time::Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Config::default().pool_settings()
+    }
+}
+
+impl PoolSettings {
+    /// Pools of at most `size` connections each, waiting the default time
+    /// (command-line tools and tests).
+    pub fn sized(size: u32) -> PoolSettings {
+        PoolSettings {
+            size,
+            analytics_size: size,
+            ..PoolSettings::default()
+        }
     }
 }
 
@@ -417,7 +621,84 @@ mod tests {
     fn defaults_without_file_or_env() {
         let c = Config::load(None, Vec::new()).unwrap();
         assert_eq!(c.listen, "127.0.0.1:8080");
-        assert_eq!(c.database_path(), PathBuf::from("./data/signpost.db"));
+        assert_eq!(
+            c.database(),
+            Database::Sqlite(PathBuf::from("./data/signpost.db"))
+        );
+        assert_eq!(c.pool_settings().size, 16);
+    }
+
+    #[test]
+    fn database_url_picks_the_backend() {
+        let dir = Path::new("d");
+        assert_eq!(
+            Database::from_url("sqlite://x/y.db", dir),
+            Database::Sqlite(PathBuf::from("x/y.db"))
+        );
+        assert_eq!(
+            Database::from_url("y.db", dir),
+            Database::Sqlite(PathBuf::from("y.db"))
+        );
+        let c = Config::load(
+            None,
+            vec![(
+                "SIGNPOST_DATABASE_URL".into(),
+                "postgres://sp:hunter2@db.local:5432/site".into(),
+            )],
+        )
+        .unwrap();
+        assert!(c.database().is_postgres());
+        assert_eq!(
+            c.database().to_string(),
+            "postgres://sp:***@db.local:5432/site"
+        );
+        let err = Config::load(
+            None,
+            vec![(
+                "SIGNPOST_DATABASE_URL".into(),
+                "mysql://root:hunter2@db/site".into(),
+            )],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("unknown database scheme"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(Database::check("sqlite://").is_err());
+    }
+
+    #[test]
+    fn passwords_never_show_in_a_redacted_url() {
+        assert_eq!(
+            redact_url("postgresql://a:b%40c@h/db?sslmode=disable&password=x"),
+            "postgresql://a:***@h/db?sslmode=disable&password=***"
+        );
+        assert_eq!(redact_url("postgres://a@h:5/db"), "postgres://a@h:5/db");
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+        assert_eq!(redact_url("postgres://u:p:q@h/db"), "postgres://u:***@h/db");
+    }
+
+    #[test]
+    fn pool_sizes_and_timeout_are_checked() {
+        let c = Config::load(
+            None,
+            vec![
+                ("SIGNPOST_DATABASE_POOL_SIZE".into(), "40".into()),
+                ("SIGNPOST_ANALYTICS_POOL_SIZE".into(), "2".into()),
+                ("SIGNPOST_DATABASE_TIMEOUT".into(), "3".into()),
+            ],
+        )
+        .unwrap();
+        let s = c.pool_settings();
+        assert_eq!((s.size, s.analytics_size), (40, 2));
+        assert_eq!(s.timeout, std::time::Duration::from_secs(3));
+        let err = Config::load(
+            None,
+            vec![("SIGNPOST_DATABASE_POOL_SIZE".into(), "0".into())],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("database_pool_size"), "{err}");
+        let err = Config::from_toml("database_timeout = \"soon\"\n").unwrap_err();
+        assert!(err.contains("line 1"), "{err}");
     }
 
     #[test]

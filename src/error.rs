@@ -69,10 +69,29 @@ impl AppError {
     }
 }
 
+/// What a page says while the database cannot be reached (HTTP 503).
+pub const DATABASE_UNAVAILABLE: &str = "The database cannot be reached right now, so this page \
+     cannot be shown. Search still works: try the search box below, or reload this page in a minute.";
+
+impl AppError {
+    /// The database went away (logged with `detail`; the page says what
+    /// still works).
+    pub fn database_unavailable(detail: impl std::fmt::Display) -> AppError {
+        log::warn!("database unavailable: {detail}");
+        AppError::Unavailable(DATABASE_UNAVAILABLE.into())
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
         match e {
-            diesel::result::Error::NotFound => AppError::NotFound("Not found.".into()),
+            Error::NotFound => AppError::NotFound("Not found.".into()),
+            // The server closed the connection (restart, failover, network):
+            // the pool replaces it; the request can be retried.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                AppError::database_unavailable(e)
+            }
             other => AppError::Internal(format!("database: {other}")),
         }
     }
@@ -80,7 +99,7 @@ impl From<diesel::result::Error> for AppError {
 
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        AppError::Unavailable(format!("The database is busy, please retry ({e})."))
+        AppError::database_unavailable(e)
     }
 }
 
@@ -109,5 +128,41 @@ mod tests {
         let e = AppError::internal("secret path /etc");
         assert_eq!(e.status(), 500);
         assert!(!e.public_message().contains("/etc"));
+    }
+
+    #[test]
+    fn a_closed_database_connection_is_503_with_a_way_forward() {
+        #[derive(Debug)]
+        struct Info;
+        impl diesel::result::DatabaseErrorInformation for Info {
+            fn message(&self) -> &str {
+                "server closed the connection unexpectedly (host db.internal)"
+            }
+            fn details(&self) -> Option<&str> {
+                None
+            }
+            fn hint(&self) -> Option<&str> {
+                None
+            }
+            fn table_name(&self) -> Option<&str> {
+                None
+            }
+            fn column_name(&self) -> Option<&str> {
+                None
+            }
+            fn constraint_name(&self) -> Option<&str> {
+                None
+            }
+            fn statement_position(&self) -> Option<i32> {
+                None
+            }
+        }
+        let e = AppError::from(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            Box::new(Info),
+        ));
+        assert_eq!(e.status(), 503);
+        assert!(e.public_message().contains("Search still works"));
+        assert!(!e.public_message().contains("db.internal"));
     }
 }

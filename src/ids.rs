@@ -1,8 +1,9 @@
 //! Typed row ids: one newtype per table, so an answer id cannot be passed where
 //! a question id belongs. Each id is an `i32` in memory, an `INTEGER` in SQL,
 //! a bare number in JSON, forms and URL paths (`web::Path<QuestionId>`), and
-//! prints as its number. The database mapping lives in [`id_newtype!`]: adding
-//! a backend is one more `ToSql`/`FromSql` pair there.
+//! prints as its number. The database mapping lives in [`id_newtype!`], written
+//! once for every backend whose `i32` maps to `Integer` (SQLite, PostgreSQL
+//! and the connection over both).
 //!
 //! An answer id where a question id belongs is refused by the compiler:
 //!
@@ -18,11 +19,11 @@
 
 use std::fmt;
 
+use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Integer;
-use diesel::sqlite::Sqlite;
 use serde::{Deserialize, Serialize};
 
 /// Defines an id newtype over `i32` with its diesel (`Integer`), serde
@@ -50,15 +51,21 @@ macro_rules! id_newtype {
             }
         }
 
-        impl ToSql<Integer, Sqlite> for $name {
-            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-                <i32 as ToSql<Integer, Sqlite>>::to_sql(&self.0, out)
+        impl<DB: Backend> ToSql<Integer, DB> for $name
+        where
+            i32: ToSql<Integer, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                <i32 as ToSql<Integer, DB>>::to_sql(&self.0, out)
             }
         }
 
-        impl FromSql<Integer, Sqlite> for $name {
-            fn from_sql(value: diesel::sqlite::SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-                <i32 as FromSql<Integer, Sqlite>>::from_sql(value).map($name)
+        impl<DB: Backend> FromSql<Integer, DB> for $name
+        where
+            i32: FromSql<Integer, DB>,
+        {
+            fn from_sql(value: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                <i32 as FromSql<Integer, DB>>::from_sql(value).map($name)
             }
         }
     )+};

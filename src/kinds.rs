@@ -1,7 +1,7 @@
 //! The kinds of things the site stores and searches, as enums with one name
 //! each. The name is the same in SQL (`TEXT` columns), in JSON and query
 //! strings (serde), in search documents and in URLs; [`kind_enum!`] writes
-//! every mapping once.
+//! every mapping once (the database one for every backend).
 //!
 //! - [`PostKind`]: a community post (`question`, `answer`): votes, flags,
 //!   revisions and the importer's id map.
@@ -14,11 +14,11 @@
 use std::fmt;
 use std::str::FromStr;
 
+use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
-use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
-use diesel::sqlite::Sqlite;
 use serde::{Deserialize, Serialize};
 
 /// The name of a kind that was not one of the known names.
@@ -88,16 +88,21 @@ macro_rules! kind_enum {
             }
         }
 
-        impl ToSql<Text, Sqlite> for $name {
-            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-                out.set_value(self.as_str());
-                Ok(IsNull::No)
+        impl<DB: Backend> ToSql<Text, DB> for $name
+        where
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                <str as ToSql<Text, DB>>::to_sql(self.as_str(), out)
             }
         }
 
-        impl FromSql<Text, Sqlite> for $name {
-            fn from_sql(value: diesel::sqlite::SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-                let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
+        impl<DB: Backend> FromSql<Text, DB> for $name
+        where
+            String: FromSql<Text, DB>,
+        {
+            fn from_sql(value: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                let text = <String as FromSql<Text, DB>>::from_sql(value)?;
                 Ok(Self::from_stored(&text)?)
             }
         }

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use signpost::app::{self, StartError};
-use signpost::config::Config;
+use signpost::config::{Config, PoolSettings};
 use signpost::search::SearchIndex;
 use signpost::service::search_feed;
 
@@ -228,9 +228,13 @@ fn check(config: &Config) -> ExitCode {
         }
     }
     // Articles made in the browser or imported live only in the database.
-    let database = config.database_path();
-    if database.exists() {
-        let links = signpost::db::open(&database, 1)
+    let database = config.database();
+    let present = match &database {
+        signpost::config::Database::Sqlite(path) => path.exists(),
+        signpost::config::Database::Postgres(_) => true,
+    };
+    if present {
+        let links = signpost::db::open(&database, PoolSettings::sized(1))
             .and_then(|pool| {
                 let mut conn = pool.get()?;
                 signpost::service::link_check::broken_links(&mut conn)
@@ -245,16 +249,12 @@ fn check(config: &Config) -> ExitCode {
                 if report.broken.is_empty() {
                     println!(
                         "{}: OK (links of {} database articles)",
-                        database.display(),
-                        report.checked
+                        database, report.checked
                     );
                 }
             }
             Err(e) => {
-                eprintln!(
-                    "error: cannot check the articles in {}: {e}",
-                    database.display()
-                );
+                eprintln!("error: cannot check the articles in {database}: {e}");
                 return ExitCode::FAILURE;
             }
         }
@@ -269,7 +269,8 @@ fn check(config: &Config) -> ExitCode {
 
 fn reindex(config: &Config) -> ExitCode {
     let run = || -> Result<u64, String> {
-        let pool = signpost::db::open(&config.database_path(), 4).map_err(|e| e.to_string())?;
+        let pool = signpost::db::open(&config.database(), PoolSettings::sized(4))
+            .map_err(|e| e.to_string())?;
         let dir = config.index_dir();
         let (search, _) = SearchIndex::open(&dir).map_err(|e| e.to_string())?;
         let mut feed = search.feed().map_err(|e| {
@@ -305,7 +306,8 @@ fn user_command(config: &Config, command: UserCommand) -> Result<String, String>
     use signpost::db::unix_now;
     use signpost::service::accounts;
 
-    let pool = signpost::db::open(&config.database_path(), 2).map_err(|e| e.to_string())?;
+    let pool = signpost::db::open(&config.database(), PoolSettings::sized(2))
+        .map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let parse_role = |text: &str| {
         Role::parse(text)
@@ -421,11 +423,12 @@ fn progress_bar(unit: &str) -> ProgressBar {
 }
 
 fn import_command(config: &Config, command: ImportCommand) -> Result<String, String> {
-    let pool = signpost::db::open(&config.database_path(), 2).map_err(|e| e.to_string())?;
+    let pool = signpost::db::open(&config.database(), PoolSettings::sized(2))
+        .map_err(|e| e.to_string())?;
     // Bulk writes without an fsync per batch: an interrupted import is simply
     // run again (it is idempotent); the final commit is checkpointed below.
-    let bulk =
-        signpost::db::open_analytics(&config.database_path(), 1).map_err(|e| e.to_string())?;
+    let bulk = signpost::db::open_analytics(&config.database(), PoolSettings::sized(1))
+        .map_err(|e| e.to_string())?;
     let mut conn = bulk.get().map_err(|e| e.to_string())?;
     let summary = match command {
         ImportCommand::Stackexchange { dir } => {
@@ -490,11 +493,7 @@ fn import_command(config: &Config, command: ImportCommand) -> Result<String, Str
             )
         }
     };
-    {
-        use diesel::connection::SimpleConnection;
-        conn.batch_execute("PRAGMA wal_checkpoint(FULL);")
-            .map_err(|e| e.to_string())?;
-    }
+    signpost::db::checkpoint(&mut conn).map_err(|e| e.to_string())?;
     drop(conn);
     Ok(format!("{summary}\n{}", refresh_index(config, &pool)))
 }
@@ -503,7 +502,8 @@ fn demo_data(
     config: &Config,
     options: signpost::service::demo_data::DemoOptions,
 ) -> Result<String, String> {
-    let pool = signpost::db::open(&config.database_path(), 2).map_err(|e| e.to_string())?;
+    let pool = signpost::db::open(&config.database(), PoolSettings::sized(2))
+        .map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
     let bar = progress_bar("posts");

@@ -157,7 +157,11 @@ mod tests {
 
     fn database() -> (tempfile::TempDir, crate::db::Pool) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let pool = crate::db::open(&dir.path().join("limits.db"), 2).expect("database");
+        let pool = crate::db::open(
+            &crate::config::Database::Sqlite(dir.path().join("limits.db")),
+            crate::config::PoolSettings::sized(2),
+        )
+        .expect("database");
         (dir, pool)
     }
 

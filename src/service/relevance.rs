@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
+use diesel::sqlite::SqliteConnection;
 
 use crate::content::{self, ContentSet};
 use crate::db::models::questions;
@@ -295,7 +296,10 @@ pub fn evaluate(content_dir: &Path, cases: Vec<Case>) -> AppResult<Report> {
             lines.join("\n")
         ))
     })?;
-    let pool = crate::db::open(&site.0.join("signpost.db"), 2)?;
+    let pool = crate::db::open(
+        &crate::config::Database::Sqlite(site.0.join("signpost.db")),
+        crate::config::PoolSettings::sized(2),
+    )?;
     let mut conn = pool.get()?;
     content_sync::sync(&mut conn, &content, crate::db::unix_now())?;
     demo_data::generate(&mut conn, EVAL_CORPUS, &|_, _| {})?;
@@ -435,7 +439,7 @@ fn all_documents(conn: &mut Conn) -> AppResult<Vec<SearchDoc>> {
 /// with the OR of the query's words and ranked by bm25 with the title
 /// weighted twice the body (a document's context is part of its title, its
 /// tags part of the body). It knows no synonyms.
-struct Fts5(Conn);
+struct Fts5(SqliteConnection);
 
 #[derive(QueryableByName)]
 struct UrlRow {
@@ -445,7 +449,7 @@ struct UrlRow {
 
 impl Fts5 {
     fn build(documents: &[SearchDoc]) -> AppResult<Fts5> {
-        let mut conn = Conn::establish(":memory:").map_err(AppError::internal)?;
+        let mut conn = SqliteConnection::establish(":memory:").map_err(AppError::internal)?;
         conn.batch_execute(
             "CREATE VIRTUAL TABLE docs USING fts5(url UNINDEXED, title, body, tokenize = 'porter unicode61');",
         )?;

@@ -35,6 +35,9 @@ impl ResponseError for AppError {
             AppError::TooManyRequests(seconds) => {
                 builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
             }
+            AppError::Unavailable(_) => {
+                builder.insert_header((header::RETRY_AFTER, "30"));
+            }
             AppError::SignInRequired { next } => {
                 builder.insert_header((header::LOCATION, super::paths::login_url(next)));
             }

@@ -5,7 +5,8 @@
 //! - [`Staff`], [`Admin`]: signed in with the role the policy asks for,
 //!   else that redirect, or 403;
 //! - [`CsrfForm`]: a form whose CSRF token was checked before the handler
-//!   runs (403 with a way forward otherwise).
+//!   runs (403 with a way forward otherwise), and that carries no NUL
+//!   character (400): no text the site stores may hold one, on any backend.
 //!
 //! Extractors run in the order of the handler's arguments: put the role
 //! extractor before the form to refuse strangers before reading their token.
@@ -14,8 +15,10 @@ use std::future::{ready, Future, Ready};
 use std::ops::Deref;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpRequest, ResponseError};
 use serde::de::DeserializeOwned;
 
 use crate::auth::policy::{self, Action, Target};
@@ -146,6 +149,31 @@ impl<T> Deref for CsrfForm<T> {
     }
 }
 
+/// What a request with a NUL character in its text is told (HTTP 400).
+pub const NUL_REFUSED: &str =
+    "The text sent contains a NUL character (\\0), which this site cannot store. Remove it and try again.";
+
+/// Whether a urlencoded form decodes to text with a NUL.
+pub fn has_nul(urlencoded: &[u8]) -> bool {
+    form_urlencoded::parse(urlencoded).any(|(k, v)| k.contains('\0') || v.contains('\0'))
+}
+
+/// Middleware: a request whose path decodes to a NUL character is answered
+/// 400 before any handler looks it up (no address of the site has one, and
+/// no database column may store one). Query strings are read leniently by
+/// each page instead.
+pub async fn refuse_nul(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let path = crate::paths::percent_decode_bytes(req.uri().path().as_bytes());
+    if path.contains(&0) {
+        let response = AppError::BadRequest(NUL_REFUSED.into()).error_response();
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
 impl<T> FromRequest for CsrfForm<T>
 where
     T: DeserializeOwned + CsrfToken + 'static,
@@ -155,9 +183,16 @@ where
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let viewer = Viewer::of(req);
-        let form = web::Form::<T>::from_request(req, payload);
+        let req = req.clone();
+        let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
-            let form = form.await?.into_inner();
+            let body = body.await?;
+            if has_nul(&body) {
+                return Err(AppError::BadRequest(NUL_REFUSED.into()).into());
+            }
+            let form = web::Form::<T>::from_request(&req, &mut Payload::from(body))
+                .await?
+                .into_inner();
             viewer.verify_csrf(form.csrf())?;
             Ok(CsrfForm(form))
         })

@@ -1,10 +1,11 @@
 //! Accounts, sessions, roles and the security baseline.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use signpost::auth::Role;
+use signpost::config::PoolSettings;
 use signpost::db::models::{sessions, users};
 use signpost::service::accounts;
 
@@ -830,10 +831,8 @@ async fn sessions_expire_when_idle_and_absolutely() {
 fn user_cli_creates_promotes_and_suspends() {
     let (dir, config) = TestApp::builder().prepare();
     let run = |args: &[&str], stdin: Option<&str>| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_signpost"))
+        let mut child = crate::harness::signpost_command(&config)
             .args(args)
-            .env("SIGNPOST_DATA_DIR", &config.data_dir)
-            .env("SIGNPOST_CONTENT_DIR", &config.content_dir)
             .current_dir(dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -885,7 +884,7 @@ fn user_cli_creates_promotes_and_suspends() {
         .status
         .success());
     assert!(run(&["user", "suspend", "quinn"], None).status.success());
-    let pool = signpost::db::open(&config.database_path(), 1).expect("db");
+    let pool = signpost::db::open(&config.database(), PoolSettings::sized(1)).expect("db");
     let mut conn = pool.get().expect("conn");
     let user = users::find_by_key(&mut conn, "quinn")
         .expect("q")

@@ -14,7 +14,7 @@ use crate::harness::{result_urls, TestApp};
 
 /// A second node on the database of `first`.
 fn second_node(first: &TestApp) -> TestApp {
-    let database = first.config.database_path().to_string_lossy().into_owned();
+    let database = first.config.database().url();
     TestApp::guide()
         .configure(move |c| c.database_url = database)
         .start()

@@ -4,6 +4,7 @@
 use std::process::Command;
 
 use signpost::app::StartError;
+use signpost::config::PoolSettings;
 use signpost::content::{self, Diagnostic};
 
 use crate::fixtures::{article, manual_index};
@@ -146,7 +147,7 @@ fn invalid_content_refuses_to_start_and_keeps_the_database() {
         Ok(()) => panic!("start should be refused"),
     }
     // Nothing was half-loaded: the old title is still in the database.
-    let pool = signpost::db::open(&app.config.database_path(), 1).expect("db");
+    let pool = signpost::db::open(&app.config.database(), PoolSettings::sized(1)).expect("db");
     let mut conn = pool.get().expect("conn");
     let manual = signpost::db::models::manuals::find_by_slug(&mut conn, "guide")
         .expect("q")

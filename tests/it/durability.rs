@@ -4,6 +4,8 @@
 //! Then the index folder is deleted while stopped and rebuilt at the next
 //! start while the site serves.
 
+use signpost::config::PoolSettings;
+
 use crate::harness::TestApp;
 use crate::process::{assert_stored, create_user, free_port, spawn, Http, PostStream};
 
@@ -40,7 +42,7 @@ fn posts_survive_sigkill_and_a_lost_index_is_rebuilt() {
     );
 
     // Every acknowledged post is in the database.
-    let pool = signpost::db::open(&config.database_path(), 1).expect("db");
+    let pool = signpost::db::open(&config.database(), PoolSettings::sized(1)).expect("db");
     assert_stored(&pool, "crashmark", &created);
 
     // After a restart the indexer catches up: every post is findable.

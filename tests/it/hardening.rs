@@ -237,3 +237,29 @@ async fn display_names_with_direction_overrides_are_refused() {
     assert_eq!(page.status, 422);
     assert!(!member.get("/account").await.body.contains('\u{2066}'));
 }
+
+#[actix_web::test]
+async fn nul_characters_are_refused_on_every_backend() {
+    let app = app();
+    let ann = app.member("ann").await;
+    let page = ann
+        .tries_to_ask(
+            "Printer prints blank pages",
+            "Every page comes out blank\0 since the update.",
+            "printer",
+        )
+        .await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    page.assert_contains("NUL character");
+    let list = app.get("/questions").await;
+    assert!(
+        !list.body.contains("Printer prints blank pages"),
+        "nothing was stored"
+    );
+    let page = app.get("/docs/guide/%00").await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    page.assert_contains("NUL character");
+    page.assert_contains("name=\"q\"");
+    let search = app.get("/search?q=blank%00pages").await;
+    assert_eq!(search.status, 200, "{}", search.body);
+}

@@ -12,6 +12,8 @@ use signpost::app::{self, StartError, Started};
 use signpost::config::Config;
 use tempfile::TempDir;
 
+use crate::backend::{self, TestDatabase};
+
 /// The shipped content folder of the repository.
 pub fn shipped_content() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("content")
@@ -50,7 +52,24 @@ pub struct TestApp {
     // Field order is drop order: stop the app before deleting its files.
     started: Option<Started>,
     pub config: Config,
-    pub dir: TempDir,
+    pub dir: TestDir,
+}
+
+/// A test's temp dir and, on PostgreSQL, its own database: both are removed
+/// when this is dropped. Derefs to the [`TempDir`].
+pub struct TestDir {
+    dir: TempDir,
+    /// The test's database when the suite runs on PostgreSQL (dropped with
+    /// the dir).
+    _database: Option<Box<TestDatabase>>,
+}
+
+impl std::ops::Deref for TestDir {
+    type Target = TempDir;
+
+    fn deref(&self) -> &TempDir {
+        &self.dir
+    }
 }
 
 /// Builds a [`TestApp`].
@@ -215,9 +234,11 @@ impl TestAppBuilder {
         self
     }
 
-    /// Writes the files and returns the config, without starting.
-    pub fn prepare(self) -> (TempDir, Config) {
+    /// Writes the files and returns the config, without starting. On
+    /// PostgreSQL the config names a fresh database, dropped with the dir.
+    pub fn prepare(self) -> (TestDir, Config) {
         let dir = tempfile::tempdir().expect("temp dir");
+        let database = backend::on_postgres().then(|| Box::new(TestDatabase::create()));
         let mut config = Config {
             data_dir: dir.path().join("data"),
             content_dir: if self.shipped {
@@ -227,6 +248,9 @@ impl TestAppBuilder {
             },
             ..Config::default()
         };
+        if let Some(db) = &database {
+            config.database_url = db.url.clone();
+        }
         if let Some(url) = &self.base_url {
             config.base_url = url.clone();
         }
@@ -238,7 +262,13 @@ impl TestAppBuilder {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(&path, text).expect("write");
         }
-        (dir, config)
+        (
+            TestDir {
+                dir,
+                _database: database,
+            },
+            config,
+        )
     }
 
     /// Starts the app; panics on start errors (use `try_start` to see them).
@@ -250,7 +280,7 @@ impl TestAppBuilder {
     }
 
     /// Starts the app, returning the start error with the dir on failure.
-    pub fn try_start(self) -> Result<TestApp, (TempDir, StartError)> {
+    pub fn try_start(self) -> Result<TestApp, (TestDir, StartError)> {
         let (dir, config) = self.prepare();
         match app::start(config.clone()) {
             Ok(started) => Ok(TestApp {
@@ -263,13 +293,22 @@ impl TestAppBuilder {
     }
 }
 
-/// Runs the `signpost` binary with `args` on the data and content dirs of
-/// `config`, from `dir`.
-pub fn run_cli(dir: &Path, config: &Config, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_signpost"))
-        .args(args)
+/// The `signpost` binary, set up for the data dir, content dir and database
+/// of `config`.
+pub fn signpost_command(config: &Config) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_signpost"));
+    command
         .env("SIGNPOST_DATA_DIR", &config.data_dir)
         .env("SIGNPOST_CONTENT_DIR", &config.content_dir)
+        .env("SIGNPOST_DATABASE_URL", &config.database_url);
+    command
+}
+
+/// Runs the `signpost` binary with `args` on the data and content dirs and
+/// the database of `config`, from `dir`.
+pub fn run_cli(dir: &Path, config: &Config, args: &[&str]) -> std::process::Output {
+    signpost_command(config)
+        .args(args)
         .current_dir(dir)
         .output()
         .expect("run signpost")

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use diesel::prelude::*;
+use signpost::config::PoolSettings;
 use signpost::db::models::{answers, questions, users};
 use signpost::service::demo_data::{self, DemoOptions};
 use signpost::service::{import_markdown, import_stackexchange};
@@ -127,7 +128,7 @@ fn broken_dump_files_give_clear_errors() {
     )
     .expect("copy");
     let (_data, config) = TestApp::builder().prepare();
-    let pool = signpost::db::open(&config.database_path(), 1).expect("db");
+    let pool = signpost::db::open(&config.database(), PoolSettings::sized(1)).expect("db");
     let mut conn = pool.get().expect("conn");
     let cases: [(&str, &str); 3] = [
         ("<posts>\n  <row Id=\"1\" PostTypeId=\"1\" Title=\"A title here\" Body=\"x\" />\n  <row Id=\"2\" PostTy", "ends early"),
@@ -187,8 +188,8 @@ async fn markdown_folder_becomes_a_manual_once() {
 }
 
 /// A digest of everything generated, to compare runs.
-fn digest(path: &Path) -> Vec<(String, String, i32)> {
-    let pool = signpost::db::open(path, 1).expect("db");
+fn digest(config: &signpost::config::Config) -> Vec<(String, String, i32)> {
+    let pool = signpost::db::open(&config.database(), PoolSettings::sized(1)).expect("db");
     let mut conn = pool.get().expect("conn");
     use signpost::db::schema::questions::dsl as q;
     q::questions
@@ -200,9 +201,9 @@ fn digest(path: &Path) -> Vec<(String, String, i32)> {
 
 #[test]
 fn demo_data_is_deterministic() {
-    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().expect("dir")).collect();
-    for (dir, seed) in dirs.iter().zip([7, 7, 8]) {
-        let pool = signpost::db::open(&dir.path().join("db.sqlite"), 1).expect("db");
+    let sites: Vec<_> = (0..3).map(|_| TestApp::builder().prepare()).collect();
+    for ((_, config), seed) in sites.iter().zip([7, 7, 8]) {
+        let pool = signpost::db::open(&config.database(), PoolSettings::sized(1)).expect("db");
         let mut conn = pool.get().expect("conn");
         let report = demo_data::generate(
             &mut conn,
@@ -234,9 +235,9 @@ fn demo_data_is_deterministic() {
             "a second run on the same database is refused"
         );
     }
-    let a = digest(&dirs[0].path().join("db.sqlite"));
-    let b = digest(&dirs[1].path().join("db.sqlite"));
-    let c = digest(&dirs[2].path().join("db.sqlite"));
+    let a = digest(&sites[0].1);
+    let b = digest(&sites[1].1);
+    let c = digest(&sites[2].1);
     assert_eq!(a, b, "same seed, same data");
     assert_ne!(a, c, "another seed, other data");
     let lengths: Vec<usize> = a
@@ -349,7 +350,7 @@ fn oversized_and_hostile_rows_are_skipped_by_id_and_the_import_goes_on() {
         "no external entity is read: {stderr}"
     );
 
-    let pool = signpost::db::open(&config.database_path(), 1).expect("db");
+    let pool = signpost::db::open(&config.database(), PoolSettings::sized(1)).expect("db");
     let mut conn = pool.get().expect("conn");
     let list = questions::newest(&mut conn, 10).expect("list");
     let titles: Vec<&str> = list.iter().map(|q| q.title.as_str()).collect();

@@ -1,9 +1,8 @@
 //! The durable write path: outbox rows in the same transaction, the indexer
 //! resuming from its commit payload, and rebuilds of a lost index.
 
-use std::process::Command;
-
 use diesel::prelude::*;
+use signpost::config::PoolSettings;
 use signpost::db::models::outbox;
 use signpost::db::schema::articles;
 use signpost::search::{SearchIndex, SearchRequest};
@@ -91,7 +90,7 @@ async fn indexer_catches_up_after_a_crash_left_the_index_behind() {
     // A write that committed to the database (with its outbox row) but never
     // reached the index, as if the process died before the indexer ran.
     {
-        let pool = signpost::db::open(&app.config.database_path(), 1).expect("db");
+        let pool = signpost::db::open(&app.config.database(), PoolSettings::sized(1)).expect("db");
         let mut conn = pool.get().expect("conn");
         let id: i32 = articles::table
             .filter(articles::slug.eq("cable"))
@@ -156,10 +155,8 @@ async fn reindex_command_rebuilds_from_the_database() {
     let mut app = guide();
     app.stop();
     std::fs::remove_dir_all(app.config.index_dir()).expect("rm index");
-    let out = Command::new(env!("CARGO_BIN_EXE_signpost"))
+    let out = crate::harness::signpost_command(&app.config)
         .arg("reindex")
-        .env("SIGNPOST_DATA_DIR", &app.config.data_dir)
-        .env("SIGNPOST_CONTENT_DIR", &app.config.content_dir)
         .current_dir(app.dir.path())
         .output()
         .expect("run reindex");
@@ -177,9 +174,8 @@ async fn reindex_command_rebuilds_from_the_database() {
 #[actix_web::test]
 async fn reindex_refuses_while_the_server_holds_the_index() {
     let app = guide();
-    let out = Command::new(env!("CARGO_BIN_EXE_signpost"))
+    let out = crate::harness::signpost_command(&app.config)
         .arg("reindex")
-        .env("SIGNPOST_DATA_DIR", &app.config.data_dir)
         .current_dir(app.dir.path())
         .output()
         .expect("run reindex");
@@ -206,7 +202,7 @@ async fn tree_changes_are_queued_as_steps_and_legacy_tree_rows_still_apply() {
     app.wait_indexed();
     app.stop();
     {
-        let pool = signpost::db::open(&app.config.database_path(), 1).expect("db");
+        let pool = signpost::db::open(&app.config.database(), PoolSettings::sized(1)).expect("db");
         let mut conn = pool.get().expect("conn");
         // Search calls a tree's documents steps, and so does the outbox.
         let kinds: Vec<String> = diesel::sql_query(

@@ -6,17 +6,19 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use signpost::config::PoolSettings;
 use signpost::db::models::jobs as rows;
 use signpost::db::Pool;
 use signpost::jobs::{self, Claimed, JobWorker, Periodic, Runner, WorkerOptions, MAX_ATTEMPTS};
-use tempfile::TempDir;
 
-/// A database file and a pool on it per "node".
-fn database(nodes: usize) -> (TempDir, Vec<Pool>) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("jobs.db");
+use crate::harness::{TestApp, TestDir};
+
+/// A database (the test's SQLite file or PostgreSQL database) and a pool on
+/// it per "node".
+fn database(nodes: usize) -> (TestDir, Vec<Pool>) {
+    let (dir, config) = TestApp::builder().prepare();
     let pools = (0..nodes)
-        .map(|_| signpost::db::open(&path, 4).expect("database"))
+        .map(|_| signpost::db::open(&config.database(), PoolSettings::sized(4)).expect("database"))
         .collect();
     (dir, pools)
 }

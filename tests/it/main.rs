@@ -2,6 +2,7 @@
 //! through [`harness::TestApp`].
 
 mod accounts;
+mod backend;
 mod cluster;
 mod content;
 mod curation;
@@ -17,6 +18,7 @@ mod jobs;
 mod nodes;
 mod page_html;
 mod pages;
+mod postgres;
 mod posting_guards;
 mod process;
 mod qa;

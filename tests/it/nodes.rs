@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use signpost::config::Config;
+use signpost::config::{Config, PoolSettings};
 use signpost::db::models::{jobs as job_rows, sessions};
 use signpost::db::schema::jobs as jobs_table;
 use signpost::jobs::site::{CLEAN_SESSIONS, PERIODIC};
@@ -70,7 +70,7 @@ impl Node {
 #[test]
 fn two_nodes_share_one_database_and_each_keeps_its_own_index() {
     let (dir, mut base) = TestApp::guide().prepare();
-    base.database_url = shared_database(dir.path());
+    base.database_url = shared_database(dir.path(), &base);
     create_user(dir.path(), &base, "nodes_staff", "staff", PASSWORD);
     create_user(dir.path(), &base, "lock_owner", "member", PASSWORD);
     let mut a = Node::start(dir.path(), &base, "a");
@@ -79,7 +79,7 @@ fn two_nodes_share_one_database_and_each_keeps_its_own_index() {
     b.client("198.51.100.1").wait_healthy();
     let (name_a, name_b) = (a.name(), b.name());
     assert_ne!(name_a, name_b, "each node has its own name");
-    let database = signpost::db::open(std::path::Path::new(&base.database_url), 2).expect("db");
+    let database = signpost::db::open(&base.database(), PoolSettings::sized(2)).expect("db");
     let mut conn = database.get().expect("conn");
 
     // Both nodes schedule the periodic tasks at start; each runs once.

@@ -293,3 +293,30 @@ async fn pages_link_and_post_to_the_urls_routes_serve() {
     users.assert_contains(&format!("action=\"/staff/users/{ann_id}/role\""));
     users.assert_contains(&format!("action=\"/staff/users/{ann_id}/suspend\""));
 }
+
+#[actix_web::test]
+async fn staff_find_users_by_display_name_in_any_case() {
+    let app = TestApp::guide().start();
+    let ada = app.admin("ada").await;
+    {
+        let mut conn = app.started().state.db.get().expect("db");
+        let name = signpost::auth::username::validate("mduras").expect("name");
+        signpost::service::accounts::create_user(
+            &mut conn,
+            &name,
+            "Marguerite Duras",
+            None,
+            signpost::auth::Role::Member,
+            signpost::db::unix_now(),
+        )
+        .expect("create")
+        .expect("free");
+    }
+    for q in ["DURAS", "marguerite", "Duras"] {
+        let page = ada.get(&format!("/staff/users?q={q}")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        page.assert_contains("Marguerite Duras");
+    }
+    let page = ada.get("/staff/users?q=proust").await;
+    assert!(!page.body.contains("Marguerite Duras"), "{}", page.body);
+}

@@ -6,13 +6,15 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use signpost::config::Config;
+
+use crate::harness::signpost_command;
 
 /// A response, read whole.
 pub struct Response {
@@ -202,8 +204,12 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// The database every node of a test shares: a SQLite file in `dir`.
-pub fn shared_database(dir: &Path) -> String {
+/// The database every node of a test shares: on PostgreSQL the test's own
+/// database; on SQLite a file in `dir` (each node's `data_dir` is its own).
+pub fn shared_database(dir: &Path, base: &Config) -> String {
+    if base.database().is_postgres() {
+        return base.database_url.clone();
+    }
     dir.join("shared.db").to_string_lossy().into_owned()
 }
 
@@ -231,20 +237,15 @@ impl Drop for Server {
 /// Starts `signpost serve` on `config` (its data and content dirs, and its
 /// `database_url` when set) listening on `port`, with `env` on top.
 pub fn spawn(dir: &Path, config: &Config, port: u16, env: &[(&str, &str)]) -> Server {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_signpost"));
+    let mut command = signpost_command(config);
     command
         .arg("serve")
-        .env("SIGNPOST_DATA_DIR", &config.data_dir)
-        .env("SIGNPOST_CONTENT_DIR", &config.content_dir)
         .env("SIGNPOST_LISTEN", format!("127.0.0.1:{port}"))
         .env("SIGNPOST_WORKERS", "2")
         .env("RUST_LOG", "warn")
         .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    if !config.database_url.is_empty() {
-        command.env("SIGNPOST_DATABASE_URL", &config.database_url);
-    }
     for (name, value) in env {
         command.env(name, value);
     }
@@ -253,18 +254,13 @@ pub fn spawn(dir: &Path, config: &Config, port: u16, env: &[(&str, &str)]) -> Se
 
 /// Creates an account with the CLI on `config`'s database.
 pub fn create_user(dir: &Path, config: &Config, name: &str, role: &str, password: &str) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_signpost"));
-    command
+    let mut create = signpost_command(config)
         .args(["user", "create", name, "--role", role, "--password-stdin"])
-        .env("SIGNPOST_DATA_DIR", &config.data_dir)
-        .env("SIGNPOST_CONTENT_DIR", &config.content_dir)
         .current_dir(dir)
         .stdin(Stdio::piped())
-        .stdout(Stdio::null());
-    if !config.database_url.is_empty() {
-        command.env("SIGNPOST_DATABASE_URL", &config.database_url);
-    }
-    let mut create = command.spawn().expect("user create");
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("user create");
     create
         .stdin
         .take()

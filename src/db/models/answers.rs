@@ -63,7 +63,7 @@ pub struct NewAnswer<'a> {
 pub fn insert(conn: &mut Conn, new: &NewAnswer<'_>) -> QueryResult<Answer> {
     diesel::insert_into(answers::table)
         .values(new)
-        .returning(Answer::as_returning())
+        .returning(crate::db::row_columns::<Answer>())
         .get_result(conn)
 }
 

@@ -311,5 +311,6 @@ pub fn slug_taken(
     if let Some(id) = except {
         query = query.filter(articles::id.ne(id));
     }
-    diesel::select(diesel::dsl::exists(query.select(articles::id))).get_result(conn)
+    let found: Option<ArticleId> = query.select(articles::id).first(conn).optional()?;
+    Ok(found.is_some())
 }

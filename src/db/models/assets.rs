@@ -106,6 +106,6 @@ pub fn all_heads(conn: &mut Conn) -> QueryResult<Vec<AssetHead>> {
 pub fn insert(conn: &mut Conn, new: &NewAsset<'_>) -> QueryResult<AssetHead> {
     diesel::insert_into(assets::table)
         .values(new)
-        .returning(AssetHead::as_returning())
+        .returning(crate::db::row_columns::<AssetHead>())
         .get_result(conn)
 }

@@ -82,23 +82,18 @@ pub fn ensure_periodic(
     if exists {
         return Ok(false);
     }
-    let inserted = diesel::insert_into(jobs::table)
-        .values((
-            jobs::kind.eq(kind),
-            jobs::unique_key.eq(unique_key),
-            jobs::run_at.eq(run_at),
-            jobs::created_at.eq(now),
-        ))
-        .execute(conn);
-    match inserted {
-        Ok(n) => Ok(n == 1),
-        // Another node created it in between.
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Ok(false),
-        Err(e) => Err(e),
-    }
+    // `None`: another node created it in between.
+    let inserted = crate::db::unless_taken(conn, |conn| {
+        diesel::insert_into(jobs::table)
+            .values((
+                jobs::kind.eq(kind),
+                jobs::unique_key.eq(unique_key),
+                jobs::run_at.eq(run_at),
+                jobs::created_at.eq(now),
+            ))
+            .execute(conn)
+    })?;
+    Ok(inserted == Some(1))
 }
 
 /// Whether a job of one of `kinds` is due and unclaimed at `now` (a read,
@@ -171,7 +166,7 @@ pub fn claim(
         jobs::claimed_until.eq(by.until),
         jobs::attempts.eq(jobs::attempts + 1),
     ))
-    .returning(Job::as_returning())
+    .returning(crate::db::row_columns::<Job>())
     .get_result(conn)
     .optional()
 }

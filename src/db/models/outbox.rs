@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::{search_outbox, search_outbox_state};
-use crate::db::Conn;
+use crate::db::{per_backend, Conn};
 use crate::kinds::{DocKind, UnknownKind};
 
 /// One pending change: "document `doc_kind`/`doc_id` must be re-read".
@@ -29,7 +29,8 @@ impl OutboxEntry {
     }
 }
 
-/// Records that `doc_kind`/`doc_id` changed. Call inside the writing transaction.
+/// Records that `doc_kind`/`doc_id` changed. Call inside the writing
+/// transaction ([`Conn::immediate_transaction`]).
 pub fn enqueue(conn: &mut Conn, doc_kind: DocKind, doc_id: i32, now: i64) -> QueryResult<i32> {
     diesel::insert_into(search_outbox::table)
         .values((
@@ -39,6 +40,33 @@ pub fn enqueue(conn: &mut Conn, doc_kind: DocKind, doc_id: i32, now: i64) -> Que
         ))
         .returning(search_outbox::id)
         .get_result(conn)
+}
+
+/// Records that every row in `doc_ids` (of one kind) changed, in one
+/// statement per thousand rows (bulk writers: imports, demo data). Call inside
+/// the writing transaction, like [`enqueue`].
+pub fn enqueue_many(
+    conn: &mut Conn,
+    doc_kind: DocKind,
+    doc_ids: impl IntoIterator<Item = i32>,
+    now: i64,
+) -> QueryResult<()> {
+    let rows: Vec<_> = doc_ids
+        .into_iter()
+        .map(|id| {
+            (
+                search_outbox::doc_kind.eq(doc_kind),
+                search_outbox::doc_id.eq(id),
+                search_outbox::created_at.eq(now),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        per_backend!(conn, |c| diesel::insert_into(search_outbox::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
 }
 
 /// Up to `limit` entries after `after_id`, oldest first.

@@ -305,7 +305,7 @@ pub fn submit_key_in_use(conn: &mut Conn, key: &str) -> QueryResult<bool> {
 pub fn insert(conn: &mut Conn, new: &NewQuestion<'_>) -> QueryResult<Question> {
     diesel::insert_into(questions::table)
         .values(new)
-        .returning(Question::as_returning())
+        .returning(crate::db::row_columns::<Question>())
         .get_result(conn)
 }
 

@@ -5,7 +5,7 @@
 
 use diesel::dsl::case_when;
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error};
+use diesel::result::Error;
 use diesel::sql_types::{BigInt, Integer};
 
 use crate::db::schema::rate_limits;
@@ -37,21 +37,21 @@ pub fn hit(
     if let Some(window) = count_in_row(conn, bucket, window_secs, max, now)? {
         return Ok(window);
     }
-    let inserted = diesel::insert_into(rate_limits::table)
-        .values((
-            rate_limits::bucket.eq(bucket),
-            rate_limits::window_start.eq(now),
-            rate_limits::expires_at.eq(now + window_secs),
-            rate_limits::hits.eq(1),
-        ))
-        .returning(Window::as_returning())
-        .get_result(conn);
+    let inserted = crate::db::unless_taken(conn, |conn| {
+        diesel::insert_into(rate_limits::table)
+            .values((
+                rate_limits::bucket.eq(bucket),
+                rate_limits::window_start.eq(now),
+                rate_limits::expires_at.eq(now + window_secs),
+                rate_limits::hits.eq(1),
+            ))
+            .returning(crate::db::row_columns::<Window>())
+            .get_result(conn)
+    })?;
     match inserted {
+        Some(window) => Ok(window),
         // Another node counted the first hit of this key in between.
-        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            count_in_row(conn, bucket, window_secs, max, now)?.ok_or(Error::NotFound)
-        }
-        other => other,
+        None => count_in_row(conn, bucket, window_secs, max, now)?.ok_or(Error::NotFound),
     }
 }
 
@@ -74,7 +74,7 @@ fn count_in_row(
             rate_limits::expires_at.eq(case_when::<_, _, BigInt>(expired, now + window_secs)
                 .otherwise(rate_limits::expires_at)),
         ))
-        .returning(Window::as_returning())
+        .returning(crate::db::row_columns::<Window>())
         .get_result(conn)
         .optional()
 }

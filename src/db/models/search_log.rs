@@ -42,9 +42,15 @@ pub struct NewSearchLogEntry<'a> {
 }
 
 /// Appends one entry; returns its id (used to log clicks on its results).
+/// The query is logged as typed, less any NUL character (no backend's text
+/// column stores one; PostgreSQL refuses the row).
 pub fn insert(conn: &mut Conn, entry: &NewSearchLogEntry<'_>) -> QueryResult<SearchLogId> {
+    let query = entry.query.replace('\0', "");
     diesel::insert_into(search_log::table)
-        .values(entry)
+        .values(&NewSearchLogEntry {
+            query: &query,
+            ..entry.clone()
+        })
         .returning(search_log::id)
         .get_result(conn)
 }

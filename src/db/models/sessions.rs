@@ -49,7 +49,7 @@ pub struct NewSession<'a> {
 pub fn create(conn: &mut Conn, new: &NewSession<'_>) -> QueryResult<Session> {
     diesel::insert_into(sessions::table)
         .values(new)
-        .returning(Session::as_returning())
+        .returning(crate::db::row_columns::<Session>())
         .get_result(conn)
 }
 

@@ -62,20 +62,15 @@ pub struct NewUser<'a> {
     pub updated_at: i64,
 }
 
-/// Inserts a user; `Ok(None)` when the username (any case) is taken.
+/// Inserts a user; `Ok(None)` when the username (any case) is taken (the
+/// caller's transaction stays usable, see [`crate::db::unless_taken`]).
 pub fn create(conn: &mut Conn, new: &NewUser<'_>) -> QueryResult<Option<User>> {
-    match diesel::insert_into(users::table)
-        .values(new)
-        .returning(User::as_returning())
-        .get_result(conn)
-    {
-        Ok(user) => Ok(Some(user)),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Ok(None),
-        Err(e) => Err(e),
-    }
+    crate::db::unless_taken(conn, |conn| {
+        diesel::insert_into(users::table)
+            .values(new)
+            .returning(crate::db::row_columns::<User>())
+            .get_result(conn)
+    })
 }
 
 /// The user with this unique key.
@@ -125,7 +120,9 @@ pub fn search(conn: &mut Conn, search: &str, limit: i64, offset: i64) -> QueryRe
             users::username_key
                 .like(pattern.clone())
                 .escape('\\')
-                .or(users::display_name.like(pattern).escape('\\')),
+                .or(crate::db::lower(users::display_name)
+                    .like(pattern)
+                    .escape('\\')),
         );
     }
     query.load(conn)

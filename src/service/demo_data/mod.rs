@@ -13,8 +13,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use diesel::prelude::*;
 
-use crate::db::schema::{answers, question_tags, questions, search_outbox, tags, users};
-use crate::db::Conn;
+use crate::db::models::outbox;
+use crate::db::schema::{answers, question_tags, questions, tags, users};
+use crate::db::{per_backend, Conn};
 use crate::error::{AppError, AppResult};
 use crate::ids::{AnswerId, QuestionId, TagId, UserId};
 use crate::kinds::DocKind;
@@ -151,10 +152,10 @@ fn insert_users(conn: &mut Conn, count: usize) -> AppResult<Vec<UserId>> {
             })
             .collect();
         let batch: Vec<UserId> = conn.immediate_transaction(|conn| {
-            diesel::insert_into(users::table)
+            per_backend!(conn, |c| diesel::insert_into(users::table)
                 .values(&rows)
                 .returning(users::id)
-                .get_results(conn)
+                .get_results(c))
         })?;
         ids.extend(batch);
     }
@@ -169,9 +170,10 @@ fn insert_tags(conn: &mut Conn) -> AppResult<HashMap<&'static str, TagId>> {
         .chain(catalog::ISSUES.iter().flat_map(|i| i.tags.iter().copied()))
         .collect();
     let rows: Vec<_> = names.iter().map(|n| tags::name.eq(*n)).collect();
-    diesel::insert_or_ignore_into(tags::table)
+    per_backend!(conn, |c| diesel::insert_into(tags::table)
         .values(&rows)
-        .execute(conn)?;
+        .on_conflict_do_nothing()
+        .execute(c))?;
     let found: Vec<(String, TagId)> = tags::table
         .filter(tags::name.eq_any(names.iter().copied()))
         .select((tags::name, tags::id))
@@ -207,24 +209,17 @@ fn write_batch(
         }
     }
     for chunk in links.chunks(5000) {
-        diesel::insert_into(question_tags::table)
+        per_backend!(conn, |c| diesel::insert_into(question_tags::table)
             .values(chunk)
-            .execute(conn)?;
+            .execute(c))?;
     }
     insert_answers(conn, first, &ids, batch, user_ids)?;
-    let outbox: Vec<_> = ids
-        .iter()
-        .map(|id| {
-            (
-                search_outbox::doc_kind.eq(DocKind::Question),
-                search_outbox::doc_id.eq(i32::from(*id)),
-                search_outbox::created_at.eq(BASE_TIME),
-            )
-        })
-        .collect();
-    diesel::insert_into(search_outbox::table)
-        .values(&outbox)
-        .execute(conn)?;
+    outbox::enqueue_many(
+        conn,
+        DocKind::Question,
+        ids.iter().map(|id| i32::from(*id)),
+        BASE_TIME,
+    )?;
     Ok(())
 }
 
@@ -263,10 +258,12 @@ fn insert_questions(
             )
         })
         .collect();
-    Ok(diesel::insert_into(questions::table)
-        .values(&rows)
-        .returning(questions::id)
-        .get_results(conn)?)
+    Ok(per_backend!(conn, |c| diesel::insert_into(
+        questions::table
+    )
+    .values(&rows)
+    .returning(questions::id)
+    .get_results(c))?)
 }
 
 /// Inserts the replies and marks accepted answers.
@@ -300,10 +297,11 @@ fn insert_answers(
                 )
             })
             .collect();
-        let answer_ids: Vec<AnswerId> = diesel::insert_into(answers::table)
-            .values(&rows)
-            .returning(answers::id)
-            .get_results(conn)?;
+        let answer_ids: Vec<AnswerId> =
+            per_backend!(conn, |c| diesel::insert_into(answers::table)
+                .values(&rows)
+                .returning(answers::id)
+                .get_results(c))?;
         for ((k, j, _), id) in chunk.iter().zip(answer_ids) {
             if batch[*k].accepted == Some(*j) {
                 accepted.push((*k, id));

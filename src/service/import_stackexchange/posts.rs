@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use super::xml::{attr, for_each_row, parse_date, parse_tags, Row, POST_FIELDS};
 use super::{imported, mapped, remember, ImportReport, Progress, BATCH};
-use crate::db::schema::{answers, question_tags, questions, search_outbox, tags};
+use crate::db::schema::{answers, question_tags, questions, tags};
 use crate::db::Conn;
 use crate::error::AppResult;
 use crate::ids::{AnswerId, QuestionId, TagId, UserId};
@@ -368,22 +368,12 @@ impl PostImport {
 
     /// Queues every touched question for the search index.
     fn queue_for_search(&self, conn: &mut Conn) -> QueryResult<()> {
-        for chunk in self.touched_questions.chunks(CHUNK) {
-            let rows: Vec<_> = chunk
-                .iter()
-                .map(|q| {
-                    (
-                        search_outbox::doc_kind.eq(DocKind::Question),
-                        search_outbox::doc_id.eq(i32::from(*q)),
-                        search_outbox::created_at.eq(self.now),
-                    )
-                })
-                .collect();
-            diesel::insert_into(search_outbox::table)
-                .values(&rows)
-                .execute(conn)?;
-        }
-        Ok(())
+        crate::db::models::outbox::enqueue_many(
+            conn,
+            DocKind::Question,
+            self.touched_questions.iter().map(|q| i32::from(*q)),
+            self.now,
+        )
     }
 }
 

@@ -277,14 +277,21 @@ fn hit_views(
 
 /// Manuals and troubleshooters to offer when there is nothing (yet) to show;
 /// only loaded then, so ordinary searches skip these queries.
+/// While the database is unreachable the page goes without them: search
+/// itself needs only the index.
 async fn add_alternatives(state: &web::Data<AppState>, view: &mut SearchPage) -> AppResult<()> {
-    let (manual_cards, tree_cards) = with_db(state, |conn| {
+    let cards = with_db(state, |conn| {
         Ok((
             manuals::list_with_counts(conn)?,
             crate::web::pages::troubleshoot::tree_cards(conn)?,
         ))
     })
-    .await?;
+    .await;
+    let (manual_cards, tree_cards) = match cards {
+        Ok(cards) => cards,
+        Err(AppError::Unavailable(_)) => return Ok(()),
+        Err(e) => return Err(e),
+    };
     view.manuals = manual_cards.iter().map(ManualCard::from).collect();
     view.trees = tree_cards;
     Ok(())

@@ -1,0 +1,2 @@
+DROP TABLE tree_walks;
+DROP TABLE trees;
