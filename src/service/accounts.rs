@@ -63,7 +63,7 @@ pub fn start_session(conn: &mut Conn, user_id: UserId, now: i64) -> AppResult<(S
 #[derive(Debug, Clone)]
 pub enum SessionLookup {
     /// A live session and its user.
-    Live(Session, User),
+    Live(Box<(Session, User)>),
     /// A session that expired (now deleted): whose it was and the CSRF
     /// token its pages carried, so a form sent from one of them can still
     /// be kept as a draft for that user.
@@ -85,7 +85,7 @@ pub fn session_for_token(
     now: i64,
 ) -> AppResult<Option<(Session, User)>> {
     Ok(match look_up_session(conn, token, now)? {
-        SessionLookup::Live(session, user) => Some((session, user)),
+        SessionLookup::Live(found) => Some(*found),
         _ => None,
     })
 }
@@ -114,7 +114,7 @@ pub fn look_up_session(conn: &mut Conn, token: &str, now: i64) -> AppResult<Sess
     if now - session.last_seen_at >= TOUCH_EVERY_SECS {
         sessions::touch(conn, session.id, now)?;
     }
-    Ok(SessionLookup::Live(session, user))
+    Ok(SessionLookup::Live(Box::new((session, user))))
 }
 
 /// Suspends a user and ends all their sessions at once.

@@ -369,7 +369,8 @@ pub async fn load_visitor(
             let mut conn = pool.get()?;
             let found = accounts::look_up_session(&mut conn, &token, crate::db::unix_now())?;
             match found {
-                SessionLookup::Live(session, user) => {
+                SessionLookup::Live(found) => {
+                    let (session, user) = *found;
                     let unread =
                         crate::db::models::notifications::unread_count(&mut conn, user.id)?;
                     Ok(Ok((session, user, unread)))
