@@ -557,3 +557,30 @@ async fn drafts_are_bounded_and_expire() {
         .expect("list")
         .is_empty());
 }
+
+#[actix_web::test]
+async fn guest_drafts_are_rate_limited_per_address() {
+    let app = app();
+    let max = signpost::auth::rate_limit::rules::GUEST_DRAFT_PER_IP.max;
+    for i in 0..max {
+        // A new browser each time: the per-owner cap would not stop it.
+        let page = app
+            .client()
+            .get(&format!("/questions/ask?title=Spam+number+{i}"))
+            .await;
+        assert_eq!(page.status, 303, "draft {i} is kept");
+    }
+    let refused = app.client().get("/questions/ask?title=One+too+many").await;
+    assert_eq!(refused.status, 429);
+    assert!(refused
+        .header("retry-after")
+        .parse::<u64>()
+        .is_ok_and(|s| s > 0));
+    let mut conn = app.started().state.db.get().expect("db");
+    use diesel::prelude::*;
+    let stored: i64 = signpost::db::schema::drafts::table
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!(stored, i64::from(max));
+}

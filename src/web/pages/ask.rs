@@ -19,7 +19,7 @@ use crate::service::drafts;
 use crate::service::questions;
 use crate::web::extract::CsrfForm;
 use crate::web::paths;
-use crate::web::session::{admit, CurrentUser, Viewer};
+use crate::web::session::{admit, admit_address, CurrentUser, Viewer};
 use crate::web::views::kind_label;
 use crate::web::{param, query_params, render, render_status, see_other, with_db};
 
@@ -121,12 +121,14 @@ fn draft_id(text: &str) -> Option<DraftId> {
 /// them to sign in, returning to the ask form with the draft.
 async fn keep_and_sign_in(
     state: &web::Data<AppState>,
+    address: &str,
     owner: Owner,
     existing: Option<DraftId>,
     title: String,
     body: String,
     tags: String,
 ) -> AppResult<HttpResponse> {
+    admit_address(state, Limited::GuestDraft, address).await?;
     let id = with_db(state, move |conn| {
         let text = DraftText {
             title: &title,
@@ -166,6 +168,7 @@ pub async fn get_ask(
         };
         let mut response = keep_and_sign_in(
             &state,
+            &visitor.ip,
             owner,
             None,
             take("title", questions::TITLE_MAX),
@@ -300,7 +303,16 @@ pub async fn post_ask(
                 next: paths::ask_tagged(None),
             });
         };
-        return keep_and_sign_in(&state, owner, existing, form.title, form.body, form.tags).await;
+        return keep_and_sign_in(
+            &state,
+            &visitor.ip,
+            owner,
+            existing,
+            form.title,
+            form.body,
+            form.tags,
+        )
+        .await;
     };
     let submit_key = if form.submit_key.len() == 64 {
         form.submit_key

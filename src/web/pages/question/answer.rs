@@ -3,6 +3,7 @@
 use super::*;
 use crate::db::models::drafts::Owner;
 use crate::service::drafts;
+use crate::web::session::admit_address;
 
 /// Fields of the answer form.
 #[derive(Debug, Deserialize)]
@@ -95,6 +96,9 @@ async fn keep_answer_and_sign_in(
 ) -> AppResult<HttpResponse> {
     let staff = visitor.sees_hidden();
     let owner = visitor.draft_writer(&form.csrf);
+    if owner.is_some() && !form.body.trim().is_empty() {
+        admit_address(state, Limited::GuestDraft, &visitor.ip).await?;
+    }
     let body = form.body.clone();
     let (back, kept) = with_db(state, move |conn| {
         let question = questions::visible_question(conn, id, staff)?;
