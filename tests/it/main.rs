@@ -16,6 +16,7 @@ mod import;
 mod import_docs;
 mod indexing;
 mod jobs;
+mod migrate_db;
 mod nodes;
 mod page_html;
 mod pages;
