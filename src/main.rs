@@ -61,6 +61,24 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Copy a whole site into another database (SQLite to PostgreSQL or
+    /// back), then compare row counts and a checksum per table; exits 1 on
+    /// any difference. Sessions, rate-limit windows and setup links are not
+    /// copied.
+    MigrateDb {
+        /// The site to copy: a SQLite file (PATH or sqlite://PATH) or
+        /// postgres://USER:PASSWORD@HOST:PORT/NAME. Only read.
+        #[arg(long, value_name = "DATABASE")]
+        from: String,
+        /// Where to copy it; migrated to the current schema first, and must
+        /// hold no site data.
+        #[arg(long, value_name = "DATABASE")]
+        to: String,
+        /// Delete every row of a target that already holds data (in the
+        /// copy's transaction: if the copy fails, the target is unchanged).
+        #[arg(long)]
+        overwrite_target: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +167,11 @@ fn main() -> ExitCode {
             },
         )),
         Command::EvalSearch { files } => finish(eval_search(&config, &files)),
+        Command::MigrateDb {
+            from,
+            to,
+            overwrite_target,
+        } => migrate_db(&config, &from, &to, overwrite_target),
         Command::User(command) => match user_command(&config, command) {
             Ok(message) => {
                 println!("{message}");
@@ -524,6 +547,68 @@ fn demo_data(
         posts as f64 / seconds.max(0.001),
         refresh_index(config, &pool)
     ))
+}
+
+fn migrate_db(config: &Config, from: &str, to: &str, overwrite_target: bool) -> ExitCode {
+    use signpost::db::copy;
+    let run = || -> Result<copy::Report, String> {
+        let from = copy::parse_database("--from", from)?;
+        let to = copy::parse_database("--to", to)?;
+        let options = copy::Options {
+            overwrite_target,
+            timeout: std::time::Duration::from_secs(config.database_timeout),
+        };
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows ({per_sec}, eta {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let started = std::time::Instant::now();
+        let report = copy::migrate(&from, &to, &options, &|done, total, table| {
+            bar.set_length(total);
+            bar.set_position(done);
+            bar.set_message(table.to_string());
+        });
+        bar.finish_and_clear();
+        let report = report?;
+        let rows: u64 = report.tables.iter().map(|t| t.source_rows).sum();
+        if report.deleted_rows > 0 {
+            println!("deleted {} rows that {to} held before", report.deleted_rows);
+        }
+        println!(
+            "copied {rows} rows of {} tables from {from} to {to} in {:.1} s",
+            report.tables.len(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(report)
+    };
+    match run() {
+        Ok(report) => {
+            print!("{}", report.render());
+            if report.all_match() {
+                println!("verified: every table has the same rows and checksum on both sides");
+                ExitCode::SUCCESS
+            } else {
+                let bad: Vec<&str> = report
+                    .tables
+                    .iter()
+                    .filter(|t| !t.matches())
+                    .map(|t| t.table.as_str())
+                    .collect();
+                eprintln!(
+                    "error: the copy differs from the source in: {}",
+                    bad.join(", ")
+                );
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn eval_search(config: &Config, files: &[PathBuf]) -> Result<String, String> {

@@ -12,6 +12,7 @@
 //! [`PooledConn`].
 
 pub mod catalog;
+pub mod copy;
 pub mod models;
 #[rustfmt::skip]
 pub mod schema;

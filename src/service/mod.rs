@@ -6,6 +6,7 @@ pub mod articles;
 pub mod assets;
 pub mod content_sync;
 pub mod demo_data;
+pub mod drafts;
 pub mod import_markdown;
 pub mod import_stackexchange;
 pub mod limits;
