@@ -41,6 +41,7 @@ fn build_index(docs: usize) -> (tempfile::TempDir, SearchIndex) {
                 group: format!("question:{i}"),
                 url: format!("/questions/{i}/x"),
                 title: t.title,
+                context: Vec::new(),
                 body,
                 tags: t.tags.iter().map(|tag| tag.to_string()).collect(),
                 breadcrumb: "Questions".into(),

@@ -1,5 +1,6 @@
 //! Application state and start-up: opens the database, syncs content, opens
-//! the search index, starts the indexer, and builds the actix `App`.
+//! the search index, starts the indexer and the synonyms reload, and builds
+//! the actix `App`.
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use crate::service::accounts;
 use crate::service::content_sync::{self, SyncReport};
 use crate::service::limits::Limits;
 use crate::service::search_feed::{IndexerSignal, IndexerTask};
+use crate::service::synonyms_reload::{SynonymsReload, SynonymsStatus};
 
 /// Everything a request handler can reach.
 pub struct AppState {
@@ -43,6 +45,8 @@ pub struct AppState {
     /// Rate limits (sign-in, registration, posting): in the database where
     /// they must hold across nodes, in memory for previews and feedback.
     pub limiter: Limits,
+    /// Problems of the synonyms file on disk (the synonyms in use stay).
+    pub synonyms: SynonymsStatus,
 }
 
 /// Why the site could not start.
@@ -56,7 +60,7 @@ pub enum StartError {
     App(#[from] AppError),
 }
 
-/// A started application: its state and the indexer task (stopped on drop).
+/// A started application: its state and background tasks (stopped on drop).
 pub struct Started {
     /// The state handed to every request.
     pub state: web::Data<AppState>,
@@ -64,6 +68,8 @@ pub struct Started {
     pub indexer: IndexerTask,
     /// The background job worker.
     pub jobs: JobWorker,
+    /// Reloads the search synonyms when their file changes.
+    pub synonyms: SynonymsReload,
     /// What the content sync did.
     pub sync: SyncReport,
     /// When no admin exists yet: the one-time token of the setup page.
@@ -94,6 +100,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
     let analytics = db::open_analytics(&config.database(), config.pool_settings())?;
     let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
     search.set_synonyms(&content.synonym_groups());
+    let synonyms = SynonymsReload::start(&config.content_dir, search.clone())?;
     let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild, &node)?;
     let jobs = JobWorker::start(
         pool.clone(),
@@ -111,12 +118,14 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         node,
         indexer: indexer.signal(),
         limiter: Limits::new(),
+        synonyms: synonyms.status(),
     });
     state.indexer.notify();
     Ok(Started {
         state,
         indexer,
         jobs,
+        synonyms,
         sync,
         setup_token,
     })

@@ -94,6 +94,8 @@ id_newtype! {
     NotificationId;
     /// A row of `sessions`.
     SessionId;
+    /// A row of `drafts`.
+    DraftId;
     /// A row of `search_log`.
     SearchLogId;
     /// A row of `feedback`.

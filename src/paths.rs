@@ -242,6 +242,11 @@ pub fn ask_tagged(tag: Option<&str>) -> String {
     )
 }
 
+/// The ask form continuing a kept draft.
+pub fn ask_draft(id: crate::ids::DraftId) -> String {
+    format!("/questions/ask?draft={}", id.0)
+}
+
 /// The ask form, pre-filled.
 pub fn ask(title: &str, body: Option<&str>, tags: Option<&str>) -> String {
     let mut pairs = vec![("title", title)];

@@ -57,6 +57,12 @@ pub mod rules {
     pub const LOGIN_SLOWDOWN_STEP: Duration = Duration::from_millis(250);
     /// The longest delay of a failed sign-in.
     pub const LOGIN_SLOWDOWN_MAX: Duration = Duration::from_secs(3);
+    /// Drafts kept for guests and expired sessions, per client address (each
+    /// may hold up to a post's worth of text).
+    pub const GUEST_DRAFT_PER_IP: Rule = Rule {
+        max: 30,
+        window: Duration::from_secs(3600),
+    };
     /// Registrations per client address.
     pub const REGISTER_PER_IP: Rule = Rule {
         max: 5,
@@ -172,6 +178,7 @@ pub mod rules {
                 same("password-change", PASSWORD_CHANGE, false, Store::Shared)
             }
             Limited::Feedback => same("feedback", FEEDBACK_PER_IP, false, Store::Local),
+            Limited::GuestDraft => same("guest-draft", GUEST_DRAFT_PER_IP, false, Store::Shared),
         }
     }
 }
@@ -200,11 +207,13 @@ pub enum Limited {
     PasswordChange,
     /// Rating an article or step, or commenting on the rating (per address).
     Feedback,
+    /// Keeping a draft for someone not signed in (per address).
+    GuestDraft,
 }
 
 impl Limited {
     /// Every limited action.
-    pub const ALL: [Limited; 10] = [
+    pub const ALL: [Limited; 11] = [
         Limited::Ask,
         Limited::Answer,
         Limited::Edit,
@@ -215,6 +224,7 @@ impl Limited {
         Limited::Register,
         Limited::PasswordChange,
         Limited::Feedback,
+        Limited::GuestDraft,
     ];
 }
 

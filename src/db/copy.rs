@@ -38,6 +38,7 @@ pub const COPIED: &[&str] = &[
     "article_revisions",
     "articles",
     "assets",
+    "drafts",
     "feedback",
     "flags",
     "import_map",

@@ -74,6 +74,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    drafts (id) {
+        id -> Integer,
+        user_id -> Nullable<Integer>,
+        guest_key -> Nullable<Text>,
+        question_id -> Nullable<Integer>,
+        title -> Text,
+        body -> Text,
+        tags -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     feedback (id) {
         id -> Integer,
         target_kind -> Text,
@@ -354,6 +369,8 @@ diesel::joinable!(answers -> questions (question_id));
 diesel::joinable!(article_revisions -> articles (article_id));
 diesel::joinable!(article_revisions -> users (editor_id));
 diesel::joinable!(articles -> manuals (manual_id));
+diesel::joinable!(drafts -> questions (question_id));
+diesel::joinable!(drafts -> users (user_id));
 diesel::joinable!(feedback -> users (user_id));
 diesel::joinable!(question_tags -> questions (question_id));
 diesel::joinable!(question_tags -> tags (tag_id));
@@ -368,6 +385,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_revisions,
     articles,
     assets,
+    drafts,
     feedback,
     flags,
     import_map,

@@ -18,9 +18,14 @@ pub const PRUNE_OUTBOX: Periodic = Periodic {
     kind: "search-outbox-prune",
     every_secs: 3600,
 };
-/// Deletes expired sessions.
+/// Deletes sessions that expired more than [`LAPSED_SESSION_KEPT_SECS`] ago.
 pub const CLEAN_SESSIONS: Periodic = Periodic {
     kind: "session-cleanup",
+    every_secs: 3600,
+};
+/// Deletes drafts past their expiry.
+pub const CLEAN_DRAFTS: Periodic = Periodic {
+    kind: "draft-cleanup",
     every_secs: 3600,
 };
 /// Deletes ended rate-limit windows.
@@ -34,8 +39,19 @@ pub const CLEAN_JOBS: Periodic = Periodic {
     every_secs: 24 * 3600,
 };
 
+/// An expired session's row is kept this long (it can no longer sign
+/// anyone in), so a form sent from one of its pages is recognised and kept
+/// as the user's draft rather than refused.
+pub const LAPSED_SESSION_KEPT_SECS: i64 = 7 * 24 * 3600;
+
 /// Every periodic task of the site.
-pub const PERIODIC: [Periodic; 4] = [PRUNE_OUTBOX, CLEAN_SESSIONS, CLEAN_RATE_LIMITS, CLEAN_JOBS];
+pub const PERIODIC: [Periodic; 5] = [
+    PRUNE_OUTBOX,
+    CLEAN_SESSIONS,
+    CLEAN_DRAFTS,
+    CLEAN_RATE_LIMITS,
+    CLEAN_JOBS,
+];
 
 /// Runs the site's jobs against its database.
 pub struct SiteJobs {
@@ -62,7 +78,15 @@ impl SiteJobs {
             }
             k if k == CLEAN_SESSIONS.kind => format!(
                 "{} expired sessions deleted",
-                sessions::delete_expired(&mut conn, now, SESSION_IDLE_SECS)?
+                sessions::delete_expired(
+                    &mut conn,
+                    now - LAPSED_SESSION_KEPT_SECS,
+                    SESSION_IDLE_SECS
+                )?
+            ),
+            k if k == CLEAN_DRAFTS.kind => format!(
+                "{} expired drafts deleted",
+                crate::service::drafts::delete_expired(&mut conn, now)?
             ),
             k if k == CLEAN_RATE_LIMITS.kind => format!(
                 "{} rate-limit windows deleted",

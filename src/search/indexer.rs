@@ -128,9 +128,13 @@ fn to_tantivy(fields: &super::Fields, doc: &SearchDoc) -> TantivyDocument {
     out.add_text(fields.group, &doc.group);
     out.add_text(fields.kind, &doc.kind);
     out.add_text(fields.url, &doc.url);
-    out.add_text(fields.title, &doc.title);
+    // The displayed title is the first value of the title fields; the
+    // context follows as further values (ranked alike, never shown).
+    for title in std::iter::once(&doc.title).chain(&doc.context) {
+        out.add_text(fields.title, title);
+        out.add_text(fields.title_stem, title);
+    }
     out.add_text(fields.body, &doc.body);
-    out.add_text(fields.title_stem, &doc.title);
     out.add_text(fields.body_stem, &doc.body);
     out.add_text(fields.tags, doc.tags.join(" "));
     out.add_text(fields.breadcrumb, &doc.breadcrumb);
@@ -140,5 +144,7 @@ fn to_tantivy(fields: &super::Fields, doc: &SearchDoc) -> TantivyDocument {
     out.add_u64(fields.group_limit, group_limit(&doc.kind));
     // A link into a page (an answer, a section) marks a part of the group.
     out.add_u64(fields.part, u64::from(doc.url.contains('#')));
+    let title_words = super::query::analyze(&doc.title).join(" ");
+    out.add_u64(fields.title_hash, schema::group_hash(&title_words));
     out
 }

@@ -8,6 +8,7 @@
 
 pub mod gate;
 pub mod indexer;
+pub mod negation;
 pub mod query;
 pub mod schema;
 pub mod synonyms;
@@ -41,6 +42,9 @@ pub struct SearchDoc {
     pub url: String,
     /// Title (ranks above the body).
     pub title: String,
+    /// More words that describe the document, ranked like the title but
+    /// not shown (e.g. what leads to a troubleshooting step).
+    pub context: Vec<String>,
     /// Plain text body.
     pub body: String,
     /// Tags.

@@ -6,6 +6,8 @@
 //! offer back to the customer, and an exact word form scores there. The
 //! stemmed copy (`title_stem`, `body_stem`) also runs the English Snowball
 //! stemmer, so "installing" meets "install" and "printers" meets "printer".
+//! Both read negative contractions as `not` ("won't" is `won not`, "cannot"
+//! is `can not`; see [`super::negation`]).
 //! Stop words are indexed in both: they never decide whether a document
 //! matches (the query planner leaves them out of the match), but their
 //! positions still count for phrase and proximity scoring.
@@ -19,8 +21,11 @@ use tantivy::tokenizer::{
 };
 use tantivy::Index;
 
-/// Bump when the schema or analyzer changes: old indexes are then rebuilt.
-pub const VERSION: u32 = 2;
+use super::negation::Negations;
+
+/// Bump when the schema, an analyzer or what the search feed puts in
+/// documents changes: old indexes are then rebuilt.
+pub const VERSION: u32 = 6;
 
 /// Name of the plain analyzer (the `title`, `body` and `tags` fields).
 pub const ANALYZER: &str = "signpost";
@@ -63,6 +68,8 @@ pub struct Fields {
     /// 0 for the document standing for its whole group (the question, the
     /// article), 1 for a part of it (an answer, a section), fast.
     pub part: Field,
+    /// Hash of the title's words, fast: results titled alike are told apart.
+    pub title_hash: Field,
 }
 
 impl Fields {
@@ -83,6 +90,7 @@ impl Fields {
             group_hash: schema.get_field("group_hash")?,
             group_limit: schema.get_field("group_limit")?,
             part: schema.get_field("part")?,
+            title_hash: schema.get_field("title_hash")?,
         })
     }
 
@@ -128,16 +136,18 @@ pub fn build() -> Schema {
     builder.add_u64_field("group_hash", FAST);
     builder.add_u64_field("group_limit", FAST);
     builder.add_u64_field("part", FAST);
+    builder.add_u64_field("title_hash", FAST);
     builder.build()
 }
 
 /// The plain analyzer: simple tokenizer, long tokens dropped, lowercase,
-/// ASCII folding.
+/// ASCII folding, negative contractions as `not`.
 pub fn analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
+        .filter(Negations)
         .build()
 }
 
@@ -147,18 +157,25 @@ pub fn stem_analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
+        .filter(Negations)
         .filter(Stemmer::new(Language::English))
         .build()
 }
 
 /// The stem of one plain term (as produced by [`analyzer`]).
 pub fn stem(term: &str) -> String {
-    let mut analyzer = stem_analyzer();
-    let mut stream = analyzer.token_stream(term);
-    match stream.next() {
-        Some(token) => token.text.clone(),
-        None => term.to_string(),
+    thread_local! {
+        // Built once per thread: a query stems every word and its variants.
+        static ANALYZER: std::cell::RefCell<TextAnalyzer> =
+            std::cell::RefCell::new(stem_analyzer());
     }
+    ANALYZER.with_borrow_mut(|analyzer| {
+        let mut stream = analyzer.token_stream(term);
+        match stream.next() {
+            Some(token) => token.text.clone(),
+            None => term.to_string(),
+        }
+    })
 }
 
 /// Registers the analyzers on an index (needed after every open).
@@ -167,7 +184,8 @@ pub fn register_tokenizers(index: &Index) {
     index.tokenizers().register(STEM_ANALYZER, stem_analyzer());
 }
 
-/// A stable 64-bit hash of a group key (FNV-1a), the same on every build.
+/// A stable 64-bit hash of a key such as a group or a title's words
+/// (FNV-1a), the same on every build.
 pub fn group_hash(group: &str) -> u64 {
     group.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)

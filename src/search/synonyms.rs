@@ -3,17 +3,21 @@
 //!
 //! A group is symmetric: any member typed in a query also looks for every
 //! other member. Members are analyzed like query text, so `wi-fi` is the
-//! phrase `wi fi`; the longest member starting at a query word wins.
+//! phrase `wi fi`, and compared by their English stems, so another form of
+//! a member ("backups", "backed up", "passwords") finds the group too; the
+//! longest member starting at a query word wins.
 
 use std::collections::HashMap;
 
-/// Synonym groups, analyzed and indexed by their first term.
+/// Synonym groups, analyzed and indexed by the stem of their first term.
 #[derive(Debug, Clone, Default)]
 pub struct Synonyms {
     /// Each group: its members, each a sequence of terms.
     groups: Vec<Vec<Vec<String>>>,
-    /// First term of a member -> (group, member) pairs.
-    by_first_term: HashMap<String, Vec<(usize, usize)>>,
+    /// The same, each term replaced by its stem.
+    stemmed: Vec<Vec<Vec<String>>>,
+    /// Stem of the first term of a member -> (group, member) pairs.
+    by_first_stem: HashMap<String, Vec<(usize, usize)>>,
 }
 
 /// A synonym found in a query: how many query words it spans, and the other
@@ -29,28 +33,32 @@ pub struct SynonymMatch<'a> {
 impl Synonyms {
     /// Builds the table from groups of words or phrases as written. Members
     /// that analyze to nothing are dropped, and so are groups left with
-    /// fewer than two members.
+    /// fewer than two members (two forms of one word are one member).
     pub fn new(groups: &[Vec<String>]) -> Synonyms {
         let mut out = Synonyms::default();
         for group in groups {
             let mut members: Vec<Vec<String>> = Vec::new();
+            let mut stemmed: Vec<Vec<String>> = Vec::new();
             for member in group {
                 let terms = super::query::analyze(member);
-                if !terms.is_empty() && !members.contains(&terms) {
+                let stems = stems_of(&terms);
+                if !terms.is_empty() && !stemmed.contains(&stems) {
                     members.push(terms);
+                    stemmed.push(stems);
                 }
             }
             if members.len() < 2 {
                 continue;
             }
             let g = out.groups.len();
-            for (m, member) in members.iter().enumerate() {
-                out.by_first_term
+            for (m, member) in stemmed.iter().enumerate() {
+                out.by_first_stem
                     .entry(member[0].clone())
                     .or_default()
                     .push((g, m));
             }
             out.groups.push(members);
+            out.stemmed.push(stemmed);
         }
         out
     }
@@ -65,15 +73,16 @@ impl Synonyms {
         self.groups.is_empty()
     }
 
-    /// The longest member that the query words starting at `at` spell out.
-    pub fn match_at(&self, words: &[String], at: usize) -> Option<SynonymMatch<'_>> {
-        let first = words.get(at)?;
-        let candidates = self.by_first_term.get(first)?;
+    /// The longest member that the query words starting at `at` spell out,
+    /// `stems` being the stems of the query words (see [`stems_of`]).
+    pub fn match_at(&self, stems: &[String], at: usize) -> Option<SynonymMatch<'_>> {
+        let first = stems.get(at)?;
+        let candidates = self.by_first_stem.get(first)?;
         let mut best: Option<(usize, usize, usize)> = None;
         for &(g, m) in candidates {
-            let member = &self.groups[g][m];
-            let fits = words.len() - at >= member.len()
-                && member.iter().zip(&words[at..]).all(|(a, b)| a == b);
+            let member = &self.stemmed[g][m];
+            let fits = stems.len() - at >= member.len()
+                && member.iter().zip(&stems[at..]).all(|(a, b)| a == b);
             if fits && best.is_none_or(|(_, _, len)| member.len() > len) {
                 best = Some((g, m, member.len()));
             }
@@ -91,12 +100,17 @@ impl Synonyms {
     }
 }
 
+/// The English stem of each term, as synonyms are compared.
+pub fn stems_of(terms: &[String]) -> Vec<String> {
+    terms.iter().map(|t| super::schema::stem(t)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<String> {
-        text.split(' ').map(String::from).collect()
+        stems_of(&text.split(' ').map(String::from).collect::<Vec<_>>())
     }
 
     #[test]
@@ -121,10 +135,32 @@ mod tests {
     }
 
     #[test]
+    fn other_forms_of_a_member_find_its_group() {
+        let table = Synonyms::new(&[
+            vec!["backup".to_string(), "back up".to_string()],
+            vec!["password".to_string(), "passphrase".to_string()],
+        ]);
+        let found = table
+            .match_at(&words("why are backups slow"), 2)
+            .expect("plural");
+        assert_eq!(found.len, 1);
+        assert_eq!(
+            found.alternatives,
+            vec![&["back".to_string(), "up".to_string()][..]]
+        );
+        let found = table.match_at(&words("backed up"), 0).expect("verb form");
+        assert_eq!(found.len, 2);
+        assert_eq!(found.alternatives, vec![&["backup".to_string()][..]]);
+        assert!(table.match_at(&words("passwords"), 0).is_some());
+        assert!(table.match_at(&words("pass"), 0).is_none());
+    }
+
+    #[test]
     fn empty_members_and_lonely_groups_are_dropped() {
         let table = Synonyms::new(&[
             vec!["printer".to_string(), "---".to_string()],
             vec!["a".to_string(), "a".to_string()],
+            vec!["printer".to_string(), "printers".to_string()],
         ]);
         assert!(table.is_empty());
     }

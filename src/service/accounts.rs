@@ -59,6 +59,24 @@ pub fn start_session(conn: &mut Conn, user_id: UserId, now: i64) -> AppResult<(S
     Ok((token, session))
 }
 
+/// What a session cookie leads to.
+#[derive(Debug, Clone)]
+pub enum SessionLookup {
+    /// A live session and its user.
+    Live(Box<(Session, User)>),
+    /// A session that expired (now deleted): whose it was and the CSRF
+    /// token its pages carried, so a form sent from one of them can still
+    /// be kept as a draft for that user.
+    Lapsed {
+        /// The user the session belonged to.
+        user_id: UserId,
+        /// The session's CSRF token.
+        csrf: String,
+    },
+    /// No session (unknown token, or a suspended user's).
+    Unknown,
+}
+
 /// The live session for a cookie token. Expired sessions, and every session
 /// of a suspended user, are deleted and yield `None`.
 pub fn session_for_token(
@@ -66,24 +84,37 @@ pub fn session_for_token(
     token: &str,
     now: i64,
 ) -> AppResult<Option<(Session, User)>> {
+    Ok(match look_up_session(conn, token, now)? {
+        SessionLookup::Live(found) => Some(*found),
+        _ => None,
+    })
+}
+
+/// Looks up a cookie token: a live session is touched; an expired one is
+/// deleted and reported as lapsed; every session of a suspended user is
+/// deleted.
+pub fn look_up_session(conn: &mut Conn, token: &str, now: i64) -> AppResult<SessionLookup> {
     if token.len() != 64 {
-        return Ok(None);
+        return Ok(SessionLookup::Unknown);
     }
     let Some((session, user)) = sessions::find_with_user(conn, &tokens::hash_token(token))? else {
-        return Ok(None);
+        return Ok(SessionLookup::Unknown);
     };
     if user.is_suspended() {
         sessions::delete_for_user(conn, user.id, None)?;
-        return Ok(None);
+        return Ok(SessionLookup::Unknown);
     }
     if session.expires_at <= now || session.last_seen_at + SESSION_IDLE_SECS <= now {
         sessions::delete(conn, session.id)?;
-        return Ok(None);
+        return Ok(SessionLookup::Lapsed {
+            user_id: user.id,
+            csrf: session.csrf_token,
+        });
     }
     if now - session.last_seen_at >= TOUCH_EVERY_SECS {
         sessions::touch(conn, session.id, now)?;
     }
-    Ok(Some((session, user)))
+    Ok(SessionLookup::Live(Box::new((session, user))))
 }
 
 /// Suspends a user and ends all their sessions at once.

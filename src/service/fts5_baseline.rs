@@ -1,7 +1,8 @@
 //! The baseline Signpost's search is measured against: a plain SQLite FTS5
 //! index of the same documents (porter stemmer), queried with the OR of the
 //! query's words and ranked by bm25 with the title weighted twice the body
-//! (tags are part of the body). `eval-search` builds it in memory for its
+//! (a document's context is part of its title, its tags part of the body).
+//! It knows no synonyms. `eval-search` builds it in memory for its
 //! relevance table; `bench-search` keeps one next to a site's data and
 //! times it against Signpost.
 
@@ -87,10 +88,15 @@ impl Fts5 {
     pub fn insert(&mut self, documents: &[SearchDoc]) -> AppResult<()> {
         self.0.transaction(|conn| -> AppResult<()> {
             for doc in documents {
+                let title = std::iter::once(&doc.title)
+                    .chain(&doc.context)
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 let body = format!("{}\n{}", doc.body, doc.tags.join(" "));
                 diesel::sql_query("INSERT INTO docs (url, title, body) VALUES (?, ?, ?)")
                     .bind::<Text, _>(&doc.url)
-                    .bind::<Text, _>(&doc.title)
+                    .bind::<Text, _>(&title)
                     .bind::<Text, _>(&body)
                     .execute(conn)?;
             }

@@ -1,8 +1,9 @@
 //! The relevance benchmark behind `signpost eval-search`: builds a throwaway
-//! site (the content folder plus a fixed demo corpus), indexes it the way the
-//! site does, runs every query of a query set through Signpost's search and
-//! through a plain SQLite FTS5 index of the same documents, and reports
-//! R@1, R@5 and MRR@10 for both, overall and per category.
+//! site (the content folder plus a fixed demo corpus), indexes it and
+//! applies the folder's synonyms the way the site does, runs every query of
+//! a query set through Signpost's search and through a plain SQLite FTS5
+//! index of the same documents, and reports R@1, R@5 and MRR@10 for both,
+//! overall and per category.
 //!
 //! A query set is a tab-separated file, one case a line:
 //! `category<TAB>expected<TAB>query`. Blank lines and lines starting with `#`
@@ -299,6 +300,7 @@ pub fn evaluate(content_dir: &Path, cases: Vec<Case>) -> AppResult<Report> {
     content_sync::sync(&mut conn, &content, crate::db::unix_now())?;
     demo_data::generate(&mut conn, EVAL_CORPUS, &|_, _| {})?;
     let (search, _) = SearchIndex::open(&site.0.join("index"))?;
+    search.set_synonyms(&content.synonym_groups());
     {
         let mut feed = search.feed()?;
         search_feed::rebuild(&pool, &mut feed, &|_, _| {})?;

@@ -83,9 +83,10 @@ pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<S
     }
 }
 
-/// An article is searchable as a whole; a long one also section by section
-/// (each linked by its heading anchor), so a query for one error message
-/// lands on the section that explains it.
+/// An article is searchable as a whole, its description ranked like its
+/// title; a long one also section by section (each linked by its heading
+/// anchor), so a query for one error message lands on the section that
+/// explains it.
 fn article_documents(
     a: &articles::Article,
     manual_slug: &str,
@@ -103,6 +104,8 @@ fn article_documents(
         group: group.to_string(),
         url: url.clone(),
         title: a.title.clone(),
+        // The description says in one sentence what the page is for.
+        context: vec![a.description.clone()],
         body: a.body_text.clone(),
         tags: a.tag_list(),
         breadcrumb: manual_title.to_string(),
@@ -136,6 +139,7 @@ fn article_documents(
             group: group.to_string(),
             url: crate::paths::article_section(&url, &section.id),
             title: path,
+            context: Vec::new(),
             body: section.text.clone(),
             tags: Vec::new(),
             breadcrumb: manual_title.to_string(),
@@ -184,6 +188,7 @@ fn question_documents(
         group: group.to_string(),
         url: q.path(),
         title: q.title.clone(),
+        context: Vec::new(),
         body,
         tags: q.tag_list(),
         breadcrumb: breadcrumb.clone(),
@@ -205,6 +210,7 @@ fn question_documents(
             group: group.to_string(),
             url: crate::paths::answer_on(&q.path(), answer.id),
             title: q.title.clone(),
+            context: Vec::new(),
             body: answer.body_text.clone(),
             tags: Vec::new(),
             breadcrumb: breadcrumb.clone(),
@@ -225,37 +231,58 @@ pub fn step_url(tree: &Tree, node: &str) -> Option<String> {
     Some(crate::paths::tree_step(&tree.slug, pairs))
 }
 
-/// One document for the tree and one per question or fix node.
+/// One document for the tree (its start page, which asks the first
+/// question) and one per later question or fix node. A step is also found
+/// by what leads to it: the tree's title and the summaries of the answers
+/// that point to it rank like its title, and their labels (often the
+/// message the customer sees) like its body.
 fn tree_documents(tree: &Tree, group: &str) -> Vec<SearchDoc> {
     let breadcrumb = format!("Troubleshooting \u{203a} {}", tree.title);
-    let mut docs = vec![SearchDoc {
+    let mut root = SearchDoc {
         kind: DocKind::Step.to_string(),
         group: group.to_string(),
         url: crate::paths::tree(&tree.slug),
         title: tree.title.clone(),
+        context: Vec::new(),
         body: tree.description.clone(),
         tags: tree.tags.clone(),
         breadcrumb: "Troubleshooting".into(),
         boost: 1.1,
         solved: false,
-    }];
+    };
+    let mut docs = Vec::new();
     for node in &tree.nodes {
         if node.kind == NodeKind::Escalate {
+            continue;
+        }
+        let mut body = node.text_plain.clone();
+        for option in &node.options {
+            body.push('\n');
+            body.push_str(&option.label);
+        }
+        if node.id == tree.start {
+            // The tree's page asks the first question: one document, one link.
+            root.context.push(node.title.clone());
+            root.body = format!("{}\n{body}", root.body);
             continue;
         }
         let Some(url) = step_url(tree, &node.id) else {
             continue;
         };
-        let mut body = node.text_plain.clone();
-        for option in &node.options {
-            body.push('\n');
-            body.push_str(&option.label);
+        let mut context = vec![tree.title.clone()];
+        for from in &tree.nodes {
+            for option in from.options.iter().filter(|o| o.goto == node.id) {
+                context.push(option.summary.clone());
+                body.push('\n');
+                body.push_str(&option.label);
+            }
         }
         docs.push(SearchDoc {
             kind: DocKind::Step.to_string(),
             group: group.to_string(),
             url,
             title: node.title.clone(),
+            context,
             body,
             tags: tree.tags.clone(),
             breadcrumb: breadcrumb.clone(),
@@ -263,6 +290,7 @@ fn tree_documents(tree: &Tree, group: &str) -> Vec<SearchDoc> {
             solved: false,
         });
     }
+    docs.insert(0, root);
     docs
 }
 

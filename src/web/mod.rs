@@ -60,6 +60,24 @@ pub fn render_status(
     Ok(response)
 }
 
+/// Like [`render_status`] for a page whose forms a guest may send: makes
+/// sure the visitor has a CSRF token, setting the pre-session cookie when
+/// it is new.
+pub fn render_form_page(
+    state: &AppState,
+    visitor: &Viewer,
+    status: StatusCode,
+    template: &str,
+    view: &impl Serialize,
+) -> AppResult<HttpResponse> {
+    let (visitor, new_cookie) = visitor.with_form_token(state.config.is_https())?;
+    let mut response = render_status(state, &visitor, status, template, view)?;
+    if let Some(cookie) = new_cookie {
+        response.add_cookie(&cookie).map_err(AppError::internal)?;
+    }
+    Ok(response)
+}
+
 /// Renders a template to a string.
 pub fn render_string(
     state: &AppState,

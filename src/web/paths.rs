@@ -63,6 +63,24 @@ pub fn login_url(next: &str) -> String {
     format!("/login?{}", url.finish())
 }
 
+/// `/login?next=…&kept=1`: the sign-in page after a question or answer was
+/// kept as a draft (the page says so).
+pub fn login_url_kept(next: &str) -> String {
+    format!("{}&kept=1", login_url(next))
+}
+
+/// `/register?next=…`, or plain `/register` when `next` is the home page
+/// or not local.
+pub fn register_url(next: &str) -> String {
+    let next = local_or_home(next);
+    if next == "/" {
+        return "/register".into();
+    }
+    let mut url = form_urlencoded::Serializer::new(String::new());
+    url.append_pair("next", &next);
+    format!("/register?{}", url.finish())
+}
+
 /// The character rules: one leading slash, then only visible ASCII and no
 /// backslash, and no second slash right after the first.
 fn is_plain_local_path(target: &str) -> bool {

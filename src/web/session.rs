@@ -18,9 +18,11 @@ use crate::auth::policy::{self, Action, Actor, Target};
 use crate::auth::rate_limit::{Limited, Poster, Store};
 use crate::auth::{tokens, Role, CSRF_COOKIE, SESSION_COOKIE};
 use crate::config::{Config, IpNet};
+use crate::db::models::drafts::Owner;
 use crate::error::{AppError, AppResult};
 use crate::ids::{SessionId, UserId};
-use crate::service::accounts;
+use crate::service::accounts::{self, SessionLookup};
+use crate::service::drafts;
 use crate::service::limits::Limits;
 use crate::web::with_analytics;
 
@@ -116,6 +118,18 @@ pub struct Viewer {
     pub ip: String,
     /// Path and query of the request, to come back after signing in.
     pub here: String,
+    /// The session the cookie named, if it expired on this very request:
+    /// a form sent from one of its pages is kept as the user's draft.
+    pub lapsed: Option<LapsedSession>,
+}
+
+/// A session that expired (see [`Viewer::lapsed`]).
+#[derive(Debug, Clone)]
+pub struct LapsedSession {
+    /// Whose session it was.
+    pub user_id: UserId,
+    /// The CSRF token its pages carried.
+    pub csrf: String,
 }
 
 /// What templates know about the visitor.
@@ -149,13 +163,45 @@ impl Viewer {
         }
     }
 
-    /// Checks a submitted CSRF token; 403 with a way forward when wrong.
+    /// Checks a submitted CSRF token; 403 with a way forward when wrong. A
+    /// form from a page of a session that just expired passes too: its
+    /// handler keeps the text as a draft and asks to sign in again.
     pub fn verify_csrf(&self, submitted: &str) -> AppResult<()> {
+        let matches =
+            |expected: &str| !submitted.is_empty() && tokens::constant_time_eq(expected, submitted);
+        let lapsed_ok =
+            self.user.is_none() && self.lapsed.as_ref().is_some_and(|l| matches(&l.csrf));
         match self.csrf_token() {
-            Some(expected) if !submitted.is_empty() && tokens::constant_time_eq(expected, submitted) => Ok(()),
+            Some(expected) if matches(expected) => Ok(()),
+            _ if lapsed_ok => Ok(()),
             _ => Err(AppError::Forbidden(
                 "This form has expired or did not come from this site. Go back, reload the page and try again.".into(),
             )),
+        }
+    }
+
+    /// Whose drafts this visitor sees: the signed-in user's, or the guest
+    /// cookie's; `None` for a guest without the cookie.
+    pub fn draft_reader(&self) -> Option<Owner> {
+        match (&self.user, &self.anon_csrf) {
+            (Some(user), _) => Some(Owner::User(user.id)),
+            (None, Some(cookie)) => Some(drafts::guest_owner(cookie)),
+            (None, None) => None,
+        }
+    }
+
+    /// Who owns a draft sent with the (already verified) CSRF token
+    /// `submitted`: the signed-in user; the user of a lapsed session whose
+    /// token it is; else the guest cookie.
+    pub fn draft_writer(&self, submitted: &str) -> Option<Owner> {
+        if let Some(user) = &self.user {
+            return Some(Owner::User(user.id));
+        }
+        match &self.lapsed {
+            Some(l) if !submitted.is_empty() && tokens::constant_time_eq(&l.csrf, submitted) => {
+                Some(Owner::User(l.user_id))
+            }
+            _ => self.anon_csrf.as_deref().map(drafts::guest_owner),
         }
     }
 
@@ -313,6 +359,7 @@ pub async fn load_visitor(
             .filter(|v| v.len() == 64),
         ip: client_ip(&req, state.as_ref().map(|s| &*s.config)),
         here: here_of(req.request()),
+        lapsed: None,
     };
     let mut stale_cookie = false;
     if let (Some(cookie), Some(state), false) = (req.cookie(SESSION_COOKIE), state, is_static) {
@@ -320,19 +367,23 @@ pub async fn load_visitor(
         let pool = state.db.clone();
         let found = web::block(move || -> AppResult<_> {
             let mut conn = pool.get()?;
-            let found = accounts::session_for_token(&mut conn, &token, crate::db::unix_now())?;
+            let found = accounts::look_up_session(&mut conn, &token, crate::db::unix_now())?;
             match found {
-                Some((session, user)) => {
+                SessionLookup::Live(found) => {
+                    let (session, user) = *found;
                     let unread =
                         crate::db::models::notifications::unread_count(&mut conn, user.id)?;
-                    Ok(Some((session, user, unread)))
+                    Ok(Ok((session, user, unread)))
                 }
-                None => Ok(None),
+                SessionLookup::Lapsed { user_id, csrf } => {
+                    Ok(Err(Some(LapsedSession { user_id, csrf })))
+                }
+                SessionLookup::Unknown => Ok(Err(None)),
             }
         })
         .await;
         match found {
-            Ok(Ok(Some((session, user, unread)))) => {
+            Ok(Ok(Ok((session, user, unread)))) => {
                 visitor.user = Some(CurrentUser {
                     created_at: user.created_at,
                     unread,
@@ -344,7 +395,10 @@ pub async fn load_visitor(
                     csrf: session.csrf_token,
                 });
             }
-            Ok(Ok(None)) => stale_cookie = true,
+            Ok(Ok(Err(lapsed))) => {
+                visitor.lapsed = lapsed;
+                stale_cookie = true;
+            }
             Ok(Err(e)) => log::warn!("session lookup failed: {e}"),
             Err(e) => log::warn!("session lookup failed: {e}"),
         }

@@ -6,6 +6,7 @@ mod backend;
 mod cluster;
 mod content;
 mod curation;
+mod drafts;
 mod durability;
 mod fixtures;
 mod fuzz;

@@ -93,6 +93,18 @@ async fn seeded_site() -> (TestApp, Question) {
         )
         .await;
     assert_eq!(voted.status, 303);
+    // A guest's half-typed answer, kept while they go to sign in.
+    let guest_token = reader.csrf(&q.path).await;
+    let kept = reader
+        .post(
+            &format!("/questions/{}/answers", q.id.0),
+            &[
+                ("csrf", &guest_token),
+                ("body", "Half-typed: try a fixed channel"),
+            ],
+        )
+        .await;
+    assert_eq!(kept.status, 303);
     assert_eq!(app.get("/search?q=printer+wifi").await.status, 200);
     assert_eq!(app.get("/search?q=router+reset").await.status, 200);
     app.wait_indexed();
@@ -175,16 +187,21 @@ fn counts(database: &Database) -> BTreeMap<String, i64> {
 
 /// A page with its form tokens blanked, to compare two sites' pages.
 fn without_tokens(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some(at) = rest.find("name=\"csrf\" value=\"") {
-        let start = at + "name=\"csrf\" value=\"".len();
-        out.push_str(&rest[..start]);
-        rest = &rest[start..];
-        rest = &rest[rest.find('"').unwrap_or(0)..];
+    let mut page = body.to_string();
+    for field in ["csrf", "submit_key"] {
+        let marker = format!("name=\"{field}\" value=\"");
+        let mut out = String::new();
+        let mut rest = page.as_str();
+        while let Some(at) = rest.find(&marker) {
+            let start = at + marker.len();
+            out.push_str(&rest[..start]);
+            rest = &rest[start..];
+            rest = &rest[rest.find('"').unwrap_or(0)..];
+        }
+        out.push_str(rest);
+        page = out;
     }
-    out.push_str(rest);
-    out
+    page
 }
 
 /// Copies a seeded site into `target`, then checks counts, the served
@@ -251,6 +268,7 @@ async fn copies_a_site_to(target: Database) {
         "search_outbox",
         "import_map",
         "assets",
+        "drafts",
     ] {
         assert!(before[table] > 0, "the seed has no {table}");
     }

@@ -4,7 +4,7 @@ use signpost::db::models::search_log;
 use signpost::search::SearchRequest;
 
 use crate::fixtures::{article, manual_index};
-use crate::harness::TestApp;
+use crate::harness::{run_cli, TestApp};
 
 fn fixture() -> TestApp {
     let app = TestApp::builder()
@@ -112,6 +112,20 @@ async fn title_matches_rank_above_body_matches() {
     page.assert_contains("<mark>paper</mark>");
     page.assert_contains("Printer guide");
     page.assert_contains("<span class=\"kind\">Article</span>");
+}
+
+#[actix_web::test]
+async fn an_article_is_found_by_its_description() {
+    let app = TestApp::guide()
+        .article(
+            "guide/refunds",
+            "+++\ntitle = \"Money back\"\ndescription = \"Get a refund for a cancelled order.\"\n+++\nFill in the form.\n",
+        )
+        .article("guide/toner", &article("Replacing the toner", 2, "Lift the cover."))
+        .start();
+    app.wait_indexed();
+    let page = app.get("/search?q=refund+cancelled+order").await;
+    assert_eq!(titles(&page.body), ["Money back"]);
 }
 
 #[actix_web::test]
@@ -327,6 +341,84 @@ async fn staff_synonyms_apply_to_queries_both_ways() {
     let plain = fixture_with_synonyms("");
     let page = plain.get("/search?q=wlan+").await;
     page.assert_contains("Nothing matched");
+}
+
+/// Searches `query` until its result titles are `want`, for at most 20 s
+/// (the synonyms file is looked at every 2 s).
+async fn wait_for_titles(app: &TestApp, query: &str, want: &[&str]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let page = app.get(&format!("/search?q={query}")).await;
+        let found = titles(&page.body);
+        if found == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{query}: still {found:?}, expected {want:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[actix_web::test]
+async fn an_edited_synonyms_file_is_used_without_a_restart() {
+    let app = fixture_with_synonyms("wifi = [\"wi-fi\", \"wlan\"]\n");
+    let page = app.get("/search?q=cartridge+").await;
+    page.assert_contains("Nothing matched");
+
+    app.write_content(
+        "synonyms.toml",
+        "wifi = [\"wi-fi\", \"wlan\"]\ntoner = [\"cartridge\"]\n",
+    );
+    wait_for_titles(&app, "cartridge+", &["Replacing the toner"]).await;
+    assert!(app.started().state.synonyms.problems().is_empty());
+
+    // A broken file keeps the synonyms in use, and staff are told why.
+    app.write_content("synonyms.toml", "toner = [\"cartridge\"\nwifi = []\n");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.started().state.synonyms.problems().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the broken file was not noticed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let problems = app.started().state.synonyms.problems();
+    assert!(
+        problems[0].contains("synonyms.toml:") && problems[0].contains("bad synonyms file"),
+        "{problems:?}"
+    );
+    for (query, want) in [
+        ("cartridge+", "Replacing the toner"),
+        ("wlan+", "Wi-Fi setup"),
+    ] {
+        let page = app.get(&format!("/search?q={query}")).await;
+        assert_eq!(titles(&page.body), [want], "{query}");
+    }
+    // `signpost check` names the same problem.
+    let out = run_cli(
+        app.config.content_dir.parent().expect("content parent"),
+        &app.config,
+        &["check"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("synonyms.toml:") && stdout.contains("bad synonyms file"),
+        "{stdout}"
+    );
+    let staff = app.staff("sue").await;
+    let dashboard = staff.get("/staff").await;
+    dashboard.assert_contains("The synonyms file has problems");
+    dashboard.assert_contains("bad synonyms file");
+
+    // Fixed again: the new groups apply and the warning goes away.
+    app.write_content("synonyms.toml", "wifi = [\"wlan\"]\n");
+    wait_for_titles(&app, "cartridge+", &[]).await;
+    assert!(app.started().state.synonyms.problems().is_empty());
+    let dashboard = staff.get("/staff").await;
+    assert!(!dashboard.body.contains("The synonyms file has problems"));
 }
 
 fn fixture_with_synonyms(synonyms: &str) -> TestApp {

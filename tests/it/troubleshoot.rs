@@ -374,6 +374,29 @@ async fn search_lands_on_a_fix_node_with_its_path() {
 }
 
 #[actix_web::test]
+async fn a_step_is_found_by_the_answer_that_leads_to_it() {
+    let app = app();
+    // "off" is in no step's own text: only in the answer leading to "plug".
+    let page = app.get("/search?q=power+light+off").await;
+    let urls = crate::harness::result_urls(&page.body);
+    assert_eq!(
+        urls.first().map(String::as_str),
+        Some("/troubleshoot/printer?power=no"),
+        "{urls:?}"
+    );
+    // The tree's page asks the first question: one result stands for both.
+    let page = app.get("/search?q=printer+power").await;
+    let urls = crate::harness::result_urls(&page.body);
+    assert_eq!(
+        urls.iter()
+            .filter(|u| *u == "/troubleshoot/printer")
+            .count(),
+        1,
+        "{urls:?}"
+    );
+}
+
+#[actix_web::test]
 async fn invalid_trees_stop_the_start_with_file_and_line() {
     let broken = PRINTER.replace("goto = \"plug\"", "goto = \"plugg\"");
     let result = TestApp::guide()

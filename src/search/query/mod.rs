@@ -20,17 +20,21 @@
 //! with block-max WAND, so a long natural question stays fast; the selected
 //! documents then get the text score of every field (plain fields above
 //! stemmed ones, title above tags above body). Re-rank: the best fifty or
-//! so candidates (more for deep pages) are scored from their postings on the share of query words they contain (each
-//! word weighted by its inverse document frequency, so the rare words of
-//! a long question count more than its common ones), the text score,
-//! words in the title and in their typed form, proximity and phrase order
-//! of the words, times a dampened solved/votes boost. A one- or two-word
-//! query needs every word when some document has them all; a longer one
-//! needs a good part of the word weight the best match carries. When no
-//! candidate has the minimum share of words (Lucene's `2<75%`), the
-//! results are flagged as partial matches ("matching some of your
-//! words"). Results of one group are collapsed: one per question thread
-//! (the question itself unless an answer matches better), two per article.
+//! so candidates (more for deep pages) are scored from their postings on
+//! the share of query words they contain (each word weighted by its inverse
+//! document frequency, so the rare words of a long question count more than
+//! its common ones), the text score, a BM25F score (title, body and tags
+//! weighted, one saturation per word, so another form of a rare word is not
+//! outweighed by exact forms of common ones), words in the title and in
+//! their typed form, proximity and phrase order of the words, times a
+//! dampened solved/votes boost. A one- or two-word query needs every word
+//! when some document has them all; a longer one needs a good part of the
+//! word weight the best match carries. When no candidate has the minimum
+//! share of words (Lucene's `2<75%`), the results are flagged as partial
+//! matches ("matching some of your words"). Results of one group are
+//! collapsed: one per question thread (the question itself unless an answer
+//! matches better), two per article; a result titled like better ones
+//! (duplicate questions) moves down.
 
 mod candidates;
 mod plan;

@@ -100,13 +100,18 @@ impl SearchIndex {
         typing_last: bool,
     ) -> SearchResult<Vec<Concept>> {
         let synonyms = self.synonyms();
+        let stems = if synonyms.is_empty() {
+            Vec::new()
+        } else {
+            super::super::synonyms::stems_of(words)
+        };
         let all_stop = words.iter().all(|w| is_stop_word(w));
         let mut concepts = Vec::with_capacity(words.len());
         let mut at = 0;
         while at < words.len() {
             let is_last = at + 1 == words.len();
             let stop = !all_stop && is_stop_word(&words[at]);
-            if let Some(found) = synonyms.match_at(words, at) {
+            if let Some(found) = synonyms.match_at(&stems, at) {
                 let span = words[at..at + found.len].to_vec();
                 let mut variants = vec![Variant::stemmed(span.clone(), 1.0)];
                 for alternative in found.alternatives {

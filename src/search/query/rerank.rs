@@ -1,10 +1,13 @@
 //! Re-rank: the best candidates scored from their postings (share of the
-//! query's words weighted by rarity, text score, title, proximity, phrase
-//! order, a dampened solved/votes boost), then collapsed per group.
+//! query's words weighted by rarity, text score, BM25F, title, proximity,
+//! phrase order, a dampened solved/votes boost), then collapsed per group,
+//! results titled like a better one moved down.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use tantivy::columnar::ColumnValues;
+use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::Postings;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocSet, Score, Searcher, Term, TERMINATED};
@@ -20,6 +23,18 @@ const MAX_POSITIONS: usize = 256;
 const COVERAGE_WEIGHT: f32 = 4.0;
 /// Re-rank weight of the candidate's text score (relative to the best).
 const TEXT_WEIGHT: f32 = 3.0;
+/// Re-rank weight of the candidate's BM25F score (relative to the best).
+const BM25F_WEIGHT: f32 = 3.0;
+/// The BM25F parameters (see [`Scoring::bm25f`]).
+const BM25F: Bm25f = Bm25f {
+    k1: 1.2,
+    b: 0.75,
+    title: 2.0,
+    tags: 2.0,
+};
+/// A result whose title is the same as that of `n` better results (a
+/// duplicate question, say) has its score multiplied by this to the `n`.
+const SAME_TITLE_DECAY: f32 = 0.8;
 /// The solved/votes boost is applied to this power: it breaks near-ties
 /// between equally relevant documents, it does not outrank relevance.
 const BOOST_EXPONENT: f32 = 0.15;
@@ -28,6 +43,16 @@ const BOOST_EXPONENT: f32 = 0.15;
 /// question rarely shares most of its words with the page that answers it,
 /// so a fixed share of the words would drop the right page.
 const MIN_SHARE_OF_BEST: f32 = 0.3;
+
+/// BM25F parameters: term-frequency saturation (`k1`), length
+/// normalisation (`b`), and the weight of a word in the title (with its
+/// context) and in the tags, the body's being 1.
+struct Bm25f {
+    k1: f32,
+    b: f32,
+    title: f32,
+    tags: f32,
+}
 
 /// How much a concept tells documents apart: BM25's inverse document
 /// frequency of its most frequent form in the stemmed title or body. A
@@ -70,6 +95,8 @@ pub(super) struct Ranked {
     pub(super) group: u64,
     pub(super) group_limit: u64,
     pub(super) part: u64,
+    /// Hash of the title's words.
+    pub(super) title: u64,
 }
 
 /// Where the re-rank reads one variant's matches: a postings list per term
@@ -109,6 +136,7 @@ pub(super) struct ConceptMatch {
     pub(super) weight: f32,
     pub(super) in_title: bool,
     pub(super) exact_in_title: bool,
+    pub(super) in_tags: bool,
     /// (first, last) positions of each occurrence, in title and body.
     pub(super) title_spans: Vec<(u32, u32)>,
     pub(super) body_spans: Vec<(u32, u32)>,
@@ -131,20 +159,33 @@ pub(super) fn rerank(
     let empty: Vec<u32> = Vec::new();
     let scoring = Scoring::new(searcher, fields, concepts, top)?;
     let columns = SegmentColumns::new(searcher, fields);
+    let lengths = FieldLengths::new(searcher, fields);
+    let matches: Vec<Vec<ConceptMatch>> = (0..top.len())
+        .map(|candidate| sources.matches(&|id| positions.get(&(candidate, id)).unwrap_or(&empty)))
+        .collect();
+    let bm25f: Vec<f32> = top
+        .iter()
+        .zip(&matches)
+        .map(|((_, address), found)| scoring.bm25f(found, lengths.get(*address)))
+        .collect();
+    let best_bm25f = bm25f.iter().copied().fold(0.0f32, f32::max).max(1e-6);
     let mut ranked = Vec::with_capacity(top.len());
     for (candidate, (text_score, address)) in top.iter().enumerate() {
-        let at = |id: usize| positions.get(&(candidate, id)).unwrap_or(&empty);
-        let matches = sources.matches(&at);
-        let (relevance, matched, coverage) = scoring.score(&matches, *text_score);
-        let (boost, group, group_limit, part) = columns.get(*address);
+        let (relevance, matched, coverage) = scoring.score(
+            &matches[candidate],
+            *text_score,
+            bm25f[candidate] / best_bm25f,
+        );
+        let values = columns.get(*address);
         ranked.push(Ranked {
             address: *address,
-            score: relevance * (boost.max(0.01) as f32).powf(BOOST_EXPONENT),
+            score: relevance * (values.boost.max(0.01) as f32).powf(BOOST_EXPONENT),
             matched,
             coverage,
-            group,
-            group_limit,
-            part,
+            group: values.group,
+            group_limit: values.group_limit,
+            part: values.part,
+            title: values.title,
         });
     }
     Ok(keep_enough_words(ranked, scoring.deciding.len()))
@@ -217,6 +258,7 @@ impl ConceptSources {
                         found.weight = found.weight.max(variant.weight);
                     }
                     found.in_title |= !title.is_empty();
+                    found.in_tags |= tagged;
                     found.title_spans.extend(title);
                     found.body_spans.extend(body);
                 }
@@ -240,6 +282,9 @@ struct Scoring {
     idf_total: f32,
     /// Best text score among the candidates.
     best_text: f32,
+    /// Average length of the title (with its context) and of the body, in
+    /// words.
+    average_lengths: [f32; 2],
 }
 
 impl Scoring {
@@ -256,17 +301,51 @@ impl Scoring {
             .map(|c| concept_idf(searcher, fields, c))
             .collect::<SearchResult<Vec<f32>>>()?;
         let idf_total: f32 = deciding.iter().map(|&c| idfs[c]).sum::<f32>().max(1e-6);
+        let docs = searcher.num_docs().max(1) as f32;
+        let mut average_lengths = [0.0f32; 2];
+        for (average, field) in average_lengths
+            .iter_mut()
+            .zip([fields.title_stem, fields.body_stem])
+        {
+            let mut tokens = 0u64;
+            for segment in searcher.segment_readers() {
+                tokens += segment.inverted_index(field)?.total_num_tokens();
+            }
+            *average = (tokens as f32 / docs).max(1.0);
+        }
         Ok(Scoring {
             deciding,
             idfs,
             idf_total,
             best_text,
+            average_lengths,
         })
     }
 
+    /// BM25F of one candidate over the deciding words: each word's
+    /// occurrences in the title (with its context), body and tags, weighted
+    /// by field and length-normalised per field, saturated once per word
+    /// (a word in the title and the body is not counted twice over), times
+    /// its rarity and the weight of the form found.
+    fn bm25f(&self, matches: &[ConceptMatch], lengths: [f32; 2]) -> f32 {
+        let [title_norm, body_norm] =
+            [0, 1].map(|f| 1.0 - BM25F.b + BM25F.b * lengths[f] / self.average_lengths[f]);
+        self.deciding
+            .iter()
+            .map(|&c| {
+                let m = &matches[c];
+                let tf = BM25F.title * m.title_spans.len() as f32 / title_norm
+                    + m.body_spans.len() as f32 / body_norm
+                    + BM25F.tags * f32::from(u8::from(m.in_tags));
+                self.idfs[c] * m.weight * tf * (BM25F.k1 + 1.0) / (tf + BM25F.k1)
+            })
+            .sum()
+    }
+
     /// Relevance of one candidate (before the boost), the deciding words it
-    /// holds, and its coverage (share of their weight).
-    fn score(&self, matches: &[ConceptMatch], text_score: Score) -> (f32, usize, f32) {
+    /// holds, and its coverage (share of their weight). `bm25f` is relative
+    /// to the best candidate's.
+    fn score(&self, matches: &[ConceptMatch], text_score: Score, bm25f: f32) -> (f32, usize, f32) {
         let deciding_ids = &self.deciding;
         let n = deciding_ids.len().max(1);
         let matched = deciding_ids
@@ -291,6 +370,7 @@ impl Scoring {
         let phrase = phrase_order(matches);
         let relevance = COVERAGE_WEIGHT * coverage
             + TEXT_WEIGHT * text_score / self.best_text
+            + BM25F_WEIGHT * bm25f
             + title
             + 0.5 * exact
             + 0.7 * proximity
@@ -452,71 +532,115 @@ fn read_positions(
     Ok(out)
 }
 
-/// The fast-field columns the re-rank reads, opened once per segment.
-struct SegmentColumns {
-    segments: Vec<ColumnSet>,
+/// Title and body lengths of documents, read from the field norms.
+struct FieldLengths {
+    segments: Vec<[Option<FieldNormReader>; 2]>,
 }
 
-type ColumnSet = (
-    Option<Arc<dyn tantivy::columnar::ColumnValues<f64>>>,
-    Option<Arc<dyn tantivy::columnar::ColumnValues<u64>>>,
-    Option<Arc<dyn tantivy::columnar::ColumnValues<u64>>>,
-    Option<Arc<dyn tantivy::columnar::ColumnValues<u64>>>,
-);
+impl FieldLengths {
+    fn new(searcher: &Searcher, fields: &Fields) -> FieldLengths {
+        let segments = searcher
+            .segment_readers()
+            .iter()
+            .map(|reader| {
+                [fields.title_stem, fields.body_stem]
+                    .map(|field| reader.get_fieldnorms_reader(field).ok())
+            })
+            .collect();
+        FieldLengths { segments }
+    }
+
+    /// Title and body length of a document, in words.
+    fn get(&self, address: DocAddress) -> [f32; 2] {
+        let Some(readers) = self.segments.get(address.segment_ord as usize) else {
+            return [0.0; 2];
+        };
+        readers.each_ref().map(|reader| {
+            reader
+                .as_ref()
+                .map_or(0.0, |r| r.fieldnorm(address.doc_id) as f32)
+        })
+    }
+}
+
+/// What the re-rank reads of a document from its fast fields.
+#[derive(Debug, Clone, Copy)]
+struct DocValues {
+    boost: f64,
+    group: u64,
+    group_limit: u64,
+    part: u64,
+    title: u64,
+}
+
+type U64Column = Option<Arc<dyn ColumnValues<u64>>>;
+type F64Column = Option<Arc<dyn ColumnValues<f64>>>;
+
+/// The fast-field columns the re-rank reads, opened once per segment: the
+/// boost, then group hash, group limit, part flag and title hash.
+struct SegmentColumns {
+    segments: Vec<(F64Column, [U64Column; 4])>,
+}
 
 impl SegmentColumns {
     fn new(searcher: &Searcher, fields: &Fields) -> SegmentColumns {
         let schema = searcher.schema();
         let name = |field: Field| schema.get_field_name(field).to_string();
-        let (boost, group, limit, part) = (
-            name(fields.boost),
-            name(fields.group_hash),
-            name(fields.group_limit),
-            name(fields.part),
-        );
+        let boost = name(fields.boost);
+        let names = [
+            fields.group_hash,
+            fields.group_limit,
+            fields.part,
+            fields.title_hash,
+        ]
+        .map(name);
         let segments = searcher
             .segment_readers()
             .iter()
             .map(|reader| {
                 let fast = reader.fast_fields();
-                let u64_column =
-                    |name: &str| fast.u64(name).ok().map(|c| c.first_or_default_col(0));
                 (
                     fast.f64(&boost).ok().map(|c| c.first_or_default_col(1.0)),
-                    u64_column(&group),
-                    u64_column(&limit),
-                    u64_column(&part),
+                    names
+                        .each_ref()
+                        .map(|name| fast.u64(name).ok().map(|c| c.first_or_default_col(0))),
                 )
             })
             .collect();
         SegmentColumns { segments }
     }
 
-    /// Boost, group hash, group limit and part flag of a document.
-    fn get(&self, address: DocAddress) -> (f64, u64, u64, u64) {
-        let Some((boost, group, limit, part)) = self.segments.get(address.segment_ord as usize)
-        else {
-            return (1.0, 0, 0, 0);
+    /// The fast-field values of a document.
+    fn get(&self, address: DocAddress) -> DocValues {
+        let Some((boost, columns)) = self.segments.get(address.segment_ord as usize) else {
+            return DocValues {
+                boost: 1.0,
+                group: 0,
+                group_limit: 0,
+                part: 0,
+                title: 0,
+            };
         };
-        let u = |c: &Option<Arc<dyn tantivy::columnar::ColumnValues<u64>>>| {
-            c.as_ref().map(|c| c.get_val(address.doc_id)).unwrap_or(0)
-        };
-        (
-            boost
-                .as_ref()
-                .map(|c| c.get_val(address.doc_id))
-                .unwrap_or(1.0),
-            u(group),
-            u(limit),
-            u(part),
-        )
+        let [group, group_limit, part, title] = columns
+            .each_ref()
+            .map(|c| c.as_ref().map_or(0, |c| c.get_val(address.doc_id)));
+        DocValues {
+            boost: boost.as_ref().map_or(1.0, |c| c.get_val(address.doc_id)),
+            group,
+            group_limit,
+            part,
+            title,
+        }
     }
 }
 
 /// Keeps at most `group_limit` results per group (best first). A group
 /// shown once (a question thread) is represented by its main document when
 /// that matches as well as the best part (the question page shows its
-/// answers), and by the best part, with its anchor, otherwise.
+/// answers), and by the best part, with its anchor, otherwise. Then a result
+/// titled like `n` better ones (duplicate questions) counts
+/// [`SAME_TITLE_DECAY`] to the `n` as much, so one title does not fill the
+/// first page.
 pub(super) fn collapse(ranked: Vec<Ranked>) -> Vec<Ranked> {
     let mut mains: HashMap<u64, usize> = HashMap::new();
     for (i, r) in ranked.iter().enumerate() {
@@ -545,5 +669,17 @@ pub(super) fn collapse(ranked: Vec<Ranked>) -> Vec<Ranked> {
         }
         out.push(pick);
     }
+    let mut titles: HashMap<u64, i32> = HashMap::new();
+    for r in &mut out {
+        let better = titles.entry(r.title).or_default();
+        r.score *= SAME_TITLE_DECAY.powi(*better);
+        *better += 1;
+    }
+    // Stable: equal scores keep their order.
+    out.sort_by(|a, b| {
+        b.score
+            .partial_cmp(&a.score)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     out
 }

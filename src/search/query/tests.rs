@@ -266,3 +266,105 @@ fn phrases_need_their_terms_in_order() {
     assert_eq!(phrase_spans(&[0, 1], &at), vec![(1, 2), (20, 21)]);
     assert_eq!(phrase_spans(&[0], &at), vec![(1, 1), (7, 7), (20, 20)]);
 }
+
+/// Groups of one document each, `(url, title, body)`.
+fn singles(docs: &[(&str, &str, &str)]) -> (tempfile::TempDir, SearchIndex) {
+    let groups: Vec<String> = (0..docs.len()).map(|i| format!("question:{i}")).collect();
+    index(
+        docs.iter()
+            .zip(&groups)
+            .map(|((url, title, body), group)| (group.as_str(), vec![doc(group, url, title, body)]))
+            .collect(),
+    )
+}
+
+#[test]
+fn one_title_does_not_fill_the_first_places() {
+    let (_dir, index) = singles(&[
+        ("/dup/1", "Printer offline", "It went offline."),
+        ("/dup/2", "Printer offline", "It went offline."),
+        ("/dup/3", "Printer offline", "It went offline."),
+        (
+            "/other",
+            "The printer shows offline after sleep",
+            "Offline after sleep.",
+        ),
+    ]);
+    let (found, _) = urls(&index, "printer offline ");
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert_eq!(found[0], "/dup/1", "{found:?}");
+    // Alone, the longer title ranks last; the duplicates make room for it.
+    let other = found.iter().position(|u| u == "/other");
+    assert!(other.is_some_and(|p| p <= 2), "{found:?}");
+}
+
+#[test]
+fn another_form_of_a_telling_word_beats_common_words_as_typed() {
+    let mut docs = vec![
+        (
+            "/reboots",
+            "Router randomly reboots",
+            "Check the power adapter.",
+        ),
+        (
+            "/mesh",
+            "Mesh node keeps disconnecting from the router",
+            "Move the node closer to the router.",
+        ),
+    ];
+    // "keeps" and "router" are in many titles, "reboot" in many bodies.
+    for _ in 0..20 {
+        docs.push((
+            "/wifi",
+            "Wifi keeps dropping on the router",
+            "Change the channel.",
+        ));
+        docs.push((
+            "/jam",
+            "Paper jam",
+            "Reboot the printer, then open the tray.",
+        ));
+    }
+    let (_dir, index) = singles(&docs);
+    let (found, _) = urls(&index, "my router keeps rebooting every evening ");
+    assert_eq!(
+        found.first().map(String::as_str),
+        Some("/reboots"),
+        "{found:?}"
+    );
+}
+#[test]
+fn not_meets_negative_contractions_and_marks_them_whole() {
+    let (_dir, index) = singles(&[
+        (
+            "/wont",
+            "The server won't start",
+            "Read the last lines it printed.",
+        ),
+        ("/slow", "The server starts slowly", "Give it more memory."),
+    ]);
+    for query in [
+        "server will not start ",
+        "server cannot start ",
+        "server can't start ",
+    ] {
+        let (found, _) = urls(&index, query);
+        assert_eq!(
+            found.first().map(String::as_str),
+            Some("/wont"),
+            "{query}: {found:?}"
+        );
+    }
+    let found = index
+        .search(&SearchRequest {
+            text: "does not start ",
+            kind: None,
+            limit: 10,
+            offset: 0,
+        })
+        .expect("search");
+    assert_eq!(
+        found.hits[0].title_html,
+        "The server <mark>won&#x27;t</mark> <mark>start</mark>"
+    );
+}

@@ -13,12 +13,16 @@ use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::service::accounts;
+use crate::service::drafts;
 use crate::web::extract::{CsrfForm, Member};
 use crate::web::paths;
 use crate::web::session::{
     admit, admit_address, session_cookie, session_removal_cookie, CurrentUser, Viewer,
 };
-use crate::web::{param, query_params, render, render_status, see_other, with_analytics, with_db};
+use crate::web::{
+    param, query_params, render, render_form_page, render_status, see_other, with_analytics,
+    with_db,
+};
 
 /// The sign-in and registration forms (also setup).
 #[derive(Debug, Default, Serialize)]
@@ -29,6 +33,24 @@ struct AuthPage {
     errors: Vec<String>,
     /// For the setup page: where the form posts.
     action: String,
+    /// The sign-in page, keeping `next`.
+    login_url: String,
+    /// The registration page, keeping `next`.
+    register_url: String,
+    /// The guest has a question or answer waiting for them after signing in.
+    kept_draft: bool,
+}
+
+impl AuthPage {
+    /// A page that returns to `next` after signing in or registering.
+    fn returning_to(next: String) -> AuthPage {
+        AuthPage {
+            login_url: paths::login_url(&next),
+            register_url: paths::register_url(&next),
+            next,
+            ..Default::default()
+        }
+    }
 }
 
 /// Fields of the sign-in form.
@@ -57,6 +79,8 @@ pub struct RegisterForm {
     password: String,
     #[serde(default)]
     password_confirm: String,
+    #[serde(default)]
+    next: String,
 }
 
 /// Only the CSRF token (sign-out and other one-button forms).
@@ -70,20 +94,23 @@ fn is_https(state: &AppState) -> bool {
     state.config.is_https()
 }
 
-/// Renders an anonymous form page, setting the pre-session CSRF cookie when new.
-fn anon_form(
-    state: &AppState,
+/// Renders an anonymous form page, setting the pre-session CSRF cookie
+/// when new, and saying whether a draft waits for the guest (or, with
+/// `kept=1` from the page that kept it, for the user of an expired session).
+async fn anon_form(
+    state: &web::Data<AppState>,
     visitor: &Viewer,
     status: StatusCode,
     template: &str,
-    page: &AuthPage,
+    page: &mut AuthPage,
 ) -> AppResult<HttpResponse> {
-    let (visitor, new_cookie) = visitor.with_form_token(is_https(state))?;
-    let mut response = render_status(state, &visitor, status, template, page)?;
-    if let Some(cookie) = new_cookie {
-        response.add_cookie(&cookie).map_err(AppError::internal)?;
+    if let Some(owner) = visitor
+        .draft_reader()
+        .filter(|_| visitor.user.is_none() && !page.kept_draft)
+    {
+        page.kept_draft = with_db(state, move |conn| drafts::any(conn, &owner)).await?;
     }
-    Ok(response)
+    render_form_page(state, visitor, status, template, page)
 }
 
 /// Validates registration fields: the username and the password errors.
@@ -106,14 +133,20 @@ fn validate_registration(form: &RegisterForm) -> Result<(username::Username, Str
     }
 }
 
-/// Starts a session for `user_id` and redirects to `next` (a path already
-/// checked with [`paths::local_target`]) with the cookie set.
+/// Starts a session for `user_id`, hands the guest's drafts to the user, and
+/// redirects to `next` (a path already checked with [`paths::local_target`])
+/// with the cookie set.
 async fn sign_in_and_redirect(
     state: &web::Data<AppState>,
+    visitor: &Viewer,
     user_id: UserId,
     next: &str,
 ) -> AppResult<HttpResponse> {
+    let guest = visitor.draft_reader().filter(|_| visitor.user.is_none());
     let (token, _) = with_db(state, move |conn| {
+        if let Some(guest) = guest {
+            drafts::hand_to_user(conn, &guest, user_id)?;
+        }
         accounts::start_session(conn, user_id, unix_now())
     })
     .await?;
@@ -143,18 +176,25 @@ async fn hash_password(password: String) -> AppResult<String> {
         .map_err(AppError::Internal)
 }
 
-/// GET /register
-pub async fn get_register(state: web::Data<AppState>, visitor: Viewer) -> AppResult<HttpResponse> {
+/// GET /register?next=…
+pub async fn get_register(
+    state: web::Data<AppState>,
+    visitor: Viewer,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let params = query_params(req.query_string());
+    let next = next_target(param(&params, "next").unwrap_or(""))?;
     if visitor.user.is_some() {
-        return Ok(see_other("/account"));
+        return Ok(see_other(if next == "/" { "/account" } else { &next }));
     }
     anon_form(
         &state,
         &visitor,
         StatusCode::OK,
         "account/register.html",
-        &AuthPage::default(),
+        &mut AuthPage::returning_to(next),
     )
+    .await
 }
 
 /// POST /register
@@ -163,11 +203,12 @@ pub async fn post_register(
     visitor: Viewer,
     form: CsrfForm<RegisterForm>,
 ) -> AppResult<HttpResponse> {
+    let next = next_target(&form.next)?;
     admit_address(&state, Limited::Register, &visitor.ip).await?;
     let mut page = AuthPage {
         username: form.username.clone(),
         display_name: form.display_name.clone(),
-        ..Default::default()
+        ..AuthPage::returning_to(next)
     };
     let (name, display) = match validate_registration(&form) {
         Ok(valid) => valid,
@@ -178,8 +219,9 @@ pub async fn post_register(
                 &visitor,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "account/register.html",
-                &page,
-            );
+                &mut page,
+            )
+            .await;
         }
     };
     let hash = hash_password(form.password.clone()).await?;
@@ -188,7 +230,7 @@ pub async fn post_register(
     })
     .await?;
     match created {
-        Some(user) => sign_in_and_redirect(&state, user.id, "/").await,
+        Some(user) => sign_in_and_redirect(&state, &visitor, user.id, &page.next).await,
         None => {
             page.errors.push(format!(
                 "The username {} is already taken (names are compared without case).",
@@ -199,8 +241,9 @@ pub async fn post_register(
                 &visitor,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "account/register.html",
-                &page,
+                &mut page,
             )
+            .await
         }
     }
 }
@@ -216,16 +259,16 @@ pub async fn get_login(
     if visitor.user.is_some() {
         return Ok(see_other(&next));
     }
+    let mut page = AuthPage::returning_to(next);
+    page.kept_draft = param(&params, "kept") == Some("1");
     anon_form(
         &state,
         &visitor,
         StatusCode::OK,
         "account/login.html",
-        &AuthPage {
-            next,
-            ..Default::default()
-        },
+        &mut page,
     )
+    .await
 }
 
 /// POST /login
@@ -247,8 +290,7 @@ pub async fn post_login(
     .await?;
     let mut page = AuthPage {
         username: form.username.clone(),
-        next,
-        ..Default::default()
+        ..AuthPage::returning_to(next)
     };
     if form.password.len() > password::MAX_BYTES {
         page.errors
@@ -258,8 +300,9 @@ pub async fn post_login(
             &visitor,
             StatusCode::UNAUTHORIZED,
             "account/login.html",
-            &page,
-        );
+            &mut page,
+        )
+        .await;
     }
     let lookup_key = key.clone();
     let user = with_db(&state, move |conn| {
@@ -289,8 +332,9 @@ pub async fn post_login(
                 &visitor,
                 StatusCode::UNAUTHORIZED,
                 "account/login.html",
-                &page,
-            );
+                &mut page,
+            )
+            .await;
         }
     };
     if user.is_suspended() {
@@ -303,15 +347,16 @@ pub async fn post_login(
             &visitor,
             StatusCode::FORBIDDEN,
             "account/login.html",
-            &page,
-        );
+            &mut page,
+        )
+        .await;
     }
     let limits = state.clone();
     with_analytics(&state, move |conn| {
         limits.limiter.login_succeeded(conn, &attempt)
     })
     .await?;
-    sign_in_and_redirect(&state, user.id, &page.next).await
+    sign_in_and_redirect(&state, &visitor, user.id, &page.next).await
 }
 
 /// POST /logout
@@ -509,7 +554,7 @@ pub async fn get_setup(
 ) -> AppResult<HttpResponse> {
     let token = path.into_inner();
     require_setup_token(&state, &token).await?;
-    let page = AuthPage {
+    let mut page = AuthPage {
         action: paths::setup(&token),
         ..Default::default()
     };
@@ -518,8 +563,9 @@ pub async fn get_setup(
         &visitor,
         StatusCode::OK,
         "account/setup.html",
-        &page,
+        &mut page,
     )
+    .await
 }
 
 /// POST /setup/{token}
@@ -546,8 +592,9 @@ pub async fn post_setup(
                 &visitor,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "account/setup.html",
-                &page,
-            );
+                &mut page,
+            )
+            .await;
         }
     };
     let hash = hash_password(form.password.clone()).await?;
@@ -556,7 +603,7 @@ pub async fn post_setup(
     })
     .await?;
     match created {
-        Some(user) => sign_in_and_redirect(&state, user.id, "/").await,
+        Some(user) => sign_in_and_redirect(&state, &visitor, user.id, "/").await,
         None => {
             page.errors.push("That username is taken.".into());
             anon_form(
@@ -564,8 +611,9 @@ pub async fn post_setup(
                 &visitor,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "account/setup.html",
-                &page,
+                &mut page,
             )
+            .await
         }
     }
 }

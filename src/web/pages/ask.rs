@@ -9,13 +9,17 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::rate_limit::Limited;
 use crate::auth::tokens;
+use crate::db::models::drafts::{DraftText, Owner};
 use crate::db::models::questions as question_rows;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
+use crate::ids::DraftId;
 use crate::search::SearchRequest;
+use crate::service::drafts;
 use crate::service::questions;
-use crate::web::extract::{CsrfForm, Member};
-use crate::web::session::{admit, CurrentUser, Viewer};
+use crate::web::extract::CsrfForm;
+use crate::web::paths;
+use crate::web::session::{admit, admit_address, CurrentUser, Viewer};
 use crate::web::views::kind_label;
 use crate::web::{param, query_params, render, render_status, see_other, with_db};
 
@@ -70,6 +74,8 @@ pub async fn similar(
 /// What the ask form shows.
 #[derive(Debug, Default, Serialize)]
 struct AskPage {
+    /// The kept draft this form continues (posted with it, then forgotten).
+    draft: String,
     title: String,
     body: String,
     tags: String,
@@ -101,23 +107,81 @@ fn new_submit_key() -> AppResult<String> {
     tokens::random_token().map_err(AppError::internal)
 }
 
-/// GET /questions/ask?title=…&body=…&tags=…
+/// Text cut to at most `max` characters.
+fn clipped(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// The form's kept draft id, if the field holds one.
+fn draft_id(text: &str) -> Option<DraftId> {
+    text.parse::<i32>().ok().filter(|id| *id > 0).map(DraftId)
+}
+
+/// Keeps a guest's (or a lapsed session's) question as a draft and sends
+/// them to sign in, returning to the ask form with the draft.
+async fn keep_and_sign_in(
+    state: &web::Data<AppState>,
+    address: &str,
+    owner: Owner,
+    existing: Option<DraftId>,
+    title: String,
+    body: String,
+    tags: String,
+) -> AppResult<HttpResponse> {
+    admit_address(state, Limited::GuestDraft, address).await?;
+    let id = with_db(state, move |conn| {
+        let text = DraftText {
+            title: &title,
+            body: &body,
+            tags: &tags,
+        };
+        drafts::keep_question(conn, &owner, existing, &text, unix_now())
+    })
+    .await?;
+    Ok(see_other(&paths::login_url_kept(&paths::ask_draft(id))))
+}
+
+/// GET /questions/ask?title=…&body=…&tags=… (or `?draft=ID`). A guest who
+/// arrives with a pre-filled question (a troubleshooter's dead end, an empty
+/// search) has it kept as a draft before being sent to sign in.
 pub async fn get_ask(
     state: web::Data<AppState>,
-    Member {
-        viewer: visitor, ..
-    }: Member,
+    visitor: Viewer,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
-    let take = |key: &str, max: usize| {
-        param(&params, key)
-            .unwrap_or("")
-            .chars()
-            .take(max)
-            .collect::<String>()
-    };
-    let page = AskPage {
+    let take = |key: &str, max: usize| clipped(param(&params, key).unwrap_or(""), max);
+    let prefilled = ["title", "body", "tags"]
+        .iter()
+        .any(|key| !param(&params, key).unwrap_or("").trim().is_empty());
+    if visitor.user.is_none() {
+        if !prefilled {
+            return Err(AppError::SignInRequired {
+                next: visitor.here.clone(),
+            });
+        }
+        let (visitor, new_cookie) = visitor.with_form_token(state.config.is_https())?;
+        let Some(owner) = visitor.draft_reader() else {
+            return Err(AppError::internal(
+                "a guest with a form token has a draft key",
+            ));
+        };
+        let mut response = keep_and_sign_in(
+            &state,
+            &visitor.ip,
+            owner,
+            None,
+            take("title", questions::TITLE_MAX),
+            take("body", questions::BODY_MAX),
+            take("tags", drafts::TAGS_MAX_CHARS),
+        )
+        .await?;
+        if let Some(cookie) = new_cookie {
+            response.add_cookie(&cookie).map_err(AppError::internal)?;
+        }
+        return Ok(response);
+    }
+    let mut page = AskPage {
         title: take("title", questions::TITLE_MAX * 2),
         body: take("body", questions::BODY_MAX),
         tags: take("tags", 200),
@@ -125,6 +189,24 @@ pub async fn get_ask(
         limits: limits(),
         ..Default::default()
     };
+    if let (Some(id), Some(owner)) = (
+        draft_id(param(&params, "draft").unwrap_or("")),
+        visitor.draft_reader(),
+    ) {
+        let kept = with_db(&state, move |conn| drafts::question(conn, &owner, id)).await?;
+        match kept {
+            Some(draft) => {
+                page.draft = draft.id.0.to_string();
+                page.title = draft.title;
+                page.body = draft.body;
+                page.tags = draft.tags;
+            }
+            None => page.errors.push(
+                "That draft is not available any more (it was posted, or it belongs to someone else)."
+                    .into(),
+            ),
+        }
+    }
     render(&state, &visitor, "questions/ask.html", &page)
 }
 
@@ -141,6 +223,9 @@ pub struct AskForm {
     tags: String,
     #[serde(default)]
     submit_key: String,
+    /// The kept draft this form continues.
+    #[serde(default)]
+    draft: String,
     /// `preview` or `post`.
     #[serde(default)]
     action: String,
@@ -206,13 +291,29 @@ async fn preview_ask(
 /// the database write.
 pub async fn post_ask(
     state: web::Data<AppState>,
-    Member {
-        viewer: visitor,
-        user,
-    }: Member,
+    visitor: Viewer,
     form: CsrfForm<AskForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
+    let existing = draft_id(&form.draft);
+    let Some(user) = visitor.user.clone() else {
+        // A guest, or a session that expired while typing: keep the text.
+        let Some(owner) = visitor.draft_writer(&form.csrf) else {
+            return Err(AppError::SignInRequired {
+                next: paths::ask_tagged(None),
+            });
+        };
+        return keep_and_sign_in(
+            &state,
+            &visitor.ip,
+            owner,
+            existing,
+            form.title,
+            form.body,
+            form.tags,
+        )
+        .await;
+    };
     let submit_key = if form.submit_key.len() == 64 {
         form.submit_key
     } else {
@@ -224,6 +325,7 @@ pub async fn post_ask(
         tags: form.tags,
         submit_key: submit_key.clone(),
         limits: limits(),
+        draft: existing.map(|id| id.0.to_string()).unwrap_or_default(),
         ..Default::default()
     };
     if form.action == "preview" {
@@ -253,7 +355,11 @@ pub async fn post_ask(
     let draft = crate::web::off_executor(move || fields.render()).await?;
     let actor = user.actor();
     let question = with_db(&state, move |conn| {
-        questions::ask(conn, actor, &draft, Some(&submit_key), unix_now())
+        let question = questions::ask(conn, actor, &draft, Some(&submit_key), unix_now())?;
+        if let Some(id) = existing {
+            drafts::forget(conn, &Owner::User(actor.id), id)?;
+        }
+        Ok(question)
     })
     .await?;
     state.indexer.notify();

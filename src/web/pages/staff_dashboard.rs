@@ -1,7 +1,7 @@
 //! The staff dashboard: what to write next, on one page. Content gaps from
 //! the search log, articles that did not help, broken links in articles,
 //! troubleshooters and where customers stop, questions waiting longest,
-//! open flags.
+//! open flags, and problems of the search synonyms file.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -91,6 +91,8 @@ struct DashboardPage {
     unanswered: Vec<WaitingQuestion>,
     unsolved: Vec<WaitingQuestion>,
     open_flags: i64,
+    /// Problems of `synonyms.toml` on disk (search keeps the synonyms it had).
+    synonym_problems: Vec<String>,
 }
 
 fn gap_rows(list: Vec<QueryCount>) -> Vec<GapRow> {
@@ -306,6 +308,7 @@ fn dashboard(conn: &mut Conn, days: i64, now: i64) -> AppResult<DashboardPage> {
         unanswered: waiting(conn, true, now)?,
         unsolved: waiting(conn, false, now)?,
         open_flags: flags::open_count(conn)?,
+        synonym_problems: Vec::new(),
     })
 }
 
@@ -323,6 +326,7 @@ pub async fn get_dashboard(
     } else {
         7
     };
-    let page = with_db(&state, move |conn| dashboard(conn, days, unix_now())).await?;
+    let mut page = with_db(&state, move |conn| dashboard(conn, days, unix_now())).await?;
+    page.synonym_problems = state.synonyms.problems();
     render(&state, &visitor, "staff/dashboard.html", &page)
 }

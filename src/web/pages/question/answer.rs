@@ -1,6 +1,9 @@
 //! Posting an answer: cheap checks, the rate limit, then rendering and the write.
 
 use super::*;
+use crate::db::models::drafts::Owner;
+use crate::service::drafts;
+use crate::web::session::admit_address;
 
 /// Fields of the answer form.
 #[derive(Debug, Deserialize)]
@@ -17,15 +20,15 @@ pub struct AnswerForm {
 /// then markdown rendering and the database write.
 pub async fn post_answer(
     state: web::Data<AppState>,
-    Member {
-        viewer: visitor,
-        user,
-    }: Member,
+    visitor: Viewer,
     path: web::Path<QuestionId>,
     form: CsrfForm<AnswerForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let form = form.into_inner();
+    let Some(user) = visitor.user.clone() else {
+        return keep_answer_and_sign_in(&state, &visitor, id, &form).await;
+    };
     let shown_again = |errors: Vec<String>, status: StatusCode| {
         let state = state.clone();
         let visitor = visitor.clone();
@@ -66,7 +69,10 @@ pub async fn post_answer(
     let body = form.body.clone();
     let who = user.actor();
     let result = with_db(&state, move |conn| {
-        questions::answer(conn, id, who, &body, &rendered, key.as_deref(), unix_now())
+        let posted =
+            questions::answer(conn, id, who, &body, &rendered, key.as_deref(), unix_now())?;
+        drafts::forget_answer(conn, &Owner::User(who.id), id)?;
+        Ok(posted)
     })
     .await;
     match result {
@@ -76,6 +82,38 @@ pub async fn post_answer(
         }
         Err(AppError::Conflict(message)) => shown_again(vec![message], StatusCode::CONFLICT).await,
         Err(e) => Err(e),
+    }
+}
+
+/// A guest, or a member whose session expired while typing: the answer is
+/// kept as their draft for this question and they are sent to sign in,
+/// returning to the question with the answer in the form.
+async fn keep_answer_and_sign_in(
+    state: &web::Data<AppState>,
+    visitor: &Viewer,
+    id: QuestionId,
+    form: &AnswerForm,
+) -> AppResult<HttpResponse> {
+    let staff = visitor.sees_hidden();
+    let owner = visitor.draft_writer(&form.csrf);
+    if owner.is_some() && !form.body.trim().is_empty() {
+        admit_address(state, Limited::GuestDraft, &visitor.ip).await?;
+    }
+    let body = form.body.clone();
+    let (back, kept) = with_db(state, move |conn| {
+        let question = questions::visible_question(conn, id, staff)?;
+        let mut kept = false;
+        if let Some(owner) = owner.filter(|_| !body.trim().is_empty()) {
+            drafts::keep_answer(conn, &owner, id, &body, unix_now())?;
+            kept = true;
+        }
+        Ok((format!("{}#answer-form", question.path()), kept))
+    })
+    .await?;
+    if kept {
+        Ok(see_other(&paths::login_url_kept(&back)))
+    } else {
+        Err(AppError::SignInRequired { next: back })
     }
 }
 

@@ -38,7 +38,9 @@ use crate::web::paths;
 use crate::web::session::{admit, CurrentUser, Viewer};
 use crate::web::templates::{format_day, format_iso_day, format_rfc3339};
 use crate::web::views::{ConflictView, TagLink, UserRef};
-use crate::web::{param, query_params, render, render_status, see_other, with_db};
+use crate::web::{
+    param, query_params, render, render_form_page, render_status, see_other, with_db,
+};
 
 #[derive(Debug, Serialize)]
 struct PostView {
@@ -109,6 +111,8 @@ struct QuestionPage {
     deleted: bool,
     can_accept: bool,
     can_answer: bool,
+    /// A guest may write an answer: it is kept while they sign in.
+    guest_may_answer: bool,
     signed_in: bool,
     is_staff: bool,
     article_url: Option<String>,
@@ -117,6 +121,7 @@ struct QuestionPage {
     answer_errors: Vec<String>,
     submit_key: String,
     login_url: String,
+    register_url: String,
     close_reasons: Vec<Choice>,
     flag_reasons: Vec<Choice>,
     json_ld: String,
@@ -339,6 +344,7 @@ fn build_page(
         deleted: q.deleted_at.is_some(),
         can_accept: allows(actor, Action::Accept, &Target::post(q.author_id, q.locked)),
         can_answer,
+        guest_may_answer: viewer.is_none() && !q.locked && q.deleted_at.is_none(),
         signed_in: viewer.is_some(),
         is_staff: allows(actor, Action::Moderate, &Target::Site),
         article_url: loaded.article_url.clone(),
@@ -349,7 +355,8 @@ fn build_page(
         answer_body,
         answer_errors,
         submit_key: tokens::random_token().map_err(AppError::internal)?,
-        login_url: paths::login_url(&q.path()),
+        login_url: paths::login_url(&format!("{}#answer-form", q.path())),
+        register_url: paths::register_url(&format!("{}#answer-form", q.path())),
         answers_url: paths::question_answers(q.id),
         accept_url: paths::question_accept(q.id),
         unaccept_url: paths::question_unaccept(q.id),
@@ -457,8 +464,22 @@ pub async fn get_question(
             .insert_header(("Location", loaded.question.path()))
             .finish());
     }
-    let page = build_page(&loaded, visitor.user.as_ref(), String::new(), Vec::new())?;
-    render(&state, &visitor, "questions/show.html", &page)
+    let kept = match visitor.draft_reader() {
+        Some(owner) => with_db(&state, move |conn| {
+            Ok(crate::service::drafts::answer(conn, &owner, id)?.map(|d| d.body))
+        })
+        .await?
+        .unwrap_or_default(),
+        None => String::new(),
+    };
+    let page = build_page(&loaded, visitor.user.as_ref(), kept, Vec::new())?;
+    render_form_page(
+        &state,
+        &visitor,
+        StatusCode::OK,
+        "questions/show.html",
+        &page,
+    )
 }
 
 /// The answer `id` if the viewer may see it, with its question.

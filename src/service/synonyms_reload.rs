@@ -1,0 +1,129 @@
+//! Keeps the search synonyms in step with `content/synonyms.toml` while the
+//! server runs: a background task looks at the file's modification time and
+//! size every [`RELOAD_INTERVAL`] and reloads it when either changed (or the
+//! file appeared or went away), so staff edit the file and the next searches
+//! use it, without a restart. A file with problems keeps the synonyms in use;
+//! its problems are logged with `file:line` and kept for the staff dashboard
+//! until the file is fixed.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use crate::background::Background;
+use crate::content::synonyms::{self, SynonymGroup};
+use crate::error::AppResult;
+use crate::search::SearchIndex;
+
+/// How often the synonyms file is looked at.
+pub const RELOAD_INTERVAL: Duration = Duration::from_secs(2);
+
+/// What was last seen of the file: modification time and size, or nothing
+/// when it does not exist.
+type Stamp = Option<(SystemTime, u64)>;
+
+/// The problems of the synonyms file as it is now (empty when it was
+/// loaded), shared with the request handlers.
+#[derive(Debug, Clone, Default)]
+pub struct SynonymsStatus(Arc<RwLock<Vec<String>>>);
+
+impl SynonymsStatus {
+    /// The problems of the file on disk, each `file:line: message`; empty
+    /// when the synonyms in use are the file's.
+    pub fn problems(&self) -> Vec<String> {
+        self.0.read().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    fn set(&self, problems: Vec<String>) {
+        if let Ok(mut current) = self.0.write() {
+            *current = problems;
+        }
+    }
+}
+
+/// The running reload task; stops and joins when dropped.
+pub struct SynonymsReload {
+    status: SynonymsStatus,
+    _thread: Background,
+}
+
+impl SynonymsReload {
+    /// Starts watching `synonyms.toml` in `content_dir`; `search` already
+    /// uses the groups read at start.
+    pub fn start(content_dir: &Path, search: SearchIndex) -> AppResult<SynonymsReload> {
+        let watcher = Watcher {
+            content_dir: content_dir.to_path_buf(),
+            seen: stamp(&content_dir.join(synonyms::FILE_NAME)),
+            search,
+            status: SynonymsStatus::default(),
+        };
+        let status = watcher.status.clone();
+        let thread = Background::spawn("synonyms-reload", move |control| {
+            let mut watcher = watcher;
+            loop {
+                control.wait(RELOAD_INTERVAL);
+                if control.stopping() {
+                    break;
+                }
+                watcher.check();
+            }
+        })?;
+        Ok(SynonymsReload {
+            status,
+            _thread: thread,
+        })
+    }
+
+    /// The problems of the file on disk, shared with the handlers.
+    pub fn status(&self) -> SynonymsStatus {
+        self.status.clone()
+    }
+}
+
+/// The task's state: where the file is and what was last seen of it.
+struct Watcher {
+    content_dir: PathBuf,
+    seen: Stamp,
+    search: SearchIndex,
+    status: SynonymsStatus,
+}
+
+impl Watcher {
+    /// Reloads the file when it changed since it was last looked at.
+    fn check(&mut self) {
+        let now = stamp(&self.content_dir.join(synonyms::FILE_NAME));
+        if now == self.seen {
+            return;
+        }
+        self.seen = now;
+        match synonyms::load(&self.content_dir) {
+            Ok(groups) => {
+                let members: Vec<Vec<String>> = groups.iter().map(SynonymGroup::members).collect();
+                self.search.set_synonyms(&members);
+                self.status.set(Vec::new());
+                log::info!(
+                    "search synonyms reloaded: {} group{}",
+                    groups.len(),
+                    if groups.len() == 1 { "" } else { "s" }
+                );
+            }
+            Err(diags) => {
+                let problems: Vec<String> = diags.iter().map(ToString::to_string).collect();
+                for problem in &problems {
+                    log::error!("{problem}");
+                }
+                log::error!(
+                    "{} has problems; search keeps the synonyms it had (run `signpost check`)",
+                    synonyms::FILE_NAME
+                );
+                self.status.set(problems);
+            }
+        }
+    }
+}
+
+/// Modification time and size of `path`, or `None` when it cannot be read.
+fn stamp(path: &Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
