@@ -121,7 +121,7 @@ impl SearchIndex {
         }
         let typing_last = !text.ends_with(char::is_whitespace);
         let concepts = self.concepts(&searcher, &fields, &words, typing_last)?;
-        results.corrected = corrected_text(&concepts);
+        results.corrected = corrected_text(&text, &concepts);
         let Some(query) = candidates::candidate_query(&concepts, &fields, request.kind) else {
             return Ok(results);
         };
@@ -146,26 +146,58 @@ impl SearchIndex {
     pub fn suggest(&self, text: &str) -> SearchResult<Option<String>> {
         let searcher = self.reader().searcher();
         let fields = *self.fields();
-        let words = plan::tokenize(&text.chars().take(MAX_QUERY_CHARS).collect::<String>());
-        let mut changed = false;
-        let mut out = Vec::new();
-        for word in &words {
-            let plan = self.cached_plan(&searcher, &fields, word, false, true)?;
-            changed |= plan.correction.is_some();
-            out.push(plan.correction.clone().unwrap_or_else(|| plan.word.clone()));
-        }
-        Ok(changed.then(|| out.join(" ")))
+        let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
+        respell(&text, |word| {
+            Ok(self
+                .cached_plan(&searcher, &fields, word, false, true)?
+                .correction
+                .clone())
+        })
     }
 }
 
-/// The query with misspelt words replaced, when any were corrected.
-fn corrected_text(concepts: &[Concept]) -> Option<String> {
-    if !concepts.iter().any(|c| c.plan.correction.is_some()) {
+/// `text` with each misspelt word replaced by `fix` of its tokens, when any
+/// was; every other word stays as typed, so "won't" is shown as "won't", not
+/// as its tokens `won not`.
+fn respell(
+    text: &str,
+    mut fix: impl FnMut(&str) -> SearchResult<Option<String>>,
+) -> SearchResult<Option<String>> {
+    let mut changed = false;
+    let mut out: Vec<String> = Vec::new();
+    for typed in text.split_whitespace() {
+        let tokens = plan::tokenize(typed);
+        let mut fixed = Vec::with_capacity(tokens.len());
+        let mut any = false;
+        for token in tokens {
+            match fix(&token)? {
+                Some(correction) => {
+                    any = true;
+                    fixed.push(correction);
+                }
+                None => fixed.push(token),
+            }
+        }
+        changed |= any;
+        out.push(if any {
+            fixed.join(" ")
+        } else {
+            typed.to_string()
+        });
+    }
+    Ok(changed.then(|| out.join(" ")))
+}
+
+/// The query as typed with misspelt words replaced, when any were corrected.
+fn corrected_text(text: &str, concepts: &[Concept]) -> Option<String> {
+    let fixes: std::collections::HashMap<&str, &str> = concepts
+        .iter()
+        .filter_map(|c| Some((c.plan.word.as_str(), c.plan.correction.as_deref()?)))
+        .collect();
+    if fixes.is_empty() {
         return None;
     }
-    let corrected: Vec<&str> = concepts
-        .iter()
-        .map(|c| c.plan.correction.as_deref().unwrap_or(&c.plan.word))
-        .collect();
-    Some(corrected.join(" "))
+    respell(text, |word| Ok(fixes.get(word).map(|c| c.to_string())))
+        .ok()
+        .flatten()
 }

@@ -193,6 +193,35 @@ fn a_rare_word_also_finds_its_far_more_frequent_neighbour() {
 }
 
 #[test]
+fn did_you_mean_keeps_the_words_as_typed() {
+    let keys = article_keys(5);
+    let groups = alike(
+        &keys,
+        "/p",
+        "Printer setup",
+        "The printer won't start after an update.",
+    );
+    let (_dir, index) = index(groups);
+    assert_eq!(
+        index
+            .suggest("Printr won't start")
+            .expect("suggest")
+            .as_deref(),
+        Some("printer won't start")
+    );
+    let found = index
+        .search(&SearchRequest {
+            text: "printr won't start",
+            kind: None,
+            limit: 10,
+            offset: 0,
+        })
+        .expect("search");
+    assert_eq!(found.corrected.as_deref(), Some("printer won't start"));
+    assert_eq!(index.suggest("printer won't start").expect("suggest"), None);
+}
+
+#[test]
 fn edit_distances() {
     assert_eq!(edit_distance("search", "search"), 0);
     assert_eq!(edit_distance("serach", "search"), 1);
