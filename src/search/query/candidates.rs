@@ -27,7 +27,7 @@ use super::super::SearchResult;
 use super::plan::{deciding, Concept};
 
 /// Candidates re-ranked at least (more for deep pages).
-const MIN_CANDIDATES: usize = 50;
+const MIN_CANDIDATES: usize = 100;
 /// Candidates fetched per result up to the requested page.
 const CANDIDATES_PER_HIT: usize = 3;
 /// Most candidates re-ranked.

@@ -19,8 +19,8 @@
 //! term queries over the stemmed title and body, which tantivy evaluates
 //! with block-max WAND, so a long natural question stays fast; the selected
 //! documents then get the text score of every field (plain fields above
-//! stemmed ones, title above tags above body). Re-rank: the best fifty or
-//! so candidates (more for deep pages) are scored from their postings on
+//! stemmed ones, title above tags above body). Re-rank: the best hundred
+//! or so candidates (more for deep pages) are scored from their postings on
 //! the share of query words they contain (each word weighted by its inverse
 //! document frequency, so the rare words of a long question count more than
 //! its common ones), the text score, a BM25F score (title, body and tags
