@@ -36,6 +36,13 @@ fn check_size(text: &DraftText<'_>) -> AppResult<()> {
     .into_iter()
     .flatten()
     .collect();
+    if [text.title, text.body, text.tags]
+        .iter()
+        .any(|part| part.contains('\0'))
+    {
+        // A link can carry what a form body cannot (see `web::extract`).
+        problems.push("Text cannot contain NUL characters.".into());
+    }
     if text.tags.chars().count() > TAGS_MAX_CHARS {
         problems.push(format!(
             "The tags can have at most {TAGS_MAX_CHARS} characters."

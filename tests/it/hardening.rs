@@ -262,4 +262,11 @@ async fn nul_characters_are_refused_on_every_backend() {
     page.assert_contains("name=\"q\"");
     let search = app.get("/search?q=blank%00pages").await;
     assert_eq!(search.status, 200, "{}", search.body);
+    // A pre-filled ask link kept for a guest carries its text in the query.
+    let kept = app
+        .client()
+        .get("/questions/ask?title=Blank%00pages&body=Since+the+update")
+        .await;
+    assert_eq!(kept.status, 400, "{}", kept.body);
+    kept.assert_contains("NUL character");
 }
