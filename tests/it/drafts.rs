@@ -584,3 +584,20 @@ async fn guest_drafts_are_rate_limited_per_address() {
         .expect("count");
     assert_eq!(stored, i64::from(max));
 }
+
+#[actix_web::test]
+async fn a_tag_alone_is_not_kept_as_a_draft() {
+    let app = app();
+    let page = app.client().get("/questions/ask?tags=printer").await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let login = page.header("location");
+    assert!(login.starts_with("/login?next="), "{login}");
+    assert!(!login.contains("draft"), "{login}");
+    let mut conn = app.started().state.db.get().expect("db");
+    use diesel::prelude::*;
+    let stored: i64 = signpost::db::schema::drafts::table
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!(stored, 0);
+}

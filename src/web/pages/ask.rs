@@ -151,7 +151,8 @@ pub async fn get_ask(
 ) -> AppResult<HttpResponse> {
     let params = query_params(req.query_string());
     let take = |key: &str, max: usize| clipped(param(&params, key).unwrap_or(""), max);
-    let prefilled = ["title", "body", "tags"]
+    // A tag alone ("Ask a question" on a tag page) is no text worth keeping.
+    let prefilled = ["title", "body"]
         .iter()
         .any(|key| !param(&params, key).unwrap_or("").trim().is_empty());
     if visitor.user.is_none() {
