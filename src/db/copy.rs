@@ -291,6 +291,7 @@ pub fn migrate(
                     digests.insert(table.clone(), (rows, digest));
                 }
                 reset_sequences(target, &schema)?;
+                advance_outbox_ids(target)?;
                 Ok(digests)
             },
         )
@@ -918,6 +919,28 @@ fn reset_sequences(conn: &mut Conn, schema: &Schema) -> Result<(), CopyError> {
         .map_err(|e| CopyError::Target(format!("resetting the id sequence of {name}: {e}")))?;
     }
     Ok(())
+}
+
+/// Moves the target's next outbox id past the source's prune mark: entries
+/// up to it were applied by every node (and the copied `index_nodes` say
+/// so), so a new change must get a larger id or no index would apply it.
+/// The source's own counter was already there; a copy rebuilds it from the
+/// rows left, which may all have been pruned.
+fn advance_outbox_ids(conn: &mut Conn) -> Result<(), CopyError> {
+    let next = "(SELECT MAX(n) FROM (SELECT COALESCE(MAX(id), 0) AS n FROM search_outbox \
+                UNION ALL SELECT pruned_through FROM search_outbox_state) m)";
+    let sql = if conn.is_postgres() {
+        format!("SELECT setval(pg_get_serial_sequence('search_outbox', 'id'), {next} + 1, false)")
+    } else {
+        // AUTOINCREMENT keeps its counter in sqlite_sequence (no unique name).
+        format!(
+            "UPDATE sqlite_sequence SET seq = {next} WHERE name = 'search_outbox'; \
+             INSERT INTO sqlite_sequence (name, seq) SELECT 'search_outbox', {next} \
+             WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'search_outbox');"
+        )
+    };
+    conn.batch_execute(&sql)
+        .map_err(|e| CopyError::Target(format!("moving the outbox ids past the prune mark: {e}")))
 }
 
 #[cfg(test)]

@@ -335,9 +335,12 @@ fn rebuild_from(
     let mut conn = pool.get()?;
     let started = Instant::now();
     // Everything up to this id is covered by reading the rows below;
-    // later entries are applied afterwards (re-applying is harmless).
-    let covered = outbox::max_id(&mut conn)?;
-    let floor = outbox::pruned_through(&mut conn)?.max(covered - REBUILD_HOLE_WINDOW);
+    // later entries are applied afterwards (re-applying is harmless). Pruned
+    // entries are covered too: with the outbox pruned empty, the newest id
+    // is the prune mark, else the rebuilt index would count as behind it.
+    let pruned = outbox::pruned_through(&mut conn)?;
+    let covered = outbox::max_id(&mut conn)?.max(pruned);
+    let floor = pruned.max(covered - REBUILD_HOLE_WINDOW);
     let present = outbox::ids_between(&mut conn, floor, covered)?;
     let missing = missing_ids(floor, covered, &present);
     let cursor = FeedCursor::with_holes(covered, &missing, started);

@@ -209,6 +209,19 @@ fn without_tokens(body: &str) -> String {
 async fn copies_a_site_to(target: Database) {
     let (source_app, q) = seeded_site().await;
     let source = source_app.config.database();
+    // The newest outbox entries were pruned (applied by every node): the
+    // copy's next entry must still come after the prune mark.
+    {
+        let pool = source_app.started().state.db.clone();
+        let mut conn = pool.get().expect("conn");
+        conn.batch_execute(
+            "INSERT INTO search_outbox (doc_kind, doc_id, created_at) \
+             SELECT doc_kind, doc_id, created_at FROM search_outbox ORDER BY id DESC LIMIT 3; \
+             UPDATE search_outbox_state SET pruned_through = (SELECT MAX(id) FROM search_outbox); \
+             DELETE FROM search_outbox WHERE id > (SELECT MAX(id) - 3 FROM search_outbox);",
+        )
+        .expect("prune the newest entries");
+    }
     let dir = tempfile::tempdir().expect("dir");
     // The source site keeps serving while it is copied.
     let out = migrate(
@@ -314,6 +327,10 @@ async fn copies_a_site_to(target: Database) {
     assert_eq!(fresh.id.0 as i64, largest + 1, "{}", fresh.path);
     let found = target_app.get(&fresh.path).await;
     found.assert_contains("Router reboots when the NAS backs up");
+    // Its outbox entry comes after the prune mark, so the index applies it.
+    target_app.wait_indexed();
+    let results = target_app.get("/search?q=NAS+backup+reboots").await;
+    results.assert_contains("router-reboots-when-the-nas-backs-up");
     target_app.stop();
 }
 
