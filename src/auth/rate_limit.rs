@@ -528,6 +528,16 @@ impl LoginAttempt {
     /// An attempt on the account `account_key` (the normalized username)
     /// from the rate-limit address `address`.
     pub fn new(account_key: &str, address: &str) -> Self {
+        // A sign-in form may carry any name; no account's key is this long,
+        // and a stored limit key must stay short (a PostgreSQL index entry
+        // has a size limit), so a long one is counted by its digest.
+        let digest;
+        let account_key = if account_key.len() > 2 * crate::auth::username::DISPLAY_NAME_MAX {
+            digest = crate::auth::tokens::hash_token(account_key);
+            digest.as_str()
+        } else {
+            account_key
+        };
         LoginAttempt {
             address_key: format!("login-failures:{account_key}:{address}"),
             account_key: format!("login-failures:{account_key}"),

@@ -98,6 +98,28 @@ async fn wrong_password_and_unknown_user_look_the_same() {
 }
 
 #[actix_web::test]
+async fn a_very_long_username_fails_to_sign_in_like_any_other() {
+    let app = app();
+    let client = app.client();
+    // Letters from a xorshift sequence: a regular pattern would compress
+    // below any stored size limit.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let long: String = (0..20_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'a' + (x % 26) as u8)
+        })
+        .collect();
+    for _ in 0..2 {
+        let page = client.login(&long, "not the password at all").await;
+        assert_eq!(page.status, 401, "{}", page.body);
+        page.assert_contains("Unknown username or wrong password.");
+    }
+}
+
+#[actix_web::test]
 async fn duplicate_usernames_are_refused_in_any_case() {
     let app = app();
     assert_eq!(
