@@ -129,6 +129,15 @@ pub(super) fn candidate_query(
                     }
                 }
             }
+            // Tags have no stemmed copy; a page tagged with the word (and
+            // not saying it) is still a candidate. Tag postings are short.
+            for term in &variant.terms {
+                selection.add(
+                    fields.tags,
+                    term,
+                    weight * field_weight(fields, fields.tags),
+                );
+            }
         }
     }
     if scoring.0.is_empty() {

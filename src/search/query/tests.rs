@@ -193,6 +193,31 @@ fn a_rare_word_also_finds_its_far_more_frequent_neighbour() {
 }
 
 #[test]
+fn a_page_tagged_with_the_word_is_found_without_saying_it() {
+    let mut tagged = doc(
+        "question:1",
+        "/q/1",
+        "Tunnel drops every hour",
+        "The connection to the office falls over.",
+    );
+    tagged.tags = vec!["vpn".to_string()];
+    let (_dir, index) = index(vec![
+        ("question:1", vec![tagged]),
+        (
+            "question:2",
+            vec![doc(
+                "question:2",
+                "/q/2",
+                "Printer offline",
+                "The printer is offline.",
+            )],
+        ),
+    ]);
+    let (found, _) = urls(&index, "vpn ");
+    assert_eq!(found, ["/q/1"]);
+}
+
+#[test]
 fn did_you_mean_keeps_the_words_as_typed() {
     let keys = article_keys(5);
     let groups = alike(
