@@ -209,6 +209,12 @@ pub(super) fn top_candidates(
     Ok((scored, saturated))
 }
 
+/// Whether [`top_candidates`] for more than `wanted` results would fetch
+/// more candidates than for `wanted`.
+pub(super) fn can_fetch_more(wanted: usize) -> bool {
+    wanted.saturating_mul(CANDIDATES_PER_HIT) < MAX_CANDIDATES
+}
+
 /// The best `fetch` documents of `query` over the whole index (segments
 /// largest first, each starting from the score the window already
 /// requires), and whether the window was filled.
@@ -226,16 +232,25 @@ fn select(
         let reader = &readers[ord];
         let alive = reader.alive_bitset();
         let segment_ord = ord as u32;
-        let start = window.threshold();
+        // Just below the threshold: a document tying the window's worst
+        // still reaches `push`, which keeps the earlier address, so a larger
+        // window (a later page) holds every candidate of a smaller one.
+        let start = admitting_ties(window.threshold());
         weight.for_each_pruning(start, reader, &mut |doc, score| {
             if !alive.is_some_and(|a| a.is_deleted(doc)) {
                 window.push(score, DocAddress::new(segment_ord, doc));
             }
-            window.threshold()
+            admitting_ties(window.threshold())
         })?;
     }
     let saturated = window.is_full();
     Ok((window.into_best_first(), saturated))
+}
+
+/// A score a little below `threshold`, so that pruning (which passes only
+/// scores above it) lets an equal score through.
+fn admitting_ties(threshold: Score) -> Score {
+    threshold - threshold.abs() * 4.0 * Score::EPSILON
 }
 
 /// The text score of each document: the sum of the boosted BM25 scores of

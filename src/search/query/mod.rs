@@ -127,9 +127,19 @@ impl SearchIndex {
         };
         let limit = request.limit.clamp(1, 100);
         let offset = request.offset.min(10_000);
-        let (top, saturated) = candidates::top_candidates(&searcher, &query, offset + limit)?;
-        let (ranked, relaxed) = rerank::rerank(&searcher, &fields, &concepts, &top)?;
-        let shown = rerank::collapse(ranked);
+        // Collapsing a thread's answers into one result can leave fewer
+        // results than the page needs (and no sign of a next page): fetch
+        // more while more documents match, within the candidate bound.
+        let mut wanted = offset + limit;
+        let (shown, relaxed, saturated) = loop {
+            let (top, saturated) = candidates::top_candidates(&searcher, &query, wanted)?;
+            let (ranked, relaxed) = rerank::rerank(&searcher, &fields, &concepts, &top)?;
+            let shown = rerank::collapse(ranked);
+            if !saturated || shown.len() > offset + limit || !candidates::can_fetch_more(wanted) {
+                break (shown, relaxed, saturated);
+            }
+            wanted *= 2;
+        };
         results.relaxed = relaxed && !shown.is_empty();
         results.total = shown.len();
         results.total_is_lower_bound = saturated;

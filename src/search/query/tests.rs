@@ -218,6 +218,50 @@ fn a_page_tagged_with_the_word_is_found_without_saying_it() {
 }
 
 #[test]
+fn every_page_is_full_when_threads_hold_several_matching_documents() {
+    let keys: Vec<String> = (1..=60).map(|i| format!("question:{i}")).collect();
+    let groups: Vec<(&str, Vec<SearchDoc>)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let url = format!("/q/{i}");
+            // A question and its answers alike, so a thread's documents
+            // sit together at the top and a fixed candidate count covers
+            // fewer threads than a late page needs.
+            let body = "Clean the printer rollers when it jams.";
+            let mut docs = vec![doc(key, &url, "Printer jams", body)];
+            for a in 1..=3 {
+                docs.push(doc(key, &format!("{url}#answer-{a}"), "Printer jams", body));
+            }
+            (key.as_str(), docs)
+        })
+        .collect();
+    let (_dir, index) = index(groups);
+    let mut seen = std::collections::HashSet::new();
+    for page in 0..6 {
+        let found = index
+            .search(&SearchRequest {
+                text: "printer jams",
+                kind: None,
+                limit: 10,
+                offset: page * 10,
+            })
+            .expect("search");
+        assert_eq!(found.hits.len(), 10, "page {page}");
+        assert!(
+            page == 5 || found.total > (page + 1) * 10,
+            "page {page} shows a next page: total {}",
+            found.total
+        );
+        for hit in found.hits {
+            let thread = hit.url.split('#').next().unwrap_or("").to_string();
+            assert!(seen.insert(thread), "page {page} repeats {}", hit.url);
+        }
+    }
+    assert_eq!(seen.len(), 60);
+}
+
+#[test]
 fn did_you_mean_keeps_the_words_as_typed() {
     let keys = article_keys(5);
     let groups = alike(
