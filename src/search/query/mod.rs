@@ -150,20 +150,6 @@ impl SearchIndex {
         results.hits = snippets::page_hits(&searcher, &fields, &concepts, &page)?;
         Ok(results)
     }
-
-    /// The best-known spelling of `text`, if any word is unknown to the index
-    /// and has a close dictionary neighbour.
-    pub fn suggest(&self, text: &str) -> SearchResult<Option<String>> {
-        let searcher = self.reader().searcher();
-        let fields = *self.fields();
-        let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
-        respell(&text, |word| {
-            Ok(self
-                .cached_plan(&searcher, &fields, word, false, true)?
-                .correction
-                .clone())
-        })
-    }
 }
 
 /// `text` with each misspelt word replaced by `fix` of its tokens, when any
