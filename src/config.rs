@@ -35,6 +35,9 @@ pub struct Config {
     /// PostgreSQL connection may take, before the page answers 503
     /// "temporarily unavailable".
     pub database_timeout: u64,
+    /// Seconds a search waits for its turn (a few run at once) before the
+    /// page answers 503 "search is busy" with a search box and `Retry-After`.
+    pub search_timeout: u64,
     /// Name shown in the header and in page titles.
     pub site_name: String,
     /// Public URL of the site, used for absolute links and cookie security.
@@ -67,6 +70,7 @@ impl Default for Config {
             database_pool_size: 16,
             analytics_pool_size: 4,
             database_timeout: 5,
+            search_timeout: 5,
             site_name: "Signpost".into(),
             base_url: "http://127.0.0.1:8080".into(),
             workers: 0,
@@ -132,6 +136,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_DATABASE_POOL_SIZE", "database_pool_size"),
     ("SIGNPOST_ANALYTICS_POOL_SIZE", "analytics_pool_size"),
     ("SIGNPOST_DATABASE_TIMEOUT", "database_timeout"),
+    ("SIGNPOST_SEARCH_TIMEOUT", "search_timeout"),
     ("SIGNPOST_SITE_NAME", "site_name"),
     ("SIGNPOST_BASE_URL", "base_url"),
     ("SIGNPOST_WORKERS", "workers"),
@@ -225,6 +230,7 @@ impl Config {
             "database_pool_size" => self.database_pool_size = whole_number(value)?,
             "analytics_pool_size" => self.analytics_pool_size = whole_number(value)?,
             "database_timeout" => self.database_timeout = whole_number(value)?,
+            "search_timeout" => self.search_timeout = whole_number(value)?,
             "max_tree_depth" => {
                 self.max_tree_depth = value
                     .parse()
@@ -284,6 +290,7 @@ impl Config {
                 1000,
             ),
             ("database_timeout", self.database_timeout, 3600),
+            ("search_timeout", self.search_timeout, 600),
         ] {
             if !(1..=max).contains(&value) {
                 return Err(ConfigError::Invalid {

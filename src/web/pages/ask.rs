@@ -14,10 +14,10 @@ use crate::db::models::questions as question_rows;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::ids::DraftId;
-use crate::search::SearchRequest;
 use crate::service::drafts;
 use crate::service::questions;
-use crate::web::extract::CsrfForm;
+use crate::web::extract::{has_nul, CsrfForm, NUL_REFUSED};
+use crate::web::pages::search::search_in_turn;
 use crate::web::paths;
 use crate::web::session::{admit, admit_address, CurrentUser, Viewer};
 use crate::web::views::kind_label;
@@ -46,19 +46,14 @@ pub async fn similar(
     if text.trim().chars().count() < 3 {
         return Ok(Vec::new());
     }
-    let search = state.search.clone();
-    let results = web::block(move || {
-        // Trailing space: whole words only, no prefix guessing.
-        let query = format!("{} ", text.trim());
-        search.search(&SearchRequest {
-            text: &query,
-            kind: None,
-            limit,
-            offset: 0,
-        })
-    })
-    .await
-    .map_err(AppError::internal)??;
+    // Trailing space: whole words only, no prefix guessing.
+    let query = format!("{} ", text.trim());
+    let results = match search_in_turn(state, query, None, limit, 0).await {
+        Ok(results) => results,
+        // Suggestions are a help, not the page: a busy search leaves them out.
+        Err(AppError::SearchBusy { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
     Ok(results
         .hits
         .into_iter()
