@@ -136,9 +136,16 @@ async fn keep_and_sign_in(
     Ok(see_other(&paths::login_url_kept(&paths::ask_draft(id))))
 }
 
+/// Longest pre-filled ask link (path and query, as sent) a guest is sent to
+/// sign in with as `next`; a longer one is kept as a draft instead (a
+/// sign-in link must stay well within what browsers and proxies accept).
+pub const PREFILL_IN_NEXT_MAX: usize = 2_000;
+
 /// GET /questions/ask?title=…&body=…&tags=… (or `?draft=ID`). A guest who
 /// arrives with a pre-filled question (a troubleshooter's dead end, an empty
-/// search) has it kept as a draft before being sent to sign in.
+/// search) is sent to sign in with the link as `next`, so nothing is written
+/// on a GET; only a link too long for that ([`PREFILL_IN_NEXT_MAX`]) has its
+/// text kept as a draft first.
 pub async fn get_ask(
     state: web::Data<AppState>,
     visitor: Viewer,
@@ -152,6 +159,15 @@ pub async fn get_ask(
         .any(|key| !param(&params, key).unwrap_or("").trim().is_empty());
     if visitor.user.is_none() {
         if !prefilled {
+            return Err(AppError::SignInRequired {
+                next: visitor.here.clone(),
+            });
+        }
+        if has_nul(req.query_string().as_bytes()) {
+            return Err(AppError::BadRequest(NUL_REFUSED.into()));
+        }
+        if visitor.here.len() <= PREFILL_IN_NEXT_MAX && paths::local_target(&visitor.here).is_ok()
+        {
             return Err(AppError::SignInRequired {
                 next: visitor.here.clone(),
             });
