@@ -612,13 +612,7 @@ async fn guest_drafts_are_rate_limited_per_address() {
         .header("retry-after")
         .parse::<u64>()
         .is_ok_and(|s| s > 0));
-    let mut conn = app.started().state.db.get().expect("db");
-    use diesel::prelude::*;
-    let stored: i64 = signpost::db::schema::drafts::table
-        .count()
-        .get_result(&mut conn)
-        .expect("count");
-    assert_eq!(stored, i64::from(max));
+    assert_eq!(drafts_stored(&app), i64::from(max));
 }
 
 #[actix_web::test]
@@ -629,13 +623,7 @@ async fn a_tag_alone_is_not_kept_as_a_draft() {
     let login = page.header("location");
     assert!(login.starts_with("/login?next="), "{login}");
     assert!(!login.contains("draft"), "{login}");
-    let mut conn = app.started().state.db.get().expect("db");
-    use diesel::prelude::*;
-    let stored: i64 = signpost::db::schema::drafts::table
-        .count()
-        .get_result(&mut conn)
-        .expect("count");
-    assert_eq!(stored, 0);
+    assert_eq!(drafts_stored(&app), 0);
 }
 
 #[actix_web::test]
