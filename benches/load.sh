@@ -229,7 +229,7 @@ if [ -n "$PG_URL" ]; then
   for endpoint in "${ENDPOINTS[@]}"; do
     name=${endpoint%%|*}
     s_rps=$(stat sqlite "$name" 2) p_rps=$(stat postgres "$name" 2)
-    printf '%-40s %10.0f %8.2f %8.2f %10.0f %8.2f %8.2f %9.2f\n' "$name" \
+    printf '%-40s %10.0f %8.2f %8.2f %10.0f %8.2f %8.2f %9.3f\n' "$name" \
       "$s_rps" "$(stat sqlite "$name" 3)" "$(stat sqlite "$name" 4)" \
       "$p_rps" "$(stat postgres "$name" 3)" "$(stat postgres "$name" 4)" \
       "$(echo "scale=3; $p_rps / $s_rps" | bc)"

@@ -169,10 +169,7 @@ mod tests {
             let gate = SearchGate::new(1);
             let held = gate.enter();
             let started = Instant::now();
-            assert!(gate
-                .enter_within(Duration::from_millis(50))
-                .await
-                .is_none());
+            assert!(gate.enter_within(Duration::from_millis(50)).await.is_none());
             assert!(started.elapsed() >= Duration::from_millis(50));
             drop(held);
             // The one that gave up holds no place: the next gets in at once.
@@ -198,7 +195,10 @@ mod tests {
             let freed = Instant::now();
             drop(held);
             let entered = waiter.join().expect("waiter");
-            assert!(entered >= freed, "the waiter entered only after the turn freed");
+            assert!(
+                entered >= freed,
+                "the waiter entered only after the turn freed"
+            );
         });
     }
 

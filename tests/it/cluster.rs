@@ -186,8 +186,7 @@ async fn the_outbox_is_pruned_in_batches_up_to_the_slowest_live_node() {
     let app = TestApp::guide().start();
     let mut conn = app.started().state.db.get().expect("db");
     let now = signpost::db::unix_now();
-    outbox::enqueue_many(&mut conn, DocKind::Question, 1_000_000..1_000_250, now)
-        .expect("enqueue");
+    outbox::enqueue_many(&mut conn, DocKind::Question, 1_000_000..1_000_250, now).expect("enqueue");
     let newest = outbox::max_id(&mut conn).expect("max id");
     let total: i64 = search_outbox::table
         .count()

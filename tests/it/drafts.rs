@@ -653,7 +653,11 @@ async fn a_short_dead_end_link_rides_along_with_sign_in_and_stores_nothing() {
     )
     .await;
     assert_eq!(created.status, 303, "{}", created.body);
-    assert_eq!(created.header("location"), ask_url, "registration returns to next");
+    assert_eq!(
+        created.header("location"),
+        ask_url,
+        "registration returns to next"
+    );
 
     let form = guest.get(&ask_url).await;
     assert_eq!(form.status, 200, "{}", form.body);

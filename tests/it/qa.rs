@@ -426,7 +426,9 @@ async fn ask_form_is_pre_filled_from_the_url_and_keeps_input_on_errors() {
     let long_body = "The+index+is+fine+".repeat(120);
     let anon = app
         .client()
-        .get(&format!("/questions/ask?title=Search+finds+nothing&body={long_body}"))
+        .get(&format!(
+            "/questions/ask?title=Search+finds+nothing&body={long_body}"
+        ))
         .await;
     assert_eq!(anon.status, 303);
     let location = anon.header("location");

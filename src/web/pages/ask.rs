@@ -166,8 +166,7 @@ pub async fn get_ask(
         if has_nul(req.query_string().as_bytes()) {
             return Err(AppError::BadRequest(NUL_REFUSED.into()));
         }
-        if visitor.here.len() <= PREFILL_IN_NEXT_MAX && paths::local_target(&visitor.here).is_ok()
-        {
+        if visitor.here.len() <= PREFILL_IN_NEXT_MAX && paths::local_target(&visitor.here).is_ok() {
             return Err(AppError::SignInRequired {
                 next: visitor.here.clone(),
             });
