@@ -634,10 +634,10 @@ async fn a_short_dead_end_link_rides_along_with_sign_in_and_stores_nothing() {
     assert!(ask_url.len() <= PREFILL_IN_NEXT_MAX, "{}", ask_url.len());
     let ask = guest.get(&ask_url).await;
     assert_eq!(ask.status, 303, "a guest is sent to sign in: {}", ask.body);
-    let mut expected = form_urlencoded::Serializer::new(String::from("/login?"));
-    expected.append_pair("next", &ask_url);
+    let mut next = form_urlencoded::Serializer::new(String::new());
+    next.append_pair("next", &ask_url);
     let login_url = ask.header("location").to_string();
-    assert_eq!(login_url, expected.finish());
+    assert_eq!(login_url, format!("/login?{}", next.finish()));
     assert_eq!(drafts_stored(&app), 0, "a GET stores nothing");
 
     let login = guest.get(&login_url).await;
