@@ -111,7 +111,10 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         let mut conn = pool.get().map_err(AppError::from)?;
         crate::service::mail::mail_site(&mut conn, &config, db::unix_now())?
     };
-    let mailer = match config.smtp().map_err(|e| AppError::Internal(e.to_string()))? {
+    let mailer = match config
+        .smtp()
+        .map_err(|e| AppError::Internal(e.to_string()))?
+    {
         Some(smtp) => Some(Mailer::new(&smtp, &config.mail_from).map_err(AppError::Internal)?),
         None => None,
     };

@@ -947,7 +947,10 @@ mod tests {
             None,
             vec![
                 ("SIGNPOST_SMTP_URL".into(), "smtp://u:hunter2@mx:25".into()),
-                ("SIGNPOST_MAIL_FROM".into(), "Help <help@example.com>".into()),
+                (
+                    "SIGNPOST_MAIL_FROM".into(),
+                    "Help <help@example.com>".into(),
+                ),
             ],
         )
         .unwrap();
@@ -963,13 +966,19 @@ mod tests {
         let broken = Config::load(
             None,
             vec![
-                ("SIGNPOST_SMTP_URL".into(), "smtp://u:hunter2@mx:99999".into()),
+                (
+                    "SIGNPOST_SMTP_URL".into(),
+                    "smtp://u:hunter2@mx:99999".into(),
+                ),
                 ("SIGNPOST_MAIL_FROM".into(), "help@example.com".into()),
             ],
         )
         .unwrap_err()
         .to_string();
-        assert!(broken.contains("smtp_url") && !broken.contains("hunter2"), "{broken}");
+        assert!(
+            broken.contains("smtp_url") && !broken.contains("hunter2"),
+            "{broken}"
+        );
     }
 
     #[test]

@@ -110,7 +110,15 @@ mod tests {
         let last = flipped.pop().unwrap();
         flipped.push(if last == '0' { '1' } else { '0' });
         assert_eq!(check_unsubscribe(b"site key", &flipped), None);
-        for junk in ["", "42", "42-", "x-00", "-1-ab", "42-zz", &token[..token.len() - 2]] {
+        for junk in [
+            "",
+            "42",
+            "42-",
+            "x-00",
+            "-1-ab",
+            "42-zz",
+            &token[..token.len() - 2],
+        ] {
             assert_eq!(check_unsubscribe(b"site key", junk), None, "{junk:?}");
         }
     }

@@ -136,7 +136,10 @@ impl SiteJobs {
 
     /// Sends one rendered mail; an SMTP failure fails the job (retried).
     fn send(&self, mail: &OutgoingMail) -> AppResult<String> {
-        self.mail()?.mailer.send(mail).map_err(AppError::Unavailable)?;
+        self.mail()?
+            .mailer
+            .send(mail)
+            .map_err(AppError::Unavailable)?;
         Ok(format!("mail \"{}\" sent to {}", mail.subject, mail.to))
     }
 
@@ -152,8 +155,7 @@ impl SiteJobs {
             NOTIFICATION_JOB => {
                 let args: NotificationJob = job.payload().map_err(AppError::Internal)?;
                 let site = &self.mail()?.site;
-                let mail =
-                    mail_service::notification_mail(&mut conn, site, args.notification_id)?;
+                let mail = mail_service::notification_mail(&mut conn, site, args.notification_id)?;
                 drop(conn);
                 match mail {
                     Some(mail) => self.send(&mail)?,

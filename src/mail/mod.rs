@@ -150,7 +150,14 @@ mod tests {
             valid_address(" ann@example.com ").as_deref(),
             Ok("ann@example.com")
         );
-        for bad in ["", "ann", "ann@", "@example.com", "a b@example.com", "<a@b.c>"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "a b@example.com",
+            "<a@b.c>",
+        ] {
             assert!(valid_address(bad).is_err(), "{bad:?}");
         }
     }

@@ -171,7 +171,10 @@ pub fn digest(
 ) -> OutgoingMail {
     let unsubscribe = site.unsubscribe_url(user_id);
     let (footer_text, footer_html) = notification_footer(site, &unsubscribe);
-    let mut text = format!("What happened on {} since the last digest:\n\n", site.site_name);
+    let mut text = format!(
+        "What happened on {} since the last digest:\n\n",
+        site.site_name
+    );
     let mut html = format!(
         "<p>What happened on {} since the last digest:</p>\n<ul>\n",
         escape_html(&site.site_name)
@@ -296,7 +299,9 @@ mod tests {
         assert!(mail.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(mail.html.contains("Help &amp; &lt;Co&gt;"));
         assert!(mail.text.contains("<b>Eve</b> answered your question"));
-        assert!(mail.text.contains("https://help.example.com/questions/3/wifi"));
+        assert!(mail
+            .text
+            .contains("https://help.example.com/questions/3/wifi"));
         let unsubscribe = mail.unsubscribe_url.clone().unwrap();
         assert!(unsubscribe.starts_with("https://help.example.com/unsubscribe/7-"));
         assert!(mail.text.contains(&unsubscribe));

@@ -97,8 +97,8 @@ pub fn set_address(
         if address_taken(conn, address, Some(user_id))? {
             return Ok(Err(ADDRESS_TAKEN.to_string()));
         }
-        let user =
-            users::find(conn, user_id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))?;
+        let user = users::find(conn, user_id)?
+            .ok_or_else(|| AppError::NotFound("No such user.".into()))?;
         rows::set_address(conn, user_id, address, now)?;
         if rows::find(conn, user_id)?.is_some_and(|row| row.is_verified()) {
             return Ok(Ok(false));
@@ -196,14 +196,7 @@ pub fn request_password_reset(
         if user.is_suspended() {
             return Ok(());
         }
-        let token = new_token(
-            conn,
-            user.id,
-            TokenPurpose::Reset,
-            "",
-            RESET_LINK_SECS,
-            now,
-        )?;
+        let token = new_token(conn, user.id, TokenPurpose::Reset, "", RESET_LINK_SECS, now)?;
         let link = site.link(&paths::password_reset(&token));
         queue(
             conn,

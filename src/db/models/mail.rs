@@ -106,12 +106,7 @@ pub fn find_verified(conn: &mut Conn, key: &str) -> QueryResult<Option<UserMail>
 
 /// Sets a user's address (unverified unless it is the one already verified;
 /// the delivery choice is kept).
-pub fn set_address(
-    conn: &mut Conn,
-    user_id: UserId,
-    address: &str,
-    now: i64,
-) -> QueryResult<()> {
+pub fn set_address(conn: &mut Conn, user_id: UserId, address: &str, now: i64) -> QueryResult<()> {
     let key = address_key(address);
     match find(conn, user_id)? {
         Some(row) if row.address_key == key && row.is_verified() => {
