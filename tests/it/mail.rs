@@ -528,7 +528,7 @@ async fn forgot_password_mails_a_single_use_link_and_never_tells_who_exists() {
     assert_eq!(reset.header("location"), "/account?saved=reset");
     assert!(guest.has_session(), "signed in with the new password");
     guest
-        .get("/account")
+        .get("/account?saved=reset")
         .await
         .assert_contains("Your new password is set");
     // Ann's other session ended; the old password no longer works.
