@@ -499,6 +499,21 @@ pub(super) async fn account_page(
     })
 }
 
+/// The account page shown again with what was refused (422).
+pub(super) fn settings_refused(
+    state: &AppState,
+    visitor: &Viewer,
+    page: &AccountPage,
+) -> AppResult<HttpResponse> {
+    render_status(
+        state,
+        visitor,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "account/settings.html",
+        page,
+    )
+}
+
 /// GET /account
 pub async fn get_account(
     state: web::Data<AppState>,
@@ -561,13 +576,7 @@ pub async fn post_account_profile(
             let mut page = account_page(&state, &user).await?;
             page.display_name = form.display_name.clone();
             page.profile_errors.push(e);
-            render_status(
-                &state,
-                &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "account/settings.html",
-                &page,
-            )
+            settings_refused(&state, &visitor, &page)
         }
     }
 }
@@ -617,13 +626,7 @@ pub async fn post_account_password(
     if !errors.is_empty() {
         let mut page = account_page(&state, &user).await?;
         page.password_errors = errors;
-        return render_status(
-            &state,
-            &visitor,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "account/settings.html",
-            &page,
-        );
+        return settings_refused(&state, &visitor, &page);
     }
     let hash = hash_password(form.password.clone()).await?;
     with_db(&state, move |conn| {

@@ -86,13 +86,7 @@ pub async fn post_account_email(
             let mut page = super::account::account_page(&state, &user).await?;
             page.email = form.email.clone();
             page.email_errors.push(error);
-            render_status(
-                &state,
-                &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "account/settings.html",
-                &page,
-            )
+            super::account::settings_refused(&state, &visitor, &page)
         }
     }
 }
@@ -297,6 +291,10 @@ pub async fn post_forgot(
     )
 }
 
+/// What a used or expired reset link shows (404).
+const RESET_LINK_SPENT: &str =
+    "This password-reset link was already used or has expired. Ask for a new one from the sign-in page.";
+
 /// The reset link's account name, or the page saying the link is spent.
 async fn reset_user(state: &web::Data<AppState>, token: &str) -> AppResult<String> {
     let token = token.to_string();
@@ -304,11 +302,8 @@ async fn reset_user(state: &web::Data<AppState>, token: &str) -> AppResult<Strin
         mail_service::reset_link_user(conn, &token, unix_now())
     })
     .await?;
-    user.map(|u| u.username).ok_or_else(|| {
-        AppError::NotFound(
-            "This password-reset link was already used or has expired. Ask for a new one from the sign-in page.".into(),
-        )
-    })
+    user.map(|u| u.username)
+        .ok_or_else(|| AppError::NotFound(RESET_LINK_SPENT.into()))
 }
 
 /// GET /password/reset/{token}
@@ -391,9 +386,7 @@ pub async fn post_reset(
     })
     .await?;
     let Some(session) = session else {
-        return Err(AppError::NotFound(
-            "This password-reset link was already used or has expired. Ask for a new one from the sign-in page.".into(),
-        ));
+        return Err(AppError::NotFound(RESET_LINK_SPENT.into()));
     };
     let mut response = see_other("/account?saved=reset");
     response
