@@ -326,10 +326,12 @@ async fn the_daily_digest_groups_notifications_into_one_mail() {
     // test's clock sends the digest.
     let state = &app.started().state;
     let deadline = std::time::Instant::now() + crate::smtp_sink::WAIT;
-    while !job_rows::periodic(&mut state.db.get().expect("db"), &MAIL_DIGEST.unique_key())
-        .expect("query")
-        .is_some_and(|row| row.runs >= 1)
-    {
+    let digest_ran = || {
+        job_rows::periodic(&mut state.db.get().expect("db"), &MAIL_DIGEST.unique_key())
+            .expect("query")
+            .is_some_and(|row| row.runs >= 1)
+    };
+    while !digest_ran() {
         assert!(
             std::time::Instant::now() < deadline,
             "digest task never ran"
