@@ -115,8 +115,15 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         .smtp()
         .map_err(|e| AppError::Internal(e.to_string()))?
     {
-        Some(smtp) => Some(Mailer::new(&smtp, &config.mail_from).map_err(AppError::Internal)?),
-        None => None,
+        Some(smtp) => {
+            let mailer = Mailer::new(&smtp, &config.mail_from).map_err(AppError::Internal)?;
+            log::info!("e-mail: {mailer:?}");
+            Some(mailer)
+        }
+        None => {
+            log::info!("e-mail is off (no smtp_url)");
+            None
+        }
     };
     let mail_enabled = mailer.is_some();
     let site_jobs = Arc::new(SiteJobs::new(
