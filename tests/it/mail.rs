@@ -596,3 +596,60 @@ async fn an_expired_reset_link_is_refused_and_requests_are_rate_limited() {
     assert_eq!(statuses[..8], [200; 8]);
     assert_eq!(statuses[8], 429, "{statuses:?}");
 }
+
+#[actix_web::test]
+async fn two_nodes_draining_the_queue_send_each_mail_once() {
+    use signpost::config::{PoolSettings, SmtpSettings};
+    use signpost::jobs::site::{SiteJobs, SiteMail};
+    use signpost::mail::Mailer;
+    let sink = SmtpSink::start();
+    sink.refuse(true);
+    let app = mail_app(&sink);
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    verified_address(&app, "ann", "ann@example.com");
+    let question = ann.asks("Keyboard repeats letters", BODY, "keyboard").await;
+    for n in 0..5 {
+        bob.answers(&question, &format!("Answer number {n}: clean the keys."))
+            .await;
+    }
+    // The app's own worker finds the server down: every mail waits.
+    let deadline = std::time::Instant::now() + crate::smtp_sink::WAIT;
+    while sink.refused() < 5 {
+        assert!(std::time::Instant::now() < deadline, "not all tried");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    sink.refuse(false);
+    assert_eq!(queue(&app), (5, 0));
+
+    // Two more nodes on the same database drain the queue at once.
+    let smtp = SmtpSettings::parse(&sink.url()).expect("sink url");
+    let later = unix_now() + 3600;
+    let nodes: Vec<std::thread::JoinHandle<usize>> = ["node-a", "node-b"]
+        .into_iter()
+        .map(|node| {
+            let pool =
+                signpost::db::open(&app.config.database(), PoolSettings::sized(2)).expect("pool");
+            let mail = SiteMail {
+                mailer: Mailer::new(&smtp, "Help <help@example.com>").expect("mailer"),
+                site: app.started().state.mail_site.clone(),
+            };
+            std::thread::spawn(move || {
+                SiteJobs::new(pool, Some(mail))
+                    .run_due(node, later)
+                    .expect("run")
+            })
+        })
+        .collect();
+    for node in nodes {
+        node.join().expect("node thread");
+    }
+    let mails = sink.wait_for(5);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(sink.messages().len(), 5, "each mail sent once");
+    let mut bodies: Vec<String> = mails.iter().map(|m| m.text()).collect();
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(bodies.len(), 5, "five different answers mailed");
+    assert_eq!(queue(&app), (0, 0));
+}
