@@ -103,6 +103,20 @@ impl SmtpSink {
         self.shared.refused.load(Ordering::SeqCst)
     }
 
+    /// Waits until at least `count` messages were refused (panics after [`WAIT`]).
+    #[track_caller]
+    pub fn wait_refused(&self, count: usize) {
+        let deadline = Instant::now() + WAIT;
+        while self.refused() < count {
+            assert!(
+                Instant::now() < deadline,
+                "expected {count} refused attempt(s), got {}",
+                self.refused()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Every message accepted so far.
     pub fn messages(&self) -> Vec<Received> {
         self.shared
