@@ -104,6 +104,10 @@ id_newtype! {
     TagId;
     /// A row of `jobs`.
     JobId;
+    /// A row of `known_issues`.
+    KnownIssueId;
+    /// A row of `known_issue_updates`.
+    KnownIssueUpdateId;
 }
 
 #[cfg(test)]

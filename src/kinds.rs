@@ -6,7 +6,7 @@
 //! - [`PostKind`]: a community post (`question`, `answer`): votes, flags,
 //!   revisions and the importer's id map.
 //! - [`DocKind`]: something search finds and readers rate (`article`, `step`,
-//!   `question`): search documents and filters, the search outbox, feedback.
+//!   `question`, `issue`): search documents and filters, the search outbox, feedback.
 //!   A troubleshooting tree is searched step by step, so its outbox entries
 //!   are `step` too; older databases wrote `tree`, which a migration rewrites
 //!   and which is still read as [`DocKind::Step`].
@@ -128,6 +128,61 @@ kind_enum! {
         Step = "step" legacy "tree",
         /// A question with its accepted answer (`questions` row).
         Question = "question",
+        /// A known issue with its workaround (`known_issues` row).
+        Issue = "issue",
+    }
+}
+
+kind_enum! {
+    /// Where a known issue stands: investigating, identified, fix in
+    /// progress (open), then fixed or won't fix (closed).
+    IssueStatus, "known issue status" {
+        /// Reported, cause not known yet.
+        Investigating = "investigating",
+        /// Cause known.
+        Identified = "identified",
+        /// A fix is being made.
+        Fixing = "fixing",
+        /// Fixed (in the issue's "fixed in" version).
+        Fixed = "fixed",
+        /// Will not be fixed (the issue says why).
+        Wontfix = "wontfix",
+    }
+}
+
+impl IssueStatus {
+    /// Whether customers may still run into it (not fixed, not won't fix).
+    pub fn is_open(self) -> bool {
+        !matches!(self, IssueStatus::Fixed | IssueStatus::Wontfix)
+    }
+
+    /// The words shown to readers.
+    pub fn label(self) -> &'static str {
+        match self {
+            IssueStatus::Investigating => "Investigating",
+            IssueStatus::Identified => "Identified",
+            IssueStatus::Fixing => "Fix in progress",
+            IssueStatus::Fixed => "Fixed",
+            IssueStatus::Wontfix => "Won't fix",
+        }
+    }
+
+    /// Reads a status as people write it: the stored name or the label,
+    /// any case, with spaces, dashes or underscores (`fix in progress`,
+    /// `fix_in_progress`, `won't fix`, `wont-fix`).
+    pub fn from_words(text: &str) -> Result<Self, UnknownKind> {
+        let squashed: String = text
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        match squashed.as_str() {
+            "fixinprogress" => Ok(IssueStatus::Fixing),
+            other => other.parse().map_err(|_| UnknownKind {
+                what: "known issue status",
+                name: text.to_string(),
+            }),
+        }
     }
 }
 
@@ -171,7 +226,7 @@ mod tests {
             assert_eq!(serde_json::from_str::<PostKind>(&json).unwrap(), *kind);
         }
         let names: Vec<_> = DocKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(names, ["article", "step", "question"]);
+        assert_eq!(names, ["article", "step", "question", "issue"]);
         let names: Vec<_> = PostKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(names, ["question", "answer"]);
     }
@@ -225,6 +280,26 @@ mod tests {
             .map(|n| n.name)
             .collect();
         assert_eq!(stored, ["article", "step", "question"]);
+    }
+
+    #[test]
+    fn issue_statuses_are_read_as_people_write_them() {
+        for (text, status) in [
+            ("investigating", IssueStatus::Investigating),
+            ("Identified", IssueStatus::Identified),
+            ("fix in progress", IssueStatus::Fixing),
+            ("fix_in_progress", IssueStatus::Fixing),
+            ("fixing", IssueStatus::Fixing),
+            ("Fixed", IssueStatus::Fixed),
+            ("won't fix", IssueStatus::Wontfix),
+            ("wont_fix", IssueStatus::Wontfix),
+        ] {
+            assert_eq!(IssueStatus::from_words(text), Ok(status), "{text}");
+        }
+        let err = IssueStatus::from_words("done").unwrap_err();
+        assert_eq!(err.to_string(), "unknown known issue status \"done\"");
+        let open: Vec<_> = IssueStatus::ALL.iter().filter(|s| s.is_open()).collect();
+        assert_eq!(open.len(), 3);
     }
 
     #[derive(QueryableByName)]

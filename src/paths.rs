@@ -10,6 +10,31 @@ use form_urlencoded::Serializer;
 use crate::ids::{AnswerId, FeedbackId, FlagId, QuestionId, SearchLogId, UserId};
 use crate::kinds::PostKind;
 
+/// The list of known issues.
+pub const KNOWN_ISSUES: &str = "/known-issues";
+/// The staff form for a new known issue.
+pub const NEW_KNOWN_ISSUE: &str = "/known-issues/new";
+
+/// A known issue's page.
+pub fn known_issue(slug: &str) -> String {
+    format!("{KNOWN_ISSUES}/{slug}")
+}
+
+/// A known issue's staff editor.
+pub fn known_issue_edit(slug: &str) -> String {
+    format!("{KNOWN_ISSUES}/{slug}/edit")
+}
+
+/// Where staff post a known issue's timeline update.
+pub fn known_issue_updates(slug: &str) -> String {
+    format!("{KNOWN_ISSUES}/{slug}/updates")
+}
+
+/// Where staff link a question to a known issue.
+pub fn question_known_issue(id: QuestionId) -> String {
+    format!("/questions/{id}/known-issue")
+}
+
 /// The question list.
 pub const QUESTIONS: &str = "/questions";
 /// The staff flag queue.

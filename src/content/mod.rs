@@ -12,6 +12,7 @@
 //! options.
 
 mod frontmatter;
+pub mod known_issues;
 pub mod manuals;
 pub mod synonyms;
 pub mod trees;
@@ -132,6 +133,8 @@ pub struct ContentSet {
     pub trees: Vec<TreeSource>,
     /// Search synonym groups (`synonyms.toml`), in file order.
     pub synonyms: Vec<SynonymGroup>,
+    /// Known issues (`known-issues/`), by file name.
+    pub known_issues: Vec<known_issues::IssueSource>,
 }
 
 impl ContentSet {
@@ -146,8 +149,8 @@ impl ContentSet {
     }
 }
 
-/// Reads and validates the content folder: `manuals/`, `troubleshooting/`
-/// and `synonyms.toml`.
+/// Reads and validates the content folder: `manuals/`, `troubleshooting/`,
+/// `known-issues/` and `synonyms.toml`.
 /// A missing folder is an empty set; any problem makes the whole load fail
 /// with every diagnostic found. Trees deeper than `max_tree_depth` are refused.
 pub fn load(content_dir: &Path, max_tree_depth: usize) -> Result<ContentSet, Vec<Diagnostic>> {
@@ -174,8 +177,17 @@ pub fn load(content_dir: &Path, max_tree_depth: usize) -> Result<ContentSet, Vec
         diags.extend(d);
         Vec::new()
     });
+    let issues_dir = content_dir.join("known-issues");
+    let known_issues = if issues_dir.is_dir() {
+        known_issues::load_all(&issues_dir).unwrap_or_else(|d| {
+            diags.extend(d);
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
     if diags.is_empty() {
-        check_cross_links(&manuals, &trees, &mut diags);
+        check_cross_links(&manuals, &trees, &known_issues, &mut diags);
     }
     if !diags.is_empty() {
         diags.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
@@ -186,11 +198,17 @@ pub fn load(content_dir: &Path, max_tree_depth: usize) -> Result<ContentSet, Vec
         manuals,
         trees,
         synonyms,
+        known_issues,
     })
 }
 
-/// Links between manuals and trees, both ways.
-fn check_cross_links(manuals: &[ManualSource], trees: &[TreeSource], diags: &mut Vec<Diagnostic>) {
+/// Links between manuals and trees, both ways, and from known issues to both.
+fn check_cross_links(
+    manuals: &[ManualSource],
+    trees: &[TreeSource],
+    issues: &[known_issues::IssueSource],
+    diags: &mut Vec<Diagnostic>,
+) {
     let articles: std::collections::HashSet<String> = manuals
         .iter()
         .flat_map(|m| {
@@ -201,6 +219,7 @@ fn check_cross_links(manuals: &[ManualSource], trees: &[TreeSource], diags: &mut
         .collect();
     let tree_slugs: std::collections::HashSet<String> =
         trees.iter().map(|t| t.tree.slug.clone()).collect();
+    known_issues::check_links(issues, &articles, &tree_slugs, diags);
     let known = trees::KnownTargets {
         articles: &articles,
         trees: &tree_slugs,

@@ -155,6 +155,45 @@ diesel::table! {
 }
 
 diesel::table! {
+    known_issue_updates (id) {
+        id -> Integer,
+        issue_id -> Integer,
+        body_md -> Text,
+        body_html -> Text,
+        status -> Nullable<Text>,
+        author_id -> Nullable<Integer>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    known_issues (id) {
+        id -> Integer,
+        slug -> Text,
+        title -> Text,
+        symptoms_md -> Text,
+        symptoms_html -> Text,
+        symptoms_text -> Text,
+        workaround_md -> Text,
+        workaround_html -> Text,
+        versions -> Text,
+        platforms -> Text,
+        tags -> Text,
+        articles -> Text,
+        trees -> Text,
+        terms -> Text,
+        status -> Text,
+        status_reason -> Text,
+        fixed_in -> Text,
+        closed_at -> Nullable<BigInt>,
+        source_path -> Nullable<Text>,
+        content_hash -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     mail_digest_items (notification_id) {
         notification_id -> Integer,
         user_id -> Integer,
@@ -200,6 +239,15 @@ diesel::table! {
         actor_id -> Nullable<Integer>,
         created_at -> BigInt,
         read_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    question_known_issues (question_id) {
+        question_id -> Integer,
+        issue_id -> Integer,
+        linked_by -> Nullable<Integer>,
+        linked_at -> BigInt,
     }
 }
 
@@ -413,9 +461,14 @@ diesel::joinable!(articles -> manuals (manual_id));
 diesel::joinable!(drafts -> questions (question_id));
 diesel::joinable!(drafts -> users (user_id));
 diesel::joinable!(feedback -> users (user_id));
+diesel::joinable!(known_issue_updates -> known_issues (issue_id));
+diesel::joinable!(known_issue_updates -> users (author_id));
 diesel::joinable!(mail_digest_items -> notifications (notification_id));
 diesel::joinable!(mail_digest_items -> users (user_id));
 diesel::joinable!(mail_tokens -> users (user_id));
+diesel::joinable!(question_known_issues -> known_issues (issue_id));
+diesel::joinable!(question_known_issues -> questions (question_id));
+diesel::joinable!(question_known_issues -> users (linked_by));
 diesel::joinable!(question_tags -> questions (question_id));
 diesel::joinable!(question_tags -> tags (tag_id));
 diesel::joinable!(revisions -> users (editor_id));
@@ -436,10 +489,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_map,
     index_nodes,
     jobs,
+    known_issue_updates,
+    known_issues,
     mail_digest_items,
     mail_tokens,
     manuals,
     notifications,
+    question_known_issues,
     question_tags,
     questions,
     rate_limits,

@@ -28,7 +28,12 @@ pub struct SyncReport {
     pub trees_changed: usize,
     /// Trees removed because their file is gone.
     pub trees_removed: usize,
-    /// Files whose article was edited in the browser, so the file was not loaded.
+    /// Known issues inserted or rewritten from their file.
+    pub issues_changed: usize,
+    /// File-based known issues removed because their file is gone.
+    pub issues_removed: usize,
+    /// Files whose article (or known issue) was edited in the browser, so
+    /// the file was not loaded.
     pub detached: Vec<String>,
 }
 
@@ -38,7 +43,7 @@ pub fn sync(conn: &mut Conn, content: &ContentSet, now: i64) -> AppResult<SyncRe
 }
 
 /// The steps of a sync: manuals and their articles, articles whose file is
-/// gone, trees, then file-backed manuals left empty.
+/// gone, trees, file-backed manuals left empty, then known issues.
 fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppResult<SyncReport> {
     let mut report = SyncReport::default();
     let mut kept_article_ids = Vec::new();
@@ -66,6 +71,10 @@ fn sync_in_transaction(conn: &mut Conn, content: &ContentSet, now: i64) -> AppRe
     remove_missing_articles(conn, &kept_article_ids, now, &mut report)?;
     sync_trees(conn, content, now, &mut report)?;
     remove_empty_manuals(conn, &kept_manual_ids)?;
+    let issues = crate::service::known_issues::sync_files(conn, &content.known_issues, now)?;
+    report.issues_changed = issues.changed;
+    report.issues_removed = issues.removed;
+    report.detached.extend(issues.detached);
     Ok(report)
 }
 

@@ -10,6 +10,7 @@ pub mod drafts;
 pub mod fts5_baseline;
 pub mod import_markdown;
 pub mod import_stackexchange;
+pub mod known_issues;
 pub mod limits;
 pub mod link_check;
 pub mod mail;

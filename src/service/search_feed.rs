@@ -18,10 +18,10 @@ use std::time::{Duration, Instant};
 
 use crate::background::{Background, Control, Wake};
 use crate::content::trees::{NodeKind, Tree};
-use crate::db::models::{answers, articles, outbox, questions, trees};
+use crate::db::models::{answers, articles, known_issues, outbox, questions, trees};
 use crate::db::{Conn, Pool};
 use crate::error::{AppError, AppResult};
-use crate::ids::{ArticleId, QuestionId, TreeId};
+use crate::ids::{ArticleId, KnownIssueId, QuestionId, TreeId};
 use crate::kinds::DocKind;
 use crate::search::indexer::GroupUpdate;
 use crate::search::{IndexFeed, SearchDoc, SearchIndex};
@@ -80,6 +80,47 @@ pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<S
             let listed = answers::for_question(conn, QuestionId(id), false)?;
             Ok(question_documents(&q, &listed, &group_key(kind, id)))
         }
+        DocKind::Issue => {
+            let Some(issue) = known_issues::find(conn, KnownIssueId(id))? else {
+                return Ok(Vec::new());
+            };
+            Ok(vec![issue_document(&issue, &group_key(kind, id))])
+        }
+    }
+}
+
+/// Ranking multiplier of an open known issue: above every other kind, so
+/// an issue whose symptoms match a query is the first result.
+pub const OPEN_ISSUE_BOOST: f64 = 8.0;
+
+/// A known issue is one document: its symptoms and workaround as the body,
+/// its search terms ranked like its title, its tags as tags. An open one is
+/// ranked first among equal matches; a closed one below other results.
+fn issue_document(issue: &known_issues::KnownIssue, group: &str) -> SearchDoc {
+    let workaround = crate::markdown::render_post(&issue.workaround_md).text;
+    let mut body = issue.symptoms_text.clone();
+    for extra in [
+        workaround,
+        issue.version_list().join(" "),
+        issue.platform_list().join(" "),
+    ] {
+        if !extra.is_empty() {
+            body.push('\n');
+            body.push_str(&extra);
+        }
+    }
+    let open = issue.status.is_open();
+    SearchDoc {
+        kind: DocKind::Issue.to_string(),
+        group: group.to_string(),
+        url: crate::paths::known_issue(&issue.slug),
+        title: issue.title.clone(),
+        context: issue.term_list(),
+        body,
+        tags: issue.tag_list(),
+        breadcrumb: format!("Known issues \u{203a} {}", issue.status.label()),
+        boost: if open { OPEN_ISSUE_BOOST } else { 0.8 },
+        solved: false,
     }
 }
 
@@ -314,6 +355,11 @@ pub fn all_subjects(conn: &mut Conn) -> AppResult<Vec<(DocKind, i32)>> {
         questions::all_ids(conn)?
             .into_iter()
             .map(|id| (DocKind::Question, id.into())),
+    );
+    subjects.extend(
+        known_issues::all_ids(conn)?
+            .into_iter()
+            .map(|id| (DocKind::Issue, id.into())),
     );
     Ok(subjects)
 }

@@ -295,6 +295,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         Ok(DocKind::Article) => "Article",
         Ok(DocKind::Step) => "Troubleshooting step",
         Ok(DocKind::Question) => "Question",
+        Ok(DocKind::Issue) => "Known issue",
         Err(_) => "Page",
     }
 }

@@ -11,6 +11,7 @@ pub mod feedback;
 pub mod flags;
 pub mod index_nodes;
 pub mod jobs;
+pub mod known_issues;
 pub mod mail;
 pub mod manuals;
 pub mod notifications;

@@ -408,3 +408,14 @@ pub fn oldest_waiting(conn: &mut Conn, unanswered: bool, limit: i64) -> QueryRes
     };
     query.load(conn)
 }
+
+/// Visible questions created at or after `since`, newest first, at most `limit`.
+pub fn created_since(conn: &mut Conn, since: i64, limit: i64) -> QueryResult<Vec<Question>> {
+    questions::table
+        .filter(questions::deleted_at.is_null())
+        .filter(questions::created_at.ge(since))
+        .order((questions::deleted_at.asc(), questions::id.desc()))
+        .limit(limit)
+        .select(Question::as_select())
+        .load(conn)
+}
