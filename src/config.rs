@@ -66,6 +66,9 @@ pub struct Config {
     /// The sender of every mail, e.g. `Signpost <help@example.com>`;
     /// needed with `smtp_url`.
     pub mail_from: String,
+    /// Days a fixed (or won't-fix) known issue keeps showing its banner on
+    /// the pages it is linked to, saying it is fixed; 0 stops it at once.
+    pub known_issue_grace_days: u64,
 }
 
 impl Default for Config {
@@ -88,6 +91,7 @@ impl Default for Config {
             node_name: String::new(),
             smtp_url: String::new(),
             mail_from: String::new(),
+            known_issue_grace_days: 7,
         }
     }
 }
@@ -156,6 +160,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_NODE_NAME", "node_name"),
     ("SIGNPOST_SMTP_URL", "smtp_url"),
     ("SIGNPOST_MAIL_FROM", "mail_from"),
+    ("SIGNPOST_KNOWN_ISSUE_GRACE_DAYS", "known_issue_grace_days"),
 ];
 
 impl Config {
@@ -245,6 +250,7 @@ impl Config {
             "analytics_pool_size" => self.analytics_pool_size = whole_number(value)?,
             "database_timeout" => self.database_timeout = whole_number(value)?,
             "search_timeout" => self.search_timeout = whole_number(value)?,
+            "known_issue_grace_days" => self.known_issue_grace_days = whole_number(value)?,
             "max_tree_depth" => {
                 self.max_tree_depth = value
                     .parse()
@@ -319,6 +325,15 @@ impl Config {
                 message: format!(
                     "use 1 to {NODE_NAME_MAX} letters, digits and . _ - :, got {:?}",
                     self.node_name
+                ),
+            });
+        }
+        if self.known_issue_grace_days > 3650 {
+            return Err(ConfigError::Invalid {
+                key: "known_issue_grace_days",
+                message: format!(
+                    "expected a whole number from 0 to 3650, got {}",
+                    self.known_issue_grace_days
                 ),
             });
         }

@@ -61,6 +61,7 @@ impl NotificationItem {
             "new_answer" => format!("New answer to \"{title}\""),
             "answer_accepted" => format!("Your answer to \"{title}\" was accepted"),
             "staff_accepted" => format!("An answer to \"{title}\" was marked as the solution"),
+            "known_issue_fixed" => format!("Fixed: the known issue behind \"{title}\""),
             other => format!("New activity on \"{title}\" ({})", kind_words(other)),
         }
     }
@@ -75,6 +76,9 @@ impl NotificationItem {
             "staff_accepted" => {
                 format!("{who} (staff) accepted an answer to your question \"{title}\".")
             }
+            "known_issue_fixed" => format!(
+                "The known issue behind your question \"{title}\" is fixed ({who} said so); the question links to it."
+            ),
             other => format!(
                 "There is new activity ({}) by {who} on \"{title}\".",
                 kind_words(other)

@@ -4,7 +4,7 @@ use actix_web::web;
 
 use super::assets;
 use super::pages::{
-    account, api, ask, docs, feedback, health, home, mail, moderation, notifications, question,
+    account, api, ask, docs, feedback, health, home, known_issues, mail, moderation, notifications, question,
     questions, search, sitemap, staff_articles, staff_dashboard, staff_users, stored_assets,
     troubleshoot, users,
 };
@@ -144,6 +144,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/answers/{id}/moderate",
             web::post().to(moderation::post_moderate_answer),
+        )
+        .route(
+            "/questions/{id}/known-issue",
+            web::post().to(known_issues::post_question_known_issue),
+        )
+        .route(
+            "/known-issues",
+            web::get().to(known_issues::get_known_issues),
+        )
+        .route(
+            "/known-issues/new",
+            web::get().to(known_issues::get_new_known_issue),
+        )
+        .route(
+            "/known-issues/new",
+            web::post().to(known_issues::post_new_known_issue),
+        )
+        .route(
+            "/known-issues/{slug}",
+            web::get().to(known_issues::get_known_issue),
+        )
+        .route(
+            "/known-issues/{slug}/edit",
+            web::get().to(known_issues::get_edit_known_issue),
+        )
+        .route(
+            "/known-issues/{slug}/edit",
+            web::post().to(known_issues::post_edit_known_issue),
+        )
+        .route(
+            "/known-issues/{slug}/updates",
+            web::post().to(known_issues::post_known_issue_update),
         )
         .route("/flags", web::post().to(moderation::post_flag))
         .route("/feedback", web::post().to(feedback::post_feedback))

@@ -85,6 +85,22 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/staff/users.html"),
     ),
     (
+        "partials/issue_banners.html",
+        include_str!("../../templates/partials/issue_banners.html"),
+    ),
+    (
+        "known_issues/list.html",
+        include_str!("../../templates/known_issues/list.html"),
+    ),
+    (
+        "known_issues/show.html",
+        include_str!("../../templates/known_issues/show.html"),
+    ),
+    (
+        "known_issues/edit.html",
+        include_str!("../../templates/known_issues/edit.html"),
+    ),
+    (
         "questions/list.html",
         include_str!("../../templates/questions/list.html"),
     ),

@@ -168,6 +168,43 @@ pub struct ArticlePage {
     pub source_question: Option<String>,
     /// "Was this helpful?"
     pub feedback: Option<crate::web::pages::feedback::FeedbackBox>,
+    /// Known issues linked to this article.
+    pub issue_banners: Vec<IssueBanner>,
+}
+
+/// A known-issue banner at the top of a page it is linked to.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssueBanner {
+    /// The issue's title.
+    pub title: String,
+    /// Its page.
+    pub url: String,
+    /// Whether it has a workaround ("workaround inside").
+    pub has_workaround: bool,
+    /// Fixed: the version (the banner says "fixed in …").
+    pub fixed_in: Option<String>,
+    /// Closed as won't fix.
+    pub wont_fix: bool,
+    /// "2 hours ago".
+    pub updated_ago: String,
+    /// Unix seconds of the issue's last change (a page's Last-Modified).
+    pub updated_unix: i64,
+}
+
+impl IssueBanner {
+    /// The banner of `issue` as seen at `now`.
+    pub fn new(issue: &crate::db::models::known_issues::KnownIssue, now: i64) -> Self {
+        use crate::kinds::IssueStatus;
+        IssueBanner {
+            title: issue.title.clone(),
+            url: paths::known_issue(&issue.slug),
+            has_workaround: !issue.workaround_md.trim().is_empty(),
+            fixed_in: (issue.status == IssueStatus::Fixed).then(|| issue.fixed_in.clone()),
+            wont_fix: issue.status == IssueStatus::Wontfix,
+            updated_ago: crate::web::templates::format_ago(now, issue.updated_at),
+            updated_unix: issue.updated_at,
+        }
+    }
 }
 
 impl ArticlePage {
@@ -205,6 +242,7 @@ impl ArticlePage {
             edit_url: None,
             source_question: None,
             feedback: None,
+            issue_banners: Vec::new(),
         }
     }
 }
@@ -287,6 +325,8 @@ pub struct SearchPage {
     pub manuals: Vec<ManualCard>,
     /// Troubleshooters to try instead.
     pub trees: Vec<TreeCard>,
+    /// Known issues whose search terms the query matches.
+    pub issue_banners: Vec<IssueBanner>,
 }
 
 /// Label of a document kind.

@@ -4,6 +4,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
 use crate::db::models::{articles, manuals};
+use crate::db::unix_now;
+use crate::service::known_issues::Place;
+use crate::web::pages::known_issues;
 use crate::error::{AppError, AppResult};
 use crate::kinds::DocKind;
 use crate::web::pages::feedback::FeedbackBox;
@@ -52,6 +55,7 @@ pub async fn get_article(
 ) -> AppResult<HttpResponse> {
     let (manual_slug, article_slug) = path.into_inner();
     let is_staff = visitor.sees_hidden();
+    let grace = state.config.known_issue_grace_days;
     let mut view = with_db(&state, move |conn| {
         let manual = manuals::find_by_slug(conn, &manual_slug)?.ok_or_else(|| manual_not_found(&manual_slug))?;
         let article = articles::find_in_manual(conn, manual.id, &article_slug)?
@@ -68,6 +72,15 @@ pub async fn get_article(
             page.source_question = crate::db::models::questions::find(conn, qid)?.filter(|q| q.deleted_at.is_none()).map(|q| q.path());
         }
         page.article_id = article.id;
+        let place = Place::Article {
+            manual: &manual.slug,
+            slug: &article.slug,
+        };
+        page.issue_banners = known_issues::banners(conn, place, grace, unix_now())?;
+        // A banner added or changed later makes the page newer.
+        for banner in &page.issue_banners {
+            page.updated_unix = page.updated_unix.max(banner.updated_unix);
+        }
         Ok(page)
     })
     .await?;

@@ -40,6 +40,10 @@ impl NotificationView {
                 "A staff member accepted an answer on your question \u{201c}{}\u{201d}",
                 q.title
             ),
+            crate::service::known_issues::FIXED_NOTIFICATION => format!(
+                "The known issue behind your question \u{201c}{}\u{201d} is fixed",
+                q.title
+            ),
             _ => format!("Activity on \u{201c}{}\u{201d}", q.title),
         };
         NotificationView {

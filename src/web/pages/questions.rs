@@ -14,7 +14,9 @@ use crate::markdown::escape_html;
 use crate::web::paths;
 use crate::web::session::Viewer;
 use crate::web::templates::format_rfc3339;
-use crate::web::views::{QuestionRow, TagLink};
+use crate::web::views::{IssueBanner, QuestionRow, TagLink};
+use crate::web::pages::known_issues;
+use crate::service::known_issues::Place;
 use crate::web::{param, query_params, render, with_db};
 
 /// Questions per page.
@@ -39,6 +41,8 @@ struct ListPage {
     first_url: Option<String>,
     feed_url: String,
     ask_url: String,
+    /// Known issues linked to the tag listed.
+    issue_banners: Vec<IssueBanner>,
 }
 
 fn list_url(base: &str, tab: Tab, after: Option<&Cursor>) -> String {
@@ -129,8 +133,17 @@ async fn list(
     let tab = Tab::parse(param(&params, "tab").unwrap_or("newest"));
     let cursor = param(&params, "after").and_then(Cursor::decode);
     let tag_name = tag.clone();
-    let loaded = with_db(&state, move |conn| {
-        list_rows(conn, tab, tag_name.as_deref(), cursor)
+    let grace = state.config.known_issue_grace_days;
+    let (loaded, issue_banners) = with_db(&state, move |conn| {
+        let loaded = list_rows(conn, tab, tag_name.as_deref(), cursor)?;
+        let banners = match &tag_name {
+            Some(name) => {
+                let tags = [name.clone()];
+                known_issues::banners(conn, Place::Tags(&tags), grace, unix_now())?
+            }
+            None => Vec::new(),
+        };
+        Ok((loaded, banners))
     })
     .await?;
     let base = match &tag {
@@ -165,6 +178,7 @@ async fn list(
         feed_url: format!("{base}.atom"),
         ask_url: paths::ask_tagged(tag.as_deref()),
         tag,
+        issue_banners,
     };
     render(&state, &visitor, "questions/list.html", &page)
 }

@@ -1,4 +1,5 @@
-//! The one search page across manuals, troubleshooting steps and questions.
+//! The one search page across manuals, troubleshooting steps, questions and
+//! known issues (whose banners also show above results matching their terms).
 
 use std::time::Instant;
 
@@ -24,6 +25,7 @@ pub const KINDS: &[(&str, &str)] = &[
     (DocKind::Article.as_str(), "Articles"),
     (DocKind::Step.as_str(), "Troubleshooting"),
     (DocKind::Question.as_str(), "Questions"),
+    (DocKind::Issue.as_str(), "Known issues"),
 ];
 
 /// GET /search/click?s=…&p=…&u=…: logs which result was opened, then goes there.
@@ -75,6 +77,7 @@ pub async fn get_search(
     let (results, took_us) = run_search(&state, &request).await?;
     let search_id = log_search(&state, &request, results.total, took_us).await;
     fill_results(&mut view, &request, results, search_id);
+    add_issue_banners(&state, &mut view).await?;
     if view.hits.is_empty() {
         add_alternatives(&state, &mut view).await?;
     }
@@ -156,6 +159,7 @@ fn empty_view(state: &AppState, request: &SearchParams) -> SearchPage {
         ask_url: paths::ask(q, None, None),
         manuals: Vec::new(),
         trees: Vec::new(),
+        issue_banners: Vec::new(),
     }
 }
 
@@ -301,6 +305,28 @@ fn hit_views(
             solved: h.solved,
         })
         .collect()
+}
+
+/// Banners of the known issues whose search terms the query matches. While
+/// the database is unreachable the page goes without them.
+async fn add_issue_banners(state: &web::Data<AppState>, view: &mut SearchPage) -> AppResult<()> {
+    let q = view.q.clone();
+    let grace = state.config.known_issue_grace_days;
+    let banners = with_db(state, move |conn| {
+        crate::web::pages::known_issues::banners(
+            conn,
+            crate::service::known_issues::Place::Query(&q),
+            grace,
+            crate::db::unix_now(),
+        )
+    })
+    .await;
+    match banners {
+        Ok(banners) => view.issue_banners = banners,
+        Err(AppError::Unavailable(_)) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }
 
 /// Manuals and troubleshooters to offer when there is nothing (yet) to show;

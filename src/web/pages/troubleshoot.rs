@@ -14,9 +14,11 @@ use crate::error::{AppError, AppResult};
 use crate::ids::TreeId;
 use crate::web::extract::CsrfForm;
 use crate::web::pages::feedback::FeedbackBox;
+use crate::web::pages::known_issues;
+use crate::service::known_issues::Place;
 use crate::web::paths;
 use crate::web::session::Viewer;
-use crate::web::views::{ArticleLink, TreeCard};
+use crate::web::views::{ArticleLink, IssueBanner, TreeCard};
 use crate::web::{query_params, render, see_other, with_analytics, with_db};
 
 /// Query strings longer than this are cut before parsing.
@@ -133,6 +135,8 @@ struct StepPage {
     answers: String,
     summaries: Vec<String>,
     feedback: Option<FeedbackBox>,
+    /// Known issues linked to this tree.
+    issue_banners: Vec<IssueBanner>,
 }
 
 /// The notice shown when a link's answers no longer all fit the tree.
@@ -172,6 +176,7 @@ fn step_frame(tree: &Tree, slug: &str, walk: &Walk, pairs: &[(String, String)]) 
         answers,
         summaries: walk.answered.iter().map(|a| a.summary.clone()).collect(),
         feedback: None,
+        issue_banners: Vec::new(),
     }
 }
 
@@ -336,6 +341,12 @@ pub async fn get_tree_step(
         at_start: walk.answered.is_empty(),
     };
     let token_to_set = record_walk_step(&state, &req, &slug, step).await?;
+    let grace = state.config.known_issue_grace_days;
+    let tree_slug = slug.clone();
+    page.issue_banners = with_db(&state, move |conn| {
+        known_issues::banners(conn, Place::Tree(&tree_slug), grace, unix_now())
+    })
+    .await?;
     let (visitor, csrf_cookie) = visitor.with_form_token(state.config.is_https())?;
     let mut response = render(&state, &visitor, "troubleshoot/step.html", &page)?;
     if let Some(token) = token_to_set {

@@ -37,7 +37,9 @@ use crate::web::pages::ask::with_retry_after;
 use crate::web::paths;
 use crate::web::session::{admit, CurrentUser, Viewer};
 use crate::web::templates::{format_day, format_iso_day, format_rfc3339};
-use crate::web::views::{ConflictView, TagLink, UserRef};
+use crate::web::views::{ConflictView, IssueBanner, TagLink, UserRef};
+use crate::web::pages::known_issues;
+use crate::service::known_issues::Place;
 use crate::web::{
     param, query_params, render, render_form_page, render_status, see_other, with_db,
 };
@@ -128,6 +130,22 @@ struct QuestionPage {
     answers_url: String,
     accept_url: String,
     unaccept_url: String,
+    /// Known issues linked to the question's tags.
+    issue_banners: Vec<IssueBanner>,
+    /// The known issue staff linked this question to.
+    linked_issue: Option<LinkedIssue>,
+    /// Staff: where the question is linked to a known issue.
+    known_issue_url: Option<String>,
+}
+
+/// The known issue a question is linked to.
+#[derive(Debug, Serialize)]
+struct LinkedIssue {
+    title: String,
+    url: String,
+    slug: String,
+    status: &'static str,
+    fixed_in: String,
 }
 
 fn choices(list: &'static [(&'static str, &'static str)]) -> Vec<Choice> {
@@ -144,6 +162,8 @@ struct Loaded {
     my_votes: Vec<(PostKind, i32, i32)>,
     duplicate: Option<Question>,
     article_url: Option<String>,
+    issue_banners: Vec<IssueBanner>,
+    linked_issue: Option<LinkedIssue>,
 }
 
 async fn load(
@@ -153,8 +173,24 @@ async fn load(
 ) -> AppResult<Loaded> {
     let is_staff = sees_hidden(viewer.map(CurrentUser::actor).as_ref());
     let viewer_id = viewer.map(|u| u.id);
+    let grace = state.config.known_issue_grace_days;
     with_db(state, move |conn| {
         let question = questions::visible_question(conn, id, is_staff)?;
+        let tags = question.tag_list();
+        let now = crate::db::unix_now();
+        let issue_banners = known_issues::banners(conn, Place::Tags(&tags), grace, now)?;
+        let linked_issue =
+            crate::service::known_issues::issue_of_question(conn, id)?.map(|issue| LinkedIssue {
+                title: issue.title.clone(),
+                url: paths::known_issue(&issue.slug),
+                slug: issue.slug.clone(),
+                status: issue.status.label(),
+                fixed_in: if issue.status == crate::kinds::IssueStatus::Fixed {
+                    issue.fixed_in.clone()
+                } else {
+                    String::new()
+                },
+            });
         let answers = answers::for_question(conn, id, is_staff)?;
         let mut ids: Vec<UserId> = answers.iter().map(|a| a.author_id).collect();
         ids.push(question.author_id);
@@ -188,6 +224,8 @@ async fn load(
             my_votes,
             duplicate,
             article_url,
+            issue_banners,
+            linked_issue,
         })
     })
     .await
@@ -360,6 +398,16 @@ fn build_page(
         answers_url: paths::question_answers(q.id),
         accept_url: paths::question_accept(q.id),
         unaccept_url: paths::question_unaccept(q.id),
+        issue_banners: loaded.issue_banners.clone(),
+        linked_issue: loaded.linked_issue.as_ref().map(|i| LinkedIssue {
+            title: i.title.clone(),
+            url: i.url.clone(),
+            slug: i.slug.clone(),
+            status: i.status,
+            fixed_in: i.fixed_in.clone(),
+        }),
+        known_issue_url: allows(actor, Action::Moderate, &Target::Site)
+            .then(|| paths::question_known_issue(q.id)),
         close_reasons: choices(CLOSE_REASONS),
         flag_reasons: choices(FLAG_REASONS),
     })
