@@ -352,10 +352,13 @@ fn read_one(path: &Path) -> Result<IssueSource, Vec<Diagnostic>> {
             .into_iter()
             .map(|p| {
                 // The symptoms are the body after the front matter.
-                let line = if p.field == "symptoms" {
-                    split.body_line_offset
-                } else {
-                    frontmatter::key_line(split.front, p.field)
+                let line = match p.field {
+                    "symptoms" => split.body_line_offset,
+                    // A missing "fixed in" or reason belongs to the status.
+                    "fixed_in" | "reason" if frontmatter::key_line(split.front, p.field) == 1 => {
+                        frontmatter::key_line(split.front, "status")
+                    }
+                    field => frontmatter::key_line(split.front, field),
                 };
                 Diagnostic::new(path, line, format!("{}: {}", p.field, p.message))
             })
@@ -462,12 +465,13 @@ pub fn check_links(
     diags: &mut Vec<Diagnostic>,
 ) {
     for source in issues {
-        let front = std::fs::read_to_string(&source.path).unwrap_or_default();
+        let text = std::fs::read_to_string(&source.path).unwrap_or_default();
+        let front = frontmatter::split(&source.path, &text).map_or("", |s| s.front);
         for a in &source.issue.draft.articles {
             if !articles.contains(a) {
                 diags.push(Diagnostic::new(
                     &source.path,
-                    frontmatter::key_line(&front, "articles"),
+                    frontmatter::key_line(front, "articles"),
                     format!("articles: there is no article {a:?} under content/manuals (write manual/article)"),
                 ));
             }
@@ -476,7 +480,7 @@ pub fn check_links(
             if !trees.contains(t) {
                 diags.push(Diagnostic::new(
                     &source.path,
-                    frontmatter::key_line(&front, "trees"),
+                    frontmatter::key_line(front, "trees"),
                     format!("trees: there is no troubleshooting tree {t:?}"),
                 ));
             }

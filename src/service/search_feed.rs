@@ -93,6 +93,10 @@ pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<S
 /// an issue whose symptoms match a query is the first result.
 pub const OPEN_ISSUE_BOOST: f64 = 8.0;
 
+/// Ranking multiplier of a fixed or won't-fix issue: below other results
+/// that match as well (its page still says what happened).
+pub const CLOSED_ISSUE_BOOST: f64 = 0.3;
+
 /// A known issue is one document: its symptoms and workaround as the body,
 /// its search terms ranked like its title, its tags as tags. An open one is
 /// ranked first among equal matches; a closed one below other results.
@@ -119,7 +123,7 @@ fn issue_document(issue: &known_issues::KnownIssue, group: &str) -> SearchDoc {
         body,
         tags: issue.tag_list(),
         breadcrumb: format!("Known issues \u{203a} {}", issue.status.label()),
-        boost: if open { OPEN_ISSUE_BOOST } else { 0.8 },
+        boost: if open { OPEN_ISSUE_BOOST } else { CLOSED_ISSUE_BOOST },
         solved: false,
     }
 }

@@ -16,6 +16,7 @@ mod import;
 mod import_docs;
 mod indexing;
 mod jobs;
+mod known_issues;
 mod mail;
 mod migrate_db;
 mod nodes;
