@@ -142,10 +142,7 @@ pub fn check(draft: &IssueDraft) -> Result<CheckedIssue, Vec<FieldProblem>> {
     if title.is_empty() {
         problems.push(problem("title", "a title is required"));
     } else if title.chars().count() > TITLE_MAX {
-        problems.push(problem(
-            "title",
-            format!("at most {TITLE_MAX} characters"),
-        ));
+        problems.push(problem("title", format!("at most {TITLE_MAX} characters")));
     }
     let symptoms = draft.symptoms.trim().to_string();
     if symptoms.is_empty() {
@@ -196,7 +193,9 @@ pub fn check(draft: &IssueDraft) -> Result<CheckedIssue, Vec<FieldProblem>> {
         if !ok {
             problems.push(problem(
                 "articles",
-                format!("{a:?} is not an article: write manual/article, as in /docs/manual/article"),
+                format!(
+                    "{a:?} is not an article: write manual/article, as in /docs/manual/article"
+                ),
             ));
         }
     }

@@ -109,7 +109,15 @@ pub fn create(
         })?;
         let note = format!("Reported: {}.", checked.status.label().to_lowercase());
         let html = render(&note).html;
-        rows::add_update(conn, id, &note, &html, Some(checked.status), Some(author), now)?;
+        rows::add_update(
+            conn,
+            id,
+            &note,
+            &html,
+            Some(checked.status),
+            Some(author),
+            now,
+        )?;
         outbox::enqueue(conn, DocKind::Issue, id.into(), now)?;
         rows::find(conn, id)?.ok_or_else(|| AppError::internal("known issue vanished"))
     })
@@ -163,7 +171,15 @@ pub fn edit(
         if checked.status != issue.status {
             let note = format!("Status: {}.", checked.status.label().to_lowercase());
             let html = render(&note).html;
-            rows::add_update(conn, id, &note, &html, Some(checked.status), Some(editor), now)?;
+            rows::add_update(
+                conn,
+                id,
+                &note,
+                &html,
+                Some(checked.status),
+                Some(editor),
+                now,
+            )?;
         }
         outbox::enqueue(conn, DocKind::Issue, id.into(), now)?;
         rows::find(conn, id)?.ok_or_else(|| AppError::internal("known issue vanished"))
@@ -369,6 +385,11 @@ pub fn banners(
     Ok(shown)
 }
 
+/// The open issues, newest change first.
+pub fn open_issues(conn: &mut Conn) -> AppResult<Vec<KnownIssue>> {
+    Ok(rows::showing(conn, i64::MAX)?)
+}
+
 /// Links a question to the issue `slug` (or unlinks it when `slug` is empty).
 pub fn link_question(
     conn: &mut Conn,
@@ -386,9 +407,8 @@ pub fn link_question(
             rows::unlink_question(conn, question_id)?;
             return Ok(None);
         }
-        let issue = rows::find_by_slug(conn, slug)?.ok_or_else(|| {
-            AppError::BadRequest(format!("There is no known issue {slug:?}."))
-        })?;
+        let issue = rows::find_by_slug(conn, slug)?
+            .ok_or_else(|| AppError::BadRequest(format!("There is no known issue {slug:?}.")))?;
         rows::link_question(conn, question_id, issue.id, staff, now)?;
         Ok(Some(issue))
     })
@@ -468,7 +488,15 @@ pub fn sync_files(
         rows::clear_updates(conn, id)?;
         for update in &source.updates {
             let html = render(&update.text).html;
-            rows::add_update(conn, id, &update.text, &html, update.status, None, update.at)?;
+            rows::add_update(
+                conn,
+                id,
+                &update.text,
+                &html,
+                update.status,
+                None,
+                update.at,
+            )?;
         }
         outbox::enqueue(conn, DocKind::Issue, id.into(), now)?;
         if !kept.contains(&id) {
@@ -552,4 +580,28 @@ pub fn dashboard(
         }
     }
     Ok((rows_out, matches))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_match_whole_words_in_order() {
+        let terms = vec!["print fails".to_string(), "error 0x42".to_string()];
+        assert!(query_matches("why print fails today", &terms));
+        assert!(query_matches(
+            "Printer says error 0x42 on every job",
+            &terms
+        ));
+        assert!(!query_matches("printer fails", &terms));
+        assert!(!query_matches("fails print", &terms));
+        // A query of two words or more inside a term matches too.
+        assert!(query_matches("0x42", &["error 0x42".to_string()]) == false);
+        assert!(query_matches(
+            "Print FAILS",
+            &["the print fails often".to_string()]
+        ));
+        assert!(!query_matches("", &terms));
+    }
 }

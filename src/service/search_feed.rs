@@ -123,7 +123,11 @@ fn issue_document(issue: &known_issues::KnownIssue, group: &str) -> SearchDoc {
         body,
         tags: issue.tag_list(),
         breadcrumb: format!("Known issues \u{203a} {}", issue.status.label()),
-        boost: if open { OPEN_ISSUE_BOOST } else { CLOSED_ISSUE_BOOST },
+        boost: if open {
+            OPEN_ISSUE_BOOST
+        } else {
+            CLOSED_ISSUE_BOOST
+        },
         solved: false,
     }
 }

@@ -4,9 +4,9 @@ use actix_web::web;
 
 use super::assets;
 use super::pages::{
-    account, api, ask, docs, feedback, health, home, known_issues, mail, moderation, notifications, question,
-    questions, search, sitemap, staff_articles, staff_dashboard, staff_users, stored_assets,
-    troubleshoot, users,
+    account, api, ask, docs, feedback, health, home, known_issues, mail, moderation, notifications,
+    question, questions, search, sitemap, staff_articles, staff_dashboard, staff_users,
+    stored_assets, troubleshoot, users,
 };
 
 /// Registers every route.

@@ -87,10 +87,12 @@ fn banner_count(page: &Page) -> usize {
 /// Moves every closed issue's closing time back by `days`.
 fn age_closed_issues(app: &TestApp, days: i64) {
     let mut conn = app.started().state.db.get().expect("db");
-    diesel::update(schema::known_issues::table.filter(schema::known_issues::closed_at.is_not_null()))
-        .set(schema::known_issues::closed_at.eq(schema::known_issues::closed_at - days * DAY))
-        .execute(&mut *conn)
-        .expect("age");
+    diesel::update(
+        schema::known_issues::table.filter(schema::known_issues::closed_at.is_not_null()),
+    )
+    .set(schema::known_issues::closed_at.eq(schema::known_issues::closed_at - days * DAY))
+    .execute(&mut *conn)
+    .expect("age");
 }
 
 fn issue_by_slug(app: &TestApp, slug: &str) -> known_issues::KnownIssue {
@@ -180,7 +182,8 @@ async fn a_known_issue_shows_where_the_customer_is_until_its_fix_has_aged() {
     page.assert_contains("A firmware fix is being tested.");
     page.assert_contains("Fix in progress");
     assert!(
-        page.body.find("A firmware fix").unwrap() < page.body.find("Reported: identified.").unwrap(),
+        page.body.find("A firmware fix").unwrap()
+            < page.body.find("Reported: identified.").unwrap(),
         "timeline is newest first"
     );
     let asker_id = {
@@ -201,12 +204,7 @@ async fn a_known_issue_shows_where_the_customer_is_until_its_fix_has_aged() {
     assert!(fixed_notes(&app).is_empty(), "not fixed yet");
 
     // Fixed without a version is refused; with one, the asker hears of it.
-    let refused = post_update(
-        &staff,
-        &issue,
-        &[("text", "Fixed."), ("status", "fixed")],
-    )
-    .await;
+    let refused = post_update(&staff, &issue, &[("text", "Fixed."), ("status", "fixed")]).await;
     assert_eq!(refused.status, 422);
     refused.assert_contains("Say which version fixes it");
     let fixed = post_update(
@@ -365,7 +363,10 @@ fn check_names_the_file_and_field_of_every_problem() {
         std::fs::write(path, text).unwrap();
     };
     write("manuals/guide/_index.md", "+++\ntitle = \"Guide\"\n+++\n");
-    write("manuals/guide/print.md", &article("Print a page", 1, "Print it."));
+    write(
+        "manuals/guide/print.md",
+        &article("Print a page", 1, "Print it."),
+    );
     write(
         "known-issues/fixed-no-version.md",
         "+++\ntitle = \"Broken\"\nstatus = \"fixed\"\n+++\nIt breaks.\n",
@@ -398,11 +399,17 @@ fn check_names_the_file_and_field_of_every_problem() {
             "no {words:?} for {file} in {text:#?}"
         );
     };
-    has("fixed-no-version.md:3", "fixed_in: a fixed issue says which version fixes it");
+    has(
+        "fixed-no-version.md:3",
+        "fixed_in: a fixed issue says which version fixes it",
+    );
     has("bad-status.md:3", "status: unknown status \"done\"");
     has("no-symptoms.md", "symptoms: describe what customers see");
     has("unknown-key.md:4", "unknown field `severity`");
-    has("bad-date.md", "updates[0].date: \"last week\" is not a date");
+    has(
+        "bad-date.md",
+        "updates[0].date: \"last week\" is not a date",
+    );
     has("Bad Name.md", "is not a valid slug");
 
     // Links to articles and trees the content folder does not have.
@@ -417,11 +424,13 @@ fn check_names_the_file_and_field_of_every_problem() {
     let diags = signpost::content::load(dir2.path(), 12).expect_err("invalid");
     let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
     assert!(
-        text.iter().any(|t| t.contains("links.md:4") && t.contains("no article \"guide/gone\"")),
+        text.iter()
+            .any(|t| t.contains("links.md:4") && t.contains("no article \"guide/gone\"")),
         "{text:#?}"
     );
     assert!(
-        text.iter().any(|t| t.contains("links.md:5") && t.contains("no troubleshooting tree \"nope\"")),
+        text.iter()
+            .any(|t| t.contains("links.md:5") && t.contains("no troubleshooting tree \"nope\"")),
         "{text:#?}"
     );
 }
@@ -459,9 +468,16 @@ async fn only_staff_create_or_update_known_issues() {
         member.post(&format!("{issue}/edit"), &fields).await.status,
         403
     );
-    let update = with_token(vec![("text", "Hijacked"), ("status", "fixed"), ("fixed_in", "1")]);
+    let update = with_token(vec![
+        ("text", "Hijacked"),
+        ("status", "fixed"),
+        ("fixed_in", "1"),
+    ]);
     assert_eq!(
-        member.post(&format!("{issue}/updates"), &update).await.status,
+        member
+            .post(&format!("{issue}/updates"), &update)
+            .await
+            .status,
         403
     );
     // Staff without the CSRF token are refused too.
@@ -471,7 +487,10 @@ async fn only_staff_create_or_update_known_issues() {
     assert!(matches!(no_token.status, 400 | 403), "{}", no_token.status);
     let page = guest.get(&issue).await;
     assert!(!page.body.contains("Hijacked"));
-    assert!(!page.body.contains("/updates\""), "no update form for guests");
+    assert!(
+        !page.body.contains("/updates\""),
+        "no update form for guests"
+    );
     let mut conn = app.started().state.db.get().expect("db");
     assert_eq!(known_issues::all(&mut conn).expect("all").len(), 1);
     assert_eq!(
@@ -505,7 +524,11 @@ async fn every_field_of_a_known_issue_is_escaped() {
     .await;
     let guest = app.client();
     let mut pages = vec![guest.get(&issue).await, guest.get("/known-issues").await];
-    for path in ["/docs/guide/print", "/search?q=print+fails", "/tags/printing"] {
+    for path in [
+        "/docs/guide/print",
+        "/search?q=print+fails",
+        "/tags/printing",
+    ] {
         let page = guest.get(path).await;
         if path != "/tags/printing" {
             assert_eq!(banner_count(&page), 1, "{path}");
@@ -526,7 +549,8 @@ async fn every_field_of_a_known_issue_is_escaped() {
         assert!(!page.body.contains("<iframe"), "{}", page.body);
     }
     pages[0].assert_contains("<h1>Evil &lt;script&gt;alert(1)&lt;/script&gt; title</h1>");
-    pages[0].assert_contains("<span class=\"tag\">&lt;b onmouseover=alert(1)&gt;x&lt;/b&gt;</span>");
+    pages[0]
+        .assert_contains("<span class=\"tag\">&lt;b onmouseover=alert(1)&gt;x&lt;/b&gt;</span>");
     pages[0].assert_contains("&lt;script&gt;alert(1)&lt;/script&gt; reason");
 }
 
@@ -558,7 +582,10 @@ async fn an_open_known_issue_ranks_first_when_its_symptoms_match() {
     )
     .await;
     app.wait_indexed();
-    let page = app.client().get("/search?q=print+job+queued+error+0x42").await;
+    let page = app
+        .client()
+        .get("/search?q=print+job+queued+error+0x42")
+        .await;
     let urls = result_urls(&page.body);
     assert_eq!(urls.first(), Some(&issue), "{urls:?}");
     assert!(urls.contains(&"/docs/guide/print".to_string()), "{urls:?}");
@@ -575,4 +602,112 @@ async fn an_open_known_issue_ranks_first_when_its_symptoms_match() {
         .get("/search?q=print+job+queued+error+0x42")
         .await
         .assert_contains("Known issues › Fixed");
+}
+
+#[actix_web::test]
+async fn the_ask_form_offers_matching_open_issues_only() {
+    let app = app();
+    let staff = app.staff("support_sam").await;
+    let asker = app.member("printing_pat").await;
+    let open = create_issue(&staff, &[]).await;
+    let closed = create_issue(
+        &staff,
+        &[
+            ("title", "Printing fails on old drivers"),
+            ("status", "fixed"),
+            ("fixed_in", "4.0"),
+        ],
+    )
+    .await;
+    app.wait_indexed();
+    // Matched by its search terms ("print fails") even where its words rank low.
+    let preview = asker
+        .previews_question("Why print fails since Monday", BODY, "printing")
+        .await;
+    let similar = &preview.body[preview.body.find("id=\"similar\"").expect("similar")..];
+    assert!(similar.contains(&format!("href=\"{open}\"")), "{similar}");
+    assert!(
+        !similar.contains(&format!("href=\"{closed}\"")),
+        "{similar}"
+    );
+    assert!(similar.contains("Known issue"), "{similar}");
+    // The JSON suggestions behind the form agree.
+    let json = asker.get("/api/suggest?q=print+fails+firmware").await;
+    assert_eq!(json.status, 200);
+    let first_issue = json.body.find(&open).expect("open issue suggested");
+    assert!(!json.body.contains(&closed), "{}", json.body);
+    assert!(first_issue < json.body.find("/docs/").unwrap_or(usize::MAX));
+}
+
+/// The known-issue section of the staff dashboard.
+fn dashboard_section(page: &Page) -> &str {
+    let start = page.body.find("Open known issues").expect("section");
+    let len = page.body[start..].find("</section>").expect("section end");
+    &page.body[start..start + len]
+}
+
+#[actix_web::test]
+async fn the_dashboard_counts_linked_questions_and_finds_unlinked_ones() {
+    let app = app();
+    let staff = app.staff("support_sam").await;
+    let asker = app.member("printing_pat").await;
+    let issue = create_issue(&staff, &[]).await;
+    let linked = asker
+        .asks("Printer says error 0x42 on every job", BODY, "printers")
+        .await;
+    // New members may ask a few questions an hour: one asker each.
+    let unlinked = app
+        .member("office_olga")
+        .await
+        .asks("Since yesterday my print fails completely", BODY, "office")
+        .await;
+    let unrelated = app
+        .member("scanning_sid")
+        .await
+        .asks("Scanner glass is scratched", BODY, "scanner")
+        .await;
+    let by_tag = app
+        .member("tray_tess")
+        .await
+        .asks("Blank pages from the tray", BODY, "printing")
+        .await;
+    staff
+        .submit(
+            &linked.path,
+            &format!("/questions/{}/known-issue", linked.id),
+            &[("issue", &issue)],
+        )
+        .await;
+    let page = staff.get("/staff").await;
+    assert_eq!(page.status, 200);
+    let section = dashboard_section(&page);
+    section
+        .find("Printing fails after firmware 4.2")
+        .expect("open issue row");
+    assert!(
+        section.contains("<td>Identified</td><td>1</td>"),
+        "one linked question: {section}"
+    );
+    let unlinked_part = &section[section.find("not linked").expect("unlinked")..];
+    assert!(unlinked_part.contains(&unlinked.path), "{unlinked_part}");
+    assert!(unlinked_part.contains(&by_tag.path), "{unlinked_part}");
+    assert!(!unlinked_part.contains(&linked.path), "{unlinked_part}");
+    assert!(!unlinked_part.contains(&unrelated.path), "{unlinked_part}");
+    // Unlinking puts it back on the list.
+    let unlinking = staff
+        .submit(
+            &linked.path,
+            &format!("/questions/{}/known-issue", linked.id),
+            &[("issue", "")],
+        )
+        .await;
+    assert_eq!(unlinking.status, 303, "{}", unlinking.body);
+    let page = staff.get("/staff").await;
+    let section = dashboard_section(&page);
+    let unlinked_part = &section[section.find("not linked").expect("unlinked")..];
+    assert!(unlinked_part.contains(&linked.path), "{unlinked_part}");
+    assert_eq!(
+        app.member("nosy_nick").await.get("/staff").await.status,
+        403
+    );
 }

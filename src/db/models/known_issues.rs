@@ -312,10 +312,7 @@ pub fn updates_of(conn: &mut Conn, issue_id: KnownIssueId) -> QueryResult<Vec<Is
 }
 
 /// The newest updates over every issue, with their issue, newest first.
-pub fn recent_updates(
-    conn: &mut Conn,
-    limit: i64,
-) -> QueryResult<Vec<(IssueUpdate, KnownIssue)>> {
+pub fn recent_updates(conn: &mut Conn, limit: i64) -> QueryResult<Vec<(IssueUpdate, KnownIssue)>> {
     known_issue_updates::table
         .inner_join(known_issues::table)
         .order((
@@ -385,10 +382,7 @@ pub fn linked_counts(conn: &mut Conn) -> QueryResult<Vec<(KnownIssueId, i64)>> {
         .inner_join(questions::table)
         .filter(questions::deleted_at.is_null())
         .group_by(question_known_issues::issue_id)
-        .select((
-            question_known_issues::issue_id,
-            diesel::dsl::count_star(),
-        ))
+        .select((question_known_issues::issue_id, diesel::dsl::count_star()))
         .load(conn)
 }
 

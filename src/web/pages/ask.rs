@@ -14,6 +14,7 @@ use crate::db::models::questions as question_rows;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::ids::DraftId;
+use crate::kinds::DocKind;
 use crate::service::drafts;
 use crate::service::questions;
 use crate::web::extract::{has_nul, CsrfForm, NUL_REFUSED};
@@ -54,7 +55,7 @@ pub async fn similar(
         Err(AppError::SearchBusy { .. }) => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    Ok(results
+    let mut found: Vec<Suggestion> = results
         .hits
         .into_iter()
         .map(|h| Suggestion {
@@ -63,7 +64,43 @@ pub async fn similar(
             kind_label: kind_label(&h.kind),
             solved: h.solved,
         })
-        .collect())
+        .collect();
+    with_open_issues(state, &text, &mut found, limit).await?;
+    Ok(found)
+}
+
+/// Keeps only open known issues among the suggestions and puts the open
+/// issues whose search terms the text matches first. While the database is
+/// unreachable, known issues are left out (their status is not known).
+async fn with_open_issues(
+    state: &web::Data<AppState>,
+    text: &str,
+    found: &mut Vec<Suggestion>,
+    limit: usize,
+) -> AppResult<()> {
+    let issue_label = kind_label(DocKind::Issue.as_str());
+    let open = match with_db(state, crate::service::known_issues::open_issues).await {
+        Ok(open) => open,
+        Err(AppError::Unavailable(_)) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let open_urls: Vec<String> = open.iter().map(|i| paths::known_issue(&i.slug)).collect();
+    found.retain(|s| s.kind_label != issue_label || open_urls.contains(&s.url));
+    let matching = open.iter().zip(&open_urls).filter(|(issue, url)| {
+        crate::service::known_issues::query_matches(text, &issue.term_list())
+            && !found.iter().any(|s| &s.url == *url)
+    });
+    let first: Vec<Suggestion> = matching
+        .map(|(issue, url)| Suggestion {
+            title_html: crate::markdown::escape_html(&issue.title),
+            url: url.clone(),
+            kind_label: issue_label,
+            solved: false,
+        })
+        .collect();
+    found.splice(0..0, first);
+    found.truncate(limit);
+    Ok(())
 }
 
 /// What the ask form shows.

@@ -74,7 +74,11 @@ pub async fn get_known_issues(
     let (open, closed): (Vec<_>, Vec<_>) = all.iter().partition(|i| i.status.is_open());
     let page = ListPage {
         open: open.iter().map(|i| IssueRow::new(i, now)).collect(),
-        closed: closed.iter().take(50).map(|i| IssueRow::new(i, now)).collect(),
+        closed: closed
+            .iter()
+            .take(50)
+            .map(|i| IssueRow::new(i, now))
+            .collect(),
         new_url: visitor.sees_hidden().then_some(paths::NEW_KNOWN_ISSUE),
     };
     render(&state, &visitor, "known_issues/list.html", &page)

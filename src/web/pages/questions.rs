@@ -11,12 +11,12 @@ use crate::db::{unix_now, Conn};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::markdown::escape_html;
+use crate::service::known_issues::Place;
+use crate::web::pages::known_issues;
 use crate::web::paths;
 use crate::web::session::Viewer;
 use crate::web::templates::format_rfc3339;
 use crate::web::views::{IssueBanner, QuestionRow, TagLink};
-use crate::web::pages::known_issues;
-use crate::service::known_issues::Place;
 use crate::web::{param, query_params, render, with_db};
 
 /// Questions per page.

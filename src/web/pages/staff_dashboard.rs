@@ -98,6 +98,59 @@ struct DashboardPage {
     mail_enabled: bool,
     /// Problems of `synonyms.toml` on disk (search keeps the synonyms it had).
     synonym_problems: Vec<String>,
+    /// Open known issues with their linked-question counts.
+    open_issues: Vec<OpenIssueRow>,
+    /// Questions of the last 7 days matching an open issue, not linked.
+    unlinked_matches: Vec<UnlinkedRow>,
+}
+
+/// An open known issue on the dashboard.
+#[derive(Debug, Serialize)]
+struct OpenIssueRow {
+    title: String,
+    url: String,
+    status: &'static str,
+    linked_questions: i64,
+    updated: String,
+}
+
+/// A recent question that matches an open known issue but is not linked.
+#[derive(Debug, Serialize)]
+struct UnlinkedRow {
+    title: String,
+    url: String,
+    issue_title: String,
+    issue_url: String,
+    issue_slug: String,
+    age: String,
+}
+
+/// The known-issue part: open issues with linked-question counts, and
+/// questions of the last 7 days that match one but are not linked.
+fn known_issue_rows(conn: &mut Conn, now: i64) -> AppResult<(Vec<OpenIssueRow>, Vec<UnlinkedRow>)> {
+    let (open, unlinked) = crate::service::known_issues::dashboard(conn, now - 7 * 86_400)?;
+    let open = open
+        .into_iter()
+        .map(|row| OpenIssueRow {
+            url: paths::known_issue(&row.issue.slug),
+            status: row.issue.status.label(),
+            updated: format_ago(now, row.issue.updated_at),
+            title: row.issue.title,
+            linked_questions: row.linked_questions,
+        })
+        .collect();
+    let unlinked = unlinked
+        .into_iter()
+        .map(|m| UnlinkedRow {
+            url: m.question.path(),
+            age: format_ago(now, m.question.created_at),
+            title: m.question.title,
+            issue_url: paths::known_issue(&m.issue.slug),
+            issue_slug: m.issue.slug,
+            issue_title: m.issue.title,
+        })
+        .collect();
+    Ok((open, unlinked))
 }
 
 fn gap_rows(list: Vec<QueryCount>) -> Vec<GapRow> {
@@ -297,6 +350,7 @@ fn dashboard(conn: &mut Conn, days: i64, now: i64) -> AppResult<DashboardPage> {
     let (broken_links, links_checked) = broken_links(conn)?;
     let other_days = if days == 7 { 30 } else { 7 };
     let (mail_queued, mail_failed) = crate::service::mail::queue_counts(conn)?;
+    let (open_issues, unlinked_matches) = known_issue_rows(conn, now)?;
     Ok(DashboardPage {
         days,
         other_days,
@@ -318,6 +372,8 @@ fn dashboard(conn: &mut Conn, days: i64, now: i64) -> AppResult<DashboardPage> {
         mail_failed,
         mail_enabled: false,
         synonym_problems: Vec::new(),
+        open_issues,
+        unlinked_matches,
     })
 }
 

@@ -31,15 +31,15 @@ use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
 use crate::ids::{AnswerId, QuestionId, RevisionId, UserId};
 use crate::kinds::PostKind;
+use crate::service::known_issues::Place;
 use crate::service::questions::{self, EditOutcome, CLOSE_REASONS, FLAG_REASONS};
 use crate::web::extract::{CsrfForm, Member};
 use crate::web::pages::ask::with_retry_after;
+use crate::web::pages::known_issues;
 use crate::web::paths;
 use crate::web::session::{admit, CurrentUser, Viewer};
 use crate::web::templates::{format_day, format_iso_day, format_rfc3339};
 use crate::web::views::{ConflictView, IssueBanner, TagLink, UserRef};
-use crate::web::pages::known_issues;
-use crate::service::known_issues::Place;
 use crate::web::{
     param, query_params, render, render_form_page, render_status, see_other, with_db,
 };
