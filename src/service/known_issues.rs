@@ -597,7 +597,10 @@ mod tests {
         assert!(!query_matches("printer fails", &terms));
         assert!(!query_matches("fails print", &terms));
         // A query of two words or more inside a term matches too.
-        assert!(query_matches("0x42", &["error 0x42".to_string()]) == false);
+        assert!(
+            !query_matches("0x42", &["error 0x42".to_string()]),
+            "one word inside a term is too little"
+        );
         assert!(query_matches(
             "Print FAILS",
             &["the print fails often".to_string()]

@@ -69,7 +69,7 @@ pub async fn get_known_issues(
     state: web::Data<AppState>,
     visitor: Viewer,
 ) -> AppResult<HttpResponse> {
-    let all = with_db(&state, |conn| service::list(conn)).await?;
+    let all = with_db(&state, service::list).await?;
     let now = unix_now();
     let (open, closed): (Vec<_>, Vec<_>) = all.iter().partition(|i| i.status.is_open());
     let page = ListPage {
