@@ -41,6 +41,7 @@ pub const COPIED: &[&str] = &[
     "drafts",
     "feedback",
     "flags",
+    "follows",
     "import_map",
     "index_nodes",
     "jobs",

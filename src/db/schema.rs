@@ -118,6 +118,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    follows (id) {
+        id -> Integer,
+        user_id -> Integer,
+        question_id -> Nullable<Integer>,
+        tag_id -> Nullable<Integer>,
+        following -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     import_map (source, kind, source_id) {
         source -> Text,
         kind -> Text,
@@ -372,6 +384,9 @@ diesel::joinable!(articles -> manuals (manual_id));
 diesel::joinable!(drafts -> questions (question_id));
 diesel::joinable!(drafts -> users (user_id));
 diesel::joinable!(feedback -> users (user_id));
+diesel::joinable!(follows -> questions (question_id));
+diesel::joinable!(follows -> tags (tag_id));
+diesel::joinable!(follows -> users (user_id));
 diesel::joinable!(question_tags -> questions (question_id));
 diesel::joinable!(question_tags -> tags (tag_id));
 diesel::joinable!(revisions -> users (editor_id));
@@ -388,6 +403,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     drafts,
     feedback,
     flags,
+    follows,
     import_map,
     index_nodes,
     jobs,

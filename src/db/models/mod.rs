@@ -9,6 +9,7 @@ pub mod assets;
 pub mod drafts;
 pub mod feedback;
 pub mod flags;
+pub mod follows;
 pub mod index_nodes;
 pub mod jobs;
 pub mod manuals;

@@ -1,5 +1,8 @@
-//! Notifications: new answer on your question, your answer accepted, staff
-//! accepted an answer on your question.
+//! Notifications: what happened on the questions and tags someone follows
+//! (new answer, an answer accepted, the accepted answer edited, a new
+//! question with a followed tag), your answer accepted, staff accepted an
+//! answer on your question. Who is told is decided by
+//! `service::follows::tell_followers`.
 
 use diesel::prelude::*;
 
@@ -7,8 +10,14 @@ use crate::db::schema::notifications;
 use crate::db::Conn;
 use crate::ids::{AnswerId, NotificationId, QuestionId, UserId};
 
-/// Someone answered your question.
+/// Someone answered a question you follow (your own, usually).
 pub const NEW_ANSWER: &str = "new_answer";
+/// An answer was accepted on a question you follow.
+pub const ACCEPTED: &str = "accepted";
+/// The accepted answer of a question you follow was edited.
+pub const ACCEPTED_EDITED: &str = "accepted_edited";
+/// A question was asked with a tag you follow.
+pub const NEW_QUESTION: &str = "new_question";
 /// Your answer was accepted.
 pub const ANSWER_ACCEPTED: &str = "answer_accepted";
 /// A staff member accepted an answer on your question.
