@@ -115,6 +115,16 @@ pub fn question_unaccept(id: QuestionId) -> String {
     format!("/questions/{id}/unaccept")
 }
 
+/// Where a question is followed.
+pub fn question_follow(id: QuestionId) -> String {
+    format!("/questions/{id}/follow")
+}
+
+/// Where a question is unfollowed.
+pub fn question_unfollow(id: QuestionId) -> String {
+    format!("/questions/{id}/unfollow")
+}
+
 /// One revision on a history (`history_url` from [`post_revisions`] or
 /// [`article_revisions`]).
 pub fn revision(history_url: &str, revision_id: impl Into<i32>) -> String {
@@ -205,6 +215,16 @@ pub fn tree_outcome(slug: &str) -> String {
 pub fn tag(name: &str) -> String {
     let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
     format!("/tags/{encoded}")
+}
+
+/// Where a tag is followed.
+pub fn tag_follow(name: &str) -> String {
+    format!("{}/follow", tag(name))
+}
+
+/// Where a tag is unfollowed.
+pub fn tag_unfollow(name: &str) -> String {
+    format!("{}/unfollow", tag(name))
 }
 
 /// A user's profile.

@@ -4,7 +4,7 @@ use actix_web::web;
 
 use super::assets;
 use super::pages::{
-    account, api, ask, docs, feedback, health, home, moderation, notifications, question,
+    account, api, ask, docs, feedback, follows, health, home, moderation, notifications, question,
     questions, search, sitemap, staff_articles, staff_dashboard, staff_users, stored_assets,
     troubleshoot, users,
 };
@@ -98,6 +98,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(question::post_unaccept),
         )
         .route(
+            "/questions/{id}/follow",
+            web::post().to(follows::post_follow_question),
+        )
+        .route(
+            "/questions/{id}/unfollow",
+            web::post().to(follows::post_unfollow_question),
+        )
+        .route(
             "/questions/{id}/edit",
             web::get().to(question::get_edit_question),
         )
@@ -153,6 +161,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/tags", web::get().to(questions::get_tags))
         .route("/tags/{tag}", web::get().to(questions::get_tag))
+        .route("/tags/{tag}/follow", web::post().to(follows::post_follow_tag))
+        .route(
+            "/tags/{tag}/unfollow",
+            web::post().to(follows::post_unfollow_tag),
+        )
         .route(
             "/notifications",
             web::get().to(notifications::get_notifications),

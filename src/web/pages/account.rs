@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::service::accounts;
 use crate::service::drafts;
+use crate::service::follows;
 use crate::web::extract::{CsrfForm, Member};
 use crate::web::paths;
 use crate::web::session::{
@@ -390,12 +391,28 @@ struct AccountPage {
     saved: Option<&'static str>,
     profile_errors: Vec<String>,
     password_errors: Vec<String>,
+    followed_questions: Vec<FollowedLink>,
+    followed_tags: Vec<FollowedLink>,
 }
+
+/// Something the user follows, with its Unfollow button (which comes back
+/// to the account page).
+#[derive(Debug, Serialize)]
+struct FollowedLink {
+    title: String,
+    url: String,
+    unfollow_url: String,
+}
+
+/// Questions listed as followed on the account page, newest first.
+const FOLLOWED_LISTED: i64 = 200;
 
 async fn account_page(state: &web::Data<AppState>, user: &CurrentUser) -> AppResult<AccountPage> {
     let id = user.id;
-    let row = with_db(state, move |conn| {
-        users::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))
+    let (row, (questions, tags)) = with_db(state, move |conn| {
+        let row =
+            users::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))?;
+        Ok((row, follows::followed_by(conn, id, FOLLOWED_LISTED)?))
     })
     .await?;
     Ok(AccountPage {
@@ -403,6 +420,22 @@ async fn account_page(state: &web::Data<AppState>, user: &CurrentUser) -> AppRes
         profile_url: paths::user(&row.username),
         display_name: row.display_name.clone(),
         role: row.role().as_str(),
+        followed_questions: questions
+            .into_iter()
+            .map(|q| FollowedLink {
+                url: paths::question(q.id, &q.slug),
+                unfollow_url: paths::question_unfollow(q.id),
+                title: q.title,
+            })
+            .collect(),
+        followed_tags: tags
+            .into_iter()
+            .map(|name| FollowedLink {
+                url: paths::tag(&name),
+                unfollow_url: paths::tag_unfollow(&name),
+                title: name,
+            })
+            .collect(),
         ..Default::default()
     })
 }

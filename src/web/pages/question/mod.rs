@@ -25,6 +25,7 @@ use crate::auth::tokens;
 use crate::db::models::answers::Answer;
 use crate::db::models::questions::Question;
 use crate::db::models::revisions::{self, HistoryCursor, HistoryPage, Revision};
+use crate::db::models::follows::{self, Followed};
 use crate::db::models::{answers, articles, questions as question_rows, users, votes};
 use crate::db::{unix_now, Conn};
 use crate::diff::{line_diff, DiffLine};
@@ -37,7 +38,7 @@ use crate::web::pages::ask::with_retry_after;
 use crate::web::paths;
 use crate::web::session::{admit, CurrentUser, Viewer};
 use crate::web::templates::{format_day, format_iso_day, format_rfc3339};
-use crate::web::views::{ConflictView, TagLink, UserRef};
+use crate::web::views::{ConflictView, FollowButton, TagLink, UserRef};
 use crate::web::{
     param, query_params, render, render_form_page, render_status, see_other, with_db,
 };
@@ -128,6 +129,7 @@ struct QuestionPage {
     answers_url: String,
     accept_url: String,
     unaccept_url: String,
+    follow: FollowButton,
 }
 
 fn choices(list: &'static [(&'static str, &'static str)]) -> Vec<Choice> {
@@ -144,6 +146,8 @@ struct Loaded {
     my_votes: Vec<(PostKind, i32, i32)>,
     duplicate: Option<Question>,
     article_url: Option<String>,
+    /// Whether the viewer follows the question (false for guests).
+    following: bool,
 }
 
 async fn load(
@@ -181,6 +185,10 @@ async fn load(
                 .map(|x| paths::article(&x.manual_slug, &x.article.slug)),
             None => None,
         };
+        let following = match viewer_id {
+            Some(me) => follows::is_following(conn, me, Followed::Question(id))?,
+            None => false,
+        };
         Ok(Loaded {
             question,
             answers,
@@ -188,6 +196,7 @@ async fn load(
             my_votes,
             duplicate,
             article_url,
+            following,
         })
     })
     .await
@@ -360,6 +369,7 @@ fn build_page(
         answers_url: paths::question_answers(q.id),
         accept_url: paths::question_accept(q.id),
         unaccept_url: paths::question_unaccept(q.id),
+        follow: FollowButton::question(q.id, &q.path(), viewer.is_some(), loaded.following),
         close_reasons: choices(CLOSE_REASONS),
         flag_reasons: choices(FLAG_REASONS),
     })
@@ -442,7 +452,7 @@ pub async fn get_question_short(
         .finish())
 }
 
-fn parse_id(text: &str) -> AppResult<QuestionId> {
+pub(crate) fn parse_id(text: &str) -> AppResult<QuestionId> {
     text.parse::<i32>()
         .ok()
         .filter(|id| *id > 0)
