@@ -161,7 +161,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/tags", web::get().to(questions::get_tags))
         .route("/tags/{tag}", web::get().to(questions::get_tag))
-        .route("/tags/{tag}/follow", web::post().to(follows::post_follow_tag))
+        .route(
+            "/tags/{tag}/follow",
+            web::post().to(follows::post_follow_tag),
+        )
         .route(
             "/tags/{tag}/unfollow",
             web::post().to(follows::post_unfollow_tag),

@@ -454,7 +454,12 @@ pub struct FollowButton {
 
 impl FollowButton {
     /// The button of question `id` shown at `page`.
-    pub fn question(id: crate::ids::QuestionId, page: &str, signed_in: bool, following: bool) -> Self {
+    pub fn question(
+        id: crate::ids::QuestionId,
+        page: &str,
+        signed_in: bool,
+        following: bool,
+    ) -> Self {
         FollowButton {
             signed_in,
             following,

@@ -9,6 +9,7 @@ mod curation;
 mod drafts;
 mod durability;
 mod fixtures;
+mod following;
 mod fuzz;
 mod hardening;
 mod harness;

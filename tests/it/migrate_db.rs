@@ -282,6 +282,7 @@ async fn copies_a_site_to(target: Database) {
         "import_map",
         "assets",
         "drafts",
+        "follows",
     ] {
         assert!(before[table] > 0, "the seed has no {table}");
     }

@@ -3,9 +3,9 @@
 
 use super::{enqueue, title_slug, touch, visible_question, Actor, QuestionDraft};
 use crate::auth::policy::{can, sees_hidden, Action, Target};
-use crate::db::models::{answers, notifications};
 use crate::db::models::revisions::{self, NewRevision, Revision};
 use crate::db::models::tags;
+use crate::db::models::{answers, notifications};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::ids::{AnswerId, QuestionId, RevisionId, UserId};

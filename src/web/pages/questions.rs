@@ -5,8 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::db::models::questions::{self, Cursor, Question, Tab};
 use crate::db::models::follows::{self, Followed};
+use crate::db::models::questions::{self, Cursor, Question, Tab};
 use crate::db::models::{tags, users};
 use crate::db::{unix_now, Conn};
 use crate::error::{AppError, AppResult};
