@@ -6,7 +6,7 @@ use signpost::db::models::follows::{self, Followed};
 use signpost::db::models::{notifications, users};
 use signpost::ids::UserId;
 
-use crate::fixtures::{Person, Post, Question, BODY};
+use crate::fixtures::{Answer, Person, Post, Question, BODY};
 use crate::harness::{csrf_of, TestApp};
 
 fn app() -> TestApp {
@@ -55,6 +55,13 @@ async fn follow_tag(person: &Person<'_>, tag: &str, action: &str) {
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(done.header("location"), page);
+}
+
+async fn edit(person: &Person<'_>, answer: &Answer, body: &str) {
+    let edited = person
+        .edits(answer, &[("body", body), ("note", "clearer")])
+        .await;
+    assert_eq!(edited.status, 303, "{}", edited.body);
 }
 
 #[actix_web::test]
@@ -303,19 +310,12 @@ async fn acceptance_and_edits_of_the_accepted_answer_notify_followers_once() {
 
     // An edit of the accepted answer tells the followers, not its editor.
     let (ann2, bob2, cat2, dan2) = (before("ann"), before("bob"), before("cat"), before("dan"));
-    let edited = dan
-        .edits(
-            &second,
-            &[
-                (
-                    "body",
-                    "Update the driver to 2.1; the old one skips even pages.",
-                ),
-                ("note", "version"),
-            ],
-        )
-        .await;
-    assert_eq!(edited.status, 303, "{}", edited.body);
+    edit(
+        &dan,
+        &second,
+        "Update the driver to 2.1; the old one skips even pages.",
+    )
+    .await;
     assert_eq!(new("ann", ann2), [notifications::ACCEPTED_EDITED]);
     assert_eq!(new("bob", bob2), [notifications::ACCEPTED_EDITED]);
     assert_eq!(new("cat", cat2), [notifications::ACCEPTED_EDITED]);
@@ -325,19 +325,12 @@ async fn acceptance_and_edits_of_the_accepted_answer_notify_followers_once() {
     );
     // An edit of an answer that is not accepted tells nobody.
     let (ann3, cat3, dan3) = (before("ann"), before("cat"), before("dan"));
-    let edited = bob
-        .edits(
-            &first,
-            &[
-                (
-                    "body",
-                    "Turn off the paper-saving mode in the printer driver.",
-                ),
-                ("note", "clearer"),
-            ],
-        )
-        .await;
-    assert_eq!(edited.status, 303, "{}", edited.body);
+    edit(
+        &bob,
+        &first,
+        "Turn off the paper-saving mode in the printer driver.",
+    )
+    .await;
     assert_eq!(before("ann"), ann3);
     assert_eq!(before("cat"), cat3);
     assert_eq!(before("dan"), dan3);
