@@ -8,6 +8,8 @@ use signpost::ids::UserId;
 
 use crate::fixtures::{Answer, Person, Post, Question, BODY};
 use crate::harness::{csrf_of, TestApp};
+use crate::mail::verified_address;
+use crate::smtp_sink::SmtpSink;
 
 fn app() -> TestApp {
     TestApp::guide().start()
@@ -418,4 +420,71 @@ async fn following_what_does_not_exist_is_a_404_page() {
     // A deleted question is not listed as followed.
     let account = ann.get("/account").await;
     assert!(!account.body.contains(&q.path), "{}", account.body);
+}
+
+#[actix_web::test]
+async fn followers_are_mailed_what_happened_on_what_they_follow() {
+    let sink = SmtpSink::start();
+    let app = TestApp::guide().configure(sink.configure()).start();
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    let cat = app.member("cat").await;
+    verified_address(&app, "ann", "ann@example.com");
+    verified_address(&app, "cat", "cat@example.com");
+    let q = ann
+        .asks("Printer forgets its Wi-Fi password", BODY, "printer")
+        .await;
+    follow(&cat, &q).await;
+    follow_tag(&cat, "printer", "follow").await;
+    bob.answers(&q, "Update the firmware, then join the network again.")
+        .await;
+    let mails = sink.wait_for(2);
+    let to = |address: &str| {
+        mails
+            .iter()
+            .find(|m| m.to == [address])
+            .unwrap_or_else(|| panic!("no mail to {address}: {mails:#?}"))
+            .text()
+    };
+    assert!(
+        to("ann@example.com").contains("bob answered your question"),
+        "{}",
+        to("ann@example.com")
+    );
+    assert!(
+        to("cat@example.com")
+            .contains("bob answered \"Printer forgets its Wi-Fi password\", which you follow."),
+        "{}",
+        to("cat@example.com")
+    );
+    // A new question with a followed tag is mailed once, to the tag's
+    // follower only.
+    bob.asks("Printer prints blank pages", BODY, "printer")
+        .await;
+    let mails = sink.wait_for(3);
+    let last = &mails[2];
+    assert_eq!(last.to, ["cat@example.com"]);
+    assert_eq!(
+        last.subject(),
+        "New question: \"Printer prints blank pages\""
+    );
+    assert!(last
+        .text()
+        .contains("bob asked \"Printer prints blank pages\" with a tag you follow."));
+    // Once the queue is drained, nothing more was sent.
+    let drained = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let mut conn = app.started().state.db.get().expect("db");
+        let (queued, given_up) = signpost::service::mail::queue_counts(&mut conn).expect("counts");
+        assert_eq!(given_up, 0);
+        if queued == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < drained,
+            "{queued} mail jobs left"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(sink.messages().len(), 3, "{:#?}", sink.messages());
 }

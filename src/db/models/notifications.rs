@@ -2,7 +2,8 @@
 //! (new answer, an answer accepted, the accepted answer edited, a new
 //! question with a followed tag), your answer accepted, staff accepted an
 //! answer on your question. Who is told is decided by
-//! `service::follows::tell_followers`.
+//! `service::follows::tell_followers`. Each one is also mailed as its
+//! recipient chose ([`super::mail::route_notification`]), whatever its kind.
 
 use diesel::prelude::*;
 
@@ -45,7 +46,8 @@ pub struct Notification {
     pub read_at: Option<i64>,
 }
 
-/// Adds a notification (not to the actor themselves).
+/// Adds a notification (not to the actor themselves) and routes it to
+/// mail: at once, into the daily digest, or not, as the recipient chose.
 pub fn notify(
     conn: &mut Conn,
     user_id: UserId,
@@ -58,7 +60,7 @@ pub fn notify(
     if user_id == actor_id {
         return Ok(());
     }
-    diesel::insert_into(notifications::table)
+    let id: NotificationId = diesel::insert_into(notifications::table)
         .values((
             notifications::user_id.eq(user_id),
             notifications::kind.eq(kind),
@@ -67,8 +69,9 @@ pub fn notify(
             notifications::actor_id.eq(Some(actor_id)),
             notifications::created_at.eq(now),
         ))
-        .execute(conn)?;
-    Ok(())
+        .returning(notifications::id)
+        .get_result(conn)?;
+    super::mail::route_notification(conn, user_id, id, now)
 }
 
 /// A user's newest notifications.
@@ -79,6 +82,15 @@ pub fn recent(conn: &mut Conn, user_id: UserId, limit: i64) -> QueryResult<Vec<N
         .limit(limit)
         .select(Notification::as_select())
         .load(conn)
+}
+
+/// One notification by id.
+pub fn find(conn: &mut Conn, id: NotificationId) -> QueryResult<Option<Notification>> {
+    notifications::table
+        .find(id)
+        .select(Notification::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// How many are unread.

@@ -8,6 +8,7 @@ pub mod feedback;
 pub mod follows;
 pub mod health;
 pub mod home;
+pub mod mail;
 pub mod moderation;
 pub mod notifications;
 pub mod question;
