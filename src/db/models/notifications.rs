@@ -1,11 +1,12 @@
 //! Notifications: new answer on your question, your answer accepted, staff
-//! accepted an answer on your question.
+//! accepted an answer on your question, a comment on your post, a mention
+//! in a comment.
 
 use diesel::prelude::*;
 
 use crate::db::schema::notifications;
 use crate::db::Conn;
-use crate::ids::{AnswerId, NotificationId, QuestionId, UserId};
+use crate::ids::{AnswerId, CommentId, NotificationId, QuestionId, UserId};
 
 /// Someone answered your question.
 pub const NEW_ANSWER: &str = "new_answer";
@@ -13,6 +14,10 @@ pub const NEW_ANSWER: &str = "new_answer";
 pub const ANSWER_ACCEPTED: &str = "answer_accepted";
 /// A staff member accepted an answer on your question.
 pub const STAFF_ACCEPTED: &str = "staff_accepted";
+/// Someone commented on your question or answer.
+pub const NEW_COMMENT: &str = "new_comment";
+/// Someone mentioned you (`@name`) in a comment.
+pub const MENTIONED: &str = "mentioned";
 
 /// A notification row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -34,32 +39,58 @@ pub struct Notification {
     pub created_at: i64,
     /// When it was seen.
     pub read_at: Option<i64>,
+    /// The comment concerned (its anchor is where the notification leads).
+    pub comment_id: Option<CommentId>,
 }
 
-/// Adds a notification (not to the actor themselves).
+/// What a notification is about: its question, and the answer and comment
+/// where it applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct About {
+    /// The question concerned.
+    pub question_id: QuestionId,
+    /// The answer concerned.
+    pub answer_id: Option<AnswerId>,
+    /// The comment concerned.
+    pub comment_id: Option<CommentId>,
+}
+
+impl About {
+    /// A question (and an answer on it).
+    pub fn post(question_id: QuestionId, answer_id: Option<AnswerId>) -> About {
+        About {
+            question_id,
+            answer_id,
+            comment_id: None,
+        }
+    }
+}
+
+/// Adds a notification (not to the actor themselves); returns whether one
+/// was added.
 pub fn notify(
     conn: &mut Conn,
     user_id: UserId,
     kind: &str,
-    question_id: QuestionId,
-    answer_id: Option<AnswerId>,
+    about: About,
     actor_id: UserId,
     now: i64,
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
     if user_id == actor_id {
-        return Ok(());
+        return Ok(false);
     }
     diesel::insert_into(notifications::table)
         .values((
             notifications::user_id.eq(user_id),
             notifications::kind.eq(kind),
-            notifications::question_id.eq(question_id),
-            notifications::answer_id.eq(answer_id),
+            notifications::question_id.eq(about.question_id),
+            notifications::answer_id.eq(about.answer_id),
+            notifications::comment_id.eq(about.comment_id),
             notifications::actor_id.eq(Some(actor_id)),
             notifications::created_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(true)
 }
 
 /// A user's newest notifications.

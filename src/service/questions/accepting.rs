@@ -45,8 +45,7 @@ pub fn accept(
             conn,
             answer.author_id,
             notifications::ANSWER_ACCEPTED,
-            question_id,
-            Some(answer_id),
+            notifications::About::post(question_id, Some(answer_id)),
             actor.id,
             now,
         )?;
@@ -55,8 +54,7 @@ pub fn accept(
                 conn,
                 question.author_id,
                 notifications::STAFF_ACCEPTED,
-                question_id,
-                Some(answer_id),
+                notifications::About::post(question_id, Some(answer_id)),
                 actor.id,
                 now,
             )?;

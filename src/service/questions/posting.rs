@@ -167,8 +167,7 @@ pub fn answer(
             conn,
             question.author_id,
             notifications::NEW_ANSWER,
-            question_id,
-            Some(answer.id),
+            notifications::About::post(question_id, Some(answer.id)),
             author.id,
             now,
         )?;
