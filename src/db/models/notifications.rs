@@ -122,3 +122,11 @@ pub fn mark_all_read(conn: &mut Conn, user_id: UserId, now: i64) -> QueryResult<
     .set(notifications::read_at.eq(Some(now)))
     .execute(conn)
 }
+
+/// Who was already notified about a comment.
+pub fn recipients_of_comment(conn: &mut Conn, comment_id: CommentId) -> QueryResult<Vec<UserId>> {
+    notifications::table
+        .filter(notifications::comment_id.eq(comment_id))
+        .select(notifications::user_id)
+        .load(conn)
+}
