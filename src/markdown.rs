@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 
 use headings::assign_heading_ids;
 pub use highlight::highlight;
-pub use inline::{find_mentions, render_comment, MentionResolver, RenderedComment};
 use highlight::highlight_code_blocks;
+pub use inline::{find_mentions, render_comment, MentionResolver, RenderedComment};
 pub use nesting::{nesting_problem, MAX_HTML_DEPTH, MAX_NESTING};
 pub use sanitize::{sanitize, strip_tags};
 

@@ -252,7 +252,16 @@ mod tests {
         ] {
             let r = plain(source);
             assert_eq!(r.html, shown, "{source:?}");
-            for tag in ["<h", "<ul", "<ol", "<li", "<blockquote", "<pre", "<hr", "<p>"] {
+            for tag in [
+                "<h",
+                "<ul",
+                "<ol",
+                "<li",
+                "<blockquote",
+                "<pre",
+                "<hr",
+                "<p>",
+            ] {
                 assert!(!r.html.contains(tag), "{source:?} gave {}", r.html);
             }
         }
@@ -265,7 +274,11 @@ mod tests {
         let r = plain("<script>alert(1)</script> <b onclick=\"x()\">bold</b>");
         assert!(!r.html.contains("<script"), "{}", r.html);
         assert!(!r.html.contains("<b"), "{}", r.html);
-        assert!(r.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{}", r.html);
+        assert!(
+            r.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{}",
+            r.html
+        );
         let r = plain("<div>block</div>");
         assert_eq!(r.html, "&lt;div&gt;block&lt;/div&gt;");
         let r = plain("![logo](https://example.com/l.png) [x](javascript:alert(1))");
@@ -285,7 +298,12 @@ mod tests {
             &known,
         );
         assert_eq!(r.mentioned, vec!["Ann".to_string()]);
-        assert_eq!(r.html.matches("href=\"/users/ann\"").count(), 2, "{}", r.html);
+        assert_eq!(
+            r.html.matches("href=\"/users/ann\"").count(),
+            2,
+            "{}",
+            r.html
+        );
         assert!(r.html.starts_with("<a href=\"/users/ann\""), "{}", r.html);
         assert!(r.html.contains("<code>@ann</code>"), "{}", r.html);
         assert!(r.html.contains("@nobody,"), "{}", r.html);

@@ -183,7 +183,11 @@ pub fn add_comment(
         refuse_suspended(conn, author.id)?;
         let (question, answer) = post_of(conn, on, false)?;
         let post_author = answer.as_ref().map_or(question.author_id, |a| a.author_id);
-        can(Some(&author), Action::Comment, &facts(&question, post_author))?;
+        can(
+            Some(&author),
+            Action::Comment,
+            &facts(&question, post_author),
+        )?;
         let people = thread_people(conn, &question, None)?;
         let (rendered, mentioned) = render_with_mentions(body, &people);
         let comment = comments::insert(
@@ -321,7 +325,10 @@ mod tests {
         assert_eq!(check_comment("  which firmware?  "), Ok("which firmware?"));
         assert!(check_comment(" \n ").unwrap_err().contains("empty"));
         let longest = "é".repeat(COMMENT_MAX);
-        assert_eq!(check_comment(&format!("  {longest}\n")), Ok(longest.as_str()));
+        assert_eq!(
+            check_comment(&format!("  {longest}\n")),
+            Ok(longest.as_str())
+        );
         let too_long = "a".repeat(COMMENT_MAX + 1);
         assert!(check_comment(&too_long).unwrap_err().contains("601"));
         assert!(check_comment("a\0b").unwrap_err().contains("NUL"));

@@ -41,10 +41,9 @@ impl NotificationView {
                 "A staff member accepted an answer on your question \u{201c}{}\u{201d}",
                 q.title
             ),
-            NEW_COMMENT if n.answer_id.is_some() => format!(
-                "New comment on your answer to \u{201c}{}\u{201d}",
-                q.title
-            ),
+            NEW_COMMENT if n.answer_id.is_some() => {
+                format!("New comment on your answer to \u{201c}{}\u{201d}", q.title)
+            }
             NEW_COMMENT => format!("New comment on your question \u{201c}{}\u{201d}", q.title),
             MENTIONED => format!(
                 "You were mentioned in a comment on \u{201c}{}\u{201d}",

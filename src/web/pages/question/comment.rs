@@ -67,13 +67,13 @@ impl FormAt {
 
 /// Whether the page shows the form `target` (to this viewer).
 fn shows_form(page: &QuestionPage, target: &str) -> bool {
-    let posts = std::iter::once(&page.question).chain(&page.answers);
-    if let Some(id) = target.strip_prefix("comment-") {
+    let mut posts = std::iter::once(&page.question).chain(&page.answers);
+    if target.starts_with("comment-") {
         return posts
             .flat_map(|p| &p.comments)
-            .any(|c| c.id.to_string() == id && c.can_change);
+            .any(|c| c.anchor == target && c.can_change);
     }
-    posts.into_iter().any(|p| p.anchor == target && p.can_comment)
+    posts.any(|p| p.anchor == target && p.can_comment)
 }
 
 /// A comment that was not saved, when its form cannot be shown again.
@@ -257,7 +257,15 @@ pub async fn post_comment_edit(
     form: CsrfForm<CommentForm>,
 ) -> AppResult<HttpResponse> {
     let at = FormAt::Edit(path.into_inner());
-    save(state, viewer, user, at, Limited::Edit, form.into_inner().body).await
+    save(
+        state,
+        viewer,
+        user,
+        at,
+        Limited::Edit,
+        form.into_inner().body,
+    )
+    .await
 }
 
 /// POST /comments/{id}/delete: its author (question not locked) or staff.

@@ -77,6 +77,8 @@ struct PostView {
 #[derive(Debug, Serialize)]
 struct CommentView {
     id: CommentId,
+    /// `comment-{id}`: its anchor, and its edit form's target.
+    anchor: String,
     body_html: String,
     author: Option<UserRef>,
     created: String,
@@ -351,6 +353,7 @@ fn comment_view(loaded: &Loaded, actor: Option<&Actor>, c: &Comment) -> CommentV
     let can_change = c.deleted_at.is_none() && allows(actor, Action::ChangeComment, &on_comment);
     CommentView {
         id: c.id,
+        anchor: format!("comment-{}", c.id),
         body_html: c.body_html.clone(),
         author: user_ref(&loaded.users, c.author_id),
         created: format_day(c.created_at),
