@@ -251,7 +251,7 @@ async fn mentions_reach_only_people_in_the_thread_and_nobody_twice() {
     assert_eq!(short.status, 303);
     assert_eq!(short.header("location"), format!("{}#comment-{c1}", q.path));
 
-    // An edit that adds a mention tells the newly mentioned person only.
+    // An edit tells nobody twice about the same comment...
     let edit = dave
         .submit(
             &q.path,
@@ -261,6 +261,20 @@ async fn mentions_reach_only_people_in_the_thread_and_nobody_twice() {
         .await;
     assert_eq!(edit.status, 303, "{}", edit.body);
     assert_eq!(comment_notifications(&app).len(), 4, "nobody is told twice");
+    // ...but a person it newly mentions hears of it, once.
+    for _ in 0..2 {
+        let edit = bob
+            .submit(
+                &q.path,
+                &format!("/comments/{c3}/edit"),
+                &[("body", "@dave glad it works")],
+            )
+            .await;
+        assert_eq!(edit.status, 303, "{}", edit.body);
+    }
+    let got = comment_notifications(&app);
+    assert_eq!(got.len(), 5, "{got:?}");
+    assert_eq!(got[4], (dave_id, "mentioned".to_string(), c3));
 }
 
 #[actix_web::test]
