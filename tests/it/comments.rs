@@ -304,6 +304,13 @@ async fn only_the_author_and_staff_edit_and_delete_a_comment() {
     let page = app.client().get(&q.path).await;
     assert!(comment_html(&page, c).contains("Which firmware version?"));
 
+    // A refused edit opens the comment's edit form again, text kept.
+    let too_long: &'static str = "y".repeat(700).leak();
+    let again = edit("bob", too_long).await;
+    assert_eq!(again.status, 422);
+    again.assert_contains("<details class=\"comment-edit\" open>");
+    again.assert_contains("at most 600 characters; this one has 700");
+    again.assert_contains(&format!("{too_long}</textarea>"));
     let saved = edit("bob", "Which firmware version, exactly?").await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     assert_eq!(saved.header("location"), format!("{}#comment-{c}", q.path));
