@@ -77,6 +77,11 @@ pub fn comment_delete(id: CommentId) -> String {
     format!("/comments/{id}/delete")
 }
 
+/// Where staff restore a deleted comment.
+pub fn comment_restore(id: CommentId) -> String {
+    format!("/comments/{id}/restore")
+}
+
 /// A question's page with the "thanks for flagging" notice.
 pub fn question_flagged(question_url: &str) -> String {
     format!("{question_url}?flagged=1")

@@ -163,6 +163,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/comments/{id}/delete",
             web::post().to(question::post_comment_delete),
         )
+        .route(
+            "/comments/{id}/restore",
+            web::post().to(question::post_comment_restore),
+        )
         .route("/flags", web::post().to(moderation::post_flag))
         .route("/feedback", web::post().to(feedback::post_feedback))
         .route(

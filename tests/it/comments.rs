@@ -348,6 +348,22 @@ async fn only_the_author_and_staff_edit_and_delete_a_comment() {
     assert_eq!(late.status, 404);
     late.assert_contains("Still there?");
 
+    // Only staff bring it back.
+    let refused = bob
+        .submit(&q.path, &format!("/comments/{c}/restore"), &[])
+        .await;
+    assert_eq!(refused.status, 403);
+    let restored = staff
+        .submit(&q.path, &format!("/comments/{c}/restore"), &[])
+        .await;
+    assert_eq!(restored.status, 303);
+    assert_eq!(
+        restored.header("location"),
+        format!("{}#comment-{c}", q.path)
+    );
+    let page = app.client().get(&q.path).await;
+    assert!(comment_html(&page, c).contains("Please name the firmware version."));
+
     // The author deletes their own.
     let mine = commented(&ann, &q, "Never mind, solved.").await;
     let gone = ann

@@ -1,5 +1,6 @@
 //! Comments under questions and answers: adding (with `@name` mentions of
-//! the thread's people), editing, soft deleting and flagging. Every change
+//! the thread's people), editing, soft deleting (and restoring, by staff)
+//! and flagging. Every change
 //! reindexes the thread (a comment is searchable only as part of its post)
 //! and notifies the post's author and the people mentioned, each once.
 
@@ -281,6 +282,26 @@ pub fn delete_comment(conn: &mut Conn, actor: Actor, id: CommentId, now: i64) ->
             enqueue(conn, question.id, now)?;
         }
         Ok(post_url(&question, &comment))
+    })
+}
+
+/// Brings back a deleted comment (staff); returns the comment's anchor.
+pub fn restore_comment(
+    conn: &mut Conn,
+    actor: Actor,
+    id: CommentId,
+    now: i64,
+) -> AppResult<String> {
+    conn.immediate_transaction(|conn| {
+        can(Some(&actor), Action::Moderate, &Target::Site)?;
+        let comment = comments::find(conn, id)?
+            .ok_or_else(|| AppError::NotFound("This comment does not exist.".into()))?;
+        let question = visible_question(conn, comment.question_id, true)?;
+        if comment.deleted_at.is_some() {
+            comments::set_deleted(conn, id, None, now)?;
+            enqueue(conn, question.id, now)?;
+        }
+        Ok(paths::comment_on(&question.path(), comment.id))
     })
 }
 

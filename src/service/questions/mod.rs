@@ -14,8 +14,8 @@ mod voting;
 pub use crate::auth::policy::Actor;
 pub use accepting::{accept, unaccept};
 pub use commenting::{
-    add_comment, check_comment, delete_comment, edit_comment, flag_comment, CommentOn,
-    PostedComment, COMMENT_MAX,
+    add_comment, check_comment, delete_comment, edit_comment, flag_comment, restore_comment,
+    CommentOn, PostedComment, COMMENT_MAX,
 };
 pub use drafts::{
     body_too_long, check_body, check_question, normalize_tags, title_slug, title_too_long,

@@ -6,7 +6,7 @@
 
 use super::*;
 use crate::service::questions::CommentOn;
-use crate::web::extract::CsrfToken;
+use crate::web::extract::{CsrfToken, Staff};
 
 /// Fields of the comment forms (add and edit).
 #[derive(Debug, Deserialize)]
@@ -27,7 +27,7 @@ impl CsrfToken for CommentForm {
     const KEEPS_NUL: bool = true;
 }
 
-/// Fields of the delete form.
+/// Fields of the delete and restore forms.
 #[derive(Debug, Deserialize)]
 pub struct CommentDeleteForm {
     #[serde(default)]
@@ -279,6 +279,23 @@ pub async fn post_comment_delete(
     let who = user.actor();
     let back = with_db(&state, move |conn| {
         questions::delete_comment(conn, who, id, unix_now())
+    })
+    .await?;
+    state.indexer.notify();
+    Ok(see_other(&back))
+}
+
+/// POST /comments/{id}/restore (staff): brings a deleted comment back.
+pub async fn post_comment_restore(
+    state: web::Data<AppState>,
+    path: web::Path<CommentId>,
+    _form: CsrfForm<CommentDeleteForm>,
+    Staff { user, .. }: Staff,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let who = user.actor();
+    let back = with_db(&state, move |conn| {
+        questions::restore_comment(conn, who, id, unix_now())
     })
     .await?;
     state.indexer.notify();

@@ -92,6 +92,8 @@ struct CommentView {
     body_md: String,
     edit_url: String,
     delete_url: String,
+    /// Staff bring a deleted comment back here.
+    restore_url: String,
 }
 
 /// The comment form that is open again after a refused submit: which one
@@ -369,6 +371,7 @@ fn comment_view(loaded: &Loaded, actor: Option<&Actor>, c: &Comment) -> CommentV
         },
         edit_url: paths::comment_edit(c.id),
         delete_url: paths::comment_delete(c.id),
+        restore_url: paths::comment_restore(c.id),
     }
 }
 
