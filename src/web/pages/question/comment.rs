@@ -268,6 +268,22 @@ pub async fn post_comment_edit(
     .await
 }
 
+/// A service call that deletes or restores a comment and says where to go.
+type CommentChange = fn(&mut Conn, Actor, CommentId, i64) -> AppResult<String>;
+
+/// Applies `change` to comment `id` as `user`, then back to the thread.
+async fn change_comment(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: CommentId,
+    change: CommentChange,
+) -> AppResult<HttpResponse> {
+    let who = user.actor();
+    let back = with_db(&state, move |conn| change(conn, who, id, unix_now())).await?;
+    state.indexer.notify();
+    Ok(see_other(&back))
+}
+
 /// POST /comments/{id}/delete: its author (question not locked) or staff.
 pub async fn post_comment_delete(
     state: web::Data<AppState>,
@@ -275,14 +291,7 @@ pub async fn post_comment_delete(
     path: web::Path<CommentId>,
     _form: CsrfForm<CommentDeleteForm>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let who = user.actor();
-    let back = with_db(&state, move |conn| {
-        questions::delete_comment(conn, who, id, unix_now())
-    })
-    .await?;
-    state.indexer.notify();
-    Ok(see_other(&back))
+    change_comment(state, user, path.into_inner(), questions::delete_comment).await
 }
 
 /// POST /comments/{id}/restore (staff): brings a deleted comment back.
@@ -292,14 +301,7 @@ pub async fn post_comment_restore(
     _form: CsrfForm<CommentDeleteForm>,
     Staff { user, .. }: Staff,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let who = user.actor();
-    let back = with_db(&state, move |conn| {
-        questions::restore_comment(conn, who, id, unix_now())
-    })
-    .await?;
-    state.indexer.notify();
-    Ok(see_other(&back))
+    change_comment(state, user, path.into_inner(), questions::restore_comment).await
 }
 
 /// GET /comments/{id}: the comment on its question's page.
