@@ -11,6 +11,19 @@
 #   benches/load.sh [QUESTIONS] [ANSWERS_PER_QUESTION] [DURATION] [CONNECTIONS]
 #   benches/load.sh 250000 3 10s 32      # 1,000,000 posts (the README figures)
 #
+# SQLite against PostgreSQL: with SIGNPOST_DATABASE_URL=postgres://… (an
+# empty database the URL's role owns), the generated SQLite site is copied
+# there with `signpost migrate-db` (once; a marker in the PostgreSQL node's
+# data dir remembers it), a server is started on each database (each with its
+# own search index) and the pages are measured on both, alternately, for
+# ROUNDS rounds (default 3; the backend that goes first alternates too), so
+# both see the same machine. Prints per backend the median over the rounds of
+# requests/s, p50 and p99, and PostgreSQL's requests/s as a share of SQLite's.
+#
+#   SIGNPOST_DATABASE_URL=postgres://signpost:PW@127.0.0.1:5432/signpost_load \
+#     ROUNDS=3 benches/load.sh 250000 3 10s 32
+#
+# LOAD_BIN=PATH measures that binary instead of building one.
 # Needs wrk, curl and bc (Debian: apt-get install wrk curl bc). Data is kept in
 # target/load-data-<questions>-<answers> and reused by later runs.
 set -euo pipefail
@@ -21,14 +34,26 @@ ANSWERS=${2:-3}
 DURATION=${3:-10s}
 CONNECTIONS=${4:-32}
 PORT=${PORT:-18080}
-BIN=target/release/signpost
+ROUNDS=${ROUNDS:-3}
+BIN=${LOAD_BIN:-target/release/signpost}
 DATA=target/load-data-$QUESTIONS-$ANSWERS
+# The PostgreSQL database to compare with, if any; every other command runs
+# on the SQLite file in $DATA.
+PG_URL=${SIGNPOST_DATABASE_URL:-}
+unset SIGNPOST_DATABASE_URL
+case "$PG_URL" in
+  "" | postgres://* | postgresql://*) ;;
+  *) echo "SIGNPOST_DATABASE_URL must be a postgres:// URL to compare with (unset it for SQLite alone)"; exit 1 ;;
+esac
 
 for tool in wrk curl bc; do
   command -v "$tool" >/dev/null || { echo "load.sh needs $tool (apt-get install $tool)"; exit 1; }
 done
 
-cargo build --release --quiet
+if [ -z "${LOAD_BIN:-}" ]; then
+  cargo build --release --quiet
+fi
+[ -x "$BIN" ] || { echo "no binary at $BIN"; exit 1; }
 # Processor time (clock ticks) used by the whole machine, by the server, and
 # by this script's finished children (wrk, curl): what other processes used
 # during the measurements is the first minus the other two.
@@ -43,25 +68,6 @@ if [ ! -f "$DATA/.complete" ]; then
   "$BIN" demo-data --questions "$QUESTIONS" --answers-per-question "$ANSWERS" | tail -n 2
   touch "$DATA/.complete"
 fi
-
-echo "== full reindex (server stopped)"
-start=$(date +%s.%N)
-"$BIN" reindex | tail -n 1
-reindex_s=$(echo "$(date +%s.%N) - $start" | bc)
-
-"$BIN" serve >/dev/null 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do
-  curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "server did not start"; exit 1; }
-
-BASE="http://127.0.0.1:$PORT"
-QUESTION=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/questions/$((QUESTIONS / 2))" | sed "s#^$BASE##")
-ARTICLE=/docs/getting-started/configuration
-DEEP=$(curl -s "$BASE/questions" >/dev/null; echo "/questions?tab=newest&after=$((1700000000 + (QUESTIONS / 2) * 37))_$((QUESTIONS / 2))")
 
 SHORT=benches/queries/short.txt
 LONG=benches/queries/long.txt
@@ -103,6 +109,155 @@ run() { # name path [lua]
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   printf '%s|%s|%s|%s\n' "$1" "$rps" "$p50" "$p99"
 }
+
+
+if [ -n "$PG_URL" ]; then
+  # ---- SQLite against PostgreSQL, alternately -------------------------------
+  PG_DATA=$DATA-pg
+  PG_PORT=$((PORT + 1))
+  # Which database holds the copy (password left out of the marker).
+  # and from which generated data (its completion time).
+  PG_MARK="$(printf '%s' "$PG_URL" | sed 's#//\([^:/@]*\):[^@]*@#//\1@#') $(stat -c %Y "$DATA/.complete")"
+  if [ "$(cat "$PG_DATA/.copied" 2>/dev/null)" != "$PG_MARK" ]; then
+    rm -rf "$PG_DATA"
+    mkdir -p "$PG_DATA"
+    echo "== copying the site to PostgreSQL (migrate-db)"
+    start=$(date +%s.%N)
+    "$BIN" migrate-db --from "sqlite://$DATA/signpost.db" --to "$PG_URL" | tail -n 3
+    copy_s=$(echo "$(date +%s.%N) - $start" | bc)
+    echo "copied and verified in ${copy_s%.*} s"
+    printf '%s\n' "$PG_MARK" >"$PG_DATA/.copied"
+  fi
+  echo "== full reindex of each node (servers stopped)"
+  "$BIN" reindex | tail -n 1
+  SIGNPOST_DATABASE_URL=$PG_URL SIGNPOST_DATA_DIR=$PG_DATA "$BIN" reindex | tail -n 1
+
+  "$BIN" serve >/dev/null 2>&1 &
+  SQLITE_SERVER=$!
+  SIGNPOST_DATABASE_URL=$PG_URL SIGNPOST_DATA_DIR=$PG_DATA SIGNPOST_LISTEN="127.0.0.1:$PG_PORT" \
+    "$BIN" serve >/dev/null 2>&1 &
+  PG_SERVER=$!
+  trap 'kill $SQLITE_SERVER $PG_SERVER 2>/dev/null || true; rm -f "$SHORT_LUA" "$LONG_LUA"' EXIT
+  SQLITE_BASE="http://127.0.0.1:$PORT"
+  PG_BASE="http://127.0.0.1:$PG_PORT"
+  for base in "$SQLITE_BASE" "$PG_BASE"; do
+    for _ in $(seq 1 300); do
+      curl -fs "$base/healthz" >/dev/null 2>&1 && break
+      sleep 0.2
+    done
+    curl -fs "$base/healthz" >/dev/null || { echo "server at $base did not start"; exit 1; }
+  done
+
+  QUESTION=$(curl -s -o /dev/null -w '%{redirect_url}' "$SQLITE_BASE/questions/$((QUESTIONS / 2))" | sed "s#^$SQLITE_BASE##")
+  PG_QUESTION=$(curl -s -o /dev/null -w '%{redirect_url}' "$PG_BASE/questions/$((QUESTIONS / 2))" | sed "s#^$PG_BASE##")
+  [ "$QUESTION" = "$PG_QUESTION" ] || { echo "the two sites differ: $QUESTION vs $PG_QUESTION"; exit 1; }
+  DEEP="/questions?tab=newest&after=$((1700000000 + (QUESTIONS / 2) * 37))_$((QUESTIONS / 2))"
+  ENDPOINTS=(
+    "static one-line response|/static/favicon.svg|"
+    "home /|/|"
+    "/questions (first page)|/questions|"
+    "/questions (deep keyset page)|$DEEP|"
+    "question page|$QUESTION|"
+    "search, 1-3 words ($(count "$SHORT") queries)|/search|$SHORT_LUA"
+    "search, 8-12 words ($(count "$LONG") queries)|/search|$LONG_LUA"
+  )
+
+  echo "== warming up both"
+  for base in "$SQLITE_BASE" "$PG_BASE"; do
+    wrk -t2 -c8 -d3s "$base$QUESTION" >/dev/null
+    wrk -t2 -c8 -d3s "$base$DEEP" >/dev/null
+    wrk -t2 -c8 -d3s -s "$SHORT_LUA" "$base/search" >/dev/null
+    wrk -t2 -c8 -d3s -s "$LONG_LUA" "$base/search" >/dev/null
+  done
+
+  # Processor time of every PostgreSQL process alive now and at the end.
+  pg_ticks() {
+    local total=0 pid
+    for pid in $(pgrep -x postgres || true); do
+      total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+  }
+
+  echo "== measuring: $ROUNDS rounds, each endpoint on SQLite and PostgreSQL in turn ($DURATION each, $CONNECTIONS connections)"
+  T0=$(date +%s.%N) B0=$(busy_ticks) C0=$(child_ticks) P0=$(pg_ticks)
+  S0=$(( $(proc_ticks "$SQLITE_SERVER") + $(proc_ticks "$PG_SERVER") ))
+  ROWS=""
+  for round in $(seq 1 "$ROUNDS"); do
+    if [ $((round % 2)) -eq 1 ]; then order="sqlite postgres"; else order="postgres sqlite"; fi
+    for endpoint in "${ENDPOINTS[@]}"; do
+      IFS='|' read -r name path lua <<<"$endpoint"
+      for backend in $order; do
+        if [ "$backend" = sqlite ]; then BASE=$SQLITE_BASE; else BASE=$PG_BASE; fi
+        row=$(run "$name" "$path" "$lua")
+        echo "  round $round $backend: $row"
+        ROWS+="$backend|$row"$'\n'
+      done
+    done
+  done
+  T1=$(date +%s.%N) B1=$(busy_ticks) C1=$(child_ticks) P1=$(pg_ticks)
+  S1=$(( $(proc_ticks "$SQLITE_SERVER") + $(proc_ticks "$PG_SERVER") ))
+  CORES=$(nproc)
+  share() { echo "scale=1; 100 * ($1) / (($T1 - $T0) * $(getconf CLK_TCK) * $CORES)" | bc; }
+  PG_SHARE=$(share "$P1 - $P0")
+  OTHERS=$(share "($B1 - $B0) - ($S1 - $S0) - ($C1 - $C0) - ($P1 - $P0)")
+  RSS_SQLITE=$(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$SQLITE_SERVER/status")
+  RSS_PG=$(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$PG_SERVER/status")
+  kill $SQLITE_SERVER $PG_SERVER 2>/dev/null || true
+  wait $SQLITE_SERVER $PG_SERVER 2>/dev/null || true
+
+  # wrk's latencies (850.00us, 1.20ms, 1.05s) in milliseconds.
+  to_ms() {
+    case "$1" in
+      *us) echo "scale=3; ${1%us} / 1000" | bc ;;
+      *ms) echo "${1%ms}" ;;
+      *s) echo "scale=3; ${1%s} * 1000" | bc ;;
+      *) echo "$1" ;;
+    esac
+  }
+  # The median of numbers, one a line.
+  median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+  # Median of field $3 (2 = req/s, 3 = p50, 4 = p99) of endpoint $2 on backend $1.
+  stat() {
+    echo "$ROWS" | awk -F'|' -v b="$1" -v n="$2" -v f="$3" '$1 == b && $2 == n {print $(f + 1)}' |
+      while read -r v; do if [ "$3" -eq 2 ]; then echo "$v"; else to_ms "$v"; fi; done | median
+  }
+  echo
+  echo "Posts: $((QUESTIONS * (ANSWERS + 1))) ($QUESTIONS questions, $ANSWERS answers each); wrk -t2 -c$CONNECTIONS -d$DURATION on loopback"
+  echo "Medians over $ROUNDS rounds, SQLite and PostgreSQL alternately (ms)"
+  printf '%-40s %10s %8s %8s %10s %8s %8s %9s\n' "endpoint" "SQLite r/s" "p50" "p99" "PG r/s" "p50" "p99" "PG/SQLite"
+  for endpoint in "${ENDPOINTS[@]}"; do
+    name=${endpoint%%|*}
+    s_rps=$(stat sqlite "$name" 2) p_rps=$(stat postgres "$name" 2)
+    printf '%-40s %10.0f %8.2f %8.2f %10.0f %8.2f %8.2f %9.3f\n' "$name" \
+      "$s_rps" "$(stat sqlite "$name" 3)" "$(stat sqlite "$name" 4)" \
+      "$p_rps" "$(stat postgres "$name" 3)" "$(stat postgres "$name" 4)" \
+      "$(echo "scale=3; $p_rps / $s_rps" | bc)"
+  done
+  echo
+  echo "server peak RSS: SQLite node $RSS_SQLITE, PostgreSQL node $RSS_PG"
+  echo "PostgreSQL's processes used ${PG_SHARE} % and other processes ${OTHERS} % of the machine's $CORES cores during the measurements"
+  exit 0
+fi
+
+echo "== full reindex (server stopped)"
+start=$(date +%s.%N)
+"$BIN" reindex | tail -n 1
+reindex_s=$(echo "$(date +%s.%N) - $start" | bc)
+
+"$BIN" serve >/dev/null 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do
+  curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "server did not start"; exit 1; }
+
+BASE="http://127.0.0.1:$PORT"
+QUESTION=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/questions/$((QUESTIONS / 2))" | sed "s#^$BASE##")
+ARTICLE=/docs/getting-started/configuration
+DEEP=$(curl -s "$BASE/questions" >/dev/null; echo "/questions?tab=newest&after=$((1700000000 + (QUESTIONS / 2) * 37))_$((QUESTIONS / 2))")
 
 echo "== warming up"
 wrk -t2 -c8 -d3s "$BASE$QUESTION" >/dev/null

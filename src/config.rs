@@ -35,6 +35,9 @@ pub struct Config {
     /// PostgreSQL connection may take, before the page answers 503
     /// "temporarily unavailable".
     pub database_timeout: u64,
+    /// Seconds a search waits for its turn (a few run at once) before the
+    /// page answers 503 "search is busy" with a search box and `Retry-After`.
+    pub search_timeout: u64,
     /// Name shown in the header and in page titles.
     pub site_name: String,
     /// Public URL of the site, used for absolute links and cookie security.
@@ -67,6 +70,7 @@ impl Default for Config {
             database_pool_size: 16,
             analytics_pool_size: 4,
             database_timeout: 5,
+            search_timeout: 5,
             site_name: "Signpost".into(),
             base_url: "http://127.0.0.1:8080".into(),
             workers: 0,
@@ -132,6 +136,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_DATABASE_POOL_SIZE", "database_pool_size"),
     ("SIGNPOST_ANALYTICS_POOL_SIZE", "analytics_pool_size"),
     ("SIGNPOST_DATABASE_TIMEOUT", "database_timeout"),
+    ("SIGNPOST_SEARCH_TIMEOUT", "search_timeout"),
     ("SIGNPOST_SITE_NAME", "site_name"),
     ("SIGNPOST_BASE_URL", "base_url"),
     ("SIGNPOST_WORKERS", "workers"),
@@ -225,6 +230,7 @@ impl Config {
             "database_pool_size" => self.database_pool_size = whole_number(value)?,
             "analytics_pool_size" => self.analytics_pool_size = whole_number(value)?,
             "database_timeout" => self.database_timeout = whole_number(value)?,
+            "search_timeout" => self.search_timeout = whole_number(value)?,
             "max_tree_depth" => {
                 self.max_tree_depth = value
                     .parse()
@@ -284,6 +290,7 @@ impl Config {
                 1000,
             ),
             ("database_timeout", self.database_timeout, 3600),
+            ("search_timeout", self.search_timeout, 600),
         ] {
             if !(1..=max).contains(&value) {
                 return Err(ConfigError::Invalid {
@@ -452,37 +459,54 @@ fn is_postgres_url(url: &str) -> bool {
 
 /// `url` with the password of its user part and any `password=` parameter
 /// replaced by `***`, so it can be logged and shown in errors.
+///
+/// The user part ends at the last `@` of the URL: a password may hold `/`,
+/// `?`, `#` or `@` without percent-encoding, and cutting at the first of
+/// them would show the rest of it. An `@` in a parameter value only makes
+/// more of the URL hidden than needed, never less.
 pub fn redact_url(url: &str) -> String {
-    let (head, query) = match url.split_once('?') {
-        Some((head, query)) => (head, Some(query)),
-        None => (url, None),
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
     };
-    let mut out = match head.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            let (authority, path) = rest.split_at(authority_end);
-            let authority = match authority.rsplit_once('@') {
-                Some((user_info, host)) => match user_info.split_once(':') {
-                    Some((user, _password)) => format!("{user}:***@{host}"),
-                    None => authority.to_string(),
-                },
-                None => authority.to_string(),
-            };
-            format!("{scheme}://{authority}{path}")
+    let mut out = format!("{scheme}://");
+    let after = match rest.rfind('@') {
+        Some(at) => {
+            match rest[..at].split_once(':') {
+                Some((user, _password)) => {
+                    out.push_str(user);
+                    out.push_str(":***");
+                }
+                None => out.push_str(&rest[..at]),
+            }
+            out.push('@');
+            &rest[at + 1..]
         }
-        None => head.to_string(),
+        None => rest,
     };
-    if let Some(query) = query {
-        let params: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-                _ => pair.to_string(),
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&params.join("&"));
+    out.push_str(after);
+    redact_password_params(&out)
+}
+
+/// `text` with the value of every `password=` parameter (after `?` or `&`,
+/// up to the next `&` or `#`) replaced by `***`.
+fn redact_password_params(text: &str) -> String {
+    const KEY: &str = "password=";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(['?', '&']) {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let is_password = rest
+            .get(..KEY.len())
+            .is_some_and(|key| key.eq_ignore_ascii_case(KEY));
+        if is_password {
+            out.push_str(&rest[..KEY.len()]);
+            out.push_str("***");
+            let end = rest.find(['&', '#']).unwrap_or(rest.len());
+            rest = &rest[end..];
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -675,6 +699,61 @@ mod tests {
         assert_eq!(redact_url("postgres://a@h:5/db"), "postgres://a@h:5/db");
         assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
         assert_eq!(redact_url("postgres://u:p:q@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("data/signpost.db"), "data/signpost.db");
+    }
+
+    #[test]
+    fn passwords_with_slash_question_mark_or_hash_are_redacted() {
+        for (url, redacted, secrets) in [
+            (
+                "postgres://u:pa/ss@h/db",
+                "postgres://u:***@h/db",
+                &["pa", "ss"][..],
+            ),
+            (
+                "postgres://u:pa?ss@h/db?sslmode=disable",
+                "postgres://u:***@h/db?sslmode=disable",
+                &["pa?", "ss@"],
+            ),
+            (
+                "postgres://u:pa#ss@h:5432/db",
+                "postgres://u:***@h:5432/db",
+                &["pa#", "#ss"],
+            ),
+            (
+                "postgres://u:x/y?z#w@v@h/db?password=p/q?r",
+                "postgres://u:***@h/db?password=***",
+                &["x/y", "z#w", "w@v", "p/q", "q?r"],
+            ),
+            // Percent-encoded, as a URL should carry them.
+            (
+                "postgresql://u:pa%2Fs%3Fs%23x@h/db",
+                "postgresql://u:***@h/db",
+                &["pa%2F", "%3Fs", "%23x"],
+            ),
+            (
+                "postgres://h/db?sslmode=disable&password=s3%2Fcr%23t",
+                "postgres://h/db?sslmode=disable&password=***",
+                &["s3", "cr%23t"],
+            ),
+            (
+                "postgres://h/db?PASSWORD=s3/cr?t#frag",
+                "postgres://h/db?PASSWORD=***#frag",
+                &["s3/cr"],
+            ),
+            // An `@` in a parameter hides more than needed, never less.
+            (
+                "postgres://h:5432/db?password=s3cr3t&user=a@b",
+                "postgres://h:***@b",
+                &["s3cr3t"],
+            ),
+        ] {
+            let shown = redact_url(url);
+            assert_eq!(shown, redacted, "{url}");
+            for secret in secrets {
+                assert!(!shown.contains(secret), "{url} shows {secret}: {shown}");
+            }
+        }
     }
 
     #[test]

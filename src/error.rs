@@ -33,6 +33,13 @@ pub enum AppError {
     /// A dependency is temporarily not usable (HTTP 503).
     #[error("{0}")]
     Unavailable(String),
+    /// Too many searches are waiting: this one's turn did not come in time
+    /// (HTTP 503, with the query to search again).
+    #[error("Search is busy right now. Please search again in a few seconds.")]
+    SearchBusy {
+        /// The query, kept in the search box.
+        q: String,
+    },
     /// Anything unexpected: logged, shown as a generic 500 page.
     #[error("internal error: {0}")]
     Internal(String),
@@ -48,7 +55,7 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::Conflict(_) => 409,
             AppError::TooManyRequests(_) => 429,
-            AppError::Unavailable(_) => 503,
+            AppError::Unavailable(_) | AppError::SearchBusy { .. } => 503,
             AppError::Internal(_) => 500,
         }
     }

@@ -314,11 +314,6 @@ impl Pool {
         };
         self.inner.get_timeout(wait)
     }
-
-    /// The database this pool connects to.
-    pub fn database(&self) -> &Database {
-        &self.database
-    }
 }
 
 fn build_pool(

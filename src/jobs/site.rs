@@ -72,8 +72,8 @@ impl SiteJobs {
             k if k == PRUNE_OUTBOX.kind => {
                 let report = nodes::prune_outbox(&mut conn, now)?;
                 format!(
-                    "{} outbox entries pruned, {} nodes forgotten",
-                    report.deleted, report.forgotten
+                    "{} outbox entries pruned in {} batches, {} nodes forgotten",
+                    report.deleted, report.batches, report.forgotten
                 )
             }
             k if k == CLEAN_SESSIONS.kind => format!(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Claimed, Periodic};
-use crate::background::{Background, Control, Wake};
+use crate::background::{Background, Control};
 use crate::db::{unix_now, Pool};
 use crate::error::{AppError, AppResult};
 
@@ -46,7 +46,10 @@ impl WorkerOptions {
 }
 
 /// A running worker; stops (after the job in hand) and joins when dropped.
-pub struct JobWorker(Background);
+pub struct JobWorker {
+    /// The worker's thread, held for its stop-and-join on drop.
+    _thread: Background,
+}
 
 impl JobWorker {
     /// Starts the worker thread.
@@ -56,12 +59,8 @@ impl JobWorker {
             runner,
             options,
         };
-        Background::spawn("job-worker", move |control| worker.run(&control)).map(JobWorker)
-    }
-
-    /// A handle that wakes the worker (after an enqueue).
-    pub fn wake(&self) -> Wake {
-        self.0.wake()
+        Background::spawn("job-worker", move |control| worker.run(&control))
+            .map(|thread| JobWorker { _thread: thread })
     }
 }
 

@@ -1,5 +1,5 @@
 //! Admission of searches: at most a few run at once, the others wait their
-//! turn in arrival order.
+//! turn in arrival order, for a bounded time.
 //!
 //! A search is CPU work. With every request of a busy site searching at
 //! once, the cores are shared among all of them and each takes as long as
@@ -8,39 +8,45 @@
 //! gets the same work done with less switching between them, and every
 //! search waits about as long as the others: the slowest searches stop
 //! being many times slower than the typical one.
+//!
+//! The server waits for its turn without holding a thread
+//! ([`SearchGate::enter_within`]): a waiting search takes no place on the
+//! blocking pool, which the database queries of every other page need, and
+//! gives up when its deadline passes (the page then says to try again).
+//! Commands and benchmarks, which run outside the server, wait on their own
+//! thread ([`SearchGate::enter`]).
 
-use std::sync::{Condvar, Mutex};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Lets at most `permits` holders through at once, first come first served.
 #[derive(Debug)]
 pub struct SearchGate {
-    permits: u64,
-    state: Mutex<Turns>,
-    turn: Condvar,
+    permits: usize,
+    turns: Arc<Semaphore>,
 }
 
-#[derive(Debug, Default)]
-struct Turns {
-    /// Tickets handed out.
-    issued: u64,
-    /// Holders that left.
-    finished: u64,
-}
-
-/// A holder's right to run; leaving the scope lets the next one in.
+/// A holder's right to run; dropping it lets the next one in. It can be
+/// moved to the thread that runs the search.
 #[must_use]
 #[derive(Debug)]
-pub struct Pass<'a> {
-    gate: &'a SearchGate,
+pub struct Pass {
+    /// `None` only if the gate was closed, which nothing does.
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl SearchGate {
     /// A gate for `permits` holders at once (at least one).
     pub fn new(permits: usize) -> SearchGate {
+        let permits = permits.clamp(1, Semaphore::MAX_PERMITS);
         SearchGate {
-            permits: permits.max(1) as u64,
-            state: Mutex::new(Turns::default()),
-            turn: Condvar::new(),
+            permits,
+            turns: Arc::new(Semaphore::new(permits)),
         }
     }
 
@@ -53,37 +59,60 @@ impl SearchGate {
 
     /// Holders let through at once.
     pub fn permits(&self) -> usize {
-        self.permits as usize
+        self.permits
     }
 
-    /// Waits for this caller's turn.
-    pub fn enter(&self) -> Pass<'_> {
-        // A poisoned lock only means another holder panicked; the counts
-        // are still consistent, so keep going.
-        let mut turns = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let ticket = turns.issued;
-        turns.issued += 1;
-        while ticket >= turns.finished + self.permits {
-            turns = self.turn.wait(turns).unwrap_or_else(|e| e.into_inner());
+    /// Waits for this caller's turn, at most `wait`, without holding a
+    /// thread; `None` when the deadline passed first (the caller's place in
+    /// line goes to the next one). Needs the server's async runtime (its
+    /// timer).
+    pub async fn enter_within(&self, wait: Duration) -> Option<Pass> {
+        let turn = self.turns.clone().acquire_owned();
+        match tokio::time::timeout(wait, turn).await {
+            Ok(permit) => Some(Pass {
+                _permit: permit.ok(),
+            }),
+            Err(_elapsed) => None,
         }
-        Pass { gate: self }
+    }
+
+    /// Waits for this caller's turn on this thread, in the same line as
+    /// [`SearchGate::enter_within`]: for commands, benchmarks and tests,
+    /// never for the server's worker threads.
+    pub fn enter(&self) -> Pass {
+        Pass {
+            _permit: block_on(self.turns.clone().acquire_owned()).ok(),
+        }
     }
 }
 
-impl Drop for Pass<'_> {
-    fn drop(&mut self) {
-        let mut turns = self.gate.state.lock().unwrap_or_else(|e| e.into_inner());
-        turns.finished += 1;
-        drop(turns);
-        self.gate.turn.notify_all();
+/// Runs `future` to completion on this thread, sleeping while it waits.
+fn block_on<F: Future>(future: F) -> F::Output {
+    /// Wakes the waiting thread.
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Duration;
+    use std::time::Instant;
 
     #[test]
     fn no_more_than_the_permits_run_at_once() {
@@ -109,25 +138,68 @@ mod tests {
 
     #[test]
     fn waiting_callers_go_in_arrival_order() {
-        let gate = SearchGate::new(1);
-        let order = Mutex::new(Vec::new());
-        let first = gate.enter();
-        std::thread::scope(|scope| {
+        actix_web::rt::System::new().block_on(async {
+            let gate = Rc::new(SearchGate::new(1));
+            let order = Rc::new(RefCell::new(Vec::new()));
+            let first = gate.enter();
+            let mut waiting = Vec::new();
             for id in 0..4 {
-                // Each waiter takes its ticket before the next one starts.
-                let issued = gate.state.lock().map(|t| t.issued).unwrap_or(0);
-                let (gate, order) = (&gate, &order);
-                scope.spawn(move || {
-                    let _pass = gate.enter();
-                    order.lock().expect("order").push(id);
-                });
-                while gate.state.lock().map(|t| t.issued).unwrap_or(0) == issued {
-                    std::thread::yield_now();
-                }
+                let (gate, order) = (gate.clone(), order.clone());
+                waiting.push(actix_web::rt::spawn(async move {
+                    let pass = gate.enter_within(Duration::from_secs(600)).await;
+                    assert!(pass.is_some(), "waiter {id} got its turn");
+                    order.borrow_mut().push(id);
+                    // Holds its turn across a switch to the other tasks.
+                    actix_web::rt::task::yield_now().await;
+                }));
+                // Each waiter takes its place in line before the next starts.
+                actix_web::rt::task::yield_now().await;
             }
             drop(first);
+            for task in waiting {
+                assert!(task.await.is_ok());
+            }
+            assert_eq!(*order.borrow(), vec![0, 1, 2, 3]);
         });
-        assert_eq!(order.into_inner().expect("order"), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn a_waiter_gives_up_at_its_deadline_and_leaves_the_line() {
+        actix_web::rt::System::new().block_on(async {
+            let gate = SearchGate::new(1);
+            let held = gate.enter();
+            let started = Instant::now();
+            assert!(gate.enter_within(Duration::from_millis(50)).await.is_none());
+            assert!(started.elapsed() >= Duration::from_millis(50));
+            drop(held);
+            // The one that gave up holds no place: the next gets in at once.
+            let pass = gate.enter_within(Duration::from_secs(600)).await;
+            assert!(pass.is_some());
+            // And while it runs, the gate is full again.
+            assert!(gate.enter_within(Duration::ZERO).await.is_none());
+            drop(pass);
+            assert!(gate.enter_within(Duration::ZERO).await.is_some());
+        });
+    }
+
+    #[test]
+    fn a_blocked_thread_is_woken_when_a_turn_frees() {
+        let gate = SearchGate::new(1);
+        let held = gate.enter();
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| {
+                let _pass = gate.enter();
+                Instant::now()
+            });
+            std::thread::sleep(Duration::from_millis(20));
+            let freed = Instant::now();
+            drop(held);
+            let entered = waiter.join().expect("waiter");
+            assert!(
+                entered >= freed,
+                "the waiter entered only after the turn freed"
+            );
+        });
     }
 
     #[test]

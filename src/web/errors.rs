@@ -21,6 +21,13 @@ pub struct KeepBody;
 #[derive(Debug, Clone)]
 struct PublicMessage(String);
 
+/// The query to put back in the error page's search box.
+#[derive(Debug, Clone)]
+struct SearchAgain(String);
+
+/// Seconds a refused search is asked to wait before trying again.
+const SEARCH_RETRY_SECS: &str = "5";
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -38,6 +45,9 @@ impl ResponseError for AppError {
             AppError::Unavailable(_) => {
                 builder.insert_header((header::RETRY_AFTER, "30"));
             }
+            AppError::SearchBusy { .. } => {
+                builder.insert_header((header::RETRY_AFTER, SEARCH_RETRY_SECS));
+            }
             AppError::SignInRequired { next } => {
                 builder.insert_header((header::LOCATION, super::paths::login_url(next)));
             }
@@ -47,6 +57,9 @@ impl ResponseError for AppError {
         response
             .extensions_mut()
             .insert(PublicMessage(self.public_message()));
+        if let AppError::SearchBusy { q } = self {
+            response.extensions_mut().insert(SearchAgain(q.clone()));
+        }
         response
     }
 }
@@ -103,6 +116,12 @@ pub fn render_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandle
         .map(|m| m.0.clone())
         .unwrap_or_else(|| default_message(status));
     let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+    let q = res
+        .response()
+        .extensions()
+        .get::<SearchAgain>()
+        .map(|s| s.0.clone())
+        .unwrap_or_default();
     let state = res.request().app_data::<web::Data<AppState>>().cloned();
     let is_api = res.request().path().starts_with("/api/");
     let visitor = res
@@ -126,7 +145,7 @@ pub fn render_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandle
             status: status.as_u16(),
             title: title_for(status),
             message,
-            q: String::new(),
+            q,
         };
         let html = state.and_then(|s| {
             match super::render_string(&s, visitor.as_ref(), "errors/error.html", &view) {

@@ -31,6 +31,10 @@ struct SiteView<'a> {
     /// CSRF token for forms on the page (empty for anonymous visitors
     /// without a pre-session cookie).
     csrf: &'a str,
+    /// The header's "Sign in" link, returning to this page.
+    login_url: String,
+    /// The header's "Register" link, returning to this page.
+    register_url: String,
 }
 
 /// Renders `template` with `view` plus the layout values into an HTML response.
@@ -85,6 +89,7 @@ pub fn render_string(
     template: &str,
     view: &impl Serialize,
 ) -> AppResult<String> {
+    let here = visitor.map_or("/", |v| v.here.as_str());
     let mut context = tera::Context::from_serialize(view)
         .map_err(|e| AppError::Internal(format!("template context for {template}: {e}")))?;
     context.insert(
@@ -95,6 +100,8 @@ pub fn render_string(
             base_url: &state.config.base_url,
             viewer: visitor.and_then(Viewer::view),
             csrf: visitor.and_then(Viewer::csrf_token).unwrap_or(""),
+            login_url: paths::header_login_url(here),
+            register_url: paths::header_register_url(here),
         },
     );
     state

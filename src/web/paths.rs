@@ -81,6 +81,35 @@ pub fn register_url(next: &str) -> String {
     format!("/register?{}", url.finish())
 }
 
+/// Where a guest who signs in or registers from the page at `here` (its
+/// path and query) returns: that page, or on the sign-in and registration
+/// pages the `next` they carry; `/` when it is not a local path.
+pub fn return_to(here: &str) -> String {
+    let (path, query) = here.split_once('?').unwrap_or((here, ""));
+    if matches!(path, "/login" | "/register") {
+        let next = form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == "next")
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default();
+        return local_or_home(&next);
+    }
+    local_or_home(here)
+}
+
+/// The header's "Sign in" link on the page at `here`: back to that page
+/// afterwards, plain `/login` from the home page.
+pub fn header_login_url(here: &str) -> String {
+    match return_to(here).as_str() {
+        "/" => "/login".into(),
+        target => login_url(target),
+    }
+}
+
+/// The header's "Register" link on the page at `here` (see [`return_to`]).
+pub fn header_register_url(here: &str) -> String {
+    register_url(&return_to(here))
+}
+
 /// The character rules: one leading slash, then only visible ASCII and no
 /// backslash, and no second slash right after the first.
 fn is_plain_local_path(target: &str) -> bool {
@@ -122,6 +151,41 @@ fn percent_decoded(target: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_links_return_to_the_page_they_are_on() {
+        assert_eq!(header_login_url("/"), "/login");
+        assert_eq!(header_register_url("/"), "/register");
+        assert_eq!(
+            header_login_url("/questions/7/slug?sort=votes"),
+            "/login?next=%2Fquestions%2F7%2Fslug%3Fsort%3Dvotes"
+        );
+        assert_eq!(
+            header_register_url("/docs/guide"),
+            "/register?next=%2Fdocs%2Fguide"
+        );
+        // On the sign-in and registration pages, their own next is kept.
+        assert_eq!(
+            header_register_url("/login?next=%2Fdocs%2Fguide"),
+            "/register?next=%2Fdocs%2Fguide"
+        );
+        assert_eq!(
+            header_login_url("/register?next=%2Fdocs%2Fguide"),
+            "/login?next=%2Fdocs%2Fguide"
+        );
+        assert_eq!(header_login_url("/login"), "/login");
+        // What is not a path of this site is dropped, as every next is.
+        for bad in [
+            "//evil.example/x",
+            "/login?next=%2F%2Fevil.example",
+            "/register?next=https%3A%2F%2Fevil.example",
+        ] {
+            assert_eq!(header_login_url(bad), "/login", "{bad}");
+            assert_eq!(header_register_url(bad), "/register", "{bad}");
+        }
+        let long = format!("/search?q={}", "a".repeat(MAX_TARGET_BYTES));
+        assert_eq!(header_login_url(&long), "/login");
+    }
 
     #[test]
     fn site_paths_are_accepted() {

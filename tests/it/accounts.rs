@@ -917,3 +917,67 @@ fn user_cli_creates_promotes_and_suspends() {
     assert!(run(&["user", "unsuspend", "quinn"], None).status.success());
     assert!(!run(&["user", "suspend", "nobody"], None).status.success());
 }
+
+#[actix_web::test]
+async fn header_links_bring_a_guest_back_to_the_page_after_signing_in() {
+    let app = app();
+    app.create_user("hana_h", Role::Member);
+    let client = app.client();
+    let page = client.get("/search?q=printer+offline&kind=article").await;
+    assert_eq!(page.status, 200);
+    let next = "%2Fsearch%3Fq%3Dprinter%2Boffline%26kind%3Darticle";
+    page.assert_contains(&format!("<a href=\"/login?next={next}\">Sign in</a>"));
+    page.assert_contains(&format!(
+        "<a class=\"button-link\" href=\"/register?next={next}\">Register</a>"
+    ));
+    // On the sign-in page the header keeps the same next.
+    let login = client.get(&format!("/login?next={next}")).await;
+    assert_eq!(login.status, 200);
+    login.assert_contains(&format!(
+        "<a class=\"button-link\" href=\"/register?next={next}\">Register</a>"
+    ));
+    let token = csrf_of(&login.body).expect("csrf");
+    let signed_in = client
+        .post(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("username", "hana_h"),
+                ("password", TEST_PASSWORD),
+                ("next", "/search?q=printer+offline&kind=article"),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    assert_eq!(
+        signed_in.header("location"),
+        "/search?q=printer+offline&kind=article"
+    );
+    // Registering from the header link returns there too.
+    let guest = app.client();
+    let register = guest.get(&format!("/register?next={next}")).await;
+    assert_eq!(register.status, 200);
+    let token = csrf_of(&register.body).expect("csrf");
+    let created = guest
+        .post(
+            "/register",
+            &[
+                ("csrf", &token),
+                ("next", "/search?q=printer+offline&kind=article"),
+                ("username", "ivo_i"),
+                ("password", TEST_PASSWORD),
+                ("password_confirm", TEST_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    assert_eq!(
+        created.header("location"),
+        "/search?q=printer+offline&kind=article"
+    );
+    // The home page keeps plain links.
+    app.client()
+        .get("/")
+        .await
+        .assert_contains("<a href=\"/login\">Sign in</a>");
+}

@@ -179,3 +179,58 @@ async fn pruning_waits_for_live_nodes_and_a_node_back_after_a_prune_rebuilds() {
         IndexStanding::Current
     );
 }
+
+#[actix_web::test]
+async fn the_outbox_is_pruned_in_batches_up_to_the_slowest_live_node() {
+    use signpost::kinds::DocKind;
+    let app = TestApp::guide().start();
+    let mut conn = app.started().state.db.get().expect("db");
+    let now = signpost::db::unix_now();
+    outbox::enqueue_many(&mut conn, DocKind::Question, 1_000_000..1_000_250, now).expect("enqueue");
+    let newest = outbox::max_id(&mut conn).expect("max id");
+    let total: i64 = search_outbox::table
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
+    assert!(total >= 250, "{total}");
+    // The app's node applies them all and reports it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while index_nodes::min_applied_since(&mut conn, 0).expect("nodes") != Some(newest) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the node never reported {newest}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // A week passes; another live node has applied only up to `lagging`.
+    let week = OUTBOX_RETENTION_SECS + 3600;
+    diesel::update(search_outbox::table)
+        .set(search_outbox::created_at.eq(search_outbox::created_at - week))
+        .execute(&mut conn)
+        .expect("age outbox");
+    let lagging = newest - 120;
+    index_nodes::record(&mut conn, "lagging-node", lagging, now).expect("node");
+    let below: i64 = search_outbox::table
+        .filter(search_outbox::id.le(lagging))
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
+
+    let report = nodes::prune_outbox_in_batches(&mut conn, now, 100).expect("prune");
+    assert_eq!(report.deleted as i64, below);
+    assert_eq!(report.batches as i64, (below + 99) / 100, "{report:?}");
+    assert_eq!(outbox::pruned_through(&mut conn).expect("mark"), lagging);
+    let left = outbox::pending_after(&mut conn, 0, 1000).expect("left");
+    assert_eq!(left.len(), 120);
+    assert_eq!(left.first().map(|e| e.id), Some(lagging + 1));
+
+    // The lagging node catches up: the rest goes, 100 at a time.
+    index_nodes::record(&mut conn, "lagging-node", newest, now).expect("node");
+    let report = nodes::prune_outbox_in_batches(&mut conn, now, 100).expect("prune");
+    assert_eq!((report.deleted, report.batches), (120, 2), "{report:?}");
+    assert_eq!(outbox::pruned_through(&mut conn).expect("mark"), newest);
+    assert_eq!(outbox::max_id(&mut conn).expect("max"), 0, "all pruned");
+    // Nothing more to do: no empty transactions counted.
+    let report = nodes::prune_outbox(&mut conn, now).expect("prune");
+    assert_eq!((report.deleted, report.batches), (0, 0));
+}

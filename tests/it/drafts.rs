@@ -5,8 +5,9 @@
 
 use signpost::db::models::drafts::{DraftText, Owner};
 use signpost::service::drafts;
+use signpost::web::pages::ask::PREFILL_IN_NEXT_MAX;
 
-use crate::fixtures::{field_value, router_tree, Post, BODY};
+use crate::fixtures::{choice, field_value, router_tree, tree, Post, BODY};
 use crate::harness::{Client, Page, TestApp, TEST_PASSWORD};
 
 /// Text as the browser reads it from an attribute or a textarea.
@@ -53,7 +54,36 @@ fn textarea(page: &Page, id: &str) -> String {
 }
 
 fn app() -> TestApp {
-    TestApp::guide().tree("router", &router_tree()).start()
+    TestApp::guide().tree("router", &long_router_tree()).start()
+}
+
+/// The router tree, its dead end summed up at such length that the
+/// pre-filled ask link does not fit in a sign-in link's `next`
+/// ([`PREFILL_IN_NEXT_MAX`]): a guest's question is kept as a draft.
+fn long_router_tree() -> String {
+    let detail = "all four of them stay dark after plugging it in elsewhere, ".repeat(40);
+    tree("Router is down", "lights")
+        .question(
+            "lights",
+            "Are the lights on?",
+            &[
+                choice("Yes", "reboot", "Lights on"),
+                choice("No", "ask", &format!("Lights off: {detail}")),
+            ],
+        )
+        .fix("reboot", "Reboot it")
+        .escalate("ask", "Ask us")
+        .to_string()
+}
+
+/// Drafts stored, of anyone.
+fn drafts_stored(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    let mut conn = app.started().state.db.get().expect("db");
+    signpost::db::schema::drafts::table
+        .count()
+        .get_result(&mut conn)
+        .expect("count")
 }
 
 /// A guest walks the router tree to its dead end and presses "Ask the
@@ -80,6 +110,7 @@ async fn walk_to_dead_end(guest: &Client<'_>) -> String {
 /// Follows the ask link as a guest: the draft is kept and the guest is
 /// sent to sign in. Returns the sign-in address.
 async fn ask_as_guest(guest: &Client<'_>, ask_url: &str) -> String {
+    assert!(ask_url.len() > PREFILL_IN_NEXT_MAX, "{}", ask_url.len());
     let ask = guest.get(ask_url).await;
     assert_eq!(ask.status, 303, "a guest is sent to sign in: {}", ask.body);
     let login = ask.header("location").to_string();
@@ -562,27 +593,26 @@ async fn drafts_are_bounded_and_expire() {
 async fn guest_drafts_are_rate_limited_per_address() {
     let app = app();
     let max = signpost::auth::rate_limit::rules::GUEST_DRAFT_PER_IP.max;
+    // Links too long to ride along with sign-in: each is kept as a draft.
+    let long = "Lights+stay+off+".repeat(130);
     for i in 0..max {
         // A new browser each time: the per-owner cap would not stop it.
         let page = app
             .client()
-            .get(&format!("/questions/ask?title=Spam+number+{i}"))
+            .get(&format!("/questions/ask?title=Spam+number+{i}&body={long}"))
             .await;
         assert_eq!(page.status, 303, "draft {i} is kept");
     }
-    let refused = app.client().get("/questions/ask?title=One+too+many").await;
+    let refused = app
+        .client()
+        .get(&format!("/questions/ask?title=One+too+many&body={long}"))
+        .await;
     assert_eq!(refused.status, 429);
     assert!(refused
         .header("retry-after")
         .parse::<u64>()
         .is_ok_and(|s| s > 0));
-    let mut conn = app.started().state.db.get().expect("db");
-    use diesel::prelude::*;
-    let stored: i64 = signpost::db::schema::drafts::table
-        .count()
-        .get_result(&mut conn)
-        .expect("count");
-    assert_eq!(stored, i64::from(max));
+    assert_eq!(drafts_stored(&app), i64::from(max));
 }
 
 #[actix_web::test]
@@ -593,11 +623,49 @@ async fn a_tag_alone_is_not_kept_as_a_draft() {
     let login = page.header("location");
     assert!(login.starts_with("/login?next="), "{login}");
     assert!(!login.contains("draft"), "{login}");
-    let mut conn = app.started().state.db.get().expect("db");
-    use diesel::prelude::*;
-    let stored: i64 = signpost::db::schema::drafts::table
-        .count()
-        .get_result(&mut conn)
-        .expect("count");
-    assert_eq!(stored, 0);
+    assert_eq!(drafts_stored(&app), 0);
+}
+
+#[actix_web::test]
+async fn a_short_dead_end_link_rides_along_with_sign_in_and_stores_nothing() {
+    let app = TestApp::guide().tree("router", &router_tree()).start();
+    let guest = app.client();
+    let ask_url = walk_to_dead_end(&guest).await;
+    assert!(ask_url.len() <= PREFILL_IN_NEXT_MAX, "{}", ask_url.len());
+    let ask = guest.get(&ask_url).await;
+    assert_eq!(ask.status, 303, "a guest is sent to sign in: {}", ask.body);
+    let mut next = form_urlencoded::Serializer::new(String::new());
+    next.append_pair("next", &ask_url);
+    let login_url = ask.header("location").to_string();
+    assert_eq!(login_url, format!("/login?{}", next.finish()));
+    assert_eq!(drafts_stored(&app), 0, "a GET stores nothing");
+
+    let login = guest.get(&login_url).await;
+    assert_eq!(login.status, 200);
+    assert_eq!(field(&login, "next"), ask_url);
+    let register = guest.get(&link_labelled(&login, "Create an account")).await;
+    assert_eq!(register.status, 200);
+    assert_eq!(field(&register, "next"), ask_url);
+    let created = post_owned(
+        &guest,
+        "/register",
+        &register_fields(&register, "gus_g", TEST_PASSWORD),
+    )
+    .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    assert_eq!(
+        created.header("location"),
+        ask_url,
+        "registration returns to next"
+    );
+
+    let form = guest.get(&ask_url).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert_eq!(
+        field(&form, "title"),
+        "Router is down: the troubleshooter did not solve it"
+    );
+    assert!(textarea(&form, "body").contains("1. Lights off\n"));
+    assert_eq!(field(&form, "tags"), "router");
+    assert_eq!(drafts_stored(&app), 0);
 }

@@ -415,8 +415,22 @@ async fn ask_form_is_pre_filled_from_the_url_and_keeps_input_on_errors() {
         .get("/questions/ask?title=Search+finds+nothing&tags=search")
         .await;
     assert_eq!(anon.status, 303);
-    // A guest's pre-filled question is kept as a draft (however long the
-    // text) and sign-in returns to it.
+    // A guest's short pre-filled link rides along with sign-in as next:
+    // nothing is stored on a GET.
+    assert_eq!(
+        anon.header("location"),
+        "/login?next=%2Fquestions%2Fask%3Ftitle%3DSearch%2Bfinds%2Bnothing%26tags%3Dsearch"
+    );
+    // One too long for a sign-in link is kept as a draft, and sign-in
+    // returns to it.
+    let long_body = "The+index+is+fine+".repeat(120);
+    let anon = app
+        .client()
+        .get(&format!(
+            "/questions/ask?title=Search+finds+nothing&body={long_body}"
+        ))
+        .await;
+    assert_eq!(anon.status, 303);
     let location = anon.header("location");
     assert!(
         location.starts_with("/login?next=%2Fquestions%2Fask%3Fdraft%3D")

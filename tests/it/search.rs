@@ -550,3 +550,40 @@ async fn a_long_article_section_is_found_and_linked_by_its_heading_anchor() {
 fn result_urls_of(page: &crate::harness::Page) -> Vec<String> {
     crate::harness::result_urls(&page.body)
 }
+
+#[actix_web::test]
+async fn a_search_that_waits_too_long_for_its_turn_is_a_503_with_a_way_forward() {
+    let app = TestApp::guide()
+        .file(
+            "manuals/guide/offline.md",
+            &article(
+                "Printer offline",
+                1,
+                "The printer shows offline after waking from sleep.",
+            ),
+        )
+        .configure(|c| c.search_timeout = 1)
+        .start();
+    app.wait_indexed();
+    let gate = app.started().state.search.gate();
+    // Every turn is taken (as by long searches running).
+    let running: Vec<_> = (0..gate.permits()).map(|_| gate.enter()).collect();
+    let busy = app.get("/search?q=printer+offline&kind=article").await;
+    assert_eq!(busy.status, 503, "{}", busy.body);
+    assert_eq!(busy.header("retry-after"), "5");
+    busy.assert_contains("Search is busy right now");
+    // The query waits in the search box, to search again.
+    busy.assert_contains("name=\"q\" value=\"printer offline\"");
+    // Pages that do not search are served meanwhile.
+    assert_eq!(app.get("/questions").await.status, 200);
+    // Suggestions while asking are left out rather than failing the form.
+    let suggest = app.get("/api/suggest?q=printer+offline").await;
+    assert_eq!(suggest.status, 200, "{}", suggest.body);
+    suggest.assert_contains("\"results\":[]");
+
+    drop(running);
+    let page = app.get("/search?q=printer+offline").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let suggest = app.get("/api/suggest?q=printer+offline").await;
+    assert!(!suggest.body.contains("\"results\":[]"), "{}", suggest.body);
+}

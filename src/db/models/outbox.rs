@@ -127,11 +127,12 @@ pub fn hold_prune_mark(conn: &mut Conn) -> QueryResult<i32> {
         .get_result(conn)
 }
 
-/// Deletes the entries up to `bound` (the lowest watermark of the live
-/// nodes) that were written before `before`, and raises the prune mark to
-/// the highest id deleted. Call in a transaction after [`hold_prune_mark`].
-/// Returns the number of entries deleted.
-pub fn prune_through(conn: &mut Conn, bound: i32, before: i64) -> QueryResult<usize> {
+/// Deletes the oldest entries, at most `batch` of them, up to `bound` (the
+/// lowest watermark of the live nodes) that were written before `before`,
+/// and raises the prune mark to the highest id deleted. Call in a
+/// transaction after [`hold_prune_mark`]. Returns the number of entries
+/// deleted: fewer than `batch` when none that may go are left.
+pub fn prune_batch(conn: &mut Conn, bound: i32, before: i64, batch: i64) -> QueryResult<usize> {
     let last: Option<i32> = search_outbox::table
         .filter(search_outbox::id.le(bound))
         .filter(search_outbox::created_at.lt(before))
@@ -140,14 +141,25 @@ pub fn prune_through(conn: &mut Conn, bound: i32, before: i64) -> QueryResult<us
     let Some(last) = last else {
         return Ok(0);
     };
+    // The batch's highest id: entries are deleted in id order, so the
+    // ones left stay the newest and the mark stays exact.
+    let ids: Vec<i32> = search_outbox::table
+        .filter(search_outbox::id.le(last))
+        .order(search_outbox::id.asc())
+        .select(search_outbox::id)
+        .limit(batch.max(1))
+        .load(conn)?;
+    let Some(&end) = ids.last() else {
+        return Ok(0);
+    };
     let deleted =
-        diesel::delete(search_outbox::table.filter(search_outbox::id.le(last))).execute(conn)?;
+        diesel::delete(search_outbox::table.filter(search_outbox::id.le(end))).execute(conn)?;
     diesel::update(
         search_outbox_state::table
             .find(1)
-            .filter(search_outbox_state::pruned_through.lt(last)),
+            .filter(search_outbox_state::pruned_through.lt(end)),
     )
-    .set(search_outbox_state::pruned_through.eq(last))
+    .set(search_outbox_state::pruned_through.eq(end))
     .execute(conn)?;
     Ok(deleted)
 }

@@ -227,10 +227,28 @@ pub fn list_page(
             .filter(q::created_at.lt(c.value).or(q::id.lt(c.id))),
         (_, None) => query,
     };
+    // Every order leads with `deleted_at`, NULL in every row here: the
+    // tabs' indexes start with it, and PostgreSQL reads such an index in
+    // order only when the order names it too (it does not take
+    // `deleted_at IS NULL` as fixing the column). Without it, every page
+    // sorted all visible questions: about 1 s a page at 250,000 under load.
+    // SQLite reads the same index either way.
     query = match tab {
-        Tab::Active => query.order((q::last_activity_at.desc(), q::id.desc())),
-        Tab::Top => query.order((q::score.desc(), q::id.desc())),
-        _ => query.order((q::created_at.desc(), q::id.desc())),
+        Tab::Active => query.order((
+            q::deleted_at.asc(),
+            q::last_activity_at.desc(),
+            q::id.desc(),
+        )),
+        Tab::Top => query.order((q::deleted_at.asc(), q::score.desc(), q::id.desc())),
+        Tab::Unsolved => query.order((
+            q::deleted_at.asc(),
+            q::accepted_answer_id.asc(),
+            q::created_at.desc(),
+            q::id.desc(),
+        )),
+        Tab::Newest | Tab::Unanswered => {
+            query.order((q::deleted_at.asc(), q::created_at.desc(), q::id.desc()))
+        }
     };
     query.limit(limit).load(conn)
 }
@@ -241,7 +259,8 @@ pub fn pinned(conn: &mut Conn, tag_id: Option<TagId>) -> QueryResult<Vec<Questio
     let mut query = q::questions
         .filter(q::deleted_at.is_null())
         .filter(q::pinned.eq(true))
-        .order(q::created_at.desc())
+        // `deleted_at` first, as in `list_page`: PostgreSQL then reads the index.
+        .order((q::deleted_at.asc(), q::created_at.desc()))
         .select(Question::as_select())
         .limit(10)
         .into_boxed();
@@ -363,7 +382,8 @@ pub fn recent_solved(conn: &mut Conn, limit: i64) -> QueryResult<Vec<Question>> 
         .filter(questions::deleted_at.is_null())
         .filter(questions::accepted_at.is_not_null())
         .filter(questions::accepted_answer_id.is_not_null())
-        .order(questions::accepted_at.desc())
+        // `deleted_at` first, as in `list_page`: PostgreSQL then reads the index.
+        .order((questions::deleted_at.asc(), questions::accepted_at.desc()))
         .limit(limit)
         .select(Question::as_select())
         .load(conn)

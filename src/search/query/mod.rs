@@ -43,6 +43,7 @@ mod snippets;
 #[cfg(test)]
 mod tests;
 
+use super::gate::Pass;
 use super::{SearchIndex, SearchResult};
 use plan::Concept;
 use rerank::Ranked;
@@ -104,10 +105,22 @@ pub struct SearchResults {
 }
 
 impl SearchIndex {
-    /// Runs a search, when the [`super::SearchGate`] lets it in. Never fails
-    /// on odd input: bad text yields no results.
+    /// Runs a search, when the [`super::SearchGate`] lets it in (waiting on
+    /// this thread: for commands and tests; the server waits for its
+    /// [`Pass`] first and calls [`SearchIndex::search_admitted`]). Never
+    /// fails on odd input: bad text yields no results.
     pub fn search(&self, request: &SearchRequest<'_>) -> SearchResult<SearchResults> {
-        let _turn = self.gate().enter();
+        let pass = self.gate().enter();
+        self.search_admitted(&pass, request)
+    }
+
+    /// Runs a search that the gate already let in (`_pass`, held until it
+    /// returns).
+    pub fn search_admitted(
+        &self,
+        _pass: &Pass,
+        request: &SearchRequest<'_>,
+    ) -> SearchResult<SearchResults> {
         let searcher = self.reader().searcher();
         let fields = *self.fields();
         let text: String = request.text.chars().take(MAX_QUERY_CHARS).collect();
@@ -149,20 +162,6 @@ impl SearchIndex {
         }
         results.hits = snippets::page_hits(&searcher, &fields, &concepts, &page)?;
         Ok(results)
-    }
-
-    /// The best-known spelling of `text`, if any word is unknown to the index
-    /// and has a close dictionary neighbour.
-    pub fn suggest(&self, text: &str) -> SearchResult<Option<String>> {
-        let searcher = self.reader().searcher();
-        let fields = *self.fields();
-        let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
-        respell(&text, |word| {
-            Ok(self
-                .cached_plan(&searcher, &fields, word, false, true)?
-                .correction
-                .clone())
-        })
     }
 }
 

@@ -86,6 +86,10 @@ pub fn report(conn: &mut Conn, node: &str, watermark: i32, now: i64) -> AppResul
     Ok(outbox::pruned_through(conn)? > watermark)
 }
 
+/// Outbox entries deleted per transaction when pruning: each batch holds
+/// the write lock briefly, so posts are not held up behind one long delete.
+pub const PRUNE_BATCH: i64 = 5_000;
+
 /// What one prune did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PruneReport {
@@ -93,24 +97,47 @@ pub struct PruneReport {
     pub deleted: usize,
     /// Nodes forgotten (not seen for [`NODE_FORGET_SECS`]).
     pub forgotten: usize,
+    /// Transactions that deleted entries.
+    pub batches: usize,
 }
 
 /// Deletes the outbox entries older than [`OUTBOX_RETENTION_SECS`] that
 /// every node seen within that time has applied, raising the prune mark;
-/// forgets nodes gone for [`NODE_FORGET_SECS`]. Safe to run on several
-/// nodes at once (the prune mark's row orders them), but meant to run once
-/// per cluster as a periodic job.
+/// forgets nodes gone for [`NODE_FORGET_SECS`]. Deletes [`PRUNE_BATCH`]
+/// entries per transaction. Safe to run on several nodes at once (the prune
+/// mark's row orders them), but meant to run once per cluster as a
+/// periodic job.
 pub fn prune_outbox(conn: &mut Conn, now: i64) -> AppResult<PruneReport> {
-    conn.immediate_transaction(|conn| {
-        outbox::hold_prune_mark(conn)?;
-        let forgotten = index_nodes::forget_unseen(conn, now - NODE_FORGET_SECS)?;
-        let Some(bound) = index_nodes::min_applied_since(conn, now - OUTBOX_RETENTION_SECS)? else {
-            return Ok(PruneReport {
-                deleted: 0,
-                forgotten,
-            });
-        };
-        let deleted = outbox::prune_through(conn, bound, now - OUTBOX_RETENTION_SECS)?;
-        Ok(PruneReport { deleted, forgotten })
-    })
+    prune_outbox_in_batches(conn, now, PRUNE_BATCH)
+}
+
+/// [`prune_outbox`] with `batch` entries per transaction. Each transaction
+/// takes the prune mark's row first and looks at the nodes again, so a node
+/// that registers between two batches holds back the ones after it.
+pub fn prune_outbox_in_batches(conn: &mut Conn, now: i64, batch: i64) -> AppResult<PruneReport> {
+    let before = now - OUTBOX_RETENTION_SECS;
+    let mut report = PruneReport {
+        forgotten: conn.immediate_transaction(|conn| -> AppResult<usize> {
+            outbox::hold_prune_mark(conn)?;
+            Ok(index_nodes::forget_unseen(conn, now - NODE_FORGET_SECS)?)
+        })?,
+        ..PruneReport::default()
+    };
+    loop {
+        let deleted = conn.immediate_transaction(|conn| -> AppResult<usize> {
+            outbox::hold_prune_mark(conn)?;
+            match index_nodes::min_applied_since(conn, before)? {
+                Some(bound) => Ok(outbox::prune_batch(conn, bound, before, batch)?),
+                None => Ok(0),
+            }
+        })?;
+        if deleted == 0 {
+            return Ok(report);
+        }
+        report.deleted += deleted;
+        report.batches += 1;
+        if (deleted as i64) < batch {
+            return Ok(report);
+        }
+    }
 }

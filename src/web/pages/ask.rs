@@ -14,10 +14,10 @@ use crate::db::models::questions as question_rows;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::ids::DraftId;
-use crate::search::SearchRequest;
 use crate::service::drafts;
 use crate::service::questions;
-use crate::web::extract::CsrfForm;
+use crate::web::extract::{has_nul, CsrfForm, NUL_REFUSED};
+use crate::web::pages::search::search_in_turn;
 use crate::web::paths;
 use crate::web::session::{admit, admit_address, CurrentUser, Viewer};
 use crate::web::views::kind_label;
@@ -46,19 +46,14 @@ pub async fn similar(
     if text.trim().chars().count() < 3 {
         return Ok(Vec::new());
     }
-    let search = state.search.clone();
-    let results = web::block(move || {
-        // Trailing space: whole words only, no prefix guessing.
-        let query = format!("{} ", text.trim());
-        search.search(&SearchRequest {
-            text: &query,
-            kind: None,
-            limit,
-            offset: 0,
-        })
-    })
-    .await
-    .map_err(AppError::internal)??;
+    // Trailing space: whole words only, no prefix guessing.
+    let query = format!("{} ", text.trim());
+    let results = match search_in_turn(state, query, None, limit, 0).await {
+        Ok(results) => results,
+        // Suggestions are a help, not the page: a busy search leaves them out.
+        Err(AppError::SearchBusy { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
     Ok(results
         .hits
         .into_iter()
@@ -141,9 +136,16 @@ async fn keep_and_sign_in(
     Ok(see_other(&paths::login_url_kept(&paths::ask_draft(id))))
 }
 
+/// Longest pre-filled ask link (path and query, as sent) a guest is sent to
+/// sign in with as `next`; a longer one is kept as a draft instead (a
+/// sign-in link must stay well within what browsers and proxies accept).
+pub const PREFILL_IN_NEXT_MAX: usize = 2_000;
+
 /// GET /questions/ask?title=…&body=…&tags=… (or `?draft=ID`). A guest who
 /// arrives with a pre-filled question (a troubleshooter's dead end, an empty
-/// search) has it kept as a draft before being sent to sign in.
+/// search) is sent to sign in with the link as `next`, so nothing is written
+/// on a GET; only a link too long for that ([`PREFILL_IN_NEXT_MAX`]) has its
+/// text kept as a draft first.
 pub async fn get_ask(
     state: web::Data<AppState>,
     visitor: Viewer,
@@ -157,6 +159,14 @@ pub async fn get_ask(
         .any(|key| !param(&params, key).unwrap_or("").trim().is_empty());
     if visitor.user.is_none() {
         if !prefilled {
+            return Err(AppError::SignInRequired {
+                next: visitor.here.clone(),
+            });
+        }
+        if has_nul(req.query_string().as_bytes()) {
+            return Err(AppError::BadRequest(NUL_REFUSED.into()));
+        }
+        if visitor.here.len() <= PREFILL_IN_NEXT_MAX && paths::local_target(&visitor.here).is_ok() {
             return Err(AppError::SignInRequired {
                 next: visitor.here.clone(),
             });

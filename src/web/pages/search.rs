@@ -159,25 +159,53 @@ fn empty_view(state: &AppState, request: &SearchParams) -> SearchPage {
     }
 }
 
-/// Runs the search on the blocking pool; returns the results and how long
-/// the search took in microseconds.
+/// Runs the search; returns the results and how long the search took
+/// (waiting for its turn included) in microseconds.
 async fn run_search(state: &AppState, request: &SearchParams) -> AppResult<(SearchResults, i64)> {
     let started = Instant::now();
+    let results = search_in_turn(
+        state,
+        request.raw_q.clone(),
+        request.kind,
+        PER_PAGE,
+        request.offset(),
+    )
+    .await?;
+    Ok((results, started.elapsed().as_micros() as i64))
+}
+
+/// Waits for the search gate without holding a thread, at most the
+/// configured `search_timeout` (then [`AppError::SearchBusy`], a 503 that
+/// keeps the query), and runs the search on the blocking pool.
+pub async fn search_in_turn(
+    state: &AppState,
+    text: String,
+    kind: Option<&'static str>,
+    limit: usize,
+    offset: usize,
+) -> AppResult<SearchResults> {
+    let wait = std::time::Duration::from_secs(state.config.search_timeout);
+    let Some(pass) = state.search.gate().enter_within(wait).await else {
+        log::warn!("search refused: no turn within {wait:?}");
+        return Err(AppError::SearchBusy {
+            q: text.trim().to_string(),
+        });
+    };
     let search = state.search.clone();
-    let text = request.raw_q.clone();
-    let kind = request.kind;
-    let offset = request.offset();
-    let results = web::block(move || {
-        search.search(&SearchRequest {
-            text: &text,
-            kind,
-            limit: PER_PAGE,
-            offset,
-        })
+    web::block(move || {
+        search.search_admitted(
+            &pass,
+            &SearchRequest {
+                text: &text,
+                kind,
+                limit,
+                offset,
+            },
+        )
     })
     .await
-    .map_err(AppError::internal)??;
-    Ok((results, started.elapsed().as_micros() as i64))
+    .map_err(AppError::internal)?
+    .map_err(AppError::from)
 }
 
 /// Logs the search for the analytics pages; returns its id for click
