@@ -17,8 +17,10 @@ use crate::config::Config;
 use crate::content::{self, Diagnostic};
 use crate::db::{self, Pool};
 use crate::error::AppError;
-use crate::jobs::site::SiteJobs;
+use crate::jobs::site::{SiteJobs, SiteMail};
 use crate::jobs::{JobWorker, WorkerOptions};
+use crate::mail::render::MailSite;
+use crate::mail::Mailer;
 use crate::search::SearchIndex;
 use crate::service::accounts;
 use crate::service::content_sync::{self, SyncReport};
@@ -47,6 +49,11 @@ pub struct AppState {
     pub limiter: Limits,
     /// Problems of the synonyms file on disk (the synonyms in use stay).
     pub synonyms: SynonymsStatus,
+    /// Links, name and unsubscribe key for mail (set even when e-mail is
+    /// off, so unsubscribe links of mail already sent keep working).
+    pub mail_site: MailSite,
+    /// Whether e-mail is on (`smtp_url` and `mail_from` set).
+    pub mail_enabled: bool,
 }
 
 /// Why the site could not start.
@@ -68,6 +75,9 @@ pub struct Started {
     pub indexer: IndexerTask,
     /// The background job worker.
     pub jobs: JobWorker,
+    /// What the job worker runs (tools and tests run due jobs with it at a
+    /// time of their choosing: [`SiteJobs::run_due`]).
+    pub site_jobs: Arc<SiteJobs>,
     /// Reloads the search synonyms when their file changes.
     pub synonyms: SynonymsReload,
     /// What the content sync did.
@@ -97,16 +107,38 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         let mut conn = pool.get().map_err(AppError::from)?;
         accounts::issue_setup_token(&mut conn, &node, db::unix_now())?
     };
+    let mail_site = {
+        let mut conn = pool.get().map_err(AppError::from)?;
+        crate::service::mail::mail_site(&mut conn, &config, db::unix_now())?
+    };
+    let mailer = match config
+        .smtp()
+        .map_err(|e| AppError::Internal(e.to_string()))?
+    {
+        Some(smtp) => {
+            let mailer = Mailer::new(&smtp, &config.mail_from).map_err(AppError::Internal)?;
+            log::info!("e-mail: {mailer:?}");
+            Some(mailer)
+        }
+        None => {
+            log::info!("e-mail is off (no smtp_url)");
+            None
+        }
+    };
+    let mail_enabled = mailer.is_some();
+    let site_jobs = Arc::new(SiteJobs::new(
+        pool.clone(),
+        mailer.map(|mailer| SiteMail {
+            mailer,
+            site: mail_site.clone(),
+        }),
+    ));
     let analytics = db::open_analytics(&config.database(), config.pool_settings())?;
     let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
     search.set_synonyms(&content.synonym_groups());
     let synonyms = SynonymsReload::start(&config.content_dir, search.clone())?;
     let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild, &node)?;
-    let jobs = JobWorker::start(
-        pool.clone(),
-        Arc::new(SiteJobs::new(pool.clone())),
-        WorkerOptions::new(&node),
-    )?;
+    let jobs = JobWorker::start(pool.clone(), site_jobs.clone(), WorkerOptions::new(&node))?;
     let templates =
         site::templates::load().map_err(|e| AppError::Internal(format!("templates: {e}")))?;
     let state = web::Data::new(AppState {
@@ -119,12 +151,15 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         indexer: indexer.signal(),
         limiter: Limits::new(),
         synonyms: synonyms.status(),
+        mail_site,
+        mail_enabled,
     });
     state.indexer.notify();
     Ok(Started {
         state,
         indexer,
         jobs,
+        site_jobs,
         synonyms,
         sync,
         setup_token,

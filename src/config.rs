@@ -58,6 +58,14 @@ pub struct Config {
     /// index's progress and its job claims are recorded under it); empty
     /// means the host name plus a hash of the data dir.
     pub node_name: String,
+    /// The mail server: `smtp://HOST:PORT` (plain), `smtp://HOST:PORT?tls=starttls`
+    /// (STARTTLS, required) or `smtps://HOST:PORT` (TLS from the start), with
+    /// `USER:PASSWORD@` before the host when it wants a login. Empty (the
+    /// default) turns e-mail off; the site works without it.
+    pub smtp_url: String,
+    /// The sender of every mail, e.g. `Signpost <help@example.com>`;
+    /// needed with `smtp_url`.
+    pub mail_from: String,
 }
 
 impl Default for Config {
@@ -78,6 +86,8 @@ impl Default for Config {
             trusted_proxies: vec![IpNet::LOOPBACK_V4, IpNet::LOOPBACK_V6],
             max_tree_depth: 12,
             node_name: String::new(),
+            smtp_url: String::new(),
+            mail_from: String::new(),
         }
     }
 }
@@ -144,6 +154,8 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_TRUSTED_PROXIES", "trusted_proxies"),
     ("SIGNPOST_MAX_TREE_DEPTH", "max_tree_depth"),
     ("SIGNPOST_NODE_NAME", "node_name"),
+    ("SIGNPOST_SMTP_URL", "smtp_url"),
+    ("SIGNPOST_MAIL_FROM", "mail_from"),
 ];
 
 impl Config {
@@ -222,6 +234,8 @@ impl Config {
             "site_name" => self.site_name = value.to_string(),
             "base_url" => self.base_url = value.to_string(),
             "node_name" => self.node_name = value.to_string(),
+            "smtp_url" => self.smtp_url = value.to_string(),
+            "mail_from" => self.mail_from = value.to_string(),
             "workers" => {
                 self.workers = value
                     .parse()
@@ -308,6 +322,7 @@ impl Config {
                 ),
             });
         }
+        self.smtp()?;
         if self.site_name.trim().is_empty() {
             return Err(ConfigError::Invalid {
                 key: "site_name",
@@ -366,6 +381,29 @@ impl Config {
             format!("node-{hash}")
         } else {
             format!("{host}-{hash}")
+        }
+    }
+
+    /// The mail server settings; `None` when e-mail is off (no `smtp_url`).
+    pub fn smtp(&self) -> Result<Option<SmtpSettings>, ConfigError> {
+        let url = self.smtp_url.trim();
+        let from = self.mail_from.trim();
+        match (url.is_empty(), from.is_empty()) {
+            (true, true) => Ok(None),
+            (true, false) => Err(ConfigError::Invalid {
+                key: "smtp_url",
+                message: "mail_from is set but smtp_url is not: set both to send e-mail, or neither".into(),
+            }),
+            (false, true) => Err(ConfigError::Invalid {
+                key: "mail_from",
+                message: "smtp_url is set but mail_from is not: set the sender, e.g. \"Help <help@example.com>\"".into(),
+            }),
+            (false, false) => SmtpSettings::parse(url)
+                .map(Some)
+                .map_err(|message| ConfigError::Invalid {
+                    key: "smtp_url",
+                    message,
+                }),
         }
     }
 
@@ -508,6 +546,101 @@ fn redact_password_params(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// How the connection to the mail server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// No TLS (`smtp://`): a relay on the same machine or network.
+    Plain,
+    /// Plain connection upgraded with STARTTLS, which must succeed
+    /// (`smtp://…?tls=starttls`).
+    StartTls,
+    /// TLS from the first byte (`smtps://`).
+    Tls,
+}
+
+/// The mail server, parsed from `smtp_url`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    /// Host name or address.
+    pub host: String,
+    /// Port (25 plain, 587 STARTTLS, 465 TLS when not given).
+    pub port: u16,
+    /// Plain, STARTTLS or TLS.
+    pub security: SmtpSecurity,
+    /// Login name and password, when the server wants them.
+    pub credentials: Option<(String, String)>,
+    /// The URL with the password replaced by `***`, for messages.
+    pub redacted: String,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted)
+    }
+}
+
+impl SmtpSettings {
+    /// Parses an `smtp://` or `smtps://` URL; errors never show the password.
+    pub fn parse(url: &str) -> Result<SmtpSettings, String> {
+        let redacted = redact_url(url);
+        let bad = |what: &str| format!("{what} in {redacted}");
+        let parsed = url::Url::parse(url).map_err(|e| bad(&format!("not a URL ({e})")))?;
+        let mut security = match parsed.scheme() {
+            "smtp" => SmtpSecurity::Plain,
+            "smtps" => SmtpSecurity::Tls,
+            other => {
+                return Err(bad(&format!(
+                    "unknown scheme {other:?}: use smtp://HOST:PORT, smtp://HOST:PORT?tls=starttls or smtps://HOST:PORT"
+                )))
+            }
+        };
+        for (key, value) in parsed.query_pairs() {
+            match (key.as_ref(), value.as_ref(), security) {
+                ("tls", "starttls", SmtpSecurity::Plain) => security = SmtpSecurity::StartTls,
+                ("tls", "none", SmtpSecurity::Plain) => {}
+                ("tls", _, _) => {
+                    return Err(bad(
+                        "tls= takes starttls or none on smtp:// (smtps:// is TLS already)",
+                    ))
+                }
+                (other, _, _) => return Err(bad(&format!("unknown parameter {other:?}"))),
+            }
+        }
+        let host = parsed
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| bad("no host"))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        if !matches!(parsed.path(), "" | "/") {
+            return Err(bad("a path is not allowed"));
+        }
+        let port = parsed.port().unwrap_or(match security {
+            SmtpSecurity::Plain => 25,
+            SmtpSecurity::StartTls => 587,
+            SmtpSecurity::Tls => 465,
+        });
+        let decode = |text: &str| {
+            percent_encoding::percent_decode_str(text)
+                .decode_utf8()
+                .map(|t| t.into_owned())
+                .map_err(|_| bad("the user or password is not UTF-8"))
+        };
+        let credentials = match (parsed.username(), parsed.password()) {
+            ("", None) => None,
+            (user, password) => Some((decode(user)?, decode(password.unwrap_or(""))?)),
+        };
+        Ok(SmtpSettings {
+            host,
+            port,
+            security,
+            credentials,
+            redacted,
+        })
+    }
 }
 
 /// Sizes and waits of the database pools.
@@ -855,6 +988,76 @@ mod tests {
         let err =
             Config::load(None, vec![("SIGNPOST_NODE_NAME".into(), "web 2".into())]).unwrap_err();
         assert!(err.to_string().contains("node_name"), "{err}");
+    }
+
+    #[test]
+    fn smtp_url_forms_parse_and_never_show_the_password() {
+        let plain = SmtpSettings::parse("smtp://127.0.0.1:2525").unwrap();
+        assert_eq!(
+            (plain.host.as_str(), plain.port, plain.security),
+            ("127.0.0.1", 2525, SmtpSecurity::Plain)
+        );
+        assert_eq!(plain.credentials, None);
+        let starttls =
+            SmtpSettings::parse("smtp://mailer:s%40cret@mail.example.com?tls=starttls").unwrap();
+        assert_eq!(starttls.security, SmtpSecurity::StartTls);
+        assert_eq!(starttls.port, 587);
+        assert_eq!(
+            starttls.credentials,
+            Some(("mailer".to_string(), "s@cret".to_string()))
+        );
+        assert!(!format!("{starttls:?}").contains("cret"), "{starttls:?}");
+        let tls = SmtpSettings::parse("smtps://u:p@mail.example.com").unwrap();
+        assert_eq!((tls.port, tls.security), (465, SmtpSecurity::Tls));
+        for bad in [
+            "http://u:hunter2@mail.example.com",
+            "smtp://u:hunter2@mail.example.com?tls=maybe",
+            "smtps://u:hunter2@mail.example.com?tls=starttls",
+            "smtp://u:hunter2@mail.example.com?ssl=1",
+            "smtp://u:hunter2@/",
+        ] {
+            let err = SmtpSettings::parse(bad).unwrap_err();
+            assert!(!err.contains("hunter2"), "{err}");
+            assert!(err.contains("***"), "{err}");
+        }
+        let off = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(off.smtp().unwrap(), None);
+        let on = Config::load(
+            None,
+            vec![
+                ("SIGNPOST_SMTP_URL".into(), "smtp://u:hunter2@mx:25".into()),
+                (
+                    "SIGNPOST_MAIL_FROM".into(),
+                    "Help <help@example.com>".into(),
+                ),
+            ],
+        )
+        .unwrap();
+        assert_eq!(on.smtp().unwrap().map(|s| s.port), Some(25));
+        let half = Config::load(
+            None,
+            vec![("SIGNPOST_SMTP_URL".into(), "smtp://u:hunter2@mx:25".into())],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(half.contains("mail_from"), "{half}");
+        assert!(!half.contains("hunter2"), "{half}");
+        let broken = Config::load(
+            None,
+            vec![
+                (
+                    "SIGNPOST_SMTP_URL".into(),
+                    "smtp://u:hunter2@mx:99999".into(),
+                ),
+                ("SIGNPOST_MAIL_FROM".into(), "help@example.com".into()),
+            ],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            broken.contains("smtp_url") && !broken.contains("hunter2"),
+            "{broken}"
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! - [`content`]: reading and validating the `content/` folder.
 //! - [`search`]: the tantivy index: schema, writer, queries.
 //! - [`service`]: content into the database, database into the index.
-//! - [`jobs`]: the durable job queue, periodic maintenance and the worker.
+//! - [`mail`]: SMTP transport and the text of every mail (sent by jobs).
+//! - [`jobs`]: the durable job queue, periodic maintenance, mail and the worker.
 //! - [`web`], [`app`]: HTTP handlers, templates and the server.
 
 pub mod app;
@@ -25,6 +26,7 @@ pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod kinds;
+pub mod mail;
 pub mod markdown;
 pub mod paths;
 pub mod search;

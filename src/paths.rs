@@ -331,6 +331,24 @@ pub fn setup(token: &str) -> String {
     format!("/setup/{token}")
 }
 
+/// The one-click unsubscribe page of a signed token.
+pub fn unsubscribe(token: &str) -> String {
+    format!("/unsubscribe/{token}")
+}
+
+/// The link that confirms an e-mail address.
+pub fn verify_email(token: &str) -> String {
+    format!("/account/email/verify/{token}")
+}
+
+/// The page that asks for a password-reset link.
+pub const FORGOT_PASSWORD: &str = "/password/forgot";
+
+/// The page where a mailed reset link sets a new password.
+pub fn password_reset(token: &str) -> String {
+    format!("/password/reset/{token}")
+}
+
 /// A stored asset (image) by its fingerprint and file name.
 pub fn asset(fingerprint: &str, name: &str) -> String {
     format!("/assets/{fingerprint}/{name}")

@@ -73,6 +73,16 @@ pub mod rules {
         max: 8,
         window: Duration::from_secs(900),
     };
+    /// "Forgot password" requests and reset-form posts per client address.
+    pub const PASSWORD_RESET_PER_IP: Rule = Rule {
+        max: 10,
+        window: Duration::from_secs(3600),
+    };
+    /// E-mail address changes (each mails a verification link) per account.
+    pub const MAIL_ADDRESS: Rule = Rule {
+        max: 5,
+        window: Duration::from_secs(3600),
+    };
     /// "Was this helpful?" votes and comments per client address.
     pub const FEEDBACK_PER_IP: Rule = Rule {
         max: 30,
@@ -191,6 +201,13 @@ pub mod rules {
             }
             Limited::Feedback => same("feedback", FEEDBACK_PER_IP, false, Store::Local),
             Limited::GuestDraft => same("guest-draft", GUEST_DRAFT_PER_IP, false, Store::Shared),
+            Limited::PasswordReset => same(
+                "password-reset",
+                PASSWORD_RESET_PER_IP,
+                false,
+                Store::Shared,
+            ),
+            Limited::MailAddress => same("mail-address", MAIL_ADDRESS, false, Store::Shared),
         }
     }
 }
@@ -223,11 +240,15 @@ pub enum Limited {
     Feedback,
     /// Keeping a draft for someone not signed in (per address).
     GuestDraft,
+    /// Asking for a password-reset link, or using one (per address).
+    PasswordReset,
+    /// Setting an e-mail address, which mails a verification link (per account).
+    MailAddress,
 }
 
 impl Limited {
     /// Every limited action.
-    pub const ALL: [Limited; 12] = [
+    pub const ALL: [Limited; 14] = [
         Limited::Ask,
         Limited::Answer,
         Limited::Comment,
@@ -240,6 +261,8 @@ impl Limited {
         Limited::PasswordChange,
         Limited::Feedback,
         Limited::GuestDraft,
+        Limited::PasswordReset,
+        Limited::MailAddress,
     ];
 }
 

@@ -1,6 +1,14 @@
-//! Random tokens (sessions, CSRF, setup) and their stored hashes.
+//! Random tokens (sessions, CSRF, setup, mailed links) and their stored
+//! hashes, and the signed unsubscribe tokens (HMAC-SHA256 under a site key).
 
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+
+use crate::ids::UserId;
+
+/// What an unsubscribe signature covers besides the user id, so a
+/// signature made for another purpose never passes as one.
+const UNSUBSCRIBE_PURPOSE: &str = "unsubscribe";
 
 /// A fresh random 256-bit token, hex encoded.
 pub fn random_token() -> Result<String, getrandom::Error> {
@@ -23,6 +31,52 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+fn unsubscribe_mac(key: &[u8], user_id: UserId) -> Hmac<Sha256> {
+    // HMAC takes a key of any length.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"));
+    mac.update(format!("{UNSUBSCRIBE_PURPOSE}:{user_id}").as_bytes());
+    mac
+}
+
+/// The unsubscribe token of `user_id`: `ID-SIGNATURE`, the signature an
+/// HMAC-SHA256 of the purpose and the id under the site's `key`. It needs
+/// no sign-in and never expires (it only turns mail off).
+pub fn unsubscribe_token(key: &[u8], user_id: UserId) -> String {
+    let signature = unsubscribe_mac(key, user_id).finalize().into_bytes();
+    format!("{user_id}-{}", hex(&signature))
+}
+
+/// The user an unsubscribe token was made for, when its signature is
+/// right (compared in constant time); `None` for anything else.
+pub fn check_unsubscribe(key: &[u8], token: &str) -> Option<UserId> {
+    let (id, signature) = token.split_once('-')?;
+    let id: i32 = id.parse().ok().filter(|n| *n > 0)?;
+    if signature.len() != 64 {
+        return None;
+    }
+    let bytes = unhex(signature)?;
+    unsubscribe_mac(key, UserId(id))
+        .verify_slice(&bytes)
+        .ok()
+        .map(|()| UserId(id))
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    let digits = text.as_bytes();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let high = (pair[0] as char).to_digit(16)?;
+            let low = (pair[1] as char).to_digit(16)?;
+            u8::try_from(high * 16 + low).ok()
+        })
+        .collect()
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -42,5 +96,30 @@ mod tests {
         assert!(constant_time_eq(&a, &a.clone()));
         assert!(!constant_time_eq(&a, &b));
         assert!(!constant_time_eq("a", "ab"));
+    }
+
+    #[test]
+    fn unsubscribe_tokens_are_signed_per_user_and_key() {
+        let token = unsubscribe_token(b"site key", UserId(42));
+        assert!(token.starts_with("42-"), "{token}");
+        assert_eq!(check_unsubscribe(b"site key", &token), Some(UserId(42)));
+        assert_eq!(check_unsubscribe(b"other key", &token), None);
+        let other_user = token.replacen("42-", "43-", 1);
+        assert_eq!(check_unsubscribe(b"site key", &other_user), None);
+        let mut flipped = token.clone();
+        let last = flipped.pop().unwrap();
+        flipped.push(if last == '0' { '1' } else { '0' });
+        assert_eq!(check_unsubscribe(b"site key", &flipped), None);
+        for junk in [
+            "",
+            "42",
+            "42-",
+            "x-00",
+            "-1-ab",
+            "42-zz",
+            &token[..token.len() - 2],
+        ] {
+            assert_eq!(check_unsubscribe(b"site key", junk), None, "{junk:?}");
+        }
     }
 }

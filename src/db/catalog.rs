@@ -56,6 +56,9 @@ pub struct Index {
     pub columns: Vec<String>,
     /// Whether it is unique.
     pub unique: bool,
+    /// Whether it covers only the rows of a `WHERE` condition (a partial
+    /// index, e.g. one verified address per account).
+    pub partial: bool,
 }
 
 /// A column that references another table.
@@ -196,6 +199,8 @@ mod sqlite {
         is_unique: bool,
         #[diesel(sql_type = Text)]
         origin: String,
+        #[diesel(sql_type = Bool)]
+        is_partial: bool,
     }
 
     #[derive(QueryableByName)]
@@ -233,7 +238,8 @@ mod sqlite {
             .collect();
         let mut indexes = BTreeSet::new();
         let listed: Vec<IndexRow> = diesel::sql_query(
-            "SELECT name, \"unique\" AS is_unique, origin FROM pragma_index_list(?)",
+            "SELECT name, \"unique\" AS is_unique, origin, partial AS is_partial \
+             FROM pragma_index_list(?)",
         )
         .bind::<Text, _>(table)
         .load(conn)?;
@@ -257,6 +263,7 @@ mod sqlite {
                     })
                     .collect(),
                 unique: index.is_unique,
+                partial: index.is_partial,
             });
         }
         let foreign: Vec<ForeignRow> = diesel::sql_query(
@@ -302,6 +309,8 @@ mod postgres {
         from_constraint: bool,
         #[diesel(sql_type = Text)]
         definition: String,
+        #[diesel(sql_type = Bool)]
+        is_partial: bool,
     }
 
     pub(super) fn table_names(conn: &mut PgConnection) -> QueryResult<Vec<TableName>> {
@@ -314,12 +323,13 @@ mod postgres {
     }
 
     /// The key columns of an index, from `pg_get_indexdef`'s
-    /// `… USING btree (a, b DESC)`.
+    /// `… USING btree (a, b DESC)` (a partial index's ` WHERE …` left out).
     fn index_columns(definition: &str) -> Vec<String> {
         let Some(using) = definition.find(" USING ") else {
             return Vec::new();
         };
         let rest = &definition[using..];
+        let rest = rest.find(") WHERE ").map_or(rest, |end| &rest[..=end]);
         let (Some(open), Some(close)) = (rest.find('('), rest.rfind(')')) else {
             return Vec::new();
         };
@@ -354,7 +364,8 @@ mod postgres {
              ix.indisprimary AS is_primary, \
              EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid AND c.contype = 'u') \
                  AS from_constraint, \
-             pg_get_indexdef(ix.indexrelid) AS definition \
+             pg_get_indexdef(ix.indexrelid) AS definition, \
+             ix.indpred IS NOT NULL AS is_partial \
              FROM pg_index ix \
              JOIN pg_class ic ON ic.oid = ix.indexrelid \
              JOIN pg_class t ON t.oid = ix.indrelid \
@@ -374,6 +385,7 @@ mod postgres {
                 name: (!index.from_constraint).then_some(index.name),
                 columns,
                 unique: index.is_unique,
+                partial: index.is_partial,
             });
         }
         let foreign: Vec<ForeignRow> = diesel::sql_query(
@@ -405,6 +417,12 @@ mod postgres {
                     "CREATE INDEX q ON public.questions USING btree (deleted_at, created_at DESC, id DESC)"
                 ),
                 ["deleted_at", "created_at DESC", "id DESC"]
+            );
+            assert_eq!(
+                super::index_columns(
+                    "CREATE UNIQUE INDEX m ON public.user_mail USING btree (address_key) WHERE (verified_at IS NOT NULL)"
+                ),
+                ["address_key"]
             );
         }
     }
@@ -463,11 +481,19 @@ mod tests {
                 "id DESC".into()
             ],
             unique: false,
+            partial: false,
         }));
         assert!(questions.indexes.contains(&Index {
             name: None,
             columns: vec!["submit_key".into()],
             unique: true,
+            partial: false,
+        }));
+        assert!(schema.tables["user_mail"].indexes.contains(&Index {
+            name: Some("user_mail_verified_address".into()),
+            columns: vec!["address_key".into()],
+            unique: true,
+            partial: true,
         }));
         assert_eq!(
             schema.tables["question_tags"].primary_key,

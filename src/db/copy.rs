@@ -45,6 +45,7 @@ pub const COPIED: &[&str] = &[
     "import_map",
     "index_nodes",
     "jobs",
+    "mail_digest_items",
     "manuals",
     "notifications",
     "question_tags",
@@ -54,9 +55,11 @@ pub const COPIED: &[&str] = &[
     "search_log",
     "search_outbox",
     "search_outbox_state",
+    "site_secrets",
     "tags",
     "tree_walks",
     "trees",
+    "user_mail",
     "users",
     "votes",
 ];
@@ -75,6 +78,10 @@ pub const EXCLUDED: &[(&str, &str)] = &[
     (
         "setup_tokens",
         "one-time links to create the first administrator; a site without one prints a new link at start",
+    ),
+    (
+        "mail_tokens",
+        "single-use mailed links (address confirmation, password reset) that expire within hours; ask again on the new database",
     ),
 ];
 

@@ -171,6 +171,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    mail_digest_items (notification_id) {
+        notification_id -> Integer,
+        user_id -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    mail_tokens (id) {
+        id -> Integer,
+        token_hash -> Text,
+        user_id -> Integer,
+        purpose -> Text,
+        address -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     manuals (id) {
         id -> Integer,
         slug -> Text,
@@ -322,6 +343,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    site_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     tags (id) {
         id -> Integer,
         name -> Text,
@@ -353,6 +382,18 @@ diesel::table! {
         source_path -> Nullable<Text>,
         content_hash -> Text,
         created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_mail (user_id) {
+        user_id -> Integer,
+        address -> Text,
+        address_key -> Text,
+        verified_at -> Nullable<BigInt>,
+        delivery -> Text,
+        last_digest_at -> Nullable<BigInt>,
         updated_at -> BigInt,
     }
 }
@@ -391,12 +432,16 @@ diesel::joinable!(comments -> questions (question_id));
 diesel::joinable!(drafts -> questions (question_id));
 diesel::joinable!(drafts -> users (user_id));
 diesel::joinable!(feedback -> users (user_id));
+diesel::joinable!(mail_digest_items -> notifications (notification_id));
+diesel::joinable!(mail_digest_items -> users (user_id));
+diesel::joinable!(mail_tokens -> users (user_id));
 diesel::joinable!(question_tags -> questions (question_id));
 diesel::joinable!(question_tags -> tags (tag_id));
 diesel::joinable!(revisions -> users (editor_id));
 diesel::joinable!(search_clicks -> search_log (search_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tree_walks -> trees (tree_id));
+diesel::joinable!(user_mail -> users (user_id));
 diesel::joinable!(votes -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -411,6 +456,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_map,
     index_nodes,
     jobs,
+    mail_digest_items,
+    mail_tokens,
     manuals,
     notifications,
     question_tags,
@@ -423,9 +470,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_outbox_state,
     sessions,
     setup_tokens,
+    site_secrets,
     tags,
     tree_walks,
     trees,
+    user_mail,
     users,
     votes,
 );

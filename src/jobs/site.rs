@@ -8,9 +8,14 @@
 
 use super::{Claimed, Periodic, Runner, DEAD_RETENTION_SECS};
 use crate::auth::SESSION_IDLE_SECS;
-use crate::db::models::{jobs, rate_limits, sessions};
+use crate::db::models::mail::{NOTIFICATION_JOB, SEND_JOB};
+use crate::db::models::{jobs, mail as mail_rows, rate_limits, sessions};
 use crate::db::{unix_now, Pool};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::ids::NotificationId;
+use crate::mail::render::MailSite;
+use crate::mail::{Mailer, OutgoingMail};
+use crate::service::mail as mail_service;
 use crate::service::search_feed::nodes;
 
 /// Deletes search outbox entries every live node applied ([`nodes::prune_outbox`]).
@@ -39,36 +44,132 @@ pub const CLEAN_JOBS: Periodic = Periodic {
     every_secs: 24 * 3600,
 };
 
+/// Deletes mailed links (verification, password reset) a day after they expired.
+pub const CLEAN_MAIL_TOKENS: Periodic = Periodic {
+    kind: "mail-token-cleanup",
+    every_secs: 24 * 3600,
+};
+/// Queues the daily digests that are due (runs where mail is configured).
+pub const MAIL_DIGEST: Periodic = Periodic {
+    kind: "mail-digest",
+    every_secs: 3600,
+};
+
 /// An expired session's row is kept this long (it can no longer sign
 /// anyone in), so a form sent from one of its pages is recognised and kept
 /// as the user's draft rather than refused.
 pub const LAPSED_SESSION_KEPT_SECS: i64 = 7 * 24 * 3600;
 
 /// Every periodic task of the site.
-pub const PERIODIC: [Periodic; 5] = [
+pub const PERIODIC: [Periodic; 6] = [
     PRUNE_OUTBOX,
     CLEAN_SESSIONS,
     CLEAN_DRAFTS,
     CLEAN_RATE_LIMITS,
     CLEAN_JOBS,
+    CLEAN_MAIL_TOKENS,
 ];
+
+/// What a node needs to send mail: the transport and the site's details.
+#[derive(Debug, Clone)]
+pub struct SiteMail {
+    /// The SMTP transport.
+    pub mailer: Mailer,
+    /// Links, name and unsubscribe key.
+    pub site: MailSite,
+}
 
 /// Runs the site's jobs against its database.
 pub struct SiteJobs {
     pool: Pool,
+    mail: Option<SiteMail>,
+}
+
+/// The arguments of a notification mail job.
+#[derive(serde::Deserialize)]
+struct NotificationJob {
+    notification_id: NotificationId,
 }
 
 impl SiteJobs {
-    /// Jobs on `pool`.
-    pub fn new(pool: Pool) -> Self {
-        SiteJobs { pool }
+    /// Jobs on `pool`; with `mail`, this node also sends mail (without it,
+    /// mail jobs wait in the queue for a node that can send them).
+    pub fn new(pool: Pool, mail: Option<SiteMail>) -> Self {
+        SiteJobs { pool, mail }
     }
 
-    /// Runs one claimed job; returns what it did, for the log.
-    fn run_job(&self, job: &Claimed) -> AppResult<String> {
+    /// Claims and runs every job due at `now` (unix seconds) as `node`,
+    /// one after the other, as the worker would at that time; returns how
+    /// many ran (failures included). For tools and tests that drive the
+    /// clock; the worker thread does the same on the real clock.
+    pub fn run_due(&self, node: &str, now: i64) -> AppResult<usize> {
+        let kinds = self.kinds();
+        let periodic = self.periodic();
+        let mut ran = 0;
+        // Each periodic task is rescheduled past `now` after its run, and
+        // one-off jobs are deleted or moved on: the loop ends.
+        while let Some(job) = {
+            let mut conn = self.pool.get()?;
+            super::claim(&mut conn, &kinds, node, 300, now)?
+        } {
+            let outcome = self.run_job(&job, now).map_err(|e| e.to_string());
+            let every = periodic
+                .iter()
+                .find(|p| p.kind == job.kind)
+                .map(|p| p.every_secs);
+            let mut conn = self.pool.get()?;
+            match outcome {
+                Ok(_) => super::complete(&mut conn, &job, node, every, now)?,
+                Err(e) => super::fail(&mut conn, &job, &e, every, now)?,
+            };
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// The mail settings, or the error of a mail job on a node without them.
+    fn mail(&self) -> AppResult<&SiteMail> {
+        self.mail
+            .as_ref()
+            .ok_or_else(|| AppError::Internal("this node has no smtp_url".into()))
+    }
+
+    /// Sends one rendered mail; an SMTP failure fails the job (retried).
+    fn send(&self, mail: &OutgoingMail) -> AppResult<String> {
+        self.mail()?
+            .mailer
+            .send(mail)
+            .map_err(AppError::Unavailable)?;
+        Ok(format!("mail \"{}\" sent to {}", mail.subject, mail.to))
+    }
+
+    /// Runs one claimed job at `now`; returns what it did, for the log.
+    fn run_job(&self, job: &Claimed, now: i64) -> AppResult<String> {
         let mut conn = self.pool.get()?;
-        let now = unix_now();
         Ok(match job.kind.as_str() {
+            SEND_JOB => {
+                let mail: OutgoingMail = job.payload().map_err(AppError::Internal)?;
+                drop(conn);
+                self.send(&mail)?
+            }
+            NOTIFICATION_JOB => {
+                let args: NotificationJob = job.payload().map_err(AppError::Internal)?;
+                let site = &self.mail()?.site;
+                let mail = mail_service::notification_mail(&mut conn, site, args.notification_id)?;
+                drop(conn);
+                match mail {
+                    Some(mail) => self.send(&mail)?,
+                    None => format!("notification {} needs no mail", args.notification_id),
+                }
+            }
+            k if k == MAIL_DIGEST.kind => format!(
+                "{} digests queued",
+                mail_service::send_digests(&mut conn, &self.mail()?.site, now)?
+            ),
+            k if k == CLEAN_MAIL_TOKENS.kind => format!(
+                "{} expired mail links deleted",
+                mail_rows::delete_expired_tokens(&mut conn, now - 24 * 3600)?
+            ),
             k if k == PRUNE_OUTBOX.kind => {
                 let report = nodes::prune_outbox(&mut conn, now)?;
                 format!(
@@ -107,15 +208,23 @@ impl SiteJobs {
 
 impl Runner for SiteJobs {
     fn kinds(&self) -> Vec<&'static str> {
-        PERIODIC.iter().map(|p| p.kind).collect()
+        let mut kinds: Vec<&'static str> = self.periodic().iter().map(|p| p.kind).collect();
+        if self.mail.is_some() {
+            kinds.extend([SEND_JOB, NOTIFICATION_JOB]);
+        }
+        kinds
     }
 
     fn periodic(&self) -> Vec<Periodic> {
-        PERIODIC.to_vec()
+        let mut tasks = PERIODIC.to_vec();
+        if self.mail.is_some() {
+            tasks.push(MAIL_DIGEST);
+        }
+        tasks
     }
 
     fn run(&self, job: &Claimed) -> Result<(), String> {
-        let summary = self.run_job(job).map_err(|e| e.to_string())?;
+        let summary = self.run_job(job, unix_now()).map_err(|e| e.to_string())?;
         log::debug!("job {} ({}): {summary}", job.id, job.kind);
         Ok(())
     }

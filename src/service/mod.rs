@@ -12,6 +12,7 @@ pub mod import_markdown;
 pub mod import_stackexchange;
 pub mod limits;
 pub mod link_check;
+pub mod mail;
 pub mod questions;
 pub mod relevance;
 pub mod search_feed;

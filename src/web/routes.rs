@@ -4,7 +4,7 @@ use actix_web::web;
 
 use super::assets;
 use super::pages::{
-    account, api, ask, docs, feedback, health, home, moderation, notifications, question,
+    account, api, ask, docs, feedback, health, home, mail, moderation, notifications, question,
     questions, search, sitemap, staff_articles, staff_dashboard, staff_users, stored_assets,
     troubleshoot, users,
 };
@@ -196,6 +196,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/account/password",
             web::post().to(account::post_account_password),
         )
+        .route("/account/email", web::post().to(mail::post_account_email))
+        .route("/account/mail", web::post().to(mail::post_account_delivery))
+        .route(
+            "/account/email/verify/{token}",
+            web::get().to(mail::get_verify_email),
+        )
+        .route("/unsubscribe/{token}", web::get().to(mail::get_unsubscribe))
+        .route(
+            "/unsubscribe/{token}",
+            web::post().to(mail::post_unsubscribe),
+        )
+        .route("/password/forgot", web::get().to(mail::get_forgot))
+        .route("/password/forgot", web::post().to(mail::post_forgot))
+        .route("/password/reset/{token}", web::get().to(mail::get_reset))
+        .route("/password/reset/{token}", web::post().to(mail::post_reset))
         .route("/setup/{token}", web::get().to(account::get_setup))
         .route("/setup/{token}", web::post().to(account::post_setup))
         .route("/users/{name}", web::get().to(users::get_user))

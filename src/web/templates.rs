@@ -61,6 +61,22 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/account/settings.html"),
     ),
     (
+        "account/message.html",
+        include_str!("../../templates/account/message.html"),
+    ),
+    (
+        "account/unsubscribe.html",
+        include_str!("../../templates/account/unsubscribe.html"),
+    ),
+    (
+        "account/forgot.html",
+        include_str!("../../templates/account/forgot.html"),
+    ),
+    (
+        "account/reset.html",
+        include_str!("../../templates/account/reset.html"),
+    ),
+    (
         "users/profile.html",
         include_str!("../../templates/users/profile.html"),
     ),

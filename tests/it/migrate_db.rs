@@ -142,6 +142,22 @@ fn bulk_rows(database: &Database) {
         ))
         .expect("asset");
     }
+    // E-mail: a confirmed address on the daily digest with a notification
+    // waiting for it, an unconfirmed one, and a pending confirmation link.
+    conn.batch_execute(
+        "INSERT INTO user_mail (user_id, address, address_key, verified_at, delivery, updated_at) \
+         SELECT id, 'Ann@Example.com', 'ann@example.com', 1700000000, 'daily', 1700000000 \
+         FROM users WHERE username_key = 'ann'; \
+         INSERT INTO user_mail (user_id, address, address_key, updated_at) \
+         SELECT id, 'bob@example.com', 'bob@example.com', 1700000000 \
+         FROM users WHERE username_key = 'bob'; \
+         INSERT INTO mail_digest_items (notification_id, user_id, created_at) \
+         SELECT id, user_id, created_at FROM notifications WHERE id = (SELECT min(id) FROM notifications); \
+         INSERT INTO mail_tokens (token_hash, user_id, purpose, address, created_at, expires_at) \
+         SELECT 'hash-of-a-link', id, 'verify', 'bob@example.com', 1700000000, 4000000000 \
+         FROM users WHERE username_key = 'bob';",
+    )
+    .expect("mail rows");
 }
 
 /// The value of the hidden field `name`.
@@ -291,11 +307,16 @@ async fn copies_a_site_to(target: Database) {
         "import_map",
         "assets",
         "drafts",
+        "user_mail",
+        "mail_digest_items",
+        "site_secrets",
     ] {
         assert!(before[table] > 0, "the seed has no {table}");
     }
     assert!(before["sessions"] > 0);
     assert_eq!(after["sessions"], 0, "sessions are not copied");
+    assert!(before["mail_tokens"] > 0);
+    assert_eq!(after["mail_tokens"], 0, "mailed links are not copied");
 
     // The copy serves the same question page.
     let source_page = source_app.get(&q.path).await;

@@ -1,6 +1,7 @@
 //! Notifications: new answer on your question, your answer accepted, staff
 //! accepted an answer on your question, a comment on your post, a mention
-//! in a comment.
+//! in a comment. Each one is also mailed as its recipient chose
+//! ([`super::mail::route_notification`]), whatever its kind.
 
 use diesel::prelude::*;
 
@@ -66,8 +67,9 @@ impl About {
     }
 }
 
-/// Adds a notification (not to the actor themselves); returns whether one
-/// was added.
+/// Adds a notification (not to the actor themselves) and routes it to
+/// mail: at once, into the daily digest, or not, as the recipient chose.
+/// Returns whether one was added.
 pub fn notify(
     conn: &mut Conn,
     user_id: UserId,
@@ -79,7 +81,7 @@ pub fn notify(
     if user_id == actor_id {
         return Ok(false);
     }
-    diesel::insert_into(notifications::table)
+    let id: NotificationId = diesel::insert_into(notifications::table)
         .values((
             notifications::user_id.eq(user_id),
             notifications::kind.eq(kind),
@@ -89,7 +91,9 @@ pub fn notify(
             notifications::actor_id.eq(Some(actor_id)),
             notifications::created_at.eq(now),
         ))
-        .execute(conn)?;
+        .returning(notifications::id)
+        .get_result(conn)?;
+    super::mail::route_notification(conn, user_id, id, now)?;
     Ok(true)
 }
 
@@ -101,6 +105,15 @@ pub fn recent(conn: &mut Conn, user_id: UserId, limit: i64) -> QueryResult<Vec<N
         .limit(limit)
         .select(Notification::as_select())
         .load(conn)
+}
+
+/// One notification by id.
+pub fn find(conn: &mut Conn, id: NotificationId) -> QueryResult<Option<Notification>> {
+    notifications::table
+        .find(id)
+        .select(Notification::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// How many are unread.

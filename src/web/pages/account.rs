@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::rate_limit::{Limited, LoginAttempt};
 use crate::auth::{password, username, Role};
+use crate::db::models::mail::Delivery;
 use crate::db::models::users;
 use crate::db::unix_now;
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::service::accounts;
 use crate::service::drafts;
+use crate::service::mail as mail_service;
 use crate::web::extract::{CsrfForm, Member};
 use crate::web::paths;
 use crate::web::session::{
@@ -39,6 +41,10 @@ struct AuthPage {
     register_url: String,
     /// The guest has a question or answer waiting for them after signing in.
     kept_draft: bool,
+    /// The optional e-mail address typed at registration.
+    email: String,
+    /// Whether e-mail is on (the registration form asks for an address).
+    mail_enabled: bool,
 }
 
 impl AuthPage {
@@ -81,6 +87,9 @@ pub struct RegisterForm {
     password_confirm: String,
     #[serde(default)]
     next: String,
+    /// Optional at registration (ignored when e-mail is off, and on setup).
+    #[serde(default)]
+    email: String,
 }
 
 /// Only the CSRF token (sign-out and other one-button forms).
@@ -104,6 +113,7 @@ async fn anon_form(
     template: &str,
     page: &mut AuthPage,
 ) -> AppResult<HttpResponse> {
+    page.mail_enabled = state.mail_enabled;
     if let Some(owner) = visitor
         .draft_reader()
         .filter(|_| visitor.user.is_none() && !page.kept_draft)
@@ -131,6 +141,29 @@ fn validate_registration(form: &RegisterForm) -> Result<(username::Username, Str
         (Some(n), Some(d)) if errors.is_empty() => Ok((n, d)),
         _ => Err(errors),
     }
+}
+
+/// The address typed at registration, checked: `None` when none was typed
+/// or e-mail is off; the error when it is not an address or another
+/// account verified it.
+async fn registration_address(
+    state: &web::Data<AppState>,
+    typed: &str,
+) -> Result<Option<String>, String> {
+    if !state.mail_enabled || typed.trim().is_empty() {
+        return Ok(None);
+    }
+    let address = crate::mail::valid_address(typed)?;
+    let check = address.clone();
+    let taken = with_db(state, move |conn| {
+        mail_service::address_taken(conn, &check, None)
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    if taken {
+        return Err(mail_service::ADDRESS_TAKEN.into());
+    }
+    Ok(Some(address))
 }
 
 /// Starts a session for `user_id`, hands the guest's drafts to the user, and
@@ -208,12 +241,15 @@ pub async fn post_register(
     let mut page = AuthPage {
         username: form.username.clone(),
         display_name: form.display_name.clone(),
+        email: form.email.clone(),
         ..AuthPage::returning_to(next)
     };
-    let (name, display) = match validate_registration(&form) {
-        Ok(valid) => valid,
-        Err(errors) => {
-            page.errors = errors;
+    let address = registration_address(&state, &form.email).await;
+    let (name, display) = match (validate_registration(&form), address) {
+        (Ok(valid), Ok(_)) => valid,
+        (valid, address) => {
+            page.errors = valid.err().unwrap_or_default();
+            page.errors.extend(address.err());
             return anon_form(
                 &state,
                 &visitor,
@@ -230,7 +266,21 @@ pub async fn post_register(
     })
     .await?;
     match created {
-        Some(user) => sign_in_and_redirect(&state, &visitor, user.id, &page.next).await,
+        Some(user) => {
+            if let Ok(Some(address)) = registration_address(&state, &form.email).await {
+                let site = state.mail_site.clone();
+                // A conflict here (the address verified by another account
+                // a moment ago) leaves the new account without an address.
+                if let Err(e) = with_db(&state, move |conn| {
+                    mail_service::set_address(conn, &site, user.id, &address, unix_now())
+                })
+                .await?
+                {
+                    log::info!("registration of {}: {e}", user.username);
+                }
+            }
+            sign_in_and_redirect(&state, &visitor, user.id, &page.next).await
+        }
         None => {
             page.errors.push(format!(
                 "The username {} is already taken (names are compared without case).",
@@ -382,7 +432,7 @@ pub async fn post_logout(
 
 /// The account settings page.
 #[derive(Debug, Default, Serialize)]
-struct AccountPage {
+pub(super) struct AccountPage {
     username: String,
     profile_url: String,
     display_name: String,
@@ -390,21 +440,78 @@ struct AccountPage {
     saved: Option<&'static str>,
     profile_errors: Vec<String>,
     password_errors: Vec<String>,
+    /// Whether e-mail is on; when off the page says so.
+    mail_enabled: bool,
+    /// The address (as typed, on a form shown again).
+    pub(super) email: String,
+    /// Whether the stored address is confirmed.
+    email_verified: bool,
+    /// The delivery choices, the current one selected.
+    deliveries: Vec<DeliveryOption>,
+    pub(super) email_errors: Vec<String>,
 }
 
-async fn account_page(state: &web::Data<AppState>, user: &CurrentUser) -> AppResult<AccountPage> {
+/// One delivery choice on the account page.
+#[derive(Debug, Serialize)]
+struct DeliveryOption {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+/// The account page of `user`, as stored.
+pub(super) async fn account_page(
+    state: &web::Data<AppState>,
+    user: &CurrentUser,
+) -> AppResult<AccountPage> {
     let id = user.id;
-    let row = with_db(state, move |conn| {
-        users::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))
+    let (row, address) = with_db(state, move |conn| {
+        let row =
+            users::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))?;
+        Ok((row, mail_service::address_of(conn, id)?))
     })
     .await?;
+    let chosen = address.as_ref().map(|a| a.delivery());
     Ok(AccountPage {
         username: row.username.clone(),
         profile_url: paths::user(&row.username),
         display_name: row.display_name.clone(),
         role: row.role().as_str(),
+        mail_enabled: state.mail_enabled,
+        email: address
+            .as_ref()
+            .map(|a| a.address.clone())
+            .unwrap_or_default(),
+        email_verified: address.as_ref().is_some_and(|a| a.is_verified()),
+        deliveries: Delivery::ALL
+            .into_iter()
+            .map(|d| DeliveryOption {
+                value: d.as_str(),
+                label: match d {
+                    Delivery::Immediate => "Immediately: one mail per notification",
+                    Delivery::Daily => "Daily digest: one mail a day with everything new",
+                    Delivery::Never => "Never",
+                },
+                selected: chosen == Some(d),
+            })
+            .collect(),
         ..Default::default()
     })
+}
+
+/// The account page shown again with what was refused (422).
+pub(super) fn settings_refused(
+    state: &AppState,
+    visitor: &Viewer,
+    page: &AccountPage,
+) -> AppResult<HttpResponse> {
+    render_status(
+        state,
+        visitor,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "account/settings.html",
+        page,
+    )
 }
 
 /// GET /account
@@ -421,6 +528,13 @@ pub async fn get_account(
     page.saved = match param(&params, "saved") {
         Some("profile") => Some("Your profile was saved."),
         Some("password") => Some("Your password was changed. Other devices were signed out."),
+        Some("reset") => Some("Your new password is set. Every other device was signed out."),
+        Some("email") => {
+            Some("We sent a confirmation link to your address: mail goes there once you open it.")
+        }
+        Some("email-kept") => Some("Your e-mail address is unchanged and confirmed."),
+        Some("email-removed") => Some("Your e-mail address was removed: you get no more mail."),
+        Some("delivery") => Some("Your e-mail choice was saved."),
         _ => None,
     };
     render(&state, &visitor, "account/settings.html", &page)
@@ -462,13 +576,7 @@ pub async fn post_account_profile(
             let mut page = account_page(&state, &user).await?;
             page.display_name = form.display_name.clone();
             page.profile_errors.push(e);
-            render_status(
-                &state,
-                &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "account/settings.html",
-                &page,
-            )
+            settings_refused(&state, &visitor, &page)
         }
     }
 }
@@ -518,13 +626,7 @@ pub async fn post_account_password(
     if !errors.is_empty() {
         let mut page = account_page(&state, &user).await?;
         page.password_errors = errors;
-        return render_status(
-            &state,
-            &visitor,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "account/settings.html",
-            &page,
-        );
+        return settings_refused(&state, &visitor, &page);
     }
     let hash = hash_password(form.password.clone()).await?;
     with_db(&state, move |conn| {

@@ -7,6 +7,7 @@ pub mod docs;
 pub mod feedback;
 pub mod health;
 pub mod home;
+pub mod mail;
 pub mod moderation;
 pub mod notifications;
 pub mod question;

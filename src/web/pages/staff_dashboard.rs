@@ -91,6 +91,11 @@ struct DashboardPage {
     unanswered: Vec<WaitingQuestion>,
     unsolved: Vec<WaitingQuestion>,
     open_flags: i64,
+    /// Mail waiting to be sent (or retrying), and mail given up.
+    mail_queued: i64,
+    mail_failed: i64,
+    /// Whether e-mail is on.
+    mail_enabled: bool,
     /// Problems of `synonyms.toml` on disk (search keeps the synonyms it had).
     synonym_problems: Vec<String>,
 }
@@ -291,6 +296,7 @@ fn dashboard(conn: &mut Conn, days: i64, now: i64) -> AppResult<DashboardPage> {
     let in_window: Vec<&(i64, i64, i64)> = daily.iter().filter(|d| d.0 >= since).collect();
     let (broken_links, links_checked) = broken_links(conn)?;
     let other_days = if days == 7 { 30 } else { 7 };
+    let (mail_queued, mail_failed) = crate::service::mail::queue_counts(conn)?;
     Ok(DashboardPage {
         days,
         other_days,
@@ -308,6 +314,9 @@ fn dashboard(conn: &mut Conn, days: i64, now: i64) -> AppResult<DashboardPage> {
         unanswered: waiting(conn, true, now)?,
         unsolved: waiting(conn, false, now)?,
         open_flags: flags::open_count(conn)?,
+        mail_queued,
+        mail_failed,
+        mail_enabled: false,
         synonym_problems: Vec::new(),
     })
 }
@@ -328,5 +337,6 @@ pub async fn get_dashboard(
     };
     let mut page = with_db(&state, move |conn| dashboard(conn, days, unix_now())).await?;
     page.synonym_problems = state.synonyms.problems();
+    page.mail_enabled = state.mail_enabled;
     render(&state, &visitor, "staff/dashboard.html", &page)
 }
