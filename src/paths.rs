@@ -7,7 +7,7 @@
 
 use form_urlencoded::Serializer;
 
-use crate::ids::{AnswerId, FeedbackId, FlagId, QuestionId, SearchLogId, UserId};
+use crate::ids::{AnswerId, CommentId, FeedbackId, FlagId, QuestionId, SearchLogId, UserId};
 use crate::kinds::PostKind;
 
 /// The question list.
@@ -50,6 +50,36 @@ pub fn answer_on(question_url: &str, answer_id: AnswerId) -> String {
 /// An answer, from its question's id and slug.
 pub fn answer(question_id: QuestionId, slug: &str, answer_id: AnswerId) -> String {
     answer_on(&question(question_id, slug), answer_id)
+}
+
+/// A comment on its question's page (its anchor).
+pub fn comment_on(question_url: &str, comment_id: CommentId) -> String {
+    format!("{question_url}#comment-{comment_id}")
+}
+
+/// Where comments on a question are posted.
+pub fn question_comments(id: QuestionId) -> String {
+    format!("/questions/{id}/comments")
+}
+
+/// Where comments on an answer are posted.
+pub fn answer_comments(id: AnswerId) -> String {
+    format!("/answers/{id}/comments")
+}
+
+/// Where a comment's edit is posted.
+pub fn comment_edit(id: CommentId) -> String {
+    format!("/comments/{id}/edit")
+}
+
+/// Where a comment is deleted.
+pub fn comment_delete(id: CommentId) -> String {
+    format!("/comments/{id}/delete")
+}
+
+/// Where staff restore a deleted comment.
+pub fn comment_restore(id: CommentId) -> String {
+    format!("/comments/{id}/restore")
 }
 
 /// A question's page with the "thanks for flagging" notice.

@@ -38,6 +38,7 @@ pub const COPIED: &[&str] = &[
     "article_revisions",
     "articles",
     "assets",
+    "comments",
     "drafts",
     "feedback",
     "flags",

@@ -74,6 +74,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    comments (id) {
+        id -> Integer,
+        question_id -> Integer,
+        answer_id -> Nullable<Integer>,
+        author_id -> Integer,
+        body_md -> Text,
+        body_html -> Text,
+        body_text -> Text,
+        created_at -> BigInt,
+        edited_at -> Nullable<BigInt>,
+        deleted_at -> Nullable<BigInt>,
+        deleted_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
     drafts (id) {
         id -> Integer,
         user_id -> Nullable<Integer>,
@@ -212,6 +228,7 @@ diesel::table! {
         actor_id -> Nullable<Integer>,
         created_at -> BigInt,
         read_at -> Nullable<BigInt>,
+        comment_id -> Nullable<Integer>,
     }
 }
 
@@ -422,6 +439,8 @@ diesel::joinable!(answers -> questions (question_id));
 diesel::joinable!(article_revisions -> articles (article_id));
 diesel::joinable!(article_revisions -> users (editor_id));
 diesel::joinable!(articles -> manuals (manual_id));
+diesel::joinable!(comments -> answers (answer_id));
+diesel::joinable!(comments -> questions (question_id));
 diesel::joinable!(drafts -> questions (question_id));
 diesel::joinable!(drafts -> users (user_id));
 diesel::joinable!(feedback -> users (user_id));
@@ -445,6 +464,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_revisions,
     articles,
     assets,
+    comments,
     drafts,
     feedback,
     flags,

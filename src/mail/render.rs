@@ -68,6 +68,8 @@ impl NotificationItem {
             }
             "accepted_edited" => format!("The accepted answer to \"{title}\" was edited"),
             "new_question" => format!("New question: \"{title}\""),
+            "new_comment" | "followed_comment" => format!("New comment on \"{title}\""),
+            "mentioned" => format!("You were mentioned in a comment on \"{title}\""),
             other => format!("New activity on \"{title}\" ({})", kind_words(other)),
         }
     }
@@ -88,6 +90,9 @@ impl NotificationItem {
             "staff_accepted" => {
                 format!("{who} (staff) accepted an answer to your question \"{title}\".")
             }
+            "new_comment" => format!("{who} commented on your post in \"{title}\"."),
+            "followed_comment" => format!("{who} commented on \"{title}\", which you follow."),
+            "mentioned" => format!("{who} mentioned you in a comment on \"{title}\"."),
             other => format!(
                 "There is new activity ({}) by {who} on \"{title}\".",
                 kind_words(other)
@@ -96,7 +101,7 @@ impl NotificationItem {
     }
 }
 
-/// A kind's name in words: `new_comment` reads "new comment".
+/// A kind's name in words: `new_badge` reads "new badge".
 fn kind_words(kind: &str) -> String {
     let words: String = kind
         .chars()
@@ -347,15 +352,46 @@ mod tests {
             "Bo edited the accepted answer to \"Printer offline\", which you follow."
         );
         assert_eq!(
+            item("followed_comment", false).sentence(),
+            "Bo commented on \"Printer offline\", which you follow."
+        );
+        assert_eq!(
             item("new_question", false).sentence(),
             "Bo asked \"Printer offline\" with a tag you follow."
         );
     }
 
     #[test]
+    fn comment_kinds_say_what_happened() {
+        let item = |kind: &str| NotificationItem {
+            kind: kind.into(),
+            question_title: "Printer offline".into(),
+            path: "/questions/1/printer#comment-4".into(),
+            actor: Some("Bo".into()),
+            yours: false,
+        };
+        assert_eq!(
+            item("new_comment").subject(),
+            "New comment on \"Printer offline\""
+        );
+        assert_eq!(
+            item("new_comment").sentence(),
+            "Bo commented on your post in \"Printer offline\"."
+        );
+        assert_eq!(
+            item("mentioned").subject(),
+            "You were mentioned in a comment on \"Printer offline\""
+        );
+        assert_eq!(
+            item("mentioned").sentence(),
+            "Bo mentioned you in a comment on \"Printer offline\"."
+        );
+    }
+
+    #[test]
     fn unknown_kinds_get_a_generic_text() {
         let item = NotificationItem {
-            kind: "new_comment".into(),
+            kind: "new_badge".into(),
             question_title: "Printer   offline".into(),
             path: "/questions/1/printer".into(),
             actor: Some("Bo".into()),
@@ -363,9 +399,9 @@ mod tests {
         };
         assert_eq!(
             item.subject(),
-            "New activity on \"Printer offline\" (new comment)"
+            "New activity on \"Printer offline\" (new badge)"
         );
-        assert!(item.sentence().contains("new comment") && item.sentence().contains("Bo"));
+        assert!(item.sentence().contains("new badge") && item.sentence().contains("Bo"));
         assert_eq!(kind_words("__"), "update");
     }
 }

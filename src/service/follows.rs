@@ -1,6 +1,6 @@
 //! Following questions and tags, and telling followers what happened.
 //!
-//! The asker and everyone who answers (or comments) follow a question
+//! The asker and everyone who answers or comments follow a question
 //! automatically through [`auto_follow`]; anyone signed in can follow or
 //! unfollow any question or tag by hand. An explicit unfollow is remembered:
 //! the person's own later answer or comment does not follow the question
@@ -15,12 +15,12 @@
 use std::collections::BTreeMap;
 
 use crate::db::models::follows::{self, Followed};
-use crate::db::models::notifications;
+use crate::db::models::notifications::{self, About};
 use crate::db::models::questions::Question;
 use crate::db::models::tags::{self, Tag};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
-use crate::ids::{AnswerId, QuestionId, TagId, UserId};
+use crate::ids::{AnswerId, CommentId, QuestionId, TagId, UserId};
 use crate::service::questions::visible_question;
 
 pub use crate::db::models::follows::{
@@ -74,6 +74,11 @@ pub struct Event<'a> {
     pub question: QuestionId,
     /// The answer concerned, if any.
     pub answer: Option<AnswerId>,
+    /// The comment concerned, if any.
+    pub comment: Option<CommentId>,
+    /// Whether the question's (and the tags') followers are told; `false`
+    /// when only `always` is (a comment edited to mention someone new).
+    pub to_followers: bool,
     /// Who did it: never told about their own doing.
     pub actor: UserId,
     /// What a follower is told (a [`notifications`] kind).
@@ -84,8 +89,11 @@ pub struct Event<'a> {
     /// accepted an answer on their question).
     pub instead: &'a [(UserId, &'static str)],
     /// People told with their own kind whether or not they follow (the
-    /// author of the answer just accepted).
+    /// author of the answer just accepted); the last entry for a person wins.
     pub always: &'a [(UserId, &'static str)],
+    /// People already told of this event (an edited comment's first
+    /// readers): not told again.
+    pub told: &'a [UserId],
 }
 
 impl Event<'_> {
@@ -99,24 +107,29 @@ impl Event<'_> {
         Event {
             question,
             answer,
+            comment: None,
+            to_followers: true,
             actor,
             kind,
             tags: &[],
             instead: &[],
             always: &[],
+            told: &[],
         }
     }
 }
 
 /// Who hears of `event`, each once, with what they are told: followers of
 /// the question and of the event's tags, then the more precise kinds. The
-/// actor is left out.
+/// actor and those already told are left out.
 pub fn recipients(conn: &mut Conn, event: &Event<'_>) -> AppResult<BTreeMap<UserId, &'static str>> {
     let mut told: BTreeMap<UserId, &'static str> = BTreeMap::new();
-    let question = question_followers(conn, event.question)?;
-    let tagged = follows::tag_followers(conn, event.tags)?;
-    for user in question.into_iter().chain(tagged) {
-        told.insert(user, event.kind);
+    if event.to_followers {
+        let question = question_followers(conn, event.question)?;
+        let tagged = follows::tag_followers(conn, event.tags)?;
+        for user in question.into_iter().chain(tagged) {
+            told.insert(user, event.kind);
+        }
     }
     for (user, kind) in event.instead {
         if let Some(told_kind) = told.get_mut(user) {
@@ -127,6 +140,9 @@ pub fn recipients(conn: &mut Conn, event: &Event<'_>) -> AppResult<BTreeMap<User
         told.insert(*user, kind);
     }
     told.remove(&event.actor);
+    for user in event.told {
+        told.remove(user);
+    }
     Ok(told)
 }
 
@@ -134,16 +150,13 @@ pub fn recipients(conn: &mut Conn, event: &Event<'_>) -> AppResult<BTreeMap<User
 /// how many were told.
 pub fn tell_followers(conn: &mut Conn, event: &Event<'_>, now: i64) -> AppResult<usize> {
     let told = recipients(conn, event)?;
+    let about = About {
+        question_id: event.question,
+        answer_id: event.answer,
+        comment_id: event.comment,
+    };
     for (user, kind) in &told {
-        notifications::notify(
-            conn,
-            *user,
-            kind,
-            event.question,
-            event.answer,
-            event.actor,
-            now,
-        )?;
+        notifications::notify(conn, *user, kind, about, event.actor, now)?;
     }
     Ok(told.len())
 }

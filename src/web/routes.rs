@@ -86,6 +86,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(question::post_answer),
         )
         .route(
+            "/questions/{id}/comments",
+            web::post().to(question::post_question_comment),
+        )
+        .route(
             "/questions/{id}/vote",
             web::post().to(question::post_question_vote),
         )
@@ -152,6 +156,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/answers/{id}/moderate",
             web::post().to(moderation::post_moderate_answer),
+        )
+        .route(
+            "/answers/{id}/comments",
+            web::post().to(question::post_answer_comment),
+        )
+        .route("/comments/{id}", web::get().to(question::get_comment))
+        .route("/comments/{id}/edit", web::get().to(question::get_comment))
+        .route(
+            "/comments/{id}/edit",
+            web::post().to(question::post_comment_edit),
+        )
+        .route(
+            "/comments/{id}/delete",
+            web::post().to(question::post_comment_delete),
+        )
+        .route(
+            "/comments/{id}/restore",
+            web::post().to(question::post_comment_restore),
         )
         .route("/flags", web::post().to(moderation::post_flag))
         .route("/feedback", web::post().to(feedback::post_feedback))

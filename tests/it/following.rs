@@ -6,6 +6,7 @@ use signpost::db::models::follows::{self, Followed};
 use signpost::db::models::{notifications, users};
 use signpost::ids::UserId;
 
+use crate::comments::commented;
 use crate::fixtures::{Answer, Person, Post, Question, BODY};
 use crate::harness::{csrf_of, TestApp};
 use crate::mail::verified_address;
@@ -487,4 +488,44 @@ async fn followers_are_mailed_what_happened_on_what_they_follow() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert_eq!(sink.messages().len(), 3, "{:#?}", sink.messages());
+}
+
+#[actix_web::test]
+async fn commenters_follow_and_followers_hear_of_comments_once() {
+    let app = app();
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    let cat = app.member("cat").await;
+    let dan = app.member("dan").await;
+    let q = ann
+        .asks("Router drops Wi-Fi every hour", BODY, "router")
+        .await;
+    let a = bob
+        .answers(&q, "Switch the 5 GHz band to a fixed channel.")
+        .await;
+    follow(&dan, &q).await;
+    let before = |name: &str| kinds(&app, name).len();
+    let (ann0, bob0, dan0) = (before("ann"), before("bob"), before("dan"));
+    // cat comments on the answer: she follows the question now; bob hears
+    // of a comment on his post, ann and dan as followers, cat nothing.
+    let c = commented(&cat, &a, "Which firmware version is it?").await;
+    assert!(follows_question(&app, "cat", &q), "a commenter follows");
+    let new = |name: &str, from: usize| kinds(&app, name)[from..].to_vec();
+    assert_eq!(new("bob", bob0), [notifications::NEW_COMMENT]);
+    assert_eq!(new("ann", ann0), [notifications::FOLLOWED_COMMENT]);
+    assert_eq!(new("dan", dan0), [notifications::FOLLOWED_COMMENT]);
+    assert!(kinds(&app, "cat").is_empty());
+    dan.get("/notifications").await.assert_contains(&format!(
+        "<a href=\"{}#comment-{c}\">New comment on \u{201c}Router drops Wi-Fi every hour\u{201d}, which you follow</a>",
+        q.path
+    ));
+    // The commenter hears of the next answer as a follower.
+    dan.answers(&q, "Update the router's firmware first.").await;
+    assert_eq!(kinds(&app, "cat"), [notifications::NEW_ANSWER]);
+    // Unfollowing is remembered across comments too.
+    unfollow(&cat, &q).await;
+    commented(&cat, &q, "Mine is on 1.2.3, for what it is worth.").await;
+    assert!(!follows_question(&app, "cat", &q));
+    bob.answers(&q, "1.2.3 has the bug; 1.2.4 fixes it.").await;
+    assert_eq!(kinds(&app, "cat").len(), 1);
 }

@@ -4,6 +4,7 @@
 mod accounts;
 mod backend;
 mod cluster;
+mod comments;
 mod content;
 mod curation;
 mod drafts;

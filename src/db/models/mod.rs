@@ -6,6 +6,7 @@ pub mod answers;
 pub mod article_revisions;
 pub mod articles;
 pub mod assets;
+pub mod comments;
 pub mod drafts;
 pub mod feedback;
 pub mod flags;

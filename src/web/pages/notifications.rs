@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::app::AppState;
 use crate::db::models::notifications::{
-    self, Notification, ACCEPTED, ACCEPTED_EDITED, ANSWER_ACCEPTED, NEW_ANSWER, NEW_QUESTION,
-    STAFF_ACCEPTED,
+    self, Notification, ACCEPTED, ACCEPTED_EDITED, ANSWER_ACCEPTED, FOLLOWED_COMMENT, MENTIONED,
+    NEW_ANSWER, NEW_COMMENT, NEW_QUESTION, STAFF_ACCEPTED,
 };
 use crate::db::models::questions::{self, Question};
 use crate::db::models::users::{self, User};
@@ -30,9 +30,10 @@ struct NotificationView {
 impl NotificationView {
     /// Notification `n` about question `q` (`actors`: who may have acted).
     fn new(n: &Notification, q: &Question, actors: &[User], now: i64) -> Self {
-        let url = match n.answer_id {
-            Some(a) => paths::answer_on(&q.path(), a),
-            None => q.path(),
+        let url = match (n.comment_id, n.answer_id) {
+            (Some(c), _) => paths::comment_on(&q.path(), c),
+            (None, Some(a)) => paths::answer_on(&q.path(), a),
+            (None, None) => q.path(),
         };
         let title = &q.title;
         let text = match n.kind.as_str() {
@@ -46,6 +47,15 @@ impl NotificationView {
             ANSWER_ACCEPTED => format!("Your answer on \u{201c}{}\u{201d} was accepted", q.title),
             STAFF_ACCEPTED => format!(
                 "A staff member accepted an answer on your question \u{201c}{}\u{201d}",
+                q.title
+            ),
+            NEW_COMMENT if n.answer_id.is_some() => {
+                format!("New comment on your answer to \u{201c}{}\u{201d}", q.title)
+            }
+            NEW_COMMENT => format!("New comment on your question \u{201c}{}\u{201d}", q.title),
+            FOLLOWED_COMMENT => format!("New comment on \u{201c}{title}\u{201d}, which you follow"),
+            MENTIONED => format!(
+                "You were mentioned in a comment on \u{201c}{}\u{201d}",
                 q.title
             ),
             _ => format!("Activity on \u{201c}{}\u{201d}", q.title),
