@@ -143,7 +143,8 @@ fn on_status_change(
     };
     if after == IssueStatus::Fixed && before != IssueStatus::Fixed {
         for (question, asker) in rows::linked_questions(conn, issue.id)? {
-            notifications::notify(conn, asker, FIXED_NOTIFICATION, question, None, actor, now)?;
+            let about = notifications::About::post(question, None);
+            notifications::notify(conn, asker, FIXED_NOTIFICATION, about, actor, now)?;
         }
     }
     Ok(closed_at)

@@ -4,11 +4,13 @@
 mod accounts;
 mod backend;
 mod cluster;
+mod comments;
 mod content;
 mod curation;
 mod drafts;
 mod durability;
 mod fixtures;
+mod following;
 mod fuzz;
 mod hardening;
 mod harness;
