@@ -116,7 +116,12 @@ async fn announcement_lifecycle_planned_shown_dismissed_changed_ended() {
     let banner = format!("banner-{id}");
     for path in ["/", "/docs", "/docs/guide", "/questions", "/no-such-page"] {
         let page = guest.get(path).await;
-        assert_eq!(banner_ids(&page), [banner.clone()], "{path}: {}", page.body);
+        assert_eq!(
+            banner_ids(&page),
+            [banner.as_str()],
+            "{path}: {}",
+            page.body
+        );
         page.assert_contains(
             "Printer firmware upgrade</strong> Printing pauses for <strong>10 minutes</strong>.",
         );
@@ -125,9 +130,9 @@ async fn announcement_lifecycle_planned_shown_dismissed_changed_ended() {
     let member = app.member("reader").await;
     assert_eq!(
         banner_ids(&member.get("/questions").await),
-        [banner.clone()]
+        [banner.as_str()]
     );
-    assert_eq!(banner_ids(&staff.get("/staff").await), [banner.clone()]);
+    assert_eq!(banner_ids(&staff.get("/staff").await), [banner.as_str()]);
 
     // Dismissed in one browser, with a form (no JavaScript), back to the page.
     let page = guest.get("/docs").await;
@@ -139,7 +144,7 @@ async fn announcement_lifecycle_planned_shown_dismissed_changed_ended() {
         )
         .await;
     assert_eq!(forged.status, 403);
-    assert_eq!(banner_ids(&guest.get("/docs").await), [banner.clone()]);
+    assert_eq!(banner_ids(&guest.get("/docs").await), [banner.as_str()]);
     let dismissed = guest
         .post(
             &format!("/announcements/{id}/dismiss"),
@@ -154,9 +159,9 @@ async fn announcement_lifecycle_planned_shown_dismissed_changed_ended() {
     // Other browsers still see it.
     assert_eq!(
         banner_ids(&app.client().get("/docs").await),
-        [banner.clone()]
+        [banner.as_str()]
     );
-    assert_eq!(banner_ids(&member.get("/").await), [banner.clone()]);
+    assert_eq!(banner_ids(&member.get("/").await), [banner.as_str()]);
     // A dismiss button never sends anyone off the site.
     let away = member
         .post(
@@ -187,7 +192,7 @@ async fn announcement_lifecycle_planned_shown_dismissed_changed_ended() {
         .await;
     assert_eq!(page.status, 303);
     let page = guest.get("/docs").await;
-    assert_eq!(banner_ids(&page), [banner.clone()]);
+    assert_eq!(banner_ids(&page), [banner.as_str()]);
     page.assert_contains("Now <strong>20 minutes</strong>");
     page.assert_contains("announcement-outage");
 
