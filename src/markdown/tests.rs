@@ -302,10 +302,16 @@ fn inline_markdown_keeps_only_inline_markup() {
         "{html}"
     );
     assert!(html.contains("Big one two alt text"), "{html}");
-    let html =
-        render_inline("<script>alert(1)</script> [x](javascript:alert(1)) <b onclick=\"x\">b</b>");
+    // Raw HTML inside a line, and a line that is an HTML block, are text.
+    let html = render_inline(
+        "Hi <script>alert(1)</script> [x](javascript:alert(1)) <b onclick=\"x\">b</b>",
+    );
     assert!(!html.contains("<script"), "{html}");
-    assert!(html.contains("&lt;script&gt;"), "{html}");
+    assert!(html.contains("Hi &lt;script&gt;"), "{html}");
     assert!(!html.contains("javascript:"), "{html}");
+    assert!(html.contains(">x</a>") || html.contains(" x "), "{html}");
     assert!(!html.contains("<b onclick"), "{html}");
+    let html = render_inline("<script>alert(1)</script> <b onclick=\"x\">b</b>");
+    assert!(!html.contains("<script") && !html.contains("<b "), "{html}");
+    assert!(html.starts_with("&lt;script&gt;"), "{html}");
 }
