@@ -78,6 +78,8 @@ id_newtype! {
     QuestionId;
     /// A row of `answers`.
     AnswerId;
+    /// A row of `comments`.
+    CommentId;
     /// A row of `articles`.
     ArticleId;
     /// A row of `article_revisions`.

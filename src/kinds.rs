@@ -5,6 +5,7 @@
 //!
 //! - [`PostKind`]: a community post (`question`, `answer`): votes, flags,
 //!   revisions and the importer's id map.
+//! - [`FlagKind`]: what a member can flag for staff: a post or a comment.
 //! - [`DocKind`]: something search finds and readers rate (`article`, `step`,
 //!   `question`): search documents and filters, the search outbox, feedback.
 //!   A troubleshooting tree is searched step by step, so its outbox entries
@@ -120,6 +121,27 @@ kind_enum! {
 }
 
 kind_enum! {
+    /// Something a member can flag for staff.
+    FlagKind, "flag kind" {
+        /// A question (`questions` row).
+        Question = "question",
+        /// An answer (`answers` row).
+        Answer = "answer",
+        /// A comment (`comments` row).
+        Comment = "comment",
+    }
+}
+
+impl From<PostKind> for FlagKind {
+    fn from(kind: PostKind) -> FlagKind {
+        match kind {
+            PostKind::Question => FlagKind::Question,
+            PostKind::Answer => FlagKind::Answer,
+        }
+    }
+}
+
+kind_enum! {
     /// Something search finds and readers rate.
     DocKind, "document kind" {
         /// A manual article (`articles` row).
@@ -186,6 +208,11 @@ mod tests {
         assert_eq!(names, ["article", "step", "question"]);
         let names: Vec<_> = PostKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(names, ["question", "answer"]);
+        for kind in PostKind::ALL {
+            assert_eq!(FlagKind::from(*kind).as_str(), kind.as_str());
+        }
+        let names: Vec<_> = FlagKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["question", "answer", "comment"]);
     }
 
     #[test]

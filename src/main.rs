@@ -563,10 +563,11 @@ fn demo_data(
     let seconds = started.elapsed().as_secs_f64();
     let posts = report.questions + report.answers;
     Ok(format!(
-        "generated {} users, {} questions, {} answers in {seconds:.1} s ({:.0} posts/s)\n{}",
+        "generated {} users, {} questions, {} answers, {} comments in {seconds:.1} s ({:.0} posts/s)\n{}",
         report.users,
         report.questions,
         report.answers,
+        report.comments,
         posts as f64 / seconds.max(0.001),
         refresh_index(config, &pool)
     ))

@@ -6,12 +6,16 @@
 //! Manuals written by staff use [`Profile::Trusted`]; anything a customer
 //! typed uses [`Profile::UserPost`], which is stricter.
 //!
+//! Comments are one line of inline markdown ([`render_comment`]), with
+//! their own, narrower allow-list.
+//!
 //! Nesting is bounded (see [`nesting`]): whatever the input, rendering
 //! takes time linear in its length, and the part nested deeper than
 //! [`MAX_NESTING`] comes out as plain text.
 
 mod headings;
 mod highlight;
+mod inline;
 mod nesting;
 mod sanitize;
 
@@ -24,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use headings::assign_heading_ids;
 pub use highlight::highlight;
 use highlight::highlight_code_blocks;
+pub use inline::{find_mentions, render_comment, MentionResolver, RenderedComment};
 pub use nesting::{nesting_problem, MAX_HTML_DEPTH, MAX_NESTING};
 pub use sanitize::{sanitize, strip_tags};
 

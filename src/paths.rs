@@ -7,7 +7,9 @@
 
 use form_urlencoded::Serializer;
 
-use crate::ids::{AnnouncementId, AnswerId, FeedbackId, FlagId, QuestionId, SearchLogId, UserId};
+use crate::ids::{
+    AnnouncementId, AnswerId, CommentId, FeedbackId, FlagId, QuestionId, SearchLogId, UserId,
+};
 use crate::kinds::PostKind;
 
 /// The public list of announcements.
@@ -81,6 +83,36 @@ pub fn answer(question_id: QuestionId, slug: &str, answer_id: AnswerId) -> Strin
     answer_on(&question(question_id, slug), answer_id)
 }
 
+/// A comment on its question's page (its anchor).
+pub fn comment_on(question_url: &str, comment_id: CommentId) -> String {
+    format!("{question_url}#comment-{comment_id}")
+}
+
+/// Where comments on a question are posted.
+pub fn question_comments(id: QuestionId) -> String {
+    format!("/questions/{id}/comments")
+}
+
+/// Where comments on an answer are posted.
+pub fn answer_comments(id: AnswerId) -> String {
+    format!("/answers/{id}/comments")
+}
+
+/// Where a comment's edit is posted.
+pub fn comment_edit(id: CommentId) -> String {
+    format!("/comments/{id}/edit")
+}
+
+/// Where a comment is deleted.
+pub fn comment_delete(id: CommentId) -> String {
+    format!("/comments/{id}/delete")
+}
+
+/// Where staff restore a deleted comment.
+pub fn comment_restore(id: CommentId) -> String {
+    format!("/comments/{id}/restore")
+}
+
 /// A question's page with the "thanks for flagging" notice.
 pub fn question_flagged(question_url: &str) -> String {
     format!("{question_url}?flagged=1")
@@ -142,6 +174,16 @@ pub fn question_accept(id: QuestionId) -> String {
 /// Where the accepted mark of a question is removed.
 pub fn question_unaccept(id: QuestionId) -> String {
     format!("/questions/{id}/unaccept")
+}
+
+/// Where a question is followed.
+pub fn question_follow(id: QuestionId) -> String {
+    format!("/questions/{id}/follow")
+}
+
+/// Where a question is unfollowed.
+pub fn question_unfollow(id: QuestionId) -> String {
+    format!("/questions/{id}/unfollow")
 }
 
 /// One revision on a history (`history_url` from [`post_revisions`] or
@@ -234,6 +276,16 @@ pub fn tree_outcome(slug: &str) -> String {
 pub fn tag(name: &str) -> String {
     let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
     format!("/tags/{encoded}")
+}
+
+/// Where a tag is followed.
+pub fn tag_follow(name: &str) -> String {
+    format!("{}/follow", tag(name))
+}
+
+/// Where a tag is unfollowed.
+pub fn tag_unfollow(name: &str) -> String {
+    format!("{}/unfollow", tag(name))
 }
 
 /// A user's profile.

@@ -3,9 +3,11 @@
 //! [`can`]; nothing else decides a permission.
 //!
 //! The rules:
-//! - anyone signed in asks, answers (not on a locked question unless staff,
-//!   never on a deleted one), flags, and votes (never on their own post);
-//! - the author edits a post while its question is not locked; staff always;
+//! - anyone signed in asks, answers and comments (not on a locked question
+//!   unless staff, never on a deleted one), flags, and votes (never on their
+//!   own post);
+//! - the author edits a post, and edits or deletes a comment, while its
+//!   question is not locked; staff always;
 //! - the asker or staff accept and unaccept answers;
 //! - staff moderate (close, reopen, lock, pin, delete, restore), see deleted
 //!   posts and unpublished articles, curate articles and open the staff pages;
@@ -42,6 +44,10 @@ pub enum Action {
     Answer,
     /// Edit the post described by the target.
     EditPost,
+    /// Comment on a post of the question described by the target.
+    Comment,
+    /// Edit or delete the comment described by the target (its author).
+    ChangeComment,
     /// Vote on the post described by the target.
     Vote,
     /// Accept an answer on the question described by the target.
@@ -64,10 +70,12 @@ pub enum Action {
 
 impl Action {
     /// Every action (for tables and tests).
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 14] = [
         Action::Ask,
         Action::Answer,
         Action::EditPost,
+        Action::Comment,
+        Action::ChangeComment,
         Action::Vote,
         Action::Accept,
         Action::Unaccept,
@@ -147,6 +155,12 @@ impl Denied {
             (_, Reason::AdminOnly) => "Only administrators can do this.",
             (_, Reason::StaffOnly) => "Only staff members can do this.",
             (Action::EditPost, Reason::NotYours) => "You can only edit your own posts.",
+            (Action::ChangeComment, Reason::NotYours) => {
+                "You can only edit or delete your own comments."
+            }
+            (Action::Comment, Reason::Locked) => {
+                "This question is locked: it takes no new comments."
+            }
             (Action::EditPost, Reason::Locked) => {
                 "This question is locked; only staff can edit it."
             }
@@ -215,12 +229,12 @@ pub fn can(actor: Option<&Actor>, action: Action, target: &Target) -> Result<(),
                 deny(Reason::AdminOnly)
             }
         }
-        Action::Answer => match post {
+        Action::Answer | Action::Comment => match post {
             Some(p) if p.deleted => deny(Reason::Deleted),
             Some(p) if p.locked && !staff => deny(Reason::Locked),
             _ => Ok(()),
         },
-        Action::EditPost => match post {
+        Action::EditPost | Action::ChangeComment => match post {
             _ if staff => Ok(()),
             Some(p) if p.author != actor.id => deny(Reason::NotYours),
             Some(p) if p.locked => deny(Reason::Locked),
@@ -318,12 +332,12 @@ mod tests {
             | Action::CurateArticles
             | Action::SeeStaffPages => staff.then_some(()).ok_or(StaffOnly),
             Action::ManageUsers => (who == "admin").then_some(()).ok_or(AdminOnly),
-            Action::Answer => match target {
+            Action::Answer | Action::Comment => match target {
                 "theirs deleted" => Err(Deleted),
                 "mine locked" | "theirs locked" if !staff => Err(Locked),
                 _ => Ok(()),
             },
-            Action::EditPost => match target {
+            Action::EditPost | Action::ChangeComment => match target {
                 _ if staff => Ok(()),
                 "mine" => Ok(()),
                 "mine locked" => Err(Locked),
@@ -358,7 +372,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 12 * 4 * 6);
+        assert_eq!(cases, 14 * 4 * 6);
     }
 
     #[test]

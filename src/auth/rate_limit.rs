@@ -114,7 +114,18 @@ pub mod rules {
             window: Duration::from_secs(3600),
         },
     );
-    /// Edits of questions and answers per hour.
+    /// Comments per hour.
+    pub const COMMENT: (Rule, Rule) = (
+        Rule {
+            max: 20,
+            window: Duration::from_secs(3600),
+        },
+        Rule {
+            max: 100,
+            window: Duration::from_secs(3600),
+        },
+    );
+    /// Edits of questions, answers and comments per hour.
     pub const EDIT: (Rule, Rule) = (
         Rule {
             max: 10,
@@ -177,6 +188,7 @@ pub mod rules {
         match action {
             Limited::Ask => per_user("ask", ASK),
             Limited::Answer => per_user("answer", ANSWER),
+            Limited::Comment => per_user("comment", COMMENT),
             Limited::Edit => per_user("edit", EDIT),
             Limited::Vote => per_user("vote", VOTE),
             Limited::Flag => per_user("flag", FLAG),
@@ -208,7 +220,9 @@ pub enum Limited {
     Ask,
     /// Posting an answer.
     Answer,
-    /// Editing a question or answer.
+    /// Posting a comment.
+    Comment,
+    /// Editing a question, answer or comment.
     Edit,
     /// Voting.
     Vote,
@@ -234,9 +248,10 @@ pub enum Limited {
 
 impl Limited {
     /// Every limited action.
-    pub const ALL: [Limited; 13] = [
+    pub const ALL: [Limited; 14] = [
         Limited::Ask,
         Limited::Answer,
+        Limited::Comment,
         Limited::Edit,
         Limited::Vote,
         Limited::Flag,

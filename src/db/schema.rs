@@ -89,6 +89,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    comments (id) {
+        id -> Integer,
+        question_id -> Integer,
+        answer_id -> Nullable<Integer>,
+        author_id -> Integer,
+        body_md -> Text,
+        body_html -> Text,
+        body_text -> Text,
+        created_at -> BigInt,
+        edited_at -> Nullable<BigInt>,
+        deleted_at -> Nullable<BigInt>,
+        deleted_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
     drafts (id) {
         id -> Integer,
         user_id -> Nullable<Integer>,
@@ -129,6 +145,18 @@ diesel::table! {
         resolved_by -> Nullable<Integer>,
         resolved_at -> Nullable<BigInt>,
         created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    follows (id) {
+        id -> Integer,
+        user_id -> Integer,
+        question_id -> Nullable<Integer>,
+        tag_id -> Nullable<Integer>,
+        following -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
     }
 }
 
@@ -215,6 +243,7 @@ diesel::table! {
         actor_id -> Nullable<Integer>,
         created_at -> BigInt,
         read_at -> Nullable<BigInt>,
+        comment_id -> Nullable<Integer>,
     }
 }
 
@@ -426,9 +455,14 @@ diesel::joinable!(answers -> questions (question_id));
 diesel::joinable!(article_revisions -> articles (article_id));
 diesel::joinable!(article_revisions -> users (editor_id));
 diesel::joinable!(articles -> manuals (manual_id));
+diesel::joinable!(comments -> answers (answer_id));
+diesel::joinable!(comments -> questions (question_id));
 diesel::joinable!(drafts -> questions (question_id));
 diesel::joinable!(drafts -> users (user_id));
 diesel::joinable!(feedback -> users (user_id));
+diesel::joinable!(follows -> questions (question_id));
+diesel::joinable!(follows -> tags (tag_id));
+diesel::joinable!(follows -> users (user_id));
 diesel::joinable!(mail_digest_items -> notifications (notification_id));
 diesel::joinable!(mail_digest_items -> users (user_id));
 diesel::joinable!(mail_tokens -> users (user_id));
@@ -447,9 +481,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_revisions,
     articles,
     assets,
+    comments,
     drafts,
     feedback,
     flags,
+    follows,
     import_map,
     index_nodes,
     jobs,

@@ -51,6 +51,9 @@ pub struct NotificationItem {
     pub path: String,
     /// Display name of who caused it.
     pub actor: Option<String>,
+    /// Whether the question is the recipient's own (else they follow it or
+    /// one of its tags).
+    pub yours: bool,
 }
 
 impl NotificationItem {
@@ -60,7 +63,13 @@ impl NotificationItem {
         match self.kind.as_str() {
             "new_answer" => format!("New answer to \"{title}\""),
             "answer_accepted" => format!("Your answer to \"{title}\" was accepted"),
-            "staff_accepted" => format!("An answer to \"{title}\" was marked as the solution"),
+            "staff_accepted" | "accepted" => {
+                format!("An answer to \"{title}\" was marked as the solution")
+            }
+            "accepted_edited" => format!("The accepted answer to \"{title}\" was edited"),
+            "new_question" => format!("New question: \"{title}\""),
+            "new_comment" | "followed_comment" => format!("New comment on \"{title}\""),
+            "mentioned" => format!("You were mentioned in a comment on \"{title}\""),
             other => format!("New activity on \"{title}\" ({})", kind_words(other)),
         }
     }
@@ -70,11 +79,20 @@ impl NotificationItem {
         let who = self.actor.clone().unwrap_or_else(|| "Someone".into());
         let title = one_line(&self.question_title);
         match self.kind.as_str() {
-            "new_answer" => format!("{who} answered your question \"{title}\"."),
+            "new_answer" if self.yours => format!("{who} answered your question \"{title}\"."),
+            "new_answer" => format!("{who} answered \"{title}\", which you follow."),
+            "accepted" => format!("{who} accepted an answer to \"{title}\", which you follow."),
+            "accepted_edited" => {
+                format!("{who} edited the accepted answer to \"{title}\", which you follow.")
+            }
+            "new_question" => format!("{who} asked \"{title}\" with a tag you follow."),
             "answer_accepted" => format!("{who} accepted your answer to \"{title}\"."),
             "staff_accepted" => {
                 format!("{who} (staff) accepted an answer to your question \"{title}\".")
             }
+            "new_comment" => format!("{who} commented on your post in \"{title}\"."),
+            "followed_comment" => format!("{who} commented on \"{title}\", which you follow."),
+            "mentioned" => format!("{who} mentioned you in a comment on \"{title}\"."),
             other => format!(
                 "There is new activity ({}) by {who} on \"{title}\".",
                 kind_words(other)
@@ -83,7 +101,7 @@ impl NotificationItem {
     }
 }
 
-/// A kind's name in words: `new_comment` reads "new comment".
+/// A kind's name in words: `new_badge` reads "new badge".
 fn kind_words(kind: &str) -> String {
     let words: String = kind
         .chars()
@@ -292,6 +310,7 @@ mod tests {
             question_title: "<script>alert(1)</script> wifi".into(),
             path: "/questions/3/wifi".into(),
             actor: Some("<b>Eve</b>".into()),
+            yours: true,
         };
         let mail = notification(&site(), "ann@example.com", UserId(7), &item);
         assert!(!mail.html.contains("<script>"), "{}", mail.html);
@@ -308,18 +327,81 @@ mod tests {
     }
 
     #[test]
+    fn followers_are_told_what_they_follow() {
+        let item = |kind: &str, yours: bool| NotificationItem {
+            kind: kind.into(),
+            question_title: "Printer offline".into(),
+            path: "/questions/1/printer".into(),
+            actor: Some("Bo".into()),
+            yours,
+        };
+        assert_eq!(
+            item("new_answer", true).sentence(),
+            "Bo answered your question \"Printer offline\"."
+        );
+        assert_eq!(
+            item("new_answer", false).sentence(),
+            "Bo answered \"Printer offline\", which you follow."
+        );
+        assert_eq!(
+            item("accepted", false).subject(),
+            "An answer to \"Printer offline\" was marked as the solution"
+        );
+        assert_eq!(
+            item("accepted_edited", false).sentence(),
+            "Bo edited the accepted answer to \"Printer offline\", which you follow."
+        );
+        assert_eq!(
+            item("followed_comment", false).sentence(),
+            "Bo commented on \"Printer offline\", which you follow."
+        );
+        assert_eq!(
+            item("new_question", false).sentence(),
+            "Bo asked \"Printer offline\" with a tag you follow."
+        );
+    }
+
+    #[test]
+    fn comment_kinds_say_what_happened() {
+        let item = |kind: &str| NotificationItem {
+            kind: kind.into(),
+            question_title: "Printer offline".into(),
+            path: "/questions/1/printer#comment-4".into(),
+            actor: Some("Bo".into()),
+            yours: false,
+        };
+        assert_eq!(
+            item("new_comment").subject(),
+            "New comment on \"Printer offline\""
+        );
+        assert_eq!(
+            item("new_comment").sentence(),
+            "Bo commented on your post in \"Printer offline\"."
+        );
+        assert_eq!(
+            item("mentioned").subject(),
+            "You were mentioned in a comment on \"Printer offline\""
+        );
+        assert_eq!(
+            item("mentioned").sentence(),
+            "Bo mentioned you in a comment on \"Printer offline\"."
+        );
+    }
+
+    #[test]
     fn unknown_kinds_get_a_generic_text() {
         let item = NotificationItem {
-            kind: "new_comment".into(),
+            kind: "new_badge".into(),
             question_title: "Printer   offline".into(),
             path: "/questions/1/printer".into(),
             actor: Some("Bo".into()),
+            yours: false,
         };
         assert_eq!(
             item.subject(),
-            "New activity on \"Printer offline\" (new comment)"
+            "New activity on \"Printer offline\" (new badge)"
         );
-        assert!(item.sentence().contains("new comment") && item.sentence().contains("Bo"));
+        assert!(item.sentence().contains("new badge") && item.sentence().contains("Bo"));
         assert_eq!(kind_words("__"), "update");
     }
 }

@@ -70,6 +70,22 @@ static USER_POST: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
+/// The allow-list for comments: inline elements only.
+static COMMENT: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .tags(["a", "code", "em", "strong", "del"].into_iter().collect())
+        .link_rel(Some("nofollow ugc noopener noreferrer"));
+    builder
+});
+
+/// Passes a comment's HTML through the comment allow-list (depth bounded
+/// as in [`sanitize`]).
+pub fn sanitize_comment(html: &str) -> String {
+    let html = nesting::bound_html_depth(html, MAX_HTML_DEPTH);
+    COMMENT.clean(&html).to_string()
+}
+
 /// Passes HTML through the allow-list of the profile. Start tags nested
 /// deeper than [`MAX_HTML_DEPTH`] elements are escaped first (they show as
 /// text), which keeps the HTML parser's work linear.

@@ -247,12 +247,14 @@ fn notification_item(conn: &mut Conn, n: &Notification) -> AppResult<Option<Noti
         Some(id) => users::find(conn, id)?.map(|u| u.display_name),
         None => None,
     };
-    let path = match n.answer_id {
-        Some(answer) => paths::answer_on(&question.path(), answer),
-        None => question.path(),
+    let path = match (n.comment_id, n.answer_id) {
+        (Some(comment), _) => paths::comment_on(&question.path(), comment),
+        (None, Some(answer)) => paths::answer_on(&question.path(), answer),
+        (None, None) => question.path(),
     };
     Ok(Some(NotificationItem {
         kind: n.kind.clone(),
+        yours: question.author_id == n.user_id,
         question_title: question.title,
         path,
         actor,

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod content_sync;
 pub mod demo_data;
 pub mod drafts;
+pub mod follows;
 pub mod fts5_baseline;
 pub mod import_markdown;
 pub mod import_stackexchange;

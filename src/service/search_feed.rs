@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::background::{Background, Control, Wake};
 use crate::content::trees::{NodeKind, Tree};
-use crate::db::models::{answers, articles, outbox, questions, trees};
+use crate::db::models::{answers, articles, comments, outbox, questions, trees};
 use crate::db::{Conn, Pool};
 use crate::error::{AppError, AppResult};
 use crate::ids::{ArticleId, QuestionId, TreeId};
@@ -78,7 +78,13 @@ pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<S
                 return Ok(Vec::new());
             }
             let listed = answers::for_question(conn, QuestionId(id), false)?;
-            Ok(question_documents(&q, &listed, &group_key(kind, id)))
+            let remarks = comments::for_question(conn, QuestionId(id), false)?;
+            Ok(question_documents(
+                &q,
+                &listed,
+                &remarks,
+                &group_key(kind, id),
+            ))
         }
     }
 }
@@ -153,12 +159,21 @@ fn article_documents(
 /// A question thread: the question (with its accepted answer) and every
 /// answer on its own, linked by its anchor, so that an answer's own words
 /// find it however many answers the thread has. Results show one document
-/// per thread.
+/// per thread. Comments are searched as part of the post they are under
+/// (never on their own).
 fn question_documents(
     q: &questions::Question,
     listed: &[answers::Answer],
+    remarks: &[comments::Comment],
     group: &str,
 ) -> Vec<SearchDoc> {
+    let with_comments = |mut body: String, on: Option<crate::ids::AnswerId>| {
+        for c in remarks.iter().filter(|c| c.answer_id == on) {
+            body.push('\n');
+            body.push_str(&c.body_text);
+        }
+        body
+    };
     let solved = q.accepted_answer_id.is_some();
     // Equal text relevance: solved first, then higher scores.
     let score_factor = 1.0 + (f64::from(q.score.max(0)) + 1.0).ln() * 0.15;
@@ -178,7 +193,7 @@ fn question_documents(
             if q.answer_count == 1 { "" } else { "s" }
         ),
     };
-    let mut body = q.body_text.clone();
+    let mut body = with_comments(q.body_text.clone(), None);
     if let Some(accepted) = listed.iter().find(|a| Some(a.id) == q.accepted_answer_id) {
         body.push('\n');
         body.push_str(&accepted.body_text);
@@ -211,7 +226,7 @@ fn question_documents(
             url: crate::paths::answer_on(&q.path(), answer.id),
             title: q.title.clone(),
             context: Vec::new(),
-            body: answer.body_text.clone(),
+            body: with_comments(answer.body_text.clone(), Some(answer.id)),
             tags: Vec::new(),
             breadcrumb: breadcrumb.clone(),
             boost: boost * answer_boost,

@@ -6,7 +6,9 @@
 //!   else that redirect, or 403;
 //! - [`CsrfForm`]: a form whose CSRF token was checked before the handler
 //!   runs (403 with a way forward otherwise), and that carries no NUL
-//!   character (400): no text the site stores may hold one, on any backend.
+//!   character (400): no text the site stores may hold one, on any backend
+//!   (a form may instead refuse the NUL itself, keeping the typed text:
+//!   [`CsrfToken::KEEPS_NUL`]).
 //!
 //! Extractors run in the order of the handler's arguments: put the role
 //! extractor before the form to refuse strangers before reading their token.
@@ -114,6 +116,11 @@ impl FromRequest for Admin {
 pub trait CsrfToken {
     /// The submitted token.
     fn csrf(&self) -> &str;
+
+    /// Whether a NUL character reaches the handler, which refuses it itself
+    /// and shows the form again with the text kept (otherwise the request is
+    /// answered 400 before the handler runs).
+    const KEEPS_NUL: bool = false;
 }
 
 /// Declares that the listed form structs carry their CSRF token in a
@@ -187,7 +194,7 @@ where
         let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
             let body = body.await?;
-            if has_nul(&body) {
+            if !T::KEEPS_NUL && has_nul(&body) {
                 return Err(AppError::BadRequest(NUL_REFUSED.into()).into());
             }
             let form = web::Form::<T>::from_request(&req, &mut Payload::from(body))

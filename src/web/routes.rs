@@ -4,7 +4,7 @@ use actix_web::web;
 
 use super::assets;
 use super::pages::{
-    account, announcements, api, ask, docs, feedback, health, home, mail, moderation,
+    account, announcements, api, ask, docs, feedback, follows, health, home, mail, moderation,
     notifications, question, questions, search, sitemap, staff_articles, staff_dashboard,
     staff_users, stored_assets, troubleshoot, users,
 };
@@ -86,6 +86,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(question::post_answer),
         )
         .route(
+            "/questions/{id}/comments",
+            web::post().to(question::post_question_comment),
+        )
+        .route(
             "/questions/{id}/vote",
             web::post().to(question::post_question_vote),
         )
@@ -96,6 +100,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/questions/{id}/unaccept",
             web::post().to(question::post_unaccept),
+        )
+        .route(
+            "/questions/{id}/follow",
+            web::post().to(follows::post_follow_question),
+        )
+        .route(
+            "/questions/{id}/unfollow",
+            web::post().to(follows::post_unfollow_question),
         )
         .route(
             "/questions/{id}/edit",
@@ -145,6 +157,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/answers/{id}/moderate",
             web::post().to(moderation::post_moderate_answer),
         )
+        .route(
+            "/answers/{id}/comments",
+            web::post().to(question::post_answer_comment),
+        )
+        .route("/comments/{id}", web::get().to(question::get_comment))
+        .route("/comments/{id}/edit", web::get().to(question::get_comment))
+        .route(
+            "/comments/{id}/edit",
+            web::post().to(question::post_comment_edit),
+        )
+        .route(
+            "/comments/{id}/delete",
+            web::post().to(question::post_comment_delete),
+        )
+        .route(
+            "/comments/{id}/restore",
+            web::post().to(question::post_comment_restore),
+        )
         .route("/flags", web::post().to(moderation::post_flag))
         .route("/feedback", web::post().to(feedback::post_feedback))
         .route(
@@ -153,6 +183,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/tags", web::get().to(questions::get_tags))
         .route("/tags/{tag}", web::get().to(questions::get_tag))
+        .route(
+            "/tags/{tag}/follow",
+            web::post().to(follows::post_follow_tag),
+        )
+        .route(
+            "/tags/{tag}/unfollow",
+            web::post().to(follows::post_unfollow_tag),
+        )
         .route(
             "/notifications",
             web::get().to(notifications::get_notifications),

@@ -129,6 +129,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/questions/revision.html"),
     ),
     (
+        "questions/comment_kept.html",
+        include_str!("../../templates/questions/comment_kept.html"),
+    ),
+    (
         "questions/notifications.html",
         include_str!("../../templates/questions/notifications.html"),
     ),

@@ -468,3 +468,48 @@ impl From<&crate::service::announcements::Banner> for BannerView {
         }
     }
 }
+
+/// The Follow/Unfollow button of a question or tag page (for a guest, a
+/// link to sign in that comes back to the page).
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowButton {
+    /// Whether the viewer is signed in.
+    pub signed_in: bool,
+    /// Whether the viewer follows the page's question or tag.
+    pub following: bool,
+    /// Where Follow posts.
+    pub follow_url: String,
+    /// Where Unfollow posts.
+    pub unfollow_url: String,
+    /// Sign in, then back to the page.
+    pub login_url: String,
+}
+
+impl FollowButton {
+    /// The button of question `id` shown at `page`.
+    pub fn question(
+        id: crate::ids::QuestionId,
+        page: &str,
+        signed_in: bool,
+        following: bool,
+    ) -> Self {
+        FollowButton {
+            signed_in,
+            following,
+            follow_url: paths::question_follow(id),
+            unfollow_url: paths::question_unfollow(id),
+            login_url: paths::login_url(page),
+        }
+    }
+
+    /// The button of the tag `name`.
+    pub fn tag(name: &str, signed_in: bool, following: bool) -> Self {
+        FollowButton {
+            signed_in,
+            following,
+            follow_url: paths::tag_follow(name),
+            unfollow_url: paths::tag_unfollow(name),
+            login_url: paths::login_url(&paths::tag(name)),
+        }
+    }
+}

@@ -214,9 +214,11 @@ fn unknown_config_keys_stop_the_binary() {
     );
 }
 
-/// Checking hostile content took minutes before it was bounded; now seconds
-/// at most, whatever the machine's load.
-const CHECK_BOUND: std::time::Duration = std::time::Duration::from_secs(5);
+/// Checking hostile content took minutes before it was bounded (the work grew
+/// with the square of the nesting); now well under a second on a quiet machine.
+/// The bound only separates those two worlds: a debug build on a loaded shared
+/// machine took 6-7 s, so it leaves room for that and still fails the old cost.
+const CHECK_BOUND: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn timed_problems(files: &[(&str, &str)]) -> Vec<Diagnostic> {
     let started = std::time::Instant::now();
@@ -336,7 +338,9 @@ fn a_large_legal_tree_checks_quickly() {
     let started = std::time::Instant::now();
     let set = content::load(&config.content_dir, 1000).unwrap_or_else(|d| panic!("{d:#?}"));
     let took = started.elapsed();
-    assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
+    // Walking every path of this chain is exponential (2^200); bounded, it is
+    // linear and far below this generous limit even on a loaded machine.
+    assert!(took < std::time::Duration::from_secs(30), "took {took:?}");
     let tree = &set.trees[0].tree;
     assert_eq!(tree.nodes.len(), 400);
     assert_eq!(tree.nodes[0].max_left, 400);

@@ -220,6 +220,26 @@ fn demo_data_is_deterministic() {
             (report.questions, report.answers, report.users),
             (300, 600, 20)
         );
+        // Every fourth answered question has a clarifying exchange: the
+        // answerer asks, the asker replies mentioning them (a link).
+        use signpost::db::schema::comments as c;
+        let stored: Vec<(String, String)> = c::table
+            .order(c::id)
+            .select((c::body_md, c::body_html))
+            .load(&mut conn)
+            .expect("comments");
+        assert_eq!(stored.len(), report.comments);
+        assert!(
+            report.comments >= 2 && report.comments <= 2 * 75,
+            "{}",
+            report.comments
+        );
+        let (reply_md, reply_html) = &stored[1];
+        assert!(reply_md.starts_with("@demo-"), "{reply_md}");
+        assert!(
+            reply_html.starts_with("<a href=\"/users/demo-"),
+            "{reply_html}"
+        );
         let again = demo_data::generate(
             &mut conn,
             DemoOptions {

@@ -34,7 +34,7 @@ fn user_id(app: &TestApp, name: &str) -> UserId {
 
 /// Gives `name` a verified `address` directly (the verification flow has
 /// its own test).
-fn verified_address(app: &TestApp, name: &str, address: &str) {
+pub(crate) fn verified_address(app: &TestApp, name: &str, address: &str) {
     let id = user_id(app, name);
     let mut conn = app.started().state.db.get().expect("db");
     mail_rows::set_address(&mut conn, id, address, unix_now()).expect("address");
@@ -290,9 +290,8 @@ async fn any_notification_kind_is_mailed_with_a_generic_text() {
         notifications::notify(
             &mut conn,
             user_id(&app, "ann"),
-            "new_comment",
-            question.id,
-            None,
+            "new_badge",
+            notifications::About::post(question.id, None),
             user_id(&app, "bob"),
             unix_now(),
         )
@@ -301,11 +300,48 @@ async fn any_notification_kind_is_mailed_with_a_generic_text() {
     let mail = sink.wait_for(1).remove(0);
     assert_eq!(
         mail.subject(),
-        "New activity on \"Scanner <jams> on page two\" (new comment)"
+        "New activity on \"Scanner <jams> on page two\" (new badge)"
     );
-    assert!(mail.text().contains("new comment"), "{}", mail.text());
+    assert!(mail.text().contains("new badge"), "{}", mail.text());
     assert!(mail.text().contains(&format!("{BASE}{}", question.path)));
     assert!(mail.html().contains("Scanner &lt;jams&gt; on page two"));
+}
+
+#[actix_web::test]
+async fn a_comment_is_mailed_with_a_link_to_its_anchor() {
+    let sink = SmtpSink::start();
+    let app = mail_app(&sink);
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    verified_address(&app, "ann", "ann@example.com");
+    let question = ann
+        .asks("Scanner stops after one page", BODY, "scanner")
+        .await;
+    let sent = bob
+        .submit(
+            &question.path,
+            &format!("/questions/{}/comments", question.id),
+            &[("body", "Which firmware version, @ann?")],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let anchor = sent.header("location").to_string();
+    assert!(anchor.contains("#comment-"), "{anchor}");
+    // Asked about and mentioned at once: one mail, not two.
+    let mail = sink.wait_for(1).remove(0);
+    assert_eq!(mail.to, ["ann@example.com"]);
+    assert_eq!(
+        mail.subject(),
+        "New comment on \"Scanner stops after one page\""
+    );
+    assert!(
+        mail.text().contains(&format!("{BASE}{anchor}")),
+        "{}",
+        mail.text()
+    );
+    let mut conn = app.started().state.db.get().expect("db");
+    let told = notifications::unread_count(&mut conn, user_id(&app, "ann")).expect("count");
+    assert_eq!(told, 1, "one notification, so one mail");
 }
 
 #[actix_web::test]

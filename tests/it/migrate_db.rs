@@ -20,9 +20,9 @@ use crate::backend::{self, TestDatabase};
 use crate::fixtures::{article, Question};
 use crate::harness::TestApp;
 
-/// A site with a bit of everything: users, questions, answers, votes, an
-/// accepted answer, an edit (revisions), a flag, an article with feedback,
-/// searches (search log) and notifications.
+/// A site with a bit of everything: users, questions, answers, comments,
+/// votes, an accepted answer, an edit (revisions), a flag, an article with
+/// feedback, searches (search log) and notifications.
 async fn seeded_site() -> (TestApp, Question) {
     let app = TestApp::guide()
         .article(
@@ -50,6 +50,14 @@ async fn seeded_site() -> (TestApp, Question) {
         .await;
     cat.answers(&q, "Also give it a fixed address in the router.")
         .await;
+    let commented = ann
+        .submit(
+            &q.path,
+            &format!("/answers/{}/comments", a.id),
+            &[("body", "@bob which menu is power saving in?")],
+        )
+        .await;
+    assert_eq!(commented.status, 303, "{}", commented.body);
     assert_eq!(ann.accepts(&a).await.status, 303);
     assert_eq!(cat.votes(&a, "up").await.status, 303);
     assert_eq!(bob.votes(&q, "up").await.status, 303);
@@ -284,6 +292,7 @@ async fn copies_a_site_to(target: Database) {
         "users",
         "questions",
         "answers",
+        "comments",
         "votes",
         "revisions",
         "articles",
@@ -298,6 +307,7 @@ async fn copies_a_site_to(target: Database) {
         "import_map",
         "assets",
         "drafts",
+        "follows",
         "user_mail",
         "mail_digest_items",
         "site_secrets",

@@ -1,11 +1,11 @@
-//! Flags: members report posts to staff.
+//! Flags: members report posts and comments to staff.
 
 use diesel::prelude::*;
 
 use crate::db::schema::flags;
 use crate::db::Conn;
 use crate::ids::{FlagId, UserId};
-use crate::kinds::PostKind;
+use crate::kinds::FlagKind;
 
 /// A flag row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -13,9 +13,9 @@ use crate::kinds::PostKind;
 pub struct Flag {
     /// Primary key.
     pub id: FlagId,
-    /// `question` or `answer`.
-    pub post_kind: PostKind,
-    /// The post.
+    /// `question`, `answer` or `comment`.
+    pub post_kind: FlagKind,
+    /// The post or comment.
     pub post_id: i32,
     /// Who flagged.
     pub reporter_id: UserId,
@@ -36,7 +36,7 @@ pub struct Flag {
 /// Files a flag; `false` when this user already has an open flag on the post.
 pub fn insert(
     conn: &mut Conn,
-    post_kind: PostKind,
+    post_kind: FlagKind,
     post_id: i32,
     reporter: UserId,
     reason: &str,

@@ -1,19 +1,35 @@
-//! Notifications: new answer on your question, your answer accepted, staff
-//! accepted an answer on your question. Each one is also mailed as its
+//! Notifications: what happened on the questions and tags someone follows
+//! (new answer, new comment, an answer accepted, the accepted answer
+//! edited, a new question with a followed tag), your answer accepted, staff
+//! accepted an answer on your question, a comment on your post, a mention in
+//! a comment. Who hears of a question's events is decided by
+//! `service::follows::tell_followers`. Each one is also mailed as its
 //! recipient chose ([`super::mail::route_notification`]), whatever its kind.
 
 use diesel::prelude::*;
 
 use crate::db::schema::notifications;
 use crate::db::Conn;
-use crate::ids::{AnswerId, NotificationId, QuestionId, UserId};
+use crate::ids::{AnswerId, CommentId, NotificationId, QuestionId, UserId};
 
-/// Someone answered your question.
+/// Someone answered a question you follow (your own, usually).
 pub const NEW_ANSWER: &str = "new_answer";
+/// An answer was accepted on a question you follow.
+pub const ACCEPTED: &str = "accepted";
+/// The accepted answer of a question you follow was edited.
+pub const ACCEPTED_EDITED: &str = "accepted_edited";
+/// A question was asked with a tag you follow.
+pub const NEW_QUESTION: &str = "new_question";
+/// Someone commented on a question you follow (or on one of its answers).
+pub const FOLLOWED_COMMENT: &str = "followed_comment";
 /// Your answer was accepted.
 pub const ANSWER_ACCEPTED: &str = "answer_accepted";
 /// A staff member accepted an answer on your question.
 pub const STAFF_ACCEPTED: &str = "staff_accepted";
+/// Someone commented on your question or answer.
+pub const NEW_COMMENT: &str = "new_comment";
+/// Someone mentioned you (`@name`) in a comment.
+pub const MENTIONED: &str = "mentioned";
 
 /// A notification row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -35,34 +51,61 @@ pub struct Notification {
     pub created_at: i64,
     /// When it was seen.
     pub read_at: Option<i64>,
+    /// The comment concerned (its anchor is where the notification leads).
+    pub comment_id: Option<CommentId>,
+}
+
+/// What a notification is about: its question, and the answer and comment
+/// where it applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct About {
+    /// The question concerned.
+    pub question_id: QuestionId,
+    /// The answer concerned.
+    pub answer_id: Option<AnswerId>,
+    /// The comment concerned.
+    pub comment_id: Option<CommentId>,
+}
+
+impl About {
+    /// A question (and an answer on it).
+    pub fn post(question_id: QuestionId, answer_id: Option<AnswerId>) -> About {
+        About {
+            question_id,
+            answer_id,
+            comment_id: None,
+        }
+    }
 }
 
 /// Adds a notification (not to the actor themselves) and routes it to
 /// mail: at once, into the daily digest, or not, as the recipient chose.
+/// Returns whether one was added.
 pub fn notify(
     conn: &mut Conn,
     user_id: UserId,
     kind: &str,
-    question_id: QuestionId,
-    answer_id: Option<AnswerId>,
+    about: About,
     actor_id: UserId,
     now: i64,
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
     if user_id == actor_id {
-        return Ok(());
+        return Ok(false);
     }
     let id: NotificationId = diesel::insert_into(notifications::table)
         .values((
             notifications::user_id.eq(user_id),
             notifications::kind.eq(kind),
-            notifications::question_id.eq(question_id),
-            notifications::answer_id.eq(answer_id),
+            notifications::question_id.eq(about.question_id),
+            notifications::answer_id.eq(about.answer_id),
+            notifications::comment_id.eq(about.comment_id),
             notifications::actor_id.eq(Some(actor_id)),
             notifications::created_at.eq(now),
         ))
         .returning(notifications::id)
         .get_result(conn)?;
-    super::mail::route_notification(conn, user_id, id, now)
+    super::mail::route_notification(conn, user_id, id, now)?;
+    Ok(true)
 }
 
 /// A user's newest notifications.
@@ -102,4 +145,12 @@ pub fn mark_all_read(conn: &mut Conn, user_id: UserId, now: i64) -> QueryResult<
     )
     .set(notifications::read_at.eq(Some(now)))
     .execute(conn)
+}
+
+/// Who was already notified about a comment.
+pub fn recipients_of_comment(conn: &mut Conn, comment_id: CommentId) -> QueryResult<Vec<UserId>> {
+    notifications::table
+        .filter(notifications::comment_id.eq(comment_id))
+        .select(notifications::user_id)
+        .load(conn)
 }

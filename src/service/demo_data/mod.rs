@@ -1,7 +1,8 @@
 //! Deterministic demo and benchmark data: a support community for a made-up
 //! product line (a home router, printers, a NAS and their app) with readable
 //! questions and answers, realistic lengths, answer counts, votes and
-//! accepted answers. The same seed always gives the same data.
+//! accepted answers, and a short clarifying exchange in the comments of
+//! every fourth answered question. The same seed always gives the same data.
 //!
 //! [`catalog`] holds the product vocabulary and the issues, [`writer`] turns
 //! them into threads, and this module writes the threads in batches.
@@ -14,7 +15,7 @@ use std::collections::{BTreeSet, HashMap};
 use diesel::prelude::*;
 
 use crate::db::models::outbox;
-use crate::db::schema::{answers, question_tags, questions, tags, users};
+use crate::db::schema::{answers, comments, question_tags, questions, tags, users};
 use crate::db::{per_backend, Conn};
 use crate::error::{AppError, AppResult};
 use crate::ids::{AnswerId, QuestionId, TagId, UserId};
@@ -44,6 +45,8 @@ pub struct DemoReport {
     pub questions: usize,
     /// Answers created.
     pub answers: usize,
+    /// Comments created.
+    pub comments: usize,
 }
 
 /// Questions written per transaction (and per answer-count draw).
@@ -112,7 +115,7 @@ pub fn generate(
         if batch.is_empty() {
             break;
         }
-        conn.immediate_transaction(|conn| {
+        report.comments += conn.immediate_transaction(|conn| {
             write_batch(conn, first, &batch, &user_ids, &tag_ids, &mut tag_counts)
         })?;
         report.questions += batch.len();
@@ -186,6 +189,7 @@ fn insert_tags(conn: &mut Conn) -> AppResult<HashMap<&'static str, TagId>> {
 }
 
 /// Writes one batch of threads; `first` is the index of its first question.
+/// Returns the number of comments written.
 fn write_batch(
     conn: &mut Conn,
     first: usize,
@@ -193,7 +197,7 @@ fn write_batch(
     user_ids: &[UserId],
     tag_ids: &HashMap<&'static str, TagId>,
     tag_counts: &mut HashMap<&'static str, i32>,
-) -> AppResult<()> {
+) -> AppResult<usize> {
     let ids = insert_questions(conn, first, batch, user_ids)?;
     let mut links = Vec::new();
     for (qid, thread) in ids.iter().zip(batch) {
@@ -214,13 +218,87 @@ fn write_batch(
             .execute(c))?;
     }
     insert_answers(conn, first, &ids, batch, user_ids)?;
+    let comments = insert_comments(conn, first, &ids, batch, user_ids)?;
     outbox::enqueue_many(
         conn,
         DocKind::Question,
         ids.iter().map(|id| i32::from(*id)),
         BASE_TIME,
     )?;
-    Ok(())
+    Ok(comments)
+}
+
+/// What an answerer asks under a question, and what the asker replies.
+const CLARIFICATIONS: &[(&str, &str)] = &[
+    (
+        "Which firmware version is it running? It is under *Settings › About*.",
+        "@{answerer} it says 2.4.1, updated last month.",
+    ),
+    (
+        "Did this start after an update, or out of the blue?",
+        "@{answerer} right after the last update, as far as I can tell.",
+    ),
+    (
+        "Is the status light steady or blinking while this happens?",
+        "@{answerer} blinking, about once a second.",
+    ),
+    (
+        "Does it still happen after a restart with `Hold reset for 10 s`?",
+        "@{answerer} yes, the restart changes nothing.",
+    ),
+];
+
+/// Every fourth answered question gets a clarifying question from its first
+/// answerer and the asker's reply (mentioning them). Returns how many
+/// comments were written.
+fn insert_comments(
+    conn: &mut Conn,
+    first: usize,
+    ids: &[QuestionId],
+    batch: &[Thread],
+    user_ids: &[UserId],
+) -> AppResult<usize> {
+    let mut rows = Vec::new();
+    for (k, thread) in batch.iter().enumerate() {
+        let index = first + k;
+        let Some(reply) = thread.answers.first() else {
+            continue;
+        };
+        if index % 4 != 0 {
+            continue;
+        }
+        let asker = user_ids[thread.author % user_ids.len()];
+        let answerer_index = reply.author % user_ids.len();
+        let answerer = user_ids[answerer_index];
+        // The usernames insert_users gives.
+        let name = format!("demo-{answerer_index}");
+        let url = crate::paths::user(&name);
+        let (ask, answer) = CLARIFICATIONS[(index / 4) % CLARIFICATIONS.len()];
+        let answer = answer.replace("{answerer}", &name);
+        let asked = asked_at(index);
+        for (author, text, at) in [
+            (answerer, ask.to_string(), asked + 400),
+            (asker, answer, asked + 500),
+        ] {
+            let rendered = crate::markdown::render_comment(&text, &|m| {
+                m.eq_ignore_ascii_case(&name).then(|| url.clone())
+            });
+            rows.push((
+                comments::question_id.eq(ids[k]),
+                comments::author_id.eq(author),
+                comments::body_md.eq(text),
+                comments::body_html.eq(rendered.html),
+                comments::body_text.eq(rendered.text),
+                comments::created_at.eq(at),
+            ));
+        }
+    }
+    for chunk in rows.chunks(BATCH) {
+        per_backend!(conn, |c| diesel::insert_into(comments::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(rows.len())
 }
 
 /// When question `index` was asked.

@@ -7,6 +7,7 @@ use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::ids::{AnswerId, QuestionId, UserId};
 use crate::paths;
+use crate::service::follows::{tell_followers, Event};
 
 /// Marks `answer_id` accepted (the asker or staff); moving the mark is
 /// allowed. Returns the answer on its question's page.
@@ -41,26 +42,22 @@ pub fn accept(
                 q::last_activity_at.eq(now),
             ))
             .execute(conn)?;
-        notifications::notify(
+        // The answer's author hears of it whether or not they follow; the
+        // asker, as a follower, hears that staff accepted on their behalf.
+        tell_followers(
             conn,
-            answer.author_id,
-            notifications::ANSWER_ACCEPTED,
-            question_id,
-            Some(answer_id),
-            actor.id,
+            &Event {
+                always: &[(answer.author_id, notifications::ANSWER_ACCEPTED)],
+                instead: &[(question.author_id, notifications::STAFF_ACCEPTED)],
+                ..Event::new(
+                    notifications::ACCEPTED,
+                    question_id,
+                    Some(answer_id),
+                    actor.id,
+                )
+            },
             now,
         )?;
-        if actor.id != question.author_id {
-            notifications::notify(
-                conn,
-                question.author_id,
-                notifications::STAFF_ACCEPTED,
-                question_id,
-                Some(answer_id),
-                actor.id,
-                now,
-            )?;
-        }
         enqueue(conn, question_id, now)?;
         Ok(url)
     })

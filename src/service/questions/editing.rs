@@ -3,15 +3,16 @@
 
 use super::{enqueue, title_slug, touch, visible_question, Actor, QuestionDraft};
 use crate::auth::policy::{can, sees_hidden, Action, Target};
-use crate::db::models::answers;
 use crate::db::models::revisions::{self, NewRevision, Revision};
 use crate::db::models::tags;
+use crate::db::models::{answers, notifications};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::ids::{AnswerId, QuestionId, RevisionId, UserId};
 use crate::kinds::PostKind;
 use crate::markdown::Rendered;
 use crate::paths;
+use crate::service::follows::{tell_followers, Event};
 
 /// What saving an edit did.
 #[derive(Debug, Clone)]
@@ -158,6 +159,18 @@ pub fn edit_answer(
             },
         )?;
         touch(conn, question.id, now)?;
+        if question.accepted_answer_id == Some(answer_id) && answer.deleted_at.is_none() {
+            tell_followers(
+                conn,
+                &Event::new(
+                    notifications::ACCEPTED_EDITED,
+                    question.id,
+                    Some(answer_id),
+                    actor.id,
+                ),
+                now,
+            )?;
+        }
         enqueue(conn, question.id, now)?;
         Ok(EditOutcome::Saved(paths::answer_on(
             &question.path(),

@@ -1,9 +1,10 @@
 //! The Q&A board's rules: asking, answering, voting, accepting, editing with
-//! revisions, moderation (close, lock, pin, soft delete), flags and
-//! notifications. Every change that affects search enqueues an outbox row in
+//! revisions, comments, moderation (close, lock, pin, soft delete), flags
+//! and notifications. Every change that affects search enqueues an outbox row in
 //! the same transaction.
 
 mod accepting;
+mod commenting;
 mod drafts;
 mod editing;
 mod moderating;
@@ -12,6 +13,10 @@ mod voting;
 
 pub use crate::auth::policy::Actor;
 pub use accepting::{accept, unaccept};
+pub use commenting::{
+    add_comment, check_comment, delete_comment, edit_comment, flag_comment, restore_comment,
+    CommentOn, PostedComment, COMMENT_MAX,
+};
 pub use drafts::{
     body_too_long, check_body, check_question, normalize_tags, title_slug, title_too_long,
     validate_body, validate_question, QuestionDraft, QuestionFields, BODY_MAX, BODY_MIN, TAGS_MAX,

@@ -6,13 +6,14 @@ use crate::auth::policy::{can, Action, Target};
 use crate::db::models::answers::{self, Answer, NewAnswer};
 use crate::db::models::questions::{self, NewQuestion, Question};
 use crate::db::models::revisions::{self, NewRevision};
-use crate::db::models::{notifications, tags};
+use crate::db::models::{follows, notifications, tags};
 use crate::db::Conn;
 use crate::error::AppResult;
 use crate::ids::{QuestionId, UserId};
 use crate::kinds::PostKind;
 use crate::markdown::Rendered;
 use crate::paths;
+use crate::service::follows::{tell_followers, Event};
 
 /// The idempotency key a new post by `author` stores: `Err(post)` when the
 /// same author already posted with this key (a resubmitted form), `Ok(None)`
@@ -73,6 +74,16 @@ pub fn ask(
             },
         )?;
         tags::set_for_question(conn, question.id, &draft.tags, now)?;
+        follows::auto_follow(conn, author.id, question.id, now)?;
+        let tag_ids = tags::ids_for_question(conn, question.id)?;
+        tell_followers(
+            conn,
+            &Event {
+                tags: &tag_ids,
+                ..Event::new(notifications::NEW_QUESTION, question.id, None, author.id)
+            },
+            now,
+        )?;
         revisions::insert(
             conn,
             &NewRevision {
@@ -163,15 +174,17 @@ pub fn answer(
                 created_at: now,
             },
         )?;
-        notifications::notify(
+        tell_followers(
             conn,
-            question.author_id,
-            notifications::NEW_ANSWER,
-            question_id,
-            Some(answer.id),
-            author.id,
+            &Event::new(
+                notifications::NEW_ANSWER,
+                question_id,
+                Some(answer.id),
+                author.id,
+            ),
             now,
         )?;
+        follows::auto_follow(conn, author.id, question_id, now)?;
         enqueue(conn, question_id, now)?;
         Ok(PostedAnswer {
             url: paths::answer(question.id, &question.slug, answer.id),

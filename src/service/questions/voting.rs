@@ -87,17 +87,9 @@ pub const FLAG_REASONS: &[(&str, &str)] = &[
     ("other", "Something else (explain below)"),
 ];
 
-/// Flags a post for staff; returns its question. A second open flag by
-/// the same user on the same post is a no-op.
-pub fn flag(
-    conn: &mut Conn,
-    reporter: Actor,
-    kind: PostKind,
-    post_id: i32,
-    reason: &str,
-    details: &str,
-    now: i64,
-) -> AppResult<Question> {
+/// Checks a flag's reason and returns its details as stored (trimmed, at
+/// most 500 characters; required for `other`).
+pub(super) fn flag_details(reason: &str, details: &str) -> AppResult<String> {
     if !FLAG_REASONS.iter().any(|(r, _)| *r == reason) {
         return Err(AppError::BadRequest(
             "Choose why you flag this post.".into(),
@@ -109,7 +101,30 @@ pub fn flag(
             "Please say what is wrong with this post.".into(),
         ));
     }
+    Ok(details)
+}
+
+/// Flags a post for staff; returns its question. A second open flag by
+/// the same user on the same post is a no-op.
+pub fn flag(
+    conn: &mut Conn,
+    reporter: Actor,
+    kind: PostKind,
+    post_id: i32,
+    reason: &str,
+    details: &str,
+    now: i64,
+) -> AppResult<Question> {
+    let details = flag_details(reason, details)?;
     let (_, question) = post_owner(conn, kind, post_id)?;
-    flags::insert(conn, kind, post_id, reporter.id, reason, &details, now)?;
+    flags::insert(
+        conn,
+        kind.into(),
+        post_id,
+        reporter.id,
+        reason,
+        &details,
+        now,
+    )?;
     Ok(question)
 }

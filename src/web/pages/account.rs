@@ -15,6 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::service::accounts;
 use crate::service::drafts;
+use crate::service::follows;
 use crate::service::mail as mail_service;
 use crate::web::extract::{CsrfForm, Member};
 use crate::web::paths;
@@ -440,6 +441,8 @@ pub(super) struct AccountPage {
     saved: Option<&'static str>,
     profile_errors: Vec<String>,
     password_errors: Vec<String>,
+    followed_questions: Vec<FollowedLink>,
+    followed_tags: Vec<FollowedLink>,
     /// Whether e-mail is on; when off the page says so.
     mail_enabled: bool,
     /// The address (as typed, on a form shown again).
@@ -450,6 +453,18 @@ pub(super) struct AccountPage {
     deliveries: Vec<DeliveryOption>,
     pub(super) email_errors: Vec<String>,
 }
+
+/// Something the user follows, with its Unfollow button (which comes back
+/// to the account page).
+#[derive(Debug, Serialize)]
+struct FollowedLink {
+    title: String,
+    url: String,
+    unfollow_url: String,
+}
+
+/// Questions listed as followed on the account page, newest first.
+const FOLLOWED_LISTED: i64 = 200;
 
 /// One delivery choice on the account page.
 #[derive(Debug, Serialize)]
@@ -465,10 +480,14 @@ pub(super) async fn account_page(
     user: &CurrentUser,
 ) -> AppResult<AccountPage> {
     let id = user.id;
-    let (row, address) = with_db(state, move |conn| {
+    let (row, address, (questions, tags)) = with_db(state, move |conn| {
         let row =
             users::find(conn, id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))?;
-        Ok((row, mail_service::address_of(conn, id)?))
+        Ok((
+            row,
+            mail_service::address_of(conn, id)?,
+            follows::followed_by(conn, id, FOLLOWED_LISTED)?,
+        ))
     })
     .await?;
     let chosen = address.as_ref().map(|a| a.delivery());
@@ -477,6 +496,22 @@ pub(super) async fn account_page(
         profile_url: paths::user(&row.username),
         display_name: row.display_name.clone(),
         role: row.role().as_str(),
+        followed_questions: questions
+            .into_iter()
+            .map(|q| FollowedLink {
+                url: paths::question(q.id, &q.slug),
+                unfollow_url: paths::question_unfollow(q.id),
+                title: q.title,
+            })
+            .collect(),
+        followed_tags: tags
+            .into_iter()
+            .map(|name| FollowedLink {
+                url: paths::tag(&name),
+                unfollow_url: paths::tag_unfollow(&name),
+                title: name,
+            })
+            .collect(),
         mail_enabled: state.mail_enabled,
         email: address
             .as_ref()

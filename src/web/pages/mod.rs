@@ -6,6 +6,7 @@ pub mod api;
 pub mod ask;
 pub mod docs;
 pub mod feedback;
+pub mod follows;
 pub mod health;
 pub mod home;
 pub mod mail;

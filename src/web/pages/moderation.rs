@@ -1,5 +1,5 @@
-//! Staff moderation of questions and answers, flags from members, and the
-//! flag queue.
+//! Staff moderation of questions and answers, flags from members (on posts
+//! and comments), and the flag queue.
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -7,13 +7,14 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::rate_limit::Limited;
 use crate::db::models::answers::{self, Answer};
+use crate::db::models::comments::{self, Comment};
 use crate::db::models::flags::{self, Flag};
 use crate::db::models::questions::{self as question_rows, Question};
 use crate::db::models::users;
 use crate::db::{unix_now, Conn};
 use crate::error::{AppError, AppResult};
-use crate::ids::{AnswerId, FlagId, QuestionId};
-use crate::kinds::PostKind;
+use crate::ids::{AnswerId, CommentId, FlagId, QuestionId};
+use crate::kinds::{FlagKind, PostKind};
 use crate::service::questions::{self, Moderation, FLAG_REASONS};
 use crate::web::extract::{CsrfForm, Member, Staff};
 use crate::web::paths;
@@ -104,7 +105,7 @@ pub async fn post_moderate_answer(
 pub struct FlagForm {
     #[serde(default)]
     csrf: String,
-    /// `question` or `answer`.
+    /// `question`, `answer` or `comment`.
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -115,36 +116,52 @@ pub struct FlagForm {
     details: String,
 }
 
-/// POST /flags: any signed-in user reports a post.
+/// POST /flags: any signed-in user reports a post or a comment.
 pub async fn post_flag(
     state: web::Data<AppState>,
     Member { user, .. }: Member,
     form: CsrfForm<FlagForm>,
 ) -> AppResult<HttpResponse> {
-    let kind = match form.kind.parse::<PostKind>() {
+    let kind = match form.kind.parse::<FlagKind>() {
         Ok(kind) => kind,
         Err(_) => {
             return Err(AppError::BadRequest(
-                "Only questions and answers can be flagged.".into(),
+                "Only questions, answers and comments can be flagged.".into(),
             ))
         }
     };
     admit(&state, Limited::Flag, &user).await?;
     let who = user.actor();
     let form = form.into_inner();
-    let question = with_db(&state, move |conn| {
-        questions::flag(
+    let back = with_db(&state, move |conn| {
+        let post = match kind {
+            FlagKind::Question => PostKind::Question,
+            FlagKind::Answer => PostKind::Answer,
+            FlagKind::Comment => {
+                let url = questions::flag_comment(
+                    conn,
+                    who,
+                    CommentId(form.post_id),
+                    &form.reason,
+                    &form.details,
+                    unix_now(),
+                )?;
+                return Ok(url);
+            }
+        };
+        let question = questions::flag(
             conn,
             who,
-            kind,
+            post,
             form.post_id,
             &form.reason,
             &form.details,
             unix_now(),
-        )
+        )?;
+        Ok(question.path())
     })
     .await?;
-    Ok(see_other(&paths::question_flagged(&question.path())))
+    Ok(see_other(&paths::question_flagged(&back)))
 }
 
 #[derive(Debug, Serialize)]
@@ -169,40 +186,57 @@ struct FlagsPage {
 struct FlaggedPosts {
     questions: Vec<Question>,
     answers: Vec<(Answer, Question)>,
+    comments: Vec<Comment>,
 }
 
 impl FlaggedPosts {
     fn load(conn: &mut Conn, open: &[Flag]) -> AppResult<Self> {
-        let ids = |kind: PostKind| {
+        let ids = |kind: FlagKind| {
             open.iter()
                 .filter(move |f| f.post_kind == kind)
                 .map(|f| f.post_id)
         };
-        let question_ids: Vec<QuestionId> = ids(PostKind::Question).map(QuestionId).collect();
-        let answer_ids: Vec<AnswerId> = ids(PostKind::Answer).map(AnswerId).collect();
+        let comment_ids: Vec<CommentId> = ids(FlagKind::Comment).map(CommentId).collect();
+        let comments = comments::find_many(conn, &comment_ids)?;
+        let mut question_ids: Vec<QuestionId> = ids(FlagKind::Question).map(QuestionId).collect();
+        question_ids.extend(comments.iter().map(|c| c.question_id));
+        let answer_ids: Vec<AnswerId> = ids(FlagKind::Answer).map(AnswerId).collect();
         Ok(FlaggedPosts {
             questions: question_rows::find_many(conn, &question_ids)?,
             answers: answers::find_many_with_questions(conn, &answer_ids)?,
+            comments,
         })
     }
 
     /// The flagged post's link and excerpt (`None`: it no longer exists).
     fn link(&self, f: &Flag) -> Option<(String, String)> {
-        if f.post_kind == PostKind::Question {
-            let q = self
-                .questions
-                .iter()
-                .find(|q| q.id == QuestionId(f.post_id))?;
-            Some((q.path(), q.title.clone()))
-        } else {
-            let (a, q) = self
-                .answers
-                .iter()
-                .find(|(a, _)| a.id == AnswerId(f.post_id))?;
-            Some((
-                paths::answer_on(&q.path(), a.id),
-                a.body_text.chars().take(160).collect(),
-            ))
+        let question = |id: QuestionId| self.questions.iter().find(|q| q.id == id);
+        match f.post_kind {
+            FlagKind::Question => {
+                let q = question(QuestionId(f.post_id))?;
+                Some((q.path(), q.title.clone()))
+            }
+            FlagKind::Answer => {
+                let (a, q) = self
+                    .answers
+                    .iter()
+                    .find(|(a, _)| a.id == AnswerId(f.post_id))?;
+                Some((
+                    paths::answer_on(&q.path(), a.id),
+                    a.body_text.chars().take(160).collect(),
+                ))
+            }
+            FlagKind::Comment => {
+                let c = self
+                    .comments
+                    .iter()
+                    .find(|c| c.id == CommentId(f.post_id))?;
+                let q = question(c.question_id)?;
+                Some((
+                    paths::comment_on(&q.path(), c.id),
+                    c.body_text.chars().take(160).collect(),
+                ))
+            }
         }
     }
 }

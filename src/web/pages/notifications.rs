@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use crate::app::AppState;
 use crate::db::models::notifications::{
-    self, Notification, ANSWER_ACCEPTED, NEW_ANSWER, STAFF_ACCEPTED,
+    self, Notification, ACCEPTED, ACCEPTED_EDITED, ANSWER_ACCEPTED, FOLLOWED_COMMENT, MENTIONED,
+    NEW_ANSWER, NEW_COMMENT, NEW_QUESTION, STAFF_ACCEPTED,
 };
 use crate::db::models::questions::{self, Question};
 use crate::db::models::users::{self, User};
@@ -29,15 +30,32 @@ struct NotificationView {
 impl NotificationView {
     /// Notification `n` about question `q` (`actors`: who may have acted).
     fn new(n: &Notification, q: &Question, actors: &[User], now: i64) -> Self {
-        let url = match n.answer_id {
-            Some(a) => paths::answer_on(&q.path(), a),
-            None => q.path(),
+        let url = match (n.comment_id, n.answer_id) {
+            (Some(c), _) => paths::comment_on(&q.path(), c),
+            (None, Some(a)) => paths::answer_on(&q.path(), a),
+            (None, None) => q.path(),
         };
+        let title = &q.title;
         let text = match n.kind.as_str() {
-            NEW_ANSWER => format!("New answer on your question \u{201c}{}\u{201d}", q.title),
+            NEW_ANSWER if q.author_id == n.user_id => {
+                format!("New answer on your question \u{201c}{title}\u{201d}")
+            }
+            NEW_ANSWER => format!("New answer on \u{201c}{title}\u{201d}, which you follow"),
+            ACCEPTED => format!("An answer was accepted on \u{201c}{title}\u{201d}"),
+            ACCEPTED_EDITED => format!("The accepted answer on \u{201c}{title}\u{201d} was edited"),
+            NEW_QUESTION => format!("New question with a tag you follow: \u{201c}{title}\u{201d}"),
             ANSWER_ACCEPTED => format!("Your answer on \u{201c}{}\u{201d} was accepted", q.title),
             STAFF_ACCEPTED => format!(
                 "A staff member accepted an answer on your question \u{201c}{}\u{201d}",
+                q.title
+            ),
+            NEW_COMMENT if n.answer_id.is_some() => {
+                format!("New comment on your answer to \u{201c}{}\u{201d}", q.title)
+            }
+            NEW_COMMENT => format!("New comment on your question \u{201c}{}\u{201d}", q.title),
+            FOLLOWED_COMMENT => format!("New comment on \u{201c}{title}\u{201d}, which you follow"),
+            MENTIONED => format!(
+                "You were mentioned in a comment on \u{201c}{}\u{201d}",
                 q.title
             ),
             _ => format!("Activity on \u{201c}{}\u{201d}", q.title),

@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use crate::app::AppState;
+use crate::db::models::follows::{self, Followed};
 use crate::db::models::questions::{self, Cursor, Question, Tab};
 use crate::db::models::{tags, users};
 use crate::db::{unix_now, Conn};
@@ -14,7 +15,7 @@ use crate::markdown::escape_html;
 use crate::web::paths;
 use crate::web::session::Viewer;
 use crate::web::templates::format_rfc3339;
-use crate::web::views::{QuestionRow, TagLink};
+use crate::web::views::{FollowButton, QuestionRow, TagLink};
 use crate::web::{param, query_params, render, with_db};
 
 /// Questions per page.
@@ -39,6 +40,8 @@ struct ListPage {
     first_url: Option<String>,
     feed_url: String,
     ask_url: String,
+    /// Follow/Unfollow of the listed tag.
+    follow: Option<FollowButton>,
 }
 
 fn list_url(base: &str, tab: Tab, after: Option<&Cursor>) -> String {
@@ -60,6 +63,8 @@ struct ListRows {
     rows: Vec<Question>,
     /// The authors.
     users: Vec<users::User>,
+    /// Whether the viewer follows the listed tag.
+    following: bool,
 }
 
 /// Loads a page of `tab` (for one tag, or all) after `cursor`.
@@ -68,6 +73,7 @@ fn list_rows(
     tab: Tab,
     tag: Option<&str>,
     cursor: Option<Cursor>,
+    viewer: Option<UserId>,
 ) -> AppResult<ListRows> {
     let tag = match tag {
         Some(name) => Some(tags::find(conn, name)?.ok_or_else(|| {
@@ -93,11 +99,16 @@ fn list_rows(
         .map(|q| q.author_id)
         .collect();
     let users = users::find_many(conn, &ids)?;
+    let following = match (&tag, viewer) {
+        (Some(t), Some(me)) => follows::is_following(conn, me, Followed::Tag(t.id))?,
+        _ => false,
+    };
     Ok(ListRows {
         tag,
         pinned,
         rows,
         users,
+        following,
     })
 }
 
@@ -129,8 +140,9 @@ async fn list(
     let tab = Tab::parse(param(&params, "tab").unwrap_or("newest"));
     let cursor = param(&params, "after").and_then(Cursor::decode);
     let tag_name = tag.clone();
+    let viewer = visitor.user.as_ref().map(|u| u.id);
     let loaded = with_db(&state, move |conn| {
-        list_rows(conn, tab, tag_name.as_deref(), cursor)
+        list_rows(conn, tab, tag_name.as_deref(), cursor, viewer)
     })
     .await?;
     let base = match &tag {
@@ -164,6 +176,10 @@ async fn list(
         first_url: cursor.is_some().then(|| list_url(&base, tab, None)),
         feed_url: format!("{base}.atom"),
         ask_url: paths::ask_tagged(tag.as_deref()),
+        follow: loaded
+            .tag
+            .as_ref()
+            .map(|t| FollowButton::tag(&t.name, visitor.user.is_some(), loaded.following)),
         tag,
     };
     render(&state, &visitor, "questions/list.html", &page)

@@ -1,15 +1,17 @@
 //! The question page and what members do on it, one file per action:
-//! showing the page (here), answering, voting, accepting, editing and
-//! the revision history.
+//! showing the page (here), answering, commenting, voting, accepting,
+//! editing and the revision history.
 
 mod accept;
 mod answer;
+mod comment;
 mod edit;
 mod history;
 mod vote;
 
 pub use accept::*;
 pub use answer::*;
+pub use comment::*;
 pub use edit::*;
 pub use history::*;
 pub use vote::*;
@@ -23,13 +25,15 @@ use crate::auth::policy::{self, allows, sees_hidden, Action, Actor, Target};
 use crate::auth::rate_limit::Limited;
 use crate::auth::tokens;
 use crate::db::models::answers::Answer;
+use crate::db::models::comments::{self, Comment};
+use crate::db::models::follows::{self, Followed};
 use crate::db::models::questions::Question;
 use crate::db::models::revisions::{self, HistoryCursor, HistoryPage, Revision};
 use crate::db::models::{answers, articles, questions as question_rows, users, votes};
 use crate::db::{unix_now, Conn};
 use crate::diff::{line_diff, DiffLine};
 use crate::error::{AppError, AppResult};
-use crate::ids::{AnswerId, QuestionId, RevisionId, UserId};
+use crate::ids::{AnswerId, CommentId, QuestionId, RevisionId, UserId};
 use crate::kinds::PostKind;
 use crate::service::questions::{self, EditOutcome, CLOSE_REASONS, FLAG_REASONS};
 use crate::web::extract::{CsrfForm, Member};
@@ -37,7 +41,7 @@ use crate::web::pages::ask::with_retry_after;
 use crate::web::paths;
 use crate::web::session::{admit, CurrentUser, Viewer};
 use crate::web::templates::{format_day, format_iso_day, format_rfc3339};
-use crate::web::views::{ConflictView, TagLink, UserRef};
+use crate::web::views::{ConflictView, FollowButton, TagLink, UserRef};
 use crate::web::{
     param, query_params, render, render_form_page, render_status, see_other, with_db,
 };
@@ -60,6 +64,47 @@ struct PostView {
     history_url: String,
     vote_url: String,
     moderate_url: String,
+    /// `question` or `answer-{id}`: the post's anchor, and the comment
+    /// form's target.
+    anchor: String,
+    comments: Vec<CommentView>,
+    can_comment: bool,
+    comment_url: String,
+    /// Sign in, coming back to this post (for guests).
+    comment_login_url: String,
+}
+
+/// One comment under a post.
+#[derive(Debug, Serialize)]
+struct CommentView {
+    id: CommentId,
+    /// `comment-{id}`: its anchor, and its edit form's target.
+    anchor: String,
+    body_html: String,
+    author: Option<UserRef>,
+    created: String,
+    created_iso: String,
+    edited: bool,
+    /// Shown to staff only, marked as deleted.
+    deleted: bool,
+    can_change: bool,
+    can_flag: bool,
+    /// The markdown for the edit form (only for those who may change it).
+    body_md: String,
+    edit_url: String,
+    delete_url: String,
+    /// Staff bring a deleted comment back here.
+    restore_url: String,
+}
+
+/// The comment form that is open again after a refused submit: which one
+/// (`question`, `answer-{id}` to add, `comment-{id}` to edit), the typed
+/// text and what was wrong. An empty target: none.
+#[derive(Debug, Default, Serialize)]
+struct CommentFormView {
+    target: String,
+    body: String,
+    errors: Vec<String>,
 }
 
 impl PostView {
@@ -128,6 +173,9 @@ struct QuestionPage {
     answers_url: String,
     accept_url: String,
     unaccept_url: String,
+    follow: FollowButton,
+    comment_form: CommentFormView,
+    comment_max: usize,
 }
 
 fn choices(list: &'static [(&'static str, &'static str)]) -> Vec<Choice> {
@@ -140,10 +188,14 @@ fn choices(list: &'static [(&'static str, &'static str)]) -> Vec<Choice> {
 struct Loaded {
     question: Question,
     answers: Vec<Answer>,
+    /// Oldest first; deleted ones only for staff.
+    comments: Vec<Comment>,
     users: Vec<users::User>,
     my_votes: Vec<(PostKind, i32, i32)>,
     duplicate: Option<Question>,
     article_url: Option<String>,
+    /// Whether the viewer follows the question (false for guests).
+    following: bool,
 }
 
 async fn load(
@@ -156,7 +208,9 @@ async fn load(
     with_db(state, move |conn| {
         let question = questions::visible_question(conn, id, is_staff)?;
         let answers = answers::for_question(conn, id, is_staff)?;
+        let comments = comments::for_question(conn, id, is_staff)?;
         let mut ids: Vec<UserId> = answers.iter().map(|a| a.author_id).collect();
+        ids.extend(comments.iter().map(|c| c.author_id));
         ids.push(question.author_id);
         ids.extend(question.accepted_by);
         ids.extend(question.closed_by);
@@ -181,13 +235,19 @@ async fn load(
                 .map(|x| paths::article(&x.manual_slug, &x.article.slug)),
             None => None,
         };
+        let following = match viewer_id {
+            Some(me) => follows::is_following(conn, me, Followed::Question(id))?,
+            None => false,
+        };
         Ok(Loaded {
             question,
             answers,
+            comments,
             users,
             my_votes,
             duplicate,
             article_url,
+            following,
         })
     })
     .await
@@ -250,7 +310,35 @@ fn post_view(loaded: &Loaded, actor: Option<&Actor>, post: PostParts<'_>) -> Pos
         .map(|(_, _, v)| *v)
         .unwrap_or(0);
     let [edit_url, history_url, vote_url, moderate_url] = PostView::links(post.kind, post.id);
+    let (anchor, on_answer, comment_url) = match post.kind {
+        PostKind::Question => (
+            "question".to_string(),
+            None,
+            paths::question_comments(loaded.question.id),
+        ),
+        PostKind::Answer => (
+            format!("answer-{}", post.id),
+            Some(AnswerId(post.id)),
+            paths::answer_comments(AnswerId(post.id)),
+        ),
+    };
+    let on_thread = Target::Post(policy::PostFacts {
+        author: post.author_id,
+        locked: loaded.question.locked,
+        deleted: loaded.question.deleted_at.is_some(),
+    });
+    let comments = loaded
+        .comments
+        .iter()
+        .filter(|c| c.answer_id == on_answer)
+        .map(|c| comment_view(loaded, actor, c))
+        .collect();
     PostView {
+        comment_login_url: paths::login_url(&format!("{}#{anchor}", loaded.question.path())),
+        anchor,
+        comments,
+        can_comment: !post.deleted && allows(actor, Action::Comment, &on_thread),
+        comment_url,
         id: post.id,
         body_html: post.body_html.to_string(),
         score: post.score,
@@ -267,6 +355,32 @@ fn post_view(loaded: &Loaded, actor: Option<&Actor>, post: PostParts<'_>) -> Pos
         history_url,
         vote_url,
         moderate_url,
+    }
+}
+
+/// One comment as the viewer (`actor`) sees it.
+fn comment_view(loaded: &Loaded, actor: Option<&Actor>, c: &Comment) -> CommentView {
+    let on_comment = Target::post(c.author_id, loaded.question.locked);
+    let can_change = c.deleted_at.is_none() && allows(actor, Action::ChangeComment, &on_comment);
+    CommentView {
+        id: c.id,
+        anchor: format!("comment-{}", c.id),
+        body_html: c.body_html.clone(),
+        author: user_ref(&loaded.users, c.author_id),
+        created: format_day(c.created_at),
+        created_iso: format_iso_day(c.created_at),
+        edited: c.edited_at.is_some(),
+        deleted: c.deleted_at.is_some(),
+        can_change,
+        can_flag: actor.is_some_and(|a| a.id != c.author_id) && c.deleted_at.is_none(),
+        body_md: if can_change {
+            c.body_md.clone()
+        } else {
+            String::new()
+        },
+        edit_url: paths::comment_edit(c.id),
+        delete_url: paths::comment_delete(c.id),
+        restore_url: paths::comment_restore(c.id),
     }
 }
 
@@ -360,8 +474,11 @@ fn build_page(
         answers_url: paths::question_answers(q.id),
         accept_url: paths::question_accept(q.id),
         unaccept_url: paths::question_unaccept(q.id),
+        follow: FollowButton::question(q.id, &q.path(), viewer.is_some(), loaded.following),
         close_reasons: choices(CLOSE_REASONS),
         flag_reasons: choices(FLAG_REASONS),
+        comment_form: CommentFormView::default(),
+        comment_max: questions::COMMENT_MAX,
     })
 }
 
@@ -442,7 +559,7 @@ pub async fn get_question_short(
         .finish())
 }
 
-fn parse_id(text: &str) -> AppResult<QuestionId> {
+pub(crate) fn parse_id(text: &str) -> AppResult<QuestionId> {
     text.parse::<i32>()
         .ok()
         .filter(|id| *id > 0)

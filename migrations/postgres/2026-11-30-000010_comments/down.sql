@@ -1,0 +1,2 @@
+ALTER TABLE notifications DROP COLUMN comment_id;
+DROP TABLE comments;
