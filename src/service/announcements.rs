@@ -209,6 +209,8 @@ pub struct Banner {
     pub starts_at: i64,
     /// End (unix seconds), if set.
     pub ends_at: Option<i64>,
+    /// Last edit (unix seconds).
+    pub updated_at: i64,
 }
 
 impl Banner {
@@ -222,6 +224,7 @@ impl Banner {
             severity: row.severity,
             starts_at: row.starts_at,
             ends_at: row.ends_at,
+            updated_at: row.updated_at,
         }
     }
 
@@ -300,6 +303,8 @@ pub struct Board {
 struct BoardState {
     loaded: Option<Instant>,
     banners: Arc<Vec<Banner>>,
+    /// The latest end time already past at the last reload.
+    last_ended: Option<i64>,
 }
 
 impl Board {
@@ -312,8 +317,12 @@ impl Board {
             .iter()
             .map(Banner::of)
             .collect();
+        let last_ended = announcements::ended(conn, now, 1)?
+            .first()
+            .and_then(|a| a.ends_at);
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.banners = Arc::new(banners);
+        state.last_ended = last_ended;
         state.loaded = Some(Instant::now());
         Ok(())
     }
@@ -350,6 +359,21 @@ impl Board {
             .unwrap_or_else(PoisonError::into_inner)
             .banners
             .clone()
+    }
+
+    /// When the banners of pages last changed as of `now` (an edit, a start
+    /// or an end), for `Last-Modified`: a page is as new as its banners.
+    pub fn changed_at(&self, now: i64) -> i64 {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state
+            .banners
+            .iter()
+            .flat_map(|b| [Some(b.updated_at), Some(b.starts_at), b.ends_at])
+            .flatten()
+            .filter(|t| *t <= now)
+            .chain(state.last_ended)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The banners a browser with `dismissed` sees at `now`, most serious
@@ -423,6 +447,7 @@ mod tests {
             severity: Severity::Info,
             starts_at: 0,
             ends_at: None,
+            updated_at: 0,
         };
         let d = Dismissed::parse("3.2-junk-7.1-0.1-5.x");
         assert_eq!(d.to_cookie(), "3.2-7.1");

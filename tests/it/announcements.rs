@@ -579,3 +579,49 @@ async fn updates_feed_is_atom_newest_first() {
         );
     }
 }
+
+#[actix_web::test]
+async fn a_new_banner_is_not_hidden_behind_a_cached_anonymous_page() {
+    let app = TestApp::guide()
+        .article(
+            "guide/one",
+            "+++\ntitle = \"One\"\nupdated = 2026-01-05\n+++\nSome text.\n",
+        )
+        .start();
+    let first = app.get("/docs/guide/one").await;
+    assert_eq!(
+        first.header("last-modified"),
+        "Mon, 05 Jan 2026 00:00:00 GMT"
+    );
+    let since = [("if-modified-since", "Mon, 05 Jan 2026 00:00:00 GMT")];
+    assert_eq!(app.get_with("/docs/guide/one", &since).await.status, 304);
+
+    let now = unix_now();
+    let id = announce_at(&app, "Outage tonight", now - 120, now - 120);
+    let page = app.get_with("/docs/guide/one", &since).await;
+    assert_eq!(
+        page.status, 200,
+        "a page with a new banner is not 'not modified'"
+    );
+    assert_eq!(banner_ids(&page), [format!("banner-{id}")]);
+    assert_ne!(
+        page.header("last-modified"),
+        "Mon, 05 Jan 2026 00:00:00 GMT"
+    );
+
+    // Ended: the page changed again (the banner is gone), also by date.
+    let shown = page.header("last-modified").to_string();
+    {
+        let state = &app.started().state;
+        let mut conn = state.db.get().expect("db");
+        announcements::end(&mut conn, &state.announcements, id, unix_now()).expect("end");
+    }
+    let later = app
+        .get_with("/docs/guide/one", &[("if-modified-since", &shown)])
+        .await;
+    assert!(
+        later.status == 200 && banner_ids(&later).is_empty(),
+        "status {}",
+        later.status
+    );
+}
