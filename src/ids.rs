@@ -106,6 +106,8 @@ id_newtype! {
     TagId;
     /// A row of `jobs`.
     JobId;
+    /// A row of `announcements`.
+    AnnouncementId;
     /// A row of `known_issues`.
     KnownIssueId;
     /// A row of `known_issue_updates`.

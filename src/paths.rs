@@ -7,7 +7,9 @@
 
 use form_urlencoded::Serializer;
 
-use crate::ids::{AnswerId, CommentId, FeedbackId, FlagId, QuestionId, SearchLogId, UserId};
+use crate::ids::{
+    AnnouncementId, AnswerId, CommentId, FeedbackId, FlagId, QuestionId, SearchLogId, UserId,
+};
 use crate::kinds::PostKind;
 
 /// The list of known issues.
@@ -33,6 +35,35 @@ pub fn known_issue_updates(slug: &str) -> String {
 /// Where staff link a question to a known issue.
 pub fn question_known_issue(id: QuestionId) -> String {
     format!("/questions/{id}/known-issue")
+}
+
+/// The public list of announcements.
+pub const ANNOUNCEMENTS: &str = "/announcements";
+/// The staff list of announcements.
+pub const STAFF_ANNOUNCEMENTS: &str = "/staff/announcements";
+/// The form for a new announcement.
+pub const NEW_ANNOUNCEMENT: &str = "/staff/announcements/new";
+/// The Atom feed of announcements and known-issue updates.
+pub const UPDATES_FEED: &str = "/feed/updates.atom";
+
+/// An announcement on the public list.
+pub fn announcement(id: AnnouncementId) -> String {
+    format!("{ANNOUNCEMENTS}#announcement-{id}")
+}
+
+/// Where a browser dismisses announcement `id`'s banner.
+pub fn announcement_dismiss(id: AnnouncementId) -> String {
+    format!("{ANNOUNCEMENTS}/{id}/dismiss")
+}
+
+/// The staff form editing announcement `id`.
+pub fn announcement_edit(id: AnnouncementId) -> String {
+    format!("{STAFF_ANNOUNCEMENTS}/{id}/edit")
+}
+
+/// Where staff end announcement `id` now.
+pub fn announcement_end(id: AnnouncementId) -> String {
+    format!("{STAFF_ANNOUNCEMENTS}/{id}/end")
 }
 
 /// The question list.
