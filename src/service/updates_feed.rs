@@ -1,5 +1,5 @@
 //! The entries of the site's updates feed (`/feed/updates.atom`): every
-//! source (announcements; known-issue updates once they exist) turned into
+//! source (announcements, known-issue updates) turned into
 //! one [`FeedEntry`] shape, merged newest first. Adding a source is one
 //! function returning entries and one line in [`recent`].
 
@@ -26,6 +26,7 @@ pub struct FeedEntry {
 /// The `limit` newest entries of every source at `now`, newest first.
 pub fn recent(conn: &mut Conn, now: i64, limit: i64) -> AppResult<Vec<FeedEntry>> {
     let mut entries = announcement_entries(conn, now, limit)?;
+    entries.extend(known_issue_entries(conn, limit)?);
     entries.sort_by(|a, b| b.updated.cmp(&a.updated).then_with(|| a.path.cmp(&b.path)));
     entries.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(entries)
@@ -51,6 +52,23 @@ fn announcement_entries(conn: &mut Conn, now: i64, limit: i64) -> AppResult<Vec<
                     crate::markdown::render_inline(&a.body)
                 ),
             }
+        })
+        .collect())
+}
+
+/// Known-issue timeline updates, as feed entries: "<issue>: <new status>"
+/// when the update moved the status, else "<issue>: update".
+fn known_issue_entries(conn: &mut Conn, limit: i64) -> AppResult<Vec<FeedEntry>> {
+    Ok(crate::service::known_issues::recent_updates(conn, limit)?
+        .into_iter()
+        .map(|(issue, update)| FeedEntry {
+            path: format!("{}#update-{}", paths::known_issue(&issue.slug), update.id),
+            title: match update.status {
+                Some(status) => format!("{}: {}", issue.title, status.label()),
+                None => format!("{}: update", issue.title),
+            },
+            updated: update.created_at,
+            content_html: update.body_html,
         })
         .collect())
 }

@@ -362,16 +362,16 @@ async fn announcement_text_is_escaped_everywhere() {
 
 /// A parsed Atom feed: the feed's own child elements and each entry's.
 #[derive(Debug, Default)]
-struct Atom {
-    feed: BTreeMap<String, String>,
-    feed_links: Vec<BTreeMap<String, String>>,
-    entries: Vec<BTreeMap<String, String>>,
+pub(crate) struct Atom {
+    pub(crate) feed: BTreeMap<String, String>,
+    pub(crate) feed_links: Vec<BTreeMap<String, String>>,
+    pub(crate) entries: Vec<BTreeMap<String, String>>,
 }
 
 /// Parses `xml` as a well-formed Atom feed (panics on any XML error),
 /// keeping the text of the feed's and entries' child elements and the
 /// attributes of their `<link>`s (an entry's as `link.rel`, `link.href`).
-fn parse_atom(xml: &str) -> Atom {
+pub(crate) fn parse_atom(xml: &str) -> Atom {
     let mut reader = Reader::from_str(xml);
     let mut atom = Atom::default();
     let mut stack: Vec<String> = Vec::new();
@@ -461,7 +461,7 @@ fn parse_atom(xml: &str) -> Atom {
 
 /// Creates an announcement directly, as if written at `written` (unix
 /// seconds), starting at `starts`.
-fn announce_at(app: &TestApp, title: &str, written: i64, starts: i64) -> AnnouncementId {
+pub(crate) fn announce_at(app: &TestApp, title: &str, written: i64, starts: i64) -> AnnouncementId {
     let author = app.create_user(&format!("author{written}"), signpost::auth::Role::Staff);
     let state = &app.started().state;
     let mut conn = state.db.get().expect("db");

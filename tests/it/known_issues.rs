@@ -711,3 +711,57 @@ async fn the_dashboard_counts_linked_questions_and_finds_unlinked_ones() {
         403
     );
 }
+
+#[actix_web::test]
+async fn known_issue_updates_reach_the_updates_feed_among_announcements() {
+    let app = app();
+    let staff = app.staff("support_sam").await;
+    let now = signpost::db::unix_now();
+    let issue = create_issue(&staff, &[]).await;
+    let updated = post_update(
+        &staff,
+        &issue,
+        &[
+            (
+                "text",
+                "A firmware fix is being tested.<script>alert(1)</script>",
+            ),
+            ("status", "fixing"),
+        ],
+    )
+    .await;
+    assert_eq!(updated.status, 303, "{}", updated.body);
+    crate::announcements::announce_at(&app, "Maintenance", now - 3600, now - 3600);
+
+    let feed = crate::announcements::parse_atom(&app.get("/feed/updates.atom").await.body);
+    let titles: Vec<&str> = feed.entries.iter().map(|e| e["title"].as_str()).collect();
+    let fixing = titles
+        .iter()
+        .position(|t| *t == "Printing fails after firmware 4.2: Fix in progress")
+        .unwrap_or_else(|| panic!("no entry for the status update: {titles:?}"));
+    let announcement = titles
+        .iter()
+        .position(|t| *t == "Maintenance (info)")
+        .unwrap_or_else(|| panic!("no announcement: {titles:?}"));
+    assert!(fixing < announcement, "newest first: {titles:?}");
+    let entry = &feed.entries[fixing];
+    assert!(
+        entry["content"].contains("A firmware fix is being"),
+        "{entry:?}"
+    );
+    assert!(
+        !entry["content"].contains("<script"),
+        "sanitized: {entry:?}"
+    );
+    let href = &entry["link.href"];
+    let (page_url, anchor) = href
+        .split_once('#')
+        .unwrap_or_else(|| panic!("the link names the update: {href}"));
+    assert!(page_url.ends_with(&issue), "{href} is on {issue}");
+    assert!(anchor.starts_with("update-"), "{href}");
+    let page = app.get(&issue).await;
+    page.assert_contains(&format!("id=\"{anchor}\""));
+    let ids: std::collections::BTreeSet<&str> =
+        feed.entries.iter().map(|e| e["id"].as_str()).collect();
+    assert_eq!(ids.len(), feed.entries.len(), "entry ids are unique");
+}

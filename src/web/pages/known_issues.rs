@@ -86,6 +86,7 @@ pub async fn get_known_issues(
 
 #[derive(Debug, Serialize)]
 struct UpdateView {
+    id: i32,
     when: String,
     day: String,
     html: String,
@@ -160,6 +161,7 @@ fn issue_page(issue: &KnownIssue, updates: &[IssueUpdate], staff: bool, now: i64
         updates: updates
             .iter()
             .map(|u| UpdateView {
+                id: i32::from(u.id),
                 when: format_ago(now, u.created_at),
                 day: format_day(u.created_at),
                 html: u.body_html.clone(),
