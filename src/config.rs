@@ -66,6 +66,9 @@ pub struct Config {
     /// The sender of every mail, e.g. `Signpost <help@example.com>`;
     /// needed with `smtp_url`.
     pub mail_from: String,
+    /// Days after a question's first answer, with no answer accepted, when
+    /// its asker is asked once "was your question solved?"; 0 turns it off.
+    pub solved_nudge_days: u32,
 }
 
 impl Default for Config {
@@ -88,6 +91,7 @@ impl Default for Config {
             node_name: String::new(),
             smtp_url: String::new(),
             mail_from: String::new(),
+            solved_nudge_days: DEFAULT_SOLVED_NUDGE_DAYS,
         }
     }
 }
@@ -137,6 +141,11 @@ const TEST_SUITE_ENV: &[&str] = &[
     "SIGNPOST_REQUIRE_POSTGRES",
 ];
 
+/// Default of `solved_nudge_days`.
+pub const DEFAULT_SOLVED_NUDGE_DAYS: u32 = 3;
+/// Largest `solved_nudge_days` (a year).
+pub const SOLVED_NUDGE_DAYS_MAX: u32 = 365;
+
 /// Names of the environment variables and the key each one sets.
 const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_LISTEN", "listen"),
@@ -156,6 +165,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_NODE_NAME", "node_name"),
     ("SIGNPOST_SMTP_URL", "smtp_url"),
     ("SIGNPOST_MAIL_FROM", "mail_from"),
+    ("SIGNPOST_SOLVED_NUDGE_DAYS", "solved_nudge_days"),
 ];
 
 impl Config {
@@ -245,6 +255,7 @@ impl Config {
             "analytics_pool_size" => self.analytics_pool_size = whole_number(value)?,
             "database_timeout" => self.database_timeout = whole_number(value)?,
             "search_timeout" => self.search_timeout = whole_number(value)?,
+            "solved_nudge_days" => self.solved_nudge_days = whole_number(value)?,
             "max_tree_depth" => {
                 self.max_tree_depth = value
                     .parse()
@@ -312,6 +323,15 @@ impl Config {
                     message: format!("expected a whole number from 1 to {max}, got {value}"),
                 });
             }
+        }
+        if self.solved_nudge_days > SOLVED_NUDGE_DAYS_MAX {
+            return Err(ConfigError::Invalid {
+                key: "solved_nudge_days",
+                message: format!(
+                    "expected a whole number from 0 (off) to {SOLVED_NUDGE_DAYS_MAX}, got {}",
+                    self.solved_nudge_days
+                ),
+            });
         }
         if !self.node_name.is_empty() && !is_node_name(&self.node_name) {
             return Err(ConfigError::Invalid {
