@@ -5,6 +5,7 @@
 //! the job worker sends it (`jobs::site`), so a request never waits for
 //! the mail server and a mail server that is down loses nothing.
 
+use crate::auth::tokens::SolvedLink;
 use crate::auth::{tokens, username};
 use crate::config::Config;
 use crate::db::models::mail::{self as rows, Delivery, TokenPurpose, UserMail};
@@ -13,7 +14,6 @@ use crate::db::models::{questions, sessions, site_secrets, users};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::ids::{NotificationId, UserId};
-use crate::auth::tokens::SolvedLink;
 use crate::mail::render::{self, MailSite, NotificationItem, SolvedChoice};
 use crate::mail::OutgoingMail;
 use crate::paths;

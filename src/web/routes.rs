@@ -5,8 +5,7 @@ use actix_web::web;
 use super::assets;
 use super::pages::{
     account, api, ask, docs, feedback, follows, health, home, mail, moderation, notifications,
-    solved,
-    question, questions, search, sitemap, staff_articles, staff_dashboard, staff_users,
+    question, questions, search, sitemap, solved, staff_articles, staff_dashboard, staff_users,
     stored_assets, troubleshoot, users,
 };
 

@@ -511,9 +511,11 @@ pub fn solved_counts(conn: &mut Conn, unanswered_before: i64) -> QueryResult<Sol
         .filter(questions::accepted_answer_id.is_null())
         .filter(questions::closed_reason.is_null())
         .filter(
-            questions::unsolved_at.is_not_null().or(questions::answer_count
-                .eq(0)
-                .and(questions::created_at.le(unanswered_before))),
+            questions::unsolved_at
+                .is_not_null()
+                .or(questions::answer_count
+                    .eq(0)
+                    .and(questions::created_at.le(unanswered_before))),
         )
         .count()
         .get_result(conn)?;

@@ -8,11 +8,11 @@ use crate::db::models::notifications::{
     self, Notification, ACCEPTED, ACCEPTED_EDITED, ANSWER_ACCEPTED, FOLLOWED_COMMENT, MENTIONED,
     NEW_ANSWER, NEW_COMMENT, NEW_QUESTION, SOLVED_NUDGE, STAFF_ACCEPTED,
 };
-use crate::service::questions::NudgeAnswer;
 use crate::db::models::questions::{self, Question};
 use crate::db::models::users::{self, User};
 use crate::db::unix_now;
 use crate::error::AppResult;
+use crate::service::questions::NudgeAnswer;
 use crate::web::extract::Member;
 use crate::web::paths;
 use crate::web::templates::format_ago;

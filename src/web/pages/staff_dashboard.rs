@@ -324,12 +324,7 @@ fn waiting(conn: &mut Conn, unanswered: bool, now: i64) -> AppResult<Vec<Waiting
 }
 
 /// The whole dashboard for the last `days` days as of `now`.
-fn dashboard(
-    conn: &mut Conn,
-    days: i64,
-    stale_days: u32,
-    now: i64,
-) -> AppResult<DashboardPage> {
+fn dashboard(conn: &mut Conn, days: i64, stale_days: u32, now: i64) -> AppResult<DashboardPage> {
     let today = now - now.rem_euclid(86_400);
     let since = today - (days - 1) * 86_400;
     let (zero, no_click) = search_log::content_gaps(conn, since, 15)?;
