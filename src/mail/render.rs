@@ -450,6 +450,56 @@ mod tests {
     }
 
     #[test]
+    fn solved_nudge_mail_escapes_answers_and_carries_every_link() {
+        let item = NotificationItem {
+            kind: "solved_nudge".into(),
+            question_title: "<i>Printer</i> offline".into(),
+            path: "/questions/1/printer".into(),
+            actor: None,
+            yours: true,
+        };
+        let choices = [
+            SolvedChoice {
+                author: "<b>Bo</b>".into(),
+                excerpt: "Reset it <script>x()</script>".into(),
+                link: "https://help.example.com/solved/1-1-4-ab".into(),
+            },
+            SolvedChoice {
+                author: "Cy".into(),
+                excerpt: "Update the driver".into(),
+                link: "https://help.example.com/solved/1-1-5-cd".into(),
+            },
+        ];
+        let no = "https://help.example.com/solved/1-1-0-ef";
+        let mail = solved_nudge(&site(), "ann@example.com", UserId(1), &item, &choices, no);
+        assert_eq!(
+            mail.subject,
+            "Was your question \"<i>Printer</i> offline\" solved?"
+        );
+        assert!(!mail.html.contains("<script>") && !mail.html.contains("<b>Bo"));
+        assert!(
+            mail.html.contains("&lt;script&gt;x()&lt;/script&gt;"),
+            "{}",
+            mail.html
+        );
+        for link in [choices[0].link.as_str(), choices[1].link.as_str(), no] {
+            assert!(mail.text.contains(link), "{}", mail.text);
+            assert!(
+                mail.html.contains(&format!("href=\"{link}\"")),
+                "{}",
+                mail.html
+            );
+        }
+        assert!(mail
+            .text
+            .contains("Yes — this answer solved it: https://help.example.com/solved/1-1-4-ab"));
+        assert!(mail
+            .text
+            .contains("No, still not solved: https://help.example.com/solved/1-1-0-ef"));
+        assert!(mail.unsubscribe_url.is_some());
+    }
+
+    #[test]
     fn unknown_kinds_get_a_generic_text() {
         let item = NotificationItem {
             kind: "new_badge".into(),

@@ -297,7 +297,8 @@ pub fn notification_mail(
 }
 
 /// The "was your question solved?" mail with its signed links; `None` when
-/// an answer was accepted meanwhile or no answer is left.
+/// an answer was accepted meanwhile, the question was locked or closed, or
+/// no answer is left.
 fn solved_nudge_mail(
     conn: &mut Conn,
     site: &MailSite,
@@ -305,7 +306,10 @@ fn solved_nudge_mail(
     n: &Notification,
     item: &NotificationItem,
 ) -> AppResult<Option<OutgoingMail>> {
-    if questions::find(conn, n.question_id)?.is_none_or(|q| q.accepted_answer_id.is_some()) {
+    let open = |q: &questions::Question| {
+        q.accepted_answer_id.is_none() && !q.locked && q.closed_reason.is_none()
+    };
+    if !questions::find(conn, n.question_id)?.is_some_and(|q| open(&q)) {
         return Ok(None);
     }
     let answers = crate::service::questions::nudge_answers(conn, n.question_id)?;

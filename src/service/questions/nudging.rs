@@ -42,13 +42,18 @@ pub fn send_nudges(conn: &mut Conn, days: u32, now: i64) -> AppResult<usize> {
         asked += conn.immediate_transaction(|conn| -> AppResult<usize> {
             let mut asked = 0;
             for id in &due {
-                let Some(question) = questions::find(conn, *id)? else {
+                // Changed since the query (accepted, deleted, locked,
+                // closed)? Then the next query leaves it out too.
+                let Some(question) = questions::find(conn, *id)?.filter(|q| {
+                    q.accepted_answer_id.is_none()
+                        && q.deleted_at.is_none()
+                        && !q.locked
+                        && q.closed_reason.is_none()
+                }) else {
                     continue;
                 };
-                // Marked even when it is not sent (an accepted answer
-                // meanwhile): the batch then never comes back.
-                if !questions::mark_nudged(conn, *id, now)? || question.accepted_answer_id.is_some()
-                {
+                // Only the run that records it asks (another node may have).
+                if !questions::mark_nudged(conn, *id, now)? {
                     continue;
                 }
                 notifications::notify_from_site(
