@@ -134,13 +134,16 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         let mut conn = pool.get().map_err(AppError::from)?;
         announcements.reload(&mut conn, db::unix_now())?;
     }
-    let site_jobs = Arc::new(SiteJobs::new(
-        pool.clone(),
-        mailer.map(|mailer| SiteMail {
-            mailer,
-            site: mail_site.clone(),
-        }),
-    ));
+    let site_jobs = Arc::new(
+        SiteJobs::new(
+            pool.clone(),
+            mailer.map(|mailer| SiteMail {
+                mailer,
+                site: mail_site.clone(),
+            }),
+        )
+        .with_solved_nudge_days(config.solved_nudge_days),
+    );
     let analytics = db::open_analytics(&config.database(), config.pool_settings())?;
     let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
     search.set_synonyms(&content.synonym_groups());

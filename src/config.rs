@@ -69,6 +69,9 @@ pub struct Config {
     /// Days a fixed (or won't-fix) known issue keeps showing its banner on
     /// the pages it is linked to, saying it is fixed; 0 stops it at once.
     pub known_issue_grace_days: u64,
+    /// Days after a question's first answer, with no answer accepted, when
+    /// its asker is asked once "was your question solved?"; 0 turns it off.
+    pub solved_nudge_days: u32,
 }
 
 impl Default for Config {
@@ -92,6 +95,7 @@ impl Default for Config {
             smtp_url: String::new(),
             mail_from: String::new(),
             known_issue_grace_days: 7,
+            solved_nudge_days: DEFAULT_SOLVED_NUDGE_DAYS,
         }
     }
 }
@@ -141,6 +145,11 @@ const TEST_SUITE_ENV: &[&str] = &[
     "SIGNPOST_REQUIRE_POSTGRES",
 ];
 
+/// Default of `solved_nudge_days`.
+pub const DEFAULT_SOLVED_NUDGE_DAYS: u32 = 3;
+/// Largest `solved_nudge_days` (a year).
+pub const SOLVED_NUDGE_DAYS_MAX: u32 = 365;
+
 /// Names of the environment variables and the key each one sets.
 const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_LISTEN", "listen"),
@@ -161,6 +170,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_SMTP_URL", "smtp_url"),
     ("SIGNPOST_MAIL_FROM", "mail_from"),
     ("SIGNPOST_KNOWN_ISSUE_GRACE_DAYS", "known_issue_grace_days"),
+    ("SIGNPOST_SOLVED_NUDGE_DAYS", "solved_nudge_days"),
 ];
 
 impl Config {
@@ -251,6 +261,7 @@ impl Config {
             "database_timeout" => self.database_timeout = whole_number(value)?,
             "search_timeout" => self.search_timeout = whole_number(value)?,
             "known_issue_grace_days" => self.known_issue_grace_days = whole_number(value)?,
+            "solved_nudge_days" => self.solved_nudge_days = whole_number(value)?,
             "max_tree_depth" => {
                 self.max_tree_depth = value
                     .parse()
@@ -318,6 +329,15 @@ impl Config {
                     message: format!("expected a whole number from 1 to {max}, got {value}"),
                 });
             }
+        }
+        if self.solved_nudge_days > SOLVED_NUDGE_DAYS_MAX {
+            return Err(ConfigError::Invalid {
+                key: "solved_nudge_days",
+                message: format!(
+                    "expected a whole number from 0 (off) to {SOLVED_NUDGE_DAYS_MAX}, got {}",
+                    self.solved_nudge_days
+                ),
+            });
         }
         if !self.node_name.is_empty() && !is_node_name(&self.node_name) {
             return Err(ConfigError::Invalid {

@@ -407,6 +407,16 @@ pub fn setup(token: &str) -> String {
     format!("/setup/{token}")
 }
 
+/// The "was your question solved?" page of a signed link.
+pub fn solved_link(token: &str) -> String {
+    format!("/solved/{token}")
+}
+
+/// Where the signed-in asker says "still not solved".
+pub fn question_still_unsolved(id: QuestionId) -> String {
+    format!("/questions/{id}/still-unsolved")
+}
+
 /// The one-click unsubscribe page of a signed token.
 pub fn unsubscribe(token: &str) -> String {
     format!("/unsubscribe/{token}")

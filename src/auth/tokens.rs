@@ -4,7 +4,7 @@
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::ids::UserId;
+use crate::ids::{AnswerId, QuestionId, UserId};
 
 /// What an unsubscribe signature covers besides the user id, so a
 /// signature made for another purpose never passes as one.
@@ -62,6 +62,71 @@ pub fn check_unsubscribe(key: &[u8], token: &str) -> Option<UserId> {
         .map(|()| UserId(id))
 }
 
+/// What a "was your question solved?" link signature covers besides its
+/// fields, so no other signed link passes as one.
+const SOLVED_PURPOSE: &str = "solved-nudge";
+
+/// The fields a "was your question solved?" link is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SolvedLink {
+    /// The asker the link was mailed to.
+    pub user_id: UserId,
+    /// Their question.
+    pub question_id: QuestionId,
+    /// The answer "Yes, this one solved it" accepts; `None` for "No, still
+    /// not solved".
+    pub answer_id: Option<AnswerId>,
+}
+
+impl SolvedLink {
+    fn mac(&self, key: &[u8]) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"));
+        let answer = self.answer_id.map_or(0, |a| a.0);
+        mac.update(
+            format!(
+                "{SOLVED_PURPOSE}:{}:{}:{answer}",
+                self.user_id, self.question_id
+            )
+            .as_bytes(),
+        );
+        mac
+    }
+
+    /// The token: `USER-QUESTION-ANSWER-SIGNATURE` (answer 0 for "no"), the
+    /// signature an HMAC-SHA256 of the purpose and the three ids under the
+    /// site's `key`.
+    pub fn token(&self, key: &[u8]) -> String {
+        let signature = self.mac(key).finalize().into_bytes();
+        format!(
+            "{}-{}-{}-{}",
+            self.user_id,
+            self.question_id,
+            self.answer_id.map_or(0, |a| a.0),
+            hex(&signature)
+        )
+    }
+
+    /// The link a token was made for, when its signature is right
+    /// (compared in constant time); `None` for anything else.
+    pub fn check(key: &[u8], token: &str) -> Option<SolvedLink> {
+        let mut parts = token.splitn(4, '-');
+        let mut id = || -> Option<i32> { parts.next()?.parse().ok().filter(|n| *n >= 0) };
+        let (user, question, answer) = (id()?, id()?, id()?);
+        let signature = parts.next()?;
+        if user == 0 || question == 0 || signature.len() != 64 {
+            return None;
+        }
+        let link = SolvedLink {
+            user_id: UserId(user),
+            question_id: QuestionId(question),
+            answer_id: (answer != 0).then_some(AnswerId(answer)),
+        };
+        let bytes = unhex(signature)?;
+        link.mac(key).verify_slice(&bytes).ok().map(|()| link)
+    }
+}
+
 fn unhex(text: &str) -> Option<Vec<u8>> {
     let digits = text.as_bytes();
     if digits.len() % 2 != 0 {
@@ -84,6 +149,42 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn solved_links_are_bound_to_user_question_answer_and_key() {
+        let yes = SolvedLink {
+            user_id: UserId(3),
+            question_id: QuestionId(41),
+            answer_id: Some(AnswerId(7)),
+        };
+        let no = SolvedLink {
+            answer_id: None,
+            ..yes
+        };
+        let token = yes.token(b"key");
+        assert!(token.starts_with("3-41-7-"), "{token}");
+        assert_eq!(SolvedLink::check(b"key", &token), Some(yes));
+        assert_eq!(SolvedLink::check(b"key", &no.token(b"key")), Some(no));
+        assert_eq!(SolvedLink::check(b"other", &token), None, "another key");
+        let signature = token.rsplit('-').next().unwrap();
+        for forged in [
+            format!("3-41-8-{signature}"),
+            format!("4-41-7-{signature}"),
+            format!("3-42-7-{signature}"),
+            format!("3-41-0-{signature}"),
+            format!("3-41-7-{}", &signature[1..]),
+            format!("3-41-7-{}g", &signature[1..]),
+            "3-41-7".to_string(),
+            "--".to_string(),
+            format!("3-41--7-{signature}"),
+        ] {
+            assert_eq!(SolvedLink::check(b"key", &forged), None, "{forged}");
+        }
+        // An unsubscribe signature never passes as a solved link.
+        let unsubscribe = unsubscribe_token(b"key", UserId(3));
+        let sig = unsubscribe.split_once('-').unwrap().1;
+        assert_eq!(SolvedLink::check(b"key", &format!("3-41-0-{sig}")), None);
+    }
 
     #[test]
     fn tokens_are_random_256_bit_and_hash_stably() {

@@ -332,6 +332,8 @@ diesel::table! {
         updated_at -> BigInt,
         last_activity_at -> BigInt,
         body_format -> Text,
+        nudged_at -> Nullable<BigInt>,
+        unsolved_at -> Nullable<BigInt>,
     }
 }
 

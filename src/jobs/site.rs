@@ -55,14 +55,22 @@ pub const MAIL_DIGEST: Periodic = Periodic {
     every_secs: 3600,
 };
 
+/// Asks askers "was your question solved?" (`solved_nudge_days` after the
+/// first answer, once per question).
+pub const SOLVED_NUDGE: Periodic = Periodic {
+    kind: "solved-nudge",
+    every_secs: 3600,
+};
+
 /// An expired session's row is kept this long (it can no longer sign
 /// anyone in), so a form sent from one of its pages is recognised and kept
 /// as the user's draft rather than refused.
 pub const LAPSED_SESSION_KEPT_SECS: i64 = 7 * 24 * 3600;
 
 /// Every periodic task of the site.
-pub const PERIODIC: [Periodic; 6] = [
+pub const PERIODIC: [Periodic; 7] = [
     PRUNE_OUTBOX,
+    SOLVED_NUDGE,
     CLEAN_SESSIONS,
     CLEAN_DRAFTS,
     CLEAN_RATE_LIMITS,
@@ -83,6 +91,7 @@ pub struct SiteMail {
 pub struct SiteJobs {
     pool: Pool,
     mail: Option<SiteMail>,
+    solved_nudge_days: u32,
 }
 
 /// The arguments of a notification mail job.
@@ -93,9 +102,22 @@ struct NotificationJob {
 
 impl SiteJobs {
     /// Jobs on `pool`; with `mail`, this node also sends mail (without it,
-    /// mail jobs wait in the queue for a node that can send them).
+    /// mail jobs wait in the queue for a node that can send them). Askers
+    /// are asked "was it solved?" after the default `solved_nudge_days`.
     pub fn new(pool: Pool, mail: Option<SiteMail>) -> Self {
-        SiteJobs { pool, mail }
+        SiteJobs {
+            pool,
+            mail,
+            solved_nudge_days: crate::config::DEFAULT_SOLVED_NUDGE_DAYS,
+        }
+    }
+
+    /// The same, asking "was it solved?" after `days` (0: never).
+    pub fn with_solved_nudge_days(self, days: u32) -> Self {
+        SiteJobs {
+            solved_nudge_days: days,
+            ..self
+        }
     }
 
     /// Claims and runs every job due at `now` (unix seconds) as `node`,
@@ -165,6 +187,10 @@ impl SiteJobs {
             k if k == MAIL_DIGEST.kind => format!(
                 "{} digests queued",
                 mail_service::send_digests(&mut conn, &self.mail()?.site, now)?
+            ),
+            k if k == SOLVED_NUDGE.kind => format!(
+                "{} askers asked whether their question was solved",
+                crate::service::questions::send_nudges(&mut conn, self.solved_nudge_days, now)?
             ),
             k if k == CLEAN_MAIL_TOKENS.kind => format!(
                 "{} expired mail links deleted",

@@ -71,6 +71,7 @@ impl NotificationItem {
             "new_question" => format!("New question: \"{title}\""),
             "new_comment" | "followed_comment" => format!("New comment on \"{title}\""),
             "mentioned" => format!("You were mentioned in a comment on \"{title}\""),
+            "solved_nudge" => format!("Was your question \"{title}\" solved?"),
             other => format!("New activity on \"{title}\" ({})", kind_words(other)),
         }
     }
@@ -97,6 +98,9 @@ impl NotificationItem {
             "new_comment" => format!("{who} commented on your post in \"{title}\"."),
             "followed_comment" => format!("{who} commented on \"{title}\", which you follow."),
             "mentioned" => format!("{who} mentioned you in a comment on \"{title}\"."),
+            "solved_nudge" => format!(
+                "Your question \"{title}\" has answers but none is marked as the solution: did one solve it?"
+            ),
             other => format!(
                 "There is new activity ({}) by {who} on \"{title}\".",
                 kind_words(other)
@@ -180,6 +184,63 @@ pub fn notification(
             ),
             &footer_html,
         ),
+        unsubscribe_url: Some(unsubscribe),
+    }
+}
+
+/// One "Yes — this answer solved it" choice in a "was it solved?" mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SolvedChoice {
+    /// Who wrote the answer.
+    pub author: String,
+    /// Its first words.
+    pub excerpt: String,
+    /// The signed link that accepts it.
+    pub link: String,
+}
+
+/// The "was your question solved?" mail: the best answers, each with a
+/// one-click "yes" link, and a "no, still not solved" link (each opens a
+/// confirm page: a mail scanner's GET changes nothing).
+pub fn solved_nudge(
+    site: &MailSite,
+    to: &str,
+    user_id: crate::ids::UserId,
+    item: &NotificationItem,
+    choices: &[SolvedChoice],
+    no_link: &str,
+) -> OutgoingMail {
+    let unsubscribe = site.unsubscribe_url(user_id);
+    let (footer_text, footer_html) = notification_footer(site, &unsubscribe);
+    let url = site.link(&item.path);
+    let sentence = item.sentence();
+    let mut text = format!("{sentence}\n\n");
+    let mut html = format!("<p>{}</p>\n<ol>\n", escape_html(&sentence));
+    for choice in choices {
+        text.push_str(&format!(
+            "- {} wrote: \"{}\"\n  Yes — this answer solved it: {}\n\n",
+            choice.author, choice.excerpt, choice.link
+        ));
+        html.push_str(&format!(
+            "<li><p><strong>{}</strong> wrote: \u{201c}{}\u{201d}</p><p>{}</p></li>\n",
+            escape_html(&choice.author),
+            escape_html(&choice.excerpt),
+            html_link(&choice.link, "Yes — this answer solved it"),
+        ));
+    }
+    text.push_str(&format!(
+        "No, still not solved: {no_link}\n\nRead the whole question: {url}\n\n-- \n{footer_text}"
+    ));
+    html.push_str(&format!(
+        "</ol>\n<p>{}</p>\n<p>{}</p>",
+        html_link(no_link, "No, still not solved"),
+        html_link(&url, "Read the whole question")
+    ));
+    OutgoingMail {
+        to: to.to_string(),
+        subject: item.subject(),
+        text,
+        html: html_document(site, &html, &footer_html),
         unsubscribe_url: Some(unsubscribe),
     }
 }
@@ -390,6 +451,56 @@ mod tests {
             item("mentioned").sentence(),
             "Bo mentioned you in a comment on \"Printer offline\"."
         );
+    }
+
+    #[test]
+    fn solved_nudge_mail_escapes_answers_and_carries_every_link() {
+        let item = NotificationItem {
+            kind: "solved_nudge".into(),
+            question_title: "<i>Printer</i> offline".into(),
+            path: "/questions/1/printer".into(),
+            actor: None,
+            yours: true,
+        };
+        let choices = [
+            SolvedChoice {
+                author: "<b>Bo</b>".into(),
+                excerpt: "Reset it <script>x()</script>".into(),
+                link: "https://help.example.com/solved/1-1-4-ab".into(),
+            },
+            SolvedChoice {
+                author: "Cy".into(),
+                excerpt: "Update the driver".into(),
+                link: "https://help.example.com/solved/1-1-5-cd".into(),
+            },
+        ];
+        let no = "https://help.example.com/solved/1-1-0-ef";
+        let mail = solved_nudge(&site(), "ann@example.com", UserId(1), &item, &choices, no);
+        assert_eq!(
+            mail.subject,
+            "Was your question \"<i>Printer</i> offline\" solved?"
+        );
+        assert!(!mail.html.contains("<script>") && !mail.html.contains("<b>Bo"));
+        assert!(
+            mail.html.contains("&lt;script&gt;x()&lt;/script&gt;"),
+            "{}",
+            mail.html
+        );
+        for link in [choices[0].link.as_str(), choices[1].link.as_str(), no] {
+            assert!(mail.text.contains(link), "{}", mail.text);
+            assert!(
+                mail.html.contains(&format!("href=\"{link}\"")),
+                "{}",
+                mail.html
+            );
+        }
+        assert!(mail
+            .text
+            .contains("Yes — this answer solved it: https://help.example.com/solved/1-1-4-ab"));
+        assert!(mail
+            .text
+            .contains("No, still not solved: https://help.example.com/solved/1-1-0-ef"));
+        assert!(mail.unsubscribe_url.is_some());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! the job worker sends it (`jobs::site`), so a request never waits for
 //! the mail server and a mail server that is down loses nothing.
 
+use crate::auth::tokens::SolvedLink;
 use crate::auth::{tokens, username};
 use crate::config::Config;
 use crate::db::models::mail::{self as rows, Delivery, TokenPurpose, UserMail};
@@ -13,7 +14,7 @@ use crate::db::models::{questions, sessions, site_secrets, users};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::ids::{NotificationId, UserId};
-use crate::mail::render::{self, MailSite, NotificationItem};
+use crate::mail::render::{self, MailSite, NotificationItem, SolvedChoice};
 use crate::mail::OutgoingMail;
 use crate::paths;
 
@@ -281,8 +282,65 @@ pub fn notification_mail(
     if users::find(conn, n.user_id)?.is_none_or(|u| u.is_suspended()) {
         return Ok(None);
     }
-    Ok(notification_item(conn, &n)?
-        .map(|item| render::notification(site, &address.address, n.user_id, &item)))
+    let Some(item) = notification_item(conn, &n)? else {
+        return Ok(None);
+    };
+    if n.kind == notifications::SOLVED_NUDGE {
+        return solved_nudge_mail(conn, site, &address.address, &n, &item);
+    }
+    Ok(Some(render::notification(
+        site,
+        &address.address,
+        n.user_id,
+        &item,
+    )))
+}
+
+/// The "was your question solved?" mail with its signed links; `None` when
+/// an answer was accepted meanwhile, the question was locked or closed, or
+/// no answer is left.
+fn solved_nudge_mail(
+    conn: &mut Conn,
+    site: &MailSite,
+    to: &str,
+    n: &Notification,
+    item: &NotificationItem,
+) -> AppResult<Option<OutgoingMail>> {
+    let open = |q: &questions::Question| {
+        q.accepted_answer_id.is_none() && !q.locked && q.closed_reason.is_none()
+    };
+    if !questions::find(conn, n.question_id)?.is_some_and(|q| open(&q)) {
+        return Ok(None);
+    }
+    let answers = crate::service::questions::nudge_answers(conn, n.question_id)?;
+    if answers.is_empty() {
+        return Ok(None);
+    }
+    let link = |answer_id| {
+        let token = SolvedLink {
+            user_id: n.user_id,
+            question_id: n.question_id,
+            answer_id,
+        }
+        .token(&site.unsubscribe_key);
+        site.link(&paths::solved_link(&token))
+    };
+    let choices: Vec<SolvedChoice> = answers
+        .into_iter()
+        .map(|a| SolvedChoice {
+            author: a.author,
+            excerpt: a.excerpt,
+            link: link(Some(a.id)),
+        })
+        .collect();
+    Ok(Some(render::solved_nudge(
+        site,
+        to,
+        n.user_id,
+        item,
+        &choices,
+        &link(None),
+    )))
 }
 
 /// Queues one digest mail for every user on the daily digest whose last one

@@ -5,7 +5,7 @@ use actix_web::web;
 use super::assets;
 use super::pages::{
     account, announcements, api, ask, docs, feedback, follows, health, home, known_issues, mail,
-    moderation, notifications, question, questions, search, sitemap, staff_articles,
+    moderation, notifications, question, questions, search, sitemap, solved, staff_articles,
     staff_dashboard, staff_users, stored_assets, troubleshoot, users,
 };
 
@@ -96,6 +96,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/questions/{id}/accept",
             web::post().to(question::post_accept),
+        )
+        .route(
+            "/questions/{id}/still-unsolved",
+            web::post().to(solved::post_still_unsolved),
         )
         .route(
             "/questions/{id}/unaccept",
@@ -250,6 +254,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/account/email/verify/{token}",
             web::get().to(mail::get_verify_email),
         )
+        .route("/solved/{token}", web::get().to(solved::get_solved_link))
+        .route("/solved/{token}", web::post().to(solved::post_solved_link))
         .route("/unsubscribe/{token}", web::get().to(mail::get_unsubscribe))
         .route(
             "/unsubscribe/{token}",

@@ -153,6 +153,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/questions/notifications.html"),
     ),
     (
+        "questions/solved_confirm.html",
+        include_str!("../../templates/questions/solved_confirm.html"),
+    ),
+    (
         "staff/flags.html",
         include_str!("../../templates/staff/flags.html"),
     ),

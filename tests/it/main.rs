@@ -32,4 +32,5 @@ mod qa;
 mod relevance;
 mod search;
 mod smtp_sink;
+mod solved_nudge;
 mod troubleshoot;

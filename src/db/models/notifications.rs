@@ -30,6 +30,9 @@ pub const STAFF_ACCEPTED: &str = "staff_accepted";
 pub const NEW_COMMENT: &str = "new_comment";
 /// Someone mentioned you (`@name`) in a comment.
 pub const MENTIONED: &str = "mentioned";
+/// Your question has answers but none accepted: was it solved? (sent by
+/// the site, no actor; once per question).
+pub const SOLVED_NUDGE: &str = "solved_nudge";
 
 /// A notification row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -92,6 +95,32 @@ pub fn notify(
     if user_id == actor_id {
         return Ok(false);
     }
+    insert(conn, user_id, kind, about, Some(actor_id), now)?;
+    Ok(true)
+}
+
+/// Adds a notification the site itself sends (no one acted, e.g. the
+/// "was your question solved?" question) and routes it to mail like
+/// [`notify`].
+pub fn notify_from_site(
+    conn: &mut Conn,
+    user_id: UserId,
+    kind: &str,
+    about: About,
+    now: i64,
+) -> QueryResult<NotificationId> {
+    insert(conn, user_id, kind, about, None, now)
+}
+
+/// Inserts one notification and routes it to mail.
+fn insert(
+    conn: &mut Conn,
+    user_id: UserId,
+    kind: &str,
+    about: About,
+    actor_id: Option<UserId>,
+    now: i64,
+) -> QueryResult<NotificationId> {
     let id: NotificationId = diesel::insert_into(notifications::table)
         .values((
             notifications::user_id.eq(user_id),
@@ -99,13 +128,13 @@ pub fn notify(
             notifications::question_id.eq(about.question_id),
             notifications::answer_id.eq(about.answer_id),
             notifications::comment_id.eq(about.comment_id),
-            notifications::actor_id.eq(Some(actor_id)),
+            notifications::actor_id.eq(actor_id),
             notifications::created_at.eq(now),
         ))
         .returning(notifications::id)
         .get_result(conn)?;
     super::mail::route_notification(conn, user_id, id, now)?;
-    Ok(true)
+    Ok(id)
 }
 
 /// A user's newest notifications.

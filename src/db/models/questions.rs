@@ -62,6 +62,10 @@ pub struct Question {
     pub updated_at: i64,
     /// Last answer, edit or accept (unix seconds).
     pub last_activity_at: i64,
+    /// When the asker was asked "was your question solved?" (once).
+    pub nudged_at: Option<i64>,
+    /// When the asker answered "still not solved" (until an answer is accepted).
+    pub unsolved_at: Option<i64>,
 }
 
 impl Question {
@@ -418,4 +422,117 @@ pub fn created_since(conn: &mut Conn, since: i64, limit: i64) -> QueryResult<Vec
         .limit(limit)
         .select(Question::as_select())
         .load(conn)
+}
+
+/// Visible, open, unlocked questions without an accepted answer whose asker
+/// was never asked "was it solved?" and whose first visible answer was
+/// posted at or before `answered_before`; at most `limit`, oldest first.
+pub fn nudge_due(
+    conn: &mut Conn,
+    answered_before: i64,
+    limit: i64,
+) -> QueryResult<Vec<QuestionId>> {
+    use crate::db::schema::answers;
+    questions::table
+        .filter(questions::deleted_at.is_null())
+        .filter(questions::accepted_answer_id.is_null())
+        .filter(questions::answer_count.gt(0))
+        .filter(questions::nudged_at.is_null())
+        .filter(questions::locked.eq(false))
+        .filter(questions::closed_reason.is_null())
+        .filter(diesel::dsl::exists(
+            answers::table
+                .filter(answers::question_id.eq(questions::id))
+                .filter(answers::deleted_at.is_null())
+                .filter(answers::created_at.le(answered_before)),
+        ))
+        .order(questions::id.asc())
+        .limit(limit)
+        .select(questions::id)
+        .load(conn)
+}
+
+/// Records that the asker of `id` was asked "was it solved?"; false when
+/// that was already recorded (by another run or node): ask only on true.
+pub fn mark_nudged(conn: &mut Conn, id: QuestionId, now: i64) -> QueryResult<bool> {
+    let changed = diesel::update(
+        questions::table
+            .filter(questions::id.eq(id))
+            .filter(questions::nudged_at.is_null()),
+    )
+    .set(questions::nudged_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// The asker said "still not solved": the question leads the staff
+/// dashboard's waiting list and the most-active list from `now`.
+pub fn mark_unsolved(conn: &mut Conn, id: QuestionId, now: i64) -> QueryResult<usize> {
+    diesel::update(questions::table.find(id))
+        .set((
+            questions::unsolved_at.eq(Some(now)),
+            questions::last_activity_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Visible questions still without an accepted answer whose asker said
+/// "still not solved", most recently said first.
+pub fn said_unsolved(conn: &mut Conn, limit: i64) -> QueryResult<Vec<Question>> {
+    questions::table
+        .filter(questions::deleted_at.is_null())
+        .filter(questions::unsolved_at.is_not_null())
+        .filter(questions::accepted_answer_id.is_null())
+        // `deleted_at` first: PostgreSQL then reads `questions_still_unsolved` in order.
+        .order((
+            questions::deleted_at.asc(),
+            questions::unsolved_at.desc(),
+            questions::id.desc(),
+        ))
+        .limit(limit)
+        .select(Question::as_select())
+        .load(conn)
+}
+
+/// How many visible questions are solved, waiting and stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SolvedCounts {
+    /// With an accepted answer.
+    pub solved: i64,
+    /// Answered, no answer accepted.
+    pub waiting: i64,
+    /// Not solved and either said "still not solved" by the asker, or
+    /// without any answer since before `unanswered_before`.
+    pub stale: i64,
+}
+
+/// The staff dashboard's counts line (see [`SolvedCounts`]).
+pub fn solved_counts(conn: &mut Conn, unanswered_before: i64) -> QueryResult<SolvedCounts> {
+    let visible = || questions::table.filter(questions::deleted_at.is_null());
+    let solved = visible()
+        .filter(questions::accepted_answer_id.is_not_null())
+        .count()
+        .get_result(conn)?;
+    let waiting = visible()
+        .filter(questions::accepted_answer_id.is_null())
+        .filter(questions::answer_count.gt(0))
+        .count()
+        .get_result(conn)?;
+    let stale = visible()
+        .filter(questions::accepted_answer_id.is_null())
+        .filter(questions::closed_reason.is_null())
+        .filter(
+            questions::unsolved_at
+                .is_not_null()
+                .or(questions::answer_count
+                    .eq(0)
+                    .and(questions::created_at.le(unanswered_before))),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(SolvedCounts {
+        solved,
+        waiting,
+        stale,
+    })
 }

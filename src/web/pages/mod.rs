@@ -17,6 +17,7 @@ pub mod question;
 pub mod questions;
 pub mod search;
 pub mod sitemap;
+pub mod solved;
 pub mod staff_articles;
 pub mod staff_dashboard;
 pub mod staff_users;

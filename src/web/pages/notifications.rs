@@ -6,12 +6,13 @@ use serde::Serialize;
 use crate::app::AppState;
 use crate::db::models::notifications::{
     self, Notification, ACCEPTED, ACCEPTED_EDITED, ANSWER_ACCEPTED, FOLLOWED_COMMENT, MENTIONED,
-    NEW_ANSWER, NEW_COMMENT, NEW_QUESTION, STAFF_ACCEPTED,
+    NEW_ANSWER, NEW_COMMENT, NEW_QUESTION, SOLVED_NUDGE, STAFF_ACCEPTED,
 };
 use crate::db::models::questions::{self, Question};
 use crate::db::models::users::{self, User};
 use crate::db::unix_now;
 use crate::error::AppResult;
+use crate::service::questions::NudgeAnswer;
 use crate::web::extract::Member;
 use crate::web::paths;
 use crate::web::templates::format_ago;
@@ -25,6 +26,44 @@ struct NotificationView {
     actor: Option<UserRef>,
     unread: bool,
     when: String,
+    /// "Was it solved?" while it can still be answered: one accept form
+    /// per answer and the "still not solved" form.
+    solved: Option<SolvedChoices>,
+}
+
+/// The forms of a "was it solved?" notification.
+#[derive(Debug, Serialize)]
+struct SolvedChoices {
+    accept_url: String,
+    still_unsolved_url: String,
+    answers: Vec<ChoiceAnswer>,
+}
+
+#[derive(Debug, Serialize)]
+struct ChoiceAnswer {
+    id: i32,
+    author: String,
+    excerpt: String,
+    url: String,
+}
+
+impl SolvedChoices {
+    /// The forms for `q` with its best `answers`.
+    fn new(q: &Question, answers: Vec<NudgeAnswer>) -> Self {
+        SolvedChoices {
+            accept_url: paths::question_accept(q.id),
+            still_unsolved_url: paths::question_still_unsolved(q.id),
+            answers: answers
+                .into_iter()
+                .map(|a| ChoiceAnswer {
+                    id: a.id.0,
+                    url: paths::answer_on(&q.path(), a.id),
+                    author: a.author,
+                    excerpt: a.excerpt,
+                })
+                .collect(),
+        }
+    }
 }
 
 impl NotificationView {
@@ -57,6 +96,12 @@ impl NotificationView {
             }
             NEW_COMMENT => format!("New comment on your question \u{201c}{}\u{201d}", q.title),
             FOLLOWED_COMMENT => format!("New comment on \u{201c}{title}\u{201d}, which you follow"),
+            SOLVED_NUDGE if q.accepted_answer_id.is_some() => {
+                format!("Was your question \u{201c}{title}\u{201d} solved? An answer is accepted now: thank you!")
+            }
+            SOLVED_NUDGE => format!(
+                "Was your question \u{201c}{title}\u{201d} solved? Mark the answer that solved it, or tell us it is not solved yet"
+            ),
             MENTIONED => format!(
                 "You were mentioned in a comment on \u{201c}{}\u{201d}",
                 q.title
@@ -72,6 +117,7 @@ impl NotificationView {
                 .map(UserRef::from),
             unread: n.read_at.is_none(),
             when: format_ago(now, n.created_at),
+            solved: None,
         }
     }
 }
@@ -101,13 +147,26 @@ pub async fn get_notifications(
             &list.iter().map(|n| n.question_id).collect::<Vec<_>>(),
         )?;
         let now = unix_now();
-        let items = list
-            .iter()
-            .filter_map(|n| {
-                let q = asked.iter().find(|q| q.id == n.question_id)?;
-                Some(NotificationView::new(n, q, &actors, now))
-            })
-            .collect();
+        let mut items = Vec::new();
+        for n in &list {
+            let Some(q) = asked.iter().find(|q| q.id == n.question_id) else {
+                continue;
+            };
+            let mut item = NotificationView::new(n, q, &actors, now);
+            if n.kind == SOLVED_NUDGE
+                && q.author_id == me
+                && q.accepted_answer_id.is_none()
+                && q.deleted_at.is_none()
+                && !q.locked
+                && q.closed_reason.is_none()
+            {
+                let answers = crate::service::questions::nudge_answers(conn, q.id)?;
+                if !answers.is_empty() {
+                    item.solved = Some(SolvedChoices::new(q, answers));
+                }
+            }
+            items.push(item);
+        }
         notifications::mark_all_read(conn, me, now)?;
         Ok(items)
     })

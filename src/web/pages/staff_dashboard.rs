@@ -56,6 +56,26 @@ struct WaitingQuestion {
     url: String,
     age: String,
     answers: i32,
+    /// When the asker said "still not solved" (such questions lead the list).
+    said_unsolved: Option<String>,
+}
+
+/// The counts line: solved, waiting and stale questions.
+#[derive(Debug, Serialize)]
+struct SolvedLine {
+    solved: i64,
+    waiting: i64,
+    stale: i64,
+}
+
+impl From<questions::SolvedCounts> for SolvedLine {
+    fn from(c: questions::SolvedCounts) -> Self {
+        SolvedLine {
+            solved: c.solved,
+            waiting: c.waiting,
+            stale: c.stale,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -90,6 +110,10 @@ struct DashboardPage {
     trees: Vec<TreeRow>,
     unanswered: Vec<WaitingQuestion>,
     unsolved: Vec<WaitingQuestion>,
+    /// Solved, waiting and stale questions.
+    counts: SolvedLine,
+    /// The `solved_nudge_days` the stale count uses.
+    stale_days: u32,
     open_flags: i64,
     /// Mail waiting to be sent (or retrying), and mail given up.
     mail_queued: i64,
@@ -326,21 +350,34 @@ fn tree_rows(conn: &mut Conn, now: i64) -> AppResult<Vec<TreeRow>> {
 }
 
 /// Questions waiting longest (`unanswered`: without any answer; otherwise
-/// answered but not solved).
+/// answered but not solved, led by those whose asker said "still not
+/// solved", most recently said first).
 fn waiting(conn: &mut Conn, unanswered: bool, now: i64) -> AppResult<Vec<WaitingQuestion>> {
-    Ok(questions::oldest_waiting(conn, unanswered, 10)?
+    const SHOWN: usize = 10;
+    let mut list = if unanswered {
+        Vec::new()
+    } else {
+        questions::said_unsolved(conn, SHOWN as i64)?
+    };
+    for q in questions::oldest_waiting(conn, unanswered, SHOWN as i64)? {
+        if list.len() < SHOWN && !list.iter().any(|listed| listed.id == q.id) {
+            list.push(q);
+        }
+    }
+    Ok(list
         .into_iter()
         .map(|q| WaitingQuestion {
             url: q.path(),
             age: format_ago(now, q.created_at),
             answers: q.answer_count,
+            said_unsolved: q.unsolved_at.map(|at| format_ago(now, at)),
             title: q.title,
         })
         .collect())
 }
 
 /// The whole dashboard for the last `days` days as of `now`.
-fn dashboard(conn: &mut Conn, days: i64, now: i64) -> AppResult<DashboardPage> {
+fn dashboard(conn: &mut Conn, days: i64, stale_days: u32, now: i64) -> AppResult<DashboardPage> {
     let today = now - now.rem_euclid(86_400);
     let since = today - (days - 1) * 86_400;
     let (zero, no_click) = search_log::content_gaps(conn, since, 15)?;
@@ -367,6 +404,11 @@ fn dashboard(conn: &mut Conn, days: i64, now: i64) -> AppResult<DashboardPage> {
         trees: tree_rows(conn, now)?,
         unanswered: waiting(conn, true, now)?,
         unsolved: waiting(conn, false, now)?,
+        counts: SolvedLine::from(questions::solved_counts(
+            conn,
+            now - i64::from(stale_days) * 86_400,
+        )?),
+        stale_days,
         open_flags: flags::open_count(conn)?,
         mail_queued,
         mail_failed,
@@ -391,7 +433,15 @@ pub async fn get_dashboard(
     } else {
         7
     };
-    let mut page = with_db(&state, move |conn| dashboard(conn, days, unix_now())).await?;
+    // With the nudge off, "stale" still means no answer after the default wait.
+    let stale_days = match state.config.solved_nudge_days {
+        0 => crate::config::DEFAULT_SOLVED_NUDGE_DAYS,
+        n => n,
+    };
+    let mut page = with_db(&state, move |conn| {
+        dashboard(conn, days, stale_days, unix_now())
+    })
+    .await?;
     page.synonym_problems = state.synonyms.problems();
     page.mail_enabled = state.mail_enabled;
     render(&state, &visitor, "staff/dashboard.html", &page)
