@@ -1,7 +1,7 @@
 //! The staff dashboard: what to write next, on one page. Content gaps from
 //! the search log, articles that did not help, broken links in articles,
 //! troubleshooters and where customers stop, questions waiting longest,
-//! open flags, and problems of the search synonyms file.
+//! open flags, and problems of the content files and the search synonyms file.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -98,6 +98,9 @@ struct DashboardPage {
     mail_enabled: bool,
     /// Problems of `synonyms.toml` on disk (search keeps the synonyms it had).
     synonym_problems: Vec<String>,
+    /// Problems of the content files on disk found by the last reload (the
+    /// site keeps the content it had).
+    content_problems: Vec<String>,
 }
 
 fn gap_rows(list: Vec<QueryCount>) -> Vec<GapRow> {
@@ -318,6 +321,7 @@ fn dashboard(conn: &mut Conn, days: i64, now: i64) -> AppResult<DashboardPage> {
         mail_failed,
         mail_enabled: false,
         synonym_problems: Vec::new(),
+        content_problems: Vec::new(),
     })
 }
 
@@ -337,6 +341,7 @@ pub async fn get_dashboard(
     };
     let mut page = with_db(&state, move |conn| dashboard(conn, days, unix_now())).await?;
     page.synonym_problems = state.synonyms.problems();
+    page.content_problems = state.content_problems.problems();
     page.mail_enabled = state.mail_enabled;
     render(&state, &visitor, "staff/dashboard.html", &page)
 }
