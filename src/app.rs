@@ -1,6 +1,6 @@
 //! Application state and start-up: opens the database, syncs content, opens
-//! the search index, starts the indexer and the synonyms reload, and builds
-//! the actix `App`.
+//! the search index, starts the indexer, the synonyms and content reloads
+//! (and SIGHUP), and builds the actix `App`.
 
 use std::sync::Arc;
 
