@@ -23,7 +23,7 @@ use crate::mail::render::MailSite;
 use crate::mail::Mailer;
 use crate::search::SearchIndex;
 use crate::service::accounts;
-use crate::service::content_reload::{ContentReload, FileProblems, ReloadOptions};
+use crate::service::content_reload::{self, ContentReload, FileProblems, ReloadOptions};
 use crate::service::content_sync::{self, SyncReport};
 use crate::service::limits::Limits;
 use crate::service::search_feed::{IndexerSignal, IndexerTask};
@@ -95,6 +95,10 @@ pub struct Started {
 /// Opens everything the site needs. Content is validated before anything is
 /// written, so invalid content leaves the database untouched.
 pub fn start(config: Config) -> Result<Started, StartError> {
+    let loaded = config
+        .watch_content
+        .then(|| content_reload::snapshot(&config.content_dir))
+        .unwrap_or_default();
     let content =
         content::load(&config.content_dir, config.max_tree_depth).map_err(StartError::Content)?;
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
@@ -146,6 +150,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
     let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild, &node)?;
     let content_reload = ContentReload::start(
         &config.content_dir,
+        loaded,
         ReloadOptions {
             watch_files: config.watch_content,
             db: pool.clone(),

@@ -106,20 +106,21 @@ pub struct ReloadOptions {
 }
 
 impl ContentReload {
-    /// Starts watching `content_dir`, whose files as they are now were
-    /// loaded at start.
-    pub fn start(content_dir: &Path, targets: ReloadOptions) -> AppResult<ContentReload> {
+    /// Starts watching `content_dir`, whose files as they were in `loaded`
+    /// are the content in use.
+    pub fn start(
+        content_dir: &Path,
+        loaded: Snapshot,
+        options: ReloadOptions,
+    ) -> AppResult<ContentReload> {
         let forced = Arc::new(AtomicBool::new(false));
         let watcher = Watcher {
             content_dir: content_dir.to_path_buf(),
-            seen: if targets.watch_files {
-                stamps(content_dir)
-            } else {
-                Stamps::new()
-            },
-            targets,
+            seen: loaded.0,
+            options,
             problems: FileProblems::default(),
             forced: forced.clone(),
+            retry: false,
         };
         let problems = watcher.problems.clone();
         let thread = Background::spawn("content-reload", move |control| {
@@ -156,6 +157,17 @@ impl ContentReload {
 /// Every watched file with its stamp.
 type Stamps = BTreeMap<PathBuf, Stamp>;
 
+/// What the watched files looked like at one moment: taken before the
+/// start loads the content, so a file changed while the site starts is
+/// reloaded at the first look.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot(Stamps);
+
+/// The stamps of the watched files of `content_dir` now.
+pub fn snapshot(content_dir: &Path) -> Snapshot {
+    Snapshot(stamps(content_dir))
+}
+
 /// The stamps of every file under the watched folders of `content_dir`.
 fn stamps(content_dir: &Path) -> Stamps {
     let mut found = Stamps::new();
@@ -187,16 +199,18 @@ fn collect_stamps(dir: &Path, depth: usize, found: &mut Stamps) {
 struct Watcher {
     content_dir: PathBuf,
     seen: Stamps,
-    targets: ReloadOptions,
+    options: ReloadOptions,
     problems: FileProblems,
     forced: Arc<AtomicBool>,
+    /// The last reload could not be saved.
+    retry: bool,
 }
 
 impl Watcher {
     /// Reloads when a file changed since the last look, or when forced.
     fn check(&mut self) {
-        let forced = self.forced.swap(false, Ordering::SeqCst);
-        if !forced && !self.targets.watch_files {
+        let forced = self.forced.swap(false, Ordering::SeqCst) || self.retry;
+        if !forced && !self.options.watch_files {
             return;
         }
         let now = stamps(&self.content_dir);
@@ -204,16 +218,14 @@ impl Watcher {
             return;
         }
         self.seen = now;
-        if !self.reload() {
-            // Not saved (the database is away): try again at the next look.
-            self.seen.clear();
-        }
+        // Not saved (the database is away): try again at the next look.
+        self.retry = !self.reload();
     }
 
     /// Loads, validates and syncs the content; false when it could not be
     /// saved and should be tried again.
     fn reload(&mut self) -> bool {
-        let set = match content::load(&self.content_dir, self.targets.max_tree_depth) {
+        let set = match content::load(&self.content_dir, self.options.max_tree_depth) {
             Ok(set) => set,
             Err(diags) => {
                 let problems: Vec<String> = diags.iter().map(ToString::to_string).collect();
@@ -229,15 +241,15 @@ impl Watcher {
             }
         };
         let synced = self
-            .targets
+            .options
             .db
             .get()
             .map_err(crate::error::AppError::from)
             .and_then(|mut conn| content_sync::sync(&mut conn, &set, db::unix_now()));
         match synced {
             Ok(report) => {
-                self.targets.search.set_synonyms(&set.synonym_groups());
-                self.targets.indexer.notify();
+                self.options.search.set_synonyms(&set.synonym_groups());
+                self.options.indexer.notify();
                 self.problems.set(Vec::new());
                 log::info!(
                     "content reloaded: {} added, {} updated, {} removed, {} unchanged, {} trees changed, {} trees removed",
