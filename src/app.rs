@@ -95,10 +95,11 @@ pub struct Started {
 /// Opens everything the site needs. Content is validated before anything is
 /// written, so invalid content leaves the database untouched.
 pub fn start(config: Config) -> Result<Started, StartError> {
-    let loaded = config
-        .watch_content
-        .then(|| content_reload::snapshot(&config.content_dir))
-        .unwrap_or_default();
+    let loaded = if config.watch_content {
+        content_reload::snapshot(&config.content_dir)
+    } else {
+        content_reload::Snapshot::default()
+    };
     let content =
         content::load(&config.content_dir, config.max_tree_depth).map_err(StartError::Content)?;
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
