@@ -23,6 +23,7 @@ use crate::mail::render::MailSite;
 use crate::mail::Mailer;
 use crate::search::SearchIndex;
 use crate::service::accounts;
+use crate::service::announcements::Board;
 use crate::service::content_reload::{self, ContentReload, FileProblems, ReloadOptions};
 use crate::service::content_sync::{self, SyncReport};
 use crate::service::limits::Limits;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub mail_site: MailSite,
     /// Whether e-mail is on (`smtp_url` and `mail_from` set).
     pub mail_enabled: bool,
+    /// The announcements that have not ended (the banner of every page).
+    pub announcements: Board,
 }
 
 /// Why the site could not start.
@@ -137,6 +140,11 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         }
     };
     let mail_enabled = mailer.is_some();
+    let announcements = Board::default();
+    {
+        let mut conn = pool.get().map_err(AppError::from)?;
+        announcements.reload(&mut conn, db::unix_now())?;
+    }
     let site_jobs = Arc::new(SiteJobs::new(
         pool.clone(),
         mailer.map(|mailer| SiteMail {
@@ -176,6 +184,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         content_problems: content_reload.problems(),
         mail_site,
         mail_enabled,
+        announcements,
     });
     state.indexer.notify();
     Ok(Started {

@@ -106,6 +106,8 @@ id_newtype! {
     TagId;
     /// A row of `jobs`.
     JobId;
+    /// A row of `announcements`.
+    AnnouncementId;
 }
 
 #[cfg(test)]

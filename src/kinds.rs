@@ -153,6 +153,18 @@ kind_enum! {
     }
 }
 
+kind_enum! {
+    /// How serious a site-wide announcement is (the banner's colour).
+    Severity, "announcement severity" {
+        /// News: a planned change, a new feature.
+        Info = "info",
+        /// Something customers should act on or plan around.
+        Warning = "warning",
+        /// Part of the service is down.
+        Outage = "outage",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::connection::SimpleConnection;

@@ -125,6 +125,52 @@ pub fn render_post(source: &str) -> Rendered {
     render(source, Profile::UserPost, &|_| None)
 }
 
+/// Renders one line of inline markdown (emphasis, strong, code, links,
+/// strikethrough) to sanitized HTML without block elements: paragraphs,
+/// headings, lists and quotes become their text separated by spaces, images
+/// their alt text, raw HTML is shown as text. For short texts shown inside
+/// other markup (announcement banners).
+pub fn render_inline(source: &str) -> String {
+    let bounded = nesting::bound_block_nesting(source);
+    let mut html = String::with_capacity(source.len() + 16);
+    let mut pending_space = false;
+    let mut in_image = 0usize;
+    let mut inline: Vec<Event<'_>> = Vec::new();
+    for event in Parser::new_ext(&bounded.text, options()) {
+        let keep = match &event {
+            Event::Start(Tag::Image { .. }) => {
+                in_image += 1;
+                None
+            }
+            Event::End(TagEnd::Image) => {
+                in_image = in_image.saturating_sub(1);
+                None
+            }
+            Event::Start(Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::Link { .. })
+            | Event::End(
+                TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link,
+            ) if in_image == 0 => Some(event),
+            Event::Text(_) | Event::Code(_) => Some(event),
+            Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw.clone())),
+            Event::SoftBreak | Event::HardBreak => Some(Event::Text(CowStr::Borrowed(" "))),
+            Event::End(_) => {
+                pending_space = true;
+                None
+            }
+            _ => None,
+        };
+        if let Some(event) = keep {
+            if pending_space && !inline.is_empty() {
+                inline.push(Event::Text(CowStr::Borrowed(" ")));
+            }
+            pending_space = false;
+            inline.push(event);
+        }
+    }
+    pulldown_cmark::html::push_html(&mut html, inline.into_iter());
+    sanitize(html.trim(), Profile::Trusted)
+}
+
 /// Turns heading text into an anchor id: lowercase letters and digits kept,
 /// spaces and dashes become `-`, everything else is dropped.
 pub fn slugify(text: &str) -> String {

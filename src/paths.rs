@@ -7,8 +7,39 @@
 
 use form_urlencoded::Serializer;
 
-use crate::ids::{AnswerId, CommentId, FeedbackId, FlagId, QuestionId, SearchLogId, UserId};
+use crate::ids::{
+    AnnouncementId, AnswerId, CommentId, FeedbackId, FlagId, QuestionId, SearchLogId, UserId,
+};
 use crate::kinds::PostKind;
+
+/// The public list of announcements.
+pub const ANNOUNCEMENTS: &str = "/announcements";
+/// The staff list of announcements.
+pub const STAFF_ANNOUNCEMENTS: &str = "/staff/announcements";
+/// The form for a new announcement.
+pub const NEW_ANNOUNCEMENT: &str = "/staff/announcements/new";
+/// The Atom feed of announcements and known-issue updates.
+pub const UPDATES_FEED: &str = "/feed/updates.atom";
+
+/// An announcement on the public list.
+pub fn announcement(id: AnnouncementId) -> String {
+    format!("{ANNOUNCEMENTS}#announcement-{id}")
+}
+
+/// Where a browser dismisses announcement `id`'s banner.
+pub fn announcement_dismiss(id: AnnouncementId) -> String {
+    format!("{ANNOUNCEMENTS}/{id}/dismiss")
+}
+
+/// The staff form editing announcement `id`.
+pub fn announcement_edit(id: AnnouncementId) -> String {
+    format!("{STAFF_ANNOUNCEMENTS}/{id}/edit")
+}
+
+/// Where staff end announcement `id` now.
+pub fn announcement_end(id: AnnouncementId) -> String {
+    format!("{STAFF_ANNOUNCEMENTS}/{id}/end")
+}
 
 /// The question list.
 pub const QUESTIONS: &str = "/questions";

@@ -34,6 +34,7 @@ use crate::config::{Database, PoolSettings};
 
 /// Tables copied, every one of the schema but [`EXCLUDED`].
 pub const COPIED: &[&str] = &[
+    "announcements",
     "answers",
     "article_revisions",
     "articles",

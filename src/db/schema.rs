@@ -1,6 +1,21 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    announcements (id) {
+        id -> Integer,
+        title -> Text,
+        body -> Text,
+        severity -> Text,
+        starts_at -> BigInt,
+        ends_at -> Nullable<BigInt>,
+        revision -> Integer,
+        created_by -> Nullable<Integer>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     answers (id) {
         id -> Integer,
         question_id -> Integer,
@@ -435,6 +450,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(announcements -> users (created_by));
 diesel::joinable!(answers -> questions (question_id));
 diesel::joinable!(article_revisions -> articles (article_id));
 diesel::joinable!(article_revisions -> users (editor_id));
@@ -460,6 +476,7 @@ diesel::joinable!(user_mail -> users (user_id));
 diesel::joinable!(votes -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    announcements,
     answers,
     article_revisions,
     articles,

@@ -288,3 +288,30 @@ fn sections_split_at_headings_with_their_ids() {
     assert_eq!(sections[2].text, "Again.");
     assert_eq!(html_sections("<p>No headings.</p>").1, vec![]);
 }
+
+#[test]
+fn inline_markdown_keeps_only_inline_markup() {
+    let html = render_inline("Maintenance **tonight**, see [status](https://example.com/s) `v2`");
+    assert!(html.contains("<strong>tonight</strong>"), "{html}");
+    assert!(html.contains("<a href=\"https://example.com/s\""), "{html}");
+    assert!(html.contains("<code>v2</code>"), "{html}");
+    assert!(!html.contains("<p>"), "{html}");
+    let html = render_inline("# Big\n\n- one\n- two\n\n![alt text](https://x/y.png)");
+    assert!(
+        !html.contains("<h1") && !html.contains("<li") && !html.contains("<img"),
+        "{html}"
+    );
+    assert!(html.contains("Big one two alt text"), "{html}");
+    // Raw HTML inside a line, and a line that is an HTML block, are text.
+    let html = render_inline(
+        "Hi <script>alert(1)</script> [x](javascript:alert(1)) <b onclick=\"x\">b</b>",
+    );
+    assert!(!html.contains("<script"), "{html}");
+    assert!(html.contains("Hi &lt;script&gt;"), "{html}");
+    assert!(!html.contains("javascript:"), "{html}");
+    assert!(html.contains(">x</a>") || html.contains(" x "), "{html}");
+    assert!(!html.contains("<b onclick"), "{html}");
+    let html = render_inline("<script>alert(1)</script> <b onclick=\"x\">b</b>");
+    assert!(!html.contains("<script") && !html.contains("<b "), "{html}");
+    assert!(html.starts_with("&lt;script&gt;"), "{html}");
+}

@@ -2,6 +2,7 @@
 //! content files into the database, and database changes into the search index.
 
 pub mod accounts;
+pub mod announcements;
 pub mod articles;
 pub mod assets;
 pub mod content_reload;
@@ -20,3 +21,4 @@ pub mod relevance;
 pub mod search_feed;
 pub mod search_speed;
 pub mod synonyms_reload;
+pub mod updates_feed;

@@ -35,6 +35,10 @@ struct SiteView<'a> {
     login_url: String,
     /// The header's "Register" link, returning to this page.
     register_url: String,
+    /// This page's path and query (where a banner's dismiss button returns).
+    here: &'a str,
+    /// The announcements shown on this page.
+    banners: Vec<views::BannerView>,
 }
 
 /// Renders `template` with `view` plus the layout values into an HTML response.
@@ -102,6 +106,16 @@ pub fn render_string(
             csrf: visitor.and_then(Viewer::csrf_token).unwrap_or(""),
             login_url: paths::header_login_url(here),
             register_url: paths::header_register_url(here),
+            here,
+            banners: state
+                .announcements
+                .shown(
+                    crate::db::unix_now(),
+                    &visitor.map(|v| v.dismissed.clone()).unwrap_or_default(),
+                )
+                .iter()
+                .map(views::BannerView::from)
+                .collect(),
         },
     );
     state

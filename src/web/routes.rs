@@ -4,9 +4,9 @@ use actix_web::web;
 
 use super::assets;
 use super::pages::{
-    account, api, ask, docs, feedback, follows, health, home, mail, moderation, notifications,
-    question, questions, search, sitemap, staff_articles, staff_dashboard, staff_users,
-    stored_assets, troubleshoot, users,
+    account, announcements, api, ask, docs, feedback, follows, health, home, mail, moderation,
+    notifications, question, questions, search, sitemap, staff_articles, staff_dashboard,
+    staff_users, stored_assets, troubleshoot, users,
 };
 
 /// Registers every route.
@@ -231,6 +231,42 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/setup/{token}", web::post().to(account::post_setup))
         .route("/users/{name}", web::get().to(users::get_user))
         .route("/staff", web::get().to(staff_dashboard::get_dashboard))
+        .route(
+            "/staff/announcements",
+            web::get().to(announcements::get_staff_announcements),
+        )
+        .route(
+            "/staff/announcements/new",
+            web::get().to(announcements::get_new_announcement),
+        )
+        .route(
+            "/staff/announcements/new",
+            web::post().to(announcements::post_new_announcement),
+        )
+        .route(
+            "/staff/announcements/{id}/edit",
+            web::get().to(announcements::get_edit_announcement),
+        )
+        .route(
+            "/staff/announcements/{id}/edit",
+            web::post().to(announcements::post_edit_announcement),
+        )
+        .route(
+            "/staff/announcements/{id}/end",
+            web::post().to(announcements::post_end_announcement),
+        )
+        .route(
+            "/announcements",
+            web::get().to(announcements::get_announcements),
+        )
+        .route(
+            "/announcements/{id}/dismiss",
+            web::post().to(announcements::post_dismiss_announcement),
+        )
+        .route(
+            "/feed/updates.atom",
+            web::get().to(announcements::get_updates_feed),
+        )
         .route("/staff/flags", web::get().to(moderation::get_flags))
         .route(
             "/staff/flags/{id}",

@@ -22,6 +22,7 @@ use crate::db::models::drafts::Owner;
 use crate::error::{AppError, AppResult};
 use crate::ids::{SessionId, UserId};
 use crate::service::accounts::{self, SessionLookup};
+use crate::service::announcements::{Dismissed, DISMISSED_COOKIE};
 use crate::service::drafts;
 use crate::service::limits::Limits;
 use crate::web::with_analytics;
@@ -121,6 +122,8 @@ pub struct Viewer {
     /// The session the cookie named, if it expired on this very request:
     /// a form sent from one of its pages is kept as the user's draft.
     pub lapsed: Option<LapsedSession>,
+    /// The announcements this browser dismissed (its cookie).
+    pub dismissed: Dismissed,
 }
 
 /// A session that expired (see [`Viewer::lapsed`]).
@@ -360,9 +363,18 @@ pub async fn load_visitor(
         ip: client_ip(&req, state.as_ref().map(|s| &*s.config)),
         here: here_of(req.request()),
         lapsed: None,
+        dismissed: req
+            .cookie(DISMISSED_COOKIE)
+            .map(|c| Dismissed::parse(c.value()))
+            .unwrap_or_default(),
     };
     let mut stale_cookie = false;
-    if let (Some(cookie), Some(state), false) = (req.cookie(SESSION_COOKIE), state, is_static) {
+    if let (Some(state), false) = (&state, is_static) {
+        refresh_announcements(state);
+    }
+    if let (Some(cookie), Some(state), false) =
+        (req.cookie(SESSION_COOKIE), state.clone(), is_static)
+    {
         let token = cookie.value().to_string();
         let pool = state.db.clone();
         let found = web::block(move || -> AppResult<_> {
@@ -403,14 +415,78 @@ pub async fn load_visitor(
             Err(e) => log::warn!("session lookup failed: {e}"),
         }
     }
+    // A guest who sees a banner needs a CSRF token for its dismiss button.
+    let banner_token = match &state {
+        Some(state)
+            if !is_static
+                && visitor.csrf_token().is_none()
+                && req.method() == actix_web::http::Method::GET =>
+        {
+            let shown = state
+                .announcements
+                .shown(crate::db::unix_now(), &visitor.dismissed);
+            if shown.is_empty() {
+                None
+            } else {
+                let token = tokens::random_token().map_err(AppError::internal)?;
+                visitor.anon_csrf = Some(token.clone());
+                Some((token, state.config.is_https()))
+            }
+        }
+        _ => None,
+    };
     req.extensions_mut().insert(visitor);
     let mut res = next.call(req).await?;
+    let is_html = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if let (Some((token, secure)), true) = (banner_token, is_html) {
+        let _ = res.response_mut().add_cookie(&csrf_cookie(&token, secure));
+    }
     if stale_cookie {
         let _ = res
             .response_mut()
             .add_removal_cookie(&Cookie::build(SESSION_COOKIE, "").path("/").finish());
     }
     Ok(res)
+}
+
+/// Reloads this node's announcement board in the background when its copy
+/// is older than [`Board::REFRESH`](crate::service::announcements::Board::REFRESH)
+/// (changes made on other nodes); the request goes on with the copy it has.
+fn refresh_announcements(state: &web::Data<AppState>) {
+    if !state.announcements.claim_refresh() {
+        return;
+    }
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        let pool = state.db.clone();
+        let board = state.clone();
+        let outcome = web::block(move || -> AppResult<()> {
+            let mut conn = pool.get()?;
+            board.announcements.reload(&mut conn, crate::db::unix_now())
+        })
+        .await;
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => log::warn!("announcements reload failed: {e}"),
+            Err(e) => log::warn!("announcements reload failed: {e}"),
+        }
+        state.announcements.refreshed();
+    });
+}
+
+/// The dismissal cookie: a year, HttpOnly, SameSite=Lax, Secure over https.
+pub fn dismissed_cookie(dismissed: &Dismissed, secure: bool) -> Cookie<'static> {
+    Cookie::build(DISMISSED_COOKIE, dismissed.to_cookie())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(actix_web::cookie::time::Duration::days(365))
+        .finish()
 }
 
 /// The session cookie: HttpOnly, SameSite=Lax, Secure over https.

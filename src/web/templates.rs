@@ -21,6 +21,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("home.html", include_str!("../../templates/home.html")),
     (
+        "announcements/list.html",
+        include_str!("../../templates/announcements/list.html"),
+    ),
+    (
+        "staff/announcements.html",
+        include_str!("../../templates/staff/announcements.html"),
+    ),
+    (
+        "staff/announcement_edit.html",
+        include_str!("../../templates/staff/announcement_edit.html"),
+    ),
+    (
         "docs/index.html",
         include_str!("../../templates/docs/index.html"),
     ),

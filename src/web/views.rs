@@ -436,6 +436,39 @@ impl QuestionRow {
     }
 }
 
+/// An announcement banner at the top of a page.
+#[derive(Debug, Clone, Serialize)]
+pub struct BannerView {
+    /// Row id (the banner's anchor).
+    pub id: crate::ids::AnnouncementId,
+    /// Plain-text title (escaped by the template).
+    pub title: String,
+    /// Sanitized HTML of the body.
+    pub body_html: String,
+    /// `info`, `warning` or `outage` (the banner's class).
+    pub severity: &'static str,
+    /// Until when, if an end is set ("1 Dec 2026 17:00 UTC").
+    pub until: Option<String>,
+    /// Where the dismiss button posts.
+    pub dismiss_url: String,
+    /// The revision the dismiss button names.
+    pub revision: i32,
+}
+
+impl From<&crate::service::announcements::Banner> for BannerView {
+    fn from(b: &crate::service::announcements::Banner) -> Self {
+        BannerView {
+            id: b.id,
+            title: b.title.clone(),
+            body_html: b.body_html.clone(),
+            severity: b.severity.as_str(),
+            until: b.ends_at.map(crate::service::announcements::format_when),
+            dismiss_url: paths::announcement_dismiss(b.id),
+            revision: b.revision,
+        }
+    }
+}
+
 /// The Follow/Unfollow button of a question or tag page (for a guest, a
 /// link to sign in that comes back to the page).
 #[derive(Debug, Clone, Serialize)]

@@ -2,6 +2,7 @@
 //! through [`harness::TestApp`].
 
 mod accounts;
+mod announcements;
 mod backend;
 mod cluster;
 mod comments;

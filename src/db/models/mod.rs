@@ -2,6 +2,7 @@
 //! table. Every function takes `&mut Conn` and runs synchronously; callers in
 //! async code wrap them in `web::block`.
 
+pub mod announcements;
 pub mod answers;
 pub mod article_revisions;
 pub mod articles;

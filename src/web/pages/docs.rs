@@ -93,7 +93,8 @@ pub async fn get_article(
         &req,
         response,
         &hash,
-        view.updated_unix,
+        view.updated_unix
+            .max(state.announcements.changed_at(crate::db::unix_now())),
         visitor.user.is_none(),
     ))
 }

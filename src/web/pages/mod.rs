@@ -1,6 +1,7 @@
 //! Request handlers, one file per area, one `verb_noun` function per route.
 
 pub mod account;
+pub mod announcements;
 pub mod api;
 pub mod ask;
 pub mod docs;
