@@ -1,6 +1,6 @@
 //! Application state and start-up: opens the database, syncs content, opens
-//! the search index, starts the indexer and the synonyms reload, and builds
-//! the actix `App`.
+//! the search index, starts the indexer, the synonyms and content reloads
+//! (and SIGHUP), and builds the actix `App`.
 
 use std::sync::Arc;
 
@@ -24,6 +24,7 @@ use crate::mail::Mailer;
 use crate::search::SearchIndex;
 use crate::service::accounts;
 use crate::service::announcements::Board;
+use crate::service::content_reload::{self, ContentReload, FileProblems, ReloadOptions};
 use crate::service::content_sync::{self, SyncReport};
 use crate::service::limits::Limits;
 use crate::service::search_feed::{IndexerSignal, IndexerTask};
@@ -50,6 +51,9 @@ pub struct AppState {
     pub limiter: Limits,
     /// Problems of the synonyms file on disk (the synonyms in use stay).
     pub synonyms: SynonymsStatus,
+    /// Problems of the content files on disk since the last reload (the
+    /// content in use stays).
+    pub content_problems: FileProblems,
     /// Links, name and unsubscribe key for mail (set even when e-mail is
     /// off, so unsubscribe links of mail already sent keep working).
     pub mail_site: MailSite,
@@ -83,6 +87,8 @@ pub struct Started {
     pub site_jobs: Arc<SiteJobs>,
     /// Reloads the search synonyms when their file changes.
     pub synonyms: SynonymsReload,
+    /// Reloads `content/` when its files change or on SIGHUP.
+    pub content: ContentReload,
     /// What the content sync did.
     pub sync: SyncReport,
     /// When no admin exists yet: the one-time token of the setup page.
@@ -92,6 +98,11 @@ pub struct Started {
 /// Opens everything the site needs. Content is validated before anything is
 /// written, so invalid content leaves the database untouched.
 pub fn start(config: Config) -> Result<Started, StartError> {
+    let loaded = if config.watch_content {
+        content_reload::snapshot(&config.content_dir)
+    } else {
+        content_reload::Snapshot::default()
+    };
     let content =
         content::load(&config.content_dir, config.max_tree_depth).map_err(StartError::Content)?;
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
@@ -149,6 +160,17 @@ pub fn start(config: Config) -> Result<Started, StartError> {
     search.set_synonyms(&content.synonym_groups());
     let synonyms = SynonymsReload::start(&config.content_dir, search.clone())?;
     let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild, &node)?;
+    let content_reload = ContentReload::start(
+        &config.content_dir,
+        loaded,
+        ReloadOptions {
+            watch_files: config.watch_content,
+            db: pool.clone(),
+            search: search.clone(),
+            indexer: indexer.signal(),
+            max_tree_depth: config.max_tree_depth,
+        },
+    )?;
     let jobs = JobWorker::start(pool.clone(), site_jobs.clone(), WorkerOptions::new(&node))?;
     let templates =
         site::templates::load().map_err(|e| AppError::Internal(format!("templates: {e}")))?;
@@ -162,6 +184,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         indexer: indexer.signal(),
         limiter: Limits::new(),
         synonyms: synonyms.status(),
+        content_problems: content_reload.problems(),
         mail_site,
         mail_enabled,
         announcements,
@@ -173,6 +196,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         jobs,
         site_jobs,
         synonyms,
+        content: content_reload,
         sync,
         setup_token,
     })
@@ -221,6 +245,31 @@ async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
     ))
 }
 
+/// Reloads the content whenever the process gets SIGHUP (Unix), on a task
+/// of the server's runtime; must be called inside it.
+#[cfg(unix)]
+fn reload_on_hangup(content: &ContentReload) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let trigger = content.trigger();
+    match signal(SignalKind::hangup()) {
+        Ok(mut hangups) => {
+            actix_web::rt::spawn(async move {
+                while hangups.recv().await.is_some() {
+                    log::info!("SIGHUP: reloading content");
+                    trigger.reload();
+                }
+            });
+        }
+        Err(e) => {
+            log::warn!("cannot listen for SIGHUP, content reloads only when files change: {e}")
+        }
+    }
+}
+
+/// Without SIGHUP, content reloads only when its files change.
+#[cfg(not(unix))]
+fn reload_on_hangup(_content: &ContentReload) {}
+
 /// Runs the HTTP server until it is stopped (Ctrl-C / SIGTERM).
 pub async fn serve(started: Started) -> std::io::Result<()> {
     let state = started.state.clone();
@@ -235,6 +284,7 @@ pub async fn serve(started: Started) -> std::io::Result<()> {
         n => n,
     };
     log::info!("serving {} on http://{addr}", state.config.site_name);
+    reload_on_hangup(&started.content);
     let server = actix_web::HttpServer::new(move || build_app(state.clone()))
         .workers(workers)
         .bind(addr)?

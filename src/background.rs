@@ -1,6 +1,6 @@
 //! Background threads: a named thread with a stop flag and a wake-up
 //! channel, stopped and joined when its handle is dropped. The search
-//! indexer, the job worker and the synonyms reload are three.
+//! indexer, the job worker, the synonyms reload and the content reload are four.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};

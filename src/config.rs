@@ -12,6 +12,9 @@ use sha2::{Digest, Sha256};
 /// Environment variable naming the config file (same as `--config`).
 pub const CONFIG_ENV: &str = "SIGNPOST_CONFIG";
 
+/// `base_url` when none is configured (see [`Config::reachable_base_url`]).
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
+
 /// Everything the binary can be configured with.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -54,6 +57,9 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Longest path (in steps) a troubleshooting tree may have.
     pub max_tree_depth: usize,
+    /// Look for changed files in `content_dir` every 2 seconds and reload
+    /// them while the server runs (SIGHUP reloads either way).
+    pub watch_content: bool,
     /// This node's name when several nodes share one database (its search
     /// index's progress and its job claims are recorded under it); empty
     /// means the host name plus a hash of the data dir.
@@ -86,11 +92,12 @@ impl Default for Config {
             database_timeout: 5,
             search_timeout: 5,
             site_name: "Signpost".into(),
-            base_url: "http://127.0.0.1:8080".into(),
+            base_url: DEFAULT_BASE_URL.into(),
             workers: 0,
             behind_proxy: false,
             trusted_proxies: vec![IpNet::LOOPBACK_V4, IpNet::LOOPBACK_V6],
             max_tree_depth: 12,
+            watch_content: true,
             node_name: String::new(),
             smtp_url: String::new(),
             mail_from: String::new(),
@@ -166,6 +173,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_BEHIND_PROXY", "behind_proxy"),
     ("SIGNPOST_TRUSTED_PROXIES", "trusted_proxies"),
     ("SIGNPOST_MAX_TREE_DEPTH", "max_tree_depth"),
+    ("SIGNPOST_WATCH_CONTENT", "watch_content"),
     ("SIGNPOST_NODE_NAME", "node_name"),
     ("SIGNPOST_SMTP_URL", "smtp_url"),
     ("SIGNPOST_MAIL_FROM", "mail_from"),
@@ -271,13 +279,8 @@ impl Config {
                         format!("expected a whole number from 2 to 100, got {value:?}")
                     })?
             }
-            "behind_proxy" => {
-                self.behind_proxy = match value.trim().to_ascii_lowercase().as_str() {
-                    "1" | "true" | "yes" | "on" => true,
-                    "0" | "false" | "no" | "off" | "" => false,
-                    _ => return Err(format!("expected true or false, got {value:?}")),
-                }
-            }
+            "behind_proxy" => self.behind_proxy = flag(value)?,
+            "watch_content" => self.watch_content = flag(value)?,
             "trusted_proxies" => {
                 self.trusted_proxies = value
                     .split(',')
@@ -365,6 +368,26 @@ impl Config {
             });
         }
         Ok(())
+    }
+
+    /// The URL a person on this machine opens to reach the site: `base_url`,
+    /// or, when it was left at its default, the listen address (an
+    /// unspecified address such as `0.0.0.0` or `::` as its loopback form).
+    /// Used for the first-start setup link.
+    pub fn reachable_base_url(&self) -> String {
+        if self.base_url != DEFAULT_BASE_URL {
+            return self.base_url.clone();
+        }
+        let Ok(mut addr) = self.listen_addr() else {
+            return self.base_url.clone();
+        };
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr.ip() {
+                IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            });
+        }
+        format!("http://{addr}")
     }
 
     /// The parsed listen address.
@@ -805,6 +828,15 @@ impl<'de> Deserialize<'de> for IpNet {
     }
 }
 
+/// A true/false setting from the environment.
+fn flag(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(format!("expected true or false, got {value:?}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -818,6 +850,25 @@ mod tests {
             Database::Sqlite(PathBuf::from("./data/signpost.db"))
         );
         assert_eq!(c.pool_settings().size, 16);
+    }
+
+    #[test]
+    fn the_setup_link_follows_the_listen_address_unless_base_url_is_set() {
+        let load = |vars: &[(&str, &str)]| {
+            let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+            Config::load(None, vars.collect::<Vec<_>>()).unwrap()
+        };
+        assert_eq!(load(&[]).reachable_base_url(), "http://127.0.0.1:8080");
+        let listen = |addr| load(&[("SIGNPOST_LISTEN", addr)]).reachable_base_url();
+        assert_eq!(listen("127.0.0.1:9000"), "http://127.0.0.1:9000");
+        assert_eq!(listen("0.0.0.0:9000"), "http://127.0.0.1:9000");
+        assert_eq!(listen("[::]:9000"), "http://[::1]:9000");
+        assert_eq!(listen("192.168.1.5:80"), "http://192.168.1.5:80");
+        let set = load(&[
+            ("SIGNPOST_LISTEN", "0.0.0.0:9000"),
+            ("SIGNPOST_BASE_URL", "https://help.example.com/"),
+        ]);
+        assert_eq!(set.reachable_base_url(), "https://help.example.com");
     }
 
     #[test]

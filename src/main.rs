@@ -235,7 +235,7 @@ fn serve(config: Config) -> ExitCode {
         log::warn!("{warning}");
     }
     if let Some(token) = &started.setup_token {
-        let base = &started.state.config.base_url;
+        let base = started.state.config.reachable_base_url();
         println!();
         println!("  No administrator exists yet. Open this one-time link to create one:");
         println!();

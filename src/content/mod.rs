@@ -20,7 +20,7 @@ pub mod trees;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use manuals::{ArticleSource, ManualSource};
+pub use manuals::{ArticleSource, ManualSource, PageText};
 pub use synonyms::SynonymGroup;
 pub use trees::{Tree, TreeSource};
 
@@ -229,28 +229,24 @@ fn check_cross_links(
             trees::check_links(source, &text, &known, diags);
         }
     }
-    for manual in manuals {
-        for article in &manual.articles {
-            let lines = LineIndex::new(&article.body_md);
-            for link in &article.rendered.links {
-                let dest = link
-                    .dest
-                    .split(['#', '?'])
-                    .next()
-                    .unwrap_or("")
-                    .trim_end_matches('/');
-                if let Some(slug) = dest.strip_prefix("/troubleshoot/") {
-                    if !tree_slugs.contains(slug) {
-                        let line = article.body_line_offset + lines.line(link.offset);
-                        diags.push(Diagnostic::new(
-                            &article.path,
-                            line,
-                            format!(
-                                "broken link {:?}: there is no troubleshooting tree {slug:?}",
-                                link.dest
-                            ),
-                        ));
-                    }
+    for page in manuals.iter().flat_map(ManualSource::pages) {
+        for (line, link) in page.link_lines() {
+            let dest = link
+                .dest
+                .split(['#', '?'])
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('/');
+            if let Some(slug) = dest.strip_prefix("/troubleshoot/") {
+                if !tree_slugs.contains(slug) {
+                    diags.push(Diagnostic::new(
+                        page.path,
+                        line,
+                        format!(
+                            "broken link {:?}: there is no troubleshooting tree {slug:?}",
+                            link.dest
+                        ),
+                    ));
                 }
             }
         }

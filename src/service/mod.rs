@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod announcements;
 pub mod articles;
 pub mod assets;
+pub mod content_reload;
 pub mod content_sync;
 pub mod demo_data;
 pub mod drafts;

@@ -7,39 +7,20 @@
 //! until the file is fixed.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::background::Background;
 use crate::content::synonyms::{self, SynonymGroup};
 use crate::error::AppResult;
 use crate::search::SearchIndex;
+use crate::service::content_reload::{stamp, FileProblems, Stamp};
 
 /// How often the synonyms file is looked at.
 pub const RELOAD_INTERVAL: Duration = Duration::from_secs(2);
 
-/// What was last seen of the file: modification time and size, or nothing
-/// when it does not exist.
-type Stamp = Option<(SystemTime, u64)>;
-
 /// The problems of the synonyms file as it is now (empty when it was
 /// loaded), shared with the request handlers.
-#[derive(Debug, Clone, Default)]
-pub struct SynonymsStatus(Arc<RwLock<Vec<String>>>);
-
-impl SynonymsStatus {
-    /// The problems of the file on disk, each `file:line: message`; empty
-    /// when the synonyms in use are the file's.
-    pub fn problems(&self) -> Vec<String> {
-        self.0.read().map(|p| p.clone()).unwrap_or_default()
-    }
-
-    fn set(&self, problems: Vec<String>) {
-        if let Ok(mut current) = self.0.write() {
-            *current = problems;
-        }
-    }
-}
+pub type SynonymsStatus = FileProblems;
 
 /// The running reload task; stops and joins when dropped.
 pub struct SynonymsReload {
@@ -120,10 +101,4 @@ impl Watcher {
             }
         }
     }
-}
-
-/// Modification time and size of `path`, or `None` when it cannot be read.
-fn stamp(path: &Path) -> Stamp {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
 }

@@ -79,6 +79,68 @@ fn broken_links_are_reported_with_file_and_line() {
 }
 
 #[test]
+fn broken_links_in_a_manual_introduction_are_reported_with_file_and_line() {
+    let diags = problems(&[
+        (
+            "manuals/guide/_index.md",
+            "+++\ntitle = \"Guide\"\n+++\nStart with [t](target.md#real-heading).\n\nBroken: [m](missing.md)\n\nBad anchor: [a](target.md#nope), [other](../other/), [tree](/troubleshoot/no-such-tree)\n\n[self](#nowhere) and [bad](picture.png)\n",
+        ),
+        ("manuals/guide/target.md", &article("Target", 1, "## Real heading\n")),
+    ]);
+    let missing = find(&diags, "_index.md", "missing.md");
+    assert!(
+        missing
+            .to_string()
+            .contains("_index.md:6: broken link \"missing.md\""),
+        "{missing}"
+    );
+    assert_eq!(find(&diags, "_index.md", "#nope").line, 8);
+    assert_eq!(find(&diags, "_index.md", "no manual \"other\"").line, 8);
+    assert_eq!(find(&diags, "_index.md", "#nowhere").line, 10);
+    assert_eq!(find(&diags, "_index.md", "picture.png").line, 10);
+    assert_eq!(diags.len(), 5, "{diags:#?}");
+
+    // Links to troubleshooting trees are checked once the manuals are valid.
+    let diags = problems(&[
+        (
+            "manuals/guide/_index.md",
+            "+++\ntitle = \"Guide\"\n+++\nIntro.\n\n[tree](/troubleshoot/no-such-tree)\n",
+        ),
+        ("manuals/guide/target.md", &article("Target", 1, "text")),
+    ]);
+    let tree = find(
+        &diags,
+        "_index.md",
+        "no troubleshooting tree \"no-such-tree\"",
+    );
+    assert_eq!(tree.line, 6);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+}
+
+#[test]
+fn check_command_reports_a_broken_link_in_a_manual_introduction() {
+    let (dir, config) = TestApp::builder()
+        .file(
+            "manuals/guide/_index.md",
+            "+++\ntitle = \"Guide\"\n+++\nRead [first](first.md) first.\n",
+        )
+        .file("manuals/guide/a.md", &article("A", 1, "x"))
+        .prepare();
+    let out = Command::new(env!("CARGO_BIN_EXE_signpost"))
+        .arg("check")
+        .env("SIGNPOST_CONTENT_DIR", &config.content_dir)
+        .current_dir(dir.path())
+        .output()
+        .expect("run signpost check");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("_index.md:4: broken link \"first.md\""),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn bad_front_matter_empty_title_and_unknown_keys() {
     let diags = problems(&[
         ("manuals/guide/_index.md", &manual_index("Guide")),

@@ -246,6 +246,9 @@ impl TestAppBuilder {
             } else {
                 dir.path().join("content")
             },
+            // Tests change content files between restarts and count what the
+            // start synced: only the reload tests turn watching on.
+            watch_content: false,
             ..Config::default()
         };
         if let Some(db) = &database {

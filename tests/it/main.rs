@@ -30,6 +30,7 @@ mod posting_guards;
 mod process;
 mod qa;
 mod relevance;
+mod reload;
 mod search;
 mod smtp_sink;
 mod solved_nudge;

@@ -3,11 +3,12 @@
 //! minimal HTTP/1.1 client with a cookie jar, and waits for health and
 //! for search to find a marker.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -218,6 +219,11 @@ pub fn shared_database(dir: &Path, base: &Config) -> String {
 pub struct Server(Child);
 
 impl Server {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
     /// Kills the server hard (SIGKILL) and reaps it.
     pub fn kill(&mut self) {
         self.0.kill().expect("SIGKILL");
@@ -234,9 +240,10 @@ impl Drop for Server {
     }
 }
 
-/// Starts `signpost serve` on `config` (its data and content dirs, and its
-/// `database_url` when set) listening on `port`, with `env` on top.
-pub fn spawn(dir: &Path, config: &Config, port: u16, env: &[(&str, &str)]) -> Server {
+/// `signpost serve` on `config` (its data and content dirs, and its
+/// `database_url` when set) listening on `port`, with `env` on top; its
+/// output is discarded unless the caller pipes it.
+fn serve_command(dir: &Path, config: &Config, port: u16, env: &[(&str, &str)]) -> Command {
     let mut command = signpost_command(config);
     command
         .arg("serve")
@@ -249,7 +256,41 @@ pub fn spawn(dir: &Path, config: &Config, port: u16, env: &[(&str, &str)]) -> Se
     for (name, value) in env {
         command.env(name, value);
     }
-    Server(command.spawn().expect("spawn server"))
+    command
+}
+
+/// Starts `signpost serve` on `config` (its data and content dirs, and its
+/// `database_url` when set) listening on `port`, with `env` on top.
+pub fn spawn(dir: &Path, config: &Config, port: u16, env: &[(&str, &str)]) -> Server {
+    Server(
+        serve_command(dir, config, port, env)
+            .spawn()
+            .expect("spawn server"),
+    )
+}
+
+/// Like [`spawn`], with every line the server prints on stdout sent to the
+/// receiver as it comes.
+pub fn spawn_reading_stdout(
+    dir: &Path,
+    config: &Config,
+    port: u16,
+    env: &[(&str, &str)],
+) -> (Server, Receiver<String>) {
+    let mut child = serve_command(dir, config, port, env)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn server");
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (Server(child), lines)
 }
 
 /// Creates an account with the CLI on `config`'s database.

@@ -157,10 +157,8 @@ pub(super) fn check_all_link_targets(
         })
         .collect();
     for manual in manuals {
-        for article in &manual.articles {
-            let lines = LineIndex::new(&article.body_md);
-            for link in &article.rendered.links {
-                let line = article.body_line_offset + lines.line(link.offset);
+        for page in manual.pages() {
+            for (line, link) in page.link_lines() {
                 let problem = match classify(&manual.slug, &link.dest) {
                     LinkTarget::Manual(m) if !manuals.iter().any(|x| x.slug == m) => Some(format!(
                         "broken link {:?}: there is no manual {m:?}",
@@ -184,7 +182,7 @@ pub(super) fn check_all_link_targets(
                     _ => None,
                 };
                 if let Some(problem) = problem {
-                    diags.push(Diagnostic::new(&article.path, line, problem));
+                    diags.push(Diagnostic::new(page.path, line, problem));
                 }
             }
         }

@@ -32,6 +32,10 @@ pub struct ManualSource {
     pub weight: i32,
     /// Rendered introduction (the body of `_index.md`).
     pub intro: Rendered,
+    /// Markdown introduction.
+    pub intro_md: String,
+    /// Lines of `_index.md` before the introduction.
+    pub intro_line_offset: usize,
     /// Path of `_index.md`.
     pub path: PathBuf,
     /// Hash of `_index.md`.
@@ -67,6 +71,57 @@ pub struct ArticleSource {
     pub body_line_offset: usize,
     /// Hash of the file.
     pub hash: String,
+}
+
+/// One markdown page of a manual (its introduction or an article), as its
+/// links are checked: where each link is written and where it points.
+#[derive(Debug, Clone, Copy)]
+pub struct PageText<'a> {
+    /// The file.
+    pub path: &'a Path,
+    /// Markdown body.
+    pub body_md: &'a str,
+    /// Lines of the file before the body.
+    pub body_line_offset: usize,
+    /// Rendered body, with its links and anchors.
+    pub rendered: &'a Rendered,
+}
+
+impl PageText<'_> {
+    /// The 1-based line in the file of every link, with the link.
+    pub fn link_lines(&self) -> impl Iterator<Item = (usize, &markdown::LinkRef)> {
+        let lines = super::LineIndex::new(self.body_md);
+        let offset = self.body_line_offset;
+        self.rendered
+            .links
+            .iter()
+            .map(move |link| (offset + lines.line(link.offset), link))
+    }
+}
+
+impl ManualSource {
+    /// The introduction, then every article: every page whose links are checked.
+    pub fn pages(&self) -> impl Iterator<Item = PageText<'_>> {
+        let intro = PageText {
+            path: &self.path,
+            body_md: &self.intro_md,
+            body_line_offset: self.intro_line_offset,
+            rendered: &self.intro,
+        };
+        std::iter::once(intro).chain(self.articles.iter().map(ArticleSource::page))
+    }
+}
+
+impl ArticleSource {
+    /// The article as a page whose links are checked.
+    pub fn page(&self) -> PageText<'_> {
+        PageText {
+            path: &self.path,
+            body_md: &self.body_md,
+            body_line_offset: self.body_line_offset,
+            rendered: &self.rendered,
+        }
+    }
 }
 
 /// `(manual, file stem)` to article slug, where front matter renamed it.
@@ -115,6 +170,7 @@ fn render_manual(
     let resolver = |dest: &str| resolve_relative(&manual.slug, dest, slugs);
     let (index_file, front) = manual.index?;
     let intro = markdown::render(&index_file.body, Profile::Trusted, &resolver);
+    check_links(&index_file, &manual.slug, &intro, diags);
     let mut articles: Vec<ArticleSource> = manual
         .articles
         .into_iter()
@@ -127,6 +183,8 @@ fn render_manual(
         description: front.description.trim().to_string(),
         weight: front.weight,
         intro,
+        intro_md: index_file.body,
+        intro_line_offset: index_file.body_line_offset,
         path: index_file.path,
         hash: index_file.hash,
         articles,

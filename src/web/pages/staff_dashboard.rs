@@ -1,7 +1,7 @@
 //! The staff dashboard: what to write next, on one page. Content gaps from
 //! the search log, articles that did not help, broken links in articles,
 //! troubleshooters and where customers stop, questions waiting longest,
-//! open flags, and problems of the search synonyms file.
+//! open flags, and problems of the content files and the search synonyms file.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -126,6 +126,9 @@ struct DashboardPage {
     open_issues: Vec<OpenIssueRow>,
     /// Questions of the last 7 days matching an open issue, not linked.
     unlinked_matches: Vec<UnlinkedRow>,
+    /// Problems of the content files on disk found by the last reload (the
+    /// site keeps the content it had).
+    content_problems: Vec<String>,
 }
 
 /// An open known issue on the dashboard.
@@ -416,6 +419,7 @@ fn dashboard(conn: &mut Conn, days: i64, stale_days: u32, now: i64) -> AppResult
         synonym_problems: Vec::new(),
         open_issues,
         unlinked_matches,
+        content_problems: Vec::new(),
     })
 }
 
@@ -443,6 +447,7 @@ pub async fn get_dashboard(
     })
     .await?;
     page.synonym_problems = state.synonyms.problems();
+    page.content_problems = state.content_problems.problems();
     page.mail_enabled = state.mail_enabled;
     render(&state, &visitor, "staff/dashboard.html", &page)
 }
