@@ -165,6 +165,12 @@ pub fn change_password(
     conn.immediate_transaction(|conn| {
         users::set_password_hash(conn, user_id, hash, now)?;
         sessions::delete_for_user(conn, user_id, keep_session)?;
+        crate::db::models::mail::void_tokens(
+            conn,
+            user_id,
+            crate::db::models::mail::TokenPurpose::Reset,
+            now,
+        )?;
         Ok(())
     })
 }

@@ -152,8 +152,8 @@ pub fn verify_address(conn: &mut Conn, token: &str, now: i64) -> AppResult<Verif
 }
 
 /// Removes the user's address: no more mail of any kind.
-pub fn remove_address(conn: &mut Conn, user_id: UserId) -> AppResult<()> {
-    conn.immediate_transaction(|conn| Ok(rows::remove(conn, user_id)?))
+pub fn remove_address(conn: &mut Conn, user_id: UserId, now: i64) -> AppResult<()> {
+    conn.immediate_transaction(|conn| Ok(rows::remove(conn, user_id, now)?))
 }
 
 /// Sets how notifications are mailed; false when the user has no address.

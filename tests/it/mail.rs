@@ -683,3 +683,48 @@ async fn two_nodes_draining_the_queue_send_each_mail_once() {
     assert_eq!(bodies.len(), 5, "five different answers mailed");
     assert_eq!(queue(&app), (0, 0));
 }
+
+#[actix_web::test]
+async fn a_reset_link_ends_when_the_password_or_the_address_changes() {
+    let sink = SmtpSink::start();
+    let app = mail_app(&sink);
+    let ann = app.member("ann").await;
+    verified_address(&app, "ann", "ann@example.com");
+    let guest = app.client();
+    // Ann changes her password herself: the link mailed before is dead.
+    let link = reset_link(&guest, &sink, 1).await;
+    assert_eq!(app.client().get(path_of(&link)).await.status, 200);
+    let changed = ann
+        .submit(
+            "/account",
+            "/account/password",
+            &[
+                ("current", TEST_PASSWORD),
+                ("password", "violet ocean compass"),
+                ("password_confirm", "violet ocean compass"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    assert_eq!(app.client().get(path_of(&link)).await.status, 404);
+
+    // She removes the address the link went to: that link is dead too.
+    let link = reset_link(&guest, &sink, 2).await;
+    assert_eq!(app.client().get(path_of(&link)).await.status, 200);
+    let removed = ann
+        .submit("/account", "/account/email", &[("email", "")])
+        .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    assert_eq!(app.client().get(path_of(&link)).await.status, 404);
+}
+
+/// Asks for a reset link for ann as a guest; returns the `nth` mail's link.
+async fn reset_link(guest: &crate::harness::Client<'_>, sink: &SmtpSink, nth: usize) -> String {
+    guest
+        .submit("/password/forgot", "/password/forgot", &[("who", "ann")])
+        .await
+        .assert_contains("If an account matches");
+    sink.wait_for(nth)
+        .remove(nth - 1)
+        .link(&format!("{BASE}/password/reset/"))
+}

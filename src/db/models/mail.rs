@@ -118,6 +118,7 @@ pub fn set_address(conn: &mut Conn, user_id: UserId, address: &str, now: i64) ->
                 .execute(conn)?;
         }
         Some(_) => {
+            void_tokens(conn, user_id, TokenPurpose::Reset, now)?;
             diesel::update(user_mail::table.find(user_id))
                 .set((
                     user_mail::address.eq(address),
@@ -166,7 +167,8 @@ pub fn mark_verified(
 }
 
 /// Removes a user's address (no more mail) and their waiting digest items.
-pub fn remove(conn: &mut Conn, user_id: UserId) -> QueryResult<()> {
+pub fn remove(conn: &mut Conn, user_id: UserId, now: i64) -> QueryResult<()> {
+    void_tokens(conn, user_id, TokenPurpose::Reset, now)?;
     diesel::delete(mail_digest_items::table.filter(mail_digest_items::user_id.eq(user_id)))
         .execute(conn)?;
     diesel::delete(user_mail::table.find(user_id)).execute(conn)?;
@@ -335,13 +337,13 @@ pub struct MailToken {
 
 /// Stores a new token (its hash); a user's older unused tokens of the same
 /// purpose stop working, so only the newest link does.
-pub fn create_token(
+/// Ends every unused link of `purpose` the user has: a new one replaces
+/// them, and a reset link must not outlive the address it was mailed to or
+/// the password it would replace.
+pub fn void_tokens(
     conn: &mut Conn,
     user_id: UserId,
     purpose: TokenPurpose,
-    token_hash: &str,
-    address: &str,
-    expires_at: i64,
     now: i64,
 ) -> QueryResult<()> {
     diesel::update(
@@ -352,6 +354,19 @@ pub fn create_token(
     )
     .set(mail_tokens::used_at.eq(Some(now)))
     .execute(conn)?;
+    Ok(())
+}
+
+pub fn create_token(
+    conn: &mut Conn,
+    user_id: UserId,
+    purpose: TokenPurpose,
+    token_hash: &str,
+    address: &str,
+    expires_at: i64,
+    now: i64,
+) -> QueryResult<()> {
+    void_tokens(conn, user_id, purpose, now)?;
     diesel::insert_into(mail_tokens::table)
         .values((
             mail_tokens::token_hash.eq(token_hash),

@@ -65,7 +65,10 @@ pub async fn post_account_email(
     }
     let id = user.id;
     if form.email.trim().is_empty() {
-        with_db(&state, move |conn| mail_service::remove_address(conn, id)).await?;
+        with_db(&state, move |conn| {
+            mail_service::remove_address(conn, id, unix_now())
+        })
+        .await?;
         return Ok(see_other("/account?saved=email-removed"));
     }
     admit(&state, Limited::MailAddress, &user).await?;
