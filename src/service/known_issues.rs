@@ -24,10 +24,16 @@ fn render(md: &str) -> crate::markdown::Rendered {
 
 /// The slug for a new issue titled `title`: its words, made unique.
 fn free_slug(conn: &mut Conn, title: &str) -> AppResult<String> {
-    let mut base = crate::markdown::slugify(title);
-    base.truncate(80);
+    // ASCII like the slugs of issue files (a path and a Location header
+    // need no encoding), at most 80 characters, and never `new`, which is
+    // the path of the form for a new issue.
+    let base: String = crate::markdown::slugify(title)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(80)
+        .collect();
     let base = base.trim_matches('-').to_string();
-    let base = if base.is_empty() {
+    let base = if base.is_empty() || base == "new" {
         "issue".to_string()
     } else {
         base
@@ -557,6 +563,16 @@ pub fn dashboard(
         })
         .collect();
     let recent = questions::created_since(conn, since, 500)?;
+    // Each issue's terms as padded words, once, not once per question.
+    let open_terms: Vec<(&KnownIssue, Vec<String>)> = open
+        .iter()
+        .map(|issue| {
+            (
+                issue,
+                issue.term_list().iter().map(|t| padded_words(t)).collect(),
+            )
+        })
+        .collect();
     let ids: Vec<QuestionId> = recent.iter().map(|q| q.id).collect();
     let already = rows::linked_among(conn, &ids)?;
     let mut matches = Vec::new();
@@ -564,14 +580,11 @@ pub fn dashboard(
         if already.contains(&q.id) {
             continue;
         }
-        let text = format!("{} {}", q.title, q.body_text);
+        let text = padded_words(&format!("{} {}", q.title, q.body_text));
         let tags = q.tag_list();
-        let hit = open.iter().find(|issue| {
-            let terms = issue.term_list();
-            let by_terms = terms
-                .iter()
-                .any(|t| padded_words(&text).contains(&padded_words(t)));
-            by_terms || linked(issue, Place::Tags(&tags))
+        let hit = open_terms.iter().find_map(|(issue, terms)| {
+            let by_terms = terms.iter().any(|t| text.contains(t.as_str()));
+            (by_terms || linked(issue, Place::Tags(&tags))).then_some(*issue)
         });
         if let Some(issue) = hit {
             matches.push(UnlinkedMatch {

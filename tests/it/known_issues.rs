@@ -765,3 +765,24 @@ async fn known_issue_updates_reach_the_updates_feed_among_announcements() {
         feed.entries.iter().map(|e| e["id"].as_str()).collect();
     assert_eq!(ids.len(), feed.entries.len(), "entry ids are unique");
 }
+
+#[actix_web::test]
+async fn long_non_latin_titles_and_the_title_new_get_working_slugs() {
+    let app = app();
+    let staff = app.staff("support_sam").await;
+    // 40 three-byte letters (a cut at byte 80 split one: a 500), and a
+    // mixed title whose Latin words make the slug.
+    let title = "印".repeat(40);
+    let long = create_issue(&staff, &[("title", &title)]).await;
+    let page = app.get(&long).await;
+    assert_eq!(page.status, 200, "{long}: {}", page.body);
+    page.assert_contains(&title);
+    let mixed = create_issue(&staff, &[("title", &format!("{title} printer offline"))]).await;
+    assert_eq!(mixed, "/known-issues/printer-offline");
+    // "New" must not take the path of the new-issue form.
+    let new = create_issue(&staff, &[("title", "New")]).await;
+    assert_ne!(new, "/known-issues/new");
+    let page = app.get(&new).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.assert_contains("New");
+}
