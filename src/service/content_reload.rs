@@ -32,7 +32,7 @@ pub const RELOAD_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Folders under the content folder whose files are watched
 /// (`synonyms.toml` has its own watcher, `service::synonyms_reload`).
-const WATCHED: [&str; 2] = ["manuals", "troubleshooting"];
+const WATCHED: [&str; 3] = ["manuals", "troubleshooting", "known-issues"];
 
 /// Deepest folder level looked at under a watched folder (manuals are
 /// `manuals/<manual>/<file>`); bounds the walk even through symlink loops.
