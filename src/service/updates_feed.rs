@@ -36,6 +36,8 @@ pub fn recent(conn: &mut Conn, now: i64, limit: i64) -> AppResult<Vec<FeedEntry>
 fn announcement_entries(conn: &mut Conn, now: i64, limit: i64) -> AppResult<Vec<FeedEntry>> {
     Ok(announcements::started(conn, now, limit)?
         .into_iter()
+        // One cancelled before it started (ended at its start) was withdrawn.
+        .filter(|a| a.ends_at.is_none_or(|end| end > a.starts_at))
         .map(|a| {
             let mut when = format!("From {}", format_when(a.starts_at));
             match a.ends_at {

@@ -625,3 +625,24 @@ async fn a_new_banner_is_not_hidden_behind_a_cached_anonymous_page() {
         later.status
     );
 }
+
+#[actix_web::test]
+async fn an_announcement_cancelled_before_it_started_stays_out_of_the_feed() {
+    use diesel::prelude::*;
+    use signpost::db::schema::announcements as table;
+    let app = TestApp::guide().start();
+    let now = unix_now();
+    announce_at(&app, "Kept", now - 3 * HOUR, now - 2 * HOUR);
+    let cancelled = announce_at(&app, "Withdrawn", now - 2 * HOUR, now - HOUR);
+    {
+        // Cancelled while planned: it ends where it starts.
+        let mut conn = app.started().state.db.get().expect("db");
+        diesel::update(table::table.find(cancelled))
+            .set(table::ends_at.eq(Some(now - HOUR)))
+            .execute(&mut *conn)
+            .expect("cancel");
+    }
+    let atom = parse_atom(&app.get("/feed/updates.atom").await.body);
+    let titles: Vec<&str> = atom.entries.iter().map(|e| e["title"].as_str()).collect();
+    assert_eq!(titles, ["Kept (info)"]);
+}
