@@ -443,3 +443,78 @@ async fn only_the_asker_answers_and_stale_links_say_why() {
     assert_eq!(question_row(&app, question.id).accepted_answer_id, None);
     assert!(guest.get("/solved/1-2-3-nothex").await.status == 400);
 }
+
+/// The answer ids the notifications page offers to accept on `question`,
+/// in page order.
+fn offered(page: &str, question: QuestionId) -> Vec<String> {
+    let action = format!("action=\"{}\"", signpost::paths::question_accept(question));
+    page.split(&action)
+        .skip(1)
+        .filter_map(|form| crate::fixtures::field_value(form, "answer_id"))
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_notifications_page_offers_each_open_question_its_own_best_answers() {
+    let app = TestApp::guide().start();
+    let sam = app.staff("sam").await;
+    let answerers = [
+        app.member("bob").await,
+        app.member("cyd").await,
+        app.member("dan").await,
+        app.member("eve").await,
+    ];
+    // Answers per question; the asker is staff (no asking limit).
+    let counts = [1, 2, 4, 3, 1, 2, 1];
+    let mut asked = Vec::new();
+    for (i, count) in counts.iter().enumerate() {
+        let question = sam
+            .asks(&format!("Display flickers case {i}"), BODY, "display")
+            .await;
+        let mut answers = Vec::new();
+        for who in &answerers[..*count] {
+            answers.push(
+                who.answers(
+                    &question,
+                    &format!("Answer for case {i} by someone who knows."),
+                )
+                .await,
+            );
+        }
+        asked.push((question, answers));
+    }
+    // The best answer by score comes first: eve's on case 2.
+    assert_eq!(sam.votes(&asked[2].1[3], "up").await.status, 303);
+    assert_eq!(sam.accepts(&asked[6].1[0]).await.status, 303);
+    run_jobs_in(&app, 10 * DAY);
+    // Case 6 has its answer accepted: no nudge. Case 5 is then locked.
+    assert!(nudges(&app, &asked[6].0).is_empty());
+    assert_eq!(
+        sam.moderates(&asked[5].0, &[("action", "lock")])
+            .await
+            .status,
+        303
+    );
+
+    let page = sam.get("/notifications").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for (i, (question, answers)) in asked.iter().enumerate() {
+        let ids = |picked: &[usize]| -> Vec<String> {
+            picked.iter().map(|&k| answers[k].id.to_string()).collect()
+        };
+        let expected = match i {
+            // Eve's up-voted answer first, then the others by age, three at most.
+            2 => ids(&[3, 0, 1]),
+            5 | 6 => Vec::new(),
+            _ => ids(&(0..counts[i]).collect::<Vec<_>>()),
+        };
+        assert_eq!(offered(&page.body, question.id), expected, "case {i}");
+        let unsolved = signpost::paths::question_still_unsolved(question.id);
+        assert_eq!(
+            page.body.contains(&unsolved),
+            !expected.is_empty(),
+            "case {i}: the still-unsolved form"
+        );
+    }
+    page.assert_contains("Answer for case 2 by someone who knows.");
+}
