@@ -208,7 +208,8 @@ pub fn set_delivery(
 
 /// "Forgot password": when `who` (a username, or a verified address) names
 /// an account that may sign in, queues a reset link to its verified
-/// address. Says nothing either way: the page answers the same.
+/// address, at most [`RESET_MAIL_PER_ACCOUNT`](rate_limit::rules::RESET_MAIL_PER_ACCOUNT)
+/// a window whoever asks. Says nothing either way: the page answers the same.
 pub fn request_password_reset(
     conn: &mut Conn,
     site: &MailSite,
@@ -235,6 +236,15 @@ pub fn request_password_reset(
             return Ok(());
         };
         if user.is_suspended() {
+            return Ok(());
+        }
+        let bucket = format!("reset-mail:{}", user.id);
+        if !mail_allowed(
+            conn,
+            &bucket,
+            rate_limit::rules::RESET_MAIL_PER_ACCOUNT,
+            now,
+        )? {
             return Ok(());
         }
         let token = new_token(conn, user.id, TokenPurpose::Reset, "", RESET_LINK_SECS, now)?;

@@ -736,6 +736,58 @@ async fn an_expired_reset_link_is_refused_and_requests_are_rate_limited() {
 }
 
 #[actix_web::test]
+async fn one_account_gets_at_most_three_reset_mails_an_hour_and_the_page_never_says() {
+    use signpost::db::schema::rate_limits;
+    let sink = SmtpSink::start();
+    let app = mail_app(&sink);
+    app.member("ann").await;
+    verified_address(&app, "ann", "ann@example.com");
+    app.member("bob").await;
+    verified_address(&app, "bob", "bob@example.com");
+    let guest = app.client();
+    let mut answers = Vec::new();
+    // By name and by address: both count for the account.
+    for who in ["ann", "ann@example.com", "ANN", "ann", "Ann@Example.com"] {
+        let page = guest
+            .submit("/password/forgot", "/password/forgot", &[("who", who)])
+            .await;
+        assert_eq!(page.status, 200, "{who}: {}", page.body);
+        page.assert_contains("If an account matches");
+        answers.push(page.body.to_lowercase().replace("ann@example.com", "ann"));
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "answers differ");
+    // Another account is not held back by ann's limit.
+    guest
+        .submit("/password/forgot", "/password/forgot", &[("who", "bob")])
+        .await
+        .assert_contains("If an account matches");
+    sink.wait_until("bob's reset mail", |all| {
+        all.iter().any(|m| m.to == ["bob@example.com"])
+    });
+    run_jobs_in(&app, 0);
+    assert_eq!(queue(&app), (0, 0));
+    let to = |address: &str| sink.messages().iter().filter(|m| m.to == [address]).count();
+    assert_eq!(to("ann@example.com"), 3, "three of five requests mailed");
+    assert_eq!(to("bob@example.com"), 1);
+
+    // Once the hour is over, ann can get a link again.
+    {
+        let mut conn = app.started().state.db.get().expect("db");
+        diesel::update(rate_limits::table.filter(rate_limits::bucket.like("reset-mail:%")))
+            .set(rate_limits::expires_at.eq(unix_now() - 1))
+            .execute(&mut conn)
+            .expect("expire");
+    }
+    guest
+        .submit("/password/forgot", "/password/forgot", &[("who", "ann")])
+        .await
+        .assert_contains("If an account matches");
+    sink.wait_until("ann's fourth reset mail", |all| {
+        all.iter().filter(|m| m.to == ["ann@example.com"]).count() == 4
+    });
+}
+
+#[actix_web::test]
 async fn two_nodes_draining_the_queue_send_each_mail_once() {
     use signpost::config::{PoolSettings, SmtpSettings};
     use signpost::jobs::site::{SiteJobs, SiteMail};
