@@ -518,3 +518,67 @@ async fn the_notifications_page_offers_each_open_question_its_own_best_answers()
     }
     page.assert_contains("Answer for case 2 by someone who knows.");
 }
+
+#[actix_web::test]
+async fn the_oldest_waiting_lists_are_oldest_first_and_leave_out_deleted_closed_and_solved() {
+    use signpost::db::schema::questions::dsl as q;
+    let app = TestApp::guide().start();
+    let sam = app.staff("sam").await;
+    let bob = app.member("bob").await;
+    let mut asked = Vec::new();
+    for i in 0..7 {
+        asked.push(
+            sam.asks(&format!("Speaker hums case {i}"), BODY, "speaker")
+                .await,
+        );
+    }
+    // Answered: 1, 3 (accepted), 4, 6; deleted: 2 (unanswered), 6; closed: 5 (unanswered).
+    let mut answers = Vec::new();
+    for i in [1, 3, 4, 6] {
+        answers.push(
+            bob.answers(&asked[i], "Move the cable away from the power supply.")
+                .await,
+        );
+    }
+    assert_eq!(sam.accepts(&answers[1]).await.status, 303);
+    for i in [2, 6] {
+        assert_eq!(
+            sam.moderates(&asked[i], &[("action", "delete")])
+                .await
+                .status,
+            303
+        );
+    }
+    // Created in the reverse order of their numbers, a day apart.
+    let now = unix_now();
+    {
+        let mut conn = app.started().state.db.get().expect("db");
+        for (i, question) in asked.iter().enumerate() {
+            diesel::update(q::questions.find(question.id))
+                .set(q::created_at.eq(now - (i as i64 + 1) * DAY))
+                .execute(&mut conn)
+                .expect("age");
+        }
+        diesel::update(q::questions.find(asked[5].id))
+            .set(q::closed_reason.eq(Some("off-topic")))
+            .execute(&mut conn)
+            .expect("close");
+    }
+    let mut conn = app.started().state.db.get().expect("db");
+    let ids = |list: Vec<questions::Question>| list.into_iter().map(|q| q.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(questions::oldest_waiting(&mut conn, true, 10).expect("unanswered")),
+        [asked[0].id],
+        "unanswered: 2 deleted, 5 closed"
+    );
+    assert_eq!(
+        ids(questions::oldest_waiting(&mut conn, false, 10).expect("unsolved")),
+        [asked[4].id, asked[1].id],
+        "answered, unsolved, oldest first"
+    );
+    assert_eq!(
+        ids(questions::oldest_waiting(&mut conn, false, 1).expect("unsolved")),
+        [asked[4].id],
+        "the limit keeps the oldest"
+    );
+}
