@@ -8,6 +8,7 @@ use crate::db::models::notifications::{
     self, Notification, ACCEPTED, ACCEPTED_EDITED, ANSWER_ACCEPTED, FOLLOWED_COMMENT, MENTIONED,
     NEW_ANSWER, NEW_COMMENT, NEW_QUESTION, SOLVED_NUDGE, STAFF_ACCEPTED,
 };
+use crate::db::models::known_issues::{self, KnownIssue};
 use crate::db::models::questions::{self, Question};
 use crate::db::models::users::{self, User};
 use crate::db::unix_now;
@@ -67,6 +68,25 @@ impl SolvedChoices {
 }
 
 impl NotificationView {
+    /// Notification `n` about a known issue's update.
+    fn about_issue(n: &Notification, issue: &KnownIssue, actors: &[User], now: i64) -> Self {
+        NotificationView {
+            text: format!(
+                "Update on the known issue \u{201c}{}\u{201d} ({}), which you follow",
+                issue.title,
+                issue.status.label().to_lowercase()
+            ),
+            url: paths::known_issue(&issue.slug),
+            actor: n
+                .actor_id
+                .and_then(|a| actors.iter().find(|u| u.id == a))
+                .map(UserRef::from),
+            unread: n.read_at.is_none(),
+            when: format_ago(now, n.created_at),
+            solved: None,
+        }
+    }
+
     /// Notification `n` about question `q` (`actors`: who may have acted).
     fn new(n: &Notification, q: &Question, actors: &[User], now: i64) -> Self {
         let url = match (n.comment_id, n.answer_id) {
@@ -144,12 +164,22 @@ pub async fn get_notifications(
         )?;
         let asked = questions::find_many(
             conn,
-            &list.iter().map(|n| n.question_id).collect::<Vec<_>>(),
+            &list.iter().filter_map(|n| n.question_id).collect::<Vec<_>>(),
         )?;
         let now = unix_now();
         let mut items = Vec::new();
+        let mut issues: Vec<KnownIssue> = Vec::new();
         for n in &list {
-            let Some(q) = asked.iter().find(|q| q.id == n.question_id) else {
+            if let Some(issue_id) = n.known_issue_id {
+                if !issues.iter().any(|i| i.id == issue_id) {
+                    issues.extend(known_issues::find(conn, issue_id)?);
+                }
+                if let Some(issue) = issues.iter().find(|i| i.id == issue_id) {
+                    items.push(NotificationView::about_issue(n, issue, &actors, now));
+                }
+                continue;
+            }
+            let Some(q) = asked.iter().find(|q| Some(q.id) == n.question_id) else {
                 continue;
             };
             let mut item = NotificationView::new(n, q, &actors, now);
