@@ -220,12 +220,9 @@ pub mod rules {
                 Store::Shared,
             ),
             Limited::MailAddress => same("mail-address", MAIL_ADDRESS, false, Store::Shared),
-            Limited::IssueFollowByIp => same(
-                "issue-follow-ip",
-                ISSUE_FOLLOW_PER_IP,
-                false,
-                Store::Shared,
-            ),
+            Limited::IssueFollowByIp => {
+                same("issue-follow-ip", ISSUE_FOLLOW_PER_IP, false, Store::Shared)
+            }
             Limited::IssueFollowByMailbox => same(
                 "issue-follow-mailbox",
                 ISSUE_FOLLOW_PER_MAILBOX,

@@ -93,9 +93,14 @@ impl NotificationItem {
             "staff_accepted" => {
                 format!("{who} (staff) accepted an answer to your question \"{title}\".")
             }
-            "known_issue_fixed" => format!(
-                "The known issue behind your question \"{title}\" is fixed ({who} said so); the question links to it."
-            ),
+            "known_issue_fixed" => match &self.actor {
+                Some(who) => format!(
+                    "The known issue behind your question \"{title}\" is fixed ({who} said so); the question links to it."
+                ),
+                None => format!(
+                    "The known issue behind your question \"{title}\" is fixed; the question links to it."
+                ),
+            },
             "new_comment" => format!("{who} commented on your post in \"{title}\"."),
             "followed_comment" => format!("{who} commented on \"{title}\", which you follow."),
             "mentioned" => format!("{who} mentioned you in a comment on \"{title}\"."),

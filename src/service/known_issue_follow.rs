@@ -90,12 +90,12 @@ pub fn request_by_mail(
 /// Uses a confirmation link: the address follows from now on. The issue
 /// followed, or `None` for an unknown, used or expired link.
 pub fn confirm(conn: &mut Conn, token: &str, now: i64) -> AppResult<Option<KnownIssue>> {
-    conn.immediate_transaction(|conn| {
-        match rows::confirm(conn, &tokens::hash_token(token), now)? {
+    conn.immediate_transaction(
+        |conn| match rows::confirm(conn, &tokens::hash_token(token), now)? {
             Some(follower) => Ok(issues::find(conn, follower.issue_id)?),
             None => Ok(None),
-        }
-    })
+        },
+    )
 }
 
 /// What an unfollow link names: the follower row and its issue, when it
@@ -142,7 +142,9 @@ pub fn tell_followers(
         }
         let about = About::issue(issue);
         match actor {
-            Some(actor) => notifications::notify(conn, member, KNOWN_ISSUE_UPDATE, about, actor, now)?,
+            Some(actor) => {
+                notifications::notify(conn, member, KNOWN_ISSUE_UPDATE, about, actor, now)?
+            }
             None => {
                 notifications::notify_from_site(conn, member, KNOWN_ISSUE_UPDATE, about, now)?;
                 true

@@ -7,10 +7,10 @@ use crate::content::known_issues::{CheckedIssue, IssueSource};
 use crate::db::models::known_issues::{self as rows, IssueFields, IssueUpdate, KnownIssue};
 use crate::db::models::{notifications, outbox, questions};
 use crate::db::Conn;
-use crate::service::known_issue_follow;
 use crate::error::{AppError, AppResult};
 use crate::ids::{KnownIssueId, QuestionId, UserId};
 use crate::kinds::{DocKind, IssueStatus};
+use crate::service::known_issue_follow;
 
 /// The notification an asker gets when the issue linked to their question is fixed.
 pub const FIXED_NOTIFICATION: &str = "known_issue_fixed";
@@ -552,7 +552,10 @@ fn tell_of_file_change(
     added: &[(i64, crate::ids::KnownIssueUpdateId)],
     now: i64,
 ) -> AppResult<()> {
-    let newest_added = added.iter().max_by_key(|(at, id)| (*at, *id)).map(|(_, id)| *id);
+    let newest_added = added
+        .iter()
+        .max_by_key(|(at, id)| (*at, *id))
+        .map(|(_, id)| *id);
     let told = match newest_added {
         Some(update) => Some(update),
         None if status != before.status => rows::updates_of(conn, before.id)?.first().map(|u| u.id),

@@ -4,9 +4,9 @@ use actix_web::web;
 
 use super::assets;
 use super::pages::{
-    account, announcements, api, ask, docs, feedback, follows, health, home, known_issue_follow, known_issues, mail,
-    moderation, notifications, question, questions, search, sitemap, solved, staff_articles,
-    staff_dashboard, staff_users, stored_assets, troubleshoot, users,
+    account, announcements, api, ask, docs, feedback, follows, health, home, known_issue_follow,
+    known_issues, mail, moderation, notifications, question, questions, search, sitemap, solved,
+    staff_articles, staff_dashboard, staff_users, stored_assets, troubleshoot, users,
 };
 
 /// Registers every route.

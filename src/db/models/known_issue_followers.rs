@@ -32,11 +32,7 @@ pub struct Follower {
 }
 
 /// The member's row for `issue`.
-pub fn member(
-    conn: &mut Conn,
-    issue: KnownIssueId,
-    user: UserId,
-) -> QueryResult<Option<Follower>> {
+pub fn member(conn: &mut Conn, issue: KnownIssueId, user: UserId) -> QueryResult<Option<Follower>> {
     f::table
         .filter(f::issue_id.eq(issue))
         .filter(f::user_id.eq(user))
@@ -78,11 +74,7 @@ pub fn remove_member(conn: &mut Conn, issue: KnownIssueId, user: UserId) -> Quer
 }
 
 /// The row of an address (by its key) for `issue`.
-pub fn address(
-    conn: &mut Conn,
-    issue: KnownIssueId,
-    key: &str,
-) -> QueryResult<Option<Follower>> {
+pub fn address(conn: &mut Conn, issue: KnownIssueId, key: &str) -> QueryResult<Option<Follower>> {
     f::table
         .filter(f::issue_id.eq(issue))
         .filter(f::address_key.eq(key))

@@ -15,11 +15,11 @@ use crate::ids::QuestionId;
 use crate::kinds::IssueStatus;
 use crate::service::known_issues::{self as service, Place, UpdateInput};
 use crate::web::extract::{CsrfForm, Staff};
+use crate::web::pages::known_issue_follow::{follow_view, FollowView};
 use crate::web::paths;
 use crate::web::session::Viewer;
 use crate::web::templates::{format_ago, format_day};
 use crate::web::views::IssueBanner;
-use crate::web::pages::known_issue_follow::{follow_view, FollowView};
 use crate::web::{render, render_form_page, render_status, see_other, with_db};
 
 /// The banners for `place` at `now` (call inside [`with_db`]).

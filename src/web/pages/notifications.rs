@@ -4,11 +4,11 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use crate::app::AppState;
+use crate::db::models::known_issues::{self, KnownIssue};
 use crate::db::models::notifications::{
     self, Notification, ACCEPTED, ACCEPTED_EDITED, ANSWER_ACCEPTED, FOLLOWED_COMMENT, MENTIONED,
     NEW_ANSWER, NEW_COMMENT, NEW_QUESTION, SOLVED_NUDGE, STAFF_ACCEPTED,
 };
-use crate::db::models::known_issues::{self, KnownIssue};
 use crate::db::models::questions::{self, Question};
 use crate::db::models::users::{self, User};
 use crate::db::unix_now;
@@ -164,7 +164,10 @@ pub async fn get_notifications(
         )?;
         let asked = questions::find_many(
             conn,
-            &list.iter().filter_map(|n| n.question_id).collect::<Vec<_>>(),
+            &list
+                .iter()
+                .filter_map(|n| n.question_id)
+                .collect::<Vec<_>>(),
         )?;
         let now = unix_now();
         let mut items = Vec::new();
