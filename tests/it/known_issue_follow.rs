@@ -626,11 +626,11 @@ async fn a_known_issue_file_fixed_on_disk_tells_followers_and_askers_once() {
 async fn told_of_a_fix_on_disk(app: &TestApp, sink: &SmtpSink, issue: &str) -> (UserId, UserId) {
     let staff = app.staff("support_sam").await;
     let ann = app.member("ann").await;
-    verified_address(&app, "ann", "ann@example.com");
+    verified_address(app, "ann", "ann@example.com");
     ann.submit(issue, &format!("{issue}/follow"), &[("action", "follow")])
         .await;
     let pat = app.member("pat").await;
-    verified_address(&app, "pat", "pat@example.com");
+    verified_address(app, "pat", "pat@example.com");
     let question = pat.asks("Sync stopped on my phone", BODY, "sync").await;
     let linked = staff
         .submit(
@@ -665,11 +665,11 @@ async fn told_of_a_fix_on_disk(app: &TestApp, sink: &SmtpSink, issue: &str) -> (
         app.get(issue).await.body.contains("Fixed in 3.1")
     })
     .await;
-    let (ann_id, pat_id) = (user_id(&app, "ann"), user_id(&app, "pat"));
-    assert_eq!(issue_notes(&app, ann_id), 1);
+    let (ann_id, pat_id) = (user_id(app, "ann"), user_id(app, "pat"));
+    assert_eq!(issue_notes(app, ann_id), 1);
     assert_eq!(
         notes_of_kind(
-            &app,
+            app,
             pat_id,
             signpost::service::known_issues::FIXED_NOTIFICATION
         ),
