@@ -154,9 +154,11 @@ pub async fn post_follow_known_issue_by_mail(
     // Past the per-mailbox limit nothing more is mailed to that address,
     // but the answer stays the same (it says nothing about the address).
     let mailbox = mail_rows::address_key(&address);
-    let send = admit_address(&state, Limited::IssueFollowByMailbox, &mailbox)
-        .await
-        .is_ok();
+    let send = match admit_address(&state, Limited::IssueFollowByMailbox, &mailbox).await {
+        Ok(()) => true,
+        Err(AppError::TooManyRequests(_)) => false,
+        Err(e) => return Err(e),
+    };
     if send {
         let (site, id, to) = (state.mail_site.clone(), issue.id, address.clone());
         with_db(&state, move |conn| {
