@@ -130,6 +130,18 @@ pub fn create(
     })
 }
 
+/// The linked questions whose askers hear of a fix: an asker who follows
+/// the issue hears of it as a follower instead (one notification, not two).
+fn askers_to_tell(conn: &mut Conn, issue: KnownIssueId) -> AppResult<Vec<(QuestionId, UserId)>> {
+    let mut askers = Vec::new();
+    for (question, asker) in rows::linked_questions(conn, issue)? {
+        if !known_issue_follow::is_following(conn, issue, asker)? {
+            askers.push((question, asker));
+        }
+    }
+    Ok(askers)
+}
+
 /// What happens when an issue's status moves from `before` to `after`:
 /// when it closes, `closed_at` is set; when it becomes fixed, every asker
 /// of a linked question is notified (mailed as they chose).
@@ -149,7 +161,7 @@ fn on_status_change(
         issue.closed_at.or(Some(now))
     };
     if after == IssueStatus::Fixed && before != IssueStatus::Fixed {
-        for (question, asker) in rows::linked_questions(conn, issue.id)? {
+        for (question, asker) in askers_to_tell(conn, issue.id)? {
             let about = notifications::About::post(question, None);
             notifications::notify(conn, asker, FIXED_NOTIFICATION, about, actor, now)?;
         }
@@ -565,7 +577,7 @@ fn tell_of_file_change(
         known_issue_follow::tell_followers(conn, before.id, update, None, now)?;
     }
     if status == IssueStatus::Fixed && before.status != IssueStatus::Fixed {
-        for (question, asker) in rows::linked_questions(conn, before.id)? {
+        for (question, asker) in askers_to_tell(conn, before.id)? {
             let about = notifications::About::post(question, None);
             notifications::notify_from_site(conn, asker, FIXED_NOTIFICATION, about, now)?;
         }

@@ -193,8 +193,22 @@ async fn members_follow_and_hear_of_every_update_once_but_never_of_their_own() {
     let row = dashboard_row(&sam.get("/staff").await, &issue);
     assert!(
         row.contains("<td>Identified</td><td>0</td><td>3</td>"),
-        "three followers, no linked question: {row}"
+        "three followers, no linked question yet: {row}"
     );
+
+    // Bob's question is linked to the issue: as he follows it, he hears of
+    // the fix once, as a follower.
+    let bobs = bob
+        .asks("Printing stopped after the update", BODY, "printing")
+        .await;
+    let linked = sam
+        .submit(
+            &bobs.path,
+            &format!("/questions/{}/known-issue", bobs.id),
+            &[("issue", "printing-fails-after-firmware-42")],
+        )
+        .await;
+    assert_eq!(linked.status, 303, "{}", linked.body);
 
     // Only staff post updates: a member's try tells nobody.
     let refused = ann
@@ -226,6 +240,15 @@ async fn members_follow_and_hear_of_every_update_once_but_never_of_their_own() {
     assert_eq!(issue_notes(&app, ann_id), 1);
     assert_eq!(issue_notes(&app, bob_id), 1);
     assert_eq!(issue_notes(&app, sam_id), 0, "never the writer");
+    assert_eq!(
+        notes_of_kind(
+            &app,
+            bob_id,
+            signpost::service::known_issues::FIXED_NOTIFICATION
+        ),
+        0,
+        "a following asker is told once"
+    );
     let listed = bob.get("/notifications").await;
     listed.assert_contains("Update on the known issue");
     listed.assert_contains(&format!("href=\"{issue}\""));
