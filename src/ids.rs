@@ -112,6 +112,8 @@ id_newtype! {
     KnownIssueId;
     /// A row of `known_issue_updates`.
     KnownIssueUpdateId;
+    /// A row of `known_issue_followers`.
+    KnownIssueFollowerId;
 }
 
 #[cfg(test)]

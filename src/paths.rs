@@ -32,6 +32,26 @@ pub fn known_issue_updates(slug: &str) -> String {
     format!("{KNOWN_ISSUES}/{slug}/updates")
 }
 
+/// Where a member follows or stops following a known issue.
+pub fn known_issue_follow(slug: &str) -> String {
+    format!("{KNOWN_ISSUES}/{slug}/follow")
+}
+
+/// Where anyone asks to be told of a known issue's updates by e-mail.
+pub fn known_issue_follow_by_mail(slug: &str) -> String {
+    format!("{KNOWN_ISSUES}/{slug}/follow-by-mail")
+}
+
+/// The mailed link that confirms following a known issue by e-mail.
+pub fn known_issue_follow_confirm(token: &str) -> String {
+    format!("/follow/known-issue/confirm/{token}")
+}
+
+/// The signed one-click link that stops following a known issue.
+pub fn known_issue_unfollow(token: &str) -> String {
+    format!("/follow/known-issue/stop/{token}")
+}
+
 /// Where staff link a question to a known issue.
 pub fn question_known_issue(id: QuestionId) -> String {
     format!("/questions/{id}/known-issue")

@@ -96,6 +96,18 @@ pub mod rules {
         max: 5,
         window: Duration::from_secs(3600),
     };
+    /// "Tell me when it's fixed" by e-mail (each mails a confirmation link)
+    /// per client address.
+    pub const ISSUE_FOLLOW_PER_IP: Rule = Rule {
+        max: 10,
+        window: Duration::from_secs(3600),
+    };
+    /// The same per e-mail address, however many clients ask for it (a
+    /// stranger cannot flood one mailbox with confirmation links).
+    pub const ISSUE_FOLLOW_PER_MAILBOX: Rule = Rule {
+        max: 3,
+        window: Duration::from_secs(3600),
+    };
     /// "Was this helpful?" votes and comments per client address.
     pub const FEEDBACK_PER_IP: Rule = Rule {
         max: 30,
@@ -221,6 +233,15 @@ pub mod rules {
                 Store::Shared,
             ),
             Limited::MailAddress => same("mail-address", MAIL_ADDRESS, false, Store::Shared),
+            Limited::IssueFollowByIp => {
+                same("issue-follow-ip", ISSUE_FOLLOW_PER_IP, false, Store::Shared)
+            }
+            Limited::IssueFollowByMailbox => same(
+                "issue-follow-mailbox",
+                ISSUE_FOLLOW_PER_MAILBOX,
+                false,
+                Store::Shared,
+            ),
         }
     }
 }
@@ -257,11 +278,16 @@ pub enum Limited {
     PasswordReset,
     /// Setting an e-mail address, which mails a verification link (per account).
     MailAddress,
+    /// Following a known issue by e-mail, which mails a confirmation link
+    /// (per client address).
+    IssueFollowByIp,
+    /// The same, per e-mail address followed with.
+    IssueFollowByMailbox,
 }
 
 impl Limited {
     /// Every limited action.
-    pub const ALL: [Limited; 14] = [
+    pub const ALL: [Limited; 16] = [
         Limited::Ask,
         Limited::Answer,
         Limited::Comment,
@@ -276,6 +302,8 @@ impl Limited {
         Limited::GuestDraft,
         Limited::PasswordReset,
         Limited::MailAddress,
+        Limited::IssueFollowByIp,
+        Limited::IssueFollowByMailbox,
     ];
 }
 

@@ -4,7 +4,7 @@
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::ids::{AnswerId, QuestionId, UserId};
+use crate::ids::{AnswerId, KnownIssueFollowerId, QuestionId, UserId};
 
 /// What an unsubscribe signature covers besides the user id, so a
 /// signature made for another purpose never passes as one.
@@ -31,35 +31,62 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn unsubscribe_mac(key: &[u8], user_id: UserId) -> Hmac<Sha256> {
+/// What a known-issue unfollow signature covers besides the follower id.
+const UNFOLLOW_ISSUE_PURPOSE: &str = "unfollow-known-issue";
+
+/// HMAC-SHA256 under `key` of `purpose:id`.
+fn id_mac(key: &[u8], purpose: &str, id: i32) -> Hmac<Sha256> {
     // HMAC takes a key of any length.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
         .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"));
-    mac.update(format!("{UNSUBSCRIBE_PURPOSE}:{user_id}").as_bytes());
+    mac.update(format!("{purpose}:{id}").as_bytes());
     mac
 }
 
-/// The unsubscribe token of `user_id`: `ID-SIGNATURE`, the signature an
-/// HMAC-SHA256 of the purpose and the id under the site's `key`. It needs
-/// no sign-in and never expires (it only turns mail off).
-pub fn unsubscribe_token(key: &[u8], user_id: UserId) -> String {
-    let signature = unsubscribe_mac(key, user_id).finalize().into_bytes();
-    format!("{user_id}-{}", hex(&signature))
+/// `ID-SIGNATURE` for `purpose`.
+fn signed_id(key: &[u8], purpose: &str, id: i32) -> String {
+    let signature = id_mac(key, purpose, id).finalize().into_bytes();
+    format!("{id}-{}", hex(&signature))
 }
 
-/// The user an unsubscribe token was made for, when its signature is
-/// right (compared in constant time); `None` for anything else.
-pub fn check_unsubscribe(key: &[u8], token: &str) -> Option<UserId> {
+/// The id of a `signed_id` token for `purpose` whose signature is right
+/// (compared in constant time).
+fn check_signed_id(key: &[u8], purpose: &str, token: &str) -> Option<i32> {
     let (id, signature) = token.split_once('-')?;
     let id: i32 = id.parse().ok().filter(|n| *n > 0)?;
     if signature.len() != 64 {
         return None;
     }
     let bytes = unhex(signature)?;
-    unsubscribe_mac(key, UserId(id))
+    id_mac(key, purpose, id)
         .verify_slice(&bytes)
         .ok()
-        .map(|()| UserId(id))
+        .map(|()| id)
+}
+
+/// The token of a known issue's "stop following" link for one follower
+/// row: `ID-SIGNATURE`. A follower who follows again gets a new row, so an
+/// old link never ends the new follow.
+pub fn unfollow_issue_token(key: &[u8], follower: KnownIssueFollowerId) -> String {
+    signed_id(key, UNFOLLOW_ISSUE_PURPOSE, follower.0)
+}
+
+/// The follower row an unfollow token names, when its signature is right.
+pub fn check_unfollow_issue(key: &[u8], token: &str) -> Option<KnownIssueFollowerId> {
+    check_signed_id(key, UNFOLLOW_ISSUE_PURPOSE, token).map(KnownIssueFollowerId)
+}
+
+/// The unsubscribe token of `user_id`: `ID-SIGNATURE`, the signature an
+/// HMAC-SHA256 of the purpose and the id under the site's `key`. It needs
+/// no sign-in and never expires (it only turns mail off).
+pub fn unsubscribe_token(key: &[u8], user_id: UserId) -> String {
+    signed_id(key, UNSUBSCRIBE_PURPOSE, user_id.0)
+}
+
+/// The user an unsubscribe token was made for, when its signature is
+/// right (compared in constant time); `None` for anything else.
+pub fn check_unsubscribe(key: &[u8], token: &str) -> Option<UserId> {
+    check_signed_id(key, UNSUBSCRIBE_PURPOSE, token).map(UserId)
 }
 
 /// What a "was your question solved?" link signature covers besides its
@@ -184,6 +211,25 @@ mod tests {
         let unsubscribe = unsubscribe_token(b"key", UserId(3));
         let sig = unsubscribe.split_once('-').unwrap().1;
         assert_eq!(SolvedLink::check(b"key", &format!("3-41-0-{sig}")), None);
+    }
+
+    #[test]
+    fn unfollow_tokens_are_signed_per_follower_and_never_unsubscribe() {
+        let token = unfollow_issue_token(b"key", KnownIssueFollowerId(9));
+        assert!(token.starts_with("9-"), "{token}");
+        assert_eq!(
+            check_unfollow_issue(b"key", &token),
+            Some(KnownIssueFollowerId(9))
+        );
+        assert_eq!(check_unfollow_issue(b"other", &token), None);
+        assert_eq!(
+            check_unfollow_issue(b"key", &token.replacen("9-", "10-", 1)),
+            None
+        );
+        // Neither passes as the other: the purposes differ.
+        assert_eq!(check_unsubscribe(b"key", &token), None);
+        let unsubscribe = unsubscribe_token(b"key", UserId(9));
+        assert_eq!(check_unfollow_issue(b"key", &unsubscribe), None);
     }
 
     #[test]

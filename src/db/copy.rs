@@ -47,6 +47,7 @@ pub const COPIED: &[&str] = &[
     "import_map",
     "index_nodes",
     "jobs",
+    "known_issue_followers",
     "known_issue_updates",
     "known_issues",
     "mail_digest_items",

@@ -210,6 +210,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    known_issue_followers (id) {
+        id -> Integer,
+        issue_id -> Integer,
+        user_id -> Nullable<Integer>,
+        address -> Nullable<Text>,
+        address_key -> Nullable<Text>,
+        confirm_hash -> Nullable<Text>,
+        confirm_expires -> Nullable<BigInt>,
+        confirmed_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     known_issues (id) {
         id -> Integer,
         slug -> Text,
@@ -277,12 +291,13 @@ diesel::table! {
         id -> Integer,
         user_id -> Integer,
         kind -> Text,
-        question_id -> Integer,
+        question_id -> Nullable<Integer>,
         answer_id -> Nullable<Integer>,
         actor_id -> Nullable<Integer>,
         created_at -> BigInt,
         read_at -> Nullable<BigInt>,
         comment_id -> Nullable<Integer>,
+        known_issue_id -> Nullable<Integer>,
     }
 }
 
@@ -513,6 +528,8 @@ diesel::joinable!(feedback -> users (user_id));
 diesel::joinable!(follows -> questions (question_id));
 diesel::joinable!(follows -> tags (tag_id));
 diesel::joinable!(follows -> users (user_id));
+diesel::joinable!(known_issue_followers -> known_issues (issue_id));
+diesel::joinable!(known_issue_followers -> users (user_id));
 diesel::joinable!(known_issue_updates -> known_issues (issue_id));
 diesel::joinable!(known_issue_updates -> users (author_id));
 diesel::joinable!(mail_digest_items -> notifications (notification_id));
@@ -544,6 +561,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_map,
     index_nodes,
     jobs,
+    known_issue_followers,
     known_issue_updates,
     known_issues,
     mail_digest_items,

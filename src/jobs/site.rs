@@ -8,11 +8,11 @@
 
 use super::{Claimed, Periodic, Runner, DEAD_RETENTION_SECS};
 use crate::auth::SESSION_IDLE_SECS;
-use crate::db::models::mail::{NOTIFICATION_JOB, SEND_JOB};
+use crate::db::models::mail::{ISSUE_UPDATE_JOB, NOTIFICATION_JOB, SEND_JOB};
 use crate::db::models::{jobs, mail as mail_rows, rate_limits, sessions};
 use crate::db::{unix_now, Pool};
 use crate::error::{AppError, AppResult};
-use crate::ids::NotificationId;
+use crate::ids::{KnownIssueFollowerId, KnownIssueUpdateId, NotificationId};
 use crate::mail::render::MailSite;
 use crate::mail::{Mailer, OutgoingMail};
 use crate::service::mail as mail_service;
@@ -44,7 +44,8 @@ pub const CLEAN_JOBS: Periodic = Periodic {
     every_secs: 24 * 3600,
 };
 
-/// Deletes mailed links (verification, password reset) a day after they expired.
+/// Deletes mailed links (verification, password reset, following a known
+/// issue by e-mail) a day after they expired.
 pub const CLEAN_MAIL_TOKENS: Periodic = Periodic {
     kind: "mail-token-cleanup",
     every_secs: 24 * 3600,
@@ -92,6 +93,13 @@ pub struct SiteJobs {
     pool: Pool,
     mail: Option<SiteMail>,
     solved_nudge_days: u32,
+}
+
+/// The arguments of a known-issue update mail job.
+#[derive(serde::Deserialize)]
+struct IssueUpdateJob {
+    follower_id: KnownIssueFollowerId,
+    update_id: KnownIssueUpdateId,
 }
 
 /// The arguments of a notification mail job.
@@ -184,6 +192,21 @@ impl SiteJobs {
                     None => format!("notification {} needs no mail", args.notification_id),
                 }
             }
+            ISSUE_UPDATE_JOB => {
+                let args: IssueUpdateJob = job.payload().map_err(AppError::Internal)?;
+                let site = &self.mail()?.site;
+                let mail = crate::service::known_issue_follow::address_update_mail(
+                    &mut conn,
+                    site,
+                    args.follower_id,
+                    args.update_id,
+                )?;
+                drop(conn);
+                match mail {
+                    Some(mail) => self.send(&mail)?,
+                    None => format!("follower {} needs no mail", args.follower_id),
+                }
+            }
             k if k == MAIL_DIGEST.kind => format!(
                 "{} digests queued",
                 mail_service::send_digests(&mut conn, &self.mail()?.site, now)?
@@ -193,8 +216,12 @@ impl SiteJobs {
                 crate::service::questions::send_nudges(&mut conn, self.solved_nudge_days, now)?
             ),
             k if k == CLEAN_MAIL_TOKENS.kind => format!(
-                "{} expired mail links deleted",
-                mail_rows::delete_expired_tokens(&mut conn, now - 24 * 3600)?
+                "{} expired mail links and {} unconfirmed known-issue followers deleted",
+                mail_rows::delete_expired_tokens(&mut conn, now - 24 * 3600)?,
+                crate::db::models::known_issue_followers::delete_expired_pending(
+                    &mut conn,
+                    now - 24 * 3600
+                )?
             ),
             k if k == PRUNE_OUTBOX.kind => {
                 let report = nodes::prune_outbox(&mut conn, now)?;
@@ -236,7 +263,7 @@ impl Runner for SiteJobs {
     fn kinds(&self) -> Vec<&'static str> {
         let mut kinds: Vec<&'static str> = self.periodic().iter().map(|p| p.kind).collect();
         if self.mail.is_some() {
-            kinds.extend([SEND_JOB, NOTIFICATION_JOB]);
+            kinds.extend([SEND_JOB, NOTIFICATION_JOB, ISSUE_UPDATE_JOB]);
         }
         kinds
     }

@@ -72,6 +72,7 @@ impl NotificationItem {
             "new_comment" | "followed_comment" => format!("New comment on \"{title}\""),
             "mentioned" => format!("You were mentioned in a comment on \"{title}\""),
             "solved_nudge" => format!("Was your question \"{title}\" solved?"),
+            "known_issue_update" => format!("Update on the known issue \"{title}\""),
             other => format!("New activity on \"{title}\" ({})", kind_words(other)),
         }
     }
@@ -92,15 +93,23 @@ impl NotificationItem {
             "staff_accepted" => {
                 format!("{who} (staff) accepted an answer to your question \"{title}\".")
             }
-            "known_issue_fixed" => format!(
-                "The known issue behind your question \"{title}\" is fixed ({who} said so); the question links to it."
-            ),
+            "known_issue_fixed" => match &self.actor {
+                Some(who) => format!(
+                    "The known issue behind your question \"{title}\" is fixed ({who} said so); the question links to it."
+                ),
+                None => format!(
+                    "The known issue behind your question \"{title}\" is fixed; the question links to it."
+                ),
+            },
             "new_comment" => format!("{who} commented on your post in \"{title}\"."),
             "followed_comment" => format!("{who} commented on \"{title}\", which you follow."),
             "mentioned" => format!("{who} mentioned you in a comment on \"{title}\"."),
             "solved_nudge" => format!(
                 "Your question \"{title}\" has answers but none is marked as the solution: did one solve it?"
             ),
+            "known_issue_update" => {
+                format!("The known issue \"{title}\", which you follow, has an update.")
+            }
             other => format!(
                 "There is new activity ({}) by {who} on \"{title}\".",
                 kind_words(other)
@@ -380,10 +389,126 @@ pub fn password_reset(site: &MailSite, to: &str, username: &str, link: &str) -> 
     )
 }
 
+/// The mail that confirms following a known issue by e-mail.
+pub fn issue_follow_confirmation(
+    site: &MailSite,
+    to: &str,
+    issue_title: &str,
+    link: &str,
+) -> OutgoingMail {
+    let title = one_line(issue_title);
+    one_link_mail(
+        site,
+        to,
+        format!("Confirm: tell me when \"{title}\" is fixed"),
+        &[format!(
+            "Someone (hopefully you) asked {} to mail {to} when the known issue \"{title}\" changes. Confirm here:",
+            site.site_name
+        )],
+        link,
+        "Yes, tell me about this issue",
+        "The link works once, for 48 hours. If you did not ask for this, ignore this mail: no mail will follow.",
+    )
+}
+
+/// One known-issue update as a follower's mail tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueUpdateItem {
+    /// The issue's title.
+    pub title: String,
+    /// The issue page's path.
+    pub path: String,
+    /// The issue's status now, in words.
+    pub status: String,
+    /// The version that fixes it (fixed only).
+    pub fixed_in: String,
+    /// The update's text (markdown as written; plain enough for mail).
+    pub text: String,
+    /// Whether the update changed the status.
+    pub status_changed: bool,
+}
+
+/// The mail telling a follower of a known issue about an update. Its
+/// unsubscribe link (footer and `List-Unsubscribe`) stops following this
+/// issue only.
+pub fn issue_update(
+    site: &MailSite,
+    to: &str,
+    item: &IssueUpdateItem,
+    unfollow_url: &str,
+) -> OutgoingMail {
+    let title = one_line(&item.title);
+    let subject = match (item.status_changed, item.fixed_in.trim()) {
+        (true, "") => format!("{}: \"{title}\"", item.status),
+        (true, version) => format!("{} in {}: \"{title}\"", item.status, one_line(version)),
+        (false, _) => format!("Update on the known issue \"{title}\""),
+    };
+    let url = site.link(&item.path);
+    let status = if item.fixed_in.trim().is_empty() {
+        format!("Status: {}.", item.status)
+    } else {
+        format!("Status: {} (in {}).", item.status, item.fixed_in.trim())
+    };
+    let text = format!(
+        "The known issue \"{title}\" on {name} has an update.\n\n{status}\n\n{body}\n\n\
+         Read it: {url}\n\n-- \nYou get this because you asked to hear about this issue.\n\
+         Stop following it with one click: {unfollow_url}\n",
+        name = site.site_name,
+        body = item.text.trim(),
+    );
+    let body_html: String = item
+        .text
+        .trim()
+        .split("\n\n")
+        .map(|p| format!("<p>{}</p>\n", escape_html(p)))
+        .collect();
+    let html = html_document(
+        site,
+        &format!(
+            "<p>The known issue <strong>{}</strong> has an update.</p>\n<p>{}</p>\n{body_html}<p>{}</p>",
+            escape_html(&title),
+            escape_html(&status),
+            html_link(&url, "Read it on the site"),
+        ),
+        &format!(
+            "You get this because you asked to hear about this issue. {}",
+            html_link(unfollow_url, "Stop following it")
+        ),
+    );
+    OutgoingMail {
+        to: to.to_string(),
+        subject,
+        text,
+        html,
+        unsubscribe_url: Some(unfollow_url.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ids::UserId;
+
+    #[test]
+    fn issue_update_mail_escapes_and_unsubscribes_from_the_issue() {
+        let item = IssueUpdateItem {
+            title: "<img src=x> printing".into(),
+            path: "/known-issues/printing".into(),
+            status: "Fixed".into(),
+            fixed_in: "4.3".into(),
+            text: "Install <b>4.3</b>.".into(),
+            status_changed: true,
+        };
+        let unfollow = "https://help.example.com/follow/known-issue/stop/3-ab";
+        let mail = issue_update(&site(), "a@example.com", &item, unfollow);
+        assert_eq!(mail.subject, "Fixed in 4.3: \"<img src=x> printing\"");
+        assert!(!mail.html.contains("<img"), "{}", mail.html);
+        assert!(!mail.html.contains("<b>4.3"), "{}", mail.html);
+        assert!(mail.html.contains("&lt;b&gt;4.3&lt;/b&gt;"));
+        assert!(mail.text.contains("Install <b>4.3</b>."));
+        assert!(mail.text.contains(unfollow));
+        assert_eq!(mail.unsubscribe_url.as_deref(), Some(unfollow));
+    }
 
     fn site() -> MailSite {
         MailSite {

@@ -151,9 +151,8 @@ pub fn recipients(conn: &mut Conn, event: &Event<'_>) -> AppResult<BTreeMap<User
 pub fn tell_followers(conn: &mut Conn, event: &Event<'_>, now: i64) -> AppResult<usize> {
     let told = recipients(conn, event)?;
     let about = About {
-        question_id: event.question,
-        answer_id: event.answer,
         comment_id: event.comment,
+        ..About::post(event.question, event.answer)
     };
     for (user, kind) in &told {
         notifications::notify(conn, *user, kind, about, event.actor, now)?;

@@ -10,6 +10,7 @@ use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::ids::{KnownIssueId, QuestionId, UserId};
 use crate::kinds::{DocKind, IssueStatus};
+use crate::service::known_issue_follow;
 
 /// The notification an asker gets when the issue linked to their question is fixed.
 pub const FIXED_NOTIFICATION: &str = "known_issue_fixed";
@@ -129,6 +130,18 @@ pub fn create(
     })
 }
 
+/// The linked questions whose askers hear of a fix: an asker who follows
+/// the issue hears of it as a follower instead (one notification, not two).
+fn askers_to_tell(conn: &mut Conn, issue: KnownIssueId) -> AppResult<Vec<(QuestionId, UserId)>> {
+    let mut askers = Vec::new();
+    for (question, asker) in rows::linked_questions(conn, issue)? {
+        if !known_issue_follow::is_following(conn, issue, asker)? {
+            askers.push((question, asker));
+        }
+    }
+    Ok(askers)
+}
+
 /// What happens when an issue's status moves from `before` to `after`:
 /// when it closes, `closed_at` is set; when it becomes fixed, every asker
 /// of a linked question is notified (mailed as they chose).
@@ -148,7 +161,7 @@ fn on_status_change(
         issue.closed_at.or(Some(now))
     };
     if after == IssueStatus::Fixed && before != IssueStatus::Fixed {
-        for (question, asker) in rows::linked_questions(conn, issue.id)? {
+        for (question, asker) in askers_to_tell(conn, issue.id)? {
             let about = notifications::About::post(question, None);
             notifications::notify(conn, asker, FIXED_NOTIFICATION, about, actor, now)?;
         }
@@ -178,7 +191,7 @@ pub fn edit(
         if checked.status != issue.status {
             let note = format!("Status: {}.", checked.status.label().to_lowercase());
             let html = render(&note).html;
-            rows::add_update(
+            let update = rows::add_update(
                 conn,
                 id,
                 &note,
@@ -187,6 +200,7 @@ pub fn edit(
                 Some(editor),
                 now,
             )?;
+            known_issue_follow::tell_followers(conn, id, update, Some(editor), now)?;
         }
         outbox::enqueue(conn, DocKind::Issue, id.into(), now)?;
         rows::find(conn, id)?.ok_or_else(|| AppError::internal("known issue vanished"))
@@ -262,7 +276,7 @@ pub fn add_update(
         }
         let text = input.text.trim();
         let html = render(text).html;
-        rows::add_update(conn, id, text, &html, input.status, Some(author), now)?;
+        let update = rows::add_update(conn, id, text, &html, input.status, Some(author), now)?;
         let status = input.status.unwrap_or(issue.status);
         let closed_at = on_status_change(conn, &issue, status, author, now)?;
         let fixed_in = match (status, input.fixed_in.trim()) {
@@ -276,6 +290,8 @@ pub fn add_update(
             _ => String::new(),
         };
         rows::set_status(conn, id, status, closed_at, &fixed_in, &reason, now)?;
+        // After the status is saved: the followers' mail says the new one.
+        known_issue_follow::tell_followers(conn, id, update, Some(author), now)?;
         outbox::enqueue(conn, DocKind::Issue, id.into(), now)?;
         rows::find(conn, id)?.ok_or_else(|| AppError::internal("known issue vanished"))
     })
@@ -492,10 +508,16 @@ pub fn sync_files(
                 }),
             },
         )?;
+        let before = match &existing {
+            Some(current) => rows::updates_of(conn, current.id)?,
+            None => Vec::new(),
+        };
         rows::clear_updates(conn, id)?;
+        // The file's entries that were not on the timeline before, newest last.
+        let mut added = Vec::new();
         for update in &source.updates {
             let html = render(&update.text).html;
-            rows::add_update(
+            let new_id = rows::add_update(
                 conn,
                 id,
                 &update.text,
@@ -504,6 +526,15 @@ pub fn sync_files(
                 None,
                 update.at,
             )?;
+            let known = before.iter().any(|b| {
+                b.created_at == update.at && b.body_md == update.text && b.status == update.status
+            });
+            if !known {
+                added.push((update.at, new_id));
+            }
+        }
+        if let Some(current) = &existing {
+            tell_of_file_change(conn, current, status, &added, now)?;
         }
         outbox::enqueue(conn, DocKind::Issue, id.into(), now)?;
         if !kept.contains(&id) {
@@ -521,6 +552,39 @@ pub fn sync_files(
     Ok(report)
 }
 
+/// After a file rewrote issue `before` (now with `status`, and `added`
+/// timeline entries that are new): followers hear of the newest new entry
+/// (or, for a status change alone, of the newest entry), and a fix
+/// notifies the askers of linked questions. Sent by the site: no actor.
+/// A sync skips unchanged files by hash, so each change tells them once.
+fn tell_of_file_change(
+    conn: &mut Conn,
+    before: &KnownIssue,
+    status: IssueStatus,
+    added: &[(i64, crate::ids::KnownIssueUpdateId)],
+    now: i64,
+) -> AppResult<()> {
+    let newest_added = added
+        .iter()
+        .max_by_key(|(at, id)| (*at, *id))
+        .map(|(_, id)| *id);
+    let told = match newest_added {
+        Some(update) => Some(update),
+        None if status != before.status => rows::updates_of(conn, before.id)?.first().map(|u| u.id),
+        None => None,
+    };
+    if let Some(update) = told {
+        known_issue_follow::tell_followers(conn, before.id, update, None, now)?;
+    }
+    if status == IssueStatus::Fixed && before.status != IssueStatus::Fixed {
+        for (question, asker) in askers_to_tell(conn, before.id)? {
+            let about = notifications::About::post(question, None);
+            notifications::notify_from_site(conn, asker, FIXED_NOTIFICATION, about, now)?;
+        }
+    }
+    Ok(())
+}
+
 /// A row of the staff dashboard: an open issue and how many questions are linked to it.
 #[derive(Debug, Clone)]
 pub struct OpenIssueRow {
@@ -528,6 +592,8 @@ pub struct OpenIssueRow {
     pub issue: KnownIssue,
     /// Linked questions that are not deleted.
     pub linked_questions: i64,
+    /// Confirmed followers: members and e-mail addresses.
+    pub followers: i64,
 }
 
 /// A question asked since the window began that matches an open issue's
@@ -548,6 +614,7 @@ pub fn dashboard(
     since: i64,
 ) -> AppResult<(Vec<OpenIssueRow>, Vec<UnlinkedMatch>)> {
     let counts = rows::linked_counts(conn)?;
+    let followers = known_issue_follow::follower_counts(conn)?;
     let open: Vec<KnownIssue> = list(conn)?
         .into_iter()
         .filter(|i| i.status.is_open())
@@ -556,6 +623,10 @@ pub fn dashboard(
         .iter()
         .map(|issue| OpenIssueRow {
             linked_questions: counts
+                .iter()
+                .find(|(id, _)| *id == issue.id)
+                .map_or(0, |(_, n)| *n),
+            followers: followers
                 .iter()
                 .find(|(id, _)| *id == issue.id)
                 .map_or(0, |(_, n)| *n),

@@ -286,9 +286,23 @@ pub fn reset_password(
     })
 }
 
-/// How a notification reads in mail; `None` when its question is gone.
+/// How a notification reads in mail; `None` when its question (or known
+/// issue) is gone.
 fn notification_item(conn: &mut Conn, n: &Notification) -> AppResult<Option<NotificationItem>> {
-    let Some(question) = questions::find(conn, n.question_id)? else {
+    let Some(question_id) = n.question_id else {
+        let issue = match n.known_issue_id {
+            Some(id) => crate::db::models::known_issues::find(conn, id)?,
+            None => None,
+        };
+        return Ok(issue.map(|issue| NotificationItem {
+            kind: n.kind.clone(),
+            yours: false,
+            question_title: issue.title,
+            path: paths::known_issue(&issue.slug),
+            actor: None,
+        }));
+    };
+    let Some(question) = questions::find(conn, question_id)? else {
         return Ok(None);
     };
     if question.deleted_at.is_some() {
@@ -323,27 +337,34 @@ pub fn notification_mail(
     let Some(n) = notifications::find(conn, id)? else {
         return Ok(None);
     };
-    let Some(address) = rows::find(conn, n.user_id)? else {
+    let Some(to) = mailable_address(conn, n.user_id)? else {
         return Ok(None);
     };
-    if !address.is_verified() || address.delivery() == Delivery::Never {
-        return Ok(None);
-    }
-    if users::find(conn, n.user_id)?.is_none_or(|u| u.is_suspended()) {
-        return Ok(None);
+    if n.known_issue_id.is_some() {
+        return crate::service::known_issue_follow::member_update_mail(conn, site, &to, &n);
     }
     let Some(item) = notification_item(conn, &n)? else {
         return Ok(None);
     };
     if n.kind == notifications::SOLVED_NUDGE {
-        return solved_nudge_mail(conn, site, &address.address, &n, &item);
+        return solved_nudge_mail(conn, site, &to, &n, &item);
     }
-    Ok(Some(render::notification(
-        site,
-        &address.address,
-        n.user_id,
-        &item,
-    )))
+    Ok(Some(render::notification(site, &to, n.user_id, &item)))
+}
+
+/// The address a member's notifications are mailed to: `None` without a
+/// verified address, with "never" chosen, or while suspended.
+fn mailable_address(conn: &mut Conn, user: UserId) -> AppResult<Option<String>> {
+    let Some(address) = rows::find(conn, user)? else {
+        return Ok(None);
+    };
+    if !address.is_verified() || address.delivery() == Delivery::Never {
+        return Ok(None);
+    }
+    if users::find(conn, user)?.is_none_or(|u| u.is_suspended()) {
+        return Ok(None);
+    }
+    Ok(Some(address.address))
 }
 
 /// The "was your question solved?" mail with its signed links; `None` when
@@ -359,17 +380,20 @@ fn solved_nudge_mail(
     let open = |q: &questions::Question| {
         q.accepted_answer_id.is_none() && !q.locked && q.closed_reason.is_none()
     };
-    if !questions::find(conn, n.question_id)?.is_some_and(|q| open(&q)) {
+    let Some(question_id) = n.question_id else {
+        return Ok(None);
+    };
+    if !questions::find(conn, question_id)?.is_some_and(|q| open(&q)) {
         return Ok(None);
     }
-    let answers = crate::service::questions::nudge_answers(conn, n.question_id)?;
+    let answers = crate::service::questions::nudge_answers(conn, question_id)?;
     if answers.is_empty() {
         return Ok(None);
     }
     let link = |answer_id| {
         let token = SolvedLink {
             user_id: n.user_id,
-            question_id: n.question_id,
+            question_id,
             answer_id,
         }
         .token(&site.unsubscribe_key);

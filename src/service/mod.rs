@@ -13,6 +13,7 @@ pub mod follows;
 pub mod fts5_baseline;
 pub mod import_markdown;
 pub mod import_stackexchange;
+pub mod known_issue_follow;
 pub mod known_issues;
 pub mod limits;
 pub mod link_check;

@@ -4,9 +4,9 @@ use actix_web::web;
 
 use super::assets;
 use super::pages::{
-    account, announcements, api, ask, docs, feedback, follows, health, home, known_issues, mail,
-    moderation, notifications, question, questions, search, sitemap, solved, staff_articles,
-    staff_dashboard, staff_users, stored_assets, troubleshoot, users,
+    account, announcements, api, ask, docs, feedback, follows, health, home, known_issue_follow,
+    known_issues, mail, moderation, notifications, question, questions, search, sitemap, solved,
+    staff_articles, staff_dashboard, staff_users, stored_assets, troubleshoot, users,
 };
 
 /// Registers every route.
@@ -192,6 +192,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/known-issues/{slug}/updates",
             web::post().to(known_issues::post_known_issue_update),
+        )
+        .route(
+            "/known-issues/{slug}/follow",
+            web::post().to(known_issue_follow::post_follow_known_issue),
+        )
+        .route(
+            "/known-issues/{slug}/follow-by-mail",
+            web::post().to(known_issue_follow::post_follow_known_issue_by_mail),
+        )
+        .route(
+            "/follow/known-issue/confirm/{token}",
+            web::get().to(known_issue_follow::get_confirm_known_issue_follow),
+        )
+        .route(
+            "/follow/known-issue/stop/{token}",
+            web::get().to(known_issue_follow::get_unfollow_known_issue),
+        )
+        .route(
+            "/follow/known-issue/stop/{token}",
+            web::post().to(known_issue_follow::post_unfollow_known_issue),
         )
         .route(
             "/answers/{id}/comments",

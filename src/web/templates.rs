@@ -109,6 +109,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/known_issues/show.html"),
     ),
     (
+        "known_issues/unfollow.html",
+        include_str!("../../templates/known_issues/unfollow.html"),
+    ),
+    (
         "known_issues/edit.html",
         include_str!("../../templates/known_issues/edit.html"),
     ),

@@ -220,7 +220,7 @@ async fn a_known_issue_shows_where_the_customer_is_until_its_fix_has_aged() {
     assert_eq!(fixed.status, 303, "{}", fixed.body);
     let notes = fixed_notes(&app);
     assert_eq!(notes.len(), 1);
-    assert_eq!(notes[0].question_id, question.id);
+    assert_eq!(notes[0].question_id, Some(question.id));
     guest.get(&issue).await.assert_contains("Fixed in 4.3");
     let article_page = guest.get("/docs/guide/print").await;
     article_page.assert_contains("Printing fails after firmware 4.2</a> — fixed in 4.3");

@@ -19,6 +19,7 @@ mod import;
 mod import_docs;
 mod indexing;
 mod jobs;
+mod known_issue_follow;
 mod known_issues;
 mod mail;
 mod migrate_db;

@@ -14,8 +14,11 @@ use crate::ids::{NotificationId, UserId};
 pub const NOTIFICATION_JOB: &str = "mail-notification";
 /// Job kind: send a message rendered when it was queued (payload: the message).
 pub const SEND_JOB: &str = "mail-send";
+/// Job kind: render one known-issue update for an address-only follower
+/// and send it (payload `{"follower_id": N, "update_id": M}`).
+pub const ISSUE_UPDATE_JOB: &str = "mail-issue-update";
 /// Every job kind that sends mail (the staff dashboard counts them).
-pub const MAIL_JOBS: [&str; 2] = [NOTIFICATION_JOB, SEND_JOB];
+pub const MAIL_JOBS: [&str; 3] = [NOTIFICATION_JOB, SEND_JOB, ISSUE_UPDATE_JOB];
 
 /// How a user wants notifications mailed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,6 +14,7 @@ pub mod flags;
 pub mod follows;
 pub mod index_nodes;
 pub mod jobs;
+pub mod known_issue_followers;
 pub mod known_issues;
 pub mod mail;
 pub mod manuals;

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::notifications;
 use crate::db::Conn;
-use crate::ids::{AnswerId, CommentId, NotificationId, QuestionId, UserId};
+use crate::ids::{AnswerId, CommentId, KnownIssueId, NotificationId, QuestionId, UserId};
 
 /// Someone answered a question you follow (your own, usually).
 pub const NEW_ANSWER: &str = "new_answer";
@@ -33,6 +33,9 @@ pub const MENTIONED: &str = "mentioned";
 /// Your question has answers but none accepted: was it solved? (sent by
 /// the site, no actor; once per question).
 pub const SOLVED_NUDGE: &str = "solved_nudge";
+/// A known issue you follow has a new update or status (about the issue,
+/// not a question).
+pub const KNOWN_ISSUE_UPDATE: &str = "known_issue_update";
 
 /// A notification row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -44,8 +47,8 @@ pub struct Notification {
     pub user_id: UserId,
     /// One of the kinds above.
     pub kind: String,
-    /// The question concerned.
-    pub question_id: QuestionId,
+    /// The question concerned (`None` for a known issue's update).
+    pub question_id: Option<QuestionId>,
     /// The answer concerned.
     pub answer_id: Option<AnswerId>,
     /// Who caused it.
@@ -56,27 +59,42 @@ pub struct Notification {
     pub read_at: Option<i64>,
     /// The comment concerned (its anchor is where the notification leads).
     pub comment_id: Option<CommentId>,
+    /// The known issue concerned (its updates).
+    pub known_issue_id: Option<KnownIssueId>,
 }
 
 /// What a notification is about: its question, and the answer and comment
-/// where it applies.
+/// where it applies; or a known issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct About {
     /// The question concerned.
-    pub question_id: QuestionId,
+    pub question_id: Option<QuestionId>,
     /// The answer concerned.
     pub answer_id: Option<AnswerId>,
     /// The comment concerned.
     pub comment_id: Option<CommentId>,
+    /// The known issue concerned.
+    pub known_issue_id: Option<KnownIssueId>,
 }
 
 impl About {
     /// A question (and an answer on it).
     pub fn post(question_id: QuestionId, answer_id: Option<AnswerId>) -> About {
         About {
-            question_id,
+            question_id: Some(question_id),
             answer_id,
             comment_id: None,
+            known_issue_id: None,
+        }
+    }
+
+    /// A known issue (its newest update).
+    pub fn issue(known_issue_id: KnownIssueId) -> About {
+        About {
+            question_id: None,
+            answer_id: None,
+            comment_id: None,
+            known_issue_id: Some(known_issue_id),
         }
     }
 }
@@ -128,6 +146,7 @@ fn insert(
             notifications::question_id.eq(about.question_id),
             notifications::answer_id.eq(about.answer_id),
             notifications::comment_id.eq(about.comment_id),
+            notifications::known_issue_id.eq(about.known_issue_id),
             notifications::actor_id.eq(actor_id),
             notifications::created_at.eq(now),
         ))

@@ -15,11 +15,12 @@ use crate::ids::QuestionId;
 use crate::kinds::IssueStatus;
 use crate::service::known_issues::{self as service, Place, UpdateInput};
 use crate::web::extract::{CsrfForm, Staff};
+use crate::web::pages::known_issue_follow::{follow_view, FollowView};
 use crate::web::paths;
 use crate::web::session::Viewer;
 use crate::web::templates::{format_ago, format_day, format_iso_day};
 use crate::web::views::IssueBanner;
-use crate::web::{render, render_status, see_other, with_db};
+use crate::web::{render, render_form_page, render_status, see_other, with_db};
 
 /// The banners for `place` at `now` (call inside [`with_db`]).
 pub fn banners(
@@ -132,6 +133,8 @@ struct IssuePage {
     statuses: Vec<StatusOption>,
     errors: Vec<String>,
     from_file: Option<String>,
+    /// "Tell me when it's fixed".
+    follow: Option<FollowView>,
 }
 
 fn issue_page(issue: &KnownIssue, updates: &[IssueUpdate], staff: bool, now: i64) -> IssuePage {
@@ -183,6 +186,7 @@ fn issue_page(issue: &KnownIssue, updates: &[IssueUpdate], staff: bool, now: i64
         } else {
             None
         },
+        follow: None,
     }
 }
 
@@ -192,10 +196,32 @@ pub async fn get_known_issue(
     visitor: Viewer,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let slug = path.into_inner();
-    let (issue, updates) = with_db(&state, move |conn| service::page(conn, &slug)).await?;
-    let page = issue_page(&issue, &updates, visitor.sees_hidden(), unix_now());
-    render(&state, &visitor, "known_issues/show.html", &page)
+    let issue = find_issue(&state, path.into_inner()).await?;
+    let follow = with_db(&state, {
+        let (state, visitor, issue) = (state.clone(), visitor.clone(), issue.clone());
+        move |conn| follow_view(conn, &state, &visitor, &issue)
+    })
+    .await?;
+    show_issue(&state, &visitor, StatusCode::OK, issue, follow).await
+}
+
+/// Renders `issue`'s page with its follow part (a guest gets the
+/// pre-session CSRF cookie for the e-mail form).
+pub async fn show_issue(
+    state: &web::Data<AppState>,
+    visitor: &Viewer,
+    status: StatusCode,
+    issue: KnownIssue,
+    follow: FollowView,
+) -> AppResult<HttpResponse> {
+    let id = issue.id;
+    let updates = with_db(state, move |conn| {
+        Ok(crate::db::models::known_issues::updates_of(conn, id)?)
+    })
+    .await?;
+    let mut page = issue_page(&issue, &updates, visitor.sees_hidden(), unix_now());
+    page.follow = Some(follow);
+    render_form_page(state, visitor, status, "known_issues/show.html", &page)
 }
 
 /// Fields of the staff form (lists one entry a line or comma separated).

@@ -21,14 +21,15 @@ use crate::web::{render, render_form_page, render_status, see_other, with_db};
 
 /// A page with a title, a message and a way on.
 #[derive(Debug, Serialize)]
-struct MessagePage {
-    title: &'static str,
-    message: String,
-    link_url: String,
-    link_text: &'static str,
+pub(crate) struct MessagePage {
+    pub(crate) title: &'static str,
+    pub(crate) message: String,
+    pub(crate) link_url: String,
+    pub(crate) link_text: &'static str,
 }
 
-fn message_page(
+/// Renders a [`MessagePage`] with `status`.
+pub(crate) fn message_page(
     state: &AppState,
     visitor: &Viewer,
     status: StatusCode,
@@ -38,7 +39,7 @@ fn message_page(
 }
 
 /// What "e-mail is off" tells whoever tries to use it.
-const MAIL_OFF: &str =
+pub(crate) const MAIL_OFF: &str =
     "E-mail is off on this site (no mail server is configured), so no mail can be sent.";
 
 /// Fields of the address form.

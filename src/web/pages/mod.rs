@@ -9,6 +9,7 @@ pub mod feedback;
 pub mod follows;
 pub mod health;
 pub mod home;
+pub mod known_issue_follow;
 pub mod known_issues;
 pub mod mail;
 pub mod moderation;

@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use crate::app::AppState;
+use crate::db::models::known_issues::{self, KnownIssue};
 use crate::db::models::notifications::{
     self, Notification, ACCEPTED, ACCEPTED_EDITED, ANSWER_ACCEPTED, FOLLOWED_COMMENT, MENTIONED,
     NEW_ANSWER, NEW_COMMENT, NEW_QUESTION, SOLVED_NUDGE, STAFF_ACCEPTED,
@@ -70,6 +71,25 @@ impl SolvedChoices {
 }
 
 impl NotificationView {
+    /// Notification `n` about a known issue's update.
+    fn about_issue(n: &Notification, issue: &KnownIssue, actors: &[User], now: i64) -> Self {
+        NotificationView {
+            text: format!(
+                "Update on the known issue \u{201c}{}\u{201d} ({}), which you follow",
+                issue.title,
+                issue.status.label().to_lowercase()
+            ),
+            url: paths::known_issue(&issue.slug),
+            actor: n
+                .actor_id
+                .and_then(|a| actors.iter().find(|u| u.id == a))
+                .map(UserRef::from),
+            unread: n.read_at.is_none(),
+            when: format_ago(now, n.created_at),
+            solved: None,
+        }
+    }
+
     /// Notification `n` about question `q` (`actors`: who may have acted).
     fn new(n: &Notification, q: &Question, actors: &[User], now: i64) -> Self {
         let url = match (n.comment_id, n.answer_id) {
@@ -147,11 +167,34 @@ pub async fn get_notifications(
         )?;
         let asked = questions::find_many(
             conn,
-            &list.iter().map(|n| n.question_id).collect::<Vec<_>>(),
+            &list
+                .iter()
+                .filter_map(|n| n.question_id)
+                .collect::<Vec<_>>(),
         )?;
         let now = unix_now();
+<<<<<<< HEAD
         let still_open = |n: &Notification, q: &Question| {
             n.kind == SOLVED_NUDGE
+=======
+        let mut items = Vec::new();
+        let mut issues: Vec<KnownIssue> = Vec::new();
+        for n in &list {
+            if let Some(issue_id) = n.known_issue_id {
+                if !issues.iter().any(|i| i.id == issue_id) {
+                    issues.extend(known_issues::find(conn, issue_id)?);
+                }
+                if let Some(issue) = issues.iter().find(|i| i.id == issue_id) {
+                    items.push(NotificationView::about_issue(n, issue, &actors, now));
+                }
+                continue;
+            }
+            let Some(q) = asked.iter().find(|q| Some(q.id) == n.question_id) else {
+                continue;
+            };
+            let mut item = NotificationView::new(n, q, &actors, now);
+            if n.kind == SOLVED_NUDGE
+>>>>>>> kifollow
                 && q.author_id == me
                 && q.accepted_answer_id.is_none()
                 && q.deleted_at.is_none()

@@ -138,6 +138,8 @@ struct OpenIssueRow {
     url: String,
     status: &'static str,
     linked_questions: i64,
+    /// Confirmed followers: members and e-mail addresses.
+    followers: i64,
     updated: String,
 }
 
@@ -152,7 +154,7 @@ struct UnlinkedRow {
     age: String,
 }
 
-/// The known-issue part: open issues with linked-question counts, and
+/// The known-issue part: open issues with follower and linked-question counts, and
 /// questions of the last 7 days that match one but are not linked.
 fn known_issue_rows(conn: &mut Conn, now: i64) -> AppResult<(Vec<OpenIssueRow>, Vec<UnlinkedRow>)> {
     let (open, unlinked) = crate::service::known_issues::dashboard(conn, now - 7 * 86_400)?;
@@ -164,6 +166,7 @@ fn known_issue_rows(conn: &mut Conn, now: i64) -> AppResult<(Vec<OpenIssueRow>, 
             updated: format_ago(now, row.issue.updated_at),
             title: row.issue.title,
             linked_questions: row.linked_questions,
+            followers: row.followers,
         })
         .collect();
     let unlinked = unlinked
