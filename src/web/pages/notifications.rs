@@ -173,10 +173,26 @@ pub async fn get_notifications(
                 .collect::<Vec<_>>(),
         )?;
         let now = unix_now();
-<<<<<<< HEAD
         let still_open = |n: &Notification, q: &Question| {
             n.kind == SOLVED_NUDGE
-=======
+                && q.author_id == me
+                && q.accepted_answer_id.is_none()
+                && q.deleted_at.is_none()
+                && !q.locked
+                && q.closed_reason.is_none()
+        };
+        let asked: HashMap<QuestionId, Question> = asked.into_iter().map(|q| (q.id, q)).collect();
+        let mut open: Vec<QuestionId> = list
+            .iter()
+            .filter_map(|n| {
+                let q = asked.get(&n.question_id?)?;
+                still_open(n, q).then_some(q.id)
+            })
+            .collect();
+        open.sort_unstable();
+        open.dedup();
+        // Every open "was it solved?" of the page in one go.
+        let choices = crate::service::questions::nudge_answers_for(conn, &open)?;
         let mut items = Vec::new();
         let mut issues: Vec<KnownIssue> = Vec::new();
         for n in &list {
@@ -189,31 +205,7 @@ pub async fn get_notifications(
                 }
                 continue;
             }
-            let Some(q) = asked.iter().find(|q| Some(q.id) == n.question_id) else {
-                continue;
-            };
-            let mut item = NotificationView::new(n, q, &actors, now);
-            if n.kind == SOLVED_NUDGE
->>>>>>> kifollow
-                && q.author_id == me
-                && q.accepted_answer_id.is_none()
-                && q.deleted_at.is_none()
-                && !q.locked
-                && q.closed_reason.is_none()
-        };
-        let asked: HashMap<QuestionId, Question> = asked.into_iter().map(|q| (q.id, q)).collect();
-        let mut open: Vec<QuestionId> = list
-            .iter()
-            .filter(|n| asked.get(&n.question_id).is_some_and(|q| still_open(n, q)))
-            .map(|n| n.question_id)
-            .collect();
-        open.sort_unstable();
-        open.dedup();
-        // Every open "was it solved?" of the page in one go.
-        let choices = crate::service::questions::nudge_answers_for(conn, &open)?;
-        let mut items = Vec::new();
-        for n in &list {
-            let Some(q) = asked.get(&n.question_id) else {
+            let Some(q) = n.question_id.and_then(|id| asked.get(&id)) else {
                 continue;
             };
             let mut item = NotificationView::new(n, q, &actors, now);
