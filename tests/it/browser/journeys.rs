@@ -321,8 +321,9 @@ fn qa_site(sink: Option<&SmtpSink>) -> Site {
 /// The `id` of the answer whose text contains `text`.
 fn answer_anchor(b: &Browser<'_>, text: &str) -> String {
     let id = b.script(
-        "return Array.prototype.slice.call(document.querySelectorAll('article.answer')) \
-         .filter(function (a) { return a.textContent.indexOf(arguments[0]) >= 0; }, null) \
+        "var text = arguments[0]; \
+         return Array.prototype.slice.call(document.querySelectorAll('article.answer')) \
+         .filter(function (a) { return a.textContent.indexOf(text) >= 0; }) \
          .map(function (a) { return a.id; })[0] || null",
         json!([text]),
     );

@@ -323,8 +323,10 @@ impl Browser<'_> {
             "Emulation.setDeviceMetricsOverride",
             json!({ "width": NARROW, "height": 844, "deviceScaleFactor": 1, "mobile": true }),
         );
+        // The layout viewport (`width=device-width`); a page wider than
+        // that is zoomed out, so `innerWidth` would grow with it.
         self.wait_until("the narrow viewport", |s| {
-            s.script("return window.innerWidth", json!([])) == json!(NARROW)
+            s.script("return document.documentElement.clientWidth", json!([])) == json!(NARROW)
         });
         let widths = self.script(
             "var d = document.documentElement; return [d.scrollWidth, d.clientWidth]",
@@ -375,7 +377,14 @@ impl Browser<'_> {
              nodes: v.nodes.slice(0, 5).map(function (n) {{ return n.target.join(' ') + ': ' + n.failureSummary; }}) }}; }}); }});",
             self.tools.axe
         );
+        // Without JavaScript, scripts run for axe alone, on the loaded page.
+        if !self.javascript {
+            self.page_scripts(true).unwrap_or_else(|e| panic!("{e}"));
+        }
         let violations = self.script(&script, json!([]));
+        if !self.javascript {
+            self.page_scripts(false).unwrap_or_else(|e| panic!("{e}"));
+        }
         for v in violations.as_array().into_iter().flatten() {
             let impact = v["impact"].as_str().unwrap_or("");
             if matches!(impact, "serious" | "critical") || v["id"] == json!("heading-order") {
@@ -404,6 +413,20 @@ impl Browser<'_> {
     /// with everything the gates found.
     #[track_caller]
     pub fn finish(self) {
+        let pages = self.pages.borrow().len();
+        let failures = self.gate_failures();
+        assert!(
+            failures.is_empty(),
+            "{}: {} gate failure(s) over {pages} page(s):\n{}",
+            self.test,
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    /// Runs the Nu HTML Checker once over every page visited; returns
+    /// everything the gates found.
+    fn gate_failures(&self) -> Vec<String> {
         let pages = self.pages.borrow();
         assert!(!pages.is_empty(), "{}: no page was checked", self.test);
         let dir = tempfile::tempdir().expect("html dir");
@@ -445,15 +468,7 @@ impl Browser<'_> {
                 message["extract"].as_str().unwrap_or("").trim()
             ));
         }
-        let failures = self.failures.borrow();
-        assert!(
-            failures.is_empty(),
-            "{}: {} gate failure(s) over {} page(s):\n{}",
-            self.test,
-            failures.len(),
-            pages.len(),
-            failures.join("\n")
-        );
+        self.failures.borrow().clone()
     }
 }
 
@@ -480,4 +495,57 @@ const WIDEST_ELEMENTS: &str = "var w = document.documentElement.clientWidth; \
 /// Where screenshots go: `target/screenshots/`.
 pub fn screenshot_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+}
+
+/// A page that breaks every gate: an image without text (axe, critical), a
+/// skipped heading level (axe `heading-order`), `aria-label` on a plain
+/// `div` (Nu checker), a box wider than a phone, and a console error.
+const BAD_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Bad</title></head>\
+<body><main><h1>Bad page</h1><h3>A skipped level</h3>\
+<img src=\"data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==\">\
+<div aria-label=\"Score\">1</div><div style=\"width: 2000px\">wide</div>\
+<script>document.title = \"ran\"; console.error(\"boom\");</script></main></body></html>";
+
+/// The gates fail on a page that breaks them (a gate that cannot fail
+/// proves nothing), and without JavaScript no page script runs.
+#[test]
+fn the_gates_catch_a_page_that_breaks_them() {
+    let test = "browser::the_gates_catch_a_page_that_breaks_them";
+    let Some(tools) = tools_or_skip(test) else {
+        return;
+    };
+    let _one = exclusive();
+    let site = Site::start(crate::harness::TestApp::builder(), None);
+    let url = format!(
+        "data:text/html;charset=utf-8,{}",
+        percent_encoding::utf8_percent_encode(BAD_PAGE, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let b = site.browser(&tools, test, true);
+    b.goto(&url);
+    b.check("bad page", None);
+    let failures = b.gate_failures().join("\n");
+    for expected in [
+        "at 1280 px: axe image-alt (critical)",
+        "at 390 px: axe image-alt (critical)",
+        "axe heading-order (moderate)",
+        "HTML error",
+        "\u{201c}aria-label\u{201d} attribute must not be specified on any \u{201c}div\u{201d}",
+        "at 390 px the page is Some(2",
+        "console error",
+        "boom",
+    ] {
+        assert!(failures.contains(expected), "{expected:?} not in:\n{failures}");
+    }
+    drop(b);
+
+    let b = site.browser(&tools, test, false);
+    b.goto(&url);
+    b.wait_until("the page to load", |s| s.loaded());
+    let title = b.script("return document.title", json!([]));
+    assert_eq!(title, json!("Bad"), "a page script ran without JavaScript");
+    b.check("bad page without JavaScript", None);
+    let failures = b.gate_failures().join("\n");
+    assert!(failures.contains("axe image-alt (critical)"), "{failures}");
+    assert!(!failures.contains("console error"), "{failures}");
 }

@@ -56,12 +56,15 @@ impl Driver {
 
     /// A new browser session: headless Chromium at `binary` with the
     /// issue's flags, a fresh profile in `profile`, the browser log kept,
-    /// and JavaScript on or off.
+    /// and the page's JavaScript on or off.
+    ///
+    /// Off is DevTools' `Emulation.setScriptExecutionDisabled` rather than
+    /// the `profile.managed_default_content_settings.javascript` pref: both
+    /// keep every page script from running (across navigations), but under
+    /// the pref not even a script WebDriver injects gets its timers, and
+    /// axe-core needs them; the DevTools switch can be lifted for the axe
+    /// run alone ([`Session::page_scripts`]) once the page has loaded.
     pub fn session(&self, binary: &Path, profile: &Path, javascript: bool) -> Result<Session, String> {
-        let mut prefs = json!({});
-        if !javascript {
-            prefs["profile.managed_default_content_settings.javascript"] = json!(2);
-        }
         let capabilities = json!({
             "capabilities": {
                 "alwaysMatch": {
@@ -80,7 +83,6 @@ impl Driver {
                             "--window-size=1280,900",
                             format!("--user-data-dir={}", profile.display()),
                         ],
-                        "prefs": prefs,
                     },
                     "goog:loggingPrefs": { "browser": "ALL" },
                     "timeouts": { "pageLoad": 60_000, "script": 60_000, "implicit": 0 },
@@ -92,10 +94,14 @@ impl Driver {
             .as_str()
             .ok_or_else(|| format!("no session id in {answer}"))?
             .to_string();
-        Ok(Session {
+        let session = Session {
             port: self.port,
             id,
-        })
+        };
+        if !javascript {
+            session.page_scripts(false)?;
+        }
+        Ok(session)
     }
 }
 
@@ -194,6 +200,16 @@ impl Session {
             "/goog/cdp/execute",
             Some(json!({ "cmd": cmd, "params": params })),
         )
+    }
+
+    /// Lets the page's scripts (and timers) run, or stops them.
+    pub fn page_scripts(&self, on: bool) -> Result<(), String> {
+        self.command(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": "Emulation.setScriptExecutionDisabled", "params": { "value": !on } })),
+        )
+        .map(drop)
     }
 
     /// The elements matching the CSS `selector` now (possibly none).
