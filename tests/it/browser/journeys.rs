@@ -148,7 +148,9 @@ fn search_read_and_give_feedback(test: &str, javascript: bool) {
 
     // The in-page contents jump to the section, which comes into view.
     b.click_on("aside.toc a", "If it does not connect");
-    b.wait_for_url("the section anchor", |u| u.ends_with("#if-it-does-not-connect"));
+    b.wait_for_url("the section anchor", |u| {
+        u.ends_with("#if-it-does-not-connect")
+    });
     b.wait_until("the section to scroll into view", |s| {
         let top = s.script(
             "var h = document.getElementById('if-it-does-not-connect'); \
@@ -176,9 +178,7 @@ fn search_read_and_give_feedback(test: &str, javascript: bool) {
     let mut conn = pool.get().expect("db");
     let comments = feedback_comments(&mut conn);
     assert!(
-        comments
-            .iter()
-            .any(|c| c.contains("no restart button")),
+        comments.iter().any(|c| c.contains("no restart button")),
         "{comments:?}"
     );
 }
@@ -266,7 +266,9 @@ fn walk_the_tree_and_ask(test: &str, javascript: bool) {
     );
     b.check("pre-filled ask form", None);
     b.follow("main button", "Post your question");
-    b.wait_for_url("the new question", |u| u.contains("/questions/") && !u.contains("/ask"));
+    b.wait_for_url("the new question", |u| {
+        u.contains("/questions/") && !u.contains("/ask")
+    });
     let page = b.page_text();
     assert!(
         page.contains("Printer prints nothing: the troubleshooter did not solve it"),
@@ -300,7 +302,12 @@ const CAROL_ANSWER: &str = "Clean the glass strip on the left with a dry cloth."
 /// address, so her notifications are mailed.
 fn qa_site(sink: Option<&SmtpSink>) -> Site {
     let site = site(sink);
-    for (name, role) in [("ann", "member"), ("bob", "member"), ("carol", "member"), ("sam", "staff")] {
+    for (name, role) in [
+        ("ann", "member"),
+        ("bob", "member"),
+        ("carol", "member"),
+        ("sam", "staff"),
+    ] {
         site.user(name, role);
     }
     let pool = site.db();
@@ -424,7 +431,9 @@ fn journey_3_clarify_answer_accept_and_staff_moves_the_acceptance() {
     b.sign_out();
     b.sign_in("ann");
     b.follow("header a.notif", "Inbox");
-    let told = format!("A staff member accepted an answer on your question \u{201c}{SCANNER_TITLE}\u{201d}");
+    let told = format!(
+        "A staff member accepted an answer on your question \u{201c}{SCANNER_TITLE}\u{201d}"
+    );
     b.wait_for_text(&told);
     b.check("notifications", None);
     b.finish();
@@ -481,7 +490,12 @@ fn seed_answered_question(site: &Site) -> String {
     };
     let bobs = answer_id(post(&bob, &question, &answers, &[("body", BOB_ANSWER)]));
     let carols = answer_id(post(&carol, &question, &answers, &[("body", CAROL_ANSWER)]));
-    post(&ann, &question, &format!("/answers/{carols}/vote"), &[("value", "up")]);
+    post(
+        &ann,
+        &question,
+        &format!("/answers/{carols}/vote"),
+        &[("value", "up")],
+    );
     let accept = format!("/questions/{id}/accept");
     post(&ann, &question, &accept, &[("answer_id", &carols)]);
     post(&sam, &question, &accept, &[("answer_id", &bobs)]);
@@ -504,7 +518,13 @@ fn journey_5_without_javascript_read_an_answered_question() {
     b.open(&question);
     b.wait_for_text(SCANNER_BODY);
     let page = b.page_text();
-    for text in [CLARIFY, REPLY, BOB_ANSWER, CAROL_ANSWER, "Accepted by staff member sam"] {
+    for text in [
+        CLARIFY,
+        REPLY,
+        BOB_ANSWER,
+        CAROL_ANSWER,
+        "Accepted by staff member sam",
+    ] {
         assert!(page.contains(text), "{text:?} missing:\n{page}");
     }
     // The accepted answer comes first.
@@ -517,8 +537,12 @@ fn journey_5_without_javascript_read_an_answered_question() {
     b.click(&b.find("details.comment-add summary"));
     let field = b.find("details.comment-add textarea");
     b.wait_until("the comment form to open", |s| {
-        s.command("GET", &format!("/element/{}/displayed", field_id(&field)), None)
-            .is_ok_and(|v| v == json!(true))
+        s.command(
+            "GET",
+            &format!("/element/{}/displayed", field_id(&field)),
+            None,
+        )
+        .is_ok_and(|v| v == json!(true))
     });
     b.follow("header a.notif", "Inbox");
     b.wait_for_text("A staff member accepted an answer on your question");
@@ -581,7 +605,10 @@ fn journey_4_staff_edits_restores_and_opens_a_known_issue() {
         &b.find("#symptoms"),
         "The printer leaves the network about an hour after it joined.",
     );
-    b.type_into(&b.find("#workaround"), "Turn off power saving in **Settings**.");
+    b.type_into(
+        &b.find("#workaround"),
+        "Turn off power saving in **Settings**.",
+    );
     b.type_into(&b.find("#articles"), "guide/wireless");
     b.follow("main button", "Save");
     b.wait_for_url("the known issue", |u| {

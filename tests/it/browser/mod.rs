@@ -145,7 +145,10 @@ impl Site {
         let mut env = vec![("SIGNPOST_BASE_URL", base)];
         if let Some(sink) = sink {
             env.push(("SIGNPOST_SMTP_URL", sink.url()));
-            env.push(("SIGNPOST_MAIL_FROM", "Signpost Help <help@example.com>".into()));
+            env.push((
+                "SIGNPOST_MAIL_FROM",
+                "Signpost Help <help@example.com>".into(),
+            ));
         }
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let server = process::spawn(dir.path(), &config, port, &env);
@@ -292,7 +295,10 @@ impl Browser<'_> {
     /// Marks the current document, so a new one can be told from it.
     fn marker(&self) -> String {
         let mark = format!("{:?}", Instant::now());
-        self.script("document.documentElement.dataset.visited = arguments[0]", json!([mark]));
+        self.script(
+            "document.documentElement.dataset.visited = arguments[0]",
+            json!([mark]),
+        );
         mark
     }
 
@@ -535,7 +541,10 @@ fn the_gates_catch_a_page_that_breaks_them() {
         "console error",
         "boom",
     ] {
-        assert!(failures.contains(expected), "{expected:?} not in:\n{failures}");
+        assert!(
+            failures.contains(expected),
+            "{expected:?} not in:\n{failures}"
+        );
     }
     drop(b);
 

@@ -64,7 +64,12 @@ impl Driver {
     /// the pref not even a script WebDriver injects gets its timers, and
     /// axe-core needs them; the DevTools switch can be lifted for the axe
     /// run alone ([`Session::page_scripts`]) once the page has loaded.
-    pub fn session(&self, binary: &Path, profile: &Path, javascript: bool) -> Result<Session, String> {
+    pub fn session(
+        &self,
+        binary: &Path,
+        profile: &Path,
+        javascript: bool,
+    ) -> Result<Session, String> {
         let capabilities = json!({
             "capabilities": {
                 "alwaysMatch": {
@@ -337,7 +342,9 @@ impl Session {
     /// Waits until the page's visible text contains `text`.
     #[track_caller]
     pub fn wait_for_text(&self, text: &str) {
-        self.wait_until(&format!("the text {text:?}"), |s| s.page_text().contains(text));
+        self.wait_until(&format!("the text {text:?}"), |s| {
+            s.page_text().contains(text)
+        });
     }
 
     /// Waits until the address satisfies `condition` and the page is loaded.
@@ -372,7 +379,12 @@ impl Session {
             .and_then(|v| v.as_array().cloned())
             .unwrap_or_default()
             .iter()
-            .filter_map(|c| Some((c["name"].as_str()?.to_string(), c["value"].as_str()?.to_string())))
+            .filter_map(|c| {
+                Some((
+                    c["name"].as_str()?.to_string(),
+                    c["value"].as_str()?.to_string(),
+                ))
+            })
             .collect()
     }
 
@@ -407,7 +419,8 @@ fn request(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<
         .set_read_timeout(Some(Duration::from_secs(120)))
         .map_err(|e| e.to_string())?;
     let body = body.map(Value::to_string).unwrap_or_default();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
     if method != "GET" {
         head.push_str(&format!(
             "Content-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n",
@@ -487,7 +500,10 @@ pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
     let mut buffer = 0u32;
     let mut bits = 0;
-    for byte in text.bytes().filter(|b| !b.is_ascii_whitespace() && *b != b'=') {
+    for byte in text
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b'=')
+    {
         let value = match byte {
             b'A'..=b'Z' => byte - b'A',
             b'a'..=b'z' => byte - b'a' + 26,
