@@ -310,11 +310,10 @@ impl Browser<'_> {
         self.wait_until("the page to load", |s| s.loaded());
         let url = self.url();
         let here = format!("{label} ({url})");
-        for entry in self.console() {
-            if entry["level"] == json!("SEVERE") {
-                self.fail(format!("{here}: console error: {}", entry["message"]));
-            }
-        }
+        // The log holds everything since the last read: errors of pages
+        // passed through unchecked (sign-in forms on the way) show here too,
+        // with the address of the script or resource in the message.
+        self.console_errors(&here);
         let html = self.served_html(&url);
         self.pages.borrow_mut().push(Visited {
             label: label.to_string(),
@@ -338,11 +337,14 @@ impl Browser<'_> {
             "var d = document.documentElement; return [d.scrollWidth, d.clientWidth]",
             json!([]),
         );
-        let (scroll, client) = (widths[0].as_u64(), widths[1].as_u64());
+        let (scroll, client) = (
+            widths[0].as_u64().unwrap_or(0),
+            widths[1].as_u64().unwrap_or(0),
+        );
         if scroll > client {
             let wide = self.script(WIDEST_ELEMENTS, json!([]));
             self.fail(format!(
-                "{here}: at {NARROW} px the page is {scroll:?} px wide in a {client:?} px viewport; widest: {wide}"
+                "{here}: at {NARROW} px the page is {scroll} px wide in a {client} px viewport; widest: {wide}"
             ));
         }
         self.axe(&here, NARROW);
@@ -350,6 +352,15 @@ impl Browser<'_> {
             self.photograph(name, NARROW);
         }
         self.cdp("Emulation.clearDeviceMetricsOverride", json!({}));
+    }
+
+    /// Records every error the browser console got since the last read.
+    fn console_errors(&self, here: &str) {
+        for entry in self.console() {
+            if entry["level"] == json!("SEVERE") {
+                self.fail(format!("{here}: console error: {}", entry["message"]));
+            }
+        }
     }
 
     /// Records a gate failure (reported together at [`Browser::finish`]).
@@ -433,6 +444,7 @@ impl Browser<'_> {
     /// Runs the Nu HTML Checker once over every page visited; returns
     /// everything the gates found.
     fn gate_failures(&self) -> Vec<String> {
+        self.console_errors("after the last check");
         let pages = self.pages.borrow();
         assert!(!pages.is_empty(), "{}: no page was checked", self.test);
         let dir = tempfile::tempdir().expect("html dir");
@@ -537,7 +549,7 @@ fn the_gates_catch_a_page_that_breaks_them() {
         "axe heading-order (moderate)",
         "HTML error",
         "\u{201c}aria-label\u{201d} attribute must not be specified on any \u{201c}div\u{201d}",
-        "at 390 px the page is Some(2",
+        "at 390 px the page is 20",
         "console error",
         "boom",
     ] {
