@@ -13,6 +13,7 @@
 //! takes time linear in its length, and the part nested deeper than
 //! [`MAX_NESTING`] comes out as plain text.
 
+mod a11y;
 mod headings;
 mod highlight;
 mod inline;
@@ -25,6 +26,7 @@ use std::ops::Range;
 use pulldown_cmark::{BlockQuoteKind, CowStr, Event, Options, Parser, Tag, TagEnd};
 use serde::{Deserialize, Serialize};
 
+pub use a11y::accessible_html;
 use headings::assign_heading_ids;
 pub use highlight::highlight;
 use highlight::highlight_code_blocks;

@@ -206,6 +206,7 @@ pub fn load() -> tera::Result<Tera> {
     tera.set_escape_fn(escape_html);
     tera.register_filter("day", day_filter);
     tera.register_filter("urlencode", urlencode_filter);
+    tera.register_filter("accessible", accessible_filter);
     Ok(tera)
 }
 
@@ -213,6 +214,16 @@ pub fn load() -> tera::Result<Tera> {
 /// attributes (tera's default also escapes `/`, which only makes URLs unreadable).
 fn escape_html(text: &str) -> String {
     crate::markdown::escape_html(text)
+}
+
+/// `{{ body_html | accessible | safe }}`: code blocks and tables of
+/// rendered markdown made reachable by keyboard when they scroll
+/// ([`crate::markdown::accessible_html`]).
+fn accessible_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let html = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("accessible: expected HTML text"))?;
+    Ok(Value::String(crate::markdown::accessible_html(html)))
 }
 
 /// `{{ unix_seconds | day }}` -> `22 Nov 2026`.

@@ -7,16 +7,14 @@ use crate::harness::TestApp;
 
 /// A small site: one manual with two articles, one tree.
 fn site() -> TestApp {
+    site_with("## Steps\n\nHold the reset button for **ten seconds**.\n\nSee [paper](paper.md).")
+}
+
+/// [`site`] with `reset` as the body of its article "Reset the router".
+fn site_with(reset: &str) -> TestApp {
     let app = TestApp::builder()
         .manual("guide", "Printer guide")
-        .article(
-            "guide/reset",
-            &article(
-                "Reset the router",
-                1,
-                "## Steps\n\nHold the reset button for **ten seconds**.\n\nSee [paper](paper.md).",
-            ),
-        )
+        .article("guide/reset", &article("Reset the router", 1, reset))
         .article(
             "guide/paper",
             &plain_article("Loading paper", "Fan the stack before loading it."),
@@ -104,6 +102,176 @@ async fn staff_dashboard_page() {
     let page = sam.get("/staff").await;
     assert_eq!(page.status, 200, "{}", page.body);
     insta::assert_snapshot!("staff_dashboard", normalise(&page.body));
+}
+
+/// Markup rules a browser's accessibility and HTML checkers (axe-core, the
+/// Nu HTML Checker) enforce, over every kind of page a reader and a staff
+/// member see, including markdown with a code block, a table and a task list:
+/// no heading level skipped, no `aria-label` on a `div` without a role, a
+/// machine-readable date in every `<time>`, no block inside a `<p>` (the
+/// parser would end the paragraph early), code blocks and tables reachable
+/// by keyboard when they scroll, and task-list checkboxes with a name.
+#[actix_web::test]
+async fn pages_pass_the_markup_rules_of_the_browser_checkers() {
+    let app = site_with(
+        "## Steps\n\n```sh\nrouter-reset --hold 10 --then-wait-for-the-lights\n```\n\n\
+         | light | means |\n| --- | --- |\n| amber | resetting |\n\n- [x] unplugged\n- [ ] waited",
+    );
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    let sam = app.staff("sam").await;
+    let q = ann
+        .asks(
+            "Printer blinks amber after a paper jam",
+            "The log says:\n\n```\njam at tray 2\n```\n\n| tray | state |\n| --- | --- |\n| 2 | jammed |",
+            "printer",
+        )
+        .await;
+    let a = bob.answers(&q, "Run `printer-clear` and retry.").await;
+    assert_eq!(ann.accepts(&a).await.status, 303);
+    let guest = app.client();
+    let guest_pages = [
+        "/",
+        "/docs",
+        "/docs/guide",
+        "/docs/guide/reset",
+        "/troubleshoot",
+        "/troubleshoot/router?lights=yes",
+        "/questions",
+        "/tags",
+        "/tags/printer",
+        q.path.as_str(),
+        "/search?q=reset",
+        "/search?q=flux+capacitor",
+        "/users/ann",
+    ];
+    for path in guest_pages {
+        let page = guest.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_markup_rules(path, &page.body);
+    }
+    for path in [q.path.as_str(), "/staff", "/questions/ask", "/account"] {
+        let page = sam.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_markup_rules(&format!("{path} (staff)"), &page.body);
+    }
+
+    let article = guest.get("/docs/guide/reset").await;
+    article.assert_contains("<pre tabindex=\"0\" class=\"highlight\">");
+    article.assert_contains("<div class=\"table-scroll\" tabindex=\"0\"><table>");
+    article.assert_contains("aria-label=\"Completed task\"");
+    article.assert_contains("aria-label=\"Incomplete task\"");
+    let question = guest.get(&q.path).await;
+    question.assert_contains("<pre tabindex=\"0\"><code>jam at tray 2");
+    question.assert_contains("<div class=\"table-scroll\" tabindex=\"0\"><table>");
+    let docs = guest.get("/docs").await;
+    docs.assert_contains("<h2><a href=\"/docs/guide\">Printer guide</a></h2>");
+}
+
+/// Checks [`pages_pass_the_markup_rules_of_the_browser_checkers`]'s rules on
+/// one page.
+fn assert_markup_rules(page: &str, html: &str) {
+    // As axe's heading-order: the first heading may have any level (a tree
+    // step's "Your answers" h2 comes before its h1), each next one at most
+    // one deeper than the one before.
+    for pair in heading_levels(html).windows(2) {
+        assert!(
+            pair[1] <= pair[0] + 1,
+            "{page}: an h{} follows an h{}",
+            pair[1],
+            pair[0]
+        );
+    }
+    for tag in start_tags(html, "div") {
+        assert!(
+            !tag.contains(" aria-label=") || tag.contains(" role="),
+            "{page}: aria-label on a div without a role: {tag}"
+        );
+    }
+    for tag in start_tags(html, "time") {
+        assert!(
+            tag.contains(" datetime=\""),
+            "{page}: {tag} has no datetime"
+        );
+    }
+    for tag in start_tags(html, "pre") {
+        assert!(
+            tag.contains(" tabindex=\"0\""),
+            "{page}: {tag} is not focusable"
+        );
+    }
+    for (at, _) in html.match_indices("<table>") {
+        assert!(
+            html[..at].ends_with("<div class=\"table-scroll\" tabindex=\"0\">"),
+            "{page}: a table outside a focusable scroller"
+        );
+    }
+    for tag in start_tags(html, "input") {
+        if tag.contains("type=\"checkbox\"") && tag.contains(" disabled") {
+            assert!(tag.contains(" aria-label=\""), "{page}: {tag} has no name");
+        }
+    }
+    for (at, _) in html.match_indices("<p") {
+        if !matches!(html.as_bytes().get(at + 2), Some(b' ' | b'>')) {
+            continue;
+        }
+        let end = html[at..].find("</p>").map_or(html.len(), |e| at + e);
+        let paragraph = &html[at..end];
+        for block in [
+            "<div", "<details", "<form", "<ul", "<ol", "<table", "<pre", "<section",
+        ] {
+            assert!(
+                !paragraph.contains(block),
+                "{page}: {block} inside a paragraph: {paragraph:.200}"
+            );
+        }
+    }
+}
+
+/// The levels of the `<h1>`–`<h6>` headings, in document order.
+fn heading_levels(html: &str) -> Vec<u8> {
+    html.match_indices("<h")
+        .filter_map(|(at, _)| {
+            let bytes = html.as_bytes();
+            match (bytes.get(at + 2), bytes.get(at + 3)) {
+                (Some(&d @ b'1'..=b'6'), Some(b' ' | b'>')) => Some(d - b'0'),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The start tags of element `name`, from `<` to `>`.
+fn start_tags<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
+    let open = format!("<{name}");
+    html.match_indices(&open)
+        .filter(|(at, _)| matches!(html.as_bytes().get(at + open.len()), Some(b' ' | b'>')))
+        .map(|(at, _)| &html[at..html[at..].find('>').map_or(html.len(), |e| at + e + 1)])
+        .collect()
+}
+
+#[test]
+fn the_markup_rules_catch_what_they_are_for() {
+    let broken = [
+        "<h1>a</h1><h3>b</h3>",
+        "<div class=\"vote\" aria-label=\"Score\">1</div>",
+        "<time>3 days ago</time>",
+        "<pre><code>x</code></pre>",
+        "<table><tr><td>1</td></tr></table>",
+        "<input disabled=\"\" type=\"checkbox\">",
+        "<p class=\"post-actions\"><details><summary>Flag</summary></details></p>",
+    ];
+    for html in broken {
+        let caught = std::panic::catch_unwind(|| assert_markup_rules("sample", html));
+        assert!(caught.is_err(), "not caught: {html}");
+    }
+    assert_markup_rules(
+        "sample",
+        "<h1>a</h1><h2>b</h2><h3>c</h3><h2>d</h2><div class=\"vote\" role=\"group\" aria-label=\"Score\">1</div>\
+         <time datetime=\"2026-11-30\">today</time><pre tabindex=\"0\">x</pre>\
+         <div class=\"table-scroll\" tabindex=\"0\"><table><tr><td>1</td></tr></table></div>\
+         <input aria-label=\"Completed task\" disabled=\"\" type=\"checkbox\" checked=\"\"><p>text <code>x</code></p>",
+    );
 }
 
 /// The page with everything that differs between runs replaced by a

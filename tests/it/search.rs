@@ -199,6 +199,11 @@ async fn every_search_is_logged() {
     app.get("/search?q=paper").await;
     app.get("/search?q=nothing+like+this+exists&kind=article")
         .await;
+    // Control characters alone are no query: the empty search page, unlogged
+    // (they used to log an empty query, an empty link on the staff dashboard).
+    let blank = app.get("/search?q=%00%09%01+").await;
+    assert_eq!(blank.status, 200);
+    blank.assert_contains("Search manuals, troubleshooting steps and community answers");
     let mut conn = app.started().state.db.get().expect("db");
     let log = search_log::recent(&mut conn, 10).expect("log");
     assert_eq!(log.len(), 2);

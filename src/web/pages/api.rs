@@ -65,7 +65,10 @@ pub async fn post_preview(
     }
     admit(&state, Limited::Preview, &user).await?;
     let body = form.into_inner().body;
-    let html = crate::web::off_executor(move || crate::markdown::render_post(&body).html).await?;
+    let html = crate::web::off_executor(move || {
+        crate::markdown::accessible_html(&crate::markdown::render_post(&body).html)
+    })
+    .await?;
     Ok(json_response(StatusCode::OK, &PreviewResponse { html }))
 }
 

@@ -17,7 +17,7 @@ use crate::service::known_issues::{self as service, Place, UpdateInput};
 use crate::web::extract::{CsrfForm, Staff};
 use crate::web::paths;
 use crate::web::session::Viewer;
-use crate::web::templates::{format_ago, format_day};
+use crate::web::templates::{format_ago, format_day, format_iso_day};
 use crate::web::views::IssueBanner;
 use crate::web::{render, render_status, see_other, with_db};
 
@@ -89,6 +89,7 @@ struct UpdateView {
     id: i32,
     when: String,
     day: String,
+    iso_day: String,
     html: String,
     status: Option<&'static str>,
 }
@@ -164,6 +165,7 @@ fn issue_page(issue: &KnownIssue, updates: &[IssueUpdate], staff: bool, now: i64
                 id: i32::from(u.id),
                 when: format_ago(now, u.created_at),
                 day: format_day(u.created_at),
+                iso_day: format_iso_day(u.created_at),
                 html: u.body_html.clone(),
                 status: u.status.map(IssueStatus::label),
             })

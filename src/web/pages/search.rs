@@ -102,10 +102,13 @@ impl SearchParams {
     /// back to no filter and the nearest page.
     fn read(req: &HttpRequest) -> Self {
         let params = query_params(req.query_string());
+        // Control characters (a pasted NUL or tab) count as spaces, so a
+        // query of nothing else is the empty search page, not a logged search.
         let raw_q: String = param(&params, "q")
             .unwrap_or("")
-            .trim_start()
             .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .skip_while(|c| c.is_whitespace())
             .take(crate::search::query::MAX_QUERY_CHARS)
             .collect();
         let q = raw_q.trim_end().to_string();

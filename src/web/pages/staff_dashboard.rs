@@ -182,6 +182,9 @@ fn known_issue_rows(conn: &mut Conn, now: i64) -> AppResult<(Vec<OpenIssueRow>, 
 
 fn gap_rows(list: Vec<QueryCount>) -> Vec<GapRow> {
     list.into_iter()
+        // A blank query (logged before a query of control characters alone
+        // counted as no search) would be a link without text.
+        .filter(|q| !q.query.trim().is_empty())
         .map(|q| GapRow {
             search_url: paths::search(&q.query, None, 1),
             write_url: paths::new_article_titled(&q.query),

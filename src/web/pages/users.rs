@@ -9,7 +9,7 @@ use crate::db::models::{answers, questions, users};
 use crate::error::{AppError, AppResult};
 use crate::web::paths;
 use crate::web::session::Viewer;
-use crate::web::templates::format_day;
+use crate::web::templates::{format_day, format_iso_day};
 use crate::web::views::{QuestionRow, UserRef};
 use crate::web::{render, with_db};
 
@@ -18,6 +18,7 @@ struct ProfilePage {
     user: UserRef,
     username: String,
     joined: String,
+    joined_iso: String,
     role: &'static str,
     suspended: bool,
     question_count: i64,
@@ -74,6 +75,7 @@ pub async fn get_user(
         user: UserRef::from(&user),
         username: user.username.clone(),
         joined: format_day(user.created_at),
+        joined_iso: format_iso_day(user.created_at),
         role: user.role().as_str(),
         suspended: user.is_suspended(),
     };
