@@ -4,6 +4,7 @@
 mod accounts;
 mod announcements;
 mod backend;
+mod browser;
 mod cluster;
 mod comments;
 mod content;

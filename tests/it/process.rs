@@ -53,6 +53,15 @@ impl Http {
         }
     }
 
+    /// A client of the server on `port` holding `cookies` (a browser's).
+    pub fn with_cookies(port: u16, cookies: Vec<(String, String)>) -> Self {
+        Http {
+            port,
+            cookies: Arc::new(Mutex::new(cookies)),
+            forwarded_for: None,
+        }
+    }
+
     /// This client with the same cookies, talking to the server on `port`
     /// (another node behind the same load balancer).
     pub fn on(&self, port: u16) -> Self {
