@@ -92,7 +92,7 @@ pub const OFFERED: [Coding; 3] = [Coding::Brotli, Coding::Gzip, Coding::Identity
 /// the offered coding with the highest q-value, the first of `offered` among
 /// equals. A coding the header does not name takes the q-value of `*` when
 /// present; identity is acceptable unless refused (`identity;q=0`, or `*;q=0`
-/// without naming it). With no header, or when everything is refused,
+/// without naming it), below every coding the header names. With no header, or when everything is refused,
 /// identity (a body the client can always read). A malformed q-value makes
 /// its entry count as absent.
 pub fn negotiate(accept_encoding: Option<&str>, offered: &[Coding]) -> Coding {
@@ -136,7 +136,8 @@ pub fn negotiate(accept_encoding: Option<&str>, offered: &[Coding]) -> Coding {
             .iter()
             .find_map(|name| q_of(name))
             .or(star)
-            .unwrap_or(if coding == Coding::Identity { 1.0 } else { 0.0 });
+            // Identity unnamed is acceptable, but below any coding named.
+            .unwrap_or(if coding == Coding::Identity { 0.001 } else { 0.0 });
         if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
             best = Some((coding, q));
         }
@@ -310,6 +311,9 @@ mod tests {
         assert_eq!(pick("gzip, deflate, br, zstd"), Coding::Brotli);
         assert_eq!(pick("gzip, deflate"), Coding::Gzip);
         assert_eq!(pick("br;q=0.5, gzip"), Coding::Gzip);
+        assert_eq!(pick("br;q=0.4, gzip;q=0.8"), Coding::Gzip);
+        assert_eq!(pick("gzip;q=0.1"), Coding::Gzip);
+        assert_eq!(pick("gzip;q=0.5, identity"), Coding::Identity);
         assert_eq!(pick("br;q=0, gzip;q=0"), Coding::Identity);
         assert_eq!(pick("x-gzip"), Coding::Gzip);
         assert_eq!(pick("GZIP;Q=0.8, BR;q=0.9"), Coding::Brotli);

@@ -20,6 +20,7 @@ mod import_docs;
 mod indexing;
 mod jobs;
 mod known_issues;
+mod lean;
 mod mail;
 mod migrate_db;
 mod nodes;
