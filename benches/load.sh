@@ -116,16 +116,26 @@ SHORT_LUA=$(search_script "$SHORT")
 LONG_LUA=$(search_script "$LONG")
 count() { grep -v '^#' "$1" | grep -cv '^[[:space:]]*$'; }
 
+# Measures one endpoint: name|requests/s|p50|p99|server CPU µs per request.
+# The last is the processor time the process $MEASURED (when set) used per
+# request answered: unlike requests/s, other processes on the machine barely
+# move it.
 run() { # name path [lua] [plain: no Accept-Encoding]
-  local out args=(-t2 -c"$CONNECTIONS" -d"$DURATION" --latency)
+  local out args=(-t2 -c"$CONNECTIONS" -d"$DURATION" --latency) c0=0 c1=0
   [ "${4:-}" = plain ] || args+=(-H "$BROWSER")
   [ -z "${3:-}" ] || args+=(-s "$3")
+  [ -z "${MEASURED:-}" ] || c0=$(proc_ticks "$MEASURED")
   out=$(wrk "${args[@]}" "$BASE$2")
-  local rps p50 p99
+  [ -z "${MEASURED:-}" ] || c1=$(proc_ticks "$MEASURED")
+  local rps p50 p99 n cpu=""
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  printf '%s|%s|%s|%s\n' "$1" "$rps" "$p50" "$p99"
+  n=$(echo "$out" | awk '/requests in/ {print $1}')
+  if [ -n "${MEASURED:-}" ] && [ "${n:-0}" -gt 0 ]; then
+    cpu=$(echo "scale=1; ($c1 - $c0) * 1000000 / $(getconf CLK_TCK) / $n" | bc)
+  fi
+  printf '%s|%s|%s|%s|%s\n' "$1" "$rps" "$p50" "$p99" "$cpu"
 }
 
 # Waits until URL answers (60 s at most).
@@ -142,7 +152,7 @@ HELLO_BASE="http://127.0.0.1:$HELLO_PORT"
 "$BIN" bench-hello --port "$HELLO_PORT" >/dev/null 2>&1 &
 HELLO=$!
 wait_up "$HELLO_BASE/"
-hello_row() { BASE=$HELLO_BASE run "bare actix-web hello-world (no middleware)" /; }
+hello_row() { BASE=$HELLO_BASE MEASURED=$HELLO run "bare actix-web hello-world (no middleware)" /; }
 
 # wrk's latencies (850.00us, 1.20ms, 1.05s) in milliseconds.
 to_ms() {
@@ -155,11 +165,11 @@ to_ms() {
 }
 # The median of numbers, one a line.
 median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-# Median of field $3 (2 = req/s, 3 = p50, 4 = p99) of endpoint $2 in rows
+# Median of field $3 (2 = req/s, 3 = p50, 4 = p99, 5 = CPU µs per request) of endpoint $2 in rows
 # tagged $1 of $ROWS.
 stat() {
   echo "$ROWS" | awk -F'|' -v b="$1" -v n="$2" -v f="$3" '$1 == b && $2 == n {print $(f + 1)}' |
-    while read -r v; do if [ "$3" -eq 2 ]; then echo "$v"; else to_ms "$v"; fi; done | median
+    while read -r v; do if [ "$3" -eq 2 ] || [ "$3" -eq 5 ]; then echo "$v"; else to_ms "$v"; fi; done | median
 }
 # Size of a file or folder in MB.
 size_mb() { du -sb "$@" 2>/dev/null | awk '{t += $1} END {printf "%.0f MB", t / 1048576}'; }
@@ -181,6 +191,7 @@ if [ -n "${COMPARE_BIN:-}" ]; then
       if [ "$which" = before ]; then bin=$COMPARE_BIN; else bin=$BIN; fi
       "$bin" serve >/dev/null 2>&1 &
       SERVER=$!
+      MEASURED=$SERVER
       wait_up "$BASE/healthz"
       STYLE=$(curl -s "$BASE/" | grep -o '/static/style\.[0-9a-f]*\.css' | head -n 1)
       QUESTION=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/questions/$((QUESTIONS / 2))" | sed "s#^$BASE##")
@@ -204,21 +215,24 @@ if [ -n "${COMPARE_BIN:-}" ]; then
       done
       kill "$SERVER" 2>/dev/null || true
       wait "$SERVER" 2>/dev/null || true
+      MEASURED=
     done
   done
   HELLO_RPS=$(stat hello "bare actix-web hello-world (no middleware)" 2)
   echo
   echo "Posts: $((QUESTIONS * (ANSWERS + 1))); wrk -t2 -c$CONNECTIONS -d$DURATION on loopback; medians over $ROUNDS rounds"
   echo "bare actix-web hello-world: $(printf '%.0f' "$HELLO_RPS") requests/s (the 100 % of the share columns)"
-  printf '%-46s %10s %8s %7s %10s %8s %7s %7s\n' "endpoint" "before r/s" "p99 ms" "share" "after r/s" "p99 ms" "share" "after/before"
+  echo "CPU = the server's processor time per request in µs (other processes barely move it)"
+  printf '%-46s %10s %8s %6s %7s %10s %8s %6s %7s %7s\n' "endpoint" "before r/s" "p99 ms" "CPU" "share" "after r/s" "p99 ms" "CPU" "share" "after/before"
   for endpoint in "${ENDPOINTS[@]}"; do
     name=${endpoint%%|*}
     b=$(stat before "$name" 2) a=$(stat after "$name" 2)
-    printf '%-46s %10.0f %8.2f %6.1f%% %10.0f %8.2f %6.1f%% %7.2f\n' "$name" \
-      "$b" "$(stat before "$name" 4)" "$(echo "100 * $b / $HELLO_RPS" | bc -l)" \
-      "$a" "$(stat after "$name" 4)" "$(echo "100 * $a / $HELLO_RPS" | bc -l)" \
+    printf '%-46s %10.0f %8.2f %6.1f %6.1f%% %10.0f %8.2f %6.1f %6.1f%% %7.2f\n' "$name" \
+      "$b" "$(stat before "$name" 4)" "$(stat before "$name" 5)" "$(echo "100 * $b / $HELLO_RPS" | bc -l)" \
+      "$a" "$(stat after "$name" 4)" "$(stat after "$name" 5)" "$(echo "100 * $a / $HELLO_RPS" | bc -l)" \
       "$(echo "$a / $b" | bc -l)"
   done
+  echo "hello-world CPU per request: $(stat hello "bare actix-web hello-world (no middleware)" 5) µs"
   exit 0
 fi
 
@@ -359,6 +373,7 @@ wrk -t2 -c8 -d3s -H "$BROWSER" -s "$LONG_LUA" "$BASE/search" >/dev/null
 echo "== measuring ($DURATION each, $CONNECTIONS connections, wrk on the same machine)"
 both_ticks() { echo $(($(proc_ticks "$SERVER") + $(proc_ticks "$HELLO"))); }
 T0=$(date +%s.%N) B0=$(busy_ticks) S0=$(both_ticks) C0=$(child_ticks)
+MEASURED=$SERVER
 RESULTS=$(
   hello_row
   run "static one-line response" /static/favicon.svg
@@ -413,10 +428,11 @@ ENGINES=$("$BIN" bench-search --threads "$CONNECTIONS" --seconds "${DURATION%s}"
 echo
 echo "Posts: $((QUESTIONS * (ANSWERS + 1))) ($QUESTIONS questions, $ANSWERS answers each); wrk -t2 -c$CONNECTIONS -d$DURATION on loopback"
 echo "Every request sends '$BROWSER' unless its row says otherwise; share = requests/s as a share of the hello-world's"
-printf '%-44s %12s %10s %10s %8s\n' "endpoint" "requests/s" "p50" "p99" "share"
-echo "$RESULTS" | while IFS='|' read -r name rps p50 p99; do
-  printf '%-44s %12s %10s %10s %7.1f%%\n' "$name" "$rps" "$p50" "$p99" "$(echo "100 * $rps / $HELLO_RPS" | bc -l)"
+printf '%-44s %12s %10s %10s %8s %8s\n' "endpoint" "requests/s" "p50" "p99" "share" "CPU µs"
+echo "$RESULTS" | while IFS='|' read -r name rps p50 p99 cpu; do
+  printf '%-44s %12s %10s %10s %7.1f%% %8s\n' "$name" "$rps" "$p50" "$p99" "$(echo "100 * $rps / $HELLO_RPS" | bc -l)" "$cpu"
 done
+echo "(CPU µs: the server's processor time per request; other processes barely move it)"
 echo
 echo "full reindex: ${reindex_s%.*} s | answer searchable after: $fresh | server peak RSS: $RSS"
 echo "on disk: search index $INDEX_SIZE, database $DB_SIZE"
