@@ -406,7 +406,7 @@ curl -s -b "$JAR" -c "$JAR" -o /dev/null -d "csrf=$(csrf "$QUESTION")&body=Answe
 fresh="not found within 10 s"
 for _ in $(seq 1 200); do
   if curl -s "$BASE/search?q=$MARK+&kind=question" | grep -q 'class="result '; then
-    fresh="$(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5) s"
+    fresh="$(echo "$(date +%s.%N) - $t0" | bc | sed "s/^\./0./" | cut -c1-5) s"
     break
   fi
   sleep 0.05
