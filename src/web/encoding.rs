@@ -137,7 +137,11 @@ pub fn negotiate(accept_encoding: Option<&str>, offered: &[Coding]) -> Coding {
             .find_map(|name| q_of(name))
             .or(star)
             // Identity unnamed is acceptable, but below any coding named.
-            .unwrap_or(if coding == Coding::Identity { 0.001 } else { 0.0 });
+            .unwrap_or(if coding == Coding::Identity {
+                0.001
+            } else {
+                0.0
+            });
         if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
             best = Some((coding, q));
         }

@@ -50,8 +50,7 @@ impl Raw {
 }
 
 async fn fetch(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Raw {
-    let service =
-        test::init_service(signpost::app::build_app(app.started().state.clone())).await;
+    let service = test::init_service(signpost::app::build_app(app.started().state.clone())).await;
     let mut request = test::TestRequest::get().uri(path);
     for (name, value) in headers {
         request = request.insert_header((name.to_string(), value.to_string()));
@@ -71,7 +70,13 @@ async fn fetch(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Raw {
 async fn anonymous_pages_without_a_form_set_no_cookie() {
     let app = TestApp::shipped().await;
     app.wait_indexed();
-    for path in ["/", "/questions", "/docs", "/search?q=router", "/nowhere-at-all"] {
+    for path in [
+        "/",
+        "/questions",
+        "/docs",
+        "/search?q=router",
+        "/nowhere-at-all",
+    ] {
         let page = fetch(&app, path, &[("accept-encoding", BROWSER)]).await;
         assert!(
             [200, 404].contains(&page.status),
@@ -125,16 +130,27 @@ async fn static_assets_are_served_precompressed() {
     assert_eq!(br.status, 200);
     assert_eq!(br.header("content-encoding"), "br");
     assert_eq!(br.header("vary").to_ascii_lowercase(), "accept-encoding");
-    assert_eq!(br.header("cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(
+        br.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(br.header("content-type"), "text/css; charset=utf-8");
-    assert!(br.body.len() < stylesheet.len() / 3, "{} bytes", br.body.len());
+    assert!(
+        br.body.len() < stylesheet.len() / 3,
+        "{} bytes",
+        br.body.len()
+    );
     assert_eq!(br.decoded(), stylesheet, "encoded once, not twice");
 
     let gz = fetch(&app, url, &[("accept-encoding", "gzip, deflate")]).await;
     assert_eq!(gz.header("content-encoding"), "gzip");
     assert_eq!(gz.decoded(), stylesheet);
     let preferred = fetch(&app, url, &[("accept-encoding", "br;q=0.4, gzip;q=0.8")]).await;
-    assert_eq!(preferred.header("content-encoding"), "gzip", "q-values decide");
+    assert_eq!(
+        preferred.header("content-encoding"),
+        "gzip",
+        "q-values decide"
+    );
 
     let plain = fetch(&app, url, &[]).await;
     assert_eq!(plain.header("content-encoding"), "");
@@ -171,7 +187,12 @@ async fn static_assets_are_served_precompressed() {
     let unversioned = fetch(&app, "/static/style.css", &[("accept-encoding", BROWSER)]).await;
     assert_eq!(unversioned.header("cache-control"), "no-cache");
     assert_eq!(unversioned.decoded(), stylesheet);
-    let script = fetch(&app, &assets::ASK_SCRIPT_URL, &[("accept-encoding", BROWSER)]).await;
+    let script = fetch(
+        &app,
+        &assets::ASK_SCRIPT_URL,
+        &[("accept-encoding", BROWSER)],
+    )
+    .await;
     assert_eq!(script.header("content-encoding"), "br");
     assert_eq!(script.decoded(), assets::ASK_SCRIPT.as_bytes());
     let home = fetch(&app, "/", &[]).await;
