@@ -69,6 +69,23 @@ impl Background {
         })
     }
 
+    /// Starts a thread called `name` that runs `tick` every `interval`, and
+    /// at once when woken, until the handle is dropped (a tick in progress
+    /// finishes first; none starts after).
+    pub fn every(
+        name: &str,
+        interval: Duration,
+        mut tick: impl FnMut() + Send + 'static,
+    ) -> AppResult<Self> {
+        Self::spawn(name, move |control| loop {
+            control.wait(interval);
+            if control.stopping() {
+                break;
+            }
+            tick();
+        })
+    }
+
     /// A handle that wakes the thread.
     pub fn wake(&self) -> Wake {
         self.wake.clone()
@@ -82,5 +99,52 @@ impl Drop for Background {
         if let Some(handle) = self.handle.take() {
             let _ = handle.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn every_ticks_on_time_and_when_woken_and_never_after_the_drop() {
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let counted = ticks.clone();
+        // An interval no test run reaches: only wake-ups tick.
+        let thread = Background::every("test-every", Duration::from_secs(3600), move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+        })
+        .expect("thread");
+        assert_eq!(
+            ticks.load(Ordering::SeqCst),
+            0,
+            "no tick before the interval"
+        );
+        thread.wake().notify();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while ticks.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(ticks.load(Ordering::SeqCst), 1, "woken: one tick");
+        drop(thread);
+        assert_eq!(
+            ticks.load(Ordering::SeqCst),
+            1,
+            "the drop wakes it only to stop"
+        );
+
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let counted = ticks.clone();
+        let thread = Background::every("test-every", Duration::from_millis(1), move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+        })
+        .expect("thread");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while ticks.load(Ordering::SeqCst) < 3 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(thread);
+        assert!(ticks.load(Ordering::SeqCst) >= 3, "ticks on its interval");
     }
 }

@@ -78,6 +78,19 @@ pub mod rules {
         max: 10,
         window: Duration::from_secs(3600),
     };
+    /// Reset mails per account, whoever asks and from wherever: past it a
+    /// "forgot password" request for the account sends nothing (the page
+    /// answers the same).
+    pub const RESET_MAIL_PER_ACCOUNT: Rule = Rule {
+        max: 3,
+        window: Duration::from_secs(3600),
+    };
+    /// Mails to the owner of a confirmed address that someone tried to use
+    /// for another account, per address; past it nothing is sent.
+    pub const ADDRESS_IN_USE_MAIL: Rule = Rule {
+        max: 3,
+        window: Duration::from_secs(3600),
+    };
     /// E-mail address changes (each mails a verification link) per account.
     pub const MAIL_ADDRESS: Rule = Rule {
         max: 5,

@@ -339,6 +339,31 @@ pub fn verification(site: &MailSite, to: &str, username: &str, link: &str) -> Ou
     )
 }
 
+/// The mail to the owner of a confirmed address that someone tried to use
+/// for another account (a registration or an address change): the page
+/// that was used answered as for any address, so only the owner learns of
+/// it. `owner` is the username of the account the address belongs to.
+pub fn address_in_use(site: &MailSite, to: &str, owner: &str) -> OutgoingMail {
+    let name = &site.site_name;
+    one_link_mail(
+        site,
+        to,
+        format!("Someone tried to use your e-mail address on {}", one_line(name)),
+        &[
+            format!(
+                "Hello {owner}, someone just tried to use {to} for another account on {name}, by registering or by changing an account's address. It was not added there: this address belongs to your account {owner}."
+            ),
+            format!(
+                "If it was you, sign in as {owner} at {}. If you forgot your password, ask for a reset link here:",
+                site.link("/login")
+            ),
+        ],
+        &site.link(crate::paths::FORGOT_PASSWORD),
+        "Reset your password",
+        "If it was not you, ignore this mail: nothing changed on your account.",
+    )
+}
+
 /// The mail with a password-reset link.
 pub fn password_reset(site: &MailSite, to: &str, username: &str, link: &str) -> OutgoingMail {
     one_link_mail(

@@ -114,7 +114,7 @@ impl ContentReload {
         options: ReloadOptions,
     ) -> AppResult<ContentReload> {
         let forced = Arc::new(AtomicBool::new(false));
-        let watcher = Watcher {
+        let mut watcher = Watcher {
             content_dir: content_dir.to_path_buf(),
             seen: loaded.0,
             options,
@@ -123,16 +123,7 @@ impl ContentReload {
             retry: false,
         };
         let problems = watcher.problems.clone();
-        let thread = Background::spawn("content-reload", move |control| {
-            let mut watcher = watcher;
-            loop {
-                control.wait(RELOAD_INTERVAL);
-                if control.stopping() {
-                    break;
-                }
-                watcher.check();
-            }
-        })?;
+        let thread = Background::every("content-reload", RELOAD_INTERVAL, move || watcher.check())?;
         Ok(ContentReload {
             problems,
             trigger: ReloadTrigger {

@@ -6,7 +6,7 @@
 //! the mail server and a mail server that is down loses nothing.
 
 use crate::auth::tokens::SolvedLink;
-use crate::auth::{tokens, username};
+use crate::auth::{rate_limit, tokens, username};
 use crate::config::Config;
 use crate::db::models::mail::{self as rows, Delivery, TokenPurpose, UserMail};
 use crate::db::models::notifications::{self, Notification};
@@ -73,36 +73,76 @@ pub fn address_of(conn: &mut Conn, user_id: UserId) -> AppResult<Option<UserMail
     Ok(rows::find(conn, user_id)?)
 }
 
-/// Whether a verified address of another account than `user_id` is `address`.
-pub fn address_taken(conn: &mut Conn, address: &str, user_id: Option<UserId>) -> AppResult<bool> {
-    Ok(rows::find_verified(conn, &rows::address_key(address))?
-        .is_some_and(|row| Some(row.user_id) != user_id))
+/// The account other than `user_id` whose verified address is `address`.
+fn address_owner(
+    conn: &mut Conn,
+    address: &str,
+    user_id: UserId,
+) -> AppResult<Option<users::User>> {
+    match rows::find_verified(conn, &rows::address_key(address))? {
+        Some(row) if row.user_id != user_id => Ok(users::find(conn, row.user_id)?),
+        _ => Ok(None),
+    }
 }
 
-/// What is wrong with an address another account has verified.
+/// What a verification link tells whoever opens it when another account
+/// confirmed the address first (only someone who reads that inbox sees it).
 pub const ADDRESS_TAKEN: &str =
     "That e-mail address belongs to another account. Use another one, or sign in to that account.";
 
-/// Sets the user's address (already checked with `mail::valid_address`) and,
-/// unless it is the one already verified, queues a verification mail.
-/// `Ok(Err(..))` when another account verified the address; `Ok(Ok(true))`
-/// when a verification mail was queued.
+/// Whether one more mail under the limit `rule` may go out for `bucket`
+/// (counted when it may).
+fn mail_allowed(
+    conn: &mut Conn,
+    bucket: &str,
+    rule: crate::auth::rate_limit::Rule,
+    now: i64,
+) -> AppResult<bool> {
+    let window = crate::db::models::rate_limits::hit(
+        conn,
+        bucket,
+        rule.window_secs(),
+        rule.max_hits(),
+        now,
+    )?;
+    Ok(window.hits <= rule.max_hits())
+}
+
+/// Sets the user's address (already checked with `mail::valid_address`) and
+/// mails it: a verification link, unless it is the one already verified;
+/// `Ok(true)` when a mail went out to the address (as far as anyone using
+/// the form can tell).
+///
+/// An address another account has verified is answered the same way, so
+/// the forms never tell whose address it is: it is stored unconfirmed (it
+/// can never be confirmed while the other account holds it, so every
+/// confirmed address still belongs to one account) and its owner is mailed
+/// that someone tried to use it, with the way back into their account.
 pub fn set_address(
     conn: &mut Conn,
     site: &MailSite,
     user_id: UserId,
     address: &str,
     now: i64,
-) -> AppResult<Result<bool, String>> {
+) -> AppResult<bool> {
     conn.immediate_transaction(|conn| {
-        if address_taken(conn, address, Some(user_id))? {
-            return Ok(Err(ADDRESS_TAKEN.to_string()));
-        }
         let user = users::find(conn, user_id)?
             .ok_or_else(|| AppError::NotFound("No such user.".into()))?;
+        if let Some(owner) = address_owner(conn, address, user_id)? {
+            rows::set_address(conn, user_id, address, now)?;
+            let bucket = format!("address-in-use-mail:{}", rows::address_key(address));
+            if mail_allowed(conn, &bucket, rate_limit::rules::ADDRESS_IN_USE_MAIL, now)? {
+                queue(
+                    conn,
+                    &render::address_in_use(site, address, &owner.username),
+                    now,
+                )?;
+            }
+            return Ok(true);
+        }
         rows::set_address(conn, user_id, address, now)?;
         if rows::find(conn, user_id)?.is_some_and(|row| row.is_verified()) {
-            return Ok(Ok(false));
+            return Ok(false);
         }
         let token = new_token(
             conn,
@@ -118,7 +158,7 @@ pub fn set_address(
             &render::verification(site, address, &user.username, &link),
             now,
         )?;
-        Ok(Ok(true))
+        Ok(true)
     })
 }
 
@@ -168,7 +208,8 @@ pub fn set_delivery(
 
 /// "Forgot password": when `who` (a username, or a verified address) names
 /// an account that may sign in, queues a reset link to its verified
-/// address. Says nothing either way: the page answers the same.
+/// address, at most [`RESET_MAIL_PER_ACCOUNT`](rate_limit::rules::RESET_MAIL_PER_ACCOUNT)
+/// a window whoever asks. Says nothing either way: the page answers the same.
 pub fn request_password_reset(
     conn: &mut Conn,
     site: &MailSite,
@@ -195,6 +236,15 @@ pub fn request_password_reset(
             return Ok(());
         };
         if user.is_suspended() {
+            return Ok(());
+        }
+        let bucket = format!("reset-mail:{}", user.id);
+        if !mail_allowed(
+            conn,
+            &bucket,
+            rate_limit::rules::RESET_MAIL_PER_ACCOUNT,
+            now,
+        )? {
             return Ok(());
         }
         let token = new_token(conn, user.id, TokenPurpose::Reset, "", RESET_LINK_SECS, now)?;

@@ -32,23 +32,15 @@ impl SynonymsReload {
     /// Starts watching `synonyms.toml` in `content_dir`; `search` already
     /// uses the groups read at start.
     pub fn start(content_dir: &Path, search: SearchIndex) -> AppResult<SynonymsReload> {
-        let watcher = Watcher {
+        let mut watcher = Watcher {
             content_dir: content_dir.to_path_buf(),
             seen: stamp(&content_dir.join(synonyms::FILE_NAME)),
             search,
             status: SynonymsStatus::default(),
         };
         let status = watcher.status.clone();
-        let thread = Background::spawn("synonyms-reload", move |control| {
-            let mut watcher = watcher;
-            loop {
-                control.wait(RELOAD_INTERVAL);
-                if control.stopping() {
-                    break;
-                }
-                watcher.check();
-            }
-        })?;
+        let thread =
+            Background::every("synonyms-reload", RELOAD_INTERVAL, move || watcher.check())?;
         Ok(SynonymsReload {
             status,
             _thread: thread,

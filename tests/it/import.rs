@@ -377,3 +377,135 @@ fn oversized_and_hostile_rows_are_skipped_by_id_and_the_import_goes_on() {
     assert_eq!(titles.len(), 2, "{titles:?}");
     assert!(titles.contains(&"Router keeps rebooting") && titles.contains(&"Printer offline"));
 }
+
+/// A dump of several write batches, read, sanitized and written on
+/// different threads: every answer finds its question from an earlier
+/// batch, accepted answers and counts match, and unreadable rows are
+/// reported in file order.
+#[actix_web::test]
+async fn a_dump_of_many_batches_imports_in_file_order() {
+    let app = TestApp::builder().start();
+    let dump = tempfile::tempdir().expect("dir");
+    std::fs::copy(
+        fixtures("stackexchange/Users.xml"),
+        dump.path().join("Users.xml"),
+    )
+    .expect("copy");
+    const QUESTIONS: u32 = 2600;
+    let mut posts = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<posts>\n");
+    for q in 1..=QUESTIONS {
+        let accepted = if q % 3 == 0 {
+            format!(" AcceptedAnswerId=\"{}\"", 10_000 + q)
+        } else {
+            String::new()
+        };
+        posts += &format!(
+            "  <row Id=\"{q}\" PostTypeId=\"1\"{accepted} OwnerUserId=\"9\" Title=\"Question number {q}\" Tags=\"&lt;t{}&gt;\" Body=\"&lt;p&gt;body of question {q}&lt;script&gt;alert({q})&lt;/script&gt;&lt;/p&gt;\" />\n",
+            q % 7
+        );
+        if q % 1000 == 500 {
+            posts += &format!(
+                "  <row Id=\"{}\" PostTypeId=\"1\" Title=\"Broken\" Body=\"&amp;&unknown;\" />\n",
+                90_000 + q
+            );
+        }
+    }
+    // Answers come after every question, so each lies in a later batch than
+    // its question.
+    for q in 1..=QUESTIONS {
+        posts += &format!(
+            "  <row Id=\"{}\" PostTypeId=\"2\" ParentId=\"{q}\" Body=\"&lt;p&gt;answer to question {q}&lt;/p&gt;\" />\n",
+            10_000 + q
+        );
+    }
+    posts += "</posts>\n";
+    std::fs::write(dump.path().join("Posts.xml"), posts).expect("write");
+
+    let mut conn = app.started().state.db.get().expect("db");
+    let positions = std::cell::RefCell::new(Vec::new());
+    let report = import_stackexchange::import(&mut conn, dump.path(), &|read, _, posts| {
+        positions.borrow_mut().push((read, posts))
+    })
+    .expect("import");
+    assert_eq!(
+        (report.questions, report.answers),
+        (QUESTIONS as usize, QUESTIONS as usize),
+        "{report:?}"
+    );
+    let broken: Vec<&String> = report
+        .skipped
+        .iter()
+        .filter(|s| s.contains("bad value of Body"))
+        .collect();
+    assert_eq!(broken.len(), 3, "{:?}", report.skipped);
+    for (reason, q) in broken.iter().zip([500, 1500, 2500]) {
+        assert!(
+            reason.starts_with(&format!("Posts.xml row Id={}:", 90_000 + q)),
+            "{reason}"
+        );
+    }
+    // Progress is reported batch by batch, moving forward.
+    let positions = positions.into_inner();
+    assert!(positions.len() >= 3, "{positions:?}");
+    assert!(positions.windows(2).all(|w| w[0] <= w[1]), "{positions:?}");
+    assert_eq!(
+        positions.last().map(|p| p.1),
+        Some(2 * u64::from(QUESTIONS))
+    );
+
+    use signpost::db::schema::{answers as a, questions as q};
+    let questions: Vec<(i32, String, String, i32, Option<i32>)> = q::table
+        .select((
+            q::id,
+            q::title,
+            q::body_html,
+            q::answer_count,
+            q::accepted_answer_id,
+        ))
+        .load(&mut conn)
+        .expect("questions");
+    let answer_text: std::collections::HashMap<i32, (i32, String)> = a::table
+        .select((a::id, a::question_id, a::body_text))
+        .load::<(i32, i32, String)>(&mut conn)
+        .expect("answers")
+        .into_iter()
+        .map(|(id, question, text)| (id, (question, text)))
+        .collect();
+    assert_eq!(questions.len(), QUESTIONS as usize);
+    let numbers: std::collections::HashMap<i32, u32> = questions
+        .iter()
+        .map(|(id, title, ..)| {
+            let n = title
+                .strip_prefix("Question number ")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("title {title}"));
+            (*id, n)
+        })
+        .collect();
+    // Each answer hangs under the question it answers.
+    for (question, text) in answer_text.values() {
+        assert_eq!(
+            text,
+            &format!("answer to question {}", numbers[question]),
+            "answer under question {}",
+            numbers[question]
+        );
+    }
+    for (id, _, html, answer_count, accepted) in &questions {
+        let n = numbers[id];
+        assert_eq!(
+            html,
+            &format!("<p>body of question {n}</p>"),
+            "sanitized body of {n}"
+        );
+        assert_eq!(*answer_count, 1, "answers of {n}");
+        match accepted {
+            Some(answer) => {
+                assert_eq!(n % 3, 0, "question {n} has no accepted answer in the dump");
+                let (_, text) = &answer_text[answer];
+                assert_eq!(text, &format!("answer to question {n}"));
+            }
+            None => assert_ne!(n % 3, 0, "question {n} lost its accepted answer"),
+        }
+    }
+}

@@ -115,7 +115,9 @@ async fn an_address_is_verified_by_a_single_use_link_and_belongs_to_one_account(
     assert_eq!(tampered.status, 404);
     ann.get("/account").await.assert_contains("Confirmed.");
 
-    // Compared without case: the address is Ann's; nobody else may take it,
+    // Compared without case: the address is Ann's; nobody else may confirm
+    // it (the page answers as for any address: see
+    // `an_address_of_another_account_is_answered_as_any_and_its_owner_told`),
     // and it never shows on her public profile.
     let bob = app.member("bob").await;
     let taken = bob
@@ -125,8 +127,17 @@ async fn an_address_is_verified_by_a_single_use_link_and_belongs_to_one_account(
             &[("email", "ann@example.COM")],
         )
         .await;
-    assert_eq!(taken.status, 422, "{}", taken.body);
-    taken.assert_contains("belongs to another account");
+    assert_eq!(taken.status, 303, "{}", taken.body);
+    let mut conn = app.started().state.db.get().expect("db");
+    let bobs = mail_rows::find(&mut conn, user_id(&app, "bob"))
+        .expect("query")
+        .expect("bob's pending address");
+    assert!(!bobs.is_verified(), "never confirmed for bob");
+    let anns = mail_rows::find(&mut conn, user_id(&app, "ann"))
+        .expect("query")
+        .expect("ann's address");
+    assert!(anns.is_verified(), "still ann's");
+    drop(conn);
     let profile = bob.get("/users/ann").await;
     assert_eq!(profile.status, 200);
     assert!(!profile.body.to_lowercase().contains("ann@example.com"));
@@ -138,21 +149,10 @@ async fn an_address_is_verified_by_a_single_use_link_and_belongs_to_one_account(
 
     // Registration takes an optional address and mails its link.
     let cara = app.client();
-    let form = cara.get("/register").await;
-    form.assert_contains("name=\"email\"");
-    let token = crate::harness::csrf_of(&form.body).expect("csrf");
-    let registered = cara
-        .post(
-            "/register",
-            &[
-                ("csrf", token.as_str()),
-                ("username", "cara"),
-                ("password", TEST_PASSWORD),
-                ("password_confirm", TEST_PASSWORD),
-                ("email", "cara@example.com"),
-            ],
-        )
-        .await;
+    cara.get("/register")
+        .await
+        .assert_contains("name=\"email\"");
+    let registered = register_with_address(&cara, "cara", "cara@example.com").await;
     assert_eq!(registered.status, 303, "{}", registered.body);
     sink.wait_until("cara's confirmation", |all| {
         all.iter().any(|m| m.to == ["cara@example.com"])
@@ -163,6 +163,110 @@ async fn an_address_is_verified_by_a_single_use_link_and_belongs_to_one_account(
         .expect("cara has an address");
     assert!(!row.is_verified(), "unverified until the link is opened");
     assert_eq!(row.delivery(), Delivery::Immediate, "the default choice");
+}
+
+#[actix_web::test]
+async fn an_address_of_another_account_is_answered_as_any_and_its_owner_told() {
+    let sink = SmtpSink::start();
+    let app = mail_app(&sink);
+    app.member("ann").await;
+    verified_address(&app, "ann", "ann@example.com");
+    let bob = app.member("bob").await;
+
+    // Changing to a free address and to ann's: the same answer and page.
+    let free = bob
+        .submit(
+            "/account",
+            "/account/email",
+            &[("email", "bob@example.com")],
+        )
+        .await;
+    let confirm = sink.wait_for(1).remove(0);
+    assert!(confirm.subject().contains("Confirm your e-mail address"));
+    let free_page = bob.get(free.header("location")).await;
+    let taken = bob
+        .submit(
+            "/account",
+            "/account/email",
+            &[("email", "ANN@example.com")],
+        )
+        .await;
+    assert_eq!(
+        (taken.status, taken.header("location")),
+        (free.status, free.header("location"))
+    );
+    let taken_page = bob.get(taken.header("location")).await;
+    taken_page.assert_contains("Check your inbox");
+    taken_page.assert_contains("Not confirmed yet");
+    assert_eq!(
+        free_page.body.replace("bob@example.com", "ANN@example.com"),
+        taken_page.body,
+        "the account page tells nothing more"
+    );
+
+    // Ann, not bob, hears of it, with the way back into her account and no
+    // confirmation link.
+    let told = sink.wait_for(2).remove(1);
+    assert_eq!(told.to, ["ANN@example.com"]);
+    assert!(
+        told.subject()
+            .contains("Someone tried to use your e-mail address"),
+        "{}",
+        told.subject()
+    );
+    let text = told.text();
+    assert!(text.contains("belongs to your account ann"), "{text}");
+    assert!(text.contains(&format!("{BASE}/login")), "{text}");
+    assert!(text.contains(&format!("{BASE}/password/forgot")), "{text}");
+    assert!(!text.contains("/account/email/verify/"), "{text}");
+    assert!(
+        !text.contains("bob"),
+        "the other account is not named: {text}"
+    );
+
+    // Registering with ann's address: signed in as for any address, the
+    // address stays unconfirmed, ann is told again.
+    let cara = app.client();
+    let registered = register_with_address(&cara, "cara", "ann@example.com").await;
+    assert_eq!(registered.status, 303, "{}", registered.body);
+    assert!(cara.has_session());
+    cara.get("/account")
+        .await
+        .assert_contains("Not confirmed yet");
+    let told = sink.wait_for(3).remove(2);
+    assert_eq!(told.to, ["ann@example.com"]);
+    assert!(told.subject().contains("Someone tried to use"));
+    {
+        let mut conn = app.started().state.db.get().expect("db");
+        let owner = mail_rows::find_verified(&mut conn, &mail_rows::address_key("ann@example.com"))
+            .expect("query")
+            .expect("verified");
+        assert_eq!(
+            owner.user_id,
+            user_id(&app, "ann"),
+            "one account per confirmed address"
+        );
+    }
+
+    // Ann is told at most three times an hour, however often it is tried.
+    for _ in 0..2 {
+        let again = bob
+            .submit(
+                "/account",
+                "/account/email",
+                &[("email", "ann@example.com")],
+            )
+            .await;
+        assert_eq!(again.status, 303);
+    }
+    run_jobs_in(&app, 0);
+    assert_eq!(queue(&app), (0, 0));
+    let to_ann = sink
+        .messages()
+        .iter()
+        .filter(|m| m.to[0].eq_ignore_ascii_case("ann@example.com"))
+        .count();
+    assert_eq!(to_ann, 3);
 }
 
 #[actix_web::test]
@@ -632,6 +736,58 @@ async fn an_expired_reset_link_is_refused_and_requests_are_rate_limited() {
 }
 
 #[actix_web::test]
+async fn one_account_gets_at_most_three_reset_mails_an_hour_and_the_page_never_says() {
+    use signpost::db::schema::rate_limits;
+    let sink = SmtpSink::start();
+    let app = mail_app(&sink);
+    app.member("ann").await;
+    verified_address(&app, "ann", "ann@example.com");
+    app.member("bob").await;
+    verified_address(&app, "bob", "bob@example.com");
+    let guest = app.client();
+    let mut answers = Vec::new();
+    // By name and by address: both count for the account.
+    for who in ["ann", "ann@example.com", "ANN", "ann", "Ann@Example.com"] {
+        let page = guest
+            .submit("/password/forgot", "/password/forgot", &[("who", who)])
+            .await;
+        assert_eq!(page.status, 200, "{who}: {}", page.body);
+        page.assert_contains("If an account matches");
+        answers.push(page.body.to_lowercase().replace("ann@example.com", "ann"));
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "answers differ");
+    // Another account is not held back by ann's limit.
+    guest
+        .submit("/password/forgot", "/password/forgot", &[("who", "bob")])
+        .await
+        .assert_contains("If an account matches");
+    sink.wait_until("bob's reset mail", |all| {
+        all.iter().any(|m| m.to == ["bob@example.com"])
+    });
+    run_jobs_in(&app, 0);
+    assert_eq!(queue(&app), (0, 0));
+    let to = |address: &str| sink.messages().iter().filter(|m| m.to == [address]).count();
+    assert_eq!(to("ann@example.com"), 3, "three of five requests mailed");
+    assert_eq!(to("bob@example.com"), 1);
+
+    // Once the hour is over, ann can get a link again.
+    {
+        let mut conn = app.started().state.db.get().expect("db");
+        diesel::update(rate_limits::table.filter(rate_limits::bucket.like("reset-mail:%")))
+            .set(rate_limits::expires_at.eq(unix_now() - 1))
+            .execute(&mut conn)
+            .expect("expire");
+    }
+    guest
+        .submit("/password/forgot", "/password/forgot", &[("who", "ann")])
+        .await
+        .assert_contains("If an account matches");
+    sink.wait_until("ann's fourth reset mail", |all| {
+        all.iter().filter(|m| m.to == ["ann@example.com"]).count() == 4
+    });
+}
+
+#[actix_web::test]
 async fn two_nodes_draining_the_queue_send_each_mail_once() {
     use signpost::config::{PoolSettings, SmtpSettings};
     use signpost::jobs::site::{SiteJobs, SiteMail};
@@ -716,6 +872,28 @@ async fn a_reset_link_ends_when_the_password_or_the_address_changes() {
         .await;
     assert_eq!(removed.status, 303, "{}", removed.body);
     assert_eq!(app.client().get(path_of(&link)).await.status, 404);
+}
+
+/// Registers `name` with `address` through the form.
+async fn register_with_address(
+    client: &crate::harness::Client<'_>,
+    name: &str,
+    address: &str,
+) -> crate::harness::Page {
+    let form = client.get("/register").await;
+    let token = crate::harness::csrf_of(&form.body).expect("csrf");
+    client
+        .post(
+            "/register",
+            &[
+                ("csrf", token.as_str()),
+                ("username", name),
+                ("password", TEST_PASSWORD),
+                ("password_confirm", TEST_PASSWORD),
+                ("email", address),
+            ],
+        )
+        .await
 }
 
 /// Asks for a reset link for ann as a guest; returns the `nth` mail's link.

@@ -443,3 +443,142 @@ async fn only_the_asker_answers_and_stale_links_say_why() {
     assert_eq!(question_row(&app, question.id).accepted_answer_id, None);
     assert!(guest.get("/solved/1-2-3-nothex").await.status == 400);
 }
+
+/// The answer ids the notifications page offers to accept on `question`,
+/// in page order.
+fn offered(page: &str, question: QuestionId) -> Vec<String> {
+    let action = format!("action=\"{}\"", signpost::paths::question_accept(question));
+    page.split(&action)
+        .skip(1)
+        .filter_map(|form| crate::fixtures::field_value(form, "answer_id"))
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_notifications_page_offers_each_open_question_its_own_best_answers() {
+    let app = TestApp::guide().start();
+    let sam = app.staff("sam").await;
+    let answerers = [
+        app.member("bob").await,
+        app.member("cyd").await,
+        app.member("dan").await,
+        app.member("eve").await,
+    ];
+    // Answers per question; the asker is staff (no asking limit).
+    let counts = [1, 2, 4, 3, 1, 2, 1];
+    let mut asked = Vec::new();
+    for (i, count) in counts.iter().enumerate() {
+        let question = sam
+            .asks(&format!("Display flickers case {i}"), BODY, "display")
+            .await;
+        let mut answers = Vec::new();
+        for who in &answerers[..*count] {
+            answers.push(
+                who.answers(
+                    &question,
+                    &format!("Answer for case {i} by someone who knows."),
+                )
+                .await,
+            );
+        }
+        asked.push((question, answers));
+    }
+    // The best answer by score comes first: eve's on case 2.
+    assert_eq!(sam.votes(&asked[2].1[3], "up").await.status, 303);
+    assert_eq!(sam.accepts(&asked[6].1[0]).await.status, 303);
+    run_jobs_in(&app, 10 * DAY);
+    // Case 6 has its answer accepted: no nudge. Case 5 is then locked.
+    assert!(nudges(&app, &asked[6].0).is_empty());
+    assert_eq!(
+        sam.moderates(&asked[5].0, &[("action", "lock")])
+            .await
+            .status,
+        303
+    );
+
+    let page = sam.get("/notifications").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for (i, (question, answers)) in asked.iter().enumerate() {
+        let ids = |picked: &[usize]| -> Vec<String> {
+            picked.iter().map(|&k| answers[k].id.to_string()).collect()
+        };
+        let expected = match i {
+            // Eve's up-voted answer first, then the others by age, three at most.
+            2 => ids(&[3, 0, 1]),
+            5 | 6 => Vec::new(),
+            _ => ids(&(0..counts[i]).collect::<Vec<_>>()),
+        };
+        assert_eq!(offered(&page.body, question.id), expected, "case {i}");
+        let unsolved = signpost::paths::question_still_unsolved(question.id);
+        assert_eq!(
+            page.body.contains(&unsolved),
+            !expected.is_empty(),
+            "case {i}: the still-unsolved form"
+        );
+    }
+    page.assert_contains("Answer for case 2 by someone who knows.");
+}
+
+#[actix_web::test]
+async fn the_oldest_waiting_lists_are_oldest_first_and_leave_out_deleted_closed_and_solved() {
+    use signpost::db::schema::questions::dsl as q;
+    let app = TestApp::guide().start();
+    let sam = app.staff("sam").await;
+    let bob = app.member("bob").await;
+    let mut asked = Vec::new();
+    for i in 0..7 {
+        asked.push(
+            sam.asks(&format!("Speaker hums case {i}"), BODY, "speaker")
+                .await,
+        );
+    }
+    // Answered: 1, 3 (accepted), 4, 6; deleted: 2 (unanswered), 6; closed: 5 (unanswered).
+    let mut answers = Vec::new();
+    for i in [1, 3, 4, 6] {
+        answers.push(
+            bob.answers(&asked[i], "Move the cable away from the power supply.")
+                .await,
+        );
+    }
+    assert_eq!(sam.accepts(&answers[1]).await.status, 303);
+    for i in [2, 6] {
+        assert_eq!(
+            sam.moderates(&asked[i], &[("action", "delete")])
+                .await
+                .status,
+            303
+        );
+    }
+    // Created in the reverse order of their numbers, a day apart.
+    let now = unix_now();
+    {
+        let mut conn = app.started().state.db.get().expect("db");
+        for (i, question) in asked.iter().enumerate() {
+            diesel::update(q::questions.find(question.id))
+                .set(q::created_at.eq(now - (i as i64 + 1) * DAY))
+                .execute(&mut conn)
+                .expect("age");
+        }
+        diesel::update(q::questions.find(asked[5].id))
+            .set(q::closed_reason.eq(Some("off-topic")))
+            .execute(&mut conn)
+            .expect("close");
+    }
+    let mut conn = app.started().state.db.get().expect("db");
+    let ids = |list: Vec<questions::Question>| list.into_iter().map(|q| q.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(questions::oldest_waiting(&mut conn, true, 10).expect("unanswered")),
+        [asked[0].id],
+        "unanswered: 2 deleted, 5 closed"
+    );
+    assert_eq!(
+        ids(questions::oldest_waiting(&mut conn, false, 10).expect("unsolved")),
+        [asked[4].id, asked[1].id],
+        "answered, unsolved, oldest first"
+    );
+    assert_eq!(
+        ids(questions::oldest_waiting(&mut conn, false, 1).expect("unsolved")),
+        [asked[4].id],
+        "the limit keeps the oldest"
+    );
+}

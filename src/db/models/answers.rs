@@ -145,6 +145,24 @@ pub fn for_question(
     query.load(conn)
 }
 
+/// Visible answers of several questions, by question and then by score as
+/// [`for_question`] orders them.
+pub fn for_questions(conn: &mut Conn, question_ids: &[QuestionId]) -> QueryResult<Vec<Answer>> {
+    if question_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    answers::table
+        .filter(answers::question_id.eq_any(question_ids))
+        .filter(answers::deleted_at.is_null())
+        .order((
+            answers::question_id.asc(),
+            answers::score.desc(),
+            answers::id.asc(),
+        ))
+        .select(Answer::as_select())
+        .load(conn)
+}
+
 /// Recounts a question's visible answers.
 pub fn recount(conn: &mut Conn, question_id: QuestionId) -> QueryResult<i32> {
     let n: i64 = answers::table

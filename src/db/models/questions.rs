@@ -396,21 +396,38 @@ pub fn recent_solved(conn: &mut Conn, limit: i64) -> QueryResult<Vec<Question>> 
 /// Visible questions waiting longest: without answers (`unanswered`), or
 /// without an accepted answer.
 pub fn oldest_waiting(conn: &mut Conn, unanswered: bool, limit: i64) -> QueryResult<Vec<Question>> {
-    let mut query = questions::table
+    let query = questions::table
         .filter(questions::deleted_at.is_null())
         .filter(questions::closed_reason.is_null())
-        .order((questions::created_at.asc(), questions::id.asc()))
         .limit(limit)
         .select(Question::as_select())
         .into_boxed();
-    query = if unanswered {
-        query.filter(questions::answer_count.eq(0))
+    // Oldest first is `questions_unanswered` or `questions_unsolved` read
+    // backwards, which PostgreSQL does only when the order names the
+    // leading columns that `IS NULL` fixes, in the backward direction (as
+    // in `list_page`). Without them it read and sorted every waiting
+    // question: 180-390 ms at 100,000 questions, against under 0.1 ms.
+    if unanswered {
+        query
+            .filter(questions::answer_count.eq(0))
+            .order((
+                questions::deleted_at.desc(),
+                questions::created_at.asc(),
+                questions::id.asc(),
+            ))
+            .load(conn)
     } else {
         query
             .filter(questions::accepted_answer_id.is_null())
             .filter(questions::answer_count.gt(0))
-    };
-    query.load(conn)
+            .order((
+                questions::deleted_at.desc(),
+                questions::accepted_answer_id.desc(),
+                questions::created_at.asc(),
+                questions::id.asc(),
+            ))
+            .load(conn)
+    }
 }
 
 /// Visible questions created at or after `since`, newest first, at most `limit`.

@@ -27,6 +27,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 
 mod accounts;
+mod pipeline;
 mod posts;
 mod xml;
 

@@ -9,10 +9,10 @@ use std::path::Path;
 use diesel::prelude::*;
 
 use super::xml::{attr, for_each_row, parse_date, parse_tags, Row, POST_FIELDS};
-use super::{imported, mapped, remember, ImportReport, Progress, BATCH};
+use super::{imported, mapped, pipeline, remember, ImportReport, Progress, BATCH};
 use crate::db::schema::{answers, question_tags, questions, tags};
 use crate::db::Conn;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::ids::{AnswerId, QuestionId, TagId, UserId};
 use crate::kinds::DocKind;
 use crate::markdown::{self, Profile};
@@ -106,7 +106,9 @@ impl PostImport {
     }
 
     /// Streams `Posts.xml`, writing a batch at a time and reporting progress
-    /// after each.
+    /// after each. The file is read on one thread and the bodies sanitized
+    /// on a pool of workers while this thread writes the batches before, in
+    /// file order.
     pub(super) fn stream(
         &mut self,
         conn: &mut Conn,
@@ -115,21 +117,25 @@ impl PostImport {
         progress: Progress<'_>,
     ) -> AppResult<()> {
         let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        let mut batch: Vec<Row> = Vec::new();
+        let earlier = Earlier {
+            questions: self.question_ids.keys().copied().collect(),
+            answers: self.answer_sources.clone(),
+        };
         let mut last_position = 0u64;
-        for_each_row(path, POST_FIELDS, |row, position| {
-            match row {
-                Ok(row) => batch.push(row),
-                Err(reason) => report.skipped.push(reason),
-            }
-            last_position = position;
-            if batch.len() >= BATCH {
-                self.write_batch(conn, &mut batch, report)?;
-                progress(position, total, posts_done(report));
-            }
-            Ok(())
-        })?;
-        self.write_batch(conn, &mut batch, report)?;
+        pipeline::ordered(
+            pipeline::default_workers(),
+            |hand_over| read_batches(path, hand_over),
+            |batch| earlier.render(batch),
+            |batch| {
+                report.skipped.extend(batch.unreadable);
+                last_position = batch.position;
+                if !batch.rows.is_empty() {
+                    self.write_batch(conn, batch.rows, report)?;
+                    progress(batch.position, total, posts_done(report));
+                }
+                Ok(())
+            },
+        )?;
         progress(total.max(last_position), total, posts_done(report));
         Ok(())
     }
@@ -138,13 +144,13 @@ impl PostImport {
     fn write_batch(
         &mut self,
         conn: &mut Conn,
-        rows: &mut Vec<Row>,
+        rows: Vec<(Row, Option<Rendered>)>,
         report: &mut ImportReport,
     ) -> AppResult<()> {
         conn.immediate_transaction(|conn| -> AppResult<()> {
-            for row in rows.drain(..) {
+            for (row, rendered) in rows {
                 match self.check(&row) {
-                    Verdict::Write(post) => self.write(conn, post, report)?,
+                    Verdict::Write(post) => self.write(conn, post, rendered, report)?,
                     Verdict::Already => report.already += 1,
                     Verdict::NotAPost => {}
                     Verdict::Skip(reason) => report.skipped.push(reason),
@@ -221,10 +227,10 @@ impl PostImport {
         &mut self,
         conn: &mut Conn,
         post: Post<'_>,
+        rendered: Option<Rendered>,
         report: &mut ImportReport,
     ) -> AppResult<()> {
-        let html = markdown::sanitize(post.body, Profile::UserPost);
-        let text = markdown::strip_tags(&html);
+        let Rendered { html, text } = rendered.unwrap_or_else(|| Rendered::of(post.body));
         match &post.kind {
             PostKind::Question {
                 title,
@@ -375,6 +381,100 @@ impl PostImport {
             self.now,
         )
     }
+}
+
+/// Rows read from the file, handed from the reading thread to the workers.
+struct Batch<R> {
+    /// The rows read, in file order.
+    rows: Vec<R>,
+    /// Why each unreadable row among them was skipped.
+    unreadable: Vec<String>,
+    /// Bytes of the file read up to the batch's last row.
+    position: u64,
+}
+
+/// A post body as stored: sanitized HTML and its plain text.
+struct Rendered {
+    html: String,
+    text: String,
+}
+
+impl Rendered {
+    /// Sanitizes a body with the allow-list of posts written here.
+    fn of(body: &str) -> Self {
+        let html = markdown::sanitize(body, Profile::UserPost);
+        let text = markdown::strip_tags(&html);
+        Rendered { html, text }
+    }
+}
+
+/// Source ids imported by earlier runs, which the workers need not render.
+struct Earlier {
+    questions: HashSet<i64>,
+    answers: HashSet<i64>,
+}
+
+impl Earlier {
+    /// Renders the body of every row of `batch` that may be written; the
+    /// checks themselves happen on the writing thread, which renders any
+    /// row left out here.
+    fn render(&self, batch: Batch<Row>) -> Batch<(Row, Option<Rendered>)> {
+        let rows = batch
+            .rows
+            .into_iter()
+            .map(|row| {
+                let rendered = self
+                    .may_write(&row)
+                    .then(|| attr(&row, "Body"))
+                    .flatten()
+                    .map(Rendered::of);
+                (row, rendered)
+            })
+            .collect();
+        Batch {
+            rows,
+            unreadable: batch.unreadable,
+            position: batch.position,
+        }
+    }
+
+    /// Whether a row is a question or an answer not imported before.
+    fn may_write(&self, row: &Row) -> bool {
+        let Some(id) = attr(row, "Id").and_then(|v| v.parse::<i64>().ok()) else {
+            return false;
+        };
+        match attr(row, "PostTypeId") {
+            Some("1") => !self.questions.contains(&id),
+            Some("2") => !self.answers.contains(&id),
+            _ => false,
+        }
+    }
+}
+
+/// Reads `Posts.xml` into batches of [`BATCH`] rows, handing each over as it
+/// fills; stops early once the writer has stopped.
+fn read_batches(path: &Path, hand_over: pipeline::Handover<'_, Batch<Row>>) -> AppResult<()> {
+    let empty = || Batch {
+        rows: Vec::with_capacity(BATCH),
+        unreadable: Vec::new(),
+        position: 0,
+    };
+    let mut batch = empty();
+    for_each_row(path, POST_FIELDS, |row, position| {
+        match row {
+            Ok(row) => batch.rows.push(row),
+            Err(reason) => batch.unreadable.push(reason),
+        }
+        batch.position = position;
+        if batch.rows.len() >= BATCH && !hand_over(std::mem::replace(&mut batch, empty())) {
+            // The writer failed and returns its own error; this one only
+            // ends the reading.
+            return Err(AppError::Unavailable("the import stopped".into()));
+        }
+        Ok(())
+    })?;
+    hand_over(batch);
+    Ok(())
 }
 
 /// Questions and answers written so far.

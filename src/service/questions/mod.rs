@@ -26,8 +26,8 @@ pub use drafts::{
 pub use editing::{edit_answer, edit_question, AnswerEdit, EditOutcome};
 pub use moderating::{moderate_question, set_answer_deleted, Moderation, CLOSE_REASONS};
 pub use nudging::{
-    choice, excerpt, make_choice, nudge_answers, send_nudges, still_unsolved, Closed, NudgeAnswer,
-    OpenChoice, NUDGE_ANSWERS,
+    choice, excerpt, make_choice, nudge_answers, nudge_answers_for, send_nudges, still_unsolved,
+    Closed, NudgeAnswer, OpenChoice, NUDGE_ANSWERS,
 };
 pub use posting::{answer, ask, PostedAnswer};
 pub use voting::{flag, vote, Voted, FLAG_REASONS};

@@ -5,6 +5,8 @@
 //! not solved" (the question leads the staff dashboard's waiting list and the
 //! most-active list), in the site or by a signed link in the mail.
 
+use std::collections::HashMap;
+
 use super::{accept, visible_question, Actor};
 use crate::auth::tokens::SolvedLink;
 use crate::db::models::notifications::{self, About, SOLVED_NUDGE};
@@ -93,21 +95,43 @@ pub fn excerpt(text: &str) -> String {
 
 /// The best [`NUDGE_ANSWERS`] visible answers of a question, by score.
 pub fn nudge_answers(conn: &mut Conn, question_id: QuestionId) -> AppResult<Vec<NudgeAnswer>> {
-    let best: Vec<answers::Answer> = answers::for_question(conn, question_id, false)?
+    Ok(nudge_answers_for(conn, &[question_id])?
+        .remove(&question_id)
+        .unwrap_or_default())
+}
+
+/// [`nudge_answers`] of several questions in two queries, whatever their
+/// number: the questions without a visible answer are left out.
+pub fn nudge_answers_for(
+    conn: &mut Conn,
+    question_ids: &[QuestionId],
+) -> AppResult<HashMap<QuestionId, Vec<NudgeAnswer>>> {
+    let mut best: HashMap<QuestionId, Vec<answers::Answer>> = HashMap::new();
+    // By question, then as `for_question` orders them: the first ones of
+    // each question are its best.
+    for answer in answers::for_questions(conn, question_ids)? {
+        let of_question = best.entry(answer.question_id).or_default();
+        if of_question.len() < NUDGE_ANSWERS {
+            of_question.push(answer);
+        }
+    }
+    let author_ids: Vec<UserId> = best.values().flatten().map(|a| a.author_id).collect();
+    let authors: HashMap<UserId, String> = users::find_many(conn, &author_ids)?
         .into_iter()
-        .take(NUDGE_ANSWERS)
+        .map(|u| (u.id, u.display_name))
         .collect();
-    let authors = users::find_many(conn, &best.iter().map(|a| a.author_id).collect::<Vec<_>>())?;
     Ok(best
         .into_iter()
-        .map(|a| NudgeAnswer {
-            id: a.id,
-            author: authors
-                .iter()
-                .find(|u| u.id == a.author_id)
-                .map(|u| u.display_name.clone())
-                .unwrap_or_default(),
-            excerpt: excerpt(&a.body_text),
+        .map(|(question, answers)| {
+            let choices = answers
+                .into_iter()
+                .map(|a| NudgeAnswer {
+                    id: a.id,
+                    author: authors.get(&a.author_id).cloned().unwrap_or_default(),
+                    excerpt: excerpt(&a.body_text),
+                })
+                .collect();
+            (question, choices)
         })
         .collect())
 }

@@ -145,26 +145,13 @@ fn validate_registration(form: &RegisterForm) -> Result<(username::Username, Str
 }
 
 /// The address typed at registration, checked: `None` when none was typed
-/// or e-mail is off; the error when it is not an address or another
-/// account verified it.
-async fn registration_address(
-    state: &web::Data<AppState>,
-    typed: &str,
-) -> Result<Option<String>, String> {
+/// or e-mail is off; the error when it is not an address. Whether another
+/// account has it is not said here (see [`mail_service::set_address`]).
+fn registration_address(state: &AppState, typed: &str) -> Result<Option<String>, String> {
     if !state.mail_enabled || typed.trim().is_empty() {
         return Ok(None);
     }
-    let address = crate::mail::valid_address(typed)?;
-    let check = address.clone();
-    let taken = with_db(state, move |conn| {
-        mail_service::address_taken(conn, &check, None)
-    })
-    .await
-    .map_err(|e| e.to_string())?;
-    if taken {
-        return Err(mail_service::ADDRESS_TAKEN.into());
-    }
-    Ok(Some(address))
+    crate::mail::valid_address(typed).map(Some)
 }
 
 /// Starts a session for `user_id`, hands the guest's drafts to the user, and
@@ -245,8 +232,8 @@ pub async fn post_register(
         email: form.email.clone(),
         ..AuthPage::returning_to(next)
     };
-    let address = registration_address(&state, &form.email).await;
-    let (name, display) = match (validate_registration(&form), address) {
+    let address = registration_address(&state, &form.email);
+    let (name, display) = match (validate_registration(&form), address.clone()) {
         (Ok(valid), Ok(_)) => valid,
         (valid, address) => {
             page.errors = valid.err().unwrap_or_default();
@@ -268,17 +255,12 @@ pub async fn post_register(
     .await?;
     match created {
         Some(user) => {
-            if let Ok(Some(address)) = registration_address(&state, &form.email).await {
+            if let Ok(Some(address)) = address {
                 let site = state.mail_site.clone();
-                // A conflict here (the address verified by another account
-                // a moment ago) leaves the new account without an address.
-                if let Err(e) = with_db(&state, move |conn| {
+                with_db(&state, move |conn| {
                     mail_service::set_address(conn, &site, user.id, &address, unix_now())
                 })
-                .await?
-                {
-                    log::info!("registration of {}: {e}", user.username);
-                }
+                .await?;
             }
             sign_in_and_redirect(&state, &visitor, user.id, &page.next).await
         }
@@ -565,7 +547,7 @@ pub async fn get_account(
         Some("password") => Some("Your password was changed. Other devices were signed out."),
         Some("reset") => Some("Your new password is set. Every other device was signed out."),
         Some("email") => {
-            Some("We sent a confirmation link to your address: mail goes there once you open it.")
+            Some("Check your inbox: we sent a mail to that address. Mail from this site goes there once the address is confirmed.")
         }
         Some("email-kept") => Some("Your e-mail address is unchanged and confirmed."),
         Some("email-removed") => Some("Your e-mail address was removed: you get no more mail."),

@@ -75,10 +75,10 @@ pub async fn post_account_email(
     let outcome = match crate::mail::valid_address(&form.email) {
         Ok(address) => {
             let site = state.mail_site.clone();
-            with_db(&state, move |conn| {
+            Ok(with_db(&state, move |conn| {
                 mail_service::set_address(conn, &site, id, &address, unix_now())
             })
-            .await?
+            .await?)
         }
         Err(e) => Err(e),
     };

@@ -1,5 +1,7 @@
 //! The signed-in user's notifications.
 
+use std::collections::HashMap;
+
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
@@ -12,6 +14,7 @@ use crate::db::models::questions::{self, Question};
 use crate::db::models::users::{self, User};
 use crate::db::unix_now;
 use crate::error::AppResult;
+use crate::ids::QuestionId;
 use crate::service::questions::NudgeAnswer;
 use crate::web::extract::Member;
 use crate::web::paths;
@@ -147,22 +150,34 @@ pub async fn get_notifications(
             &list.iter().map(|n| n.question_id).collect::<Vec<_>>(),
         )?;
         let now = unix_now();
-        let mut items = Vec::new();
-        for n in &list {
-            let Some(q) = asked.iter().find(|q| q.id == n.question_id) else {
-                continue;
-            };
-            let mut item = NotificationView::new(n, q, &actors, now);
-            if n.kind == SOLVED_NUDGE
+        let still_open = |n: &Notification, q: &Question| {
+            n.kind == SOLVED_NUDGE
                 && q.author_id == me
                 && q.accepted_answer_id.is_none()
                 && q.deleted_at.is_none()
                 && !q.locked
                 && q.closed_reason.is_none()
-            {
-                let answers = crate::service::questions::nudge_answers(conn, q.id)?;
-                if !answers.is_empty() {
-                    item.solved = Some(SolvedChoices::new(q, answers));
+        };
+        let asked: HashMap<QuestionId, Question> = asked.into_iter().map(|q| (q.id, q)).collect();
+        let mut open: Vec<QuestionId> = list
+            .iter()
+            .filter(|n| asked.get(&n.question_id).is_some_and(|q| still_open(n, q)))
+            .map(|n| n.question_id)
+            .collect();
+        open.sort_unstable();
+        open.dedup();
+        // Every open "was it solved?" of the page in one go.
+        let choices = crate::service::questions::nudge_answers_for(conn, &open)?;
+        let mut items = Vec::new();
+        for n in &list {
+            let Some(q) = asked.get(&n.question_id) else {
+                continue;
+            };
+            let mut item = NotificationView::new(n, q, &actors, now);
+            if still_open(n, q) {
+                // Cloned: the same question may be asked about twice on a page.
+                if let Some(answers) = choices.get(&q.id).filter(|a| !a.is_empty()) {
+                    item.solved = Some(SolvedChoices::new(q, answers.clone()));
                 }
             }
             items.push(item);
