@@ -2,14 +2,31 @@
 # Load test on loopback with wrk: builds a release binary, fills a data dir
 # with generated posts, starts the server, warms up, then measures each page
 # for a fixed time and prints requests/s, p50 and p99 latency, the server's
-# peak RSS and the ratio to a static one-line response measured in the same run.
-# Search runs two query lists (benches/queries/short.txt: 1-3 words, many
-# misspelt; long.txt: 8-12 word questions), over HTTP, then, with the server
-# stopped, in-process against a SQLite FTS5 index of the same documents with
-# the same concurrency (`signpost bench-search`).
+# peak RSS, and every row as a share of a bare actix-web "Hello world!" that
+# the script starts itself (`signpost bench-hello`, no middleware) and
+# measures in the same run. Every request carries a browser's
+# `Accept-Encoding: gzip, deflate, br` (rows marked "no Accept-Encoding"
+# leave it out). Search runs two query lists (benches/queries/short.txt: 1-3
+# words, many misspelt; long.txt: 8-12 word questions), over HTTP, then,
+# with the server stopped, in-process against a SQLite FTS5 index of the
+# same documents with the same concurrency (`signpost bench-search`).
 #
 #   benches/load.sh [QUESTIONS] [ANSWERS_PER_QUESTION] [DURATION] [CONNECTIONS]
-#   benches/load.sh 250000 3 10s 32      # 1,000,000 posts (the README figures)
+#   benches/load.sh 2500 3      #    10,000 posts
+#   benches/load.sh 25000 3     #   100,000 posts
+#   benches/load.sh 250000 3    # 1,000,000 posts (the README figures)
+#
+# How cost grows: each run also prints one row (question page and /questions
+# requests/s and p99, peak RSS, index and database size on disk) and keeps it
+# in target/load-growth.txt, one row per size (a later run of the same size
+# replaces it), then prints the table of every size measured so far.
+#
+# Before and after: COMPARE_BIN=PATH (an older build) measures the request
+# path of both binaries on the same data, the serving binary alternating
+# (the one that goes first too) for ROUNDS rounds (default 3), each round
+# with the hello-world, and prints the medians side by side.
+#
+#   COMPARE_BIN=/tmp/signpost-before ROUNDS=3 benches/load.sh 2500 3 10s 32
 #
 # SQLite against PostgreSQL: with SIGNPOST_DATABASE_URL=postgres://… (an
 # empty database the URL's role owns), the generated SQLite site is copied
@@ -23,7 +40,8 @@
 #   SIGNPOST_DATABASE_URL=postgres://signpost:PW@127.0.0.1:5432/signpost_load \
 #     ROUNDS=3 benches/load.sh 250000 3 10s 32
 #
-# LOAD_BIN=PATH measures that binary instead of building one.
+# LOAD_BIN=PATH measures that binary instead of building one (the
+# hello-world then comes from it too: it needs `bench-hello`).
 # Needs wrk, curl and bc (Debian: apt-get install wrk curl bc). Data is kept in
 # target/load-data-<questions>-<answers> and reused by later runs.
 set -euo pipefail
@@ -34,6 +52,8 @@ ANSWERS=${2:-3}
 DURATION=${3:-10s}
 CONNECTIONS=${4:-32}
 PORT=${PORT:-18080}
+HELLO_PORT=${HELLO_PORT:-$((PORT + 2))}
+BROWSER='Accept-Encoding: gzip, deflate, br'
 ROUNDS=${ROUNDS:-3}
 BIN=${LOAD_BIN:-target/release/signpost}
 DATA=target/load-data-$QUESTIONS-$ANSWERS
@@ -96,20 +116,125 @@ SHORT_LUA=$(search_script "$SHORT")
 LONG_LUA=$(search_script "$LONG")
 count() { grep -v '^#' "$1" | grep -cv '^[[:space:]]*$'; }
 
-run() { # name path [lua]
-  local out
-  if [ -n "${3:-}" ]; then
-    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$3" "$BASE$2")
-  else
-    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$BASE$2")
-  fi
-  local rps p50 p99
+# Measures one endpoint: name|requests/s|p50|p99|server CPU µs per request.
+# The last is the processor time the process $MEASURED (when set) used per
+# request answered: unlike requests/s, other processes on the machine barely
+# move it.
+run() { # name path [lua] [plain: no Accept-Encoding]
+  local out args=(-t2 -c"$CONNECTIONS" -d"$DURATION" --latency) c0=0 c1=0
+  [ "${4:-}" = plain ] || args+=(-H "$BROWSER")
+  [ -z "${3:-}" ] || args+=(-s "$3")
+  [ -z "${MEASURED:-}" ] || c0=$(proc_ticks "$MEASURED")
+  out=$(wrk "${args[@]}" "$BASE$2")
+  [ -z "${MEASURED:-}" ] || c1=$(proc_ticks "$MEASURED")
+  local rps p50 p99 n cpu=""
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  printf '%s|%s|%s|%s\n' "$1" "$rps" "$p50" "$p99"
+  n=$(echo "$out" | awk '/requests in/ {print $1}')
+  if [ -n "${MEASURED:-}" ] && [ "${n:-0}" -gt 0 ]; then
+    cpu=$(echo "scale=1; ($c1 - $c0) * 1000000 / $(getconf CLK_TCK) / $n" | bc)
+  fi
+  printf '%s|%s|%s|%s|%s\n' "$1" "$rps" "$p50" "$p99" "$cpu"
 }
 
+# Waits until URL answers (60 s at most).
+wait_up() { # url
+  for _ in $(seq 1 300); do
+    curl -fs -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  curl -fs -o /dev/null "$1" || { echo "nothing answers at $1"; exit 1; }
+}
+
+# The yardstick: a bare actix-web hello-world, started once per run.
+HELLO_BASE="http://127.0.0.1:$HELLO_PORT"
+"$BIN" bench-hello --port "$HELLO_PORT" >/dev/null 2>&1 &
+HELLO=$!
+wait_up "$HELLO_BASE/"
+hello_row() { BASE=$HELLO_BASE MEASURED=$HELLO run "bare actix-web hello-world (no middleware)" /; }
+
+# wrk's latencies (850.00us, 1.20ms, 1.05s) in milliseconds.
+to_ms() {
+  case "$1" in
+    *us) echo "scale=3; ${1%us} / 1000" | bc ;;
+    *ms) echo "${1%ms}" ;;
+    *s) echo "scale=3; ${1%s} * 1000" | bc ;;
+    *) echo "$1" ;;
+  esac
+}
+# The median of numbers, one a line.
+median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# Median of field $3 (2 = req/s, 3 = p50, 4 = p99, 5 = CPU µs per request) of endpoint $2 in rows
+# tagged $1 of $ROWS.
+stat() {
+  echo "$ROWS" | awk -F'|' -v b="$1" -v n="$2" -v f="$3" '$1 == b && $2 == n {print $(f + 1)}' |
+    while read -r v; do if [ "$3" -eq 2 ] || [ "$3" -eq 5 ]; then echo "$v"; else to_ms "$v"; fi; done | median
+}
+# Size of a file or folder in MB.
+size_mb() { du -sb "$@" 2>/dev/null | awk '{t += $1} END {printf "%.0f MB", t / 1048576}'; }
+
+if [ -n "${COMPARE_BIN:-}" ]; then
+  # ---- Before and after: two binaries on the same data, alternately --------
+  [ -x "$COMPARE_BIN" ] || { echo "no binary at $COMPARE_BIN"; exit 1; }
+  BASE="http://127.0.0.1:$PORT"
+  trap 'kill $HELLO ${SERVER:-} 2>/dev/null || true; rm -f "$SHORT_LUA" "$LONG_LUA"' EXIT
+  ROWS=""
+  NAMES=()
+  echo "== measuring: $ROUNDS rounds, before ($COMPARE_BIN) and after ($BIN) in turn ($DURATION each, $CONNECTIONS connections)"
+  for round in $(seq 1 "$ROUNDS"); do
+    if [ $((round % 2)) -eq 1 ]; then order="before after"; else order="after before"; fi
+    row=$(hello_row)
+    echo "  round $round: $row"
+    ROWS+="hello|$row"$'\n'
+    for which in $order; do
+      if [ "$which" = before ]; then bin=$COMPARE_BIN; else bin=$BIN; fi
+      "$bin" serve >/dev/null 2>&1 &
+      SERVER=$!
+      MEASURED=$SERVER
+      wait_up "$BASE/healthz"
+      STYLE=$(curl -s "$BASE/" | grep -o '/static/style\.[0-9a-f]*\.css' | head -n 1)
+      QUESTION=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/questions/$((QUESTIONS / 2))" | sed "s#^$BASE##")
+      ENDPOINTS=(
+        "static one-line response|/static/favicon.svg|"
+        "stylesheet|$STYLE|"
+        "404 page|/no/such/page|"
+        "home /|/|"
+        "question page|$QUESTION|"
+        "static one-line response, no Accept-Encoding|/static/favicon.svg|plain"
+        "stylesheet, no Accept-Encoding|$STYLE|plain"
+        "404 page, no Accept-Encoding|/no/such/page|plain"
+        "question page, no Accept-Encoding|$QUESTION|plain"
+      )
+      wrk -t2 -c8 -d2s -H "$BROWSER" "$BASE$QUESTION" >/dev/null
+      for endpoint in "${ENDPOINTS[@]}"; do
+        IFS='|' read -r name path plain <<<"$endpoint"
+        row=$(run "$name" "$path" "" "$plain")
+        echo "  round $round $which: $row"
+        ROWS+="$which|$row"$'\n'
+      done
+      kill "$SERVER" 2>/dev/null || true
+      wait "$SERVER" 2>/dev/null || true
+      MEASURED=
+    done
+  done
+  HELLO_RPS=$(stat hello "bare actix-web hello-world (no middleware)" 2)
+  echo
+  echo "Posts: $((QUESTIONS * (ANSWERS + 1))); wrk -t2 -c$CONNECTIONS -d$DURATION on loopback; medians over $ROUNDS rounds"
+  echo "bare actix-web hello-world: $(printf '%.0f' "$HELLO_RPS") requests/s (the 100 % of the share columns)"
+  echo "CPU = the server's processor time per request in µs (other processes barely move it)"
+  printf '%-46s %10s %8s %6s %7s %10s %8s %6s %7s %7s\n' "endpoint" "before r/s" "p99 ms" "CPU" "share" "after r/s" "p99 ms" "CPU" "share" "after/before"
+  for endpoint in "${ENDPOINTS[@]}"; do
+    name=${endpoint%%|*}
+    b=$(stat before "$name" 2) a=$(stat after "$name" 2)
+    printf '%-46s %10.0f %8.2f %6.1f %6.1f%% %10.0f %8.2f %6.1f %6.1f%% %7.2f\n' "$name" \
+      "$b" "$(stat before "$name" 4)" "$(stat before "$name" 5)" "$(echo "100 * $b / $HELLO_RPS" | bc -l)" \
+      "$a" "$(stat after "$name" 4)" "$(stat after "$name" 5)" "$(echo "100 * $a / $HELLO_RPS" | bc -l)" \
+      "$(echo "$a / $b" | bc -l)"
+  done
+  echo "hello-world CPU per request: $(stat hello "bare actix-web hello-world (no middleware)" 5) µs"
+  exit 0
+fi
 
 if [ -n "$PG_URL" ]; then
   # ---- SQLite against PostgreSQL, alternately -------------------------------
@@ -137,7 +262,7 @@ if [ -n "$PG_URL" ]; then
   SIGNPOST_DATABASE_URL=$PG_URL SIGNPOST_DATA_DIR=$PG_DATA SIGNPOST_LISTEN="127.0.0.1:$PG_PORT" \
     "$BIN" serve >/dev/null 2>&1 &
   PG_SERVER=$!
-  trap 'kill $SQLITE_SERVER $PG_SERVER 2>/dev/null || true; rm -f "$SHORT_LUA" "$LONG_LUA"' EXIT
+  trap 'kill $HELLO $SQLITE_SERVER $PG_SERVER 2>/dev/null || true; rm -f "$SHORT_LUA" "$LONG_LUA"' EXIT
   SQLITE_BASE="http://127.0.0.1:$PORT"
   PG_BASE="http://127.0.0.1:$PG_PORT"
   for base in "$SQLITE_BASE" "$PG_BASE"; do
@@ -206,22 +331,6 @@ if [ -n "$PG_URL" ]; then
   kill $SQLITE_SERVER $PG_SERVER 2>/dev/null || true
   wait $SQLITE_SERVER $PG_SERVER 2>/dev/null || true
 
-  # wrk's latencies (850.00us, 1.20ms, 1.05s) in milliseconds.
-  to_ms() {
-    case "$1" in
-      *us) echo "scale=3; ${1%us} / 1000" | bc ;;
-      *ms) echo "${1%ms}" ;;
-      *s) echo "scale=3; ${1%s} * 1000" | bc ;;
-      *) echo "$1" ;;
-    esac
-  }
-  # The median of numbers, one a line.
-  median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-  # Median of field $3 (2 = req/s, 3 = p50, 4 = p99) of endpoint $2 on backend $1.
-  stat() {
-    echo "$ROWS" | awk -F'|' -v b="$1" -v n="$2" -v f="$3" '$1 == b && $2 == n {print $(f + 1)}' |
-      while read -r v; do if [ "$3" -eq 2 ]; then echo "$v"; else to_ms "$v"; fi; done | median
-  }
   echo
   echo "Posts: $((QUESTIONS * (ANSWERS + 1))) ($QUESTIONS questions, $ANSWERS answers each); wrk -t2 -c$CONNECTIONS -d$DURATION on loopback"
   echo "Medians over $ROUNDS rounds, SQLite and PostgreSQL alternately (ms)"
@@ -247,27 +356,29 @@ reindex_s=$(echo "$(date +%s.%N) - $start" | bc)
 
 "$BIN" serve >/dev/null 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do
-  curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "server did not start"; exit 1; }
-
+trap 'kill $HELLO $SERVER 2>/dev/null || true' EXIT
 BASE="http://127.0.0.1:$PORT"
+wait_up "$BASE/healthz"
+
+STYLE=$(curl -s "$BASE/" | grep -o '/static/style\.[0-9a-f]*\.css' | head -n 1)
 QUESTION=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/questions/$((QUESTIONS / 2))" | sed "s#^$BASE##")
 ARTICLE=/docs/getting-started/configuration
 DEEP=$(curl -s "$BASE/questions" >/dev/null; echo "/questions?tab=newest&after=$((1700000000 + (QUESTIONS / 2) * 37))_$((QUESTIONS / 2))")
 
 echo "== warming up"
-wrk -t2 -c8 -d3s "$BASE$QUESTION" >/dev/null
-wrk -t2 -c8 -d3s -s "$SHORT_LUA" "$BASE/search" >/dev/null
-wrk -t2 -c8 -d3s -s "$LONG_LUA" "$BASE/search" >/dev/null
+wrk -t2 -c8 -d3s -H "$BROWSER" "$BASE$QUESTION" >/dev/null
+wrk -t2 -c8 -d3s -H "$BROWSER" -s "$SHORT_LUA" "$BASE/search" >/dev/null
+wrk -t2 -c8 -d3s -H "$BROWSER" -s "$LONG_LUA" "$BASE/search" >/dev/null
 
 echo "== measuring ($DURATION each, $CONNECTIONS connections, wrk on the same machine)"
-T0=$(date +%s.%N) B0=$(busy_ticks) S0=$(proc_ticks "$SERVER") C0=$(child_ticks)
+both_ticks() { echo $(($(proc_ticks "$SERVER") + $(proc_ticks "$HELLO"))); }
+T0=$(date +%s.%N) B0=$(busy_ticks) S0=$(both_ticks) C0=$(child_ticks)
+MEASURED=$SERVER
 RESULTS=$(
+  hello_row
   run "static one-line response" /static/favicon.svg
+  run "stylesheet" "$STYLE"
+  run "404 page, no Accept-Encoding" /no/such/page "" plain
   run "home /" /
   run "article" "$ARTICLE"
   run "/questions (first page)" /questions
@@ -276,7 +387,7 @@ RESULTS=$(
   run "search, 1-3 words ($(count "$SHORT") queries)" /search "$SHORT_LUA"
   run "search, 8-12 words ($(count "$LONG") queries)" /search "$LONG_LUA"
 )
-T1=$(date +%s.%N) B1=$(busy_ticks) S1=$(proc_ticks "$SERVER") C1=$(child_ticks)
+T1=$(date +%s.%N) B1=$(busy_ticks) S1=$(both_ticks) C1=$(child_ticks)
 CORES=$(nproc)
 OTHERS=$(echo "scale=1; 100 * (($B1 - $B0) - ($S1 - $S0) - ($C1 - $C0)) / (($T1 - $T0) * $(getconf CLK_TCK) * $CORES)" | bc)
 
@@ -295,7 +406,7 @@ curl -s -b "$JAR" -c "$JAR" -o /dev/null -d "csrf=$(csrf "$QUESTION")&body=Answe
 fresh="not found within 10 s"
 for _ in $(seq 1 200); do
   if curl -s "$BASE/search?q=$MARK+&kind=question" | grep -q 'class="result '; then
-    fresh="$(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5) s"
+    fresh="$(echo "$(date +%s.%N) - $t0" | bc | sed "s/^\./0./" | cut -c1-5) s"
     break
   fi
   sleep 0.05
@@ -303,9 +414,11 @@ done
 wait $LOADER || true
 
 RSS=$(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$SERVER/status")
-STATIC=$(echo "$RESULTS" | head -n 1 | cut -d'|' -f2)
-kill $SERVER 2>/dev/null || true
-wait $SERVER 2>/dev/null || true
+HELLO_RPS=$(echo "$RESULTS" | head -n 1 | cut -d'|' -f2)
+kill $SERVER $HELLO 2>/dev/null || true
+wait $SERVER $HELLO 2>/dev/null || true
+INDEX_SIZE=$(size_mb "$DATA/index")
+DB_SIZE=$(size_mb "$DATA"/signpost.db*)
 
 # The same query lists in-process, Signpost and FTS5 side by side (the FTS5
 # file is built next to the data on the first run and after data changes).
@@ -314,13 +427,32 @@ ENGINES=$("$BIN" bench-search --threads "$CONNECTIONS" --seconds "${DURATION%s}"
 
 echo
 echo "Posts: $((QUESTIONS * (ANSWERS + 1))) ($QUESTIONS questions, $ANSWERS answers each); wrk -t2 -c$CONNECTIONS -d$DURATION on loopback"
-printf '%-40s %12s %10s %10s %10s\n' "endpoint" "requests/s" "p50" "p99" "vs static"
-echo "$RESULTS" | while IFS='|' read -r name rps p50 p99; do
-  ratio=$(echo "scale=3; $rps / $STATIC" | bc | sed 's/^\./0./')
-  printf '%-40s %12s %10s %10s %10s\n' "$name" "$rps" "$p50" "$p99" "$ratio"
+echo "Every request sends '$BROWSER' unless its row says otherwise; share = requests/s as a share of the hello-world's"
+printf '%-44s %12s %10s %10s %8s %8s\n' "endpoint" "requests/s" "p50" "p99" "share" "CPU µs"
+echo "$RESULTS" | while IFS='|' read -r name rps p50 p99 cpu; do
+  printf '%-44s %12s %10s %10s %7.1f%% %8s\n' "$name" "$rps" "$p50" "$p99" "$(echo "100 * $rps / $HELLO_RPS" | bc -l)" "$cpu"
 done
+echo "(CPU µs: the server's processor time per request; other processes barely move it)"
 echo
 echo "full reindex: ${reindex_s%.*} s | answer searchable after: $fresh | server peak RSS: $RSS"
+echo "on disk: search index $INDEX_SIZE, database $DB_SIZE"
+
+# How cost grows: one row per size, kept across runs.
+GROWTH=target/load-growth.txt
+field() { echo "$RESULTS" | awk -F'|' -v n="$1" -v f="$2" '$1 == n {print $f}'; }
+POSTS=$((QUESTIONS * (ANSWERS + 1)))
+ROW=$(printf '%s|%.0f|%.0f (%.1f%%)|%s|%.0f (%.1f%%)|%s|%s|%s|%s' "$POSTS" "$HELLO_RPS" \
+  "$(field "question page" 2)" "$(echo "100 * $(field "question page" 2) / $HELLO_RPS" | bc -l)" "$(field "question page" 4)" \
+  "$(field "/questions (first page)" 2)" "$(echo "100 * $(field "/questions (first page)" 2) / $HELLO_RPS" | bc -l)" "$(field "/questions (first page)" 4)" \
+  "$RSS" "$INDEX_SIZE" "$DB_SIZE")
+{ grep -v "^$POSTS|" "$GROWTH" 2>/dev/null || true; echo "$ROW"; } | sort -t'|' -k1,1n >"$GROWTH.new"
+mv "$GROWTH.new" "$GROWTH"
+echo
+echo "How cost grows (every size measured so far, $GROWTH)"
+printf '%10s %10s %20s %10s %20s %10s %9s %9s %9s\n' "posts" "hello r/s" "question page r/s" "p99" "/questions r/s" "p99" "peak RSS" "index" "database"
+while IFS='|' read -r posts hello q qp l lp rss idx db; do
+  printf '%10s %10s %20s %10s %20s %10s %9s %9s %9s\n' "$posts" "$hello" "$q" "$qp" "$l" "$lp" "$rss" "$idx" "$db"
+done <"$GROWTH"
 echo
 echo "$ENGINES"
 echo

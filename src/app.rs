@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
-use actix_web::middleware::{from_fn, Compress, DefaultHeaders, ErrorHandlers, Logger};
+use actix_web::middleware::{from_fn, Condition, ErrorHandlers, Logger};
 use actix_web::{web, App};
 
 use crate::web as site;
@@ -172,6 +171,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         },
     )?;
     let jobs = JobWorker::start(pool.clone(), site_jobs.clone(), WorkerOptions::new(&node))?;
+    site::assets::prepare();
     let templates =
         site::templates::load().map_err(|e| AppError::Internal(format!("templates: {e}")))?;
     let state = web::Data::new(AppState {
@@ -202,10 +202,6 @@ pub fn start(config: Config) -> Result<Started, StartError> {
     })
 }
 
-/// The Content-Security-Policy of every page: no inline script or style.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' https: data:; style-src 'self'; \
-     script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
-
 /// Builds the actix application around `state`: middleware, limits, routes.
 pub fn build_app(
     state: web::Data<AppState>,
@@ -226,15 +222,16 @@ pub fn build_app(
         .wrap(from_fn(site::extract::refuse_nul))
         .wrap(ErrorHandlers::new().default_handler(site::errors::render_error))
         .wrap(from_fn(site::session::load_visitor))
-        .wrap(
-            DefaultHeaders::new()
-                .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
-                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                .add((header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
-                .add((header::X_FRAME_OPTIONS, "DENY")),
-        )
-        .wrap(Compress::default())
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        // Security headers and compression (tiny bodies and precompressed
+        // assets pass through).
+        .wrap(from_fn(site::encoding::finish))
+        // The access log costs a formatted line per request: it is left out
+        // when its target is filtered out (RUST_LOG=warn, or
+        // `actix_web::middleware::logger=off`).
+        .wrap(Condition::new(
+            log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info),
+            Logger::new("%a \"%r\" %s %b %Dms"),
+        ))
         .configure(site::routes::routes)
         .default_service(actix_web::web::to(not_found))
 }

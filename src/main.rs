@@ -96,6 +96,14 @@ enum Command {
         #[arg(long)]
         overwrite_target: bool,
     },
+    /// The yardstick of `benches/load.sh`: a bare actix-web "Hello world!"
+    /// (no middleware, no state) on 127.0.0.1:PORT, one worker per core.
+    #[command(hide = true)]
+    BenchHello {
+        /// Port on 127.0.0.1.
+        #[arg(long)]
+        port: u16,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,6 +203,7 @@ fn main() -> ExitCode {
             to,
             overwrite_target,
         } => migrate_db(&config, &from, &to, overwrite_target),
+        Command::BenchHello { port } => bench_hello(port),
         Command::User(command) => match user_command(&config, command) {
             Ok(message) => {
                 println!("{message}");
@@ -205,6 +214,27 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+fn bench_hello(port: u16) -> ExitCode {
+    async fn hello() -> &'static str {
+        "Hello world!"
+    }
+    let server = actix_web::HttpServer::new(|| {
+        actix_web::App::new().route("/", actix_web::web::get().to(hello))
+    })
+    .bind(("127.0.0.1", port));
+    let result = match server {
+        Ok(server) => actix_web::rt::System::new().block_on(server.run()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: bench-hello on port {port}: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! rendering of errors. Only this module and `app` name actix or tera types.
 
 pub mod assets;
+pub mod encoding;
 pub mod errors;
 pub mod extract;
 pub mod pages;
@@ -25,6 +26,10 @@ use session::{Viewer, ViewerView};
 struct SiteView<'a> {
     name: &'a str,
     css_url: &'a str,
+    /// The favicon's fingerprinted URL.
+    favicon_url: &'a str,
+    /// The ask form script's fingerprinted URL.
+    ask_js_url: &'a str,
     base_url: &'a str,
     /// The signed-in user, if any.
     viewer: Option<ViewerView>,
@@ -101,6 +106,8 @@ pub fn render_string(
         &SiteView {
             name: &state.config.site_name,
             css_url: assets::STYLESHEET_URL.as_str(),
+            favicon_url: assets::FAVICON_URL.as_str(),
+            ask_js_url: assets::ASK_SCRIPT_URL.as_str(),
             base_url: &state.config.base_url,
             viewer: visitor.and_then(Viewer::view),
             csrf: visitor.and_then(Viewer::csrf_token).unwrap_or(""),

@@ -352,8 +352,12 @@ pub async fn load_visitor(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // Static files and the health check need no visitor: handlers and
+    // error pages fall back to an anonymous one (`Viewer::of`).
+    if req.path().starts_with("/static/") || req.path() == "/healthz" {
+        return next.call(req).await;
+    }
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let is_static = req.path().starts_with("/static/") || req.path() == "/healthz";
     let mut visitor = Viewer {
         user: None,
         anon_csrf: req
@@ -369,12 +373,10 @@ pub async fn load_visitor(
             .unwrap_or_default(),
     };
     let mut stale_cookie = false;
-    if let (Some(state), false) = (&state, is_static) {
+    if let Some(state) = &state {
         refresh_announcements(state);
     }
-    if let (Some(cookie), Some(state), false) =
-        (req.cookie(SESSION_COOKIE), state.clone(), is_static)
-    {
+    if let (Some(cookie), Some(state)) = (req.cookie(SESSION_COOKIE), state.clone()) {
         let token = cookie.value().to_string();
         let pool = state.db.clone();
         let found = web::block(move || -> AppResult<_> {
@@ -418,9 +420,7 @@ pub async fn load_visitor(
     // A guest who sees a banner needs a CSRF token for its dismiss button.
     let banner_token = match &state {
         Some(state)
-            if !is_static
-                && visitor.csrf_token().is_none()
-                && req.method() == actix_web::http::Method::GET =>
+            if visitor.csrf_token().is_none() && req.method() == actix_web::http::Method::GET =>
         {
             let shown = state
                 .announcements

@@ -22,6 +22,7 @@ mod indexing;
 mod jobs;
 mod known_issue_follow;
 mod known_issues;
+mod lean;
 mod mail;
 mod migrate_db;
 mod nodes;

@@ -283,7 +283,9 @@ fn normalise(html: &str) -> String {
     for field in ["csrf", "submit_key", "target"] {
         text = redact_after(&text, &format!("name=\"{field}\" value=\""), '"', field);
     }
-    text = redact_after(&text, "/static/style.", '.', "hash");
+    for asset in ["/static/style.", "/static/favicon.", "/static/ask."] {
+        text = redact_after(&text, asset, '.', "hash");
+    }
     text = redact_digit_runs(&text);
     text
 }
