@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::db::models::announcements::{self, Announcement, AnnouncementFields};
+use crate::db::models::page_changes::{self, PageScope};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::ids::{AnnouncementId, UserId};
@@ -149,7 +150,10 @@ pub fn create(
     now: i64,
 ) -> AppResult<Announcement> {
     let row =
-        conn.immediate_transaction(|conn| announcements::insert(conn, fields, author, now))?;
+        conn.immediate_transaction(|conn| {
+        page_changes::record(conn, PageScope::Announcements, now)?;
+        Ok::<_, AppError>(announcements::insert(conn, fields, author, now)?)
+    })?;
     board.reload(conn, now)?;
     Ok(row)
 }
@@ -163,7 +167,10 @@ pub fn edit(
     now: i64,
 ) -> AppResult<Announcement> {
     let row = conn
-        .immediate_transaction(|conn| announcements::update(conn, id, fields, now))?
+        .immediate_transaction(|conn| {
+            page_changes::record(conn, PageScope::Announcements, now)?;
+            Ok::<_, AppError>(announcements::update(conn, id, fields, now)?)
+        })?
         .ok_or_else(not_found)?;
     board.reload(conn, now)?;
     Ok(row)
@@ -177,7 +184,10 @@ pub fn end(
     now: i64,
 ) -> AppResult<Announcement> {
     let row = conn
-        .immediate_transaction(|conn| announcements::end(conn, id, now))?
+        .immediate_transaction(|conn| {
+            page_changes::record(conn, PageScope::Announcements, now)?;
+            Ok::<_, AppError>(announcements::end(conn, id, now)?)
+        })?
         .ok_or_else(not_found)?;
     board.reload(conn, now)?;
     Ok(row)
@@ -374,6 +384,17 @@ impl Board {
             .chain(state.last_ended)
             .max()
             .unwrap_or(0)
+    }
+
+    /// The first start or end of a banner after `now`: pages showing the
+    /// banners as of `now` are stale from then on.
+    pub fn next_change_after(&self, now: i64) -> Option<i64> {
+        self.all()
+            .iter()
+            .flat_map(|b| [Some(b.starts_at), b.ends_at])
+            .flatten()
+            .filter(|t| *t > now)
+            .min()
     }
 
     /// The banners a browser with `dismissed` sees at `now`, most serious
