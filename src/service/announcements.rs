@@ -8,7 +8,7 @@
 //! show within that time). Whether a banner shows is decided at each
 //! request from the clock, so a start or end time takes effect to the second.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -307,6 +307,8 @@ impl Dismissed {
 pub struct Board {
     state: Mutex<BoardState>,
     refreshing: AtomicBool,
+    /// Counts reloads that changed the banners (pages cached before are stale).
+    generation: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -331,6 +333,9 @@ impl Board {
             .first()
             .and_then(|a| a.ends_at);
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if *state.banners != banners || state.last_ended != last_ended {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
         state.banners = Arc::new(banners);
         state.last_ended = last_ended;
         state.loaded = Some(Instant::now());
@@ -360,6 +365,12 @@ impl Board {
             state.loaded = Some(Instant::now());
         }
         self.refreshing.store(false, Ordering::Release);
+    }
+
+    /// Changes with every reload that changed the banners: a page rendered
+    /// under another generation may show old ones.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Every announcement on the board (live and planned).

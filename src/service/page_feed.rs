@@ -236,10 +236,17 @@ impl PageFeed {
         };
         let batch = page_changes::after(&mut conn, cursors.changes.read(), BATCH)?;
         for change in filled.iter().chain(&batch) {
-            if PageScope::parse(&change.scope) == PageScope::Announcements {
-                reload_board = true;
+            match PageScope::parse(&change.scope) {
+                PageScope::Announcements => {
+                    reload_board = true;
+                    marks.push(Mark::Everything);
+                }
+                PageScope::Everything => marks.push(Mark::Everything),
+                PageScope::Question(id) => {
+                    marks.push(Mark::Question(id));
+                    marks.push(Mark::Lists);
+                }
             }
-            marks.push(Mark::Everything);
         }
         let ids: Vec<i32> = batch.iter().map(|c| c.id).collect();
         let filled: Vec<i32> = filled.iter().map(|c| c.id).collect();

@@ -50,6 +50,9 @@ const MAX_KEY: usize = 1024;
 const PROTECTED_SHARE: usize = 80;
 /// Bytes counted per entry besides its bodies (map slots, the entry itself).
 const ENTRY_OVERHEAD: usize = 256;
+/// Brotli quality of stored pages: close to the best ratio at a fraction of
+/// 11's time; a page is compressed once per change, not per request.
+const BROTLI_QUALITY: i32 = 9;
 /// Length of a form token (see [`tokens::random_token`]).
 const TOKEN_LEN: usize = 64;
 
@@ -59,6 +62,8 @@ struct Entry {
     kind: PageKind,
     /// [`PageVersions::snapshot`] when its rendering started.
     snapshot: u64,
+    /// [`Board::generation`](crate::service::announcements::Board::generation) then.
+    board: u64,
     /// Unix seconds after which it is not served (a banner starts or ends).
     expires: i64,
     /// Strong validator of the page (without its form tokens).
@@ -77,10 +82,12 @@ enum Encoded {
     /// A page without form tokens: whole compressed copies.
     Whole { gzip: Bytes, brotli: Bytes },
     /// A page with form tokens: each part as raw deflate (all but the last
-    /// ended with a sync flush), with its CRC-32 state, joined per request.
+    /// ended with a sync flush), with its CRC-32 state, and as a brotli
+    /// stream made to be concatenated; joined around the token per request.
     Parts {
         deflated: Vec<Bytes>,
         crcs: Vec<crc32fast::Hasher>,
+        brotli: Vec<Bytes>,
     },
 }
 
@@ -106,11 +113,69 @@ impl Entry {
     fn gzip(&self, token: &str) -> Bytes {
         match &self.encoded {
             Encoded::Whole { gzip, .. } => gzip.clone(),
-            Encoded::Parts { deflated, crcs } => {
+            Encoded::Parts { deflated, crcs, .. } => {
                 join_gzip(deflated, crcs, &self.parts, token.as_bytes())
             }
         }
     }
+
+    fn brotli(&self, token: &str) -> std::io::Result<Bytes> {
+        match &self.encoded {
+            Encoded::Whole { brotli, .. } => Ok(brotli.clone()),
+            Encoded::Parts { brotli, .. } => {
+                let token = brotli_part(token.as_bytes(), false, 1)?;
+                join_brotli(brotli, &token).map(Bytes::from)
+            }
+        }
+    }
+}
+
+/// A brotli stream of `data` that streams made with `first = false` can be
+/// concatenated to (`first`) or that is concatenated to one (not `first`).
+fn brotli_part(data: &[u8], first: bool, quality: i32) -> std::io::Result<Vec<u8>> {
+    let mut params = brotli::enc::BrotliEncoderParams::default();
+    params.quality = quality;
+    params.lgwin = if first { 22 } else { 16 };
+    params.size_hint = data.len();
+    params.appendable = first;
+    params.catable = !first;
+    params.use_dictionary = first;
+    let mut out = Vec::with_capacity(data.len() / 3 + 64);
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params)?;
+    Ok(out)
+}
+
+/// One brotli stream from `parts` with `token` between each two.
+fn join_brotli(parts: &[Bytes], token: &[u8]) -> std::io::Result<Vec<u8>> {
+    use brotli::concat::{BroCatli, BroCatliResult};
+    let total = parts.iter().map(Bytes::len).sum::<usize>() + token.len() * parts.len() + 64;
+    let mut out = vec![0u8; total];
+    let mut written = 0;
+    let mut cat = BroCatli::new();
+    let failed = |r: BroCatliResult| std::io::Error::other(format!("joining brotli: {r:?}"));
+    for (i, part) in parts.iter().enumerate() {
+        let streams: &[&[u8]] = if i > 0 { &[token, part] } else { &[part] };
+        for stream in streams {
+            cat.new_brotli_file();
+            let mut read = 0;
+            loop {
+                match cat.stream(stream, &mut read, &mut out, &mut written) {
+                    BroCatliResult::NeedsMoreInput => break,
+                    BroCatliResult::NeedsMoreOutput => out.resize(out.len() * 2, 0),
+                    other => return Err(failed(other)),
+                }
+            }
+        }
+    }
+    loop {
+        match cat.finish(&mut out, &mut written) {
+            BroCatliResult::Success => break,
+            BroCatliResult::NeedsMoreOutput => out.resize(out.len() * 2, 0),
+            other => return Err(failed(other)),
+        }
+    }
+    out.truncate(written);
+    Ok(out)
 }
 
 /// A gzip member from deflate parts with `token` stored between them.
@@ -165,9 +230,7 @@ fn gzip_whole(data: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 fn brotli_whole(data: &[u8]) -> std::io::Result<Vec<u8>> {
-    // Quality 9: close to the best ratio at a fraction of 11's time; a page
-    // is compressed once per change, not per request.
-    let mut writer = brotli::CompressorWriter::new(Vec::new(), 4096, 9, 22);
+    let mut writer = brotli::CompressorWriter::new(Vec::new(), 4096, BROTLI_QUALITY as u32, 22);
     writer.write_all(data)?;
     Ok(writer.into_inner())
 }
@@ -176,6 +239,7 @@ fn brotli_whole(data: &[u8]) -> std::io::Result<Vec<u8>> {
 struct Rendered {
     kind: PageKind,
     snapshot: u64,
+    board: u64,
     expires: i64,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
@@ -196,13 +260,19 @@ impl Rendered {
             let last = parts.len() - 1;
             let mut deflated = Vec::with_capacity(parts.len());
             let mut crcs = Vec::with_capacity(parts.len());
+            let mut brotli = Vec::with_capacity(parts.len());
             for (i, part) in parts.iter().enumerate() {
                 deflated.push(Bytes::from(deflate_part(part, i == last)?));
+                brotli.push(Bytes::from(brotli_part(part, i == 0, BROTLI_QUALITY)?));
                 let mut crc = crc32fast::Hasher::new();
                 crc.update(part);
                 crcs.push(crc);
             }
-            Encoded::Parts { deflated, crcs }
+            Encoded::Parts {
+                deflated,
+                crcs,
+                brotli,
+            }
         } else {
             Encoded::Whole {
                 gzip: Bytes::from(gzip_whole(&self.body)?),
@@ -211,7 +281,9 @@ impl Rendered {
         };
         let encoded_size = match &encoded {
             Encoded::Whole { gzip, brotli } => gzip.len() + brotli.len(),
-            Encoded::Parts { deflated, .. } => deflated.iter().map(Bytes::len).sum(),
+            Encoded::Parts {
+                deflated, brotli, ..
+            } => deflated.iter().chain(brotli).map(Bytes::len).sum(),
         };
         let header_size: usize = self
             .headers
@@ -226,6 +298,7 @@ impl Rendered {
         Ok(Entry {
             kind: self.kind,
             snapshot: self.snapshot,
+            board: self.board,
             expires: self.expires,
             etag,
             headers: self.headers,
@@ -383,11 +456,15 @@ impl PageCache {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The entry for `key` if it may still be served at `now`.
-    fn fresh(&self, key: &str, now: i64) -> Option<Arc<Entry>> {
+    /// The entry for `key` if it may still be served at `now` with the
+    /// banners of board generation `board`.
+    fn fresh(&self, key: &str, now: i64, board: u64) -> Option<Arc<Entry>> {
         let protected_cap = self.cap / 100 * PROTECTED_SHARE;
         let entry = self.lock().get(key, protected_cap)?;
-        if entry.expires > now && self.versions.is_current(entry.kind, entry.snapshot) {
+        if entry.expires > now
+            && entry.board == board
+            && self.versions.is_current(entry.kind, entry.snapshot)
+        {
             Some(entry)
         } else {
             self.lock().remove(key);
@@ -395,10 +472,13 @@ impl PageCache {
         }
     }
 
-    fn insert(&self, key: String, entry: Entry) {
+    fn insert(&self, key: String, entry: Entry, board: u64) {
         // A change read while the page was built makes it stale already;
         // one page may not take more than an eighth of the cap.
-        if entry.size > self.cap / 8 || !self.versions.is_current(entry.kind, entry.snapshot) {
+        if entry.size > self.cap / 8
+            || entry.board != board
+            || !self.versions.is_current(entry.kind, entry.snapshot)
+        {
             return;
         }
         self.lock().insert(key, Arc::new(entry), self.cap);
@@ -479,14 +559,37 @@ fn accepted(req: &HttpRequest) -> (bool, bool) {
     (br, gzip)
 }
 
-/// Whether `If-None-Match` names `etag`.
-fn not_modified(req: &HttpRequest, etag: &str) -> bool {
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == etag || t == "*")
+/// Whether the browser's copy is current: `If-None-Match` names `etag`
+/// (pages without form tokens), or else, as the handlers answer anonymous
+/// visitors, `If-Modified-Since` is not older than the page's `Last-Modified`.
+fn not_modified(req: &HttpRequest, entry: &Entry) -> bool {
+    let headers = req.headers();
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        return !entry.has_tokens()
+            && headers
+                .get_all(header::IF_NONE_MATCH)
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == entry.etag || t == "*");
+    }
+    let date = |value: Option<&HeaderValue>| {
+        value
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.timestamp())
+    };
+    let modified = date(
+        entry
+            .headers
+            .iter()
+            .find(|(name, _)| name == header::LAST_MODIFIED)
+            .map(|(_, value)| value),
+    );
+    match (date(headers.get(header::IF_MODIFIED_SINCE)), modified) {
+        (Some(since), Some(modified)) => since >= modified,
+        _ => false,
+    }
 }
 
 /// The response to a hit.
@@ -497,18 +600,19 @@ fn respond(req: &HttpRequest, entry: &Entry, secure: bool) -> HttpResponse {
     }
     builder.insert_header((header::VARY, "Accept-Encoding"));
     builder.insert_header((X_CACHE, "hit"));
-    if !entry.has_tokens() {
+    if entry.has_tokens() {
+        builder.insert_header((header::CACHE_CONTROL, "private, no-cache"));
+    } else {
         builder.insert_header((header::ETAG, entry.etag.clone()));
         builder.insert_header((header::CACHE_CONTROL, "no-cache"));
-        if not_modified(req, &entry.etag) {
-            let mut response = builder.finish();
-            *response.status_mut() = StatusCode::NOT_MODIFIED;
-            return response;
-        }
+    }
+    if not_modified(req, entry) {
+        let mut response = builder.finish();
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        return response;
     }
     let token = if entry.has_tokens() {
         // This visitor's own token, and its cookie; the page is theirs only.
-        builder.insert_header((header::CACHE_CONTROL, "private, no-cache"));
         match tokens::random_token() {
             Ok(token) => {
                 builder.cookie(super::session::csrf_cookie(&token, secure));
@@ -523,10 +627,16 @@ fn respond(req: &HttpRequest, entry: &Entry, secure: bool) -> HttpResponse {
         String::new()
     };
     let (br, gzip) = accepted(req);
-    let body = match &entry.encoded {
-        Encoded::Whole { brotli, .. } if br => {
+    let joined = if br { Some(entry.brotli(&token)) } else { None };
+    let body = match joined {
+        Some(Ok(body)) => {
             builder.insert_header((header::CONTENT_ENCODING, "br"));
-            brotli.clone()
+            body
+        }
+        Some(Err(e)) if !gzip => {
+            log::warn!("page cache: {e}");
+            builder.insert_header((header::CONTENT_ENCODING, "identity"));
+            entry.identity(&token)
         }
         _ if gzip => {
             builder.insert_header((header::CONTENT_ENCODING, "gzip"));
@@ -548,7 +658,6 @@ fn kept_headers(headers: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
         header::CONTENT_ENCODING,
         header::TRANSFER_ENCODING,
         header::ETAG,
-        header::LAST_MODIFIED,
         header::CACHE_CONTROL,
         header::VARY,
         header::DATE,
@@ -647,7 +756,8 @@ pub async fn serve(
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let now = unix_now();
-    if let Some(entry) = cache.fresh(&key, now) {
+    let board = state.announcements.generation();
+    if let Some(entry) = cache.fresh(&key, now, board) {
         let response = respond(req.request(), &entry, state.config.is_https());
         return Ok(req.into_response(response));
     }
@@ -679,6 +789,7 @@ pub async fn serve(
     let rendered = Rendered {
         kind,
         snapshot,
+        board,
         expires,
         headers: kept_headers(head.headers()),
         body: body.clone(),
@@ -688,7 +799,10 @@ pub async fn serve(
     actix_web::rt::spawn(async move {
         let key_len = key.len();
         match web::block(move || rendered.build(key_len)).await {
-            Ok(Ok(entry)) => cache.page_cache.insert(key, entry),
+            Ok(Ok(entry)) => {
+                let board = cache.announcements.generation();
+                cache.page_cache.insert(key, entry, board)
+            }
             Ok(Err(e)) => log::warn!("page cache: compressing failed: {e}"),
             Err(e) => log::warn!("page cache: compressing failed: {e}"),
         }
@@ -708,6 +822,7 @@ mod tests {
         Rendered {
             kind: PageKind::Lists,
             snapshot: 0,
+            board: 0,
             expires: i64::MAX,
             headers: Vec::new(),
             body: Bytes::from(body.to_string()),
@@ -725,8 +840,16 @@ mod tests {
         text
     }
 
+    fn unbrotli(data: &[u8]) -> Vec<u8> {
+        let mut text = Vec::new();
+        brotli::Decompressor::new(data, 4096)
+            .read_to_end(&mut text)
+            .expect("valid brotli");
+        text
+    }
+
     #[test]
-    fn joined_gzip_carries_each_visitors_token() {
+    fn joined_gzip_and_brotli_carry_each_visitors_token() {
         let old = "a".repeat(TOKEN_LEN);
         let page = format!(
             "<form><input name=csrf value=\"{old}\"></form>{}<form value=\"{old}\"></form>",
@@ -741,6 +864,11 @@ mod tests {
         // The decoder checks the CRC-32 and length of the trailer too.
         assert_eq!(gunzip(&gz), expected);
         assert!(gz.len() < expected.len() / 4, "the parts are compressed");
+        let started = std::time::Instant::now();
+        let br = entry.brotli(&new).expect("joins");
+        eprintln!("joined brotli in {:?}", started.elapsed());
+        assert_eq!(unbrotli(&br), expected.as_bytes());
+        assert!(br.len() < expected.len() / 4, "the parts are compressed");
     }
 
     #[test]
@@ -749,14 +877,7 @@ mod tests {
         let entry = entry(&page, None);
         assert!(!entry.has_tokens());
         assert_eq!(gunzip(&entry.gzip("")), page);
-        let Encoded::Whole { brotli, .. } = &entry.encoded else {
-            panic!("whole copies expected");
-        };
-        let mut text = Vec::new();
-        brotli::Decompressor::new(&brotli[..], 4096)
-            .read_to_end(&mut text)
-            .expect("valid brotli");
-        assert_eq!(text, page.as_bytes());
+        assert_eq!(unbrotli(&entry.brotli("").expect("whole")), page.as_bytes());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The page caches' change feed for writes the search outbox does not carry
-//! (announcements, user names, roles, suspensions). Written in the writing
+//! (announcements, user names, roles, suspensions, a question's place in
+//! the lists). Written in the writing
 //! transaction; every node tails it (`service::page_feed`).
 
 use diesel::prelude::*;
@@ -14,21 +15,28 @@ pub enum PageScope {
     Announcements,
     /// Something every page may show changed (a user's name or standing).
     Everything,
+    /// One question changed in a way search does not follow (its place
+    /// in the lists).
+    Question(i32),
 }
 
 impl PageScope {
-    fn as_str(self) -> &'static str {
+    fn stored(self) -> String {
         match self {
-            PageScope::Announcements => "announcements",
-            PageScope::Everything => "all",
+            PageScope::Announcements => "announcements".into(),
+            PageScope::Everything => "all".into(),
+            PageScope::Question(id) => format!("question:{id}"),
         }
     }
 
     /// The scope stored as `text`; an unknown one (written by a newer
     /// version) counts as [`PageScope::Everything`].
     pub fn parse(text: &str) -> PageScope {
-        match text {
-            "announcements" => PageScope::Announcements,
+        match text.split_once(':') {
+            None if text == "announcements" => PageScope::Announcements,
+            Some(("question", id)) => id
+                .parse()
+                .map_or(PageScope::Everything, PageScope::Question),
             _ => PageScope::Everything,
         }
     }
@@ -50,7 +58,7 @@ pub struct PageChange {
 pub fn record(conn: &mut Conn, scope: PageScope, now: i64) -> QueryResult<()> {
     diesel::insert_into(page_changes::table)
         .values((
-            page_changes::scope.eq(scope.as_str()),
+            page_changes::scope.eq(scope.stored()),
             page_changes::created_at.eq(now),
         ))
         .execute(conn)
@@ -83,4 +91,22 @@ pub fn max_id(conn: &mut Conn) -> QueryResult<i32> {
         .select(diesel::dsl::max(page_changes::id))
         .first::<Option<i32>>(conn)
         .map(|id| id.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PageScope;
+
+    #[test]
+    fn scopes_read_back_as_written_and_unknown_ones_as_everything() {
+        for scope in [
+            PageScope::Announcements,
+            PageScope::Everything,
+            PageScope::Question(42),
+        ] {
+            assert_eq!(PageScope::parse(&scope.stored()), scope);
+        }
+        assert_eq!(PageScope::parse("tag:x"), PageScope::Everything);
+        assert_eq!(PageScope::parse("question:x"), PageScope::Everything);
+    }
 }
