@@ -28,9 +28,9 @@ use crate::service::content_reload::{self, ContentReload, FileProblems, ReloadOp
 use crate::service::content_sync::{self, SyncReport};
 use crate::service::limits::Limits;
 use crate::service::page_feed::{PageFeed, PageFeedTask, PageVersions};
-use site::page_cache::PageCache;
 use crate::service::search_feed::{IndexerSignal, IndexerTask};
 use crate::service::synonyms_reload::{SynonymsReload, SynonymsStatus};
+use site::page_cache::PageCache;
 
 /// Everything a request handler can reach.
 pub struct AppState {

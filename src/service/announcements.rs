@@ -149,8 +149,7 @@ pub fn create(
     author: UserId,
     now: i64,
 ) -> AppResult<Announcement> {
-    let row =
-        conn.immediate_transaction(|conn| {
+    let row = conn.immediate_transaction(|conn| {
         page_changes::record(conn, PageScope::Announcements, now)?;
         Ok::<_, AppError>(announcements::insert(conn, fields, author, now)?)
     })?;

@@ -694,11 +694,20 @@ fn page_token(headers: &HeaderMap) -> Result<Option<String>, ()> {
 /// compressed, not marked private or no-store.
 fn storable(response: &HttpResponse<BoxBody>, max: usize) -> bool {
     let headers = response.headers();
-    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
     let page_type = text(header::CONTENT_TYPE).is_some_and(|t| {
-        ["text/html", "application/atom+xml", "application/xml", "text/xml"]
-            .iter()
-            .any(|p| t.starts_with(p))
+        [
+            "text/html",
+            "application/atom+xml",
+            "application/xml",
+            "text/xml",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p))
     });
     let private = text(header::CACHE_CONTROL)
         .is_some_and(|c| c.contains("no-store") || c.contains("private"));
@@ -711,9 +720,10 @@ fn storable(response: &HttpResponse<BoxBody>, max: usize) -> bool {
 }
 
 fn mark(response: &mut HttpResponse<impl MessageBody>, how: &'static str) {
-    response
-        .headers_mut()
-        .insert(HeaderName::from_static(X_CACHE), HeaderValue::from_static(how));
+    response.headers_mut().insert(
+        HeaderName::from_static(X_CACHE),
+        HeaderValue::from_static(how),
+    );
 }
 
 /// Middleware: serves anonymous pages from the cache, stores rendered

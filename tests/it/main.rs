@@ -23,6 +23,7 @@ mod known_issues;
 mod mail;
 mod migrate_db;
 mod nodes;
+mod page_cache;
 mod page_html;
 mod pages;
 mod postgres;

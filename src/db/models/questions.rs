@@ -476,7 +476,11 @@ pub fn mark_unsolved(conn: &mut Conn, id: QuestionId, now: i64) -> QueryResult<u
         .execute(conn)?;
     if changed > 0 {
         // Search does not follow the lists' order; the page caches do.
-        super::page_changes::record(conn, super::page_changes::PageScope::Question(id.into()), now)?;
+        super::page_changes::record(
+            conn,
+            super::page_changes::PageScope::Question(id.into()),
+            now,
+        )?;
     }
     Ok(changed)
 }
