@@ -44,6 +44,9 @@ use crate::service::page_feed::{PageKind, PageVersions};
 pub const MAX_AGE_SECS: i64 = 60;
 /// The debug header saying how a page was served: `hit`, `miss` or `bypass`.
 pub const X_CACHE: &str = "x-cache";
+/// Set when a guest's draft is kept: their question pages show it, so they
+/// are rendered for them (drafts are deleted after 30 days, so is this).
+pub const DRAFT_COOKIE: &str = "sp_draft";
 /// Longest path and query cached.
 const MAX_KEY: usize = 1024;
 /// Share of the cap the protected segment may hold, in percent.
@@ -523,12 +526,30 @@ pub fn page_kind(path: &str) -> Option<PageKind> {
     }
 }
 
-/// Whether the request carries a cookie that changes the page (a session,
-/// a pre-session token with its drafts, dismissed banners).
+/// The cookie that marks a browser whose guest draft was kept.
+pub fn draft_cookie(secure: bool) -> Cookie<'static> {
+    Cookie::build(DRAFT_COOKIE, "1")
+        .path("/")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .secure(secure)
+        .max_age(actix_web::cookie::time::Duration::days(30))
+        .finish()
+}
+
+/// Whether the request carries a cookie that changes more of the page than
+/// its form token (a session, dismissed banners, a kept guest draft).
 fn has_visitor_cookie(req: &ServiceRequest) -> bool {
-    [SESSION_COOKIE, CSRF_COOKIE, DISMISSED_COOKIE]
+    [SESSION_COOKIE, DISMISSED_COOKIE, DRAFT_COOKIE]
         .iter()
         .any(|name| req.cookie(name).is_some())
+}
+
+/// The guest's pre-session form token, when the browser sends one.
+fn guest_token(req: &ServiceRequest) -> Option<String> {
+    req.cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == TOKEN_LEN)
 }
 
 /// Which compressed copy the client takes: `br`, `gzip`, or neither.
@@ -592,8 +613,14 @@ fn not_modified(req: &HttpRequest, entry: &Entry) -> bool {
     }
 }
 
-/// The response to a hit.
-fn respond(req: &HttpRequest, entry: &Entry, secure: bool) -> HttpResponse {
+/// The response to a hit, for a guest with `guest_token` (their cookie's)
+/// or without one (a new token and its cookie when the page has forms).
+fn respond(
+    req: &HttpRequest,
+    entry: &Entry,
+    guest_token: Option<String>,
+    secure: bool,
+) -> HttpResponse {
     let mut builder = HttpResponse::Ok();
     for (name, value) in &entry.headers {
         builder.insert_header((name.clone(), value.clone()));
@@ -611,7 +638,9 @@ fn respond(req: &HttpRequest, entry: &Entry, secure: bool) -> HttpResponse {
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         return response;
     }
-    let token = if entry.has_tokens() {
+    let token = if let (true, Some(token)) = (entry.has_tokens(), &guest_token) {
+        token.clone()
+    } else if entry.has_tokens() {
         // This visitor's own token, and its cookie; the page is theirs only.
         match tokens::random_token() {
             Ok(token) => {
@@ -669,9 +698,10 @@ fn kept_headers(headers: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
         .collect()
 }
 
-/// The form token a rendered page was given, when its only cookie is a new
-/// pre-session token; `Err` when it sets any other cookie (not cacheable).
-fn page_token(headers: &HeaderMap) -> Result<Option<String>, ()> {
+/// The form token a rendered page was given: the new pre-session token it
+/// sets, or else the guest's own; `Err` when it sets any other cookie (not
+/// cacheable).
+fn page_token(headers: &HeaderMap, guest: Option<&str>) -> Result<Option<String>, ()> {
     let mut token: Option<String> = None;
     for value in headers.get_all(header::SET_COOKIE) {
         let cookie = value
@@ -687,7 +717,7 @@ fn page_token(headers: &HeaderMap) -> Result<Option<String>, ()> {
             _ => token = Some(cookie.value().to_string()),
         }
     }
-    Ok(token)
+    Ok(token.or_else(|| guest.map(str::to_string)))
 }
 
 /// Whether a rendered response may be stored: a whole 200 page, not
@@ -767,8 +797,9 @@ pub async fn serve(
     }
     let now = unix_now();
     let board = state.announcements.generation();
+    let guest = guest_token(&req);
     if let Some(entry) = cache.fresh(&key, now, board) {
-        let response = respond(req.request(), &entry, state.config.is_https());
+        let response = respond(req.request(), &entry, guest, state.config.is_https());
         return Ok(req.into_response(response));
     }
     let snapshot = cache.versions.snapshot();
@@ -783,7 +814,7 @@ pub async fn serve(
     .unwrap_or(now);
     let response = next.call(req).await?.map_into_boxed_body();
     let (http_req, mut response) = response.into_parts();
-    let token = page_token(response.headers());
+    let token = page_token(response.headers(), guest.as_deref());
     let storable = token.is_ok() && storable(&response, cache.cap / 8);
     if !storable || method != Method::GET {
         mark(&mut response, "miss");

@@ -370,11 +370,30 @@ async fn signed_in_visitors_get_fresh_pages_with_only_their_own_parts() {
         "a cached page's token is accepted: {}",
         sent.body
     );
-    // With the cookie, the guest's pages are rendered for them.
-    assert_eq!(
-        guest.get("/docs/guide/print").await.header("x-cache"),
-        "bypass"
-    );
+    // With the cookie, the guest gets cached pages carrying their own token.
+    let again = guest.get("/docs/guide/print").await;
+    assert_eq!(again.header("x-cache"), "hit");
+    assert_eq!(csrf_of(&again.body).as_deref(), Some(token.as_str()));
+    assert_eq!(csrf_cookie(&again), None, "the browser keeps its cookie");
+    let listed = guest.get(&q.path).await;
+    assert_eq!(listed.header("x-cache"), "hit");
+    assert_eq!(csrf_of(&listed.body).as_deref(), Some(token.as_str()));
+    // A guest's kept draft shows on the question page: rendered for them.
+    let kept = guest
+        .post(
+            &q.action("answers"),
+            &[
+                ("csrf", &token),
+                ("body", "My guest draft about the toner."),
+            ],
+        )
+        .await;
+    assert_eq!(kept.status, 303, "{}", kept.body);
+    let with_draft = guest.get(&q.path).await;
+    assert_eq!(with_draft.header("x-cache"), "bypass");
+    with_draft.assert_contains("My guest draft about the toner.");
+    let others = cached(&app, &q.path).await;
+    assert!(!others.body.contains("My guest draft"));
     let forged = app
         .client()
         .post(
