@@ -136,13 +136,15 @@ impl Entry {
 /// A brotli stream of `data` that streams made with `first = false` can be
 /// concatenated to (`first`) or that is concatenated to one (not `first`).
 fn brotli_part(data: &[u8], first: bool, quality: i32) -> std::io::Result<Vec<u8>> {
-    let mut params = brotli::enc::BrotliEncoderParams::default();
-    params.quality = quality;
-    params.lgwin = if first { 22 } else { 16 };
-    params.size_hint = data.len();
-    params.appendable = first;
-    params.catable = !first;
-    params.use_dictionary = first;
+    let params = brotli::enc::BrotliEncoderParams {
+        quality,
+        lgwin: if first { 22 } else { 16 },
+        size_hint: data.len(),
+        appendable: first,
+        catable: !first,
+        use_dictionary: first,
+        ..Default::default()
+    };
     let mut out = Vec::with_capacity(data.len() / 3 + 64);
     brotli::BrotliCompress(&mut &data[..], &mut out, &params)?;
     Ok(out)
