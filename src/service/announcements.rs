@@ -308,6 +308,8 @@ pub struct Board {
     refreshing: AtomicBool,
     /// Counts reloads that changed the banners (pages cached before are stale).
     generation: AtomicU64,
+    /// Held through a whole reload, so an older read never replaces a newer one.
+    reloading: Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -324,6 +326,10 @@ impl Board {
 
     /// Reads the announcements that have not ended at `now`.
     pub fn reload(&self, conn: &mut Conn, now: i64) -> AppResult<()> {
+        let _one_at_a_time = self
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let banners: Vec<Banner> = announcements::not_ended(conn, now)?
             .iter()
             .map(Banner::of)
