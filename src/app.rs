@@ -26,8 +26,10 @@ use crate::service::announcements::Board;
 use crate::service::content_reload::{self, ContentReload, FileProblems, ReloadOptions};
 use crate::service::content_sync::{self, SyncReport};
 use crate::service::limits::Limits;
+use crate::service::page_feed::{PageFeed, PageFeedTask, PageVersions};
 use crate::service::search_feed::{IndexerSignal, IndexerTask};
 use crate::service::synonyms_reload::{SynonymsReload, SynonymsStatus};
+use site::page_cache::PageCache;
 
 /// Everything a request handler can reach.
 pub struct AppState {
@@ -59,7 +61,11 @@ pub struct AppState {
     /// Whether e-mail is on (`smtp_url` and `mail_from` set).
     pub mail_enabled: bool,
     /// The announcements that have not ended (the banner of every page).
-    pub announcements: Board,
+    pub announcements: Arc<Board>,
+    /// Rendered pages for anonymous visitors ([`site::page_cache`]).
+    pub page_cache: Arc<PageCache>,
+    /// Reads the change feeds into the page cache's versions.
+    pub page_feed: Arc<PageFeed>,
 }
 
 /// Why the site could not start.
@@ -88,6 +94,8 @@ pub struct Started {
     pub synonyms: SynonymsReload,
     /// Reloads `content/` when its files change or on SIGHUP.
     pub content: ContentReload,
+    /// Reads the change feeds for the page cache.
+    pub page_feed: PageFeedTask,
     /// What the content sync did.
     pub sync: SyncReport,
     /// When no admin exists yet: the one-time token of the setup page.
@@ -139,7 +147,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         }
     };
     let mail_enabled = mailer.is_some();
-    let announcements = Board::default();
+    let announcements = Arc::new(Board::default());
     {
         let mut conn = pool.get().map_err(AppError::from)?;
         announcements.reload(&mut conn, db::unix_now())?;
@@ -172,6 +180,18 @@ pub fn start(config: Config) -> Result<Started, StartError> {
     )?;
     let jobs = JobWorker::start(pool.clone(), site_jobs.clone(), WorkerOptions::new(&node))?;
     site::assets::prepare();
+    let versions = Arc::new(PageVersions::default());
+    let page_feed = PageFeed::new(
+        pool.clone(),
+        versions.clone(),
+        announcements.clone(),
+        config.known_issue_grace_days,
+    )?;
+    let page_feed_task = page_feed.start()?;
+    let page_cache = Arc::new(PageCache::new(
+        usize::try_from(config.page_cache_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
+        versions,
+    ));
     let templates =
         site::templates::load().map_err(|e| AppError::Internal(format!("templates: {e}")))?;
     let state = web::Data::new(AppState {
@@ -188,6 +208,8 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         mail_site,
         mail_enabled,
         announcements,
+        page_cache,
+        page_feed,
     });
     state.indexer.notify();
     Ok(Started {
@@ -197,6 +219,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         site_jobs,
         synonyms,
         content: content_reload,
+        page_feed: page_feed_task,
         sync,
         setup_token,
     })
@@ -222,6 +245,10 @@ pub fn build_app(
         .wrap(from_fn(site::extract::refuse_nul))
         .wrap(ErrorHandlers::new().default_handler(site::errors::render_error))
         .wrap(from_fn(site::session::load_visitor))
+        // Anonymous pages from memory: a hit skips the visitor lookup and
+        // the handler; its body is already compressed, so `finish` only adds
+        // the headers.
+        .wrap(from_fn(site::page_cache::serve))
         // Security headers and compression (tiny bodies and precompressed
         // assets pass through).
         .wrap(from_fn(site::encoding::finish))

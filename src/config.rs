@@ -78,6 +78,10 @@ pub struct Config {
     /// Days after a question's first answer, with no answer accepted, when
     /// its asker is asked once "was your question solved?"; 0 turns it off.
     pub solved_nudge_days: u32,
+    /// Megabytes of memory for the cache of rendered, compressed pages
+    /// served to anonymous visitors (bodies and their compressed copies are
+    /// counted); 0 turns the cache off.
+    pub page_cache_mb: u64,
 }
 
 impl Default for Config {
@@ -103,6 +107,7 @@ impl Default for Config {
             mail_from: String::new(),
             known_issue_grace_days: 7,
             solved_nudge_days: DEFAULT_SOLVED_NUDGE_DAYS,
+            page_cache_mb: 64,
         }
     }
 }
@@ -179,6 +184,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_MAIL_FROM", "mail_from"),
     ("SIGNPOST_KNOWN_ISSUE_GRACE_DAYS", "known_issue_grace_days"),
     ("SIGNPOST_SOLVED_NUDGE_DAYS", "solved_nudge_days"),
+    ("SIGNPOST_PAGE_CACHE_MB", "page_cache_mb"),
 ];
 
 impl Config {
@@ -270,6 +276,7 @@ impl Config {
             "search_timeout" => self.search_timeout = whole_number(value)?,
             "known_issue_grace_days" => self.known_issue_grace_days = whole_number(value)?,
             "solved_nudge_days" => self.solved_nudge_days = whole_number(value)?,
+            "page_cache_mb" => self.page_cache_mb = whole_number(value)?,
             "max_tree_depth" => {
                 self.max_tree_depth = value
                     .parse()

@@ -302,6 +302,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    page_changes (id) {
+        id -> Integer,
+        scope -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     question_known_issues (question_id) {
         question_id -> Integer,
         issue_id -> Integer,
@@ -568,6 +576,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_tokens,
     manuals,
     notifications,
+    page_changes,
     question_known_issues,
     question_tags,
     questions,

@@ -8,11 +8,12 @@
 //! show within that time). Whether a banner shows is decided at each
 //! request from the clock, so a start or end time takes effect to the second.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::db::models::announcements::{self, Announcement, AnnouncementFields};
+use crate::db::models::page_changes::{self, PageScope};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
 use crate::ids::{AnnouncementId, UserId};
@@ -148,8 +149,10 @@ pub fn create(
     author: UserId,
     now: i64,
 ) -> AppResult<Announcement> {
-    let row =
-        conn.immediate_transaction(|conn| announcements::insert(conn, fields, author, now))?;
+    let row = conn.immediate_transaction(|conn| {
+        page_changes::record(conn, PageScope::Announcements, now)?;
+        Ok::<_, AppError>(announcements::insert(conn, fields, author, now)?)
+    })?;
     board.reload(conn, now)?;
     Ok(row)
 }
@@ -163,7 +166,10 @@ pub fn edit(
     now: i64,
 ) -> AppResult<Announcement> {
     let row = conn
-        .immediate_transaction(|conn| announcements::update(conn, id, fields, now))?
+        .immediate_transaction(|conn| {
+            page_changes::record(conn, PageScope::Announcements, now)?;
+            Ok::<_, AppError>(announcements::update(conn, id, fields, now)?)
+        })?
         .ok_or_else(not_found)?;
     board.reload(conn, now)?;
     Ok(row)
@@ -177,7 +183,10 @@ pub fn end(
     now: i64,
 ) -> AppResult<Announcement> {
     let row = conn
-        .immediate_transaction(|conn| announcements::end(conn, id, now))?
+        .immediate_transaction(|conn| {
+            page_changes::record(conn, PageScope::Announcements, now)?;
+            Ok::<_, AppError>(announcements::end(conn, id, now)?)
+        })?
         .ok_or_else(not_found)?;
     board.reload(conn, now)?;
     Ok(row)
@@ -297,6 +306,10 @@ impl Dismissed {
 pub struct Board {
     state: Mutex<BoardState>,
     refreshing: AtomicBool,
+    /// Counts reloads that changed the banners (pages cached before are stale).
+    generation: AtomicU64,
+    /// Held through a whole reload, so an older read never replaces a newer one.
+    reloading: Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -313,6 +326,10 @@ impl Board {
 
     /// Reads the announcements that have not ended at `now`.
     pub fn reload(&self, conn: &mut Conn, now: i64) -> AppResult<()> {
+        let _one_at_a_time = self
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let banners: Vec<Banner> = announcements::not_ended(conn, now)?
             .iter()
             .map(Banner::of)
@@ -321,6 +338,9 @@ impl Board {
             .first()
             .and_then(|a| a.ends_at);
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if *state.banners != banners || state.last_ended != last_ended {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
         state.banners = Arc::new(banners);
         state.last_ended = last_ended;
         state.loaded = Some(Instant::now());
@@ -352,6 +372,12 @@ impl Board {
         self.refreshing.store(false, Ordering::Release);
     }
 
+    /// Changes with every reload that changed the banners: a page rendered
+    /// under another generation may show old ones.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     /// Every announcement on the board (live and planned).
     pub fn all(&self) -> Arc<Vec<Banner>> {
         self.state
@@ -374,6 +400,17 @@ impl Board {
             .chain(state.last_ended)
             .max()
             .unwrap_or(0)
+    }
+
+    /// The first start or end of a banner after `now`: pages showing the
+    /// banners as of `now` are stale from then on.
+    pub fn next_change_after(&self, now: i64) -> Option<i64> {
+        self.all()
+            .iter()
+            .flat_map(|b| [Some(b.starts_at), b.ends_at])
+            .flatten()
+            .filter(|t| *t > now)
+            .min()
     }
 
     /// The banners a browser with `dismissed` sees at `now`, most serious

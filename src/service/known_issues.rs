@@ -408,6 +408,14 @@ pub fn banners(
     Ok(shown)
 }
 
+/// When the first banner of an issue closed within the grace period stops
+/// showing (pages showing it are stale from then on), if any shows now.
+pub fn next_banner_end(conn: &mut Conn, now: i64, grace_days: u64) -> AppResult<Option<i64>> {
+    let grace = i64::try_from(grace_days).unwrap_or(i64::MAX / DAY) * DAY;
+    Ok(rows::first_closed_since(conn, now.saturating_sub(grace))?
+        .map(|closed| closed.saturating_add(grace)))
+}
+
 /// The open issues, newest change first.
 pub fn open_issues(conn: &mut Conn) -> AppResult<Vec<KnownIssue>> {
     Ok(rows::showing(conn, i64::MAX)?)

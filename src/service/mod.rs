@@ -18,6 +18,7 @@ pub mod known_issues;
 pub mod limits;
 pub mod link_check;
 pub mod mail;
+pub mod page_feed;
 pub mod questions;
 pub mod relevance;
 pub mod search_feed;

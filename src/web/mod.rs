@@ -5,6 +5,7 @@ pub mod assets;
 pub mod encoding;
 pub mod errors;
 pub mod extract;
+pub mod page_cache;
 pub mod pages;
 pub mod paths;
 pub mod routes;

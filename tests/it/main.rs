@@ -26,6 +26,7 @@ mod lean;
 mod mail;
 mod migrate_db;
 mod nodes;
+mod page_cache;
 mod page_html;
 mod pages;
 mod postgres;

@@ -393,3 +393,12 @@ pub fn linked_among(conn: &mut Conn, ids: &[QuestionId]) -> QueryResult<Vec<Ques
         .select(question_known_issues::question_id)
         .load(conn)
 }
+
+/// The earliest close time after `closed_since` (the banner that stops
+/// showing first), if any issue closed since then.
+pub fn first_closed_since(conn: &mut Conn, closed_since: i64) -> QueryResult<Option<i64>> {
+    known_issues::table
+        .filter(known_issues::closed_at.gt(closed_since))
+        .select(diesel::dsl::min(known_issues::closed_at))
+        .first(conn)
+}

@@ -20,6 +20,7 @@ pub mod mail;
 pub mod manuals;
 pub mod notifications;
 pub mod outbox;
+pub mod page_changes;
 pub mod questions;
 pub mod rate_limits;
 pub mod revisions;

@@ -485,12 +485,21 @@ pub fn mark_nudged(conn: &mut Conn, id: QuestionId, now: i64) -> QueryResult<boo
 /// The asker said "still not solved": the question leads the staff
 /// dashboard's waiting list and the most-active list from `now`.
 pub fn mark_unsolved(conn: &mut Conn, id: QuestionId, now: i64) -> QueryResult<usize> {
-    diesel::update(questions::table.find(id))
+    let changed = diesel::update(questions::table.find(id))
         .set((
             questions::unsolved_at.eq(Some(now)),
             questions::last_activity_at.eq(now),
         ))
-        .execute(conn)
+        .execute(conn)?;
+    if changed > 0 {
+        // Search does not follow the lists' order; the page caches do.
+        super::page_changes::record(
+            conn,
+            super::page_changes::PageScope::Question(id.into()),
+            now,
+        )?;
+    }
+    Ok(changed)
 }
 
 /// Visible questions still without an accepted answer whose asker said

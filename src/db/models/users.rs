@@ -133,6 +133,7 @@ pub fn set_role(conn: &mut Conn, id: UserId, role: &str, now: i64) -> QueryResul
     diesel::update(users::table.find(id))
         .set((users::role.eq(role), users::updated_at.eq(now)))
         .execute(conn)
+        .and_then(|n| shown_on_pages(conn, n, now))
 }
 
 /// Suspends (`Some(now)`) or unsuspends (`None`).
@@ -140,6 +141,7 @@ pub fn set_suspended(conn: &mut Conn, id: UserId, at: Option<i64>, now: i64) -> 
     diesel::update(users::table.find(id))
         .set((users::suspended_at.eq(at), users::updated_at.eq(now)))
         .execute(conn)
+        .and_then(|n| shown_on_pages(conn, n, now))
 }
 
 /// Replaces the password hash.
@@ -157,6 +159,7 @@ pub fn set_display_name(conn: &mut Conn, id: UserId, name: &str, now: i64) -> Qu
     diesel::update(users::table.find(id))
         .set((users::display_name.eq(name), users::updated_at.eq(now)))
         .execute(conn)
+        .and_then(|n| shown_on_pages(conn, n, now))
 }
 
 /// Several users by id (for showing authors next to posts).
@@ -168,4 +171,12 @@ pub fn find_many(conn: &mut Conn, ids: &[UserId]) -> QueryResult<Vec<User>> {
         .filter(users::id.eq_any(ids))
         .select(User::as_select())
         .load(conn)
+}
+
+/// Names and standing show on pages: a changed user makes cached pages stale.
+fn shown_on_pages(conn: &mut Conn, changed: usize, now: i64) -> QueryResult<usize> {
+    if changed > 0 {
+        super::page_changes::record(conn, super::page_changes::PageScope::Everything, now)?;
+    }
+    Ok(changed)
 }

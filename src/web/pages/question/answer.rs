@@ -111,7 +111,16 @@ async fn keep_answer_and_sign_in(
     })
     .await?;
     if kept {
-        Ok(see_other(&paths::login_url_kept(&back)))
+        let mut response = see_other(&paths::login_url_kept(&back));
+        if visitor.user.is_none() {
+            // This browser's question pages now show its draft: not from the cache.
+            response
+                .add_cookie(&crate::web::page_cache::draft_cookie(
+                    state.config.is_https(),
+                ))
+                .map_err(AppError::internal)?;
+        }
+        Ok(response)
     } else {
         Err(AppError::SignInRequired { next: back })
     }

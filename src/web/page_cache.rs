@@ -1,0 +1,972 @@
+//! The cache of rendered pages for anonymous visitors: home, manuals and
+//! articles, the troubleshooter list, questions, question lists and tag
+//! pages, known issues, announcements, the sitemap and the feeds.
+//!
+//! A GET or HEAD without a session, pre-session CSRF or dismissed-banners
+//! cookie is answered from memory when this node holds the page and no
+//! change since its rendering applies to it ([`PageVersions`]); otherwise
+//! the handler renders it and the page is stored, with its gzip and (when
+//! it carries no form token) brotli copies made once, off the request.
+//!
+//! Form tokens: a guest without the cookie gets a new pre-session token on
+//! pages with forms. The stored page keeps the places of that token and
+//! each hit gets a fresh token there (and the cookie), so no two visitors
+//! share one. Gzip copies of such pages are stored in parts compressed
+//! apart and joined around the token (a stored deflate block); brotli
+//! cannot be joined like that, so those pages go out gzipped.
+//!
+//! Memory: entries are counted by their bytes (bodies, compressed copies,
+//! headers, key) and kept under the cap by a segmented LRU: new pages enter
+//! a probation segment, a page hit again moves to the protected one (at most
+//! 80% of the cap), and eviction takes probation's least recent first, so a
+//! flood of one-off URLs cannot push out the pages people keep reading.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::cookie::Cookie;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::app::AppState;
+use crate::auth::{tokens, CSRF_COOKIE, SESSION_COOKIE};
+use crate::db::unix_now;
+use crate::service::announcements::DISMISSED_COOKIE;
+use crate::service::page_feed::{PageKind, PageVersions};
+
+/// Longest a page is kept (pages say "updated 3 minutes ago").
+pub const MAX_AGE_SECS: i64 = 60;
+/// The debug header saying how a page was served: `hit`, `miss` or `bypass`.
+pub const X_CACHE: &str = "x-cache";
+/// Set when a guest's draft is kept: their question pages show it, so they
+/// are rendered for them (drafts are deleted after 30 days, so is this).
+pub const DRAFT_COOKIE: &str = "sp_draft";
+/// Longest path and query cached.
+const MAX_KEY: usize = 1024;
+/// Share of the cap the protected segment may hold, in percent.
+const PROTECTED_SHARE: usize = 80;
+/// Bytes counted per entry besides its bodies (map slots, the entry itself).
+const ENTRY_OVERHEAD: usize = 256;
+/// Brotli quality of stored pages: close to the best ratio at a fraction of
+/// 11's time; a page is compressed once per change, not per request.
+const BROTLI_QUALITY: i32 = 9;
+/// Length of a form token (see [`tokens::random_token`]).
+const TOKEN_LEN: usize = 64;
+
+/// One stored page.
+#[derive(Debug)]
+struct Entry {
+    kind: PageKind,
+    /// [`PageVersions::snapshot`] when its rendering started.
+    snapshot: u64,
+    /// [`Board::generation`](crate::service::announcements::Board::generation) then.
+    board: u64,
+    /// Unix seconds after which it is not served (a banner starts or ends).
+    expires: i64,
+    /// Strong validator of the page (without its form tokens).
+    etag: String,
+    /// The handler's headers (content type, security headers).
+    headers: Vec<(HeaderName, HeaderValue)>,
+    /// The body cut at its form tokens: a token goes between two parts.
+    parts: Vec<Bytes>,
+    encoded: Encoded,
+    /// Bytes counted against the cap.
+    size: usize,
+}
+
+#[derive(Debug)]
+enum Encoded {
+    /// A page without form tokens: whole compressed copies.
+    Whole { gzip: Bytes, brotli: Bytes },
+    /// A page with form tokens: each part as raw deflate (all but the last
+    /// ended with a sync flush), with its CRC-32 state, and as a brotli
+    /// stream made to be concatenated; joined around the token per request.
+    Parts {
+        deflated: Vec<Bytes>,
+        crcs: Vec<crc32fast::Hasher>,
+        brotli: Vec<Bytes>,
+    },
+}
+
+impl Entry {
+    fn has_tokens(&self) -> bool {
+        self.parts.len() > 1
+    }
+
+    fn identity(&self, token: &str) -> Bytes {
+        if let [only] = self.parts.as_slice() {
+            return only.clone();
+        }
+        let mut body = Vec::with_capacity(self.parts.iter().map(Bytes::len).sum::<usize>() + 256);
+        for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                body.extend_from_slice(token.as_bytes());
+            }
+            body.extend_from_slice(part);
+        }
+        Bytes::from(body)
+    }
+
+    fn gzip(&self, token: &str) -> Bytes {
+        match &self.encoded {
+            Encoded::Whole { gzip, .. } => gzip.clone(),
+            Encoded::Parts { deflated, crcs, .. } => {
+                join_gzip(deflated, crcs, &self.parts, token.as_bytes())
+            }
+        }
+    }
+
+    fn brotli(&self, token: &str) -> std::io::Result<Bytes> {
+        match &self.encoded {
+            Encoded::Whole { brotli, .. } => Ok(brotli.clone()),
+            Encoded::Parts { brotli, .. } => {
+                let token = brotli_part(token.as_bytes(), false, 1)?;
+                join_brotli(brotli, &token).map(Bytes::from)
+            }
+        }
+    }
+}
+
+/// A brotli stream of `data` that streams made with `first = false` can be
+/// concatenated to (`first`) or that is concatenated to one (not `first`).
+fn brotli_part(data: &[u8], first: bool, quality: i32) -> std::io::Result<Vec<u8>> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality,
+        lgwin: if first { 22 } else { 16 },
+        size_hint: data.len(),
+        appendable: first,
+        catable: !first,
+        use_dictionary: first,
+        ..Default::default()
+    };
+    let mut out = Vec::with_capacity(data.len() / 3 + 64);
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params)?;
+    Ok(out)
+}
+
+/// One brotli stream from `parts` with `token` between each two.
+fn join_brotli(parts: &[Bytes], token: &[u8]) -> std::io::Result<Vec<u8>> {
+    use brotli::concat::{BroCatli, BroCatliResult};
+    let total = parts.iter().map(Bytes::len).sum::<usize>() + token.len() * parts.len() + 64;
+    let mut out = vec![0u8; total];
+    let mut written = 0;
+    let mut cat = BroCatli::new();
+    let failed = |r: BroCatliResult| std::io::Error::other(format!("joining brotli: {r:?}"));
+    for (i, part) in parts.iter().enumerate() {
+        let streams: &[&[u8]] = if i > 0 { &[token, part] } else { &[part] };
+        for stream in streams {
+            cat.new_brotli_file();
+            let mut read = 0;
+            loop {
+                match cat.stream(stream, &mut read, &mut out, &mut written) {
+                    BroCatliResult::NeedsMoreInput => break,
+                    BroCatliResult::NeedsMoreOutput => out.resize(out.len() * 2, 0),
+                    other => return Err(failed(other)),
+                }
+            }
+        }
+    }
+    loop {
+        match cat.finish(&mut out, &mut written) {
+            BroCatliResult::Success => break,
+            BroCatliResult::NeedsMoreOutput => out.resize(out.len() * 2, 0),
+            other => return Err(failed(other)),
+        }
+    }
+    out.truncate(written);
+    Ok(out)
+}
+
+/// A gzip member from deflate parts with `token` stored between them.
+fn join_gzip(
+    deflated: &[Bytes],
+    crcs: &[crc32fast::Hasher],
+    parts: &[Bytes],
+    token: &[u8],
+) -> Bytes {
+    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let len = token.len() as u16;
+    let mut out = Vec::with_capacity(deflated.iter().map(Bytes::len).sum::<usize>() + 256);
+    out.extend_from_slice(&HEADER);
+    let mut crc = crc32fast::Hasher::new();
+    let mut total: u64 = 0;
+    for (i, ((part, part_crc), plain)) in deflated.iter().zip(crcs).zip(parts).enumerate() {
+        if i > 0 {
+            // A stored block (not final): the previous part ended byte-aligned.
+            out.push(0);
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&(!len).to_le_bytes());
+            out.extend_from_slice(token);
+            crc.update(token);
+            total += token.len() as u64;
+        }
+        out.extend_from_slice(part);
+        crc.combine(part_crc);
+        total += plain.len() as u64;
+    }
+    out.extend_from_slice(&crc.finalize().to_le_bytes());
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    Bytes::from(out)
+}
+
+fn deflate_part(data: &[u8], last: bool) -> std::io::Result<Vec<u8>> {
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data)?;
+    if last {
+        return encoder.finish();
+    }
+    // A sync flush ends the output on a byte boundary without a final block;
+    // the encoder's own end, written when it drops, goes to the emptied buffer.
+    encoder.flush()?;
+    Ok(std::mem::take(encoder.get_mut()))
+}
+
+fn gzip_whole(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data)?;
+    encoder.finish()
+}
+
+fn brotli_whole(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut writer = brotli::CompressorWriter::new(Vec::new(), 4096, BROTLI_QUALITY as u32, 22);
+    writer.write_all(data)?;
+    Ok(writer.into_inner())
+}
+
+/// What a miss hands to the builder (off the request).
+struct Rendered {
+    kind: PageKind,
+    snapshot: u64,
+    board: u64,
+    expires: i64,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Bytes,
+    token: Option<String>,
+}
+
+impl Rendered {
+    fn build(self, key_len: usize) -> std::io::Result<Entry> {
+        let parts: Vec<Bytes> = match &self.token {
+            Some(token) => split_at(&self.body, token.as_bytes()),
+            None => vec![self.body.clone()],
+        };
+        let etag = format!(
+            "\"{}\"",
+            &crate::content::content_hash(&parts.concat())[..20]
+        );
+        let encoded = if parts.len() > 1 {
+            let last = parts.len() - 1;
+            let mut deflated = Vec::with_capacity(parts.len());
+            let mut crcs = Vec::with_capacity(parts.len());
+            let mut brotli = Vec::with_capacity(parts.len());
+            for (i, part) in parts.iter().enumerate() {
+                deflated.push(Bytes::from(deflate_part(part, i == last)?));
+                brotli.push(Bytes::from(brotli_part(part, i == 0, BROTLI_QUALITY)?));
+                let mut crc = crc32fast::Hasher::new();
+                crc.update(part);
+                crcs.push(crc);
+            }
+            Encoded::Parts {
+                deflated,
+                crcs,
+                brotli,
+            }
+        } else {
+            Encoded::Whole {
+                gzip: Bytes::from(gzip_whole(&self.body)?),
+                brotli: Bytes::from(brotli_whole(&self.body)?),
+            }
+        };
+        let encoded_size = match &encoded {
+            Encoded::Whole { gzip, brotli } => gzip.len() + brotli.len(),
+            Encoded::Parts {
+                deflated, brotli, ..
+            } => deflated.iter().chain(brotli).map(Bytes::len).sum(),
+        };
+        let header_size: usize = self
+            .headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len())
+            .sum();
+        let size = parts.iter().map(Bytes::len).sum::<usize>()
+            + encoded_size
+            + header_size
+            + key_len
+            + ENTRY_OVERHEAD;
+        Ok(Entry {
+            kind: self.kind,
+            snapshot: self.snapshot,
+            board: self.board,
+            expires: self.expires,
+            etag,
+            headers: self.headers,
+            parts,
+            encoded,
+            size,
+        })
+    }
+}
+
+/// `body` cut at every occurrence of `token`.
+fn split_at(body: &Bytes, token: &[u8]) -> Vec<Bytes> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i + token.len() <= body.len() {
+        if &body[i..i + token.len()] == token {
+            parts.push(body.slice(start..i));
+            i += token.len();
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    parts.push(body.slice(start..));
+    parts
+}
+
+#[derive(Debug)]
+struct Slot {
+    entry: Arc<Entry>,
+    tick: u64,
+    protected: bool,
+}
+
+/// The entries with their two LRU segments.
+#[derive(Debug, Default)]
+struct Store {
+    map: HashMap<String, Slot>,
+    probation: BTreeMap<u64, String>,
+    protected: BTreeMap<u64, String>,
+    tick: u64,
+    bytes: usize,
+    protected_bytes: usize,
+}
+
+impl Store {
+    fn get(&mut self, key: &str, protected_cap: usize) -> Option<Arc<Entry>> {
+        self.tick += 1;
+        let tick = self.tick;
+        let slot = self.map.get_mut(key)?;
+        let entry = slot.entry.clone();
+        let was_protected = slot.protected;
+        if was_protected {
+            self.protected.remove(&slot.tick);
+        } else {
+            self.probation.remove(&slot.tick);
+            self.protected_bytes += entry.size;
+        }
+        slot.tick = tick;
+        slot.protected = true;
+        self.protected.insert(tick, key.to_string());
+        // Demote the protected segment's least recent past its share.
+        while self.protected_bytes > protected_cap {
+            let Some((old_tick, old_key)) = self.protected.pop_first() else {
+                break;
+            };
+            if let Some(old) = self.map.get_mut(&old_key) {
+                old.protected = false;
+                self.protected_bytes -= old.entry.size;
+                self.probation.insert(old_tick, old_key);
+            }
+        }
+        Some(entry)
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Some(slot) = self.map.remove(key) {
+            self.bytes -= slot.entry.size;
+            if slot.protected {
+                self.protected.remove(&slot.tick);
+                self.protected_bytes -= slot.entry.size;
+            } else {
+                self.probation.remove(&slot.tick);
+            }
+        }
+    }
+
+    fn insert(&mut self, key: String, entry: Arc<Entry>, cap: usize) {
+        self.remove(&key);
+        self.tick += 1;
+        self.bytes += entry.size;
+        self.probation.insert(self.tick, key.clone());
+        self.map.insert(
+            key,
+            Slot {
+                entry,
+                tick: self.tick,
+                protected: false,
+            },
+        );
+        while self.bytes > cap {
+            let victim = match self.probation.first_key_value() {
+                Some((_, key)) => key.clone(),
+                None => match self.protected.first_key_value() {
+                    Some((_, key)) => key.clone(),
+                    None => break,
+                },
+            };
+            self.remove(&victim);
+        }
+    }
+}
+
+/// This node's page cache.
+#[derive(Debug)]
+pub struct PageCache {
+    cap: usize,
+    store: Mutex<Store>,
+    /// What changed since a page was rendered.
+    pub versions: Arc<PageVersions>,
+}
+
+impl PageCache {
+    /// A cache holding at most `cap_bytes` (0: off).
+    pub fn new(cap_bytes: usize, versions: Arc<PageVersions>) -> Self {
+        PageCache {
+            cap: cap_bytes,
+            store: Mutex::new(Store::default()),
+            versions,
+        }
+    }
+
+    /// Whether pages are cached at all.
+    pub fn is_on(&self) -> bool {
+        self.cap > 0
+    }
+
+    /// Bytes held now (always at most the cap).
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    /// Pages held now.
+    pub fn len(&self) -> usize {
+        self.lock().map.len()
+    }
+
+    /// Whether no page is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The entry for `key` if it may still be served at `now` with the
+    /// banners of board generation `board`.
+    fn fresh(&self, key: &str, now: i64, board: u64) -> Option<Arc<Entry>> {
+        let protected_cap = self.cap / 100 * PROTECTED_SHARE;
+        let entry = self.lock().get(key, protected_cap)?;
+        if entry.expires > now
+            && entry.board == board
+            && self.versions.is_current(entry.kind, entry.snapshot)
+        {
+            Some(entry)
+        } else {
+            self.lock().remove(key);
+            None
+        }
+    }
+
+    fn insert(&self, key: String, entry: Entry, board: u64) {
+        // A change read while the page was built makes it stale already;
+        // one page may not take more than an eighth of the cap.
+        if entry.size > self.cap / 8
+            || entry.board != board
+            || !self.versions.is_current(entry.kind, entry.snapshot)
+        {
+            return;
+        }
+        self.lock().insert(key, Arc::new(entry), self.cap);
+    }
+}
+
+/// The kind of page at `path` when it is one the cache keeps.
+pub fn page_kind(path: &str) -> Option<PageKind> {
+    const NOT_SLUGS: &[&str] = &[
+        "answers",
+        "comments",
+        "vote",
+        "accept",
+        "unaccept",
+        "still-unsolved",
+        "follow",
+        "unfollow",
+        "edit",
+        "revisions",
+        "moderate",
+        "known-issue",
+    ];
+    let segments: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
+    match segments.as_slice() {
+        [""] | ["questions"] | ["questions.atom"] | ["tags"] | ["known-issues"] => {
+            Some(PageKind::Lists)
+        }
+        ["sitemap.xml"] | ["announcements"] | ["feed", "updates.atom"] => Some(PageKind::Lists),
+        ["tags", tag] if !tag.is_empty() => Some(PageKind::Lists),
+        ["known-issues", slug] if !slug.is_empty() && *slug != "new" => Some(PageKind::Lists),
+        ["docs"] | ["troubleshoot"] => Some(PageKind::Docs),
+        ["docs", manual] if !manual.is_empty() => Some(PageKind::Docs),
+        ["docs", manual, article] if !manual.is_empty() && !article.is_empty() => {
+            Some(PageKind::Docs)
+        }
+        ["questions", id, slug] if !slug.is_empty() && !NOT_SLUGS.contains(slug) => id
+            .parse::<i32>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(PageKind::Question),
+        _ => None,
+    }
+}
+
+/// The cookie that marks a browser whose guest draft was kept.
+pub fn draft_cookie(secure: bool) -> Cookie<'static> {
+    Cookie::build(DRAFT_COOKIE, "1")
+        .path("/")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .secure(secure)
+        .max_age(actix_web::cookie::time::Duration::days(30))
+        .finish()
+}
+
+/// Whether the request carries a cookie that changes more of the page than
+/// its form token (a session, dismissed banners, a kept guest draft).
+fn has_visitor_cookie(req: &ServiceRequest) -> bool {
+    [SESSION_COOKIE, DISMISSED_COOKIE, DRAFT_COOKIE]
+        .iter()
+        .any(|name| req.cookie(name).is_some())
+}
+
+/// The guest's pre-session form token, when the browser sends one.
+fn guest_token(req: &ServiceRequest) -> Option<String> {
+    req.cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == TOKEN_LEN)
+}
+
+/// Which compressed copy the client takes: `br`, `gzip`, or neither.
+fn accepted(req: &HttpRequest) -> (bool, bool) {
+    let (mut br, mut gzip) = (false, false);
+    for value in req.headers().get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for item in value.split(',') {
+            let mut fields = item.split(';');
+            let name = fields.next().unwrap_or("").trim().to_ascii_lowercase();
+            let refused = fields.any(|f| {
+                f.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            if refused {
+                continue;
+            }
+            match name.as_str() {
+                "br" => br = true,
+                "gzip" | "x-gzip" => gzip = true,
+                "*" => (br, gzip) = (true, true),
+                _ => {}
+            }
+        }
+    }
+    (br, gzip)
+}
+
+/// Whether the browser's copy is current: `If-None-Match` names `etag`
+/// (pages without form tokens), or else, as the handlers answer anonymous
+/// visitors, `If-Modified-Since` is not older than the page's `Last-Modified`.
+fn not_modified(req: &HttpRequest, entry: &Entry) -> bool {
+    let headers = req.headers();
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        return !entry.has_tokens()
+            && headers
+                .get_all(header::IF_NONE_MATCH)
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == entry.etag || t == "*");
+    }
+    let date = |value: Option<&HeaderValue>| {
+        value
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.timestamp())
+    };
+    let modified = date(
+        entry
+            .headers
+            .iter()
+            .find(|(name, _)| name == header::LAST_MODIFIED)
+            .map(|(_, value)| value),
+    );
+    match (date(headers.get(header::IF_MODIFIED_SINCE)), modified) {
+        (Some(since), Some(modified)) => since >= modified,
+        _ => false,
+    }
+}
+
+/// The response to a hit, for a guest with `guest_token` (their cookie's)
+/// or without one (a new token and its cookie when the page has forms).
+fn respond(
+    req: &HttpRequest,
+    entry: &Entry,
+    guest_token: Option<String>,
+    secure: bool,
+) -> HttpResponse {
+    let mut builder = HttpResponse::Ok();
+    for (name, value) in &entry.headers {
+        builder.insert_header((name.clone(), value.clone()));
+    }
+    builder.insert_header((header::VARY, "Accept-Encoding"));
+    builder.insert_header((X_CACHE, "hit"));
+    if entry.has_tokens() {
+        builder.insert_header((header::CACHE_CONTROL, "private, no-cache"));
+    } else {
+        builder.insert_header((header::ETAG, entry.etag.clone()));
+        builder.insert_header((header::CACHE_CONTROL, "no-cache"));
+    }
+    if not_modified(req, entry) {
+        let mut response = builder.finish();
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        return response;
+    }
+    let token = if let (true, Some(token)) = (entry.has_tokens(), &guest_token) {
+        token.clone()
+    } else if entry.has_tokens() {
+        // This visitor's own token, and its cookie; the page is theirs only.
+        match tokens::random_token() {
+            Ok(token) => {
+                builder.cookie(super::session::csrf_cookie(&token, secure));
+                token
+            }
+            Err(e) => {
+                log::error!("page cache: no random token: {e}");
+                return HttpResponse::ServiceUnavailable().finish();
+            }
+        }
+    } else {
+        String::new()
+    };
+    let (br, gzip) = accepted(req);
+    let joined = if br { Some(entry.brotli(&token)) } else { None };
+    let body = match joined {
+        Some(Ok(body)) => {
+            builder.insert_header((header::CONTENT_ENCODING, "br"));
+            body
+        }
+        Some(Err(e)) if !gzip => {
+            log::warn!("page cache: {e}");
+            builder.insert_header((header::CONTENT_ENCODING, "identity"));
+            entry.identity(&token)
+        }
+        _ if gzip => {
+            builder.insert_header((header::CONTENT_ENCODING, "gzip"));
+            entry.gzip(&token)
+        }
+        _ => {
+            builder.insert_header((header::CONTENT_ENCODING, "identity"));
+            entry.identity(&token)
+        }
+    };
+    builder.body(body)
+}
+
+/// Headers of a rendered page kept for its hits.
+fn kept_headers(headers: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
+    const DROPPED: &[HeaderName] = &[
+        header::SET_COOKIE,
+        header::CONTENT_LENGTH,
+        header::CONTENT_ENCODING,
+        header::TRANSFER_ENCODING,
+        header::ETAG,
+        header::CACHE_CONTROL,
+        header::VARY,
+        header::DATE,
+    ];
+    headers
+        .iter()
+        .filter(|(name, _)| !DROPPED.contains(name) && name.as_str() != X_CACHE)
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect()
+}
+
+/// The form token a rendered page was given: the new pre-session token it
+/// sets, or else the guest's own; `Err` when it sets any other cookie (not
+/// cacheable).
+fn page_token(headers: &HeaderMap, guest: Option<&str>) -> Result<Option<String>, ()> {
+    let mut token: Option<String> = None;
+    for value in headers.get_all(header::SET_COOKIE) {
+        let cookie = value
+            .to_str()
+            .ok()
+            .and_then(|v| Cookie::parse(v.to_string()).ok())
+            .ok_or(())?;
+        if cookie.name() != CSRF_COOKIE || cookie.value().len() != TOKEN_LEN {
+            return Err(());
+        }
+        match &token {
+            Some(seen) if seen != cookie.value() => return Err(()),
+            _ => token = Some(cookie.value().to_string()),
+        }
+    }
+    Ok(token.or_else(|| guest.map(str::to_string)))
+}
+
+/// Whether a rendered response may be stored: a whole 200 page, not
+/// compressed, not marked private or no-store.
+fn storable(response: &HttpResponse<BoxBody>, max: usize) -> bool {
+    let headers = response.headers();
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let page_type = text(header::CONTENT_TYPE).is_some_and(|t| {
+        [
+            "text/html",
+            "application/atom+xml",
+            "application/xml",
+            "text/xml",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p))
+    });
+    let private = text(header::CACHE_CONTROL)
+        .is_some_and(|c| c.contains("no-store") || c.contains("private"));
+    let sized = matches!(response.body().size(), BodySize::Sized(n) if (n as usize) <= max);
+    response.status() == StatusCode::OK
+        && page_type
+        && !private
+        && sized
+        && !headers.contains_key(header::CONTENT_ENCODING)
+}
+
+fn mark(response: &mut HttpResponse<impl MessageBody>, how: &'static str) {
+    response.headers_mut().insert(
+        HeaderName::from_static(X_CACHE),
+        HeaderValue::from_static(how),
+    );
+}
+
+/// Middleware: serves anonymous pages from the cache, stores rendered
+/// ones, and reads the change feed after every write request so this
+/// node's next page shows the write.
+pub async fn serve(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let method = req.method().clone();
+    if method != Method::GET && method != Method::HEAD {
+        let response = next.call(req).await?;
+        if state.page_cache.is_on() {
+            let feed = state.page_feed.clone();
+            match web::block(move || feed.catch_up()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => log::warn!("page cache feed after a write: {e}"),
+                Err(e) => log::warn!("page cache feed after a write: {e}"),
+            }
+        }
+        return Ok(response.map_into_boxed_body());
+    }
+    let cache = &state.page_cache;
+    let Some(kind) = page_kind(req.path()).filter(|_| cache.is_on()) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    if has_visitor_cookie(&req) {
+        let mut response = next.call(req).await?.map_into_boxed_body();
+        mark(response.response_mut(), "bypass");
+        return Ok(response);
+    }
+    let key = match req.query_string() {
+        "" => req.path().to_string(),
+        query => format!("{}?{query}", req.path()),
+    };
+    if key.len() > MAX_KEY {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let now = unix_now();
+    let board = state.announcements.generation();
+    let guest = guest_token(&req);
+    if let Some(entry) = cache.fresh(&key, now, board) {
+        let response = respond(req.request(), &entry, guest, state.config.is_https());
+        return Ok(req.into_response(response));
+    }
+    let snapshot = cache.versions.snapshot();
+    let expires = [
+        Some(now + MAX_AGE_SECS),
+        state.announcements.next_change_after(now),
+        cache.versions.issue_banner_end(),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(now);
+    let response = next.call(req).await?.map_into_boxed_body();
+    let (http_req, mut response) = response.into_parts();
+    let token = page_token(response.headers(), guest.as_deref());
+    let storable = token.is_ok() && storable(&response, cache.cap / 8);
+    if !storable || method != Method::GET {
+        mark(&mut response, "miss");
+        return Ok(ServiceResponse::new(http_req, response));
+    }
+    let (head, body) = response.into_parts();
+    let body = match actix_web::body::to_bytes(body).await {
+        Ok(body) => body,
+        Err(e) => {
+            return Err(actix_web::error::ErrorInternalServerError(e.to_string()));
+        }
+    };
+    let rendered = Rendered {
+        kind,
+        snapshot,
+        board,
+        expires,
+        headers: kept_headers(head.headers()),
+        body: body.clone(),
+        token: token.ok().flatten(),
+    };
+    let cache = state.clone();
+    actix_web::rt::spawn(async move {
+        let key_len = key.len();
+        match web::block(move || rendered.build(key_len)).await {
+            Ok(Ok(entry)) => {
+                let board = cache.announcements.generation();
+                cache.page_cache.insert(key, entry, board)
+            }
+            Ok(Err(e)) => log::warn!("page cache: compressing failed: {e}"),
+            Err(e) => log::warn!("page cache: compressing failed: {e}"),
+        }
+    });
+    let mut response = head.set_body(BoxBody::new(body));
+    mark(&mut response, "miss");
+    Ok(ServiceResponse::new(http_req, response))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    fn entry(body: &str, token: Option<&str>) -> Entry {
+        Rendered {
+            kind: PageKind::Lists,
+            snapshot: 0,
+            board: 0,
+            expires: i64::MAX,
+            headers: Vec::new(),
+            body: Bytes::from(body.to_string()),
+            token: token.map(str::to_string),
+        }
+        .build(1)
+        .expect("compresses")
+    }
+
+    fn gunzip(data: &[u8]) -> String {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(data)
+            .read_to_string(&mut text)
+            .expect("valid gzip");
+        text
+    }
+
+    fn unbrotli(data: &[u8]) -> Vec<u8> {
+        let mut text = Vec::new();
+        brotli::Decompressor::new(data, 4096)
+            .read_to_end(&mut text)
+            .expect("valid brotli");
+        text
+    }
+
+    #[test]
+    fn joined_gzip_and_brotli_carry_each_visitors_token() {
+        let old = "a".repeat(TOKEN_LEN);
+        let page = format!(
+            "<form><input name=csrf value=\"{old}\"></form>{}<form value=\"{old}\"></form>",
+            "lorem ipsum ".repeat(500)
+        );
+        let entry = entry(&page, Some(&old));
+        assert_eq!(entry.parts.len(), 3);
+        let new = "b".repeat(TOKEN_LEN);
+        let expected = page.replace(&old, &new);
+        assert_eq!(entry.identity(&new), expected.as_bytes());
+        let gz = entry.gzip(&new);
+        // The decoder checks the CRC-32 and length of the trailer too.
+        assert_eq!(gunzip(&gz), expected);
+        assert!(gz.len() < expected.len() / 4, "the parts are compressed");
+        let started = std::time::Instant::now();
+        let br = entry.brotli(&new).expect("joins");
+        eprintln!("joined brotli in {:?}", started.elapsed());
+        assert_eq!(unbrotli(&br), expected.as_bytes());
+        assert!(br.len() < expected.len() / 4, "the parts are compressed");
+    }
+
+    #[test]
+    fn pages_without_tokens_keep_whole_copies() {
+        let page = "<p>hello</p>".repeat(100);
+        let entry = entry(&page, None);
+        assert!(!entry.has_tokens());
+        assert_eq!(gunzip(&entry.gzip("")), page);
+        assert_eq!(unbrotli(&entry.brotli("").expect("whole")), page.as_bytes());
+    }
+
+    #[test]
+    fn the_store_stays_under_its_cap_and_keeps_pages_read_again() {
+        let cap = 40_000;
+        let mut store = Store::default();
+        let page = |n: usize| Arc::new(entry(&format!("{n}{}", "x".repeat(2_000)), None));
+        store.insert("/kept".into(), page(0), cap);
+        assert!(store.get("/kept", cap / 100 * PROTECTED_SHARE).is_some());
+        for n in 1..500 {
+            store.insert(format!("/flood/{n}"), page(n), cap);
+            assert!(store.bytes <= cap);
+        }
+        assert!(
+            store.get("/kept", cap / 100 * PROTECTED_SHARE).is_some(),
+            "a page read twice survives a flood of one-off pages"
+        );
+        assert!(store.map.len() < 500);
+        let counted: usize = store.map.values().map(|s| s.entry.size).sum();
+        assert_eq!(counted, store.bytes);
+    }
+
+    #[test]
+    fn cached_paths() {
+        assert_eq!(page_kind("/questions/12/why"), Some(PageKind::Question(12)));
+        assert_eq!(page_kind("/questions/12/edit"), None);
+        assert_eq!(page_kind("/questions/ask"), None);
+        assert_eq!(page_kind("/questions/x/why"), None);
+        assert_eq!(page_kind("/"), Some(PageKind::Lists));
+        assert_eq!(page_kind("/tags/sync"), Some(PageKind::Lists));
+        assert_eq!(page_kind("/known-issues/new"), None);
+        assert_eq!(page_kind("/docs/guide/start"), Some(PageKind::Docs));
+        assert_eq!(page_kind("/docs/guide/start/edit"), None);
+        assert_eq!(page_kind("/troubleshoot/wifi"), None);
+        assert_eq!(page_kind("/search"), None);
+    }
+
+    #[test]
+    fn accept_encoding_with_q_values() {
+        let req = |v: &str| {
+            actix_web::test::TestRequest::default()
+                .insert_header((header::ACCEPT_ENCODING, v))
+                .to_http_request()
+        };
+        assert_eq!(accepted(&req("gzip, deflate, br")), (true, true));
+        assert_eq!(accepted(&req("gzip;q=1.0, br;q=0")), (false, true));
+        assert_eq!(accepted(&req("identity")), (false, false));
+    }
+}

@@ -1,0 +1,605 @@
+//! The anonymous page cache: a page is served from memory (`X-Cache: hit`)
+//! until a write changes what it shows, and then the next anonymous request
+//! shows the write — for every kind of write, on this node at once and on
+//! another node on the same database within a bounded time. Signed-in
+//! visitors never get a cached page; guests each get their own form token;
+//! ETags answer 304; the cache stays under its cap under a flood.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use signpost::db::unix_now;
+use signpost::kinds::Severity;
+use signpost::service::announcements;
+
+use crate::fixtures::{article, submit_edit, Post, Question, BODY};
+use crate::harness::{csrf_of, Page, TestApp};
+
+/// GETs `path` anonymously until it comes from the cache (the page is
+/// stored off the request, so the second request may still miss).
+async fn cached(app: &TestApp, path: &str) -> Page {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = app.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        if page.header("x-cache") == "hit" {
+            return page;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} was never served from the cache"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The next anonymous page at `path`, which must show `text` (rendered
+/// anew: a miss).
+async fn shows(app: &TestApp, path: &str, text: &str) -> Page {
+    let page = app.get(path).await;
+    assert_eq!(page.status, 200, "{path}");
+    assert_eq!(page.header("x-cache"), "miss", "{path} after a write");
+    page.assert_contains(text);
+    page
+}
+
+/// The value of the `sp_csrf` cookie a response sets.
+fn csrf_cookie(page: &Page) -> Option<String> {
+    page.headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("sp_csrf="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_string)
+}
+
+fn score_of(page: &Page) -> String {
+    let at = page
+        .body
+        .find("<span class=\"score\" title=\"Score\">")
+        .expect("score")
+        + "<span class=\"score\" title=\"Score\">".len();
+    page.body[at..at + page.body[at..].find('<').expect("end")].to_string()
+}
+
+#[actix_web::test]
+async fn every_write_on_a_question_shows_on_the_next_anonymous_page() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    let sam = app.staff("sam").await;
+    let q = ann
+        .asks("Printer jams on thick paper", BODY, "printer")
+        .await;
+    let other = ann
+        .asks("Scanner shows a blank page", BODY, "scanner")
+        .await;
+
+    cached(&app, &q.path).await;
+    cached(&app, &other.path).await;
+    let answer = bob
+        .answers(&q, "Use the manual feed slot for card stock.")
+        .await;
+    shows(&app, &q.path, "Use the manual feed slot for card stock.").await;
+    assert_eq!(
+        app.get(&other.path).await.header("x-cache"),
+        "hit",
+        "a write on one question leaves the other questions' pages cached"
+    );
+
+    cached(&app, &q.path).await;
+    let commented = bob
+        .submit(
+            &q.path,
+            &q.action("comments"),
+            &[("body", "Which paper weight exactly?")],
+        )
+        .await;
+    assert_eq!(commented.status, 303, "{}", commented.body);
+    shows(&app, &q.path, "Which paper weight exactly?").await;
+
+    let before = cached(&app, &q.path).await;
+    assert_eq!(score_of(&before), "0");
+    assert_eq!(bob.votes(&q, "up").await.status, 303);
+    let voted = shows(&app, &q.path, "Printer jams").await;
+    assert_eq!(score_of(&voted), "1");
+
+    cached(&app, &q.path).await;
+    assert_eq!(ann.accepts(&answer).await.status, 303);
+    shows(&app, &q.path, "Accepted by the asker").await;
+
+    cached(&app, &q.path).await;
+    let edited = ann
+        .edits(
+            &q,
+            &[
+                ("title", "Printer jams on thick paper"),
+                (
+                    "body",
+                    "Edited: it jams on 300 gsm card stock, every time it prints.",
+                ),
+                ("tags", "printer"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, 303, "{}", edited.body);
+    shows(&app, &q.path, "Edited: it jams on 300 gsm card stock").await;
+
+    cached(&app, &q.path).await;
+    let deleted = sam.moderates(&answer, &[("action", "delete")]).await;
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+    let page = app.get(&q.path).await;
+    assert_eq!(page.header("x-cache"), "miss");
+    assert!(
+        !page.body.contains("Use the manual feed slot"),
+        "the deleted answer is gone"
+    );
+
+    // A rename shows wherever the name does.
+    cached(&app, &other.path).await;
+    let renamed = ann
+        .submit(
+            "/account",
+            "/account/profile",
+            &[("display_name", "Ann Rivers")],
+        )
+        .await;
+    assert_eq!(renamed.status, 303, "{}", renamed.body);
+    shows(&app, &other.path, "Ann Rivers").await;
+}
+
+#[actix_web::test]
+async fn lists_tags_and_feeds_show_a_new_question_at_once() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    ann.asks("Router drops the connection hourly", BODY, "router")
+        .await;
+    let paths = [
+        "/questions",
+        "/questions?tab=active",
+        "/tags/router",
+        "/questions.atom",
+        "/sitemap.xml",
+    ];
+    for path in paths {
+        cached(&app, path).await;
+    }
+    let q = ann
+        .asks("Router forgets its password after updates", BODY, "router")
+        .await;
+    for path in paths {
+        let page = app.get(path).await;
+        assert_eq!(page.header("x-cache"), "miss", "{path}");
+        assert!(
+            page.body.contains("Router forgets its password") || page.body.contains(&q.path),
+            "{path} shows the new question:\n{}",
+            page.body
+        );
+    }
+}
+
+#[actix_web::test]
+async fn article_edits_content_reloads_known_issues_and_announcements_show() {
+    let app = TestApp::guide()
+        .article(
+            "guide/print",
+            &article("Print a page", 1, "Choose Print in the menu."),
+        )
+        .start();
+    let sam = app.staff("sam").await;
+    let manual = {
+        let mut conn = app.started().state.db.get().expect("db");
+        signpost::db::models::manuals::find_by_slug(&mut conn, "guide")
+            .expect("query")
+            .expect("manual")
+            .id
+            .to_string()
+    };
+    let path = "/docs/guide/print";
+
+    cached(&app, path).await;
+    cached(&app, "/docs/guide").await;
+    let saved = submit_edit(
+        &sam,
+        &format!("{path}/edit"),
+        &[
+            ("manual_id", &manual),
+            ("title", "Print a page"),
+            ("status", "published"),
+            ("body", "Edited in the browser: press Ctrl+P."),
+            ("action", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    shows(&app, path, "Edited in the browser: press Ctrl+P.").await;
+
+    // A new file, read by the content reload (a background write).
+    cached(&app, "/docs/guide").await;
+    app.write_content(
+        "manuals/guide/scan.md",
+        &article("Scan a page", 2, "Put the page on the glass."),
+    );
+    app.started().content.trigger().reload();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let page = app.get("/docs/guide").await;
+        if page.body.contains("Scan a page") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the reloaded article never showed"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A known issue linked to the article: its banner and the list.
+    cached(&app, path).await;
+    cached(&app, "/known-issues").await;
+    let created = sam
+        .submit(
+            "/known-issues/new",
+            "/known-issues/new",
+            &[
+                ("title", "Printing stalls after firmware 4.2"),
+                ("symptoms", "Jobs stay queued."),
+                ("workaround", "Turn off eco mode."),
+                ("status", "identified"),
+                ("versions", "4.2"),
+                ("platforms", ""),
+                ("tags", ""),
+                ("articles", "guide/print"),
+                ("trees", ""),
+                ("terms", ""),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    shows(&app, path, "Printing stalls after firmware 4.2").await;
+    shows(&app, "/known-issues", "Printing stalls after firmware 4.2").await;
+
+    // An announcement saved on this node shows at once.
+    cached(&app, "/docs/guide").await;
+    let now = unix_now();
+    announce(&app, "Maintenance window tonight", now - 60);
+    let page = app.get("/docs/guide").await;
+    page.assert_contains("Maintenance window tonight");
+}
+
+/// Saves an announcement that starts at `starts` (through the service, as
+/// the staff form does).
+fn announce(app: &TestApp, title: &str, starts: i64) {
+    let author = app.create_user(&format!("author{starts}"), signpost::auth::Role::Staff);
+    let state = &app.started().state;
+    let mut conn = state.db.get().expect("db");
+    let fields = signpost::db::models::announcements::AnnouncementFields {
+        title: title.into(),
+        body: format!("About {title}."),
+        severity: Severity::Info,
+        starts_at: starts,
+        ends_at: Some(starts + 3600),
+    };
+    announcements::create(&mut conn, &state.announcements, &fields, author, unix_now())
+        .expect("announce");
+}
+
+#[actix_web::test]
+async fn a_cached_page_does_not_outlive_an_announcements_start() {
+    let app = TestApp::guide().start();
+    let starts = unix_now() + 2;
+    announce(&app, "Planned outage soon", starts);
+    let before = cached(&app, "/questions").await;
+    assert!(!before.body.contains("Planned outage soon"));
+    while unix_now() < starts {
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page = app.get("/questions").await;
+    page.assert_contains("Planned outage soon");
+}
+
+#[actix_web::test]
+async fn signed_in_visitors_get_fresh_pages_with_only_their_own_parts() {
+    let app = TestApp::guide()
+        .article(
+            "guide/print",
+            &article("Print a page", 1, "Choose Print in the menu."),
+        )
+        .start();
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    let q = ann
+        .asks("Printer prints blank pages", BODY, "printer")
+        .await;
+    bob.answers(&q, "Shake the toner cartridge.").await;
+    let anonymous = cached(&app, &q.path).await;
+    assert!(
+        !anonymous.body.contains("Account settings"),
+        "no account for guests"
+    );
+
+    let ann_page = ann.get(&q.path).await;
+    let bob_page = bob.get(&q.path).await;
+    for (page, me, other) in [(&ann_page, "ann", "bob"), (&bob_page, "bob", "ann")] {
+        assert_eq!(page.status, 200);
+        assert_eq!(page.header("x-cache"), "bypass", "{me} gets a fresh page");
+        page.assert_contains(&format!("title=\"Account settings\">{me}</a>"));
+        assert!(!page
+            .body
+            .contains(&format!("title=\"Account settings\">{other}</a>")));
+    }
+    // Ann's inbox holds Bob's answer; Bob's does not.
+    assert!(ann_page.body.contains("has-unread"));
+    assert!(!bob_page.body.contains("has-unread"));
+    let (ann_token, bob_token) = (
+        csrf_of(&ann_page.body).expect("ann's token"),
+        csrf_of(&bob_page.body).expect("bob's token"),
+    );
+    assert_ne!(ann_token, bob_token);
+    // Another hit does not carry either of them.
+    let again = cached(&app, &q.path).await;
+    assert!(!again.body.contains(&ann_token) && !again.body.contains(&bob_token));
+
+    // Guests on a cached page each get their own token, which works.
+    let article = cached(&app, "/docs/guide/print").await;
+    let first = csrf_of(&article.body).expect("a token on the feedback form");
+    assert_eq!(csrf_cookie(&article).as_deref(), Some(first.as_str()));
+    let second_page = cached(&app, "/docs/guide/print").await;
+    let second = csrf_of(&second_page.body).expect("token");
+    assert_ne!(first, second, "no two guests share a token");
+    assert_eq!(csrf_cookie(&second_page).as_deref(), Some(second.as_str()));
+    let guest = app.client();
+    let page = guest.get("/docs/guide/print").await;
+    let token = csrf_of(&page.body).expect("token");
+    let article_id = crate::fixtures::field_value(&page.body, "target").expect("target");
+    let sent = guest
+        .post(
+            "/feedback",
+            &[
+                ("csrf", &token),
+                ("kind", "article"),
+                ("target", &article_id),
+                ("node", ""),
+                ("helpful", "yes"),
+                ("back", "/docs/guide/print"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        sent.status, 303,
+        "a cached page's token is accepted: {}",
+        sent.body
+    );
+    // With the cookie, the guest gets cached pages carrying their own token.
+    let again = guest.get("/docs/guide/print").await;
+    assert_eq!(again.header("x-cache"), "hit");
+    assert_eq!(csrf_of(&again.body).as_deref(), Some(token.as_str()));
+    assert_eq!(csrf_cookie(&again), None, "the browser keeps its cookie");
+    let listed = guest.get(&q.path).await;
+    assert_eq!(listed.header("x-cache"), "hit");
+    assert_eq!(csrf_of(&listed.body).as_deref(), Some(token.as_str()));
+    // A guest's kept draft shows on the question page: rendered for them.
+    let kept = guest
+        .post(
+            &q.action("answers"),
+            &[
+                ("csrf", &token),
+                ("body", "My guest draft about the toner."),
+            ],
+        )
+        .await;
+    assert_eq!(kept.status, 303, "{}", kept.body);
+    let with_draft = guest.get(&q.path).await;
+    assert_eq!(with_draft.header("x-cache"), "bypass");
+    with_draft.assert_contains("My guest draft about the toner.");
+    let others = cached(&app, &q.path).await;
+    assert!(!others.body.contains("My guest draft"));
+    let forged = app
+        .client()
+        .post(
+            "/feedback",
+            &[
+                ("csrf", &token),
+                ("kind", "article"),
+                ("target", &article_id),
+                ("helpful", "no"),
+                ("back", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "another browser cannot use that token");
+}
+
+/// GET `path` anonymously with `headers`: status, headers and raw body.
+async fn fetch_raw(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (actix_web::http::header::HeaderMap, Vec<u8>) {
+    let service =
+        actix_web::test::init_service(signpost::app::build_app(app.started().state.clone())).await;
+    let mut request = actix_web::test::TestRequest::get().uri(path);
+    for (name, value) in headers {
+        request = request.insert_header((name.to_string(), value.to_string()));
+    }
+    let response = actix_web::test::call_service(&service, request.to_request()).await;
+    let headers = response.headers().clone();
+    (headers, actix_web::test::read_body(response).await.to_vec())
+}
+
+fn header_of<'h>(headers: &'h actix_web::http::header::HeaderMap, name: &str) -> &'h str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// `bytes` decoded as `encoding` says.
+fn decoded(encoding: &str, bytes: &[u8]) -> String {
+    let mut text = String::new();
+    match encoding {
+        "br" => brotli::Decompressor::new(bytes, 4096)
+            .read_to_string(&mut text)
+            .expect("brotli"),
+        "gzip" => flate2::read::GzDecoder::new(bytes)
+            .read_to_string(&mut text)
+            .expect("gzip"),
+        other => panic!("unexpected encoding {other:?}"),
+    };
+    text
+}
+
+#[actix_web::test]
+async fn cached_pages_answer_304_and_come_compressed() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let q = ann.asks("Display flickers at 60 Hz", BODY, "display").await;
+    let page = cached(&app, "/questions").await;
+    let etag = page.header("etag").to_string();
+    assert!(etag.starts_with('"'), "{etag}");
+    assert_eq!(page.header("vary"), "Accept-Encoding");
+    assert_eq!(page.header("cache-control"), "no-cache");
+    let not_modified = app
+        .get_with("/questions", &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(not_modified.status, 304);
+    assert!(not_modified.body.is_empty());
+    let changed = app
+        .get_with("/questions", &[("if-none-match", "\"0000\"")])
+        .await;
+    assert_eq!(changed.status, 200);
+
+    let plain = page.body.clone();
+    for (accept, encoding) in [
+        ("gzip, deflate, br", "br"),
+        ("gzip", "gzip"),
+        ("br;q=0, gzip", "gzip"),
+    ] {
+        let (headers, bytes) = fetch_raw(&app, "/questions", &[("accept-encoding", accept)]).await;
+        assert_eq!(header_of(&headers, "x-cache"), "hit");
+        assert_eq!(
+            header_of(&headers, "content-encoding"),
+            encoding,
+            "{accept}"
+        );
+        assert_eq!(decoded(encoding, &bytes), plain, "{accept}");
+    }
+
+    // A page with a form token: compressed around this visitor's token.
+    cached(&app, &q.path).await;
+    for encoding in ["br", "gzip"] {
+        let (headers, bytes) = fetch_raw(&app, &q.path, &[("accept-encoding", encoding)]).await;
+        assert_eq!(header_of(&headers, "x-cache"), "hit");
+        assert_eq!(header_of(&headers, "content-encoding"), encoding);
+        assert_eq!(header_of(&headers, "cache-control"), "private, no-cache");
+        let cookie = headers
+            .get_all("set-cookie")
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix("sp_csrf="))
+            .and_then(|c| c.split(';').next())
+            .map(str::to_string)
+            .expect("token cookie");
+        let text = decoded(encoding, &bytes);
+        assert_eq!(csrf_of(&text), Some(cookie), "{encoding}");
+        assert!(text.contains("Display flickers at 60 Hz"));
+    }
+}
+
+#[actix_web::test]
+async fn the_cache_stays_under_its_cap_under_a_flood_and_keeps_pages_read_again() {
+    let app = TestApp::guide().configure(|c| c.page_cache_mb = 1).start();
+    let ann = app.member("ann").await;
+    for i in 0..3 {
+        ann.asks(
+            &format!("Laptop battery drains overnight {i}"),
+            BODY,
+            "laptop",
+        )
+        .await;
+    }
+    cached(&app, "/").await;
+    cached(&app, "/").await;
+    let cache = &app.started().state.page_cache;
+    let mut largest = 0;
+    for n in 0..800 {
+        let page = app.get(&format!("/questions?flood={n}")).await;
+        assert_eq!(page.status, 200);
+        largest = largest.max(page.body.len());
+        assert!(
+            cache.bytes() <= 1 << 20,
+            "{} bytes after {n} pages",
+            cache.bytes()
+        );
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    assert!(cache.bytes() <= 1 << 20, "{} bytes", cache.bytes());
+    assert!(
+        largest * 800 > 2 << 20,
+        "the flood ({largest} bytes a page) is larger than the cap"
+    );
+    assert!(
+        cache.len() > 10,
+        "the cache still holds pages: {}",
+        cache.len()
+    );
+    assert_eq!(
+        app.get("/").await.header("x-cache"),
+        "hit",
+        "a page read again survives the flood"
+    );
+}
+
+#[actix_web::test]
+async fn a_write_on_one_node_shows_on_the_other_nodes_anonymous_page() {
+    let a = TestApp::guide().start();
+    let database = a.config.database().url();
+    let b = TestApp::guide()
+        .configure(move |c| c.database_url = database)
+        .start();
+    let ann = a.member("ann").await;
+    let bob = a.member("bob").await;
+    let q: Question = ann.asks("Headset crackles on calls", BODY, "audio").await;
+    cached(&b, &q.path).await;
+    cached(&b, "/questions").await;
+
+    bob.answers(&q, "Update the headset firmware nodecachemark.")
+        .await;
+    let written = Instant::now();
+    let within = Duration::from_secs(10);
+    loop {
+        if b.get(&q.path).await.body.contains("nodecachemark") {
+            break;
+        }
+        assert!(
+            written.elapsed() < within,
+            "node b kept serving the old page"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!(
+        "an answer on node a showed on node b after {:.0?}",
+        written.elapsed()
+    );
+
+    // An announcement saved on node a reaches node b's board and pages.
+    announce(&a, "Cluster maintenance", unix_now() - 60);
+    let written = Instant::now();
+    loop {
+        if b.get("/questions")
+            .await
+            .body
+            .contains("Cluster maintenance")
+        {
+            break;
+        }
+        assert!(
+            written.elapsed() < within,
+            "node b never showed the announcement"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!(
+        "an announcement on node a showed on node b after {:.0?}",
+        written.elapsed()
+    );
+}
