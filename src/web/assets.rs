@@ -145,19 +145,6 @@ pub static ASK_SCRIPT_URL: LazyLock<String> = LazyLock::new(|| url_of("ask.js"))
 /// `/static/favicon.<hash>.svg`.
 pub static FAVICON_URL: LazyLock<String> = LazyLock::new(|| url_of("favicon.svg"));
 
-/// Whether an `If-None-Match` header names one of the asset's ETags (any
-/// coding: the content is the same), or `*`. Weak comparison, as the header
-/// asks for.
-fn not_modified(if_none_match: &str, asset: &Asset) -> bool {
-    if_none_match.split(',').map(str::trim).any(|tag| {
-        let tag = tag.strip_prefix("W/").unwrap_or(tag);
-        tag == "*"
-            || [Coding::Brotli, Coding::Gzip, Coding::Identity]
-                .into_iter()
-                .any(|c| asset.etag(c) == tag)
-    })
-}
-
 /// GET /static/{file}
 pub async fn get_asset(
     req: HttpRequest,
@@ -175,18 +162,13 @@ pub async fn get_asset(
     }) else {
         return Err(AppError::NotFound("No such file.".into()));
     };
-    let coding = encoding::negotiate(
-        req.headers()
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok()),
-        &asset.offered(),
-    );
-    let mut response = if req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| not_modified(v, asset))
-    {
+    let coding = encoding::negotiate_headers(req.headers(), &asset.offered());
+    // Any coding's ETag is current: the content is the same.
+    let mut response = if encoding::if_none_match(req.headers(), |tag| {
+        [Coding::Brotli, Coding::Gzip, Coding::Identity]
+            .into_iter()
+            .any(|c| asset.etag(c) == tag)
+    }) {
         HttpResponse::NotModified().finish()
     } else {
         let mut ok = HttpResponse::Ok();

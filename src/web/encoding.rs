@@ -149,6 +149,31 @@ pub fn negotiate(accept_encoding: Option<&str>, offered: &[Coding]) -> Coding {
     best.map_or(Coding::Identity, |(coding, _)| coding)
 }
 
+/// [`negotiate`] for a request's `Accept-Encoding` header lines (several
+/// lines count as one, joined by commas).
+pub fn negotiate_headers(headers: &HeaderMap, offered: &[Coding]) -> Coding {
+    let lines: Vec<&str> = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if lines.is_empty() {
+        return negotiate(None, offered);
+    }
+    negotiate(Some(&lines.join(",")), offered)
+}
+
+/// Whether the request's `If-None-Match` names an entity tag for which
+/// `current` holds (weak tags compare as strong ones), or is `*`.
+pub fn if_none_match(headers: &HeaderMap, current: impl Fn(&str) -> bool) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim())
+        .map(|tag| tag.strip_prefix("W/").unwrap_or(tag))
+        .any(|tag| tag == "*" || current(tag))
+}
+
 /// `data` gzip-compressed at `level` (0–9).
 pub fn gzip(data: &[u8], level: u32) -> Option<Vec<u8>> {
     let mut encoder = flate2::write::GzEncoder::new(
@@ -244,12 +269,7 @@ pub async fn finish<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B, Bytes>>, actix_web::Error> {
-    let coding = negotiate(
-        req.headers()
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok()),
-        &OFFERED,
-    );
+    let coding = negotiate_headers(req.headers(), &OFFERED);
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
     for (name, value) in &DEFAULT_HEADERS {
@@ -341,6 +361,39 @@ mod tests {
             Coding::Gzip,
             "only offered codings are chosen"
         );
+    }
+
+    #[test]
+    fn header_lines_are_negotiated_together() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(negotiate_headers(&headers, &OFFERED), Coding::Identity);
+        headers.append(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        assert_eq!(negotiate_headers(&headers, &OFFERED), Coding::Gzip);
+        headers.append(header::ACCEPT_ENCODING, HeaderValue::from_static("br"));
+        assert_eq!(negotiate_headers(&headers, &OFFERED), Coding::Brotli);
+        let mut headers = HeaderMap::new();
+        headers.append(header::ACCEPT_ENCODING, HeaderValue::from_static("br;q=0"));
+        headers.append(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        assert_eq!(negotiate_headers(&headers, &OFFERED), Coding::Gzip);
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly_and_takes_star() {
+        let headers = |values: &[&'static str]| {
+            let mut headers = HeaderMap::new();
+            for v in values {
+                headers.append(header::IF_NONE_MATCH, HeaderValue::from_static(v));
+            }
+            headers
+        };
+        let is_a = |tag: &str| tag == "\"a\"";
+        assert!(!if_none_match(&headers(&[]), is_a));
+        assert!(if_none_match(&headers(&["\"a\""]), is_a));
+        assert!(if_none_match(&headers(&["W/\"a\""]), is_a));
+        assert!(if_none_match(&headers(&["\"b\", W/\"a\""]), is_a));
+        assert!(if_none_match(&headers(&["\"b\"", "\"a\""]), is_a));
+        assert!(if_none_match(&headers(&["*"]), is_a));
+        assert!(!if_none_match(&headers(&["\"b\", \"c\""]), is_a));
     }
 
     #[test]

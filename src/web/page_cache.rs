@@ -39,6 +39,7 @@ use crate::auth::{tokens, CSRF_COOKIE, SESSION_COOKIE};
 use crate::db::unix_now;
 use crate::service::announcements::DISMISSED_COOKIE;
 use crate::service::page_feed::{PageKind, PageVersions};
+use crate::web::encoding::{self, Coding};
 
 /// Longest a page is kept (pages say "updated 3 minutes ago").
 pub const MAX_AGE_SECS: i64 = 60;
@@ -56,6 +57,8 @@ const ENTRY_OVERHEAD: usize = 256;
 /// Brotli quality of stored pages: close to the best ratio at a fraction of
 /// 11's time; a page is compressed once per change, not per request.
 const BROTLI_QUALITY: i32 = 9;
+/// gzip level of stored pages (zlib's default).
+const GZIP_LEVEL: u32 = 6;
 /// Length of a form token (see [`tokens::random_token`]).
 const TOKEN_LEN: usize = 64;
 
@@ -228,18 +231,6 @@ fn deflate_part(data: &[u8], last: bool) -> std::io::Result<Vec<u8>> {
     Ok(std::mem::take(encoder.get_mut()))
 }
 
-fn gzip_whole(data: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(data)?;
-    encoder.finish()
-}
-
-fn brotli_whole(data: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut writer = brotli::CompressorWriter::new(Vec::new(), 4096, BROTLI_QUALITY as u32, 22);
-    writer.write_all(data)?;
-    Ok(writer.into_inner())
-}
-
 /// What a miss hands to the builder (off the request).
 struct Rendered {
     kind: PageKind,
@@ -280,8 +271,14 @@ impl Rendered {
             }
         } else {
             Encoded::Whole {
-                gzip: Bytes::from(gzip_whole(&self.body)?),
-                brotli: Bytes::from(brotli_whole(&self.body)?),
+                gzip: Bytes::from(
+                    encoding::gzip(&self.body, GZIP_LEVEL)
+                        .ok_or_else(|| std::io::Error::other("gzip failed"))?,
+                ),
+                brotli: Bytes::from(
+                    encoding::brotli(&self.body, BROTLI_QUALITY)
+                        .ok_or_else(|| std::io::Error::other("brotli failed"))?,
+                ),
             }
         };
         let encoded_size = match &encoded {
@@ -554,47 +551,13 @@ fn guest_token(req: &ServiceRequest) -> Option<String> {
         .filter(|v| v.len() == TOKEN_LEN)
 }
 
-/// Which compressed copy the client takes: `br`, `gzip`, or neither.
-fn accepted(req: &HttpRequest) -> (bool, bool) {
-    let (mut br, mut gzip) = (false, false);
-    for value in req.headers().get_all(header::ACCEPT_ENCODING) {
-        let Ok(value) = value.to_str() else { continue };
-        for item in value.split(',') {
-            let mut fields = item.split(';');
-            let name = fields.next().unwrap_or("").trim().to_ascii_lowercase();
-            let refused = fields.any(|f| {
-                f.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            if refused {
-                continue;
-            }
-            match name.as_str() {
-                "br" => br = true,
-                "gzip" | "x-gzip" => gzip = true,
-                "*" => (br, gzip) = (true, true),
-                _ => {}
-            }
-        }
-    }
-    (br, gzip)
-}
-
 /// Whether the browser's copy is current: `If-None-Match` names `etag`
 /// (pages without form tokens), or else, as the handlers answer anonymous
 /// visitors, `If-Modified-Since` is not older than the page's `Last-Modified`.
 fn not_modified(req: &HttpRequest, entry: &Entry) -> bool {
     let headers = req.headers();
     if headers.contains_key(header::IF_NONE_MATCH) {
-        return !entry.has_tokens()
-            && headers
-                .get_all(header::IF_NONE_MATCH)
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .map(|t| t.trim().trim_start_matches("W/"))
-                .any(|t| t == entry.etag || t == "*");
+        return !entry.has_tokens() && encoding::if_none_match(headers, |tag| tag == entry.etag);
     }
     let date = |value: Option<&HeaderValue>| {
         value
@@ -657,27 +620,32 @@ fn respond(
     } else {
         String::new()
     };
-    let (br, gzip) = accepted(req);
-    let joined = if br { Some(entry.brotli(&token)) } else { None };
-    let body = match joined {
-        Some(Ok(body)) => {
-            builder.insert_header((header::CONTENT_ENCODING, "br"));
-            body
+    let mut coding = encoding::negotiate_headers(req.headers(), &encoding::OFFERED);
+    let mut body = None;
+    if coding == Coding::Brotli {
+        match entry.brotli(&token) {
+            Ok(joined) => body = Some(joined),
+            Err(e) => {
+                log::warn!("page cache: {e}");
+                coding =
+                    encoding::negotiate_headers(req.headers(), &[Coding::Gzip, Coding::Identity]);
+            }
         }
-        Some(Err(e)) if !gzip => {
-            log::warn!("page cache: {e}");
-            builder.insert_header((header::CONTENT_ENCODING, "identity"));
-            entry.identity(&token)
-        }
-        _ if gzip => {
-            builder.insert_header((header::CONTENT_ENCODING, "gzip"));
-            entry.gzip(&token)
-        }
-        _ => {
-            builder.insert_header((header::CONTENT_ENCODING, "identity"));
+    }
+    let body = match (body, coding) {
+        (Some(joined), _) => joined,
+        (None, Coding::Gzip) => entry.gzip(&token),
+        (None, _) => {
+            coding = Coding::Identity;
             entry.identity(&token)
         }
     };
+    let name = match coding {
+        Coding::Brotli => "br",
+        Coding::Gzip => "gzip",
+        Coding::Identity => "identity",
+    };
+    builder.insert_header((header::CONTENT_ENCODING, name));
     builder.body(body)
 }
 
@@ -965,8 +933,17 @@ mod tests {
                 .insert_header((header::ACCEPT_ENCODING, v))
                 .to_http_request()
         };
-        assert_eq!(accepted(&req("gzip, deflate, br")), (true, true));
-        assert_eq!(accepted(&req("gzip;q=1.0, br;q=0")), (false, true));
-        assert_eq!(accepted(&req("identity")), (false, false));
+        let page = entry("<p>hello</p>", None);
+        let coding_for = |v: &str| {
+            let response = respond(&req(v), &page, None, false);
+            response
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        assert_eq!(coding_for("gzip, deflate, br").as_deref(), Some("br"));
+        assert_eq!(coding_for("gzip;q=1.0, br;q=0").as_deref(), Some("gzip"));
+        assert_eq!(coding_for("identity").as_deref(), Some("identity"));
     }
 }

@@ -73,13 +73,19 @@ impl SolvedChoices {
 impl NotificationView {
     /// Notification `n` about a known issue's update.
     fn about_issue(n: &Notification, issue: &KnownIssue, actors: &[User], now: i64) -> Self {
+        let text = format!(
+            "Update on the known issue \u{201c}{}\u{201d} ({}), which you follow",
+            issue.title,
+            issue.status.label().to_lowercase()
+        );
+        Self::with(n, text, paths::known_issue(&issue.slug), actors, now)
+    }
+
+    /// Notification `n` read as `text`, linking to `url`.
+    fn with(n: &Notification, text: String, url: String, actors: &[User], now: i64) -> Self {
         NotificationView {
-            text: format!(
-                "Update on the known issue \u{201c}{}\u{201d} ({}), which you follow",
-                issue.title,
-                issue.status.label().to_lowercase()
-            ),
-            url: paths::known_issue(&issue.slug),
+            text,
+            url,
             actor: n
                 .actor_id
                 .and_then(|a| actors.iter().find(|u| u.id == a))
@@ -131,17 +137,7 @@ impl NotificationView {
             ),
             _ => format!("Activity on \u{201c}{}\u{201d}", q.title),
         };
-        NotificationView {
-            text,
-            url,
-            actor: n
-                .actor_id
-                .and_then(|a| actors.iter().find(|u| u.id == a))
-                .map(UserRef::from),
-            unread: n.read_at.is_none(),
-            when: format_ago(now, n.created_at),
-            solved: None,
-        }
+        Self::with(n, text, url, actors, now)
     }
 }
 
