@@ -19,7 +19,7 @@ use crate::ids::KnownIssueFollowerId;
 use crate::paths;
 use crate::service::known_issue_follow as service;
 use crate::web::extract::{CsrfForm, Member};
-use crate::web::pages::mail::{message_page, MessagePage, MAIL_OFF};
+use crate::web::pages::mail::{confirm_link_page, message_page, MessagePage, MAIL_OFF};
 use crate::web::session::{admit_address, Viewer};
 use crate::web::{render, see_other, with_db};
 
@@ -188,12 +188,7 @@ pub async fn get_confirm_known_issue_follow(
     visitor: Viewer,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let token = path.into_inner();
-    let issue = with_db(&state, move |conn| {
-        service::confirm(conn, &token, unix_now())
-    })
-    .await?;
-    let (status, page) = match issue {
+    confirm_link_page(&state, &visitor, path.into_inner(), service::confirm, |issue| match issue {
         Some(issue) => (
             StatusCode::OK,
             MessagePage {
@@ -215,8 +210,8 @@ pub async fn get_confirm_known_issue_follow(
                 link_text: "Known issues",
             },
         ),
-    };
-    message_page(&state, &visitor, status, page)
+    })
+    .await
 }
 
 /// The follower an unfollow token names, or the 400 page for a damaged one.

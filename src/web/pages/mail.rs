@@ -38,6 +38,20 @@ pub(crate) fn message_page(
     render_status(state, visitor, status, "account/message.html", &page)
 }
 
+/// The page of a mailed confirmation link: `spend` uses up `token` (now, in
+/// the database), and `page` tells the visitor how that went.
+pub(crate) async fn confirm_link_page<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    visitor: &Viewer,
+    token: String,
+    spend: impl FnOnce(&mut crate::db::Conn, &str, i64) -> AppResult<T> + Send + 'static,
+    page: impl FnOnce(T) -> (StatusCode, MessagePage),
+) -> AppResult<HttpResponse> {
+    let outcome = with_db(state, move |conn| spend(conn, &token, unix_now())).await?;
+    let (status, page) = page(outcome);
+    message_page(state, visitor, status, page)
+}
+
 /// What "e-mail is off" tells whoever tries to use it.
 pub(crate) const MAIL_OFF: &str =
     "E-mail is off on this site (no mail server is configured), so no mail can be sent.";
@@ -132,12 +146,12 @@ pub async fn get_verify_email(
     visitor: Viewer,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let token = path.into_inner();
-    let outcome = with_db(&state, move |conn| {
-        mail_service::verify_address(conn, &token, unix_now())
-    })
-    .await?;
-    let (status, page) = match outcome {
+    confirm_link_page(
+        &state,
+        &visitor,
+        path.into_inner(),
+        mail_service::verify_address,
+        |outcome| match outcome {
         mail_service::Verified::Done(address) => (
             StatusCode::OK,
             MessagePage {
@@ -165,8 +179,9 @@ pub async fn get_verify_email(
                 link_text: "Your account",
             },
         ),
-    };
-    message_page(&state, &visitor, status, page)
+    },
+    )
+    .await
 }
 
 /// The unsubscribe confirmation page.
