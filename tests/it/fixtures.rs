@@ -433,3 +433,60 @@ pub fn router_tree() -> String {
         .escalate("ask", "Ask us")
         .to_string()
 }
+
+/// The printer troubleshooter of the tree tests and the browser journeys:
+/// "No" on the queue ends at a dead end (escalate). It names the article
+/// `guide/paper` as related and links to it, and its fix step carries the
+/// search marker "zebracable".
+pub const PRINTER: &str = r#"
+title = "Printer prints nothing"
+description = "From a silent printer to a printed page."
+tags = ["printer"]
+start = "power"
+related = ["guide/paper"]
+
+[[node]]
+id = "power"
+kind = "question"
+title = "Is the power light on?"
+text = "Look at the **front panel**."
+  [[node.option]]
+  label = "Yes"
+  goto = "queue"
+  summary = "The power light is on"
+  [[node.option]]
+  label = "No"
+  goto = "plug"
+  summary = "The power light is off"
+
+[[node]]
+id = "plug"
+kind = "fix"
+title = "Reseat the power cable"
+text = "Push the zebracable firmly into the socket. See [paper](/docs/guide/paper)."
+
+[[node]]
+id = "queue"
+kind = "question"
+title = "Is a job stuck in the queue?"
+  [[node.option]]
+  label = "Yes"
+  goto = "clear-queue"
+  summary = "A job is stuck in the queue"
+  [[node.option]]
+  label = "No"
+  goto = "ask"
+  summary = "The queue is empty"
+
+[[node]]
+id = "clear-queue"
+kind = "fix"
+title = "Clear the queue"
+text = "Cancel every job, then print again."
+
+[[node]]
+id = "ask"
+kind = "escalate"
+title = "We could not fix it here"
+text = "Tell us the printer model."
+"#;

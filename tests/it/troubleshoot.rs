@@ -4,61 +4,8 @@
 use signpost::content;
 use signpost::db::models::trees;
 
-use crate::fixtures::{article, choice, field_value, tree};
+use crate::fixtures::{article, choice, field_value, tree, PRINTER};
 use crate::harness::TestApp;
-
-const PRINTER: &str = r#"
-title = "Printer prints nothing"
-description = "From a silent printer to a printed page."
-tags = ["printer"]
-start = "power"
-related = ["guide/paper"]
-
-[[node]]
-id = "power"
-kind = "question"
-title = "Is the power light on?"
-text = "Look at the **front panel**."
-  [[node.option]]
-  label = "Yes"
-  goto = "queue"
-  summary = "The power light is on"
-  [[node.option]]
-  label = "No"
-  goto = "plug"
-  summary = "The power light is off"
-
-[[node]]
-id = "plug"
-kind = "fix"
-title = "Reseat the power cable"
-text = "Push the zebracable firmly into the socket. See [paper](/docs/guide/paper)."
-
-[[node]]
-id = "queue"
-kind = "question"
-title = "Is a job stuck in the queue?"
-  [[node.option]]
-  label = "Yes"
-  goto = "clear-queue"
-  summary = "A job is stuck in the queue"
-  [[node.option]]
-  label = "No"
-  goto = "ask"
-  summary = "The queue is empty"
-
-[[node]]
-id = "clear-queue"
-kind = "fix"
-title = "Clear the queue"
-text = "Cancel every job, then print again."
-
-[[node]]
-id = "ask"
-kind = "escalate"
-title = "We could not fix it here"
-text = "Tell us the printer model."
-"#;
 
 fn app() -> TestApp {
     let app = TestApp::guide()

@@ -7,7 +7,7 @@ use serde_json::json;
 use signpost::db::unix_now;
 
 use super::{exclusive, tools_or_skip, Browser, Site};
-use crate::fixtures::{article, manual_index};
+use crate::fixtures::{article, manual_index, PRINTER};
 use crate::harness::{TestApp, TestAppBuilder, TEST_PASSWORD};
 use crate::process::Http;
 use crate::smtp_sink::SmtpSink;
@@ -39,59 +39,6 @@ printer-setup --join \"Office network\" --password \"a long passphrase that make
 Restart the router, wait a minute, then join again. Signal strength drops
 behind thick walls.
 ";
-
-/// A troubleshooter whose \"No\" on the queue ends at a dead end.
-const PRINTER: &str = r#"
-title = "Printer prints nothing"
-description = "From a silent printer to a printed page."
-tags = ["printer"]
-start = "power"
-
-[[node]]
-id = "power"
-kind = "question"
-title = "Is the power light on?"
-text = "Look at the **front panel**."
-  [[node.option]]
-  label = "Yes"
-  goto = "queue"
-  summary = "The power light is on"
-  [[node.option]]
-  label = "No"
-  goto = "plug"
-  summary = "The power light is off"
-
-[[node]]
-id = "plug"
-kind = "fix"
-title = "Reseat the power cable"
-text = "Push the cable firmly into the socket."
-
-[[node]]
-id = "queue"
-kind = "question"
-title = "Is a job stuck in the queue?"
-  [[node.option]]
-  label = "Yes"
-  goto = "clear-queue"
-  summary = "A job is stuck in the queue"
-  [[node.option]]
-  label = "No"
-  goto = "ask"
-  summary = "The queue is empty"
-
-[[node]]
-id = "clear-queue"
-kind = "fix"
-title = "Clear the queue"
-text = "Cancel every job, then print again."
-
-[[node]]
-id = "ask"
-kind = "escalate"
-title = "We could not fix it here"
-text = "Tell us the printer model."
-"#;
 
 /// The site every journey runs on: a manual with the wireless article and
 /// one about paper, and the printer troubleshooter.
