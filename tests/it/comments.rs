@@ -66,14 +66,6 @@ fn comment_notifications(app: &TestApp) -> Vec<(UserId, String, CommentId)> {
         .expect("notifications")
 }
 
-fn user_id(app: &TestApp, name: &str) -> UserId {
-    let mut conn = app.started().state.db.get().expect("db");
-    signpost::db::models::users::find_by_key(&mut conn, name)
-        .expect("query")
-        .expect("user")
-        .id
-}
-
 /// Thread: `ann` asks, `bob` answers.
 async fn thread<'a>(app: &'a TestApp) -> (Person<'a>, Person<'a>, Question, Answer) {
     let ann = app.member("ann").await;
@@ -200,10 +192,10 @@ async fn mentions_reach_only_people_in_the_thread_and_nobody_twice() {
     let _outsider = app.member("carl").await;
     let dave = app.member("dave").await;
     let (ann_id, bob_id, carl_id, dave_id) = (
-        user_id(&app, "ann"),
-        user_id(&app, "bob"),
-        user_id(&app, "carl"),
-        user_id(&app, "dave"),
+        app.user_id("ann"),
+        app.user_id("bob"),
+        app.user_id("carl"),
+        app.user_id("dave"),
     );
     // dave (no post in the thread yet) comments on the question: the asker
     // hears of it, bob (an answerer) is mentioned, carl is not in the thread,
@@ -507,7 +499,7 @@ async fn bad_comments_get_a_clear_message_and_keep_the_text() {
 async fn suspended_members_cannot_comment() {
     let app = app();
     let (_, bob, q, _) = thread(&app).await;
-    let bob_id = user_id(&app, "bob");
+    let bob_id = app.user_id("bob");
     {
         let mut conn = app.started().state.db.get().expect("db");
         signpost::service::accounts::suspend(&mut conn, bob_id, signpost::db::unix_now())

@@ -3,8 +3,7 @@
 //! the actor), and the forms' guards.
 
 use signpost::db::models::follows::{self, Followed};
-use signpost::db::models::{notifications, users};
-use signpost::ids::UserId;
+use signpost::db::models::notifications;
 
 use crate::comments::commented;
 use crate::fixtures::{Answer, Person, Post, Question, BODY};
@@ -16,17 +15,9 @@ fn app() -> TestApp {
     TestApp::guide().start()
 }
 
-fn user_id(app: &TestApp, name: &str) -> UserId {
-    let mut conn = app.started().state.db.get().expect("db");
-    users::find_by_key(&mut conn, name)
-        .expect("query")
-        .expect("user")
-        .id
-}
-
 /// The kinds of `name`'s notifications, oldest first.
 fn kinds(app: &TestApp, name: &str) -> Vec<String> {
-    let id = user_id(app, name);
+    let id = app.user_id(name);
     let mut conn = app.started().state.db.get().expect("db");
     let mut list = notifications::recent(&mut conn, id, 1000).expect("notifications");
     list.reverse();
@@ -34,7 +25,7 @@ fn kinds(app: &TestApp, name: &str) -> Vec<String> {
 }
 
 fn follows_question(app: &TestApp, name: &str, q: &Question) -> bool {
-    let id = user_id(app, name);
+    let id = app.user_id(name);
     let mut conn = app.started().state.db.get().expect("db");
     follows::is_following(&mut conn, id, Followed::Question(q.id)).expect("query")
 }
@@ -373,7 +364,7 @@ async fn follow_forms_refuse_guests_missing_tokens_and_others_accounts() {
     assert!(!follows_question(&app, "bob", &q));
     // Nobody can unfollow for someone else: the form acts on the signed-in
     // member only, whatever else it carries.
-    let ann_id = user_id(&app, "ann").to_string();
+    let ann_id = app.user_id("ann").to_string();
     let bobs_token = bob.csrf(&q.path).await;
     let page = bob
         .post(

@@ -143,6 +143,15 @@ impl TestApp {
         }
     }
 
+    /// The id of the account named `name` (which must exist).
+    pub fn user_id(&self, name: &str) -> signpost::ids::UserId {
+        let mut conn = self.started().state.db.get().expect("db");
+        signpost::db::models::users::find_by_key(&mut conn, name)
+            .expect("query")
+            .expect("user")
+            .id
+    }
+
     /// Creates an account directly (fast path for tests) and returns its id.
     pub fn create_user(&self, name: &str, role: signpost::auth::Role) -> signpost::ids::UserId {
         let valid = signpost::auth::username::validate(name).expect("valid name");

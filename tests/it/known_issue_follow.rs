@@ -59,14 +59,6 @@ async fn post_update(staff: &Client<'_>, issue: &str, fields: &[(&str, &str)]) -
     page
 }
 
-fn user_id(app: &TestApp, name: &str) -> UserId {
-    let mut conn = app.started().state.db.get().expect("db");
-    signpost::db::models::users::find_by_key(&mut conn, name)
-        .expect("query")
-        .expect("user")
-        .id
-}
-
 /// The known-issue update notifications of `user`.
 fn issue_notes(app: &TestApp, user: UserId) -> usize {
     let mut conn = app.started().state.db.get().expect("db");
@@ -219,7 +211,7 @@ async fn members_follow_and_hear_of_every_update_once_but_never_of_their_own() {
         )
         .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
-    assert_eq!(issue_notes(&app, user_id(&app, "bob")), 0);
+    assert_eq!(issue_notes(&app, app.user_id("bob")), 0);
 
     // A staff update: Ann and Bob are told once each, Sam (who wrote it) not.
     post_update(
@@ -233,9 +225,9 @@ async fn members_follow_and_hear_of_every_update_once_but_never_of_their_own() {
     )
     .await;
     let (ann_id, bob_id, sam_id) = (
-        user_id(&app, "ann"),
-        user_id(&app, "bob"),
-        user_id(&app, "support_sam"),
+        app.user_id("ann"),
+        app.user_id("bob"),
+        app.user_id("support_sam"),
     );
     assert_eq!(issue_notes(&app, ann_id), 1);
     assert_eq!(issue_notes(&app, bob_id), 1);
@@ -688,7 +680,7 @@ async fn told_of_a_fix_on_disk(app: &TestApp, sink: &SmtpSink, issue: &str) -> (
         app.get(issue).await.body.contains("Fixed in 3.1")
     })
     .await;
-    let (ann_id, pat_id) = (user_id(app, "ann"), user_id(app, "pat"));
+    let (ann_id, pat_id) = (app.user_id("ann"), app.user_id("pat"));
     assert_eq!(issue_notes(app, ann_id), 1);
     assert_eq!(
         notes_of_kind(

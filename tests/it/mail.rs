@@ -8,7 +8,6 @@ use signpost::db::models::jobs as job_rows;
 use signpost::db::models::mail::{self as mail_rows, Delivery};
 use signpost::db::models::notifications;
 use signpost::db::unix_now;
-use signpost::ids::UserId;
 use signpost::jobs::site::MAIL_DIGEST;
 
 use crate::fixtures::BODY;
@@ -24,18 +23,10 @@ fn mail_app(sink: &SmtpSink) -> TestApp {
 }
 
 /// The id of user `name`.
-fn user_id(app: &TestApp, name: &str) -> UserId {
-    let mut conn = app.started().state.db.get().expect("db");
-    signpost::db::models::users::find_by_key(&mut conn, name)
-        .expect("query")
-        .expect("user exists")
-        .id
-}
-
 /// Gives `name` a verified `address` directly (the verification flow has
 /// its own test).
 pub(crate) fn verified_address(app: &TestApp, name: &str, address: &str) {
-    let id = user_id(app, name);
+    let id = app.user_id(name);
     let mut conn = app.started().state.db.get().expect("db");
     mail_rows::set_address(&mut conn, id, address, unix_now()).expect("address");
     assert_eq!(
@@ -129,11 +120,11 @@ async fn an_address_is_verified_by_a_single_use_link_and_belongs_to_one_account(
         .await;
     assert_eq!(taken.status, 303, "{}", taken.body);
     let mut conn = app.started().state.db.get().expect("db");
-    let bobs = mail_rows::find(&mut conn, user_id(&app, "bob"))
+    let bobs = mail_rows::find(&mut conn, app.user_id("bob"))
         .expect("query")
         .expect("bob's pending address");
     assert!(!bobs.is_verified(), "never confirmed for bob");
-    let anns = mail_rows::find(&mut conn, user_id(&app, "ann"))
+    let anns = mail_rows::find(&mut conn, app.user_id("ann"))
         .expect("query")
         .expect("ann's address");
     assert!(anns.is_verified(), "still ann's");
@@ -158,7 +149,7 @@ async fn an_address_is_verified_by_a_single_use_link_and_belongs_to_one_account(
         all.iter().any(|m| m.to == ["cara@example.com"])
     });
     let mut conn = app.started().state.db.get().expect("db");
-    let row = mail_rows::find(&mut conn, user_id(&app, "cara"))
+    let row = mail_rows::find(&mut conn, app.user_id("cara"))
         .expect("query")
         .expect("cara has an address");
     assert!(!row.is_verified(), "unverified until the link is opened");
@@ -243,7 +234,7 @@ async fn an_address_of_another_account_is_answered_as_any_and_its_owner_told() {
             .expect("verified");
         assert_eq!(
             owner.user_id,
-            user_id(&app, "ann"),
+            app.user_id("ann"),
             "one account per confirmed address"
         );
     }
@@ -328,7 +319,7 @@ async fn a_notification_is_mailed_with_both_parts_escaped_and_unsubscribes_in_on
         .to_string();
     assert!(link.starts_with(&format!("{BASE}/unsubscribe/")), "{link}");
     assert!(text.contains(&link), "footer has the link: {text}");
-    let ann_id = user_id(&app, "ann");
+    let ann_id = app.user_id("ann");
     let delivery = || {
         let mut conn = app.started().state.db.get().expect("db");
         mail_rows::find(&mut conn, ann_id)
@@ -393,10 +384,10 @@ async fn any_notification_kind_is_mailed_with_a_generic_text() {
         let mut conn = app.started().state.db.get().expect("db");
         notifications::notify(
             &mut conn,
-            user_id(&app, "ann"),
+            app.user_id("ann"),
             "new_badge",
             notifications::About::post(question.id, None),
-            user_id(&app, "bob"),
+            app.user_id("bob"),
             unix_now(),
         )
         .expect("notify");
@@ -444,7 +435,7 @@ async fn a_comment_is_mailed_with_a_link_to_its_anchor() {
         mail.text()
     );
     let mut conn = app.started().state.db.get().expect("db");
-    let told = notifications::unread_count(&mut conn, user_id(&app, "ann")).expect("count");
+    let told = notifications::unread_count(&mut conn, app.user_id("ann")).expect("count");
     assert_eq!(told, 1, "one notification, so one mail");
 }
 

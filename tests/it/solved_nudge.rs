@@ -48,14 +48,6 @@ fn question_row(app: &TestApp, id: QuestionId) -> questions::Question {
         .expect("question")
 }
 
-fn user_id(app: &TestApp, name: &str) -> UserId {
-    let mut conn = app.started().state.db.get().expect("db");
-    signpost::db::models::users::find_by_key(&mut conn, name)
-        .expect("query")
-        .expect("user")
-        .id
-}
-
 /// The signed link path for `user` on `question` (`answer` None: "no").
 fn signed_path(
     app: &TestApp,
@@ -131,7 +123,7 @@ async fn the_asker_is_asked_once_and_a_mailed_yes_accepts_the_answer() {
         .expect("other node");
     let asked = nudges(&app, &question);
     assert_eq!(asked.len(), 1, "asked once: {asked:?}");
-    assert_eq!(asked[0].user_id, user_id(&app, "ann"));
+    assert_eq!(asked[0].user_id, app.user_id("ann"));
     assert_eq!(asked[0].actor_id, None, "sent by the site");
     let mails = nudge_mails(&sink);
     assert_eq!(mails.len(), 1, "one mail");
@@ -188,10 +180,10 @@ async fn the_asker_is_asked_once_and_a_mailed_yes_accepts_the_answer() {
     done.assert_contains("Marked as the solution");
     let row = question_row(&app, question.id);
     assert_eq!(row.accepted_answer_id, Some(second.id));
-    assert_eq!(row.accepted_by, Some(user_id(&app, "ann")));
+    assert_eq!(row.accepted_by, Some(app.user_id("ann")));
     // Told as for any acceptance: the answer's author.
     let mut conn = app.started().state.db.get().expect("db");
-    let cy_heard = notifications::recent(&mut conn, user_id(&app, "cyd"), 10).expect("list");
+    let cy_heard = notifications::recent(&mut conn, app.user_id("cyd"), 10).expect("list");
     assert!(
         cy_heard
             .iter()
@@ -305,7 +297,7 @@ async fn still_not_solved_brings_the_question_to_the_top_of_the_lists() {
 
     // The mailed "no" works without sign-in too, after a confirm page.
     let guest = app.client();
-    let no = signed_path(&app, user_id(&app, "ann"), from_mail.id, None);
+    let no = signed_path(&app, app.user_id("ann"), from_mail.id, None);
     let confirm = guest.get(&no).await;
     assert_eq!(confirm.status, 200, "{}", confirm.body);
     confirm.assert_contains("No, still not solved");
@@ -387,7 +379,7 @@ async fn only_the_asker_answers_and_stale_links_say_why() {
         .await;
     let other = ann.asks("Router loses DNS", BODY, "router").await;
     let elsewhere = bob.answers(&other, "Set a public DNS server.").await;
-    let (ann_id, bob_id) = (user_id(&app, "ann"), user_id(&app, "bob"));
+    let (ann_id, bob_id) = (app.user_id("ann"), app.user_id("bob"));
 
     // Another member's "still not solved": refused; a guest is sent to sign in.
     let page = bob
