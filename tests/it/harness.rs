@@ -19,6 +19,23 @@ pub fn shipped_content() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("content")
 }
 
+/// A response with its body as raw bytes.
+pub struct Raw {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Raw {
+    /// The value of header `name`, or "" without one.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Page {
@@ -117,6 +134,17 @@ impl TestApp {
 
     /// GET `path` with extra request headers.
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Page {
+        let raw = self.get_raw(path, headers).await;
+        Page {
+            status: raw.status,
+            headers: raw.headers,
+            body: String::from_utf8_lossy(&raw.body).into_owned(),
+        }
+    }
+
+    /// GET `path` with extra request headers, the body as sent (compressed
+    /// bodies are not text).
+    pub async fn get_raw(&self, path: &str, headers: &[(&str, &str)]) -> Raw {
         let service = test::init_service(app::build_app(self.started().state.clone())).await;
         let mut request = test::TestRequest::get().uri(path);
         for (name, value) in headers {
@@ -125,11 +153,11 @@ impl TestApp {
         let response = test::call_service(&service, request.to_request()).await;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = test::read_body(response).await;
-        Page {
+        let body = test::read_body(response).await.to_vec();
+        Raw {
             status,
             headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
+            body,
         }
     }
 

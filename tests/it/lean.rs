@@ -5,30 +5,14 @@
 
 use std::io::Read;
 
-use actix_web::http::header::HeaderMap;
-use actix_web::test;
 use signpost::auth::Role;
 use signpost::web::assets;
 
-use crate::harness::{csrf_of, TestApp};
+use crate::harness::{csrf_of, Raw, TestApp};
 
 const BROWSER: &str = "gzip, deflate, br";
 
-/// A response with its body as raw bytes (compressed bodies are not text).
-struct Raw {
-    status: u16,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
 impl Raw {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
     /// The body decoded as its `Content-Encoding` says.
     fn decoded(&self) -> Vec<u8> {
         let mut out = Vec::new();
@@ -49,23 +33,6 @@ impl Raw {
     }
 }
 
-async fn fetch(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Raw {
-    let service = test::init_service(signpost::app::build_app(app.started().state.clone())).await;
-    let mut request = test::TestRequest::get().uri(path);
-    for (name, value) in headers {
-        request = request.insert_header((name.to_string(), value.to_string()));
-    }
-    let response = test::call_service(&service, request.to_request()).await;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = test::read_body(response).await.to_vec();
-    Raw {
-        status,
-        headers,
-        body,
-    }
-}
-
 #[actix_web::test]
 async fn anonymous_pages_without_a_form_set_no_cookie() {
     let app = TestApp::shipped().await;
@@ -77,7 +44,7 @@ async fn anonymous_pages_without_a_form_set_no_cookie() {
         "/search?q=router",
         "/nowhere-at-all",
     ] {
-        let page = fetch(&app, path, &[("accept-encoding", BROWSER)]).await;
+        let page = app.get_raw(path, &[("accept-encoding", BROWSER)]).await;
         assert!(
             [200, 404].contains(&page.status),
             "{path}: status {}",
@@ -97,7 +64,7 @@ async fn guest_form_pages_get_a_token_and_its_cookie() {
     let app = TestApp::shipped().await;
     // The sign-in and sign-up forms, and an article's feedback form.
     for path in ["/login", "/register", "/docs/getting-started/configuration"] {
-        let page = fetch(&app, path, &[("accept-encoding", BROWSER)]).await;
+        let page = app.get_raw(path, &[("accept-encoding", BROWSER)]).await;
         assert_eq!(page.status, 200, "{path}");
         let body = String::from_utf8(page.decoded()).expect("utf-8 page");
         let token = csrf_of(&body).unwrap_or_else(|| panic!("no csrf field on {path}"));
@@ -126,7 +93,7 @@ async fn static_assets_are_served_precompressed() {
     let url = assets::STYLESHEET_URL.as_str();
     let stylesheet = assets::STYLESHEET.as_bytes();
 
-    let br = fetch(&app, url, &[("accept-encoding", BROWSER)]).await;
+    let br = app.get_raw(url, &[("accept-encoding", BROWSER)]).await;
     assert_eq!(br.status, 200);
     assert_eq!(br.header("content-encoding"), "br");
     assert_eq!(br.header("vary").to_ascii_lowercase(), "accept-encoding");
@@ -142,21 +109,27 @@ async fn static_assets_are_served_precompressed() {
     );
     assert_eq!(br.decoded(), stylesheet, "encoded once, not twice");
 
-    let gz = fetch(&app, url, &[("accept-encoding", "gzip, deflate")]).await;
+    let gz = app
+        .get_raw(url, &[("accept-encoding", "gzip, deflate")])
+        .await;
     assert_eq!(gz.header("content-encoding"), "gzip");
     assert_eq!(gz.decoded(), stylesheet);
-    let preferred = fetch(&app, url, &[("accept-encoding", "br;q=0.4, gzip;q=0.8")]).await;
+    let preferred = app
+        .get_raw(url, &[("accept-encoding", "br;q=0.4, gzip;q=0.8")])
+        .await;
     assert_eq!(
         preferred.header("content-encoding"),
         "gzip",
         "q-values decide"
     );
 
-    let plain = fetch(&app, url, &[]).await;
+    let plain = app.get_raw(url, &[]).await;
     assert_eq!(plain.header("content-encoding"), "");
     assert_eq!(plain.body, stylesheet);
     assert_eq!(plain.header("vary").to_ascii_lowercase(), "accept-encoding");
-    let refused = fetch(&app, url, &[("accept-encoding", "br;q=0, gzip;q=0")]).await;
+    let refused = app
+        .get_raw(url, &[("accept-encoding", "br;q=0, gzip;q=0")])
+        .await;
     assert_eq!(refused.header("content-encoding"), "");
     assert_eq!(refused.body, stylesheet);
 
@@ -165,51 +138,54 @@ async fn static_assets_are_served_precompressed() {
     assert!(etags.iter().all(|e| e.starts_with('"') && e.len() > 2));
     assert!(etags[0] != etags[1] && etags[1] != etags[2] && etags[0] != etags[2]);
     for etag in etags {
-        let again = fetch(
-            &app,
-            url,
-            &[("accept-encoding", BROWSER), ("if-none-match", etag)],
-        )
-        .await;
+        let again = app
+            .get_raw(
+                url,
+                &[("accept-encoding", BROWSER), ("if-none-match", etag)],
+            )
+            .await;
         assert_eq!(again.status, 304, "If-None-Match {etag}");
         assert!(again.body.is_empty());
         assert_eq!(again.header("etag"), etags[0]);
         assert_eq!(again.header("vary").to_ascii_lowercase(), "accept-encoding");
     }
-    let weak = fetch(&app, url, &[("if-none-match", &format!("W/{}", etags[2]))]).await;
+    let weak = app
+        .get_raw(url, &[("if-none-match", &format!("W/{}", etags[2]))])
+        .await;
     assert_eq!(weak.status, 304);
-    let stale = fetch(&app, url, &[("if-none-match", "\"0123\"")]).await;
+    let stale = app.get_raw(url, &[("if-none-match", "\"0123\"")]).await;
     assert_eq!(stale.status, 200);
     assert_eq!(stale.body, stylesheet);
 
     // The plain name is revalidated; the script and the icon are
     // fingerprinted too, and the pages link those URLs.
-    let unversioned = fetch(&app, "/static/style.css", &[("accept-encoding", BROWSER)]).await;
+    let unversioned = app
+        .get_raw("/static/style.css", &[("accept-encoding", BROWSER)])
+        .await;
     assert_eq!(unversioned.header("cache-control"), "no-cache");
     assert_eq!(unversioned.decoded(), stylesheet);
-    let script = fetch(
-        &app,
-        &assets::ASK_SCRIPT_URL,
-        &[("accept-encoding", BROWSER)],
-    )
-    .await;
+    let script = app
+        .get_raw(&assets::ASK_SCRIPT_URL, &[("accept-encoding", BROWSER)])
+        .await;
     assert_eq!(script.header("content-encoding"), "br");
     assert_eq!(script.decoded(), assets::ASK_SCRIPT.as_bytes());
-    let home = fetch(&app, "/", &[]).await;
+    let home = app.get_raw("/", &[]).await;
     let home = String::from_utf8(home.body).expect("utf-8");
     assert!(home.contains(assets::FAVICON_URL.as_str()), "{home}");
     let member = app.signed_in("asker", Role::Member).await;
     let ask = member.get("/questions/ask").await;
     ask.assert_contains(assets::ASK_SCRIPT_URL.as_str());
 
-    let missing = fetch(&app, "/static/style.000000000000.css", &[]).await;
+    let missing = app.get_raw("/static/style.000000000000.css", &[]).await;
     assert_eq!(missing.status, 404);
 }
 
 #[actix_web::test]
 async fn small_bodies_go_out_uncompressed_and_pages_compressed() {
     let app = TestApp::shipped().await;
-    let icon = fetch(&app, &assets::FAVICON_URL, &[("accept-encoding", BROWSER)]).await;
+    let icon = app
+        .get_raw(&assets::FAVICON_URL, &[("accept-encoding", BROWSER)])
+        .await;
     assert_eq!(icon.status, 200);
     assert!(icon.body.len() < 1024, "the icon is small");
     assert_eq!(icon.header("content-encoding"), "");
@@ -217,14 +193,16 @@ async fn small_bodies_go_out_uncompressed_and_pages_compressed() {
     assert_eq!(icon.body, assets::FAVICON.as_bytes());
     assert_eq!(icon.header("x-content-type-options"), "nosniff");
 
-    let health = fetch(&app, "/healthz", &[("accept-encoding", BROWSER)]).await;
+    let health = app
+        .get_raw("/healthz", &[("accept-encoding", BROWSER)])
+        .await;
     assert_eq!(health.status, 200);
     assert!(health.body.len() < 1024, "{} bytes", health.body.len());
     assert_eq!(health.header("content-encoding"), "");
 
     // A page is compressed as asked, fast, and still carries its headers.
     for (accept, coding) in [(BROWSER, "br"), ("gzip", "gzip"), ("identity", "")] {
-        let home = fetch(&app, "/", &[("accept-encoding", accept)]).await;
+        let home = app.get_raw("/", &[("accept-encoding", accept)]).await;
         assert_eq!(home.status, 200);
         assert_eq!(home.header("content-encoding"), coding, "{accept}");
         assert_eq!(home.header("vary").to_ascii_lowercase(), "accept-encoding");

@@ -416,15 +416,8 @@ async fn fetch_raw(
     path: &str,
     headers: &[(&str, &str)],
 ) -> (actix_web::http::header::HeaderMap, Vec<u8>) {
-    let service =
-        actix_web::test::init_service(signpost::app::build_app(app.started().state.clone())).await;
-    let mut request = actix_web::test::TestRequest::get().uri(path);
-    for (name, value) in headers {
-        request = request.insert_header((name.to_string(), value.to_string()));
-    }
-    let response = actix_web::test::call_service(&service, request.to_request()).await;
-    let headers = response.headers().clone();
-    (headers, actix_web::test::read_body(response).await.to_vec())
+    let raw = app.get_raw(path, headers).await;
+    (raw.headers, raw.body)
 }
 
 fn header_of<'h>(headers: &'h actix_web::http::header::HeaderMap, name: &str) -> &'h str {
