@@ -272,6 +272,17 @@ pub fn field_value(body: &str, name: &str) -> Option<String> {
 
 /// Saves an edit through the editor at `edit_path` as a browser would: from
 /// the revision the form was made from.
+/// Staff `staff` link `question` to the known issue `slug` ("" unlinks).
+pub async fn link_to_issue(staff: &Client<'_>, question: &Question, slug: &str) -> Page {
+    staff
+        .submit(
+            &question.path,
+            &format!("/questions/{}/known-issue", question.id),
+            &[("issue", slug)],
+        )
+        .await
+}
+
 pub async fn submit_edit(client: &Client<'_>, edit_path: &str, fields: &[(&str, &str)]) -> Page {
     let form = client.get(edit_path).await;
     save_from_form(client, edit_path, &form, fields).await

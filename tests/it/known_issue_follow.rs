@@ -13,7 +13,7 @@ use signpost::db::models::notifications::{self, KNOWN_ISSUE_UPDATE};
 use signpost::db::schema::notifications as notification_rows;
 use signpost::ids::UserId;
 
-use crate::fixtures::{article, BODY};
+use crate::fixtures::{article, link_to_issue, BODY};
 use crate::harness::{Client, Page, TestApp};
 use crate::mail::verified_address;
 use crate::smtp_sink::{Received, SmtpSink};
@@ -193,13 +193,7 @@ async fn members_follow_and_hear_of_every_update_once_but_never_of_their_own() {
     let bobs = bob
         .asks("Printing stopped after the update", BODY, "printing")
         .await;
-    let linked = sam
-        .submit(
-            &bobs.path,
-            &format!("/questions/{}/known-issue", bobs.id),
-            &[("issue", "printing-fails-after-firmware-42")],
-        )
-        .await;
+    let linked = link_to_issue(&sam, &bobs, "printing-fails-after-firmware-42").await;
     assert_eq!(linked.status, 303, "{}", linked.body);
 
     // Only staff post updates: a member's try tells nobody.
@@ -647,13 +641,7 @@ async fn told_of_a_fix_on_disk(app: &TestApp, sink: &SmtpSink, issue: &str) -> (
     let pat = app.member("pat").await;
     verified_address(app, "pat", "pat@example.com");
     let question = pat.asks("Sync stopped on my phone", BODY, "sync").await;
-    let linked = staff
-        .submit(
-            &question.path,
-            &format!("/questions/{}/known-issue", question.id),
-            &[("issue", "sync-metered")],
-        )
-        .await;
+    let linked = link_to_issue(&staff, &question, "sync-metered").await;
     assert_eq!(linked.status, 303, "{}", linked.body);
     let guest = app.client();
     guest

@@ -10,7 +10,7 @@ use signpost::db::schema;
 use signpost::kinds::IssueStatus;
 use signpost::search::SearchRequest;
 
-use crate::fixtures::{article, router_tree, BODY};
+use crate::fixtures::{article, link_to_issue, router_tree, BODY};
 use crate::harness::{result_urls, Client, Page, TestApp};
 
 const DAY: i64 = 86_400;
@@ -112,13 +112,7 @@ async fn a_known_issue_shows_where_the_customer_is_until_its_fix_has_aged() {
         .await;
     let issue = create_issue(&staff, &[]).await;
     assert_eq!(issue, "/known-issues/printing-fails-after-firmware-42");
-    let linked = staff
-        .submit(
-            &question.path,
-            &format!("/questions/{}/known-issue", question.id),
-            &[("issue", "printing-fails-after-firmware-42")],
-        )
-        .await;
+    let linked = link_to_issue(&staff, &question, "printing-fails-after-firmware-42").await;
     assert_eq!(linked.status, 303, "{}", linked.body);
 
     let guest = app.client();
@@ -671,13 +665,7 @@ async fn the_dashboard_counts_linked_questions_and_finds_unlinked_ones() {
         .await
         .asks("Blank pages from the tray", BODY, "printing")
         .await;
-    staff
-        .submit(
-            &linked.path,
-            &format!("/questions/{}/known-issue", linked.id),
-            &[("issue", &issue)],
-        )
-        .await;
+    link_to_issue(&staff, &linked, &issue).await;
     let page = staff.get("/staff").await;
     assert_eq!(page.status, 200);
     let section = dashboard_section(&page);
@@ -694,13 +682,7 @@ async fn the_dashboard_counts_linked_questions_and_finds_unlinked_ones() {
     assert!(!unlinked_part.contains(&linked.path), "{unlinked_part}");
     assert!(!unlinked_part.contains(&unrelated.path), "{unlinked_part}");
     // Unlinking puts it back on the list.
-    let unlinking = staff
-        .submit(
-            &linked.path,
-            &format!("/questions/{}/known-issue", linked.id),
-            &[("issue", "")],
-        )
-        .await;
+    let unlinking = link_to_issue(&staff, &linked, "").await;
     assert_eq!(unlinking.status, 303, "{}", unlinking.body);
     let page = staff.get("/staff").await;
     let section = dashboard_section(&page);
