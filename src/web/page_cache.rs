@@ -669,9 +669,10 @@ fn kept_headers(headers: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
 }
 
 /// The form token a rendered page was given: the new pre-session token it
-/// sets, or else the guest's own; `Err` when it sets any other cookie (not
-/// cacheable).
-fn page_token(headers: &HeaderMap, guest: Option<&str>) -> Result<Option<String>, ()> {
+/// sets; `Err` when it sets any other cookie (not cacheable). Only a token
+/// the server made here marks where hits put theirs: a guest's own cookie
+/// value is chosen by the guest, who could make it match text of the page.
+fn page_token(headers: &HeaderMap) -> Result<Option<String>, ()> {
     let mut token: Option<String> = None;
     for value in headers.get_all(header::SET_COOKIE) {
         let cookie = value
@@ -687,7 +688,13 @@ fn page_token(headers: &HeaderMap, guest: Option<&str>) -> Result<Option<String>
             _ => token = Some(cookie.value().to_string()),
         }
     }
-    Ok(token.or_else(|| guest.map(str::to_string)))
+    Ok(token)
+}
+
+/// Whether `body` carries `token` (a guest's own cookie value rendered into
+/// its forms): such a render is this guest's alone and is not stored.
+fn carries(body: &[u8], token: Option<&str>) -> bool {
+    token.is_some_and(|t| !t.is_empty() && body.windows(t.len()).any(|w| w == t.as_bytes()))
 }
 
 /// Whether a rendered response may be stored: a whole 200 page, not
@@ -784,7 +791,7 @@ pub async fn serve(
     .unwrap_or(now);
     let response = next.call(req).await?.map_into_boxed_body();
     let (http_req, mut response) = response.into_parts();
-    let token = page_token(response.headers(), guest.as_deref());
+    let token = page_token(response.headers());
     let storable = token.is_ok() && storable(&response, cache.cap / 8);
     if !storable || method != Method::GET {
         mark(&mut response, "miss");
@@ -797,6 +804,11 @@ pub async fn serve(
             return Err(actix_web::error::ErrorInternalServerError(e.to_string()));
         }
     };
+    if matches!(token, Ok(None)) && carries(&body, guest.as_deref()) {
+        let mut response = head.set_body(BoxBody::new(body));
+        mark(&mut response, "miss");
+        return Ok(ServiceResponse::new(http_req, response));
+    }
     let rendered = Rendered {
         kind,
         snapshot,

@@ -687,3 +687,56 @@ async fn told_of_a_fix_on_disk(app: &TestApp, sink: &SmtpSink, issue: &str) -> (
         .contains("Version 3.1 syncs on metered networks."));
     (ann_id, pat_id)
 }
+
+/// A stop link names one follow: replayed after that follow ended, it never
+/// ends a later follow, even one that gets a reused row id.
+#[actix_web::test]
+async fn an_old_stop_link_never_ends_a_later_follow() {
+    let sink = SmtpSink::start();
+    let app = mail_app(&sink);
+    let sam = app.staff("support_sam").await;
+    let issue = create_issue(&sam, "Scanner stops halfway").await;
+
+    // The only follower follows by address, gets an update, and stops.
+    let guest = app.client();
+    guest
+        .submit(
+            &issue,
+            &format!("{issue}/follow-by-mail"),
+            &[("email", "fan@example.com")],
+        )
+        .await;
+    wait_mail(&sink, "fan@example.com", "Confirm", 1);
+    let confirm = mails_to(&sink, "fan@example.com", "Confirm").remove(0);
+    let link = confirm.link(&format!("{BASE}/follow/known-issue/confirm/"));
+    assert_eq!(app.client().get(path_of(&link)).await.status, 200);
+    post_update(
+        &sam,
+        &issue,
+        &[("text", "A fix is in progress."), ("status", "fixing")],
+    )
+    .await;
+    wait_mail(&sink, "fan@example.com", "Fix in progress", 1);
+    let stop = mails_to(&sink, "fan@example.com", "Fix in progress")
+        .remove(0)
+        .header("List-Unsubscribe")
+        .expect("List-Unsubscribe")
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_string();
+    let one_click = [("List-Unsubscribe", "One-Click")];
+    let stopped = app.client().post(path_of(&stop), &one_click).await;
+    assert_eq!(stopped.status, 200, "{}", stopped.body);
+
+    // A member follows next; the old link, replayed, leaves them following.
+    let ann = app.member("ann").await;
+    ann.submit(&issue, &format!("{issue}/follow"), &[("action", "follow")])
+        .await;
+    let replayed = app.client().post(path_of(&stop), &one_click).await;
+    assert_ne!(replayed.status, 500, "{}", replayed.body);
+    let row = dashboard_row(&sam.get("/staff").await, &issue);
+    assert!(
+        row.contains("<td>Fix in progress</td><td>0</td><td>1</td>"),
+        "{row}"
+    );
+    ann.get(&issue).await.assert_contains("Stop following");
+}

@@ -596,3 +596,42 @@ async fn a_write_on_one_node_shows_on_the_other_nodes_anonymous_page() {
         written.elapsed()
     );
 }
+
+/// A guest chooses their own `sp_csrf` cookie value: a page rendered with it
+/// is never stored, or hits would put every later guest's token wherever the
+/// chosen value stands in the page (e.g. inside a posted answer's link).
+#[actix_web::test]
+async fn a_page_rendered_with_a_guests_own_token_is_never_stored() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    let chosen = "c0ffee00".repeat(8);
+    let q = ann
+        .asks("Printer jams on thick paper", BODY, "printer")
+        .await;
+    bob.answers(
+        &q,
+        &format!("See https://example.com/x?{chosen} for the fix."),
+    )
+    .await;
+    let cookie = format!("sp_csrf={chosen}");
+    // Pages are stored off the request: asked again and again for two
+    // seconds, their render never comes back as a hit.
+    for _ in 0..20 {
+        let own = app.get_with(&q.path, &[("cookie", &cookie)]).await;
+        assert_eq!(own.status, 200, "{}", own.body);
+        assert_eq!(
+            own.header("x-cache"),
+            "miss",
+            "their render is theirs alone"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Anonymous visitors then get a page of their own, with the answer as
+    // written and their token only in the forms.
+    let page = cached(&app, &q.path).await;
+    let token = csrf_of(&page.body).expect("a token on the answer form");
+    assert_ne!(token, chosen);
+    page.assert_contains(&format!("https://example.com/x?{chosen}"));
+    assert!(!page.body.contains(&format!("x?{token}")), "{}", page.body);
+}

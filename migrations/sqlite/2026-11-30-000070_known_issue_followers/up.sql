@@ -5,7 +5,7 @@
 -- works until confirm_expires. Rows hang on the issue's id, so a follower
 -- stays when the issue's slug or title changes.
 CREATE TABLE known_issue_followers (
-    id INTEGER PRIMARY KEY NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     issue_id INTEGER NOT NULL REFERENCES known_issues (id) ON DELETE CASCADE,
     user_id INTEGER REFERENCES users (id) ON DELETE CASCADE,
     address TEXT,

@@ -215,6 +215,17 @@ pub fn find(conn: &mut Conn, id: KnownIssueId) -> QueryResult<Option<KnownIssue>
         .optional()
 }
 
+/// The issues with these ids (each once, any order).
+pub fn find_many(conn: &mut Conn, ids: &[KnownIssueId]) -> QueryResult<Vec<KnownIssue>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    known_issues::table
+        .filter(known_issues::id.eq_any(ids))
+        .select(KnownIssue::as_select())
+        .load(conn)
+}
+
 /// Every issue, newest change first.
 pub fn all(conn: &mut Conn) -> QueryResult<Vec<KnownIssue>> {
     known_issues::table

@@ -190,12 +190,15 @@ pub async fn get_notifications(
         // Every open "was it solved?" of the page in one go.
         let choices = crate::service::questions::nudge_answers_for(conn, &open)?;
         let mut items = Vec::new();
-        let mut issues: Vec<KnownIssue> = Vec::new();
+        let issues: Vec<KnownIssue> = known_issues::find_many(
+            conn,
+            &list
+                .iter()
+                .filter_map(|n| n.known_issue_id)
+                .collect::<Vec<_>>(),
+        )?;
         for n in &list {
             if let Some(issue_id) = n.known_issue_id {
-                if !issues.iter().any(|i| i.id == issue_id) {
-                    issues.extend(known_issues::find(conn, issue_id)?);
-                }
                 if let Some(issue) = issues.iter().find(|i| i.id == issue_id) {
                     items.push(NotificationView::about_issue(n, issue, &actors, now));
                 }
