@@ -390,8 +390,22 @@ fn migrate(conn: &mut Conn) -> Result<(), String> {
     apply_settings(conn, Purpose::Main).map_err(|e| e.to_string())?;
     match conn {
         Conn::Sqlite(conn) => {
-            conn.batch_execute("PRAGMA journal_mode = WAL;")
-                .map_err(|e| format!("cannot switch to WAL mode: {e}"))?;
+            // Another node switching or migrating at the same moment makes
+            // this pragma answer "database is locked" at once (the busy
+            // timeout does not cover it): try again for a while.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                match conn.batch_execute("PRAGMA journal_mode = WAL;") {
+                    Ok(()) => break,
+                    Err(e)
+                        if e.to_string().contains("locked")
+                            && std::time::Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    Err(e) => return Err(format!("cannot switch to WAL mode: {e}")),
+                }
+            }
             conn.immediate_transaction(
                 |conn| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                     conn.run_pending_migrations(SQLITE_MIGRATIONS)?;
