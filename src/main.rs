@@ -1,5 +1,6 @@
 //! The `signpost` command line: serve the site, check content, rebuild the index.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -266,13 +267,19 @@ fn serve(config: Config) -> ExitCode {
     }
     if let Some(token) = &started.setup_token {
         let base = started.state.config.reachable_base_url();
-        println!();
-        println!("  No administrator exists yet. Open this one-time link to create one:");
-        println!();
-        println!("    {base}/setup/{token}");
-        println!();
-        println!("  (or run: signpost user create NAME --role admin)");
-        println!();
+        // One write, and a closed stdout (a service manager that dropped
+        // the pipe) must not stop the server: `println!` would panic.
+        let notice = format!(
+            "\n  No administrator exists yet. Open this one-time link to create one:\n\n    {base}/setup/{token}\n\n  (or run: signpost user create NAME --role admin)\n\n"
+        );
+        let mut out = std::io::stdout().lock();
+        if out
+            .write_all(notice.as_bytes())
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            log::info!("one-time setup link: {base}/setup/{token}");
+        }
     }
     let result = actix_web::rt::System::new().block_on(app::serve(started));
     match result {

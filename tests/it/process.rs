@@ -233,6 +233,11 @@ impl Server {
         self.0.id()
     }
 
+    /// Whether the server process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.0.try_wait(), Ok(None))
+    }
+
     /// Kills the server hard (SIGKILL) and reaps it.
     pub fn kill(&mut self) {
         self.0.kill().expect("SIGKILL");
@@ -293,13 +298,24 @@ pub fn spawn_reading_stdout(
     let stdout = child.stdout.take().expect("stdout");
     let (lines_tx, lines) = mpsc::channel();
     std::thread::spawn(move || {
+        // Keeps draining after the receiver is gone: a closed pipe would
+        // make the server's next write fail.
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
+            let _ = lines_tx.send(line);
         }
     });
     (Server(child), lines)
+}
+
+/// Starts `signpost serve` with a stdout pipe whose reading end is closed
+/// before the server writes to it.
+pub fn spawn_with_closed_stdout(dir: &Path, config: &Config, port: u16) -> Server {
+    let mut child = serve_command(dir, config, port, &[])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn server");
+    drop(child.stdout.take());
+    Server(child)
 }
 
 /// Creates an account with the CLI on `config`'s database.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::fixtures::article;
 use crate::harness::{result_urls, TestApp};
-use crate::process::{free_port, spawn, spawn_reading_stdout, Http};
+use crate::process::{free_port, spawn, spawn_reading_stdout, spawn_with_closed_stdout, Http};
 
 /// Generous bound for a change to show: the files are looked at every 2 s,
 /// but the machine is shared and busy.
@@ -263,4 +263,17 @@ fn the_setup_link_names_the_address_the_server_listens_on() {
         link.starts_with(&format!("http://127.0.0.1:{port}/setup/")),
         "{link}"
     );
+}
+
+#[test]
+fn a_closed_stdout_does_not_stop_a_fresh_server() {
+    // A fresh site prints its setup link; nobody reads it here.
+    let (dir, config) = TestApp::guide().prepare();
+    let port = free_port();
+    let mut server = spawn_with_closed_stdout(dir.path(), &config, port);
+    let http = Http::new(port);
+    http.wait_healthy();
+    let page = http.request("GET", "/", None).expect("home");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(server.is_running(), "the server exited");
 }
