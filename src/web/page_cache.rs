@@ -41,7 +41,8 @@ use crate::service::announcements::DISMISSED_COOKIE;
 use crate::service::page_feed::{PageKind, PageVersions};
 use crate::web::encoding::{self, Coding};
 
-/// Longest a page is kept (pages say "updated 3 minutes ago").
+/// Age after which a page is rendered again (pages say "updated 3 minutes
+/// ago"); the old copy is served until the new one is stored.
 pub const MAX_AGE_SECS: i64 = 60;
 /// The debug header saying how a page was served: `hit`, `miss` or `bypass`.
 pub const X_CACHE: &str = "x-cache";
