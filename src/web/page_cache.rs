@@ -525,17 +525,18 @@ impl PageCache {
         if usable.is_none() {
             store.remove(key);
         }
-        let claimed = match store.claims.get(key) {
-            Some(&since) if now - since < CLAIM_SECS => false,
-            _ => true,
-        };
+        // No other request holds a live claim: this one may take it.
+        let free = store
+            .claims
+            .get(key)
+            .is_none_or(|&since| now - since >= CLAIM_SECS);
         match usable {
-            Some(entry) if entry.refresh > now || !claimed => Lookup::Hit(entry),
+            Some(entry) if entry.refresh > now || !free => Lookup::Hit(entry),
             _ => {
-                if claimed {
+                if free {
                     store.claims.insert(key.to_string(), now);
                 }
-                Lookup::Render { store: claimed }
+                Lookup::Render { store: free }
             }
         }
     }
