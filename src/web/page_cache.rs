@@ -742,12 +742,12 @@ fn respond(
             entry.identity(&token)
         }
     };
-    let name = match coding {
-        Coding::Brotli => "br",
-        Coding::Gzip => "gzip",
-        Coding::Identity => "identity",
+    // Identity goes out without the header, as rendered pages do.
+    match coding {
+        Coding::Brotli => builder.insert_header((header::CONTENT_ENCODING, "br")),
+        Coding::Gzip => builder.insert_header((header::CONTENT_ENCODING, "gzip")),
+        Coding::Identity => &mut builder,
     };
-    builder.insert_header((header::CONTENT_ENCODING, name));
     builder.body(body)
 }
 
