@@ -224,6 +224,11 @@ impl PageFeed {
         self.finished.load(Ordering::Acquire) > ticket
     }
 
+    /// Catch-ups started so far (the thread's and the writes').
+    pub fn runs(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
+    }
+
     /// Catch-ups run for write requests so far (not the thread's).
     pub fn runs_after_writes(&self) -> u64 {
         self.after_writes.load(Ordering::Relaxed)
