@@ -137,9 +137,7 @@ impl Entry {
             (Coding::Brotli, Encoded::Whole { brotli, .. }) => Some(brotli.len()),
             // Header, the parts, a stored block per token, trailer.
             (Coding::Gzip, Encoded::Parts { deflated, .. }) => Some(
-                10 + deflated.iter().map(Bytes::len).sum::<usize>()
-                    + tokens * (5 + TOKEN_LEN)
-                    + 8,
+                10 + deflated.iter().map(Bytes::len).sum::<usize>() + tokens * (5 + TOKEN_LEN) + 8,
             ),
             (Coding::Brotli, Encoded::Parts { .. }) => None,
         }
@@ -614,7 +612,10 @@ struct Key {
 /// banner shown now (`shown_hidden`, sorted).
 fn key_of(path: &str, query: &str, kind: PageKind, shown_hidden: &[String]) -> Option<Key> {
     let params = super::query_params(query);
-    if params.iter().any(|(k, _)| VISIT_PARAMS.contains(&k.as_str())) {
+    if params
+        .iter()
+        .any(|(k, _)| VISIT_PARAMS.contains(&k.as_str()))
+    {
         return None;
     }
     let first = |name: &str| super::param(&params, name);
@@ -764,10 +765,12 @@ fn respond(
         if let Some(value) = coding.header_value() {
             builder.insert_header((header::CONTENT_ENCODING, value));
         }
-        return builder.message_body(BoxBody::new(HeadBody(length))).unwrap_or_else(|e| {
-            log::error!("page cache: {e}");
-            HttpResponse::InternalServerError().finish()
-        });
+        return builder
+            .message_body(BoxBody::new(HeadBody(length)))
+            .unwrap_or_else(|e| {
+                log::error!("page cache: {e}");
+                HttpResponse::InternalServerError().finish()
+            });
     }
     let token = if let (true, Some(token)) = (entry.has_tokens(), &guest_token) {
         token.clone()
@@ -1166,7 +1169,11 @@ mod tests {
         };
         assert_eq!(coding_for("gzip, deflate, br").as_deref(), Some("br"));
         assert_eq!(coding_for("gzip;q=1.0, br;q=0").as_deref(), Some("gzip"));
-        assert_eq!(coding_for("identity"), None, "identity is no Content-Encoding");
+        assert_eq!(
+            coding_for("identity"),
+            None,
+            "identity is no Content-Encoding"
+        );
         assert_eq!(coding_for(""), None);
     }
 

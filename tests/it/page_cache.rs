@@ -720,8 +720,7 @@ async fn head(
 ) -> (u16, actix_web::http::header::HeaderMap, u64, usize) {
     use actix_web::body::{BodySize, MessageBody};
     let service =
-        actix_web::test::init_service(signpost::app::build_app(app.started().state.clone()))
-            .await;
+        actix_web::test::init_service(signpost::app::build_app(app.started().state.clone())).await;
     let mut request = actix_web::test::TestRequest::default()
         .method(actix_web::http::Method::HEAD)
         .uri(path);
@@ -743,7 +742,8 @@ async fn head(
 async fn head_hits_build_no_body_and_set_no_cookie() {
     let app = TestApp::guide().start();
     let ann = app.member("ann").await;
-    let q = ann.asks("Speaker crackles at high volume", BODY, "audio")
+    let q = ann
+        .asks("Speaker crackles at high volume", BODY, "audio")
         .await;
     cached(&app, &q.path).await;
     cached(&app, "/questions").await;
@@ -764,10 +764,17 @@ async fn head_hits_build_no_body_and_set_no_cookie() {
             "HEAD sets no cookie: {path}"
         );
         assert_eq!(sent, 0, "HEAD sends no body");
-        assert_eq!(headers.get("content-encoding").and_then(|v| v.to_str().ok()), encoding);
+        assert_eq!(
+            headers
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok()),
+            encoding
+        );
         let (get_headers, body) = fetch_raw(&app, path, &[("accept-encoding", accept)]).await;
         assert_eq!(
-            get_headers.get("content-encoding").and_then(|v| v.to_str().ok()),
+            get_headers
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok()),
             if accept.contains("br") {
                 Some("br")
             } else {
@@ -775,7 +782,11 @@ async fn head_hits_build_no_body_and_set_no_cookie() {
             }
         );
         if get_headers.get("content-encoding") == headers.get("content-encoding") {
-            assert_eq!(length, body.len() as u64, "{path} {accept}: the GET's length");
+            assert_eq!(
+                length,
+                body.len() as u64,
+                "{path} {accept}: the GET's length"
+            );
         }
     }
 }
