@@ -216,7 +216,9 @@ pub(super) fn top_candidates(
     let fetch = (wanted * CANDIDATES_PER_HIT).clamp(MIN_CANDIDATES, MAX_CANDIDATES);
     let selection = if query.words >= LONG_QUESTION_WORDS {
         let documents = searcher.num_docs();
-        without_common_terms(&query.selection, documents, |term| statistics.doc_freq(term))?
+        without_common_terms(&query.selection, documents, |term| {
+            statistics.doc_freq(term)
+        })?
     } else {
         query.selection.clone()
     };
