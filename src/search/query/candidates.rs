@@ -39,6 +39,9 @@ const MAX_CANDIDATES: usize = 2000;
 const LONG_QUESTION_WORDS: usize = 4;
 /// A term in more than this share of the documents is common.
 const COMMON_SHARE: f64 = 0.1;
+/// Below this many documents every postings list is short: nothing is
+/// left out of the selection.
+const MIN_DOCUMENTS_TO_TRIM: u64 = 1000;
 
 /// One boosted term of a disjunction.
 #[derive(Debug, Clone)]
@@ -241,7 +244,8 @@ pub(super) fn top_candidates(
 
 /// The selection clauses of a long question without those of its common
 /// terms (in more than [`COMMON_SHARE`] of the `documents`; `doc_freq`
-/// counts a term's documents), unless nothing would be left. Block-max
+/// counts a term's documents), unless no term found in some document would
+/// be left, or the index is small. Block-max
 /// WAND walks every list it is given: a common word's list is long and
 /// adds little to the score that picks the candidates, and the re-rank
 /// still scores every word. Measured on 1,000,000 posts, 8-12 word
@@ -253,18 +257,20 @@ fn without_common_terms(
     documents: u64,
     mut doc_freq: impl FnMut(&Term) -> SearchResult<u64>,
 ) -> SearchResult<Vec<Clause>> {
+    if documents < MIN_DOCUMENTS_TO_TRIM {
+        return Ok(selection.to_vec());
+    }
     let limit = COMMON_SHARE * documents as f64;
     let mut kept = Vec::with_capacity(selection.len());
+    let mut found = false;
     for clause in selection {
-        if doc_freq(&clause.term)? as f64 <= limit {
+        let df = doc_freq(&clause.term)?;
+        if df as f64 <= limit {
+            found |= df > 0;
             kept.push(clause.clone());
         }
     }
-    Ok(if kept.is_empty() {
-        selection.to_vec()
-    } else {
-        kept
-    })
+    Ok(if found { kept } else { selection.to_vec() })
 }
 
 /// Whether [`top_candidates`] for more than `wanted` results would fetch
@@ -477,9 +483,10 @@ mod tests {
         let selection = [clause("every"), clause("printer"), clause("offline")];
         let df = |term: &Term| -> SearchResult<u64> {
             Ok(match term.value().as_str() {
-                Some("every") => 400,
-                Some("printer") => 100,
-                _ => 20,
+                Some("every") => 4000,
+                Some("printer") => 1000,
+                Some("offline") => 200,
+                _ => 0,
             })
         };
         let texts = |clauses: Vec<Clause>| -> Vec<String> {
@@ -488,11 +495,18 @@ mod tests {
                 .filter_map(|c| c.term.value().as_str().map(str::to_string))
                 .collect()
         };
-        // 10% of 1,000 documents: "every" (400) goes, "printer" (100) stays.
-        let kept = without_common_terms(&selection, 1000, df).unwrap();
+        // 10% of 10,000 documents: "every" (4,000) goes, "printer" (1,000) stays.
+        let kept = without_common_terms(&selection, 10_000, df).unwrap();
         assert_eq!(texts(kept), ["printer", "offline"]);
         // Every term common: the whole selection stays.
-        let kept = without_common_terms(&selection, 100, df).unwrap();
+        let kept = without_common_terms(&selection, 1_500, df).unwrap();
+        assert_eq!(texts(kept), ["every", "printer", "offline"]);
+        // Only a term in no document would be left: the whole selection stays.
+        let with_unknown = [clause("every"), clause("spooler")];
+        let kept = without_common_terms(&with_unknown, 2_000, df).unwrap();
+        assert_eq!(texts(kept), ["every", "spooler"]);
+        // A small index keeps every term.
+        let kept = without_common_terms(&selection, 999, df).unwrap();
         assert_eq!(texts(kept), ["every", "printer", "offline"]);
     }
 
