@@ -38,7 +38,7 @@ fn mail_app(sink: &SmtpSink) -> TestApp {
 }
 
 /// Creates the printing issue through the staff form (title as given).
-async fn create_issue(staff: &Client<'_>, title: &str) -> String {
+pub(crate) async fn create_issue(staff: &Client<'_>, title: &str) -> String {
     let page = staff
         .submit(
             "/known-issues/new",
