@@ -729,7 +729,7 @@ async fn answer_drafts_are_capped_per_owner_oldest_dropped() {
     );
 
     let member = Owner::User(app.user_id("writer"));
-    assert!(drafts::MEMBER_ANSWER_DRAFTS_KEPT > drafts::GUEST_ANSWER_DRAFTS_KEPT);
+    const { assert!(drafts::MEMBER_ANSWER_DRAFTS_KEPT > drafts::GUEST_ANSWER_DRAFTS_KEPT) };
     for (i, question) in questions.iter().enumerate() {
         // Changing the first draft again keeps it: the cap drops the
         // least recently changed, not the first written.
