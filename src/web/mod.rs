@@ -2,6 +2,7 @@
 //! rendering of errors. Only this module and `app` name actix or tera types.
 
 pub mod assets;
+pub mod csrf;
 pub mod encoding;
 pub mod errors;
 pub mod extract;
