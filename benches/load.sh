@@ -10,6 +10,12 @@
 # words, many misspelt; long.txt: 8-12 word questions), over HTTP, then,
 # with the server stopped, in-process against a SQLite FTS5 index of the
 # same documents with the same concurrency (`signpost bench-search`).
+# Besides the anonymous pages, it measures a tag page (the measured
+# question's first tag) and the question page signed in as a member
+# (`loadmember`, created on first run), and prints the server's memory at
+# the end split into anonymous (heap, stacks) and file-backed (the mmap'd
+# search index, the binary: pages the kernel may drop and read again)
+# with the largest anonymous figure seen after any row.
 #
 #   benches/load.sh [QUESTIONS] [ANSWERS_PER_QUESTION] [DURATION] [CONNECTIONS]
 #   benches/load.sh 2500 3      #    10,000 posts
@@ -40,6 +46,9 @@
 #   SIGNPOST_DATABASE_URL=postgres://signpost:PW@127.0.0.1:5432/signpost_load \
 #     ROUNDS=3 benches/load.sh 250000 3 10s 32
 #
+# SKIP_ENGINES=1 leaves out the in-process search engines (bench-search),
+# which take minutes at 1,000,000 posts; SKIP_REINDEX=1 the full reindex
+# (the index on disk must then be current).
 # LOAD_BIN=PATH measures that binary instead of building one (the
 # hello-world then comes from it too: it needs `bench-hello`).
 # Needs wrk, curl and bc (Debian: apt-get install wrk curl bc). Data is kept in
@@ -120,10 +129,11 @@ count() { grep -v '^#' "$1" | grep -cv '^[[:space:]]*$'; }
 # The last is the processor time the process $MEASURED (when set) used per
 # request answered: unlike requests/s, other processes on the machine barely
 # move it.
-run() { # name path [lua] [plain: no Accept-Encoding]
+run() { # name path [lua] [plain: no Accept-Encoding] [another header]
   local out args=(-t2 -c"$CONNECTIONS" -d"$DURATION" --latency) c0=0 c1=0
   [ "${4:-}" = plain ] || args+=(-H "$BROWSER")
   [ -z "${3:-}" ] || args+=(-s "$3")
+  [ -z "${5:-}" ] || args+=(-H "$5")
   [ -z "${MEASURED:-}" ] || c0=$(proc_ticks "$MEASURED")
   out=$(wrk "${args[@]}" "$BASE$2")
   [ -z "${MEASURED:-}" ] || c1=$(proc_ticks "$MEASURED")
@@ -132,6 +142,8 @@ run() { # name path [lua] [plain: no Accept-Encoding]
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   n=$(echo "$out" | awk '/requests in/ {print $1}')
+  # The server's anonymous memory after each row (the largest is reported).
+  [ -z "${ANON_LOG:-}" ] || [ -z "${MEASURED:-}" ] || awk '/^RssAnon/ {print $2}' "/proc/$MEASURED/status" >>"$ANON_LOG"
   if [ -n "${MEASURED:-}" ] && [ "${n:-0}" -gt 0 ]; then
     cpu=$(echo "scale=1; ($c1 - $c0) * 1000000 / $(getconf CLK_TCK) / $n" | bc)
   fi
@@ -152,7 +164,7 @@ HELLO_BASE="http://127.0.0.1:$HELLO_PORT"
 "$BIN" bench-hello --port "$HELLO_PORT" >/dev/null 2>&1 &
 HELLO=$!
 wait_up "$HELLO_BASE/"
-hello_row() { BASE=$HELLO_BASE MEASURED=$HELLO run "bare actix-web hello-world (no middleware)" /; }
+hello_row() { BASE=$HELLO_BASE MEASURED=$HELLO ANON_LOG= run "bare actix-web hello-world (no middleware)" /; }
 
 # wrk's latencies (850.00us, 1.20ms, 1.05s) in milliseconds.
 to_ms() {
@@ -349,10 +361,14 @@ if [ -n "$PG_URL" ]; then
   exit 0
 fi
 
-echo "== full reindex (server stopped)"
-start=$(date +%s.%N)
-"$BIN" reindex | tail -n 1
-reindex_s=$(echo "$(date +%s.%N) - $start" | bc)
+if [ -n "${SKIP_REINDEX:-}" ]; then
+  reindex_s="not measured (SKIP_REINDEX)"
+else
+  echo "== full reindex (server stopped)"
+  start=$(date +%s.%N)
+  "$BIN" reindex | tail -n 1
+  reindex_s="$(echo "$(date +%s.%N) - $start" | bc | cut -d. -f1) s"
+fi
 
 "$BIN" serve >/dev/null 2>&1 &
 SERVER=$!
@@ -364,6 +380,24 @@ STYLE=$(curl -s "$BASE/" | grep -o '/static/style\.[0-9a-f]*\.css' | head -n 1)
 QUESTION=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/questions/$((QUESTIONS / 2))" | sed "s#^$BASE##")
 ARTICLE=/docs/getting-started/configuration
 DEEP=$(curl -s "$BASE/questions" >/dev/null; echo "/questions?tab=newest&after=$((1700000000 + (QUESTIONS / 2) * 37))_$((QUESTIONS / 2))")
+
+# Signed in: a member's session for the signed-in row, staff's for the
+# freshness check below.
+"$BIN" user create loadstaff --role staff --password-stdin <<<"lantern harbor quiet 7" >/dev/null 2>&1 || true
+"$BIN" user create loadmember --role member --password-stdin <<<"copper meadow stone 4" >/dev/null 2>&1 || true
+JAR=$(mktemp)
+MEMBER_JAR=$(mktemp)
+csrf() { curl -s -b "$JAR" -c "$JAR" "$BASE$1" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n 1; }
+curl -s -b "$JAR" -c "$JAR" -o /dev/null -d "csrf=$(csrf /login)&username=loadstaff&password=lantern+harbor+quiet+7" "$BASE/login"
+MEMBER_CSRF=$(curl -s -b "$MEMBER_JAR" -c "$MEMBER_JAR" "$BASE/login" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n 1)
+curl -s -b "$MEMBER_JAR" -c "$MEMBER_JAR" -o /dev/null -d "csrf=$MEMBER_CSRF&username=loadmember&password=copper+meadow+stone+4" "$BASE/login"
+MEMBER_SESSION=$(awk '$6 == "sp_session" {print $7}' "$MEMBER_JAR")
+[ -n "$MEMBER_SESSION" ] || { echo "could not sign in as loadmember"; exit 1; }
+MEMBER_COOKIE="Cookie: sp_session=$MEMBER_SESSION"
+# A tag page: the first tag of the measured question.
+TAG=$(curl -s "$BASE$QUESTION" | grep -o 'href="/tags/[^"/]*"' | head -n 1 | sed 's/^href="//; s/"$//')
+[ -n "$TAG" ] || { echo "the question page $QUESTION links no tag"; exit 1; }
+ANON_LOG=$(mktemp)
 
 echo "== warming up"
 wrk -t2 -c8 -d3s -H "$BROWSER" "$BASE$QUESTION" >/dev/null
@@ -384,6 +418,8 @@ RESULTS=$(
   run "/questions (first page)" /questions
   run "/questions (deep keyset page)" "$DEEP"
   run "question page" "$QUESTION"
+  run "question page, signed in (member)" "$QUESTION" "" "" "$MEMBER_COOKIE"
+  run "tag page ($TAG)" "$TAG"
   run "search, 1-3 words ($(count "$SHORT") queries)" /search "$SHORT_LUA"
   run "search, 8-12 words ($(count "$LONG") queries)" /search "$LONG_LUA"
 )
@@ -391,11 +427,8 @@ T1=$(date +%s.%N) B1=$(busy_ticks) S1=$(both_ticks) C1=$(child_ticks)
 CORES=$(nproc)
 OTHERS=$(echo "scale=1; 100 * (($B1 - $B0) - ($S1 - $S0) - ($C1 - $C0)) / (($T1 - $T0) * $(getconf CLK_TCK) * $CORES)" | bc)
 
-# How long until a new answer is searchable, while a search load runs.
-"$BIN" user create loadstaff --role staff --password-stdin <<<"lantern harbor quiet 7" >/dev/null 2>&1 || true
-JAR=$(mktemp)
-csrf() { curl -s -b "$JAR" -c "$JAR" "$BASE$1" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n 1; }
-curl -s -b "$JAR" -c "$JAR" -o /dev/null -d "csrf=$(csrf /login)&username=loadstaff&password=lantern+harbor+quiet+7" "$BASE/login"
+# How long until a new answer is searchable, while a search load runs
+# (loadstaff signed in before the measurements).
 wrk -t1 -c8 -d10s -s "$SHORT_LUA" "$BASE/search" >/dev/null &
 LOADER=$!
 sleep 1
@@ -414,6 +447,11 @@ done
 wait $LOADER || true
 
 RSS=$(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$SERVER/status")
+# What the memory is: anonymous (heap, stacks: what the process itself
+# holds) against file-backed (the mmap'd search index and the binary, pages
+# the kernel may drop and read again).
+PEAK_ANON=$(sort -n "$ANON_LOG" | tail -n 1 | awk '{printf "%.0f MB", $1/1024}')
+MEMORY=$(awk '/^(RssAnon|RssFile|RssShmem)/ {printf "%s%s %.0f MB", sep, $1, $2/1024; sep=", "}' "/proc/$SERVER/status")
 HELLO_RPS=$(echo "$RESULTS" | head -n 1 | cut -d'|' -f2)
 kill $SERVER $HELLO 2>/dev/null || true
 wait $SERVER $HELLO 2>/dev/null || true
@@ -422,8 +460,12 @@ DB_SIZE=$(size_mb "$DATA"/signpost.db*)
 
 # The same query lists in-process, Signpost and FTS5 side by side (the FTS5
 # file is built next to the data on the first run and after data changes).
-echo "== search engines side by side (server stopped)"
-ENGINES=$("$BIN" bench-search --threads "$CONNECTIONS" --seconds "${DURATION%s}" "$SHORT" "$LONG")
+if [ -n "${SKIP_ENGINES:-}" ]; then
+  ENGINES="(search engines side by side: skipped, SKIP_ENGINES is set)"
+else
+  echo "== search engines side by side (server stopped)"
+  ENGINES=$("$BIN" bench-search --threads "$CONNECTIONS" --seconds "${DURATION%s}" "$SHORT" "$LONG")
+fi
 
 echo
 echo "Posts: $((QUESTIONS * (ANSWERS + 1))) ($QUESTIONS questions, $ANSWERS answers each); wrk -t2 -c$CONNECTIONS -d$DURATION on loopback"
@@ -434,7 +476,8 @@ echo "$RESULTS" | while IFS='|' read -r name rps p50 p99 cpu; do
 done
 echo "(CPU µs: the server's processor time per request; other processes barely move it)"
 echo
-echo "full reindex: ${reindex_s%.*} s | answer searchable after: $fresh | server peak RSS: $RSS"
+echo "full reindex: $reindex_s | answer searchable after: $fresh | server peak RSS: $RSS"
+echo "server memory at the end: $MEMORY | largest RssAnon after a row: $PEAK_ANON"
 echo "on disk: search index $INDEX_SIZE, database $DB_SIZE"
 
 # How cost grows: one row per size, kept across runs.
@@ -457,4 +500,4 @@ echo
 echo "$ENGINES"
 echo
 echo "other processes used ${OTHERS} % of the machine's $CORES cores during the HTTP measurements"
-rm -f "$SHORT_LUA" "$LONG_LUA" "$JAR"
+rm -f "$SHORT_LUA" "$LONG_LUA" "$JAR" "$MEMBER_JAR" "$ANON_LOG"

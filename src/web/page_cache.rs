@@ -54,7 +54,8 @@ use crate::service::page_feed::{PageKind, PageVersions};
 use crate::web::encoding::{self, Coding};
 use crate::web::pages::troubleshoot::{self, StepVisit, WALK_COOKIE};
 
-/// Longest a page is kept (pages say "updated 3 minutes ago").
+/// Age after which a page is rendered again (pages say "updated 3 minutes
+/// ago"); the old copy is served until the new one is stored.
 pub const MAX_AGE_SECS: i64 = 60;
 /// The debug header saying how a page was served: `hit`, `miss` or `bypass`.
 pub const X_CACHE: &str = "x-cache";
@@ -67,9 +68,15 @@ const MAX_KEY: usize = 1024;
 const PROTECTED_SHARE: usize = 80;
 /// Bytes counted per entry besides its bodies (map slots, the entry itself).
 const ENTRY_OVERHEAD: usize = 256;
-/// Brotli quality of stored pages: close to the best ratio at a fraction of
-/// 11's time; a page is compressed once per change, not per request.
-const BROTLI_QUALITY: i32 = 9;
+/// Brotli quality of stored pages. Quality 5 and up cost 10–20× more
+/// processor time and memory (quality 9's match finder alone is a 32 MiB
+/// table, zeroed per page) for copies only 5–8 % smaller; pages are
+/// rendered again at least every minute, and under load those builds made
+/// the slowest responses.
+const BROTLI_QUALITY: i32 = 4;
+/// How long one request's claim to render a page again holds (seconds);
+/// a claim whose build was lost lets another request take over after it.
+const CLAIM_SECS: i64 = 10;
 /// gzip level of stored pages (zlib's default).
 const GZIP_LEVEL: u32 = 6;
 /// Length of a form token (see [`tokens::random_token`]).
@@ -93,6 +100,9 @@ struct Entry {
     board: u64,
     /// Unix seconds after which it is not served (a banner starts or ends).
     expires: i64,
+    /// Unix seconds after which it is rendered again (relative times); until
+    /// the new copy is stored, other requests still get this one.
+    refresh: i64,
     /// Strong validator of the page (without its form tokens).
     etag: String,
     /// The handler's headers (content type, security headers).
@@ -170,8 +180,7 @@ impl Entry {
         match &self.encoded {
             Encoded::Whole { brotli, .. } => Ok(brotli.clone()),
             Encoded::Parts { brotli, .. } => {
-                let token = brotli_part(token.as_bytes(), false, 1)?;
-                join_brotli(brotli, &token).map(Bytes::from)
+                join_brotli(brotli, &stored_brotli(token.as_bytes())?).map(Bytes::from)
             }
         }
     }
@@ -182,7 +191,13 @@ impl Entry {
 fn brotli_part(data: &[u8], first: bool, quality: i32) -> std::io::Result<Vec<u8>> {
     let params = brotli::enc::BrotliEncoderParams {
         quality,
-        lgwin: if first { 22 } else { 16 },
+        // Later parts and the tokens between them use 16 (a joined
+        // stream's parts may not have a larger window than its first).
+        lgwin: if first {
+            window_for(data.len()).max(16)
+        } else {
+            16
+        },
         size_hint: data.len(),
         appendable: first,
         catable: !first,
@@ -192,6 +207,36 @@ fn brotli_part(data: &[u8], first: bool, quality: i32) -> std::io::Result<Vec<u8
     let mut out = Vec::with_capacity(data.len() / 3 + 64);
     brotli::BrotliCompress(&mut &data[..], &mut out, &params)?;
     Ok(out)
+}
+
+/// A brotli stream holding `data` as it is (one uncompressed meta-block),
+/// made to be concatenated like the parts: a form token is random, so
+/// compressing it gains nothing, and writing it by hand spares each hit a
+/// brotli encoder (its tables, allocated and zeroed per call). Data empty
+/// or over 64 KiB goes through the encoder.
+fn stored_brotli(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    if data.is_empty() || data.len() > 1 << 16 {
+        return brotli_part(data, false, 1);
+    }
+    // RFC 7932, least significant bit first: window size 16 (one 0 bit);
+    // ISLAST 0; MNIBBLES 4 (00); MLEN - 1 in 16 bits; ISUNCOMPRESSED 1;
+    // zero padding to the byte. Then the bytes, then an empty last
+    // meta-block (ISLAST 1, ISLASTEMPTY 1).
+    let header = ((data.len() as u32 - 1) << 4) | (1 << 20);
+    let mut out = Vec::with_capacity(data.len() + 4);
+    out.extend_from_slice(&header.to_le_bytes()[..3]);
+    out.extend_from_slice(data);
+    out.push(0b11);
+    Ok(out)
+}
+
+/// The smallest brotli window (log2, 10–22) holding `len` bytes.
+fn window_for(len: usize) -> i32 {
+    let mut lgwin = 10;
+    while lgwin < 22 && (1usize << lgwin) - 16 < len {
+        lgwin += 1;
+    }
+    lgwin
 }
 
 /// One brotli stream from `parts` with `token` between each two.
@@ -278,6 +323,7 @@ struct Rendered {
     snapshot: u64,
     board: u64,
     expires: i64,
+    refresh: i64,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
     token: Option<String>,
@@ -344,6 +390,7 @@ impl Rendered {
             snapshot: self.snapshot,
             board: self.board,
             expires: self.expires,
+            refresh: self.refresh,
             etag,
             headers: self.headers,
             parts,
@@ -388,6 +435,8 @@ struct Store {
     tick: u64,
     bytes: usize,
     protected_bytes: usize,
+    /// Pages one request is rendering to store, with when it claimed them.
+    claims: HashMap<String, i64>,
 }
 
 impl Store {
@@ -499,25 +548,47 @@ impl PageCache {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The entry for `key` if it may still be served at `now` with the
-    /// banners of board generation `board`.
-    fn fresh(&self, key: &str, now: i64, board: u64) -> Option<Arc<Entry>> {
+    /// How to answer a request for `key` at `now` with the banners of board
+    /// generation `board`: the stored page while it may be served, else
+    /// render it. Only one request at a time renders a page to store it
+    /// (the others render without storing, or, when the page is only due
+    /// for its refresh, still get the stored copy), so a page falling out
+    /// under load is compressed once, not by every request meanwhile.
+    fn lookup(&self, key: &str, now: i64, board: u64) -> Lookup {
         let protected_cap = self.cap / 100 * PROTECTED_SHARE;
-        // One lock for the look-up and the removal: a page stored between
-        // the two would otherwise be removed unseen.
         let mut store = self.lock();
-        let entry = store.get(key, protected_cap)?;
-        if entry.expires > now
-            && entry.board == board
-            && self.versions.is_current(entry.kind, entry.snapshot)
-        {
-            Some(entry)
-        } else {
+        let entry = store.get(key, protected_cap);
+        let usable = entry.filter(|entry| {
+            entry.expires > now
+                && entry.board == board
+                && self.versions.is_current(entry.kind, entry.snapshot)
+        });
+        if usable.is_none() {
             store.remove(key);
-            None
+        }
+        // No other request holds a live claim: this one may take it.
+        let free = store
+            .claims
+            .get(key)
+            .is_none_or(|&since| now - since >= CLAIM_SECS);
+        match usable {
+            Some(entry) if entry.refresh > now || !free => Lookup::Hit(entry),
+            _ => {
+                if free {
+                    store.claims.insert(key.to_string(), now);
+                }
+                Lookup::Render { store: free }
+            }
         }
     }
 
+    /// Ends a claim of [`lookup`](Self::lookup) (the page was stored, or
+    /// could not be).
+    fn release(&self, key: &str) {
+        self.lock().claims.remove(key);
+    }
+
+    /// Stores a page rendered under a claim and ends the claim.
     fn insert(&self, key: String, entry: Entry, board: u64) {
         // A change read while the page was built makes it stale already;
         // one page may not take more than an eighth of the cap.
@@ -525,10 +596,38 @@ impl PageCache {
             || entry.board != board
             || !self.versions.is_current(entry.kind, entry.snapshot)
         {
+            self.release(&key);
             return;
         }
-        self.lock().insert(key, Arc::new(entry), self.cap);
+        let mut store = self.lock();
+        store.claims.remove(&key);
+        store.insert(key, Arc::new(entry), self.cap);
     }
+}
+
+/// A request's claim to store the page it renders; ended when dropped
+/// unless the page was handed to [`PageCache::insert`].
+struct Claim {
+    state: web::Data<AppState>,
+    key: Option<String>,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if let Some(key) = &self.key {
+            self.state.page_cache.release(key);
+        }
+    }
+}
+
+/// What [`PageCache::lookup`] says to do.
+enum Lookup {
+    Hit(Arc<Entry>),
+    /// Render the page; `store`: this request stores it (its claim is
+    /// ended by [`PageCache::insert`] or [`PageCache::release`]).
+    Render {
+        store: bool,
+    },
 }
 
 /// The kind of page at `path` when it is one the cache keeps.
@@ -955,25 +1054,33 @@ pub async fn serve(
         return pass(req, next, "bypass").await;
     };
     let guest = guest_token(&req);
-    if let Some(entry) = cache.fresh(&key, now, board) {
-        let mut walk_cookie = None;
-        if let Some(visit) = &entry.visit {
-            match troubleshoot::record_visit(&state, req.request(), visit).await {
-                Ok(cookie) => walk_cookie = cookie,
-                Err(e) => log::warn!("troubleshooter walk of a cached step: {e}"),
+    let claim = match cache.lookup(&key, now, board) {
+        Lookup::Hit(entry) => {
+            let mut walk_cookie = None;
+            if let Some(visit) = &entry.visit {
+                match troubleshoot::record_visit(&state, req.request(), visit).await {
+                    Ok(cookie) => walk_cookie = cookie,
+                    Err(e) => log::warn!("troubleshooter walk of a cached step: {e}"),
+                }
             }
-        }
-        let mut response = respond(req.request(), &entry, guest, state.config.is_https());
-        if let Some(cookie) = walk_cookie {
-            if let Err(e) = response.add_cookie(&cookie) {
-                log::warn!("troubleshooter walk cookie: {e}");
+            let mut response = respond(req.request(), &entry, guest, state.config.is_https());
+            if let Some(cookie) = walk_cookie {
+                if let Err(e) = response.add_cookie(&cookie) {
+                    log::warn!("troubleshooter walk cookie: {e}");
+                }
             }
+            return Ok(req.into_response(response));
         }
-        return Ok(req.into_response(response));
-    }
+        Lookup::Render { store: false } => None,
+        Lookup::Render { store: true } => Some(Claim {
+            state: state.clone(),
+            key: Some(key.clone()),
+        }),
+    };
     if !exact {
         // Nothing kept under its normal key: this page is rendered for this
-        // request alone.
+        // request alone (dropping the claim ends it).
+        drop(claim);
         return pass(req, next, "bypass").await;
     }
     let snapshot = cache.versions.snapshot();
@@ -983,7 +1090,8 @@ pub async fn serve(
     ]
     .into_iter()
     .flatten()
-    .fold(now + MAX_AGE_SECS, i64::min);
+    .min()
+    .unwrap_or(i64::MAX);
     let query = req.query_string().to_string();
     let response = next.call(req).await?.map_into_boxed_body();
     let (http_req, mut response) = response.into_parts();
@@ -999,10 +1107,10 @@ pub async fn serve(
     };
     let token = page_token(response.headers(), visit.is_some());
     let storable = token.is_ok() && storable(&response, cache.cap / 8, visit.is_some());
-    if !storable || method != Method::GET {
+    let Some(mut claim) = claim.filter(|_| storable && method == Method::GET) else {
         mark(&mut response, "miss");
         return Ok(ServiceResponse::new(http_req, response));
-    }
+    };
     let (head, body) = response.into_parts();
     let body = match actix_web::body::to_bytes(body).await {
         Ok(body) => body,
@@ -1024,6 +1132,7 @@ pub async fn serve(
         snapshot,
         board,
         expires,
+        refresh: now + MAX_AGE_SECS,
         headers: kept_headers(head.headers()),
         body: body.clone(),
         token: token.ok().flatten(),
@@ -1036,8 +1145,10 @@ pub async fn serve(
         drop(permit);
         match built {
             Ok(Ok(entry)) => {
-                let board = cache.announcements.generation();
-                cache.page_cache.insert(key, entry, board)
+                if let Some(key) = claim.key.take() {
+                    let board = cache.announcements.generation();
+                    cache.page_cache.insert(key, entry, board)
+                }
             }
             Ok(Err(e)) => log::warn!("page cache: compressing failed: {e}"),
             Err(e) => log::warn!("page cache: compressing failed: {e}"),
@@ -1060,6 +1171,7 @@ mod tests {
             snapshot: 0,
             board: 0,
             expires: i64::MAX,
+            refresh: i64::MAX,
             headers: Vec::new(),
             body: Bytes::from(body.to_string()),
             token: token.map(str::to_string),
@@ -1104,6 +1216,110 @@ mod tests {
         let br = entry.brotli(&new).expect("joins");
         assert_eq!(unbrotli(&br), expected.as_bytes());
         assert!(br.len() < expected.len() / 4, "the parts are compressed");
+    }
+
+    #[test]
+    fn tokens_go_into_stored_brotli_streams() {
+        for len in [1, TOKEN_LEN, 65_536] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let stream = stored_brotli(&data).expect("stored");
+            assert_eq!(stream.len(), len + 4, "header, the bytes as they are, end");
+            assert_eq!(unbrotli(&stream), data);
+        }
+        // Outside one meta-block's reach the encoder makes the stream.
+        for len in [0, 65_537] {
+            let data = vec![b'x'; len];
+            assert_eq!(unbrotli(&stored_brotli(&data).expect("encoded")), data);
+        }
+        // Joined between parts, with the first part's window sized to the page.
+        let parts: Vec<Bytes> = ["<p>before</p>".repeat(50), "<p>after</p>".repeat(9_000)]
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                Bytes::from(brotli_part(p.as_bytes(), i == 0, BROTLI_QUALITY).expect("part"))
+            })
+            .collect();
+        let token = "0123456789abcdef".repeat(4);
+        let joined =
+            join_brotli(&parts, &stored_brotli(token.as_bytes()).expect("stored")).expect("joins");
+        let expected = format!(
+            "{}{token}{}",
+            "<p>before</p>".repeat(50),
+            "<p>after</p>".repeat(9_000)
+        );
+        assert_eq!(unbrotli(&joined), expected.as_bytes());
+    }
+
+    fn cache() -> PageCache {
+        PageCache::new(1 << 20, Arc::new(PageVersions::default()))
+    }
+
+    fn stored(cache: &PageCache, key: &str, refresh: i64, expires: i64) {
+        let mut page = entry("<p>page</p>", None);
+        page.refresh = refresh;
+        page.expires = expires;
+        cache.insert(key.to_string(), page, 0);
+    }
+
+    fn kind_of(lookup: Lookup) -> &'static str {
+        match lookup {
+            Lookup::Hit(_) => "hit",
+            Lookup::Render { store: true } => "render and store",
+            Lookup::Render { store: false } => "render",
+        }
+    }
+
+    #[test]
+    fn one_request_at_a_time_stores_a_page() {
+        let cache = cache();
+        assert_eq!(kind_of(cache.lookup("/a", 100, 0)), "render and store");
+        // Meanwhile the others render for themselves and compress nothing.
+        assert_eq!(kind_of(cache.lookup("/a", 100, 0)), "render");
+        assert_eq!(kind_of(cache.lookup("/b", 100, 0)), "render and store");
+        stored(&cache, "/a", 160, i64::MAX);
+        assert_eq!(kind_of(cache.lookup("/a", 101, 0)), "hit");
+        // A claim that stored nothing ends, and a lost one ends in time.
+        cache.release("/b");
+        assert_eq!(kind_of(cache.lookup("/b", 101, 0)), "render and store");
+        assert_eq!(
+            kind_of(cache.lookup("/b", 101 + CLAIM_SECS - 1, 0)),
+            "render"
+        );
+        assert_eq!(
+            kind_of(cache.lookup("/b", 101 + CLAIM_SECS, 0)),
+            "render and store"
+        );
+    }
+
+    #[test]
+    fn a_page_due_for_refresh_is_served_while_one_request_renders_it() {
+        let cache = cache();
+        stored(&cache, "/a", 160, i64::MAX);
+        assert_eq!(kind_of(cache.lookup("/a", 159, 0)), "hit");
+        assert_eq!(kind_of(cache.lookup("/a", 160, 0)), "render and store");
+        assert_eq!(
+            kind_of(cache.lookup("/a", 160, 0)),
+            "hit",
+            "the old copy meanwhile"
+        );
+        stored(&cache, "/a", 220, i64::MAX);
+        assert_eq!(kind_of(cache.lookup("/a", 161, 0)), "hit");
+        assert_eq!(kind_of(cache.lookup("/a", 219, 0)), "hit");
+    }
+
+    #[test]
+    fn a_stale_page_is_never_served_while_another_request_renders_it() {
+        let cache = cache();
+        // Past its hard end (a banner starts): gone, whoever renders.
+        stored(&cache, "/a", 160, 130);
+        assert_eq!(kind_of(cache.lookup("/a", 130, 0)), "render and store");
+        assert_eq!(kind_of(cache.lookup("/a", 131, 0)), "render");
+        assert_eq!(cache.pages(), 0);
+        // Rendered under other banners (board generation 0, now 1).
+        stored(&cache, "/b", 160, i64::MAX);
+        assert_eq!(kind_of(cache.lookup("/b", 100, 1)), "render and store");
+        assert_eq!(kind_of(cache.lookup("/b", 100, 1)), "render");
+        assert_eq!(cache.pages(), 0);
     }
 
     #[test]
