@@ -61,6 +61,9 @@ enum Command {
         /// (e.g. tests/relevance/*.tsv).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Also list the queries Signpost ranks in its top 5 but not first.
+        #[arg(long)]
+        not_first: bool,
     },
     /// Time the site's search against a SQLite FTS5 index of the same
     /// documents (kept as fts5-baseline.db in the data dir), over the same
@@ -192,7 +195,7 @@ fn main() -> ExitCode {
                 users,
             },
         )),
-        Command::EvalSearch { files } => finish(eval_search(&config, &files)),
+        Command::EvalSearch { files, not_first } => finish(eval_search(&config, &files, not_first)),
         Command::BenchSearch {
             files,
             threads,
@@ -672,14 +675,14 @@ fn migrate_db(config: &Config, from: &str, to: &str, overwrite_target: bool) -> 
     }
 }
 
-fn eval_search(config: &Config, files: &[PathBuf]) -> Result<String, String> {
+fn eval_search(config: &Config, files: &[PathBuf], not_first: bool) -> Result<String, String> {
     use signpost::service::relevance;
     let cases = relevance::load_cases(files).map_err(|problems| problems.join("\n"))?;
     let started = std::time::Instant::now();
     let report = relevance::evaluate(&config.content_dir, cases).map_err(|e| e.to_string())?;
     Ok(format!(
         "{}\nevaluated in {:.1} s",
-        report.render(),
+        report.render_listing(if not_first { 1 } else { 5 }),
         started.elapsed().as_secs_f64()
     ))
 }

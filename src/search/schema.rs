@@ -25,7 +25,7 @@ use super::negation::Negations;
 
 /// Bump when the schema, an analyzer or what the search feed puts in
 /// documents changes: old indexes are then rebuilt.
-pub const VERSION: u32 = 7;
+pub const VERSION: u32 = 8;
 
 /// Name of the plain analyzer (the `title`, `body` and `tags` fields).
 pub const ANALYZER: &str = "signpost";

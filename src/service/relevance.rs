@@ -210,6 +210,23 @@ impl Report {
     /// The side-by-side table (markdown) and the cases Signpost does not
     /// rank in its top 5.
     pub fn render(&self) -> String {
+        self.render_listing(5)
+    }
+
+    /// Whether a case sits on an odd line of its file (the query set's two
+    /// halves: tune on one, check on the other).
+    pub fn on_odd_line(case: &Case) -> bool {
+        case.at
+            .rsplit(':')
+            .next()
+            .and_then(|line| line.parse::<usize>().ok())
+            .is_some_and(|line| line % 2 == 1)
+    }
+
+    /// The side-by-side table (markdown), with a row per half of the query
+    /// set (odd and even lines), and the cases Signpost does not rank within
+    /// its top `within` (`1`: every case not ranked first).
+    pub fn render_listing(&self, within: usize) -> String {
         let mut out = format!(
             "{} queries over {} documents (content folder + demo-data --questions {} --answers-per-question {} --seed {})\n\n",
             self.cases.len(),
@@ -230,11 +247,13 @@ impl Report {
         for (category, label) in CATEGORIES {
             row(label, self.metrics(|c| c.category == *category));
         }
+        row("odd lines", self.metrics(Report::on_odd_line));
+        row("even lines", self.metrics(|c| !Report::on_odd_line(c)));
         let misses: Vec<String> = self
             .cases
             .iter()
             .zip(&self.ranks)
-            .filter(|(_, r)| r.signpost.is_none_or(|rank| rank > 5))
+            .filter(|(_, r)| r.signpost.is_none_or(|rank| rank > within))
             .map(|(c, r)| {
                 let rank = |x: Option<usize>| x.map_or("-".to_string(), |r| r.to_string());
                 format!(
@@ -249,7 +268,12 @@ impl Report {
                 )
             })
             .collect();
-        out.push_str(&format!("\nNot in Signpost's top 5 ({}):\n", misses.len()));
+        let heading = if within == 1 {
+            "Not first in Signpost".to_string()
+        } else {
+            format!("Not in Signpost's top {within}")
+        };
+        out.push_str(&format!("\n{heading} ({}):\n", misses.len()));
         for miss in misses {
             out.push_str(&miss);
             out.push('\n');
@@ -466,6 +490,36 @@ mod tests {
         assert!((m.r5 - 0.4).abs() < 1e-9);
         assert!((m.mrr10 - (1.0 + 0.5 + 1.0 / 6.0) / 5.0).abs() < 1e-9);
         assert_eq!(Metrics::of([]), Metrics::default());
+    }
+
+    #[test]
+    fn the_report_splits_the_set_by_odd_and_even_lines() {
+        let text =
+            "manual\tarticle:a/b\tone\nmanual\tarticle:a/b\ttwo\nmanual\tarticle:a/b\tthree\n";
+        let cases = parse_cases("set.tsv", text).expect("ok");
+        let odd: Vec<bool> = cases.iter().map(Report::on_odd_line).collect();
+        assert_eq!(odd, vec![true, false, true]);
+        let ranked = |signpost| Ranked {
+            signpost,
+            fts5: None,
+            signpost_first: None,
+        };
+        let report = Report {
+            cases,
+            ranks: vec![ranked(Some(1)), ranked(Some(2)), ranked(None)],
+            documents: 3,
+        };
+        let out = report.render_listing(1);
+        assert!(
+            out.contains("| odd lines | 2 | 0.50 | 0.50 | 0.50 |"),
+            "{out}"
+        );
+        assert!(
+            out.contains("| even lines | 1 | 0.00 | 1.00 | 0.50 |"),
+            "{out}"
+        );
+        assert!(out.contains("Not first in Signpost (2):"), "{out}");
+        assert!(report.render().contains("Not in Signpost's top 5 (1):"));
     }
 
     #[test]

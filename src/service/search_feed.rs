@@ -295,11 +295,26 @@ pub fn step_url(tree: &Tree, node: &str) -> Option<String> {
     Some(crate::paths::tree_step(&tree.slug, pairs))
 }
 
+/// The summaries of the answers on the way to `node` (along the path its
+/// link encodes), except the last one.
+fn earlier_summaries(tree: &Tree, node: &str) -> Vec<String> {
+    let path = tree.path_to(node).unwrap_or_default();
+    let earlier = path.len().saturating_sub(1);
+    path.iter()
+        .take(earlier)
+        .filter_map(|(from, key)| {
+            let option = tree.node(from)?.options.iter().find(|o| &o.key == key)?;
+            Some(option.summary.clone())
+        })
+        .collect()
+}
+
 /// One document for the tree (its start page, which asks the first
 /// question) and one per later question or fix node. A step is also found
-/// by what leads to it: the tree's title and the summaries of the answers
-/// that point to it rank like its title, and their labels (often the
-/// message the customer sees) like its body.
+/// by what leads to it: the tree's title, the summaries of the answers
+/// that point to it and of the answers given on the way there rank like its
+/// title, and the labels of the answers that point to it (often the message
+/// the customer sees) like its body.
 fn tree_documents(tree: &Tree, group: &str) -> Vec<SearchDoc> {
     let breadcrumb = format!("Troubleshooting \u{203a} {}", tree.title);
     let mut root = SearchDoc {
@@ -339,6 +354,14 @@ fn tree_documents(tree: &Tree, group: &str) -> Vec<SearchDoc> {
                 context.push(option.summary.clone());
                 body.push('\n');
                 body.push_str(&option.label);
+            }
+        }
+        // The answers given on the way (the first path, the one its link
+        // encodes): a step deep in a tree is told from its siblings by the
+        // branch that leads to it, not only by its last answer.
+        for summary in earlier_summaries(tree, &node.id) {
+            if !context.contains(&summary) {
+                context.push(summary);
             }
         }
         docs.push(SearchDoc {
@@ -665,5 +688,49 @@ mod tests {
         assert_eq!(missing_ids(0, 5, &[1, 3, 5]), vec![2, 4]);
         assert_eq!(missing_ids(10, 13, &[]), vec![11, 12, 13]);
         assert_eq!(missing_ids(2, 4, &[1, 2, 4, 9]), vec![3]);
+    }
+
+    #[test]
+    fn a_step_is_found_by_the_answers_on_the_way_to_it() {
+        let mut diags = Vec::new();
+        let tree = crate::content::trees::parse_str(
+            std::path::Path::new("cannot-sign-in.toml"),
+            include_str!("../../content/troubleshooting/cannot-sign-in.toml"),
+            crate::content::trees::DEFAULT_MAX_DEPTH,
+            &mut diags,
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let tree = tree.expect("the tree parses");
+        let summary = |node: &str, key: &str| {
+            let node = tree.node(node).expect("node");
+            let option = node.options.iter().find(|o| o.key == key).expect("option");
+            option.summary.clone()
+        };
+        let docs = tree_documents(&tree, "tree:1");
+        let context = |url: &str| {
+            let doc = docs.iter().find(|d| d.url == url);
+            doc.unwrap_or_else(|| panic!("no step at {url}: {docs:?}"))
+                .context
+                .clone()
+        };
+        // Two answers deep: the tree, the answer pointing to the step, then
+        // the one given before it on the path its link encodes.
+        assert_eq!(
+            context("/troubleshoot/cannot-sign-in?login-message=form-expired&address-scheme=https"),
+            vec![
+                tree.title.clone(),
+                summary("address-scheme", "https"),
+                summary("login-message", "form-expired"),
+            ]
+        );
+        // One answer deep: every answer pointing to it, nothing earlier.
+        assert_eq!(
+            context("/troubleshoot/cannot-sign-in?login-message=form-expired"),
+            vec![
+                tree.title.clone(),
+                summary("login-message", "form-expired"),
+                summary("login-message", "signed-out"),
+            ]
+        );
     }
 }
