@@ -82,7 +82,9 @@ impl Settings {
             checkpoint
                 .first()
                 .map(|row| row.wal_autocheckpoint)
-                .ok_or_else(|| AppError::Internal("PRAGMA wal_autocheckpoint answered nothing".into()))?,
+                .ok_or_else(|| {
+                    AppError::Internal("PRAGMA wal_autocheckpoint answered nothing".into())
+                })?,
         );
         c.batch_execute(&format!(
             "PRAGMA cache_size = -{IMPORT_CACHE_KIB}; PRAGMA temp_store = MEMORY; \
@@ -200,4 +202,69 @@ fn migrated_indexes() -> AppResult<Vec<IndexSql>> {
         .run_pending_migrations(crate::db::SQLITE_MIGRATIONS)
         .map_err(|e| AppError::Internal(format!("migrating an in-memory SQLite: {e}")))?;
     indexes_of(&mut memory)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn migrated() -> Conn {
+        let mut c = SqliteConnection::establish(":memory:").expect("memory");
+        c.run_pending_migrations(crate::db::SQLITE_MIGRATIONS)
+            .expect("migrate");
+        Conn::Sqlite(c)
+    }
+
+    fn settings(conn: &mut Conn) -> (i64, i64) {
+        let Conn::Sqlite(c) = conn else {
+            unreachable!("SQLite only")
+        };
+        (
+            pragma(c, "cache_size").expect("cache"),
+            pragma(c, "temp_store").expect("temp"),
+        )
+    }
+
+    #[test]
+    fn the_import_settings_are_put_back() {
+        let mut conn = migrated();
+        let before = settings(&mut conn);
+        let applied = Settings::apply(&mut conn).expect("apply");
+        assert_eq!(settings(&mut conn), (-IMPORT_CACHE_KIB, 2));
+        applied.restore(&mut conn).expect("restore");
+        assert_eq!(settings(&mut conn), before);
+    }
+
+    #[test]
+    fn dropped_indexes_come_back_as_the_migrations_made_them() {
+        let mut conn = migrated();
+        let Conn::Sqlite(c) = &mut conn else {
+            unreachable!("SQLite only")
+        };
+        let before = indexes_of(c).expect("indexes");
+        assert!(
+            before.iter().any(|i| i.name == "questions_newest"),
+            "{before:?}"
+        );
+        let dropped = drop_indexes(&mut conn).expect("drop");
+        assert_eq!(dropped, before.len());
+        let Conn::Sqlite(c) = &mut conn else {
+            unreachable!("SQLite only")
+        };
+        assert!(indexes_of(c).expect("indexes").is_empty());
+        assert_eq!(restore_indexes(&mut conn).expect("restore"), before.len());
+        assert_eq!(restore_indexes(&mut conn).expect("again"), 0);
+        let Conn::Sqlite(c) = &mut conn else {
+            unreachable!("SQLite only")
+        };
+        assert_eq!(indexes_of(c).expect("indexes"), before);
+    }
+
+    #[test]
+    fn only_a_large_dump_on_a_smaller_site_drops_indexes() {
+        let mut conn = migrated();
+        assert!(!worth_dropping(&mut conn, LARGE_IMPORT_POSTS - 1).expect("small"));
+        assert!(worth_dropping(&mut conn, LARGE_IMPORT_POSTS).expect("large"));
+        assert_eq!(estimated_posts(BYTES_PER_POST * 10), 10);
+    }
 }

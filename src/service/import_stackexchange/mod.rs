@@ -66,17 +66,40 @@ pub struct ImportReport {
 /// Progress callback: `(bytes read, total bytes, posts imported)`.
 pub type Progress<'a> = &'a dyn Fn(u64, u64, u64);
 
+/// What an import does with the secondary indexes of the post tables while
+/// the posts stream in (SQLite; PostgreSQL always keeps them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Indexes {
+    /// Drops them when the dump is large against the site.
+    #[default]
+    Auto,
+    /// Drops them whatever the sizes.
+    Drop,
+    /// Keeps them up to date row by row.
+    Keep,
+}
+
 /// Imports the dump in `dir`.
 ///
 /// On SQLite, a dump large against the site streams in with the post
 /// tables' secondary indexes dropped; they are built again before the
 /// counts are settled, also when the streaming failed (see `bulk`).
 pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<ImportReport> {
+    import_using(conn, dir, Indexes::Auto, progress)
+}
+
+/// [`import`], deciding what to do with the indexes.
+pub fn import_using(
+    conn: &mut Conn,
+    dir: &Path,
+    indexes: Indexes,
+    progress: Progress<'_>,
+) -> AppResult<ImportReport> {
     let (users_path, posts_path) = dump_files(dir)?;
     // Indexes a killed import left dropped come back first.
     bulk::restore_indexes(conn)?;
     let settings = bulk::Settings::apply(conn)?;
-    let imported = import_with(conn, &users_path, &posts_path, progress);
+    let imported = import_with(conn, &users_path, &posts_path, indexes, progress);
     let restored = settings.restore(conn);
     let report = imported?;
     restored?;
@@ -88,6 +111,7 @@ fn import_with(
     conn: &mut Conn,
     users_path: &Path,
     posts_path: &Path,
+    indexes: Indexes,
     progress: Progress<'_>,
 ) -> AppResult<ImportReport> {
     let now = crate::db::unix_now();
@@ -96,17 +120,24 @@ fn import_with(
     let ghost = ghost_user(conn, now)?;
     let mut posts = posts::PostImport::start(conn, user_ids, ghost, now)?;
     let dump_posts = bulk::estimated_posts(std::fs::metadata(posts_path).map_or(0, |m| m.len()));
-    let dropped = bulk::worth_dropping(conn, dump_posts)? && bulk::drop_indexes(conn)? > 0;
+    let drop = match indexes {
+        Indexes::Auto => bulk::worth_dropping(conn, dump_posts)?,
+        Indexes::Drop => true,
+        Indexes::Keep => false,
+    };
+    let dropped = drop && bulk::drop_indexes(conn)? > 0;
     let streamed = posts.stream(conn, posts_path, &mut report, progress);
-    if dropped {
-        // Built again whether the streaming ended well or not.
-        let restored = bulk::restore_indexes(conn);
-        streamed?;
-        restored?;
+    // Built again whether the streaming ended well or not.
+    let restored = if dropped {
+        bulk::restore_indexes(conn).map(|_| ())
     } else {
-        streamed?;
-    }
-    posts.finish(conn, &mut report)?;
+        Ok(())
+    };
+    // What was committed is settled even when the streaming failed, so the
+    // run that finishes the job finds counts and accepted answers right.
+    let finished = restored.and_then(|()| posts.finish(conn, &mut report));
+    streamed?;
+    finished?;
     Ok(report)
 }
 

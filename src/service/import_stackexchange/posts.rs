@@ -290,7 +290,10 @@ impl PostImport {
     ) -> AppResult<Vec<QuestionId>> {
         let bodies: Vec<Rendered> = posts.iter_mut().map(Post::take_rendered).collect();
         let mut ids = Vec::with_capacity(posts.len());
-        for (chunk, rendered) in posts.chunks(QUESTION_ROWS).zip(bodies.chunks(QUESTION_ROWS)) {
+        for (chunk, rendered) in posts
+            .chunks(QUESTION_ROWS)
+            .zip(bodies.chunks(QUESTION_ROWS))
+        {
             let rows: Vec<_> = chunk
                 .iter()
                 .zip(rendered)
@@ -387,7 +390,9 @@ impl PostImport {
                     .values(&rows)
                     .returning(answers::id)
                     .get_results(c))?;
-            for ((source_id, question), aid) in written_posts.into_iter().zip(in_insert_order(written)) {
+            for ((source_id, question), aid) in
+                written_posts.into_iter().zip(in_insert_order(written))
+            {
                 pairs.push((source_id, i32::from(aid)));
                 self.answer_ids.insert(source_id, aid);
                 self.touched_questions.push(question);
