@@ -94,8 +94,8 @@ pub struct Started {
     pub synonyms: SynonymsReload,
     /// Reloads `content/` when its files change or on SIGHUP.
     pub content: ContentReload,
-    /// Reads the change feeds for the page cache.
-    pub page_feed: PageFeedTask,
+    /// Reads the change feeds for the page cache (none when it is off).
+    pub page_feed: Option<PageFeedTask>,
     /// What the content sync did.
     pub sync: SyncReport,
     /// When no admin exists yet: the one-time token of the setup page.
@@ -187,7 +187,12 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         announcements.clone(),
         config.known_issue_grace_days,
     )?;
-    let page_feed_task = page_feed.start()?;
+    // With the cache off nothing reads the marks: no thread polls for them.
+    let page_feed_task = if config.page_cache_mb > 0 {
+        Some(page_feed.start()?)
+    } else {
+        None
+    };
     let page_cache = Arc::new(PageCache::new(
         usize::try_from(config.page_cache_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
         versions,

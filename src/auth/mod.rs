@@ -20,3 +20,7 @@ pub const SESSION_ABSOLUTE_SECS: i64 = 60 * 24 * 3600;
 pub const SESSION_COOKIE: &str = "sp_session";
 /// Name of the pre-session CSRF cookie (sign-in and registration forms).
 pub const CSRF_COOKIE: &str = "sp_csrf";
+/// A guest's form token (the pre-session CSRF cookie) lasts this long from
+/// when it was set (seconds), as Django's CSRF cookie age; a member's lasts
+/// as long as their session.
+pub const GUEST_FORM_TOKEN_SECS: i64 = 7 * 24 * 3600;

@@ -9,7 +9,7 @@
 use super::{Claimed, Periodic, Runner, DEAD_RETENTION_SECS};
 use crate::auth::SESSION_IDLE_SECS;
 use crate::db::models::mail::{ISSUE_UPDATE_JOB, NOTIFICATION_JOB, SEND_JOB};
-use crate::db::models::{jobs, mail as mail_rows, rate_limits, sessions};
+use crate::db::models::{jobs, mail as mail_rows, page_changes, rate_limits, sessions};
 use crate::db::{unix_now, Pool};
 use crate::error::{AppError, AppResult};
 use crate::ids::{KnownIssueFollowerId, KnownIssueUpdateId, NotificationId};
@@ -18,7 +18,8 @@ use crate::mail::{Mailer, OutgoingMail};
 use crate::service::mail as mail_service;
 use crate::service::search_feed::nodes;
 
-/// Deletes search outbox entries every live node applied ([`nodes::prune_outbox`]).
+/// Deletes search outbox entries every live node applied ([`nodes::prune_outbox`])
+/// and the page caches' changes every node read ([`page_changes::prune`]).
 pub const PRUNE_OUTBOX: Periodic = Periodic {
     kind: "search-outbox-prune",
     every_secs: 3600,
@@ -225,8 +226,9 @@ impl SiteJobs {
             ),
             k if k == PRUNE_OUTBOX.kind => {
                 let report = nodes::prune_outbox(&mut conn, now)?;
+                let changes = page_changes::prune(&mut conn, now)?;
                 format!(
-                    "{} outbox entries pruned in {} batches, {} nodes forgotten",
+                    "{} outbox entries pruned in {} batches, {} nodes forgotten, {changes} page changes pruned",
                     report.deleted, report.batches, report.forgotten
                 )
             }

@@ -2,7 +2,8 @@
 //! register, or a member whose session expired while typing, finds the
 //! question or answer they wrote waiting in the form afterwards. Drafts are
 //! private (a guest's belong to the hash of the browser's pre-session
-//! cookie, a member's to the user), bounded by the posting limits, moved to
+//! cookie, a member's to the user), bounded by the posting limits and per
+//! owner ([`QUESTION_DRAFTS_KEPT`], [`answer_drafts_kept`]), moved to
 //! the user at sign-in, deleted once posted, and after [`DRAFT_TTL_SECS`]
 //! by a periodic job.
 
@@ -17,6 +18,20 @@ use crate::service::questions;
 pub const DRAFT_TTL_SECS: i64 = 30 * 24 * 3600;
 /// At most this many question drafts per owner (older ones are dropped).
 pub const QUESTION_DRAFTS_KEPT: usize = 10;
+/// At most this many answer drafts (over all questions) per member: the
+/// least recently changed are dropped.
+pub const MEMBER_ANSWER_DRAFTS_KEPT: usize = 50;
+/// At most this many answer drafts per guest cookie (a guest is one
+/// browser, and anyone can be a guest).
+pub const GUEST_ANSWER_DRAFTS_KEPT: usize = 10;
+
+/// How many answer drafts `owner` may keep.
+pub fn answer_drafts_kept(owner: &Owner) -> usize {
+    match owner {
+        Owner::User(_) => MEMBER_ANSWER_DRAFTS_KEPT,
+        Owner::Guest(_) => GUEST_ANSWER_DRAFTS_KEPT,
+    }
+}
 /// Longest tag list a draft keeps (characters), as the ask form reads it.
 pub const TAGS_MAX_CHARS: usize = 200;
 
@@ -81,7 +96,9 @@ pub fn keep_question(
     })
 }
 
-/// Keeps `owner`'s answer draft for `question` (replacing an older one).
+/// Keeps `owner`'s answer draft for `question` (replacing an older one);
+/// past [`answer_drafts_kept`], the least recently changed other one is
+/// dropped.
 pub fn keep_answer(
     conn: &mut Conn,
     owner: &Owner,
@@ -96,14 +113,9 @@ pub fn keep_answer(
     check_size(&text)?;
     conn.immediate_transaction(|conn| {
         drafts::delete_answers(conn, owner, question)?;
-        Ok(drafts::insert(
-            conn,
-            owner,
-            Some(question),
-            &text,
-            now,
-            DRAFT_TTL_SECS,
-        )?)
+        let id = drafts::insert(conn, owner, Some(question), &text, now, DRAFT_TTL_SECS)?;
+        drafts::trim_answers(conn, owner, answer_drafts_kept(owner))?;
+        Ok(id)
     })
 }
 
@@ -148,7 +160,13 @@ pub fn hand_to_user(conn: &mut Conn, guest: &Owner, user: UserId) -> AppResult<u
     let Owner::Guest(key) = guest else {
         return Ok(0);
     };
-    conn.immediate_transaction(|conn| Ok(drafts::move_to_user(conn, key, user)?))
+    conn.immediate_transaction(|conn| {
+        let moved = drafts::move_to_user(conn, key, user)?;
+        let member = Owner::User(user);
+        drafts::trim_questions(conn, &member, QUESTION_DRAFTS_KEPT)?;
+        drafts::trim_answers(conn, &member, MEMBER_ANSWER_DRAFTS_KEPT)?;
+        Ok(moved)
+    })
 }
 
 /// Deletes drafts past their expiry (the periodic cleanup).

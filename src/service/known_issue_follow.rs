@@ -7,12 +7,14 @@
 //! Address-only followers get a mail per update, queued as a job rendered
 //! when it is sent (`mail-issue-update`), so a follower who stopped
 //! meanwhile gets nothing. Once per follower per update, never the staff
-//! member who wrote it. Followers hang on the issue's id, not its slug.
+//! member who wrote it (not even at an address that follows alone). Followers hang on the issue's id, not its slug.
+
+use std::collections::{HashMap, HashSet};
 
 use crate::auth::tokens;
 use crate::db::models::known_issue_followers::{self as rows, Follower};
 use crate::db::models::known_issues::{self as issues, KnownIssue};
-use crate::db::models::mail::{self as mail_rows, ISSUE_UPDATE_JOB};
+use crate::db::models::mail::{self as mail_rows, Delivery, UserMail, ISSUE_UPDATE_JOB};
 use crate::db::models::notifications::{self, About, Notification, KNOWN_ISSUE_UPDATE};
 use crate::db::Conn;
 use crate::error::{AppError, AppResult};
@@ -119,8 +121,11 @@ pub fn unfollow(conn: &mut Conn, id: KnownIssueFollowerId) -> AppResult<bool> {
 /// Tells every confirmed follower of `issue` about its update `update`
 /// (call in the update's transaction): members through a notification
 /// (not `actor`, who wrote it), address-only followers by a queued mail.
-/// An address that is also the confirmed address of a member who follows
-/// is not mailed twice. Returns how many were told.
+/// The members' address rows (and the actor's) are read in one query.
+/// An address-only follower is mailed unless that same address already
+/// gets this update's mail at once (the confirmed address of a following
+/// member who has mail delivered immediately) or is the actor's own
+/// confirmed address. Returns how many were told.
 pub fn tell_followers(
     conn: &mut Conn,
     issue: KnownIssueId,
@@ -129,34 +134,47 @@ pub fn tell_followers(
     now: i64,
 ) -> AppResult<usize> {
     let followers = rows::confirmed_of(conn, issue)?;
-    let mut member_addresses = Vec::new();
+    let members: Vec<UserId> = followers.iter().filter_map(|f| f.user_id).collect();
+    let looked_up: Vec<UserId> = members.iter().copied().chain(actor).collect();
+    let mail: HashMap<UserId, UserMail> = mail_rows::find_many(conn, &looked_up)?
+        .into_iter()
+        .map(|row| (row.user_id, row))
+        .collect();
+    let verified_key = |user: UserId| {
+        mail.get(&user)
+            .filter(|row| row.is_verified())
+            .map(|row| (mail_rows::address_key(&row.address), row.delivery()))
+    };
+    // Addresses that must not get an address-only mail of this update.
+    let mut not_mailed: HashSet<String> = HashSet::new();
+    if let Some((key, _)) = actor.and_then(verified_key) {
+        not_mailed.insert(key);
+    }
+    let about = About::issue(issue);
     let mut told = 0;
-    for member in followers.iter().filter_map(|f| f.user_id) {
-        if let Some(row) = mail_rows::find(conn, member)? {
-            if row.is_verified() {
-                member_addresses.push(mail_rows::address_key(&row.address));
-            }
-        }
+    for &member in &members {
         if Some(member) == actor {
             continue;
         }
-        let about = About::issue(issue);
-        match actor {
-            Some(actor) => {
-                notifications::notify(conn, member, KNOWN_ISSUE_UPDATE, about, actor, now)?
-            }
-            None => {
-                notifications::notify_from_site(conn, member, KNOWN_ISSUE_UPDATE, about, now)?;
-                true
-            }
-        };
+        if let Some((key, Delivery::Immediate)) = verified_key(member) {
+            not_mailed.insert(key);
+        }
+        notifications::notify_with_mail(
+            conn,
+            member,
+            KNOWN_ISSUE_UPDATE,
+            about,
+            actor,
+            mail.get(&member),
+            now,
+        )?;
         told += 1;
     }
     for follower in followers.iter().filter(|f| f.user_id.is_none()) {
         let Some(key) = &follower.address_key else {
             continue;
         };
-        if member_addresses.contains(key) {
+        if not_mailed.contains(key) {
             continue;
         }
         let payload = serde_json::json!({ "follower_id": follower.id, "update_id": update });
@@ -199,10 +217,7 @@ pub fn address_update_mail(
     let Some(issue) = issues::find(conn, row.issue_id)? else {
         return Ok(None);
     };
-    let Some(update) = issues::updates_of(conn, issue.id)?
-        .into_iter()
-        .find(|u| u.id == update)
-    else {
+    let Some(update) = issues::update_of(conn, issue.id, update)? else {
         return Ok(None);
     };
     let unfollow = site.link(&paths::known_issue_unfollow(&tokens::unfollow_issue_token(
@@ -235,12 +250,7 @@ pub fn member_update_mail(
     let Some(issue) = issues::find(conn, issue_id)? else {
         return Ok(None);
     };
-    let updates = issues::updates_of(conn, issue_id)?;
-    let Some(update) = updates
-        .iter()
-        .find(|u| u.created_at <= n.created_at)
-        .or_else(|| updates.first())
-    else {
+    let Some(update) = issues::newest_update_until(conn, issue_id, n.created_at)? else {
         return Ok(None);
     };
     let unfollow = site.link(&paths::known_issue_unfollow(&tokens::unfollow_issue_token(
@@ -250,7 +260,7 @@ pub fn member_update_mail(
     Ok(Some(render::issue_update(
         site,
         to,
-        &update_item(&issue, update),
+        &update_item(&issue, &update),
         &unfollow,
     )))
 }

@@ -12,6 +12,7 @@
 //! on many pages) mark everything.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,9 @@ pub enum PageKind {
     Lists,
     /// Manuals and articles.
     Docs,
+    /// A troubleshooter step (changes with the docs; each hit records the
+    /// visitor's walk).
+    Step,
 }
 
 /// A change: what it makes stale.
@@ -95,7 +99,7 @@ impl PageVersions {
                 .unwrap_or(0)
                 .max(marks.question_floor),
             PageKind::Lists => marks.lists,
-            PageKind::Docs => marks.docs,
+            PageKind::Docs | PageKind::Step => marks.docs,
         };
         marks.everything <= snapshot && own <= snapshot
     }
@@ -151,6 +155,15 @@ pub struct PageFeed {
     board: Arc<Board>,
     grace_days: u64,
     cursors: Mutex<Cursors>,
+    /// Catch-ups started (counted under the cursor lock).
+    started: AtomicU64,
+    /// The number (in `started`) of the last catch-up that finished.
+    finished: AtomicU64,
+    /// Catch-ups run for a write request (not by the thread).
+    after_writes: AtomicU64,
+    /// Write requests waiting for a catch-up queue here without a thread:
+    /// one runs, and the others find it covered them.
+    gate: tokio::sync::Mutex<()>,
 }
 
 impl PageFeed {
@@ -175,14 +188,72 @@ impl PageFeed {
             board,
             grace_days,
             cursors: Mutex::new(cursors),
+            started: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
+            after_writes: AtomicU64::new(0),
+            gate: tokio::sync::Mutex::new(()),
         }))
     }
 
-    /// Reads what was written since the last call and marks it. Called after
-    /// every write request on this node and every [`POLL`] by the thread.
+    /// Makes this node's pages show every write committed before the call:
+    /// after a successful write request. Waiting costs no thread and no
+    /// connection; a catch-up that started after the call covers it, so
+    /// concurrent writers share one run and a flood of them runs the feed
+    /// one query round at a time, not once each.
+    pub async fn catch_up_after_write(self: &Arc<Self>) -> AppResult<()> {
+        let ticket = self.started.load(Ordering::Acquire);
+        let _turn = self.gate.lock().await;
+        if self.covers(ticket) {
+            return Ok(());
+        }
+        let feed = self.clone();
+        crate::web::off_executor(move || {
+            let cursors = feed.cursors.lock().unwrap_or_else(PoisonError::into_inner);
+            // The thread may have run while this one waited for the lock.
+            if feed.covers(ticket) {
+                return Ok(());
+            }
+            feed.after_writes.fetch_add(1, Ordering::Relaxed);
+            feed.catch_up_locked(cursors)
+        })
+        .await?
+    }
+
+    /// Whether a catch-up that started after `ticket` was read has finished.
+    fn covers(&self, ticket: u64) -> bool {
+        self.finished.load(Ordering::Acquire) > ticket
+    }
+
+    /// Catch-ups started so far (the thread's and the writes').
+    pub fn runs(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
+    }
+
+    /// Catch-ups run for write requests so far (not the thread's).
+    pub fn runs_after_writes(&self) -> u64 {
+        self.after_writes.load(Ordering::Relaxed)
+    }
+
+    /// Reads what was written since the last call and marks it: every
+    /// [`POLL`] by the thread.
     pub fn catch_up(&self) -> AppResult<()> {
+        let cursors = self.cursors.lock().unwrap_or_else(PoisonError::into_inner);
+        self.catch_up_locked(cursors)
+    }
+
+    fn catch_up_locked(&self, mut cursors: std::sync::MutexGuard<'_, Cursors>) -> AppResult<()> {
+        let run = self.started.fetch_add(1, Ordering::AcqRel) + 1;
+        let result = self.read_feeds(&mut cursors);
+        // A failed run covers nobody: the next writer tries again.
+        if result.is_ok() {
+            self.finished.store(run, Ordering::Release);
+        }
+        result
+    }
+
+    fn read_feeds(&self, cursors: &mut Cursors) -> AppResult<()> {
+        // The connection is taken only once the cursor lock is held.
         let mut conn = self.pool.get()?;
-        let mut cursors = self.cursors.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
         let mut marks = Vec::new();
         let mut reload_board = false;

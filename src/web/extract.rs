@@ -5,7 +5,8 @@
 //! - [`Staff`], [`Admin`]: signed in with the role the policy asks for,
 //!   else that redirect, or 403;
 //! - [`CsrfForm`]: a form whose CSRF token was checked before the handler
-//!   runs (403 with a way forward otherwise), and that carries no NUL
+//!   runs (403 without a token; a lapsed token shows the form again with
+//!   the text kept, [`crate::web::csrf`]), and that carries no NUL
 //!   character (400): no text the site stores may hold one, on any backend
 //!   (a form may instead refuse the NUL itself, keeping the typed text:
 //!   [`CsrfToken::KEEPS_NUL`]).
@@ -25,7 +26,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::policy::{self, Action, Target};
 use crate::error::AppError;
-use crate::web::session::{CurrentUser, Viewer};
+use crate::web::session::{CsrfCheck, CurrentUser, Viewer, CSRF_MISSING};
 
 /// A signed-in visitor.
 #[derive(Debug, Clone)]
@@ -121,6 +122,12 @@ pub trait CsrfToken {
     /// and shows the form again with the text kept (otherwise the request is
     /// answered 400 before the handler runs).
     const KEEPS_NUL: bool = false;
+
+    /// Whether the token of a session that expired on this very request
+    /// passes: the handler keeps the text as that user's draft and asks
+    /// them to sign in again (`Viewer::draft_writer`). Other forms show
+    /// such a request again to check and send ([`crate::web::csrf`]).
+    const KEEPS_LAPSED_SESSION: bool = false;
 }
 
 /// Declares that the listed form structs carry their CSRF token in a
@@ -197,11 +204,14 @@ where
             if !T::KEEPS_NUL && has_nul(&body) {
                 return Err(AppError::BadRequest(NUL_REFUSED.into()).into());
             }
-            let form = web::Form::<T>::from_request(&req, &mut Payload::from(body))
+            let form = web::Form::<T>::from_request(&req, &mut Payload::from(body.clone()))
                 .await?
                 .into_inner();
-            viewer.verify_csrf(form.csrf())?;
-            Ok(CsrfForm(form))
+            match viewer.check_csrf(form.csrf(), T::KEEPS_LAPSED_SESSION) {
+                CsrfCheck::Valid => Ok(CsrfForm(form)),
+                CsrfCheck::Missing => Err(AppError::Forbidden(CSRF_MISSING.into()).into()),
+                CsrfCheck::Lapsed => Err(crate::web::csrf::lapsed_form(&req, &viewer, &body)),
+            }
         })
     }
 }

@@ -2,6 +2,7 @@
 //! rendering of errors. Only this module and `app` name actix or tera types.
 
 pub mod assets;
+pub mod csrf;
 pub mod encoding;
 pub mod errors;
 pub mod extract;
@@ -134,14 +135,15 @@ pub fn render_string(
 
 /// Adds `ETag` (a hash of the body) and `Last-Modified`, and answers
 /// `304 Not Modified` when the browser's copy is current. `If-None-Match`
-/// wins over `If-Modified-Since`; the date is trusted only for anonymous
-/// visitors, whose page depends on the content alone.
+/// wins over `If-Modified-Since`; the date is trusted only when `by_date`:
+/// for a page that depends on the content alone (no name, no form token:
+/// a copy with an older token would post forms that fail).
 pub fn conditional(
     req: &actix_web::HttpRequest,
     response: HttpResponse,
     html_hash: &str,
     last_modified: i64,
-    anonymous: bool,
+    by_date: bool,
 ) -> HttpResponse {
     let etag = format!("W/\"{}\"", &html_hash[..16.min(html_hash.len())]);
     let modified = chrono::DateTime::from_timestamp(last_modified, 0)
@@ -153,7 +155,7 @@ pub fn conditional(
     {
         Some(tags) => tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
         None => {
-            anonymous
+            by_date
                 && req
                     .headers()
                     .get(header::IF_MODIFIED_SINCE)

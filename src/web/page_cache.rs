@@ -1,19 +1,28 @@
 //! The cache of rendered pages for anonymous visitors: home, manuals and
-//! articles, the troubleshooter list, questions, question lists and tag
-//! pages, known issues, announcements, the sitemap and the feeds.
+//! articles, the troubleshooter list and its steps, questions, question
+//! lists and tag pages, known issues, announcements, the sitemap and the
+//! feeds.
 //!
-//! A GET or HEAD without a session, pre-session CSRF or dismissed-banners
-//! cookie is answered from memory when this node holds the page and no
-//! change since its rendering applies to it ([`PageVersions`]); otherwise
-//! the handler renders it and the page is stored, with its gzip and (when
-//! it carries no form token) brotli copies made once, off the request.
+//! A GET or HEAD without a session or kept-draft cookie is answered from
+//! memory when this node holds the page and no change since its rendering
+//! applies to it ([`PageVersions`]); otherwise the handler renders it and
+//! the page is stored, with its gzip and brotli copies made once, off the
+//! request (at most [`COMPRESSING`] pages at a time; past that a page is
+//! served as rendered and not stored).
+//!
+//! Keys: the path, the query parameters the route reads (normalised, in a
+//! fixed order: [`key_of`]) and, for a browser that dismissed banners, the
+//! dismissed banners still shown on the board. A request with other
+//! parameters gets the page of its normalised key, or a page rendered for
+//! it and not stored, so made-up query strings cost no compression and
+//! push out no page.
 //!
 //! Form tokens: a guest without the cookie gets a new pre-session token on
 //! pages with forms. The stored page keeps the places of that token and
 //! each hit gets a fresh token there (and the cookie), so no two visitors
-//! share one. Gzip copies of such pages are stored in parts compressed
-//! apart and joined around the token (a stored deflate block); brotli
-//! cannot be joined like that, so those pages go out gzipped.
+//! share one. Compressed copies of such pages are stored in parts
+//! compressed apart and joined around the token (a stored deflate block
+//! for gzip, concatenated brotli streams); such pages never answer 304.
 //!
 //! Memory: entries are counted by their bytes (bodies, compressed copies,
 //! headers, key) and kept under the cap by a segmented LRU: new pages enter
@@ -23,7 +32,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::cookie::Cookie;
@@ -36,10 +47,12 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use crate::app::AppState;
 use crate::auth::{tokens, CSRF_COOKIE, SESSION_COOKIE};
+use crate::db::models::questions::{Cursor, Tab};
 use crate::db::unix_now;
-use crate::service::announcements::DISMISSED_COOKIE;
+use crate::service::announcements::{Board, Dismissed, DISMISSED_COOKIE};
 use crate::service::page_feed::{PageKind, PageVersions};
 use crate::web::encoding::{self, Coding};
+use crate::web::pages::troubleshoot::{self, StepVisit, WALK_COOKIE};
 
 /// Longest a page is kept (pages say "updated 3 minutes ago").
 pub const MAX_AGE_SECS: i64 = 60;
@@ -61,6 +74,14 @@ const BROTLI_QUALITY: i32 = 9;
 const GZIP_LEVEL: u32 = 6;
 /// Length of a form token (see [`tokens::random_token`]).
 const TOKEN_LEN: usize = 64;
+/// Pages compressed for storing at once; a page rendered while as many are
+/// being compressed is served as it is and not stored.
+pub const COMPRESSING: usize = 2;
+/// Dismissed banners a key names at most (past it the page is rendered).
+const MAX_DISMISSED_IN_KEY: usize = 16;
+/// Query parameters that show a state of one visitor's visit (the thanks
+/// of the feedback box): such pages are rendered and never stored.
+const VISIT_PARAMS: &[&str] = &["feedback", "fb"];
 
 /// One stored page.
 #[derive(Debug)]
@@ -79,6 +100,8 @@ struct Entry {
     /// The body cut at its form tokens: a token goes between two parts.
     parts: Vec<Bytes>,
     encoded: Encoded,
+    /// A troubleshooter step: each hit records the visitor's walk.
+    visit: Option<Arc<StepVisit>>,
     /// Bytes counted against the cap.
     size: usize,
 }
@@ -100,6 +123,24 @@ enum Encoded {
 impl Entry {
     fn has_tokens(&self) -> bool {
         self.parts.len() > 1
+    }
+
+    /// The length of the body in `coding` with a token put in, when it is
+    /// known without building the body (a joined brotli stream's is not).
+    fn length(&self, coding: Coding) -> Option<usize> {
+        let tokens = self.parts.len() - 1;
+        match (coding, &self.encoded) {
+            (Coding::Identity, _) => {
+                Some(self.parts.iter().map(Bytes::len).sum::<usize>() + tokens * TOKEN_LEN)
+            }
+            (Coding::Gzip, Encoded::Whole { gzip, .. }) => Some(gzip.len()),
+            (Coding::Brotli, Encoded::Whole { brotli, .. }) => Some(brotli.len()),
+            // Header, the parts, a stored block per token, trailer.
+            (Coding::Gzip, Encoded::Parts { deflated, .. }) => Some(
+                10 + deflated.iter().map(Bytes::len).sum::<usize>() + tokens * (5 + TOKEN_LEN) + 8,
+            ),
+            (Coding::Brotli, Encoded::Parts { .. }) => None,
+        }
     }
 
     fn identity(&self, token: &str) -> Bytes {
@@ -240,6 +281,7 @@ struct Rendered {
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
     token: Option<String>,
+    visit: Option<Arc<StepVisit>>,
 }
 
 impl Rendered {
@@ -306,6 +348,7 @@ impl Rendered {
             headers: self.headers,
             parts,
             encoded,
+            visit: self.visit,
             size,
         })
     }
@@ -422,6 +465,8 @@ pub struct PageCache {
     store: Mutex<Store>,
     /// What changed since a page was rendered.
     pub versions: Arc<PageVersions>,
+    /// Permits to compress a page for storing ([`COMPRESSING`]).
+    compressing: Arc<tokio::sync::Semaphore>,
 }
 
 impl PageCache {
@@ -431,6 +476,7 @@ impl PageCache {
             cap: cap_bytes,
             store: Mutex::new(Store::default()),
             versions,
+            compressing: Arc::new(tokio::sync::Semaphore::new(COMPRESSING)),
         }
     }
 
@@ -445,13 +491,8 @@ impl PageCache {
     }
 
     /// Pages held now.
-    pub fn len(&self) -> usize {
+    pub fn pages(&self) -> usize {
         self.lock().map.len()
-    }
-
-    /// Whether no page is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -462,14 +503,17 @@ impl PageCache {
     /// banners of board generation `board`.
     fn fresh(&self, key: &str, now: i64, board: u64) -> Option<Arc<Entry>> {
         let protected_cap = self.cap / 100 * PROTECTED_SHARE;
-        let entry = self.lock().get(key, protected_cap)?;
+        // One lock for the look-up and the removal: a page stored between
+        // the two would otherwise be removed unseen.
+        let mut store = self.lock();
+        let entry = store.get(key, protected_cap)?;
         if entry.expires > now
             && entry.board == board
             && self.versions.is_current(entry.kind, entry.snapshot)
         {
             Some(entry)
         } else {
-            self.lock().remove(key);
+            store.remove(key);
             None
         }
     }
@@ -512,6 +556,7 @@ pub fn page_kind(path: &str) -> Option<PageKind> {
         ["tags", tag] if !tag.is_empty() => Some(PageKind::Lists),
         ["known-issues", slug] if !slug.is_empty() && *slug != "new" => Some(PageKind::Lists),
         ["docs"] | ["troubleshoot"] => Some(PageKind::Docs),
+        ["troubleshoot", slug] if !slug.is_empty() => Some(PageKind::Step),
         ["docs", manual] if !manual.is_empty() => Some(PageKind::Docs),
         ["docs", manual, article] if !manual.is_empty() && !article.is_empty() => {
             Some(PageKind::Docs)
@@ -537,9 +582,9 @@ pub fn draft_cookie(secure: bool) -> Cookie<'static> {
 }
 
 /// Whether the request carries a cookie that changes more of the page than
-/// its form token (a session, dismissed banners, a kept guest draft).
+/// its form token and dismissed banners (a session, a kept guest draft).
 fn has_visitor_cookie(req: &ServiceRequest) -> bool {
-    [SESSION_COOKIE, DISMISSED_COOKIE, DRAFT_COOKIE]
+    [SESSION_COOKIE, DRAFT_COOKIE]
         .iter()
         .any(|name| req.cookie(name).is_some())
 }
@@ -551,13 +596,96 @@ fn guest_token(req: &ServiceRequest) -> Option<String> {
         .filter(|v| v.len() == TOKEN_LEN)
 }
 
-/// Whether the browser's copy is current: `If-None-Match` names `etag`
-/// (pages without form tokens), or else, as the handlers answer anonymous
-/// visitors, `If-Modified-Since` is not older than the page's `Last-Modified`.
+/// Where a request's page is kept.
+#[derive(Debug, PartialEq, Eq)]
+struct Key {
+    /// Path, normalised query and dismissed banners.
+    key: String,
+    /// Whether the request asks for exactly that page (its query is the
+    /// normalised one): only then is its rendering stored.
+    exact: bool,
+}
+
+/// The key of a request for a page of `kind` (`None`: render it and keep
+/// nothing): the path with the parameters its route reads, each once, in a
+/// fixed order and normal form, then the dismissed banners that hide a
+/// banner shown now (`shown_hidden`, sorted).
+fn key_of(path: &str, query: &str, kind: PageKind, shown_hidden: &[String]) -> Option<Key> {
+    let params = super::query_params(query);
+    if params
+        .iter()
+        .any(|(k, _)| VISIT_PARAMS.contains(&k.as_str()))
+    {
+        return None;
+    }
+    let first = |name: &str| super::param(&params, name);
+    let normal = match kind {
+        // Each answer of a walk is a parameter: the step handler says
+        // which query is the normal one of its page (see `serve`).
+        PageKind::Step => query.to_string(),
+        _ if path == crate::paths::QUESTIONS || path.starts_with("/tags/") => {
+            let mut normal = form_urlencoded::Serializer::new(String::new());
+            if let Some(tab) = first("tab") {
+                normal.append_pair("tab", Tab::parse(tab).name());
+            }
+            if let Some(after) = first("after").and_then(Cursor::decode) {
+                normal.append_pair("after", &after.encode());
+            }
+            normal.finish()
+        }
+        _ => String::new(),
+    };
+    let mut key = path.to_string();
+    if !normal.is_empty() {
+        key.push('?');
+        key.push_str(&normal);
+    }
+    if !shown_hidden.is_empty() {
+        key.push_str("#dismissed=");
+        key.push_str(&shown_hidden.join("-"));
+    }
+    (key.len() <= MAX_KEY).then_some(Key {
+        key,
+        exact: normal == query,
+    })
+}
+
+/// The banners shown now that the browser's dismissals hide, as `id.rev`,
+/// sorted; `None` when more than a key may name.
+fn shown_hidden(req: &ServiceRequest, board: &Board, now: i64) -> Option<Vec<String>> {
+    let Some(cookie) = req.cookie(DISMISSED_COOKIE) else {
+        return Some(Vec::new());
+    };
+    let dismissed = Dismissed::parse(cookie.value());
+    let mut hidden: Vec<(i32, i32)> = board
+        .all()
+        .iter()
+        .filter(|b| b.is_live(now) && dismissed.hides(b))
+        .map(|b| (b.id.0, b.revision))
+        .collect();
+    if hidden.len() > MAX_DISMISSED_IN_KEY {
+        return None;
+    }
+    hidden.sort_unstable();
+    Some(
+        hidden
+            .into_iter()
+            .map(|(id, revision)| format!("{id}.{revision}"))
+            .collect(),
+    )
+}
+
+/// Whether the browser's copy is current. Only `If-None-Match` naming the
+/// page's `etag` counts, and only on pages without form tokens: a page
+/// with one carries the visitor's token, which a date cannot vouch for.
+/// A date alone (`If-Modified-Since`) is taken for pages without tokens.
 fn not_modified(req: &HttpRequest, entry: &Entry) -> bool {
+    if entry.has_tokens() || entry.visit.is_some() {
+        return false;
+    }
     let headers = req.headers();
     if headers.contains_key(header::IF_NONE_MATCH) {
-        return !entry.has_tokens() && encoding::if_none_match(headers, |tag| tag == entry.etag);
+        return encoding::if_none_match(headers, |tag| tag == entry.etag);
     }
     let date = |value: Option<&HeaderValue>| {
         value
@@ -578,21 +706,44 @@ fn not_modified(req: &HttpRequest, entry: &Entry) -> bool {
     }
 }
 
+/// The body of a response to HEAD: nothing, with the length the GET's
+/// body would have.
+struct HeadBody(u64);
+
+impl MessageBody for HeadBody {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.0)
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Poll::Ready(None)
+    }
+}
+
 /// The response to a hit, for a guest with `guest_token` (their cookie's)
 /// or without one (a new token and its cookie when the page has forms).
+/// HEAD gets the headers only: no token, no cookie, no body built.
 fn respond(
     req: &HttpRequest,
     entry: &Entry,
     guest_token: Option<String>,
     secure: bool,
-) -> HttpResponse {
+) -> HttpResponse<BoxBody> {
     let mut builder = HttpResponse::Ok();
     for (name, value) in &entry.headers {
         builder.insert_header((name.clone(), value.clone()));
     }
     builder.insert_header((header::VARY, "Accept-Encoding"));
     builder.insert_header((X_CACHE, "hit"));
-    if entry.has_tokens() {
+    if entry.visit.is_some() {
+        // Every view of a step is recorded: browsers keep no copy.
+        builder.insert_header((header::CACHE_CONTROL, "no-store"));
+    } else if entry.has_tokens() {
         builder.insert_header((header::CACHE_CONTROL, "private, no-cache"));
     } else {
         builder.insert_header((header::ETAG, entry.etag.clone()));
@@ -602,6 +753,24 @@ fn respond(
         let mut response = builder.finish();
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         return response;
+    }
+    if req.method() == Method::HEAD {
+        // A joined brotli stream's length is known only once it is built.
+        let offered: &[Coding] = match entry.length(Coding::Brotli) {
+            Some(_) => &encoding::OFFERED,
+            None => &[Coding::Gzip, Coding::Identity],
+        };
+        let coding = encoding::negotiate_headers(req.headers(), offered);
+        let length = entry.length(coding).unwrap_or(0) as u64;
+        if let Some(value) = coding.header_value() {
+            builder.insert_header((header::CONTENT_ENCODING, value));
+        }
+        return builder
+            .message_body(BoxBody::new(HeadBody(length)))
+            .unwrap_or_else(|e| {
+                log::error!("page cache: {e}");
+                HttpResponse::InternalServerError().finish()
+            });
     }
     let token = if let (true, Some(token)) = (entry.has_tokens(), &guest_token) {
         token.clone()
@@ -640,12 +809,9 @@ fn respond(
             entry.identity(&token)
         }
     };
-    let name = match coding {
-        Coding::Brotli => "br",
-        Coding::Gzip => "gzip",
-        Coding::Identity => "identity",
-    };
-    builder.insert_header((header::CONTENT_ENCODING, name));
+    if let Some(value) = coding.header_value() {
+        builder.insert_header((header::CONTENT_ENCODING, value));
+    }
     builder.body(body)
 }
 
@@ -669,10 +835,12 @@ fn kept_headers(headers: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
 }
 
 /// The form token a rendered page was given: the new pre-session token it
-/// sets; `Err` when it sets any other cookie (not cacheable). Only a token
-/// the server made here marks where hits put theirs: a guest's own cookie
-/// value is chosen by the guest, who could make it match text of the page.
-fn page_token(headers: &HeaderMap) -> Result<Option<String>, ()> {
+/// sets; `Err` when it sets any other cookie (not cacheable) but the walk
+/// cookie of a troubleshooter step (`step`), which each hit sets anew.
+/// Only a token the server made here marks where hits put theirs: a
+/// guest's own cookie value is chosen by the guest, who could make it
+/// match text of the page.
+fn page_token(headers: &HeaderMap, step: bool) -> Result<Option<String>, ()> {
     let mut token: Option<String> = None;
     for value in headers.get_all(header::SET_COOKIE) {
         let cookie = value
@@ -680,6 +848,9 @@ fn page_token(headers: &HeaderMap) -> Result<Option<String>, ()> {
             .ok()
             .and_then(|v| Cookie::parse(v.to_string()).ok())
             .ok_or(())?;
+        if step && cookie.name() == WALK_COOKIE {
+            continue;
+        }
         if cookie.name() != CSRF_COOKIE || cookie.value().len() != TOKEN_LEN {
             return Err(());
         }
@@ -698,8 +869,9 @@ fn carries(body: &[u8], token: Option<&str>) -> bool {
 }
 
 /// Whether a rendered response may be stored: a whole 200 page, not
-/// compressed, not marked private or no-store.
-fn storable(response: &HttpResponse<BoxBody>, max: usize) -> bool {
+/// compressed, not marked private or no-store (but a troubleshooter step,
+/// `step`, which is no-store for browsers and whose hits record the walk).
+fn storable(response: &HttpResponse<BoxBody>, max: usize, step: bool) -> bool {
     let headers = response.headers();
     let text = |name| {
         headers
@@ -717,7 +889,7 @@ fn storable(response: &HttpResponse<BoxBody>, max: usize) -> bool {
         .any(|p| t.starts_with(p))
     });
     let private = text(header::CACHE_CONTROL)
-        .is_some_and(|c| c.contains("no-store") || c.contains("private"));
+        .is_some_and(|c| (c.contains("no-store") && !step) || c.contains("private"));
     let sized = matches!(response.body().size(), BodySize::Sized(n) if (n as usize) <= max);
     response.status() == StatusCode::OK
         && page_type
@@ -733,9 +905,20 @@ fn mark(response: &mut HttpResponse<impl MessageBody>, how: &'static str) {
     );
 }
 
+/// Passes the request on; the page is marked `how`.
+async fn pass(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    how: &'static str,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let mut response = next.call(req).await?.map_into_boxed_body();
+    mark(response.response_mut(), how);
+    Ok(response)
+}
+
 /// Middleware: serves anonymous pages from the cache, stores rendered
-/// ones, and reads the change feed after every write request so this
-/// node's next page shows the write.
+/// ones, and reads the change feed after every successful write request
+/// so this node's next page shows the write.
 pub async fn serve(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -746,12 +929,12 @@ pub async fn serve(
     let method = req.method().clone();
     if method != Method::GET && method != Method::HEAD {
         let response = next.call(req).await?;
-        if state.page_cache.is_on() {
-            let feed = state.page_feed.clone();
-            match web::block(move || feed.catch_up()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => log::warn!("page cache feed after a write: {e}"),
-                Err(e) => log::warn!("page cache feed after a write: {e}"),
+        // Refused, missing or failed writes changed nothing: no feed work
+        // (a flood of them costs no thread and no connection).
+        let status = response.status();
+        if state.page_cache.is_on() && (status.is_success() || status.is_redirection()) {
+            if let Err(e) = state.page_feed.catch_up_after_write().await {
+                log::warn!("page cache feed after a write: {e}");
             }
         }
         return Ok(response.map_into_boxed_body());
@@ -761,38 +944,61 @@ pub async fn serve(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     if has_visitor_cookie(&req) {
-        let mut response = next.call(req).await?.map_into_boxed_body();
-        mark(response.response_mut(), "bypass");
-        return Ok(response);
-    }
-    let key = match req.query_string() {
-        "" => req.path().to_string(),
-        query => format!("{}?{query}", req.path()),
-    };
-    if key.len() > MAX_KEY {
-        return Ok(next.call(req).await?.map_into_boxed_body());
+        return pass(req, next, "bypass").await;
     }
     let now = unix_now();
     let board = state.announcements.generation();
+    let Some(hidden) = shown_hidden(&req, &state.announcements, now) else {
+        return pass(req, next, "bypass").await;
+    };
+    let Some(Key { key, exact }) = key_of(req.path(), req.query_string(), kind, &hidden) else {
+        return pass(req, next, "bypass").await;
+    };
     let guest = guest_token(&req);
     if let Some(entry) = cache.fresh(&key, now, board) {
-        let response = respond(req.request(), &entry, guest, state.config.is_https());
+        let mut walk_cookie = None;
+        if let Some(visit) = &entry.visit {
+            match troubleshoot::record_visit(&state, req.request(), visit).await {
+                Ok(cookie) => walk_cookie = cookie,
+                Err(e) => log::warn!("troubleshooter walk of a cached step: {e}"),
+            }
+        }
+        let mut response = respond(req.request(), &entry, guest, state.config.is_https());
+        if let Some(cookie) = walk_cookie {
+            if let Err(e) = response.add_cookie(&cookie) {
+                log::warn!("troubleshooter walk cookie: {e}");
+            }
+        }
         return Ok(req.into_response(response));
+    }
+    if !exact {
+        // Nothing kept under its normal key: this page is rendered for this
+        // request alone.
+        return pass(req, next, "bypass").await;
     }
     let snapshot = cache.versions.snapshot();
     let expires = [
-        Some(now + MAX_AGE_SECS),
         state.announcements.next_change_after(now),
         cache.versions.issue_banner_end(),
     ]
     .into_iter()
     .flatten()
-    .min()
-    .unwrap_or(now);
+    .fold(now + MAX_AGE_SECS, i64::min);
+    let query = req.query_string().to_string();
     let response = next.call(req).await?.map_into_boxed_body();
     let (http_req, mut response) = response.into_parts();
-    let token = page_token(response.headers());
-    let storable = token.is_ok() && storable(&response, cache.cap / 8);
+    // A step page is stored only for the normal query of its walk.
+    let visit = response.extensions().get::<Arc<StepVisit>>().cloned();
+    let visit = match (kind, visit) {
+        (PageKind::Step, Some(visit)) if visit.query == query => Some(visit),
+        (PageKind::Step, _) => {
+            mark(&mut response, "miss");
+            return Ok(ServiceResponse::new(http_req, response));
+        }
+        (_, _) => None,
+    };
+    let token = page_token(response.headers(), visit.is_some());
+    let storable = token.is_ok() && storable(&response, cache.cap / 8, visit.is_some());
     if !storable || method != Method::GET {
         mark(&mut response, "miss");
         return Ok(ServiceResponse::new(http_req, response));
@@ -804,11 +1010,15 @@ pub async fn serve(
             return Err(actix_web::error::ErrorInternalServerError(e.to_string()));
         }
     };
-    if matches!(token, Ok(None)) && carries(&body, guest.as_deref()) {
+    // Past `COMPRESSING` pages in the works, this one is served as it is
+    // (compressed fast on the way out) and not stored.
+    let permit = cache.compressing.clone().try_acquire_owned().ok();
+    let guests_own = matches!(token, Ok(None)) && carries(&body, guest.as_deref());
+    let Some(permit) = permit.filter(|_| !guests_own) else {
         let mut response = head.set_body(BoxBody::new(body));
         mark(&mut response, "miss");
         return Ok(ServiceResponse::new(http_req, response));
-    }
+    };
     let rendered = Rendered {
         kind,
         snapshot,
@@ -817,11 +1027,14 @@ pub async fn serve(
         headers: kept_headers(head.headers()),
         body: body.clone(),
         token: token.ok().flatten(),
+        visit,
     };
     let cache = state.clone();
     actix_web::rt::spawn(async move {
         let key_len = key.len();
-        match web::block(move || rendered.build(key_len)).await {
+        let built = web::block(move || rendered.build(key_len)).await;
+        drop(permit);
+        match built {
             Ok(Ok(entry)) => {
                 let board = cache.announcements.generation();
                 cache.page_cache.insert(key, entry, board)
@@ -850,6 +1063,7 @@ mod tests {
             headers: Vec::new(),
             body: Bytes::from(body.to_string()),
             token: token.map(str::to_string),
+            visit: None,
         }
         .build(1)
         .expect("compresses")
@@ -932,7 +1146,8 @@ mod tests {
         assert_eq!(page_kind("/known-issues/new"), None);
         assert_eq!(page_kind("/docs/guide/start"), Some(PageKind::Docs));
         assert_eq!(page_kind("/docs/guide/start/edit"), None);
-        assert_eq!(page_kind("/troubleshoot/wifi"), None);
+        assert_eq!(page_kind("/troubleshoot/wifi"), Some(PageKind::Step));
+        assert_eq!(page_kind("/troubleshoot/wifi/solved"), None);
         assert_eq!(page_kind("/search"), None);
     }
 
@@ -954,6 +1169,57 @@ mod tests {
         };
         assert_eq!(coding_for("gzip, deflate, br").as_deref(), Some("br"));
         assert_eq!(coding_for("gzip;q=1.0, br;q=0").as_deref(), Some("gzip"));
-        assert_eq!(coding_for("identity").as_deref(), Some("identity"));
+        assert_eq!(
+            coding_for("identity"),
+            None,
+            "identity is no Content-Encoding"
+        );
+        assert_eq!(coding_for(""), None);
+    }
+
+    #[test]
+    fn keys_name_only_the_parameters_a_route_reads() {
+        let key = |path: &str, query: &str| key_of(path, query, PageKind::Lists, &[]);
+        let exact = |k: &str| {
+            Some(Key {
+                key: k.to_string(),
+                exact: true,
+            })
+        };
+        let served_from = |k: &str| {
+            Some(Key {
+                key: k.to_string(),
+                exact: false,
+            })
+        };
+        assert_eq!(key("/", ""), exact("/"));
+        assert_eq!(key("/", "x=1"), served_from("/"));
+        assert_eq!(key("/", "tab=top"), served_from("/"), "home has no tabs");
+        assert_eq!(key("/questions", "tab=top"), exact("/questions?tab=top"));
+        assert_eq!(
+            key("/questions", "tab=top&after=5_17"),
+            exact("/questions?tab=top&after=5_17")
+        );
+        assert_eq!(
+            key("/questions", "after=5_17&tab=top&utm=x"),
+            served_from("/questions?tab=top&after=5_17"),
+            "fixed order, unknown parameters dropped"
+        );
+        assert_eq!(
+            key("/questions", "tab=nonsense&after=junk"),
+            served_from("/questions?tab=newest"),
+            "values in their normal form"
+        );
+        assert_eq!(
+            key("/tags/printer", "tab=top&tab=active"),
+            served_from("/tags/printer?tab=top"),
+            "a parameter once"
+        );
+        assert_eq!(key("/docs/guide/start", "feedback=thanks&fb=3"), None);
+        assert_eq!(key(&format!("/{}", "a".repeat(MAX_KEY)), ""), None);
+        let step = key_of("/troubleshoot/wifi", "start=yes", PageKind::Step, &[]);
+        assert_eq!(step, exact("/troubleshoot/wifi?start=yes"));
+        let dismissed = key_of("/", "", PageKind::Lists, &["3.1".into(), "7.2".into()]);
+        assert_eq!(dismissed, exact("/#dismissed=3.1-7.2"));
     }
 }

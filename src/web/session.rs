@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::app::AppState;
 use crate::auth::policy::{self, Action, Actor, Target};
 use crate::auth::rate_limit::{Limited, Poster, Store};
-use crate::auth::{tokens, Role, CSRF_COOKIE, SESSION_COOKIE};
+use crate::auth::{tokens, Role, CSRF_COOKIE, GUEST_FORM_TOKEN_SECS, SESSION_COOKIE};
 use crate::config::{Config, IpNet};
 use crate::db::models::drafts::Owner;
 use crate::error::{AppError, AppResult};
@@ -126,6 +126,24 @@ pub struct Viewer {
     pub dismissed: Dismissed,
 }
 
+/// What [`Viewer::check_csrf`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsrfCheck {
+    /// The token of this visitor (or of their session that just expired,
+    /// for a form that keeps drafts).
+    Valid,
+    /// No token at all: not a form of this site.
+    Missing,
+    /// A token, but not a live one of this visitor: the page was open past
+    /// its session or its guest token's age (or it is not theirs). The
+    /// form is shown again with what was typed, to check and send again.
+    Lapsed,
+}
+
+/// What a form sent without a token is told (HTTP 403).
+pub const CSRF_MISSING: &str =
+    "This form did not come from this site. Go back, reload the page and try again.";
+
 /// A session that expired (see [`Viewer::lapsed`]).
 #[derive(Debug, Clone)]
 pub struct LapsedSession {
@@ -166,20 +184,22 @@ impl Viewer {
         }
     }
 
-    /// Checks a submitted CSRF token; 403 with a way forward when wrong. A
-    /// form from a page of a session that just expired passes too: its
-    /// handler keeps the text as a draft and asks to sign in again.
-    pub fn verify_csrf(&self, submitted: &str) -> AppResult<()> {
-        let matches =
-            |expected: &str| !submitted.is_empty() && tokens::constant_time_eq(expected, submitted);
-        let lapsed_ok =
-            self.user.is_none() && self.lapsed.as_ref().is_some_and(|l| matches(&l.csrf));
+    /// Checks a submitted CSRF token. The token of a session that expired
+    /// on this very request passes only for a form that keeps its text as
+    /// that user's draft (`keeps_lapsed`); elsewhere it has lapsed, like a
+    /// token whose cookie or session is gone.
+    pub fn check_csrf(&self, submitted: &str, keeps_lapsed: bool) -> CsrfCheck {
+        if submitted.is_empty() {
+            return CsrfCheck::Missing;
+        }
+        let matches = |expected: &str| tokens::constant_time_eq(expected, submitted);
+        let lapsed_ok = keeps_lapsed
+            && self.user.is_none()
+            && self.lapsed.as_ref().is_some_and(|l| matches(&l.csrf));
         match self.csrf_token() {
-            Some(expected) if matches(expected) => Ok(()),
-            _ if lapsed_ok => Ok(()),
-            _ => Err(AppError::Forbidden(
-                "This form has expired or did not come from this site. Go back, reload the page and try again.".into(),
-            )),
+            Some(expected) if matches(expected) => CsrfCheck::Valid,
+            _ if lapsed_ok => CsrfCheck::Valid,
+            _ => CsrfCheck::Lapsed,
         }
     }
 
@@ -509,13 +529,18 @@ pub fn session_removal_cookie() -> Cookie<'static> {
     cookie
 }
 
-/// The pre-session CSRF cookie.
+/// The pre-session CSRF cookie: it lasts [`GUEST_FORM_TOKEN_SECS`], so a
+/// guest's form token has a bounded age (a form open longer is shown again
+/// to check and send).
 pub fn csrf_cookie(token: &str, secure: bool) -> Cookie<'static> {
     Cookie::build(CSRF_COOKIE, token.to_string())
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            GUEST_FORM_TOKEN_SECS,
+        ))
         .finish()
 }
 

@@ -53,6 +53,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/errors/error.html"),
     ),
     (
+        "errors/form_lapsed.html",
+        include_str!("../../templates/errors/form_lapsed.html"),
+    ),
+    (
         "account/login.html",
         include_str!("../../templates/account/login.html"),
     ),

@@ -669,3 +669,93 @@ async fn a_short_dead_end_link_rides_along_with_sign_in_and_stores_nothing() {
     assert_eq!(field(&form, "tags"), "router");
     assert_eq!(drafts_stored(&app), 0);
 }
+
+/// Answer drafts are capped per owner (a member more than a guest): the
+/// least recently changed are dropped, the one just kept never; signing in
+/// keeps the member's cap over the guest's drafts and their own.
+#[actix_web::test]
+async fn answer_drafts_are_capped_per_owner_oldest_dropped() {
+    let app = app();
+    app.member("asker").await;
+    app.member("writer").await;
+    let mut conn = app.started().state.db.get().expect("db");
+    let actor = signpost::service::questions::Actor {
+        id: app.user_id("asker"),
+        role: signpost::auth::Role::Member,
+    };
+    let now = signpost::db::unix_now();
+    let questions: Vec<_> = (0..drafts::MEMBER_ANSWER_DRAFTS_KEPT + 2)
+        .map(|i| {
+            let draft = signpost::service::questions::validate_question(
+                &format!("Question waiting for answer number {i:03}"),
+                BODY,
+                "drafts",
+            )
+            .expect("valid");
+            signpost::service::questions::ask(&mut conn, actor, &draft, None, now)
+                .expect("ask")
+                .id
+        })
+        .collect();
+    let kept_answers = |conn: &mut _, owner: &Owner| {
+        questions
+            .iter()
+            .filter(|q| drafts::answer(conn, owner, **q).expect("draft").is_some())
+            .count()
+    };
+
+    let guest = drafts::guest_owner(&"g".repeat(64));
+    assert_eq!(
+        drafts::answer_drafts_kept(&guest),
+        drafts::GUEST_ANSWER_DRAFTS_KEPT
+    );
+    for (i, question) in questions.iter().enumerate() {
+        let body = format!("Guest answer {i}");
+        drafts::keep_answer(&mut conn, &guest, *question, &body, now + i as i64).expect("kept");
+    }
+    assert_eq!(
+        kept_answers(&mut conn, &guest),
+        drafts::GUEST_ANSWER_DRAFTS_KEPT
+    );
+    let last = questions.len() - 1;
+    assert!(drafts::answer(&mut conn, &guest, questions[last])
+        .expect("draft")
+        .is_some_and(|d| d.body == format!("Guest answer {last}")));
+    assert!(
+        drafts::answer(&mut conn, &guest, questions[0])
+            .expect("draft")
+            .is_none(),
+        "the oldest went first"
+    );
+
+    let member = Owner::User(app.user_id("writer"));
+    const { assert!(drafts::MEMBER_ANSWER_DRAFTS_KEPT > drafts::GUEST_ANSWER_DRAFTS_KEPT) };
+    for (i, question) in questions.iter().enumerate() {
+        // Changing the first draft again keeps it: the cap drops the
+        // least recently changed, not the first written.
+        let at = now + 100 + i as i64;
+        drafts::keep_answer(&mut conn, &member, *question, "Member answer", at).expect("kept");
+        if i == 0 {
+            drafts::keep_answer(&mut conn, &member, questions[0], "Changed", at + 1000)
+                .expect("kept");
+        }
+    }
+    assert_eq!(
+        kept_answers(&mut conn, &member),
+        drafts::MEMBER_ANSWER_DRAFTS_KEPT
+    );
+    assert!(drafts::answer(&mut conn, &member, questions[0])
+        .expect("draft")
+        .is_some_and(|d| d.body == "Changed"));
+    assert!(drafts::answer(&mut conn, &member, questions[1])
+        .expect("draft")
+        .is_none());
+
+    // At sign-in the guest's drafts join the member's, under the member's cap.
+    drafts::hand_to_user(&mut conn, &guest, app.user_id("writer")).expect("moved");
+    assert_eq!(
+        kept_answers(&mut conn, &member),
+        drafts::MEMBER_ANSWER_DRAFTS_KEPT
+    );
+    assert_eq!(kept_answers(&mut conn, &guest), 0);
+}

@@ -270,3 +270,185 @@ async fn nul_characters_are_refused_on_every_backend() {
     assert_eq!(kept.status, 400, "{}", kept.body);
     kept.assert_contains("NUL character");
 }
+
+/// The fields of the form posting to `action` on a page, as `(name,
+/// value)` (inputs and textareas): what the browser sends.
+fn form_fields(body: &str, action: &str) -> Vec<(String, String)> {
+    let at = body
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form to {action}: {body}"));
+    let form = &body[at..];
+    let form = &form[..form.find("</form>").expect("form end")];
+    let attr = |tag: &str, name: &str| {
+        let at = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        Some(tag[at..at + tag[at..].find('"')?].to_string())
+    };
+    let mut fields = Vec::new();
+    for part in form.split('<').skip(1) {
+        if let Some(tag) = part.strip_prefix("input") {
+            if let Some(name) = attr(tag, "name") {
+                fields.push((name, attr(tag, "value").unwrap_or_default()));
+            }
+        } else if let Some(tag) = part.strip_prefix("textarea") {
+            let name = attr(tag, "name").expect("textarea name");
+            let text = &tag[tag.find('>').expect("textarea") + 1..];
+            fields.push((name, text.to_string()));
+        }
+    }
+    fields
+}
+
+async fn send_again(
+    client: &crate::harness::Client<'_>,
+    action: &str,
+    page: &crate::harness::Page,
+) -> crate::harness::Page {
+    let fields = form_fields(&page.body, action);
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    client.post(action, &pairs).await
+}
+
+/// A member's form token lives as long as their session: a page left open
+/// past it is not acted on (not even as a guest's form), and not lost
+/// either: the form comes back with the text typed and a live token.
+#[actix_web::test]
+async fn a_form_sent_after_its_session_ended_comes_back_to_check_and_send() {
+    let sink = crate::smtp_sink::SmtpSink::start();
+    let app = TestApp::guide().configure(sink.configure()).start();
+    let sam = app.staff("support_sam").await;
+    let issue =
+        crate::known_issue_follow::create_issue(&sam, "Printing fails after firmware 4.2").await;
+    let ann = app.member("ann").await;
+    let token = ann.csrf(&issue).await;
+    let user = app.user_id("ann");
+    {
+        use diesel::prelude::*;
+        use signpost::db::schema::sessions as session_rows;
+        let mut conn = app.started().state.db.get().expect("db");
+        diesel::update(session_rows::table.filter(session_rows::user_id.eq(user)))
+            .set(session_rows::expires_at.eq(signpost::db::unix_now() - 1))
+            .execute(&mut conn)
+            .expect("expire");
+    }
+    let action = format!("{issue}/follow-by-mail");
+    let lapsed = ann
+        .post(
+            &action,
+            &[("csrf", token.as_str()), ("email", "ann.lee@example.com")],
+        )
+        .await;
+    assert_eq!(lapsed.status, 403, "{}", lapsed.body);
+    lapsed.assert_contains(signpost::web::csrf::FORM_LAPSED);
+    lapsed.assert_contains("You were signed out meanwhile");
+    lapsed.assert_contains("value=\"ann.lee@example.com\"");
+    lapsed.assert_contains(&format!("action=\"{action}\""));
+    assert!(!ann.has_session());
+    let fresh = csrf_of(&lapsed.body).expect("a live token");
+    assert_ne!(fresh, token);
+    {
+        let mut conn = app.started().state.db.get().expect("db");
+        let issue_id = signpost::db::models::known_issues::find_by_slug(
+            &mut conn,
+            "printing-fails-after-firmware-42",
+        )
+        .expect("issue")
+        .expect("found")
+        .id;
+        assert!(
+            signpost::db::models::known_issue_followers::address(
+                &mut conn,
+                issue_id,
+                "ann.lee@example.com"
+            )
+            .expect("follower")
+            .is_none(),
+            "the lapsed form did nothing"
+        );
+    }
+    let sent = send_again(&ann, &action, &lapsed).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    sent.assert_contains("Check your mail");
+}
+
+/// A guest's form token lasts a bounded age (its cookie's), and a form
+/// sent after the cookie is gone comes back with the text typed; a form
+/// with no token at all is refused outright.
+#[actix_web::test]
+async fn a_guest_form_token_has_a_bounded_age_and_a_lapsed_form_keeps_its_text() {
+    let sink = crate::smtp_sink::SmtpSink::start();
+    let app = TestApp::guide().configure(sink.configure()).start();
+    let sam = app.staff("support_sam").await;
+    let issue =
+        crate::known_issue_follow::create_issue(&sam, "Printing fails after firmware 4.2").await;
+    let guest = app.client();
+    let page = guest.get("/login").await;
+    let cookie = page
+        .headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("sp_csrf="))
+        .expect("a form token cookie")
+        .to_string();
+    assert!(
+        cookie.contains(&format!(
+            "Max-Age={}",
+            signpost::auth::GUEST_FORM_TOKEN_SECS
+        )),
+        "{cookie}"
+    );
+    let token = csrf_of(&page.body).expect("token");
+
+    // The browser dropped the cookie (past its age) while the page was open.
+    let later = app.client();
+    let lapsed = later
+        .post(
+            "/login",
+            &[
+                ("csrf", token.as_str()),
+                ("next", "/questions"),
+                ("username", "ann_guest"),
+                ("password", "typed secret"),
+            ],
+        )
+        .await;
+    assert_eq!(lapsed.status, 403, "{}", lapsed.body);
+    lapsed.assert_contains(signpost::web::csrf::FORM_LAPSED);
+    lapsed.assert_contains("value=\"ann_guest\"");
+    lapsed.assert_contains("type=\"hidden\" name=\"next\" value=\"/questions\"");
+    assert!(
+        !lapsed.body.contains("typed secret"),
+        "passwords are never sent back"
+    );
+    assert!(!lapsed.body.contains("signed out meanwhile"));
+    let fresh = csrf_of(&lapsed.body).expect("a live token");
+    assert_ne!(fresh, token);
+
+    // Sent again from that page, the form is acted on.
+    let action = format!("{issue}/follow-by-mail");
+    let again = later
+        .post(
+            &action,
+            &[("csrf", token.as_str()), ("email", "fan@example.com")],
+        )
+        .await;
+    assert_eq!(again.status, 403);
+    let sent = send_again(&later, &action, &again).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    sent.assert_contains("Check your mail");
+
+    // No token at all: not a form of this site, nothing shown again.
+    let forged = app
+        .client()
+        .post(&action, &[("email", "victim@example.com")])
+        .await;
+    assert_eq!(forged.status, 403);
+    forged.assert_contains("did not come from this site");
+    assert!(
+        !forged.body.contains("victim@example.com"),
+        "{}",
+        forged.body
+    );
+}

@@ -6,12 +6,17 @@
 //! follows, the dashboard's follower count, and a known-issue file changed
 //! on disk telling followers and linked askers exactly once.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use diesel::connection::InstrumentationEvent;
 use diesel::prelude::*;
+use signpost::db::models::known_issue_followers as follower_rows;
 use signpost::db::models::notifications::{self, KNOWN_ISSUE_UPDATE};
-use signpost::db::schema::notifications as notification_rows;
-use signpost::ids::UserId;
+use signpost::db::schema::{jobs as job_rows, notifications as notification_rows};
+use signpost::ids::{KnownIssueId, KnownIssueUpdateId, UserId};
+use signpost::service::known_issue_follow;
 
 use crate::fixtures::{article, link_to_issue, BODY};
 use crate::harness::{Client, Page, TestApp};
@@ -33,7 +38,7 @@ fn mail_app(sink: &SmtpSink) -> TestApp {
 }
 
 /// Creates the printing issue through the staff form (title as given).
-async fn create_issue(staff: &Client<'_>, title: &str) -> String {
+pub(crate) async fn create_issue(staff: &Client<'_>, title: &str) -> String {
     let page = staff
         .submit(
             "/known-issues/new",
@@ -739,4 +744,179 @@ async fn an_old_stop_link_never_ends_a_later_follow() {
         "{row}"
     );
     ann.get(&issue).await.assert_contains("Stop following");
+}
+
+/// Follows `issue` with `address` alone, confirmed (what the mailed link does).
+fn follow_by_address(app: &TestApp, issue: KnownIssueId, address: &str) {
+    let mut conn = app.started().state.db.get().expect("db");
+    let key = signpost::db::models::mail::address_key(address);
+    let hash = format!("confirm-{key}");
+    let now = signpost::db::unix_now();
+    follower_rows::add_pending_address(&mut conn, issue, address, &key, &hash, now + 60, now)
+        .expect("pending");
+    follower_rows::confirm(&mut conn, &hash, now)
+        .expect("confirm")
+        .expect("confirmed");
+}
+
+/// The addresses the queued `mail-issue-update` jobs of `update` go to.
+fn addresses_mailed(app: &TestApp, update: KnownIssueUpdateId) -> Vec<String> {
+    let mut conn = app.started().state.db.get().expect("db");
+    let payloads: Vec<String> = job_rows::table
+        .filter(job_rows::kind.eq(signpost::db::models::mail::ISSUE_UPDATE_JOB))
+        .select(job_rows::payload)
+        .load(&mut conn)
+        .expect("jobs");
+    let mut mailed: Vec<String> = payloads
+        .iter()
+        .filter_map(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .filter(|p| p["update_id"].as_i64() == Some(i64::from(update.0)))
+        .filter_map(|p| p["follower_id"].as_i64())
+        .map(|id| {
+            let id = signpost::ids::KnownIssueFollowerId(id as i32);
+            follower_rows::find(&mut conn, id)
+                .expect("follower")
+                .and_then(|f| f.address)
+                .expect("an address follower")
+        })
+        .collect();
+    mailed.sort();
+    mailed
+}
+
+/// Who gets an address-only follower's mail of an update: every address
+/// that would otherwise get nothing at once (its member chose the daily
+/// digest or no mail), never the writer's own confirmed address, never an
+/// address that already gets the update's mail as a following member's;
+/// and the members' address rows are read in one query, however many.
+#[actix_web::test]
+async fn an_address_follower_is_mailed_unless_that_address_already_gets_it() {
+    let sink = SmtpSink::start();
+    let app = mail_app(&sink);
+    let sam = app.staff("support_sam").await;
+    create_issue(&sam, "Printing fails after firmware 4.2").await;
+    for (name, delivery) in [("ann", "never"), ("bob", "daily"), ("cyd", "immediate")] {
+        app.member(name).await;
+        verified_address(&app, name, &format!("{name}@example.com"));
+        let mut conn = app.started().state.db.get().expect("db");
+        let delivery = signpost::db::models::mail::Delivery::parse(delivery).expect("delivery");
+        signpost::db::models::mail::set_delivery(&mut conn, app.user_id(name), delivery, 0)
+            .expect("delivery");
+    }
+    verified_address(&app, "support_sam", "Sam@Example.com");
+    let issue_id = {
+        let mut conn = app.started().state.db.get().expect("db");
+        signpost::db::models::known_issues::find_by_slug(
+            &mut conn,
+            "printing-fails-after-firmware-42",
+        )
+        .expect("issue")
+        .expect("found")
+        .id
+    };
+    let now = signpost::db::unix_now();
+    for name in ["ann", "bob", "cyd"] {
+        let mut conn = app.started().state.db.get().expect("db");
+        known_issue_follow::set_member(&mut conn, issue_id, app.user_id(name), true, now)
+            .expect("follow");
+    }
+    for address in [
+        "ann@example.com",
+        "bob@example.com",
+        "cyd@example.com",
+        "sam@example.com",
+        "fan@example.com",
+    ] {
+        follow_by_address(&app, issue_id, address);
+    }
+
+    let sam_id = app.user_id("support_sam");
+    let mut conn = app.started().state.db.get().expect("db");
+    let mail_lookups = Arc::new(AtomicUsize::new(0));
+    let counter = mail_lookups.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let sql = query.to_string();
+            if sql.trim_start().starts_with("SELECT") && sql.contains("user_mail") {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    let (update, told) = conn
+        .immediate_transaction(|conn| {
+            let update = signpost::db::models::known_issues::add_update(
+                conn,
+                issue_id,
+                "Firmware 4.3 is out.",
+                "<p>Firmware 4.3 is out.</p>",
+                None,
+                Some(sam_id),
+                now,
+            )?;
+            let told =
+                known_issue_follow::tell_followers(conn, issue_id, update, Some(sam_id), now)?;
+            Ok::<_, signpost::error::AppError>((update, told))
+        })
+        .expect("update");
+    conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    drop(conn);
+    assert_eq!(
+        addresses_mailed(&app, update),
+        ["ann@example.com", "bob@example.com", "fan@example.com"],
+        "ann (no mail) and bob (daily) would get nothing at once; cyd gets it as a member; \
+         sam wrote it"
+    );
+    assert_eq!(
+        mail_lookups.load(Ordering::SeqCst),
+        1,
+        "one query for every member's address row"
+    );
+    assert_eq!(told, 3 + 3, "three members, three addresses");
+    for name in ["ann", "bob", "cyd"] {
+        assert_eq!(issue_notes(&app, app.user_id(name)), 1, "{name}");
+    }
+    assert_eq!(issue_notes(&app, sam_id), 0);
+}
+
+/// Two follows of one member at once: the second finds the row the first
+/// is writing and adds nothing, instead of failing on the unique index.
+#[actix_web::test]
+async fn a_member_following_twice_at_once_is_one_follow_without_an_error() {
+    let app = TestApp::guide().start();
+    let sam = app.staff("support_sam").await;
+    create_issue(&sam, "Printing fails after firmware 4.2").await;
+    app.member("ann").await;
+    let ann = app.user_id("ann");
+    let pool = app.started().state.db.clone();
+    let mut first = pool.get().expect("db");
+    let issue = signpost::db::models::known_issues::find_by_slug(
+        &mut first,
+        "printing-fails-after-firmware-42",
+    )
+    .expect("issue")
+    .expect("found")
+    .id;
+    let now = signpost::db::unix_now();
+    let second = first
+        .immediate_transaction(|conn| {
+            assert!(follower_rows::add_member(conn, issue, ann, now)?);
+            // The other follow starts before this one commits: it does not
+            // see the row yet and waits for the index entry.
+            let pool = pool.clone();
+            let other = std::thread::spawn(move || {
+                let mut conn = pool.get().expect("db");
+                follower_rows::add_member(&mut conn, issue, ann, now)
+            });
+            std::thread::sleep(Duration::from_millis(500));
+            Ok::<_, diesel::result::Error>(other)
+        })
+        .expect("first follow");
+    let second = second.join().expect("thread");
+    assert_eq!(
+        second.ok(),
+        Some(false),
+        "the second follow adds nothing and fails not"
+    );
+    let mut conn = pool.get().expect("db");
+    assert!(known_issue_follow::is_following(&mut conn, issue, ann).expect("follows"));
 }

@@ -12,7 +12,7 @@ use signpost::db::unix_now;
 use signpost::kinds::Severity;
 use signpost::service::announcements;
 
-use crate::fixtures::{article, submit_edit, Post, Question, BODY};
+use crate::fixtures::{article, submit_edit, Post, Question, BODY, PRINTER};
 use crate::harness::{csrf_of, Page, TestApp};
 
 /// GETs `path` anonymously until it comes from the cache (the page is
@@ -514,8 +514,11 @@ async fn the_cache_stays_under_its_cap_under_a_flood_and_keeps_pages_read_again(
     cached(&app, "/").await;
     let cache = &app.started().state.page_cache;
     let mut largest = 0;
+    // Distinct real pages (each a page of the list after another place).
     for n in 0..800 {
-        let page = app.get(&format!("/questions?flood={n}")).await;
+        let page = app
+            .get(&format!("/questions?tab=newest&after=99999999999_{n}"))
+            .await;
         assert_eq!(page.status, 200);
         largest = largest.max(page.body.len());
         assert!(
@@ -531,9 +534,9 @@ async fn the_cache_stays_under_its_cap_under_a_flood_and_keeps_pages_read_again(
         "the flood ({largest} bytes a page) is larger than the cap"
     );
     assert!(
-        cache.len() > 10,
+        cache.pages() > 10,
         "the cache still holds pages: {}",
-        cache.len()
+        cache.pages()
     );
     assert_eq!(
         app.get("/").await.header("x-cache"),
@@ -634,4 +637,315 @@ async fn a_page_rendered_with_a_guests_own_token_is_never_stored() {
     assert_ne!(token, chosen);
     page.assert_contains(&format!("https://example.com/x?{chosen}"));
     assert!(!page.body.contains(&format!("x?{token}")), "{}", page.body);
+}
+
+#[actix_web::test]
+async fn made_up_query_strings_neither_store_pages_nor_push_them_out() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    ann.asks("Projector shows no picture", BODY, "projector")
+        .await;
+    cached(&app, "/").await;
+    cached(&app, "/questions?tab=top").await;
+    let cache = &app.started().state.page_cache;
+    let held = cache.pages();
+    for n in 0..300 {
+        let home = app.get(&format!("/?utm_source={n}")).await;
+        assert_eq!(home.status, 200);
+        assert_eq!(
+            home.header("x-cache"),
+            "hit",
+            "served from the page of its normal key"
+        );
+        let list = app
+            .get(&format!("/questions?x={n}&tab=top&after=junk{n}"))
+            .await;
+        assert_eq!(list.header("x-cache"), "hit");
+        list.assert_contains("Projector shows no picture");
+        // Nothing kept under the normal key: rendered, not stored.
+        let tagged = app.get(&format!("/tags/projector?ref={n}")).await;
+        assert_eq!(tagged.status, 200);
+        assert_eq!(tagged.header("x-cache"), "bypass");
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(cache.pages(), held, "one page per real page, no more");
+}
+
+#[actix_web::test]
+async fn refused_writes_read_no_feed() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let q = ann.asks("Keyboard types twice", BODY, "keyboard").await;
+    let feed = &app.started().state.page_feed;
+    let before = feed.runs_after_writes();
+    let guest = app.client();
+    for n in 0..30 {
+        let missing = guest
+            .post(&format!("/no/such/page/{n}"), &[("x", "1")])
+            .await;
+        assert_eq!(missing.status, 404);
+        let forged = guest
+            .post(&q.action("answers"), &[("csrf", "forged"), ("body", "x")])
+            .await;
+        assert_eq!(forged.status, 403, "{}", forged.body);
+    }
+    assert_eq!(
+        feed.runs_after_writes(),
+        before,
+        "404 and 403 answers to writes read no feed"
+    );
+    let bob = app.member("bob").await;
+    bob.answers(&q, "Clean under the key cap with compressed air.")
+        .await;
+    assert!(feed.runs_after_writes() > before, "a write reads the feed");
+}
+
+#[actix_web::test]
+async fn with_the_cache_off_no_thread_reads_the_feed() {
+    let app = TestApp::guide().configure(|c| c.page_cache_mb = 0).start();
+    let ann = app.member("ann").await;
+    ann.asks("Mouse pointer drifts left", BODY, "mouse").await;
+    actix_web::rt::time::sleep(Duration::from_millis(1_000)).await;
+    let feed = &app.started().state.page_feed;
+    assert_eq!(feed.runs(), 0, "nothing read the feed");
+    assert!(app.started().page_feed.is_none());
+}
+
+/// HEAD `path` anonymously with `headers`: status, headers and the length
+/// the body says it has (a HEAD response carries none).
+async fn head(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, actix_web::http::header::HeaderMap, u64, usize) {
+    use actix_web::body::{BodySize, MessageBody};
+    let service =
+        actix_web::test::init_service(signpost::app::build_app(app.started().state.clone())).await;
+    let mut request = actix_web::test::TestRequest::default()
+        .method(actix_web::http::Method::HEAD)
+        .uri(path);
+    for (name, value) in headers {
+        request = request.insert_header((name.to_string(), value.to_string()));
+    }
+    let response = actix_web::test::call_service(&service, request.to_request()).await;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let length = match response.response().body().size() {
+        BodySize::Sized(n) => n,
+        other => panic!("HEAD of {path}: body {other:?}"),
+    };
+    let sent = actix_web::test::read_body(response).await.len();
+    (status, headers, length, sent)
+}
+
+#[actix_web::test]
+async fn head_hits_build_no_body_and_set_no_cookie() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let q = ann
+        .asks("Speaker crackles at high volume", BODY, "audio")
+        .await;
+    cached(&app, &q.path).await;
+    cached(&app, "/questions").await;
+    for (path, accept, encoding) in [
+        (q.path.as_str(), "gzip", Some("gzip")),
+        // A joined brotli body's length needs the body: gzip instead.
+        (q.path.as_str(), "gzip, deflate, br", Some("gzip")),
+        (q.path.as_str(), "identity", None),
+        ("/questions", "gzip, deflate, br", Some("br")),
+        ("/questions", "identity", None),
+    ] {
+        let (status, headers, length, sent) =
+            head(&app, path, &[("accept-encoding", accept)]).await;
+        assert_eq!(status, 200);
+        assert_eq!(header_of(&headers, "x-cache"), "hit", "{path} {accept}");
+        assert!(
+            headers.get("set-cookie").is_none(),
+            "HEAD sets no cookie: {path}"
+        );
+        assert_eq!(sent, 0, "HEAD sends no body");
+        assert_eq!(
+            headers
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok()),
+            encoding
+        );
+        let (get_headers, body) = fetch_raw(&app, path, &[("accept-encoding", accept)]).await;
+        assert_eq!(
+            get_headers
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok()),
+            if accept.contains("br") {
+                Some("br")
+            } else {
+                encoding
+            }
+        );
+        if get_headers.get("content-encoding") == headers.get("content-encoding") {
+            assert_eq!(
+                length,
+                body.len() as u64,
+                "{path} {accept}: the GET's length"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn pages_with_a_guest_form_never_answer_304_by_date() {
+    let app = TestApp::guide()
+        .article(
+            "guide/print",
+            &article("Print a page", 1, "Choose Print in the menu."),
+        )
+        .start();
+    let ann = app.member("ann").await;
+    let q = ann.asks("Webcam image is dark", BODY, "webcam").await;
+    let later = "Fri, 01 Jan 2100 00:00:00 GMT";
+    for path in ["/docs/guide/print", q.path.as_str()] {
+        // Rendered, then from the cache: neither trusts the date.
+        let first = app.get_with(path, &[("if-modified-since", later)]).await;
+        assert_eq!(first.status, 200, "{path}");
+        let hit = cached(&app, path).await;
+        assert!(csrf_of(&hit.body).is_some(), "{path} has a guest form");
+        let again = app.get_with(path, &[("if-modified-since", later)]).await;
+        assert_eq!(again.status, 200, "{path}: a date cannot vouch for a token");
+        assert_eq!(again.header("x-cache"), "hit");
+    }
+    // A page without forms still answers 304 by date.
+    let page = cached(&app, "/questions.atom").await;
+    assert!(csrf_of(&page.body).is_none());
+    let dated = app
+        .get_with("/questions.atom", &[("if-modified-since", later)])
+        .await;
+    if !page.header("last-modified").is_empty() {
+        assert_eq!(dated.status, 304);
+    }
+}
+
+#[actix_web::test]
+async fn troubleshooter_steps_are_cached_and_every_hit_records_the_walk() {
+    let app = TestApp::guide()
+        .article(
+            "guide/paper",
+            &article("Loading paper", 1, "Fan the stack first."),
+        )
+        .tree("printer", PRINTER)
+        .start();
+    let step = "/troubleshoot/printer?power=yes";
+    let walks = || -> i64 {
+        use diesel::prelude::*;
+        let mut conn = app.started().state.db.get().expect("db");
+        signpost::db::schema::tree_walks::table
+            .count()
+            .get_result(&mut conn)
+            .expect("walks")
+    };
+    let first = app.client();
+    let page = first.get(step).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(walks(), 1);
+    cached(&app, step).await;
+    let recorded = walks();
+    // A new browser: a hit, its own walk and walk cookie.
+    let guest = app.client();
+    let hit = guest.get(step).await;
+    assert_eq!(hit.header("x-cache"), "hit");
+    assert_eq!(hit.header("cache-control"), "no-store");
+    assert!(
+        hit.headers
+            .get_all("set-cookie")
+            .filter_map(|v| v.to_str().ok())
+            .any(|c| c.starts_with("sp_walk=")),
+        "the hit sets the walk cookie"
+    );
+    assert_eq!(walks(), recorded + 1, "the hit recorded a walk");
+    // The same browser walking on updates its walk.
+    let next = guest.get("/troubleshoot/printer?power=yes&queue=no").await;
+    assert_eq!(next.status, 200);
+    assert_eq!(walks(), recorded + 1);
+    let last: String = {
+        use diesel::prelude::*;
+        let mut conn = app.started().state.db.get().expect("db");
+        signpost::db::schema::tree_walks::table
+            .order(signpost::db::schema::tree_walks::id.desc())
+            .select(signpost::db::schema::tree_walks::last_node)
+            .first(&mut conn)
+            .expect("walk")
+    };
+    assert_eq!(last, "ask");
+    // Answers that do not fit the tree are not kept.
+    for n in 0..3 {
+        let odd = app
+            .get(&format!("/troubleshoot/printer?power=yes&nonsense={n}"))
+            .await;
+        assert_eq!(odd.status, 200);
+        assert_eq!(odd.header("x-cache"), "miss");
+    }
+}
+
+#[actix_web::test]
+async fn browsers_that_dismissed_a_banner_get_cached_pages_without_it() {
+    let app = TestApp::guide().start();
+    announce(&app, "Printers offline on Friday", unix_now() - 60);
+    let guest = app.client();
+    let page = guest.get("/docs").await;
+    page.assert_contains("Printers offline on Friday");
+    let id = {
+        let board = app.started().state.announcements.all();
+        board.first().expect("banner").id.to_string()
+    };
+    let token = csrf_of(&page.body).expect("the banner's form");
+    let dismissed = guest
+        .post(
+            &format!("/announcements/{id}/dismiss"),
+            &[("csrf", &token), ("revision", "1"), ("next", "/docs")],
+        )
+        .await;
+    assert_eq!(dismissed.status, 303, "{}", dismissed.body);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = guest.get("/docs").await;
+        assert!(!page.body.contains("Printers offline on Friday"));
+        if page.header("x-cache") == "hit" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never served from the cache");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Browsers that did not dismiss it still see it.
+    let other = cached(&app, "/docs").await;
+    other.assert_contains("Printers offline on Friday");
+    // A dismissal of an announcement not on the board keys like none.
+    let stale = app
+        .get_with("/docs", &[("cookie", "sp_dismissed=999.1")])
+        .await;
+    assert_eq!(stale.header("x-cache"), "hit");
+    stale.assert_contains("Printers offline on Friday");
+}
+
+#[actix_web::test]
+async fn old_page_changes_are_pruned() {
+    use signpost::db::models::page_changes::{self, PageScope};
+    let app = TestApp::guide().start();
+    let state = &app.started().state;
+    let now = unix_now();
+    {
+        let mut conn = state.db.get().expect("db");
+        page_changes::record(&mut conn, PageScope::Everything, now - 3 * 3600).expect("old");
+        page_changes::record(&mut conn, PageScope::Question(1), now + 600).expect("new");
+    }
+    let when = now + page_changes::KEPT_SECS + 1;
+    app.started()
+        .site_jobs
+        .run_due(&state.node, when)
+        .expect("jobs");
+    let mut conn = state.db.get().expect("db");
+    let left: Vec<i64> = page_changes::after(&mut conn, 0, 100)
+        .expect("changes")
+        .into_iter()
+        .map(|c| c.created_at)
+        .collect();
+    assert!(!left.contains(&(now - 3 * 3600)), "{left:?}");
+    assert!(left.contains(&(now + 600)), "{left:?}");
 }

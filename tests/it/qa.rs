@@ -979,3 +979,63 @@ async fn notifications_on_several_questions_list_each_with_its_link() {
         last_at = at;
     }
 }
+
+/// A tag's newest list is read from the tag's own rows, which must keep
+/// their question's age: a question whose tags were edited later stays
+/// where its date puts it, on every page of the tag and of the tab.
+#[actix_web::test]
+async fn a_tag_edit_keeps_the_question_in_its_place_in_the_tag_list() {
+    use signpost::db::models::questions::{list_page, Cursor, Tab};
+    use signpost::kinds::PostKind;
+    let app = app();
+    app.member("dated").await;
+    let mut conn = app.started().state.db.get().expect("db");
+    let actor = signpost::service::questions::Actor {
+        id: app.user_id("dated"),
+        role: Role::Member,
+    };
+    let asked: Vec<_> = (0..4)
+        .map(|i| {
+            let draft = signpost::service::questions::validate_question(
+                &format!("Dated printer question number {i}"),
+                BODY,
+                "printer",
+            )
+            .expect("valid");
+            signpost::service::questions::ask(&mut conn, actor, &draft, None, 1_700_000_000 + i)
+                .expect("ask")
+        })
+        .collect();
+    // The oldest one gets a second tag much later.
+    let edited =
+        signpost::service::questions::validate_question(&asked[0].title, BODY, "printer, wifi")
+            .expect("valid");
+    let base = revisions::latest_id(&mut conn, PostKind::Question, asked[0].id.0).expect("rev");
+    signpost::service::questions::edit_question(
+        &mut conn,
+        actor,
+        asked[0].id,
+        &edited,
+        "",
+        base,
+        1_700_500_000,
+    )
+    .expect("edit");
+    let tag = signpost::db::models::tags::find(&mut conn, "printer")
+        .expect("tag")
+        .expect("printer")
+        .id;
+    let mut seen = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    loop {
+        let page = list_page(&mut conn, Tab::Newest, Some(tag), cursor, 2).expect("page");
+        let Some(last) = page.last() else { break };
+        cursor = Some(Cursor {
+            value: Tab::Newest.sort_value(last),
+            id: last.id,
+        });
+        seen.extend(page.iter().map(|q| q.id));
+    }
+    let newest_first: Vec<_> = asked.iter().rev().map(|q| q.id).collect();
+    assert_eq!(seen, newest_first, "by asking date, the edited one last");
+}

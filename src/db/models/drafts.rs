@@ -193,6 +193,23 @@ pub fn delete_answers(conn: &mut Conn, owner: &Owner, question: QuestionId) -> Q
 /// Keeps only `owner`'s newest `keep` question drafts.
 pub fn trim_questions(conn: &mut Conn, owner: &Owner, keep: usize) -> QueryResult<usize> {
     let ids = ids_of(conn, owner, None)?;
+    delete_beyond(conn, ids, keep)
+}
+
+/// Keeps only `owner`'s `keep` most recently changed answer drafts (over
+/// every question).
+pub fn trim_answers(conn: &mut Conn, owner: &Owner, keep: usize) -> QueryResult<usize> {
+    let ids: Vec<DraftId> = owned_by(owner)
+        .select(drafts::id)
+        .filter(drafts::question_id.is_not_null())
+        .order(drafts::updated_at.desc())
+        .then_order_by(drafts::id.desc())
+        .load(conn)?;
+    delete_beyond(conn, ids, keep)
+}
+
+/// Deletes the drafts of `ids` (newest first) after the first `keep`.
+fn delete_beyond(conn: &mut Conn, ids: Vec<DraftId>, keep: usize) -> QueryResult<usize> {
     if ids.len() <= keep {
         return Ok(0);
     }

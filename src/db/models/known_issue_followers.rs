@@ -41,25 +41,26 @@ pub fn member(conn: &mut Conn, issue: KnownIssueId, user: UserId) -> QueryResult
         .optional()
 }
 
-/// Adds a member as a follower (nothing when they already follow); whether one was added.
+/// Adds a member as a follower (nothing when they already follow); whether
+/// one was added. One `INSERT ... ON CONFLICT DO NOTHING`, so two follows at
+/// once never trip the unique index.
 pub fn add_member(
     conn: &mut Conn,
     issue: KnownIssueId,
     user: UserId,
     now: i64,
 ) -> QueryResult<bool> {
-    if member(conn, issue, user)?.is_some() {
-        return Ok(false);
-    }
-    diesel::insert_into(f::table)
-        .values((
-            f::issue_id.eq(issue),
-            f::user_id.eq(Some(user)),
-            f::confirmed_at.eq(Some(now)),
-            f::created_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(true)
+    let row = (
+        f::issue_id.eq(issue),
+        f::user_id.eq(Some(user)),
+        f::confirmed_at.eq(Some(now)),
+        f::created_at.eq(now),
+    );
+    let added = crate::db::per_backend!(conn, |c| diesel::insert_into(f::table)
+        .values(&row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(added > 0)
 }
 
 /// Removes a member's follow; whether there was one.

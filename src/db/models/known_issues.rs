@@ -322,6 +322,46 @@ pub fn updates_of(conn: &mut Conn, issue_id: KnownIssueId) -> QueryResult<Vec<Is
         .load(conn)
 }
 
+/// One update of an issue's timeline, by id.
+pub fn update_of(
+    conn: &mut Conn,
+    issue_id: KnownIssueId,
+    id: KnownIssueUpdateId,
+) -> QueryResult<Option<IssueUpdate>> {
+    known_issue_updates::table
+        .filter(known_issue_updates::issue_id.eq(issue_id))
+        .filter(known_issue_updates::id.eq(id))
+        .select(IssueUpdate::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The newest update of an issue dated `at` or before (else its newest).
+pub fn newest_update_until(
+    conn: &mut Conn,
+    issue_id: KnownIssueId,
+    at: i64,
+) -> QueryResult<Option<IssueUpdate>> {
+    let newest = |conn: &mut Conn, until: Option<i64>| {
+        let mut query = known_issue_updates::table
+            .filter(known_issue_updates::issue_id.eq(issue_id))
+            .order((
+                known_issue_updates::created_at.desc(),
+                known_issue_updates::id.desc(),
+            ))
+            .select(IssueUpdate::as_select())
+            .into_boxed();
+        if let Some(until) = until {
+            query = query.filter(known_issue_updates::created_at.le(until));
+        }
+        query.first(conn).optional()
+    };
+    match newest(conn, Some(at))? {
+        Some(update) => Ok(Some(update)),
+        None => newest(conn, None),
+    }
+}
+
 /// The newest updates over every issue, with their issue, newest first.
 pub fn recent_updates(conn: &mut Conn, limit: i64) -> QueryResult<Vec<(IssueUpdate, KnownIssue)>> {
     known_issue_updates::table

@@ -97,6 +97,17 @@ pub fn find(conn: &mut Conn, user_id: UserId) -> QueryResult<Option<UserMail>> {
         .optional()
 }
 
+/// The address rows of `users` (those that have one), in one query.
+pub fn find_many(conn: &mut Conn, users: &[UserId]) -> QueryResult<Vec<UserMail>> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    user_mail::table
+        .filter(user_mail::user_id.eq_any(users))
+        .select(UserMail::as_select())
+        .load(conn)
+}
+
 /// The verified address row with this key.
 pub fn find_verified(conn: &mut Conn, key: &str) -> QueryResult<Option<UserMail>> {
     user_mail::table
@@ -208,12 +219,22 @@ pub fn route_notification(
     id: NotificationId,
     now: i64,
 ) -> QueryResult<()> {
-    let Some(row) = find(conn, user_id)? else {
+    let row = find(conn, user_id)?;
+    route_notification_by(conn, row.as_ref(), user_id, id, now)
+}
+
+/// [`route_notification`] with the user's address row already loaded
+/// (`None`: they have none), for callers that load many at once.
+pub fn route_notification_by(
+    conn: &mut Conn,
+    row: Option<&UserMail>,
+    user_id: UserId,
+    id: NotificationId,
+    now: i64,
+) -> QueryResult<()> {
+    let Some(row) = row.filter(|r| r.is_verified()) else {
         return Ok(());
     };
-    if !row.is_verified() {
-        return Ok(());
-    }
     match row.delivery() {
         Delivery::Immediate => {
             let payload = serde_json::json!({ "notification_id": id }).to_string();

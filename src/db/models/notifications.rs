@@ -113,7 +113,8 @@ pub fn notify(
     if user_id == actor_id {
         return Ok(false);
     }
-    insert(conn, user_id, kind, about, Some(actor_id), now)?;
+    let id = insert(conn, user_id, kind, about, Some(actor_id), now)?;
+    super::mail::route_notification(conn, user_id, id, now)?;
     Ok(true)
 }
 
@@ -127,10 +128,32 @@ pub fn notify_from_site(
     about: About,
     now: i64,
 ) -> QueryResult<NotificationId> {
-    insert(conn, user_id, kind, about, None, now)
+    let id = insert(conn, user_id, kind, about, None, now)?;
+    super::mail::route_notification(conn, user_id, id, now)?;
+    Ok(id)
 }
 
-/// Inserts one notification and routes it to mail.
+/// [`notify`] (or, without an actor, [`notify_from_site`]) for a caller
+/// that already loaded the user's address row (`mail`; `None`: they have
+/// none), so telling many people costs no lookup per person.
+pub fn notify_with_mail(
+    conn: &mut Conn,
+    user_id: UserId,
+    kind: &str,
+    about: About,
+    actor_id: Option<UserId>,
+    mail: Option<&super::mail::UserMail>,
+    now: i64,
+) -> QueryResult<bool> {
+    if Some(user_id) == actor_id {
+        return Ok(false);
+    }
+    let id = insert(conn, user_id, kind, about, actor_id, now)?;
+    super::mail::route_notification_by(conn, mail, user_id, id, now)?;
+    Ok(true)
+}
+
+/// Inserts one notification row (the callers route it to mail).
 fn insert(
     conn: &mut Conn,
     user_id: UserId,
@@ -139,7 +162,7 @@ fn insert(
     actor_id: Option<UserId>,
     now: i64,
 ) -> QueryResult<NotificationId> {
-    let id: NotificationId = diesel::insert_into(notifications::table)
+    diesel::insert_into(notifications::table)
         .values((
             notifications::user_id.eq(user_id),
             notifications::kind.eq(kind),
@@ -151,9 +174,7 @@ fn insert(
             notifications::created_at.eq(now),
         ))
         .returning(notifications::id)
-        .get_result(conn)?;
-    super::mail::route_notification(conn, user_id, id, now)?;
-    Ok(id)
+        .get_result(conn)
 }
 
 /// A user's newest notifications.

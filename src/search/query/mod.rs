@@ -143,9 +143,11 @@ impl SearchIndex {
         // Collapsing a thread's answers into one result can leave fewer
         // results than the page needs (and no sign of a next page): fetch
         // more while more documents match, within the candidate bound.
+        let statistics = plan::Statistics::new(&searcher, self.plan_cache());
         let mut wanted = offset + limit;
         let (shown, relaxed, saturated) = loop {
-            let (top, saturated) = candidates::top_candidates(&searcher, &query, wanted)?;
+            let (top, saturated) =
+                candidates::top_candidates(&searcher, &statistics, &query, wanted)?;
             let (ranked, relaxed) = rerank::rerank(&searcher, &fields, &concepts, &top)?;
             let shown = rerank::collapse(ranked);
             if !saturated || shown.len() > offset + limit || !candidates::can_fetch_more(wanted) {

@@ -4,9 +4,9 @@
 //! generation.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use tantivy::query::FuzzyTermQuery;
+use tantivy::query::{Bm25StatisticsProvider, EnableScoring, FuzzyTermQuery};
 use tantivy::schema::Field;
 use tantivy::{Searcher, Term};
 
@@ -26,6 +26,8 @@ const POPULAR_NEIGHBOUR: u64 = 20;
 const MAX_PREFIX: usize = 8;
 /// Plans kept in the cache before it is emptied.
 const MAX_CACHED_PLANS: usize = 20_000;
+/// Term statistics kept in the cache before they are emptied.
+const MAX_CACHED_TERMS: usize = 200_000;
 
 /// Words that never decide whether a document matches (they still count
 /// for phrase order). Sorted, for binary search.
@@ -82,12 +84,92 @@ pub(super) struct Concept {
     pub(super) stop: bool,
 }
 
-/// Word plans of one index generation (typo and prefix expansion walk the
-/// term dictionary, which is worth doing once per word, not per query).
+/// Word plans and term statistics of one index generation (typo and
+/// prefix expansion walk the term dictionary, and a term's document
+/// frequency sums a dictionary lookup per segment: worth doing once per
+/// word, not per query).
 #[derive(Debug, Default)]
 pub(crate) struct PlanCache {
     generation: u64,
     plans: HashMap<(String, bool, bool), Arc<WordPlan>>,
+    /// Documents holding a term, over every segment.
+    doc_freqs: HashMap<Term, u64>,
+    /// Tokens in a field, over every segment.
+    tokens: HashMap<Field, u64>,
+}
+
+impl PlanCache {
+    /// The cache emptied first when it holds another generation's entries.
+    fn of_generation(&mut self, generation: u64) -> &mut PlanCache {
+        if self.generation != generation {
+            *self = PlanCache {
+                generation,
+                ..PlanCache::default()
+            };
+        }
+        self
+    }
+}
+
+/// The BM25 statistics of one searcher (documents, tokens per field,
+/// documents per term), each computed once per index generation and kept
+/// in the [`PlanCache`]: the weights of a query's term queries read them
+/// instead of looking every term up in every segment's dictionary again.
+pub(super) struct Statistics<'a> {
+    searcher: &'a Searcher,
+    cache: &'a Mutex<PlanCache>,
+    generation: u64,
+}
+
+impl<'a> Statistics<'a> {
+    pub(super) fn new(searcher: &'a Searcher, cache: &'a Mutex<PlanCache>) -> Statistics<'a> {
+        Statistics {
+            searcher,
+            cache,
+            generation: searcher.generation().generation_id(),
+        }
+    }
+
+    /// Scoring of this searcher's documents with the cached statistics.
+    pub(super) fn scoring(&self) -> EnableScoring<'_> {
+        EnableScoring::enabled_from_statistics_provider(self, self.searcher)
+    }
+
+    /// Reads (`None`: not cached) or fills the cache of this generation; a
+    /// poisoned lock only costs the cache.
+    fn with_cache<T>(&self, f: impl FnOnce(&mut PlanCache) -> Option<T>) -> Option<T> {
+        let mut cache = self.cache.lock().ok()?;
+        f(cache.of_generation(self.generation))
+    }
+}
+
+impl Bm25StatisticsProvider for Statistics<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        if let Some(tokens) = self.with_cache(|c| c.tokens.get(&field).copied()) {
+            return Ok(tokens);
+        }
+        let tokens = self.searcher.total_num_tokens(field)?;
+        self.with_cache(|c| c.tokens.insert(field, tokens));
+        Ok(tokens)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.searcher.num_docs())
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        if let Some(df) = self.with_cache(|c| c.doc_freqs.get(term).copied()) {
+            return Ok(df);
+        }
+        let df = self.searcher.doc_freq(term)?;
+        self.with_cache(|c| {
+            if c.doc_freqs.len() >= MAX_CACHED_TERMS {
+                c.doc_freqs.clear();
+            }
+            c.doc_freqs.insert(term.clone(), df)
+        });
+        Ok(df)
+    }
 }
 
 impl SearchIndex {
@@ -157,8 +239,8 @@ impl SearchIndex {
         }
         let plan = Arc::new(plan_word(searcher, fields, word, prefix, expand)?);
         if let Ok(mut cache) = self.plan_cache().lock() {
-            if cache.generation != generation || cache.plans.len() >= MAX_CACHED_PLANS {
-                cache.generation = generation;
+            let cache = cache.of_generation(generation);
+            if cache.plans.len() >= MAX_CACHED_PLANS {
                 cache.plans.clear();
             }
             cache.plans.insert(key, plan.clone());

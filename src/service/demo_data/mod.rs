@@ -200,14 +200,14 @@ fn write_batch(
 ) -> AppResult<usize> {
     let ids = insert_questions(conn, first, batch, user_ids)?;
     let mut links = Vec::new();
-    for (qid, thread) in ids.iter().zip(batch) {
+    for (k, (qid, thread)) in ids.iter().zip(batch).enumerate() {
         for tag in &thread.tags {
             *tag_counts.entry(tag).or_default() += 1;
             if let Some(tag_id) = tag_ids.get(tag) {
                 links.push((
                     question_tags::question_id.eq(*qid),
                     question_tags::tag_id.eq(*tag_id),
-                    question_tags::created_at.eq(BASE_TIME),
+                    question_tags::created_at.eq(asked_at(first + k)),
                 ));
             }
         }

@@ -71,7 +71,7 @@ pub fn edit_question(
                 q::last_activity_at.eq(now),
             ))
             .execute(conn)?;
-        tags::set_for_question(conn, question_id, &draft.tags, now)?;
+        tags::set_for_question(conn, question_id, &draft.tags)?;
         revisions::insert(
             conn,
             &NewRevision {

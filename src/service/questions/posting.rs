@@ -73,7 +73,7 @@ pub fn ask(
                 last_activity_at: now,
             },
         )?;
-        tags::set_for_question(conn, question.id, &draft.tags, now)?;
+        tags::set_for_question(conn, question.id, &draft.tags)?;
         follows::auto_follow(conn, author.id, question.id, now)?;
         let tag_ids = tags::ids_for_question(conn, question.id)?;
         tell_followers(

@@ -414,4 +414,12 @@ pub async fn post_ask(
     Ok(see_other(&question.path()))
 }
 
-crate::csrf_form!(AskForm);
+impl crate::web::extract::CsrfToken for AskForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    /// Sent from a page whose session just expired: kept as that user's
+    /// draft until they sign in again.
+    const KEEPS_LAPSED_SESSION: bool = true;
+}

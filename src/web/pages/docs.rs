@@ -108,6 +108,6 @@ pub async fn get_article(
         &hash,
         view.updated_unix
             .max(state.announcements.changed_at(crate::db::unix_now())),
-        visitor.user.is_none(),
+        visitor.user.is_none() && visitor.anon_csrf.is_none(),
     ))
 }

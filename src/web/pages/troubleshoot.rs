@@ -24,7 +24,7 @@ use crate::web::{query_params, render, see_other, with_analytics, with_db};
 /// Query strings longer than this are cut before parsing.
 const MAX_QUERY_BYTES: usize = 8 * 1024;
 /// Cookie holding the random walk token (no personal data).
-const WALK_COOKIE: &str = "sp_walk";
+pub const WALK_COOKIE: &str = "sp_walk";
 
 fn tree_not_found(slug: &str) -> AppError {
     AppError::NotFound(format!("There is no troubleshooter called \u{201c}{slug}\u{201d}. See the list of troubleshooters or search below."))
@@ -248,6 +248,7 @@ fn show_node(
 }
 
 /// Where a walk stands, for the analytics.
+#[derive(Debug, Clone)]
 struct WalkStep {
     tree_id: TreeId,
     /// The node shown (`dead-end` past the last one).
@@ -256,6 +257,30 @@ struct WalkStep {
     steps: i32,
     /// No answer given yet.
     at_start: bool,
+}
+
+/// One view of a step page: what recording it takes. The handler records
+/// it after rendering the page and hands it to the page cache with the
+/// page (a response extension), so each hit of the cached page records
+/// the visitor's walk as the handler would.
+#[derive(Debug)]
+pub struct StepVisit {
+    slug: String,
+    step: WalkStep,
+    /// The normal query of the page (its answers as links carry them):
+    /// the page is cached for that query only.
+    pub query: String,
+}
+
+/// Records a view of a step in this browser's walk; returns the walk
+/// cookie to set, if any.
+pub async fn record_visit(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    visit: &StepVisit,
+) -> AppResult<Option<actix_web::cookie::Cookie<'static>>> {
+    let token = record_walk_step(state, req, &visit.slug, visit.step.clone()).await?;
+    Ok(token.map(|token| walk_cookie(&token, state.config.is_https())))
 }
 
 /// Records the step of this browser's walk; returns the walk token to set
@@ -334,13 +359,16 @@ pub async fn get_tree_step(
         }
         Position::DeadEnd => "dead-end".to_string(),
     };
-    let step = WalkStep {
-        tree_id,
-        node: last_node,
-        steps: walk.answered.len() as i32,
-        at_start: walk.answered.is_empty(),
+    let visit = StepVisit {
+        slug: slug.clone(),
+        step: WalkStep {
+            tree_id,
+            node: last_node,
+            steps: walk.answered.len() as i32,
+            at_start: walk.answered.is_empty(),
+        },
+        query: page.answers.clone(),
     };
-    let token_to_set = record_walk_step(&state, &req, &slug, step).await?;
     let grace = state.config.known_issue_grace_days;
     let tree_slug = slug.clone();
     page.issue_banners = with_db(&state, move |conn| {
@@ -349,10 +377,13 @@ pub async fn get_tree_step(
     .await?;
     let (visitor, csrf_cookie) = visitor.with_form_token(state.config.is_https())?;
     let mut response = render(&state, &visitor, "troubleshoot/step.html", &page)?;
-    if let Some(token) = token_to_set {
-        response
-            .add_cookie(&walk_cookie(&token, state.config.is_https()))
-            .map_err(AppError::internal)?;
+    // The page does not depend on the walk: its view is recorded apart, as
+    // each hit of the cached page records it.
+    if let Some(cookie) = record_visit(&state, &req, &visit).await? {
+        response.add_cookie(&cookie).map_err(AppError::internal)?;
+    }
+    if !(truncated || walk.ignored > 0) {
+        response.extensions_mut().insert(std::sync::Arc::new(visit));
     }
     if let Some(cookie) = csrf_cookie {
         response.add_cookie(&cookie).map_err(AppError::internal)?;

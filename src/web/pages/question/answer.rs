@@ -126,4 +126,12 @@ async fn keep_answer_and_sign_in(
     }
 }
 
-crate::csrf_form!(AnswerForm);
+impl crate::web::extract::CsrfToken for AnswerForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    /// Sent from a page whose session just expired: kept as that user's
+    /// draft until they sign in again.
+    const KEEPS_LAPSED_SESSION: bool = true;
+}
