@@ -509,3 +509,107 @@ async fn a_dump_of_many_batches_imports_in_file_order() {
         }
     }
 }
+
+/// Names of the indexes of the post tables, as the catalog reads them.
+fn post_indexes(conn: &mut signpost::db::Conn) -> Vec<String> {
+    let schema = signpost::db::catalog::describe(conn).expect("catalog");
+    ["questions", "answers", "question_tags"]
+        .iter()
+        .flat_map(|t| schema.tables[*t].indexes.iter())
+        .map(|i| format!("{:?} {:?}", i.name, i.columns))
+        .collect()
+}
+
+/// A dump of `questions` questions with one answer each (answers right
+/// after their question), cut off mid-row when `truncated`.
+fn numbered_dump(dir: &Path, questions: u32, truncated: bool) {
+    std::fs::copy(fixtures("stackexchange/Users.xml"), dir.join("Users.xml")).expect("copy");
+    let mut posts = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<posts>\n");
+    for q in 1..=questions {
+        posts += &format!(
+            "  <row Id=\"{q}\" PostTypeId=\"1\" AcceptedAnswerId=\"{}\" OwnerUserId=\"9\" Title=\"Question number {q}\" Tags=\"&lt;t{}&gt;\" Body=\"&lt;p&gt;body {q}&lt;/p&gt;\" />\n  <row Id=\"{}\" PostTypeId=\"2\" ParentId=\"{q}\" Body=\"&lt;p&gt;answer {q}&lt;/p&gt;\" />\n",
+            100_000 + q,
+            q % 5,
+            100_000 + q
+        );
+    }
+    if truncated {
+        posts += "  <row Id=\"999999\" PostTy";
+    } else {
+        posts += "</posts>\n";
+    }
+    std::fs::write(dir.join("Posts.xml"), posts).expect("write");
+}
+
+/// An import that drops the post tables' indexes and then fails midway
+/// builds them again: the site keeps every index, shows what was committed,
+/// and a second run finishes the job with the counts right. An import
+/// killed while they were dropped is healed by the next one.
+#[actix_web::test]
+async fn a_failed_import_without_indexes_leaves_them_rebuilt_and_the_site_usable() {
+    use signpost::db::schema::{answers as a, questions as q};
+    use signpost::service::import_stackexchange::Indexes;
+    let app = TestApp::builder().start();
+    let dump = tempfile::tempdir().expect("dir");
+    let mut conn = app.started().state.db.get().expect("db");
+    let before = post_indexes(&mut conn);
+    assert!(before.len() >= 10, "{before:?}");
+
+    // 2,100 questions and their answers: two full batches are written, then
+    // the file ends early.
+    numbered_dump(dump.path(), 2100, true);
+    let err =
+        import_stackexchange::import_using(&mut conn, dump.path(), Indexes::Drop, &|_, _, _| {})
+            .expect_err("the file ends early");
+    assert!(err.to_string().contains("ends early"), "{err}");
+    assert_eq!(post_indexes(&mut conn), before);
+    let written: i64 = q::table.count().get_result(&mut conn).expect("count");
+    assert!(
+        (1..2100).contains(&written),
+        "{written} questions written before the error"
+    );
+    let answered: i64 = a::table.count().get_result(&mut conn).expect("count");
+    drop(conn);
+    let page = app.client().get("/questions").await;
+    assert_eq!(page.status, 200);
+    page.assert_contains("Question number ");
+
+    // The whole dump: the rest comes in, nothing twice, counts settled.
+    numbered_dump(dump.path(), 2100, false);
+    let mut conn = app.started().state.db.get().expect("db");
+    let report =
+        import_stackexchange::import_using(&mut conn, dump.path(), Indexes::Drop, &|_, _, _| {})
+            .expect("import");
+    assert_eq!(post_indexes(&mut conn), before);
+    assert_eq!(
+        (report.questions as i64, report.answers as i64),
+        (2100 - written, 2100 - answered),
+        "{report:?}"
+    );
+    let totals: (i64, i64) = (
+        q::table.count().get_result(&mut conn).expect("count"),
+        a::table.count().get_result(&mut conn).expect("count"),
+    );
+    assert_eq!(totals, (2100, 2100));
+    let unsettled: i64 = q::table
+        .filter(q::answer_count.ne(1).or(q::accepted_answer_id.is_null()))
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!(
+        unsettled, 0,
+        "every question has its answer counted and accepted"
+    );
+
+    // A killed import leaves its indexes dropped; the next import, however
+    // small, builds them first.
+    if let signpost::db::Conn::Sqlite(c) = &mut *conn {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("DROP INDEX questions_newest; DROP INDEX answers_question;")
+            .expect("drop");
+        assert_ne!(post_indexes(&mut conn), before);
+    }
+    import_stackexchange::import(&mut conn, &fixtures("stackexchange"), &|_, _, _| {})
+        .expect("import");
+    assert_eq!(post_indexes(&mut conn), before);
+}

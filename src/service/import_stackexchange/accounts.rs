@@ -7,9 +7,9 @@ use std::path::Path;
 use diesel::prelude::*;
 
 use super::xml::{attr, for_each_row, parse_date, Row, USER_FIELDS};
-use super::{imported, remember, ImportReport, BATCH};
+use super::{imported, remember_many, ImportReport, BATCH};
 use crate::db::schema::users;
-use crate::db::Conn;
+use crate::db::{per_backend, Conn};
 use crate::error::AppResult;
 use crate::ids::UserId;
 
@@ -40,8 +40,8 @@ pub(super) fn import_users(
     Ok(ids)
 }
 
-/// Writes one batch of user rows in one transaction, skipping those without
-/// a numeric Id and those imported before.
+/// Writes one batch of user rows in one transaction, in multi-row inserts,
+/// skipping those without a numeric Id and those imported before.
 fn write_users(
     conn: &mut Conn,
     rows: &mut Vec<Row>,
@@ -49,30 +49,72 @@ fn write_users(
     now: i64,
     report: &mut ImportReport,
 ) -> AppResult<()> {
-    conn.immediate_transaction(|conn| -> AppResult<()> {
-        for row in rows.drain(..) {
-            let Some(source_id) = attr(&row, "Id").and_then(|v| v.parse::<i64>().ok()) else {
-                report
-                    .skipped
-                    .push("Users.xml row without a numeric Id".into());
-                continue;
-            };
-            if ids.contains_key(&source_id) {
-                report.already += 1;
-                continue;
-            }
-            let id = insert_user(conn, &row, source_id, now)?;
-            remember(conn, "user", source_id, id.into())?;
-            ids.insert(source_id, id);
-            report.users += 1;
+    let mut new = Vec::with_capacity(rows.len());
+    let mut sources = Vec::with_capacity(rows.len());
+    for row in rows.drain(..) {
+        let Some(source_id) = attr(&row, "Id").and_then(|v| v.parse::<i64>().ok()) else {
+            report
+                .skipped
+                .push("Users.xml row without a numeric Id".into());
+            continue;
+        };
+        if ids.contains_key(&source_id) || sources.contains(&source_id) {
+            report.already += 1;
+            continue;
         }
+        sources.push(source_id);
+        new.push(new_user(&row, source_id, now));
+    }
+    if new.is_empty() {
+        return Ok(());
+    }
+    conn.immediate_transaction(|conn| -> AppResult<()> {
+        let mut pairs = Vec::with_capacity(new.len());
+        for (chunk, chunk_sources) in new.chunks(USER_ROWS).zip(sources.chunks(USER_ROWS)) {
+            let values: Vec<_> = chunk
+                .iter()
+                .map(|user| {
+                    (
+                        users::username.eq(&user.username),
+                        users::username_key.eq(&user.username),
+                        users::display_name.eq(&user.name),
+                        users::role.eq("member"),
+                        users::created_at.eq(user.created),
+                        users::updated_at.eq(user.created),
+                    )
+                })
+                .collect();
+            let written: Vec<UserId> = per_backend!(conn, |c| diesel::insert_into(users::table)
+                .values(&values)
+                .returning(users::id)
+                .get_results(c))?;
+            let mut written = written;
+            // Ascending ids follow the order of the rows (see `posts`).
+            written.sort_unstable();
+            for (source_id, id) in chunk_sources.iter().zip(written) {
+                pairs.push((*source_id, i32::from(id)));
+                ids.insert(*source_id, id);
+            }
+        }
+        remember_many(conn, "user", &pairs)?;
+        report.users += pairs.len();
         Ok(())
     })
 }
 
-/// Inserts one user: the display name cleaned of control characters and
-/// cut at 50 (`User <Id>` when empty), created when the dump says.
-fn insert_user(conn: &mut Conn, row: &Row, source_id: i64, now: i64) -> QueryResult<UserId> {
+/// Users per statement (6 bound values each).
+const USER_ROWS: usize = 2000;
+
+/// A user as written.
+struct NewUser {
+    username: String,
+    name: String,
+    created: i64,
+}
+
+/// One user: the display name cleaned of control characters and cut at 50
+/// (`User <Id>` when empty), created when the dump says.
+fn new_user(row: &Row, source_id: i64, now: i64) -> NewUser {
     let name: String = attr(row, "DisplayName")
         .unwrap_or("")
         .chars()
@@ -87,16 +129,9 @@ fn insert_user(conn: &mut Conn, row: &Row, source_id: i64, now: i64) -> QueryRes
     let created = attr(row, "CreationDate")
         .and_then(parse_date)
         .unwrap_or(now);
-    let username = format!("se-{source_id}");
-    diesel::insert_into(users::table)
-        .values((
-            users::username.eq(&username),
-            users::username_key.eq(&username),
-            users::display_name.eq(&name),
-            users::role.eq("member"),
-            users::created_at.eq(created),
-            users::updated_at.eq(created),
-        ))
-        .returning(users::id)
-        .get_result(conn)
+    NewUser {
+        username: format!("se-{source_id}"),
+        name,
+        created,
+    }
 }

@@ -22,11 +22,12 @@ use std::path::{Path, PathBuf};
 use diesel::prelude::*;
 
 use crate::db::schema::{import_map, users};
-use crate::db::Conn;
+use crate::db::{per_backend, Conn};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 
 mod accounts;
+mod bulk;
 mod pipeline;
 mod posts;
 mod xml;
@@ -65,16 +66,78 @@ pub struct ImportReport {
 /// Progress callback: `(bytes read, total bytes, posts imported)`.
 pub type Progress<'a> = &'a dyn Fn(u64, u64, u64);
 
+/// What an import does with the secondary indexes of the post tables while
+/// the posts stream in (SQLite; PostgreSQL always keeps them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Indexes {
+    /// Drops them when the dump is large against the site.
+    #[default]
+    Auto,
+    /// Drops them whatever the sizes.
+    Drop,
+    /// Keeps them up to date row by row.
+    Keep,
+}
+
 /// Imports the dump in `dir`.
+///
+/// On SQLite, a dump large against the site streams in with the post
+/// tables' secondary indexes dropped; they are built again before the
+/// counts are settled, also when the streaming failed (see `bulk`).
 pub fn import(conn: &mut Conn, dir: &Path, progress: Progress<'_>) -> AppResult<ImportReport> {
+    import_using(conn, dir, Indexes::Auto, progress)
+}
+
+/// [`import`], deciding what to do with the indexes.
+pub fn import_using(
+    conn: &mut Conn,
+    dir: &Path,
+    indexes: Indexes,
+    progress: Progress<'_>,
+) -> AppResult<ImportReport> {
     let (users_path, posts_path) = dump_files(dir)?;
+    // Indexes a killed import left dropped come back first.
+    bulk::restore_indexes(conn)?;
+    let settings = bulk::Settings::apply(conn)?;
+    let imported = import_with(conn, &users_path, &posts_path, indexes, progress);
+    let restored = settings.restore(conn);
+    let report = imported?;
+    restored?;
+    Ok(report)
+}
+
+/// The import proper, on a connection set up for it.
+fn import_with(
+    conn: &mut Conn,
+    users_path: &Path,
+    posts_path: &Path,
+    indexes: Indexes,
+    progress: Progress<'_>,
+) -> AppResult<ImportReport> {
     let now = crate::db::unix_now();
     let mut report = ImportReport::default();
-    let user_ids = accounts::import_users(conn, &users_path, now, &mut report)?;
+    let user_ids = accounts::import_users(conn, users_path, now, &mut report)?;
     let ghost = ghost_user(conn, now)?;
     let mut posts = posts::PostImport::start(conn, user_ids, ghost, now)?;
-    posts.stream(conn, &posts_path, &mut report, progress)?;
-    posts.finish(conn, &mut report)?;
+    let dump_posts = bulk::estimated_posts(std::fs::metadata(posts_path).map_or(0, |m| m.len()));
+    let drop = match indexes {
+        Indexes::Auto => bulk::worth_dropping(conn, dump_posts)?,
+        Indexes::Drop => true,
+        Indexes::Keep => false,
+    };
+    let dropped = drop && bulk::drop_indexes(conn)? > 0;
+    let streamed = posts.stream(conn, posts_path, &mut report, progress);
+    // Built again whether the streaming ended well or not.
+    let restored = if dropped {
+        bulk::restore_indexes(conn).map(|_| ())
+    } else {
+        Ok(())
+    };
+    // What was committed is settled even when the streaming failed, so the
+    // run that finishes the job finds counts and accepted answers right.
+    let finished = restored.and_then(|()| posts.finish(conn, &mut report));
+    streamed?;
+    finished?;
     Ok(report)
 }
 
@@ -104,27 +167,29 @@ fn imported(conn: &mut Conn, kind: &str) -> QueryResult<HashMap<i64, i32>> {
         .collect())
 }
 
-/// The local id of one imported row.
-fn mapped(conn: &mut Conn, kind: &str, source_id: i64) -> QueryResult<Option<i32>> {
-    import_map::table
-        .filter(import_map::source.eq(SOURCE))
-        .filter(import_map::kind.eq(kind))
-        .filter(import_map::source_id.eq(source_id))
-        .select(import_map::local_id)
-        .first(conn)
-        .optional()
-}
+/// Import rows per statement (4 bound values each).
+const MAP_ROWS: usize = 4000;
 
-/// Records that row `source_id` of `kind` became `local_id`.
-fn remember(conn: &mut Conn, kind: &str, source_id: i64, local_id: i32) -> QueryResult<usize> {
-    diesel::insert_into(import_map::table)
-        .values((
-            import_map::source.eq(SOURCE),
-            import_map::kind.eq(kind),
-            import_map::source_id.eq(source_id),
-            import_map::local_id.eq(local_id),
-        ))
-        .execute(conn)
+/// Records that each row `source_id` of `kind` became `local_id`, in
+/// multi-row inserts.
+fn remember_many(conn: &mut Conn, kind: &str, pairs: &[(i64, i32)]) -> QueryResult<()> {
+    for chunk in pairs.chunks(MAP_ROWS) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(source_id, local_id)| {
+                (
+                    import_map::source.eq(SOURCE),
+                    import_map::kind.eq(kind),
+                    import_map::source_id.eq(*source_id),
+                    import_map::local_id.eq(*local_id),
+                )
+            })
+            .collect();
+        per_backend!(conn, |c| diesel::insert_into(import_map::table)
+            .values(&rows)
+            .execute(c))?;
+    }
+    Ok(())
 }
 
 /// The placeholder account that owns posts whose author is unknown.

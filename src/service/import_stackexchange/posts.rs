@@ -7,11 +7,12 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use diesel::prelude::*;
+use diesel::sql_types::Integer;
 
 use super::xml::{attr, for_each_row, parse_date, parse_tags, Row, POST_FIELDS};
-use super::{imported, mapped, pipeline, remember, ImportReport, Progress, BATCH};
+use super::{imported, pipeline, remember_many, ImportReport, Progress, BATCH};
 use crate::db::schema::{answers, question_tags, questions, tags};
-use crate::db::Conn;
+use crate::db::{per_backend, Conn};
 use crate::error::{AppError, AppResult};
 use crate::ids::{AnswerId, QuestionId, TagId, UserId};
 use crate::kinds::DocKind;
@@ -19,6 +20,13 @@ use crate::markdown::{self, Profile};
 
 /// Most questions named in one statement, below SQLite's limit on bound variables.
 const CHUNK: usize = 5000;
+/// Rows per multi-row insert, each below SQLite's limit of 32,766 bound
+/// variables (and PostgreSQL's 65,535): questions bind 12 values a row,
+/// answers 9, tags 1, tag links 3.
+const QUESTION_ROWS: usize = 1000;
+const ANSWER_ROWS: usize = 2000;
+const TAG_ROWS: usize = 5000;
+const LINK_ROWS: usize = 5000;
 
 /// What the import knows while it writes posts.
 pub(super) struct PostImport {
@@ -30,8 +38,8 @@ pub(super) struct PostImport {
     user_ids: HashMap<i64, UserId>,
     /// Imported questions: source id to local id.
     question_ids: HashMap<i64, QuestionId>,
-    /// Source ids of imported answers.
-    answer_sources: HashSet<i64>,
+    /// Imported answers: source id to local id.
+    answer_ids: HashMap<i64, AnswerId>,
     /// Every tag: name to id.
     tag_ids: HashMap<String, TagId>,
     /// Questions written now and the source id of their accepted answer.
@@ -42,6 +50,8 @@ pub(super) struct PostImport {
 
 /// A post row that passed every check, ready to write.
 struct Post<'a> {
+    /// Sanitized body, if a worker rendered it.
+    rendered: Option<Rendered>,
     source_id: i64,
     body: &'a str,
     created: i64,
@@ -59,8 +69,27 @@ enum PostKind<'a> {
         accepted: Option<i64>,
     },
     Answer {
-        question: QuestionId,
+        question: Parent,
     },
+}
+
+/// The question an answer belongs to.
+#[derive(Clone, Copy)]
+enum Parent {
+    /// Written in an earlier batch or run.
+    Stored(QuestionId),
+    /// Written in the same batch, at this position among its questions.
+    InBatch(usize),
+}
+
+/// What one batch holds so far while its rows are checked, so that a row is
+/// judged as if every row before it had been written.
+#[derive(Default)]
+struct Seen {
+    /// Questions of the batch: source id to position among them.
+    questions: HashMap<i64, usize>,
+    /// Source ids of the batch's answers.
+    answers: HashSet<i64>,
 }
 
 /// What to do with one row.
@@ -87,7 +116,10 @@ impl PostImport {
             .into_iter()
             .map(|(source, id)| (source, QuestionId(id)))
             .collect();
-        let answer_sources = imported(conn, "answer")?.into_keys().collect();
+        let answer_ids = imported(conn, "answer")?
+            .into_iter()
+            .map(|(source, id)| (source, AnswerId(id)))
+            .collect();
         let tag_ids = tags::table
             .select((tags::name, tags::id))
             .load::<(String, TagId)>(conn)?
@@ -98,7 +130,7 @@ impl PostImport {
             ghost,
             user_ids,
             question_ids,
-            answer_sources,
+            answer_ids,
             tag_ids,
             accepted: Vec::new(),
             touched_questions: Vec::new(),
@@ -119,7 +151,7 @@ impl PostImport {
         let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         let earlier = Earlier {
             questions: self.question_ids.keys().copied().collect(),
-            answers: self.answer_sources.clone(),
+            answers: self.answer_ids.keys().copied().collect(),
         };
         let mut last_position = 0u64;
         pipeline::ordered(
@@ -140,29 +172,49 @@ impl PostImport {
         Ok(())
     }
 
-    /// Checks and writes one batch of rows in one transaction.
+    /// Checks one batch of rows and writes it in one transaction, each table
+    /// with multi-row inserts.
     fn write_batch(
         &mut self,
         conn: &mut Conn,
-        rows: Vec<(Row, Option<Rendered>)>,
+        batch: Vec<(Row, Option<Rendered>)>,
         report: &mut ImportReport,
     ) -> AppResult<()> {
-        conn.immediate_transaction(|conn| -> AppResult<()> {
-            for (row, rendered) in rows {
-                match self.check(&row) {
-                    Verdict::Write(post) => self.write(conn, post, rendered, report)?,
-                    Verdict::Already => report.already += 1,
-                    Verdict::NotAPost => {}
-                    Verdict::Skip(reason) => report.skipped.push(reason),
+        let (rows, rendered): (Vec<Row>, Vec<Option<Rendered>>) = batch.into_iter().unzip();
+        let mut seen = Seen::default();
+        let mut questions: Vec<Post<'_>> = Vec::new();
+        let mut answers: Vec<Post<'_>> = Vec::new();
+        for (row, rendered) in rows.iter().zip(rendered) {
+            match self.check(row, &seen) {
+                Verdict::Write(mut post) => {
+                    post.rendered = rendered;
+                    match post.kind {
+                        PostKind::Question { .. } => {
+                            seen.questions.insert(post.source_id, questions.len());
+                            questions.push(post);
+                        }
+                        PostKind::Answer { .. } => {
+                            seen.answers.insert(post.source_id);
+                            answers.push(post);
+                        }
+                    }
                 }
+                Verdict::Already => report.already += 1,
+                Verdict::NotAPost => {}
+                Verdict::Skip(reason) => report.skipped.push(reason),
             }
+        }
+        conn.immediate_transaction(|conn| -> AppResult<()> {
+            let question_ids = self.write_questions(conn, questions, report)?;
+            self.write_answers(conn, answers, &question_ids, report)?;
             Ok(())
         })
     }
 
-    /// Checks one row: a numeric Id, a post type, not imported before, a
-    /// body, and a title (questions) or an imported question (answers).
-    fn check<'a>(&self, row: &'a Row) -> Verdict<'a> {
+    /// Checks one row: a numeric Id, a post type, not imported before (nor
+    /// earlier in its batch), a body, and a title (questions) or a question
+    /// imported before it (answers).
+    fn check<'a>(&self, row: &'a Row, seen: &Seen) -> Verdict<'a> {
         let id_text = attr(row, "Id").unwrap_or("?");
         let Ok(source_id) = id_text.parse::<i64>() else {
             return Verdict::Skip(format!("Posts.xml row Id={id_text}: Id is not a number"));
@@ -173,9 +225,9 @@ impl PostImport {
             _ => return Verdict::NotAPost,
         };
         let already = if is_question {
-            self.question_ids.contains_key(&source_id)
+            self.question_ids.contains_key(&source_id) || seen.questions.contains_key(&source_id)
         } else {
-            self.answer_sources.contains(&source_id)
+            self.answer_ids.contains_key(&source_id) || seen.answers.contains(&source_id)
         };
         if already {
             return Verdict::Already;
@@ -197,7 +249,12 @@ impl PostImport {
         } else {
             let parent = attr(row, "ParentId")
                 .and_then(|v| v.parse::<i64>().ok())
-                .and_then(|p| self.question_ids.get(&p).copied());
+                .and_then(|p| {
+                    self.question_ids
+                        .get(&p)
+                        .map(|id| Parent::Stored(*id))
+                        .or_else(|| seen.questions.get(&p).map(|at| Parent::InBatch(*at)))
+                });
             let Some(question) = parent else {
                 return Verdict::Skip(format!("Posts.xml row Id={source_id}: an answer whose question (ParentId) is not in the dump"));
             };
@@ -207,6 +264,7 @@ impl PostImport {
             .and_then(parse_date)
             .unwrap_or(self.now);
         Verdict::Write(Post {
+            rendered: None,
             source_id,
             body,
             created,
@@ -222,29 +280,34 @@ impl PostImport {
         })
     }
 
-    /// Writes one checked post and remembers it.
-    fn write(
+    /// Writes the checked questions of a batch, their tags and their
+    /// import rows; returns their ids in the order given.
+    fn write_questions(
         &mut self,
         conn: &mut Conn,
-        post: Post<'_>,
-        rendered: Option<Rendered>,
+        mut posts: Vec<Post<'_>>,
         report: &mut ImportReport,
-    ) -> AppResult<()> {
-        let Rendered { html, text } = rendered.unwrap_or_else(|| Rendered::of(post.body));
-        match &post.kind {
-            PostKind::Question {
-                title,
-                tags,
-                accepted,
-            } => {
-                let qid: QuestionId = diesel::insert_into(questions::table)
-                    .values((
+    ) -> AppResult<Vec<QuestionId>> {
+        let bodies: Vec<Rendered> = posts.iter_mut().map(Post::take_rendered).collect();
+        let mut ids = Vec::with_capacity(posts.len());
+        for (chunk, rendered) in posts
+            .chunks(QUESTION_ROWS)
+            .zip(bodies.chunks(QUESTION_ROWS))
+        {
+            let rows: Vec<_> = chunk
+                .iter()
+                .zip(rendered)
+                .filter_map(|(post, body)| {
+                    let PostKind::Question { title, tags, .. } = &post.kind else {
+                        return None;
+                    };
+                    Some((
                         questions::author_id.eq(post.author),
-                        questions::title.eq(title),
+                        questions::title.eq(*title),
                         questions::slug.eq(crate::service::questions::title_slug(title)),
                         questions::body_md.eq(post.body),
-                        questions::body_html.eq(&html),
-                        questions::body_text.eq(&text),
+                        questions::body_html.eq(body.html.as_str()),
+                        questions::body_text.eq(body.text.as_str()),
                         questions::tags.eq(tags.join(",")),
                         questions::score.eq(post.score),
                         questions::body_format.eq("html"),
@@ -254,68 +317,139 @@ impl PostImport {
                             questions::last_activity_at.eq(post.active),
                         ),
                     ))
+                })
+                .collect();
+            let written: Vec<QuestionId> =
+                per_backend!(conn, |c| diesel::insert_into(questions::table)
+                    .values(&rows)
                     .returning(questions::id)
-                    .get_result(conn)?;
-                self.tag_question(conn, qid, tags, post.created)?;
-                if let Some(answer) = accepted {
-                    self.accepted.push((qid, *answer));
-                }
-                remember(conn, "question", post.source_id, qid.into())?;
-                self.question_ids.insert(post.source_id, qid);
-                self.touched_questions.push(qid);
-                report.questions += 1;
+                    .get_results(c))?;
+            ids.extend(in_insert_order(written));
+        }
+        self.tag_questions(conn, &posts, &ids)?;
+        let mut pairs = Vec::with_capacity(posts.len());
+        for (post, qid) in posts.iter().zip(&ids) {
+            if let PostKind::Question {
+                accepted: Some(answer),
+                ..
+            } = &post.kind
+            {
+                self.accepted.push((*qid, *answer));
             }
-            PostKind::Answer { question } => {
-                let aid: AnswerId = diesel::insert_into(answers::table)
-                    .values((
-                        answers::question_id.eq(question),
-                        answers::author_id.eq(post.author),
-                        answers::body_md.eq(post.body),
-                        answers::body_html.eq(&html),
-                        answers::body_text.eq(&text),
-                        answers::score.eq(post.score),
-                        answers::body_format.eq("html"),
-                        answers::created_at.eq(post.created),
-                        answers::updated_at.eq(post.active),
-                    ))
+            pairs.push((post.source_id, i32::from(*qid)));
+            self.question_ids.insert(post.source_id, *qid);
+            self.touched_questions.push(*qid);
+        }
+        remember_many(conn, "question", &pairs)?;
+        report.questions += posts.len();
+        Ok(ids)
+    }
+
+    /// Writes the checked answers of a batch and their import rows;
+    /// `batch_questions` are the ids of the batch's own questions.
+    fn write_answers(
+        &mut self,
+        conn: &mut Conn,
+        mut posts: Vec<Post<'_>>,
+        batch_questions: &[QuestionId],
+        report: &mut ImportReport,
+    ) -> AppResult<()> {
+        let parent = |post: &Post<'_>| match post.kind {
+            PostKind::Answer {
+                question: Parent::Stored(id),
+            } => Some(id),
+            PostKind::Answer {
+                question: Parent::InBatch(at),
+            } => batch_questions.get(at).copied(),
+            PostKind::Question { .. } => None,
+        };
+        let mut pairs = Vec::with_capacity(posts.len());
+        let bodies: Vec<Rendered> = posts.iter_mut().map(Post::take_rendered).collect();
+        for (chunk, rendered) in posts.chunks(ANSWER_ROWS).zip(bodies.chunks(ANSWER_ROWS)) {
+            let mut written_posts = Vec::with_capacity(chunk.len());
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (post, body) in chunk.iter().zip(rendered) {
+                let Some(question) = parent(post) else {
+                    continue;
+                };
+                written_posts.push((post.source_id, question));
+                rows.push((
+                    answers::question_id.eq(question),
+                    answers::author_id.eq(post.author),
+                    answers::body_md.eq(post.body),
+                    answers::body_html.eq(body.html.as_str()),
+                    answers::body_text.eq(body.text.as_str()),
+                    answers::score.eq(post.score),
+                    answers::body_format.eq("html"),
+                    answers::created_at.eq(post.created),
+                    answers::updated_at.eq(post.active),
+                ));
+            }
+            let written: Vec<AnswerId> =
+                per_backend!(conn, |c| diesel::insert_into(answers::table)
+                    .values(&rows)
                     .returning(answers::id)
-                    .get_result(conn)?;
-                remember(conn, "answer", post.source_id, aid.into())?;
-                self.answer_sources.insert(post.source_id);
-                self.touched_questions.push(*question);
-                report.answers += 1;
+                    .get_results(c))?;
+            for ((source_id, question), aid) in
+                written_posts.into_iter().zip(in_insert_order(written))
+            {
+                pairs.push((source_id, i32::from(aid)));
+                self.answer_ids.insert(source_id, aid);
+                self.touched_questions.push(question);
             }
         }
+        remember_many(conn, "answer", &pairs)?;
+        report.answers += pairs.len();
         Ok(())
     }
 
-    /// Links a question to its tags, creating the tags not seen before.
-    fn tag_question(
+    /// Links questions (`ids`, in the order of `posts`) to their tags,
+    /// creating the tags not seen before.
+    fn tag_questions(
         &mut self,
         conn: &mut Conn,
-        question: QuestionId,
-        names: &[String],
-        created: i64,
+        posts: &[Post<'_>],
+        ids: &[QuestionId],
     ) -> QueryResult<()> {
-        for name in names {
-            let tag_id = match self.tag_ids.get(name) {
-                Some(id) => *id,
-                None => {
-                    let id: TagId = diesel::insert_into(tags::table)
-                        .values(tags::name.eq(name))
-                        .returning(tags::id)
-                        .get_result(conn)?;
-                    self.tag_ids.insert(name.clone(), id);
-                    id
+        let mut new_names: Vec<&str> = Vec::new();
+        for post in posts {
+            if let PostKind::Question { tags, .. } = &post.kind {
+                for name in tags {
+                    if !self.tag_ids.contains_key(name) && !new_names.contains(&name.as_str()) {
+                        new_names.push(name);
+                    }
                 }
-            };
-            diesel::insert_into(question_tags::table)
-                .values((
-                    question_tags::question_id.eq(question),
-                    question_tags::tag_id.eq(tag_id),
-                    question_tags::created_at.eq(created),
-                ))
-                .execute(conn)?;
+            }
+        }
+        for chunk in new_names.chunks(TAG_ROWS) {
+            let rows: Vec<_> = chunk.iter().map(|name| tags::name.eq(*name)).collect();
+            let created: Vec<(TagId, String)> =
+                per_backend!(conn, |c| diesel::insert_into(tags::table)
+                    .values(&rows)
+                    .returning((tags::id, tags::name))
+                    .get_results(c))?;
+            for (id, name) in created {
+                self.tag_ids.insert(name, id);
+            }
+        }
+        let mut links = Vec::new();
+        for (post, qid) in posts.iter().zip(ids) {
+            if let PostKind::Question { tags, .. } = &post.kind {
+                for name in tags {
+                    if let Some(tag_id) = self.tag_ids.get(name) {
+                        links.push((
+                            question_tags::question_id.eq(*qid),
+                            question_tags::tag_id.eq(*tag_id),
+                            question_tags::created_at.eq(post.created),
+                        ));
+                    }
+                }
+            }
+        }
+        for chunk in links.chunks(LINK_ROWS) {
+            per_backend!(conn, |c| diesel::insert_into(question_tags::table)
+                .values(chunk)
+                .execute(c))?;
         }
         Ok(())
     }
@@ -338,11 +472,11 @@ impl PostImport {
     /// Marks the accepted answer of each question written now, if it was imported.
     fn accept_answers(&self, conn: &mut Conn, report: &mut ImportReport) -> QueryResult<()> {
         for (question, answer_source) in &self.accepted {
-            match mapped(conn, "answer", *answer_source)? {
+            match self.answer_ids.get(answer_source) {
                 Some(answer) => {
                     diesel::update(questions::table.find(question))
                         .set((
-                            questions::accepted_answer_id.eq(Some(AnswerId(answer))),
+                            questions::accepted_answer_id.eq(Some(*answer)),
                             questions::accepted_at.eq(questions::last_activity_at.nullable()),
                         ))
                         .execute(conn)?;
@@ -355,19 +489,15 @@ impl PostImport {
         Ok(())
     }
 
-    /// Recounts the answers of every touched question.
+    /// Recounts the answers of every touched question, a chunk of questions
+    /// per statement.
     fn count_answers(&self, conn: &mut Conn) -> QueryResult<()> {
         for chunk in self.touched_questions.chunks(CHUNK) {
-            let counts: Vec<(QuestionId, i64)> = answers::table
-                .filter(answers::question_id.eq_any(chunk))
-                .group_by(answers::question_id)
-                .select((answers::question_id, diesel::dsl::count_star()))
-                .load(conn)?;
-            for (question, count) in counts {
-                diesel::update(questions::table.find(question))
-                    .set(questions::answer_count.eq(count as i32))
-                    .execute(conn)?;
-            }
+            diesel::update(questions::table.filter(questions::id.eq_any(chunk)))
+                .set(questions::answer_count.eq(diesel::dsl::sql::<Integer>(
+                    "(SELECT COUNT(*) FROM answers WHERE answers.question_id = questions.id)",
+                )))
+                .execute(conn)?;
         }
         Ok(())
     }
@@ -381,6 +511,26 @@ impl PostImport {
             self.now,
         )
     }
+}
+
+impl Post<'_> {
+    /// The sanitized body: the worker's, or rendered now for a row the
+    /// workers left out.
+    fn take_rendered(&mut self) -> Rendered {
+        self.rendered
+            .take()
+            .unwrap_or_else(|| Rendered::of(self.body))
+    }
+}
+
+/// The ids a multi-row insert returned, in the order of its rows: both
+/// backends hand out ascending ids to the rows of one statement in the
+/// order of its `VALUES` (SQLite under the write lock, PostgreSQL from the
+/// sequence as it evaluates the rows), while the order `RETURNING` lists
+/// them in is not promised.
+fn in_insert_order<T: Ord>(mut ids: Vec<T>) -> Vec<T> {
+    ids.sort_unstable();
+    ids
 }
 
 /// Rows read from the file, handed from the reading thread to the workers.
