@@ -692,7 +692,8 @@ fn has_visitor_cookie(req: &ServiceRequest) -> bool {
 fn guest_token(req: &ServiceRequest) -> Option<String> {
     req.cookie(CSRF_COOKIE)
         .map(|c| c.value().to_string())
-        .filter(|v| v.len() == TOKEN_LEN)
+        // Written into pages as is: only the shape the server makes.
+        .filter(|v| v.len() == TOKEN_LEN && tokens::is_token_shaped(v))
 }
 
 /// Where a request's page is kept.

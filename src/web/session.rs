@@ -383,7 +383,7 @@ pub async fn load_visitor(
         anon_csrf: req
             .cookie(CSRF_COOKIE)
             .map(|c| c.value().to_string())
-            .filter(|v| v.len() == 64),
+            .filter(|v| tokens::is_token_shaped(v)),
         ip: client_ip(&req, state.as_ref().map(|s| &*s.config)),
         here: here_of(req.request()),
         lapsed: None,

@@ -949,3 +949,32 @@ async fn old_page_changes_are_pruned() {
     assert!(!left.contains(&(now - 3 * 3600)), "{left:?}");
     assert!(left.contains(&(now + 600)), "{left:?}");
 }
+
+#[actix_web::test]
+async fn a_guest_cookie_that_is_not_a_token_never_reaches_a_page() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let q = ann
+        .asks("Printer jams on thick paper", BODY, "printer")
+        .await;
+    cached(&app, &q.path).await;
+    // 64 characters, the length of a token, but markup.
+    let hostile = format!("x\"><b id=pwn>{}", "a".repeat(51));
+    assert_eq!(hostile.len(), 64);
+    let escaped = hostile.replace('"', "%22");
+    for value in [hostile.as_str(), escaped.as_str()] {
+        let cookie = format!("sp_csrf={value}");
+        let page = app.get_with(&q.path, &[("cookie", &cookie)]).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(page.header("x-cache"), "hit");
+        assert!(!page.body.contains("id=pwn"), "{}", page.body);
+        let token = csrf_of(&page.body).expect("a token on the answer form");
+        assert!(
+            token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{token}"
+        );
+        // Rendered pages refuse it the same way.
+        let fresh = app.get_with("/ask", &[("cookie", &cookie)]).await;
+        assert!(!fresh.body.contains("id=pwn"), "{}", fresh.body);
+    }
+}
