@@ -21,7 +21,10 @@ pub fn random_token() -> Result<String, getrandom::Error> {
 /// digits. A token a browser sends back is checked with this before it is
 /// written into a page.
 pub fn is_token_shaped(value: &str) -> bool {
-    value.len() == 64 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    value.len() == 64
+        && value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// The SHA-256 of a token, hex encoded: what the database stores.

@@ -101,12 +101,43 @@ fn label_of(name: &str) -> String {
     }
 }
 
+/// Why a form posted from another site is refused.
+pub const CSRF_ELSEWHERE: &str =
+    "This form was not sent from this site, so nothing was done. Open the page here and send it again.";
+
+/// Whether a post comes from a page of this origin, as far as the browser
+/// says: `Sec-Fetch-Site` when sent, else `Origin` against the request's own
+/// scheme and host. Clients that send neither are no browser a forged form
+/// could drive.
+fn from_this_site(req: &HttpRequest) -> bool {
+    let header = |name| {
+        req.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap_or("").trim().to_ascii_lowercase())
+    };
+    if let Some(site) = header("sec-fetch-site") {
+        return site == "same-origin";
+    }
+    match header("origin") {
+        None => true,
+        Some(origin) => {
+            let info = req.connection_info();
+            origin == format!("{}://{}", info.scheme(), info.host()).to_ascii_lowercase()
+        }
+    }
+}
+
 /// The answer to a form whose token lapsed: under `/api/` a JSON 403 (the
 /// error middleware renders it); elsewhere a 403 page with the form again.
 pub fn lapsed_form(req: &HttpRequest, viewer: &Viewer, body: &[u8]) -> actix_web::Error {
     let refused = || AppError::Forbidden(FORM_LAPSED.into()).into();
     if req.path().starts_with("/api/") {
         return refused();
+    }
+    if !from_this_site(req) {
+        // Another site's form: showing its fields on this origin, with a
+        // live token, would turn a forged post into one click away.
+        return AppError::Forbidden(CSRF_ELSEWHERE.into()).into();
     }
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return refused();

@@ -452,3 +452,61 @@ async fn a_guest_form_token_has_a_bounded_age_and_a_lapsed_form_keeps_its_text()
         forged.body
     );
 }
+
+/// A forged post from another site is refused outright: its fields are
+/// never shown again on this origin with a live token (one click from
+/// being sent as the signed-in visitor), and no token cookie is set.
+#[actix_web::test]
+async fn a_form_posted_from_another_site_is_refused_not_shown_again() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let forged = [
+        ("csrf", "made-up"),
+        ("title", "Forged question about refunds"),
+        ("body", "Posted by another site in your name."),
+    ];
+    for headers in [
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ][..],
+        &[
+            ("sec-fetch-site", "same-site"),
+            ("origin", "https://shop.example"),
+        ][..],
+        &[("origin", "https://evil.example")][..],
+        &[("origin", "null")][..],
+    ] {
+        let page = ann.post_with("/questions/ask", &forged, headers).await;
+        assert_eq!(page.status, 403, "{headers:?}: {}", page.body);
+        page.assert_contains(signpost::web::csrf::CSRF_ELSEWHERE);
+        assert!(!page.body.contains("Forged question"), "{}", page.body);
+        assert!(
+            !page.body.contains("Posted by another site"),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("name=\"title\""), "{}", page.body);
+        assert!(
+            !page
+                .headers
+                .get_all("set-cookie")
+                .filter_map(|v| v.to_str().ok())
+                .any(|c| c.starts_with("sp_csrf=")),
+            "{headers:?}"
+        );
+    }
+    // The same post from a page of this site comes back to check and send.
+    for headers in [
+        &[("sec-fetch-site", "same-origin")][..],
+        &[("origin", "http://localhost:8080")][..],
+        &[][..],
+    ] {
+        let page = ann.post_with("/questions/ask", &forged, headers).await;
+        assert_eq!(page.status, 403, "{headers:?}: {}", page.body);
+        page.assert_contains(signpost::web::csrf::FORM_LAPSED);
+        page.assert_contains("Forged question about refunds");
+    }
+    let list = app.get("/questions").await;
+    assert!(!list.body.contains("Forged question"), "nothing was posted");
+}

@@ -431,6 +431,25 @@ impl Client<'_> {
         .await
     }
 
+    /// POST a form with cookies and extra headers.
+    pub async fn post_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Page {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let mut request = test::TestRequest::post()
+            .uri(path)
+            .insert_header(("content-type", "application/x-www-form-urlencoded"));
+        for &(name, value) in headers {
+            request = request.insert_header((name, value));
+        }
+        self.send(request.set_payload(body)).await
+    }
+
     /// The CSRF token of the form on `path`.
     pub async fn csrf(&self, path: &str) -> String {
         let page = self.get(path).await;
