@@ -119,6 +119,13 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         ))
     })?;
     let pool = db::open(&config.database(), config.pool_settings())?;
+    {
+        let mut conn = pool.get().map_err(AppError::from)?;
+        let healed = crate::service::import_stackexchange::heal_indexes(&mut conn)?;
+        if healed > 0 {
+            log::warn!("built {healed} post index(es) that a stopped import had dropped");
+        }
+    }
     let sync = {
         let mut conn = pool.get().map_err(AppError::from)?;
         content_sync::sync(&mut conn, &content, db::unix_now())?

@@ -613,3 +613,26 @@ async fn a_failed_import_without_indexes_leaves_them_rebuilt_and_the_site_usable
         .expect("import");
     assert_eq!(post_indexes(&mut conn), before);
 }
+
+/// An import killed while its indexes were dropped leaves a site that the
+/// next start heals, without waiting for another import.
+#[actix_web::test]
+async fn indexes_a_stopped_import_dropped_come_back_at_the_next_start() {
+    let mut app = TestApp::builder().start();
+    let before = {
+        let mut conn = app.started().state.db.get().expect("db");
+        let before = post_indexes(&mut conn);
+        let signpost::db::Conn::Sqlite(c) = &mut *conn else {
+            // PostgreSQL keeps its indexes through an import.
+            return;
+        };
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("DROP INDEX questions_newest; DROP INDEX answers_question;")
+            .expect("drop");
+        assert_ne!(post_indexes(&mut conn), before);
+        before
+    };
+    app.restart().expect("restart");
+    let mut conn = app.started().state.db.get().expect("db");
+    assert_eq!(post_indexes(&mut conn), before);
+}

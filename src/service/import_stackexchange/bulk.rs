@@ -7,9 +7,10 @@
 //! streaming ends, whether it ended well or not.
 //!
 //! An import killed while they are dropped (power cut, `kill -9`) leaves a
-//! site that works, only slower; the next import builds them first
-//! ([`restore_indexes`]), taking their definitions from the migrations
-//! compiled into the binary. PostgreSQL keeps its indexes and settings.
+//! site that works, only slower, until the next start or import builds
+//! them first ([`restore_indexes`], through `heal_indexes` at every start),
+//! taking their definitions from the migrations compiled into the binary.
+//! PostgreSQL keeps its indexes and settings.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

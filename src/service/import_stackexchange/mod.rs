@@ -36,6 +36,14 @@ mod xml;
 use xml::parse_date;
 pub use xml::parse_tags;
 
+/// Builds again the post tables' secondary indexes that an import stopped
+/// midway (killed, power cut) left dropped; every start runs it, so such a
+/// site is slow only until its next start, not until its next import.
+/// Returns how many were built (SQLite; PostgreSQL keeps its indexes).
+pub fn heal_indexes(conn: &mut Conn) -> AppResult<usize> {
+    bulk::restore_indexes(conn)
+}
+
 /// Source name in `import_map`.
 const SOURCE: &str = "stackexchange";
 /// Rows written per transaction.
