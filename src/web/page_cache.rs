@@ -77,6 +77,11 @@ const BROTLI_QUALITY: i32 = 4;
 /// How long one request's claim to render a page again holds (seconds);
 /// a claim whose build was lost lets another request take over after it.
 const CLAIM_SECS: i64 = 10;
+/// How long past its refresh a page may still be served while others
+/// render it: when no request manages to store a new copy (pages with
+/// forms are stored only from a render without the visitor's own token),
+/// the old one ends here rather than being served on and on.
+const STALE_SECS: i64 = 5 * MAX_AGE_SECS;
 /// gzip level of stored pages (zlib's default).
 const GZIP_LEVEL: u32 = 6;
 /// Length of a form token (see [`tokens::random_token`]).
@@ -560,6 +565,7 @@ impl PageCache {
         let entry = store.get(key, protected_cap);
         let usable = entry.filter(|entry| {
             entry.expires > now
+                && entry.refresh.saturating_add(STALE_SECS) > now
                 && entry.board == board
                 && self.versions.is_current(entry.kind, entry.snapshot)
         });
@@ -1306,6 +1312,32 @@ mod tests {
         stored(&cache, "/a", 220, i64::MAX);
         assert_eq!(kind_of(cache.lookup("/a", 161, 0)), "hit");
         assert_eq!(kind_of(cache.lookup("/a", 219, 0)), "hit");
+    }
+
+    #[test]
+    fn a_page_nobody_manages_to_refresh_ends_after_its_stale_time() {
+        let cache = cache();
+        stored(&cache, "/a", 100, i64::MAX);
+        // Each claimant renders but cannot store (its claim ends unused).
+        for now in [100, 150, 399] {
+            assert_eq!(kind_of(cache.lookup("/a", now, 0)), "render and store");
+            cache.release("/a");
+            assert_eq!(kind_of(cache.lookup("/a", now, 0)), "render and store");
+            cache.release("/a");
+        }
+        assert_eq!(kind_of(cache.lookup("/a", 399, 0)), "render and store");
+        assert_eq!(
+            kind_of(cache.lookup("/a", 399, 0)),
+            "hit",
+            "while one renders"
+        );
+        cache.release("/a");
+        assert_eq!(kind_of(cache.lookup("/a", 400, 0)), "render and store");
+        assert_eq!(
+            kind_of(cache.lookup("/a", 400, 0)),
+            "render",
+            "past its stale time the old copy is gone"
+        );
     }
 
     #[test]
