@@ -62,6 +62,16 @@ fn score_of(page: &Page) -> String {
     page.body[at..at + page.body[at..].find('<').expect("end")].to_string()
 }
 
+/// The guide with one short article, "guide/print".
+fn print_guide() -> TestApp {
+    TestApp::guide()
+        .article(
+            "guide/print",
+            &article("Print a page", 1, "Choose Print in the menu."),
+        )
+        .start()
+}
+
 #[actix_web::test]
 async fn every_write_on_a_question_shows_on_the_next_anonymous_page() {
     let app = TestApp::guide().start();
@@ -180,12 +190,7 @@ async fn lists_tags_and_feeds_show_a_new_question_at_once() {
 
 #[actix_web::test]
 async fn article_edits_content_reloads_known_issues_and_announcements_show() {
-    let app = TestApp::guide()
-        .article(
-            "guide/print",
-            &article("Print a page", 1, "Choose Print in the menu."),
-        )
-        .start();
+    let app = print_guide();
     let sam = app.staff("sam").await;
     let manual = {
         let mut conn = app.started().state.db.get().expect("db");
@@ -300,12 +305,7 @@ async fn a_cached_page_does_not_outlive_an_announcements_start() {
 
 #[actix_web::test]
 async fn signed_in_visitors_get_fresh_pages_with_only_their_own_parts() {
-    let app = TestApp::guide()
-        .article(
-            "guide/print",
-            &article("Print a page", 1, "Choose Print in the menu."),
-        )
-        .start();
+    let app = print_guide();
     let ann = app.member("ann").await;
     let bob = app.member("bob").await;
     let q = ann
@@ -793,12 +793,7 @@ async fn head_hits_build_no_body_and_set_no_cookie() {
 
 #[actix_web::test]
 async fn pages_with_a_guest_form_never_answer_304_by_date() {
-    let app = TestApp::guide()
-        .article(
-            "guide/print",
-            &article("Print a page", 1, "Choose Print in the menu."),
-        )
-        .start();
+    let app = print_guide();
     let ann = app.member("ann").await;
     let q = ann.asks("Webcam image is dark", BODY, "webcam").await;
     let later = "Fri, 01 Jan 2100 00:00:00 GMT";
