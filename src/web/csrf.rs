@@ -107,9 +107,10 @@ pub const CSRF_ELSEWHERE: &str =
 
 /// Whether a post comes from a page of this origin, as far as the browser
 /// says: `Sec-Fetch-Site` when sent, else `Origin` against the request's own
-/// scheme and host. Clients that send neither are no browser a forged form
-/// could drive.
-fn from_this_site(req: &HttpRequest) -> bool {
+/// scheme and host or the configured `base_url` (behind a proxy that ends
+/// TLS the request itself is plain HTTP). Clients that send neither are no
+/// browser a forged form could drive.
+fn from_this_site(req: &HttpRequest, base_url: &str) -> bool {
     let header = |name| {
         req.headers()
             .get(name)
@@ -123,6 +124,7 @@ fn from_this_site(req: &HttpRequest) -> bool {
         Some(origin) => {
             let info = req.connection_info();
             origin == format!("{}://{}", info.scheme(), info.host()).to_ascii_lowercase()
+                || origin == base_url.trim_end_matches('/').to_ascii_lowercase()
         }
     }
 }
@@ -134,14 +136,14 @@ pub fn lapsed_form(req: &HttpRequest, viewer: &Viewer, body: &[u8]) -> actix_web
     if req.path().starts_with("/api/") {
         return refused();
     }
-    if !from_this_site(req) {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return refused();
+    };
+    if !from_this_site(req, &state.config.base_url) {
         // Another site's form: showing its fields on this origin, with a
         // live token, would turn a forged post into one click away.
         return AppError::Forbidden(CSRF_ELSEWHERE.into()).into();
     }
-    let Some(state) = req.app_data::<web::Data<AppState>>() else {
-        return refused();
-    };
     let (visitor, cookie) = match viewer.with_form_token(state.config.is_https()) {
         Ok(found) => found,
         Err(e) => return e.into(),

@@ -510,3 +510,36 @@ async fn a_form_posted_from_another_site_is_refused_not_shown_again() {
     let list = app.get("/questions").await;
     assert!(!list.body.contains("Forged question"), "nothing was posted");
 }
+
+/// Behind a proxy that ends TLS the request is plain HTTP, but the browser
+/// names the site's public origin: a lapsed form from there comes back.
+#[actix_web::test]
+async fn a_lapsed_form_from_the_public_origin_behind_a_proxy_comes_back() {
+    let app = TestApp::guide()
+        .configure(|c| c.base_url = "https://help.example.com/".into())
+        .start();
+    let ann = app.member("ann").await;
+    let fields = [
+        ("csrf", "made-up"),
+        ("title", "Printer offline after update"),
+        ("body", "It worked yesterday and now shows offline."),
+    ];
+    let page = ann
+        .post_with(
+            "/questions/ask",
+            &fields,
+            &[("origin", "https://help.example.com")],
+        )
+        .await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    page.assert_contains(signpost::web::csrf::FORM_LAPSED);
+    page.assert_contains("Printer offline after update");
+    let other = ann
+        .post_with(
+            "/questions/ask",
+            &fields,
+            &[("origin", "https://help.example.org")],
+        )
+        .await;
+    other.assert_contains(signpost::web::csrf::CSRF_ELSEWHERE);
+}

@@ -166,6 +166,14 @@ pub(super) fn restore_indexes(conn: &mut Conn) -> AppResult<usize> {
         return Ok(0);
     };
     let wanted = migrated_indexes()?;
+    if let Conn::Sqlite(c) = conn {
+        // The usual case (every start): nothing is missing, and no write
+        // lock is taken to find that out.
+        let present: Vec<String> = indexes_of(c)?.into_iter().map(|i| i.name).collect();
+        if wanted.iter().all(|i| present.contains(&i.name)) {
+            return Ok(0);
+        }
+    }
     conn.immediate_transaction(|conn| -> AppResult<usize> {
         let Conn::Sqlite(c) = conn else {
             return Ok(0);
