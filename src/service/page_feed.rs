@@ -353,11 +353,7 @@ impl PageFeed {
             .is_some_and(|end| end <= unix);
         if issues_changed || banner_end_passed {
             self.versions
-                .set_issue_banner_end(known_issues::next_banner_end(
-                    conn,
-                    unix,
-                    self.grace_days,
-                )?);
+                .set_issue_banner_end(known_issues::next_banner_end(conn, unix, self.grace_days)?);
         }
         marks.dedup();
         Ok(marks)

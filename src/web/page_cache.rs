@@ -699,7 +699,9 @@ enum Lookup {
     Hit(Arc<Entry>),
     /// Render the page; `claim`: this request's claim, when it stores it
     /// (ended by [`PageCache::insert`] or [`PageCache::release`]).
-    Render { claim: Option<u64> },
+    Render {
+        claim: Option<u64>,
+    },
     /// Another request is rendering the page to store it: wait until its
     /// claim ends (see [`ClaimSlot::ended`]), then look again.
     Wait(tokio::sync::watch::Receiver<bool>),
@@ -1448,7 +1450,11 @@ mod tests {
         let mut page = entry("<p>late</p>", None);
         page.refresh = 100;
         cache.insert("/a".into(), page, 0, first);
-        assert!(cache.lock().claims.get("/a").is_some_and(|c| c.id == second));
+        assert!(cache
+            .lock()
+            .claims
+            .get("/a")
+            .is_some_and(|c| c.id == second));
         cache.release("/a", second);
         assert!(cache.lock().claims.is_empty());
     }

@@ -976,7 +976,10 @@ async fn a_guest_cookie_that_is_not_a_token_never_reaches_a_page() {
 
 /// Sends `requests` (path and extra headers) at once, each on a task of
 /// its own, in this order: status, `X-Cache` and body of each.
-async fn at_once(app: &TestApp, requests: &[(&str, &[(&str, &str)])]) -> Vec<(u16, String, String)> {
+async fn at_once(
+    app: &TestApp,
+    requests: &[(&str, &[(&str, &str)])],
+) -> Vec<(u16, String, String)> {
     let tasks: Vec<_> = requests
         .iter()
         .map(|(path, headers)| {
@@ -986,8 +989,7 @@ async fn at_once(app: &TestApp, requests: &[(&str, &[(&str, &str)])]) -> Vec<(u1
                 request = request.insert_header((name.to_string(), value.to_string()));
             }
             actix_web::rt::spawn(async move {
-                let service =
-                    actix_web::test::init_service(signpost::app::build_app(state)).await;
+                let service = actix_web::test::init_service(signpost::app::build_app(state)).await;
                 let response = actix_web::test::call_service(&service, request.to_request()).await;
                 let how = response
                     .headers()
@@ -1032,7 +1034,10 @@ async fn concurrent_first_requests_for_a_tag_page_render_it_once() {
             other => panic!("x-cache {other:?}"),
         }
     }
-    assert_eq!(rendered, 1, "one request rendered the page, the others got its copy");
+    assert_eq!(
+        rendered, 1,
+        "one request rendered the page, the others got its copy"
+    );
 }
 
 /// A guest with their own form token cannot store a page with forms (it
@@ -1054,7 +1059,10 @@ async fn a_request_that_cannot_store_leaves_storing_to_one_that_can() {
         assert_eq!(*status, 200, "{body}");
         assert_eq!(how, "miss");
     }
-    assert!(answers[0].2.contains(&"c0ffee00".repeat(8)), "the guest's own token");
+    assert!(
+        answers[0].2.contains(&"c0ffee00".repeat(8)),
+        "the guest's own token"
+    );
     assert_eq!(
         app.get(&q.path).await.header("x-cache"),
         "hit",
