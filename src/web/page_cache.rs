@@ -8,7 +8,9 @@
 //! applies to it ([`PageVersions`]); otherwise the handler renders it and
 //! the page is stored, with its gzip and brotli copies made once, off the
 //! request (at most [`COMPRESSING`] pages at a time; past that a page is
-//! served as rendered and not stored).
+//! served as rendered and not stored). One request at a time renders a
+//! missing page to store it (its claim, taken only by a request that can
+//! store the page); requests arriving meanwhile wait for its copy.
 //!
 //! Keys: the path, the query parameters the route reads (normalised, in a
 //! fixed order: [`key_of`]) and, for a browser that dismissed banners, the
