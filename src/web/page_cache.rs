@@ -576,13 +576,12 @@ impl PageCache {
     /// How to answer a request for `key` at `now` with the banners of board
     /// generation `board`: the stored page while it may be served, else
     /// render it. Only one request at a time renders a page to store it,
-    /// and only a request that can store it takes that claim (`may_claim`:
-    /// a GET of the page's normal key whose render carries no token of
-    /// the guest's own); while it renders, the others wait for the stored
-    /// page, or, when the page is only due for its refresh, get the stored
-    /// copy. So a page missing under load is rendered and compressed once,
-    /// not by every request meanwhile.
-    fn lookup(&self, key: &str, now: i64, board: u64, may_claim: bool) -> Lookup {
+    /// and only a request that can store it takes that claim (see
+    /// [`Asker`]); while it renders, the others wait for the stored page,
+    /// or, when the page is only due for its refresh, get the stored copy.
+    /// So a page missing under load is rendered and compressed once, not
+    /// by every request meanwhile.
+    fn lookup(&self, key: &str, now: i64, board: u64, asker: Asker) -> Lookup {
         let protected_cap = self.cap / 100 * PROTECTED_SHARE;
         let mut store = self.lock();
         let entry = store.get(key, protected_cap);
@@ -595,6 +594,13 @@ impl PageCache {
         if usable.is_none() {
             store.remove(key);
         }
+        // A guest's own token goes into pages with forms only: the stored
+        // copy says whether this page has any.
+        let may_claim = match asker {
+            Asker::Storing => true,
+            Asker::OwnToken => usable.as_ref().is_some_and(|entry| !entry.has_tokens()),
+            Asker::Reading => false,
+        };
         // Another request's live claim: it is rendering the page to store it.
         let rendering = store
             .claims
@@ -604,6 +610,9 @@ impl PageCache {
         match (usable, rendering) {
             (Some(entry), _) if entry.refresh > now => Lookup::Hit(entry),
             (Some(entry), Some(_)) => Lookup::Hit(entry),
+            // Due for its refresh: those who cannot store a new copy get
+            // the old one (until its stale time).
+            (Some(entry), None) if !may_claim => Lookup::Hit(entry),
             (None, Some(ended)) => Lookup::Wait(ended),
             (_, None) if may_claim => Lookup::Render {
                 claim: Some(store.claim(key, now)),
@@ -694,6 +703,22 @@ impl Drop for Claim {
             self.state.page_cache.release(&self.key, self.id);
         }
     }
+}
+
+/// Who asks [`PageCache::lookup`] for a page: whether their render may be
+/// stored, so whether they may take the claim to store it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asker {
+    /// A GET of the page's normal key without a form token of the guest's
+    /// own: its render is stored.
+    Storing,
+    /// A GET of the normal key by a guest with their own form token: a
+    /// page with forms rendered for them carries it and is theirs alone;
+    /// one without forms may be stored (a claim taken at lookup when the
+    /// stored copy shows the page has no forms, else after rendering).
+    OwnToken,
+    /// A HEAD, or a query that is not the page's normal one: never stored.
+    Reading,
 }
 
 /// What [`PageCache::lookup`] says to do.
@@ -1140,7 +1165,12 @@ pub async fn serve(
     let deadline = Instant::now() + Duration::from_secs(CLAIM_SECS.unsigned_abs());
     let claim = loop {
         let board = state.announcements.generation();
-        match cache.lookup(&key, now, board, may_store && guest.is_none()) {
+        let asker = match (may_store, &guest) {
+            (false, _) => Asker::Reading,
+            (true, None) => Asker::Storing,
+            (true, Some(_)) => Asker::OwnToken,
+        };
+        match cache.lookup(&key, now, board, asker) {
             Lookup::Hit(entry) => {
                 let mut walk_cookie = None;
                 if let Some(visit) = &entry.visit {
@@ -1391,12 +1421,12 @@ mod tests {
 
     /// A lookup by a request that may store the page.
     fn look(cache: &PageCache, key: &str, now: i64, board: u64) -> &'static str {
-        kind_of(cache.lookup(key, now, board, true))
+        kind_of(cache.lookup(key, now, board, Asker::Storing))
     }
 
     /// The claim a lookup gives.
     fn claim(cache: &PageCache, key: &str, now: i64) -> u64 {
-        match cache.lookup(key, now, 0, true) {
+        match cache.lookup(key, now, 0, Asker::Storing) {
             Lookup::Render { claim: Some(id) } => id,
             other => panic!("no claim on {key}: {}", kind_of(other)),
         }
@@ -1426,11 +1456,14 @@ mod tests {
     fn requests_that_cannot_store_take_no_claim() {
         let cache = cache();
         // A HEAD, a query that is not the normal one, a guest's own token.
-        assert_eq!(kind_of(cache.lookup("/a", 100, 0, false)), "render");
+        assert_eq!(
+            kind_of(cache.lookup("/a", 100, 0, Asker::Reading)),
+            "render"
+        );
         assert!(cache.lock().claims.is_empty());
         assert_eq!(look(&cache, "/a", 100, 0), "render and store");
         // They wait like the others while one that can store renders.
-        assert_eq!(kind_of(cache.lookup("/a", 100, 0, false)), "wait");
+        assert_eq!(kind_of(cache.lookup("/a", 100, 0, Asker::Reading)), "wait");
         // A guest whose render carried no token of theirs claims it late,
         // unless another request holds the claim.
         assert_eq!(cache.late_claim("/a", 100), None);
@@ -1438,6 +1471,29 @@ mod tests {
         assert_eq!(look(&cache, "/b", 100, 0), "wait");
         cache.release("/b", late);
         assert_eq!(look(&cache, "/b", 100, 0), "render and store");
+    }
+
+    #[test]
+    fn a_guest_with_their_own_token_refreshes_only_pages_without_forms() {
+        let cache = cache();
+        let own = |key, now| kind_of(cache.lookup(key, now, 0, Asker::OwnToken));
+        // Missing: rendered, and claimed late if the render carries no token.
+        assert_eq!(own("/a", 100), "render");
+        stored(&cache, "/a", 160, i64::MAX);
+        let mut form = entry("<form>TOKEN</form>", Some("TOKEN"));
+        form.refresh = 160;
+        form.expires = i64::MAX;
+        cache.insert("/form".into(), form, 0, 0);
+        // Due for refresh: a page without forms is theirs to refresh; one
+        // with forms would carry their token, so they get the old copy.
+        assert_eq!(own("/a", 160), "render and store");
+        assert_eq!(own("/form", 160), "hit");
+        assert_eq!(look(&cache, "/form", 160, 0), "render and store");
+        // HEAD and other queries never refresh a page either.
+        assert_eq!(
+            kind_of(cache.lookup("/a", 170 + CLAIM_SECS, 0, Asker::Reading)),
+            "hit"
+        );
     }
 
     #[test]
@@ -1465,7 +1521,7 @@ mod tests {
     fn waiters_wake_when_the_claim_ends() {
         let cache = cache();
         let a = claim(&cache, "/a", 100);
-        let Lookup::Wait(stored_wait) = cache.lookup("/a", 100, 0, true) else {
+        let Lookup::Wait(stored_wait) = cache.lookup("/a", 100, 0, Asker::Storing) else {
             panic!("a second request waits");
         };
         let mut page = entry("<p>page</p>", None);
@@ -1474,7 +1530,7 @@ mod tests {
         assert!(stored_wait.has_changed().is_err(), "woken: the claim ended");
         assert!(!*stored_wait.borrow(), "the page was stored");
         let b = claim(&cache, "/b", 100);
-        let Lookup::Wait(unstored) = cache.lookup("/b", 100, 0, false) else {
+        let Lookup::Wait(unstored) = cache.lookup("/b", 100, 0, Asker::Reading) else {
             panic!("a second request waits");
         };
         cache.release("/b", b);
@@ -1490,7 +1546,7 @@ mod tests {
         let a = claim(&cache, "/a", 160);
         assert_eq!(look(&cache, "/a", 160, 0), "hit", "the old copy meanwhile");
         assert_eq!(
-            kind_of(cache.lookup("/a", 160, 0, false)),
+            kind_of(cache.lookup("/a", 160, 0, Asker::Reading)),
             "hit",
             "also for requests that cannot store"
         );
