@@ -256,6 +256,8 @@ pub fn build_app(
         .app_data(web::JsonConfig::default().limit(256 * 1024))
         .wrap(from_fn(site::extract::refuse_nul))
         .wrap(ErrorHandlers::new().default_handler(site::errors::render_error))
+        // Signed-in members' question pages from memory (needs the visitor).
+        .wrap(from_fn(site::page_cache::serve_member))
         .wrap(from_fn(site::session::load_visitor))
         // Anonymous pages from memory: a hit skips the visitor lookup and
         // the handler; its body is already compressed, so `finish` only adds

@@ -56,6 +56,13 @@ pub fn start_session(conn: &mut Conn, user_id: UserId, now: i64) -> AppResult<(S
             expires_at: now + SESSION_ABSOLUTE_SECS,
         },
     )?;
+    // Signing in may bring the user's guest drafts along: pages cached for
+    // them from an earlier session are stale.
+    crate::db::models::page_changes::record(
+        conn,
+        crate::db::models::page_changes::PageScope::User(user_id.0),
+        now,
+    )?;
     Ok((token, session))
 }
 

@@ -35,6 +35,8 @@ const MAX_ROUNDS: usize = 10;
 /// Questions with their own mark; past it the marks are folded into one
 /// floor (every page older than it is stale), keeping memory bounded.
 const MAX_QUESTION_MARKS: usize = 100_000;
+/// Users with their own mark; past it they are folded into one floor.
+const MAX_USER_MARKS: usize = 100_000;
 
 /// What a cached page shows, so which changes make it stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,6 +57,8 @@ pub enum PageKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mark {
     Question(i32),
+    /// A signed-in user's write: only pages cached for that user.
+    User(i32),
     Lists,
     Docs,
     Everything,
@@ -71,6 +75,10 @@ struct Marks {
     questions: HashMap<i32, u64>,
     /// Question marks folded away (see [`MAX_QUESTION_MARKS`]).
     question_floor: u64,
+    /// The last write of each signed-in user (pages cached for them).
+    users: HashMap<i32, u64>,
+    /// User marks folded away (see [`MAX_USER_MARKS`]).
+    user_floor: u64,
     /// When the first shown known-issue banner stops showing (unix seconds).
     issue_banner_end: Option<i64>,
 }
@@ -104,6 +112,24 @@ impl PageVersions {
         marks.everything <= snapshot && own <= snapshot
     }
 
+    /// Whether a page of `kind` rendered for signed-in user `user` at
+    /// `snapshot` is current: the page's marks as for anonymous pages, and
+    /// no write of that user since.
+    pub fn is_current_for(&self, kind: PageKind, user: i32, snapshot: u64) -> bool {
+        if !self.is_current(kind, snapshot) {
+            return false;
+        }
+        let marks = self.lock();
+        let own = marks.users.get(&user).copied().unwrap_or(0);
+        own.max(marks.user_floor) <= snapshot
+    }
+
+    /// Marks a write of signed-in user `user` on this node at once (the
+    /// feed carries it to the other nodes).
+    pub fn mark_user(&self, user: i32) {
+        self.mark(&[Mark::User(user)]);
+    }
+
     /// When the first known-issue banner shown now stops showing.
     pub fn issue_banner_end(&self) -> Option<i64> {
         self.lock().issue_banner_end
@@ -121,6 +147,9 @@ impl PageVersions {
                 Mark::Question(id) => {
                     marks.questions.insert(id, seq);
                 }
+                Mark::User(id) => {
+                    marks.users.insert(id, seq);
+                }
                 Mark::Lists => marks.lists = seq,
                 Mark::Docs => marks.docs = seq,
                 Mark::Everything => marks.everything = seq,
@@ -129,6 +158,10 @@ impl PageVersions {
         if marks.questions.len() > MAX_QUESTION_MARKS {
             marks.questions.clear();
             marks.question_floor = seq;
+        }
+        if marks.users.len() > MAX_USER_MARKS {
+            marks.users.clear();
+            marks.user_floor = seq;
         }
     }
 
@@ -336,6 +369,7 @@ impl PageFeed {
                     marks.push(Mark::Question(id));
                     marks.push(Mark::Lists);
                 }
+                PageScope::User(id) => marks.push(Mark::User(id)),
             }
         }
         let ids: Vec<i32> = batch.iter().map(|c| c.id).collect();
@@ -412,5 +446,36 @@ mod tests {
             "folded marks make older pages of every question stale"
         );
         assert!(versions.is_current(PageKind::Question(-1), versions.snapshot()));
+    }
+
+    #[test]
+    fn a_users_write_makes_only_their_pages_stale() {
+        let versions = PageVersions::default();
+        let seen = versions.snapshot();
+        versions.mark_user(3);
+        assert!(!versions.is_current_for(PageKind::Question(7), 3, seen));
+        assert!(versions.is_current_for(PageKind::Question(7), 4, seen));
+        // Anonymous pages do not depend on one user's writes.
+        assert!(versions.is_current(PageKind::Question(7), seen));
+        let after = versions.snapshot();
+        assert!(versions.is_current_for(PageKind::Question(7), 3, after));
+        // The page's own marks apply to members' pages too.
+        versions.mark(&[Mark::Question(7)]);
+        assert!(!versions.is_current_for(PageKind::Question(7), 4, after));
+        assert!(versions.is_current_for(PageKind::Question(8), 4, after));
+        versions.mark(&[Mark::Everything]);
+        assert!(!versions.is_current_for(PageKind::Question(8), 4, after));
+    }
+
+    #[test]
+    fn user_marks_stay_bounded() {
+        let versions = PageVersions::default();
+        let seen = versions.snapshot();
+        for id in 0..=(MAX_USER_MARKS as i32) {
+            versions.mark_user(id);
+        }
+        assert!(versions.lock().users.len() <= MAX_USER_MARKS);
+        assert!(!versions.is_current_for(PageKind::Lists, -1, seen));
+        assert!(versions.is_current_for(PageKind::Lists, -1, versions.snapshot()));
     }
 }

@@ -46,16 +46,18 @@ use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
 use crate::auth::{tokens, CSRF_COOKIE, SESSION_COOKIE};
+use crate::db::models::page_changes::{self, PageScope};
 use crate::db::models::questions::{Cursor, Tab};
 use crate::db::unix_now;
 use crate::service::announcements::{Board, Dismissed, DISMISSED_COOKIE};
 use crate::service::page_feed::{PageKind, PageVersions};
 use crate::web::encoding::{self, Coding};
 use crate::web::pages::troubleshoot::{self, StepVisit, WALK_COOKIE};
+use crate::web::session::{inbox_link, Viewer};
 
 /// Age after which a page is rendered again (pages say "updated 3 minutes
 /// ago"); the old copy is served until the new one is stored.
@@ -92,6 +94,11 @@ const TOKEN_LEN: usize = 64;
 /// Pages compressed for storing at once; a page rendered while as many are
 /// being compressed is served as it is and not stored.
 pub const COMPRESSING: usize = 2;
+/// Share of the cap members' pages may take, in percent: a flood of them
+/// pushes out only each other, never the anonymous pages.
+const MEMBER_SHARE: usize = 25;
+/// Members' pages compressed for storing at once.
+const MEMBER_COMPRESSING: usize = 1;
 /// Dismissed banners a key names at most (past it the page is rendered).
 const MAX_DISMISSED_IN_KEY: usize = 16;
 /// Query parameters that show a state of one visitor's visit (the thanks
@@ -117,11 +124,27 @@ struct Entry {
     headers: Vec<(HeaderName, HeaderValue)>,
     /// The body cut at its form tokens: a token goes between two parts.
     parts: Vec<Bytes>,
+    /// What goes between parts `i` and `i + 1` (always the form token on
+    /// anonymous pages).
+    holes: Vec<Hole>,
     encoded: Encoded,
     /// A troubleshooter step: each hit records the visitor's walk.
     visit: Option<Arc<StepVisit>>,
+    /// The member the page was rendered for (`None`: anonymous).
+    owner: Option<i32>,
     /// Bytes counted against the cap.
     size: usize,
+}
+
+/// A place in a stored page filled per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hole {
+    /// The form token (the guest's, or the member's session token).
+    Token,
+    /// The answer form's submit key (a new one per page view).
+    SubmitKey,
+    /// A member's inbox link with their unread count.
+    Inbox,
 }
 
 #[derive(Debug)]
@@ -161,34 +184,68 @@ impl Entry {
         }
     }
 
+    /// The same `token` in every hole (an anonymous page).
+    fn same_in_every_hole<'a>(&self, token: &'a str) -> Vec<&'a [u8]> {
+        vec![token.as_bytes(); self.parts.len() - 1]
+    }
+
+    #[cfg(test)]
     fn identity(&self, token: &str) -> Bytes {
+        self.identity_filled(&self.same_in_every_hole(token))
+    }
+
+    #[cfg(test)]
+    fn gzip(&self, token: &str) -> Bytes {
+        self.gzip_filled(&self.same_in_every_hole(token))
+    }
+
+    #[cfg(test)]
+    fn brotli(&self, token: &str) -> std::io::Result<Bytes> {
+        self.brotli_filled(&self.same_in_every_hole(token))
+    }
+
+    /// The body with `fills[i]` between parts `i` and `i + 1`.
+    fn identity_filled(&self, fills: &[&[u8]]) -> Bytes {
         if let [only] = self.parts.as_slice() {
             return only.clone();
         }
         let mut body = Vec::with_capacity(self.parts.iter().map(Bytes::len).sum::<usize>() + 256);
         for (i, part) in self.parts.iter().enumerate() {
             if i > 0 {
-                body.extend_from_slice(token.as_bytes());
+                body.extend_from_slice(fills[i - 1]);
             }
             body.extend_from_slice(part);
         }
         Bytes::from(body)
     }
 
-    fn gzip(&self, token: &str) -> Bytes {
+    fn gzip_filled(&self, fills: &[&[u8]]) -> Bytes {
         match &self.encoded {
             Encoded::Whole { gzip, .. } => gzip.clone(),
-            Encoded::Parts { deflated, crcs, .. } => {
-                join_gzip(deflated, crcs, &self.parts, token.as_bytes())
-            }
+            Encoded::Parts { deflated, crcs, .. } => join_gzip(deflated, crcs, &self.parts, fills),
         }
     }
 
-    fn brotli(&self, token: &str) -> std::io::Result<Bytes> {
+    fn brotli_filled(&self, fills: &[&[u8]]) -> std::io::Result<Bytes> {
         match &self.encoded {
             Encoded::Whole { brotli, .. } => Ok(brotli.clone()),
             Encoded::Parts { brotli, .. } => {
-                join_brotli(brotli, &stored_brotli(token.as_bytes())?).map(Bytes::from)
+                // A value used in several holes (the form token) is made
+                // into a stream once.
+                let mut streams: Vec<(&[u8], Vec<u8>)> = Vec::new();
+                let mut order = Vec::with_capacity(fills.len());
+                for fill in fills {
+                    let at = match streams.iter().position(|(value, _)| value == fill) {
+                        Some(at) => at,
+                        None => {
+                            streams.push((fill, stored_brotli(fill)?));
+                            streams.len() - 1
+                        }
+                    };
+                    order.push(at);
+                }
+                let fills: Vec<&[u8]> = order.iter().map(|&i| streams[i].1.as_slice()).collect();
+                join_brotli_filled(brotli, &fills).map(Bytes::from)
             }
         }
     }
@@ -248,15 +305,28 @@ fn window_for(len: usize) -> i32 {
 }
 
 /// One brotli stream from `parts` with `token` between each two.
+#[cfg(test)]
 fn join_brotli(parts: &[Bytes], token: &[u8]) -> std::io::Result<Vec<u8>> {
+    join_brotli_filled(parts, &vec![token; parts.len().saturating_sub(1)])
+}
+
+/// One brotli stream from `parts` with the stream `fills[i]` between parts
+/// `i` and `i + 1`.
+fn join_brotli_filled(parts: &[Bytes], fills: &[&[u8]]) -> std::io::Result<Vec<u8>> {
     use brotli::concat::{BroCatli, BroCatliResult};
-    let total = parts.iter().map(Bytes::len).sum::<usize>() + token.len() * parts.len() + 64;
+    let total = parts.iter().map(Bytes::len).sum::<usize>()
+        + fills.iter().map(|f| f.len()).sum::<usize>()
+        + 64;
     let mut out = vec![0u8; total];
     let mut written = 0;
     let mut cat = BroCatli::new();
     let failed = |r: BroCatliResult| std::io::Error::other(format!("joining brotli: {r:?}"));
     for (i, part) in parts.iter().enumerate() {
-        let streams: &[&[u8]] = if i > 0 { &[token, part] } else { &[part] };
+        let streams: &[&[u8]] = if i > 0 {
+            &[fills[i - 1], part]
+        } else {
+            &[part]
+        };
         for stream in streams {
             cat.new_brotli_file();
             let mut read = 0;
@@ -280,21 +350,23 @@ fn join_brotli(parts: &[Bytes], token: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// A gzip member from deflate parts with `token` stored between them.
+/// A gzip member from deflate parts with `fills[i]` stored between parts
+/// `i` and `i + 1` (each at most 64 KiB).
 fn join_gzip(
     deflated: &[Bytes],
     crcs: &[crc32fast::Hasher],
     parts: &[Bytes],
-    token: &[u8],
+    fills: &[&[u8]],
 ) -> Bytes {
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
-    let len = token.len() as u16;
     let mut out = Vec::with_capacity(deflated.iter().map(Bytes::len).sum::<usize>() + 256);
     out.extend_from_slice(&HEADER);
     let mut crc = crc32fast::Hasher::new();
     let mut total: u64 = 0;
     for (i, ((part, part_crc), plain)) in deflated.iter().zip(crcs).zip(parts).enumerate() {
         if i > 0 {
+            let token = fills[i - 1];
+            let len = token.len() as u16;
             // A stored block (not final): the previous part ended byte-aligned.
             out.push(0);
             out.extend_from_slice(&len.to_le_bytes());
@@ -335,14 +407,26 @@ struct Rendered {
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
     token: Option<String>,
+    /// A member's page: the values of its holes in this render (cut out
+    /// wherever they occur; `token` is then unused).
+    member_holes: Vec<(Hole, String)>,
     visit: Option<Arc<StepVisit>>,
+    /// The member it was rendered for.
+    owner: Option<i32>,
 }
 
 impl Rendered {
     fn build(self, key_len: usize) -> std::io::Result<Entry> {
-        let parts: Vec<Bytes> = match &self.token {
-            Some(token) => split_at(&self.body, token.as_bytes()),
-            None => vec![self.body.clone()],
+        let (parts, holes) = if self.member_holes.is_empty() {
+            let parts = match &self.token {
+                Some(token) => split_at(&self.body, token.as_bytes()),
+                None => vec![self.body.clone()],
+            };
+            let holes = vec![Hole::Token; parts.len() - 1];
+            (parts, holes)
+        } else {
+            cut_at(&self.body, &self.member_holes)
+                .ok_or_else(|| std::io::Error::other("overlapping holes"))?
         };
         let etag = format!(
             "\"{}\"",
@@ -402,11 +486,49 @@ impl Rendered {
             etag,
             headers: self.headers,
             parts,
+            holes,
             encoded,
             visit: self.visit,
+            owner: self.owner,
             size,
         })
     }
+}
+
+/// `body` cut at every occurrence of each hole's value, with the hole of
+/// each cut; `None` when two occurrences overlap.
+fn cut_at(body: &Bytes, holes: &[(Hole, String)]) -> Option<(Vec<Bytes>, Vec<Hole>)> {
+    let mut found: Vec<(usize, usize, Hole)> = Vec::new();
+    for (hole, value) in holes {
+        let value = value.as_bytes();
+        if value.is_empty() {
+            return None;
+        }
+        let mut i = 0;
+        while let Some(at) = find(&body[i..], value) {
+            found.push((i + at, i + at + value.len(), *hole));
+            i += at + value.len();
+        }
+    }
+    found.sort_unstable_by_key(|&(start, _, _)| start);
+    let mut parts = Vec::with_capacity(found.len() + 1);
+    let mut kinds = Vec::with_capacity(found.len());
+    let mut start = 0;
+    for (from, to, hole) in found {
+        if from < start {
+            return None;
+        }
+        parts.push(body.slice(start..from));
+        kinds.push(hole);
+        start = to;
+    }
+    parts.push(body.slice(start..));
+    Some((parts, kinds))
+}
+
+/// Where `needle` first occurs in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// `body` cut at every occurrence of `token`.
@@ -535,8 +657,17 @@ impl Store {
 /// This node's page cache.
 #[derive(Debug)]
 pub struct PageCache {
+    /// Bytes for anonymous pages (the cap less the members' share).
     cap: usize,
     store: Mutex<Store>,
+    /// Bytes for signed-in members' pages ([`MEMBER_SHARE`] of the cap).
+    member_cap: usize,
+    /// Members' pages, keyed by user id and page key.
+    members: Mutex<Store>,
+    /// Permits to compress a member's page for storing
+    /// ([`MEMBER_COMPRESSING`]), apart from the anonymous pages' so a
+    /// flood of members' pages never keeps anonymous ones from being stored.
+    member_compressing: Arc<tokio::sync::Semaphore>,
     /// What changed since a page was rendered.
     pub versions: Arc<PageVersions>,
     /// Permits to compress a page for storing ([`COMPRESSING`]).
@@ -546,9 +677,13 @@ pub struct PageCache {
 impl PageCache {
     /// A cache holding at most `cap_bytes` (0: off).
     pub fn new(cap_bytes: usize, versions: Arc<PageVersions>) -> Self {
+        let member_cap = cap_bytes / 100 * MEMBER_SHARE;
         PageCache {
-            cap: cap_bytes,
+            cap: cap_bytes - member_cap,
             store: Mutex::new(Store::default()),
+            member_cap,
+            members: Mutex::new(Store::default()),
+            member_compressing: Arc::new(tokio::sync::Semaphore::new(MEMBER_COMPRESSING)),
             versions,
             compressing: Arc::new(tokio::sync::Semaphore::new(COMPRESSING)),
         }
@@ -559,9 +694,62 @@ impl PageCache {
         self.cap > 0
     }
 
-    /// Bytes held now (always at most the cap).
+    /// Bytes held now, anonymous and members' pages (always at most the cap).
     pub fn bytes(&self) -> usize {
-        self.lock().bytes
+        self.lock().bytes + self.lock_members().bytes
+    }
+
+    /// Bytes of members' pages held now (at most their share of the cap).
+    pub fn member_bytes(&self) -> usize {
+        self.lock_members().bytes
+    }
+
+    /// Members' pages held now.
+    pub fn member_pages(&self) -> usize {
+        self.lock_members().map.len()
+    }
+
+    fn lock_members(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.members.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The page `key` stored for member `user`, while it may be served at
+    /// `now` with the banners of board generation `board`: the page's own
+    /// marks and the user's are not newer than its rendering, and it is not
+    /// due for its refresh. A page that may not be served is dropped.
+    fn lookup_member(&self, user: i32, key: &str, now: i64, board: u64) -> Option<Arc<Entry>> {
+        let key = member_key(user, key);
+        let mut store = self.lock_members();
+        let entry = store.get(&key, self.member_cap / 100 * PROTECTED_SHARE);
+        let usable = entry.filter(|entry| {
+            entry.owner == Some(user)
+                && entry.expires > now
+                && entry.refresh > now
+                && entry.board == board
+                && self
+                    .versions
+                    .is_current_for(entry.kind, user, entry.snapshot)
+        });
+        if usable.is_none() {
+            store.remove(&key);
+        }
+        usable
+    }
+
+    /// Stores member `user`'s page `key` unless a change read meanwhile
+    /// made it stale.
+    fn insert_member(&self, user: i32, key: &str, entry: Entry, board: u64) {
+        if entry.size > self.member_cap / 8
+            || entry.owner != Some(user)
+            || entry.board != board
+            || !self
+                .versions
+                .is_current_for(entry.kind, user, entry.snapshot)
+        {
+            return;
+        }
+        self.lock_members()
+            .insert(member_key(user, key), Arc::new(entry), self.member_cap);
     }
 
     /// Pages held now.
@@ -993,11 +1181,21 @@ fn respond(
     } else {
         String::new()
     };
+    let fills = entry.same_in_every_hole(&token);
+    let (coding, body) = joined_body(req, entry, &fills);
+    if let Some(value) = coding.header_value() {
+        builder.insert_header((header::CONTENT_ENCODING, value));
+    }
+    builder.body(body)
+}
+
+/// The page with `fills` in its holes, in the coding the browser takes
+/// best (brotli falls back to gzip, else identity, when joining fails).
+fn joined_body(req: &HttpRequest, entry: &Entry, fills: &[&[u8]]) -> (Coding, Bytes) {
     let mut coding = encoding::negotiate_headers(req.headers(), &encoding::OFFERED);
-    let mut body = None;
     if coding == Coding::Brotli {
-        match entry.brotli(&token) {
-            Ok(joined) => body = Some(joined),
+        match entry.brotli_filled(fills) {
+            Ok(joined) => return (coding, joined),
             Err(e) => {
                 log::warn!("page cache: {e}");
                 coding =
@@ -1005,18 +1203,10 @@ fn respond(
             }
         }
     }
-    let body = match (body, coding) {
-        (Some(joined), _) => joined,
-        (None, Coding::Gzip) => entry.gzip(&token),
-        (None, _) => {
-            coding = Coding::Identity;
-            entry.identity(&token)
-        }
-    };
-    if let Some(value) = coding.header_value() {
-        builder.insert_header((header::CONTENT_ENCODING, value));
+    match coding {
+        Coding::Gzip => (coding, entry.gzip_filled(fills)),
+        _ => (Coding::Identity, entry.identity_filled(fills)),
     }
-    builder.body(body)
 }
 
 /// Headers of a rendered page kept for its hits.
@@ -1136,6 +1326,30 @@ pub async fn serve(
         // Refused, missing or failed writes changed nothing: no feed work
         // (a flood of them costs no thread and no connection).
         let status = response.status();
+        if status.is_success() || status.is_redirection() {
+            // Whatever a signed-in user wrote (a vote, follow, draft,
+            // comment, setting...), pages cached for them are stale: here,
+            // at once, and on the other nodes through the feed.
+            let writer = response
+                .request()
+                .extensions()
+                .get::<Viewer>()
+                .and_then(Viewer::writer);
+            if let Some(user) = writer {
+                state.page_cache.versions.mark_user(user);
+                let recorded = super::with_db(&state, move |conn| {
+                    Ok(page_changes::record(
+                        conn,
+                        PageScope::User(user),
+                        unix_now(),
+                    )?)
+                })
+                .await;
+                if let Err(e) = recorded {
+                    log::warn!("page cache: recording a member's write: {e}");
+                }
+            }
+        }
         if state.page_cache.is_on() && (status.is_success() || status.is_redirection()) {
             if let Err(e) = state.page_feed.catch_up_after_write().await {
                 log::warn!("page cache feed after a write: {e}");
@@ -1148,7 +1362,13 @@ pub async fn serve(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     if has_visitor_cookie(&req) {
-        return pass(req, next, "bypass").await;
+        // A member's page may come from their own cache (`serve_member`),
+        // which says so itself.
+        let mut response = next.call(req).await?.map_into_boxed_body();
+        if !response.headers().contains_key(X_CACHE) {
+            mark(response.response_mut(), "bypass");
+        }
+        return Ok(response);
     }
     let now = unix_now();
     let Some(hidden) = shown_hidden(&req, &state.announcements, now) else {
@@ -1283,7 +1503,9 @@ pub async fn serve(
         headers: kept_headers(head.headers()),
         body: body.clone(),
         token: token.ok().flatten(),
+        member_holes: Vec::new(),
         visit,
+        owner: None,
     };
     let cache = state.clone();
     actix_web::rt::spawn(async move {
@@ -1307,6 +1529,217 @@ pub async fn serve(
     Ok(ServiceResponse::new(http_req, response))
 }
 
+/// Where member `user`'s page `key` is kept.
+fn member_key(user: i32, key: &str) -> String {
+    format!("{user}:{key}")
+}
+
+/// The submit keys of the forms of a rendered page (each form has its own,
+/// made per render).
+fn submit_keys(body: &[u8]) -> Vec<String> {
+    const MARK: &[u8] = b"name=\"submit_key\" value=\"";
+    let mut keys = Vec::new();
+    let mut i = 0;
+    while let Some(at) = find(&body[i..], MARK) {
+        let start = i + at + MARK.len();
+        let value = body
+            .get(start..start + TOKEN_LEN)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .filter(|v| tokens::is_token_shaped(v));
+        if let Some(value) = value {
+            keys.push(value.to_string());
+        }
+        i = start;
+    }
+    keys
+}
+
+/// The holes of a page rendered for a member, with their values in this
+/// render: the session's form token, the submit keys, the inbox link.
+/// `None` when the page cannot be cut safely (no form token, or the inbox
+/// link not found exactly once).
+fn member_holes(body: &[u8], csrf: &str, unread: i64) -> Option<Vec<(Hole, String)>> {
+    let inbox = inbox_link(unread);
+    let links = body
+        .windows(inbox.len())
+        .filter(|w| *w == inbox.as_bytes())
+        .count();
+    if links != 1 || csrf.len() != TOKEN_LEN || find(body, csrf.as_bytes()).is_none() {
+        return None;
+    }
+    let mut holes = vec![(Hole::Token, csrf.to_string()), (Hole::Inbox, inbox)];
+    holes.extend(
+        submit_keys(body)
+            .into_iter()
+            .map(|key| (Hole::SubmitKey, key)),
+    );
+    Some(holes)
+}
+
+/// Whether a page rendered for a member may be stored: a whole 200 HTML
+/// page, setting no cookie, not `no-store`, not compressed yet.
+fn member_storable(response: &HttpResponse<BoxBody>, max: usize) -> bool {
+    let headers = response.headers();
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let html = text(header::CONTENT_TYPE).is_some_and(|t| t.starts_with("text/html"));
+    let no_store = text(header::CACHE_CONTROL).is_some_and(|c| c.contains("no-store"));
+    let sized = matches!(response.body().size(), BodySize::Sized(n) if (n as usize) <= max);
+    response.status() == StatusCode::OK
+        && html
+        && !no_store
+        && sized
+        && !headers.contains_key(header::SET_COOKIE)
+        && !headers.contains_key(header::CONTENT_ENCODING)
+}
+
+/// A member's hit: their session's token, a new submit key and their
+/// unread count in the holes. Never stored by browsers or proxies for
+/// anyone else (`private`), never a 304 (the page carries the token).
+fn respond_member(
+    req: &HttpRequest,
+    entry: &Entry,
+    csrf: &str,
+    unread: i64,
+) -> HttpResponse<BoxBody> {
+    let submit_key = match tokens::random_token() {
+        Ok(key) => key,
+        Err(e) => {
+            log::error!("page cache: no random submit key: {e}");
+            return HttpResponse::ServiceUnavailable().finish();
+        }
+    };
+    let inbox = inbox_link(unread);
+    let fills: Vec<&[u8]> = entry
+        .holes
+        .iter()
+        .map(|hole| match hole {
+            Hole::Token => csrf.as_bytes(),
+            Hole::SubmitKey => submit_key.as_bytes(),
+            Hole::Inbox => inbox.as_bytes(),
+        })
+        .collect();
+    let mut builder = HttpResponse::Ok();
+    for (name, value) in &entry.headers {
+        builder.insert_header((name.clone(), value.clone()));
+    }
+    builder.insert_header((header::VARY, "Accept-Encoding"));
+    builder.insert_header((X_CACHE, "hit"));
+    builder.insert_header((header::CACHE_CONTROL, "private, no-cache"));
+    let (coding, body) = joined_body(req, entry, &fills);
+    if let Some(value) = coding.header_value() {
+        builder.insert_header((header::CONTENT_ENCODING, value));
+    }
+    builder.body(body)
+}
+
+/// Middleware (inside `load_visitor`, which has looked the session up):
+/// serves a signed-in member's question pages from pages rendered for them
+/// before, with the per-request parts filled in, and stores rendered ones.
+/// A page is kept per user and page key, and served while neither the
+/// page's marks nor that user's writes are newer than its rendering
+/// ([`PageVersions::is_current_for`]), for at most [`MAX_AGE_SECS`].
+pub async fn serve_member(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let cache = &state.page_cache;
+    // Question pages only, asked for exactly (no query: their normal key),
+    // by a signed-in member without a kept guest draft.
+    let kind =
+        page_kind(req.path()).filter(|kind| matches!(kind, PageKind::Question(_)) && cache.is_on());
+    let member = req.extensions().get::<Viewer>().and_then(|viewer| {
+        viewer
+            .user
+            .as_ref()
+            .map(|user| (user.id.0, user.csrf.clone(), user.unread))
+    });
+    let (Some(kind), Some((user, csrf, unread))) = (kind, member) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    if req.method() != Method::GET
+        || !req.query_string().is_empty()
+        || req.cookie(DRAFT_COOKIE).is_some()
+    {
+        return pass(req, next, "bypass").await;
+    }
+    let now = unix_now();
+    let hidden = shown_hidden(&req, &state.announcements, now);
+    let Some(Key { key, .. }) = hidden.and_then(|hidden| key_of(req.path(), "", kind, &hidden))
+    else {
+        return pass(req, next, "bypass").await;
+    };
+    let board = state.announcements.generation();
+    if let Some(entry) = cache.lookup_member(user, &key, now, board) {
+        let response = respond_member(req.request(), &entry, &csrf, unread);
+        return Ok(req.into_response(response));
+    }
+    let snapshot = cache.versions.snapshot();
+    let expires = [
+        state.announcements.next_change_after(now),
+        cache.versions.issue_banner_end(),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(i64::MAX);
+    let response = next.call(req).await?.map_into_boxed_body();
+    let (http_req, mut response) = response.into_parts();
+    if !member_storable(&response, cache.member_cap / 8) {
+        mark(&mut response, "miss");
+        return Ok(ServiceResponse::new(http_req, response));
+    }
+    let (head, body) = response.into_parts();
+    let body = match actix_web::body::to_bytes(body).await {
+        Ok(body) => body,
+        Err(e) => {
+            return Err(actix_web::error::ErrorInternalServerError(e.to_string()));
+        }
+    };
+    let holes = member_holes(&body, &csrf, unread);
+    let permit = holes
+        .as_ref()
+        .and_then(|_| cache.member_compressing.clone().try_acquire_owned().ok());
+    if let (Some(member_holes), Some(permit)) = (holes, permit) {
+        let rendered = Rendered {
+            kind,
+            snapshot,
+            board,
+            expires,
+            refresh: now + MAX_AGE_SECS,
+            headers: kept_headers(head.headers()),
+            body: body.clone(),
+            token: None,
+            member_holes,
+            visit: None,
+            owner: Some(user),
+        };
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            let key_len = key.len();
+            let built = web::block(move || rendered.build(key_len)).await;
+            drop(permit);
+            match built {
+                Ok(Ok(entry)) => {
+                    let board = state.announcements.generation();
+                    state.page_cache.insert_member(user, &key, entry, board);
+                }
+                Ok(Err(e)) => log::warn!("page cache: compressing failed: {e}"),
+                Err(e) => log::warn!("page cache: compressing failed: {e}"),
+            }
+        });
+    }
+    let mut response = head.set_body(BoxBody::new(body));
+    mark(&mut response, "miss");
+    Ok(ServiceResponse::new(http_req, response))
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Read;
@@ -1323,7 +1756,9 @@ mod tests {
             headers: Vec::new(),
             body: Bytes::from(body.to_string()),
             token: token.map(str::to_string),
+            member_holes: Vec::new(),
             visit: None,
+            owner: None,
         }
         .build(1)
         .expect("compresses")

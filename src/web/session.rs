@@ -48,6 +48,19 @@ pub struct CurrentUser {
     pub unread: i64,
 }
 
+/// The header's link to the notifications with `unread` of them: pages
+/// cached for a member have it filled in per request, so it is made here,
+/// the same for both.
+pub fn inbox_link(unread: i64) -> String {
+    if unread > 0 {
+        format!(
+            "<a href=\"/notifications\" class=\"notif has-unread\" title=\"Notifications\">Inbox <span class=\"count\">{unread}</span></a>"
+        )
+    } else {
+        "<a href=\"/notifications\" class=\"notif\" title=\"Notifications\">Inbox</a>".into()
+    }
+}
+
 impl CurrentUser {
     /// This user as the permission policy sees them.
     pub fn actor(&self) -> Actor {
@@ -168,12 +181,24 @@ pub struct ViewerView {
     pub is_admin: bool,
     /// Unread notifications.
     pub unread: i64,
+    /// The header's inbox link with that count ([`inbox_link`]).
+    pub inbox: String,
 }
 
 impl Viewer {
     /// Whether this visitor sees deleted posts and unpublished articles.
     pub fn sees_hidden(&self) -> bool {
         policy::sees_hidden(self.user.as_ref().map(CurrentUser::actor).as_ref())
+    }
+
+    /// The user a write of this request counts for: the signed-in user,
+    /// or the user of a lapsed session (whose form may still be kept as
+    /// their draft).
+    pub fn writer(&self) -> Option<i32> {
+        self.user
+            .as_ref()
+            .map(|u| u.id.0)
+            .or_else(|| self.lapsed.as_ref().map(|l| l.user_id.0))
     }
 
     /// The CSRF token forms must carry: the session's, or the pre-session cookie's.
@@ -258,6 +283,7 @@ impl Viewer {
             is_staff: policy::allows(Some(&u.actor()), Action::SeeStaffPages, &Target::Site),
             is_admin: policy::allows(Some(&u.actor()), Action::ManageUsers, &Target::Site),
             unread: u.unread,
+            inbox: inbox_link(u.unread),
         })
     }
 }

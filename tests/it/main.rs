@@ -24,6 +24,7 @@ mod known_issue_follow;
 mod known_issues;
 mod lean;
 mod mail;
+mod member_cache;
 mod migrate_db;
 mod nodes;
 mod page_cache;

@@ -322,7 +322,11 @@ async fn signed_in_visitors_get_fresh_pages_with_only_their_own_parts() {
     let bob_page = bob.get(&q.path).await;
     for (page, me, other) in [(&ann_page, "ann", "bob"), (&bob_page, "bob", "ann")] {
         assert_eq!(page.status, 200);
-        assert_eq!(page.header("x-cache"), "bypass", "{me} gets a fresh page");
+        assert_eq!(
+            page.header("x-cache"),
+            "miss",
+            "{me} gets a page rendered for them"
+        );
         page.assert_contains(&format!("title=\"Account settings\">{me}</a>"));
         assert!(!page
             .body

@@ -18,6 +18,9 @@ pub enum PageScope {
     /// One question changed in a way search does not follow (its place
     /// in the lists).
     Question(i32),
+    /// A signed-in user wrote something (a vote, follow, draft, comment,
+    /// setting...) or signed in: pages cached for that user are stale.
+    User(i32),
 }
 
 impl PageScope {
@@ -26,6 +29,7 @@ impl PageScope {
             PageScope::Announcements => "announcements".into(),
             PageScope::Everything => "all".into(),
             PageScope::Question(id) => format!("question:{id}"),
+            PageScope::User(id) => format!("user:{id}"),
         }
     }
 
@@ -37,6 +41,7 @@ impl PageScope {
             Some(("question", id)) => id
                 .parse()
                 .map_or(PageScope::Everything, PageScope::Question),
+            Some(("user", id)) => id.parse().map_or(PageScope::Everything, PageScope::User),
             _ => PageScope::Everything,
         }
     }
@@ -114,10 +119,12 @@ mod tests {
             PageScope::Announcements,
             PageScope::Everything,
             PageScope::Question(42),
+            PageScope::User(7),
         ] {
             assert_eq!(PageScope::parse(&scope.stored()), scope);
         }
         assert_eq!(PageScope::parse("tag:x"), PageScope::Everything);
         assert_eq!(PageScope::parse("question:x"), PageScope::Everything);
+        assert_eq!(PageScope::parse("user:x"), PageScope::Everything);
     }
 }

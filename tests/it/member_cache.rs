@@ -1,0 +1,379 @@
+//! The page cache for signed-in members: each member's question page is
+//! kept for them alone, with their form token, a new submit key and their
+//! unread count filled in per request, and rendered again after any write
+//! of theirs or any change of the page.
+
+use std::time::{Duration, Instant};
+
+use actix_web::test;
+use signpost::auth::Role;
+
+use crate::fixtures::{field_value, Post, Question, BODY};
+use crate::harness::{csrf_of, Client, Page, TestApp};
+
+/// GETs `path` as `client` until it comes from the cache (pages are
+/// stored off the request, so the second request may still miss).
+async fn hit(client: &Client<'_>, path: &str) -> Page {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = client.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        if page.header("x-cache") == "hit" {
+            return page;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} was never served from the cache"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The next page at `path` for `client`: rendered anew (a miss).
+async fn fresh(client: &Client<'_>, path: &str) -> Page {
+    let page = client.get(path).await;
+    assert_eq!(page.status, 200, "{path}: {}", page.body);
+    assert_eq!(page.header("x-cache"), "miss", "{path} after a change");
+    page
+}
+
+/// The account link of the header: whose page this is.
+fn account_of(name: &str) -> String {
+    format!("title=\"Account settings\">{name}</a>")
+}
+
+/// Up-votes shown as the viewer's own.
+fn own_votes(page: &Page) -> usize {
+    page.body.matches("vote-btn voted").count()
+}
+
+#[actix_web::test]
+async fn members_alternating_on_one_page_each_get_only_their_own() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    let cat = app.member("cat").await;
+    let dan = app.member("dan").await;
+    let q = ann
+        .asks("Printer prints blank pages", BODY, "printer")
+        .await;
+    let answer = bob.answers(&q, "Shake the toner cartridge.").await;
+    assert_eq!(cat.votes(&answer, "up").await.status, 303);
+    let followed = cat.submit(&q.path, &q.action("follow"), &[]).await;
+    assert_eq!(followed.status, 303, "{}", followed.body);
+
+    let first_cat = hit(&cat, &q.path).await;
+    let first_dan = hit(&dan, &q.path).await;
+    let cat_token = csrf_of(&first_cat.body).expect("cat's token");
+    let dan_token = csrf_of(&first_dan.body).expect("dan's token");
+    assert_ne!(cat_token, dan_token);
+    let mut submit_keys = Vec::new();
+    for _ in 0..3 {
+        for (who, me, other, token, other_token) in [
+            (&cat, "cat", "dan", &cat_token, &dan_token),
+            (&dan, "dan", "cat", &dan_token, &cat_token),
+        ] {
+            let page = who.get(&q.path).await;
+            assert_eq!(page.header("x-cache"), "hit", "{me}");
+            assert!(page.header("cache-control").contains("private"));
+            page.assert_contains(&account_of(me));
+            assert!(!page.body.contains(&account_of(other)), "{me}");
+            assert!(page.body.contains(token.as_str()), "{me}'s own token");
+            assert!(!page.body.contains(other_token.as_str()), "{me}");
+            let is_cat = me == "cat";
+            assert_eq!(own_votes(&page), usize::from(is_cat), "{me}'s votes");
+            assert_eq!(page.body.contains(">Unfollow</button>"), is_cat, "{me}");
+            assert_eq!(page.body.contains(">Follow</button>"), !is_cat, "{me}");
+            // Members see no staff controls.
+            assert!(!page.body.contains("value=\"pin\""), "{me}");
+            submit_keys.push(field_value(&page.body, "submit_key").expect("submit key"));
+        }
+    }
+    let mut unique = submit_keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), submit_keys.len(), "a new submit key per view");
+
+    // The forms of a cached page work: dan answers through its form.
+    let page = hit(&dan, &q.path).await;
+    let sent = dan
+        .post(
+            &q.action("answers"),
+            &[
+                ("csrf", &csrf_of(&page.body).expect("token")),
+                (
+                    "submit_key",
+                    &field_value(&page.body, "submit_key").expect("key"),
+                ),
+                ("body", "Clean the drum unit with a dry cloth."),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    fresh(&dan, &q.path)
+        .await
+        .assert_contains("Clean the drum unit");
+}
+
+#[actix_web::test]
+async fn a_members_own_writes_show_on_their_next_request() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    let cat = app.member("cat").await;
+    let q = ann.asks("Scanner feeds two sheets", BODY, "scanner").await;
+    let answer = bob.answers(&q, "Fan the paper before loading.").await;
+
+    let page = hit(&cat, &q.path).await;
+    assert_eq!(own_votes(&page), 0);
+    assert_eq!(cat.votes(&answer, "up").await.status, 303);
+    assert_eq!(own_votes(&fresh(&cat, &q.path).await), 1, "the vote shows");
+
+    let page = hit(&cat, &q.path).await;
+    assert!(page.body.contains(">Follow</button>"));
+    let token = csrf_of(&page.body).expect("token");
+    let followed = cat.post(&q.action("follow"), &[("csrf", &token)]).await;
+    assert_eq!(followed.status, 303, "{}", followed.body);
+    fresh(&cat, &q.path)
+        .await
+        .assert_contains(">Unfollow</button>");
+
+    hit(&cat, &q.path).await;
+    let commented = cat
+        .submit(
+            &q.path,
+            &q.action("comments"),
+            &[("body", "Does it happen with thicker paper too?")],
+        )
+        .await;
+    assert_eq!(commented.status, 303, "{}", commented.body);
+    fresh(&cat, &q.path)
+        .await
+        .assert_contains("Does it happen with thicker paper too?");
+
+    // A write elsewhere (a setting) also renders their pages again.
+    hit(&cat, &q.path).await;
+    let renamed = cat
+        .submit(
+            "/account",
+            "/account/profile",
+            &[("display_name", "Cat Rivers")],
+        )
+        .await;
+    assert_eq!(renamed.status, 303, "{}", renamed.body);
+    fresh(&cat, &q.path).await.assert_contains("Cat Rivers");
+
+    // A draft kept from a form sent after the session lapsed shows once
+    // they are signed in again.
+    hit(&cat, &q.path).await;
+    let token = csrf_of(&cat.get(&q.path).await.body).expect("token");
+    lapse_sessions(&app, "cat");
+    let kept = cat
+        .post(
+            &q.action("answers"),
+            &[("csrf", &token), ("body", "Draft: try the other tray.")],
+        )
+        .await;
+    assert_eq!(kept.status, 303, "{}", kept.body);
+    assert!(kept.header("location").starts_with("/login"));
+    assert_eq!(
+        cat.login("cat", crate::harness::TEST_PASSWORD).await.status,
+        303
+    );
+    let page = cat.get(&q.path).await;
+    page.assert_contains(&account_of("Cat Rivers"));
+    page.assert_contains("Draft: try the other tray.");
+}
+
+fn lapse_sessions(app: &TestApp, name: &str) {
+    use diesel::prelude::*;
+    use signpost::db::schema::sessions;
+    let mut conn = app.started().state.db.get().expect("db");
+    let user = app.user_id(name);
+    diesel::update(sessions::table.filter(sessions::user_id.eq(user)))
+        .set(sessions::expires_at.eq(signpost::db::unix_now() - 1))
+        .execute(&mut conn)
+        .expect("lapse");
+}
+
+#[actix_web::test]
+async fn another_members_answer_shows_to_a_member_with_the_page_cached() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    let cat = app.member("cat").await;
+    let q = ann.asks("Monitor flickers at night", BODY, "monitor").await;
+    let other = ann.asks("Mouse double clicks", BODY, "mouse").await;
+    hit(&cat, &q.path).await;
+    hit(&cat, &other.path).await;
+    bob.answers(&q, "Lower the refresh rate to 60 Hz.").await;
+    fresh(&cat, &q.path)
+        .await
+        .assert_contains("Lower the refresh rate to 60 Hz.");
+    assert_eq!(
+        cat.get(&other.path).await.header("x-cache"),
+        "hit",
+        "another member's write leaves cat's other pages"
+    );
+}
+
+#[actix_web::test]
+async fn after_sign_out_the_page_carries_no_trace_of_the_member() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let cat = app.member("cat").await;
+    let q = ann.asks("Keyboard misses keys", BODY, "keyboard").await;
+    let page = hit(&cat, &q.path).await;
+    let token = csrf_of(&page.body).expect("token");
+    let out = cat.post("/logout", &[("csrf", &token)]).await;
+    assert_eq!(out.status, 303, "{}", out.body);
+    assert!(!cat.has_session());
+    for _ in 0..2 {
+        let page = cat.get(&q.path).await;
+        assert_eq!(page.status, 200);
+        assert_ne!(page.header("x-cache"), "bypass", "an anonymous page");
+        assert!(!page.body.contains(&account_of("cat")));
+        assert!(!page.body.contains(&token), "no trace of the session");
+        assert!(!page.body.contains("action=\"/logout\""));
+    }
+}
+
+#[actix_web::test]
+async fn role_changes_and_suspensions_take_effect_at_once() {
+    let app = TestApp::guide().start();
+    let admin = app.admin("rhea").await;
+    let ann = app.member("ann").await;
+    let cat = app.member("cat").await;
+    let q = ann.asks("Speaker hums when idle", BODY, "audio").await;
+    let cat_id = app.user_id("cat");
+
+    let page = hit(&cat, &q.path).await;
+    assert!(!page.body.contains("value=\"pin\""));
+    let promoted = admin
+        .submit(
+            "/staff/users",
+            &format!("/staff/users/{cat_id}/role"),
+            &[("role", "staff")],
+        )
+        .await;
+    assert_eq!(promoted.status, 303, "{}", promoted.body);
+    let page = fresh(&cat, &q.path).await;
+    page.assert_contains("value=\"pin\"");
+    page.assert_contains("badge-staff");
+    // Staff get their controls from the cache too.
+    hit(&cat, &q.path).await.assert_contains("value=\"pin\"");
+
+    let suspended = admin
+        .submit(
+            "/staff/users",
+            &format!("/staff/users/{cat_id}/suspend"),
+            &[],
+        )
+        .await;
+    assert_eq!(suspended.status, 303, "{}", suspended.body);
+    let page = cat.get(&q.path).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains(&account_of("cat")),
+        "signed out at once"
+    );
+    assert!(!page.body.contains("value=\"pin\""));
+}
+
+#[actix_web::test]
+async fn the_unread_count_changes_without_a_page_change() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    let q = bob.asks("Tablet does not charge", BODY, "tablet").await;
+    let mine = ann.asks("Phone overheats", BODY, "phone").await;
+    let page = hit(&ann, &q.path).await;
+    assert!(!page.body.contains("has-unread"));
+    // Bob answers Ann's other question: her inbox has it, this page is
+    // unchanged and still comes from her cache.
+    bob.answers(&mine, "Take the case off while charging.")
+        .await;
+    let page = ann.get(&q.path).await;
+    assert_eq!(page.header("x-cache"), "hit");
+    page.assert_contains("Inbox <span class=\"count\">1</span>");
+    // Bob's page never shows her count.
+    let bobs = hit(&bob, &q.path).await;
+    assert!(!bobs.body.contains("has-unread"));
+    // Read, the count is gone from the same cached page.
+    assert_eq!(ann.get("/notifications").await.status, 200);
+    let page = ann.get(&q.path).await;
+    assert_eq!(page.header("x-cache"), "hit");
+    assert!(!page.body.contains("has-unread"), "read");
+}
+
+#[actix_web::test]
+async fn staff_and_members_never_share_a_cached_page() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let sam = app.staff("sam").await;
+    let cat = app.person("cat", Role::Member).await;
+    let q = ann.asks("Webcam image is dark", BODY, "webcam").await;
+    for _ in 0..2 {
+        let staff = hit(&sam, &q.path).await;
+        staff.assert_contains("value=\"pin\"");
+        staff.assert_contains(&account_of("sam"));
+        let member = hit(&cat, &q.path).await;
+        assert!(!member.body.contains("value=\"pin\""));
+        assert!(!member.body.contains(&account_of("sam")));
+        member.assert_contains(&account_of("cat"));
+        let asker = hit(&ann, &q.path).await;
+        asker.assert_contains(&account_of("ann"));
+        assert!(!asker.body.contains(&account_of("cat")));
+    }
+    let cache = &app.started().state.page_cache;
+    assert!(cache.member_pages() >= 3, "one page per member");
+    assert!(cache.member_bytes() > 0);
+}
+
+#[actix_web::test]
+async fn a_members_write_on_one_node_shows_on_the_other_node() {
+    let a = TestApp::guide().start();
+    let database = a.config.database().url();
+    let b = TestApp::guide()
+        .configure(move |c| c.database_url = database)
+        .start();
+    let ann = a.member("ann").await;
+    let bob = a.member("bob").await;
+    let cat = a.member("cat").await;
+    let q: Question = ann.asks("Laptop fan is loud", BODY, "laptop").await;
+    let answer = bob
+        .answers(&q, "Clean the vents with compressed air.")
+        .await;
+    // Cat's browser on node b.
+    let on_b = b.client();
+    let get_b = |path: &str| {
+        on_b.send(
+            test::TestRequest::get()
+                .uri(path)
+                .insert_header(("cookie", cat.cookies())),
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = get_b(&q.path).await;
+        page.assert_contains(&account_of("cat"));
+        if page.header("x-cache") == "hit" {
+            assert_eq!(own_votes(&page), 0);
+            break;
+        }
+        assert!(Instant::now() < deadline, "never cached on node b");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(cat.votes(&answer, "up").await.status, 303);
+    let written = Instant::now();
+    loop {
+        if own_votes(&get_b(&q.path).await) == 1 {
+            break;
+        }
+        assert!(
+            written.elapsed() < Duration::from_secs(10),
+            "node b kept serving cat's page from before the vote"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
