@@ -2146,4 +2146,161 @@ mod tests {
         let dismissed = key_of("/", "", PageKind::Lists, &["3.1".into(), "7.2".into()]);
         assert_eq!(dismissed, exact("/#dismissed=3.1-7.2"));
     }
+
+    /// A member's page as rendered: their token in two forms, the inbox
+    /// link with `unread`, a submit key.
+    fn member_page(csrf: &str, unread: i64, submit_key: &str) -> String {
+        format!(
+            "<header>{}<form><input name=\"csrf\" value=\"{csrf}\"></form></header>{}\
+             <form><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <input type=\"hidden\" name=\"submit_key\" value=\"{submit_key}\"></form>",
+            inbox_link(unread),
+            "<p>An answer about toner and paper.</p>".repeat(200)
+        )
+    }
+
+    fn member_entry(body: &str, csrf: &str, unread: i64, owner: i32) -> Entry {
+        let holes = member_holes(body.as_bytes(), csrf, unread).expect("holes");
+        Rendered {
+            kind: PageKind::Question(1),
+            snapshot: 0,
+            board: 0,
+            expires: i64::MAX,
+            refresh: i64::MAX,
+            headers: Vec::new(),
+            body: Bytes::from(body.to_string()),
+            token: None,
+            member_holes: holes,
+            visit: None,
+            owner: Some(owner),
+        }
+        .build(1)
+        .expect("compresses")
+    }
+
+    #[test]
+    fn a_members_page_is_cut_at_each_per_request_part() {
+        let (csrf, key) = ("c".repeat(TOKEN_LEN), "5".repeat(TOKEN_LEN));
+        let page = member_page(&csrf, 3, &key);
+        assert_eq!(submit_keys(page.as_bytes()), [key.clone()]);
+        let entry = member_entry(&page, &csrf, 3, 7);
+        assert_eq!(
+            entry.holes,
+            [Hole::Inbox, Hole::Token, Hole::Token, Hole::SubmitKey]
+        );
+        // Nothing of this render is left in the stored parts.
+        let stored = entry.parts.concat();
+        let stored = String::from_utf8_lossy(&stored);
+        assert!(!stored.contains(&csrf) && !stored.contains(&key));
+        assert!(!stored.contains("notif"));
+        // Each request's own values, in every coding.
+        let (other_csrf, other_key) = ("d".repeat(TOKEN_LEN), "6".repeat(TOKEN_LEN));
+        let inbox = inbox_link(0);
+        let fills: Vec<&[u8]> = entry
+            .holes
+            .iter()
+            .map(|hole| match hole {
+                Hole::Token => other_csrf.as_bytes(),
+                Hole::SubmitKey => other_key.as_bytes(),
+                Hole::Inbox => inbox.as_bytes(),
+            })
+            .collect();
+        let expected = member_page(&other_csrf, 0, &other_key);
+        assert_eq!(entry.identity_filled(&fills), expected.as_bytes());
+        assert_eq!(gunzip(&entry.gzip_filled(&fills)), expected);
+        let br = entry.brotli_filled(&fills).expect("joins");
+        assert_eq!(unbrotli(&br), expected.as_bytes());
+        assert!(br.len() < expected.len() / 4, "the parts are compressed");
+    }
+
+    #[test]
+    fn a_members_page_without_its_token_or_one_inbox_link_is_not_kept() {
+        let (csrf, key) = ("c".repeat(TOKEN_LEN), "5".repeat(TOKEN_LEN));
+        let page = member_page(&csrf, 3, &key);
+        // Another session's token, another count than the page shows.
+        assert!(member_holes(page.as_bytes(), &"e".repeat(TOKEN_LEN), 3).is_none());
+        assert!(member_holes(page.as_bytes(), &csrf, 4).is_none());
+        assert!(member_holes(page.as_bytes(), "short", 3).is_none());
+        // The inbox link twice (e.g. quoted in a post): not cut.
+        let twice = format!("{page}{}", inbox_link(3));
+        assert!(member_holes(twice.as_bytes(), &csrf, 3).is_none());
+        // A submit key that is not token-shaped is not a hole.
+        assert!(submit_keys(b"name=\"submit_key\" value=\"<script>\"").is_empty());
+        // Overlapping values cannot be cut apart.
+        let body = Bytes::from_static(b"xxabcxx");
+        let overlapping = [
+            (Hole::Token, "abc".to_string()),
+            (Hole::Inbox, "bcx".to_string()),
+        ];
+        assert!(cut_at(&body, &overlapping).is_none());
+    }
+
+    #[test]
+    fn a_members_page_is_served_to_them_alone_while_current() {
+        let cache = cache();
+        let versions = cache.versions.clone();
+        let csrf = "c".repeat(TOKEN_LEN);
+        let page = member_page(&csrf, 0, &"5".repeat(TOKEN_LEN));
+        let mut entry = member_entry(&page, &csrf, 0, 7);
+        entry.refresh = 160;
+        entry.expires = 1_000;
+        cache.insert_member(7, "/questions/1/a", entry, 0);
+        assert!(cache.lookup_member(7, "/questions/1/a", 100, 0).is_some());
+        // Another member, another page key, another board: nothing.
+        assert!(cache.lookup_member(8, "/questions/1/a", 100, 0).is_none());
+        assert!(cache.lookup_member(7, "/questions/1/b", 100, 0).is_none());
+        assert_eq!(cache.pages(), 0, "not among the anonymous pages");
+        assert!(cache.lookup_member(7, "/questions/1/a", 100, 1).is_none());
+        // (the board check dropped it)
+        assert_eq!(cache.member_pages(), 0);
+
+        // Due for its refresh: rendered again.
+        let mut entry = member_entry(&page, &csrf, 0, 7);
+        entry.refresh = 160;
+        cache.insert_member(7, "/questions/1/a", entry, 0);
+        assert!(cache.lookup_member(7, "/questions/1/a", 160, 0).is_none());
+
+        // Another user's write leaves it; their own write ends it.
+        let mut entry = member_entry(&page, &csrf, 0, 7);
+        entry.snapshot = versions.snapshot();
+        cache.insert_member(7, "/questions/1/a", entry, 0);
+        versions.mark_user(8);
+        assert!(cache.lookup_member(7, "/questions/1/a", 100, 0).is_some());
+        versions.mark_user(7);
+        assert!(cache.lookup_member(7, "/questions/1/a", 100, 0).is_none());
+
+        // A page rendered before the user's write is not stored.
+        let mut stale = member_entry(&page, &csrf, 0, 7);
+        stale.snapshot = versions.snapshot();
+        versions.mark_user(7);
+        cache.insert_member(7, "/questions/1/a", stale, 0);
+        assert_eq!(cache.member_pages(), 0);
+        // Nor one claiming to be another member's.
+        cache.insert_member(8, "/questions/1/a", member_entry(&page, &csrf, 0, 7), 0);
+        assert_eq!(cache.member_pages(), 0);
+    }
+
+    #[test]
+    fn members_pages_stay_within_their_share_and_leave_anonymous_pages() {
+        let cache = cache();
+        for i in 0..20 {
+            stored(&cache, &format!("/a{i}"), i64::MAX, i64::MAX);
+        }
+        let anonymous = cache.pages();
+        assert_eq!(anonymous, 20);
+        let csrf = "c".repeat(TOKEN_LEN);
+        for user in 0..2_000 {
+            let page = format!(
+                "{}{}",
+                member_page(&csrf, 0, &"5".repeat(TOKEN_LEN)),
+                format!("<p>member {user}</p>").repeat(100)
+            );
+            let entry = member_entry(&page, &csrf, 0, user);
+            cache.insert_member(user, "/questions/1/a", entry, 0);
+            assert!(cache.member_bytes() <= cache.member_cap);
+        }
+        assert!(cache.member_pages() < 2_000, "the oldest were pushed out");
+        assert_eq!(cache.pages(), anonymous, "no anonymous page was");
+        assert!(cache.bytes() <= 1 << 20);
+    }
 }
