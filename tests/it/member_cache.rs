@@ -94,6 +94,25 @@ async fn members_alternating_on_one_page_each_get_only_their_own() {
     unique.dedup();
     assert_eq!(unique.len(), submit_keys.len(), "a new submit key per view");
 
+    // Cat in a second browser (another session) shares cat's page, each
+    // with their own session's token.
+    let phone = app.client();
+    assert_eq!(
+        phone
+            .login("cat", crate::harness::TEST_PASSWORD)
+            .await
+            .status,
+        303
+    );
+    let on_phone = hit(&phone, &q.path).await;
+    let phone_token = csrf_of(&on_phone.body).expect("phone's token");
+    assert_ne!(phone_token, cat_token);
+    assert!(!on_phone.body.contains(cat_token.as_str()));
+    on_phone.assert_contains(&account_of("cat"));
+    let on_laptop = hit(&cat, &q.path).await;
+    assert!(on_laptop.body.contains(cat_token.as_str()));
+    assert!(!on_laptop.body.contains(phone_token.as_str()));
+
     // The forms of a cached page work: dan answers through its form.
     let page = hit(&dan, &q.path).await;
     let sent = dan
