@@ -187,7 +187,7 @@ fn apply_settings(conn: &mut Conn, purpose: Purpose) -> diesel::QueryResult<()> 
 fn connect(database: &Database, timeout: Duration) -> Result<Conn, String> {
     let result = match database {
         Database::Sqlite(path) => {
-            stable_sqlite_plans()?;
+            stable_sqlite_plans();
             SqliteConnection::establish(&path.to_string_lossy()).map(Conn::Sqlite)
         }
         Database::Postgres(url) => {
@@ -211,18 +211,20 @@ fn connect(database: &Database, timeout: Duration) -> Result<Conn, String> {
 /// lookup, the question, a draft, each a full `sqlite3Prepare` (18 % of the
 /// processor time of a signed-in question page). With the guarantee a plan
 /// never depends on bound values, and the cached statement is reused.
-fn stable_sqlite_plans() -> Result<(), String> {
+///
+/// Only speed depends on it: if SQLite refuses, that is logged once and
+/// connections open as before.
+fn stable_sqlite_plans() {
     static REGISTERED: std::sync::OnceLock<std::os::raw::c_int> = std::sync::OnceLock::new();
     // SAFETY: `sqlite3_auto_extension` takes a function of exactly the type
     // given; SQLite calls it with the handle of each connection it opens.
     let rc = *REGISTERED
         .get_or_init(|| unsafe { libsqlite3_sys::sqlite3_auto_extension(Some(enable_qpsg)) });
-    if rc == libsqlite3_sys::SQLITE_OK {
-        Ok(())
-    } else {
-        Err(format!(
-            "cannot register SQLite connection settings (code {rc})"
-        ))
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if rc != libsqlite3_sys::SQLITE_OK {
+        WARNED.call_once(|| {
+            log::warn!("SQLite statements will be planned again per value bound: registering the stable-plan setting failed (code {rc})");
+        });
     }
 }
 
@@ -236,14 +238,20 @@ unsafe extern "C" fn enable_qpsg(
     // SAFETY: `db` is the live connection SQLite is opening;
     // SQLITE_DBCONFIG_ENABLE_QPSG takes an int (1: on) and an int pointer
     // for the new setting (null: not wanted).
-    unsafe {
+    let rc = unsafe {
         libsqlite3_sys::sqlite3_db_config(
             db,
             libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
             1 as std::os::raw::c_int,
             std::ptr::null_mut::<std::os::raw::c_int>(),
         )
+    };
+    if rc != libsqlite3_sys::SQLITE_OK {
+        // A connection without the setting only plans more often: it
+        // still opens (an extension's error would fail the open).
+        log::warn!("SQLite refused the stable-plan setting (code {rc})");
     }
+    libsqlite3_sys::SQLITE_OK
 }
 
 /// Adds libpq's `connect_timeout` (whole seconds, at least 1) unless the URL
@@ -514,7 +522,7 @@ mod tests {
     fn bound_limits_do_not_reprepare_statements() {
         use libsqlite3_sys as ffi;
         use std::ffi::CString;
-        stable_sqlite_plans().unwrap();
+        stable_sqlite_plans();
         let name = CString::new(":memory:").unwrap();
         let sql = CString::new(
             "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10) \

@@ -1477,7 +1477,8 @@ pub async fn serve(
     let claim = match claim {
         Some(claim) => Some(claim).filter(|_| !guests_own),
         None if guests_own => None,
-        None => cache.late_claim(&key, now).map(|id| Claim {
+        // Claimed now, after the render: its lapse counts from here.
+        None => cache.late_claim(&key, unix_now()).map(|id| Claim {
             state: state.clone(),
             key: key.clone(),
             id,
