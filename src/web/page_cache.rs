@@ -1655,13 +1655,16 @@ pub async fn serve_member(
     // by a signed-in member without a kept guest draft.
     let kind =
         page_kind(req.path()).filter(|kind| matches!(kind, PageKind::Question(_)) && cache.is_on());
+    let Some(kind) = kind else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
     let member = req.extensions().get::<Viewer>().and_then(|viewer| {
         viewer
             .user
             .as_ref()
             .map(|user| (user.id.0, user.csrf.clone(), user.unread))
     });
-    let (Some(kind), Some((user, csrf, unread))) = (kind, member) else {
+    let Some((user, csrf, unread)) = member else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     if req.method() != Method::GET
