@@ -760,6 +760,103 @@ async fn lists_paginate_by_keyset_and_filter_by_tag() {
     unanswered.assert_contains("number 064");
 }
 
+/// The question titles of every page of a list, following its "next" links.
+async fn walk_titles(member: &crate::harness::Client<'_>, first: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut url = first.to_string();
+    for _ in 0..10 {
+        let page = member.get(&url).await;
+        assert_eq!(page.status, 200, "{url}");
+        for part in page.body.split("Sorted question ").skip(1) {
+            seen.push(part[..3].to_string());
+        }
+        let Some(at) = page.body.find("class=\"next\" href=\"") else {
+            return seen;
+        };
+        let rest = &page.body[at + "class=\"next\" href=\"".len()..];
+        url = rest[..rest.find('"').expect("end")].replace("&amp;", "&");
+    }
+    panic!("more pages than expected from {first}");
+}
+
+#[actix_web::test]
+async fn a_rare_tags_active_and_top_tabs_match_the_scanned_order() {
+    use diesel::prelude::*;
+    use signpost::db::schema::{questions as q, tags};
+    let app = app();
+    let member = app.member("sorter").await;
+    {
+        let mut conn = app.started().state.db.get().expect("db");
+        let user = signpost::db::models::users::find_by_key(&mut conn, "sorter")
+            .expect("q")
+            .expect("u");
+        let actor = signpost::service::questions::Actor {
+            id: user.id,
+            role: Role::Member,
+        };
+        for i in 0..70 {
+            let tags = if i % 10 == 3 {
+                "common"
+            } else {
+                "rare, common"
+            };
+            let draft = signpost::service::questions::validate_question(
+                &format!("Sorted question {i:03} about the tray"),
+                BODY,
+                tags,
+            )
+            .expect("valid");
+            let question = signpost::service::questions::ask(
+                &mut conn,
+                actor,
+                &draft,
+                None,
+                1_700_000_000 + i,
+            )
+            .expect("ask");
+            // Scores and activity out of the asking order, with ties that
+            // only the id decides.
+            diesel::update(q::table.find(question.id))
+                .set((
+                    q::score.eq(i32::try_from((i * 7) % 5).expect("small") - 2),
+                    q::last_activity_at.eq(1_800_000_000 + (i * 13) % 9),
+                ))
+                .execute(&mut conn)
+                .expect("sort keys");
+        }
+    }
+    let mut orders = Vec::new();
+    for count in [None, Some(50_000)] {
+        if let Some(count) = count {
+            // The same tag, now said to be common: the scanning plan.
+            let mut conn = app.started().state.db.get().expect("db");
+            diesel::update(tags::table.filter(tags::name.eq("rare")))
+                .set(tags::question_count.eq(count))
+                .execute(&mut conn)
+                .expect("count");
+        }
+        let top = walk_titles(&member, "/tags/rare?tab=top").await;
+        let active = walk_titles(&member, "/tags/rare?tab=active").await;
+        assert_eq!(top.len(), 63, "every rare question once: {top:?}");
+        assert_eq!(active.len(), 63, "every rare question once: {active:?}");
+        orders.push((top, active));
+    }
+    assert_eq!(orders[0], orders[1], "rare and scanned plans agree");
+    // The expected order, worked out here: highest key, then newest id.
+    let expect = |key: fn(i64) -> i64| {
+        let mut rows: Vec<(i64, i64)> = (0..70)
+            .filter(|i| i % 10 != 3)
+            .map(|i| (key(i), i))
+            .collect();
+        rows.sort_by(|a, b| b.cmp(a));
+        rows.into_iter()
+            .map(|(_, i)| format!("{i:03}"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(orders[0].0, expect(|i| (i * 7) % 5 - 2));
+    assert_eq!(orders[0].1, expect(|i| (i * 13) % 9));
+}
+
 #[actix_web::test]
 async fn canonical_urls_feeds_sitemap_and_json_ld() {
     let app = app();

@@ -199,6 +199,11 @@ pub fn list_page(
     if let (Some(tag), Tab::Newest | Tab::Unanswered | Tab::Unsolved) = (tag_id, tab) {
         return tagged_newest_page(conn, tab, tag, cursor, limit);
     }
+    if let (Some(tag), Tab::Active | Tab::Top) = (tag_id, tab) {
+        if let Some(page) = rare_tag_page(conn, tab, tag, cursor, limit)? {
+            return Ok(page);
+        }
+    }
     let mut query = q::questions
         .filter(q::deleted_at.is_null())
         .select(Question::as_select())
@@ -297,6 +302,73 @@ fn tagged_newest_page(
         .order((t::tag_id.asc(), t::created_at.desc(), t::question_id.desc()))
         .limit(limit)
         .load(conn)
+}
+
+/// Most questions a tag may have for [`rare_tag_page`] to order them itself.
+const RARE_TAG: i32 = 1_000;
+
+/// A page of the active or top tab of a tag on at most [`RARE_TAG`]
+/// questions, `None` for a more common tag. Such a tab's order is not in
+/// the tag's rows, and reading the questions in that order probes the tag
+/// for every question until a page is full: for a tag on a handful of
+/// questions that is every question of the site (27 ms of CPU on SQLite at
+/// 250,000 questions, against 0.1 ms here). Instead the tag's visible
+/// questions' sort keys are read through the tag's rows (one index range)
+/// and the page is picked here, then loaded by key. A common tag fills its
+/// page after a few probes per row, which costs less than reading all its
+/// rows.
+fn rare_tag_page(
+    conn: &mut Conn,
+    tab: Tab,
+    tag: TagId,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> QueryResult<Option<Vec<Question>>> {
+    use crate::db::schema::question_tags::dsl as t;
+    use crate::db::schema::questions::dsl as q;
+    use crate::db::schema::tags;
+    let count: Option<i32> = tags::table
+        .find(tag)
+        .select(tags::question_count)
+        .first(conn)
+        .optional()?;
+    if count.is_none_or(|n| n > RARE_TAG) {
+        return Ok(None);
+    }
+    let rows = t::question_tags
+        .inner_join(q::questions)
+        .filter(t::tag_id.eq(tag))
+        .filter(q::deleted_at.is_null());
+    // The stored count may lag a moment behind the rows: past twice the
+    // bound the tag is not rare any more, whatever it says.
+    let cap = i64::from(RARE_TAG) * 2 + 1;
+    let mut keys: Vec<(i64, QuestionId)> = match tab {
+        Tab::Top => rows
+            .select((q::score, q::id))
+            .limit(cap)
+            .load::<(i32, QuestionId)>(conn)?
+            .into_iter()
+            .map(|(score, id)| (i64::from(score), id))
+            .collect(),
+        _ => rows
+            .select((q::last_activity_at, q::id))
+            .limit(cap)
+            .load(conn)?,
+    };
+    if keys.len() as i64 >= cap {
+        return Ok(None);
+    }
+    // Highest key first, then highest id: the order of `list_page`.
+    keys.sort_unstable_by(|a, b| b.cmp(a));
+    let page: Vec<QuestionId> = keys
+        .into_iter()
+        .filter(|key| cursor.is_none_or(|c| *key < (c.value, c.id)))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .map(|(_, id)| id)
+        .collect();
+    let mut found = find_many(conn, &page)?;
+    found.sort_by_key(|question| page.iter().position(|id| *id == question.id));
+    Ok(Some(found))
 }
 
 /// Pinned, visible questions (shown above the first page).
