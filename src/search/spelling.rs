@@ -225,8 +225,21 @@ mod tests {
     #[test]
     fn other_words_are_left_alone() {
         for word in [
-            "analyzer", "analysis", "four", "hour", "your", "our", "promise", "revise",
-            "revision", "emphasis", "organism", "realistic", "license", "color", "wise",
+            "analyzer",
+            "analysis",
+            "four",
+            "hour",
+            "your",
+            "our",
+            "promise",
+            "revise",
+            "revision",
+            "emphasis",
+            "organism",
+            "realistic",
+            "license",
+            "color",
+            "wise",
         ] {
             assert_eq!(american(word), None, "{word}");
         }
