@@ -4,6 +4,7 @@
 //! Modules, leaves first:
 //! - [`config`], [`error`]: configuration and the one error type.
 //! - [`background`]: named threads stopped and joined on drop.
+//! - [`memory`]: freed heap handed back to the system after large work.
 //! - [`ids`], [`kinds`]: typed row ids and the kinds of posts and documents.
 //! - [`paths`]: every URL the site makes.
 //! - [`db`]: SQLite pool, migrations, row structs and queries.
@@ -28,6 +29,7 @@ pub mod jobs;
 pub mod kinds;
 pub mod mail;
 pub mod markdown;
+pub mod memory;
 pub mod paths;
 pub mod search;
 pub mod service;

@@ -187,6 +187,7 @@ fn apply_settings(conn: &mut Conn, purpose: Purpose) -> diesel::QueryResult<()> 
 fn connect(database: &Database, timeout: Duration) -> Result<Conn, String> {
     let result = match database {
         Database::Sqlite(path) => {
+            stable_sqlite_plans()?;
             SqliteConnection::establish(&path.to_string_lossy()).map(Conn::Sqlite)
         }
         Database::Postgres(url) => {
@@ -197,6 +198,52 @@ fn connect(database: &Database, timeout: Duration) -> Result<Conn, String> {
         let detail = scrub_password(e.to_string().trim(), database);
         format!("cannot connect to the database at {database}: {detail}")
     })
+}
+
+/// Turns on SQLite's query planner stability guarantee
+/// (`SQLITE_DBCONFIG_ENABLE_QPSG`) for every SQLite connection this process
+/// opens from now on (registered once, as an automatic extension).
+///
+/// Why: since SQLite 3.47 a statement whose `LIMIT` is a bound parameter
+/// (every diesel `.first()`, `.limit(n)`) is planned for the value bound
+/// then, and marked expired when a value is bound again, so diesel's cached
+/// statement was parsed and planned anew on every execution: the session
+/// lookup, the question, a draft, each a full `sqlite3Prepare` (18 % of the
+/// processor time of a signed-in question page). With the guarantee a plan
+/// never depends on bound values, and the cached statement is reused.
+fn stable_sqlite_plans() -> Result<(), String> {
+    static REGISTERED: std::sync::OnceLock<std::os::raw::c_int> = std::sync::OnceLock::new();
+    // SAFETY: `sqlite3_auto_extension` takes a function of exactly the type
+    // given; SQLite calls it with the handle of each connection it opens.
+    let rc = *REGISTERED
+        .get_or_init(|| unsafe { libsqlite3_sys::sqlite3_auto_extension(Some(enable_qpsg)) });
+    if rc == libsqlite3_sys::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot register SQLite connection settings (code {rc})"
+        ))
+    }
+}
+
+/// The automatic extension of [`stable_sqlite_plans`]: called by SQLite for
+/// each new connection `db`.
+unsafe extern "C" fn enable_qpsg(
+    db: *mut libsqlite3_sys::sqlite3,
+    _error: *mut *mut std::os::raw::c_char,
+    _api: *const libsqlite3_sys::sqlite3_api_routines,
+) -> std::os::raw::c_int {
+    // SAFETY: `db` is the live connection SQLite is opening;
+    // SQLITE_DBCONFIG_ENABLE_QPSG takes an int (1: on) and an int pointer
+    // for the new setting (null: not wanted).
+    unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            db,
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::os::raw::c_int,
+            std::ptr::null_mut::<std::os::raw::c_int>(),
+        )
+    }
 }
 
 /// Adds libpq's `connect_timeout` (whole seconds, at least 1) unless the URL
@@ -457,6 +504,58 @@ mod tests {
     use std::sync::{Arc, Barrier};
 
     use super::*;
+
+    /// A statement with a bound `LIMIT`, executed again with a new binding
+    /// (what diesel does with its cached `.first()` statements), is not
+    /// parsed and planned again on a connection opened after
+    /// [`stable_sqlite_plans`]: without the planner stability guarantee
+    /// SQLite 3.47+ re-prepares it on every execution.
+    #[test]
+    fn bound_limits_do_not_reprepare_statements() {
+        use libsqlite3_sys as ffi;
+        use std::ffi::CString;
+        stable_sqlite_plans().unwrap();
+        let name = CString::new(":memory:").unwrap();
+        let sql = CString::new(
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10) \
+             SELECT x FROM n LIMIT ?1",
+        )
+        .unwrap();
+        // SAFETY: a private in-memory connection and statement, used on this
+        // thread only, finalized and closed before returning.
+        let (reprepared, on) = unsafe {
+            let mut db = std::ptr::null_mut();
+            assert_eq!(ffi::sqlite3_open(name.as_ptr(), &mut db), ffi::SQLITE_OK);
+            let mut on: std::os::raw::c_int = -1;
+            ffi::sqlite3_db_config(
+                db,
+                ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
+                -1 as std::os::raw::c_int,
+                &mut on as *mut std::os::raw::c_int,
+            );
+            let mut stmt = std::ptr::null_mut();
+            let rc = ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut stmt, std::ptr::null_mut());
+            assert_eq!(rc, ffi::SQLITE_OK);
+            for limit in [1, 1, 2, 1] {
+                ffi::sqlite3_reset(stmt);
+                ffi::sqlite3_bind_int(stmt, 1, limit);
+                let mut rows = 0;
+                while ffi::sqlite3_step(stmt) == ffi::SQLITE_ROW {
+                    rows += 1;
+                }
+                assert_eq!(rows, limit, "the LIMIT bound applies");
+            }
+            let reprepared = ffi::sqlite3_stmt_status(stmt, ffi::SQLITE_STMTSTATUS_REPREPARE, 0);
+            ffi::sqlite3_finalize(stmt);
+            ffi::sqlite3_close(db);
+            (reprepared, on)
+        };
+        assert_eq!(
+            reprepared, 0,
+            "the statement was prepared again {reprepared} times"
+        );
+        assert_eq!(on, 1, "new connections have the stability guarantee on");
+    }
 
     #[test]
     fn connect_timeout_is_added_once() {

@@ -142,7 +142,7 @@ impl PageVersions {
 }
 
 /// Where this node stands in the two feeds.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Cursors {
     outbox: FeedCursor,
     changes: FeedCursor,
@@ -251,9 +251,28 @@ impl PageFeed {
         result
     }
 
+    /// Reads both feeds and marks what they name; the cursors move only
+    /// once the changes they passed are marked. A read that fails half way
+    /// (database busy, connection lost) moves nothing, and the next read
+    /// reads the same changes again: none is lost, and no page it makes
+    /// stale is served on until its refresh.
     fn read_feeds(&self, cursors: &mut Cursors) -> AppResult<()> {
         // The connection is taken only once the cursor lock is held.
         let mut conn = self.pool.get()?;
+        let mut next = cursors.clone();
+        let marks = self.read_changes(&mut conn, &mut next)?;
+        self.versions.mark(&marks);
+        *cursors = next;
+        Ok(())
+    }
+
+    /// The marks of the changes after `cursors`, which it moves past them
+    /// (the caller keeps them only when every read succeeded).
+    fn read_changes(
+        &self,
+        conn: &mut crate::db::Conn,
+        cursors: &mut Cursors,
+    ) -> AppResult<Vec<Mark>> {
         let now = Instant::now();
         let mut marks = Vec::new();
         let mut reload_board = false;
@@ -264,9 +283,9 @@ impl PageFeed {
             let filled = if holes.is_empty() {
                 Vec::new()
             } else {
-                outbox::with_ids(&mut conn, &holes)?
+                outbox::with_ids(conn, &holes)?
             };
-            let batch = outbox::pending_after(&mut conn, cursors.outbox.read(), BATCH)?;
+            let batch = outbox::pending_after(conn, cursors.outbox.read(), BATCH)?;
             for entry in filled.iter().chain(&batch) {
                 match entry.kind() {
                     Ok(DocKind::Question) => {
@@ -294,7 +313,7 @@ impl PageFeed {
             if rounds >= MAX_ROUNDS {
                 marks.push(Mark::Everything);
                 issues_changed = true;
-                cursors.outbox = FeedCursor::at(outbox::max_id(&mut conn)?);
+                cursors.outbox = FeedCursor::at(outbox::max_id(conn)?);
                 break;
             }
         }
@@ -303,9 +322,9 @@ impl PageFeed {
         let filled = if holes.is_empty() {
             Vec::new()
         } else {
-            page_changes::with_ids(&mut conn, &holes)?
+            page_changes::with_ids(conn, &holes)?
         };
-        let batch = page_changes::after(&mut conn, cursors.changes.read(), BATCH)?;
+        let batch = page_changes::after(conn, cursors.changes.read(), BATCH)?;
         for change in filled.iter().chain(&batch) {
             match PageScope::parse(&change.scope) {
                 PageScope::Announcements => {
@@ -326,7 +345,7 @@ impl PageFeed {
         let unix = unix_now();
         if reload_board {
             // Pages rendered after the mark must show the new banners.
-            self.board.reload(&mut conn, unix)?;
+            self.board.reload(conn, unix)?;
         }
         let banner_end_passed = self
             .versions
@@ -334,15 +353,10 @@ impl PageFeed {
             .is_some_and(|end| end <= unix);
         if issues_changed || banner_end_passed {
             self.versions
-                .set_issue_banner_end(known_issues::next_banner_end(
-                    &mut conn,
-                    unix,
-                    self.grace_days,
-                )?);
+                .set_issue_banner_end(known_issues::next_banner_end(conn, unix, self.grace_days)?);
         }
         marks.dedup();
-        self.versions.mark(&marks);
-        Ok(())
+        Ok(marks)
     }
 
     /// Starts the thread that reads the feeds every [`POLL`].

@@ -45,6 +45,9 @@ const REPORT_MIN_INTERVAL: Duration = Duration::from_secs(5);
 /// How far below the newest entry a rebuild looks for ids of transactions
 /// still open (see [`cursor`]).
 const REBUILD_HOLE_WINDOW: i32 = 10_000;
+/// When the heap freed by a rebuild is handed back a second time (its
+/// segment merges run on after the last commit).
+const TRIM_AFTER_REBUILD: Duration = Duration::from_secs(20);
 
 /// The search documents of one outbox subject; empty when it is gone or hidden.
 pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<SearchDoc>> {
@@ -600,7 +603,12 @@ impl FeedTask {
         let mut last_commit = Instant::now() - COMMIT_INTERVAL;
         let mut last_report: Option<(Instant, i32)> = None;
         let mut failures = 0u32;
+        let mut trim_at: Option<Instant> = None;
         while !control.stopping() {
+            if trim_at.is_some_and(|at| at <= Instant::now()) {
+                crate::memory::return_freed_heap();
+                trim_at = None;
+            }
             if needs_rebuild {
                 let started = Instant::now();
                 match rebuild_from(&self.pool, &mut feed, &|_, _| {}) {
@@ -612,6 +620,11 @@ impl FeedTask {
                         cursor = resumed;
                         needs_rebuild = false;
                         last_report = None;
+                        // The writer's buffers of the rebuild are freed but
+                        // kept by the allocator; its merges end a little
+                        // later, so once now and once after them.
+                        crate::memory::return_freed_heap();
+                        trim_at = Some(Instant::now() + TRIM_AFTER_REBUILD);
                     }
                     Err(e) => {
                         log::error!("search index rebuild failed: {e} (retrying)");

@@ -8,7 +8,9 @@
 //! applies to it ([`PageVersions`]); otherwise the handler renders it and
 //! the page is stored, with its gzip and brotli copies made once, off the
 //! request (at most [`COMPRESSING`] pages at a time; past that a page is
-//! served as rendered and not stored).
+//! served as rendered and not stored). One request at a time renders a
+//! missing page to store it (its claim, taken only by a request that can
+//! store the page); requests arriving meanwhile wait for its copy.
 //!
 //! Keys: the path, the query parameters the route reads (normalised, in a
 //! fixed order: [`key_of`]) and, for a browser that dismissed banners, the
@@ -35,6 +37,7 @@ use std::io::Write;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::cookie::Cookie;
@@ -440,8 +443,25 @@ struct Store {
     tick: u64,
     bytes: usize,
     protected_bytes: usize,
-    /// Pages one request is rendering to store, with when it claimed them.
-    claims: HashMap<String, i64>,
+    /// Pages one request is rendering to store.
+    claims: HashMap<String, ClaimSlot>,
+    /// The number of the last claim given.
+    last_claim: u64,
+}
+
+/// One request's claim to render a page and store it.
+#[derive(Debug)]
+struct ClaimSlot {
+    /// Which claim this is: only its holder's `release` or `insert` ends it
+    /// (a holder whose claim lapsed and was taken over ends nothing).
+    id: u64,
+    /// When it was taken (unix seconds); it lapses after [`CLAIM_SECS`].
+    since: i64,
+    /// Requests waiting for the page subscribe here; the sender is dropped
+    /// when the claim ends, which wakes them. It says `true` when the
+    /// holder rendered the page but could not store it (the waiters then
+    /// render it themselves instead of waiting in turn).
+    ended: tokio::sync::watch::Sender<bool>,
 }
 
 impl Store {
@@ -555,11 +575,13 @@ impl PageCache {
 
     /// How to answer a request for `key` at `now` with the banners of board
     /// generation `board`: the stored page while it may be served, else
-    /// render it. Only one request at a time renders a page to store it
-    /// (the others render without storing, or, when the page is only due
-    /// for its refresh, still get the stored copy), so a page falling out
-    /// under load is compressed once, not by every request meanwhile.
-    fn lookup(&self, key: &str, now: i64, board: u64) -> Lookup {
+    /// render it. Only one request at a time renders a page to store it,
+    /// and only a request that can store it takes that claim (see
+    /// [`Asker`]); while it renders, the others wait for the stored page,
+    /// or, when the page is only due for its refresh, get the stored copy.
+    /// So a page missing under load is rendered and compressed once, not
+    /// by every request meanwhile.
+    fn lookup(&self, key: &str, now: i64, board: u64, asker: Asker) -> Lookup {
         let protected_cap = self.cap / 100 * PROTECTED_SHARE;
         let mut store = self.lock();
         let entry = store.get(key, protected_cap);
@@ -572,42 +594,96 @@ impl PageCache {
         if usable.is_none() {
             store.remove(key);
         }
-        // No other request holds a live claim: this one may take it.
-        let free = store
+        // A guest's own token goes into pages with forms only: the stored
+        // copy says whether this page has any.
+        let may_claim = match asker {
+            Asker::Storing => true,
+            Asker::OwnToken => usable.as_ref().is_some_and(|entry| !entry.has_tokens()),
+            Asker::Reading => false,
+        };
+        // Another request's live claim: it is rendering the page to store it.
+        let rendering = store
             .claims
             .get(key)
-            .is_none_or(|&since| now - since >= CLAIM_SECS);
-        match usable {
-            Some(entry) if entry.refresh > now || !free => Lookup::Hit(entry),
-            _ => {
-                if free {
-                    store.claims.insert(key.to_string(), now);
-                }
-                Lookup::Render { store: free }
+            .filter(|claim| now - claim.since < CLAIM_SECS)
+            .map(|claim| claim.ended.subscribe());
+        match (usable, rendering) {
+            (Some(entry), _) if entry.refresh > now => Lookup::Hit(entry),
+            (Some(entry), Some(_)) => Lookup::Hit(entry),
+            // Due for its refresh: those who cannot store a new copy get
+            // the old one (until its stale time).
+            (Some(entry), None) if !may_claim => Lookup::Hit(entry),
+            (None, Some(ended)) => Lookup::Wait(ended),
+            (_, None) if may_claim => Lookup::Render {
+                claim: Some(store.claim(key, now)),
+            },
+            (_, None) => Lookup::Render { claim: None },
+        }
+    }
+
+    /// A claim taken after rendering, by a request that could not know
+    /// before whether it may store the page (a guest with their own
+    /// token, whose page turned out to carry none): `None` while another
+    /// request holds a live claim.
+    fn late_claim(&self, key: &str, now: i64) -> Option<u64> {
+        let mut store = self.lock();
+        let taken = store
+            .claims
+            .get(key)
+            .is_some_and(|claim| now - claim.since < CLAIM_SECS);
+        (!taken).then(|| store.claim(key, now))
+    }
+
+    /// Ends claim `id` of [`lookup`](Self::lookup) on `key` without storing
+    /// the page (it could not be): requests waiting for it render it
+    /// themselves. Another request's claim on the key is left alone.
+    fn release(&self, key: &str, id: u64) {
+        let mut store = self.lock();
+        if store.claims.get(key).is_some_and(|claim| claim.id == id) {
+            if let Some(claim) = store.claims.remove(key) {
+                claim.ended.send_replace(true);
             }
         }
     }
 
-    /// Ends a claim of [`lookup`](Self::lookup) (the page was stored, or
-    /// could not be).
-    fn release(&self, key: &str) {
-        self.lock().claims.remove(key);
-    }
-
-    /// Stores a page rendered under a claim and ends the claim.
-    fn insert(&self, key: String, entry: Entry, board: u64) {
+    /// Stores a page rendered under claim `id` and ends that claim (only
+    /// that one: a claim that lapsed and was taken over by another request
+    /// stays with it).
+    fn insert(&self, key: String, entry: Entry, board: u64, id: u64) {
         // A change read while the page was built makes it stale already;
         // one page may not take more than an eighth of the cap.
         if entry.size > self.cap / 8
             || entry.board != board
             || !self.versions.is_current(entry.kind, entry.snapshot)
         {
-            self.release(&key);
+            self.release(&key, id);
             return;
         }
         let mut store = self.lock();
-        store.claims.remove(&key);
+        if store.claims.get(&key).is_some_and(|claim| claim.id == id) {
+            // Dropping the slot wakes the waiters: the page is stored.
+            store.claims.remove(&key);
+        }
         store.insert(key, Arc::new(entry), self.cap);
+    }
+}
+
+impl Store {
+    /// Gives a new claim on `key` (ending a lapsed one: its waiters wake
+    /// and find this one).
+    fn claim(&mut self, key: &str, now: i64) -> u64 {
+        self.last_claim += 1;
+        let id = self.last_claim;
+        let (ended, _) = tokio::sync::watch::channel(false);
+        self.claims.insert(
+            key.to_string(),
+            ClaimSlot {
+                id,
+                since: now,
+                ended,
+            },
+        );
+        id
     }
 }
 
@@ -615,25 +691,47 @@ impl PageCache {
 /// unless the page was handed to [`PageCache::insert`].
 struct Claim {
     state: web::Data<AppState>,
-    key: Option<String>,
+    key: String,
+    id: u64,
+    /// Whether it still has to be ended (not handed to `insert`).
+    held: bool,
 }
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        if let Some(key) = &self.key {
-            self.state.page_cache.release(key);
+        if self.held {
+            self.state.page_cache.release(&self.key, self.id);
         }
     }
+}
+
+/// Who asks [`PageCache::lookup`] for a page: whether their render may be
+/// stored, so whether they may take the claim to store it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asker {
+    /// A GET of the page's normal key without a form token of the guest's
+    /// own: its render is stored.
+    Storing,
+    /// A GET of the normal key by a guest with their own form token: a
+    /// page with forms rendered for them carries it and is theirs alone;
+    /// one without forms may be stored (a claim taken at lookup when the
+    /// stored copy shows the page has no forms, else after rendering).
+    OwnToken,
+    /// A HEAD, or a query that is not the page's normal one: never stored.
+    Reading,
 }
 
 /// What [`PageCache::lookup`] says to do.
 enum Lookup {
     Hit(Arc<Entry>),
-    /// Render the page; `store`: this request stores it (its claim is
-    /// ended by [`PageCache::insert`] or [`PageCache::release`]).
+    /// Render the page; `claim`: this request's claim, when it stores it
+    /// (ended by [`PageCache::insert`] or [`PageCache::release`]).
     Render {
-        store: bool,
+        claim: Option<u64>,
     },
+    /// Another request is rendering the page to store it: wait until its
+    /// claim ends (see [`ClaimSlot::ended`]), then look again.
+    Wait(tokio::sync::watch::Receiver<bool>),
 }
 
 /// The kind of page at `path` when it is one the cache keeps.
@@ -1053,7 +1151,6 @@ pub async fn serve(
         return pass(req, next, "bypass").await;
     }
     let now = unix_now();
-    let board = state.announcements.generation();
     let Some(hidden) = shown_hidden(&req, &state.announcements, now) else {
         return pass(req, next, "bypass").await;
     };
@@ -1061,35 +1158,62 @@ pub async fn serve(
         return pass(req, next, "bypass").await;
     };
     let guest = guest_token(&req);
-    let claim = match cache.lookup(&key, now, board) {
-        Lookup::Hit(entry) => {
-            let mut walk_cookie = None;
-            if let Some(visit) = &entry.visit {
-                match troubleshoot::record_visit(&state, req.request(), visit).await {
-                    Ok(cookie) => walk_cookie = cookie,
-                    Err(e) => log::warn!("troubleshooter walk of a cached step: {e}"),
+    // Only a GET of the normal key may store its render; a guest with
+    // their own token learns whether theirs carries it only once rendered.
+    let may_store = method == Method::GET && exact;
+    let mut now = now;
+    let deadline = Instant::now() + Duration::from_secs(CLAIM_SECS.unsigned_abs());
+    let claim = loop {
+        let board = state.announcements.generation();
+        let asker = match (may_store, &guest) {
+            (false, _) => Asker::Reading,
+            (true, None) => Asker::Storing,
+            (true, Some(_)) => Asker::OwnToken,
+        };
+        match cache.lookup(&key, now, board, asker) {
+            Lookup::Hit(entry) => {
+                let mut walk_cookie = None;
+                if let Some(visit) = &entry.visit {
+                    match troubleshoot::record_visit(&state, req.request(), visit).await {
+                        Ok(cookie) => walk_cookie = cookie,
+                        Err(e) => log::warn!("troubleshooter walk of a cached step: {e}"),
+                    }
+                }
+                let mut response = respond(req.request(), &entry, guest, state.config.is_https());
+                if let Some(cookie) = walk_cookie {
+                    if let Err(e) = response.add_cookie(&cookie) {
+                        log::warn!("troubleshooter walk cookie: {e}");
+                    }
+                }
+                return Ok(req.into_response(response));
+            }
+            Lookup::Render { claim } => {
+                break claim.map(|id| Claim {
+                    state: state.clone(),
+                    key: key.clone(),
+                    id,
+                    held: true,
+                })
+            }
+            // Another request renders the page to store it: its copy is
+            // served when stored; if it could not store it, or takes too
+            // long, this one renders the page itself.
+            Lookup::Wait(mut ended) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let waited = actix_web::rt::time::timeout(left, ended.changed()).await;
+                now = unix_now();
+                if waited.is_err() || *ended.borrow() {
+                    break None;
                 }
             }
-            let mut response = respond(req.request(), &entry, guest, state.config.is_https());
-            if let Some(cookie) = walk_cookie {
-                if let Err(e) = response.add_cookie(&cookie) {
-                    log::warn!("troubleshooter walk cookie: {e}");
-                }
-            }
-            return Ok(req.into_response(response));
         }
-        Lookup::Render { store: false } => None,
-        Lookup::Render { store: true } => Some(Claim {
-            state: state.clone(),
-            key: Some(key.clone()),
-        }),
     };
     if !exact {
         // Nothing kept under its normal key: this page is rendered for this
-        // request alone (dropping the claim ends it).
-        drop(claim);
+        // request alone.
         return pass(req, next, "bypass").await;
     }
+    let board = state.announcements.generation();
     let snapshot = cache.versions.snapshot();
     let expires = [
         state.announcements.next_change_after(now),
@@ -1114,10 +1238,12 @@ pub async fn serve(
     };
     let token = page_token(response.headers(), visit.is_some());
     let storable = token.is_ok() && storable(&response, cache.cap / 8, visit.is_some());
-    let Some(mut claim) = claim.filter(|_| storable && method == Method::GET) else {
+    if !(storable && may_store) {
+        // Dropping the claim ends it: waiting requests render for themselves.
+        drop(claim);
         mark(&mut response, "miss");
         return Ok(ServiceResponse::new(http_req, response));
-    };
+    }
     let (head, body) = response.into_parts();
     let body = match actix_web::body::to_bytes(body).await {
         Ok(body) => body,
@@ -1125,11 +1251,25 @@ pub async fn serve(
             return Err(actix_web::error::ErrorInternalServerError(e.to_string()));
         }
     };
+    // A render with the guest's own token is theirs alone; a guest's
+    // render without it may be stored if no other request is storing it.
+    let guests_own = matches!(token, Ok(None)) && carries(&body, guest.as_deref());
+    let claim = match claim {
+        Some(claim) => Some(claim).filter(|_| !guests_own),
+        None if guests_own => None,
+        None => cache.late_claim(&key, now).map(|id| Claim {
+            state: state.clone(),
+            key: key.clone(),
+            id,
+            held: true,
+        }),
+    };
     // Past `COMPRESSING` pages in the works, this one is served as it is
     // (compressed fast on the way out) and not stored.
-    let permit = cache.compressing.clone().try_acquire_owned().ok();
-    let guests_own = matches!(token, Ok(None)) && carries(&body, guest.as_deref());
-    let Some(permit) = permit.filter(|_| !guests_own) else {
+    let permit = claim
+        .as_ref()
+        .and_then(|_| cache.compressing.clone().try_acquire_owned().ok());
+    let (Some(mut claim), Some(permit)) = (claim, permit) else {
         let mut response = head.set_body(BoxBody::new(body));
         mark(&mut response, "miss");
         return Ok(ServiceResponse::new(http_req, response));
@@ -1147,15 +1287,16 @@ pub async fn serve(
     };
     let cache = state.clone();
     actix_web::rt::spawn(async move {
-        let key_len = key.len();
+        let key_len = claim.key.len();
         let built = web::block(move || rendered.build(key_len)).await;
         drop(permit);
         match built {
             Ok(Ok(entry)) => {
-                if let Some(key) = claim.key.take() {
-                    let board = cache.announcements.generation();
-                    cache.page_cache.insert(key, entry, board)
-                }
+                let board = cache.announcements.generation();
+                claim.held = false;
+                cache
+                    .page_cache
+                    .insert(claim.key.clone(), entry, board, claim.id)
             }
             Ok(Err(e)) => log::warn!("page cache: compressing failed: {e}"),
             Err(e) => log::warn!("page cache: compressing failed: {e}"),
@@ -1265,53 +1406,156 @@ mod tests {
         let mut page = entry("<p>page</p>", None);
         page.refresh = refresh;
         page.expires = expires;
-        cache.insert(key.to_string(), page, 0);
+        // Claim 0 is never given: this stores without ending any claim.
+        cache.insert(key.to_string(), page, 0, 0);
     }
 
     fn kind_of(lookup: Lookup) -> &'static str {
         match lookup {
             Lookup::Hit(_) => "hit",
-            Lookup::Render { store: true } => "render and store",
-            Lookup::Render { store: false } => "render",
+            Lookup::Render { claim: Some(_) } => "render and store",
+            Lookup::Render { claim: None } => "render",
+            Lookup::Wait(_) => "wait",
+        }
+    }
+
+    /// A lookup by a request that may store the page.
+    fn look(cache: &PageCache, key: &str, now: i64, board: u64) -> &'static str {
+        kind_of(cache.lookup(key, now, board, Asker::Storing))
+    }
+
+    /// The claim a lookup gives.
+    fn claim(cache: &PageCache, key: &str, now: i64) -> u64 {
+        match cache.lookup(key, now, 0, Asker::Storing) {
+            Lookup::Render { claim: Some(id) } => id,
+            other => panic!("no claim on {key}: {}", kind_of(other)),
         }
     }
 
     #[test]
     fn one_request_at_a_time_stores_a_page() {
         let cache = cache();
-        assert_eq!(kind_of(cache.lookup("/a", 100, 0)), "render and store");
-        // Meanwhile the others render for themselves and compress nothing.
-        assert_eq!(kind_of(cache.lookup("/a", 100, 0)), "render");
-        assert_eq!(kind_of(cache.lookup("/b", 100, 0)), "render and store");
-        stored(&cache, "/a", 160, i64::MAX);
-        assert_eq!(kind_of(cache.lookup("/a", 101, 0)), "hit");
+        let a = claim(&cache, "/a", 100);
+        // Meanwhile the others wait for it.
+        assert_eq!(look(&cache, "/a", 100, 0), "wait");
+        let b = claim(&cache, "/b", 100);
+        assert_ne!(a, b);
+        let mut page = entry("<p>page</p>", None);
+        page.refresh = 160;
+        cache.insert("/a".into(), page, 0, a);
+        assert_eq!(look(&cache, "/a", 101, 0), "hit");
         // A claim that stored nothing ends, and a lost one ends in time.
-        cache.release("/b");
-        assert_eq!(kind_of(cache.lookup("/b", 101, 0)), "render and store");
+        cache.release("/b", b);
+        let b = claim(&cache, "/b", 101);
+        assert_eq!(look(&cache, "/b", 101 + CLAIM_SECS - 1, 0), "wait");
+        assert_eq!(look(&cache, "/b", 101 + CLAIM_SECS, 0), "render and store");
+        assert!(cache.lock().claims.get("/b").is_some_and(|c| c.id != b));
+    }
+
+    #[test]
+    fn requests_that_cannot_store_take_no_claim() {
+        let cache = cache();
+        // A HEAD, a query that is not the normal one, a guest's own token.
         assert_eq!(
-            kind_of(cache.lookup("/b", 101 + CLAIM_SECS - 1, 0)),
+            kind_of(cache.lookup("/a", 100, 0, Asker::Reading)),
             "render"
         );
+        assert!(cache.lock().claims.is_empty());
+        assert_eq!(look(&cache, "/a", 100, 0), "render and store");
+        // They wait like the others while one that can store renders.
+        assert_eq!(kind_of(cache.lookup("/a", 100, 0, Asker::Reading)), "wait");
+        // A guest whose render carried no token of theirs claims it late,
+        // unless another request holds the claim.
+        assert_eq!(cache.late_claim("/a", 100), None);
+        let late = cache.late_claim("/b", 100).expect("a late claim");
+        assert_eq!(look(&cache, "/b", 100, 0), "wait");
+        cache.release("/b", late);
+        assert_eq!(look(&cache, "/b", 100, 0), "render and store");
+    }
+
+    #[test]
+    fn a_guest_with_their_own_token_refreshes_only_pages_without_forms() {
+        let cache = cache();
+        let own = |key, now| kind_of(cache.lookup(key, now, 0, Asker::OwnToken));
+        // Missing: rendered, and claimed late if the render carries no token.
+        assert_eq!(own("/a", 100), "render");
+        stored(&cache, "/a", 160, i64::MAX);
+        let mut form = entry("<form>TOKEN</form>", Some("TOKEN"));
+        form.refresh = 160;
+        form.expires = i64::MAX;
+        cache.insert("/form".into(), form, 0, 0);
+        // Due for refresh: a page without forms is theirs to refresh; one
+        // with forms would carry their token, so they get the old copy.
+        assert_eq!(own("/a", 160), "render and store");
+        assert_eq!(own("/form", 160), "hit");
+        assert_eq!(look(&cache, "/form", 160, 0), "render and store");
+        // HEAD and other queries never refresh a page either.
         assert_eq!(
-            kind_of(cache.lookup("/b", 101 + CLAIM_SECS, 0)),
-            "render and store"
+            kind_of(cache.lookup("/a", 170 + CLAIM_SECS, 0, Asker::Reading)),
+            "hit"
         );
+    }
+
+    #[test]
+    fn a_lapsed_claim_ends_only_its_own() {
+        let cache = cache();
+        let first = claim(&cache, "/a", 100);
+        // The first claimant takes too long: another takes over.
+        let second = claim(&cache, "/a", 100 + CLAIM_SECS);
+        // The first one's late release or store ends nothing of the second.
+        cache.release("/a", first);
+        assert_eq!(look(&cache, "/a", 100 + CLAIM_SECS, 0), "wait");
+        let mut page = entry("<p>late</p>", None);
+        page.refresh = 100;
+        cache.insert("/a".into(), page, 0, first);
+        assert!(cache
+            .lock()
+            .claims
+            .get("/a")
+            .is_some_and(|c| c.id == second));
+        cache.release("/a", second);
+        assert!(cache.lock().claims.is_empty());
+    }
+
+    #[test]
+    fn waiters_wake_when_the_claim_ends() {
+        let cache = cache();
+        let a = claim(&cache, "/a", 100);
+        let Lookup::Wait(stored_wait) = cache.lookup("/a", 100, 0, Asker::Storing) else {
+            panic!("a second request waits");
+        };
+        let mut page = entry("<p>page</p>", None);
+        page.refresh = 160;
+        cache.insert("/a".into(), page, 0, a);
+        assert!(stored_wait.has_changed().is_err(), "woken: the claim ended");
+        assert!(!*stored_wait.borrow(), "the page was stored");
+        let b = claim(&cache, "/b", 100);
+        let Lookup::Wait(unstored) = cache.lookup("/b", 100, 0, Asker::Reading) else {
+            panic!("a second request waits");
+        };
+        cache.release("/b", b);
+        assert!(unstored.has_changed().is_err(), "woken: the claim ended");
+        assert!(*unstored.borrow(), "not stored: the waiter renders");
     }
 
     #[test]
     fn a_page_due_for_refresh_is_served_while_one_request_renders_it() {
         let cache = cache();
         stored(&cache, "/a", 160, i64::MAX);
-        assert_eq!(kind_of(cache.lookup("/a", 159, 0)), "hit");
-        assert_eq!(kind_of(cache.lookup("/a", 160, 0)), "render and store");
+        assert_eq!(look(&cache, "/a", 159, 0), "hit");
+        let a = claim(&cache, "/a", 160);
+        assert_eq!(look(&cache, "/a", 160, 0), "hit", "the old copy meanwhile");
         assert_eq!(
-            kind_of(cache.lookup("/a", 160, 0)),
+            kind_of(cache.lookup("/a", 160, 0, Asker::Reading)),
             "hit",
-            "the old copy meanwhile"
+            "also for requests that cannot store"
         );
-        stored(&cache, "/a", 220, i64::MAX);
-        assert_eq!(kind_of(cache.lookup("/a", 161, 0)), "hit");
-        assert_eq!(kind_of(cache.lookup("/a", 219, 0)), "hit");
+        let mut page = entry("<p>page</p>", None);
+        page.refresh = 220;
+        cache.insert("/a".into(), page, 0, a);
+        assert_eq!(look(&cache, "/a", 161, 0), "hit");
+        assert_eq!(look(&cache, "/a", 219, 0), "hit");
+        assert!(cache.lock().claims.is_empty());
     }
 
     #[test]
@@ -1320,22 +1564,18 @@ mod tests {
         stored(&cache, "/a", 100, i64::MAX);
         // Each claimant renders but cannot store (its claim ends unused).
         for now in [100, 150, 399] {
-            assert_eq!(kind_of(cache.lookup("/a", now, 0)), "render and store");
-            cache.release("/a");
-            assert_eq!(kind_of(cache.lookup("/a", now, 0)), "render and store");
-            cache.release("/a");
+            let id = claim(&cache, "/a", now);
+            cache.release("/a", id);
+            let id = claim(&cache, "/a", now);
+            cache.release("/a", id);
         }
-        assert_eq!(kind_of(cache.lookup("/a", 399, 0)), "render and store");
+        let id = claim(&cache, "/a", 399);
+        assert_eq!(look(&cache, "/a", 399, 0), "hit", "while one renders");
+        cache.release("/a", id);
+        assert_eq!(look(&cache, "/a", 400, 0), "render and store");
         assert_eq!(
-            kind_of(cache.lookup("/a", 399, 0)),
-            "hit",
-            "while one renders"
-        );
-        cache.release("/a");
-        assert_eq!(kind_of(cache.lookup("/a", 400, 0)), "render and store");
-        assert_eq!(
-            kind_of(cache.lookup("/a", 400, 0)),
-            "render",
+            look(&cache, "/a", 400, 0),
+            "wait",
             "past its stale time the old copy is gone"
         );
     }
@@ -1345,13 +1585,13 @@ mod tests {
         let cache = cache();
         // Past its hard end (a banner starts): gone, whoever renders.
         stored(&cache, "/a", 160, 130);
-        assert_eq!(kind_of(cache.lookup("/a", 130, 0)), "render and store");
-        assert_eq!(kind_of(cache.lookup("/a", 131, 0)), "render");
+        assert_eq!(look(&cache, "/a", 130, 0), "render and store");
+        assert_eq!(look(&cache, "/a", 131, 0), "wait");
         assert_eq!(cache.pages(), 0);
         // Rendered under other banners (board generation 0, now 1).
         stored(&cache, "/b", 160, i64::MAX);
-        assert_eq!(kind_of(cache.lookup("/b", 100, 1)), "render and store");
-        assert_eq!(kind_of(cache.lookup("/b", 100, 1)), "render");
+        assert_eq!(look(&cache, "/b", 100, 1), "render and store");
+        assert_eq!(look(&cache, "/b", 100, 1), "wait");
         assert_eq!(cache.pages(), 0);
     }
 

@@ -488,6 +488,11 @@ impl Client<'_> {
         .await
     }
 
+    /// The `Cookie` header this client sends (its cookies, joined).
+    pub fn cookies(&self) -> String {
+        self.cookie_header()
+    }
+
     /// Whether a session cookie is held.
     pub fn has_session(&self) -> bool {
         self.cookies.borrow().contains_key("sp_session")

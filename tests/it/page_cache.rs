@@ -973,3 +973,131 @@ async fn a_guest_cookie_that_is_not_a_token_never_reaches_a_page() {
         assert!(!fresh.body.contains("id=pwn"), "{}", fresh.body);
     }
 }
+
+/// Sends `requests` (path and extra headers) at once, each on a task of
+/// its own, in this order: status, `X-Cache` and body of each.
+async fn at_once(
+    app: &TestApp,
+    requests: &[(&str, &[(&str, &str)])],
+) -> Vec<(u16, String, String)> {
+    let tasks: Vec<_> = requests
+        .iter()
+        .map(|(path, headers)| {
+            let state = app.started().state.clone();
+            let mut request = actix_web::test::TestRequest::get().uri(path);
+            for (name, value) in *headers {
+                request = request.insert_header((name.to_string(), value.to_string()));
+            }
+            actix_web::rt::spawn(async move {
+                let service = actix_web::test::init_service(signpost::app::build_app(state)).await;
+                let response = actix_web::test::call_service(&service, request.to_request()).await;
+                let how = response
+                    .headers()
+                    .get("x-cache")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                let status = response.status().as_u16();
+                let body = actix_web::test::read_body(response).await;
+                (status, how, String::from_utf8_lossy(&body).into_owned())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("request task"));
+    }
+    answers
+}
+
+/// A tag page missing from the cache (its first requests, as when a load
+/// starts on it) is rendered once by concurrent requests: one renders and
+/// stores it, the others wait for that copy instead of each rendering
+/// (and, at a million posts, each taking a slow render's time) it again.
+#[actix_web::test]
+async fn concurrent_first_requests_for_a_tag_page_render_it_once() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    ann.asks("Router drops the connection hourly", BODY, "router")
+        .await;
+    ann.asks("Router forgets its password after updates", BODY, "router")
+        .await;
+    let none: &[(&str, &str)] = &[];
+    let answers = at_once(&app, &[("/tags/router", none); 8]).await;
+    let mut rendered = 0;
+    for (status, how, body) in answers {
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("Router forgets its password"), "{body}");
+        match how.as_str() {
+            "miss" => rendered += 1,
+            "hit" => {}
+            other => panic!("x-cache {other:?}"),
+        }
+    }
+    assert_eq!(
+        rendered, 1,
+        "one request rendered the page, the others got its copy"
+    );
+}
+
+/// A guest with their own form token cannot store a page with forms (it
+/// carries their token): their request takes no claim, so an anonymous
+/// request arriving meanwhile renders and stores the page, and the next
+/// one is a hit.
+#[actix_web::test]
+async fn a_request_that_cannot_store_leaves_storing_to_one_that_can() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let q = ann
+        .asks("Printer jams on thick paper", BODY, "printer")
+        .await;
+    let cookie = format!("sp_csrf={}", "c0ffee00".repeat(8));
+    let guest: &[(&str, &str)] = &[("cookie", &cookie)];
+    let none: &[(&str, &str)] = &[];
+    let answers = at_once(&app, &[(q.path.as_str(), guest), (q.path.as_str(), none)]).await;
+    for (status, how, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+        assert_eq!(how, "miss");
+    }
+    assert!(
+        answers[0].2.contains(&"c0ffee00".repeat(8)),
+        "the guest's own token"
+    );
+    assert_eq!(
+        app.get(&q.path).await.header("x-cache"),
+        "hit",
+        "the anonymous request stored the page (the next one waits for it)"
+    );
+}
+
+/// A feed read that fails half way (here `page_changes` is away after the
+/// outbox was read, as when the database drops the connection between the
+/// two reads) loses no change: the next read marks it, and the page shows
+/// the write instead of its cached copy until the refresh.
+#[actix_web::test]
+async fn a_failed_feed_read_loses_no_change() {
+    use diesel::connection::SimpleConnection;
+
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    let q = ann
+        .asks("Printer jams on thick paper", BODY, "printer")
+        .await;
+    cached(&app, &q.path).await;
+    let state = &app.started().state;
+    let mut conn = state.db.get().expect("a connection");
+    conn.batch_execute("ALTER TABLE page_changes RENAME TO page_changes_away")
+        .expect("page_changes moved away");
+    bob.answers(&q, "Use the manual feed slot for card stock.")
+        .await;
+    assert!(
+        state.page_feed.catch_up().is_err(),
+        "the feed cannot be read without page_changes"
+    );
+    conn.batch_execute("ALTER TABLE page_changes_away RENAME TO page_changes")
+        .expect("page_changes back");
+    drop(conn);
+    state.page_feed.catch_up().expect("the feed reads again");
+    shows(&app, &q.path, "Use the manual feed slot for card stock.").await;
+}
