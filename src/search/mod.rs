@@ -11,6 +11,7 @@ pub mod indexer;
 pub mod negation;
 pub mod query;
 pub mod schema;
+pub mod spelling;
 pub mod synonyms;
 
 use std::path::{Path, PathBuf};

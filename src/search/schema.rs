@@ -22,10 +22,11 @@ use tantivy::tokenizer::{
 use tantivy::Index;
 
 use super::negation::Negations;
+use super::spelling::AmericanSpelling;
 
 /// Bump when the schema, an analyzer or what the search feed puts in
 /// documents changes: old indexes are then rebuilt.
-pub const VERSION: u32 = 8;
+pub const VERSION: u32 = 9;
 
 /// Name of the plain analyzer (the `title`, `body` and `tags` fields).
 pub const ANALYZER: &str = "signpost";
@@ -151,13 +152,15 @@ pub fn analyzer() -> TextAnalyzer {
         .build()
 }
 
-/// The English analyzer: the plain one followed by the Snowball stemmer.
+/// The English analyzer: the plain one, British spellings folded into
+/// American ones ([`super::spelling`]), then the Snowball stemmer.
 pub fn stem_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .filter(Negations)
+        .filter(AmericanSpelling)
         .filter(Stemmer::new(Language::English))
         .build()
 }
@@ -202,6 +205,15 @@ mod tests {
         assert_eq!(stem("installed"), stem("install"));
         assert_eq!(stem("printers"), stem("printer"));
         assert_ne!(stem("printer"), stem("paper"));
+    }
+
+    #[test]
+    fn stemming_joins_british_and_american_spellings() {
+        assert_eq!(stem("analyser"), stem("analyzer"));
+        assert_eq!(stem("analysing"), stem("analyze"));
+        assert_eq!(stem("colours"), stem("color"));
+        assert_eq!(stem("organised"), stem("organizing"));
+        assert_ne!(stem("four"), stem("for"));
     }
 
     #[test]

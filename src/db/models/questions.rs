@@ -186,6 +186,27 @@ impl Cursor {
     }
 }
 
+/// The links of `tag` to the question of the outer query.
+type TagLink = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        question_tags::table,
+        diesel::dsl::Eq<question_tags::question_id, questions::id>,
+    >,
+    diesel::dsl::Eq<question_tags::tag_id, TagId>,
+>;
+
+/// Whether the question of the outer query has `tag`: a probe of the link's
+/// key per question. `id IN (the tag's links)` made SQLite build a table of
+/// every link of the tag first: 37 ms of CPU per page for a tag on a third
+/// of 250,000 questions, against 0.15 ms probing.
+fn tagged(tag: TagId) -> diesel::dsl::exists<TagLink> {
+    diesel::dsl::exists(
+        question_tags::table
+            .filter(question_tags::question_id.eq(questions::id))
+            .filter(question_tags::tag_id.eq(tag)),
+    )
+}
+
 /// One page of a tab: visible questions after `cursor`, optionally with `tag_id`.
 /// Keyset pagination: each page costs the same however deep it is.
 pub fn list_page(
@@ -209,13 +230,7 @@ pub fn list_page(
         .select(Question::as_select())
         .into_boxed();
     if let Some(tag) = tag_id {
-        query = query.filter(
-            q::id.eq_any(
-                question_tags::table
-                    .filter(question_tags::tag_id.eq(tag))
-                    .select(question_tags::question_id),
-            ),
-        );
+        query = query.filter(tagged(tag));
     }
     match tab {
         Tab::Unanswered => query = query.filter(q::answer_count.eq(0)),
@@ -383,13 +398,7 @@ pub fn pinned(conn: &mut Conn, tag_id: Option<TagId>) -> QueryResult<Vec<Questio
         .limit(10)
         .into_boxed();
     if let Some(tag) = tag_id {
-        query = query.filter(
-            q::id.eq_any(
-                question_tags::table
-                    .filter(question_tags::tag_id.eq(tag))
-                    .select(question_tags::question_id),
-            ),
-        );
+        query = query.filter(tagged(tag));
     }
     query.load(conn)
 }

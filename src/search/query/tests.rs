@@ -476,3 +476,35 @@ fn not_meets_negative_contractions_and_marks_them_whole() {
         "The server <mark>won&#x27;t</mark> <mark>start</mark>"
     );
 }
+
+#[test]
+fn british_and_american_spellings_find_each_other() {
+    let (_dir, index) = singles(&[
+        (
+            "/analyzer",
+            "Spectrum analyzer app",
+            "It showed a baby monitor flooding channel 6.",
+        ),
+        (
+            "/colour",
+            "Colours look washed out",
+            "Calibrate the colour profile.",
+        ),
+        ("/router", "Router channel", "Pick a quiet channel."),
+    ]);
+    assert_eq!(urls(&index, "analyser ").0, ["/analyzer"]);
+    assert_eq!(urls(&index, "analyzer ").0, ["/analyzer"]);
+    assert_eq!(urls(&index, "color profile ").0, ["/colour"]);
+    // Both spellings are words, not typos: nothing to correct.
+    assert_eq!(corrected(&index, "analyser"), None);
+    let found = index
+        .search(&SearchRequest {
+            text: "spectrum analyser ",
+            kind: None,
+            limit: 10,
+            offset: 0,
+        })
+        .expect("search");
+    let titles: Vec<&str> = found.hits.iter().map(|h| h.title_html.as_str()).collect();
+    assert_eq!(titles, ["<mark>Spectrum</mark> <mark>analyzer</mark> app"]);
+}
