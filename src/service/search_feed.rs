@@ -45,9 +45,15 @@ const REPORT_MIN_INTERVAL: Duration = Duration::from_secs(5);
 /// How far below the newest entry a rebuild looks for ids of transactions
 /// still open (see [`cursor`]).
 const REBUILD_HOLE_WINDOW: i32 = 10_000;
-/// When the heap freed by a rebuild is handed back a second time (its
-/// segment merges run on after the last commit).
-const TRIM_AFTER_REBUILD: Duration = Duration::from_secs(20);
+/// When the heap freed by a rebuild is handed back again (besides at once):
+/// its segment merges run on after the last commit, much longer on a busy
+/// machine (a rebuild at start under load kept 342 MB anonymous after a
+/// single trim at 20 s). Each trim costs a few milliseconds.
+const TRIMS_AFTER_REBUILD: [Duration; 3] = [
+    Duration::from_secs(20),
+    Duration::from_secs(60),
+    Duration::from_secs(180),
+];
 
 /// The search documents of one outbox subject; empty when it is gone or hidden.
 pub fn documents_for(conn: &mut Conn, kind: DocKind, id: i32) -> AppResult<Vec<SearchDoc>> {
@@ -603,11 +609,12 @@ impl FeedTask {
         let mut last_commit = Instant::now() - COMMIT_INTERVAL;
         let mut last_report: Option<(Instant, i32)> = None;
         let mut failures = 0u32;
-        let mut trim_at: Option<Instant> = None;
+        let mut trims: Vec<Instant> = Vec::new();
         while !control.stopping() {
-            if trim_at.is_some_and(|at| at <= Instant::now()) {
+            let due = trims.len();
+            trims.retain(|at| *at > Instant::now());
+            if trims.len() < due {
                 crate::memory::return_freed_heap();
-                trim_at = None;
             }
             if needs_rebuild {
                 let started = Instant::now();
@@ -621,10 +628,11 @@ impl FeedTask {
                         needs_rebuild = false;
                         last_report = None;
                         // The writer's buffers of the rebuild are freed but
-                        // kept by the allocator; its merges end a little
-                        // later, so once now and once after them.
+                        // kept by the allocator; its merges end later, so
+                        // once now and again after them.
                         crate::memory::return_freed_heap();
-                        trim_at = Some(Instant::now() + TRIM_AFTER_REBUILD);
+                        let now = Instant::now();
+                        trims = TRIMS_AFTER_REBUILD.iter().map(|d| now + *d).collect();
                     }
                     Err(e) => {
                         log::error!("search index rebuild failed: {e} (retrying)");
