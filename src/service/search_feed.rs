@@ -46,9 +46,8 @@ const REPORT_MIN_INTERVAL: Duration = Duration::from_secs(5);
 /// still open (see [`cursor`]).
 const REBUILD_HOLE_WINDOW: i32 = 10_000;
 /// When the heap freed by a rebuild is handed back again (besides at once):
-/// its segment merges run on after the last commit, much longer on a busy
-/// machine (a rebuild at start under load kept 342 MB anonymous after a
-/// single trim at 20 s). Each trim costs a few milliseconds.
+/// its segment merges run on after the last commit, longer on a busy
+/// machine. Each trim costs a few milliseconds.
 const TRIMS_AFTER_REBUILD: [Duration; 3] = [
     Duration::from_secs(20),
     Duration::from_secs(60),
