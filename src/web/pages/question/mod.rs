@@ -638,13 +638,18 @@ pub async fn get_question(
         None => String::new(),
     };
     let page = build_page(&loaded, visitor.user.as_ref(), kept, Vec::new())?;
-    render_form_page(
+    let mut response = render_form_page(
         &state,
         &visitor,
         StatusCode::OK,
         "questions/show.html",
         &page,
-    )
+    )?;
+    // The member page cache fills this key in per view (only this value).
+    response
+        .extensions_mut()
+        .insert(crate::web::page_cache::SubmitKey(page.submit_key.clone()));
+    Ok(response)
 }
 
 /// The answer `id` if the viewer may see it, with its question.
