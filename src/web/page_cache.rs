@@ -1322,7 +1322,7 @@ pub async fn serve(
     };
     let method = req.method().clone();
     if method != Method::GET && method != Method::HEAD {
-        let response = next.call(req).await?;
+        let mut response = next.call(req).await?;
         // Refused, missing or failed writes changed nothing: no feed work
         // (a flood of them costs no thread and no connection).
         let status = response.status();
@@ -1347,6 +1347,12 @@ pub async fn serve(
                 .await;
                 if let Err(e) = recorded {
                     log::warn!("page cache: recording a member's write: {e}");
+                }
+                if state.page_cache.is_on() {
+                    let cookie = wrote_cookie(state.config.is_https());
+                    if let Err(e) = response.response_mut().add_cookie(&cookie) {
+                        log::warn!("page cache: the write cookie: {e}");
+                    }
                 }
             }
         }
@@ -1530,6 +1536,29 @@ pub async fn serve(
     Ok(ServiceResponse::new(http_req, response))
 }
 
+/// Set after a member's write, to the time of it (unix seconds): for
+/// [`WROTE_SECS`] after that time their pages are rendered, not taken from
+/// the member cache. A node
+/// that did not serve the write learns of it from the feed, up to a poll
+/// ([`crate::service::page_feed::POLL`]) later; without sticky sessions the
+/// page the write redirects to may come from such a node.
+pub const WROTE_COOKIE: &str = "sp_wrote";
+
+/// How long after a write [`WROTE_COOKIE`] counts (seconds): many polls of
+/// the feed.
+const WROTE_SECS: i64 = 3;
+
+/// The cookie of [`WROTE_COOKIE`].
+fn wrote_cookie(secure: bool) -> Cookie<'static> {
+    Cookie::build(WROTE_COOKIE, unix_now().to_string())
+        .path("/")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .secure(secure)
+        .max_age(actix_web::cookie::time::Duration::seconds(WROTE_SECS + 1))
+        .finish()
+}
+
 /// Where member `user`'s page `key` is kept.
 fn member_key(user: i32, key: &str) -> String {
     format!("{user}:{key}")
@@ -1679,7 +1708,16 @@ pub async fn serve_member(
         return pass(req, next, "bypass").await;
     };
     let board = state.announcements.generation();
-    if let Some(entry) = cache.lookup_member(user, &key, now, board) {
+    // Just after a write of theirs, this node may not have read it from the
+    // feed yet (it was served by another node): render, do not look up.
+    let wrote_lately = req
+        .cookie(WROTE_COOKIE)
+        .and_then(|c| c.value().parse::<i64>().ok())
+        .is_some_and(|at| at <= now + 1 && now - at <= WROTE_SECS);
+    let found = (!wrote_lately)
+        .then(|| cache.lookup_member(user, &key, now, board))
+        .flatten();
+    if let Some(entry) = found {
         let response = respond_member(req.request(), &entry, &csrf, unread);
         return Ok(req.into_response(response));
     }

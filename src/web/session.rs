@@ -481,8 +481,12 @@ pub async fn load_visitor(
         }
         _ => None,
     };
+    let signed_in = visitor.user.is_some();
     req.extensions_mut().insert(visitor);
     let mut res = next.call(req).await?;
+    if signed_in {
+        keep_private(res.headers_mut());
+    }
     let is_html = res
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -497,6 +501,28 @@ pub async fn load_visitor(
             .add_removal_cookie(&Cookie::build(SESSION_COOKIE, "").path("/").finish());
     }
     Ok(res)
+}
+
+/// Marks a response to a signed-in visitor `private`: it carries their
+/// name and form token, so no shared cache (a proxy, a CDN) may keep it.
+fn keep_private(headers: &mut actix_web::http::header::HeaderMap) {
+    use actix_web::http::header::{HeaderValue, CACHE_CONTROL};
+    let current = headers
+        .get(CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if current.contains("private") || current.contains("no-store") {
+        return;
+    }
+    let value = if current.is_empty() {
+        HeaderValue::from_static("private")
+    } else {
+        match HeaderValue::from_str(&format!("private, {current}")) {
+            Ok(value) => value,
+            Err(_) => HeaderValue::from_static("private, no-cache"),
+        }
+    };
+    headers.insert(CACHE_CONTROL, value);
 }
 
 /// Reloads this node's announcement board in the background when its copy

@@ -388,6 +388,15 @@ async fn a_members_write_on_one_node_shows_on_the_other_node() {
     // Following changes no page but cat's (nothing in the search outbox).
     let followed = cat.post(&q.action("follow"), &[("csrf", &token)]).await;
     assert_eq!(followed.status, 303, "{}", followed.body);
+    // The page the follow redirects to, from node b at once, before b's
+    // next read of the feed: rendered, not b's copy from before.
+    let next = get_b(&q.path).await;
+    assert_ne!(
+        next.header("x-cache"),
+        "hit",
+        "b's copy from before the follow"
+    );
+    next.assert_contains(">Unfollow</button>");
     let written = Instant::now();
     loop {
         if get_b(&q.path).await.body.contains(">Unfollow</button>") {
@@ -453,4 +462,33 @@ async fn text_in_a_post_that_looks_like_a_submit_key_field_is_left_alone() {
     assert_ne!(first, second, "a new submit key per view");
     assert_ne!(first, checksum);
     assert_eq!(again.body.matches(&second).count(), 1, "only in the form");
+}
+
+#[actix_web::test]
+async fn every_page_a_member_is_served_is_private() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let q = ann
+        .asks("Scanner lid light stays on", BODY, "scanner")
+        .await;
+    // A first view (rendered), a hit, and pages the member cache does not keep.
+    let first = ann.get(&q.path).await;
+    assert_eq!(first.header("x-cache"), "miss");
+    let cached = hit(&ann, &q.path).await;
+    for page in [
+        &first,
+        &cached,
+        &ann.get("/questions").await,
+        &ann.get("/").await,
+    ] {
+        assert_eq!(page.status, 200);
+        assert!(
+            page.header("cache-control").contains("private"),
+            "{}",
+            page.header("cache-control")
+        );
+    }
+    // A guest's copy of the same page may be kept by a shared cache.
+    let guest = app.client().get(&q.path).await;
+    assert!(!guest.header("cache-control").contains("private"));
 }
