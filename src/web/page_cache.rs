@@ -1441,14 +1441,7 @@ pub async fn serve(
     }
     let board = state.announcements.generation();
     let snapshot = cache.versions.snapshot();
-    let expires = [
-        state.announcements.next_change_after(now),
-        cache.versions.issue_banner_end(),
-    ]
-    .into_iter()
-    .flatten()
-    .min()
-    .unwrap_or(i64::MAX);
+    let expires = hard_end(&state, now);
     let query = req.query_string().to_string();
     let response = next.call(req).await?.map_into_boxed_body();
     let (http_req, mut response) = response.into_parts();
@@ -1557,6 +1550,20 @@ fn wrote_cookie(secure: bool) -> Cookie<'static> {
         .secure(secure)
         .max_age(actix_web::cookie::time::Duration::seconds(WROTE_SECS + 1))
         .finish()
+}
+
+/// When a page rendered at `now` must stop being served (unix seconds):
+/// the next announcement start or end, or the first shown known-issue
+/// banner's end, whichever comes first.
+fn hard_end(state: &AppState, now: i64) -> i64 {
+    [
+        state.announcements.next_change_after(now),
+        state.page_cache.versions.issue_banner_end(),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(i64::MAX)
 }
 
 /// Where member `user`'s page `key` is kept.
@@ -1722,14 +1729,7 @@ pub async fn serve_member(
         return Ok(req.into_response(response));
     }
     let snapshot = cache.versions.snapshot();
-    let expires = [
-        state.announcements.next_change_after(now),
-        cache.versions.issue_banner_end(),
-    ]
-    .into_iter()
-    .flatten()
-    .min()
-    .unwrap_or(i64::MAX);
+    let expires = hard_end(&state, now);
     let response = next.call(req).await?.map_into_boxed_body();
     let (http_req, mut response) = response.into_parts();
     let submit_key = response
