@@ -122,18 +122,32 @@ const WORDS: &[(&str, &str)] = &[
 
 /// The American spelling of a lowercase `word` when the list knows its
 /// British one.
+///
+/// Every token of every snippet's text passes through here, so most words
+/// are turned away by byte comparisons alone: no substring search, and no
+/// allocation unless the word changes.
 pub fn american(word: &str) -> Option<String> {
     if let Ok(at) = WORDS.binary_search_by(|(uk, _)| uk.cmp(&word)) {
         return Some(WORDS[at].1.to_string());
     }
-    for (uk, us) in OUR_WORDS {
-        if let Some(at) = word.find(uk) {
-            let mut out = word.to_string();
-            out.replace_range(at..at + uk.len(), us);
-            return Some(out);
-        }
-    }
-    verb(word, "is", "iz", ISE_VERBS).or_else(|| verb(word, "ys", "yz", YSE_VERBS))
+    our_word(word)
+        .or_else(|| verb(word, "is", "iz", ISE_VERBS))
+        .or_else(|| verb(word, "ys", "yz", YSE_VERBS))
+}
+
+/// `word` with the first `-our` word of the list that it holds (its
+/// leftmost occurrence) written the American way. Every listed word ends
+/// in "our", so only the places where "our" ends are compared.
+fn our_word(word: &str) -> Option<String> {
+    let bytes = word.as_bytes();
+    let ends = || (3..=bytes.len()).filter(|&end| &bytes[end - 3..end] == b"our");
+    ends().next()?;
+    OUR_WORDS.iter().find_map(|(uk, us)| {
+        let end = ends().find(|&end| bytes[..end].ends_with(uk.as_bytes()))?;
+        let mut out = word.to_string();
+        out.replace_range(end - uk.len()..end, us);
+        Some(out)
+    })
 }
 
 /// `word` with the `from` of one of the `stems` (`stem` + `from` + an
@@ -243,6 +257,22 @@ mod tests {
         ] {
             assert_eq!(american(word), None, "{word}");
         }
+    }
+
+    #[test]
+    fn the_first_listed_our_word_is_folded_at_its_leftmost_place() {
+        // "our" before the listed word, the word twice, two listed words.
+        assert_eq!(american("ourcolour").as_deref(), Some("ourcolor"));
+        assert_eq!(american("colourcolour").as_deref(), Some("colorcolour"));
+        // "colour" comes before "flavour" in the list.
+        assert_eq!(american("flavourcolour").as_deref(), Some("flavourcolor"));
+        assert_eq!(american("sourcecolour").as_deref(), Some("sourcecolor"));
+        assert_eq!(american("sourcehour"), None);
+    }
+
+    #[test]
+    fn every_our_word_ends_in_our() {
+        assert!(OUR_WORDS.iter().all(|(uk, _)| uk.ends_with("our")));
     }
 
     #[test]
