@@ -20,7 +20,7 @@ use crate::jobs::site::{SiteJobs, SiteMail};
 use crate::jobs::{JobWorker, WorkerOptions};
 use crate::mail::render::MailSite;
 use crate::mail::Mailer;
-use crate::search::SearchIndex;
+use crate::search::{SearchGate, SearchIndex};
 use crate::service::accounts;
 use crate::service::announcements::Board;
 use crate::service::content_reload::{self, ContentReload, FileProblems, ReloadOptions};
@@ -170,7 +170,11 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         .with_solved_nudge_days(config.solved_nudge_days),
     );
     let analytics = db::open_analytics(&config.database(), config.pool_settings())?;
-    let (search, needs_rebuild) = SearchIndex::open(&config.index_dir()).map_err(AppError::from)?;
+    let (search, needs_rebuild) = SearchIndex::open_with_gate(
+        &config.index_dir(),
+        SearchGate::configured(config.search_concurrency),
+    )
+    .map_err(AppError::from)?;
     search.set_synonyms(&content.synonym_groups());
     let synonyms = SynonymsReload::start(&config.content_dir, search.clone())?;
     let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild, &node)?;

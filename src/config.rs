@@ -41,6 +41,9 @@ pub struct Config {
     /// Seconds a search waits for its turn (a few run at once) before the
     /// page answers 503 "search is busy" with a search box and `Retry-After`.
     pub search_timeout: u64,
+    /// Searches run at once (the others wait their turn); 0 means one per
+    /// CPU core.
+    pub search_concurrency: usize,
     /// Name shown in the header and in page titles.
     pub site_name: String,
     /// Public URL of the site, used for absolute links and cookie security.
@@ -95,6 +98,7 @@ impl Default for Config {
             analytics_pool_size: 4,
             database_timeout: 5,
             search_timeout: 5,
+            search_concurrency: 0,
             site_name: "Signpost".into(),
             base_url: DEFAULT_BASE_URL.into(),
             workers: 0,
@@ -161,6 +165,8 @@ const TEST_SUITE_ENV: &[&str] = &[
 pub const DEFAULT_SOLVED_NUDGE_DAYS: u32 = 3;
 /// Largest `solved_nudge_days` (a year).
 pub const SOLVED_NUDGE_DAYS_MAX: u32 = 365;
+/// Most searches `search_concurrency` lets run at once.
+pub const SEARCH_CONCURRENCY_MAX: usize = 1024;
 
 /// Names of the environment variables and the key each one sets.
 const ENV_KEYS: &[(&str, &str)] = &[
@@ -172,6 +178,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_ANALYTICS_POOL_SIZE", "analytics_pool_size"),
     ("SIGNPOST_DATABASE_TIMEOUT", "database_timeout"),
     ("SIGNPOST_SEARCH_TIMEOUT", "search_timeout"),
+    ("SIGNPOST_SEARCH_CONCURRENCY", "search_concurrency"),
     ("SIGNPOST_SITE_NAME", "site_name"),
     ("SIGNPOST_BASE_URL", "base_url"),
     ("SIGNPOST_WORKERS", "workers"),
@@ -274,6 +281,7 @@ impl Config {
             "analytics_pool_size" => self.analytics_pool_size = whole_number(value)?,
             "database_timeout" => self.database_timeout = whole_number(value)?,
             "search_timeout" => self.search_timeout = whole_number(value)?,
+            "search_concurrency" => self.search_concurrency = whole_number(value)?,
             "known_issue_grace_days" => self.known_issue_grace_days = whole_number(value)?,
             "solved_nudge_days" => self.solved_nudge_days = whole_number(value)?,
             "page_cache_mb" => self.page_cache_mb = whole_number(value)?,
@@ -339,6 +347,15 @@ impl Config {
                     message: format!("expected a whole number from 1 to {max}, got {value}"),
                 });
             }
+        }
+        if self.search_concurrency > SEARCH_CONCURRENCY_MAX {
+            return Err(ConfigError::Invalid {
+                key: "search_concurrency",
+                message: format!(
+                    "expected 0 (one per core) or a whole number up to {SEARCH_CONCURRENCY_MAX}, got {}",
+                    self.search_concurrency
+                ),
+            });
         }
         if self.solved_nudge_days > SOLVED_NUDGE_DAYS_MAX {
             return Err(ConfigError::Invalid {
@@ -1151,6 +1168,23 @@ mod tests {
             broken.contains("smtp_url") && !broken.contains("hunter2"),
             "{broken}"
         );
+    }
+
+    #[test]
+    fn search_concurrency_is_read_and_bounded() {
+        let default = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(default.search_concurrency, 0);
+        let set = |value: &str| {
+            Config::load(
+                None,
+                vec![("SIGNPOST_SEARCH_CONCURRENCY".into(), value.into())],
+            )
+        };
+        assert_eq!(set("3").unwrap().search_concurrency, 3);
+        for bad in ["many", "-1", "1025"] {
+            let err = set(bad).unwrap_err().to_string();
+            assert!(err.contains("search_concurrency"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use signpost::app::{self, StartError};
 use signpost::config::{Config, PoolSettings};
-use signpost::search::SearchIndex;
+use signpost::search::{SearchGate, SearchIndex};
 use signpost::service::search_feed;
 
 /// Signpost: a self-service support site.
@@ -721,8 +721,11 @@ fn bench_search(
         }
     }
     let pool = signpost::db::open(&database, PoolSettings::sized(2)).map_err(|e| e.to_string())?;
-    let (search, needs_rebuild) =
-        SearchIndex::open(&config.index_dir()).map_err(|e| e.to_string())?;
+    let (search, needs_rebuild) = SearchIndex::open_with_gate(
+        &config.index_dir(),
+        SearchGate::configured(config.search_concurrency),
+    )
+    .map_err(|e| e.to_string())?;
     if needs_rebuild {
         return Err(format!(
             "the search index in {} is missing or incomplete; run `signpost reindex` first",

@@ -103,6 +103,11 @@ impl SearchIndex {
     /// Opens the index in `dir`. A missing, corrupt, incomplete or
     /// old-schema index is replaced by an empty one and `needs_rebuild` is true.
     pub fn open(dir: &Path) -> SearchResult<(SearchIndex, bool)> {
+        Self::open_with_gate(dir, SearchGate::for_this_machine())
+    }
+
+    /// [`SearchIndex::open`], with searches admitted through `gate`.
+    pub fn open_with_gate(dir: &Path, gate: SearchGate) -> SearchResult<(SearchIndex, bool)> {
         std::fs::create_dir_all(dir)?;
         let (index, payload) = match Self::open_existing(dir) {
             Some(found) => found,
@@ -124,6 +129,7 @@ impl SearchIndex {
             dir,
             payload.map(|p| p.outbox).unwrap_or(0),
             needs_rebuild,
+            gate,
         )
         .map(|s| (s, needs_rebuild))
     }
@@ -155,6 +161,7 @@ impl SearchIndex {
         dir: &Path,
         applied: i64,
         rebuilding: bool,
+        gate: SearchGate,
     ) -> SearchResult<SearchIndex> {
         schema::register_tokenizers(&index);
         let fields = Fields::from_schema(&index.schema())?;
@@ -173,7 +180,7 @@ impl SearchIndex {
                 rebuilding: AtomicBool::new(rebuilding),
                 synonyms: RwLock::new(Arc::new(Synonyms::default())),
                 plans: Mutex::new(query::PlanCache::default()),
-                gate: SearchGate::for_this_machine(),
+                gate,
             }),
         })
     }
