@@ -41,8 +41,8 @@ pub struct Config {
     /// Seconds a search waits for its turn (a few run at once) before the
     /// page answers 503 "search is busy" with a search box and `Retry-After`.
     pub search_timeout: u64,
-    /// Searches run at once (the others wait their turn); 0 means one per
-    /// CPU core.
+    /// Searches run at once (the others wait their turn); 0 means one and a
+    /// half per CPU core plus one.
     pub search_concurrency: usize,
     /// Name shown in the header and in page titles.
     pub site_name: String,
@@ -352,7 +352,7 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "search_concurrency",
                 message: format!(
-                    "expected 0 (one per core) or a whole number up to {SEARCH_CONCURRENCY_MAX}, got {}",
+                    "expected 0 (sized for the machine) or a whole number up to {SEARCH_CONCURRENCY_MAX}, got {}",
                     self.search_concurrency
                 ),
             });
@@ -1183,7 +1183,11 @@ mod tests {
         assert_eq!(set("3").unwrap().search_concurrency, 3);
         for bad in ["many", "-1", "1025"] {
             let err = set(bad).unwrap_err().to_string();
-            assert!(err.contains("search_concurrency"), "{bad}: {err}");
+            // Names the key or its environment variable.
+            assert!(
+                err.to_lowercase().contains("search_concurrency"),
+                "{bad}: {err}"
+            );
         }
     }
 
