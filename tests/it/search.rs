@@ -557,6 +557,36 @@ fn result_urls_of(page: &crate::harness::Page) -> Vec<String> {
 }
 
 #[actix_web::test]
+async fn search_concurrency_sets_how_many_searches_the_server_runs_at_once() {
+    let app = TestApp::guide()
+        .file(
+            "manuals/guide/offline.md",
+            &article(
+                "Printer offline",
+                1,
+                "The printer shows offline after waking from sleep.",
+            ),
+        )
+        .configure(|c| {
+            c.search_concurrency = 1;
+            c.search_timeout = 1;
+        })
+        .start();
+    app.wait_indexed();
+    let gate = app.started().state.search.gate();
+    assert_eq!(gate.permits(), 1);
+    // One search running takes the only turn: the next one waits, then is refused.
+    let running = gate.enter();
+    let busy = app.get("/search?q=printer+offline").await;
+    assert_eq!(busy.status, 503, "{}", busy.body);
+    drop(running);
+    let page = app.get("/search?q=printer+offline").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let urls = result_urls_of(&page);
+    assert!(urls.iter().any(|u| u == "/docs/guide/offline"), "{urls:?}");
+}
+
+#[actix_web::test]
 async fn a_search_that_waits_too_long_for_its_turn_is_a_503_with_a_way_forward() {
     let app = TestApp::guide()
         .file(
