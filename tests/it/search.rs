@@ -556,8 +556,9 @@ fn result_urls_of(page: &crate::harness::Page) -> Vec<String> {
     crate::harness::result_urls(&page.body)
 }
 
-#[actix_web::test]
-async fn search_concurrency_sets_how_many_searches_the_server_runs_at_once() {
+/// A guide with one article, "Printer offline", started with `tweak` applied
+/// to its configuration and indexed.
+fn printer_offline_guide(tweak: impl FnOnce(&mut signpost::config::Config) + 'static) -> TestApp {
     let app = TestApp::guide()
         .file(
             "manuals/guide/offline.md",
@@ -567,12 +568,18 @@ async fn search_concurrency_sets_how_many_searches_the_server_runs_at_once() {
                 "The printer shows offline after waking from sleep.",
             ),
         )
-        .configure(|c| {
-            c.search_concurrency = 1;
-            c.search_timeout = 1;
-        })
+        .configure(tweak)
         .start();
     app.wait_indexed();
+    app
+}
+
+#[actix_web::test]
+async fn search_concurrency_sets_how_many_searches_the_server_runs_at_once() {
+    let app = printer_offline_guide(|c| {
+        c.search_concurrency = 1;
+        c.search_timeout = 1;
+    });
     let gate = app.started().state.search.gate();
     assert_eq!(gate.permits(), 1);
     // One search running takes the only turn: the next one waits, then is refused.
@@ -588,18 +595,7 @@ async fn search_concurrency_sets_how_many_searches_the_server_runs_at_once() {
 
 #[actix_web::test]
 async fn a_search_that_waits_too_long_for_its_turn_is_a_503_with_a_way_forward() {
-    let app = TestApp::guide()
-        .file(
-            "manuals/guide/offline.md",
-            &article(
-                "Printer offline",
-                1,
-                "The printer shows offline after waking from sleep.",
-            ),
-        )
-        .configure(|c| c.search_timeout = 1)
-        .start();
-    app.wait_indexed();
+    let app = printer_offline_guide(|c| c.search_timeout = 1);
     let gate = app.started().state.search.gate();
     // Every turn is taken (as by long searches running).
     let running: Vec<_> = (0..gate.permits()).map(|_| gate.enter()).collect();
