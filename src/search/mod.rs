@@ -20,6 +20,7 @@ use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use tantivy::directory::{Advice, MmapDirectory};
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 pub use gate::SearchGate;
@@ -99,6 +100,14 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
+/// The index files in `dir`, mapped for reading at random: a search reads a
+/// few blocks of each long posting list, column and stored-text file, and
+/// without the hint the kernel reads ahead and maps the pages around every
+/// one, which then count in the server's resident memory.
+fn mapped(dir: &Path) -> tantivy::Result<MmapDirectory> {
+    Ok(MmapDirectory::open_with_madvice(dir, Advice::Random)?)
+}
+
 impl SearchIndex {
     /// Opens the index in `dir`. A missing, corrupt, incomplete or
     /// old-schema index is replaced by an empty one and `needs_rebuild` is true.
@@ -114,7 +123,11 @@ impl SearchIndex {
                     );
                 }
                 clear_dir(dir)?;
-                let index = Index::create_in_dir(dir, schema::build())?;
+                let index = Index::create(
+                    mapped(dir)?,
+                    schema::build(),
+                    tantivy::IndexSettings::default(),
+                )?;
                 (index, None)
             }
         };
@@ -132,7 +145,7 @@ impl SearchIndex {
         if !dir.join("meta.json").exists() {
             return None;
         }
-        let index = Index::open_in_dir(dir).ok()?;
+        let index = Index::open(mapped(dir).ok()?).ok()?;
         if index.schema() != schema::build() {
             return None;
         }

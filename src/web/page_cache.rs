@@ -1323,10 +1323,17 @@ pub async fn serve(
     let method = req.method().clone();
     if method != Method::GET && method != Method::HEAD {
         let mut response = next.call(req).await?;
-        // Refused, missing or failed writes changed nothing: no feed work
+        // Refused, missing or failed writes, and requests that say so
+        // ([`ChangesNothing`]), changed nothing: no feed work
         // (a flood of them costs no thread and no connection).
         let status = response.status();
-        if status.is_success() || status.is_redirection() {
+        let changed = (status.is_success() || status.is_redirection())
+            && response
+                .response()
+                .extensions()
+                .get::<ChangesNothing>()
+                .is_none();
+        if changed {
             // Whatever a signed-in user wrote (a vote, follow, draft,
             // comment, setting...), pages cached for them are stale: here,
             // at once, and on the other nodes through the feed.
@@ -1356,7 +1363,7 @@ pub async fn serve(
                 }
             }
         }
-        if state.page_cache.is_on() && (status.is_success() || status.is_redirection()) {
+        if state.page_cache.is_on() && changed {
             if let Err(e) = state.page_feed.catch_up_after_write().await {
                 log::warn!("page cache feed after a write: {e}");
             }
@@ -1570,6 +1577,12 @@ fn hard_end(state: &AppState, now: i64) -> i64 {
 fn member_key(user: i32, key: &str) -> String {
     format!("{user}:{key}")
 }
+
+/// Put on the response of a request that changes nothing a page shows
+/// (a markdown preview), though it is sent as a POST: the member's cached
+/// pages stay current, and no change is recorded for the other nodes.
+#[derive(Debug, Clone, Copy)]
+pub struct ChangesNothing;
 
 /// The answer form's submit key of a rendered page, put on the response by
 /// the handler that made it: a member's stored page is cut at this value

@@ -492,3 +492,34 @@ async fn every_page_a_member_is_served_is_private() {
     let guest = app.client().get(&q.path).await;
     assert!(!guest.header("cache-control").contains("private"));
 }
+
+#[actix_web::test]
+async fn a_preview_while_writing_keeps_the_members_cached_page() {
+    let app = TestApp::guide().start();
+    let ann = app.member("ann").await;
+    let cat = app.member("cat").await;
+    let q = ann.asks("Display flickers at night", BODY, "display").await;
+
+    let page = hit(&cat, &q.path).await;
+    let token = csrf_of(&page.body).expect("token");
+    for text in ["*Try*", "*Try a lower*", "*Try a lower refresh rate*"] {
+        let preview = cat
+            .post("/api/preview", &[("csrf", &token), ("body", text)])
+            .await;
+        assert_eq!(preview.status, 200, "{}", preview.body);
+        assert!(preview.body.contains("<em>"), "{}", preview.body);
+        let again = cat.get(&q.path).await;
+        assert_eq!(again.header("x-cache"), "hit", "after previewing {text}");
+    }
+    // A real write still renders the page again.
+    let answered = cat
+        .post(
+            &q.action("answers"),
+            &[("csrf", &token), ("body", "Try a lower refresh rate.")],
+        )
+        .await;
+    assert_eq!(answered.status, 303, "{}", answered.body);
+    fresh(&cat, &q.path)
+        .await
+        .assert_contains("Try a lower refresh rate.");
+}

@@ -69,7 +69,11 @@ pub async fn post_preview(
         crate::markdown::accessible_html(&crate::markdown::render_post(&body).html)
     })
     .await?;
-    Ok(json_response(StatusCode::OK, &PreviewResponse { html }))
+    let mut response = json_response(StatusCode::OK, &PreviewResponse { html });
+    response
+        .extensions_mut()
+        .insert(crate::web::page_cache::ChangesNothing);
+    Ok(response)
 }
 
 crate::csrf_form!(PreviewForm);
