@@ -372,6 +372,7 @@ fn reindex(config: &Config) -> ExitCode {
         })
         .map_err(|e| e.to_string())?;
         bar.finish();
+        feed.finish().map_err(|e| e.to_string())?;
         Ok(written)
     };
     match run() {
@@ -488,7 +489,12 @@ fn refresh_index(config: &Config, pool: &signpost::db::Pool) -> String {
             }) {
                 Ok(n) => {
                     bar.finish_and_clear();
-                    format!("search index rebuilt: {n} documents")
+                    match feed.finish() {
+                        Ok(()) => format!("search index rebuilt: {n} documents"),
+                        Err(e) => format!(
+                            "search index rebuilt: {n} documents (its segments not merged: {e})"
+                        ),
+                    }
                 }
                 Err(e) => format!("search index not rebuilt ({e}); run `signpost reindex`"),
             }

@@ -26,7 +26,7 @@ use super::spelling::AmericanSpelling;
 
 /// Bump when the schema, an analyzer or what the search feed puts in
 /// documents changes: old indexes are then rebuilt.
-pub const VERSION: u32 = 9;
+pub const VERSION: u32 = 10;
 
 /// Name of the plain analyzer (the `title`, `body` and `tags` fields).
 pub const ANALYZER: &str = "signpost";
@@ -58,18 +58,20 @@ pub struct Fields {
     pub body_stem: Field,
     /// Breadcrumb, stored only.
     pub breadcrumb: Field,
-    /// Ranking multiplier, fast.
+    /// Ranking multiplier in thousandths ([`boost_value`]), fast.
     pub boost: Field,
     /// 1 for solved questions, fast.
     pub solved: Field,
-    /// Hash of `group`, fast: results of one group are collapsed.
+    /// Key of `group` ([`group_key`]), fast: results of one group are
+    /// collapsed.
     pub group_hash: Field,
     /// Most results shown per group (0: no limit), fast.
     pub group_limit: Field,
     /// 0 for the document standing for its whole group (the question, the
     /// article), 1 for a part of it (an answer, a section), fast.
     pub part: Field,
-    /// Hash of the title's words, fast: results titled alike are told apart.
+    /// 32-bit hash of the title's words ([`title_key`]), fast: results
+    /// titled alike are told apart.
     pub title_hash: Field,
 }
 
@@ -132,7 +134,7 @@ pub fn build() -> Schema {
     builder.add_text_field("title_stem", stemmed.clone());
     builder.add_text_field("body_stem", stemmed);
     builder.add_text_field("breadcrumb", STORED);
-    builder.add_f64_field("boost", FAST | STORED);
+    builder.add_u64_field("boost", FAST);
     builder.add_u64_field("solved", FAST | STORED);
     builder.add_u64_field("group_hash", FAST);
     builder.add_u64_field("group_limit", FAST);
@@ -195,6 +197,58 @@ pub fn group_hash(group: &str) -> u64 {
     })
 }
 
+// The fast columns are read for every candidate of every search, so at
+// 1,000,000 documents they are mapped whole: three 64-bit values per
+// document made 7 MB per segment of 330,000. The keys below pack into a
+// few bits each where they can.
+
+/// Kinds whose groups are numbered (`question:42`).
+const NUMBERED_GROUPS: [&str; 4] = ["question", "issue", "tree", "article"];
+
+/// Largest group number kept as a number (larger ones are hashed).
+const MAX_GROUP_NUMBER: u64 = 1 << 40;
+
+/// The fast-column key of a group: a numbered group's number with its kind
+/// in the low three bits (consecutive groups of one kind pack into a few
+/// bits per document), any other group its hash with the top bit set, so
+/// the two never meet. Two groups share a key only when their hashes do.
+pub fn group_key(group: &str) -> u64 {
+    let numbered = group.split_once(':').and_then(|(kind, number)| {
+        let code = NUMBERED_GROUPS.iter().position(|k| *k == kind)? as u64;
+        let n: u64 = number.parse().ok()?;
+        // `question:07` is not `question:7`: only the canonical spelling.
+        (n < MAX_GROUP_NUMBER && n.to_string() == number).then_some((n << 3) | (code + 1))
+    });
+    numbered.unwrap_or_else(|| group_hash(group) | 1 << 63)
+}
+
+/// The fast-column key of a title's words: a 32-bit hash. Two different
+/// titles share one about once in four billion pairs, and then only cost
+/// the later result a small ranking step.
+pub fn title_key(words: &str) -> u64 {
+    let hash = group_hash(words);
+    (hash ^ (hash >> 32)) & 0xffff_ffff
+}
+
+/// Boosts are kept in thousandths: ranking raises them to a small power,
+/// so a thousandth changes no order, and the column packs into ~12 bits.
+const BOOST_SCALE: f64 = 1000.0;
+
+/// The stored form of a ranking multiplier (1 when not positive).
+pub fn boost_value(boost: f64) -> u64 {
+    let boost = if boost > 0.0 && boost.is_finite() {
+        boost
+    } else {
+        1.0
+    };
+    (boost * BOOST_SCALE).round().max(1.0) as u64
+}
+
+/// The ranking multiplier a stored [`boost_value`] stands for.
+pub fn boost_of(value: u64) -> f64 {
+    value as f64 / BOOST_SCALE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +268,40 @@ mod tests {
         assert_eq!(stem("colours"), stem("color"));
         assert_eq!(stem("organised"), stem("organizing"));
         assert_ne!(stem("four"), stem("for"));
+    }
+
+    #[test]
+    fn group_keys_are_compact_and_never_meet() {
+        assert_eq!(group_key("question:1"), (1 << 3) | 1);
+        assert_eq!(group_key("article:12"), (12 << 3) | 4);
+        let keys = [
+            group_key("question:5"),
+            group_key("issue:5"),
+            group_key("tree:5"),
+            group_key("article:5"),
+            group_key("article:getting-started/configuration"),
+            group_key("question:05"),
+            group_key("question:x"),
+            group_key("step:5"),
+        ];
+        let distinct: std::collections::HashSet<u64> = keys.into_iter().collect();
+        assert_eq!(distinct.len(), keys.len(), "{keys:?}");
+        assert!(group_key("question:250000") < 1 << 21);
+        assert!(group_key("article:getting-started/configuration") >= 1 << 63);
+        assert!(group_key(&format!("question:{}", 1u64 << 41)) >= 1 << 63);
+    }
+
+    #[test]
+    fn title_keys_and_boosts_fit_small_columns() {
+        assert!(title_key("printer offline") <= u64::from(u32::MAX));
+        assert_ne!(title_key("printer offline"), title_key("printer online"));
+        assert_eq!(title_key("a b"), title_key("a b"));
+        assert_eq!(boost_value(1.0), 1000);
+        assert_eq!(boost_of(boost_value(1.2346)), 1.235);
+        assert_eq!(boost_value(0.0), 1000);
+        assert_eq!(boost_value(f64::NAN), 1000);
+        assert_eq!(boost_value(-2.0), 1000);
+        assert_eq!(boost_value(1e-9), 1, "a tiny boost stays above zero");
     }
 
     #[test]

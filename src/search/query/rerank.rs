@@ -12,7 +12,7 @@ use tantivy::postings::Postings;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocSet, Score, Searcher, Term, TERMINATED};
 
-use super::super::schema::Fields;
+use super::super::schema::{self, Fields};
 use super::super::SearchResult;
 use super::plan::{deciding, doc_freq, Concept};
 
@@ -574,12 +574,11 @@ struct DocValues {
 }
 
 type U64Column = Option<Arc<dyn ColumnValues<u64>>>;
-type F64Column = Option<Arc<dyn ColumnValues<f64>>>;
 
 /// The fast-field columns the re-rank reads, opened once per segment: the
-/// boost, then group hash, group limit, part flag and title hash.
+/// boost, then group key, group limit, part flag and title key.
 struct SegmentColumns {
-    segments: Vec<(F64Column, [U64Column; 4])>,
+    segments: Vec<(U64Column, [U64Column; 4])>,
 }
 
 impl SegmentColumns {
@@ -600,7 +599,9 @@ impl SegmentColumns {
             .map(|reader| {
                 let fast = reader.fast_fields();
                 (
-                    fast.f64(&boost).ok().map(|c| c.first_or_default_col(1.0)),
+                    fast.u64(&boost)
+                        .ok()
+                        .map(|c| c.first_or_default_col(schema::boost_value(1.0))),
                     names
                         .each_ref()
                         .map(|name| fast.u64(name).ok().map(|c| c.first_or_default_col(0))),
@@ -625,7 +626,9 @@ impl SegmentColumns {
             .each_ref()
             .map(|c| c.as_ref().map_or(0, |c| c.get_val(address.doc_id)));
         DocValues {
-            boost: boost.as_ref().map_or(1.0, |c| c.get_val(address.doc_id)),
+            boost: boost
+                .as_ref()
+                .map_or(1.0, |c| schema::boost_of(c.get_val(address.doc_id))),
             group,
             group_limit,
             part,
