@@ -138,23 +138,10 @@ pub fn hash(password: &str) -> Result<String, String> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| format!("no randomness: {e}"))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-    returning_memory(|| {
-        HASHER
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| e.to_string())
-    })
-}
-
-/// Runs argon2 work, then hands its 19 MiB of blocks back to the system.
-/// Freed, they would stay in the allocator's arena of the thread that ran
-/// the hash (glibc raises its threshold for mapping large blocks after the
-/// first one is freed), so every blocking thread that once checked a
-/// password kept 19 MiB: 38 MB after two sign-ins on a fresh server.
-fn returning_memory<T>(work: impl FnOnce() -> T) -> T {
-    let out = work();
-    crate::memory::return_freed_heap();
-    out
+    HASHER
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// Verifies `password` against a stored hash in constant time. `None` (no
@@ -169,16 +156,14 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
         None => {
             if let Some(dummy) = DUMMY_HASH.as_deref() {
                 if let Ok(parsed) = PasswordHash::new(dummy) {
-                    returning_memory(|| HASHER.verify_password(password.as_bytes(), &parsed)).ok();
+                    HASHER.verify_password(password.as_bytes(), &parsed).ok();
                 }
             }
             return false;
         }
     };
     match PasswordHash::new(stored) {
-        Ok(parsed) => {
-            returning_memory(|| HASHER.verify_password(password.as_bytes(), &parsed)).is_ok()
-        }
+        Ok(parsed) => HASHER.verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -197,58 +182,6 @@ mod tests {
         assert!(!verify("correct horse batterY", Some(&a)));
         assert!(!verify("anything", None));
         assert!(!verify("anything", Some("not a hash")));
-    }
-
-    /// Hashing on several threads one after the other (as the blocking pool
-    /// does for sign-ins) leaves no 19 MiB block per thread behind. Measured
-    /// in a child process running only this test, so other tests'
-    /// allocations do not blur the figure.
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    #[test]
-    fn hashing_gives_its_memory_back() {
-        const CHILD: &str = "SIGNPOST_PASSWORD_MEMORY_CHILD";
-        fn anonymous_kb() -> u64 {
-            std::fs::read_to_string("/proc/self/status")
-                .ok()
-                .and_then(|status| {
-                    let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
-                    line.split_whitespace().nth(1)?.parse().ok()
-                })
-                .unwrap_or(0)
-        }
-        if std::env::var_os(CHILD).is_none() {
-            let exe = std::env::current_exe().expect("test binary");
-            let out = std::process::Command::new(exe)
-                .args([
-                    "auth::password::tests::hashing_gives_its_memory_back",
-                    "--exact",
-                    "--test-threads=1",
-                    "--nocapture",
-                ])
-                .env(CHILD, "1")
-                .output()
-                .expect("child test process");
-            let text = String::from_utf8_lossy(&out.stdout);
-            let errors = String::from_utf8_lossy(&out.stderr);
-            assert!(out.status.success(), "child failed: {text}{errors}");
-            assert!(text.contains("1 passed"), "child ran no test: {text}");
-            return;
-        }
-        // The first hash sets the allocator's threshold; then measure.
-        hash("warming up the allocator").expect("hash");
-        let before = anonymous_kb();
-        for n in 0..4 {
-            std::thread::spawn(move || hash(&format!("password number {n}")).expect("hash"))
-                .join()
-                .expect("hashing thread");
-        }
-        let after = anonymous_kb();
-        assert!(before > 0, "no RssAnon in /proc/self/status");
-        assert!(
-            after < before + 10 * 1024,
-            "four hashes on four threads kept {} kB ({before} kB before, {after} kB after)",
-            after.saturating_sub(before)
-        );
     }
 
     #[test]

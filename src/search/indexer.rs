@@ -170,6 +170,47 @@ mod tests {
             .unwrap_or(0)
     }
 
+    /// An index another process writes (a server of another version) is
+    /// not wiped by an open that finds it needs a rebuild.
+    #[test]
+    fn an_index_in_use_is_not_cleared_for_a_rebuild() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (search, _) = SearchIndex::open(dir.path()).expect("open");
+        let mut feed = search.feed().expect("feed");
+        feed.stage(&[GroupUpdate {
+            group: "question:1".into(),
+            docs: vec![SearchDoc {
+                kind: "question".into(),
+                group: "question:1".into(),
+                url: "/questions/1".into(),
+                title: "Printer offline".into(),
+                body: "The printer goes offline every morning.".into(),
+                boost: 1.0,
+                ..Default::default()
+            }],
+        }])
+        .expect("stage");
+        feed.commit(1).expect("commit");
+        // Another version's index: its payload names an older schema.
+        let meta = dir.path().join("meta.json");
+        let text = std::fs::read_to_string(&meta).expect("meta.json");
+        let version = format!("\\\"schema\\\":{}", schema::VERSION);
+        assert!(text.contains(&version), "{text}");
+        let older = format!("\\\"schema\\\":{}", schema::VERSION - 1);
+        std::fs::write(&meta, text.replace(&version, &older)).expect("write meta.json");
+
+        let refused = SearchIndex::open(dir.path());
+        let Err(error) = refused else {
+            panic!("an index held by another writer was opened for a rebuild");
+        };
+        assert!(error.to_string().contains("stop it first"), "{error}");
+        let files = std::fs::read_dir(dir.path()).expect("dir").count();
+        assert!(files > 3, "the index files were removed ({files} left)");
+        drop(feed);
+        let (_, needs_rebuild) = SearchIndex::open(dir.path()).expect("open once free");
+        assert!(needs_rebuild);
+    }
+
     /// Commits of a bulk write each leave a segment; `finish` waits for
     /// the merges they start, so the index is left in few segments.
     #[test]

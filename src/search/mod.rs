@@ -20,7 +20,7 @@ use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tantivy::directory::{Advice, MmapDirectory};
+use tantivy::directory::{Advice, Directory, MmapDirectory, INDEX_WRITER_LOCK};
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 pub use gate::SearchGate;
@@ -122,7 +122,20 @@ impl SearchIndex {
                         dir.display()
                     );
                 }
+                // A server of another version may still search and write
+                // this index: it is cleared only under its writer lock.
+                let lock = mapped(dir)?.acquire_lock(&INDEX_WRITER_LOCK).map_err(|e| {
+                    tantivy::TantivyError::LockFailure(
+                        e,
+                        Some(format!(
+                            "the search index in {} needs a rebuild but another process \
+                                 holds it; stop it first",
+                            dir.display()
+                        )),
+                    )
+                })?;
                 clear_dir(dir)?;
+                drop(lock);
                 let index = Index::create(
                     mapped(dir)?,
                     schema::build(),

@@ -202,8 +202,9 @@ pub fn group_hash(group: &str) -> u64 {
 // document made 7 MB per segment of 330,000. The keys below pack into a
 // few bits each where they can.
 
-/// Kinds whose groups are numbered (`question:42`).
-const NUMBERED_GROUPS: [&str; 4] = ["question", "issue", "tree", "article"];
+/// Kinds whose groups are numbered (`question:42`,
+/// `search_feed::group_key`).
+const NUMBERED_GROUPS: [&str; 4] = ["question", "issue", "step", "article"];
 
 /// Largest group number kept as a number (larger ones are hashed).
 const MAX_GROUP_NUMBER: u64 = 1 << 40;
@@ -231,7 +232,9 @@ pub fn title_key(words: &str) -> u64 {
 }
 
 /// Boosts are kept in thousandths: ranking raises them to a small power,
-/// so a thousandth changes no order, and the column packs into ~12 bits.
+/// so a thousandth can at most make two nearly equal boosts tie (the eval
+/// set ranks exactly as before), and the column packs into 13 bits (boosts
+/// run up to 8).
 const BOOST_SCALE: f64 = 1000.0;
 
 /// The stored form of a ranking multiplier (1 when not positive).
@@ -277,7 +280,7 @@ mod tests {
         let keys = [
             group_key("question:5"),
             group_key("issue:5"),
-            group_key("tree:5"),
+            group_key("step:5"),
             group_key("article:5"),
             group_key("article:getting-started/configuration"),
             group_key("question:05"),
@@ -287,6 +290,8 @@ mod tests {
         let distinct: std::collections::HashSet<u64> = keys.into_iter().collect();
         assert_eq!(distinct.len(), keys.len(), "{keys:?}");
         assert!(group_key("question:250000") < 1 << 21);
+        assert!(group_key("step:5") < 1 << 6, "steps are numbered too");
+        assert!(group_key("tree:5") >= 1 << 63);
         assert!(group_key("article:getting-started/configuration") >= 1 << 63);
         assert!(group_key(&format!("question:{}", 1u64 << 41)) >= 1 << 63);
     }
