@@ -285,7 +285,7 @@ mod tests {
             group_key("article:getting-started/configuration"),
             group_key("question:05"),
             group_key("question:x"),
-            group_key("step:5"),
+            group_key("tree:5"),
         ];
         let distinct: std::collections::HashSet<u64> = keys.into_iter().collect();
         assert_eq!(distinct.len(), keys.len(), "{keys:?}");

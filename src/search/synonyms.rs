@@ -155,6 +155,47 @@ mod tests {
         assert!(table.match_at(&words("pass"), 0).is_none());
     }
 
+    /// The span and the alternatives (joined by spaces) of the member found
+    /// at `at` of `text`, if any.
+    fn found_at(table: &Synonyms, text: &str, at: usize) -> Option<(usize, Vec<String>)> {
+        let found = table.match_at(&words(text), at)?;
+        let alternatives = found.alternatives.iter().map(|a| a.join(" ")).collect();
+        Some((found.len, alternatives))
+    }
+
+    #[test]
+    fn a_phrase_member_matches_other_forms_of_its_words() {
+        let table = Synonyms::new(&[
+            vec![
+                "revision".to_string(),
+                "older version".to_string(),
+                "previous version".to_string(),
+            ],
+            vec!["timer".to_string(), "cron job".to_string()],
+        ]);
+        assert_eq!(
+            found_at(&table, "see older versions of a page", 1),
+            Some((
+                2,
+                vec!["revision".to_string(), "previous version".to_string()]
+            ))
+        );
+        assert_eq!(
+            found_at(&table, "nightly cron jobs", 1),
+            Some((2, vec!["timer".to_string()]))
+        );
+        assert_eq!(
+            found_at(&table, "restore a revisions", 2),
+            Some((
+                1,
+                vec!["older version".to_string(), "previous version".to_string()]
+            ))
+        );
+        // One word of a phrase member is not the member.
+        assert_eq!(found_at(&table, "older releases", 0), None);
+        assert_eq!(found_at(&table, "a version", 1), None);
+    }
+
     #[test]
     fn empty_members_and_lonely_groups_are_dropped() {
         let table = Synonyms::new(&[

@@ -10,12 +10,12 @@ use crate::harness::{run_cli, shipped_content, TestApp};
 
 /// Signpost's overall floors, just under what it measures today; raise them
 /// when search gets better, never lower them to make a change pass.
-const SIGNPOST_R1_FLOOR: f64 = 0.81;
-const SIGNPOST_R5_FLOOR: f64 = 0.94;
-const SIGNPOST_MRR10_FLOOR: f64 = 0.86;
+const SIGNPOST_R1_FLOOR: f64 = 0.815;
+const SIGNPOST_R5_FLOOR: f64 = 0.955;
+const SIGNPOST_MRR10_FLOOR: f64 = 0.87;
 /// Signpost's MRR@10 floor per category, same rule.
 const SIGNPOST_CATEGORY_MRR10_FLOORS: &[(&str, f64)] = &[
-    ("manual", 0.73),
+    ("manual", 0.75),
     ("step", 0.71),
     ("question", 0.98),
     ("typo", 0.97),

@@ -90,6 +90,40 @@ fn stems_stop_words_share_of_words_and_synonyms() {
 }
 
 #[test]
+fn a_phrase_synonym_finds_a_page_that_shares_no_word_with_the_query() {
+    let (_dir, index) = index(vec![
+        (
+            "article:1",
+            vec![doc(
+                "article:1",
+                "/history",
+                "History and restore",
+                "Every revision of an article is listed with who saved it.",
+            )],
+        ),
+        (
+            "article:2",
+            vec![doc(
+                "article:2",
+                "/upgrade",
+                "Upgrade",
+                "Install the new version over the older one.",
+            )],
+        ),
+    ]);
+    // Without the group, the words match the upgrade page's "versions" only.
+    assert_eq!(urls(&index, "older versions ").0, ["/upgrade"]);
+    index.set_synonyms(&[vec![
+        "revision".to_string(),
+        "older version".to_string(),
+        "previous version".to_string(),
+    ]]);
+    assert_eq!(urls(&index, "older versions ").0[0], "/history");
+    // "version" alone is not the phrase: it does not find the revisions.
+    assert_eq!(urls(&index, "version ").0, ["/upgrade"]);
+}
+
+#[test]
 fn a_thread_shows_once_with_the_best_matching_answer() {
     let thread = vec![
         doc(
