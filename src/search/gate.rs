@@ -218,7 +218,6 @@ mod tests {
     fn a_machine_sized_gate_lets_several_through() {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         assert_eq!(SearchGate::for_this_machine().permits(), cores * 3 / 2 + 1);
-        assert!(SearchGate::for_this_machine().permits() >= 2);
         assert_eq!(
             SearchGate::configured(0).permits(),
             SearchGate::for_this_machine().permits()

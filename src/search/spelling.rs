@@ -71,7 +71,8 @@ const ISE_VERBS: &[&str] = &[
 /// British `-yse` verb stems (without the `ys`).
 const YSE_VERBS: &[&str] = &["anal", "catal", "paral"];
 
-/// `-our` words, folded wherever they occur in a word.
+/// `-our` words, also inside a longer word: the first of them found (in
+/// this order), at its leftmost place, is folded.
 const OUR_WORDS: &[(&str, &str)] = &[
     ("armour", "armor"),
     ("behaviour", "behavior"),
