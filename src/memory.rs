@@ -59,6 +59,14 @@ pub fn return_freed_heap() {
 
 #[cfg(test)]
 mod tests {
+    /// This process's anonymous resident memory in kB, from /proc.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn anonymous_kb() -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
     /// Password hashes on several threads one after the other (as the
     /// blocking pool runs sign-ins) leave no 19 MiB block per thread behind. Measured
     /// in a child process running only this test, so other tests'
@@ -67,15 +75,6 @@ mod tests {
     #[test]
     fn password_hashes_give_their_memory_back() {
         const CHILD: &str = "SIGNPOST_MEMORY_CHILD";
-        fn anonymous_kb() -> u64 {
-            std::fs::read_to_string("/proc/self/status")
-                .ok()
-                .and_then(|status| {
-                    let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
-                    line.split_whitespace().nth(1)?.parse().ok()
-                })
-                .unwrap_or(0)
-        }
         if std::env::var_os(CHILD).is_none() {
             let exe = std::env::current_exe().expect("test binary");
             let out = std::process::Command::new(exe)
@@ -98,13 +97,13 @@ mod tests {
         super::map_large_blocks_apart();
         // Without the fixed threshold, the first hash would raise glibc's.
         hash("warming up the allocator").expect("hash");
-        let before = anonymous_kb();
+        let before = anonymous_kb().unwrap_or(0);
         for n in 0..4 {
             std::thread::spawn(move || hash(&format!("password number {n}")).expect("hash"))
                 .join()
                 .expect("hashing thread");
         }
-        let after = anonymous_kb();
+        let after = anonymous_kb().unwrap_or(0);
         assert!(before > 0, "no RssAnon in /proc/self/status");
         assert!(
             after < before + 10 * 1024,
@@ -116,14 +115,6 @@ mod tests {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[test]
     fn freed_heap_goes_back_to_the_system() {
-        use std::fs;
-
-        fn anonymous_kb() -> Option<u64> {
-            let status = fs::read_to_string("/proc/self/status").ok()?;
-            let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
-            line.split_whitespace().nth(1)?.parse().ok()
-        }
-
         // Many small blocks (below the mmap threshold, so they live in an
         // arena) allocated on a thread of their own, touched, then freed
         // except one block at the end, which keeps the arena from shrinking
