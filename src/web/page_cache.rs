@@ -1299,6 +1299,14 @@ fn mark(response: &mut HttpResponse<impl MessageBody>, how: &'static str) {
     );
 }
 
+/// A rendered body read whole, to be stored; a body that fails while
+/// being read answers 500.
+async fn whole_body(body: BoxBody) -> Result<web::Bytes, actix_web::Error> {
+    actix_web::body::to_bytes(body)
+        .await
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))
+}
+
 /// Passes the request on; the page is marked `how`.
 async fn pass(
     req: ServiceRequest,
@@ -1471,12 +1479,7 @@ pub async fn serve(
         return Ok(ServiceResponse::new(http_req, response));
     }
     let (head, body) = response.into_parts();
-    let body = match actix_web::body::to_bytes(body).await {
-        Ok(body) => body,
-        Err(e) => {
-            return Err(actix_web::error::ErrorInternalServerError(e.to_string()));
-        }
-    };
+    let body = whole_body(body).await?;
     // A render with the guest's own token is theirs alone; a guest's
     // render without it may be stored if no other request is storing it.
     let guests_own = matches!(token, Ok(None)) && carries(&body, guest.as_deref());
@@ -1754,12 +1757,7 @@ pub async fn serve_member(
         return Ok(ServiceResponse::new(http_req, response));
     }
     let (head, body) = response.into_parts();
-    let body = match actix_web::body::to_bytes(body).await {
-        Ok(body) => body,
-        Err(e) => {
-            return Err(actix_web::error::ErrorInternalServerError(e.to_string()));
-        }
-    };
+    let body = whole_body(body).await?;
     let holes = member_holes(&body, &csrf, unread, submit_key.as_deref());
     let permit = holes
         .as_ref()

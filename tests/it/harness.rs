@@ -521,3 +521,25 @@ pub fn result_urls(body: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// GETs `path` through `get` until the page comes from the page cache
+/// (pages are stored off the request, so the next request may still miss).
+pub async fn until_cached<F, Fut>(path: &str, mut get: F) -> Page
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Page>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = get().await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        if page.header("x-cache") == "hit" {
+            return page;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} was never served from the cache"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}

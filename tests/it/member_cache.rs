@@ -9,24 +9,11 @@ use actix_web::test;
 use signpost::auth::Role;
 
 use crate::fixtures::{field_value, Post, Question, BODY};
-use crate::harness::{csrf_of, Client, Page, TestApp};
+use crate::harness::{csrf_of, until_cached, Client, Page, TestApp};
 
-/// GETs `path` as `client` until it comes from the cache (pages are
-/// stored off the request, so the second request may still miss).
+/// GETs `path` as `client` until it comes from the cache.
 async fn hit(client: &Client<'_>, path: &str) -> Page {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let page = client.get(path).await;
-        assert_eq!(page.status, 200, "{path}: {}", page.body);
-        if page.header("x-cache") == "hit" {
-            return page;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{path} was never served from the cache"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_cached(path, || client.get(path)).await
 }
 
 /// The next page at `path` for `client`: rendered anew (a miss).

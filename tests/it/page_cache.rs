@@ -13,24 +13,11 @@ use signpost::kinds::Severity;
 use signpost::service::announcements;
 
 use crate::fixtures::{article, submit_edit, Post, Question, BODY, PRINTER};
-use crate::harness::{csrf_of, Page, TestApp};
+use crate::harness::{csrf_of, until_cached, Page, TestApp};
 
-/// GETs `path` anonymously until it comes from the cache (the page is
-/// stored off the request, so the second request may still miss).
+/// GETs `path` anonymously until it comes from the cache.
 async fn cached(app: &TestApp, path: &str) -> Page {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let page = app.get(path).await;
-        assert_eq!(page.status, 200, "{path}: {}", page.body);
-        if page.header("x-cache") == "hit" {
-            return page;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{path} was never served from the cache"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_cached(path, || app.get(path)).await
 }
 
 /// The next anonymous page at `path`, which must show `text` (rendered
