@@ -6,6 +6,7 @@
 //! module knows nothing of the database or the content folder: callers hand
 //! it [`SearchDoc`]s and synonym groups.
 
+mod directory;
 pub mod gate;
 pub mod indexer;
 pub mod negation;
@@ -19,8 +20,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use directory::IndexDirectory;
 use serde::{Deserialize, Serialize};
-use tantivy::directory::{Advice, Directory, MmapDirectory, INDEX_WRITER_LOCK};
+use tantivy::directory::{Directory, INDEX_WRITER_LOCK};
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 pub use gate::SearchGate;
@@ -100,12 +102,9 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
-/// The index files in `dir`, mapped for reading at random: a search reads a
-/// few blocks of each long posting list, column and stored-text file, and
-/// without the hint the kernel reads ahead and maps the pages around every
-/// one, which then count in the server's resident memory.
-fn mapped(dir: &Path) -> tantivy::Result<MmapDirectory> {
-    Ok(MmapDirectory::open_with_madvice(dir, Advice::Random)?)
+/// The index files in `dir` (see [`directory`]).
+fn mapped(dir: &Path) -> tantivy::Result<IndexDirectory> {
+    IndexDirectory::open(dir)
 }
 
 impl SearchIndex {
