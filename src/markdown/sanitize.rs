@@ -97,16 +97,92 @@ pub fn sanitize(html: &str, profile: Profile) -> String {
     }
 }
 
-/// Drops tags and decodes the common entities: plain text of (sanitized) HTML.
+/// Elements that start a new block or line: their tags part the words on
+/// either side (`<td>a</td><td>b</td>` is "a" and "b", not "ab"); any
+/// other tag (`<em>`, `<code>`, `<a>`) is dropped without a trace.
+const BLOCK_ELEMENTS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "caption",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+];
+
+/// Whether the tag text `tag` (between `<` and `>`) opens or closes a
+/// block element.
+fn is_block_tag(tag: &str) -> bool {
+    let name = tag.strip_prefix('/').unwrap_or(tag);
+    let end = name
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(name.len());
+    let name = name[..end].to_ascii_lowercase();
+    BLOCK_ELEMENTS.binary_search(&name.as_str()).is_ok()
+}
+
+/// Drops tags and decodes the common entities: plain text of (sanitized)
+/// HTML. Between the text before and after a block element's tag there is
+/// a line break (unless whitespace is there already), so the words of two
+/// table cells, list items or lines never run together.
 pub fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
+    let mut tag: Option<String> = None;
+    let mut block_ended = false;
     for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
+        match (&mut tag, c) {
+            (None, '<') => tag = Some(String::new()),
+            (Some(name), '>') => {
+                block_ended |= is_block_tag(name);
+                tag = None;
+            }
+            (Some(name), c) => {
+                // Only the start of a tag names it.
+                if name.len() < 16 {
+                    name.push(c);
+                }
+            }
+            (None, c) => {
+                if block_ended
+                    && !c.is_whitespace()
+                    && !out.is_empty()
+                    && !out.ends_with(char::is_whitespace)
+                {
+                    out.push('\n');
+                }
+                block_ended = false;
+                out.push(c);
+            }
         }
     }
     out.replace("&lt;", "<")

@@ -315,3 +315,35 @@ fn inline_markdown_keeps_only_inline_markup() {
     assert!(!html.contains("<script") && !html.contains("<b "), "{html}");
     assert!(html.starts_with("&lt;script&gt;"), "{html}");
 }
+
+#[test]
+fn plain_text_keeps_the_words_of_cells_items_and_lines_apart() {
+    // A table cell, a line break and a list item end a word; an inline
+    // element inside a word does not.
+    assert_eq!(
+        strip_tags("<table><tr><td>Backups</td><td>the newest</td></tr></table>"),
+        "Backups\nthe newest"
+    );
+    assert_eq!(
+        strip_tags("first line<br>second<BR/>third"),
+        "first line\nsecond\nthird"
+    );
+    assert_eq!(strip_tags("<ul><li>one</li><li>two</li></ul>"), "one\ntwo");
+    assert_eq!(
+        strip_tags("un<em>believ</em>able <a href=\"/x\">link</a>"),
+        "unbelievable link"
+    );
+    // Whitespace already before a tag is not doubled.
+    assert_eq!(strip_tags("<li>one\n</li><li>two </li>"), "one\ntwo ");
+    assert_eq!(strip_tags("x &lt;b&gt; &amp; y"), "x <b> & y");
+    // A manual section made of a table is searchable word by word.
+    let rendered = trusted(
+        "## Checks\n\n| Check | Fails when |\n|---|---|\n| Backups | the newest backup is old |\n",
+    );
+    let (_, sections) = html_sections(&rendered.html);
+    assert!(
+        sections[0].text.split_whitespace().any(|w| w == "Backups"),
+        "{:?}",
+        sections[0].text
+    );
+}

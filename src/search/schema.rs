@@ -26,7 +26,7 @@ use super::spelling::AmericanSpelling;
 
 /// Bump when the schema, an analyzer or what the search feed puts in
 /// documents changes: old indexes are then rebuilt.
-pub const VERSION: u32 = 10;
+pub const VERSION: u32 = 11;
 
 /// Name of the plain analyzer (the `title`, `body` and `tags` fields).
 pub const ANALYZER: &str = "signpost";

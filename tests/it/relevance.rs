@@ -10,8 +10,8 @@ use crate::harness::{run_cli, shipped_content, TestApp};
 
 /// Signpost's overall floors, just under what it measures today; raise them
 /// when search gets better, never lower them to make a change pass.
-const SIGNPOST_R1_FLOOR: f64 = 0.815;
-const SIGNPOST_R5_FLOOR: f64 = 0.955;
+const SIGNPOST_R1_FLOOR: f64 = 0.82;
+const SIGNPOST_R5_FLOOR: f64 = 0.96;
 const SIGNPOST_MRR10_FLOOR: f64 = 0.87;
 /// Signpost's MRR@10 floor per category, same rule.
 const SIGNPOST_CATEGORY_MRR10_FLOORS: &[(&str, f64)] = &[
