@@ -343,9 +343,13 @@ fn plan_word(
         }
     }
     for term in completions {
+        // Another form of a word already looked for ("updated" for
+        // "update") is found by its stem: as a completion it only made
+        // block-max WAND walk the long plain list of a common form.
+        let stem = schema::stem(&term);
         if !variants
             .iter()
-            .any(|v| v.terms.len() == 1 && v.terms[0] == term)
+            .any(|v| v.terms.len() == 1 && (v.terms[0] == term || v.stems.contains(&stem)))
         {
             variants.push(Variant {
                 terms: vec![term],

@@ -542,3 +542,41 @@ fn british_and_american_spellings_find_each_other() {
     let titles: Vec<&str> = found.hits.iter().map(|h| h.title_html.as_str()).collect();
     assert_eq!(titles, ["<mark>Spectrum</mark> <mark>analyzer</mark> app"]);
 }
+
+#[test]
+fn a_word_being_typed_completes_to_other_words_not_to_its_own_forms() {
+    let (_dir, index) = index(vec![
+        (
+            "article:1",
+            vec![doc("article:1", "/a", "Printing", "printing a page")],
+        ),
+        (
+            "article:2",
+            vec![doc("article:2", "/b", "Prints", "two prints")],
+        ),
+        (
+            "article:3",
+            vec![doc("article:3", "/c", "Printer", "the printer")],
+        ),
+    ]);
+    let searcher = index.reader().searcher();
+    let plan = index
+        .cached_plan(&searcher, index.fields(), "print", true, true)
+        .expect("plan");
+    let terms: Vec<&str> = plan
+        .variants
+        .iter()
+        .flat_map(|v| v.terms.iter().map(String::as_str))
+        .collect();
+    // "printer" is another word; "printing" and "prints" are forms of
+    // "print", which its stem already finds.
+    assert!(terms.contains(&"print"), "{terms:?}");
+    assert!(terms.contains(&"printer"), "{terms:?}");
+    assert!(
+        !terms.contains(&"printing") && !terms.contains(&"prints"),
+        "{terms:?}"
+    );
+    let (mut found, _) = urls(&index, "print");
+    found.sort();
+    assert_eq!(found, ["/a", "/b", "/c"]);
+}
