@@ -370,7 +370,9 @@ pub fn html_sections(html: &str) -> (String, Vec<HtmlSection>) {
         .enumerate()
         .map(|(i, (start, body_start, level, id))| {
             let heading = strip_tags(&html[*start..*body_start]);
-            let title = heading.trim().trim_end_matches('#').trim().to_string();
+            // One line, even when the heading holds a line break.
+            let title = heading.split_whitespace().collect::<Vec<_>>().join(" ");
+            let title = title.trim_end_matches('#').trim().to_string();
             let body_end = starts.get(i + 1).map_or(html.len(), |next| next.0);
             HtmlSection {
                 level: *level,

@@ -100,13 +100,14 @@ pub fn sanitize(html: &str, profile: Profile) -> String {
 /// Elements that start a new block or line: their tags part the words on
 /// either side (`<td>a</td><td>b</td>` is "a" and "b", not "ab"); any
 /// other tag (`<em>`, `<code>`, `<a>`) is dropped without a trace.
-const BLOCK_ELEMENTS: &[&str] = &[
+pub(super) const BLOCK_ELEMENTS: &[&str] = &[
     "address",
     "article",
     "aside",
     "blockquote",
     "br",
     "caption",
+    "center",
     "dd",
     "details",
     "div",
@@ -122,8 +123,10 @@ const BLOCK_ELEMENTS: &[&str] = &[
     "h5",
     "h6",
     "header",
+    "hgroup",
     "hr",
     "li",
+    "main",
     "nav",
     "ol",
     "p",

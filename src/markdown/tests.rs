@@ -336,6 +336,13 @@ fn plain_text_keeps_the_words_of_cells_items_and_lines_apart() {
     // Whitespace already before a tag is not doubled.
     assert_eq!(strip_tags("<li>one\n</li><li>two </li>"), "one\ntwo ");
     assert_eq!(strip_tags("x &lt;b&gt; &amp; y"), "x <b> & y");
+    // A heading with a line break still gives a one-line section title.
+    let (_, broken) = html_sections("<h2 id=\"a\">One<br>Two</h2><p>x</p>");
+    assert_eq!(broken[0].title, "One Two");
+    assert!(
+        sanitize::BLOCK_ELEMENTS.windows(2).all(|w| w[0] < w[1]),
+        "sorted for binary search"
+    );
     // A manual section made of a table is searchable word by word.
     let rendered = trusted(
         "## Checks\n\n| Check | Fails when |\n|---|---|\n| Backups | the newest backup is old |\n",

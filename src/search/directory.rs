@@ -12,10 +12,13 @@
 //! instead (a copy of a few KiB into the block tantivy decompresses anyway),
 //! which leave the file in the kernel's cache and out of the server's
 //! memory; reads of a MiB or more (a merge copying whole stores) still go
-//! through the map.
+//! through the map. The store's block index (tens of KiB per segment) is
+//! thereby copied to the heap when a searcher opens the segment. Elsewhere
+//! than on Unix every file is mapped.
 
 use std::fs::File;
 use std::ops::Range;
+#[cfg(unix)]
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,9 +45,10 @@ impl IndexDirectory {
     /// search reads a few blocks of each long posting list and column, and
     /// without the hint the kernel reads ahead around every one.
     pub fn open(dir: &Path) -> tantivy::Result<IndexDirectory> {
+        let mapped = MmapDirectory::open_with_madvice(dir, Advice::Random)?;
         Ok(IndexDirectory {
-            mapped: MmapDirectory::open_with_madvice(dir, Advice::Random)?,
-            root: dir.to_path_buf(),
+            mapped,
+            root: dir.canonicalize()?,
         })
     }
 }
@@ -57,7 +61,7 @@ fn is_stored_text(path: &Path) -> bool {
 impl Directory for IndexDirectory {
     fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
         let mapped = self.mapped.get_file_handle(path)?;
-        if !is_stored_text(path) || mapped.len() == 0 {
+        if !cfg!(unix) || !is_stored_text(path) || mapped.len() == 0 {
             return Ok(mapped);
         }
         let file = File::open(self.root.join(path))
@@ -116,9 +120,14 @@ impl FileHandle for ReadAt {
         if range.len() >= LARGE_READ {
             return self.mapped.read_bytes(range);
         }
-        let mut bytes = vec![0; range.len()];
-        self.file.read_exact_at(&mut bytes, range.start as u64)?;
-        Ok(OwnedBytes::new(bytes))
+        #[cfg(unix)]
+        {
+            let mut bytes = vec![0; range.len()];
+            self.file.read_exact_at(&mut bytes, range.start as u64)?;
+            Ok(OwnedBytes::new(bytes))
+        }
+        #[cfg(not(unix))]
+        self.mapped.read_bytes(range)
     }
 }
 
@@ -128,7 +137,8 @@ impl HasLen for ReadAt {
     }
 }
 
-#[cfg(test)]
+// The tests read /proc/self/smaps.
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
     use crate::search::indexer::GroupUpdate;

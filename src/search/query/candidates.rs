@@ -133,6 +133,11 @@ pub(super) fn candidate_query(
                 }
             }
             for &(stem_field, plain_field, pair_weight) in &pairs {
+                if variant.found_by_stem {
+                    // Another variant's stem selects it; its own plain
+                    // list of a common form only made WAND walk longer.
+                    continue;
+                }
                 if variant.stems.is_empty() {
                     for term in &variant.terms {
                         selection.add(plain_field, term, weight * pair_weight);

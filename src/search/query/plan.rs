@@ -55,6 +55,10 @@ pub(super) struct Variant {
     pub(super) stems: Vec<String>,
     /// How much a match counts (1 for the word as typed).
     pub(super) weight: f32,
+    /// A completion that is another form of a word already looked for
+    /// ("updated" while typing "update"): the candidate selection finds it
+    /// by that word's stem, not by its own plain posting lists.
+    pub(super) found_by_stem: bool,
 }
 
 impl Variant {
@@ -64,6 +68,7 @@ impl Variant {
             terms,
             stems,
             weight,
+            found_by_stem: false,
         }
     }
 }
@@ -343,20 +348,22 @@ fn plan_word(
         }
     }
     for term in completions {
-        // Another form of a word already looked for ("updated" for
-        // "update") is found by its stem: as a completion it only made
-        // block-max WAND walk the long plain list of a common form.
-        let stem = schema::stem(&term);
-        if !variants
+        if variants
             .iter()
-            .any(|v| v.terms.len() == 1 && (v.terms[0] == term || v.stems.contains(&stem)))
+            .any(|v| v.terms.len() == 1 && v.terms[0] == term)
         {
-            variants.push(Variant {
-                terms: vec![term],
-                stems: Vec::new(),
-                weight: 0.5,
-            });
+            continue;
         }
+        let stem = schema::stem(&term);
+        let found_by_stem = variants
+            .iter()
+            .any(|v| v.terms.len() == 1 && v.stems.contains(&stem));
+        variants.push(Variant {
+            terms: vec![term],
+            stems: Vec::new(),
+            weight: 0.5,
+            found_by_stem,
+        });
     }
     Ok(WordPlan {
         word: word.to_string(),
