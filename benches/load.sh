@@ -367,7 +367,7 @@ else
   echo "== full reindex (server stopped)"
   start=$(date +%s.%N)
   "$BIN" reindex | tail -n 1
-  reindex_s="$(echo "$(date +%s.%N) - $start" | bc | cut -d. -f1) s"
+  reindex_s="$(printf "%.1f" "$(echo "$(date +%s.%N) - $start" | bc)") s"
 fi
 
 "$BIN" serve >/dev/null 2>&1 &
