@@ -35,7 +35,7 @@ pub const ANALYZER: &str = "signpost";
 pub const STEM_ANALYZER: &str = "signpost_en";
 
 /// Longest token indexed, in bytes; longer ones are dropped.
-const MAX_TOKEN_BYTES: usize = 40;
+pub(crate) const MAX_TOKEN_BYTES: usize = 40;
 
 /// Field handles.
 #[derive(Debug, Clone, Copy)]
