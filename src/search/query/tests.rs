@@ -404,7 +404,7 @@ fn phrase_order_counts_neighbouring_pairs() {
 #[test]
 fn phrases_need_their_terms_in_order() {
     let lists: Vec<Vec<u32>> = vec![vec![1, 7, 20], vec![2, 9, 21]];
-    let at = |id: usize| &lists[id];
+    let at = |id: usize| lists[id].as_slice();
     assert_eq!(phrase_spans(&[0, 1], &at), vec![(1, 2), (20, 21)]);
     assert_eq!(phrase_spans(&[0], &at), vec![(1, 1), (7, 7), (20, 20)]);
 }
