@@ -486,19 +486,23 @@ pub(super) fn phrase_order(matches: &[ConceptMatch]) -> f32 {
 
 /// The positions of every needed term in every candidate, in one flat
 /// table (read for each concept and variant of each candidate: a hash map
-/// keyed by both cost a long question about 7 % of its time in hashing).
+/// keyed by both cost a long question about 7 % of its time in hashing),
+/// all of them in one buffer.
 struct Positions {
     terms: usize,
-    lists: Vec<Vec<u32>>,
+    /// Per candidate and term, where its positions are in `all`.
+    spans: Vec<(usize, usize)>,
+    all: Vec<u32>,
 }
 
 impl Positions {
     /// The positions of term `id` in candidate `candidate` (none when it
     /// does not hold it).
     fn of(&self, candidate: usize, id: usize) -> &[u32] {
-        self.lists
+        self.spans
             .get(candidate * self.terms + id)
-            .map_or(&[], Vec::as_slice)
+            .and_then(|&(start, end)| self.all.get(start..end))
+            .unwrap_or(&[])
     }
 }
 
@@ -519,7 +523,8 @@ fn read_positions(
     let terms = needs.terms.len();
     let mut out = Positions {
         terms,
-        lists: vec![Vec::new(); top.len() * terms],
+        spans: vec![(0, 0); top.len() * terms],
+        all: Vec::new(),
     };
     for (segment_ord, mut docs) in by_segment {
         docs.sort_unstable();
@@ -539,7 +544,9 @@ fn read_positions(
                 if current > doc || postings.seek(doc) != doc {
                     continue;
                 }
-                postings.positions(&mut out.lists[candidate * terms + id]);
+                let start = out.all.len();
+                postings.append_positions_with_offset(0, &mut out.all);
+                out.spans[candidate * terms + id] = (start, out.all.len());
             }
         }
     }
