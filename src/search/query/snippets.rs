@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use tantivy::schema::{Field, TantivyDocument, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token,
-    TokenFilter, TokenStream, Tokenizer,
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
+    Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 use tantivy::{Score, Searcher, Term};
 
 use super::super::negation::Negations;
 use super::super::schema::{self, Fields, MAX_TOKEN_BYTES};
+use super::super::spelling::AmericanSpelling;
 use super::super::SearchResult;
 use super::plan::{deciding, Concept};
 use super::rerank::Ranked;
@@ -160,8 +161,30 @@ fn snippet_analyzer<'a>(stems: impl Iterator<Item = &'a str>) -> TextAnalyzer {
         .build()
 }
 
-/// A token filter that replaces a token by its stem ([`schema::stem`])
-/// when its first byte is one of `initials`.
+/// `token` (already split, lowercased and folded to ASCII) through the last
+/// two stages of the stemmed fields' analyzer only: the spelling fold and
+/// the stemmer. Running the whole analyzer again would split a token that
+/// folding turned into punctuation ("x⑴" is the token `x(1)`).
+fn fold_and_stem(token: &str) -> String {
+    thread_local! {
+        static LAST_STAGES: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(
+            TextAnalyzer::builder(RawTokenizer::default())
+                .filter(AmericanSpelling)
+                .filter(Stemmer::new(Language::English))
+                .build(),
+        );
+    }
+    LAST_STAGES.with_borrow_mut(|analyzer| {
+        let mut stream = analyzer.token_stream(token);
+        match stream.next() {
+            Some(stemmed) => stemmed.text.clone(),
+            None => token.to_string(),
+        }
+    })
+}
+
+/// A token filter that replaces a token by its folded stem
+/// ([`fold_and_stem`]) when its first byte is one of `initials`.
 #[derive(Clone)]
 struct StemWhere {
     initials: [bool; 256],
@@ -210,7 +233,7 @@ impl<T: TokenStream> TokenStream for StemWhereStream<'_, T> {
         let token = self.tail.token_mut();
         if let Some(&first) = token.text.as_bytes().first() {
             if self.initials[usize::from(first)] {
-                token.text = schema::stem(&token.text);
+                token.text = fold_and_stem(&token.text);
             }
         }
         true
@@ -247,7 +270,8 @@ mod tests {
         assert!(texts.len() > 10, "the manuals are read");
         texts.push(
             "The colour of the analyser's centre light won't change; I cannot \
-             see the licences. Organised organisations dying, lying, skies."
+             see the licences. Organised organisations dying, lying, skies. \
+             x⑴ İndex ⒈ first"
                 .to_string(),
         );
         texts
@@ -265,6 +289,7 @@ mod tests {
             &["organ", "licens"],
             &["backup", "restor", "databas"],
             &["a"],
+            &["x", "i", "first"],
         ];
         for query in queries {
             let terms: BTreeMap<String, Score> = query
