@@ -102,11 +102,6 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
-/// The index files in `dir` (see [`directory`]).
-fn mapped(dir: &Path) -> tantivy::Result<IndexDirectory> {
-    IndexDirectory::open(dir)
-}
-
 impl SearchIndex {
     /// Opens the index in `dir`. A missing, corrupt, incomplete or
     /// old-schema index is replaced by an empty one and `needs_rebuild` is true.
@@ -128,20 +123,22 @@ impl SearchIndex {
                 }
                 // A server of another version may still search and write
                 // this index: it is cleared only under its writer lock.
-                let lock = mapped(dir)?.acquire_lock(&INDEX_WRITER_LOCK).map_err(|e| {
-                    tantivy::TantivyError::LockFailure(
-                        e,
-                        Some(format!(
-                            "the search index in {} needs a rebuild but another process \
+                let lock = IndexDirectory::open(dir)?
+                    .acquire_lock(&INDEX_WRITER_LOCK)
+                    .map_err(|e| {
+                        tantivy::TantivyError::LockFailure(
+                            e,
+                            Some(format!(
+                                "the search index in {} needs a rebuild but another process \
                                  holds it; stop it first",
-                            dir.display()
-                        )),
-                    )
-                })?;
+                                dir.display()
+                            )),
+                        )
+                    })?;
                 clear_dir(dir)?;
                 drop(lock);
                 let index = Index::create(
-                    mapped(dir)?,
+                    IndexDirectory::open(dir)?,
                     schema::build(),
                     tantivy::IndexSettings::default(),
                 )?;
@@ -163,7 +160,7 @@ impl SearchIndex {
         if !dir.join("meta.json").exists() {
             return None;
         }
-        let index = Index::open(mapped(dir).ok()?).ok()?;
+        let index = Index::open(IndexDirectory::open(dir).ok()?).ok()?;
         if index.schema() != schema::build() {
             return None;
         }
