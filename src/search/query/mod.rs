@@ -140,21 +140,32 @@ impl SearchIndex {
         };
         let limit = request.limit.clamp(1, 100);
         let offset = request.offset.min(10_000);
-        // Collapsing a thread's answers into one result can leave fewer
-        // results than the page needs (and no sign of a next page): fetch
-        // more while more documents match, within the candidate bound.
+        // Candidates come in rounds of growing windows, each holding the
+        // one before (see `candidates::window`). The results of a round
+        // keep their places and a later round only adds what it found
+        // beyond them, so every page of a search reads one list: no page
+        // repeats or skips a result of another. Collapsing a thread's
+        // answers into one result can leave fewer results than the page
+        // needs (and no sign of a next page): fetch another round while
+        // more documents match, within the candidate bound.
         let statistics = plan::Statistics::new(&searcher, self.plan_cache());
-        let mut wanted = offset + limit;
-        let (shown, relaxed, saturated) = loop {
+        let mut shown: Vec<Ranked> = Vec::new();
+        let mut relaxed = None;
+        let mut round = 0;
+        let saturated = loop {
+            let fetch = candidates::window(round);
             let (top, saturated) =
-                candidates::top_candidates(&searcher, &statistics, &query, wanted)?;
-            let (ranked, relaxed) = rerank::rerank(&searcher, &fields, &concepts, &top)?;
-            let shown = rerank::collapse(ranked);
-            if !saturated || shown.len() > offset + limit || !candidates::can_fetch_more(wanted) {
-                break (shown, relaxed, saturated);
+                candidates::top_candidates(&searcher, &statistics, &query, fetch)?;
+            let (ranked, partial) = rerank::rerank(&searcher, &fields, &concepts, &top)?;
+            relaxed.get_or_insert(partial);
+            rerank::append_new(&mut shown, rerank::collapse(ranked));
+            if !saturated || shown.len() > offset + limit || fetch >= candidates::window(round + 1)
+            {
+                break saturated;
             }
-            wanted *= 2;
+            round += 1;
         };
+        let relaxed = relaxed.unwrap_or(false);
         results.relaxed = relaxed && !shown.is_empty();
         results.total = shown.len();
         results.total_is_lower_bound = saturated;

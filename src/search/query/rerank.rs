@@ -3,7 +3,7 @@
 //! phrase order, a dampened solved/votes boost), then collapsed per group,
 //! results titled like a better one moved down.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use tantivy::columnar::ColumnValues;
@@ -655,6 +655,33 @@ impl SegmentColumns {
             part,
             title,
         }
+    }
+}
+
+/// Adds to `shown` the results of a later round (`more`, collapsed) that
+/// it does not hold yet, in their order: a result already shown (the same
+/// document, or its thread) keeps its place, and a group keeps its
+/// `group_limit` across rounds.
+pub(super) fn append_new(shown: &mut Vec<Ranked>, more: Vec<Ranked>) {
+    if shown.is_empty() {
+        *shown = more;
+        return;
+    }
+    let mut counts: HashMap<u64, u64> = HashMap::new();
+    let mut addresses: HashSet<DocAddress> = HashSet::with_capacity(shown.len());
+    for r in shown.iter() {
+        *counts.entry(r.group).or_default() += 1;
+        addresses.insert(r.address);
+    }
+    for r in more {
+        let count = counts.entry(r.group).or_default();
+        let full = r.group_limit > 0 && *count >= r.group_limit;
+        if full || addresses.contains(&r.address) {
+            continue;
+        }
+        *count += 1;
+        addresses.insert(r.address);
+        shown.push(r);
     }
 }
 

@@ -1,7 +1,9 @@
 //! Unit tests of planning, ranking and collapsing.
 
 use super::plan::{edit_distance, is_stop_word, max_distance, tokenize, STOP_WORDS};
-use super::rerank::{minimum_should_match, phrase_order, phrase_spans, proximity, ConceptMatch};
+use super::rerank::{
+    append_new, minimum_should_match, phrase_order, phrase_spans, proximity, ConceptMatch, Ranked,
+};
 use super::SearchRequest;
 use crate::search::SearchIndex;
 
@@ -261,11 +263,20 @@ fn every_page_is_full_when_threads_hold_several_matching_documents() {
             let url = format!("/q/{i}");
             // A question and its answers alike, so a thread's documents
             // sit together at the top and a fixed candidate count covers
-            // fewer threads than a late page needs.
-            let body = "Clean the printer rollers when it jams.";
-            let mut docs = vec![doc(key, &url, "Printer jams", body)];
+            // fewer threads than a late page needs. Their lengths differ a
+            // little: exact ties and near ties in one score bucket.
+            let body = format!(
+                "Clean the printer rollers when it jams.{}",
+                " Thanks.".repeat(i % 5)
+            );
+            let mut docs = vec![doc(key, &url, "Printer jams", &body)];
             for a in 1..=3 {
-                docs.push(doc(key, &format!("{url}#answer-{a}"), "Printer jams", body));
+                docs.push(doc(
+                    key,
+                    &format!("{url}#answer-{a}"),
+                    "Printer jams",
+                    &body,
+                ));
             }
             (key.as_str(), docs)
         })
@@ -590,4 +601,41 @@ fn a_word_being_typed_selects_its_own_forms_by_its_stem() {
     let (mut found, _) = urls(&index, "print");
     found.sort();
     assert_eq!(found, ["/a", "/b", "/c", "/d"]);
+}
+
+#[test]
+fn a_later_round_adds_only_what_the_earlier_ones_did_not_show() {
+    let result = |doc: u32, group: u64, group_limit: u64| Ranked {
+        address: tantivy::DocAddress::new(0, doc),
+        score: 1.0,
+        matched: 1,
+        coverage: 1.0,
+        group,
+        group_limit,
+        part: u64::from(doc % 2),
+        title: 0,
+    };
+    let docs = |shown: &[Ranked]| -> Vec<u32> { shown.iter().map(|r| r.address.doc_id).collect() };
+    let mut shown = Vec::new();
+    // First round: thread 1 (by its question), one section of article 2.
+    append_new(&mut shown, vec![result(10, 1, 1), result(20, 2, 2)]);
+    assert_eq!(docs(&shown), [10, 20]);
+    append_new(
+        &mut shown,
+        vec![
+            // Thread 1 again, now by an answer: already shown.
+            result(11, 1, 1),
+            // The same section again.
+            result(20, 2, 2),
+            // A new thread, then two more sections of article 2, of which
+            // the group's limit of two keeps one.
+            result(30, 3, 1),
+            result(21, 2, 2),
+            result(22, 2, 2),
+            // A document without a group limit, twice.
+            result(40, 4, 0),
+            result(40, 4, 0),
+        ],
+    );
+    assert_eq!(docs(&shown), [10, 20, 30, 21, 40]);
 }
