@@ -221,7 +221,8 @@ pub(super) fn window(round: u32) -> usize {
 
 /// The best `fetch` candidates with their text score, best first, and
 /// whether the window was filled (more documents may match than were
-/// fetched). A larger `fetch` holds every candidate of a smaller one.
+/// fetched). A larger `fetch` holds the candidates of a smaller one (see
+/// [`Window`] for where that can fail).
 pub(super) fn top_candidates(
     searcher: &Searcher,
     statistics: &Statistics<'_>,
@@ -409,7 +410,8 @@ const BUCKET_SHIFT: u32 = 24 - SCORE_BITS;
 
 /// The bucket of a selection score: its sign, exponent and first
 /// [`SCORE_BITS`] significant bits, ordered as the scores are (0 for a
-/// score that is not positive).
+/// score that is not positive or not a number, and for the smallest
+/// subnormal ones; infinity counts as `f32::MAX`).
 fn bucket(score: Score) -> u32 {
     if score > 0.0 {
         score.to_bits().min(Score::MAX.to_bits()) >> BUCKET_SHIFT
@@ -418,7 +420,8 @@ fn bucket(score: Score) -> u32 {
     }
 }
 
-/// The highest score in `bucket`.
+/// The highest score in `bucket` (for the last finite bucket, which also
+/// holds infinity, `f32::MAX`).
 fn bucket_top(bucket: u32) -> Score {
     Score::from_bits((bucket << BUCKET_SHIFT) | ((1 << BUCKET_SHIFT) - 1))
 }
@@ -449,10 +452,16 @@ struct Slot {
 /// to WAND is the top of that bucket and the near ties are skipped: the
 /// discrete form of the original WAND's threshold factor, which prunes
 /// harder at the cost of exactness at the window's tail. Documents arrive
-/// in the order [`Slot`] prefers on a tie, so the window is the exact best
-/// `size` in that order, and a larger window (a later page) holds every
-/// document of a smaller one. The re-rank scores the selected documents
-/// exactly afterwards.
+/// in the order [`Slot`] prefers on a tie, so the window is the best
+/// `size` in that order, and a larger window holds every document of a
+/// smaller one, as far as tantivy's block maxima bound the scores: they
+/// are chosen with each segment's own average field length when it is
+/// written and scored with the whole index's, so across segments a block
+/// may be skipped with a document a little above the threshold (before
+/// buckets too), and a sum's last bit depends on the walk. Pages do not
+/// rely on it: a later round of a search only adds to the list of the
+/// earlier ones (see `search_admitted`). The re-rank scores the selected
+/// documents exactly afterwards.
 struct Window {
     heap: BinaryHeap<Reverse<Slot>>,
     size: usize,

@@ -149,15 +149,22 @@ impl SearchIndex {
         // needs (and no sign of a next page): fetch another round while
         // more documents match, within the candidate bound.
         let statistics = plan::Statistics::new(&searcher, self.plan_cache());
+        // The one exception: when the rounds so far found only partial
+        // matches (too few for the page) and a larger one finds documents
+        // with enough of the words, the list starts over from that round,
+        // as the partial matches would otherwise stand above them.
         let mut shown: Vec<Ranked> = Vec::new();
-        let mut relaxed = None;
+        let mut relaxed = false;
         let mut round = 0;
         let saturated = loop {
             let fetch = candidates::window(round);
             let (top, saturated) =
                 candidates::top_candidates(&searcher, &statistics, &query, fetch)?;
             let (ranked, partial) = rerank::rerank(&searcher, &fields, &concepts, &top)?;
-            relaxed.get_or_insert(partial);
+            if round == 0 || (relaxed && !partial) {
+                shown.clear();
+                relaxed = partial;
+            }
             rerank::append_new(&mut shown, rerank::collapse(ranked));
             if !saturated || shown.len() > offset + limit || fetch >= candidates::window(round + 1)
             {
@@ -165,7 +172,6 @@ impl SearchIndex {
             }
             round += 1;
         };
-        let relaxed = relaxed.unwrap_or(false);
         results.relaxed = relaxed && !shown.is_empty();
         results.total = shown.len();
         results.total_is_lower_bound = saturated;

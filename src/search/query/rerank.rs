@@ -661,7 +661,9 @@ impl SegmentColumns {
 /// Adds to `shown` the results of a later round (`more`, collapsed) that
 /// it does not hold yet, in their order: a result already shown (the same
 /// document, or its thread) keeps its place, and a group keeps its
-/// `group_limit` across rounds.
+/// `group_limit` across rounds. The same-title decay of [`collapse`] ran
+/// over the whole later round, shown results included; an added result
+/// stands below every earlier one whatever its score.
 pub(super) fn append_new(shown: &mut Vec<Ranked>, more: Vec<Ranked>) {
     if shown.is_empty() {
         *shown = more;

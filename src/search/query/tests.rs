@@ -283,6 +283,7 @@ fn every_page_is_full_when_threads_hold_several_matching_documents() {
         .collect();
     let (_dir, index) = index(groups);
     let mut seen = std::collections::HashSet::new();
+    let mut pages: Vec<String> = Vec::new();
     for page in 0..6 {
         let found = index
             .search(&SearchRequest {
@@ -301,9 +302,21 @@ fn every_page_is_full_when_threads_hold_several_matching_documents() {
         for hit in found.hits {
             let thread = hit.url.split('#').next().unwrap_or("").to_string();
             assert!(seen.insert(thread), "page {page} repeats {}", hit.url);
+            pages.push(hit.url);
         }
     }
     assert_eq!(seen.len(), 60);
+    // The pages are slices of one list: the same as one page of sixty.
+    let all = index
+        .search(&SearchRequest {
+            text: "printer jams",
+            kind: None,
+            limit: 60,
+            offset: 0,
+        })
+        .expect("search");
+    let all: Vec<String> = all.hits.into_iter().map(|h| h.url).collect();
+    assert_eq!(pages, all);
 }
 
 /// The "did you mean" of a search for `text` with its last word complete.
@@ -638,4 +651,39 @@ fn a_later_round_adds_only_what_the_earlier_ones_did_not_show() {
         ],
     );
     assert_eq!(docs(&shown), [10, 20, 30, 21, 40]);
+}
+
+#[test]
+fn a_larger_round_with_every_word_replaces_partial_matches() {
+    // Two threads of many short documents with one word each outscore the
+    // one document with both words (deep in a long body), so the first two
+    // rounds find only partial matches, too few for a page once collapsed.
+    let thread = |key: &str, word: &str| -> Vec<SearchDoc> {
+        let url = format!("/q/{word}");
+        let mut docs = vec![doc(key, &url, &format!("{word} guide"), word)];
+        for a in 1..=130 {
+            docs.push(doc(
+                key,
+                &format!("{url}#answer-{a}"),
+                &format!("{word} guide"),
+                word,
+            ));
+        }
+        docs
+    };
+    let long_body = format!(
+        "{} alpha and beta together.",
+        "Some unrelated words about the weather. ".repeat(60)
+    );
+    let (_dir, index) = index(vec![
+        ("question:1", thread("question:1", "alpha")),
+        ("question:2", thread("question:2", "beta")),
+        (
+            "question:3",
+            vec![doc("question:3", "/q/both", "Weather notes", &long_body)],
+        ),
+    ]);
+    let (found, relaxed) = urls(&index, "alpha beta ");
+    assert_eq!(found, ["/q/both"]);
+    assert!(!relaxed);
 }
