@@ -147,12 +147,12 @@ impl SearchIndex {
         // repeats or skips a result of another. Collapsing a thread's
         // answers into one result can leave fewer results than the page
         // needs (and no sign of a next page): fetch another round while
-        // more documents match, within the candidate bound.
+        // more documents match, within the candidate bound. The one
+        // exception: when the rounds so far found only partial matches (too
+        // few for the page) and a larger one finds documents with enough of
+        // the words, the list starts over from that round, as the partial
+        // matches would otherwise stand above them.
         let statistics = plan::Statistics::new(&searcher, self.plan_cache());
-        // The one exception: when the rounds so far found only partial
-        // matches (too few for the page) and a larger one finds documents
-        // with enough of the words, the list starts over from that round,
-        // as the partial matches would otherwise stand above them.
         let mut shown: Vec<Ranked> = Vec::new();
         let mut relaxed = false;
         let mut round = 0;
