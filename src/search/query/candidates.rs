@@ -6,7 +6,10 @@
 //! stemmed field and its plain copy together (a word completed while typing,
 //! which has no stem, goes to the plain title and body instead). One window
 //! of best documents spans every segment, so later segments start from the
-//! score the window already requires.
+//! score the window already requires. The window compares score buckets,
+//! not exact scores, so WAND skips the near ties of many similar documents
+//! (see `Window`), and a search fetches windows of fixed sizes in rounds
+//! (see [`window`]).
 //!
 //! The text score of the selected documents is then computed exactly as
 //! the full disjunction would score them (every form in every plain and
