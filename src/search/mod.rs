@@ -85,6 +85,7 @@ struct Inner {
     rebuilding: AtomicBool,
     synonyms: RwLock<Arc<Synonyms>>,
     plans: Mutex<query::PlanCache>,
+    columns: query::ColumnCache,
     gate: SearchGate,
 }
 
@@ -202,6 +203,7 @@ impl SearchIndex {
                 rebuilding: AtomicBool::new(rebuilding),
                 synonyms: RwLock::new(Arc::new(Synonyms::default())),
                 plans: Mutex::new(query::PlanCache::default()),
+                columns: query::ColumnCache::default(),
                 gate,
             }),
         })
@@ -296,6 +298,11 @@ impl SearchIndex {
 
     pub(crate) fn plan_cache(&self) -> &Mutex<query::PlanCache> {
         &self.inner.plans
+    }
+
+    /// The re-rank's fast-field columns of recent segments.
+    pub(crate) fn columns(&self) -> &query::ColumnCache {
+        &self.inner.columns
     }
 
     pub(crate) fn index(&self) -> &Index {

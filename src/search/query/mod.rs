@@ -50,6 +50,7 @@ use rerank::Ranked;
 
 pub use plan::is_stop_word;
 pub(crate) use plan::{analyze, PlanCache};
+pub(crate) use rerank::ColumnCache;
 
 /// Longest query text considered; the rest is ignored.
 pub const MAX_QUERY_CHARS: usize = 256;
@@ -160,7 +161,8 @@ impl SearchIndex {
             let fetch = candidates::window(round);
             let (top, saturated) =
                 candidates::top_candidates(&searcher, &statistics, &query, fetch)?;
-            let (ranked, partial) = rerank::rerank(&searcher, &fields, &concepts, &top)?;
+            let (ranked, partial) =
+                rerank::rerank(&searcher, &fields, &concepts, &top, self.columns())?;
             if round == 0 || (relaxed && !partial) {
                 shown.clear();
                 relaxed = partial;

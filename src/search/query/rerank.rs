@@ -4,13 +4,14 @@
 //! results titled like a better one moved down.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tantivy::columnar::ColumnValues;
 use tantivy::fieldnorm::FieldNormReader;
+use tantivy::index::SegmentId;
 use tantivy::postings::Postings;
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocSet, Score, Searcher, Term, TERMINATED};
+use tantivy::{DocAddress, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::super::schema::{self, Fields};
 use super::super::SearchResult;
@@ -150,6 +151,7 @@ pub(super) fn rerank(
     fields: &Fields,
     concepts: &[Concept],
     top: &[(Score, DocAddress)],
+    columns: &ColumnCache,
 ) -> SearchResult<(Vec<Ranked>, bool)> {
     if top.is_empty() {
         return Ok((Vec::new(), false));
@@ -157,7 +159,7 @@ pub(super) fn rerank(
     let sources = ConceptSources::new(fields, concepts);
     let positions = read_positions(searcher, &sources.needs, top)?;
     let scoring = Scoring::new(searcher, fields, concepts, top)?;
-    let columns = SegmentColumns::new(searcher, fields);
+    let columns = columns.of(searcher, fields);
     let lengths = FieldLengths::new(searcher, fields);
     let matches: Vec<Vec<ConceptMatch>> = (0..top.len())
         .map(|candidate| sources.matches(&|id| positions.of(candidate, id)))
@@ -250,16 +252,16 @@ impl ConceptSources {
             .map(|(variants, exact_title)| {
                 let mut found = ConceptMatch::default();
                 for variant in variants {
-                    let title = phrase_spans(&variant.title, at);
-                    let body = phrase_spans(&variant.body, at);
+                    // Appended in place: a candidate has no list of its own
+                    // per variant (most variants are absent from it).
+                    let in_title = add_phrase_spans(&variant.title, at, &mut found.title_spans);
+                    let in_body = add_phrase_spans(&variant.body, at, &mut found.body_spans);
                     let tagged = variant.tags.is_some_and(|id| !at(id).is_empty());
-                    if !title.is_empty() || !body.is_empty() || tagged {
+                    if in_title || in_body || tagged {
                         found.weight = found.weight.max(variant.weight);
                     }
-                    found.in_title |= !title.is_empty();
+                    found.in_title |= in_title;
                     found.in_tags |= tagged;
-                    found.title_spans.extend(title);
-                    found.body_spans.extend(body);
                 }
                 found.exact_in_title = exact_title.is_some_and(|id| !at(id).is_empty());
                 found.title_spans.sort_unstable();
@@ -401,21 +403,29 @@ fn keep_enough_words(mut ranked: Vec<Ranked>, n: usize) -> (Vec<Ranked>, bool) {
     (ranked, partial)
 }
 
-/// Start and end positions where a variant's terms occur in order, one
-/// after the other (a single term: each of its positions).
-pub(super) fn phrase_spans<'a>(ids: &[usize], at: &impl Fn(usize) -> &'a [u32]) -> Vec<(u32, u32)> {
+/// Appends to `spans` the start and end positions where a variant's terms
+/// occur in order, one after the other (a single term: each of its
+/// positions); true when it found any.
+pub(super) fn add_phrase_spans<'a>(
+    ids: &[usize],
+    at: &impl Fn(usize) -> &'a [u32],
+    spans: &mut Vec<(u32, u32)>,
+) -> bool {
     let Some((&first, rest)) = ids.split_first() else {
-        return Vec::new();
+        return false;
     };
-    at(first)
-        .iter()
-        .filter(|&&start| {
-            rest.iter()
-                .enumerate()
-                .all(|(k, &id)| at(id).binary_search(&(start + k as u32 + 1)).is_ok())
-        })
-        .map(|&start| (start, start + rest.len() as u32))
-        .collect()
+    let before = spans.len();
+    spans.extend(
+        at(first)
+            .iter()
+            .filter(|&&start| {
+                rest.iter()
+                    .enumerate()
+                    .all(|(k, &id)| at(id).binary_search(&(start + k as u32 + 1)).is_ok())
+            })
+            .map(|&start| (start, start + rest.len() as u32)),
+    );
+    spans.len() > before
 }
 
 /// How close together the deciding words found in one field are: 1 when
@@ -596,45 +606,74 @@ struct DocValues {
 
 type U64Column = Option<Arc<dyn ColumnValues<u64>>>;
 
-/// The fast-field columns the re-rank reads, opened once per segment: the
-/// boost, then group key, group limit, part flag and title key.
+/// The fast-field columns the re-rank reads of one segment: the boost, then
+/// group key, group limit, part flag and title key.
+type Columns = (U64Column, [U64Column; 4]);
+
+/// The columns of every segment searched lately, opened once per segment
+/// (opening them for each search was 2 % of a search's processor time on a
+/// million documents). A segment's columns never change; those of segments
+/// merged away are dropped when a searcher without them opens columns.
+#[derive(Default)]
+pub(crate) struct ColumnCache(Mutex<HashMap<SegmentId, Arc<Columns>>>);
+
+impl ColumnCache {
+    /// The columns of every segment of `searcher`, in segment order.
+    fn of(&self, searcher: &Searcher, fields: &Fields) -> SegmentColumns {
+        let readers = searcher.segment_readers();
+        let mut cache = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let segments: Vec<Arc<Columns>> = readers
+            .iter()
+            .map(|reader| {
+                cache
+                    .entry(reader.segment_id())
+                    .or_insert_with(|| Arc::new(open_columns(searcher, fields, reader)))
+                    .clone()
+            })
+            .collect();
+        if cache.len() > readers.len() {
+            cache.retain(|id, _| readers.iter().any(|r| r.segment_id() == *id));
+        }
+        SegmentColumns { segments }
+    }
+}
+
+/// Opens the columns the re-rank reads in one segment.
+fn open_columns(searcher: &Searcher, fields: &Fields, reader: &SegmentReader) -> Columns {
+    let schema = searcher.schema();
+    let name = |field: Field| schema.get_field_name(field);
+    let fast = reader.fast_fields();
+    let boost = fast
+        .u64(name(fields.boost))
+        .ok()
+        .map(|c| c.first_or_default_col(schema::boost_value(1.0)));
+    let others = [
+        fields.group_hash,
+        fields.group_limit,
+        fields.part,
+        fields.title_hash,
+    ]
+    .map(|field| {
+        fast.u64(name(field))
+            .ok()
+            .map(|c| c.first_or_default_col(0))
+    });
+    (boost, others)
+}
+
+/// The columns of a searcher's segments, in segment order.
 struct SegmentColumns {
-    segments: Vec<(U64Column, [U64Column; 4])>,
+    segments: Vec<Arc<Columns>>,
 }
 
 impl SegmentColumns {
-    fn new(searcher: &Searcher, fields: &Fields) -> SegmentColumns {
-        let schema = searcher.schema();
-        let name = |field: Field| schema.get_field_name(field).to_string();
-        let boost = name(fields.boost);
-        let names = [
-            fields.group_hash,
-            fields.group_limit,
-            fields.part,
-            fields.title_hash,
-        ]
-        .map(name);
-        let segments = searcher
-            .segment_readers()
-            .iter()
-            .map(|reader| {
-                let fast = reader.fast_fields();
-                (
-                    fast.u64(&boost)
-                        .ok()
-                        .map(|c| c.first_or_default_col(schema::boost_value(1.0))),
-                    names
-                        .each_ref()
-                        .map(|name| fast.u64(name).ok().map(|c| c.first_or_default_col(0))),
-                )
-            })
-            .collect();
-        SegmentColumns { segments }
-    }
-
     /// The fast-field values of a document.
     fn get(&self, address: DocAddress) -> DocValues {
-        let Some((boost, columns)) = self.segments.get(address.segment_ord as usize) else {
+        let Some((boost, columns)) = self
+            .segments
+            .get(address.segment_ord as usize)
+            .map(|c| &**c)
+        else {
             return DocValues {
                 boost: 1.0,
                 group: 0,

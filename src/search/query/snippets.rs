@@ -1,10 +1,11 @@
 //! Snippets: the page of hits made ready for display, with the query's
 //! words highlighted in the title and an excerpt of the body.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 use tantivy::schema::{Field, TantivyDocument, Value};
-use tantivy::snippet::SnippetGenerator;
+use tantivy::snippet::collapse_overlapped_ranges;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
     Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
@@ -35,8 +36,8 @@ pub(super) fn page_hits(
     page: &[&Ranked],
 ) -> SearchResult<Vec<SearchHit>> {
     let stems = highlighted_stems(concepts);
-    let body_snippets = generator(searcher, fields.body_stem, &stems, MAX_SNIPPET_CHARS)?;
-    let title_snippets = generator(searcher, fields.title_stem, &stems, MAX_TITLE_CHARS)?;
+    let mut body_marker = Marker::new(searcher, fields.body_stem, &stems, MAX_SNIPPET_CHARS)?;
+    let mut title_marker = Marker::new(searcher, fields.title_stem, &stems, MAX_TITLE_CHARS)?;
     let mut hits = Vec::with_capacity(page.len());
     for hit in page {
         let doc: TantivyDocument = searcher.doc(hit.address)?;
@@ -44,8 +45,8 @@ pub(super) fn page_hits(
             &doc,
             fields,
             hit,
-            &title_snippets,
-            &body_snippets,
+            &mut title_marker,
+            &mut body_marker,
         ));
     }
     Ok(hits)
@@ -58,8 +59,8 @@ fn display_hit(
     doc: &TantivyDocument,
     fields: &Fields,
     hit: &Ranked,
-    title_snippets: &SnippetGenerator,
-    body_snippets: &SnippetGenerator,
+    title_marker: &mut Marker,
+    body_marker: &mut Marker,
 ) -> SearchHit {
     let text_of = |field: Field| {
         doc.get_first(field)
@@ -69,21 +70,17 @@ fn display_hit(
     };
     let title = text_of(fields.title);
     let body = text_of(fields.body);
-    let mut title_snippet = title_snippets.snippet(&title);
-    title_snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-    let title_html = if title_snippet.fragment().len() == title.len() {
-        title_snippet.to_html()
-    } else {
-        crate::markdown::escape_html(&title)
+    let title_html = match title_marker.excerpt(&title) {
+        Some(excerpt) if excerpt.range.len() == title.len() => excerpt.to_html(&title),
+        _ => crate::markdown::escape_html(&title),
     };
-    let mut snippet = body_snippets.snippet(&body);
-    snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-    let snippet_html = if snippet.fragment().is_empty() {
-        let start: String = body.chars().take(BODY_START_CHARS).collect();
-        let ellipsis = if start.len() < body.len() { "…" } else { "" };
-        format!("{}{ellipsis}", crate::markdown::escape_html(&start))
-    } else {
-        snippet.to_html()
+    let snippet_html = match body_marker.excerpt(&body) {
+        Some(excerpt) => excerpt.to_html(&body),
+        None => {
+            let start: String = body.chars().take(BODY_START_CHARS).collect();
+            let ellipsis = if start.len() < body.len() { "…" } else { "" };
+            format!("{}{ellipsis}", crate::markdown::escape_html(&start))
+        }
     };
     SearchHit {
         kind: text_of(fields.kind),
@@ -97,6 +94,129 @@ fn display_hit(
             .unwrap_or(0)
             == 1,
         score: hit.score,
+    }
+}
+
+/// A part of a text to show, with the query's words in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Excerpt {
+    /// Byte range of the part in the text.
+    range: Range<usize>,
+    /// Byte ranges of the words to mark, in the text, in order.
+    marks: Vec<Range<usize>>,
+}
+
+impl Excerpt {
+    /// The part of `text`, escaped, with its words in `<mark>`.
+    fn to_html(&self, text: &str) -> String {
+        let escape = crate::markdown::escape_html;
+        let mut html = String::with_capacity(self.range.len() + 16 * self.marks.len());
+        let mut from = self.range.start;
+        for mark in collapse_overlapped_ranges(&self.marks) {
+            html.push_str(&escape(&text[from..mark.start]));
+            html.push_str("<mark>");
+            html.push_str(&escape(&text[mark.clone()]));
+            html.push_str("</mark>");
+            from = mark.end;
+        }
+        html.push_str(&escape(&text[from..self.range.end]));
+        html
+    }
+}
+
+/// Finds the best part of a text to show for the query's stems in one
+/// field: the choice tantivy's `SnippetGenerator` makes (the text cut into
+/// parts of at most `max_bytes` at token boundaries, each scored by the
+/// weights of the stems in it; the best part, the first on ties), without
+/// its allocation of a lowercased copy of every token of the text, which
+/// made it most of the cost of a page's snippets.
+struct Marker {
+    /// Stem → weight (rarer counts more).
+    terms: BTreeMap<String, Score>,
+    analyzer: TextAnalyzer,
+    max_bytes: usize,
+}
+
+impl Marker {
+    /// A marker for `stems` in `field`, each weighted as tantivy's own
+    /// generator weighs a query term (rarer counts more); a stem in no
+    /// document of the field is left out.
+    fn new(
+        searcher: &Searcher,
+        field: Field,
+        stems: &[String],
+        max_bytes: usize,
+    ) -> SearchResult<Marker> {
+        let mut terms: BTreeMap<String, Score> = BTreeMap::new();
+        for stem in stems {
+            let doc_freq = searcher.doc_freq(&Term::from_field_text(field, stem))?;
+            if doc_freq > 0 {
+                terms.insert(stem.clone(), 1.0 / (1.0 + doc_freq as Score));
+            }
+        }
+        let analyzer = snippet_analyzer(terms.keys().map(String::as_str));
+        Ok(Marker::with_terms(terms, analyzer, max_bytes))
+    }
+
+    fn with_terms(
+        terms: BTreeMap<String, Score>,
+        analyzer: TextAnalyzer,
+        max_bytes: usize,
+    ) -> Marker {
+        Marker {
+            terms,
+            analyzer,
+            max_bytes,
+        }
+    }
+
+    /// The best part of `text`, or `None` when no stem is in it.
+    fn excerpt(&mut self, text: &str) -> Option<Excerpt> {
+        if self.terms.is_empty() {
+            return None;
+        }
+        let mut best: Option<(Score, Excerpt)> = None;
+        let mut part = Excerpt {
+            range: 0..0,
+            marks: Vec::new(),
+        };
+        let mut score: Score = 0.0;
+        let mut lowercased = String::new();
+        let mut stream = self.analyzer.token_stream(text);
+        while let Some(token) = stream.next() {
+            if token.offset_to - part.range.start > self.max_bytes {
+                keep_better(&mut best, score, &part);
+                part.range = token.offset_from..token.offset_from;
+                part.marks.clear();
+                score = 0.0;
+            }
+            part.range.end = token.offset_to;
+            if let Some(weight) = self.terms.get(lowercase(&token.text, &mut lowercased)) {
+                score += weight;
+                part.marks.push(token.offset_from..token.offset_to);
+            }
+        }
+        keep_better(&mut best, score, &part);
+        best.map(|(_, excerpt)| excerpt)
+    }
+}
+
+/// `text` lowercased as tantivy's generator compares a token with its
+/// terms; without a copy when it has no capital (the analyzer lowercased
+/// it already: nearly always).
+fn lowercase<'a>(text: &'a str, buffer: &'a mut String) -> &'a str {
+    if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return text;
+    }
+    *buffer = text.to_lowercase();
+    buffer
+}
+
+/// Keeps `part` as the best when it has a stem and scores more than the
+/// best so far (the first of equal scores stays, as tantivy chooses).
+fn keep_better(best: &mut Option<(Score, Excerpt)>, score: Score, part: &Excerpt) {
+    if score > 0.0 && best.as_ref().is_none_or(|(top, _)| score > *top) {
+        *best = Some((score, part.clone()));
     }
 }
 
@@ -116,26 +236,6 @@ fn highlighted_stems(concepts: &[Concept]) -> Vec<String> {
     stems.sort_unstable();
     stems.dedup();
     stems
-}
-
-/// A snippet generator for `field` marking `stems` (each weighted as
-/// tantivy's own generator weighs a query term: rarer counts more; a stem
-/// in no document of the field is left out).
-fn generator(
-    searcher: &Searcher,
-    field: Field,
-    stems: &[String],
-    max_chars: usize,
-) -> SearchResult<SnippetGenerator> {
-    let mut terms: BTreeMap<String, Score> = BTreeMap::new();
-    for stem in stems {
-        let doc_freq = searcher.doc_freq(&Term::from_field_text(field, stem))?;
-        if doc_freq > 0 {
-            terms.insert(stem.clone(), 1.0 / (1.0 + doc_freq as Score));
-        }
-    }
-    let analyzer = snippet_analyzer(terms.keys().map(String::as_str));
-    Ok(SnippetGenerator::new(terms, analyzer, field, max_chars))
 }
 
 /// The stemmed fields' analyzer ([`schema::stem_analyzer`]) for finding
@@ -161,25 +261,49 @@ fn snippet_analyzer<'a>(stems: impl Iterator<Item = &'a str>) -> TextAnalyzer {
         .build()
 }
 
+/// Words whose stems one thread remembers ([`fold_and_stem`]); past it the
+/// memory starts over.
+const REMEMBERED_STEMS: usize = 10_000;
+
 /// `token` (already split, lowercased and folded to ASCII) through the last
 /// two stages of the stemmed fields' analyzer only: the spelling fold and
 /// the stemmer. Running the whole analyzer again would split a token that
-/// folding turned into punctuation ("x⑴" is the token `x(1)`).
-fn fold_and_stem(token: &str) -> String {
+/// folding turned into punctuation ("x⑴" is the token `x(1)`). Each thread
+/// remembers the stems of the words it met: the snippets of one site meet
+/// the same words again and again, and stemming them was most of the cost
+/// of a page's snippets.
+fn fold_and_stem(token: &mut String) {
+    struct Stemming {
+        last_stages: TextAnalyzer,
+        stems: HashMap<String, String>,
+    }
     thread_local! {
-        static LAST_STAGES: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(
-            TextAnalyzer::builder(RawTokenizer::default())
+        static STEMMING: std::cell::RefCell<Stemming> = std::cell::RefCell::new(Stemming {
+            last_stages: TextAnalyzer::builder(RawTokenizer::default())
                 .filter(AmericanSpelling)
                 .filter(Stemmer::new(Language::English))
                 .build(),
-        );
+            stems: HashMap::new(),
+        });
     }
-    LAST_STAGES.with_borrow_mut(|analyzer| {
-        let mut stream = analyzer.token_stream(token);
-        match stream.next() {
-            Some(stemmed) => stemmed.text.clone(),
-            None => token.to_string(),
+    STEMMING.with_borrow_mut(|Stemming { last_stages, stems }| {
+        if let Some(stem) = stems.get(token.as_str()) {
+            // The token's own buffer takes the stem: no allocation.
+            token.clear();
+            token.push_str(stem);
+            return;
         }
+        let Some(stem) = last_stages
+            .token_stream(token)
+            .next()
+            .map(|t| t.text.clone())
+        else {
+            return;
+        };
+        if stems.len() >= REMEMBERED_STEMS {
+            stems.clear();
+        }
+        stems.insert(std::mem::replace(token, stem.clone()), stem);
     })
 }
 
@@ -233,7 +357,7 @@ impl<T: TokenStream> TokenStream for StemWhereStream<'_, T> {
         let token = self.tail.token_mut();
         if let Some(&first) = token.text.as_bytes().first() {
             if self.initials[usize::from(first)] {
-                token.text = fold_and_stem(&token.text);
+                fold_and_stem(&mut token.text);
             }
         }
         true
@@ -250,6 +374,8 @@ impl<T: TokenStream> TokenStream for StemWhereStream<'_, T> {
 
 #[cfg(test)]
 mod tests {
+    use tantivy::snippet::SnippetGenerator;
+
     use super::*;
 
     /// Every word of the shipped manuals, in their own sentences.
@@ -277,8 +403,23 @@ mod tests {
         texts
     }
 
+    /// What tantivy's generator shows for `text`: the fragment's range and
+    /// its marks, in the text.
+    fn tantivy_excerpt(generator: &SnippetGenerator, text: &str) -> Option<Excerpt> {
+        let snippet = generator.snippet(text);
+        let range = snippet.fragment_range();
+        (!snippet.fragment().is_empty()).then(|| Excerpt {
+            marks: snippet
+                .highlighted()
+                .iter()
+                .map(|m| m.start + range.start..m.end + range.start)
+                .collect(),
+            range,
+        })
+    }
+
     #[test]
-    fn snippets_mark_the_same_words_as_the_full_stemming_analyzer() {
+    fn snippets_show_and_mark_what_tantivy_shows_with_the_full_stemming_analyzer() {
         let field = Field::from_field_id(0);
         let texts = manual_texts();
         let queries: &[&[&str]] = &[
@@ -291,26 +432,47 @@ mod tests {
             &["a"],
             &["x", "i", "first"],
         ];
-        for query in queries {
-            let terms: BTreeMap<String, Score> = query
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.to_string(), 1.0 / (2.0 + i as Score)))
-                .collect();
-            let full = SnippetGenerator::new(terms.clone(), schema::stem_analyzer(), field, 220);
-            let fast = SnippetGenerator::new(
-                terms.clone(),
-                snippet_analyzer(query.iter().copied()),
-                field,
-                220,
-            );
-            let mut marked = 0;
-            for text in &texts {
-                let expected = full.snippet(text).to_html();
-                assert_eq!(fast.snippet(text).to_html(), expected, "{query:?}");
-                marked += usize::from(expected.contains("<b>"));
+        for max_bytes in [40, 220, 400] {
+            for query in queries {
+                let terms: BTreeMap<String, Score> = query
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| (t.to_string(), 1.0 / (2.0 + i as Score)))
+                    .collect();
+                let full =
+                    SnippetGenerator::new(terms.clone(), schema::stem_analyzer(), field, max_bytes);
+                let mut fast = Marker::with_terms(
+                    terms.clone(),
+                    snippet_analyzer(query.iter().copied()),
+                    max_bytes,
+                );
+                let mut marked = 0;
+                for text in &texts {
+                    let expected = tantivy_excerpt(&full, text);
+                    assert_eq!(fast.excerpt(text), expected, "{query:?} at {max_bytes}");
+                    marked += usize::from(expected.is_some());
+                }
+                assert!(marked > 0, "{query:?} marks something");
             }
-            assert!(marked > 0, "{query:?} marks something");
         }
+    }
+
+    #[test]
+    fn an_excerpt_is_escaped_with_its_words_marked_once() {
+        let text = "Tom's <b>printer</b> & printers";
+        let mut marker = Marker::with_terms(
+            BTreeMap::from([("printer".to_string(), 0.5)]),
+            snippet_analyzer(["printer"].into_iter()),
+            220,
+        );
+        let excerpt = marker.excerpt(text).expect("a match");
+        assert_eq!(
+            excerpt.to_html(text),
+            "Tom&#39;s &lt;b&gt;<mark>printer</mark>&lt;/b&gt; &amp; <mark>printers</mark>"
+        );
+        assert_eq!(marker.excerpt("nothing here"), None);
+        let mut nothing =
+            Marker::with_terms(BTreeMap::new(), snippet_analyzer([].into_iter()), 220);
+        assert_eq!(nothing.excerpt(text), None);
     }
 }
