@@ -158,8 +158,19 @@ impl Bm25StatisticsProvider for Statistics<'_> {
         Ok(tokens)
     }
 
+    /// Every document slot, deleted ones included, as tantivy's own
+    /// statistics count: a term's document frequency counts deleted
+    /// documents until their segment is merged, and tantivy's BM25 asserts
+    /// that no term is in more documents than the index holds (with the
+    /// live count, a search for a word in nearly every document panicked
+    /// after a thread was edited).
     fn total_num_docs(&self) -> tantivy::Result<u64> {
-        Ok(self.searcher.num_docs())
+        Ok(self
+            .searcher
+            .segment_readers()
+            .iter()
+            .map(|reader| u64::from(reader.max_doc()))
+            .sum())
     }
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {

@@ -696,3 +696,94 @@ fn a_larger_round_with_every_word_replaces_partial_matches() {
     assert_eq!(found, ["/q/both"]);
     assert!(!relaxed);
 }
+
+#[test]
+fn a_thread_collapses_after_its_documents_move_to_a_new_segment() {
+    let question = |group: &str, url: &str, title: &str, body: &str| {
+        let mut d = doc(group, url, title, body);
+        d.kind = "question".to_string();
+        d
+    };
+    let (_dir, index) = index(vec![
+        (
+            "question:1",
+            vec![question(
+                "question:1",
+                "/q/1",
+                "Printer offline",
+                "It went offline.",
+            )],
+        ),
+        (
+            "question:3",
+            vec![question(
+                "question:3",
+                "/q/3",
+                "Printer offline after an update",
+                "Since the update.",
+            )],
+        ),
+    ]);
+    assert_eq!(urls(&index, "printer offline ").0, vec!["/q/1", "/q/3"]);
+    // The thread moves to a new segment and another one is added, while
+    // the old segment stays: the re-rank must read the group of each
+    // document from the segment it is in now.
+    let mut feed = index.feed().expect("feed");
+    feed.stage(&[
+        GroupUpdate {
+            group: "question:1".to_string(),
+            docs: vec![
+                question("question:1", "/q/1", "Printer offline", "It went offline."),
+                question(
+                    "question:1",
+                    "/q/1#a1",
+                    "Printer offline",
+                    "Printer offline: switch offline mode off.",
+                ),
+            ],
+        },
+        GroupUpdate {
+            group: "question:2".to_string(),
+            docs: vec![question(
+                "question:2",
+                "/q/2",
+                "Printer offline at night",
+                "Offline every night.",
+            )],
+        },
+    ])
+    .expect("stage");
+    feed.commit(2).expect("commit");
+    drop(feed);
+    let (mut found, _) = urls(&index, "printer offline ");
+    found.sort();
+    assert_eq!(found.len(), 3, "one result per thread: {found:?}");
+    assert!(found[0].starts_with("/q/1"), "{found:?}");
+    assert_eq!(found[1..], ["/q/2", "/q/3"], "{found:?}");
+}
+
+#[test]
+fn a_word_in_every_document_is_searchable_after_an_edit() {
+    let (_dir, index) = singles(&[
+        ("/a", "Printer offline", "The printer is offline."),
+        ("/b", "Printer jam", "The printer jams."),
+    ]);
+    // Edited: until a merge, the old copy still counts in the word's
+    // document frequency, which then exceeds the live documents.
+    let mut feed = index.feed().expect("feed");
+    feed.stage(&[GroupUpdate {
+        group: "question:0".to_string(),
+        docs: vec![doc(
+            "question:0",
+            "/a",
+            "Printer offline",
+            "The printer is offline again.",
+        )],
+    }])
+    .expect("stage");
+    feed.commit(2).expect("commit");
+    drop(feed);
+    let (mut found, _) = urls(&index, "printer ");
+    found.sort();
+    assert_eq!(found, ["/a", "/b"]);
+}
