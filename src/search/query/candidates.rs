@@ -29,7 +29,7 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term, TERMINATED};
 
 use super::super::schema::Fields;
 use super::super::SearchResult;
-use super::plan::{deciding, Concept, Statistics};
+use super::plan::{deciding, document_slots, Concept, Statistics};
 
 /// Candidates of the first round (see [`window`]).
 const MIN_CANDIDATES: usize = 100;
@@ -233,7 +233,7 @@ pub(super) fn top_candidates(
     fetch: usize,
 ) -> SearchResult<(Vec<(Score, DocAddress)>, bool)> {
     let selection = if query.words >= LONG_QUESTION_WORDS {
-        let documents = searcher.num_docs();
+        let documents = document_slots(searcher);
         without_common_terms(&query.selection, documents, |term| {
             statistics.doc_freq(term)
         })?

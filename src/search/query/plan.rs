@@ -148,6 +148,21 @@ impl<'a> Statistics<'a> {
     }
 }
 
+/// The documents of `searcher` with the deleted ones not yet merged away,
+/// as tantivy's own statistics count them: a term's document frequency and
+/// a field's token count include deleted documents until their segment is
+/// merged, so shares and averages divide by this, never by the live count.
+/// tantivy's BM25 asserts that no term is in more documents than the index
+/// holds: with the live count, a search for a word in nearly every
+/// document panicked after a thread was edited.
+pub(super) fn document_slots(searcher: &Searcher) -> u64 {
+    searcher
+        .segment_readers()
+        .iter()
+        .map(|reader| u64::from(reader.max_doc()))
+        .sum()
+}
+
 impl Bm25StatisticsProvider for Statistics<'_> {
     fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
         if let Some(tokens) = self.with_cache(|c| c.tokens.get(&field).copied()) {
@@ -158,19 +173,9 @@ impl Bm25StatisticsProvider for Statistics<'_> {
         Ok(tokens)
     }
 
-    /// Every document slot, deleted ones included, as tantivy's own
-    /// statistics count: a term's document frequency counts deleted
-    /// documents until their segment is merged, and tantivy's BM25 asserts
-    /// that no term is in more documents than the index holds (with the
-    /// live count, a search for a word in nearly every document panicked
-    /// after a thread was edited).
+    /// Every document slot ([`document_slots`]).
     fn total_num_docs(&self) -> tantivy::Result<u64> {
-        Ok(self
-            .searcher
-            .segment_readers()
-            .iter()
-            .map(|reader| u64::from(reader.max_doc()))
-            .sum())
+        Ok(document_slots(self.searcher))
     }
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {

@@ -15,7 +15,7 @@ use tantivy::{DocAddress, DocSet, Score, Searcher, SegmentReader, Term, TERMINAT
 
 use super::super::schema::{self, Fields};
 use super::super::SearchResult;
-use super::plan::{deciding, doc_freq, Concept};
+use super::plan::{deciding, doc_freq, document_slots, Concept};
 
 /// Positions of one word in one field considered for proximity.
 const MAX_POSITIONS: usize = 256;
@@ -59,7 +59,7 @@ struct Bm25f {
 /// frequency of its most frequent form in the stemmed title or body. A
 /// word in no document (nothing to find it by) counts the most.
 fn concept_idf(searcher: &Searcher, fields: &Fields, concept: &Concept) -> SearchResult<f32> {
-    let total = searcher.num_docs() as f32;
+    let total = document_slots(searcher) as f32;
     let mut df = 0u64;
     for variant in &concept.plan.variants {
         if let Some(form) = variant.stems.first().or(variant.terms.first()) {
@@ -302,7 +302,7 @@ impl Scoring {
             .map(|c| concept_idf(searcher, fields, c))
             .collect::<SearchResult<Vec<f32>>>()?;
         let idf_total: f32 = deciding.iter().map(|&c| idfs[c]).sum::<f32>().max(1e-6);
-        let docs = searcher.num_docs().max(1) as f32;
+        let docs = document_slots(searcher).max(1) as f32;
         let mut average_lengths = [0.0f32; 2];
         for (average, field) in average_lengths
             .iter_mut()

@@ -474,5 +474,18 @@ mod tests {
         let mut nothing =
             Marker::with_terms(BTreeMap::new(), snippet_analyzer([].into_iter()), 220);
         assert_eq!(nothing.excerpt(text), None);
+        // "cannot" is two tokens, `can` and `not`, over the same letters:
+        // one mark.
+        let text = "I cannot print, it won't start";
+        let mut marker = Marker::with_terms(
+            BTreeMap::from([("can".to_string(), 0.5), ("not".to_string(), 0.5)]),
+            snippet_analyzer(["can", "not"].into_iter()),
+            220,
+        );
+        let excerpt = marker.excerpt(text).expect("a match");
+        assert_eq!(
+            excerpt.to_html(text),
+            "I <mark>cannot</mark> print, it <mark>won&#39;t</mark> start"
+        );
     }
 }
