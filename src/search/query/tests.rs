@@ -26,7 +26,6 @@ fn doc(group: &str, url: &str, title: &str, body: &str) -> SearchDoc {
 fn index(groups: Vec<(&str, Vec<SearchDoc>)>) -> (tempfile::TempDir, SearchIndex) {
     let dir = tempfile::tempdir().expect("temp dir");
     let (index, _) = SearchIndex::open(dir.path()).expect("open");
-    let mut feed = index.feed().expect("feed");
     let updates: Vec<GroupUpdate> = groups
         .into_iter()
         .map(|(group, docs)| GroupUpdate {
@@ -34,10 +33,15 @@ fn index(groups: Vec<(&str, Vec<SearchDoc>)>) -> (tempfile::TempDir, SearchIndex
             docs,
         })
         .collect();
-    feed.stage(&updates).expect("stage");
-    feed.commit(1).expect("commit");
-    drop(feed);
+    apply(&index, &updates, 1);
     (dir, index)
+}
+
+/// Replaces the groups of `updates` and commits up to outbox entry `id`.
+fn apply(index: &SearchIndex, updates: &[GroupUpdate], id: i64) {
+    let mut feed = index.feed().expect("feed");
+    feed.stage(updates).expect("stage");
+    feed.commit(id).expect("commit");
 }
 
 fn urls(index: &SearchIndex, text: &str) -> (Vec<String>, bool) {
@@ -728,33 +732,33 @@ fn a_thread_collapses_after_its_documents_move_to_a_new_segment() {
     // The thread moves to a new segment and another one is added, while
     // the old segment stays: the re-rank must read the group of each
     // document from the segment it is in now.
-    let mut feed = index.feed().expect("feed");
-    feed.stage(&[
-        GroupUpdate {
-            group: "question:1".to_string(),
-            docs: vec![
-                question("question:1", "/q/1", "Printer offline", "It went offline."),
-                question(
-                    "question:1",
-                    "/q/1#a1",
-                    "Printer offline",
-                    "Printer offline: switch offline mode off.",
-                ),
-            ],
-        },
-        GroupUpdate {
-            group: "question:2".to_string(),
-            docs: vec![question(
-                "question:2",
-                "/q/2",
-                "Printer offline at night",
-                "Offline every night.",
-            )],
-        },
-    ])
-    .expect("stage");
-    feed.commit(2).expect("commit");
-    drop(feed);
+    apply(
+        &index,
+        &[
+            GroupUpdate {
+                group: "question:1".to_string(),
+                docs: vec![
+                    question("question:1", "/q/1", "Printer offline", "It went offline."),
+                    question(
+                        "question:1",
+                        "/q/1#a1",
+                        "Printer offline",
+                        "Printer offline: switch offline mode off.",
+                    ),
+                ],
+            },
+            GroupUpdate {
+                group: "question:2".to_string(),
+                docs: vec![question(
+                    "question:2",
+                    "/q/2",
+                    "Printer offline at night",
+                    "Offline every night.",
+                )],
+            },
+        ],
+        2,
+    );
     let (mut found, _) = urls(&index, "printer offline ");
     found.sort();
     assert_eq!(found.len(), 3, "one result per thread: {found:?}");
@@ -770,19 +774,19 @@ fn a_word_in_every_document_is_searchable_after_an_edit() {
     ]);
     // Edited: until a merge, the old copy still counts in the word's
     // document frequency, which then exceeds the live documents.
-    let mut feed = index.feed().expect("feed");
-    feed.stage(&[GroupUpdate {
-        group: "question:0".to_string(),
-        docs: vec![doc(
-            "question:0",
-            "/a",
-            "Printer offline",
-            "The printer is offline again.",
-        )],
-    }])
-    .expect("stage");
-    feed.commit(2).expect("commit");
-    drop(feed);
+    apply(
+        &index,
+        &[GroupUpdate {
+            group: "question:0".to_string(),
+            docs: vec![doc(
+                "question:0",
+                "/a",
+                "Printer offline",
+                "The printer is offline again.",
+            )],
+        }],
+        2,
+    );
     let (mut found, _) = urls(&index, "printer ");
     found.sort();
     assert_eq!(found, ["/a", "/b"]);
