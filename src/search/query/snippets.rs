@@ -20,10 +20,11 @@ use super::plan::{deciding, Concept};
 use super::rerank::Ranked;
 use super::SearchHit;
 
-/// Longest highlighted body excerpt, in characters.
-const MAX_SNIPPET_CHARS: usize = 220;
-/// Longest title highlighted as a whole, in characters.
-const MAX_TITLE_CHARS: usize = 400;
+/// Longest highlighted body excerpt, in bytes of UTF-8 (fewer characters
+/// in non-Latin text), measured as tantivy's snippets measure it.
+const MAX_SNIPPET_BYTES: usize = 220;
+/// Longest title highlighted as a whole, in bytes of UTF-8.
+const MAX_TITLE_BYTES: usize = 400;
 /// Characters of the body shown when no query word is found in it.
 const BODY_START_CHARS: usize = 200;
 
@@ -36,8 +37,8 @@ pub(super) fn page_hits(
     page: &[&Ranked],
 ) -> SearchResult<Vec<SearchHit>> {
     let stems = highlighted_stems(concepts);
-    let mut body_marker = Marker::new(searcher, fields.body_stem, &stems, MAX_SNIPPET_CHARS)?;
-    let mut title_marker = Marker::new(searcher, fields.title_stem, &stems, MAX_TITLE_CHARS)?;
+    let mut body_marker = Marker::new(searcher, fields.body_stem, &stems, MAX_SNIPPET_BYTES)?;
+    let mut title_marker = Marker::new(searcher, fields.title_stem, &stems, MAX_TITLE_BYTES)?;
     let mut hits = Vec::with_capacity(page.len());
     for hit in page {
         let doc: TantivyDocument = searcher.doc(hit.address)?;
