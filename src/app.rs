@@ -176,6 +176,9 @@ pub fn start(config: Config) -> Result<Started, StartError> {
     )
     .map_err(AppError::from)?;
     search.set_synonyms(&content.synonym_groups());
+    search.set_result_cache_bytes(
+        usize::try_from(config.search_cache_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
+    );
     let synonyms = SynonymsReload::start(&config.content_dir, search.clone())?;
     let indexer = IndexerTask::start(pool.clone(), search.clone(), needs_rebuild, &node)?;
     let content_reload = ContentReload::start(

@@ -85,6 +85,9 @@ pub struct Config {
     /// served to anonymous visitors (bodies and their compressed copies are
     /// counted); 0 turns the cache off.
     pub page_cache_mb: u64,
+    /// Megabytes of memory for the results of repeated searches, kept
+    /// until the search index or the synonyms change; 0 turns it off.
+    pub search_cache_mb: u64,
 }
 
 impl Default for Config {
@@ -112,6 +115,7 @@ impl Default for Config {
             known_issue_grace_days: 7,
             solved_nudge_days: DEFAULT_SOLVED_NUDGE_DAYS,
             page_cache_mb: 64,
+            search_cache_mb: 16,
         }
     }
 }
@@ -167,6 +171,8 @@ pub const DEFAULT_SOLVED_NUDGE_DAYS: u32 = 3;
 pub const SOLVED_NUDGE_DAYS_MAX: u32 = 365;
 /// Most searches `search_concurrency` lets run at once.
 pub const SEARCH_CONCURRENCY_MAX: usize = 1024;
+/// Most megabytes `search_cache_mb` may keep.
+pub const SEARCH_CACHE_MB_MAX: u64 = 4096;
 
 /// Names of the environment variables and the key each one sets.
 const ENV_KEYS: &[(&str, &str)] = &[
@@ -192,6 +198,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SIGNPOST_KNOWN_ISSUE_GRACE_DAYS", "known_issue_grace_days"),
     ("SIGNPOST_SOLVED_NUDGE_DAYS", "solved_nudge_days"),
     ("SIGNPOST_PAGE_CACHE_MB", "page_cache_mb"),
+    ("SIGNPOST_SEARCH_CACHE_MB", "search_cache_mb"),
 ];
 
 impl Config {
@@ -285,6 +292,7 @@ impl Config {
             "known_issue_grace_days" => self.known_issue_grace_days = whole_number(value)?,
             "solved_nudge_days" => self.solved_nudge_days = whole_number(value)?,
             "page_cache_mb" => self.page_cache_mb = whole_number(value)?,
+            "search_cache_mb" => self.search_cache_mb = whole_number(value)?,
             "max_tree_depth" => {
                 self.max_tree_depth = value
                     .parse()
@@ -354,6 +362,15 @@ impl Config {
                 message: format!(
                     "expected 0 (sized for the machine) or a whole number up to {SEARCH_CONCURRENCY_MAX}, got {}",
                     self.search_concurrency
+                ),
+            });
+        }
+        if self.search_cache_mb > SEARCH_CACHE_MB_MAX {
+            return Err(ConfigError::Invalid {
+                key: "search_cache_mb",
+                message: format!(
+                    "expected 0 (off) or a whole number of megabytes up to {SEARCH_CACHE_MB_MAX}, got {}",
+                    self.search_cache_mb
                 ),
             });
         }
@@ -1168,6 +1185,27 @@ mod tests {
             broken.contains("smtp_url") && !broken.contains("hunter2"),
             "{broken}"
         );
+    }
+
+    #[test]
+    fn search_cache_mb_is_read_and_bounded() {
+        let default = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(default.search_cache_mb, 16);
+        let set = |value: &str| {
+            Config::load(
+                None,
+                vec![("SIGNPOST_SEARCH_CACHE_MB".into(), value.into())],
+            )
+        };
+        assert_eq!(set("0").unwrap().search_cache_mb, 0);
+        assert_eq!(set("256").unwrap().search_cache_mb, 256);
+        for bad in ["lots", "-1", "4097"] {
+            let err = set(bad).unwrap_err().to_string();
+            assert!(
+                err.to_lowercase().contains("search_cache_mb"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

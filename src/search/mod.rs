@@ -6,6 +6,7 @@
 //! module knows nothing of the database or the content folder: callers hand
 //! it [`SearchDoc`]s and synonym groups.
 
+mod cache;
 mod directory;
 pub mod gate;
 pub mod indexer;
@@ -16,7 +17,7 @@ pub mod spelling;
 pub mod synonyms;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -84,6 +85,9 @@ struct Inner {
     applied_changed: Condvar,
     rebuilding: AtomicBool,
     synonyms: RwLock<Arc<Synonyms>>,
+    /// Bumped after each change of `synonyms`.
+    synonyms_version: AtomicU64,
+    results: cache::ResultCache,
     plans: Mutex<query::PlanCache>,
     columns: query::ColumnCache,
     gate: SearchGate,
@@ -202,6 +206,8 @@ impl SearchIndex {
                 applied_changed: Condvar::new(),
                 rebuilding: AtomicBool::new(rebuilding),
                 synonyms: RwLock::new(Arc::new(Synonyms::default())),
+                synonyms_version: AtomicU64::new(0),
+                results: cache::ResultCache::default(),
                 plans: Mutex::new(query::PlanCache::default()),
                 columns: query::ColumnCache::default(),
                 gate,
@@ -279,6 +285,25 @@ impl SearchIndex {
         let table = Arc::new(Synonyms::new(groups));
         if let Ok(mut current) = self.inner.synonyms.write() {
             *current = table;
+        }
+        // After the table: a search that saw the old version may have used
+        // either table, and its results are not served (see `cache`).
+        self.inner.synonyms_version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Keeps up to `bytes` of search results for repeated searches
+    /// (`search_cache_mb`, see [`cache`]); 0, the default, keeps none:
+    /// commands, the relevance evaluation and the engine benchmark always
+    /// compute.
+    pub fn set_result_cache_bytes(&self, bytes: usize) {
+        self.inner.results.set_capacity(bytes);
+    }
+
+    /// What results computed now on `searcher` are valid for.
+    fn result_stamp(&self, searcher: &tantivy::Searcher) -> cache::Stamp {
+        cache::Stamp {
+            generation: searcher.generation().generation_id(),
+            synonyms: self.inner.synonyms_version.load(Ordering::Acquire),
         }
     }
 

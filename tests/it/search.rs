@@ -618,3 +618,66 @@ async fn a_search_that_waits_too_long_for_its_turn_is_a_503_with_a_way_forward()
     let suggest = app.get("/api/suggest?q=printer+offline").await;
     assert!(!suggest.body.contains("\"results\":[]"), "{}", suggest.body);
 }
+
+#[actix_web::test]
+async fn a_repeated_search_is_served_from_the_cache_until_the_index_changes() {
+    let app = printer_offline_guide(|c| c.search_timeout = 1);
+    let state = &app.started().state;
+    let request = SearchRequest {
+        text: "printer offline",
+        kind: None,
+        limit: 10,
+        offset: 0,
+    };
+    assert!(state.search.cached(&request).is_none());
+    let first = app.get("/search?q=printer+offline").await;
+    assert_eq!(result_urls_of(&first), ["/docs/guide/offline"]);
+    let kept = state.search.cached(&request).expect("the search is kept");
+    assert_eq!(kept.hits.len(), 1);
+
+    // Kept results need no search turn: served while every turn is taken,
+    // and the search is still logged.
+    let gate = state.search.gate();
+    let running: Vec<_> = (0..gate.permits()).map(|_| gate.enter()).collect();
+    let again = app.get("/search?q=printer+offline").await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(result_urls_of(&again), ["/docs/guide/offline"]);
+    let mut conn = state.db.get().expect("db");
+    let logged = search_log::recent(&mut conn, 10).expect("log");
+    assert_eq!(
+        logged
+            .iter()
+            .filter(|entry| entry.query == "printer offline")
+            .count(),
+        2
+    );
+    // Another page of the same search is not kept yet: it waits its turn.
+    let other = app.get("/search?q=printer+offline&kind=question").await;
+    assert_eq!(other.status, 503, "{}", other.body);
+    drop(running);
+
+    // A new post that matches: once it is searchable, the kept results
+    // are not served any more.
+    let asker = app.member("asker").await;
+    asker
+        .asks(
+            "Printer offline after the router restarts",
+            crate::fixtures::BODY,
+            "printer",
+        )
+        .await;
+    app.wait_indexed();
+    assert!(state.search.cached(&request).is_none());
+    let after = app.get("/search?q=printer+offline").await;
+    let urls = result_urls_of(&after);
+    assert_eq!(urls.len(), 2, "{urls:?}");
+    assert!(
+        urls.iter().any(|u| u.starts_with("/questions/")),
+        "{urls:?}"
+    );
+
+    // With the cache off nothing is kept.
+    let off = printer_offline_guide(|c| c.search_cache_mb = 0);
+    off.get("/search?q=printer+offline").await;
+    assert!(off.started().state.search.cached(&request).is_none());
+}

@@ -43,6 +43,7 @@ mod snippets;
 #[cfg(test)]
 mod tests;
 
+use super::cache::ResultKey;
 use super::gate::Pass;
 use super::{SearchIndex, SearchResult};
 use plan::Concept;
@@ -105,24 +106,70 @@ pub struct SearchResults {
     pub rebuilding: bool,
 }
 
+impl<'a> SearchRequest<'a> {
+    /// What the request's results are kept under in the result cache.
+    fn cache_key(&self) -> ResultKey {
+        ResultKey {
+            text: self.text.chars().take(MAX_QUERY_CHARS).collect(),
+            kind: self.kind.map(str::to_string),
+            limit: self.limit,
+            offset: self.offset,
+        }
+    }
+}
+
 impl SearchIndex {
-    /// Runs a search, when the [`super::SearchGate`] lets it in (waiting on
-    /// this thread: for commands and tests; the server waits for its
-    /// [`Pass`] first and calls [`SearchIndex::search_admitted`]). Never
-    /// fails on odd input: bad text yields no results.
+    /// Runs a search: the kept results of the same search on the same
+    /// index when the result cache holds them (see
+    /// [`SearchIndex::set_result_cache_bytes`]), else when the
+    /// [`super::SearchGate`] lets it in (waiting on this thread: for
+    /// commands and tests; the server waits for its [`Pass`] first and
+    /// calls [`SearchIndex::search_admitted`]). Never fails on odd input:
+    /// bad text yields no results.
     pub fn search(&self, request: &SearchRequest<'_>) -> SearchResult<SearchResults> {
+        if let Some(kept) = self.cached(request) {
+            return Ok(kept);
+        }
         let pass = self.gate().enter();
         self.search_admitted(&pass, request)
     }
 
+    /// The results the cache keeps for `request`, computed on the current
+    /// index with the current synonyms; `None` when it keeps none (or is
+    /// off). Needs no search turn.
+    pub fn cached(&self, request: &SearchRequest<'_>) -> Option<SearchResults> {
+        if !self.inner.results.is_on() {
+            return None;
+        }
+        let stamp = self.result_stamp(&self.reader().searcher());
+        let kept = self.inner.results.get(&request.cache_key(), stamp)?;
+        let mut results = SearchResults::clone(&kept);
+        results.rebuilding = self.is_rebuilding();
+        Some(results)
+    }
+
     /// Runs a search that the gate already let in (`_pass`, held until it
-    /// returns).
+    /// returns), and keeps its results when the result cache is on.
     pub fn search_admitted(
         &self,
         _pass: &Pass,
         request: &SearchRequest<'_>,
     ) -> SearchResult<SearchResults> {
         let searcher = self.reader().searcher();
+        let stamp = self.result_stamp(&searcher);
+        let results = self.compute(&searcher, request)?;
+        if self.inner.results.is_on() {
+            self.inner.results.put(request.cache_key(), stamp, &results);
+        }
+        Ok(results)
+    }
+
+    /// The results of `request` on `searcher`.
+    fn compute(
+        &self,
+        searcher: &tantivy::Searcher,
+        request: &SearchRequest<'_>,
+    ) -> SearchResult<SearchResults> {
         let fields = *self.fields();
         let text: String = request.text.chars().take(MAX_QUERY_CHARS).collect();
         let words = plan::tokenize(&text);
@@ -134,7 +181,7 @@ impl SearchIndex {
             return Ok(results);
         }
         let typing_last = !text.ends_with(char::is_whitespace);
-        let concepts = self.concepts(&searcher, &fields, &words, typing_last)?;
+        let concepts = self.concepts(searcher, &fields, &words, typing_last)?;
         results.corrected = corrected_text(&text, &concepts);
         let Some(query) = candidates::candidate_query(&concepts, &fields, request.kind) else {
             return Ok(results);
@@ -153,16 +200,16 @@ impl SearchIndex {
         // few for the page) and a larger one finds documents with enough of
         // the words, the list starts over from that round, as the partial
         // matches would otherwise stand above them.
-        let statistics = plan::Statistics::new(&searcher, self.plan_cache());
+        let statistics = plan::Statistics::new(searcher, self.plan_cache());
         let mut shown: Vec<Ranked> = Vec::new();
         let mut relaxed = false;
         let mut round = 0;
         let saturated = loop {
             let fetch = candidates::window(round);
             let (top, saturated) =
-                candidates::top_candidates(&searcher, &statistics, &query, fetch)?;
+                candidates::top_candidates(searcher, &statistics, &query, fetch)?;
             let (ranked, partial) =
-                rerank::rerank(&searcher, &fields, &concepts, &top, self.columns())?;
+                rerank::rerank(searcher, &fields, &concepts, &top, self.columns())?;
             if round == 0 || (relaxed && !partial) {
                 shown.clear();
                 relaxed = partial;
@@ -181,7 +228,7 @@ impl SearchIndex {
         if page.is_empty() {
             return Ok(results);
         }
-        results.hits = snippets::page_hits(&searcher, &fields, &concepts, &page)?;
+        results.hits = snippets::page_hits(searcher, &fields, &concepts, &page)?;
         Ok(results)
     }
 }

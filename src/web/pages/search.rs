@@ -181,9 +181,11 @@ async fn run_search(state: &AppState, request: &SearchParams) -> AppResult<(Sear
     Ok((results, started.elapsed().as_micros() as i64))
 }
 
-/// Waits for the search gate without holding a thread, at most the
-/// configured `search_timeout` (then [`AppError::SearchBusy`], a 503 that
-/// keeps the query), and runs the search on the blocking pool.
+/// The results the search cache keeps for this search on the current
+/// index, at once; else waits for the search gate without holding a
+/// thread, at most the configured `search_timeout` (then
+/// [`AppError::SearchBusy`], a 503 that keeps the query), and runs the
+/// search on the blocking pool.
 pub async fn search_in_turn(
     state: &AppState,
     text: String,
@@ -191,6 +193,15 @@ pub async fn search_in_turn(
     limit: usize,
     offset: usize,
 ) -> AppResult<SearchResults> {
+    let request = SearchRequest {
+        text: &text,
+        kind,
+        limit,
+        offset,
+    };
+    if let Some(kept) = state.search.cached(&request) {
+        return Ok(kept);
+    }
     let wait = std::time::Duration::from_secs(state.config.search_timeout);
     let Some(pass) = state.search.gate().enter_within(wait).await else {
         log::warn!("search refused: no turn within {wait:?}");
