@@ -399,13 +399,45 @@ pub fn banners(
     now: i64,
     grace_days: u64,
 ) -> AppResult<Vec<KnownIssue>> {
-    let grace = i64::try_from(grace_days).unwrap_or(i64::MAX / DAY) * DAY;
-    let mut shown: Vec<KnownIssue> = rows::showing(conn, now.saturating_sub(grace))?
-        .into_iter()
-        .filter(|i| linked(i, place))
-        .collect();
-    shown.sort_by_key(|i| !i.status.is_open());
-    Ok(shown)
+    Ok(Showing::read(conn, now, grace_days)?.at(place))
+}
+
+/// The issues whose banner shows somewhere: open ones, and closed ones
+/// for the grace days after they closed; the same until the database
+/// changes or [`Showing::until`].
+#[derive(Debug, Clone)]
+pub struct Showing {
+    issues: Vec<KnownIssue>,
+    /// When the first closed issue's banner stops showing (unix seconds;
+    /// `i64::MAX` when none does).
+    pub until: i64,
+}
+
+impl Showing {
+    /// The issues showing at `now`.
+    pub fn read(conn: &mut Conn, now: i64, grace_days: u64) -> AppResult<Showing> {
+        let grace = i64::try_from(grace_days).unwrap_or(i64::MAX / DAY) * DAY;
+        let issues = rows::showing(conn, now.saturating_sub(grace))?;
+        let until = issues
+            .iter()
+            .filter_map(|i| i.closed_at)
+            .map(|closed| closed.saturating_add(grace))
+            .min()
+            .unwrap_or(i64::MAX);
+        Ok(Showing { issues, until })
+    }
+
+    /// Those whose banner shows at `place`, open ones first.
+    pub fn at(&self, place: Place<'_>) -> Vec<KnownIssue> {
+        let mut shown: Vec<KnownIssue> = self
+            .issues
+            .iter()
+            .filter(|i| linked(i, place))
+            .cloned()
+            .collect();
+        shown.sort_by_key(|i| !i.status.is_open());
+        shown
+    }
 }
 
 /// When the first banner of an issue closed within the grace period stops

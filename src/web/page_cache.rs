@@ -54,6 +54,7 @@ use crate::db::models::page_changes::{self, PageScope};
 use crate::db::models::questions::{Cursor, Tab};
 use crate::db::unix_now;
 use crate::service::announcements::{Board, Dismissed, DISMISSED_COOKIE};
+use crate::service::known_issues::Showing;
 use crate::service::page_feed::{PageKind, PageVersions};
 use crate::web::encoding::{self, Coding};
 use crate::web::pages::troubleshoot::{self, StepVisit, WALK_COOKIE};
@@ -672,6 +673,16 @@ pub struct PageCache {
     pub versions: Arc<PageVersions>,
     /// Permits to compress a page for storing ([`COMPRESSING`]).
     compressing: Arc<tokio::sync::Semaphore>,
+    /// The known issues showing banners as last read, for the banners of
+    /// search results (see [`PageCache::kept_issues`]).
+    issues: Mutex<Option<KeptIssues>>,
+}
+
+/// Known issues read at a [`PageVersions`] snapshot.
+#[derive(Debug)]
+struct KeptIssues {
+    snapshot: u64,
+    showing: Arc<Showing>,
 }
 
 impl PageCache {
@@ -686,12 +697,41 @@ impl PageCache {
             member_compressing: Arc::new(tokio::sync::Semaphore::new(MEMBER_COMPRESSING)),
             versions,
             compressing: Arc::new(tokio::sync::Semaphore::new(COMPRESSING)),
+            issues: Mutex::new(None),
         }
     }
 
     /// Whether pages are cached at all.
     pub fn is_on(&self) -> bool {
         self.cap > 0
+    }
+
+    /// The known issues showing banners as this node last read them
+    /// ([`PageCache::keep_issues`]), while that is still what the database
+    /// holds at `now`: no known-issue change marked since (every one marks
+    /// everything stale) and no closed issue's banner ended. Only with the
+    /// cache on: the change feed runs only then.
+    pub fn kept_issues(&self, now: i64) -> Option<Arc<Showing>> {
+        if !self.is_on() {
+            return None;
+        }
+        let kept = self.issues.lock().unwrap_or_else(PoisonError::into_inner);
+        let kept = kept.as_ref()?;
+        (now < kept.showing.until && self.versions.is_current(PageKind::Docs, kept.snapshot))
+            .then(|| kept.showing.clone())
+    }
+
+    /// Keeps the known issues read after [`PageVersions::snapshot`] gave
+    /// `snapshot` (unless newer ones are kept).
+    pub fn keep_issues(&self, snapshot: u64, showing: Arc<Showing>) {
+        if !self.is_on() {
+            return;
+        }
+        let mut kept = self.issues.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.as_ref().is_some_and(|k| k.snapshot > snapshot) {
+            return;
+        }
+        *kept = Some(KeptIssues { snapshot, showing });
     }
 
     /// Bytes held now, anonymous and members' pages (always at most the cap).

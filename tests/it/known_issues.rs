@@ -768,3 +768,45 @@ async fn long_non_latin_titles_and_the_title_new_get_working_slugs() {
     assert_eq!(page.status, 200, "{}", page.body);
     page.assert_contains("New");
 }
+
+#[actix_web::test]
+async fn search_banners_follow_known_issue_changes_at_once() {
+    let app = app();
+    let staff = app.staff("support_sid").await;
+    let guest = app.client();
+    let search = "/search?q=print+fails";
+    assert_eq!(banner_count(&guest.get(search).await), 0);
+    // The issues showing banners are read once and kept...
+    let now = signpost::db::unix_now();
+    let cache = &app.started().state.page_cache;
+    assert!(cache.kept_issues(now).is_some());
+    assert_eq!(banner_count(&guest.get(search).await), 0);
+
+    // ... until a known-issue change: the next search shows the new one.
+    let issue = create_issue(&staff, &[]).await;
+    let page = guest.get(search).await;
+    assert_eq!(banner_count(&page), 1, "{}", page.body);
+    page.assert_contains("Printing fails after firmware 4.2</a> — workaround inside");
+    let fixed = post_update(
+        &staff,
+        &issue,
+        &[
+            ("text", "Firmware 4.3 fixes it."),
+            ("status", "fixed"),
+            ("fixed_in", "4.3"),
+        ],
+    )
+    .await;
+    assert_eq!(fixed.status, 303, "{}", fixed.body);
+    guest
+        .get(search)
+        .await
+        .assert_contains("Printing fails after firmware 4.2</a> — fixed in 4.3");
+    // A fixed issue's banner ends with its grace period: the kept list is
+    // not used past the first such end.
+    let closed = issue_by_slug(&app, "printing-fails-after-firmware-42")
+        .closed_at
+        .expect("closed");
+    assert!(cache.kept_issues(closed + 7 * DAY - 1).is_some());
+    assert!(cache.kept_issues(closed + 7 * DAY).is_none());
+}

@@ -13,7 +13,9 @@ use crate::kinds::DocKind;
 use crate::search::{SearchHit, SearchRequest, SearchResults};
 use crate::web::paths;
 use crate::web::session::Viewer;
-use crate::web::views::{kind_label, HitView, KindTab, LabelledLink, ManualCard, SearchPage};
+use crate::web::views::{
+    kind_label, HitView, IssueBanner, KindTab, LabelledLink, ManualCard, SearchPage,
+};
 use crate::web::{param, query_params, render, with_analytics, with_db};
 
 /// Results per page.
@@ -321,25 +323,39 @@ fn hit_views(
         .collect()
 }
 
-/// Banners of the known issues whose search terms the query matches. While
-/// the database is unreachable the page goes without them.
+/// Banners of the known issues whose search terms the query matches. The
+/// issues showing banners are read once and kept while no known-issue
+/// change is marked (with the page cache on, see
+/// [`crate::web::page_cache::PageCache::kept_issues`]), else read for each
+/// search. While the database is unreachable the page goes without them.
 async fn add_issue_banners(state: &web::Data<AppState>, view: &mut SearchPage) -> AppResult<()> {
-    let q = view.q.clone();
-    let grace = state.config.known_issue_grace_days;
-    let banners = with_db(state, move |conn| {
-        crate::web::pages::known_issues::banners(
-            conn,
-            crate::service::known_issues::Place::Query(&q),
-            grace,
-            crate::db::unix_now(),
-        )
-    })
-    .await;
-    match banners {
-        Ok(banners) => view.issue_banners = banners,
-        Err(AppError::Unavailable(_)) => {}
-        Err(e) => return Err(e),
-    }
+    let now = crate::db::unix_now();
+    let cache = &state.page_cache;
+    let showing = match cache.kept_issues(now) {
+        Some(showing) => showing,
+        None => {
+            let snapshot = cache.versions.snapshot();
+            let grace = state.config.known_issue_grace_days;
+            let read = with_db(state, move |conn| {
+                crate::service::known_issues::Showing::read(conn, now, grace)
+            })
+            .await;
+            match read {
+                Ok(showing) => {
+                    let showing = std::sync::Arc::new(showing);
+                    cache.keep_issues(snapshot, showing.clone());
+                    showing
+                }
+                Err(AppError::Unavailable(_)) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    view.issue_banners = showing
+        .at(crate::service::known_issues::Place::Query(&view.q))
+        .iter()
+        .map(|issue| IssueBanner::new(issue, now))
+        .collect();
     Ok(())
 }
 
