@@ -80,6 +80,21 @@ async fn post_update(staff: &Client<'_>, issue: &str, fields: &[(&str, &str)]) -
         .await
 }
 
+/// Closes the issue as fixed in 4.3 through the staff form.
+async fn fix_in_4_3(staff: &Client<'_>, issue: &str) {
+    let fixed = post_update(
+        staff,
+        issue,
+        &[
+            ("text", "Firmware 4.3 fixes it."),
+            ("status", "fixed"),
+            ("fixed_in", "4.3"),
+        ],
+    )
+    .await;
+    assert_eq!(fixed.status, 303, "{}", fixed.body);
+}
+
 fn banner_count(page: &Page) -> usize {
     page.body.matches("<strong>Known issue:</strong>").count()
 }
@@ -201,17 +216,7 @@ async fn a_known_issue_shows_where_the_customer_is_until_its_fix_has_aged() {
     let refused = post_update(&staff, &issue, &[("text", "Fixed."), ("status", "fixed")]).await;
     assert_eq!(refused.status, 422);
     refused.assert_contains("Say which version fixes it");
-    let fixed = post_update(
-        &staff,
-        &issue,
-        &[
-            ("text", "Firmware 4.3 fixes it."),
-            ("status", "fixed"),
-            ("fixed_in", "4.3"),
-        ],
-    )
-    .await;
-    assert_eq!(fixed.status, 303, "{}", fixed.body);
+    fix_in_4_3(&staff, &issue).await;
     let notes = fixed_notes(&app);
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].question_id, Some(question.id));
@@ -787,17 +792,7 @@ async fn search_banners_follow_known_issue_changes_at_once() {
     let page = guest.get(search).await;
     assert_eq!(banner_count(&page), 1, "{}", page.body);
     page.assert_contains("Printing fails after firmware 4.2</a> — workaround inside");
-    let fixed = post_update(
-        &staff,
-        &issue,
-        &[
-            ("text", "Firmware 4.3 fixes it."),
-            ("status", "fixed"),
-            ("fixed_in", "4.3"),
-        ],
-    )
-    .await;
-    assert_eq!(fixed.status, 303, "{}", fixed.body);
+    fix_in_4_3(&staff, &issue).await;
     guest
         .get(search)
         .await
