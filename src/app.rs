@@ -12,6 +12,7 @@ use actix_web::{web, App};
 use crate::web as site;
 use tera::Tera;
 
+use crate::background::Background;
 use crate::config::Config;
 use crate::content::{self, Diagnostic};
 use crate::db::{self, Pool};
@@ -28,6 +29,7 @@ use crate::service::content_sync::{self, SyncReport};
 use crate::service::limits::Limits;
 use crate::service::page_feed::{PageFeed, PageFeedTask, PageVersions};
 use crate::service::search_feed::{IndexerSignal, IndexerTask};
+use crate::service::search_log_writer::SearchLog;
 use crate::service::synonyms_reload::{SynonymsReload, SynonymsStatus};
 use site::page_cache::PageCache;
 
@@ -62,6 +64,8 @@ pub struct AppState {
     pub mail_enabled: bool,
     /// The announcements that have not ended (the banner of every page).
     pub announcements: Arc<Board>,
+    /// Writes the search log in batches ([`SearchLog`]).
+    pub search_log: SearchLog,
     /// Rendered pages for anonymous visitors ([`site::page_cache`]).
     pub page_cache: Arc<PageCache>,
     /// Reads the change feeds into the page cache's versions.
@@ -96,6 +100,8 @@ pub struct Started {
     pub content: ContentReload,
     /// Reads the change feeds for the page cache (none when it is off).
     pub page_feed: Option<PageFeedTask>,
+    /// Writes the search log.
+    pub search_log: Background,
     /// What the content sync did.
     pub sync: SyncReport,
     /// When no admin exists yet: the one-time token of the setup page.
@@ -170,6 +176,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         .with_solved_nudge_days(config.solved_nudge_days),
     );
     let analytics = db::open_analytics(&config.database(), config.pool_settings())?;
+    let (search_log, search_log_writer) = SearchLog::start(analytics.clone())?;
     let (search, needs_rebuild) = SearchIndex::open_with_gate(
         &config.index_dir(),
         SearchGate::configured(config.search_concurrency),
@@ -227,6 +234,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         mail_site,
         mail_enabled,
         announcements,
+        search_log,
         page_cache,
         page_feed,
     });
@@ -239,6 +247,7 @@ pub fn start(config: Config) -> Result<Started, StartError> {
         synonyms,
         content: content_reload,
         page_feed: page_feed_task,
+        search_log: search_log_writer,
         sync,
         setup_token,
     })

@@ -22,6 +22,7 @@ pub mod page_feed;
 pub mod questions;
 pub mod relevance;
 pub mod search_feed;
+pub mod search_log_writer;
 pub mod search_speed;
 pub mod synonyms_reload;
 pub mod updates_feed;

@@ -11,6 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::SearchLogId;
 use crate::kinds::DocKind;
 use crate::search::{SearchHit, SearchRequest, SearchResults};
+use crate::service::search_log_writer::LoggedSearch;
 use crate::web::paths;
 use crate::web::session::Viewer;
 use crate::web::views::{
@@ -228,7 +229,8 @@ pub async fn search_in_turn(
     .map_err(AppError::from)
 }
 
-/// Logs the search for the analytics pages; returns its id for click
+/// Logs the search for the analytics pages (through the batching
+/// [`crate::service::search_log_writer`]); returns its id for click
 /// tracking, or `None` when the log could not be written (the search is
 /// still shown).
 async fn log_search(
@@ -237,22 +239,16 @@ async fn log_search(
     total: usize,
     took_us: i64,
 ) -> Option<SearchLogId> {
-    let log_query: String = request.q.chars().take(200).collect();
-    let kind = request.kind;
-    let result_count = i32::try_from(total).unwrap_or(i32::MAX);
-    let logged = with_analytics(state, move |conn| {
-        Ok(search_log::insert(
-            conn,
-            &search_log::NewSearchLogEntry {
-                query: &log_query,
-                kind,
-                result_count,
-                took_us,
-                created_at: crate::db::unix_now(),
-            },
-        )?)
-    })
-    .await;
+    let logged = state
+        .search_log
+        .log(LoggedSearch {
+            query: request.q.chars().take(200).collect(),
+            kind: request.kind,
+            result_count: i32::try_from(total).unwrap_or(i32::MAX),
+            took_us,
+            created_at: crate::db::unix_now(),
+        })
+        .await;
     match logged {
         Ok(id) => Some(id),
         Err(e) => {
