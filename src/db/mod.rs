@@ -80,6 +80,25 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// Runs `f` in a transaction that only appends rows nothing reads back
+    /// in it (statistics, such as the search log): on SQLite as
+    /// [`Conn::immediate_transaction`] (its one writer needs the lock
+    /// anyway); on PostgreSQL a plain transaction, without the advisory
+    /// lock every other write takes, so posts on any node never queue
+    /// behind it.
+    pub fn append_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            Conn::Sqlite(_) => self.immediate_transaction(f),
+            Conn::Postgres(_) => self.transaction(f),
+        }
+    }
+}
+
 /// The columns of row type `T`, for `RETURNING`: what `T::as_returning()`
 /// gives, in the form both backends accept (`as_returning` renders only for
 /// one backend). `T` must derive `Queryable` as well as `Selectable`.

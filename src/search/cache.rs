@@ -81,8 +81,9 @@ fn entry_bytes(key: &ResultKey, results: &SearchResults) -> usize {
                 + h.breadcrumb.len()
         })
         .sum();
+    // The key is held twice: in the map and in the queue of ages.
     ENTRY_OVERHEAD
-        + key.text.len()
+        + 2 * key.text.len()
         + key.kind.as_ref().map_or(0, String::len)
         + results.corrected.as_ref().map_or(0, String::len)
         + hits
@@ -140,10 +141,18 @@ impl ResultCache {
             if !stamp.covers(entries.stamp) {
                 return;
             }
-            *entries = Entries {
-                stamp,
-                ..Entries::default()
-            };
+            // The old entries are freed after the lock is let go: a
+            // full cache holds tens of thousands.
+            let old = std::mem::replace(
+                &mut *entries,
+                Entries {
+                    stamp,
+                    ..Entries::default()
+                },
+            );
+            drop(entries);
+            drop(old);
+            return self.put(key, stamp, results);
         }
         if entries.map.contains_key(&key) {
             return;

@@ -22,6 +22,12 @@ use crate::ids::SearchLogId;
 
 /// Most searches written in one transaction.
 const MAX_BATCH: usize = 1000;
+/// Most searches waiting to be written; past it a search is shown without
+/// click logging at once rather than queue behind a stalled database.
+const MAX_QUEUED: usize = 20_000;
+/// Longest a search page waits for its row's id; past it the page is shown
+/// without click logging (the row is still written when it can be).
+const MAX_WAIT: Duration = Duration::from_secs(2);
 
 /// A search to log.
 #[derive(Debug, Clone)]
@@ -63,20 +69,24 @@ impl SearchLog {
     pub fn start(pool: Pool) -> AppResult<(SearchLog, Background)> {
         let queue = Arc::new(Mutex::new(Queue::default()));
         let taken = queue.clone();
-        let thread = Background::spawn("search-log", move |control| loop {
-            let batch = {
-                let mut queue = taken.lock().unwrap_or_else(PoisonError::into_inner);
-                if queue.pending.is_empty() && control.stopping() {
-                    queue.closed = true;
-                    break;
+        let thread = Background::spawn("search-log", move |control| {
+            // However the thread ends (stopped, or a panic), the queue is
+            // closed and what is left in it dropped: nobody waits on it.
+            let _close = CloseOnExit(taken.clone());
+            loop {
+                let batch = {
+                    let mut queue = taken.lock().unwrap_or_else(PoisonError::into_inner);
+                    if queue.pending.is_empty() && control.stopping() {
+                        break;
+                    }
+                    let n = queue.pending.len().min(MAX_BATCH);
+                    queue.pending.drain(..n).collect::<Vec<_>>()
+                };
+                if batch.is_empty() {
+                    control.wait(Duration::from_secs(1));
+                } else {
+                    write(&pool, batch);
                 }
-                let n = queue.pending.len().min(MAX_BATCH);
-                queue.pending.drain(..n).collect::<Vec<_>>()
-            };
-            if batch.is_empty() {
-                control.wait(Duration::from_secs(1));
-            } else {
-                write(&pool, batch);
             }
         })?;
         Ok((
@@ -88,7 +98,9 @@ impl SearchLog {
         ))
     }
 
-    /// Logs `search`; returns its row's id once it is written.
+    /// Logs `search`; returns its row's id once it is written, or an error
+    /// when it could not be within [`MAX_WAIT`] (or the queue is full, or
+    /// the writer has stopped).
     pub async fn log(&self, search: LoggedSearch) -> AppResult<SearchLogId> {
         let (reply, written) = oneshot::channel();
         {
@@ -98,20 +110,41 @@ impl SearchLog {
                     "the search log writer has stopped".into(),
                 ));
             }
+            if queue.pending.len() >= MAX_QUEUED {
+                return Err(AppError::Internal(format!(
+                    "{MAX_QUEUED} searches are waiting to be logged"
+                )));
+            }
             queue.pending.push(Pending { search, reply });
         }
         self.wake.notify();
-        written
-            .await
-            .map_err(|_| AppError::Internal("the search log writer stopped".into()))?
+        match tokio::time::timeout(MAX_WAIT, written).await {
+            Ok(Ok(id)) => id,
+            Ok(Err(_)) => Err(AppError::Internal("the search log writer stopped".into())),
+            Err(_) => Err(AppError::Internal(format!(
+                "the search log was not written within {MAX_WAIT:?}"
+            ))),
+        }
     }
 }
 
-/// Writes `batch` in one transaction and answers each with its id (or,
+/// Closes the queue when dropped (see [`SearchLog::start`]).
+struct CloseOnExit(Arc<Mutex<Queue>>);
+
+impl Drop for CloseOnExit {
+    fn drop(&mut self) {
+        let mut queue = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        queue.closed = true;
+        queue.pending.clear();
+    }
+}
+
+/// Writes `batch` in one transaction (without the site's write lock on
+/// PostgreSQL: [`crate::db::Conn::append_transaction`]) and answers each with its id (or,
 /// when the transaction failed, with the error).
 fn write(pool: &Pool, batch: Vec<Pending>) {
     let written = pool.get().map_err(AppError::from).and_then(|mut conn| {
-        conn.immediate_transaction(|conn| {
+        conn.append_transaction(|conn| {
             batch
                 .iter()
                 .map(|p| {
@@ -194,5 +227,60 @@ mod tests {
         // (the page is shown without click logging), never left waiting.
         drop(writer);
         assert!(log.log(search("after")).await.is_err());
+    }
+
+    #[actix_web::test]
+    async fn a_batch_that_cannot_be_written_answers_every_search_with_the_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pool = crate::db::open(
+            &crate::config::Database::Sqlite(dir.path().join("log.db")),
+            crate::config::PoolSettings::sized(2),
+        )
+        .expect("database");
+        let mut conn = pool.get().expect("conn");
+        search_log::insert(
+            &mut conn,
+            &NewSearchLogEntry {
+                query: "kept",
+                kind: None,
+                result_count: 1,
+                took_us: 1,
+                created_at: 1,
+            },
+        )
+        .expect("a row");
+        // The database refuses the second entry of the batch, so the
+        // first is not written either: one transaction.
+        let (first, second) = (oneshot::channel(), oneshot::channel());
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(
+                "CREATE TRIGGER refuse BEFORE INSERT ON search_log \
+                 WHEN NEW.query = 'refused' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            ),
+            &mut conn,
+        )
+        .expect("trigger");
+        drop(conn);
+        write(
+            &pool,
+            vec![
+                Pending {
+                    search: search("fine"),
+                    reply: first.0,
+                },
+                Pending {
+                    search: search("refused"),
+                    reply: second.0,
+                },
+            ],
+        );
+        for answer in [first.1, second.1] {
+            let error = answer.await.expect("answered").expect_err("not written");
+            assert!(error.to_string().contains("refused"), "{error}");
+        }
+        let mut conn = pool.get().expect("conn");
+        let rows = search_log::recent(&mut conn, 10).expect("rows");
+        let queries: Vec<&str> = rows.iter().map(|r| r.query.as_str()).collect();
+        assert_eq!(queries, ["kept"]);
     }
 }

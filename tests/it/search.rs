@@ -651,7 +651,7 @@ async fn a_repeated_search_is_served_from_the_cache_until_the_index_changes() {
             .count(),
         2
     );
-    // Another page of the same search is not kept yet: it waits its turn.
+    // The same words in another kind are not kept yet: they wait their turn.
     let other = app.get("/search?q=printer+offline&kind=question").await;
     assert_eq!(other.status, 503, "{}", other.body);
     drop(running);
