@@ -182,6 +182,16 @@ fn write(pool: &Pool, batch: Vec<Pending>) {
 mod tests {
     use super::*;
 
+    fn database() -> (tempfile::TempDir, Pool) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pool = crate::db::open(
+            &crate::config::Database::Sqlite(dir.path().join("log.db")),
+            crate::config::PoolSettings::sized(2),
+        )
+        .expect("database");
+        (dir, pool)
+    }
+
     fn search(query: &str) -> LoggedSearch {
         LoggedSearch {
             query: query.to_string(),
@@ -194,12 +204,7 @@ mod tests {
 
     #[actix_web::test]
     async fn searches_logged_at_once_are_written_together_each_with_its_own_id() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let pool = crate::db::open(
-            &crate::config::Database::Sqlite(dir.path().join("log.db")),
-            crate::config::PoolSettings::sized(2),
-        )
-        .expect("database");
+        let (_dir, pool) = database();
         let (log, writer) = SearchLog::start(pool.clone()).expect("writer");
         let queries: Vec<String> = (0..300).map(|i| format!("query {i}")).collect();
         // Every search queued before the writer takes any.
@@ -231,12 +236,7 @@ mod tests {
 
     #[actix_web::test]
     async fn a_batch_that_cannot_be_written_answers_every_search_with_the_error() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let pool = crate::db::open(
-            &crate::config::Database::Sqlite(dir.path().join("log.db")),
-            crate::config::PoolSettings::sized(2),
-        )
-        .expect("database");
+        let (_dir, pool) = database();
         let mut conn = pool.get().expect("conn");
         search_log::insert(
             &mut conn,
