@@ -1,6 +1,7 @@
 //! Background threads: a named thread with a stop flag and a wake-up
 //! channel, stopped and joined when its handle is dropped. The search
-//! indexer, the job worker, the synonyms reload and the content reload are four.
+//! indexer, the job worker, the synonyms reload, the content reload, the
+//! page cache's change feed and the search log writer are such threads.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};

@@ -7,10 +7,13 @@
 //! - [`memory`]: freed heap handed back to the system after large work.
 //! - [`ids`], [`kinds`]: typed row ids and the kinds of posts and documents.
 //! - [`paths`]: every URL the site makes.
-//! - [`db`]: SQLite pool, migrations, row structs and queries.
+//! - [`db`]: one connection type over SQLite and PostgreSQL, pools,
+//!   migrations, row structs and queries.
 //! - [`markdown`]: markdown to sanitized HTML.
+//! - [`diff`]: revision diffs.
 //! - [`content`]: reading and validating the `content/` folder.
-//! - [`search`]: the tantivy index: schema, writer, queries.
+//! - [`search`]: the tantivy index: schema, writer, queries, result cache.
+//! - [`auth`]: passwords, sessions, tokens, rate limits and who may do what.
 //! - [`service`]: content into the database, database into the index.
 //! - [`mail`]: SMTP transport and the text of every mail (sent by jobs).
 //! - [`jobs`]: the durable job queue, periodic maintenance, mail and the worker.

@@ -1,5 +1,5 @@
-//! Durable background jobs: work that may wait (maintenance now; mail,
-//! nudges and digests later) goes into the `jobs` table, and a worker
+//! Durable background jobs: work that may wait (maintenance, mail, nudges
+//! and digests) goes into the `jobs` table, and a worker
 //! thread on every node claims and runs it, off the request path.
 //!
 //! - [`enqueue`] adds a job (inside the transaction of the change that causes

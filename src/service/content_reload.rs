@@ -1,6 +1,6 @@
 //! Picks up changes to `content/` while the server runs, without a restart.
 //! A background task looks at the modification time and size of every file
-//! under `manuals/` and `troubleshooting/` every [`RELOAD_INTERVAL`], and
+//! under `manuals/`, `troubleshooting/` and `known-issues/` every [`RELOAD_INTERVAL`], and
 //! reloads when any changed, appeared or went away (unless `watch_content`
 //! is off); [`ReloadTrigger::reload`]
 //! (sent on SIGHUP) reloads at once, whatever the files look like.

@@ -2,7 +2,8 @@
 //! until a write changes what it shows, and then the next anonymous request
 //! shows the write — for every kind of write, on this node at once and on
 //! another node on the same database within a bounded time. Signed-in
-//! visitors never get a cached page; guests each get their own form token;
+//! visitors never get an anonymous page (a member's own question page is
+//! kept per member, see `member_cache`); guests each get their own form token;
 //! ETags answer 304; the cache stays under its cap under a flood.
 
 use std::io::Read;
