@@ -4,7 +4,9 @@
 //! tantivy evaluates with block-max WAND: two clauses per word form, its
 //! stem in the stemmed title and in the stemmed body, each weighted as the
 //! stemmed field and its plain copy together (a word completed while typing,
-//! which has no stem, goes to the plain title and body instead). One window
+//! which has no stem, goes to the plain title and body instead). A phrase
+//! synonym selects by its rarest word, and a question of more than six
+//! deciding words by its six rarest ones (see `selecting_concepts`). One window
 //! of best documents spans every segment, so later segments start from the
 //! score the window already requires. The window compares score buckets,
 //! not exact scores, so WAND skips the near ties of many similar documents
@@ -29,7 +31,7 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term, TERMINATED};
 
 use super::super::schema::Fields;
 use super::super::SearchResult;
-use super::plan::{deciding, document_slots, Concept, Statistics};
+use super::plan::{deciding, document_slots, is_stop_word, Concept, Statistics, Variant};
 
 /// Candidates of the first round (see [`window`]).
 const MIN_CANDIDATES: usize = 100;
@@ -38,6 +40,9 @@ const MAX_CANDIDATES: usize = 2000;
 /// A question of this many deciding words or more selects its candidates
 /// without its common words (see [`without_common_terms`]).
 const LONG_QUESTION_WORDS: usize = 4;
+/// Most deciding words that select the candidates: a longer question
+/// selects by its rarest ones (see [`selecting_concepts`]).
+const MAX_SELECTING_WORDS: usize = 6;
 /// A term in more than this share of the documents is common.
 const COMMON_SHARE: f64 = 0.1;
 /// Below this many documents every postings list is short: nothing is
@@ -100,12 +105,14 @@ fn field_weight(fields: &Fields, field: Field) -> f32 {
 }
 
 /// The candidate query of the concepts, restricted to one kind when given;
-/// `None` when no deciding word has a form to look for.
+/// `None` when no deciding word has a form to look for. `doc_freq` counts
+/// the documents of a term (see [`selecting_word`]).
 pub(super) fn candidate_query(
     concepts: &[Concept],
     fields: &Fields,
     kind: Option<&str>,
-) -> Option<CandidateQuery> {
+    mut doc_freq: impl FnMut(&Term) -> SearchResult<u64>,
+) -> SearchResult<Option<CandidateQuery>> {
     // A stemmed field selects for itself and for its plain copy.
     let pairs = [
         (fields.title_stem, fields.title),
@@ -117,9 +124,9 @@ pub(super) fn candidate_query(
     });
     let mut selection = Boosts::default();
     let mut scoring = Boosts::default();
-    let mut words = 0;
-    for (_, concept) in deciding(concepts) {
-        words += 1;
+    let deciding: Vec<&Concept> = deciding(concepts).map(|(_, c)| c).collect();
+    let selects = selecting_concepts(&deciding, fields, &mut doc_freq)?;
+    for (concept, selects) in deciding.iter().zip(selects) {
         for variant in &concept.plan.variants {
             // A phrase's words alone are weak evidence; the re-rank checks order.
             let weight = variant.weight * if variant.terms.len() > 1 { 0.5 } else { 1.0 };
@@ -133,48 +140,115 @@ pub(super) fn candidate_query(
                     scoring.add(field, stem, weight * field_weight);
                 }
             }
-            for &(stem_field, plain_field, pair_weight) in &pairs {
-                if variant.found_by_stem {
-                    // Another variant's stem selects it; its own plain
-                    // list of a common form only made WAND walk longer.
-                    continue;
-                }
-                if variant.stems.is_empty() {
-                    for term in &variant.terms {
-                        selection.add(plain_field, term, weight * pair_weight);
-                    }
-                } else {
-                    for stem in &variant.stems {
-                        selection.add(stem_field, stem, weight * pair_weight);
+            if !selects {
+                continue;
+            }
+            let selecting = selecting_word(variant, fields, &mut doc_freq)?;
+            let Some(term) = variant.terms.get(selecting) else {
+                continue;
+            };
+            // A variant found by another variant's stem is selected by it;
+            // its own plain list of a common form only made WAND walk longer.
+            if !variant.found_by_stem {
+                for &(stem_field, plain_field, pair_weight) in &pairs {
+                    match variant.stems.get(selecting) {
+                        Some(stem) => selection.add(stem_field, stem, weight * pair_weight),
+                        None => selection.add(plain_field, term, weight * pair_weight),
                     }
                 }
             }
             // Tags have no stemmed copy; a page tagged with the word (and
             // not saying it) is still a candidate. Tag postings are short.
-            for term in &variant.terms {
-                selection.add(
-                    fields.tags,
-                    term,
-                    weight * field_weight(fields, fields.tags),
-                );
-            }
+            selection.add(
+                fields.tags,
+                term,
+                weight * field_weight(fields, fields.tags),
+            );
         }
     }
     if scoring.0.is_empty() {
-        return None;
+        return Ok(None);
     }
-    Some(CandidateQuery {
+    Ok(Some(CandidateQuery {
         selection: selection.into_clauses(),
         scoring: scoring.into_clauses(),
         kind: kind.map(|k| Term::from_field_text(fields.kind, k)),
-        words,
-    })
+        words: deciding.len(),
+    }))
+}
+
+/// Which of the deciding concepts select candidates: every one, or in a
+/// question of more than [`MAX_SELECTING_WORDS`], those whose forms are in
+/// the fewest bodies (with any found in none, which cost nothing). A long
+/// natural question shares its rare words with the page that answers it;
+/// its common ones ("keep", "every", "work") are in tens of thousands of
+/// threads, and block-max WAND walked each of their lists for every such
+/// search. They still count in the re-rank, which scores every word.
+fn selecting_concepts(
+    deciding: &[&Concept],
+    fields: &Fields,
+    doc_freq: &mut impl FnMut(&Term) -> SearchResult<u64>,
+) -> SearchResult<Vec<bool>> {
+    if deciding.len() <= MAX_SELECTING_WORDS {
+        return Ok(vec![true; deciding.len()]);
+    }
+    let mut costs = Vec::with_capacity(deciding.len());
+    for (at, concept) in deciding.iter().enumerate() {
+        let mut listed = 0u64;
+        for variant in concept.plan.variants.iter().filter(|v| !v.found_by_stem) {
+            let selecting = selecting_word(variant, fields, doc_freq)?;
+            listed += match (variant.stems.get(selecting), variant.terms.get(selecting)) {
+                (Some(stem), _) => doc_freq(&Term::from_field_text(fields.body_stem, stem))?,
+                (None, Some(term)) => doc_freq(&Term::from_field_text(fields.body, term))?,
+                (None, None) => 0,
+            };
+        }
+        costs.push((listed, at));
+    }
+    let mut selects = vec![false; deciding.len()];
+    costs.sort_unstable();
+    let mut kept = 0;
+    for (listed, at) in costs {
+        if listed == 0 || kept < MAX_SELECTING_WORDS {
+            selects[at] = true;
+            kept += usize::from(listed > 0);
+        }
+    }
+    Ok(selects)
+}
+
+/// Which of a variant's terms selects its candidates: its only one, or of
+/// a phrase (a synonym such as `log in` or `new version`) the word in the
+/// fewest bodies, stop words last. A page holding the phrase holds its
+/// rarest word, and the re-rank checks the rest and their order; selecting
+/// by every word made block-max WAND walk the long lists of words like
+/// "in", "on" and "new" for every search of a word with such a synonym.
+fn selecting_word(
+    variant: &Variant,
+    fields: &Fields,
+    doc_freq: &mut impl FnMut(&Term) -> SearchResult<u64>,
+) -> SearchResult<usize> {
+    if variant.terms.len() < 2 {
+        return Ok(0);
+    }
+    let mut best = (true, u64::MAX, 0);
+    for (at, term) in variant.terms.iter().enumerate() {
+        let listed = match variant.stems.get(at) {
+            Some(stem) => Term::from_field_text(fields.body_stem, stem),
+            None => Term::from_field_text(fields.body, term),
+        };
+        let rank = (is_stop_word(term), doc_freq(&listed)?, at);
+        best = best.min(rank);
+    }
+    Ok(best.2)
 }
 
 impl CandidateQuery {
     /// `selection` (this query's selection or a part of it) as a tantivy
     /// query: one flat disjunction of boosted term queries (so tantivy can
-    /// use block-max WAND); with a kind filter, intersected with it.
+    /// use block-max WAND); with a kind filter, intersected with it (a
+    /// conjunction with a nested disjunction, which tantivy runs without
+    /// WAND: the kind's list bounds the walk instead).
     fn selection_query(&self, selection: &[Clause]) -> Box<dyn Query> {
         let clauses: Vec<(Occur, Box<dyn Query>)> = selection
             .iter()
@@ -240,6 +314,16 @@ pub(super) fn top_candidates(
     } else {
         query.selection.clone()
     };
+    if log::log_enabled!(log::Level::Trace) {
+        let clauses: Vec<String> = selection
+            .iter()
+            .map(|c| {
+                let df = statistics.doc_freq(&c.term).unwrap_or(0);
+                format!("{:?}x{:.2}df{df}", c.term.value().as_str(), c.boost)
+            })
+            .collect();
+        log::trace!("selection of {fetch}: {}", clauses.join(" "));
+    }
     let mut window = Window::new(fetch);
     select(
         searcher,
@@ -689,6 +773,157 @@ mod tests {
         // A small index keeps every term.
         let kept = without_common_terms(&selection, 999, df).unwrap();
         assert_eq!(texts(kept), ["every", "printer", "offline"]);
+    }
+
+    #[test]
+    fn a_phrase_synonym_selects_by_its_rarest_word_not_its_stop_word() {
+        use super::super::plan::{Concept, Variant, WordPlan};
+        use crate::search::schema;
+        use std::sync::Arc;
+        let fields = Fields::from_schema(&schema::build()).unwrap();
+        let variant = |terms: &[&str], weight| Variant {
+            terms: terms.iter().map(|t| t.to_string()).collect(),
+            stems: terms.iter().map(|t| schema::stem(t)).collect(),
+            weight,
+            found_by_stem: false,
+        };
+        let concept = |word: &str, variants| Concept {
+            plan: Arc::new(WordPlan {
+                word: word.to_string(),
+                variants,
+                correction: None,
+            }),
+            stop: false,
+        };
+        // "sign in" = "log in", "update" = "new version": the body lists of
+        // "in" and "new" are long, "log" and "version" short.
+        let concepts = [
+            concept(
+                "signin",
+                vec![variant(&["sign", "in"], 1.0), variant(&["log", "in"], 0.8)],
+            ),
+            concept(
+                "update",
+                vec![variant(&["update"], 1.0), variant(&["new", "version"], 0.8)],
+            ),
+        ];
+        let df = |term: &Term| -> SearchResult<u64> {
+            Ok(match term.value().as_str() {
+                Some("in") => 400_000,
+                Some("new") => 50_000,
+                Some("sign") => 9_000,
+                Some("log") => 7_000,
+                Some("version") => 3_000,
+                _ => 1_000,
+            })
+        };
+        let query = candidate_query(&concepts, &fields, None, df)
+            .unwrap()
+            .unwrap();
+        let words = |clauses: &[Clause]| -> std::collections::BTreeSet<String> {
+            clauses
+                .iter()
+                .filter_map(|c| c.term.value().as_str().map(str::to_string))
+                .collect()
+        };
+        let selecting = words(&query.selection);
+        assert_eq!(
+            selecting,
+            // Stemmed fields list "updat", the tags the word as typed.
+            ["log", "sign", "updat", "update", "version"]
+                .map(String::from)
+                .into(),
+            "{:?}",
+            query.selection
+        );
+        // Every word still scores, and the query counts two deciding words.
+        let scoring = words(&query.scoring);
+        for word in ["in", "new", "sign", "log", "version", "update"] {
+            assert!(scoring.contains(word), "{word} scores");
+        }
+        assert_eq!(query.words, 2);
+        // A phrase of stop words alone still selects by one of them.
+        let only_stops = [concept("in", vec![variant(&["in", "on"], 1.0)])];
+        let query = candidate_query(&only_stops, &fields, None, df)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            words(&query.selection),
+            ["on"].map(String::from).into(),
+            "the one in fewer bodies"
+        );
+    }
+
+    #[test]
+    fn a_long_question_selects_by_its_six_rarest_words_and_scores_every_word() {
+        use super::super::plan::{Concept, Variant, WordPlan};
+        use crate::search::schema;
+        use std::sync::Arc;
+        let fields = Fields::from_schema(&schema::build()).unwrap();
+        let concept = |word: &str| Concept {
+            plan: Arc::new(WordPlan {
+                word: word.to_string(),
+                variants: vec![Variant {
+                    terms: vec![word.to_string()],
+                    stems: vec![word.to_string()],
+                    weight: 1.0,
+                    found_by_stem: false,
+                }],
+                correction: None,
+            }),
+            stop: false,
+        };
+        // Body lists: "zzfoo" is in no document.
+        let listed = |word: &str| match word {
+            "keep" => 90_000,
+            "every" => 80_000,
+            "printer" => 60_000,
+            "morning" => 20_000,
+            "offline" => 9_000,
+            "spooler" => 300,
+            "driver" => 5_000,
+            "queue" => 700,
+            _ => 0,
+        };
+        let df = |term: &Term| -> SearchResult<u64> {
+            Ok(term.value().as_str().map_or(0, |w| {
+                if term.field() == fields.body_stem {
+                    listed(w)
+                } else {
+                    1
+                }
+            }))
+        };
+        let words = |clauses: &[Clause]| -> std::collections::BTreeSet<String> {
+            clauses
+                .iter()
+                .filter_map(|c| c.term.value().as_str().map(str::to_string))
+                .collect()
+        };
+        let question = [
+            "keep", "every", "printer", "morning", "offline", "spooler", "driver", "queue", "zzfoo",
+        ]
+        .map(concept);
+        let query = candidate_query(&question, &fields, None, df)
+            .unwrap()
+            .unwrap();
+        assert_eq!(query.words, 9);
+        assert_eq!(
+            words(&query.selection),
+            ["driver", "morning", "offline", "printer", "queue", "spooler", "zzfoo"]
+                .map(String::from)
+                .into(),
+            "the six rarest found, and the word found nowhere"
+        );
+        let scoring = words(&query.scoring);
+        for word in ["keep", "every", "printer", "spooler", "zzfoo"] {
+            assert!(scoring.contains(word), "{word} still scores");
+        }
+        // Six words or fewer: every one selects, the commonest too.
+        let short = ["keep", "every", "printer", "offline", "spooler", "queue"].map(concept);
+        let query = candidate_query(&short, &fields, None, df).unwrap().unwrap();
+        assert!(words(&query.selection).contains("keep"));
+        assert!(words(&query.selection).contains("every"));
     }
 
     #[test]

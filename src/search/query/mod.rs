@@ -43,6 +43,8 @@ mod snippets;
 #[cfg(test)]
 mod tests;
 
+use tantivy::query::Bm25StatisticsProvider;
+
 use super::cache::ResultKey;
 use super::gate::Pass;
 use super::{SearchIndex, SearchResult};
@@ -183,7 +185,11 @@ impl SearchIndex {
         let typing_last = !text.ends_with(char::is_whitespace);
         let concepts = self.concepts(searcher, &fields, &words, typing_last)?;
         results.corrected = corrected_text(&text, &concepts);
-        let Some(query) = candidates::candidate_query(&concepts, &fields, request.kind) else {
+        let statistics = plan::Statistics::new(searcher, self.plan_cache());
+        let Some(query) = candidates::candidate_query(&concepts, &fields, request.kind, |term| {
+            statistics.doc_freq(term)
+        })?
+        else {
             return Ok(results);
         };
         let limit = request.limit.clamp(1, 100);
@@ -200,7 +206,6 @@ impl SearchIndex {
         // few for the page) and a larger one finds documents with enough of
         // the words, the list starts over from that round, as the partial
         // matches would otherwise stand above them.
-        let statistics = plan::Statistics::new(searcher, self.plan_cache());
         let mut shown: Vec<Ranked> = Vec::new();
         let mut relaxed = false;
         let mut round = 0;
