@@ -205,10 +205,15 @@ impl SearchIndex {
         // exception: when the rounds so far found only partial matches (too
         // few for the page) and a larger one finds documents with enough of
         // the words, the list starts over from that round, as the partial
-        // matches would otherwise stand above them.
+        // matches would otherwise stand above them. A round whose added
+        // candidates the re-rank all rejected ends the search: the next
+        // ones score lower still, and a query of one rare word and common
+        // ones (a rare word in four documents beside "nas" and "not") went
+        // on to 2,000 candidates to show the same two results.
         let mut shown: Vec<Ranked> = Vec::new();
         let mut relaxed = false;
         let mut round = 0;
+        let mut kept_before = 0;
         let saturated = loop {
             let fetch = candidates::window(round);
             let (top, saturated) =
@@ -219,11 +224,18 @@ impl SearchIndex {
                 shown.clear();
                 relaxed = partial;
             }
+            let kept = ranked.len();
             rerank::append_new(&mut shown, rerank::collapse(ranked));
-            if !saturated || shown.len() > offset + limit || fetch >= candidates::window(round + 1)
-            {
+            log::trace!(
+                "round {round}: {} candidates, {kept} kept, {} shown",
+                top.len(),
+                shown.len()
+            );
+            let wanted = offset + limit;
+            if !another_round(round, saturated, shown.len(), wanted, kept, kept_before) {
                 break saturated;
             }
+            kept_before = kept;
             round += 1;
         };
         results.relaxed = relaxed && !shown.is_empty();
@@ -236,6 +248,27 @@ impl SearchIndex {
         results.hits = snippets::page_hits(searcher, &fields, &concepts, &page)?;
         Ok(results)
     }
+}
+
+/// Whether a search fetches the next, larger round of candidates after
+/// round `round`: while its window was full (`saturated`: more documents
+/// match), the `shown` results do not fill the page (`wanted`: a result
+/// beyond it tells there is a next page), a larger window remains, and the
+/// re-rank `kept` some candidate the round added to the `kept_before` of
+/// the round before (rounds nest, so when it kept none of them the next
+/// round's, which score lower still, are not worth reading).
+fn another_round(
+    round: u32,
+    saturated: bool,
+    shown: usize,
+    wanted: usize,
+    kept: usize,
+    kept_before: usize,
+) -> bool {
+    saturated
+        && shown <= wanted
+        && candidates::window(round) < candidates::window(round + 1)
+        && (round == 0 || kept > kept_before)
 }
 
 /// `text` with each misspelt word replaced by `fix` of its tokens, when any
