@@ -382,8 +382,11 @@ impl Scoring {
 
 /// Sorts the candidates best first and keeps those with enough of the `n`
 /// deciding words: every word of a one- or two-word query when some
-/// candidate has them all, else a good part of the best coverage. Flags
-/// `true` when none has the minimum share of words.
+/// candidate has them all, else a good part of the best coverage or the
+/// minimum share of words (a document holding one very rare query word
+/// has the best coverage by far, and "nas not visible" showed it alone
+/// while threads holding "nas" and "not" were full matches). Flags `true`
+/// when none has the minimum share of words.
 fn keep_enough_words(mut ranked: Vec<Ranked>, n: usize) -> (Vec<Ranked>, bool) {
     let by_score = |a: &Ranked, b: &Ranked| {
         b.score
@@ -395,9 +398,10 @@ fn keep_enough_words(mut ranked: Vec<Ranked>, n: usize) -> (Vec<Ranked>, bool) {
     let partial = !ranked.iter().any(|r| r.matched >= minimum_should_match(n));
     let every_word = n <= 2 && !partial;
     let best_coverage = ranked.iter().map(|r| r.coverage).fold(0.0f32, f32::max);
+    let minimum = minimum_should_match(n);
     ranked.retain(|r| {
         r.matched > 0
-            && r.coverage + 1e-6 >= MIN_SHARE_OF_BEST * best_coverage
+            && (r.coverage + 1e-6 >= MIN_SHARE_OF_BEST * best_coverage || r.matched >= minimum)
             && (!every_word || r.matched >= n)
     });
     (ranked, partial)

@@ -815,3 +815,46 @@ fn rounds_go_on_only_while_the_rerank_keeps_what_they_add() {
     assert!(!another_round(last, true, 2, 10, 500, 100));
     assert!(another_round(last - 1, true, 2, 10, 500, 100));
 }
+
+#[test]
+fn documents_with_enough_of_the_words_stay_beside_one_rare_word() {
+    // "visible" is in one document, which holds no other query word; its
+    // rarity makes its share of the query's word weight the best by far.
+    // The threads holding two of the three words are full matches (2 of 3
+    // is Lucene's `2<75%`) and stay among the results.
+    let mut groups: Vec<(String, Vec<SearchDoc>)> = (1..=30)
+        .map(|i| {
+            let key = format!("question:{i}");
+            let docs = vec![doc(
+                &key,
+                &format!("/q/{i}"),
+                "NAS does not show up",
+                "The NAS is not in the file browser after a restart.",
+            )];
+            (key, docs)
+        })
+        .collect();
+    groups.push((
+        "article:1".to_string(),
+        vec![doc(
+            "article:1",
+            "/docs/moderation#hidden",
+            "Hidden answers",
+            "A hidden answer stays visible to staff.",
+        )],
+    ));
+    let groups: Vec<(&str, Vec<SearchDoc>)> = groups
+        .iter()
+        .map(|(key, docs)| (key.as_str(), docs.clone()))
+        .collect();
+    let (_dir, index) = index(groups);
+    let (found, relaxed) = urls(&index, "nas not visible ");
+    assert!(!relaxed);
+    assert!(
+        found.contains(&"/docs/moderation#hidden".to_string()),
+        "{found:?}"
+    );
+    let threads = found.iter().filter(|u| u.starts_with("/q/")).count();
+    assert_eq!(threads, found.len() - 1, "{found:?}");
+    assert!(threads >= 9, "{found:?}");
+}
