@@ -232,6 +232,22 @@ mod tests {
         assert!(needs_rebuild);
     }
 
+    /// Question `id` as the one document of its group.
+    fn question(id: u32, body: &str) -> GroupUpdate {
+        GroupUpdate {
+            group: format!("question:{id}"),
+            docs: vec![SearchDoc {
+                kind: "question".into(),
+                group: format!("question:{id}"),
+                url: format!("/questions/{id}"),
+                title: format!("Printer error {id}"),
+                body: body.to_string(),
+                boost: 1.0,
+                ..Default::default()
+            }],
+        }
+    }
+
     /// A rebuild's partial commits each leave a segment; the rebuild ends
     /// in one, which keeps the commit payload, and later commits merge as
     /// before.
@@ -240,23 +256,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let (search, _) = SearchIndex::open(dir.path()).expect("open");
         let mut feed = search.feed().expect("feed");
-        let question = |id: u32| GroupUpdate {
-            group: format!("question:{id}"),
-            docs: vec![SearchDoc {
-                kind: "question".into(),
-                group: format!("question:{id}"),
-                url: format!("/questions/{id}"),
-                title: format!("Printer error {id}"),
-                body: "The printer shows an error after the update.".into(),
-                boost: 1.0,
-                ..Default::default()
-            }],
-        };
-        feed.stage(&[question(99_999)]).expect("stage");
+        let update = |id: u32| question(id, "The printer shows an error after the update.");
+        feed.stage(&[update(99_999)]).expect("stage");
         feed.commit(1).expect("commit");
         feed.begin_rebuild().expect("begin");
         for batch in 0..5 {
-            let updates: Vec<GroupUpdate> = (0..50).map(|n| question(batch * 100 + n)).collect();
+            let updates: Vec<GroupUpdate> = (0..50).map(|n| update(batch * 100 + n)).collect();
             feed.stage(&updates).expect("stage");
             feed.commit_partial().expect("partial commit");
         }
@@ -265,7 +270,7 @@ mod tests {
         assert_eq!(segments(&search), 1);
         assert_eq!(search.num_docs(), 250, "the document from before is gone");
         for n in 0..3 {
-            feed.stage(&[question(1000 + n)]).expect("stage");
+            feed.stage(&[update(1000 + n)]).expect("stage");
             feed.commit(8 + i64::from(n)).expect("commit");
         }
         feed.finish().expect("finish");
@@ -287,22 +292,9 @@ mod tests {
         let mut feed = search.feed().expect("feed");
         let batches = 8;
         for batch in 0..batches {
+            let body = "The printer shows an error after the update. ".repeat(20);
             let updates: Vec<GroupUpdate> = (0..200)
-                .map(|n| {
-                    let id = batch * 1000 + n;
-                    GroupUpdate {
-                        group: format!("question:{id}"),
-                        docs: vec![SearchDoc {
-                            kind: "question".into(),
-                            group: format!("question:{id}"),
-                            url: format!("/questions/{id}"),
-                            title: format!("Printer error {id}"),
-                            body: "The printer shows an error after the update. ".repeat(20),
-                            boost: 1.0,
-                            ..Default::default()
-                        }],
-                    }
-                })
+                .map(|n| question(batch * 1000 + n, &body))
                 .collect();
             feed.stage(&updates).expect("stage");
             feed.commit(i64::from(batch + 1)).expect("commit");
