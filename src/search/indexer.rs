@@ -1,7 +1,7 @@
 //! The one `IndexWriter`: applies groups of documents and commits them with the
 //! last applied outbox id in the commit payload.
 
-use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
+use tantivy::indexer::{DefaultMergePolicy, NoMergePolicy};
 use tantivy::schema::TantivyDocument;
 use tantivy::{IndexWriter, Term};
 
@@ -132,7 +132,7 @@ impl IndexFeed {
             }
         }
         self.writer
-            .set_merge_policy(Box::new(LogMergePolicy::default()));
+            .set_merge_policy(Box::new(DefaultMergePolicy::default()));
         self.search.set_rebuilding(false);
         Ok(())
     }
