@@ -90,6 +90,7 @@ impl IndexFeed {
 
     /// Starts a full rebuild: drops every document. Searches say the index is
     /// being rebuilt until [`IndexFeed::finish_rebuild`].
+    ///
     /// The rebuild's commits leave their segments unmerged until it ends
     /// (see [`IndexFeed::finish_rebuild`]).
     pub fn begin_rebuild(&mut self) -> SearchResult<()> {
@@ -114,6 +115,7 @@ impl IndexFeed {
 
     /// Ends a rebuild that covered every change up to `watermark` and the
     /// later ones up to `read` (see [`IndexFeed::commit`]).
+    ///
     /// The rebuilt index is then merged into one segment: each search
     /// walks the posting lists of every segment, and at 1,000,000 posts one
     /// segment searched 8 % faster than the five that merges left (a merge
@@ -122,18 +124,23 @@ impl IndexFeed {
     pub fn finish_rebuild(&mut self, watermark: i64, read: i64) -> SearchResult<()> {
         self.commit_progress(watermark, read)?;
         let segments = self.search.index().searchable_segment_ids()?;
-        if segments.len() > 1 {
-            match self.writer.merge(&segments).wait() {
-                Ok(_) => self.search.reader().reload()?,
-                Err(e) => log::warn!(
-                    "the rebuilt search index stays in {} segments: {e}",
-                    segments.len()
-                ),
-            }
-        }
+        let merged = segments.len() > 1
+            && match self.writer.merge(&segments).wait() {
+                Ok(_) => true,
+                Err(e) => {
+                    log::warn!(
+                        "the rebuilt search index stays in {} segments: {e}",
+                        segments.len()
+                    );
+                    false
+                }
+            };
         self.writer
             .set_merge_policy(Box::new(DefaultMergePolicy::default()));
         self.search.set_rebuilding(false);
+        if merged {
+            self.search.reader().reload()?;
+        }
         Ok(())
     }
 

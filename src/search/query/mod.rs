@@ -29,9 +29,9 @@
 //! their typed form, proximity and phrase order of the words, times a
 //! dampened solved/votes boost. A one- or two-word query needs every word
 //! when some document has them all; a longer one needs a good part of the
-//! word weight the best match carries, or the minimum share of words. When no candidate has the minimum
-//! share of words (Lucene's `2<75%`), the results are flagged as partial
-//! matches ("matching some of your words"). Results of one group are
+//! word weight the best match carries, or the minimum share of words
+//! (Lucene's `2<75%`). When no candidate has that share, the results are
+//! flagged as partial matches ("matching some of your words"). Results of one group are
 //! collapsed: one per question thread (the question itself unless an answer
 //! matches better), two per article; a result titled like better ones
 //! (duplicate questions) moves down.

@@ -395,10 +395,10 @@ fn keep_enough_words(mut ranked: Vec<Ranked>, n: usize) -> (Vec<Ranked>, bool) {
             .then(a.address.cmp(&b.address))
     };
     ranked.sort_by(by_score);
-    let partial = !ranked.iter().any(|r| r.matched >= minimum_should_match(n));
+    let minimum = minimum_should_match(n);
+    let partial = !ranked.iter().any(|r| r.matched >= minimum);
     let every_word = n <= 2 && !partial;
     let best_coverage = ranked.iter().map(|r| r.coverage).fold(0.0f32, f32::max);
-    let minimum = minimum_should_match(n);
     ranked.retain(|r| {
         r.matched > 0
             && (r.coverage + 1e-6 >= MIN_SHARE_OF_BEST * best_coverage || r.matched >= minimum)
