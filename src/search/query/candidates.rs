@@ -1,10 +1,12 @@
 //! Candidates: which documents the re-rank looks at, and their text score.
 //!
 //! Selection runs one flat disjunction of boosted term queries, which
-//! tantivy evaluates with block-max WAND: two clauses per word form, its
-//! stem in the stemmed title and in the stemmed body, each weighted as the
-//! stemmed field and its plain copy together (a word completed while typing,
-//! which has no stem, goes to the plain title and body instead). A phrase
+//! tantivy evaluates with block-max WAND (a question of four deciding
+//! words or more is walked by MaxScore instead, see `max_score`): two
+//! clauses per word form, its stem in the stemmed title and in the stemmed
+//! body, each weighted as the stemmed field and its plain copy together (a
+//! word completed while typing, which has no stem, goes to the plain title
+//! and body instead). A phrase
 //! synonym selects by its rarest word, and a question of more than six
 //! deciding words by its six rarest ones (see `selecting_concepts`). One window
 //! of best documents spans every segment, so later segments start from the
@@ -27,11 +29,13 @@ use tantivy::query::{
     Bm25StatisticsProvider, BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term, TERMINATED};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::super::schema::Fields;
 use super::super::SearchResult;
 use super::plan::{deciding, document_slots, is_stop_word, Concept, Statistics, Variant};
+
+mod max_score;
 
 /// Candidates of the first round (see [`window`]).
 const MIN_CANDIDATES: usize = 100;
@@ -250,16 +254,7 @@ impl CandidateQuery {
     /// conjunction with a nested disjunction, which tantivy runs without
     /// WAND: the kind's list bounds the walk instead).
     fn selection_query(&self, selection: &[Clause]) -> Box<dyn Query> {
-        let clauses: Vec<(Occur, Box<dyn Query>)> = selection
-            .iter()
-            .map(|clause| {
-                let query = TermQuery::new(clause.term.clone(), clause.option);
-                let boosted: Box<dyn Query> =
-                    Box::new(BoostQuery::new(Box::new(query), clause.boost));
-                (Occur::Should, boosted)
-            })
-            .collect();
-        let disjunction: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+        let disjunction: Box<dyn Query> = Box::new(disjunction(selection));
         match &self.kind {
             None => disjunction,
             Some(kind) => Box::new(BooleanQuery::new(vec![
@@ -285,6 +280,19 @@ impl CandidateQuery {
         }
         clauses
     }
+}
+
+/// One flat disjunction of the boosted term queries of `clauses`.
+fn disjunction(clauses: &[Clause]) -> BooleanQuery {
+    let clauses: Vec<(Occur, Box<dyn Query>)> = clauses
+        .iter()
+        .map(|clause| {
+            let query = TermQuery::new(clause.term.clone(), clause.option);
+            let boosted: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(query), clause.boost));
+            (Occur::Should, boosted)
+        })
+        .collect();
+    BooleanQuery::new(clauses)
 }
 
 /// Candidates fetched in round `round` of a search (from 0): 100, then
@@ -325,12 +333,18 @@ pub(super) fn top_candidates(
         log::trace!("selection of {fetch}: {}", clauses.join(" "));
     }
     let mut window = Window::new(fetch);
-    select(
-        searcher,
-        statistics.scoring(),
-        query.selection_query(&selection).as_ref(),
-        &mut window,
-    )?;
+    // A kind filter makes the query a conjunction, which MaxScore does not
+    // walk; a short query's few lists are skipped faster by block maxima.
+    if query.kind.is_none() && query.words >= LONG_QUESTION_WORDS {
+        max_score::select(searcher, statistics, &selection, &mut window)?;
+    } else {
+        select(
+            searcher,
+            statistics.scoring(),
+            query.selection_query(&selection).as_ref(),
+            &mut window,
+        )?;
+    }
     let saturated = window.is_full();
     let mut scored = text_scores(
         searcher,
@@ -383,16 +397,8 @@ fn select(
     window: &mut Window,
 ) -> SearchResult<()> {
     let weight = query.weight(scoring)?;
-    let readers = searcher.segment_readers();
-    let mut order: Vec<usize> = (0..readers.len()).collect();
-    order.sort_by_key(|&ord| (Reverse(readers[ord].num_docs()), ord));
-    for (rank, ord) in order.into_iter().enumerate() {
-        let reader = &readers[ord];
+    for (at, reader) in walk_order(searcher) {
         let alive = reader.alive_bitset();
-        let at = Place {
-            rank: rank as u32,
-            segment_ord: ord as u32,
-        };
         weight.for_each_pruning(window.threshold(), reader, &mut |doc, score| {
             if !alive.is_some_and(|a| a.is_deleted(doc)) {
                 window.push(score, at, doc);
@@ -401,6 +407,24 @@ fn select(
         })?;
     }
     Ok(())
+}
+
+/// The segments in the order the selection walks them: largest first.
+fn walk_order(searcher: &Searcher) -> Vec<(Place, &SegmentReader)> {
+    let readers = searcher.segment_readers();
+    let mut order: Vec<usize> = (0..readers.len()).collect();
+    order.sort_by_key(|&ord| (Reverse(readers[ord].num_docs()), ord));
+    order
+        .into_iter()
+        .enumerate()
+        .map(|(rank, ord)| {
+            let at = Place {
+                rank: rank as u32,
+                segment_ord: ord as u32,
+            };
+            (at, &readers[ord])
+        })
+        .collect()
 }
 
 /// The text score of each document: the sum of the boosted BM25 scores of

@@ -16,10 +16,10 @@
 //! cap on query words.
 //!
 //! Ranking runs in two phases. Candidates: one flat disjunction of boosted
-//! term queries over the stemmed title and body, which tantivy evaluates
-//! with block-max WAND, so a long natural question stays fast; the selected
-//! documents then get the text score of every field (plain fields above
-//! stemmed ones, title above tags above body). Re-rank: the best hundred
+//! term queries over the stemmed title and body, evaluated with block-max
+//! WAND (a long question's by MaxScore), so a long natural question stays
+//! fast; the selected documents then get the text score of every field
+//! (plain fields above stemmed ones, title above tags above body). Re-rank: the best hundred
 //! or so candidates (more for deep pages) are scored from their postings on
 //! the share of query words they contain (each word weighted by its inverse
 //! document frequency, so the rare words of a long question count more than
