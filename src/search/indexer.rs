@@ -165,11 +165,19 @@ fn to_tantivy(fields: &super::Fields, doc: &SearchDoc) -> TantivyDocument {
     out.add_text(fields.group, &doc.group);
     out.add_text(fields.kind, &doc.kind);
     out.add_text(fields.url, &doc.url);
+    // A link into a page (an answer, a section) marks a part of the group.
+    let part = doc.url.contains('#');
+    // An answer repeats its thread's title: the selection finds the thread
+    // by its question and the answer by its own words.
+    let selects_by_title = !(part && doc.kind == "question");
     // The displayed title is the first value of the title fields; the
     // context follows as further values (ranked alike, never shown).
     for title in std::iter::once(&doc.title).chain(&doc.context) {
         out.add_text(fields.title, title);
         out.add_text(fields.title_stem, title);
+        if selects_by_title {
+            out.add_text(fields.title_select, title);
+        }
     }
     out.add_text(fields.body, &doc.body);
     out.add_text(fields.body_stem, &doc.body);
@@ -179,8 +187,7 @@ fn to_tantivy(fields: &super::Fields, doc: &SearchDoc) -> TantivyDocument {
     out.add_u64(fields.solved, u64::from(doc.solved));
     out.add_u64(fields.group_hash, schema::group_key(&doc.group));
     out.add_u64(fields.group_limit, group_limit(&doc.kind));
-    // A link into a page (an answer, a section) marks a part of the group.
-    out.add_u64(fields.part, u64::from(doc.url.contains('#')));
+    out.add_u64(fields.part, u64::from(part));
     let title_words = super::query::analyze(&doc.title).join(" ");
     out.add_u64(fields.title_hash, schema::title_key(&title_words));
     out

@@ -8,6 +8,10 @@
 //! stemmer, so "installing" meets "install" and "printers" meets "printer".
 //! Both read negative contractions as `not` ("won't" is `won not`, "cannot"
 //! is `can not`; see [`super::negation`]).
+//! The candidates of a search are selected by a third copy of the stemmed
+//! title, `title_select`, which leaves out the answers: an answer document
+//! repeats its thread's title, so the stemmed title's lists are about four
+//! times as long as the threads they name.
 //! Stop words are indexed in both: they never decide whether a document
 //! matches (the query planner leaves them out of the match), but their
 //! positions still count for phrase and proximity scoring.
@@ -26,7 +30,7 @@ use super::spelling::AmericanSpelling;
 
 /// Bump when the schema, an analyzer or what the search feed puts in
 /// documents changes: old indexes are then rebuilt.
-pub const VERSION: u32 = 11;
+pub const VERSION: u32 = 12;
 
 /// Name of the plain analyzer (the `title`, `body` and `tags` fields).
 pub const ANALYZER: &str = "signpost";
@@ -56,6 +60,10 @@ pub struct Fields {
     pub title_stem: Field,
     /// Body text, stemmed (indexed only).
     pub body_stem: Field,
+    /// The stemmed title of every document but an answer (which repeats
+    /// its thread's title), without positions: the field candidates are
+    /// selected by (indexed only; see `query::candidates`).
+    pub title_select: Field,
     /// Breadcrumb, stored only.
     pub breadcrumb: Field,
     /// Ranking multiplier in thousandths ([`boost_value`]), fast.
@@ -87,6 +95,7 @@ impl Fields {
             tags: schema.get_field("tags")?,
             title_stem: schema.get_field("title_stem")?,
             body_stem: schema.get_field("body_stem")?,
+            title_select: schema.get_field("title_select")?,
             breadcrumb: schema.get_field("breadcrumb")?,
             boost: schema.get_field("boost")?,
             solved: schema.get_field("solved")?,
@@ -133,6 +142,14 @@ pub fn build() -> Schema {
     builder.add_text_field("tags", text);
     builder.add_text_field("title_stem", stemmed.clone());
     builder.add_text_field("body_stem", stemmed);
+    builder.add_text_field(
+        "title_select",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(STEM_ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        ),
+    );
     builder.add_text_field("breadcrumb", STORED);
     builder.add_u64_field("boost", FAST);
     builder.add_u64_field("solved", FAST | STORED);

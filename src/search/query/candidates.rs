@@ -6,7 +6,11 @@
 //! clauses per word form, its stem in the stemmed title and in the stemmed
 //! body, each weighted as the stemmed field and its plain copy together (a
 //! word completed while typing, which has no stem, goes to the plain title
-//! and body instead). A phrase
+//! and body instead). The title's clause reads `title_select`, the stemmed
+//! title of every document but an answer (scored with the stemmed title's
+//! statistics, so it scores the same): an answer repeats its thread's
+//! title, and a common word's title list was four times as long as the
+//! threads it names; an answer is selected by its own words. A phrase
 //! synonym selects by its rarest word, and a question of more than six
 //! deciding words by its six rarest ones (see `selecting_concepts`). One window
 //! of best documents spans every segment, so later segments start from the
@@ -118,13 +122,14 @@ pub(super) fn candidate_query(
     mut doc_freq: impl FnMut(&Term) -> SearchResult<u64>,
 ) -> SearchResult<Option<CandidateQuery>> {
     // A stemmed field selects for itself and for its plain copy.
+    // The title's selection field leaves the answers out (see `schema`).
     let pairs = [
-        (fields.title_stem, fields.title),
-        (fields.body_stem, fields.body),
+        (fields.title_select, fields.title_stem, fields.title),
+        (fields.body_stem, fields.body_stem, fields.body),
     ]
-    .map(|(stem, plain)| {
+    .map(|(select, stem, plain)| {
         let weight = field_weight(fields, stem) + field_weight(fields, plain);
-        (stem, plain, weight)
+        (select, plain, weight)
     });
     let mut selection = Boosts::default();
     let mut scoring = Boosts::default();

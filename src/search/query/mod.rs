@@ -185,7 +185,7 @@ impl SearchIndex {
         let typing_last = !text.ends_with(char::is_whitespace);
         let concepts = self.concepts(searcher, &fields, &words, typing_last)?;
         results.corrected = corrected_text(&text, &concepts);
-        let statistics = plan::Statistics::new(searcher, self.plan_cache());
+        let statistics = plan::Statistics::new(searcher, &fields, self.plan_cache());
         let Some(query) = candidates::candidate_query(&concepts, &fields, request.kind, |term| {
             statistics.doc_freq(term)
         })?

@@ -120,18 +120,37 @@ impl PlanCache {
 /// documents per term), each computed once per index generation and kept
 /// in the [`PlanCache`]: the weights of a query's term queries read them
 /// instead of looking every term up in every segment's dictionary again.
+/// The selection's title field (`title_select`) is weighed with the
+/// stemmed title's statistics, so a document found there scores as the
+/// stemmed title scores it.
 pub(super) struct Statistics<'a> {
     searcher: &'a Searcher,
     cache: &'a Mutex<PlanCache>,
     generation: u64,
+    /// `title_select` and the field whose statistics it borrows.
+    borrowed: (Field, Field),
 }
 
 impl<'a> Statistics<'a> {
-    pub(super) fn new(searcher: &'a Searcher, cache: &'a Mutex<PlanCache>) -> Statistics<'a> {
+    pub(super) fn new(
+        searcher: &'a Searcher,
+        fields: &Fields,
+        cache: &'a Mutex<PlanCache>,
+    ) -> Statistics<'a> {
         Statistics {
             searcher,
             cache,
             generation: searcher.generation().generation_id(),
+            borrowed: (fields.title_select, fields.title_stem),
+        }
+    }
+
+    /// The field whose statistics weigh `field`.
+    fn statistics_field(&self, field: Field) -> Field {
+        if field == self.borrowed.0 {
+            self.borrowed.1
+        } else {
+            field
         }
     }
 
@@ -165,6 +184,7 @@ pub(super) fn document_slots(searcher: &Searcher) -> u64 {
 
 impl Bm25StatisticsProvider for Statistics<'_> {
     fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        let field = self.statistics_field(field);
         if let Some(tokens) = self.with_cache(|c| c.tokens.get(&field).copied()) {
             return Ok(tokens);
         }
@@ -179,6 +199,15 @@ impl Bm25StatisticsProvider for Statistics<'_> {
     }
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        let field = self.statistics_field(term.field());
+        let borrowed;
+        let term = match term.value().as_str() {
+            Some(text) if field != term.field() => {
+                borrowed = Term::from_field_text(field, text);
+                &borrowed
+            }
+            _ => term,
+        };
         if let Some(df) = self.with_cache(|c| c.doc_freqs.get(term).copied()) {
             return Ok(df);
         }

@@ -385,9 +385,13 @@ impl Scoring {
 /// candidate has them all, else a good part of the best coverage or the
 /// minimum share of words (a document holding one very rare query word
 /// has the best coverage by far, and "nas not visible" showed it alone
-/// while threads holding "nas" and "not" were full matches). Flags `true`
-/// when none has the minimum share of words.
-fn keep_enough_words(mut ranked: Vec<Ranked>, n: usize) -> (Vec<Ranked>, bool) {
+/// while threads holding "nas" and "not" were full matches). A candidate
+/// the re-rank puts above the best-covering one is kept whatever its
+/// coverage: the bar is there to drop weak partial matches below a better
+/// match, and which documents fill the window beside it (one holding
+/// more of a long question's common words, say) must not drop the best
+/// one. Flags `true` when none has the minimum share of words.
+pub(super) fn keep_enough_words(mut ranked: Vec<Ranked>, n: usize) -> (Vec<Ranked>, bool) {
     let by_score = |a: &Ranked, b: &Ranked| {
         b.score
             .partial_cmp(&a.score)
@@ -398,10 +402,25 @@ fn keep_enough_words(mut ranked: Vec<Ranked>, n: usize) -> (Vec<Ranked>, bool) {
     let minimum = minimum_should_match(n);
     let partial = !ranked.iter().any(|r| r.matched >= minimum);
     let every_word = n <= 2 && !partial;
-    let best_coverage = ranked.iter().map(|r| r.coverage).fold(0.0f32, f32::max);
+    // Sorted best first: the first of the highest coverage ranks highest.
+    let (best_at, best_coverage) = ranked
+        .iter()
+        .enumerate()
+        .fold((0, 0.0f32), |best, (at, r)| {
+            if r.coverage > best.1 {
+                (at, r.coverage)
+            } else {
+                best
+            }
+        });
+    let mut at = 0;
     ranked.retain(|r| {
+        let above_best = at <= best_at;
+        at += 1;
         r.matched > 0
-            && (r.coverage + 1e-6 >= MIN_SHARE_OF_BEST * best_coverage || r.matched >= minimum)
+            && (above_best
+                || r.coverage + 1e-6 >= MIN_SHARE_OF_BEST * best_coverage
+                || r.matched >= minimum)
             && (!every_word || r.matched >= n)
     });
     (ranked, partial)

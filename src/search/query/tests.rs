@@ -1,9 +1,10 @@
 //! Unit tests of planning, ranking and collapsing.
 
+use super::plan::Statistics;
 use super::plan::{edit_distance, is_stop_word, max_distance, tokenize, STOP_WORDS};
 use super::rerank::{
-    add_phrase_spans, append_new, minimum_should_match, phrase_order, proximity, ConceptMatch,
-    Ranked,
+    add_phrase_spans, append_new, keep_enough_words, minimum_should_match, phrase_order, proximity,
+    ConceptMatch, Ranked,
 };
 use super::SearchRequest;
 use crate::search::SearchIndex;
@@ -156,6 +157,65 @@ fn a_thread_shows_once_with_the_best_matching_answer() {
     assert_eq!(urls(&index, "degauss ").0, ["/q/1#answer-3"]);
     assert_eq!(urls(&index, "screen flickers ").0, ["/q/1"]);
     assert_eq!(urls(&index, "flickers refresh ").0, ["/q/1#answer-2"]);
+
+    // Candidates are selected by a title field that leaves the answers'
+    // copies of their thread's title out, weighed with the statistics of
+    // the stemmed title that scores them.
+    let searcher = index.reader().searcher();
+    let fields = index.fields();
+    let term = |field| tantivy::Term::from_field_text(field, "flicker");
+    assert_eq!(searcher.doc_freq(&term(fields.title_stem)).expect("df"), 3);
+    assert_eq!(
+        searcher.doc_freq(&term(fields.title_select)).expect("df"),
+        1
+    );
+    let statistics = Statistics::new(&searcher, fields, index.plan_cache());
+    use tantivy::query::Bm25StatisticsProvider;
+    assert_eq!(
+        statistics.doc_freq(&term(fields.title_select)).expect("df"),
+        3
+    );
+    assert_eq!(
+        statistics
+            .total_num_tokens(fields.title_select)
+            .expect("tokens"),
+        searcher
+            .total_num_tokens(fields.title_stem)
+            .expect("tokens")
+    );
+}
+
+/// A candidate of `matched` words with `coverage`, scored `score`.
+fn ranked(doc: u32, score: f32, matched: usize, coverage: f32) -> Ranked {
+    Ranked {
+        address: tantivy::DocAddress::new(0, doc),
+        score,
+        matched,
+        coverage,
+        group: u64::from(doc),
+        group_limit: 1,
+        part: 0,
+        title: u64::from(doc),
+    }
+}
+
+/// Of a seven-word question, a page holding two rare words that the
+/// re-rank puts first stays, though another candidate holds more of the
+/// question's weight; below that one, the 30 % bar drops what holds too
+/// little of it.
+#[test]
+fn what_ranks_above_the_best_covering_candidate_is_kept() {
+    let candidates = vec![
+        ranked(1, 2.0, 3, 0.20),
+        ranked(2, 6.0, 2, 0.16),
+        ranked(3, 3.0, 2, 0.16),
+        ranked(4, 4.0, 5, 0.59),
+        ranked(5, 1.0, 0, 0.0),
+    ];
+    let (kept, partial) = keep_enough_words(candidates, 7);
+    let docs: Vec<u32> = kept.iter().map(|r| r.address.doc_id).collect();
+    assert_eq!(docs, [2, 4, 1]);
+    assert!(!partial, "candidate 4 holds five of the seven words");
 }
 
 fn article_keys(n: usize) -> Vec<String> {
