@@ -574,3 +574,56 @@ async fn the_oldest_waiting_lists_are_oldest_first_and_leave_out_deleted_closed_
         "the limit keeps the oldest"
     );
 }
+
+/// One sweep asks about every due question of a site with several
+/// batches of them, each once: a batch goes on after the last question of
+/// the one before, and a second sweep finds none left.
+#[test]
+fn a_sweep_asks_about_every_due_question_across_batches_once() {
+    use signpost::db::schema::{notifications as n, questions as q};
+    use signpost::service::demo_data::{self, DemoOptions};
+    let (_dir, config) = TestApp::builder().prepare();
+    let pool = signpost::db::open(&config.database(), signpost::config::PoolSettings::sized(1))
+        .expect("db");
+    let mut conn = pool.get().expect("conn");
+    demo_data::generate(
+        &mut conn,
+        DemoOptions {
+            questions: 350,
+            answers_per_question: 2,
+            seed: 11,
+            users: 30,
+        },
+        &|_, _| {},
+    )
+    .expect("generate");
+    let due: Vec<QuestionId> = q::table
+        .filter(q::accepted_answer_id.is_null())
+        .filter(q::answer_count.gt(0))
+        .filter(q::deleted_at.is_null())
+        .filter(q::locked.eq(false))
+        .filter(q::closed_reason.is_null())
+        .order(q::id)
+        .select(q::id)
+        .load(&mut conn)
+        .expect("due questions");
+    assert!(
+        due.len() > 200,
+        "{} due: fewer than three batches",
+        due.len()
+    );
+    let later = unix_now() + 365 * DAY;
+    let asked = signpost::service::questions::send_nudges(&mut conn, 3, later).expect("sweep");
+    assert_eq!(asked, due.len());
+    let nudged: Vec<Option<QuestionId>> = n::table
+        .filter(n::kind.eq(notifications::SOLVED_NUDGE))
+        .order(n::question_id)
+        .select(n::question_id)
+        .load(&mut conn)
+        .expect("notifications");
+    let due_ids: Vec<Option<QuestionId>> = due.into_iter().map(Some).collect();
+    assert_eq!(nudged, due_ids, "each due question asked about once");
+    let again =
+        signpost::service::questions::send_nudges(&mut conn, 3, later + DAY).expect("sweep");
+    assert_eq!(again, 0);
+}

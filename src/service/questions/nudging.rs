@@ -36,11 +36,13 @@ pub fn send_nudges(conn: &mut Conn, days: u32, now: i64) -> AppResult<usize> {
     }
     let answered_before = now - i64::from(days) * DAY_SECS;
     let mut asked = 0;
+    let mut after = QuestionId(0);
     loop {
-        let due = questions::nudge_due(conn, answered_before, NUDGE_BATCH)?;
-        if due.is_empty() {
+        let due = questions::nudge_due(conn, answered_before, after, NUDGE_BATCH)?;
+        let Some(&last) = due.last() else {
             return Ok(asked);
-        }
+        };
+        after = last;
         asked += conn.immediate_transaction(|conn| -> AppResult<usize> {
             let mut asked = 0;
             for id in &due {
