@@ -33,9 +33,16 @@
 # Before and after: COMPARE_BIN=PATH (an older build) measures the request
 # path of both binaries on the same data, the serving binary alternating
 # (the one that goes first too) for ROUNDS rounds (default 3), each round
-# with the hello-world, and prints the medians side by side.
+# with the hello-world, and prints the medians side by side, the searches
+# computed every time (`search_cache_mb = 0`) among them. Two builds whose
+# search index versions differ cannot share one data folder (each would
+# rebuild the other's index on start): COMPARE_DATA=DIR gives the older
+# build its own copy of the data (copied when missing), and both indexes
+# are rebuilt by their own build before the rounds.
 #
 #   COMPARE_BIN=/tmp/signpost-before ROUNDS=3 benches/load.sh 2500 3 10s 32
+#   COMPARE_BIN=/tmp/signpost-before COMPARE_DATA=target/load-data-before \
+#     ROUNDS=2 benches/load.sh 250000 3 10s 32
 #
 # SQLite against PostgreSQL: with SIGNPOST_DATABASE_URL=postgres://… (an
 # empty database the URL's role owns), the generated SQLite site is copied
@@ -94,6 +101,10 @@ proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 child_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
 
 export SIGNPOST_DATA_DIR="$DATA" SIGNPOST_CONTENT_DIR=content SIGNPOST_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn
+# Every demo answer is days old, so a server's first start would ask the
+# askers of every unsolved demo question "was it solved?" at once, on one
+# core, during the measurements: the sweep is off for load runs.
+export SIGNPOST_SOLVED_NUDGE_DAYS=0
 if [ ! -f "$DATA/.complete" ]; then
   rm -rf "$DATA"
   echo "== generating $QUESTIONS questions x $ANSWERS answers"
@@ -192,6 +203,18 @@ size_mb() { du -sb "$@" 2>/dev/null | awk '{t += $1} END {printf "%.0f MB", t / 
 if [ -n "${COMPARE_BIN:-}" ]; then
   # ---- Before and after: two binaries on the same data, alternately --------
   [ -x "$COMPARE_BIN" ] || { echo "no binary at $COMPARE_BIN"; exit 1; }
+  BEFORE_DATA=${COMPARE_DATA:-$DATA}
+  if [ "$BEFORE_DATA" != "$DATA" ]; then
+    if [ "$(cat "$BEFORE_DATA/.copied" 2>/dev/null)" != "$(command stat -c %Y "$DATA/.complete")" ]; then
+      echo "== copying $DATA to $BEFORE_DATA for the build before"
+      rm -rf "$BEFORE_DATA"
+      cp -a "$DATA" "$BEFORE_DATA"
+      command stat -c %Y "$DATA/.complete" >"$BEFORE_DATA/.copied"
+    fi
+    echo "== each build rebuilds its own copy's index"
+    SIGNPOST_DATA_DIR=$BEFORE_DATA "$COMPARE_BIN" reindex | tail -n 1
+    "$BIN" reindex | tail -n 1
+  fi
   BASE="http://127.0.0.1:$PORT"
   trap 'kill $HELLO ${SERVER:-} 2>/dev/null || true; rm -f "$SHORT_LUA" "$LONG_LUA"' EXIT
   ROWS=""
@@ -203,8 +226,8 @@ if [ -n "${COMPARE_BIN:-}" ]; then
     echo "  round $round: $row"
     ROWS+="hello|$row"$'\n'
     for which in $order; do
-      if [ "$which" = before ]; then bin=$COMPARE_BIN; else bin=$BIN; fi
-      "$bin" serve >/dev/null 2>&1 &
+      if [ "$which" = before ]; then bin=$COMPARE_BIN data=$BEFORE_DATA; else bin=$BIN data=$DATA; fi
+      SIGNPOST_DATA_DIR=$data SIGNPOST_SEARCH_CACHE_MB=0 "$bin" serve >/dev/null 2>&1 &
       SERVER=$!
       MEASURED=$SERVER
       wait_up "$BASE/healthz"
@@ -220,11 +243,15 @@ if [ -n "${COMPARE_BIN:-}" ]; then
         "stylesheet, no Accept-Encoding|$STYLE|plain"
         "404 page, no Accept-Encoding|/no/such/page|plain"
         "question page, no Accept-Encoding|$QUESTION|plain"
+        "search, 1-3 words, each computed (cache off)|/search||$SHORT_LUA"
+        "search, 8-12 words, each computed (cache off)|/search||$LONG_LUA"
       )
       wrk -t2 -c8 -d2s -H "$BROWSER" "$BASE$QUESTION" >/dev/null
+      wrk -t2 -c8 -d3s -H "$BROWSER" -s "$SHORT_LUA" "$BASE/search" >/dev/null
+      wrk -t2 -c8 -d3s -H "$BROWSER" -s "$LONG_LUA" "$BASE/search" >/dev/null
       for endpoint in "${ENDPOINTS[@]}"; do
-        IFS='|' read -r name path plain <<<"$endpoint"
-        row=$(run "$name" "$path" "" "$plain")
+        IFS='|' read -r name path plain lua <<<"$endpoint"
+        row=$(run "$name" "$path" "$lua" "$plain")
         echo "  round $round $which: $row"
         ROWS+="$which|$row"$'\n'
       done
@@ -257,7 +284,7 @@ if [ -n "$PG_URL" ]; then
   PG_PORT=$((PORT + 1))
   # Which database holds the copy (password left out of the marker).
   # and from which generated data (its completion time).
-  PG_MARK="$(printf '%s' "$PG_URL" | sed 's#//\([^:/@]*\):[^@]*@#//\1@#') $(stat -c %Y "$DATA/.complete")"
+  PG_MARK="$(printf '%s' "$PG_URL" | sed 's#//\([^:/@]*\):[^@]*@#//\1@#') $(command stat -c %Y "$DATA/.complete")"
   if [ "$(cat "$PG_DATA/.copied" 2>/dev/null)" != "$PG_MARK" ]; then
     rm -rf "$PG_DATA"
     mkdir -p "$PG_DATA"
