@@ -589,7 +589,7 @@ fn a_sweep_asks_about_every_due_question_across_batches_once() {
     demo_data::generate(
         &mut conn,
         DemoOptions {
-            questions: 350,
+            questions: 1000,
             answers_per_question: 2,
             seed: 11,
             users: 30,
