@@ -41,8 +41,18 @@ use super::plan::{deciding, document_slots, is_stop_word, Concept, Statistics, V
 
 mod max_score;
 
-/// Candidates of the first round (see [`window`]).
+/// Candidates of the first round of a question of
+/// [`LONG_QUESTION_WORDS`] or more (see [`window`]).
 const MIN_CANDIDATES: usize = 100;
+/// Candidates of the first round of a query of fewer words. Its re-rank
+/// has little to weigh beyond the selection's score (every word is needed,
+/// and the words are few), and its common words leave the selection many
+/// near ties: a window a third as large lets WAND skip them sooner.
+/// Measured at 1,000,000 posts (each of the 24 short queries alone): 20 %
+/// less time with 30 than with 100; the relevance evaluation is the same
+/// with 30, 50 and 100 for short queries, while 50 for every query lost
+/// late answers of long questions from the top five.
+const MIN_SHORT_CANDIDATES: usize = 30;
 /// Most candidates re-ranked.
 const MAX_CANDIDATES: usize = 2000;
 /// A question of this many deciding words or more selects its candidates
@@ -273,6 +283,16 @@ impl CandidateQuery {
         }
     }
 
+    /// Candidates of the search's first round (see [`window`]): fewer
+    /// for a query of few words.
+    pub(super) fn first_window(&self) -> usize {
+        if self.words >= LONG_QUESTION_WORDS {
+            MIN_CANDIDATES
+        } else {
+            MIN_SHORT_CANDIDATES
+        }
+    }
+
     /// Every clause the text score sums (the kind filter scores too).
     fn scoring_clauses(&self) -> Vec<Clause> {
         let mut clauses = self.scoring.clone();
@@ -300,11 +320,12 @@ fn disjunction(clauses: &[Clause]) -> BooleanQuery {
     BooleanQuery::new(clauses)
 }
 
-/// Candidates fetched in round `round` of a search (from 0): 100, then
+/// Candidates fetched in round `round` of a search (from 0) whose first
+/// round fetches `first` (see [`CandidateQuery::first_window`]), then
 /// twice as many each round, at most [`MAX_CANDIDATES`]. Fixed for every
 /// page, so the rounds of one search are the same whichever page asks.
-pub(super) fn window(round: u32) -> usize {
-    MIN_CANDIDATES
+pub(super) fn window(round: u32, first: usize) -> usize {
+    first
         .saturating_mul(1usize.checked_shl(round).unwrap_or(usize::MAX))
         .min(MAX_CANDIDATES)
 }

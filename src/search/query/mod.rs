@@ -20,7 +20,8 @@
 //! WAND (a long question's by MaxScore), so a long natural question stays
 //! fast; the selected documents then get the text score of every field
 //! (plain fields above stemmed ones, title above tags above body). Re-rank: the best hundred
-//! or so candidates (more for deep pages) are scored from their postings on
+//! or so candidates of a long question, thirty of a query of one to three
+//! words (more for deep pages), are scored from their postings on
 //! the share of query words they contain (each word weighted by its inverse
 //! document frequency, so the rare words of a long question count more than
 //! its common ones), the text score, a BM25F score (title, body and tags
@@ -214,8 +215,9 @@ impl SearchIndex {
         let mut relaxed = false;
         let mut round = 0;
         let mut kept_before = 0;
+        let first = query.first_window();
         let saturated = loop {
-            let fetch = candidates::window(round);
+            let fetch = candidates::window(round, first);
             let (top, saturated) =
                 candidates::top_candidates(searcher, &statistics, &query, fetch)?;
             let (ranked, partial) =
@@ -232,7 +234,15 @@ impl SearchIndex {
                 shown.len()
             );
             let wanted = offset + limit;
-            if !another_round(round, saturated, shown.len(), wanted, kept, kept_before) {
+            if !another_round(
+                round,
+                first,
+                saturated,
+                shown.len(),
+                wanted,
+                kept,
+                kept_before,
+            ) {
                 break saturated;
             }
             kept_before = kept;
@@ -251,7 +261,7 @@ impl SearchIndex {
 }
 
 /// Whether a search fetches the next, larger round of candidates after
-/// round `round`: while its window was full (`saturated`: more documents
+/// round `round` (of a search whose first round fetched `first`): while its window was full (`saturated`: more documents
 /// match), the `shown` results do not fill the page (`wanted`: a result
 /// beyond it tells there is a next page), a larger window remains, and the
 /// re-rank `kept` some candidate the round added to the `kept_before` of
@@ -259,6 +269,7 @@ impl SearchIndex {
 /// round's, which score lower still, are not worth reading).
 fn another_round(
     round: u32,
+    first: usize,
     saturated: bool,
     shown: usize,
     wanted: usize,
@@ -267,7 +278,7 @@ fn another_round(
 ) -> bool {
     saturated
         && shown <= wanted
-        && candidates::window(round) < candidates::window(round + 1)
+        && candidates::window(round, first) < candidates::window(round + 1, first)
         && (round == 0 || kept > kept_before)
 }
 

@@ -855,25 +855,30 @@ fn a_word_in_every_document_is_searchable_after_an_edit() {
 #[test]
 fn rounds_go_on_only_while_the_rerank_keeps_what_they_add() {
     use super::another_round;
-    // Round 0: a full window, two results for a page of ten: go on.
-    assert!(another_round(0, true, 2, 10, 2, 0));
-    // A window that was not full holds every match: stop.
-    assert!(!another_round(0, false, 2, 10, 2, 0));
-    // The page is full and one more tells there is a next page: stop.
-    assert!(!another_round(0, true, 11, 10, 100, 0));
-    // Round 1 kept more candidates (a thread's answers, collapsed into the
-    // result already shown): go on, a later thread may follow.
-    assert!(another_round(1, true, 2, 10, 180, 90));
-    // Round 1 kept no candidate beyond round 0's: the rare word of
-    // "nas not visible" is in two documents, the 198 others hold too
-    // little of the query's weight, and so would every later round's.
-    assert!(!another_round(1, true, 2, 10, 2, 2));
-    // The largest window was read: stop.
-    let last = (0..)
-        .find(|&r| super::candidates::window(r) == super::candidates::window(r + 1))
-        .expect("a largest window");
-    assert!(!another_round(last, true, 2, 10, 500, 100));
-    assert!(another_round(last - 1, true, 2, 10, 500, 100));
+    for first in [30, 100] {
+        // Round 0: a full window, two results for a page of ten: go on.
+        assert!(another_round(0, first, true, 2, 10, 2, 0));
+        // A window that was not full holds every match: stop.
+        assert!(!another_round(0, first, false, 2, 10, 2, 0));
+        // The page is full and one more tells there is a next page: stop.
+        assert!(!another_round(0, first, true, 11, 10, 100, 0));
+        // Round 1 kept more candidates (a thread's answers, collapsed into
+        // the result already shown): go on, a later thread may follow.
+        assert!(another_round(1, first, true, 2, 10, 180, 90));
+        // Round 1 kept no candidate beyond round 0's: the rare word of
+        // "nas not visible" is in two documents, the 198 others hold too
+        // little of the query's weight, and so would every later round's.
+        assert!(!another_round(1, first, true, 2, 10, 2, 2));
+        // The largest window was read: stop.
+        let window = |r| super::candidates::window(r, first);
+        let last = (0..)
+            .find(|&r| window(r) == window(r + 1))
+            .expect("a largest window");
+        assert_eq!(window(0), first);
+        assert_eq!(window(1), 2 * first);
+        assert!(!another_round(last, first, true, 2, 10, 500, 100));
+        assert!(another_round(last - 1, first, true, 2, 10, 500, 100));
+    }
 }
 
 #[test]
