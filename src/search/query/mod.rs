@@ -261,8 +261,9 @@ impl SearchIndex {
 }
 
 /// Whether a search fetches the next, larger round of candidates after
-/// round `round` (of a search whose first round fetched `first`): while its window was full (`saturated`: more documents
-/// match), the `shown` results do not fill the page (`wanted`: a result
+/// round `round` (of a search whose first round fetched `first`): while
+/// its window was full (`saturated`: more documents match), the `shown`
+/// results do not fill the page (`wanted`: a result
 /// beyond it tells there is a next page), a larger window remains, and the
 /// re-rank `kept` some candidate the round added to the `kept_before` of
 /// the round before (rounds nest, so when it kept none of them the next
