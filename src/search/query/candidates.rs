@@ -975,6 +975,14 @@ mod tests {
         let query = candidate_query(&short, &fields, None, df).unwrap().unwrap();
         assert!(words(&query.selection).contains("keep"));
         assert!(words(&query.selection).contains("every"));
+        // A question's first round reads 100 candidates, a query of one
+        // to three words 30.
+        assert_eq!(query.first_window(), MIN_CANDIDATES);
+        for n in 1..LONG_QUESTION_WORDS {
+            let few = &short[..n];
+            let query = candidate_query(few, &fields, None, df).unwrap().unwrap();
+            assert_eq!(query.first_window(), MIN_SHORT_CANDIDATES, "{n} words");
+        }
     }
 
     #[test]
