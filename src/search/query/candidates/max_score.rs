@@ -43,15 +43,37 @@ struct List {
     postings: SegmentPostings,
     norms: FieldNormReader,
     weight: Bm25Weight,
+    /// The score of a document holding the term once, by its length's
+    /// fieldnorm id: most postings hold it once, and the table spares
+    /// them the division of BM25's term frequency part.
+    once: Box<[Score; 256]>,
     /// The highest score a document can get from this list.
     most: Score,
 }
 
 impl List {
+    fn new(postings: SegmentPostings, norms: FieldNormReader, weight: &Bm25Weight) -> List {
+        let mut once = Box::new([0.0; 256]);
+        for (id, score) in (0..=u8::MAX).zip(once.iter_mut()) {
+            *score = weight.score(id, 1);
+        }
+        List {
+            postings,
+            norms,
+            weight: weight.clone(),
+            once,
+            most: weight.max_score(),
+        }
+    }
+
+    /// The score of the current document, exactly as
+    /// `Bm25Weight::score` gives it.
     fn score(&self) -> Score {
-        let doc = self.postings.doc();
-        self.weight
-            .score(self.norms.fieldnorm_id(doc), self.postings.term_freq())
+        let id = self.norms.fieldnorm_id(self.postings.doc());
+        match self.postings.term_freq() {
+            1 => self.once[usize::from(id)],
+            tf => self.weight.score(id, tf),
+        }
     }
 }
 
@@ -101,12 +123,11 @@ fn walk_segment(
         if postings.doc() == TERMINATED {
             continue;
         }
-        lists.push(List {
+        lists.push(List::new(
             postings,
-            norms: reader.get_fieldnorms_reader(field)?,
-            weight: weight.clone(),
-            most: weight.max_score(),
-        });
+            reader.get_fieldnorms_reader(field)?,
+            weight,
+        ));
     }
     if lists.is_empty() {
         return Ok(());
@@ -253,6 +274,33 @@ mod tests {
             })
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    #[test]
+    fn a_list_scores_as_bm25_does_with_the_table_for_one_occurrence() {
+        let (index, _title, body) = corpus();
+        let searcher = index.reader().expect("reader").searcher();
+        let weight = Bm25Weight::for_one_term(120, 10_000, 37.5).boost_by(1.7);
+        let mut seen = [0usize; 3];
+        for reader in searcher.segment_readers() {
+            let term = Term::from_field_text(body, "printer");
+            let postings = reader
+                .inverted_index(body)
+                .expect("index")
+                .read_postings(&term, IndexRecordOption::WithFreqs)
+                .expect("read")
+                .expect("postings");
+            let norms = reader.get_fieldnorms_reader(body).expect("norms");
+            let mut list = List::new(postings, norms.clone(), &weight);
+            while list.postings.doc() != TERMINATED {
+                let tf = list.postings.term_freq();
+                let id = norms.fieldnorm_id(list.postings.doc());
+                assert_eq!(list.score().to_bits(), weight.score(id, tf).to_bits());
+                seen[(tf as usize).min(2)] += 1;
+                list.postings.advance();
+            }
+        }
+        assert!(seen[1] > 100 && seen[2] > 100, "{seen:?}");
     }
 
     #[test]
