@@ -38,31 +38,41 @@ use super::{walk_order, Clause, Place, Window};
 /// scores that stay in the processor's cache.
 const SPAN: u32 = 4096;
 
-/// One clause's postings in a segment, scored as its term query scores.
-struct List {
-    postings: SegmentPostings,
-    norms: FieldNormReader,
+/// How one clause scores: its term query's BM25 weight, and the score of
+/// a document holding the term once by its length's fieldnorm id (most
+/// postings hold it once, and the table spares them the division of
+/// BM25's term frequency part). Made once per search, for every segment.
+struct Scoring {
     weight: Bm25Weight,
-    /// The score of a document holding the term once, by its length's
-    /// fieldnorm id: most postings hold it once, and the table spares
-    /// them the division of BM25's term frequency part.
     once: Box<[Score; 256]>,
-    /// The highest score a document can get from this list.
-    most: Score,
 }
 
-impl List {
-    fn new(postings: SegmentPostings, norms: FieldNormReader, weight: &Bm25Weight) -> List {
+impl Scoring {
+    fn new(weight: Bm25Weight) -> Scoring {
         let mut once = Box::new([0.0; 256]);
         for (id, score) in (0..=u8::MAX).zip(once.iter_mut()) {
             *score = weight.score(id, 1);
         }
+        Scoring { weight, once }
+    }
+}
+
+/// One clause's postings in a segment, scored as its term query scores.
+struct List<'a> {
+    postings: SegmentPostings,
+    norms: FieldNormReader,
+    scoring: &'a Scoring,
+    /// The highest score a document can get from this list.
+    most: Score,
+}
+
+impl List<'_> {
+    fn new(postings: SegmentPostings, norms: FieldNormReader, scoring: &Scoring) -> List<'_> {
         List {
             postings,
             norms,
-            weight: weight.clone(),
-            once,
-            most: weight.max_score(),
+            scoring,
+            most: scoring.weight.max_score(),
         }
     }
 
@@ -71,8 +81,8 @@ impl List {
     fn score(&self) -> Score {
         let id = self.norms.fieldnorm_id(self.postings.doc());
         match self.postings.term_freq() {
-            1 => self.once[usize::from(id)],
-            tf => self.weight.score(id, tf),
+            1 => self.scoring.once[usize::from(id)],
+            tf => self.scoring.weight.score(id, tf),
         }
     }
 }
@@ -86,33 +96,31 @@ pub(super) fn select(
     clauses: &[Clause],
     window: &mut Window,
 ) -> SearchResult<()> {
-    let weights = clauses
+    let scorings = clauses
         .iter()
         .map(|clause| {
-            Ok(
-                Bm25Weight::for_terms(statistics, std::slice::from_ref(&clause.term))?
-                    .boost_by(clause.boost),
-            )
+            let weight = Bm25Weight::for_terms(statistics, std::slice::from_ref(&clause.term))?;
+            Ok(Scoring::new(weight.boost_by(clause.boost)))
         })
-        .collect::<SearchResult<Vec<Bm25Weight>>>()?;
+        .collect::<SearchResult<Vec<Scoring>>>()?;
     for (at, reader) in walk_order(searcher) {
-        walk_segment(reader, at, clauses, &weights, window)?;
+        walk_segment(reader, at, clauses, &scorings, window)?;
     }
     Ok(())
 }
 
 /// Offers `window` every document of `reader` (segment `at`) whose summed
-/// score over the `clauses` (with their `weights`) beats its threshold, in
+/// score over the `clauses` (scored by `scorings`) beats its threshold, in
 /// id order.
 fn walk_segment(
     reader: &SegmentReader,
     at: Place,
     clauses: &[Clause],
-    weights: &[Bm25Weight],
+    scorings: &[Scoring],
     window: &mut Window,
 ) -> SearchResult<()> {
     let mut lists = Vec::with_capacity(clauses.len());
-    for (clause, weight) in clauses.iter().zip(weights) {
+    for (clause, scoring) in clauses.iter().zip(scorings) {
         let field = clause.term.field();
         let Some(postings) = reader
             .inverted_index(field)?
@@ -126,7 +134,7 @@ fn walk_segment(
         lists.push(List::new(
             postings,
             reader.get_fieldnorms_reader(field)?,
-            weight,
+            scoring,
         ));
     }
     if lists.is_empty() {
@@ -281,6 +289,7 @@ mod tests {
         let (index, _title, body) = corpus();
         let searcher = index.reader().expect("reader").searcher();
         let weight = Bm25Weight::for_one_term(120, 10_000, 37.5).boost_by(1.7);
+        let scoring = Scoring::new(weight.clone());
         let mut seen = [0usize; 3];
         for reader in searcher.segment_readers() {
             let term = Term::from_field_text(body, "printer");
@@ -291,7 +300,7 @@ mod tests {
                 .expect("read")
                 .expect("postings");
             let norms = reader.get_fieldnorms_reader(body).expect("norms");
-            let mut list = List::new(postings, norms.clone(), &weight);
+            let mut list = List::new(postings, norms.clone(), &scoring);
             while list.postings.doc() != TERMINATED {
                 let tf = list.postings.term_freq();
                 let id = norms.fieldnorm_id(list.postings.doc());
