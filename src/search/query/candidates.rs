@@ -183,10 +183,12 @@ pub(super) fn candidate_query(
             // tag's list is about as long as its threads (83,000 of
             // 1,000,000 posts for "router"), which MaxScore walked for
             // every question naming the product; the re-rank and the text
-            // score still count the tags. Measured at 1,000,000 posts
-            // (`bench-search`, 2 threads, six rounds alternating): long
-            // questions 551-794 (median 704) searches/s with tags, 650-872
-            // (791) without; the relevance evaluation is the same.
+            // score still count the tags. Measured at 1,000,000 posts over
+            // the 30 long questions of `benches/queries/long.txt`: 15 %
+            // fewer postings read and 10 % fewer probed, 551-794 (median
+            // 704) searches/s with tags and 650-872 (791) without
+            // (`bench-search`, 2 threads, six rounds alternating); the
+            // relevance evaluation is the same.
             if !long_question {
                 selection.add(
                     fields.tags,
