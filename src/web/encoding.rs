@@ -97,10 +97,11 @@ pub const OFFERED: [Coding; 3] = [Coding::Brotli, Coding::Gzip, Coding::Identity
 
 /// The codings offered for bodies compressed per response, best first: gzip
 /// before brotli. At their fast settings gzip level 1 (zlib-rs; level 2,
-/// used since, see [`DYNAMIC_GZIP_LEVEL`]) took 16–47 µs for the pages measured (home, question lists, search, article, question
-/// page signed in, 8–31 KB) and brotli quality 1 49–200 µs, and gzip's
-/// output was smaller on all but home (the signed-in question page: 4.9 KB
-/// against 10.5 KB).
+/// used since, see [`DYNAMIC_GZIP_LEVEL`]) took 16–47 µs for the pages
+/// measured (home, question lists, search, article, question page signed
+/// in, 8–31 KB) and brotli quality 1 49–200 µs, and gzip's output was
+/// smaller on all but home (the signed-in question page: 4.9 KB against
+/// 10.5 KB).
 pub const FAST_OFFERED: [Coding; 3] = [Coding::Gzip, Coding::Brotli, Coding::Identity];
 
 /// The coding to send for an `Accept-Encoding` header (RFC 9110 §12.5.3):

@@ -6,7 +6,8 @@
 //! clauses per word form, its stem in the stemmed title and in the stemmed
 //! body, each weighted as the stemmed field and its plain copy together (a
 //! word completed while typing, which has no stem, goes to the plain title
-//! and body instead). The title's clause reads `title_select`, the stemmed
+//! and body instead), and in a query of one to three words a third, the
+//! word in the tags (see `candidate_query`). The title's clause reads `title_select`, the stemmed
 //! title of every document but an answer (scored with the stemmed title's
 //! statistics, so it scores the same): an answer repeats its thread's
 //! title, and a common word's title list was four times as long as the
