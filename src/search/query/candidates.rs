@@ -1,8 +1,8 @@
 //! Candidates: which documents the re-rank looks at, and their text score.
 //!
-//! Selection runs one flat disjunction of boosted term queries, which
-//! tantivy evaluates with block-max WAND (a question of four deciding
-//! words or more is walked by MaxScore instead, see `max_score`): two
+//! Selection runs one flat disjunction of boosted term queries, walked by
+//! block-max MaxScore (see `max_score`; restricted to one kind, by
+//! tantivy as a conjunction): two
 //! clauses per word form, its stem in the stemmed title and in the stemmed
 //! body, each weighted as the stemmed field and its plain copy together (a
 //! word completed while typing, which has no stem, goes to the plain title
@@ -16,7 +16,7 @@
 //! deciding words by its six rarest ones (see `selecting_concepts`). One window
 //! of best documents spans every segment, so later segments start from the
 //! score the window already requires. The window compares score buckets,
-//! not exact scores, so WAND skips the near ties of many similar documents
+//! not exact scores, so the walk skips the near ties of many similar documents
 //! (see `Window`), and a search fetches windows of fixed sizes in rounds
 //! (see [`window`]).
 //!
@@ -48,7 +48,7 @@ const MIN_CANDIDATES: usize = 100;
 /// Candidates of the first round of a query of fewer words. Its re-rank
 /// has little to weigh beyond the selection's score (every word is needed,
 /// and the words are few), and its common words leave the selection many
-/// near ties: a window a third as large lets WAND skip them sooner.
+/// near ties: a window a third as large lets the walk skip them sooner.
 /// Measured at 1,000,000 posts (each of the 24 short queries alone): 20 %
 /// less time with 30 than with 100; the relevance evaluation is the same
 /// with 30, 50 and 100 for short queries, while 50 for every query lost
@@ -278,8 +278,8 @@ fn selecting_word(
 
 impl CandidateQuery {
     /// `selection` (this query's selection or a part of it) as a tantivy
-    /// query: one flat disjunction of boosted term queries (so tantivy can
-    /// use block-max WAND); with a kind filter, intersected with it (a
+    /// query: one flat disjunction of boosted term queries (which tantivy
+    /// walks by block-max WAND); with a kind filter, intersected with it (a
     /// conjunction with a nested disjunction, which tantivy runs without
     /// WAND: the kind's list bounds the walk instead).
     fn selection_query(&self, selection: &[Clause]) -> Box<dyn Query> {
@@ -374,8 +374,8 @@ pub(super) fn top_candidates(
     }
     let mut window = Window::new(fetch);
     // A kind filter makes the query a conjunction, which MaxScore does not
-    // walk; a short query's few lists are skipped faster by block maxima.
-    if query.kind.is_none() && query.words >= LONG_QUESTION_WORDS {
+    // walk: tantivy intersects it with the kind's list.
+    if query.kind.is_none() {
         max_score::select(searcher, statistics, &selection, &mut window)?;
     } else {
         select(
@@ -595,13 +595,14 @@ struct Slot {
 
 /// The best `size` documents seen so far (a min-heap on the slot).
 ///
-/// Block-max WAND scores every document a block's maximum could put in
-/// the window. Many similar documents (a support site's many threads about
+/// The walk (block-max MaxScore, or tantivy's block-max WAND with a kind
+/// filter) scores every document a block's maximum could put in the
+/// window. Many similar documents (a support site's many threads about
 /// one problem) score a few percent apart, so with exact scores the
 /// window's threshold stays under nearly every block and nearly every
 /// posting gets scored. Comparing buckets instead, a document must reach a
-/// higher bucket than the window's worst to enter, so the threshold passed
-/// to WAND is the top of that bucket and the near ties are skipped: the
+/// higher bucket than the window's worst to enter, so the threshold the
+/// walk is given is the top of that bucket and the near ties are skipped: the
 /// discrete form of the original WAND's threshold factor, which prunes
 /// harder at the cost of exactness at the window's tail. Documents arrive
 /// in the order [`Slot`] prefers on a tie, so the window is the best

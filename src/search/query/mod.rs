@@ -16,9 +16,8 @@
 //! cap on query words.
 //!
 //! Ranking runs in two phases. Candidates: one flat disjunction of boosted
-//! term queries over the stemmed title and body, evaluated with block-max
-//! WAND (a long question's by MaxScore), so a long natural question stays
-//! fast; the selected documents then get the text score of every field
+//! term queries over the stemmed title and body, walked by block-max
+//! MaxScore, so a long natural question stays fast; the selected documents then get the text score of every field
 //! (plain fields above stemmed ones, title above tags above body). Re-rank: the best hundred
 //! or so candidates of a long question, thirty of a query of one to three
 //! words (more for deep pages), are scored from their postings on

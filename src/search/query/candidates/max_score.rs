@@ -1,42 +1,55 @@
-//! The selection's walk: MaxScore over windows of documents.
+//! The selection's walk: block-max MaxScore over spans of documents.
 //!
 //! tantivy's block-max WAND re-sorts every list at every document it
 //! considers; with the dozen to twenty lists of a long question (two or
 //! three per word) that bookkeeping, not reading the postings, was most of
-//! a search's time. MaxScore (Turtle and Flood, as Lucene's disjunctions
-//! run it) orders the lists by their highest possible score once. The
-//! lists whose highest scores together cannot beat the window's threshold
-//! are *non-essential*: a document found only in them cannot enter, so
-//! only the other, *essential* lists are read in full, a window of
-//! document ids at a time, their scores summed into an array. Each
-//! document found there then looks into the non-essential lists, the most
-//! promising first, and stops as soon as what they could still add cannot
-//! lift it over the threshold. As the threshold rises, lists move from
-//! essential to non-essential between windows.
+//! a search's time, and a short query of common words ("router firmware
+//! update", "nas not visible") spent most of its time there too. MaxScore
+//! (Turtle and Flood, as Lucene's disjunctions run it) orders the lists by
+//! their highest possible score once. The lists whose highest scores
+//! together cannot beat the window's threshold are *non-essential*: a
+//! document found only in them cannot enter.
 //!
-//! Short queries stay with block-max WAND: with two to ten lists its
-//! block maxima skip whole blocks of a common word's list, where MaxScore
-//! reads every posting of the essential ones (measured at 1,000,000 posts,
-//! `bench-search`, 2 threads: long questions 485-552 searches/s by WAND,
-//! 634-729 by MaxScore; short queries 1,550-1,987 by WAND, 1,179-1,199 by
-//! MaxScore).
+//! The walk goes a span of document ids at a time (Lucene's
+//! `MaxScoreBulkScorer` does the same). Each list bounds what it adds in
+//! the span by the best posting of the blocks it has there, which the
+//! index keeps in each block's skip entry: read without decoding a block
+//! (see [`Skips`]). A span whose bounds together cannot beat the threshold
+//! is passed over without decoding anything; in another, the lists are
+//! ordered by their bounds, those that together cannot beat it are
+//! non-essential for the span, the others are read in full, their scores
+//! summed into an array, and each document found there looks into the
+//! non-essential ones, the most promising first, and stops as soon as
+//! what they could still add cannot lift it over the threshold.
+//!
+//! Counted by callgrind at 1,000,000 posts (instructions per search,
+//! every query of `benches/queries` alone): the selection of the 24 short
+//! queries took 42 % fewer than block-max WAND (53 against 92 million in
+//! all), the 30 long questions 7 % fewer than MaxScore without block
+//! bounds (208 against 224 million); spans of 4,096 and 8,192 ids cost a
+//! few percent more than 16,384.
 //!
 //! Documents enter the window in id order, each with the score the flat
 //! disjunction gives it (the same BM25 weight per term and boost), so the
 //! window ends as block-max WAND would leave it, save for the last bit of
-//! a sum (the terms are added in another order).
+//! a sum (the terms are added in another order) and the block bounds'
+//! caveat (see `Window`).
 
+use std::path::Path;
+
+use tantivy::directory::{CompositeFile, Directory, OwnedBytes};
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::postings::BlockSegmentPostings;
 use tantivy::query::{Bm25StatisticsProvider, Bm25Weight};
-use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, HasLen, Score, Searcher, SegmentReader, TERMINATED};
 
 use super::super::super::SearchResult;
 use super::{walk_order, Clause, Place, Window};
 
-/// Document ids summed together: a bitset of 64 words and an array of
-/// scores that stay in the processor's cache.
-const SPAN: u32 = 4096;
+/// Document ids of a span: summed together in a bitset and an array of
+/// scores (64 KiB) that stay in the processor's cache.
+const SPAN: u32 = 16384;
 
 /// How one clause scores: its term query's BM25 weight, and the score of
 /// a document holding the term once by its length's fieldnorm id (most
@@ -57,32 +70,236 @@ impl Scoring {
     }
 }
 
-/// One clause's postings in a segment, scored as its term query scores.
+/// Postings in a full block (every block of a list but its last).
+const BLOCK: usize = 128;
+
+/// The skip entries of a postings list, read from the index without
+/// decoding its blocks: for each full block its last document and the
+/// fieldnorm id and term frequency of its best posting, which bound every
+/// score in the block (the bounds tantivy's block-max WAND skips by).
+struct Skips {
+    data: OwnedBytes,
+    /// Bytes per entry.
+    entry: usize,
+    /// Full blocks (entries).
+    count: usize,
+    /// The first block whose last document is at or after the walk's
+    /// current span (`count` past the last full block).
+    at: usize,
+}
+
+impl Skips {
+    /// The entries of a list of `doc_freq` postings whose bytes in the
+    /// index are `raw`, kept with `option`; `None` for a list of one block
+    /// or bytes not laid out as this version of tantivy writes them (the
+    /// walk then bounds the list by its highest score).
+    fn read(raw: OwnedBytes, doc_freq: u32, option: IndexRecordOption) -> Option<Skips> {
+        let entry = match option {
+            IndexRecordOption::Basic => return None,
+            IndexRecordOption::WithFreqs => 8,
+            IndexRecordOption::WithFreqsAndPositions => 12,
+        };
+        let count = doc_freq as usize / BLOCK;
+        if count == 0 {
+            return None;
+        }
+        // The skip entries' length, a variable-length integer: seven bits
+        // a byte, low bits first, the last byte's high bit set.
+        let bytes = raw.as_slice();
+        let mut len = 0usize;
+        let mut read = 0;
+        loop {
+            let byte = *bytes.get(read)?;
+            len |= usize::from(byte & 0x7f).checked_shl(7 * read as u32)?;
+            read += 1;
+            if byte & 0x80 != 0 || read > 4 {
+                break;
+            }
+        }
+        if len != count.checked_mul(entry)? || bytes.len() < read + len {
+            return None;
+        }
+        Some(Skips {
+            data: raw.slice(read..read + len),
+            entry,
+            count,
+            at: 0,
+        })
+    }
+
+    /// The last document of full block `k`.
+    fn last_doc(&self, k: usize) -> DocId {
+        let at = k * self.entry;
+        let bytes = [
+            self.data[at],
+            self.data[at + 1],
+            self.data[at + 2],
+            self.data[at + 3],
+        ];
+        DocId::from_le_bytes(bytes)
+    }
+
+    /// The fieldnorm id and term frequency of the best posting of full
+    /// block `k`.
+    fn best(&self, k: usize) -> (u8, u32) {
+        let end = (k + 1) * self.entry;
+        let tf = match self.data[end - 1] {
+            u8::MAX => u32::MAX,
+            tf => u32::from(tf),
+        };
+        (self.data[end - 2], tf)
+    }
+
+    /// Moves to the first block whose last document is `start` or later.
+    fn advance_to(&mut self, start: DocId) {
+        while self.at < self.count && self.last_doc(self.at) < start {
+            self.at += 1;
+        }
+    }
+}
+
+/// One clause's postings in a segment, read a block at a time and scored
+/// as its term query scores them, with its skip entries to bound a span
+/// without decoding it.
 struct List<'a> {
-    postings: SegmentPostings,
+    block: BlockSegmentPostings,
+    /// The current posting's place in the block; the block's length when
+    /// the list is done.
+    at: usize,
     norms: FieldNormReader,
     scoring: &'a Scoring,
+    skips: Option<Skips>,
     /// The highest score a document can get from this list.
     most: Score,
 }
 
-impl List<'_> {
-    fn new(postings: SegmentPostings, norms: FieldNormReader, scoring: &Scoring) -> List<'_> {
+impl<'a> List<'a> {
+    fn new(
+        block: BlockSegmentPostings,
+        norms: FieldNormReader,
+        scoring: &'a Scoring,
+        skips: Option<Skips>,
+    ) -> List<'a> {
         List {
-            postings,
+            block,
+            at: 0,
             norms,
             scoring,
+            skips,
             most: scoring.weight.max_score(),
         }
     }
 
-    /// The score of the current document, exactly as
+    /// The current document, `TERMINATED` when the list is done.
+    fn doc(&self) -> DocId {
+        self.block
+            .docs()
+            .get(self.at)
+            .copied()
+            .unwrap_or(TERMINATED)
+    }
+
+    /// The last document of the decoded block (`TERMINATED` when done).
+    fn block_end(&self) -> DocId {
+        match self.block.docs().last() {
+            Some(&last) if self.at < self.block.docs().len() => last,
+            _ => TERMINATED,
+        }
+    }
+
+    /// The score of the posting at `at` of the decoded block, exactly as
     /// `Bm25Weight::score` gives it.
-    fn score(&self) -> Score {
-        let id = self.norms.fieldnorm_id(self.postings.doc());
-        match self.postings.term_freq() {
+    fn score_at(&self, at: usize) -> Score {
+        let id = self.norms.fieldnorm_id(self.block.docs()[at]);
+        match self.block.freqs()[at] {
             1 => self.scoring.once[usize::from(id)],
             tf => self.scoring.weight.score(id, tf),
+        }
+    }
+
+    /// Moves to the first document at or after `target` (never back),
+    /// decoding the block that holds it.
+    fn seek(&mut self, target: DocId) {
+        if self.doc() >= target {
+            return;
+        }
+        if self.block_end() < target {
+            self.at = self.block.seek(target);
+        } else {
+            let docs = self.block.docs();
+            self.at += docs[self.at..].partition_point(|&doc| doc < target);
+        }
+    }
+
+    /// The most this list adds to a document of `start..end` (`None` when
+    /// it holds none that it knows of): the best of its blocks there, from
+    /// the skip entries; only a last block is decoded for it.
+    fn span_most(&mut self, start: DocId, end: DocId) -> Option<Score> {
+        if self.doc() >= end {
+            return None;
+        }
+        let mut most: Score = 0.0;
+        match self.skips.as_mut() {
+            Some(skips) => {
+                skips.advance_to(start);
+                for k in skips.at..skips.count {
+                    let (id, tf) = skips.best(k);
+                    most = most.max(self.scoring.weight.score(id, tf));
+                    if skips.last_doc(k) >= end - 1 {
+                        return Some(most.min(self.most));
+                    }
+                }
+            }
+            // Tantivy's own skip entries are not at hand: one block of
+            // a list that has more bounds nothing beyond itself.
+            None if self.block.doc_freq() as usize >= BLOCK => return Some(self.most),
+            None => {}
+        }
+        // The span reaches the list's last block, shorter than a full one
+        // and without an entry: decoded, its postings bound it.
+        self.seek(start);
+        if self.doc() >= end {
+            return (most > 0.0).then_some(most);
+        }
+        let last = self
+            .block
+            .block_max_score(&self.norms, &self.scoring.weight);
+        Some(most.max(last).min(self.most))
+    }
+
+    /// Adds the score of each of its documents in `start..end` to `sums`
+    /// at its offset from `start`, marking it in `found`; then stands on
+    /// the first document at or after `end`.
+    fn sum_span(&mut self, start: DocId, end: DocId, sums: &mut [Score], found: &mut [u64]) {
+        self.seek(start);
+        loop {
+            let len = self.block.docs().len();
+            while self.at < len {
+                let doc = self.block.docs()[self.at];
+                if doc >= end {
+                    return;
+                }
+                let offset = (doc - start) as usize;
+                sums[offset] += self.score_at(self.at);
+                found[offset / 64] |= 1 << (offset % 64);
+                self.at += 1;
+            }
+            if len < BLOCK {
+                return;
+            }
+            self.block.advance();
+            self.at = 0;
+        }
+    }
+
+    /// The score `doc` gets from this list (0 when it is not in it),
+    /// moving to it.
+    fn score_of(&mut self, doc: DocId) -> Score {
+        self.seek(doc);
+        if self.doc() == doc {
+            self.score_at(self.at)
+        } else {
+            0.0
         }
     }
 }
@@ -104,43 +321,95 @@ pub(super) fn select(
         })
         .collect::<SearchResult<Vec<Scoring>>>()?;
     for (at, reader) in walk_order(searcher) {
-        walk_segment(reader, at, clauses, &scorings, window)?;
+        let lists = open_lists(searcher, reader, clauses, &scorings)?;
+        walk_segment(reader, at, lists, window);
     }
     Ok(())
 }
 
-/// Offers `window` every document of `reader` (segment `at`) whose summed
-/// score over the `clauses` (scored by `scorings`) beats its threshold, in
-/// id order.
-fn walk_segment(
+/// The postings file of a segment, by field; `None` when it cannot be
+/// opened (its lists are then bounded by their highest scores only).
+fn postings_file(searcher: &Searcher, reader: &SegmentReader) -> Option<CompositeFile> {
+    let name = format!("{}.idx", reader.segment_id().uuid_string());
+    let file = searcher
+        .index()
+        .directory()
+        .open_read(Path::new(&name))
+        .ok()?;
+    CompositeFile::open(&file).ok()
+}
+
+/// The clauses' postings lists in `reader` that hold some document, by
+/// their highest score, lowest first.
+fn open_lists<'a>(
+    searcher: &Searcher,
     reader: &SegmentReader,
-    at: Place,
     clauses: &[Clause],
-    scorings: &[Scoring],
-    window: &mut Window,
-) -> SearchResult<()> {
+    scorings: &'a [Scoring],
+) -> SearchResult<Vec<List<'a>>> {
+    let file = postings_file(searcher, reader);
     let mut lists = Vec::with_capacity(clauses.len());
     for (clause, scoring) in clauses.iter().zip(scorings) {
-        let field = clause.term.field();
-        let Some(postings) = reader
-            .inverted_index(field)?
-            .read_postings(&clause.term, clause.option)?
-        else {
-            continue;
-        };
-        if postings.doc() == TERMINATED {
-            continue;
+        if let Some(list) = open_list(file.as_ref(), reader, clause, scoring)? {
+            lists.push(list);
         }
-        lists.push(List::new(
-            postings,
-            reader.get_fieldnorms_reader(field)?,
-            scoring,
-        ));
-    }
-    if lists.is_empty() {
-        return Ok(());
     }
     lists.sort_by(|a, b| a.most.total_cmp(&b.most));
+    Ok(lists)
+}
+
+/// The postings list of `clause` in `reader` (`file` its postings file),
+/// `None` when it holds no document.
+fn open_list<'a>(
+    file: Option<&CompositeFile>,
+    reader: &SegmentReader,
+    clause: &Clause,
+    scoring: &'a Scoring,
+) -> SearchResult<Option<List<'a>>> {
+    let field = clause.term.field();
+    let inverted = reader.inverted_index(field)?;
+    let Some(info) = inverted.get_term_info(&clause.term)? else {
+        return Ok(None);
+    };
+    let block = inverted.read_block_postings_from_terminfo(&info, clause.option)?;
+    let indexed = reader
+        .schema()
+        .get_field_entry(field)
+        .field_type()
+        .get_index_record_option();
+    let skips = match (file, indexed) {
+        (Some(file), Some(option)) if clause.option.has_freq() => file
+            .open_read(field)
+            // The field's postings start with its count of tokens.
+            .filter(|postings| postings.len() >= 8)
+            .map(|postings| postings.split(8))
+            .filter(|(head, _)| {
+                head.read_bytes().is_ok_and(|head| {
+                    head.as_slice() == inverted.total_num_tokens().to_le_bytes().as_slice()
+                })
+            })
+            .filter(|(_, body)| info.postings_range.end <= body.len())
+            .and_then(|(_, body)| body.slice(info.postings_range.clone()).read_bytes().ok())
+            .and_then(|raw| Skips::read(raw, info.doc_freq, option))
+            // The first entry must end the block tantivy decoded.
+            .filter(|skips| block.docs().last() == Some(&skips.last_doc(0))),
+        _ => None,
+    };
+    let list = List::new(block, reader.get_fieldnorms_reader(field)?, scoring, skips);
+    Ok((list.doc() != TERMINATED).then_some(list))
+}
+
+/// Offers `window` every document of a segment (`at`) whose summed score
+/// over its `lists` beats the window's threshold, in id order, a span of
+/// documents at a time.
+///
+/// Each span is bounded list by list by the blocks it covers (their skip
+/// entries, read without decoding a block): a span whose bounds together
+/// cannot beat the threshold is passed over; in another, the lists whose
+/// bounds together cannot are non-essential for it, the others are read
+/// in full and each document found there looks into the non-essential
+/// ones, the most promising first.
+fn walk_segment(reader: &SegmentReader, at: Place, mut lists: Vec<List>, window: &mut Window) {
     // bounds[i]: the most lists 0..=i can add together.
     let bounds: Vec<Score> = lists
         .iter()
@@ -152,34 +421,56 @@ fn walk_segment(
     let alive = reader.alive_bitset();
     let mut sums: Vec<Score> = vec![0.0; SPAN as usize];
     let mut found = [0u64; (SPAN / 64) as usize];
+    // The lists with documents in a span, by their most in it: (most, list).
+    let mut span_lists: Vec<(Score, usize)> = Vec::with_capacity(lists.len());
+    // span_bounds[k]: what span_lists[0..=k] can add together.
+    let mut span_bounds: Vec<Score> = Vec::with_capacity(lists.len());
+    let mut done: DocId = 0;
     loop {
         let threshold = window.threshold();
         // Lists before `essential` cannot lift a document over the
         // threshold together: a document must be in a later one.
         let Some(essential) = bounds.iter().position(|&most| most > threshold) else {
-            return Ok(());
+            return;
         };
         let start = lists[essential..]
             .iter()
-            .map(|list| list.postings.doc())
+            .map(List::doc)
             .min()
-            .unwrap_or(TERMINATED);
+            .unwrap_or(TERMINATED)
+            .max(done);
         if start == TERMINATED {
-            return Ok(());
+            return;
         }
         let end = start.saturating_add(SPAN);
-        for list in &mut lists[essential..] {
-            if list.postings.doc() < start {
-                list.postings.seek(start);
-            }
-            while list.postings.doc() < end {
-                let offset = (list.postings.doc() - start) as usize;
-                sums[offset] += list.score();
-                found[offset / 64] |= 1 << (offset % 64);
-                list.postings.advance();
+        done = end;
+        span_lists.clear();
+        for (i, list) in lists.iter_mut().enumerate() {
+            if let Some(most) = list.span_most(start, end) {
+                span_lists.push((most, i));
             }
         }
-        for (word, bits) in found.iter_mut().enumerate() {
+        span_lists.sort_by(|a, b| a.0.total_cmp(&b.0));
+        span_bounds.clear();
+        span_bounds.extend(span_lists.iter().scan(0.0, |sum: &mut Score, &(most, _)| {
+            *sum += most;
+            Some(*sum)
+        }));
+        // Lists before `first` cannot lift a document of the span over
+        // the threshold together: it must be in a later one. When none
+        // can, the span is passed over.
+        let Some(first) = span_bounds.iter().position(|&most| most > threshold) else {
+            continue;
+        };
+        for &(_, i) in &span_lists[first..] {
+            lists[i].sum_span(start, end, &mut sums, &mut found);
+        }
+        let rest = Rest {
+            lists: &span_lists[..first],
+            bounds: &span_bounds[..first],
+        };
+        let words = (end - start).div_ceil(64) as usize;
+        for (word, bits) in found[..words].iter_mut().enumerate() {
             while *bits != 0 {
                 let offset = word * 64 + bits.trailing_zeros() as usize;
                 *bits &= *bits - 1;
@@ -188,8 +479,7 @@ fn walk_segment(
                 if alive.is_some_and(|a| a.is_deleted(doc)) {
                     continue;
                 }
-                if let Some(score) = complete(&mut lists[..essential], &bounds, score, doc, window)
-                {
+                if let Some(score) = rest.complete(&mut lists, score, doc, window) {
                     window.push(score, at, doc);
                 }
             }
@@ -197,31 +487,36 @@ fn walk_segment(
     }
 }
 
-/// The full score of `doc` from its `score` in the essential lists and
-/// what the non-essential `lists` hold of it, when it beats the window's
-/// threshold; `None` as soon as the lists not yet read could no longer
-/// lift it over.
-fn complete(
-    lists: &mut [List],
-    bounds: &[Score],
-    mut score: Score,
-    doc: DocId,
-    window: &Window,
-) -> Option<Score> {
-    let threshold = window.threshold();
-    for at in (0..lists.len()).rev() {
-        if score + bounds[at] <= threshold {
-            return None;
+/// The lists of a span a document found in its other lists may still be
+/// in, by their most in the span (lowest first).
+struct Rest<'s> {
+    /// (most in the span, list).
+    lists: &'s [(Score, usize)],
+    /// `bounds[k]`: what `lists[0..=k]` can add together.
+    bounds: &'s [Score],
+}
+
+impl Rest<'_> {
+    /// The full score of `doc` from its `score` in the span's other lists
+    /// and what these lists hold of it, when it beats the window's
+    /// threshold; `None` as soon as the lists not yet read could no longer
+    /// lift it over. The most promising lists are read first.
+    fn complete(
+        &self,
+        lists: &mut [List],
+        mut score: Score,
+        doc: DocId,
+        window: &Window,
+    ) -> Option<Score> {
+        let threshold = window.threshold();
+        for (&(_, i), &most) in self.lists.iter().zip(self.bounds).rev() {
+            if score + most <= threshold {
+                return None;
+            }
+            score += lists[i].score_of(doc);
         }
-        let list = &mut lists[at];
-        if list.postings.doc() < doc {
-            list.postings.seek(doc);
-        }
-        if list.postings.doc() == doc {
-            score += list.score();
-        }
+        (score > threshold).then_some(score)
     }
-    (score > threshold).then_some(score)
 }
 
 #[cfg(test)]
@@ -285,31 +580,104 @@ mod tests {
     }
 
     #[test]
-    fn a_list_scores_as_bm25_does_with_the_table_for_one_occurrence() {
-        let (index, _title, body) = corpus();
+    fn a_list_reads_scores_and_bounds_its_postings_as_tantivy_does() {
+        use tantivy::postings::Postings;
+        use tantivy::DocSet;
+
+        let (index, title, body) = corpus();
         let searcher = index.reader().expect("reader").searcher();
-        let weight = Bm25Weight::for_one_term(120, 10_000, 37.5).boost_by(1.7);
-        let scoring = Scoring::new(weight.clone());
         let mut seen = [0usize; 3];
+        let mut blocks = 0;
+        // Spans whose block bound is below the list's highest score.
+        let mut tighter = 0;
         for reader in searcher.segment_readers() {
-            let term = Term::from_field_text(body, "printer");
-            let postings = reader
-                .inverted_index(body)
-                .expect("index")
-                .read_postings(&term, IndexRecordOption::WithFreqs)
-                .expect("read")
-                .expect("postings");
-            let norms = reader.get_fieldnorms_reader(body).expect("norms");
-            let mut list = List::new(postings, norms.clone(), &scoring);
-            while list.postings.doc() != TERMINATED {
-                let tf = list.postings.term_freq();
-                let id = norms.fieldnorm_id(list.postings.doc());
-                assert_eq!(list.score().to_bits(), weight.score(id, tf).to_bits());
-                seen[(tf as usize).min(2)] += 1;
-                list.postings.advance();
+            let file = postings_file(&searcher, reader);
+            assert!(file.is_some());
+            for (field, word) in [(body, "printer"), (title, "noise"), (body, "cable")] {
+                let term = Term::from_field_text(field, word);
+                let inverted = reader.inverted_index(field).expect("index");
+                let norms = reader.get_fieldnorms_reader(field).expect("norms");
+                // Weighed with the segment's own average length, as its
+                // writer chose each block's best posting (with another
+                // average the block maxima are only near bounds).
+                let average = inverted.total_num_tokens() as Score / reader.max_doc() as Score;
+                let weight = Bm25Weight::for_one_term(120, 10_000, average).boost_by(1.7);
+                let scoring = Scoring::new(weight.clone());
+                let clause = Clause {
+                    term: term.clone(),
+                    option: IndexRecordOption::WithFreqs,
+                    boost: 1.0,
+                };
+                let open = || {
+                    open_list(file.as_ref(), reader, &clause, &scoring)
+                        .expect("open")
+                        .expect("postings")
+                };
+                let reference = || {
+                    inverted
+                        .read_postings(&term, IndexRecordOption::WithFreqs)
+                        .expect("read")
+                        .expect("postings")
+                };
+                // The skip entries end the blocks where tantivy does.
+                let list = open();
+                let doc_freq = reference().doc_freq() as usize;
+                if doc_freq >= BLOCK {
+                    let skips = list.skips.as_ref().expect("skip entries");
+                    assert_eq!(skips.count, doc_freq / BLOCK);
+                    let mut postings = reference();
+                    for k in 0..skips.count {
+                        let mut last = postings.doc();
+                        for _ in 0..BLOCK {
+                            last = postings.doc();
+                            postings.advance();
+                        }
+                        assert_eq!(skips.last_doc(k), last, "{word} block {k}");
+                        blocks += 1;
+                    }
+                }
+                // Every posting, one after another: the same documents
+                // and scores, each within the bound of a span holding it.
+                let mut list = open();
+                let mut postings = reference();
+                while postings.doc() != TERMINATED {
+                    let doc = postings.doc();
+                    let tf = postings.term_freq();
+                    assert_eq!(list.doc(), doc);
+                    let expected = weight.score(norms.fieldnorm_id(doc), tf);
+                    let most = list.span_most(doc, doc + 1).expect("in the span");
+                    assert!(most >= expected, "{word} {doc}: {most} < {expected}");
+                    tighter += usize::from(most < list.most);
+                    assert_eq!(list.score_of(doc).to_bits(), expected.to_bits());
+                    seen[(tf as usize).min(2)] += 1;
+                    postings.advance();
+                    list.seek(doc + 1);
+                }
+                assert_eq!(list.doc(), TERMINATED);
+                assert_eq!(list.span_most(TERMINATED - 1, TERMINATED), None);
+                // Seeks of every stride, within a block and across many.
+                for stride in [1, 7, 130, 999] {
+                    let mut list = open();
+                    let mut postings = reference();
+                    let mut target = 0;
+                    while postings.doc() != TERMINATED {
+                        target += stride;
+                        let expected = postings.seek(target);
+                        list.seek(target);
+                        assert_eq!(list.doc(), expected, "{word} {stride} {target}");
+                        if expected != TERMINATED {
+                            assert_eq!(list.score_of(expected), {
+                                let id = norms.fieldnorm_id(expected);
+                                weight.score(id, postings.term_freq())
+                            });
+                        }
+                    }
+                }
             }
         }
         assert!(seen[1] > 100 && seen[2] > 100, "{seen:?}");
+        assert!(blocks > 10, "{blocks}");
+        assert!(tighter > 100, "{tighter}");
     }
 
     #[test]
@@ -322,7 +690,10 @@ mod tests {
             option: IndexRecordOption::WithFreqs,
             boost,
         };
-        let questions: [&[&str]; 3] = [
+        let questions: [&[&str]; 6] = [
+            &["printer"],
+            &["router", "update"],
+            &["paper", "jam", "light"],
             &["printer", "offline", "every", "morning", "keeps", "light"],
             &["router", "update", "slow", "noise"],
             &[
@@ -335,7 +706,7 @@ mod tests {
                 .flat_map(|w| [clause(title, w, 3.3), clause(body, w, 1.7)])
                 .collect();
             let query = disjunction(&clauses);
-            for size in [10, 100, 1000] {
+            for size in [10, 30, 100, 1000] {
                 let mut by_wand = Window::new(size);
                 let scoring = EnableScoring::enabled_from_searcher(&searcher);
                 select_by_wand(&searcher, scoring, &query, &mut by_wand).expect("wand");
