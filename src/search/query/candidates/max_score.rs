@@ -662,7 +662,12 @@ mod tests {
                     let mut target = 0;
                     while postings.doc() != TERMINATED {
                         target += stride;
-                        let expected = postings.seek(target);
+                        // tantivy's seek never goes back (and asserts it).
+                        let expected = if postings.doc() < target {
+                            postings.seek(target)
+                        } else {
+                            postings.doc()
+                        };
                         list.seek(target);
                         assert_eq!(list.doc(), expected, "{word} {stride} {target}");
                         if expected != TERMINATED {
