@@ -196,6 +196,10 @@ mod tests {
             })
             .unwrap();
         assert_eq!(results.hits.len(), 20, "every hit has its stored text");
+        assert_eq!(
+            index.index().settings().docstore_blocksize,
+            super::super::STORED_BLOCK_BYTES
+        );
         assert!(results
             .hits
             .iter()

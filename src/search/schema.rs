@@ -28,9 +28,9 @@ use tantivy::Index;
 use super::negation::Negations;
 use super::spelling::AmericanSpelling;
 
-/// Bump when the schema, an analyzer or what the search feed puts in
-/// documents changes: old indexes are then rebuilt.
-pub const VERSION: u32 = 12;
+/// Bump when the schema, an analyzer, the index settings or what the
+/// search feed puts in documents changes: old indexes are then rebuilt.
+pub const VERSION: u32 = 13;
 
 /// Name of the plain analyzer (the `title`, `body` and `tags` fields).
 pub const ANALYZER: &str = "signpost";
