@@ -36,13 +36,14 @@
 //! caveat (see `Window`).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use tantivy::directory::{CompositeFile, Directory, OwnedBytes};
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::BlockSegmentPostings;
+use tantivy::postings::{BlockSegmentPostings, TermInfo};
 use tantivy::query::{Bm25StatisticsProvider, Bm25Weight};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, HasLen, Score, Searcher, SegmentReader, TERMINATED};
+use tantivy::{DocId, HasLen, InvertedIndexReader, Score, Searcher, SegmentReader, TERMINATED};
 
 use super::super::super::SearchResult;
 use super::{walk_order, Clause, Place, Window};
@@ -169,6 +170,11 @@ struct List<'a> {
     norms: FieldNormReader,
     scoring: &'a Scoring,
     skips: Option<Skips>,
+    /// Where the list's postings are, to read its last block apart.
+    source: Option<(Arc<InvertedIndexReader>, TermInfo)>,
+    /// The first document of the last block (after the last full one) and
+    /// the best score in it, once read (see [`List::tail`]).
+    tail: Option<(DocId, Score)>,
     /// The highest score a document can get from this list.
     most: Score,
 }
@@ -186,8 +192,40 @@ impl<'a> List<'a> {
             norms,
             scoring,
             skips,
+            source: None,
+            tail: None,
             most: scoring.weight.max_score(),
         }
+    }
+
+    /// The first document of the list's last block, the one after its
+    /// last full block (which has no skip entry), and the best score in
+    /// it: read once, by a cursor of its own, so the list's own cursor
+    /// keeps its place. `TERMINATED` when no posting follows the last
+    /// full block; the list's highest score when the block cannot be read.
+    fn tail(&mut self) -> (DocId, Score) {
+        if let Some(tail) = self.tail {
+            return tail;
+        }
+        let read = || -> Option<(DocId, Score)> {
+            let skips = self.skips.as_ref()?;
+            let (inverted, info) = self.source.as_ref()?;
+            let mut block = inverted
+                .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
+                .ok()?;
+            let after = skips.last_doc(skips.count.checked_sub(1)?).checked_add(1)?;
+            let at = block.seek(after);
+            Some(match block.docs().get(at) {
+                Some(&first) => (
+                    first,
+                    block.block_max_score(&self.norms, &self.scoring.weight),
+                ),
+                None => (TERMINATED, 0.0),
+            })
+        };
+        let tail = read().unwrap_or((0, self.most));
+        self.tail = Some(tail);
+        tail
     }
 
     /// The current document, `TERMINATED` when the list is done.
@@ -238,33 +276,39 @@ impl<'a> List<'a> {
         if self.doc() >= end {
             return None;
         }
-        let mut most: Score = 0.0;
-        match self.skips.as_mut() {
-            Some(skips) => {
-                skips.advance_to(start);
-                for k in skips.at..skips.count {
-                    let (id, tf) = skips.best(k);
-                    most = most.max(self.scoring.weight.score(id, tf));
-                    if skips.last_doc(k) >= end - 1 {
-                        return Some(most.min(self.most));
-                    }
-                }
+        let Some(skips) = self.skips.as_mut() else {
+            if self.block.doc_freq() as usize >= BLOCK {
+                // tantivy's own skip entries are not at hand: one block of
+                // a list that has more bounds nothing beyond itself.
+                return Some(self.most);
             }
-            // Tantivy's own skip entries are not at hand: one block of
-            // a list that has more bounds nothing beyond itself.
-            None if self.block.doc_freq() as usize >= BLOCK => return Some(self.most),
-            None => {}
+            // A list of one block, shorter than a full one: decoded, its
+            // postings bound it.
+            self.seek(start);
+            if self.doc() >= end {
+                return None;
+            }
+            let most = self
+                .block
+                .block_max_score(&self.norms, &self.scoring.weight);
+            return Some(most.min(self.most));
+        };
+        skips.advance_to(start);
+        let mut most: Option<Score> = None;
+        for k in skips.at..skips.count {
+            let (id, tf) = skips.best(k);
+            let score = self.scoring.weight.score(id, tf);
+            most = Some(most.map_or(score, |m: Score| m.max(score)));
+            if skips.last_doc(k) >= end - 1 {
+                return most.map(|m| m.min(self.most));
+            }
         }
-        // The span reaches the list's last block, shorter than a full one
-        // and without an entry: decoded, its postings bound it.
-        self.seek(start);
-        if self.doc() >= end {
-            return (most > 0.0).then_some(most);
+        // The span reaches past the last full block.
+        let (first, last) = self.tail();
+        if first < end {
+            most = Some(most.map_or(last, |m| m.max(last)));
         }
-        let last = self
-            .block
-            .block_max_score(&self.norms, &self.scoring.weight);
-        Some(most.max(last).min(self.most))
+        most.map(|m| m.min(self.most))
     }
 
     /// Adds the score of each of its documents in `start..end` to `sums`
@@ -395,7 +439,10 @@ fn open_list<'a>(
             .filter(|skips| block.docs().last() == Some(&skips.last_doc(0))),
         _ => None,
     };
-    let list = List::new(block, reader.get_fieldnorms_reader(field)?, scoring, skips);
+    let mut list = List::new(block, reader.get_fieldnorms_reader(field)?, scoring, skips);
+    if list.skips.is_some() {
+        list.source = Some((inverted, info));
+    }
     Ok((list.doc() != TERMINATED).then_some(list))
 }
 
@@ -419,6 +466,9 @@ fn walk_segment(reader: &SegmentReader, at: Place, mut lists: Vec<List>, window:
         })
         .collect();
     let alive = reader.alive_bitset();
+    // A list whose spans were passed over stays where it was: the walk
+    // ends with the segment's documents, not with its lists.
+    let max_doc = reader.max_doc();
     let mut sums: Vec<Score> = vec![0.0; SPAN as usize];
     let mut found = [0u64; (SPAN / 64) as usize];
     // The lists with documents in a span, by their most in it: (most, list).
@@ -439,7 +489,7 @@ fn walk_segment(reader: &SegmentReader, at: Place, mut lists: Vec<List>, window:
             .min()
             .unwrap_or(TERMINATED)
             .max(done);
-        if start == TERMINATED {
+        if start >= max_doc {
             return;
         }
         let end = start.saturating_add(SPAN);
@@ -590,6 +640,8 @@ mod tests {
         let mut blocks = 0;
         // Spans whose block bound is below the list's highest score.
         let mut tighter = 0;
+        // Spans reaching the end of a list, past its last full block.
+        let mut tail_spans = 0;
         for reader in searcher.segment_readers() {
             let file = postings_file(&searcher, reader);
             assert!(file.is_some());
@@ -655,6 +707,40 @@ mod tests {
                 }
                 assert_eq!(list.doc(), TERMINATED);
                 assert_eq!(list.span_most(TERMINATED - 1, TERMINATED), None);
+                // Spans of every length from within every block, met by a
+                // list that has not moved (as the walk passes spans over),
+                // the longest reaching past the last full block: each
+                // bound holds every score in its span.
+                let mut scored: Vec<(DocId, Score)> = Vec::new();
+                let mut postings = reference();
+                while postings.doc() != TERMINATED {
+                    let doc = postings.doc();
+                    scored.push((
+                        doc,
+                        weight.score(norms.fieldnorm_id(doc), postings.term_freq()),
+                    ));
+                    postings.advance();
+                }
+                let mut starts: Vec<DocId> = scored.iter().step_by(37).map(|&(d, _)| d).collect();
+                if let Some(skips) = open().skips.as_ref() {
+                    starts.extend((0..skips.count).map(|k| skips.last_doc(k)));
+                }
+                for start in starts {
+                    for len in [1, 100, 5_000, TERMINATED - start] {
+                        let end = start.saturating_add(len);
+                        let best = scored
+                            .iter()
+                            .filter(|&&(d, _)| d >= start && d < end)
+                            .map(|&(_, score)| score)
+                            .fold(None, |m: Option<Score>, s| Some(m.map_or(s, |m| m.max(s))));
+                        let bound = open().span_most(start, end);
+                        if let Some(best) = best {
+                            let bound = bound.expect("a bound for a span with postings");
+                            assert!(bound >= best, "{word} {start}..{end}: {bound} < {best}");
+                            tail_spans += usize::from(end == TERMINATED);
+                        }
+                    }
+                }
                 // Seeks of every stride, within a block and across many.
                 for stride in [1, 7, 130, 999] {
                     let mut list = open();
@@ -683,6 +769,7 @@ mod tests {
         assert!(seen[1] > 100 && seen[2] > 100, "{seen:?}");
         assert!(blocks > 10, "{blocks}");
         assert!(tighter > 100, "{tighter}");
+        assert!(tail_spans > 100, "{tail_spans}");
     }
 
     #[test]
