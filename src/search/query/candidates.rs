@@ -376,7 +376,12 @@ pub(super) fn top_candidates(
     // A kind filter makes the query a conjunction, which MaxScore does not
     // walk: tantivy intersects it with the kind's list.
     if query.kind.is_none() {
-        max_score::select(searcher, statistics, &selection, &mut window)?;
+        let spans = max_score::select(searcher, statistics, &selection, &mut window)?;
+        log::trace!(
+            "{} spans walked, {} passed over",
+            spans.walked,
+            spans.passed_over
+        );
     } else {
         select(
             searcher,

@@ -49,8 +49,11 @@ use super::super::super::SearchResult;
 use super::{walk_order, Clause, Place, Window};
 
 /// Document ids of a span: summed together in a bitset and an array of
-/// scores (64 KiB) that stay in the processor's cache.
-const SPAN: u32 = 16384;
+/// scores (64 KiB) that stay in the processor's cache. The unit tests'
+/// segments hold a few thousand documents: their spans are shorter, so
+/// the tests walk many spans a segment, some passed over, as a large index
+/// is walked.
+const SPAN: u32 = if cfg!(test) { 256 } else { 16384 };
 
 /// How one clause scores: its term query's BM25 weight, and the score of
 /// a document holding the term once by its length's fieldnorm id (most
@@ -350,13 +353,14 @@ impl<'a> List<'a> {
 
 /// Fills `window` with the best documents of the flat disjunction of
 /// `clauses` over the whole index (segments in [`walk_order`]), each term
-/// weighed with `statistics` as its term query would be.
+/// weighed with `statistics` as its term query would be; returns how many
+/// spans it walked and how many of them it passed over unread.
 pub(super) fn select(
     searcher: &Searcher,
     statistics: &dyn Bm25StatisticsProvider,
     clauses: &[Clause],
     window: &mut Window,
-) -> SearchResult<()> {
+) -> SearchResult<Spans> {
     let scorings = clauses
         .iter()
         .map(|clause| {
@@ -364,11 +368,20 @@ pub(super) fn select(
             Ok(Scoring::new(weight.boost_by(clause.boost)))
         })
         .collect::<SearchResult<Vec<Scoring>>>()?;
+    let mut spans = Spans::default();
     for (at, reader) in walk_order(searcher) {
         let lists = open_lists(searcher, reader, clauses, &scorings)?;
-        walk_segment(reader, at, lists, window);
+        walk_segment(reader, at, lists, window, &mut spans);
     }
-    Ok(())
+    Ok(spans)
+}
+
+/// Spans a walk went through.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Spans {
+    pub(super) walked: usize,
+    /// Spans whose bounds could not beat the threshold: no block read.
+    pub(super) passed_over: usize,
 }
 
 /// The postings file of a segment, by field; `None` when it cannot be
@@ -456,7 +469,13 @@ fn open_list<'a>(
 /// bounds together cannot are non-essential for it, the others are read
 /// in full and each document found there looks into the non-essential
 /// ones, the most promising first.
-fn walk_segment(reader: &SegmentReader, at: Place, mut lists: Vec<List>, window: &mut Window) {
+fn walk_segment(
+    reader: &SegmentReader,
+    at: Place,
+    mut lists: Vec<List>,
+    window: &mut Window,
+    spans: &mut Spans,
+) {
     // bounds[i]: the most lists 0..=i can add together.
     let bounds: Vec<Score> = lists
         .iter()
@@ -509,7 +528,9 @@ fn walk_segment(reader: &SegmentReader, at: Place, mut lists: Vec<List>, window:
         // Lists before `first` cannot lift a document of the span over
         // the threshold together: it must be in a later one. When none
         // can, the span is passed over.
+        spans.walked += 1;
         let Some(first) = span_bounds.iter().position(|&most| most > threshold) else {
+            spans.passed_over += 1;
             continue;
         };
         for &(_, i) in &span_lists[first..] {
@@ -782,6 +803,7 @@ mod tests {
             option: IndexRecordOption::WithFreqs,
             boost,
         };
+        let (mut walked, mut passed_over) = (0, 0);
         let questions: [&[&str]; 6] = [
             &["printer"],
             &["router", "update"],
@@ -803,12 +825,18 @@ mod tests {
                 let scoring = EnableScoring::enabled_from_searcher(&searcher);
                 select_by_wand(&searcher, scoring, &query, &mut by_wand).expect("wand");
                 let mut by_max_score = Window::new(size);
-                select(&searcher, &searcher, &clauses, &mut by_max_score).expect("max score");
+                let spans =
+                    select(&searcher, &searcher, &clauses, &mut by_max_score).expect("max score");
+                walked += spans.walked;
+                passed_over += spans.passed_over;
                 let wand: Vec<DocAddress> = by_wand.into_best_first();
                 let max_score: Vec<DocAddress> = by_max_score.into_best_first();
                 assert_eq!(wand.len(), size.min(5_000), "{words:?}");
                 assert_eq!(max_score, wand, "{words:?} in a window of {size}");
             }
         }
+        // The walk went through many spans and passed some over unread.
+        assert!(walked > 100, "{walked}");
+        assert!(passed_over > 10, "{passed_over} of {walked}");
     }
 }
