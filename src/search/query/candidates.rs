@@ -22,19 +22,22 @@
 //!
 //! The text score of the selected documents is then computed exactly as
 //! the full disjunction would score them (every form in every plain and
-//! stemmed field, with the tags, each with its own weight), by seeking each
-//! term's postings to the candidates only. Scoring every field during the
-//! selection made WAND walk five posting lists per word form instead of
-//! two: on a million documents it was most of the time a long question took.
+//! stemmed field, with the tags, each with its own weight; see
+//! [`CandidateQuery::text_clauses`]), by seeking each term's postings to
+//! the candidates only, in the re-rank's one read of their postings.
+//! Scoring every field during the selection made WAND walk five posting
+//! lists per word form instead of two: on a million documents it was most
+//! of the time a long question took.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
 use tantivy::query::{
-    Bm25StatisticsProvider, BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery,
+    Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostQuery, EnableScoring, Occur, Query,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term};
 
 use super::super::schema::Fields;
 use super::super::SearchResult;
@@ -307,18 +310,49 @@ impl CandidateQuery {
         }
     }
 
-    /// Every clause the text score sums (the kind filter scores too).
-    fn scoring_clauses(&self) -> Vec<Clause> {
-        let mut clauses = self.scoring.clone();
-        if let Some(kind) = &self.kind {
-            clauses.push(Clause {
-                term: kind.clone(),
-                option: IndexRecordOption::Basic,
-                boost: 1.0,
-            });
-        }
-        clauses
+    /// Every clause the text score sums (the kind filter scores too),
+    /// weighed with `statistics` and boosted as the term query of each in
+    /// the full disjunction would be, so the text score of a document is
+    /// the score that disjunction gives it (see `rerank::read_postings`,
+    /// which reads them together with the re-rank's positions).
+    pub(super) fn text_clauses(
+        &self,
+        statistics: &dyn Bm25StatisticsProvider,
+    ) -> SearchResult<Vec<TextClause>> {
+        let kind = self.kind.iter().map(|kind| Clause {
+            term: kind.clone(),
+            option: IndexRecordOption::Basic,
+            boost: 1.0,
+        });
+        self.scoring
+            .iter()
+            .cloned()
+            .chain(kind)
+            .map(|clause| {
+                let weight = Bm25Weight::for_terms(statistics, std::slice::from_ref(&clause.term))?
+                    .boost_by(clause.boost);
+                Ok(TextClause {
+                    term: clause.term,
+                    option: clause.option,
+                    #[cfg(test)]
+                    boost: clause.boost,
+                    weight,
+                })
+            })
+            .collect()
     }
+}
+
+/// One clause of the text score: a term, what its postings are read
+/// with, and how a posting scores.
+pub(super) struct TextClause {
+    pub(super) term: Term,
+    pub(super) option: IndexRecordOption,
+    /// The clause's boost in the disjunction (`weight` carries it; the
+    /// tests build the disjunction from it).
+    #[cfg(test)]
+    pub(super) boost: Score,
+    pub(super) weight: Bm25Weight,
 }
 
 /// One flat disjunction of the boosted term queries of `clauses`.
@@ -344,7 +378,7 @@ pub(super) fn window(round: u32, first: usize) -> usize {
         .min(MAX_CANDIDATES)
 }
 
-/// The best `fetch` candidates with their text score, best first, and
+/// The best `fetch` candidates by their selection score, best first, and
 /// whether the window was filled (more documents may match than were
 /// fetched). A larger `fetch` holds the candidates of a smaller one (see
 /// [`Window`] for where that can fail).
@@ -353,7 +387,7 @@ pub(super) fn top_candidates(
     statistics: &Statistics<'_>,
     query: &CandidateQuery,
     fetch: usize,
-) -> SearchResult<(Vec<(Score, DocAddress)>, bool)> {
+) -> SearchResult<(Vec<DocAddress>, bool)> {
     let selection = if query.words >= LONG_QUESTION_WORDS {
         let documents = document_slots(searcher);
         without_common_terms(&query.selection, documents, |term| {
@@ -391,14 +425,7 @@ pub(super) fn top_candidates(
         )?;
     }
     let saturated = window.is_full();
-    let mut scored = text_scores(
-        searcher,
-        statistics.scoring(),
-        &query.scoring_clauses(),
-        &window.into_best_first(),
-    )?;
-    scored.sort_unstable_by_key(|&(score, address)| Reverse(Entry(score, address)));
-    Ok((scored, saturated))
+    Ok((window.into_best_first(), saturated))
 }
 
 /// The selection clauses of a long question without those of its common
@@ -471,86 +498,6 @@ fn walk_order(searcher: &Searcher) -> Vec<(Place, &SegmentReader)> {
         })
         .collect()
 }
-
-/// The text score of each document: the sum of the boosted BM25 scores of
-/// the clauses it matches, as a disjunction of them scores it, read by
-/// seeking each clause's postings to the documents only.
-fn text_scores(
-    searcher: &Searcher,
-    scoring: EnableScoring<'_>,
-    clauses: &[Clause],
-    addresses: &[DocAddress],
-) -> SearchResult<Vec<(Score, DocAddress)>> {
-    let mut sorted: Vec<DocAddress> = addresses.to_vec();
-    sorted.sort_unstable();
-    let mut scores: Vec<Score> = vec![0.0; sorted.len()];
-    for clause in clauses {
-        let weight = TermQuery::new(clause.term.clone(), clause.option).weight(scoring)?;
-        for (start, end) in segment_runs(&sorted) {
-            let reader = searcher.segment_reader(sorted[start].segment_ord);
-            let mut scorer = weight.scorer(reader, clause.boost)?;
-            for at in start..end {
-                if seek_to(scorer.as_mut(), sorted[at].doc_id) {
-                    scores[at] += scorer.score();
-                }
-            }
-        }
-    }
-    Ok(scores.into_iter().zip(sorted).collect())
-}
-
-/// Index ranges of `sorted` addresses that share a segment.
-fn segment_runs(sorted: &[DocAddress]) -> Vec<(usize, usize)> {
-    let mut runs = Vec::new();
-    let mut start = 0;
-    for at in 1..=sorted.len() {
-        if at == sorted.len() || sorted[at].segment_ord != sorted[start].segment_ord {
-            runs.push((start, at));
-            start = at;
-        }
-    }
-    runs
-}
-
-/// Moves a docset forward to `doc` (targets in increasing order); whether
-/// it holds it.
-fn seek_to(docs: &mut (impl DocSet + ?Sized), doc: DocId) -> bool {
-    let current = docs.doc();
-    if current == doc {
-        return true;
-    }
-    if current == TERMINATED || current > doc {
-        return false;
-    }
-    docs.seek(doc) == doc
-}
-
-/// A scored document; the lower document address wins a tie.
-#[derive(Debug, Clone, Copy)]
-struct Entry(Score, DocAddress);
-
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0
-            .partial_cmp(&other.0)
-            .unwrap_or(Ordering::Equal)
-            .then_with(|| other.1.cmp(&self.1))
-    }
-}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Entry {}
 
 /// Significant bits of a selection score the window compares, of the 24
 /// an `f32` has: two buckets per doubling of the score, each 25-50 % of
@@ -1022,15 +969,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn runs_split_addresses_by_segment() {
-        let at = |segment, doc| DocAddress::new(segment, doc);
-        assert_eq!(
-            segment_runs(&[at(0, 1), at(0, 4), at(2, 0), at(3, 7), at(3, 9)]),
-            vec![(0, 2), (2, 3), (3, 5)]
-        );
-        assert!(segment_runs(&[]).is_empty());
     }
 }

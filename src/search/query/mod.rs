@@ -192,6 +192,7 @@ impl SearchIndex {
         else {
             return Ok(results);
         };
+        let text_clauses = query.text_clauses(&statistics)?;
         let limit = request.limit.clamp(1, 100);
         let offset = request.offset.min(10_000);
         // Candidates come in rounds of growing windows, each holding the
@@ -219,8 +220,14 @@ impl SearchIndex {
             let fetch = candidates::window(round, first);
             let (top, saturated) =
                 candidates::top_candidates(searcher, &statistics, &query, fetch)?;
-            let (ranked, partial) =
-                rerank::rerank(searcher, &fields, &concepts, &top, self.columns())?;
+            let (ranked, partial) = rerank::rerank(
+                searcher,
+                &fields,
+                &concepts,
+                &text_clauses,
+                &top,
+                self.columns(),
+            )?;
             if round == 0 || (relaxed && !partial) {
                 shown.clear();
                 relaxed = partial;

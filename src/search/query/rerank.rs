@@ -15,6 +15,7 @@ use tantivy::{DocAddress, DocSet, Score, Searcher, SegmentReader, Term, TERMINAT
 
 use super::super::schema::{self, Fields};
 use super::super::SearchResult;
+use super::candidates::TextClause;
 use super::plan::{deciding, doc_freq, document_slots, Concept};
 
 /// Positions of one word in one field considered for proximity.
@@ -145,33 +146,35 @@ pub(super) struct ConceptMatch {
 
 /// Re-ranks the candidates; returns them best first, restricted to those
 /// with enough of the query's words (see [`MIN_SHARE_OF_BEST`]), flagged
-/// `true` when none has the minimum share of words.
+/// `true` when none has the minimum share of words. `text` are the clauses
+/// of the candidates' text score (see `CandidateQuery::text_clauses`).
 pub(super) fn rerank(
     searcher: &Searcher,
     fields: &Fields,
     concepts: &[Concept],
-    top: &[(Score, DocAddress)],
+    text: &[TextClause],
+    candidates: &[DocAddress],
     columns: &ColumnCache,
 ) -> SearchResult<(Vec<Ranked>, bool)> {
-    if top.is_empty() {
+    if candidates.is_empty() {
         return Ok((Vec::new(), false));
     }
     let sources = ConceptSources::new(fields, concepts);
-    let positions = read_positions(searcher, &sources.needs, top)?;
-    let scoring = Scoring::new(searcher, fields, concepts, top)?;
+    let (positions, text_scores) = read_postings(searcher, &sources.needs, text, candidates)?;
+    let scoring = Scoring::new(searcher, fields, concepts, &text_scores)?;
     let columns = columns.of(searcher, fields);
     let lengths = FieldLengths::new(searcher, fields);
-    let matches: Vec<Vec<ConceptMatch>> = (0..top.len())
+    let matches: Vec<Vec<ConceptMatch>> = (0..candidates.len())
         .map(|candidate| sources.matches(&|id| positions.of(candidate, id)))
         .collect();
-    let bm25f: Vec<f32> = top
+    let bm25f: Vec<f32> = candidates
         .iter()
         .zip(&matches)
-        .map(|((_, address), found)| scoring.bm25f(found, lengths.get(*address)))
+        .map(|(address, found)| scoring.bm25f(found, lengths.get(*address)))
         .collect();
     let best_bm25f = bm25f.iter().copied().fold(0.0f32, f32::max).max(1e-6);
-    let mut ranked = Vec::with_capacity(top.len());
-    for (candidate, (text_score, address)) in top.iter().enumerate() {
+    let mut ranked = Vec::with_capacity(candidates.len());
+    for (candidate, (text_score, address)) in text_scores.iter().zip(candidates).enumerate() {
         let (relevance, matched, coverage) = scoring.score(
             &matches[candidate],
             *text_score,
@@ -293,9 +296,9 @@ impl Scoring {
         searcher: &Searcher,
         fields: &Fields,
         concepts: &[Concept],
-        top: &[(Score, DocAddress)],
+        text_scores: &[Score],
     ) -> SearchResult<Scoring> {
-        let best_text = top.iter().map(|(s, _)| *s).fold(0.0f32, f32::max).max(1e-6);
+        let best_text = text_scores.iter().copied().fold(0.0f32, f32::max).max(1e-6);
         let deciding: Vec<usize> = deciding(concepts).map(|(i, _)| i).collect();
         let idfs = concepts
             .iter()
@@ -539,35 +542,76 @@ impl Positions {
     }
 }
 
-/// Reads the positions of every needed term in every candidate, segment by
-/// segment, each term's postings once, seeking to the candidates in order.
-fn read_positions(
+/// Reads the positions of every needed term in every candidate and the
+/// candidates' text scores (the sum of what each of the `text` clauses
+/// scores, added in the clauses' order as the disjunction adds them),
+/// segment by segment, each term's postings once, seeking to the
+/// candidates in order. A term both needed and scored (a stem in the
+/// stemmed title or body, a word in the tags or as typed in the title) is
+/// read once for both: before, the text score read them apart and a long
+/// question decoded nearly every block of its common words twice.
+fn read_postings(
     searcher: &Searcher,
     needs: &Needs,
-    top: &[(Score, DocAddress)],
-) -> SearchResult<Positions> {
+    text: &[TextClause],
+    candidates: &[DocAddress],
+) -> SearchResult<(Positions, Vec<Score>)> {
     let mut by_segment: BTreeMap<u32, Vec<(u32, usize)>> = BTreeMap::new();
-    for (candidate, (_, address)) in top.iter().enumerate() {
+    for (candidate, address) in candidates.iter().enumerate() {
         by_segment
             .entry(address.segment_ord)
             .or_default()
             .push((address.doc_id, candidate));
     }
+    // What to read: the text clauses in their order (with the needed term's
+    // id when the re-rank needs it too), then the terms only needed.
+    let mut reads: Vec<(&Term, Option<usize>, Option<&TextClause>)> = text
+        .iter()
+        .map(|clause| {
+            (
+                &clause.term,
+                needs.index.get(&clause.term).copied(),
+                Some(clause),
+            )
+        })
+        .collect();
+    let scored: HashSet<&Term> = text.iter().map(|clause| &clause.term).collect();
+    reads.extend(
+        needs
+            .terms
+            .iter()
+            .enumerate()
+            .filter(|(_, term)| !scored.contains(term))
+            .map(|(id, term)| (term, Some(id), None)),
+    );
     let terms = needs.terms.len();
     let mut out = Positions {
         terms,
-        spans: vec![(0, 0); top.len() * terms],
+        spans: vec![(0, 0); candidates.len() * terms],
         all: Vec::new(),
     };
+    let mut scores: Vec<Score> = vec![0.0; candidates.len()];
     for (segment_ord, mut docs) in by_segment {
         docs.sort_unstable();
         let segment = searcher.segment_reader(segment_ord);
-        for (id, term) in needs.terms.iter().enumerate() {
+        for &(term, needed, clause) in &reads {
+            let option = match (needed, clause) {
+                (Some(_), _) | (None, None) => IndexRecordOption::WithFreqsAndPositions,
+                (None, Some(clause)) => clause.option,
+            };
             let inverted = segment.inverted_index(term.field())?;
-            let Some(mut postings) =
-                inverted.read_postings(term, IndexRecordOption::WithFreqsAndPositions)?
-            else {
+            let Some(mut postings) = inverted.read_postings(term, option)? else {
                 continue;
+            };
+            // The field's lengths, as the term query reads them.
+            let norms = match clause {
+                Some(_) => Some(
+                    segment
+                        .fieldnorms_readers()
+                        .get_field(term.field())?
+                        .unwrap_or_else(|| FieldNormReader::constant(segment.max_doc(), 1)),
+                ),
+                None => None,
             };
             for &(doc, candidate) in &docs {
                 let current = postings.doc();
@@ -577,13 +621,20 @@ fn read_positions(
                 if current > doc || postings.seek(doc) != doc {
                     continue;
                 }
-                let start = out.all.len();
-                postings.append_positions_with_offset(0, &mut out.all);
-                out.spans[candidate * terms + id] = (start, out.all.len());
+                if let (Some(clause), Some(norms)) = (clause, &norms) {
+                    scores[candidate] += clause
+                        .weight
+                        .score(norms.fieldnorm_id(doc), postings.term_freq());
+                }
+                if let Some(id) = needed {
+                    let start = out.all.len();
+                    postings.append_positions_with_offset(0, &mut out.all);
+                    out.spans[candidate * terms + id] = (start, out.all.len());
+                }
             }
         }
     }
-    Ok(out)
+    Ok((out, scores))
 }
 
 /// Title and body lengths of documents, read from the field norms.
@@ -797,4 +848,136 @@ pub(super) fn collapse(ranked: Vec<Ranked>) -> Vec<Ranked> {
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::query::{
+        Bm25StatisticsProvider, BooleanQuery, BoostQuery, Occur, Query, TermQuery,
+    };
+    use tantivy::DocSet;
+
+    use super::super::candidates::candidate_query;
+    use super::super::plan::{self, Statistics};
+    use super::super::tests::{apply, doc, index};
+    use super::*;
+    use crate::search::indexer::GroupUpdate;
+
+    /// The text score read beside the re-rank's positions is the score the
+    /// disjunction of every text clause gives a document (tantivy's own
+    /// scorers, summed in another order), the kind filter's clause too;
+    /// and reading the scores changes no position read.
+    #[test]
+    fn text_scores_are_the_disjunctions_and_positions_stay_the_same() {
+        let (_dir, index) = index(vec![
+            (
+                "article:1",
+                vec![doc(
+                    "article:1",
+                    "/a",
+                    "Printer offline every morning",
+                    "The printer goes offline every morning after the router restarts.",
+                )],
+            ),
+            (
+                "article:2",
+                vec![doc(
+                    "article:2",
+                    "/b",
+                    "Printing a test page",
+                    "Print a test page from the printer's menu, offline or not.",
+                )],
+            ),
+            (
+                "question:3",
+                vec![doc(
+                    "question:3",
+                    "/questions/3",
+                    "Router restarts",
+                    "My router restarts every morning; the printers go offline too.",
+                )],
+            ),
+        ]);
+        // A second segment, so the reads run segment by segment.
+        apply(
+            &index,
+            &[GroupUpdate {
+                group: "article:4".to_string(),
+                docs: vec![doc(
+                    "article:4",
+                    "/d",
+                    "Offline printers",
+                    "Offline printers print nothing: printing offline printers waits.",
+                )],
+            }],
+            2,
+        );
+        let searcher = index.reader().searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+        let fields = *index.fields();
+        let words = plan::tokenize("printers offline every morning");
+        let concepts = index
+            .concepts(&searcher, &fields, &words, false)
+            .expect("concepts");
+        let statistics = Statistics::new(&searcher, &fields, index.plan_cache());
+        for kind in [None, Some("article")] {
+            let query = candidate_query(&concepts, &fields, kind, |term| statistics.doc_freq(term))
+                .expect("query")
+                .expect("words");
+            let text = query.text_clauses(&statistics).expect("clauses");
+            assert!(text.len() > 5, "every form in every field: {}", text.len());
+            let candidates: Vec<DocAddress> = searcher
+                .segment_readers()
+                .iter()
+                .enumerate()
+                .flat_map(|(ord, reader)| {
+                    (0..reader.max_doc()).map(move |doc| DocAddress::new(ord as u32, doc))
+                })
+                .collect();
+            assert!(candidates.len() >= 4);
+            let sources = ConceptSources::new(&fields, &concepts);
+            let (positions, scores) =
+                read_postings(&searcher, &sources.needs, &text, &candidates).expect("read");
+            // tantivy's disjunction of the same clauses.
+            let disjunction = BooleanQuery::new(
+                text.iter()
+                    .map(|clause| {
+                        let term: Box<dyn Query> =
+                            Box::new(TermQuery::new(clause.term.clone(), clause.option));
+                        let boosted: Box<dyn Query> = Box::new(BoostQuery::new(term, clause.boost));
+                        (Occur::Should, boosted)
+                    })
+                    .collect(),
+            );
+            let weight = disjunction.weight(statistics.scoring()).expect("weight");
+            let mut matched = 0;
+            for (address, score) in candidates.iter().zip(&scores) {
+                let reader = searcher.segment_reader(address.segment_ord);
+                let mut scorer = weight.scorer(reader, 1.0).expect("scorer");
+                let expected = if scorer.seek(address.doc_id) == address.doc_id {
+                    scorer.score()
+                } else {
+                    0.0
+                };
+                assert!(
+                    (score - expected).abs() <= 1e-5 * expected.abs().max(1.0),
+                    "{kind:?} {address:?}: {score} read, {expected} by tantivy"
+                );
+                matched += usize::from(expected > 0.0);
+            }
+            assert!(matched >= 4, "{kind:?}: {matched} documents scored");
+            // The positions read alone are the same.
+            let (alone, unscored) =
+                read_postings(&searcher, &sources.needs, &[], &candidates).expect("read");
+            assert!(unscored.iter().all(|&s| s == 0.0));
+            let mut held = 0;
+            for candidate in 0..candidates.len() {
+                for id in 0..sources.needs.terms.len() {
+                    assert_eq!(positions.of(candidate, id), alone.of(candidate, id));
+                    held += usize::from(!alone.of(candidate, id).is_empty());
+                }
+            }
+            assert!(held > 8, "{held} terms found in candidates");
+        }
+    }
 }

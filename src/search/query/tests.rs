@@ -12,7 +12,7 @@ use crate::search::SearchIndex;
 use crate::search::indexer::GroupUpdate;
 use crate::search::SearchDoc;
 
-fn doc(group: &str, url: &str, title: &str, body: &str) -> SearchDoc {
+pub(super) fn doc(group: &str, url: &str, title: &str, body: &str) -> SearchDoc {
     SearchDoc {
         kind: group.split(':').next().unwrap_or("article").to_string(),
         group: group.to_string(),
@@ -24,7 +24,7 @@ fn doc(group: &str, url: &str, title: &str, body: &str) -> SearchDoc {
     }
 }
 
-fn index(groups: Vec<(&str, Vec<SearchDoc>)>) -> (tempfile::TempDir, SearchIndex) {
+pub(super) fn index(groups: Vec<(&str, Vec<SearchDoc>)>) -> (tempfile::TempDir, SearchIndex) {
     let dir = tempfile::tempdir().expect("temp dir");
     let (index, _) = SearchIndex::open(dir.path()).expect("open");
     let updates: Vec<GroupUpdate> = groups
@@ -39,7 +39,7 @@ fn index(groups: Vec<(&str, Vec<SearchDoc>)>) -> (tempfile::TempDir, SearchIndex
 }
 
 /// Replaces the groups of `updates` and commits up to outbox entry `id`.
-fn apply(index: &SearchIndex, updates: &[GroupUpdate], id: i64) {
+pub(super) fn apply(index: &SearchIndex, updates: &[GroupUpdate], id: i64) {
     let mut feed = index.feed().expect("feed");
     feed.stage(updates).expect("stage");
     feed.commit(id).expect("commit");
