@@ -259,17 +259,35 @@ impl<'a> List<'a> {
     }
 
     /// Moves to the first document at or after `target` (never back),
-    /// decoding the block that holds it.
+    /// decoding the block that holds it. Within the decoded block it
+    /// gallops: steps of 1, 2, 4… from the current posting, then a binary
+    /// search of the last step. A document found in the other lists of a
+    /// span looks into this one a few postings on, as a rule; a binary
+    /// search of the rest of the block cost it several times more.
     fn seek(&mut self, target: DocId) {
         if self.doc() >= target {
             return;
         }
         if self.block_end() < target {
             self.at = self.block.seek(target);
-        } else {
-            let docs = self.block.docs();
-            self.at += docs[self.at..].partition_point(|&doc| doc < target);
+            return;
         }
+        // The block's last document is at or after `target`, the current
+        // one before it.
+        let docs = self.block.docs();
+        let mut low = self.at + 1;
+        let mut step = 1;
+        let high = loop {
+            let probe = low + step - 1;
+            match docs.get(probe) {
+                Some(&doc) if doc < target => {
+                    low = probe + 1;
+                    step *= 2;
+                }
+                _ => break (probe + 1).min(docs.len()),
+            }
+        };
+        self.at = low + docs[low..high].partition_point(|&doc| doc < target);
     }
 
     /// The most this list adds to a document of `start..end` (`None` when
