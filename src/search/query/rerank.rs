@@ -164,28 +164,34 @@ pub(super) fn rerank(
     let scoring = Scoring::new(searcher, fields, concepts, &text_scores)?;
     let columns = columns.of(searcher, fields);
     let lengths = FieldLengths::new(searcher, fields);
-    let matches: Vec<Vec<ConceptMatch>> = (0..candidates.len())
-        .map(|candidate| sources.matches(&|id| positions.of(candidate, id)))
-        .collect();
-    let bm25f: Vec<f32> = candidates
+    let mut found: Vec<ConceptMatch> = Vec::new();
+    // Each candidate's BM25F and the other parts of its relevance; the
+    // BM25F counts relative to the best candidate's, known at the end.
+    let parts: Vec<(f32, Parts)> = candidates
         .iter()
-        .zip(&matches)
-        .map(|(address, found)| scoring.bm25f(found, lengths.get(*address)))
+        .enumerate()
+        .map(|(candidate, address)| {
+            sources.matches_into(&|id| positions.of(candidate, id), &mut found);
+            (
+                scoring.bm25f(&found, lengths.get(*address)),
+                scoring.parts(&found),
+            )
+        })
         .collect();
-    let best_bm25f = bm25f.iter().copied().fold(0.0f32, f32::max).max(1e-6);
+    let best_bm25f = parts
+        .iter()
+        .map(|(bm25f, _)| *bm25f)
+        .fold(0.0f32, f32::max)
+        .max(1e-6);
     let mut ranked = Vec::with_capacity(candidates.len());
-    for (candidate, (text_score, address)) in text_scores.iter().zip(candidates).enumerate() {
-        let (relevance, matched, coverage) = scoring.score(
-            &matches[candidate],
-            *text_score,
-            bm25f[candidate] / best_bm25f,
-        );
+    for ((text_score, address), (bm25f, parts)) in text_scores.iter().zip(candidates).zip(&parts) {
+        let relevance = scoring.relevance(parts, *text_score, bm25f / best_bm25f);
         let values = columns.get(*address);
         ranked.push(Ranked {
             address: *address,
             score: relevance * (values.boost.max(0.01) as f32).powf(BOOST_EXPONENT),
-            matched,
-            coverage,
+            matched: parts.matched,
+            coverage: parts.coverage,
             group: values.group,
             group_limit: values.group_limit,
             part: values.part,
@@ -247,31 +253,43 @@ impl ConceptSources {
     }
 
     /// What each concept has in one candidate, `at` giving the positions of
-    /// a needed term in it.
-    fn matches<'a>(&self, at: &impl Fn(usize) -> &'a [u32]) -> Vec<ConceptMatch> {
-        self.variants
-            .iter()
-            .zip(&self.exact_title)
-            .map(|(variants, exact_title)| {
-                let mut found = ConceptMatch::default();
-                for variant in variants {
-                    // Appended in place: a candidate has no list of its own
-                    // per variant (most variants are absent from it).
-                    let in_title = add_phrase_spans(&variant.title, at, &mut found.title_spans);
-                    let in_body = add_phrase_spans(&variant.body, at, &mut found.body_spans);
-                    let tagged = variant.tags.is_some_and(|id| !at(id).is_empty());
-                    if in_title || in_body || tagged {
-                        found.weight = found.weight.max(variant.weight);
-                    }
-                    found.in_title |= in_title;
-                    found.in_tags |= tagged;
+    /// a needed term in it, written over `found` (one per concept): the
+    /// re-rank reuses the same matches and their lists of spans for every
+    /// candidate rather than allocating them again for each.
+    fn matches_into<'a>(&self, at: &impl Fn(usize) -> &'a [u32], found: &mut Vec<ConceptMatch>) {
+        found.resize_with(self.variants.len(), ConceptMatch::default);
+        for ((variants, exact_title), found) in
+            self.variants.iter().zip(&self.exact_title).zip(found)
+        {
+            found.clear();
+            for variant in variants {
+                // Appended in place: a candidate has no list of its own
+                // per variant (most variants are absent from it).
+                let in_title = add_phrase_spans(&variant.title, at, &mut found.title_spans);
+                let in_body = add_phrase_spans(&variant.body, at, &mut found.body_spans);
+                let tagged = variant.tags.is_some_and(|id| !at(id).is_empty());
+                if in_title || in_body || tagged {
+                    found.weight = found.weight.max(variant.weight);
                 }
-                found.exact_in_title = exact_title.is_some_and(|id| !at(id).is_empty());
-                found.title_spans.sort_unstable();
-                found.body_spans.sort_unstable();
-                found
-            })
-            .collect()
+                found.in_title |= in_title;
+                found.in_tags |= tagged;
+            }
+            found.exact_in_title = exact_title.is_some_and(|id| !at(id).is_empty());
+            found.title_spans.sort_unstable();
+            found.body_spans.sort_unstable();
+        }
+    }
+}
+
+impl ConceptMatch {
+    /// Absent, keeping the lists' room for the next candidate.
+    fn clear(&mut self) {
+        self.weight = 0.0;
+        self.in_title = false;
+        self.exact_in_title = false;
+        self.in_tags = false;
+        self.title_spans.clear();
+        self.body_spans.clear();
     }
 }
 
@@ -346,10 +364,9 @@ impl Scoring {
             .sum()
     }
 
-    /// Relevance of one candidate (before the boost), the deciding words it
-    /// holds, and its coverage (share of their weight). `bm25f` is relative
-    /// to the best candidate's.
-    fn score(&self, matches: &[ConceptMatch], text_score: Score, bm25f: f32) -> (f32, usize, f32) {
+    /// What one candidate's relevance is made of, but for its text score
+    /// and BM25F (which count relative to the best candidate's).
+    fn parts(&self, matches: &[ConceptMatch]) -> Parts {
         let deciding_ids = &self.deciding;
         let n = deciding_ids.len().max(1);
         let matched = deciding_ids
@@ -372,15 +389,43 @@ impl Scoring {
             |m| &m.body_spans,
         ));
         let phrase = phrase_order(matches);
-        let relevance = COVERAGE_WEIGHT * coverage
+        Parts {
+            matched,
+            coverage,
+            title,
+            exact,
+            proximity,
+            phrase,
+        }
+    }
+
+    /// Relevance of one candidate (before the boost) from its `parts`, its
+    /// text score and its BM25F relative to the best candidate's.
+    fn relevance(&self, parts: &Parts, text_score: Score, bm25f: f32) -> f32 {
+        COVERAGE_WEIGHT * parts.coverage
             + TEXT_WEIGHT * text_score / self.best_text
             + BM25F_WEIGHT * bm25f
-            + title
-            + 0.5 * exact
-            + 0.7 * proximity
-            + 0.5 * phrase;
-        (relevance, matched, coverage)
+            + parts.title
+            + 0.5 * parts.exact
+            + 0.7 * parts.proximity
+            + 0.5 * parts.phrase
     }
+}
+
+/// What a candidate's relevance is made of (see [`Scoring::relevance`]).
+struct Parts {
+    /// Deciding words found.
+    matched: usize,
+    /// Share of the deciding words' weight found.
+    coverage: f32,
+    /// Share of the deciding words in the title (by the weight of the form found).
+    title: f32,
+    /// Share of the deciding words in the title as typed.
+    exact: f32,
+    /// How close together the words stand (see [`proximity`]).
+    proximity: f32,
+    /// Share of neighbouring words in order (see [`phrase_order`]).
+    phrase: f32,
 }
 
 /// Sorts the candidates best first and keeps those with enough of the `n`
