@@ -7,8 +7,8 @@ use std::ops::Range;
 use tantivy::schema::{Field, TantivyDocument, Value};
 use tantivy::snippet::collapse_overlapped_ranges;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
-    Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+    AsciiFoldingFilter, BoxTokenStream, Language, LowerCaser, RawTokenizer, RemoveLongFilter,
+    SimpleTokenizer, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 use tantivy::{Score, Searcher, Term};
 
@@ -134,7 +134,7 @@ impl Excerpt {
 struct Marker {
     /// Stem → weight (rarer counts more).
     terms: BTreeMap<String, Score>,
-    analyzer: TextAnalyzer,
+    analyzer: SnippetAnalyzer,
     max_bytes: usize,
 }
 
@@ -161,7 +161,7 @@ impl Marker {
 
     fn with_terms(
         terms: BTreeMap<String, Score>,
-        analyzer: TextAnalyzer,
+        analyzer: SnippetAnalyzer,
         max_bytes: usize,
     ) -> Marker {
         Marker {
@@ -246,20 +246,115 @@ fn highlighted_stems(concepts: &[Concept]) -> Vec<String> {
 /// of the stems; most words of a snippet's text are left as they are, and
 /// stemming every word was most of a search's processor time on a small
 /// site (and about a twelfth on a large one).
-fn snippet_analyzer<'a>(stems: impl Iterator<Item = &'a str>) -> TextAnalyzer {
+fn snippet_analyzer<'a>(stems: impl Iterator<Item = &'a str>) -> SnippetAnalyzer {
     let mut initials = [false; 256];
     for stem in stems {
         if let Some(&first) = stem.as_bytes().first() {
             initials[usize::from(first)] = true;
         }
     }
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(Negations)
-        .filter(StemWhere { initials })
-        .build()
+    SnippetAnalyzer {
+        ascii: TextAnalyzer::builder(AsciiWords::default())
+            .filter(Negations)
+            .filter(StemWhere { initials })
+            .build(),
+        any: TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .filter(Negations)
+            .filter(StemWhere { initials })
+            .build(),
+    }
+}
+
+/// The snippet analyzer (see [`snippet_analyzer`]) in two builds: one for
+/// a text that is all ASCII, whose first stages are [`AsciiWords`], and
+/// one for any other text.
+struct SnippetAnalyzer {
+    ascii: TextAnalyzer,
+    any: TextAnalyzer,
+}
+
+impl SnippetAnalyzer {
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> BoxTokenStream<'a> {
+        if text.is_ascii() {
+            self.ascii.token_stream(text)
+        } else {
+            self.any.token_stream(text)
+        }
+    }
+}
+
+/// The first stages of the stemmed fields' analyzer (tantivy's
+/// `SimpleTokenizer`, `RemoveLongFilter`, `LowerCaser` and
+/// `AsciiFoldingFilter`) in one pass over the bytes of a text that is all
+/// ASCII, where they come to this: a word is a run of letters and digits,
+/// lowercased, and one of [`MAX_TOKEN_BYTES`] or more is left out (its
+/// position still counted). The chain of the four read every character as
+/// Unicode and copied every word on the way; it was most of the cost of a
+/// page's snippets.
+#[derive(Clone, Default)]
+struct AsciiWords {
+    token: Token,
+}
+
+impl Tokenizer for AsciiWords {
+    type TokenStream<'a> = AsciiWordStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> AsciiWordStream<'a> {
+        self.token.reset();
+        AsciiWordStream {
+            text,
+            at: 0,
+            token: &mut self.token,
+        }
+    }
+}
+
+/// The token stream of [`AsciiWords`].
+struct AsciiWordStream<'a> {
+    text: &'a str,
+    /// Where the next word is looked for.
+    at: usize,
+    token: &'a mut Token,
+}
+
+impl TokenStream for AsciiWordStream<'_> {
+    fn advance(&mut self) -> bool {
+        let bytes = self.text.as_bytes();
+        loop {
+            let rest = bytes.get(self.at..).unwrap_or_default();
+            let Some(start) = rest.iter().position(u8::is_ascii_alphanumeric) else {
+                self.at = bytes.len();
+                return false;
+            };
+            let start = self.at + start;
+            let end = bytes[start..]
+                .iter()
+                .position(|b| !b.is_ascii_alphanumeric())
+                .map_or(bytes.len(), |len| start + len);
+            self.at = end;
+            self.token.position = self.token.position.wrapping_add(1);
+            if end - start >= MAX_TOKEN_BYTES {
+                continue;
+            }
+            self.token.offset_from = start;
+            self.token.offset_to = end;
+            self.token.text.clear();
+            self.token.text.push_str(&self.text[start..end]);
+            self.token.text.make_ascii_lowercase();
+            return true;
+        }
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
 }
 
 /// Words whose stems one thread remembers ([`fold_and_stem`]); past it the
@@ -456,6 +551,51 @@ mod tests {
                 assert!(marked > 0, "{query:?} marks something");
             }
         }
+    }
+
+    /// A text that is all ASCII is cut by [`AsciiWords`] into the words,
+    /// offsets and positions the general build finds.
+    #[test]
+    fn ascii_text_is_cut_into_the_words_the_full_analyzer_finds() {
+        let mut texts: Vec<String> = manual_texts()
+            .iter()
+            .flat_map(|text| text.lines().map(str::to_string).collect::<Vec<_>>())
+            .filter(|line| line.is_ascii())
+            .collect();
+        texts.push(format!(
+            "Cannot  print: the PRINTER won't start, isn't it? {} {} Z9_q 3.14 x",
+            "a".repeat(MAX_TOKEN_BYTES - 1),
+            "b".repeat(MAX_TOKEN_BYTES)
+        ));
+        assert!(texts.len() > 100, "{} lines", texts.len());
+        let mut analyzer = snippet_analyzer(["print", "can", "not", "a", "z", "x"].into_iter());
+        let mut words = 0;
+        for text in &texts {
+            let tokens = |analyzer: &mut TextAnalyzer| {
+                let mut stream = analyzer.token_stream(text);
+                let mut out = Vec::new();
+                while let Some(t) = stream.next() {
+                    out.push((t.text.clone(), t.offset_from, t.offset_to, t.position));
+                }
+                out
+            };
+            let fast = tokens(&mut analyzer.ascii);
+            assert_eq!(fast, tokens(&mut analyzer.any), "{text:?}");
+            words += fast.len();
+        }
+        assert!(words > 1000, "{words} words");
+        let last = texts.last().map(String::as_str).unwrap_or_default();
+        let mut stream = analyzer.ascii.token_stream(last);
+        let mut seen = Vec::new();
+        while let Some(t) = stream.next() {
+            seen.push(t.text.clone());
+        }
+        assert!(seen.contains(&"a".repeat(MAX_TOKEN_BYTES - 1)));
+        assert!(
+            !seen.iter().any(|w| w.starts_with('b')),
+            "a long word is left out"
+        );
+        assert_eq!(&seen[..3], ["can", "not", "print"]);
     }
 
     #[test]
