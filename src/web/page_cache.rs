@@ -359,9 +359,8 @@ fn join_gzip(
     parts: &[Bytes],
     fills: &[&[u8]],
 ) -> Bytes {
-    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
     let mut out = Vec::with_capacity(deflated.iter().map(Bytes::len).sum::<usize>() + 256);
-    out.extend_from_slice(&HEADER);
+    out.extend_from_slice(&encoding::GZIP_HEADER);
     let mut crc = crc32fast::Hasher::new();
     let mut total: u64 = 0;
     for (i, ((part, part_crc), plain)) in deflated.iter().zip(crcs).zip(parts).enumerate() {
