@@ -18,7 +18,7 @@
 //! Ranking runs in two phases. Candidates: one flat disjunction of boosted
 //! term queries over the stemmed title and body, walked by block-max
 //! MaxScore, so a long natural question stays fast; the selected documents then get the text score of every field
-//! (plain fields above stemmed ones, title above tags above body). Re-rank: the best hundred
+//! (plain fields above stemmed ones, title above tags above body). Re-rank: the best seventy
 //! or so candidates of a long question, thirty of a query of one to three
 //! words (more for deep pages), are scored from their postings on
 //! the share of query words they contain (each word weighted by its inverse
