@@ -56,11 +56,11 @@ const MIN_CANDIDATES: usize = 70;
 /// Candidates of the first round of a query of fewer words. Its re-rank
 /// has little to weigh beyond the selection's score (every word is needed,
 /// and the words are few), and its common words leave the selection many
-/// near ties: a window a third as large lets the walk skip them sooner.
-/// Measured at 1,000,000 posts (each of the 24 short queries alone): 20 %
-/// less time with 30 than with 100; the relevance evaluation is the same
-/// with 30, 50 and 100 for short queries, while 50 for every query lost
-/// late answers of long questions from the top five.
+/// near ties: a smaller window lets the walk skip them sooner. Measured
+/// at 1,000,000 posts (each of the 24 short queries alone): 20 % less time
+/// with 30 than with 100; the relevance evaluation is the same with 30, 50
+/// and 100 for short queries, while 50 for every query lost late answers
+/// of long questions from the top five (see [`MIN_CANDIDATES`]).
 const MIN_SHORT_CANDIDATES: usize = 30;
 /// Most candidates re-ranked.
 const MAX_CANDIDATES: usize = 2000;
