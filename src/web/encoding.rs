@@ -204,7 +204,7 @@ pub fn gzip(data: &[u8], level: u32) -> Option<Vec<u8>> {
             const { std::cell::RefCell::new([const { None }; 10]) };
     }
     let level = level.min(9);
-    let mut out = Vec::with_capacity(data.len() / 3 + 64);
+    let mut out = Vec::with_capacity(data.len() / 3 + 256);
     out.extend_from_slice(&GZIP_HEADER);
     COMPRESSORS.with_borrow_mut(|kept| -> Option<()> {
         let compress = match &mut kept[level as usize] {
@@ -219,14 +219,19 @@ pub fn gzip(data: &[u8], level: u32) -> Option<Vec<u8>> {
         };
         loop {
             let input = data.get(usize::try_from(compress.total_in()).ok()?..)?;
-            if out.capacity() - out.len() < 64 {
-                out.reserve(out.capacity().max(256));
-            }
+            let before = (compress.total_in(), compress.total_out());
             let status = compress
                 .compress_vec(input, &mut out, flate2::FlushCompress::Finish)
                 .ok()?;
             if status == flate2::Status::StreamEnd {
                 return Some(());
+            }
+            // More room whenever the output ran short or the call could
+            // not go on for want of it: every turn moves on or grows.
+            if (compress.total_in(), compress.total_out()) == before
+                || out.capacity() - out.len() < 64
+            {
+                out.reserve(out.capacity().max(256));
             }
         }
     })?;
