@@ -667,9 +667,15 @@ fn read_postings(
                     continue;
                 }
                 if let (Some(clause), Some(norms)) = (clause, &norms) {
-                    scores[candidate] += clause
-                        .weight
-                        .score(norms.fieldnorm_id(doc), postings.term_freq());
+                    // A clause kept without frequencies scores each of its
+                    // documents once, as its term query does, even when
+                    // its list is read with them for the re-rank.
+                    let tf = if clause.option.has_freq() {
+                        postings.term_freq()
+                    } else {
+                        1
+                    };
+                    scores[candidate] += clause.weight.score(norms.fieldnorm_id(doc), tf);
                 }
                 if let Some(id) = needed {
                     let start = out.all.len();
