@@ -132,10 +132,14 @@ impl SiteJobs {
     /// Claims and runs every job due at `now` (unix seconds) as `node`,
     /// one after the other, as the worker would at that time; returns how
     /// many ran (failures included). For tools and tests that drive the
-    /// clock; the worker thread does the same on the real clock.
+    /// clock; the worker thread does the same on the real clock. Like the
+    /// worker, it first makes the rows of the periodic tasks (if the
+    /// worker has not made them yet), so a task is never missed for being
+    /// called too soon after the start.
     pub fn run_due(&self, node: &str, now: i64) -> AppResult<usize> {
         let kinds = self.kinds();
         let periodic = self.periodic();
+        super::ensure_periodic(&mut *self.pool.get()?, &periodic, now)?;
         let mut ran = 0;
         // Each periodic task is rescheduled past `now` after its run, and
         // one-off jobs are deleted or moved on: the loop ends.

@@ -255,3 +255,34 @@ fn failures_back_off_then_give_up_but_periodic_tasks_never_do() {
     );
     assert!(row.last_error.is_none() && row.claimed_by.is_none());
 }
+
+#[test]
+fn jobs_run_by_hand_include_the_periodic_tasks_no_worker_has_scheduled_yet() {
+    let (_dir, pools) = database(1);
+    let site = signpost::jobs::site::SiteJobs::new(pools[0].clone(), None);
+    let now = 3_000_000;
+    // Nothing was ever scheduled on this database: no worker ran on it.
+    let mut conn = pools[0].get().expect("conn");
+    for task in signpost::jobs::site::PERIODIC {
+        assert!(rows::periodic(&mut conn, &task.unique_key())
+            .expect("row")
+            .is_none());
+    }
+    assert_eq!(
+        site.run_due("by-hand", now).expect("run"),
+        signpost::jobs::site::PERIODIC.len()
+    );
+    for task in signpost::jobs::site::PERIODIC {
+        let row = rows::periodic(&mut conn, &task.unique_key())
+            .expect("row")
+            .unwrap_or_else(|| panic!("{} has its row", task.kind));
+        assert_eq!(
+            (row.runs, row.run_at, row.last_run_by.as_deref()),
+            (1, now + task.every_secs, Some("by-hand")),
+            "{}",
+            task.kind
+        );
+    }
+    // Run again at the same time: nothing is due.
+    assert_eq!(site.run_due("by-hand", now).expect("run"), 0);
+}
